@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fastmlp.h - the one header a user of fastmlp needs.
+ *
+ * fastmlp trains and runs fully-connected networks (from one logistic neuron
+ * to deep MLPs) on the CPU, in f32 or f64 chosen at run time.
+ *
+ * A tour: create -> train -> predict -> save.
+ *
+ *     struct mlp_error err;
+ *     struct mlp_dataset train;                       // pixels stay uint8
+ *     if (mlp_dataset_load_idx(&train, "train-images-idx3-ubyte.gz",
+ *                              "train-labels-idx1-ubyte.gz", &err) != MLP_OK)
+ *         fail(err.msg);
+ *
+ *     struct mlp_layer_spec hidden[] = {{256, MLP_ACT_RELU}, {128, MLP_ACT_RELU}};
+ *     struct mlp_model_params mp = mlp_model_params_default();
+ *     mp.n_in = train.n_cols; mp.n_out = 10; mp.head = MLP_HEAD_SOFTMAX_CE;
+ *     mp.hidden = hidden; mp.n_hidden = 2; mp.input_scale = 1.0 / 255.0;
+ *     struct mlp_model *m;
+ *     mlp_model_create(&m, &mp, &err);
+ *     mlp_model_init(m, MLP_INIT_HE, 0, 0, 42);
+ *
+ *     struct mlp_train_params tp = mlp_train_params_default();   // Adam
+ *     mlp_model_train(m, &train, NULL, &tp, NULL, NULL, &err);
+ *
+ *     mlp_model_predict(m, &train, 0, 10, probs, &err);          // 10 rows
+ *     mlp_model_save(m, "model.mlp", &err);
+ *     mlp_model_free(m);
+ *     mlp_dataset_free(&train);
+ *
+ * Conventions: every function that can fail on data, files or memory returns
+ * an enum mlp_status and, when `err` is not NULL, fills err->msg with one line
+ * saying what and where.  The library never prints and never exits.  Passing
+ * NULL where a valid pointer is required is programmer misuse and aborts with
+ * file:line (MLP_ASSERT).  Every *_free accepts NULL.
+ */
+#ifndef FASTMLP_H
+#define FASTMLP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MLP_VERSION_MAJOR 0
+#define MLP_VERSION_MINOR 1
+#define MLP_VERSION_PATCH 0
+#define MLP_VERSION_STRING "0.1.0"
+
+/* Upper bounds checked at every boundary (files, flags, params). */
+#define MLP_MAX_LAYERS 4096u          /* hidden + output layers */
+#define MLP_MAX_WIDTH (1u << 24)      /* units in one layer, inputs included */
+#define MLP_MAX_PARAMS (1ull << 32)   /* weights + biases of one model */
+#define MLP_MAX_CLASSES 65536u
+
+/* ---------------------------------------------------------------- status */
+
+enum mlp_status {
+    MLP_OK = 0,
+    MLP_ERR_ARG,         /* an argument or option value is invalid */
+    MLP_ERR_NOMEM,       /* an allocation failed or a size is absurd */
+    MLP_ERR_IO,          /* a read or write failed mid-way */
+    MLP_ERR_OPEN,        /* a file cannot be opened or created */
+    MLP_ERR_FORMAT,      /* a file's content is malformed */
+    MLP_ERR_SHAPE,       /* shapes disagree (data vs model, images vs labels) */
+    MLP_ERR_RANGE,       /* a value is out of its allowed range (e.g. label) */
+    MLP_ERR_DIVERGED,    /* training produced NaN or Inf */
+    MLP_ERR_UNSUPPORTED, /* valid request this build cannot do */
+    MLP_ERR_STOPPED      /* the caller's callback asked to stop */
+};
+
+/* A static, never-NULL name for a status ("format error", ...). */
+const char *mlp_status_str(enum mlp_status s);
+
+/* The detail of a failure: one line, no newline. */
+struct mlp_error {
+    enum mlp_status status;
+    char msg[512];
+};
+
+/* Library log sink (progress of long operations only; errors go through the
+ * status).  Default: none.  Not thread-safe to change while training. */
+typedef void (*mlp_log_fn)(int level, const char *msg, void *user);
+void mlp_set_log(mlp_log_fn fn, void *user);
+
+/* Which BLAS and which of its kernels are active ("OpenBLAS 0.3.21 ...
+ * core=Cooperlake").  Static string owned by the library. */
+const char *mlp_blas_info(void);
+
+/* ----------------------------------------------------------------- enums */
+
+enum mlp_dtype { MLP_F32 = 0, MLP_F64 = 1 };
+
+enum mlp_act {
+    MLP_ACT_IDENTITY = 0,
+    MLP_ACT_SIGMOID = 1,
+    MLP_ACT_TANH = 2,
+    MLP_ACT_RELU = 3,
+    MLP_ACT_LEAKY_RELU = 4,
+    MLP_ACT_COUNT
+};
+
+/* Output head: the last layer's activation together with its loss. */
+enum mlp_head {
+    MLP_HEAD_SOFTMAX_CE = 0,  /* softmax + categorical cross-entropy */
+    MLP_HEAD_SIGMOID_BCE = 1, /* sigmoid + binary CE summed over outputs */
+    MLP_HEAD_IDENTITY_MSE = 2,
+    MLP_HEAD_SIGMOID_MSE = 3,
+    MLP_HEAD_TANH_MSE = 4,
+    MLP_HEAD_COUNT
+};
+
+enum mlp_init {
+    MLP_INIT_ZEROS = 0,   /* all zero (seed 000) */
+    MLP_INIT_UNIFORM = 1, /* weights and biases ~ U(a, b) (seeds 001, 002) */
+    MLP_INIT_XAVIER = 2,  /* U(+-sqrt(6/(fan_in+fan_out))), biases 0 */
+    MLP_INIT_HE = 3,      /* U(+-sqrt(6/fan_in)), biases 0 */
+    MLP_INIT_COUNT
+};
+
+enum mlp_optim {
+    MLP_OPT_GD = 0,   /* full-batch gradient descent */
+    MLP_OPT_SGD = 1,  /* mini-batch SGD, optional (Nesterov) momentum */
+    MLP_OPT_ADAM = 2, /* mini-batch Adam */
+    MLP_OPT_COUNT
+};
+
+/* Names as used on the command line ("relu", "softmax-ce", "he", "adam").
+ * *_name returns a static string; *_parse returns -1 for an unknown name. */
+const char *mlp_act_name(enum mlp_act a);
+const char *mlp_head_name(enum mlp_head h);
+const char *mlp_init_name(enum mlp_init i);
+const char *mlp_optim_name(enum mlp_optim o);
+const char *mlp_dtype_name(enum mlp_dtype d);
+int mlp_act_parse(const char *s);
+int mlp_head_parse(const char *s);
+int mlp_init_parse(const char *s);
+int mlp_optim_parse(const char *s);
+int mlp_dtype_parse(const char *s);
+
+/* --------------------------------------------------------------- dataset */
+
+enum mlp_elem { MLP_ELEM_U8 = 0, MLP_ELEM_F32 = 1, MLP_ELEM_F64 = 2 };
+
+/*
+ * A data set is a plain view: row-major inputs x (n_rows x n_cols) in their
+ * stored element type (uint8 pixels stay uint8; kernels convert per block),
+ * and either class labels (0 <= label < n_classes) or real targets
+ * (n_rows x n_targets), or neither (prediction only).
+ *
+ * A caller may fill one by hand over its own arrays (owned = NULL: nothing is
+ * freed).  Loaders fill `owned`; mlp_dataset_free releases it and zeroes the
+ * struct.
+ */
+struct mlp_dataset {
+    uint64_t n_rows;
+    uint32_t n_cols;
+    enum mlp_elem x_type;
+    const void *x;
+    const int32_t *labels; /* n_rows, or NULL */
+    uint32_t n_classes;    /* 1 + largest label (or as declared) */
+    const double *targets; /* n_rows x n_targets, or NULL */
+    uint32_t n_targets;
+    void *owned;           /* private: what mlp_dataset_free releases */
+};
+
+void mlp_dataset_free(struct mlp_dataset *ds);
+
+/* Check that a data set is self-consistent (sizes, labels in range).
+ * Labels are checked against n_classes. */
+enum mlp_status mlp_dataset_validate(const struct mlp_dataset *ds,
+                                     struct mlp_error *err);
+
+/*
+ * Load IDX (MNIST / Fashion-MNIST) images and, when labels_path is not NULL,
+ * labels.  Files may be gzip-compressed or plain.  Images keep their stored
+ * element type (u8 -> MLP_ELEM_U8; other IDX types become f32/f64); every
+ * dimension after the first is flattened into n_cols.  n_classes is set to
+ * 1 + the largest label.  On failure *ds is zeroed and nothing is leaked.
+ */
+enum mlp_status mlp_dataset_load_idx(struct mlp_dataset *ds,
+                                     const char *images_path,
+                                     const char *labels_path,
+                                     struct mlp_error *err);
+
+/* Keep only the first n rows (a view shrink; nothing is reallocated). */
+void mlp_dataset_truncate(struct mlp_dataset *ds, uint64_t n);
+
+/* ----------------------------------------------------------------- model */
+
+struct mlp_layer_spec {
+    uint32_t n_out;
+    enum mlp_act act;
+};
+
+struct mlp_model_params {
+    enum mlp_dtype dtype;
+    uint32_t n_in;
+    uint32_t n_hidden;                   /* 0 = logistic/linear regression */
+    const struct mlp_layer_spec *hidden; /* n_hidden entries (copied) */
+    uint32_t n_out;
+    enum mlp_head head;
+    double leaky_slope; /* for MLP_ACT_LEAKY_RELU, default 0.01 */
+    double input_scale; /* inputs are multiplied by this (1/255 for pixels) */
+};
+
+struct mlp_model_params mlp_model_params_default(void);
+
+struct mlp_model; /* opaque */
+
+/* Create a model with all parameters zero.  *out is owned by the caller
+ * (mlp_model_free).  On failure *out is NULL. */
+enum mlp_status mlp_model_create(struct mlp_model **out,
+                                 const struct mlp_model_params *p,
+                                 struct mlp_error *err);
+void mlp_model_free(struct mlp_model *m);
+
+/* Deep copy; *out owned by the caller. */
+enum mlp_status mlp_model_clone(struct mlp_model **out,
+                                const struct mlp_model *m,
+                                struct mlp_error *err);
+
+/* Initialise all parameters from `seed`.  a, b: the range for
+ * MLP_INIT_UNIFORM (ignored otherwise).  Same seed, same weights. */
+enum mlp_status mlp_model_init(struct mlp_model *m, enum mlp_init init,
+                               double a, double b, uint64_t seed);
+
+enum mlp_dtype mlp_model_dtype(const struct mlp_model *m);
+uint32_t mlp_model_n_in(const struct mlp_model *m);
+uint32_t mlp_model_n_out(const struct mlp_model *m);
+uint32_t mlp_model_n_layers(const struct mlp_model *m); /* hidden + output */
+/* Layer i (0-based, output last): its width and activation (for the output
+ * layer the activation implied by the head). */
+struct mlp_layer_spec mlp_model_layer(const struct mlp_model *m, uint32_t i);
+enum mlp_head mlp_model_head(const struct mlp_model *m);
+double mlp_model_input_scale(const struct mlp_model *m);
+double mlp_model_leaky_slope(const struct mlp_model *m);
+
+/*
+ * The flat parameter vector: for each layer in order, its weights W
+ * (n_out x n_in, row-major: W[j*n_in + i] links input i to unit j), then its
+ * biases b (n_out).  Elements are float (MLP_F32) or double (MLP_F64).
+ * The pointer is owned by the model and valid until it is freed.
+ */
+size_t mlp_model_n_params(const struct mlp_model *m);
+void *mlp_model_params(struct mlp_model *m);
+const void *mlp_model_params_const(const struct mlp_model *m);
+/* Offsets (in elements) of layer i's W and b in the flat vector. */
+size_t mlp_model_w_offset(const struct mlp_model *m, uint32_t i);
+size_t mlp_model_b_offset(const struct mlp_model *m, uint32_t i);
+
+/* -------------------------------------------------------------- computing */
+
+/*
+ * Loss and gradient over rows [row0, row0 + n) of ds (or over the rows listed
+ * in `rows` when it is not NULL: n entries).  The loss is the mean per-sample
+ * loss plus l2/(2n) * sum of squared weights (biases excluded):
+ *   softmax-ce:  -log p[y]
+ *   sigmoid-bce: sum_k -(y_k log a_k + (1-y_k) log(1-a_k))   (K = 1: y = label)
+ *   *-mse:       1/2 * mean_k (a_k - y_k)^2
+ * grad (may be NULL) receives dLoss/dparams in the flat layout and dtype of
+ * the model.  Work is done in blocks of rows; activations for all n rows
+ * are never held at once.
+ */
+enum mlp_status mlp_model_loss_grad(const struct mlp_model *m,
+                                    const struct mlp_dataset *ds,
+                                    uint64_t row0, uint64_t n,
+                                    const uint64_t *rows, double l2,
+                                    double *loss, void *grad,
+                                    struct mlp_error *err);
+
+/* Mean loss (no L2 term) and accuracy over all rows of ds.  Accuracy is the
+ * argmax match (K > 1) or the 0.5 threshold (K = 1, sigmoid head); it is
+ * reported as -1 for regression targets. */
+enum mlp_status mlp_model_evaluate(const struct mlp_model *m,
+                                   const struct mlp_dataset *ds,
+                                   double *loss, double *accuracy,
+                                   struct mlp_error *err);
+
+/* Output-layer activations (probabilities for softmax/sigmoid heads) for rows
+ * [row0, row0+n) into out (n x n_out doubles, caller-owned). */
+enum mlp_status mlp_model_predict(const struct mlp_model *m,
+                                  const struct mlp_dataset *ds,
+                                  uint64_t row0, uint64_t n, double *out,
+                                  struct mlp_error *err);
+
+/* --------------------------------------------------------------- training */
+
+struct mlp_train_params {
+    enum mlp_optim optim;
+    double lr;
+    double momentum;      /* SGD */
+    int nesterov;         /* SGD */
+    double beta1, beta2, eps; /* Adam */
+    double l2;            /* lambda; penalty lambda/(2m) * sum w^2 */
+    uint32_t batch;       /* SGD/Adam; GD always uses the whole set */
+    uint32_t epochs;
+    int shuffle;          /* reshuffle each epoch (SGD/Adam) */
+    uint64_t seed;        /* shuffling */
+    int threads;          /* <= 0: all cores */
+    int eval_train;       /* compute train loss/acc each epoch (1) */
+};
+
+struct mlp_train_params mlp_train_params_default(void);
+
+struct mlp_epoch_stats {
+    uint32_t epoch;      /* 1-based */
+    double train_loss;   /* mean loss over the epoch's updates' batches
+                            for SGD/Adam, the full loss for GD */
+    double train_acc;    /* -1 when not computed */
+    double test_loss;    /* -1 when no test set */
+    double test_acc;     /* -1 when not computed */
+    double seconds;      /* wall time of the epoch (training only) */
+    double samples_per_s;
+};
+
+/* Called after each epoch; return non-zero to stop (MLP_ERR_STOPPED). */
+typedef int (*mlp_epoch_fn)(const struct mlp_epoch_stats *s, void *user);
+
+/* Train m in place on `train`; `test` (may be NULL) is evaluated after each
+ * epoch.  Stops with MLP_ERR_DIVERGED if the loss or the weights become NaN
+ * or Inf (the weights of the last good epoch are restored). */
+enum mlp_status mlp_model_train(struct mlp_model *m,
+                                const struct mlp_dataset *train,
+                                const struct mlp_dataset *test,
+                                const struct mlp_train_params *p,
+                                mlp_epoch_fn on_epoch, void *user,
+                                struct mlp_error *err);
+
+/* Set the number of threads the kernels (and the BLAS) use; <= 0: all cores.
+ * Process-wide, because the BLAS's thread pool is. mlp_model_train calls it
+ * with p->threads. */
+void mlp_set_threads(int n);
+
+/* ------------------------------------------------------------- model file */
+
+/* Save atomically (temporary file + rename): on failure the old file, if
+ * any, is untouched.  Load validates everything before trusting it; *out is
+ * owned by the caller. */
+enum mlp_status mlp_model_save(const struct mlp_model *m, const char *path,
+                               struct mlp_error *err);
+enum mlp_status mlp_model_load(struct mlp_model **out, const char *path,
+                               struct mlp_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FASTMLP_H */

@@ -1,0 +1,27 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Install the Debian packages fastmlp needs to build, test and run its main
+# job, when they are missing.  As root it installs them; otherwise it prints
+# the exact apt-get line to run and fails.
+set -eu
+
+PKGS="build-essential cmake pkg-config libopenblas-dev zlib1g-dev libhdf5-dev dataset-fashion-mnist"
+
+missing=""
+for p in $PKGS; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "fastmlp: missing Debian packages:$missing" >&2
+    echo "fastmlp: run: sudo apt-get install -y$missing" >&2
+    exit 1
+fi
+echo "fastmlp: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+# A fresh machine may have no package lists yet; update once, then install.
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/* Private structures and helpers shared by the library's translation units:
+ * the model layout, error filling, checked size arithmetic and MLP_ASSERT. */
+#ifndef MLP_INTERNAL_H
+#define MLP_INTERNAL_H
+
+#include "fastmlp.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Programmer misuse only (NULL where a pointer is required, an index out of
+ * range): never for bad data, which returns a status. */
+#define MLP_ASSERT(c)                                                        \
+    do {                                                                     \
+        if (!(c)) mlp__assert_fail(#c, __FILE__, __LINE__);                  \
+    } while (0)
+_Noreturn void mlp__assert_fail(const char *expr, const char *file, int line);
+
+/* Fill err (if not NULL) with status s and a printf-style message; returns s
+ * so that callers can `return mlp__fail(err, MLP_ERR_FORMAT, "...", ...)`. */
+enum mlp_status mlp__fail(struct mlp_error *err, enum mlp_status s,
+                          const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* a * b into *out unless it exceeds `limit` (or 64 bits). */
+static inline bool mlp__mul_ok(uint64_t a, uint64_t b, uint64_t limit,
+                               uint64_t *out)
+{
+    if (a != 0 && b > UINT64_MAX / a) return false;
+    if (a * b > limit) return false;
+    *out = a * b;
+    return true;
+}
+
+static inline size_t mlp__dtype_size(enum mlp_dtype d)
+{
+    return d == MLP_F32 ? sizeof(float) : sizeof(double);
+}
+
+static inline size_t mlp__elem_size(enum mlp_elem e)
+{
+    return e == MLP_ELEM_U8 ? 1 : e == MLP_ELEM_F32 ? sizeof(float) : sizeof(double);
+}
+
+/* 64-byte aligned allocation (AVX-512 lines); free with mlp__afree. */
+void *mlp__amalloc(size_t bytes);
+void *mlp__acalloc(size_t bytes);
+void mlp__afree(void *p);
+
+/* ------------------------------------------------------------------ RNG */
+/* xoshiro256** seeded through splitmix64: small, fast, and its stream is
+ * fixed by the seed alone (never rand()). */
+struct mlp_rng {
+    uint64_t s[4];
+};
+void mlp__rng_seed(struct mlp_rng *r, uint64_t seed);
+uint64_t mlp__rng_next(struct mlp_rng *r);
+double mlp__rng_uniform(struct mlp_rng *r);            /* [0, 1) */
+uint64_t mlp__rng_below(struct mlp_rng *r, uint64_t n); /* [0, n) unbiased */
+
+/* ---------------------------------------------------------------- model */
+
+struct mlp_layer {
+    uint32_t n_in, n_out;
+    enum mlp_act act; /* hidden layers; the output layer uses the head */
+    size_t w_off, b_off; /* element offsets into the flat vectors */
+};
+
+struct mlp_model {
+    enum mlp_dtype dtype;
+    enum mlp_head head;
+    uint32_t n_layers; /* hidden + output */
+    uint32_t max_width;
+    double leaky_slope;
+    double input_scale;
+    size_t n_params;
+    struct mlp_layer *layers; /* n_layers */
+    void *params;             /* n_params elements of dtype, 64-byte aligned */
+};
+
+static inline uint32_t mlp__n_in(const struct mlp_model *m) { return m->layers[0].n_in; }
+static inline uint32_t mlp__n_out(const struct mlp_model *m) { return m->layers[m->n_layers - 1].n_out; }
+
+/* Output-layer activation implied by a head. */
+enum mlp_act mlp__head_act(enum mlp_head h);
+
+/* ---------------------------------------------------------------- kernels */
+
+/* Which implementation of the matrix products a computation uses: the fast
+ * path (BLAS) or the plain-loop reference kept as the test oracle. */
+enum mlp_backend { MLP_BACKEND_BLAS = 0, MLP_BACKEND_REF = 1 };
+
+/* Rows processed together by the forward/backward passes: large enough to
+ * make the GEMMs efficient, small enough to keep a block's activations in
+ * cache (see forward.c). */
+#define MLP_BLOCK_ROWS 256u
+
+/* The engine behind mlp_model_loss_grad / evaluate / predict, with the
+ * backend and the block size exposed for tests.  `grad` may be NULL;
+ * `out` (may be NULL) receives output activations as doubles (n x n_out);
+ * `correct` (may be NULL) receives the number of correctly classified rows. */
+struct mlp_pass {
+    const struct mlp_model *m;
+    const struct mlp_dataset *ds;
+    uint64_t row0, n;
+    const uint64_t *rows;
+    double l2;
+    enum mlp_backend backend;
+    uint32_t block_rows;
+    /* outputs */
+    double loss;      /* mean loss (+ L2 term if l2 > 0) */
+    uint64_t correct;
+    void *grad;
+    double *out;
+};
+enum mlp_status mlp__run_pass(struct mlp_pass *p, struct mlp_error *err);
+
+/* Check a data set against a model (widths, labels/targets present). */
+enum mlp_status mlp__check_data(const struct mlp_model *m,
+                                const struct mlp_dataset *ds, bool need_y,
+                                struct mlp_error *err);
+
+#endif /* MLP_INTERNAL_H */

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/* Status names, error filling, aligned allocation, the log hook and the RNG:
+ * the small pieces every other file leans on. */
+#include "internal.h"
+
+#include <string.h>
+
+const char *mlp_status_str(enum mlp_status s)
+{
+    switch (s) {
+    case MLP_OK: return "ok";
+    case MLP_ERR_ARG: return "invalid argument";
+    case MLP_ERR_NOMEM: return "out of memory";
+    case MLP_ERR_IO: return "I/O error";
+    case MLP_ERR_OPEN: return "cannot open file";
+    case MLP_ERR_FORMAT: return "format error";
+    case MLP_ERR_SHAPE: return "shape mismatch";
+    case MLP_ERR_RANGE: return "value out of range";
+    case MLP_ERR_DIVERGED: return "training diverged";
+    case MLP_ERR_UNSUPPORTED: return "unsupported";
+    case MLP_ERR_STOPPED: return "stopped";
+    }
+    return "unknown status";
+}
+
+_Noreturn void mlp__assert_fail(const char *expr, const char *file, int line)
+{
+    /* The one place the library writes to stderr: a broken caller contract,
+     * after which continuing would corrupt memory. */
+    fprintf(stderr, "fastmlp: %s:%d: assertion failed: %s\n", file, line, expr);
+    abort();
+}
+
+enum mlp_status mlp__fail(struct mlp_error *err, enum mlp_status s,
+                          const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+        err->status = s;
+    }
+    return s;
+}
+
+void *mlp__amalloc(size_t bytes)
+{
+    void *p = NULL;
+    size_t n = (bytes + 63) & ~(size_t)63;
+    if (bytes == 0) n = 64;
+    if (n < bytes) return NULL; /* overflow of the rounding */
+    if (posix_memalign(&p, 64, n) != 0) return NULL;
+    return p;
+}
+
+void *mlp__acalloc(size_t bytes)
+{
+    void *p = mlp__amalloc(bytes);
+    if (p) memset(p, 0, bytes);
+    return p;
+}
+
+void mlp__afree(void *p) { free(p); }
+
+static mlp_log_fn g_log_fn;
+static void *g_log_user;
+
+void mlp_set_log(mlp_log_fn fn, void *user)
+{
+    g_log_fn = fn;
+    g_log_user = user;
+}
+
+/* ------------------------------------------------------------------ RNG */
+
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+void mlp__rng_seed(struct mlp_rng *r, uint64_t seed)
+{
+    uint64_t x = seed;
+    for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&x);
+}
+
+static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+uint64_t mlp__rng_next(struct mlp_rng *r)
+{
+    uint64_t *s = r->s;
+    uint64_t result = rotl(s[1] * 5, 7) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+}
+
+double mlp__rng_uniform(struct mlp_rng *r)
+{
+    return (double)(mlp__rng_next(r) >> 11) * 0x1.0p-53;
+}
+
+uint64_t mlp__rng_below(struct mlp_rng *r, uint64_t n)
+{
+    MLP_ASSERT(n > 0);
+    /* Rejection sampling: no modulo bias. */
+    uint64_t lim = UINT64_MAX - UINT64_MAX % n;
+    uint64_t x;
+    do x = mlp__rng_next(r);
+    while (x >= lim);
+    return x % n;
+}

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/* The data set as a plain view: releasing what a loader owns, shrinking the
+ * view, and checking that a (possibly hand-filled) data set is consistent. */
+#include "internal.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+/*
+ * Layout of `owned` (the contract every loader follows): NULL, or ONE block
+ * from mlp__amalloc that holds everything the view points into, e.g. x at
+ * the start and labels/targets at later 64-byte-aligned offsets.  One block
+ * keeps the free path trivial and lets any loader comply without sharing a
+ * private struct: it sizes the block once the data has been read and
+ * validated, fills it, and points x/labels/targets inside it.
+ */
+void mlp_dataset_free(struct mlp_dataset *ds)
+{
+    if (!ds) return;
+    mlp__afree(ds->owned);
+    memset(ds, 0, sizeof *ds);
+}
+
+void mlp_dataset_truncate(struct mlp_dataset *ds, uint64_t n)
+{
+    MLP_ASSERT(ds);
+    /* Only ever shrinks: growing the view would expose memory it never had. */
+    if (n < ds->n_rows) ds->n_rows = n;
+}
+
+enum mlp_status mlp_dataset_validate(const struct mlp_dataset *ds, struct mlp_error *err)
+{
+    MLP_ASSERT(ds);
+    uint64_t bytes;
+
+    if (ds->x_type != MLP_ELEM_U8 && ds->x_type != MLP_ELEM_F32 && ds->x_type != MLP_ELEM_F64)
+        return mlp__fail(err, MLP_ERR_ARG, "data set: unknown input element type %d",
+                         (int)ds->x_type);
+    if (ds->n_cols < 1 || ds->n_cols > MLP_MAX_WIDTH)
+        return mlp__fail(err, MLP_ERR_RANGE, "data set: %" PRIu32 " columns (expected 1..%u)",
+                         ds->n_cols, MLP_MAX_WIDTH);
+    /* Kernels index x with size_t: n_rows * n_cols * elem must be addressable. */
+    if (!mlp__mul_ok(ds->n_rows, ds->n_cols, SIZE_MAX, &bytes) ||
+        !mlp__mul_ok(bytes, mlp__elem_size(ds->x_type), SIZE_MAX, &bytes))
+        return mlp__fail(err, MLP_ERR_NOMEM,
+                         "data set: %" PRIu64 " rows x %" PRIu32 " columns is too large to address",
+                         ds->n_rows, ds->n_cols);
+    if (ds->n_rows > 0 && !ds->x)
+        return mlp__fail(err, MLP_ERR_ARG, "data set: %" PRIu64 " rows but no inputs (x is NULL)",
+                         ds->n_rows);
+    if (ds->n_classes > MLP_MAX_CLASSES)
+        return mlp__fail(err, MLP_ERR_RANGE, "data set: %" PRIu32 " classes (at most %u)",
+                         ds->n_classes, MLP_MAX_CLASSES);
+    if (ds->labels && ds->targets)
+        return mlp__fail(err, MLP_ERR_ARG,
+                         "data set: has both class labels and real targets (expected one or neither)");
+
+    if (ds->labels) {
+        if (ds->n_classes == 0)
+            return mlp__fail(err, MLP_ERR_RANGE, "data set: has labels but n_classes is 0");
+        for (uint64_t i = 0; i < ds->n_rows; i++) {
+            int32_t y = ds->labels[i];
+            if (y < 0 || (uint32_t)y >= ds->n_classes)
+                return mlp__fail(err, MLP_ERR_RANGE,
+                                 "data set: label %" PRId32 " at row %" PRIu64
+                                 " is outside [0, %" PRIu32 ")",
+                                 y, i, ds->n_classes);
+        }
+    }
+
+    if (ds->targets || ds->n_targets > 0) {
+        if (ds->n_targets < 1 || ds->n_targets > MLP_MAX_WIDTH)
+            return mlp__fail(err, MLP_ERR_RANGE, "data set: %" PRIu32 " targets per row (expected 1..%u)",
+                             ds->n_targets, MLP_MAX_WIDTH);
+        if (!mlp__mul_ok(ds->n_rows, ds->n_targets, SIZE_MAX / sizeof(double), &bytes))
+            return mlp__fail(err, MLP_ERR_NOMEM,
+                             "data set: %" PRIu64 " rows x %" PRIu32 " targets is too large to address",
+                             ds->n_rows, ds->n_targets);
+        if (ds->n_rows > 0 && !ds->targets)
+            return mlp__fail(err, MLP_ERR_ARG,
+                             "data set: %" PRIu32 " targets per row declared but targets is NULL",
+                             ds->n_targets);
+    }
+    return MLP_OK;
+}

@@ -1,0 +1,431 @@
+/* SPDX-License-Identifier: MIT */
+/* IDX loader (the MNIST / Fashion-MNIST format), plain or gzip-compressed,
+ * read through zlib.  Headers are distrusted: buffers grow only as data
+ * actually arrives, so a tiny file cannot make us allocate what it claims. */
+#include "internal.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include <zlib.h>
+
+/*
+ * IDX layout: bytes 0-1 zero, byte 2 the element type, byte 3 the number of
+ * dimensions d, then d big-endian u32 sizes, then the big-endian payload in
+ * C order.  Byte offsets in messages count the decompressed stream.
+ */
+
+/* Largest payload (as stored, and after conversion to f32/f64) we accept:
+ * 64 GiB is far beyond any IDX set in use and still catches absurd headers
+ * before any arithmetic or allocation depends on them. */
+#define IDX_MAX_BYTES (1ull << 36)
+
+/* Read buffer growth: start small, double as data arrives, but never add more
+ * than IDX_GROW_MAX in one step, so memory stays within ~2x of what the file
+ * really contained whatever its header says. */
+#define IDX_GROW_MIN (1u << 20)
+#define IDX_GROW_MAX (1u << 30)
+
+/* One gzread never asks for more than this (its length is an unsigned and its
+ * result an int). */
+#define IDX_READ_MAX (1u << 30)
+
+/* Appended to every "ends early" message. */
+#define IDX_CUT(f) ((f)->cut ? " (the gzip stream is cut short)" : "")
+
+enum idx_type {
+    IDX_U8 = 0x08,
+    IDX_I8 = 0x09,
+    IDX_I16 = 0x0B,
+    IDX_I32 = 0x0C,
+    IDX_F32 = 0x0D,
+    IDX_F64 = 0x0E
+};
+
+/* One open IDX file and what its header declared. */
+struct idx_file {
+    const char *path;  /* for messages */
+    gzFile gz;
+    enum idx_type type;
+    unsigned ndim;
+    uint64_t n_items;  /* dims[0] */
+    uint64_t n_cols;   /* product of dims[1..] (1 when ndim == 1) */
+    uint64_t payload;  /* n_items * n_cols * element size, in bytes */
+    uint64_t offset;   /* bytes consumed so far (header + payload) */
+    bool cut;          /* the gzip stream itself ended early */
+    unsigned char *buf; /* the payload once read (malloc) */
+};
+
+static size_t idx_elem_size(enum idx_type t)
+{
+    switch (t) {
+    case IDX_U8:
+    case IDX_I8: return 1;
+    case IDX_I16: return 2;
+    case IDX_I32:
+    case IDX_F32: return 4;
+    case IDX_F64: return 8;
+    }
+    return 0;
+}
+
+static const char *idx_type_name(enum idx_type t)
+{
+    switch (t) {
+    case IDX_U8: return "u8";
+    case IDX_I8: return "i8";
+    case IDX_I16: return "i16";
+    case IDX_I32: return "i32";
+    case IDX_F32: return "f32";
+    case IDX_F64: return "f64";
+    }
+    return "?";
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+static uint64_t be64(const unsigned char *p)
+{
+    return (uint64_t)be32(p) << 32 | be32(p + 4);
+}
+
+/* The tail of a long path, so that what went wrong still fits in err->msg. */
+static const char *short_path(const char *path, const char **ellipsis)
+{
+    size_t n = strlen(path);
+    *ellipsis = n > 200 ? "..." : "";
+    return n > 200 ? path + n - 200 : path;
+}
+
+/* Wraps mlp__fail with the file's (shortened) name in front. */
+static enum mlp_status idx_failf(const struct idx_file *f, struct mlp_error *err,
+                                 enum mlp_status st, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static enum mlp_status idx_failf(const struct idx_file *f, struct mlp_error *err,
+                                 enum mlp_status st, const char *fmt, ...)
+{
+    if (!err) return st;
+    const char *ell;
+    const char *name = short_path(f->path, &ell);
+    char what[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return mlp__fail(err, st, "%s%s: %s", ell, name, what);
+}
+
+/*
+ * Read up to len bytes; *got < len only at end of file.  zlib reports a gzip
+ * stream cut short as a plain end of file, which the callers turn into
+ * "truncated".
+ */
+static enum mlp_status idx_read(struct idx_file *f, void *dst, uint64_t len, uint64_t *got,
+                                struct mlp_error *err)
+{
+    unsigned char *p = dst;
+    uint64_t n = 0;
+    while (n < len) {
+        uint64_t want = len - n;
+        if (want > IDX_READ_MAX) want = IDX_READ_MAX;
+        int r = gzread(f->gz, p + n, (unsigned)want);
+        if (r < 0) {
+            int zerr = Z_OK;
+            const char *zmsg = gzerror(f->gz, &zerr);
+            if (zerr == Z_ERRNO)
+                return idx_failf(f, err, MLP_ERR_IO, "read error at byte %" PRIu64 ": %s",
+                                 f->offset + n, strerror(errno));
+            if (zerr == Z_MEM_ERROR)
+                return idx_failf(f, err, MLP_ERR_NOMEM,
+                                 "out of memory decompressing at byte %" PRIu64, f->offset + n);
+            /* Corrupt gzip data: the content is malformed, not the disk. */
+            return idx_failf(f, err, MLP_ERR_FORMAT, "corrupt gzip data near byte %" PRIu64 ": %s",
+                             f->offset + n, zmsg ? zmsg : "unknown zlib error");
+        }
+        if (r == 0) {
+            /* zlib flags a gzip stream cut short with Z_BUF_ERROR but returns
+             * it as end of file; remember it for the message. */
+            int zerr = Z_OK;
+            gzerror(f->gz, &zerr);
+            if (zerr == Z_BUF_ERROR) f->cut = true;
+            break;
+        }
+        n += (uint64_t)r;
+    }
+    f->offset += n;
+    *got = n;
+    return MLP_OK;
+}
+
+/* Open and parse the header.  want_labels: a labels file (1-D, integers). */
+static enum mlp_status idx_open(struct idx_file *f, const char *path, bool want_labels,
+                                struct mlp_error *err)
+{
+    memset(f, 0, sizeof *f);
+    f->path = path;
+    errno = 0;
+    f->gz = gzopen(path, "rb");
+    if (!f->gz)
+        return idx_failf(f, err, errno == 0 ? MLP_ERR_NOMEM : MLP_ERR_OPEN, "cannot open: %s",
+                         errno == 0 ? "out of memory" : strerror(errno));
+    /* A larger buffer than zlib's 8 KiB default: fewer system calls. */
+    gzbuffer(f->gz, 1u << 17);
+
+    unsigned char h[4];
+    uint64_t got;
+    enum mlp_status st = idx_read(f, h, 4, &got, err);
+    if (st != MLP_OK) return st;
+    if (got == 0 && !f->cut)
+        return idx_failf(f, err, MLP_ERR_FORMAT, "empty file (expected an IDX header)");
+    if (got < 4)
+        return idx_failf(f, err, MLP_ERR_FORMAT,
+                         "truncated header: file ends after %" PRIu64
+                         " bytes (expected a 4-byte magic)%s",
+                         got, IDX_CUT(f));
+    if (h[0] != 0 || h[1] != 0)
+        return idx_failf(f, err, MLP_ERR_FORMAT,
+                         "bad magic 0x%08" PRIX32 " at byte 0 (expected 0x0000TTNN: two zero bytes, "
+                         "type TT, NN dimensions): not an IDX file",
+                         be32(h));
+    f->type = (enum idx_type)h[2];
+    if (idx_elem_size(f->type) == 0)
+        return idx_failf(f, err, MLP_ERR_FORMAT,
+                         "unknown element type 0x%02X at byte 2 (expected 0x08 u8, 0x09 i8, 0x0B i16, "
+                         "0x0C i32, 0x0D f32 or 0x0E f64)",
+                         h[2]);
+    f->ndim = h[3];
+    if (f->ndim == 0)
+        return idx_failf(f, err, MLP_ERR_FORMAT, "0 dimensions at byte 3 (expected at least 1)");
+    if (want_labels && f->ndim != 1)
+        return idx_failf(f, err, MLP_ERR_FORMAT,
+                         "labels file has %u dimensions at byte 3 (expected 1)", f->ndim);
+    if (want_labels && (f->type == IDX_F32 || f->type == IDX_F64))
+        return idx_failf(f, err, MLP_ERR_FORMAT,
+                         "labels have element type %s at byte 2 (expected an integer type: u8, i8, "
+                         "i16 or i32)",
+                         idx_type_name(f->type));
+
+    /* Dimensions, one at a time so that a cut header says which one. */
+    f->n_cols = 1;
+    for (unsigned d = 0; d < f->ndim; d++) {
+        unsigned char b[4];
+        uint64_t at = f->offset;
+        if ((st = idx_read(f, b, 4, &got, err)) != MLP_OK) return st;
+        if (got < 4)
+            return idx_failf(f, err, MLP_ERR_FORMAT,
+                             "truncated header: file ends at byte %" PRIu64
+                             " inside dimension %u of %u (header needs %u bytes)%s",
+                             f->offset, d + 1, f->ndim, 4 + 4 * f->ndim, IDX_CUT(f));
+        uint32_t v = be32(b);
+        if (v == 0)
+            return idx_failf(f, err, MLP_ERR_FORMAT,
+                             "dimension %u of %u is 0 at byte %" PRIu64 " (every dimension must be "
+                             "at least 1%s)",
+                             d + 1, f->ndim, at, d == 0 ? ": a data set needs a row" : "");
+        if (d == 0) {
+            f->n_items = v;
+        } else if (!mlp__mul_ok(f->n_cols, v, MLP_MAX_WIDTH, &f->n_cols)) {
+            /* Checked step by step: the product could otherwise wrap 64 bits. */
+            return idx_failf(f, err, MLP_ERR_FORMAT,
+                             "row too wide: dimensions 2..%u (up to byte %" PRIu64 ") multiply to "
+                             "more than %u values (MLP_MAX_WIDTH)",
+                             d + 1, at + 3, MLP_MAX_WIDTH);
+        }
+    }
+
+    /* Sizes: rows <= 2^32 and width <= 2^24 keep these products below 2^59,
+     * but the checks state the limit rather than rely on that. */
+    size_t out_elem = f->type == IDX_U8 ? 1 : f->type == IDX_F64 ? 8 : 4;
+    uint64_t values, out_bytes;
+    if (!mlp__mul_ok(f->n_items, f->n_cols, UINT64_MAX, &values) ||
+        !mlp__mul_ok(values, idx_elem_size(f->type), IDX_MAX_BYTES, &f->payload) ||
+        !mlp__mul_ok(values, want_labels ? sizeof(int32_t) : out_elem, IDX_MAX_BYTES, &out_bytes) ||
+        out_bytes > SIZE_MAX)
+        return idx_failf(f, err, MLP_ERR_FORMAT,
+                         "header declares %" PRIu64 " x %" PRIu64 " values of %s, more than the "
+                         "%" PRIu64 "-byte limit on one IDX file",
+                         f->n_items, f->n_cols, idx_type_name(f->type), (uint64_t)IDX_MAX_BYTES);
+    return MLP_OK;
+}
+
+/* Read the payload into f->buf, growing it only as bytes arrive, then insist
+ * on end of file. */
+static enum mlp_status idx_read_payload(struct idx_file *f, struct mlp_error *err)
+{
+    uint64_t start = f->offset, have = 0, cap = 0;
+    while (have < f->payload) {
+        if (have == cap) {
+            uint64_t step = cap < IDX_GROW_MIN ? IDX_GROW_MIN : cap;
+            if (step > IDX_GROW_MAX) step = IDX_GROW_MAX;
+            uint64_t ncap = f->payload - cap < step ? f->payload : cap + step;
+            unsigned char *nb = realloc(f->buf, (size_t)ncap);
+            if (!nb)
+                return idx_failf(f, err, MLP_ERR_NOMEM,
+                                 "out of memory growing the read buffer to %" PRIu64 " bytes", ncap);
+            f->buf = nb;
+            cap = ncap;
+        }
+        uint64_t got;
+        enum mlp_status st = idx_read(f, f->buf + have, cap - have, &got, err);
+        if (st != MLP_OK) return st;
+        have += got;
+        if (have < cap) break; /* short read: end of file */
+    }
+    if (have < f->payload)
+        return idx_failf(f, err, MLP_ERR_FORMAT,
+                         "truncated: header promises %" PRIu64 " bytes of payload, file ends after "
+                         "%" PRIu64 " of them (at byte %" PRIu64 ")%s",
+                         f->payload, have, start + have, IDX_CUT(f));
+
+    unsigned char extra;
+    uint64_t got;
+    enum mlp_status st = idx_read(f, &extra, 1, &got, err);
+    if (st != MLP_OK) return st;
+    if (got > 0)
+        return idx_failf(f, err, MLP_ERR_FORMAT,
+                         "trailing data at byte %" PRIu64 " after the %" PRIu64 "-byte payload "
+                         "(expected end of file)",
+                         f->offset - 1, f->payload);
+    return MLP_OK;
+}
+
+static void idx_close(struct idx_file *f)
+{
+    /* Reading: gzclose's status only repeats what gzread already reported. */
+    if (f->gz) gzclose(f->gz);
+    free(f->buf);
+    memset(f, 0, sizeof *f);
+}
+
+/* Label i of a labels payload as a signed integer. */
+static int64_t idx_label(const struct idx_file *f, uint64_t i)
+{
+    const unsigned char *p = f->buf;
+    switch (f->type) {
+    case IDX_U8: return p[i];
+    case IDX_I8: return (int8_t)p[i];
+    case IDX_I16: return (int16_t)(uint16_t)(p[2 * i] << 8 | p[2 * i + 1]);
+    case IDX_I32: return (int32_t)be32(p + 4 * i);
+    default: break;
+    }
+    MLP_ASSERT(0 && "labels type checked in idx_open");
+    return -1;
+}
+
+/* Big-endian payload -> native x in its output element type. */
+static void idx_convert_x(const struct idx_file *f, void *out, uint64_t n)
+{
+    const unsigned char *p = f->buf;
+    float *o32 = out;
+    switch (f->type) {
+    case IDX_U8: memcpy(out, p, (size_t)n); break;
+    case IDX_I8:
+        for (uint64_t i = 0; i < n; i++) o32[i] = (float)(int8_t)p[i];
+        break;
+    case IDX_I16:
+        for (uint64_t i = 0; i < n; i++)
+            o32[i] = (float)(int16_t)(uint16_t)(p[2 * i] << 8 | p[2 * i + 1]);
+        break;
+    case IDX_I32: /* exact up to |v| <= 2^24; larger values round */
+        for (uint64_t i = 0; i < n; i++) o32[i] = (float)(int32_t)be32(p + 4 * i);
+        break;
+    case IDX_F32:
+        for (uint64_t i = 0; i < n; i++) {
+            uint32_t u = be32(p + 4 * i);
+            memcpy(&o32[i], &u, 4);
+        }
+        break;
+    case IDX_F64: {
+        double *o64 = out;
+        for (uint64_t i = 0; i < n; i++) {
+            uint64_t u = be64(p + 8 * i);
+            memcpy(&o64[i], &u, 8);
+        }
+        break;
+    }
+    }
+}
+
+enum mlp_status mlp_dataset_load_idx(struct mlp_dataset *ds, const char *images_path,
+                                     const char *labels_path, struct mlp_error *err)
+{
+    MLP_ASSERT(ds && images_path);
+    /* *ds is output only: whatever it held before is overwritten, not freed. */
+    memset(ds, 0, sizeof *ds);
+    struct idx_file xf, yf;
+    memset(&yf, 0, sizeof yf);
+    enum mlp_status st;
+
+    /* Both headers first: a count mismatch is found before megabytes are read. */
+    if ((st = idx_open(&xf, images_path, false, err)) != MLP_OK) goto fail;
+    if (labels_path) {
+        if ((st = idx_open(&yf, labels_path, true, err)) != MLP_OK) goto fail;
+        if (yf.n_items != xf.n_items) {
+            const char *ex, *ey;
+            const char *nx = short_path(images_path, &ex);
+            const char *ny = short_path(labels_path, &ey);
+            st = mlp__fail(err, MLP_ERR_SHAPE,
+                           "count mismatch: %s%s has %" PRIu64 " images but %s%s has %" PRIu64
+                           " labels",
+                           ex, nx, xf.n_items, ey, ny, yf.n_items);
+            goto fail;
+        }
+    }
+    if ((st = idx_read_payload(&xf, err)) != MLP_OK) goto fail;
+
+    uint32_t n_classes = 0;
+    if (labels_path) {
+        if ((st = idx_read_payload(&yf, err)) != MLP_OK) goto fail;
+        for (uint64_t i = 0; i < yf.n_items; i++) {
+            int64_t y = idx_label(&yf, i);
+            if (y < 0 || y >= (int64_t)MLP_MAX_CLASSES) {
+                uint64_t at = 8 + i * idx_elem_size(yf.type);
+                st = idx_failf(&yf, err, MLP_ERR_RANGE,
+                               "label %" PRId64 " at row %" PRIu64 " (byte %" PRIu64
+                               ") is outside [0, %u)",
+                               y, i, at, MLP_MAX_CLASSES);
+                goto fail;
+            }
+            if ((uint32_t)y + 1 > n_classes) n_classes = (uint32_t)y + 1;
+        }
+    }
+
+    /* One block for x and labels: the `owned` contract of dataset.c.  All
+     * sizes were bounded by IDX_MAX_BYTES in idx_open. */
+    size_t out_elem = xf.type == IDX_U8 ? 1 : xf.type == IDX_F64 ? 8 : 4;
+    uint64_t n_values = xf.n_items * xf.n_cols;
+    size_t x_bytes = (size_t)(n_values * out_elem);
+    size_t y_bytes = labels_path ? (size_t)yf.n_items * sizeof(int32_t) : 0;
+    size_t y_off = (x_bytes + 63) & ~(size_t)63;
+    size_t total = y_off + y_bytes;
+    /* Only a 32-bit size_t can wrap here; say so rather than under-allocate. */
+    unsigned char *block = x_bytes > SIZE_MAX - 64 - y_bytes ? NULL : mlp__amalloc(total);
+    if (!block) {
+        st = idx_failf(&xf, err, MLP_ERR_NOMEM, "out of memory: %zu bytes for the data set", total);
+        goto fail;
+    }
+    idx_convert_x(&xf, block, n_values);
+    if (labels_path) {
+        int32_t *labels = (int32_t *)(void *)(block + y_off);
+        for (uint64_t i = 0; i < yf.n_items; i++) labels[i] = (int32_t)idx_label(&yf, i);
+        ds->labels = labels;
+        ds->n_classes = n_classes;
+    }
+    ds->n_rows = xf.n_items;
+    ds->n_cols = (uint32_t)xf.n_cols;
+    ds->x_type = xf.type == IDX_U8 ? MLP_ELEM_U8 : xf.type == IDX_F64 ? MLP_ELEM_F64 : MLP_ELEM_F32;
+    ds->x = block;
+    ds->owned = block;
+    idx_close(&xf);
+    idx_close(&yf);
+    return MLP_OK;
+
+fail:
+    idx_close(&xf);
+    idx_close(&yf);
+    memset(ds, 0, sizeof *ds);
+    return st;
+}

@@ -1,0 +1,712 @@
+/* SPDX-License-Identifier: MIT */
+/* IDX loader and data set checks: valid files of every element type (plain and
+ * gzip), one test per class of malformed file (status, message, zeroed data
+ * set), and the installed Fashion-MNIST test set. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#ifdef __linux__
+#include <sys/resource.h>
+#endif
+
+#include "check.h"
+#include "fastmlp.h"
+
+/* The address-space limit trick below cannot coexist with ASan's shadow. */
+#if defined(__SANITIZE_ADDRESS__)
+#define TEST_ASAN 1
+#endif
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TEST_ASAN 1
+#endif
+#endif
+
+/* CMake passes the directory; the default is where `make setup` installs it. */
+#ifdef FASTMLP_FMNIST_DIR
+#define FMNIST_DIR FASTMLP_FMNIST_DIR
+#else
+#define FMNIST_DIR "/usr/share/datasets/fashion-mnist"
+#endif
+
+/* ------------------------------------------------------------ temp files */
+
+#define MAX_FILES 128
+static char g_dir[1024];
+static char g_files[MAX_FILES][1200];
+static int g_n_files;
+
+/* Full path of `name` in the temp dir, remembered for removal at the end. */
+static const char *tmp_path(const char *name)
+{
+    static char p[1200];
+    snprintf(p, sizeof p, "%s/%s", g_dir, name);
+    for (int i = 0; i < g_n_files; i++)
+        if (strcmp(g_files[i], p) == 0) return g_files[i];
+    if (g_n_files == MAX_FILES) {
+        fprintf(stderr, "test_idx: too many temp files\n");
+        exit(2);
+    }
+    snprintf(g_files[g_n_files], sizeof g_files[0], "%s", p);
+    return g_files[g_n_files++];
+}
+
+/* Write bytes to the temp file `name`, gzip-compressed when gz; returns its path. */
+static const char *write_file(const char *name, const void *data, size_t n, int gz)
+{
+    const char *path = tmp_path(name);
+    int ok;
+    if (gz) {
+        gzFile f = gzopen(path, "wb");
+        ok = f != NULL;
+        if (ok && n > 0) ok = gzwrite(f, data, (unsigned)n) == (int)n;
+        if (f && gzclose(f) != Z_OK) ok = 0;
+    } else {
+        FILE *f = fopen(path, "wb");
+        ok = f != NULL;
+        if (ok && n > 0) ok = fwrite(data, 1, n, f) == n;
+        if (f && fclose(f) != 0) ok = 0;
+    }
+    if (!ok) {
+        fprintf(stderr, "test_idx: cannot write %s: %s\n", path, strerror(errno));
+        exit(2);
+    }
+    return path;
+}
+
+/* ------------------------------------------------------- building IDX bytes */
+
+struct buf {
+    unsigned char *p;
+    size_t n, cap;
+};
+
+static void put(struct buf *b, const void *src, size_t n)
+{
+    if (b->n + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->n + n) cap *= 2;
+        unsigned char *p = realloc(b->p, cap);
+        if (!p) {
+            fprintf(stderr, "test_idx: out of memory\n");
+            exit(2);
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, src, n);
+    b->n += n;
+}
+
+static void put_u8(struct buf *b, unsigned v)
+{
+    unsigned char c = (unsigned char)v;
+    put(b, &c, 1);
+}
+
+static void put_be(struct buf *b, uint64_t v, int bytes)
+{
+    for (int i = bytes - 1; i >= 0; i--) put_u8(b, (unsigned)(v >> (8 * i)) & 0xFF);
+}
+
+static void put_f32(struct buf *b, float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    put_be(b, u, 4);
+}
+
+static void put_f64(struct buf *b, double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, 8);
+    put_be(b, u, 8);
+}
+
+/* Magic (0, 0, type, ndim) and the dimensions. */
+static void header(struct buf *b, unsigned type, unsigned ndim, const uint32_t *dims)
+{
+    put_u8(b, 0);
+    put_u8(b, 0);
+    put_u8(b, type);
+    put_u8(b, ndim);
+    for (unsigned i = 0; i < ndim; i++) put_be(b, dims[i], 4);
+}
+
+static void buf_free(struct buf *b)
+{
+    free(b->p);
+    memset(b, 0, sizeof *b);
+}
+
+/* ------------------------------------------------------------- checking */
+
+static int is_zeroed(const struct mlp_dataset *ds)
+{
+    return ds->n_rows == 0 && ds->n_cols == 0 && ds->x_type == 0 && ds->x == NULL &&
+           ds->labels == NULL && ds->n_classes == 0 && ds->targets == NULL &&
+           ds->n_targets == 0 && ds->owned == NULL;
+}
+
+/* Load (x, y), expecting status `want` with a message that contains `needle`
+ * and names `culprit` (the file at fault), and a zeroed data set.  The
+ * message is left in *err for further checks. */
+static void expect_fail(const char *what, const char *x, const char *y, enum mlp_status want,
+                        const char *needle, const char *culprit, struct mlp_error *err)
+{
+    struct mlp_dataset ds;
+    memset(&ds, 0xAB, sizeof ds); /* garbage in: the loader must zero it */
+    memset(err, 0, sizeof *err);
+    enum mlp_status st = mlp_dataset_load_idx(&ds, x, y, err);
+    CHECK_MSG(st == want, "%s: got %s, want %s (msg: %s)", what, mlp_status_str(st),
+              mlp_status_str(want), err->msg);
+    CHECK_MSG(err->status == want, "%s: err.status %s", what, mlp_status_str(err->status));
+    CHECK_MSG(strstr(err->msg, needle) != NULL, "%s: message \"%s\" lacks \"%s\"", what, err->msg,
+              needle);
+    if (culprit)
+        CHECK_MSG(strstr(err->msg, culprit) != NULL, "%s: message \"%s\" does not name %s", what,
+                  err->msg, culprit);
+    CHECK_MSG(is_zeroed(&ds), "%s: data set not zeroed after failure", what);
+    if (st == MLP_OK) mlp_dataset_free(&ds);
+}
+
+static int has(const struct mlp_error *err, const char *s) { return strstr(err->msg, s) != NULL; }
+
+/* ------------------------------------------------------------ valid files */
+
+/* 3 images of 2 x 2 u8 pixels and labels 2, 0, 1. */
+static void make_small(struct buf *x, struct buf *y)
+{
+    uint32_t xd[3] = {3, 2, 2}, yd[1] = {3};
+    header(x, 0x08, 3, xd);
+    for (unsigned i = 0; i < 12; i++) put_u8(x, i * 20 + 1);
+    header(y, 0x08, 1, yd);
+    put_u8(y, 2);
+    put_u8(y, 0);
+    put_u8(y, 1);
+}
+
+static void test_valid_u8(void)
+{
+    struct buf x = {0}, y = {0};
+    make_small(&x, &y);
+    const char *xp = write_file("small-x", x.p, x.n, 0);
+    const char *yp = write_file("small-y", y.p, y.n, 0);
+    const char *xg = write_file("small-x.gz", x.p, x.n, 1);
+    const char *yg = write_file("small-y.gz", y.p, y.n, 1);
+
+    struct mlp_dataset ds, dz;
+    struct mlp_error err = {0};
+    CHECK_STATUS(mlp_dataset_load_idx(&ds, xp, yp, &err), MLP_OK);
+    CHECK(ds.n_rows == 3);
+    CHECK(ds.n_cols == 4);
+    CHECK(ds.x_type == MLP_ELEM_U8);
+    CHECK(ds.n_classes == 3);
+    CHECK(ds.targets == NULL && ds.n_targets == 0);
+    CHECK(ds.owned != NULL);
+    CHECK(((uintptr_t)ds.x & 63) == 0); /* kernels rely on aligned rows */
+    int vals_ok = ds.x != NULL && ds.labels != NULL;
+    for (unsigned i = 0; vals_ok && i < 12; i++)
+        vals_ok = ((const uint8_t *)ds.x)[i] == i * 20 + 1;
+    CHECK(vals_ok);
+    CHECK(ds.labels && ds.labels[0] == 2 && ds.labels[1] == 0 && ds.labels[2] == 1);
+    CHECK_STATUS(mlp_dataset_validate(&ds, &err), MLP_OK);
+
+    /* gzip and plain give identical data sets. */
+    CHECK_STATUS(mlp_dataset_load_idx(&dz, xg, yg, &err), MLP_OK);
+    CHECK(dz.n_rows == ds.n_rows && dz.n_cols == ds.n_cols && dz.x_type == ds.x_type &&
+          dz.n_classes == ds.n_classes);
+    CHECK(dz.x && ds.x && memcmp(dz.x, ds.x, 12) == 0);
+    CHECK(dz.labels && ds.labels && memcmp(dz.labels, ds.labels, 3 * sizeof(int32_t)) == 0);
+    mlp_dataset_free(&dz);
+    CHECK(is_zeroed(&dz));
+
+    /* Mixed: gzip images, plain labels. */
+    CHECK_STATUS(mlp_dataset_load_idx(&dz, xg, yp, &err), MLP_OK);
+    CHECK(dz.x && memcmp(dz.x, ds.x, 12) == 0);
+    mlp_dataset_free(&dz);
+
+    /* Truncate: a view shrink only. */
+    mlp_dataset_truncate(&ds, 2);
+    CHECK(ds.n_rows == 2);
+    mlp_dataset_truncate(&ds, 10);
+    CHECK(ds.n_rows == 2);
+    mlp_dataset_free(&ds);
+    CHECK(is_zeroed(&ds));
+    mlp_dataset_free(&ds); /* again, on the zeroed struct */
+    mlp_dataset_free(NULL);
+
+    /* No labels. */
+    CHECK_STATUS(mlp_dataset_load_idx(&ds, xp, NULL, &err), MLP_OK);
+    CHECK(ds.n_rows == 3 && ds.labels == NULL && ds.n_classes == 0);
+    mlp_dataset_free(&ds);
+
+    buf_free(&x);
+    buf_free(&y);
+}
+
+static void test_valid_types(void)
+{
+    struct mlp_dataset ds;
+    struct mlp_error err = {0};
+    uint32_t d2[2] = {2, 3};
+    uint32_t yd[1] = {2};
+
+    /* i32 labels 9, 4: n_classes 10. */
+    struct buf y = {0};
+    header(&y, 0x0C, 1, yd);
+    put_be(&y, 9, 4);
+    put_be(&y, 4, 4);
+    const char *yp = write_file("y-i32", y.p, y.n, 0);
+    buf_free(&y);
+
+    /* f32: exact values round-trip, including the sign and odd magnitudes. */
+    const float f32v[6] = {1.5f, -2.25f, 3e10f, 0.0f, -0.0f, 1.17549435e-38f};
+    struct buf x = {0};
+    header(&x, 0x0D, 2, d2);
+    for (int i = 0; i < 6; i++) put_f32(&x, f32v[i]);
+    const char *xp = write_file("x-f32.gz", x.p, x.n, 1);
+    buf_free(&x);
+    CHECK_STATUS(mlp_dataset_load_idx(&ds, xp, yp, &err), MLP_OK);
+    CHECK(ds.x_type == MLP_ELEM_F32 && ds.n_rows == 2 && ds.n_cols == 3 && ds.n_classes == 10);
+    CHECK(ds.x && memcmp(ds.x, f32v, sizeof f32v) == 0);
+    CHECK(ds.labels && ds.labels[0] == 9 && ds.labels[1] == 4);
+    mlp_dataset_free(&ds);
+
+    /* f64 stays f64. */
+    const double f64v[6] = {1.0 / 3.0, -1e300, 4.9e-324, 2.0, -7.5, 1e-9};
+    header(&x, 0x0E, 2, d2);
+    for (int i = 0; i < 6; i++) put_f64(&x, f64v[i]);
+    xp = write_file("x-f64", x.p, x.n, 0);
+    buf_free(&x);
+    CHECK_STATUS(mlp_dataset_load_idx(&ds, xp, NULL, &err), MLP_OK);
+    CHECK(ds.x_type == MLP_ELEM_F64 && ds.n_rows == 2 && ds.n_cols == 3);
+    CHECK(ds.x && memcmp(ds.x, f64v, sizeof f64v) == 0);
+    mlp_dataset_free(&ds);
+
+    /* i16 -> f32, extremes included. */
+    const int16_t i16v[6] = {-32768, -1, 0, 1, 1234, 32767};
+    header(&x, 0x0B, 2, d2);
+    for (int i = 0; i < 6; i++) put_be(&x, (uint16_t)i16v[i], 2);
+    xp = write_file("x-i16", x.p, x.n, 0);
+    buf_free(&x);
+    CHECK_STATUS(mlp_dataset_load_idx(&ds, xp, yp, &err), MLP_OK);
+    CHECK(ds.x_type == MLP_ELEM_F32 && ds.n_cols == 3);
+    int ok = ds.x != NULL;
+    for (int i = 0; ok && i < 6; i++) ok = ((const float *)ds.x)[i] == (float)i16v[i];
+    CHECK(ok);
+    mlp_dataset_free(&ds);
+
+    /* i8 and i32 -> f32. */
+    const int8_t i8v[6] = {-128, -5, 0, 5, 100, 127};
+    header(&x, 0x09, 2, d2);
+    for (int i = 0; i < 6; i++) put_u8(&x, (uint8_t)i8v[i]);
+    xp = write_file("x-i8", x.p, x.n, 0);
+    buf_free(&x);
+    CHECK_STATUS(mlp_dataset_load_idx(&ds, xp, yp, &err), MLP_OK);
+    ok = ds.x != NULL && ds.x_type == MLP_ELEM_F32;
+    for (int i = 0; ok && i < 6; i++) ok = ((const float *)ds.x)[i] == (float)i8v[i];
+    CHECK(ok);
+    mlp_dataset_free(&ds);
+
+    const int32_t i32v[6] = {-16777216, -3, 0, 3, 65536, 16777216};
+    header(&x, 0x0C, 2, d2);
+    for (int i = 0; i < 6; i++) put_be(&x, (uint32_t)i32v[i], 4);
+    xp = write_file("x-i32", x.p, x.n, 0);
+    buf_free(&x);
+    CHECK_STATUS(mlp_dataset_load_idx(&ds, xp, yp, &err), MLP_OK);
+    ok = ds.x != NULL && ds.x_type == MLP_ELEM_F32;
+    for (int i = 0; ok && i < 6; i++) ok = ((const float *)ds.x)[i] == (float)i32v[i];
+    CHECK(ok);
+    mlp_dataset_free(&ds);
+
+    /* ndim 1 images: one column per row. */
+    uint32_t d1[1] = {4};
+    header(&x, 0x08, 1, d1);
+    for (int i = 0; i < 4; i++) put_u8(&x, 7);
+    xp = write_file("x-1d", x.p, x.n, 0);
+    buf_free(&x);
+    CHECK_STATUS(mlp_dataset_load_idx(&ds, xp, NULL, &err), MLP_OK);
+    CHECK(ds.n_rows == 4 && ds.n_cols == 1);
+    mlp_dataset_free(&ds);
+}
+
+/* ------------------------------------------------------------ bad files */
+
+static void test_bad_headers(void)
+{
+    struct mlp_error err;
+    struct buf x = {0}, y = {0};
+    make_small(&x, &y);
+    const char *yp = write_file("good-y", y.p, y.n, 0);
+    const char *xp;
+
+    /* Wrong magic: byte 0 non-zero. */
+    x.p[0] = 0x12;
+    xp = write_file("bad-magic", x.p, x.n, 0);
+    expect_fail("bad magic", xp, yp, MLP_ERR_FORMAT, "magic", xp, &err);
+    CHECK(has(&err, "byte 0"));
+    x.p[0] = 0;
+
+    /* Magic of a labels file gone wrong, found in the labels file. */
+    y.p[1] = 0x34;
+    const char *yb = write_file("bad-magic-y.gz", y.p, y.n, 1);
+    expect_fail("bad labels magic", write_file("good-x", x.p, x.n, 0), yb, MLP_ERR_FORMAT, "magic",
+                yb, &err);
+    y.p[1] = 0;
+
+    /* Unknown type byte. */
+    x.p[2] = 0x0A;
+    xp = write_file("bad-type", x.p, x.n, 0);
+    expect_fail("unknown type", xp, yp, MLP_ERR_FORMAT, "type 0x0A", xp, &err);
+    x.p[2] = 0x08;
+
+    /* ndim 0. */
+    unsigned char nd0[4] = {0, 0, 8, 0};
+    xp = write_file("ndim0", nd0, 4, 0);
+    expect_fail("ndim 0", xp, NULL, MLP_ERR_FORMAT, "0 dimensions", xp, &err);
+
+    /* Header cut in the middle of the dimensions (6 bytes of 16). */
+    xp = write_file("cut-dims", x.p, 6, 0);
+    expect_fail("cut header", xp, yp, MLP_ERR_FORMAT, "truncated header", xp, &err);
+    CHECK(has(&err, "dimension 1 of 3"));
+
+    /* Header only 3 bytes. */
+    xp = write_file("cut-magic", x.p, 3, 0);
+    expect_fail("cut magic", xp, yp, MLP_ERR_FORMAT, "truncated header", xp, &err);
+
+    /* A zero column dimension. */
+    uint32_t zd[3] = {3, 0, 2};
+    struct buf z = {0};
+    header(&z, 0x08, 3, zd);
+    xp = write_file("zero-dim", z.p, z.n, 0);
+    buf_free(&z);
+    expect_fail("zero dim", xp, NULL, MLP_ERR_FORMAT, "dimension 2 of 3 is 0", xp, &err);
+
+    /* Zero rows. */
+    uint32_t zr[2] = {0, 4};
+    header(&z, 0x08, 2, zr);
+    xp = write_file("zero-rows", z.p, z.n, 0);
+    buf_free(&z);
+    expect_fail("zero rows", xp, NULL, MLP_ERR_FORMAT, "dimension 1 of 2 is 0", xp, &err);
+
+    /* Dimensions whose product overflows 64 bits. */
+    uint32_t big[5] = {0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu};
+    header(&z, 0x0E, 5, big);
+    put_u8(&z, 1);
+    xp = write_file("overflow", z.p, z.n, 0);
+    buf_free(&z);
+    expect_fail("64-bit overflow", xp, NULL, MLP_ERR_FORMAT, "MLP_MAX_WIDTH", xp, &err);
+
+    /* Labels file with ndim 2. */
+    uint32_t y2[2] = {3, 1};
+    header(&z, 0x08, 2, y2);
+    for (int i = 0; i < 3; i++) put_u8(&z, 1);
+    yb = write_file("y-ndim2", z.p, z.n, 0);
+    buf_free(&z);
+    expect_fail("labels ndim 2", write_file("good-x", x.p, x.n, 0), yb, MLP_ERR_FORMAT,
+                "2 dimensions", yb, &err);
+
+    /* Float labels. */
+    uint32_t y1[1] = {3};
+    header(&z, 0x0D, 1, y1);
+    for (int i = 0; i < 3; i++) put_f32(&z, 1.0f);
+    yb = write_file("y-f32", z.p, z.n, 0);
+    buf_free(&z);
+    expect_fail("float labels", write_file("good-x", x.p, x.n, 0), yb, MLP_ERR_FORMAT,
+                "integer type", yb, &err);
+
+    buf_free(&x);
+    buf_free(&y);
+}
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+#if defined(__linux__) && !defined(TEST_ASAN)
+/* Current address-space size in bytes, 0 if unknown. */
+static uint64_t vm_size(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long long pages = 0;
+    if (!f) return 0;
+    if (fscanf(f, "%llu", &pages) != 1) pages = 0;
+    fclose(f);
+    return pages * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+#endif
+
+/* A ~200-byte file whose header claims a huge payload must fail at once. */
+static void test_huge_claims(void)
+{
+    struct mlp_error err;
+    struct buf z = {0};
+    const char *xp;
+
+    /* 2^40 bytes (1 TiB) of u8: above the size cap. */
+    uint32_t tb[2] = {1u << 20, 1u << 20};
+    header(&z, 0x08, 2, tb);
+    for (int i = 0; i < 188; i++) put_u8(&z, (unsigned)i);
+    xp = write_file("claims-1tb", z.p, z.n, 0);
+    buf_free(&z);
+    double t0 = now_s();
+    expect_fail("1 TiB claim", xp, NULL, MLP_ERR_FORMAT, "limit", xp, &err);
+    CHECK(now_s() - t0 < 5.0);
+
+    /* 2^35 bytes (32 GiB): under the cap, so the loader must read and find
+     * the file short without allocating what the header says. */
+    uint32_t gb[2] = {1u << 21, 1u << 14};
+    header(&z, 0x08, 2, gb);
+    for (int i = 0; i < 188; i++) put_u8(&z, (unsigned)i);
+    xp = write_file("claims-32gb.gz", z.p, z.n, 1);
+    buf_free(&z);
+
+#if defined(__linux__) && !defined(TEST_ASAN)
+    /* Cap the address space at what we use + 512 MiB: an up-front 32 GiB
+     * allocation then fails (NOMEM) instead of silently overcommitting. */
+    struct rlimit old, lim;
+    uint64_t vm = vm_size();
+    int limited = vm > 0 && getrlimit(RLIMIT_AS, &old) == 0 &&
+                  (old.rlim_cur == RLIM_INFINITY || old.rlim_cur > vm + (512ull << 20));
+    if (limited) {
+        lim = old;
+        lim.rlim_cur = (rlim_t)(vm + (512ull << 20));
+        limited = setrlimit(RLIMIT_AS, &lim) == 0;
+    }
+#endif
+    t0 = now_s();
+    expect_fail("32 GiB claim", xp, NULL, MLP_ERR_FORMAT, "truncated", xp, &err);
+    CHECK(now_s() - t0 < 5.0);
+    CHECK(has(&err, "34359738368") && has(&err, "after 188"));
+#if defined(__linux__) && !defined(TEST_ASAN)
+    if (limited) CHECK(setrlimit(RLIMIT_AS, &old) == 0);
+#endif
+}
+
+static void test_bad_payloads(void)
+{
+    struct mlp_error err;
+    struct buf x = {0}, y = {0};
+    make_small(&x, &y);
+    const char *yp = write_file("good-y", y.p, y.n, 0);
+    const char *xp;
+
+    /* Payload one byte short, and far short. */
+    xp = write_file("short-1", x.p, x.n - 1, 0);
+    expect_fail("short by 1", xp, yp, MLP_ERR_FORMAT, "truncated", xp, &err);
+    CHECK(has(&err, "promises 12 bytes") && has(&err, "after 11"));
+    xp = write_file("short-many.gz", x.p, x.n - 10, 1);
+    expect_fail("short by 10", xp, yp, MLP_ERR_FORMAT, "truncated", xp, &err);
+    CHECK(has(&err, "after 2"));
+
+    /* Trailing bytes. */
+    struct buf t = {0};
+    put(&t, x.p, x.n);
+    put_u8(&t, 0);
+    xp = write_file("trailing", t.p, t.n, 0);
+    expect_fail("trailing", xp, yp, MLP_ERR_FORMAT, "trailing", xp, &err);
+    CHECK(has(&err, "byte 28"));
+    buf_free(&t);
+    put(&t, y.p, y.n);
+    put_u8(&t, 0);
+    put_u8(&t, 0);
+    const char *yt = write_file("trailing-y.gz", t.p, t.n, 1);
+    expect_fail("trailing labels", write_file("good-x", x.p, x.n, 0), yt, MLP_ERR_FORMAT,
+                "trailing", yt, &err);
+    buf_free(&t);
+
+    /* Image/label count mismatch: 3 images, 4 labels. */
+    uint32_t y4[1] = {4};
+    header(&t, 0x08, 1, y4);
+    for (int i = 0; i < 4; i++) put_u8(&t, 1);
+    const char *ym = write_file("y-4", t.p, t.n, 0);
+    buf_free(&t);
+    xp = write_file("good-x", x.p, x.n, 0);
+    expect_fail("count mismatch", xp, ym, MLP_ERR_SHAPE, "mismatch", xp, &err);
+    CHECK(has(&err, "3 images") && has(&err, "4 labels") && has(&err, ym));
+
+    /* Labels out of range: i32 -1 and 70000, i8 -3. */
+    uint32_t y3[1] = {3};
+    header(&t, 0x0C, 1, y3);
+    put_be(&t, 0, 4);
+    put_be(&t, (uint32_t)-1, 4);
+    put_be(&t, 1, 4);
+    const char *yr = write_file("y-neg", t.p, t.n, 0);
+    buf_free(&t);
+    expect_fail("label -1", xp, yr, MLP_ERR_RANGE, "label -1 at row 1", yr, &err);
+    header(&t, 0x0C, 1, y3);
+    put_be(&t, 0, 4);
+    put_be(&t, 1, 4);
+    put_be(&t, 70000, 4);
+    yr = write_file("y-70000.gz", t.p, t.n, 1);
+    buf_free(&t);
+    expect_fail("label 70000", xp, yr, MLP_ERR_RANGE, "label 70000 at row 2", yr, &err);
+    CHECK(has(&err, "65536"));
+    header(&t, 0x09, 1, y3);
+    put_u8(&t, 0);
+    put_u8(&t, 0);
+    put_u8(&t, (uint8_t)-3);
+    yr = write_file("y-i8neg", t.p, t.n, 0);
+    buf_free(&t);
+    expect_fail("label i8 -3", xp, yr, MLP_ERR_RANGE, "label -3 at row 2", yr, &err);
+
+    /* Not there; empty; not IDX at all. */
+    const char *none = tmp_path("does-not-exist");
+    expect_fail("nonexistent", none, yp, MLP_ERR_OPEN, "cannot open", none, &err);
+    expect_fail("nonexistent labels", xp, none, MLP_ERR_OPEN, "cannot open", none, &err);
+    const char *empty = write_file("empty", "", 0, 0);
+    expect_fail("empty", empty, yp, MLP_ERR_FORMAT, "empty", empty, &err);
+    const char *empty_gz = write_file("empty.gz", "", 0, 1);
+    expect_fail("empty gz", empty_gz, yp, MLP_ERR_FORMAT, "empty", empty_gz, &err);
+    const char *text = "label,pixel1,pixel2\n3,0,255\n";
+    const char *txt = write_file("text.csv", text, strlen(text), 0);
+    expect_fail("text", txt, yp, MLP_ERR_FORMAT, "magic", txt, &err);
+    CHECK(has(&err, "0x6C616265")); /* "labe" */
+    expect_fail("directory", g_dir, yp, MLP_ERR_IO, "read error", g_dir, &err);
+
+    /* Broken gzip: a cut stream, and garbage after a valid gzip header. */
+    struct buf big = {0};
+    uint32_t bd[3] = {50, 28, 28};
+    header(&big, 0x08, 3, bd);
+    uint32_t s = 12345;
+    for (int i = 0; i < 50 * 28 * 28; i++) {
+        s = s * 1103515245u + 12345u;
+        put_u8(&big, (s >> 16) & 0xFF);
+    }
+    const char *bp = write_file("big.gz", big.p, big.n, 1);
+    buf_free(&big);
+    FILE *f = fopen(bp, "rb");
+    unsigned char gz[65536];
+    size_t gn = f ? fread(gz, 1, sizeof gz, f) : 0;
+    if (f) fclose(f);
+    CHECK(gn > 1000);
+    xp = write_file("cut.gz", gz, gn / 2, 0);
+    expect_fail("cut gzip", xp, NULL, MLP_ERR_FORMAT, "truncated", xp, &err);
+    CHECK(has(&err, "cut short"));
+    unsigned char junk[64] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
+    memset(junk + 10, 0xFF, sizeof junk - 10);
+    xp = write_file("junk.gz", junk, sizeof junk, 0);
+    expect_fail("corrupt gzip", xp, NULL, MLP_ERR_FORMAT, "corrupt gzip", xp, &err);
+
+    buf_free(&x);
+    buf_free(&y);
+}
+
+/* ------------------------------------------------------ dataset validation */
+
+static void test_validate(void)
+{
+    struct mlp_error err = {0};
+    const uint8_t x[6] = {0};
+    int32_t labels[3] = {0, 1, 2};
+    const double targets[3] = {0};
+    struct mlp_dataset ds = {.n_rows = 3, .n_cols = 2, .x_type = MLP_ELEM_U8, .x = x,
+                             .labels = labels, .n_classes = 3};
+    CHECK_STATUS(mlp_dataset_validate(&ds, &err), MLP_OK);
+
+    labels[2] = 5;
+    CHECK_STATUS(mlp_dataset_validate(&ds, &err), MLP_ERR_RANGE);
+    CHECK_MSG(has(&err, "label 5 at row 2") && has(&err, "[0, 3)"), "msg: %s", err.msg);
+    labels[2] = -1;
+    CHECK_STATUS(mlp_dataset_validate(&ds, &err), MLP_ERR_RANGE);
+    labels[2] = 2;
+
+    struct mlp_dataset b = ds;
+    b.n_cols = 0;
+    CHECK_STATUS(mlp_dataset_validate(&b, &err), MLP_ERR_RANGE);
+    b.n_cols = MLP_MAX_WIDTH + 1;
+    CHECK_STATUS(mlp_dataset_validate(&b, &err), MLP_ERR_RANGE);
+    b = ds;
+    b.x = NULL;
+    CHECK_STATUS(mlp_dataset_validate(&b, &err), MLP_ERR_ARG);
+    b = ds;
+    b.n_classes = MLP_MAX_CLASSES + 1;
+    CHECK_STATUS(mlp_dataset_validate(&b, &err), MLP_ERR_RANGE);
+    b = ds;
+    b.n_classes = 0;
+    CHECK_STATUS(mlp_dataset_validate(&b, &err), MLP_ERR_RANGE);
+    b = ds;
+    b.n_rows = UINT64_MAX / 2;
+    b.x_type = MLP_ELEM_F64;
+    CHECK_STATUS(mlp_dataset_validate(&b, &err), MLP_ERR_NOMEM);
+    b = ds;
+    b.targets = targets;
+    b.n_targets = 1;
+    CHECK_STATUS(mlp_dataset_validate(&b, &err), MLP_ERR_ARG); /* labels and targets */
+    b.labels = NULL;
+    b.n_classes = 0;
+    CHECK_STATUS(mlp_dataset_validate(&b, &err), MLP_OK);
+    b.n_targets = 0;
+    CHECK_STATUS(mlp_dataset_validate(&b, &err), MLP_ERR_RANGE);
+    b.n_targets = 1;
+    b.targets = NULL;
+    CHECK_STATUS(mlp_dataset_validate(&b, &err), MLP_ERR_ARG);
+    b = ds;
+    b.x_type = (enum mlp_elem)7;
+    CHECK_STATUS(mlp_dataset_validate(&b, &err), MLP_ERR_ARG);
+    /* An empty view is consistent. */
+    struct mlp_dataset e = {.n_cols = 4, .x_type = MLP_ELEM_F32};
+    CHECK_STATUS(mlp_dataset_validate(&e, &err), MLP_OK);
+    /* A hand-filled view is not freed, only zeroed. */
+    mlp_dataset_free(&b);
+    CHECK(is_zeroed(&b));
+}
+
+/* ------------------------------------------------------- Fashion-MNIST */
+
+static void test_fashion_mnist(void)
+{
+    const char *xp = FMNIST_DIR "/t10k-images-idx3-ubyte.gz";
+    const char *yp = FMNIST_DIR "/t10k-labels-idx1-ubyte.gz";
+    struct mlp_dataset ds;
+    struct mlp_error err = {0};
+    /* The setup installs it, so missing is a failure, not a skip. */
+    enum mlp_status st = mlp_dataset_load_idx(&ds, xp, yp, &err);
+    CHECK_MSG(st == MLP_OK, "Fashion-MNIST t10k (run `make setup`): %s", err.msg);
+    if (st != MLP_OK) return;
+    CHECK(ds.n_rows == 10000);
+    CHECK(ds.n_cols == 784);
+    CHECK(ds.x_type == MLP_ELEM_U8);
+    CHECK(ds.n_classes == 10);
+    CHECK_STATUS(mlp_dataset_validate(&ds, &err), MLP_OK);
+    unsigned count[10] = {0};
+    for (uint64_t i = 0; i < ds.n_rows; i++)
+        if (ds.labels[i] >= 0 && ds.labels[i] < 10) count[ds.labels[i]]++;
+    int balanced = 1;
+    for (int k = 0; k < 10; k++) balanced &= count[k] == 1000;
+    CHECK(balanced); /* t10k has 1000 images of each class */
+    mlp_dataset_free(&ds);
+}
+
+int main(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(g_dir, sizeof g_dir, "%s/fastmlp-idx-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(g_dir)) {
+        fprintf(stderr, "test_idx: mkdtemp %s: %s\n", g_dir, strerror(errno));
+        return 2;
+    }
+
+    test_valid_u8();
+    test_valid_types();
+    test_bad_headers();
+    test_huge_claims();
+    test_bad_payloads();
+    test_validate();
+    test_fashion_mnist();
+
+    for (int i = 0; i < g_n_files; i++) remove(g_files[i]); /* some were never created */
+    if (rmdir(g_dir) != 0) fprintf(stderr, "test_idx: rmdir %s: %s\n", g_dir, strerror(errno));
+    return check_report("idx");
+}

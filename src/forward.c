@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/* Forward and backward passes over data sets: the engine behind loss+gradient,
+ * evaluation and prediction.  The pass itself is written once in
+ * pass_impl.h and instantiated here for f32 and f64. */
+#include "cpu/kernels.h"
+
+#include <math.h>
+#include <string.h>
+
+#define T float
+#define SUF f32
+#define GEMM mlp__gemm_f32
+#define EXP expf
+#define TANH tanhf
+#include "pass_impl.h"
+#undef T
+#undef SUF
+#undef GEMM
+#undef EXP
+#undef TANH
+
+#define T double
+#define SUF f64
+#define GEMM mlp__gemm_f64
+#define EXP exp
+#define TANH tanh
+#include "pass_impl.h"
+#undef T
+#undef SUF
+#undef GEMM
+#undef EXP
+#undef TANH
+
+/* Rows per block: about 512K activation elements per block (2 MiB in f32),
+ * so that a block's activations stay in L2/L3 while its backward pass runs,
+ * but never fewer than 32 rows (GEMM efficiency) nor more than 512. */
+static uint32_t default_block_rows(const struct mlp_model *m)
+{
+    uint64_t width = mlp__n_in(m);
+    for (uint32_t l = 0; l < m->n_layers; l++) width += m->layers[l].n_out;
+    uint64_t b = (512u * 1024u) / width;
+    if (b < 32) b = 32;
+    if (b > 512) b = 512;
+    return (uint32_t)b;
+}
+
+enum mlp_status mlp__run_pass(struct mlp_pass *p, struct mlp_error *err)
+{
+    MLP_ASSERT(p && p->m && p->ds);
+    p->loss = 0;
+    p->correct = 0;
+    if (p->n == 0) return mlp__fail(err, MLP_ERR_ARG, "no rows to process");
+    if (p->rows) {
+        for (uint64_t i = 0; i < p->n; i++)
+            if (p->rows[i] >= p->ds->n_rows)
+                return mlp__fail(err, MLP_ERR_RANGE, "row index %llu out of range (data has %llu rows)",
+                                 (unsigned long long)p->rows[i], (unsigned long long)p->ds->n_rows);
+    } else if (p->row0 > p->ds->n_rows || p->n > p->ds->n_rows - p->row0) {
+        return mlp__fail(err, MLP_ERR_RANGE, "rows %llu..%llu out of range (data has %llu rows)",
+                         (unsigned long long)p->row0, (unsigned long long)(p->row0 + p->n),
+                         (unsigned long long)p->ds->n_rows);
+    }
+    if (p->block_rows == 0) p->block_rows = default_block_rows(p->m);
+    return p->m->dtype == MLP_F32 ? run_pass_f32(p, err) : run_pass_f64(p, err);
+}
+
+enum mlp_status mlp_model_loss_grad(const struct mlp_model *m, const struct mlp_dataset *ds,
+                                    uint64_t row0, uint64_t n, const uint64_t *rows, double l2,
+                                    double *loss, void *grad, struct mlp_error *err)
+{
+    MLP_ASSERT(m && ds);
+    enum mlp_status st = mlp__check_data(m, ds, true, err);
+    if (st != MLP_OK) return st;
+    struct mlp_pass p = {.m = m, .ds = ds, .row0 = row0, .n = n, .rows = rows, .l2 = l2, .grad = grad};
+    st = mlp__run_pass(&p, err);
+    if (st == MLP_OK && loss) *loss = p.loss;
+    return st;
+}
+
+enum mlp_status mlp_model_evaluate(const struct mlp_model *m, const struct mlp_dataset *ds,
+                                   double *loss, double *accuracy, struct mlp_error *err)
+{
+    MLP_ASSERT(m && ds);
+    enum mlp_status st = mlp__check_data(m, ds, true, err);
+    if (st != MLP_OK) return st;
+    struct mlp_pass p = {.m = m, .ds = ds, .n = ds->n_rows};
+    st = mlp__run_pass(&p, err);
+    if (st != MLP_OK) return st;
+    if (loss) *loss = p.loss;
+    if (accuracy) *accuracy = ds->labels ? (double)p.correct / (double)ds->n_rows : -1.0;
+    return MLP_OK;
+}
+
+enum mlp_status mlp_model_predict(const struct mlp_model *m, const struct mlp_dataset *ds,
+                                  uint64_t row0, uint64_t n, double *out, struct mlp_error *err)
+{
+    MLP_ASSERT(m && ds && out);
+    enum mlp_status st = mlp__check_data(m, ds, false, err);
+    if (st != MLP_OK) return st;
+    /* A prediction pass needs no targets: hide them from the head. */
+    struct mlp_dataset x_only = *ds;
+    x_only.labels = NULL;
+    x_only.targets = NULL;
+    struct mlp_pass p = {.m = m, .ds = &x_only, .row0 = row0, .n = n, .out = out};
+    return mlp__run_pass(&p, err);
+}

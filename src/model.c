@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: MIT */
+/* Model creation and ownership: the layer table and the one flat parameter
+ * vector (per layer: W row-major n_out x n_in, then b), initialisers, and the
+ * checks of a data set against a model. */
+#include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+struct mlp_model_params mlp_model_params_default(void)
+{
+    struct mlp_model_params p = {0};
+    p.dtype = MLP_F32;
+    p.head = MLP_HEAD_SOFTMAX_CE;
+    p.leaky_slope = 0.01;
+    p.input_scale = 1.0;
+    return p;
+}
+
+static bool act_ok(int a) { return a >= 0 && a < MLP_ACT_COUNT; }
+
+enum mlp_status mlp_model_create(struct mlp_model **out,
+                                 const struct mlp_model_params *p,
+                                 struct mlp_error *err)
+{
+    MLP_ASSERT(out && p);
+    *out = NULL;
+    if (p->dtype != MLP_F32 && p->dtype != MLP_F64)
+        return mlp__fail(err, MLP_ERR_ARG, "unknown dtype id %d", (int)p->dtype);
+    if ((int)p->head < 0 || p->head >= MLP_HEAD_COUNT)
+        return mlp__fail(err, MLP_ERR_ARG, "unknown output head id %d", (int)p->head);
+    if (p->n_in == 0 || p->n_in > MLP_MAX_WIDTH)
+        return mlp__fail(err, MLP_ERR_ARG, "input width %u out of range 1..%u", p->n_in, MLP_MAX_WIDTH);
+    if (p->n_out == 0 || p->n_out > MLP_MAX_WIDTH)
+        return mlp__fail(err, MLP_ERR_ARG, "output width %u out of range 1..%u", p->n_out, MLP_MAX_WIDTH);
+    if (p->n_hidden >= MLP_MAX_LAYERS)
+        return mlp__fail(err, MLP_ERR_ARG, "%u hidden layers: at most %u", p->n_hidden, MLP_MAX_LAYERS - 1);
+    if (p->n_hidden > 0 && !p->hidden)
+        return mlp__fail(err, MLP_ERR_ARG, "n_hidden is %u but no layer table given", p->n_hidden);
+    if (p->head == MLP_HEAD_SOFTMAX_CE && p->n_out < 2)
+        return mlp__fail(err, MLP_ERR_ARG, "softmax-ce needs at least 2 outputs, got %u", p->n_out);
+    /* The backward pass takes act'(z) from a = act(z), which needs a leaky
+     * slope >= 0 (then a > 0 exactly when z > 0). */
+    if (!isfinite(p->leaky_slope) || p->leaky_slope < 0 || p->leaky_slope >= 1)
+        return mlp__fail(err, MLP_ERR_ARG, "leaky slope %g out of range [0, 1)", p->leaky_slope);
+    if (!isfinite(p->input_scale) || p->input_scale == 0)
+        return mlp__fail(err, MLP_ERR_ARG, "input scale %g must be finite and non-zero", p->input_scale);
+
+    uint32_t nl = p->n_hidden + 1;
+    struct mlp_model *m = calloc(1, sizeof *m);
+    struct mlp_layer *L = calloc(nl, sizeof *L);
+    if (!m || !L) {
+        free(m);
+        free(L);
+        return mlp__fail(err, MLP_ERR_NOMEM, "cannot allocate a model of %u layers", nl);
+    }
+    uint64_t total = 0;
+    uint32_t prev = p->n_in, maxw = p->n_in;
+    for (uint32_t i = 0; i < nl; i++) {
+        bool last = i == nl - 1;
+        uint32_t w = last ? p->n_out : p->hidden[i].n_out;
+        enum mlp_act a = last ? mlp__head_act(p->head) : p->hidden[i].act;
+        if (!last && (w == 0 || w > MLP_MAX_WIDTH)) {
+            free(L);
+            free(m);
+            return mlp__fail(err, MLP_ERR_ARG, "hidden layer %u: width %u out of range 1..%u", i + 1, w, MLP_MAX_WIDTH);
+        }
+        if (!act_ok((int)a)) {
+            free(L);
+            free(m);
+            return mlp__fail(err, MLP_ERR_ARG, "hidden layer %u: unknown activation id %d", i + 1, (int)a);
+        }
+        uint64_t nw;
+        if (!mlp__mul_ok(prev, w, MLP_MAX_PARAMS, &nw) || total + nw + w > MLP_MAX_PARAMS) {
+            free(L);
+            free(m);
+            return mlp__fail(err, MLP_ERR_ARG, "model too large: more than %llu parameters",
+                             (unsigned long long)MLP_MAX_PARAMS);
+        }
+        L[i] = (struct mlp_layer){.n_in = prev, .n_out = w, .act = a,
+                                  .w_off = (size_t)total, .b_off = (size_t)(total + nw)};
+        total += nw + w;
+        prev = w;
+        if (w > maxw) maxw = w;
+    }
+    m->dtype = p->dtype;
+    m->head = p->head;
+    m->n_layers = nl;
+    m->max_width = maxw;
+    m->leaky_slope = p->leaky_slope;
+    m->input_scale = p->input_scale;
+    m->n_params = (size_t)total;
+    m->layers = L;
+    m->params = mlp__acalloc(m->n_params * mlp__dtype_size(m->dtype));
+    if (!m->params) {
+        mlp_model_free(m);
+        return mlp__fail(err, MLP_ERR_NOMEM, "cannot allocate %zu parameters", (size_t)total);
+    }
+    *out = m;
+    return MLP_OK;
+}
+
+void mlp_model_free(struct mlp_model *m)
+{
+    if (!m) return;
+    mlp__afree(m->params);
+    free(m->layers);
+    free(m);
+}
+
+enum mlp_status mlp_model_clone(struct mlp_model **out, const struct mlp_model *m,
+                                struct mlp_error *err)
+{
+    MLP_ASSERT(out && m);
+    *out = NULL;
+    struct mlp_model *c = calloc(1, sizeof *c);
+    if (!c) return mlp__fail(err, MLP_ERR_NOMEM, "cannot allocate a model copy");
+    *c = *m;
+    c->layers = malloc(m->n_layers * sizeof *c->layers);
+    size_t bytes = m->n_params * mlp__dtype_size(m->dtype);
+    c->params = mlp__amalloc(bytes);
+    if (!c->layers || !c->params) {
+        free(c->layers);
+        mlp__afree(c->params);
+        free(c);
+        return mlp__fail(err, MLP_ERR_NOMEM, "cannot allocate a model copy");
+    }
+    memcpy(c->layers, m->layers, m->n_layers * sizeof *c->layers);
+    memcpy(c->params, m->params, bytes);
+    *out = c;
+    return MLP_OK;
+}
+
+static void set_param(struct mlp_model *m, size_t i, double v)
+{
+    if (m->dtype == MLP_F32)
+        ((float *)m->params)[i] = (float)v;
+    else
+        ((double *)m->params)[i] = v;
+}
+
+enum mlp_status mlp_model_init(struct mlp_model *m, enum mlp_init init,
+                               double a, double b, uint64_t seed)
+{
+    MLP_ASSERT(m);
+    if ((int)init < 0 || init >= MLP_INIT_COUNT) return MLP_ERR_ARG;
+    if (init == MLP_INIT_UNIFORM && !(isfinite(a) && isfinite(b) && a <= b)) return MLP_ERR_ARG;
+    struct mlp_rng rng;
+    mlp__rng_seed(&rng, seed);
+    /* Draw in flat-vector order so the same seed always gives the same
+     * weights, whatever the dtype. */
+    for (uint32_t l = 0; l < m->n_layers; l++) {
+        const struct mlp_layer *L = &m->layers[l];
+        double lo = 0, hi = 0;
+        bool bias_too = false;
+        switch (init) {
+        case MLP_INIT_ZEROS: break;
+        case MLP_INIT_UNIFORM: lo = a; hi = b; bias_too = true; break;
+        case MLP_INIT_XAVIER: hi = sqrt(6.0 / ((double)L->n_in + L->n_out)); lo = -hi; break;
+        case MLP_INIT_HE: hi = sqrt(6.0 / (double)L->n_in); lo = -hi; break;
+        case MLP_INIT_COUNT: break;
+        }
+        size_t nw = (size_t)L->n_in * L->n_out;
+        for (size_t i = 0; i < nw; i++)
+            set_param(m, L->w_off + i, init == MLP_INIT_ZEROS ? 0.0 : lo + (hi - lo) * mlp__rng_uniform(&rng));
+        for (size_t i = 0; i < L->n_out; i++)
+            set_param(m, L->b_off + i, bias_too ? lo + (hi - lo) * mlp__rng_uniform(&rng) : 0.0);
+    }
+    return MLP_OK;
+}
+
+enum mlp_dtype mlp_model_dtype(const struct mlp_model *m) { return m->dtype; }
+uint32_t mlp_model_n_in(const struct mlp_model *m) { return mlp__n_in(m); }
+uint32_t mlp_model_n_out(const struct mlp_model *m) { return mlp__n_out(m); }
+uint32_t mlp_model_n_layers(const struct mlp_model *m) { return m->n_layers; }
+enum mlp_head mlp_model_head(const struct mlp_model *m) { return m->head; }
+double mlp_model_input_scale(const struct mlp_model *m) { return m->input_scale; }
+double mlp_model_leaky_slope(const struct mlp_model *m) { return m->leaky_slope; }
+size_t mlp_model_n_params(const struct mlp_model *m) { return m->n_params; }
+void *mlp_model_params(struct mlp_model *m) { return m->params; }
+const void *mlp_model_params_const(const struct mlp_model *m) { return m->params; }
+
+struct mlp_layer_spec mlp_model_layer(const struct mlp_model *m, uint32_t i)
+{
+    MLP_ASSERT(m && i < m->n_layers);
+    return (struct mlp_layer_spec){m->layers[i].n_out, m->layers[i].act};
+}
+
+size_t mlp_model_w_offset(const struct mlp_model *m, uint32_t i)
+{
+    MLP_ASSERT(m && i < m->n_layers);
+    return m->layers[i].w_off;
+}
+
+size_t mlp_model_b_offset(const struct mlp_model *m, uint32_t i)
+{
+    MLP_ASSERT(m && i < m->n_layers);
+    return m->layers[i].b_off;
+}
+
+enum mlp_status mlp__check_data(const struct mlp_model *m, const struct mlp_dataset *ds,
+                                bool need_y, struct mlp_error *err)
+{
+    enum mlp_status st = mlp_dataset_validate(ds, err);
+    if (st != MLP_OK) return st;
+    if (ds->n_cols != mlp__n_in(m))
+        return mlp__fail(err, MLP_ERR_SHAPE, "data has %u columns, the model expects %u inputs",
+                         ds->n_cols, mlp__n_in(m));
+    if (!need_y) return MLP_OK;
+    uint32_t K = mlp__n_out(m);
+    if (ds->labels) {
+        /* One output: the label itself is the 0/1 target; K outputs: one-hot. */
+        uint32_t max_classes = K == 1 ? 2 : K;
+        if (ds->n_classes > max_classes)
+            return mlp__fail(err, MLP_ERR_RANGE, "data has labels up to %u, the model has %u output%s (classes 0..%u)",
+                             ds->n_classes - 1, K, K == 1 ? "" : "s", max_classes - 1);
+        return MLP_OK;
+    }
+    if (ds->targets) {
+        if (ds->n_targets != K)
+            return mlp__fail(err, MLP_ERR_SHAPE, "data has %u targets per row, the model has %u outputs",
+                             ds->n_targets, K);
+        if (m->head == MLP_HEAD_SOFTMAX_CE)
+            return mlp__fail(err, MLP_ERR_ARG, "softmax-ce needs class labels, the data has real targets");
+        return MLP_OK;
+    }
+    return mlp__fail(err, MLP_ERR_ARG, "data has neither labels nor targets");
+}

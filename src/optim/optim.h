@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/* First-order update rules over the flat parameter vector: each is one loop
+ * over n numbers, whatever the network (kann's habit). */
+#ifndef MLP_OPTIM_H
+#define MLP_OPTIM_H
+
+#include "../internal.h"
+
+/* SGD with (Nesterov) momentum, PyTorch's convention:
+ *   v = mu v + g;   p -= lr (nesterov ? g + mu v : v)
+ * mu = 0 gives plain gradient descent p -= lr g (v is then unused, may be NULL). */
+void mlp__sgd_step(enum mlp_dtype dt, size_t n, void *p, const void *g, void *v,
+                   double lr, double mu, int nesterov);
+
+/* Adam (Kingma & Ba), bias-corrected; t is the 1-based step count:
+ *   m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2
+ *   p -= lr * (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps) */
+void mlp__adam_step(enum mlp_dtype dt, size_t n, void *p, const void *g, void *m, void *v,
+                    double lr, double b1, double b2, double eps, uint64_t t);
+
+#endif

@@ -1,0 +1,91 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# The command line as a user drives it: a short training run on
+# Fashion-MNIST with a JSON log, predict, and bad input that must give one
+# clear stderr line, the documented exit code, and no output file.
+set -u
+FASTMLP=$1
+FM=${FASTMLP_FMNIST_DIR:-/usr/share/datasets/fashion-mnist}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+# expect CODE PATTERN -- command...: exit code and one stderr line matching PATTERN
+expect() {
+    code=$1 pat=$2
+    shift 3
+    "$@" >"$T/out" 2>"$T/err"
+    rc=$?
+    lines=$(wc -l <"$T/err")
+    if [ "$rc" -ne "$code" ]; then bad "$* -> exit $rc, expected $code; stderr: $(cat "$T/err")"; return; fi
+    if [ "$code" -ne 0 ] && [ "$lines" -ne 1 ]; then bad "$* -> $lines stderr lines, expected 1: $(cat "$T/err")"; return; fi
+    if [ -n "$pat" ] && ! grep -q -- "$pat" "$T/err"; then bad "$* -> stderr '$(cat "$T/err")' lacks '$pat'"; return; fi
+    ok
+}
+
+TR="--train $FM/train-images-idx3-ubyte.gz --train-labels $FM/train-labels-idx1-ubyte.gz"
+TE="--test $FM/t10k-images-idx3-ubyte.gz --test-labels $FM/t10k-labels-idx1-ubyte.gz"
+
+# A short real run: JSON log with one object per epoch, a model file, a summary line.
+"$FASTMLP" train $TR $TE --limit 2000 --layers 32 --epochs 2 --seed 3 --threads 1 \
+    -o "$T/m.mlp" --log-json "$T/log.jsonl" >"$T/train.out" 2>"$T/train.err"
+rc=$?
+[ $rc -eq 0 ] && ok || bad "train exited $rc: $(cat "$T/train.err")"
+[ "$(wc -l <"$T/log.jsonl")" -eq 2 ] && ok || bad "log.jsonl should have 2 lines"
+for key in epoch train_loss train_acc test_loss test_acc seconds samples_per_s; do
+    grep -q "\"$key\": " "$T/log.jsonl" && ok || bad "log lacks $key"
+done
+if command -v python3 >/dev/null 2>&1; then
+    python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$T/log.jsonl" && ok || bad "log is not JSON lines"
+fi
+grep -q "^test accuracy 0\.[5-9]" "$T/train.out" && ok || bad "no test accuracy summary: $(cat "$T/train.out")"
+[ -s "$T/m.mlp" ] && ok || bad "no model file"
+
+# Same seed and threads: identical model bytes.
+"$FASTMLP" train $TR --limit 2000 --layers 32 --epochs 2 --seed 3 --threads 1 -q -o "$T/m2.mlp" >/dev/null 2>&1
+"$FASTMLP" train $TR --limit 2000 --layers 32 --epochs 2 --seed 3 --threads 1 -q -o "$T/m3.mlp" >/dev/null 2>&1
+cmp -s "$T/m2.mlp" "$T/m3.mlp" && ok || bad "two identical runs gave different model files"
+
+# predict: header + one line per row, probabilities per class.
+expect 0 "" -- "$FASTMLP" predict "$T/m.mlp" "$FM/t10k-images-idx3-ubyte.gz" -o "$T/pred.csv"
+[ "$(wc -l <"$T/pred.csv")" -eq 10001 ] && ok || bad "pred.csv should have 10001 lines"
+head -1 "$T/pred.csv" | grep -q '^row,class,p0,p1,p2,p3,p4,p5,p6,p7,p8,p9$' && ok || bad "pred.csv header: $(head -1 "$T/pred.csv")"
+
+# Bad command lines: 64.
+expect 64 "unknown option '--bogus'" -- "$FASTMLP" train --bogus
+expect 64 "'abc' is not a number" -- "$FASTMLP" train $TR --lr abc
+expect 64 "is not a non-negative integer" -- "$FASTMLP" train $TR --epochs -3
+expect 64 "unknown activation 'swish'" -- "$FASTMLP" train $TR --activation swish
+expect 64 "--layers" -- "$FASTMLP" train $TR --layers 10,,5
+expect 64 "--train FILE is required" -- "$FASTMLP" train
+expect 64 "learning rate" -- "$FASTMLP" train $TR --limit 10 --lr 0
+expect 64 "unknown command" -- "$FASTMLP" frobnicate
+# Missing input: 66.  Bad data: 65.
+expect 66 "cannot open" -- "$FASTMLP" train --train "$T/none.gz" --train-labels "$T/none2.gz"
+expect 65 "mismatch" -- "$FASTMLP" train --train "$FM/t10k-images-idx3-ubyte.gz" --train-labels "$FM/train-labels-idx1-ubyte.gz"
+printf 'not an idx file at all\n' >"$T/junk.idx"
+expect 65 "$T/junk.idx" -- "$FASTMLP" train --train "$T/junk.idx" --train-labels "$FM/t10k-labels-idx1-ubyte.gz"
+expect 65 "not a fastmlp model" -- "$FASTMLP" predict "$T/junk.idx" "$FM/t10k-images-idx3-ubyte.gz"
+expect 65 "columns" -- "$FASTMLP" predict "$T/m.mlp" "$FM/t10k-labels-idx1-ubyte.gz"
+expect 66 "cannot open" -- "$FASTMLP" predict "$T/none.mlp" "$FM/t10k-images-idx3-ubyte.gz"
+# Outputs that cannot be written: 73, and nothing is left behind.
+expect 73 "cannot create" -- "$FASTMLP" predict "$T/m.mlp" "$FM/t10k-images-idx3-ubyte.gz" -o "$T/no/dir/p.csv"
+expect 73 "" -- "$FASTMLP" train $TR --limit 100 --layers 4 --epochs 1 -q -o "$T/no/dir/m.mlp"
+[ ! -e "$T/no" ] && ok || bad "a failed write left something behind"
+# A failed run never destroys an existing output.
+cp "$T/pred.csv" "$T/keep.csv"
+expect 65 "columns" -- "$FASTMLP" predict "$T/m.mlp" "$FM/t10k-labels-idx1-ubyte.gz" -o "$T/keep.csv"
+cmp -s "$T/pred.csv" "$T/keep.csv" && ok || bad "failed predict changed its output file"
+[ -z "$(ls "$T" | grep '\.tmp\.')" ] && ok || bad "temporary files left: $(ls "$T")"
+# Help and version.
+expect 0 "" -- "$FASTMLP" train --help
+grep -q -- "--optimizer" "$T/out" && ok || bad "train --help lacks --optimizer"
+expect 0 "" -- "$FASTMLP" --version
+grep -q "core=" "$T/out" && ok || bad "--version lacks the BLAS core"
+
+echo "cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

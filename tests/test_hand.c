@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: MIT */
+/* Tiny networks whose loss and one update step are worked out by hand here,
+ * in closed form, independently of the library's code paths. */
+#include "check.h"
+#include "fastmlp.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+static double sigm(double z) { return 1 / (1 + exp(-z)); }
+
+static struct mlp_model *model(enum mlp_dtype dt, uint32_t n_in, uint32_t n_hidden,
+                               const struct mlp_layer_spec *hidden, uint32_t n_out, enum mlp_head head)
+{
+    struct mlp_model_params p = mlp_model_params_default();
+    p.dtype = dt;
+    p.n_in = n_in;
+    p.n_hidden = n_hidden;
+    p.hidden = hidden;
+    p.n_out = n_out;
+    p.head = head;
+    struct mlp_model *m = NULL;
+    CHECK_STATUS(mlp_model_create(&m, &p, NULL), MLP_OK);
+    return m;
+}
+
+/* One logistic neuron, two samples, then one GD step with lr 0.1. */
+static void single_neuron(void)
+{
+    struct mlp_model *m = model(MLP_F64, 2, 0, NULL, 1, MLP_HEAD_SIGMOID_BCE);
+    if (!m) return;
+    double *w = mlp_model_params(m);
+    w[0] = 0.5, w[1] = -0.25, w[2] = 0.1; /* W then b */
+    double x[4] = {1, 2, -1, 0.5};
+    int32_t y[2] = {1, 0};
+    struct mlp_dataset ds = {.n_rows = 2, .n_cols = 2, .x_type = MLP_ELEM_F64, .x = x, .labels = y, .n_classes = 2};
+    /* z1 = 0.5 - 0.5 + 0.1 = 0.1;  z2 = -0.5 - 0.125 + 0.1 = -0.525 */
+    double a1 = sigm(0.1), a2 = sigm(-0.525);
+    double loss = -(log(a1) + log(1 - a2)) / 2;
+    double gw0 = ((a1 - 1) * 1 + a2 * -1) / 2, gw1 = ((a1 - 1) * 2 + a2 * 0.5) / 2, gb = ((a1 - 1) + a2) / 2;
+    double L, g[3];
+    CHECK_STATUS(mlp_model_loss_grad(m, &ds, 0, 2, NULL, 0, &L, g, NULL), MLP_OK);
+    CHECK_NEAR(L, loss, 1e-15);
+    CHECK_NEAR(g[0], gw0, 1e-15);
+    CHECK_NEAR(g[1], gw1, 1e-15);
+    CHECK_NEAR(g[2], gb, 1e-15);
+
+    struct mlp_train_params tp = mlp_train_params_default();
+    tp.optim = MLP_OPT_GD;
+    tp.lr = 0.1;
+    tp.epochs = 1;
+    CHECK_STATUS(mlp_model_train(m, &ds, NULL, &tp, NULL, NULL, NULL), MLP_OK);
+    CHECK_NEAR(w[0], 0.5 - 0.1 * gw0, 1e-15);
+    CHECK_NEAR(w[1], -0.25 - 0.1 * gw1, 1e-15);
+    CHECK_NEAR(w[2], 0.1 - 0.1 * gb, 1e-15);
+    mlp_model_free(m);
+}
+
+/* Linear regression y = 2x + 1 at x = 3 against a target of 5, with and
+ * without L2 (lambda 0.5, m 1): every number is exact in binary. */
+static void linear_mse(enum mlp_dtype dt)
+{
+    struct mlp_model *m = model(dt, 1, 0, NULL, 1, MLP_HEAD_IDENTITY_MSE);
+    if (!m) return;
+    if (dt == MLP_F32) {
+        float *w = mlp_model_params(m);
+        w[0] = 2, w[1] = 1;
+    } else {
+        double *w = mlp_model_params(m);
+        w[0] = 2, w[1] = 1;
+    }
+    double x = 3, t = 5;
+    struct mlp_dataset ds = {.n_rows = 1, .n_cols = 1, .x_type = MLP_ELEM_F64, .x = &x, .targets = &t, .n_targets = 1};
+    double L, g64[2];
+    float g32[2];
+    void *g = dt == MLP_F32 ? (void *)g32 : (void *)g64;
+#define G(i) (dt == MLP_F32 ? (double)g32[i] : g64[i])
+    /* pred 7, error 2: loss 1/2 * 4 = 2, dL/dw = 2 * 3 = 6, dL/db = 2 */
+    CHECK_STATUS(mlp_model_loss_grad(m, &ds, 0, 1, NULL, 0, &L, g, NULL), MLP_OK);
+    CHECK(L == 2 && G(0) == 6 && G(1) == 2);
+    /* + 0.5/2 * 2^2 = 1 -> 3;  dL/dw += 0.5 * 2 = 1 -> 7;  bias untouched */
+    CHECK_STATUS(mlp_model_loss_grad(m, &ds, 0, 1, NULL, 0.5, &L, g, NULL), MLP_OK);
+    CHECK(L == 3 && G(0) == 7 && G(1) == 2);
+#undef G
+    mlp_model_free(m);
+}
+
+/* 1 input -> 1 relu unit -> 2-way softmax. */
+static void relu_softmax(void)
+{
+    struct mlp_layer_spec h[1] = {{1, MLP_ACT_RELU}};
+    struct mlp_model *m = model(MLP_F64, 1, 1, h, 2, MLP_HEAD_SOFTMAX_CE);
+    if (!m) return;
+    double *w = mlp_model_params(m);
+    /* layer 1: W=[1.5] b=[-0.5]; layer 2: W=[[2],[-1]] b=[0.25, 0] */
+    w[0] = 1.5, w[1] = -0.5, w[2] = 2, w[3] = -1, w[4] = 0.25, w[5] = 0;
+    double x = 1;
+    int32_t y = 1;
+    struct mlp_dataset ds = {.n_rows = 1, .n_cols = 1, .x_type = MLP_ELEM_F64, .x = &x, .labels = &y, .n_classes = 2};
+    /* h = relu(1.5 - 0.5) = 1;  z = (2.25, -1) */
+    double e0 = exp(2.25), e1 = exp(-1), p0 = e0 / (e0 + e1), p1 = e1 / (e0 + e1);
+    double loss = -log(p1);
+    double dz0 = p0, dz1 = p1 - 1;         /* p - onehot(1) */
+    double dh = dz0 * 2 + dz1 * -1;        /* W2^T dz, relu' = 1 */
+    double L, g[6];
+    CHECK_STATUS(mlp_model_loss_grad(m, &ds, 0, 1, NULL, 0, &L, g, NULL), MLP_OK);
+    CHECK_NEAR(L, loss, 1e-14);
+    CHECK_NEAR(g[0], dh * x, 1e-14);
+    CHECK_NEAR(g[1], dh, 1e-14);
+    CHECK_NEAR(g[2], dz0 * 1, 1e-14);
+    CHECK_NEAR(g[3], dz1 * 1, 1e-14);
+    CHECK_NEAR(g[4], dz0, 1e-14);
+    CHECK_NEAR(g[5], dz1, 1e-14);
+    double pr[2];
+    CHECK_STATUS(mlp_model_predict(m, &ds, 0, 1, pr, NULL), MLP_OK);
+    CHECK_NEAR(pr[0], p0, 1e-15);
+    CHECK_NEAR(pr[1], p1, 1e-15);
+    /* A dead relu (x = -1: z = -2) passes no gradient to layer 1. */
+    x = -1;
+    CHECK_STATUS(mlp_model_loss_grad(m, &ds, 0, 1, NULL, 0, &L, g, NULL), MLP_OK);
+    CHECK(g[0] == 0 && g[1] == 0);
+    mlp_model_free(m);
+}
+
+/* One step of SGD with momentum, Nesterov, and Adam, on the linear model
+ * above (gradient (6, 2) at w = (2, 1)). */
+static void optimizer_steps(void)
+{
+    double x = 3, t = 5;
+    struct mlp_dataset ds = {.n_rows = 1, .n_cols = 1, .x_type = MLP_ELEM_F64, .x = &x, .targets = &t, .n_targets = 1};
+    struct { enum mlp_optim o; int nesterov; double w_expect, b_expect; } cases[] = {
+        {MLP_OPT_SGD, 0, 2 - 0.01 * 6, 1 - 0.01 * 2},                 /* v = g */
+        {MLP_OPT_SGD, 1, 2 - 0.01 * (6 + 0.9 * 6), 1 - 0.01 * (2 + 0.9 * 2)},
+        /* Adam, t = 1: mhat = g, vhat = g^2: step = lr * g / (|g| + eps) */
+        {MLP_OPT_ADAM, 0, 2 - 0.01 * 6 / (6 + 1e-8), 1 - 0.01 * 2 / (2 + 1e-8)},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        struct mlp_model *m = model(MLP_F64, 1, 0, NULL, 1, MLP_HEAD_IDENTITY_MSE);
+        if (!m) return;
+        double *w = mlp_model_params(m);
+        w[0] = 2, w[1] = 1;
+        struct mlp_train_params tp = mlp_train_params_default();
+        tp.optim = cases[c].o;
+        tp.nesterov = cases[c].nesterov;
+        tp.lr = 0.01;
+        tp.epochs = 1;
+        tp.batch = 1;
+        CHECK_STATUS(mlp_model_train(m, &ds, NULL, &tp, NULL, NULL, NULL), MLP_OK);
+        CHECK_NEAR(w[0], cases[c].w_expect, 1e-15);
+        CHECK_NEAR(w[1], cases[c].b_expect, 1e-15);
+        mlp_model_free(m);
+    }
+}
+
+int main(void)
+{
+    single_neuron();
+    linear_mse(MLP_F64);
+    linear_mse(MLP_F32);
+    relu_softmax();
+    optimizer_steps();
+    return check_report("hand");
+}

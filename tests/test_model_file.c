@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/* The model file: round trips in both dtypes, every byte-prefix of a valid
+ * file refused cleanly, corrupted fields refused with a message, trailing
+ * bytes and non-finite weights refused, and a failed save that leaves the
+ * previous file intact. */
+#include "check.h"
+#include "fastmlp.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char dir[] = "/tmp/fastmlp_mf_XXXXXX";
+
+static struct mlp_model *small(enum mlp_dtype dt)
+{
+    struct mlp_layer_spec h[2] = {{5, MLP_ACT_TANH}, {3, MLP_ACT_LEAKY_RELU}};
+    struct mlp_model_params p = mlp_model_params_default();
+    p.dtype = dt;
+    p.n_in = 4;
+    p.n_hidden = 2;
+    p.hidden = h;
+    p.n_out = 2;
+    p.leaky_slope = 0.2;
+    p.input_scale = 0.5;
+    struct mlp_model *m = NULL;
+    CHECK_STATUS(mlp_model_create(&m, &p, NULL), MLP_OK);
+    if (m) mlp_model_init(m, MLP_INIT_UNIFORM, -1, 1, 3);
+    return m;
+}
+
+static unsigned char *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    unsigned char *b = malloc(1 << 16);
+    *n = fread(b, 1, 1 << 16, f);
+    fclose(f);
+    return b;
+}
+
+static void spit(const char *path, const unsigned char *b, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    if (!f) return;
+    CHECK(fwrite(b, 1, n, f) == n);
+    fclose(f);
+}
+
+/* Loading `bytes` must fail with `st` and a message containing `needle`. */
+static void expect_bad(const unsigned char *b, size_t n, enum mlp_status st, const char *needle, const char *what)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/bad.mlp", dir);
+    spit(path, b, n);
+    struct mlp_model *m = (struct mlp_model *)1;
+    struct mlp_error err = {0};
+    enum mlp_status got = mlp_model_load(&m, path, &err);
+    CHECK_MSG(got == st && m == NULL && strstr(err.msg, needle), "%s: got status %d (%s), message '%s'", what, got,
+              mlp_status_str(got), err.msg);
+    unlink(path);
+}
+
+static void put32(unsigned char *b, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) b[i] = (unsigned char)(v >> (8 * i));
+}
+
+int main(void)
+{
+    CHECK(mkdtemp(dir) != NULL);
+    char path[256];
+    snprintf(path, sizeof path, "%s/m.mlp", dir);
+    for (int d = 0; d < 2; d++) {
+        enum mlp_dtype dt = d ? MLP_F64 : MLP_F32;
+        struct mlp_model *m = small(dt), *l = NULL;
+        if (!m) continue;
+        CHECK_STATUS(mlp_model_save(m, path, NULL), MLP_OK);
+        CHECK_STATUS(mlp_model_load(&l, path, NULL), MLP_OK);
+        if (l) {
+            CHECK(mlp_model_n_params(l) == mlp_model_n_params(m));
+            CHECK(memcmp(mlp_model_params(l), mlp_model_params(m), mlp_model_n_params(m) * (d ? 8 : 4)) == 0);
+            CHECK(mlp_model_leaky_slope(l) == 0.2 && mlp_model_input_scale(l) == 0.5);
+            CHECK(mlp_model_layer(l, 1).act == MLP_ACT_LEAKY_RELU && mlp_model_layer(l, 0).n_out == 5);
+        }
+        mlp_model_free(l);
+        mlp_model_free(m);
+    }
+
+    /* The f64 file is the specimen for corruption. */
+    size_t n;
+    unsigned char *good = slurp(path, &n), *b = malloc(n + 8);
+    CHECK(good != NULL && n > 48);
+    if (!good) return check_report("model_file");
+    for (size_t k = 0; k < n; k++) expect_bad(good, k, MLP_ERR_FORMAT, "truncated", "byte prefix");
+
+    memcpy(b, good, n);
+    b[0] ^= 1;
+    expect_bad(b, n, MLP_ERR_FORMAT, "magic", "flipped magic");
+    memcpy(b, good, n);
+    put32(b + 8, 99);
+    expect_bad(b, n, MLP_ERR_FORMAT, "version 99 not supported", "unknown version");
+    memcpy(b, good, n);
+    put32(b + 16, 7);
+    expect_bad(b, n, MLP_ERR_FORMAT, "dtype", "unknown dtype");
+    memcpy(b, good, n);
+    put32(b + 24, 0);
+    expect_bad(b, n, MLP_ERR_FORMAT, "layer count 0", "zero layers");
+    memcpy(b, good, n);
+    put32(b + 24, 0xffffffffu);
+    expect_bad(b, n, MLP_ERR_FORMAT, "layer count 4294967295", "2^32-1 layers");
+    memcpy(b, good, n);
+    put32(b + 48 + 4, 42); /* first layer's activation */
+    expect_bad(b, n, MLP_ERR_FORMAT, "activation id 42", "unknown activation");
+    memcpy(b, good, n);
+    put32(b + 28, 1u << 24); /* n_in 2^24 x width 5: fine; widths product overflow below */
+    put32(b + 48, 1u << 24);
+    put32(b + 56, 1u << 24);
+    expect_bad(b, n, MLP_ERR_FORMAT, "too large", "widths whose product overflows");
+    memcpy(b, good, n);
+    memcpy(b + n, "x", 1);
+    expect_bad(b, n + 1, MLP_ERR_FORMAT, "trailing", "trailing bytes");
+    memcpy(b, good, n);
+    double nan = NAN;
+    memcpy(b + n - 8, &nan, 8);
+    expect_bad(b, n, MLP_ERR_FORMAT, "not finite", "NaN weight");
+
+    /* A save that cannot happen leaves the old file as it was. */
+    struct mlp_model *m = small(MLP_F32);
+    struct mlp_error err = {0};
+    char missing[300];
+    snprintf(missing, sizeof missing, "%s/no/such/dir/m.mlp", dir);
+    CHECK_STATUS(mlp_model_save(m, missing, &err), MLP_ERR_OPEN);
+    CHECK(access(missing, F_OK) != 0);
+    CHECK_STATUS(mlp_model_save(m, path, NULL), MLP_OK); /* replaces the f64 file atomically */
+    size_t n2;
+    unsigned char *now = slurp(path, &n2);
+    CHECK(now && n2 != n);
+    free(now);
+    mlp_model_free(m);
+    struct mlp_model *l = NULL;
+    CHECK_STATUS(mlp_model_load(&l, "/nonexistent/m.mlp", &err), MLP_ERR_OPEN);
+    CHECK(l == NULL);
+
+    unlink(path);
+    rmdir(dir);
+    free(good);
+    free(b);
+    return check_report("model_file");
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared pieces of the fastmlp command line: the option table parser, exit
+ * codes, data loading by file kind, and atomic output files. */
+#ifndef FASTMLP_CLI_H
+#define FASTMLP_CLI_H
+
+#include "fastmlp.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+/* Exit codes (README "Exit codes"; sysexits.h values where one fits). */
+enum {
+    EXIT_OK = 0,
+    EXIT_FAIL = 1,      /* anything not listed below */
+    EXIT_DIVERGED = 3,  /* training produced NaN/Inf */
+    EXIT_USAGE = 64,    /* bad command line */
+    EXIT_DATAERR = 65,  /* malformed or inconsistent input data or model */
+    EXIT_NOINPUT = 66,  /* an input file cannot be opened */
+    EXIT_SOFTWARE = 70, /* internal error, out of memory */
+    EXIT_CANTCREAT = 73,/* an output file cannot be created */
+    EXIT_IOERR = 74     /* a read or write failed mid-way */
+};
+
+/* Status -> exit code. */
+int cli_exit_code(enum mlp_status s);
+/* Print "fastmlp <cmd>: <message>" on one stderr line; returns the exit code. */
+int cli_fail(const char *cmd, enum mlp_status s, const char *msg);
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+enum opt_kind { OPT_STR, OPT_U32, OPT_U64, OPT_INT, OPT_DBL, OPT_FLAG };
+
+struct opt {
+    const char *name;  /* "--lr" */
+    char short_name;   /* 'o' or 0 */
+    enum opt_kind kind;
+    void *dst;
+    const char *meta;  /* "FILE", "N", ... (NULL for flags) */
+    const char *help;  /* "learning rate [0.001]" */
+    const char *group; /* heading under which --help lists it */
+};
+
+/* Parse argv[first..argc) against the table; positional arguments go to
+ * pos[] (at most max_pos).  Returns EXIT_OK, or EXIT_USAGE after printing one
+ * line; *help is set when -h/--help was given. */
+int cli_parse(const char *cmd, int argc, char **argv, int first, const struct opt *opts,
+              const char **pos, int max_pos, int *n_pos, bool *help);
+void cli_print_help(FILE *f, const char *usage, const struct opt *opts);
+
+/* Load a data set: IDX images (+ labels file). */
+enum mlp_status cli_load_data(struct mlp_dataset *ds, const char *x_path, const char *y_path,
+                              struct mlp_error *err);
+
+/* An output file written to PATH.tmp.XXXXXX and renamed over PATH only on
+ * success, so a failed run never leaves a half-written or destroyed file.
+ * path "-" writes to stdout directly. */
+struct out_file {
+    FILE *f;
+    char *path, *tmp;
+};
+enum mlp_status out_open(struct out_file *o, const char *path, struct mlp_error *err);
+enum mlp_status out_commit(struct out_file *o, struct mlp_error *err);
+void out_abort(struct out_file *o);
+
+int cmd_train(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+
+#endif

@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: MIT */
+/* The command line's plumbing: a table-driven option parser with strict
+ * number parsing, exit codes, data loading, and atomic output files. */
+#include "cli.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int cli_exit_code(enum mlp_status s)
+{
+    switch (s) {
+    case MLP_OK: return EXIT_OK;
+    case MLP_ERR_ARG: return EXIT_USAGE;
+    case MLP_ERR_NOMEM: return EXIT_SOFTWARE;
+    case MLP_ERR_IO: return EXIT_IOERR;
+    case MLP_ERR_OPEN: return EXIT_NOINPUT;
+    case MLP_ERR_FORMAT:
+    case MLP_ERR_SHAPE:
+    case MLP_ERR_RANGE: return EXIT_DATAERR;
+    case MLP_ERR_DIVERGED: return EXIT_DIVERGED;
+    case MLP_ERR_UNSUPPORTED:
+    case MLP_ERR_STOPPED: return EXIT_FAIL;
+    }
+    return EXIT_FAIL;
+}
+
+int cli_fail(const char *cmd, enum mlp_status s, const char *msg)
+{
+    fprintf(stderr, "fastmlp %s: %s\n", cmd, msg && *msg ? msg : mlp_status_str(s));
+    return cli_exit_code(s);
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "fastmlp %s: %s (see 'fastmlp %s --help')\n", cmd, buf, cmd);
+    return EXIT_USAGE;
+}
+
+static bool parse_value(const struct opt *o, const char *v)
+{
+    char *end;
+    errno = 0;
+    switch (o->kind) {
+    case OPT_STR: *(const char **)o->dst = v; return true;
+    case OPT_DBL: {
+        double d = strtod(v, &end);
+        if (end == v || *end || errno || !isfinite(d)) return false;
+        *(double *)o->dst = d;
+        return true;
+    }
+    case OPT_INT: {
+        long long x = strtoll(v, &end, 10);
+        if (end == v || *end || errno || x < INT_MIN || x > INT_MAX) return false;
+        *(int *)o->dst = (int)x;
+        return true;
+    }
+    case OPT_U32:
+    case OPT_U64: {
+        if (*v == '-' || *v == '+') return false;
+        unsigned long long x = strtoull(v, &end, 10);
+        if (end == v || *end || errno) return false;
+        if (o->kind == OPT_U32) {
+            if (x > UINT32_MAX) return false;
+            *(uint32_t *)o->dst = (uint32_t)x;
+        } else {
+            *(uint64_t *)o->dst = (uint64_t)x;
+        }
+        return true;
+    }
+    case OPT_FLAG: *(int *)o->dst = 1; return true;
+    }
+    return false;
+}
+
+static const char *kind_word(enum opt_kind k)
+{
+    switch (k) {
+    case OPT_DBL: return "a number";
+    case OPT_INT: return "an integer";
+    case OPT_U32:
+    case OPT_U64: return "a non-negative integer";
+    default: return "a value";
+    }
+}
+
+int cli_parse(const char *cmd, int argc, char **argv, int first, const struct opt *opts,
+              const char **pos, int max_pos, int *n_pos, bool *help)
+{
+    *n_pos = 0;
+    *help = false;
+    bool only_pos = false;
+    for (int i = first; i < argc; i++) {
+        const char *a = argv[i];
+        if (only_pos || a[0] != '-' || strcmp(a, "-") == 0) {
+            if (*n_pos >= max_pos) return cli_usage_error(cmd, "unexpected argument '%s'", a);
+            pos[(*n_pos)++] = a;
+            continue;
+        }
+        if (strcmp(a, "--") == 0) {
+            only_pos = true;
+            continue;
+        }
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            *help = true;
+            return EXIT_OK;
+        }
+        /* --name=value or --name value or -x value */
+        const char *eq = a[1] == '-' ? strchr(a, '=') : NULL;
+        size_t nlen = eq ? (size_t)(eq - a) : strlen(a);
+        const struct opt *o = NULL;
+        for (const struct opt *p = opts; p->name; p++) {
+            if ((a[1] == '-' && strlen(p->name) == nlen && strncmp(p->name, a, nlen) == 0) ||
+                (a[1] != '-' && p->short_name && a[1] == p->short_name && a[2] == 0)) {
+                o = p;
+                break;
+            }
+        }
+        if (!o) return cli_usage_error(cmd, "unknown option '%.*s'", (int)nlen, a);
+        const char *v = NULL;
+        if (o->kind == OPT_FLAG) {
+            if (eq) return cli_usage_error(cmd, "option '%s' takes no value", o->name);
+        } else if (eq) {
+            v = eq + 1;
+        } else {
+            if (i + 1 >= argc) return cli_usage_error(cmd, "option '%s' needs %s", o->name, o->meta ? o->meta : "a value");
+            v = argv[++i];
+        }
+        if (!parse_value(o, v))
+            return cli_usage_error(cmd, "option '%s': '%s' is not %s", o->name, v, kind_word(o->kind));
+    }
+    return EXIT_OK;
+}
+
+void cli_print_help(FILE *f, const char *usage, const struct opt *opts)
+{
+    fprintf(f, "%s\n", usage);
+    const char *group = NULL;
+    for (const struct opt *o = opts; o->name; o++) {
+        if (!group || strcmp(group, o->group) != 0) {
+            group = o->group;
+            fprintf(f, "\n%s:\n", group);
+        }
+        char left[64];
+        if (o->short_name)
+            snprintf(left, sizeof left, "-%c, %s%s%s", o->short_name, o->name, o->meta ? " " : "", o->meta ? o->meta : "");
+        else
+            snprintf(left, sizeof left, "    %s%s%s", o->name, o->meta ? " " : "", o->meta ? o->meta : "");
+        fprintf(f, "  %-28s %s\n", left, o->help);
+    }
+}
+
+enum mlp_status cli_load_data(struct mlp_dataset *ds, const char *x_path, const char *y_path,
+                              struct mlp_error *err)
+{
+    return mlp_dataset_load_idx(ds, x_path, y_path, err);
+}
+
+enum mlp_status out_open(struct out_file *o, const char *path, struct mlp_error *err)
+{
+    memset(o, 0, sizeof *o);
+    if (strcmp(path, "-") == 0) {
+        o->f = stdout;
+        return MLP_OK;
+    }
+    size_t n = strlen(path) + 16;
+    o->path = strdup(path);
+    o->tmp = malloc(n);
+    if (!o->path || !o->tmp) {
+        out_abort(o);
+        snprintf(err->msg, sizeof err->msg, "out of memory");
+        return err->status = MLP_ERR_NOMEM;
+    }
+    snprintf(o->tmp, n, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(o->tmp);
+    if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
+        snprintf(err->msg, sizeof err->msg, "%s: cannot create: %s", path, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+            unlink(o->tmp);
+        }
+        free(o->tmp);
+        o->tmp = NULL;
+        out_abort(o);
+        return err->status = MLP_ERR_OPEN;
+    }
+    return MLP_OK;
+}
+
+enum mlp_status out_commit(struct out_file *o, struct mlp_error *err)
+{
+    if (o->f == stdout) {
+        o->f = NULL;
+        if (fflush(stdout) != 0) {
+            snprintf(err->msg, sizeof err->msg, "cannot write to standard output: %s", strerror(errno));
+            return err->status = MLP_ERR_IO;
+        }
+        return MLP_OK;
+    }
+    bool ok = fflush(o->f) == 0 && fsync(fileno(o->f)) == 0;
+    int e = errno;
+    ok = (fclose(o->f) == 0) && ok;
+    o->f = NULL;
+    if (ok && rename(o->tmp, o->path) != 0) {
+        ok = false;
+        e = errno;
+    }
+    if (!ok) {
+        snprintf(err->msg, sizeof err->msg, "%s: cannot write: %s", o->path, strerror(e));
+        out_abort(o);
+        return err->status = MLP_ERR_IO;
+    }
+    free(o->tmp);
+    free(o->path);
+    o->tmp = o->path = NULL;
+    return MLP_OK;
+}
+
+void out_abort(struct out_file *o)
+{
+    if (o->f && o->f != stdout) fclose(o->f);
+    if (o->tmp) unlink(o->tmp);
+    free(o->tmp);
+    free(o->path);
+    memset(o, 0, sizeof *o);
+}

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/* `fastmlp predict MODEL DATA`: the predicted class and the output
+ * probabilities for every row, as CSV with a header. */
+#include "cli.h"
+
+#include <stdlib.h>
+
+int cmd_predict(int argc, char **argv)
+{
+    const char *cmd = "predict";
+    const char *out = "-", *labels = NULL;
+    const struct opt opts[] = {
+        {"--labels", 0, OPT_STR, &labels, "FILE", "labels for the data (IDX); adds a 'label' column", "Data"},
+        {"--output", 'o', OPT_STR, &out, "FILE", "write the CSV to FILE ('-' = stdout) [-]", "Output"},
+        {0}};
+    const char *pos[2];
+    int n_pos;
+    bool help;
+    int rc = cli_parse(cmd, argc, argv, 2, opts, pos, 2, &n_pos, &help);
+    if (rc != EXIT_OK) return rc;
+    if (help) {
+        cli_print_help(stdout, "usage: fastmlp predict MODEL DATA [-o out.csv]", opts);
+        return EXIT_OK;
+    }
+    if (n_pos != 2) return cli_usage_error(cmd, "expected MODEL and DATA");
+
+    struct mlp_error err = {0};
+    struct mlp_model *m = NULL;
+    struct mlp_dataset ds = {0};
+    struct out_file of = {0};
+    double *probs = NULL;
+    enum mlp_status st = mlp_model_load(&m, pos[0], &err);
+    if (st == MLP_OK) st = cli_load_data(&ds, pos[1], labels, &err);
+    if (st != MLP_OK) goto done;
+    const uint32_t K = mlp_model_n_out(m);
+    const uint64_t chunk = 1024;
+    if (!(probs = malloc(chunk * K * sizeof *probs))) {
+        st = MLP_ERR_NOMEM;
+        snprintf(err.msg, sizeof err.msg, "out of memory");
+        goto done;
+    }
+    if ((st = out_open(&of, out, &err)) != MLP_OK) {
+        if (st == MLP_ERR_OPEN) {
+            fprintf(stderr, "fastmlp %s: %s\n", cmd, err.msg);
+            rc = EXIT_CANTCREAT;
+            st = MLP_OK;
+        }
+        goto done;
+    }
+    fprintf(of.f, "row,class");
+    if (ds.labels) fprintf(of.f, ",label");
+    for (uint32_t k = 0; k < K; k++) fprintf(of.f, ",p%u", k);
+    fputc('\n', of.f);
+    for (uint64_t r0 = 0; r0 < ds.n_rows; r0 += chunk) {
+        uint64_t n = ds.n_rows - r0 < chunk ? ds.n_rows - r0 : chunk;
+        if ((st = mlp_model_predict(m, &ds, r0, n, probs, &err)) != MLP_OK) break;
+        for (uint64_t i = 0; i < n; i++) {
+            const double *p = probs + i * K;
+            uint32_t best = 0;
+            if (K == 1)
+                best = p[0] > (mlp_model_head(m) == MLP_HEAD_TANH_MSE ? 0.0 : 0.5);
+            else
+                for (uint32_t k = 1; k < K; k++)
+                    if (p[k] > p[best]) best = k;
+            fprintf(of.f, "%llu,%u", (unsigned long long)(r0 + i), best);
+            if (ds.labels) fprintf(of.f, ",%d", ds.labels[r0 + i]);
+            for (uint32_t k = 0; k < K; k++) fprintf(of.f, ",%.9g", p[k]);
+            fputc('\n', of.f);
+        }
+    }
+    if (st == MLP_OK) st = out_commit(&of, &err);
+done:
+    if (st != MLP_OK) rc = cli_fail(cmd, st, err.msg);
+    out_abort(&of);
+    free(probs);
+    mlp_model_free(m);
+    mlp_dataset_free(&ds);
+    return rc;
+}

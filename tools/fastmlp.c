@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/* The fastmlp command line: a table of subcommands.  Each one turns library
+ * statuses into one stderr line and a documented exit code (cli.h). */
+#include "cli.h"
+
+#include <string.h>
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    {"train", cmd_train, "train a network on a data set and save it"},
+    {"predict", cmd_predict, "write the predicted class and probabilities for each row"},
+    {0}};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: fastmlp COMMAND [options]    (fastmlp COMMAND --help for its options)\n\ncommands:\n");
+    for (const struct command *c = commands; c->name; c++) fprintf(f, "  %-10s %s\n", c->name, c->summary);
+    fprintf(f, "\n  --version  print the version and the BLAS in use\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("fastmlp %s\nBLAS: %s\n", MLP_VERSION_STRING, mlp_blas_info());
+        return EXIT_OK;
+    }
+    for (const struct command *c = commands; c->name; c++)
+        if (strcmp(argv[1], c->name) == 0) return c->run(argc, argv);
+    fprintf(stderr, "fastmlp: unknown command '%s' (see 'fastmlp --help')\n", argv[1]);
+    return EXIT_USAGE;
+}

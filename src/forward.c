@@ -7,11 +7,18 @@
 #include <math.h>
 #include <string.h>
 
+/* FN(name) -> name_f32 / name_f64 */
+#define FN_(name, suf) name##_##suf
+#define FN__(name, suf) FN_(name, suf)
+#define FN(name) FN__(name, SUF)
+
 #define T float
 #define SUF f32
 #define GEMM mlp__gemm_f32
 #define EXP expf
 #define TANH tanhf
+#include "activations_impl.h"
+#include "losses_impl.h"
 #include "pass_impl.h"
 #undef T
 #undef SUF
@@ -24,6 +31,8 @@
 #define GEMM mlp__gemm_f64
 #define EXP exp
 #define TANH tanh
+#include "activations_impl.h"
+#include "losses_impl.h"
 #include "pass_impl.h"
 #undef T
 #undef SUF

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The forward/backward pass over a set of rows, written once and included by
- * forward.c for each element type (T, SUF, GEMM defined by the includer).
+ * forward.c for each element type (T, SUF, GEMM, FN defined by the includer).
  *
  * Rows go through the network in blocks of B: inputs are converted from their
  * stored type (uint8 pixels, f32, f64) and scaled into the block's first
@@ -12,15 +12,9 @@
  *   forward:   Z = A W^T + 1 b^T,  A' = act(Z)
  *   backward:  dW += dZ^T A,  db += 1^T dZ,  dA = dZ W,
  *              dZ_prev = dA * act'(A)   (act' expressed through A = act(Z))
- * Output heads (n = rows in the whole pass, K = outputs):
- *   softmax-ce:  loss_i = logsumexp(z) - z[y],    dZ = (softmax(z) - onehot(y)) / n
- *   sigmoid-bce: loss_i = sum_k max(z,0) - y z + log1p(exp(-|z|)),  dZ = (a - y) / n
- *   *-mse:       loss_i = 1/(2K) sum_k (a - y)^2,  dZ = (a - y) act'(a) / (n K)
+ * The output head and its loss are in losses_impl.h, the activations in
+ * activations_impl.h.
  */
-
-#define FN_(name, suf) name##_##suf
-#define FN__(name, suf) FN_(name, suf)
-#define FN(name) FN__(name, SUF)
 
 static void FN(load_block)(const struct mlp_model *m, const struct mlp_dataset *ds,
                            const struct mlp_pass *p, uint64_t r0, uint32_t nb, T *X)
@@ -49,122 +43,6 @@ static void FN(load_block)(const struct mlp_model *m, const struct mlp_dataset *
         }
         }
     }
-}
-
-static void FN(activate)(enum mlp_act act, T slope, T *z, size_t n)
-{
-    switch (act) {
-    case MLP_ACT_IDENTITY: break;
-    case MLP_ACT_SIGMOID:
-        for (size_t i = 0; i < n; i++) z[i] = (T)1 / ((T)1 + EXP(-z[i]));
-        break;
-    case MLP_ACT_TANH:
-        for (size_t i = 0; i < n; i++) z[i] = TANH(z[i]);
-        break;
-    case MLP_ACT_RELU:
-        for (size_t i = 0; i < n; i++) z[i] = z[i] > 0 ? z[i] : 0;
-        break;
-    case MLP_ACT_LEAKY_RELU:
-        for (size_t i = 0; i < n; i++) z[i] = z[i] > 0 ? z[i] : slope * z[i];
-        break;
-    case MLP_ACT_COUNT: break;
-    }
-}
-
-/* d *= act'(z), with act'(z) computed from a = act(z). */
-static void FN(mul_dact)(enum mlp_act act, T slope, const T *a, T *d, size_t n)
-{
-    switch (act) {
-    case MLP_ACT_IDENTITY: break;
-    case MLP_ACT_SIGMOID:
-        for (size_t i = 0; i < n; i++) d[i] *= a[i] * ((T)1 - a[i]);
-        break;
-    case MLP_ACT_TANH:
-        for (size_t i = 0; i < n; i++) d[i] *= (T)1 - a[i] * a[i];
-        break;
-    case MLP_ACT_RELU:
-        for (size_t i = 0; i < n; i++) d[i] = a[i] > 0 ? d[i] : 0;
-        break;
-    case MLP_ACT_LEAKY_RELU:
-        for (size_t i = 0; i < n; i++) d[i] = a[i] > 0 ? d[i] : slope * d[i];
-        break;
-    case MLP_ACT_COUNT: break;
-    }
-}
-
-/* Target k of row r: one-hot of the label (K > 1), the label itself (K = 1),
- * or the real target. */
-static inline double FN(target)(const struct mlp_dataset *ds, uint64_t r, uint32_t k, uint32_t K)
-{
-    if (ds->labels) return K == 1 ? (double)ds->labels[r] : (double)(ds->labels[r] == (int32_t)k);
-    return ds->targets[(size_t)r * K + k];
-}
-
-/* The output head on one block: Z (nb x K) holds the pre-activations of the
- * last layer on entry; on exit Z holds the output activations and D the
- * gradient dLoss/dZ (when D != NULL).  Returns the block's summed loss. */
-static double FN(head)(const struct mlp_model *m, const struct mlp_dataset *ds,
-                       struct mlp_pass *p, uint64_t r0, uint32_t nb, T *Z, T *D,
-                       double inv_n, bool have_y)
-{
-    const uint32_t K = mlp__n_out(m);
-    double loss = 0;
-    for (uint32_t i = 0; i < nb; i++) {
-        T *z = Z + (size_t)i * K;
-        T *dz = D ? D + (size_t)i * K : NULL;
-        uint64_t r = p->rows ? p->rows[r0 + i] : p->row0 + r0 + i;
-        if (m->head == MLP_HEAD_SOFTMAX_CE) {
-            T zmax = z[0];
-            for (uint32_t k = 1; k < K; k++) zmax = z[k] > zmax ? z[k] : zmax;
-            double s = 0;
-            for (uint32_t k = 0; k < K; k++) s += EXP(z[k] - zmax);
-            double lse = (double)zmax + log(s);
-            if (have_y) loss += lse - (double)z[ds->labels[r]];
-            for (uint32_t k = 0; k < K; k++) z[k] = (T)exp((double)z[k] - lse);
-            if (dz)
-                for (uint32_t k = 0; k < K; k++)
-                    dz[k] = (T)(((double)z[k] - (ds->labels[r] == (int32_t)k)) * inv_n);
-        } else if (m->head == MLP_HEAD_SIGMOID_BCE) {
-            for (uint32_t k = 0; k < K; k++) {
-                double zk = (double)z[k];
-                double a = 1.0 / (1.0 + exp(-zk));
-                if (have_y) {
-                    double y = FN(target)(ds, r, k, K);
-                    loss += (zk > 0 ? zk : 0) - y * zk + log1p(exp(-fabs(zk)));
-                    if (dz) dz[k] = (T)((a - y) * inv_n);
-                }
-                z[k] = (T)a;
-            }
-        } else {
-            FN(activate)(mlp__head_act(m->head), (T)m->leaky_slope, z, K);
-            if (have_y) {
-                double sq = 0;
-                for (uint32_t k = 0; k < K; k++) {
-                    double e = (double)z[k] - FN(target)(ds, r, k, K);
-                    sq += e * e;
-                    if (dz) dz[k] = (T)(e * inv_n / K);
-                }
-                loss += 0.5 * sq / K;
-                if (dz) FN(mul_dact)(mlp__head_act(m->head), (T)m->leaky_slope, z, dz, K);
-            }
-        }
-    }
-    return loss;
-}
-
-/* Is row r classified correctly by output activations a (K values)? */
-static bool FN(is_correct)(const struct mlp_model *m, const struct mlp_dataset *ds,
-                           uint64_t r, const T *a)
-{
-    const uint32_t K = mlp__n_out(m);
-    if (K == 1) {
-        T thr = m->head == MLP_HEAD_TANH_MSE ? (T)0 : (T)0.5;
-        return (a[0] > thr) == (ds->labels[r] == 1);
-    }
-    uint32_t best = 0;
-    for (uint32_t k = 1; k < K; k++)
-        if (a[k] > a[best]) best = k;
-    return (int32_t)best == ds->labels[r];
 }
 
 static enum mlp_status FN(run_pass)(struct mlp_pass *p, struct mlp_error *err)
@@ -267,6 +145,3 @@ static enum mlp_status FN(run_pass)(struct mlp_pass *p, struct mlp_error *err)
     return MLP_OK;
 }
 
-#undef FN
-#undef FN_
-#undef FN__

@@ -81,8 +81,10 @@ struct mlp_error {
     char msg[512];
 };
 
-/* Library log sink (progress of long operations only; errors go through the
- * status).  Default: none.  Not thread-safe to change while training. */
+/* Library log sink (what long operations are doing; errors go through the
+ * status, never the log).  Default: none, the library stays silent.  Set it
+ * before training starts; it is process-wide. */
+enum mlp_log_level { MLP_LOG_DEBUG = 0, MLP_LOG_INFO = 1, MLP_LOG_WARN = 2 };
 typedef void (*mlp_log_fn)(int level, const char *msg, void *user);
 void mlp_set_log(mlp_log_fn fn, void *user);
 

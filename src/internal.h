@@ -25,6 +25,9 @@ enum mlp_status mlp__fail(struct mlp_error *err, enum mlp_status s,
                           const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Send one formatted line to the caller's log sink, if any. */
+void mlp__log(enum mlp_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* a * b into *out unless it exceeds `limit` (or 64 bits). */
 static inline bool mlp__mul_ok(uint64_t a, uint64_t b, uint64_t limit,
                                uint64_t *out)

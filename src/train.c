@@ -95,6 +95,8 @@ enum mlp_status mlp_model_train(struct mlp_model *m, const struct mlp_dataset *t
     for (uint64_t i = 0; minibatch && i < N; i++) perm[i] = i;
     struct mlp_rng rng;
     mlp__rng_seed(&rng, p->seed);
+    mlp__log(MLP_LOG_INFO, "train: %llu rows, %zu parameters, %s, batch %llu, %u epochs, BLAS %s",
+             (unsigned long long)N, n, mlp_optim_name(p->optim), (unsigned long long)bs, p->epochs, mlp_blas_info());
     uint64_t step = 0;
 
     for (uint32_t ep = 1; ep <= p->epochs && st == MLP_OK; ep++) {

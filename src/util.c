@@ -72,6 +72,17 @@ void mlp_set_log(mlp_log_fn fn, void *user)
     g_log_user = user;
 }
 
+void mlp__log(enum mlp_log_level level, const char *fmt, ...)
+{
+    if (!g_log_fn) return;
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    g_log_fn((int)level, buf, g_log_user);
+}
+
 /* ------------------------------------------------------------------ RNG */
 
 static uint64_t splitmix64(uint64_t *x)

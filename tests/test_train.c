@@ -158,9 +158,20 @@ static void divergence_and_stop(void)
     mlp_model_free(m);
 }
 
+static void count_log(int level, const char *msg, void *user)
+{
+    int *n = user;
+    if (level == MLP_LOG_INFO && strncmp(msg, "train: 4 rows", 13) == 0) ++*n;
+}
+
 int main(void)
 {
+    /* The log sink sees what training does; the library itself prints nothing. */
+    int logged = 0;
+    mlp_set_log(count_log, &logged);
     xor_converges(MLP_F64, MLP_OPT_GD);
+    mlp_set_log(NULL, NULL);
+    CHECK(logged == 1);
     xor_converges(MLP_F32, MLP_OPT_ADAM);
     xor_converges(MLP_F64, MLP_OPT_SGD);
     struct fm f;

@@ -275,8 +275,8 @@ enum mlp_status mlp_model_loss_grad(const struct mlp_model *m,
                                     struct mlp_error *err);
 
 /* Mean loss (no L2 term) and accuracy over all rows of ds.  Accuracy is the
- * argmax match (K > 1) or the 0.5 threshold (K = 1, sigmoid head); it is
- * reported as -1 for regression targets. */
+ * argmax match (K > 1) or the output against 0.5 (K = 1, where the target
+ * is the 0/1 label); it is reported as -1 for regression targets. */
 enum mlp_status mlp_model_evaluate(const struct mlp_model *m,
                                    const struct mlp_dataset *ds,
                                    double *loss, double *accuracy,
@@ -297,13 +297,17 @@ struct mlp_train_params {
     double momentum;      /* SGD */
     int nesterov;         /* SGD */
     double beta1, beta2, eps; /* Adam */
-    double l2;            /* lambda; penalty lambda/(2m) * sum w^2 */
+    double l2;            /* lambda; penalty lambda/(2m) * sum w^2, m = the
+                             batch size (GD: the training set size) */
     uint32_t batch;       /* SGD/Adam; GD always uses the whole set */
     uint32_t epochs;
     int shuffle;          /* reshuffle each epoch (SGD/Adam) */
     uint64_t seed;        /* shuffling */
     int threads;          /* <= 0: all cores */
-    int eval_train;       /* compute train loss/acc each epoch (1) */
+    int eval_train;       /* report train accuracy (1): for GD that of the
+                             weights before the epoch's update, for SGD/Adam
+                             the running accuracy over the epoch's batches;
+                             it costs no extra pass either way */
 };
 
 struct mlp_train_params mlp_train_params_default(void);

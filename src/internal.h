@@ -48,6 +48,10 @@ static inline size_t mlp__elem_size(enum mlp_elem e)
     return e == MLP_ELEM_U8 ? 1 : e == MLP_ELEM_F32 ? sizeof(float) : sizeof(double);
 }
 
+/* The mode a new output file gets: 0666 less the process umask (read from
+ * /proc without touching the umask, which other threads may rely on). */
+unsigned mlp__new_file_mode(void);
+
 /* 64-byte aligned allocation (AVX-512 lines); free with mlp__afree. */
 void *mlp__amalloc(size_t bytes);
 void *mlp__acalloc(size_t bytes);
@@ -111,6 +115,7 @@ struct mlp_pass {
     uint64_t row0, n;
     const uint64_t *rows;
     double l2;
+    double l2_m;      /* m in l2/(2m) sum w^2; 0 means n (this pass's rows) */
     enum mlp_backend backend;
     uint32_t block_rows;
     /* outputs */

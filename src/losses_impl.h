@@ -73,10 +73,8 @@ static bool FN(is_correct)(const struct mlp_model *m, const struct mlp_dataset *
                            uint64_t r, const T *a)
 {
     const uint32_t K = mlp__n_out(m);
-    if (K == 1) {
-        T thr = m->head == MLP_HEAD_TANH_MSE ? (T)0 : (T)0.5;
-        return (a[0] > thr) == (ds->labels[r] == 1);
-    }
+    if (K == 1) /* the target is the label itself, 0 or 1, whatever the head */
+        return (a[0] > (T)0.5) == (ds->labels[r] == 1);
     uint32_t best = 0;
     for (uint32_t k = 1; k < K; k++)
         if (a[k] > a[best]) best = k;

@@ -169,16 +169,56 @@ enum mlp_status mlp_model_init(struct mlp_model *m, enum mlp_init init,
     return MLP_OK;
 }
 
-enum mlp_dtype mlp_model_dtype(const struct mlp_model *m) { return m->dtype; }
-uint32_t mlp_model_n_in(const struct mlp_model *m) { return mlp__n_in(m); }
-uint32_t mlp_model_n_out(const struct mlp_model *m) { return mlp__n_out(m); }
-uint32_t mlp_model_n_layers(const struct mlp_model *m) { return m->n_layers; }
-enum mlp_head mlp_model_head(const struct mlp_model *m) { return m->head; }
-double mlp_model_input_scale(const struct mlp_model *m) { return m->input_scale; }
-double mlp_model_leaky_slope(const struct mlp_model *m) { return m->leaky_slope; }
-size_t mlp_model_n_params(const struct mlp_model *m) { return m->n_params; }
-void *mlp_model_params(struct mlp_model *m) { return m->params; }
-const void *mlp_model_params_const(const struct mlp_model *m) { return m->params; }
+enum mlp_dtype mlp_model_dtype(const struct mlp_model *m)
+{
+    MLP_ASSERT(m);
+    return m->dtype;
+}
+uint32_t mlp_model_n_in(const struct mlp_model *m)
+{
+    MLP_ASSERT(m);
+    return mlp__n_in(m);
+}
+uint32_t mlp_model_n_out(const struct mlp_model *m)
+{
+    MLP_ASSERT(m);
+    return mlp__n_out(m);
+}
+uint32_t mlp_model_n_layers(const struct mlp_model *m)
+{
+    MLP_ASSERT(m);
+    return m->n_layers;
+}
+enum mlp_head mlp_model_head(const struct mlp_model *m)
+{
+    MLP_ASSERT(m);
+    return m->head;
+}
+double mlp_model_input_scale(const struct mlp_model *m)
+{
+    MLP_ASSERT(m);
+    return m->input_scale;
+}
+double mlp_model_leaky_slope(const struct mlp_model *m)
+{
+    MLP_ASSERT(m);
+    return m->leaky_slope;
+}
+size_t mlp_model_n_params(const struct mlp_model *m)
+{
+    MLP_ASSERT(m);
+    return m->n_params;
+}
+void *mlp_model_params(struct mlp_model *m)
+{
+    MLP_ASSERT(m);
+    return m->params;
+}
+const void *mlp_model_params_const(const struct mlp_model *m)
+{
+    MLP_ASSERT(m);
+    return m->params;
+}
 
 struct mlp_layer_spec mlp_model_layer(const struct mlp_model *m, uint32_t i)
 {

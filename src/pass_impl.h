@@ -127,7 +127,7 @@ static enum mlp_status FN(run_pass)(struct mlp_pass *p, struct mlp_error *err)
 
     /* L2 over weights only (seed 001): + l2/(2n) sum w^2, dW += (l2/n) W */
     if (p->l2 != 0) {
-        double sq = 0, c = p->l2 * inv_n;
+        double sq = 0, c = p->l2 / (p->l2_m > 0 ? p->l2_m : (double)p->n);
         for (uint32_t l = 0; l < L; l++) {
             const struct mlp_layer *ly = &m->layers[l];
             size_t nw = (size_t)ly->n_in * ly->n_out;

@@ -74,6 +74,10 @@ enum mlp_status mlp_model_train(struct mlp_model *m, const struct mlp_dataset *t
     if (st == MLP_OK && test) st = mlp__check_data(m, test, true, err);
     if (st != MLP_OK) return st;
     if (train->n_rows == 0) return mlp__fail(err, MLP_ERR_ARG, "the training set is empty");
+    if (test && test->n_rows == 0) return mlp__fail(err, MLP_ERR_ARG, "the test set is empty");
+    if (train->n_rows > SIZE_MAX / sizeof(uint64_t))
+        return mlp__fail(err, MLP_ERR_NOMEM, "%llu training rows: too many to index",
+                         (unsigned long long)train->n_rows);
     mlp_set_threads(p->threads);
 
     const size_t n = m->n_params, esz = mlp__dtype_size(m->dtype);
@@ -112,7 +116,10 @@ enum mlp_status mlp_model_train(struct mlp_model *m, const struct mlp_dataset *t
         for (uint64_t b0 = 0; b0 < N && st == MLP_OK; b0 += bs) {
             uint64_t nb = N - b0 < bs ? N - b0 : bs;
             struct mlp_pass ps = {.m = m, .ds = train, .row0 = b0, .n = nb,
-                                  .rows = minibatch ? perm + b0 : NULL, .l2 = p->l2, .grad = grad};
+                                  .rows = minibatch ? perm + b0 : NULL, .l2 = p->l2, .grad = grad,
+                                  /* every batch, the short last one too, gets the
+                                   * same L2 strength: l2/(2 batch) */
+                                  .l2_m = (double)bs};
             st = mlp__run_pass(&ps, err);
             if (st != MLP_OK) break;
             loss_sum += ps.loss * (double)nb;

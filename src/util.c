@@ -63,6 +63,19 @@ void *mlp__acalloc(size_t bytes)
 
 void mlp__afree(void *p) { free(p); }
 
+unsigned mlp__new_file_mode(void)
+{
+    unsigned mask = 022;
+    FILE *f = fopen("/proc/self/status", "r");
+    if (f) {
+        char line[128];
+        while (fgets(line, sizeof line, f))
+            if (sscanf(line, "Umask: %o", &mask) == 1) break;
+        fclose(f);
+    }
+    return 0666u & ~mask;
+}
+
 static mlp_log_fn g_log_fn;
 static void *g_log_user;
 

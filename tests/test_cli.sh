@@ -64,6 +64,12 @@ expect 64 "--layers" -- "$FASTMLP" train $TR --layers 10,,5
 expect 64 "--train FILE is required" -- "$FASTMLP" train
 expect 64 "learning rate" -- "$FASTMLP" train $TR --limit 10 --lr 0
 expect 64 "unknown command" -- "$FASTMLP" frobnicate
+expect 64 "--epochs must be at least 1" -- "$FASTMLP" train $TR --epochs 0
+expect 64 "--limit must be at least 1" -- "$FASTMLP" train $TR --limit 0
+expect 64 "' -1' is not a non-negative integer" -- "$FASTMLP" train $TR --seed ' -1'
+expect 64 "needs" -- "$FASTMLP" train $TR --lr
+# A network that cannot fit in memory is refused before anything is allocated: 70.
+expect 70 "GiB" -- "$FASTMLP" train $TR --layers 100000,100000,100000 --epochs 1
 # Missing input: 66.  Bad data: 65.
 expect 66 "cannot open" -- "$FASTMLP" train --train "$T/none.gz" --train-labels "$T/none2.gz"
 expect 65 "mismatch" -- "$FASTMLP" train --train "$FM/t10k-images-idx3-ubyte.gz" --train-labels "$FM/train-labels-idx1-ubyte.gz"
@@ -76,6 +82,17 @@ expect 66 "cannot open" -- "$FASTMLP" predict "$T/none.mlp" "$FM/t10k-images-idx
 expect 73 "cannot create" -- "$FASTMLP" predict "$T/m.mlp" "$FM/t10k-images-idx3-ubyte.gz" -o "$T/no/dir/p.csv"
 expect 73 "" -- "$FASTMLP" train $TR --limit 100 --layers 4 --epochs 1 -q -o "$T/no/dir/m.mlp"
 [ ! -e "$T/no" ] && ok || bad "a failed write left something behind"
+mkdir "$T/adir"
+expect 73 "is a directory" -- "$FASTMLP" train $TR --limit 100 --epochs 1 -o "$T/adir"
+expect 73 "is a directory" -- "$FASTMLP" predict "$T/m.mlp" "$FM/t10k-images-idx3-ubyte.gz" -o "$T/adir"
+expect 73 "JSON log" -- "$FASTMLP" train $TR --limit 100 --layers 4 --epochs 1 --log-json "$T/adir"
+expect 66 "not a regular file" -- "$FASTMLP" predict "$T/adir" "$FM/t10k-images-idx3-ubyte.gz"
+expect 66 "is a directory" -- "$FASTMLP" train --train "$T/adir" --train-labels "$FM/t10k-labels-idx1-ubyte.gz"
+# Outputs get the mode a plain file would (0666 less the umask), not mkstemp's 0600.
+(umask 022 && "$FASTMLP" predict "$T/m.mlp" "$FM/t10k-images-idx3-ubyte.gz" -o "$T/mode.csv" &&
+    "$FASTMLP" train $TR --limit 100 --layers 4 --epochs 1 -q -o "$T/mode.mlp") >/dev/null 2>&1
+[ "$(stat -c %a "$T/mode.csv") $(stat -c %a "$T/mode.mlp")" = "644 644" ] && ok ||
+    bad "output modes $(stat -c %a "$T/mode.csv") $(stat -c %a "$T/mode.mlp"), expected 644"
 # A failed run never destroys an existing output.
 cp "$T/pred.csv" "$T/keep.csv"
 expect 65 "columns" -- "$FASTMLP" predict "$T/m.mlp" "$FM/t10k-labels-idx1-ubyte.gz" -o "$T/keep.csv"

@@ -152,8 +152,54 @@ static void optimizer_steps(void)
     }
 }
 
+/* Worked out by hand:
+ * - L2 in mini-batches: every batch, the short last one too, decays weights
+ *   by lr * l2 / batch.  With x = 0 and targets 0 only the penalty acts:
+ *   3 rows, batch 2 -> two steps, w = (1 - 0.1 * 1 / 2)^2.
+ * - one tanh-mse output is judged against 0.5, like any single output. */
+static void l2_batches_and_threshold(void)
+{
+    double x[3] = {0, 0, 0}, t[3] = {0, 0, 0};
+    struct mlp_dataset ds = {.n_rows = 3, .n_cols = 1, .x_type = MLP_ELEM_F64, .x = x, .targets = t, .n_targets = 1};
+    struct mlp_model *m = model(MLP_F64, 1, 0, NULL, 1, MLP_HEAD_IDENTITY_MSE);
+    if (!m) return;
+    double *w = mlp_model_params(m);
+    w[0] = 1, w[1] = 0;
+    struct mlp_train_params tp = mlp_train_params_default();
+    tp.optim = MLP_OPT_SGD;
+    tp.momentum = 0;
+    tp.lr = 0.1;
+    tp.l2 = 1;
+    tp.batch = 2;
+    tp.epochs = 1;
+    CHECK_STATUS(mlp_model_train(m, &ds, NULL, &tp, NULL, NULL, NULL), MLP_OK);
+    CHECK_NEAR(w[0], 0.95 * 0.95, 1e-15);
+    mlp_model_free(m);
+
+    struct mlp_model *th = model(MLP_F64, 1, 0, NULL, 1, MLP_HEAD_TANH_MSE);
+    if (!th) return;
+    w = mlp_model_params(th);
+    w[0] = 1, w[1] = 0;
+    double xs[2] = {0.7, 0.3}; /* tanh: 0.604 (> 0.5), 0.291 (< 0.5) */
+    int32_t ys[2] = {1, 0};
+    struct mlp_dataset d2 = {.n_rows = 2, .n_cols = 1, .x_type = MLP_ELEM_F64, .x = xs, .labels = ys, .n_classes = 2};
+    double loss, acc;
+    CHECK_STATUS(mlp_model_evaluate(th, &d2, &loss, &acc, NULL), MLP_OK);
+    CHECK(acc == 1.0);
+    CHECK_NEAR(loss, 0.5 * (pow(tanh(0.7) - 1, 2) + pow(tanh(0.3), 2)) / 2, 1e-15);
+    /* An empty test set is refused before any weight moves. */
+    struct mlp_dataset empty = d2;
+    empty.n_rows = 0;
+    struct mlp_train_params gd = mlp_train_params_default();
+    gd.optim = MLP_OPT_GD;
+    CHECK_STATUS(mlp_model_train(th, &d2, &empty, &gd, NULL, NULL, NULL), MLP_ERR_ARG);
+    CHECK(w[0] == 1 && w[1] == 0);
+    mlp_model_free(th);
+}
+
 int main(void)
 {
+    l2_batches_and_threshold();
     single_neuron();
     linear_mse(MLP_F64);
     linear_mse(MLP_F32);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -510,6 +511,24 @@ static void test_bad_payloads(void)
     expect_fail("short by 10", xp, yp, MLP_ERR_FORMAT, "truncated", xp, &err);
     CHECK(has(&err, "after 2"));
 
+    /* Non-finite inputs: refused with their row, column and byte offset. */
+    {
+        uint32_t dn[2] = {2, 3};
+        struct buf nb = {0};
+        header(&nb, 0x0D, 2, dn);
+        for (int i = 0; i < 6; i++) put_f32(&nb, i == 4 ? NAN : 1.0f);
+        xp = write_file("nan-f32", nb.p, nb.n, 0);
+        expect_fail("NaN input", xp, NULL, MLP_ERR_FORMAT, "not finite", xp, &err);
+        CHECK(has(&err, "row 1, column 1") && has(&err, "byte 28"));
+        buf_free(&nb);
+        header(&nb, 0x0E, 2, dn);
+        for (int i = 0; i < 6; i++) put_f64(&nb, i == 0 ? -INFINITY : 1.0);
+        xp = write_file("inf-f64", nb.p, nb.n, 0);
+        expect_fail("Inf input", xp, NULL, MLP_ERR_FORMAT, "not finite", xp, &err);
+        CHECK(has(&err, "row 0, column 0"));
+        buf_free(&nb);
+    }
+
     /* Trailing bytes. */
     struct buf t = {0};
     put(&t, x.p, x.n);
@@ -573,7 +592,7 @@ static void test_bad_payloads(void)
     const char *txt = write_file("text.csv", text, strlen(text), 0);
     expect_fail("text", txt, yp, MLP_ERR_FORMAT, "magic", txt, &err);
     CHECK(has(&err, "0x6C616265")); /* "labe" */
-    expect_fail("directory", g_dir, yp, MLP_ERR_IO, "read error", g_dir, &err);
+    expect_fail("directory", g_dir, yp, MLP_ERR_OPEN, "is a directory", g_dir, &err);
 
     /* Broken gzip: a cut stream, and garbage after a valid gzip header. */
     struct buf big = {0};

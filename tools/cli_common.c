@@ -3,7 +3,9 @@
  * number parsing, exit codes, data loading, and atomic output files. */
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <sys/stat.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -53,12 +55,14 @@ static bool parse_value(const struct opt *o, const char *v)
     switch (o->kind) {
     case OPT_STR: *(const char **)o->dst = v; return true;
     case OPT_DBL: {
+        if (isspace((unsigned char)*v)) return false;
         double d = strtod(v, &end);
         if (end == v || *end || errno || !isfinite(d)) return false;
         *(double *)o->dst = d;
         return true;
     }
     case OPT_INT: {
+        if (isspace((unsigned char)*v)) return false;
         long long x = strtoll(v, &end, 10);
         if (end == v || *end || errno || x < INT_MIN || x > INT_MAX) return false;
         *(int *)o->dst = (int)x;
@@ -66,7 +70,8 @@ static bool parse_value(const struct opt *o, const char *v)
     }
     case OPT_U32:
     case OPT_U64: {
-        if (*v == '-' || *v == '+') return false;
+        /* strtoull would skip spaces and accept "-1" as 2^64-1 */
+        if (!(*v >= '0' && *v <= '9')) return false;
         unsigned long long x = strtoull(v, &end, 10);
         if (end == v || *end || errno) return false;
         if (o->kind == OPT_U32) {
@@ -172,6 +177,11 @@ enum mlp_status out_open(struct out_file *o, const char *path, struct mlp_error 
         o->f = stdout;
         return MLP_OK;
     }
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        snprintf(err->msg, sizeof err->msg, "%s: cannot create: is a directory", path);
+        return err->status = MLP_ERR_OPEN;
+    }
     size_t n = strlen(path) + 16;
     o->path = strdup(path);
     o->tmp = malloc(n);
@@ -182,6 +192,12 @@ enum mlp_status out_open(struct out_file *o, const char *path, struct mlp_error 
     }
     snprintf(o->tmp, n, "%s.tmp.XXXXXX", path);
     int fd = mkstemp(o->tmp);
+    if (fd >= 0) {
+        /* mkstemp makes 0600; give the output the mode a plain fopen would. */
+        mode_t u = umask(0);
+        umask(u);
+        fchmod(fd, 0666 & ~u);
+    }
     if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
         snprintf(err->msg, sizeof err->msg, "%s: cannot create: %s", path, strerror(errno));
         if (fd >= 0) {

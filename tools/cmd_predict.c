@@ -33,7 +33,8 @@ int cmd_predict(int argc, char **argv)
     if (st == MLP_OK) st = cli_load_data(&ds, pos[1], labels, &err);
     if (st != MLP_OK) goto done;
     const uint32_t K = mlp_model_n_out(m);
-    const uint64_t chunk = 1024;
+    /* Rows per predict call: 1024, fewer for very wide outputs (<= 128 MiB). */
+    const uint64_t chunk = K > (1u << 14) ? ((1u << 24) / K > 0 ? (1u << 24) / K : 1) : 1024;
     if (!(probs = malloc(chunk * K * sizeof *probs))) {
         st = MLP_ERR_NOMEM;
         snprintf(err.msg, sizeof err.msg, "out of memory");
@@ -58,7 +59,7 @@ int cmd_predict(int argc, char **argv)
             const double *p = probs + i * K;
             uint32_t best = 0;
             if (K == 1)
-                best = p[0] > (mlp_model_head(m) == MLP_HEAD_TANH_MSE ? 0.0 : 0.5);
+                best = p[0] > 0.5; /* one output is trained against the 0/1 label */
             else
                 for (uint32_t k = 1; k < K; k++)
                     if (p[k] > p[best]) best = k;

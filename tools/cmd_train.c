@@ -3,8 +3,10 @@
  * per-epoch figures (stdout and an optional JSON-lines log), save the model. */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct train_opts {
     const char *train, *train_labels, *test, *test_labels, *out, *log_json;
@@ -76,13 +78,38 @@ static int parse_layers(const char *s, enum mlp_act act, struct mlp_layer_spec *
     return 0;
 }
 
+/* Refuse up front a network whose weights, gradient, last good copy and
+ * optimizer state cannot fit in this machine's memory, rather than failing
+ * (or swapping) after minutes of allocation. */
+static enum mlp_status check_memory(const struct mlp_model_params *mp, enum mlp_optim optim, double momentum,
+                                    struct mlp_error *err)
+{
+    double n = 0, prev = mp->n_in;
+    for (uint32_t i = 0; i <= mp->n_hidden; i++) {
+        double w = i < mp->n_hidden ? mp->hidden[i].n_out : mp->n_out;
+        n += prev * w + w;
+        prev = w;
+    }
+    int copies = 3 + (optim == MLP_OPT_ADAM ? 2 : optim == MLP_OPT_SGD && momentum > 0 ? 1 : 0);
+    double need = n * copies * (mp->dtype == MLP_F32 ? 4 : 8);
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    double have = pages > 0 && psize > 0 ? (double)pages * (double)psize : 0;
+    if (have > 0 && need > have) {
+        snprintf(err->msg, sizeof err->msg,
+                 "the network has %.0f parameters: training needs %.1f GiB, this machine has %.1f GiB", n,
+                 need / (1u << 30), have / (1u << 30));
+        return err->status = MLP_ERR_NOMEM;
+    }
+    return MLP_OK;
+}
+
 int cmd_train(int argc, char **argv)
 {
     const char *cmd = "train";
     struct train_opts o = {
         .layers = "256,128", .activation = "relu", .head = "softmax-ce", .init = "he", .optimizer = "adam",
         .dtype = "f32", .init_range = "-0.5,0.5", .lr = 1e-3, .momentum = 0.9, .scale = 1.0 / 255.0,
-        .leaky = 0.01, .batch = 64, .epochs = 5, .seed = 42, .threads = 0};
+        .leaky = 0.01, .batch = 64, .epochs = 5, .seed = 42, .threads = 0, .limit = UINT64_MAX};
     const struct opt opts[] = {
         {"--train", 0, OPT_STR, &o.train, "FILE", "training inputs (IDX, .gz or plain)", "Data"},
         {"--train-labels", 0, OPT_STR, &o.train_labels, "FILE", "training labels (IDX)", "Data"},
@@ -121,6 +148,8 @@ int cmd_train(int argc, char **argv)
         return EXIT_OK;
     }
     if (!o.train) return cli_usage_error(cmd, "--train FILE is required");
+    if (o.epochs == 0) return cli_usage_error(cmd, "--epochs must be at least 1");
+    if (o.limit == 0) return cli_usage_error(cmd, "--limit must be at least 1");
     if (!o.train_labels) return cli_usage_error(cmd, "--train-labels FILE is required for IDX data");
     if (o.test && !o.test_labels) return cli_usage_error(cmd, "--test needs --test-labels");
     int act = mlp_act_parse(o.activation), head = mlp_head_parse(o.head), init = mlp_init_parse(o.init);
@@ -149,10 +178,21 @@ int cmd_train(int argc, char **argv)
     struct mlp_dataset train = {0}, test = {0};
     struct mlp_model *m = NULL;
     struct log_ctx lc = {.epochs = o.epochs, .quiet = o.quiet};
+    /* Find out now, not after an hour of training, that the model cannot be
+     * written. */
+    if (o.out) {
+        struct out_file probe;
+        if (out_open(&probe, o.out, &err) != MLP_OK) {
+            free(hidden);
+            fprintf(stderr, "fastmlp %s: %s\n", cmd, err.msg);
+            return err.status == MLP_ERR_OPEN ? EXIT_CANTCREAT : cli_exit_code(err.status);
+        }
+        out_abort(&probe);
+    }
     enum mlp_status st = cli_load_data(&train, o.train, o.train_labels, &err);
     if (st == MLP_OK && o.test) st = cli_load_data(&test, o.test, o.test_labels, &err);
     if (st != MLP_OK) goto done;
-    if (o.limit && o.limit < train.n_rows) mlp_dataset_truncate(&train, o.limit);
+    if (o.limit < train.n_rows) mlp_dataset_truncate(&train, o.limit);
     if (o.classes) {
         if (train.n_classes > o.classes || (o.test && test.n_classes > o.classes)) {
             st = MLP_ERR_RANGE;
@@ -180,14 +220,15 @@ int cmd_train(int argc, char **argv)
     mp.head = (enum mlp_head)head;
     mp.leaky_slope = o.leaky;
     mp.input_scale = o.scale;
+    if ((st = check_memory(&mp, (enum mlp_optim)optim, o.momentum, &err)) != MLP_OK) goto done;
     if ((st = mlp_model_create(&m, &mp, &err)) != MLP_OK) goto done;
     if ((st = mlp_model_init(m, (enum mlp_init)init, ia, ib, o.seed)) != MLP_OK) {
         snprintf(err.msg, sizeof err.msg, "cannot initialise the model");
         goto done;
     }
     if (o.log_json && !(lc.json = fopen(o.log_json, "w"))) {
-        st = MLP_ERR_OPEN;
-        snprintf(err.msg, sizeof err.msg, "%s: cannot create the JSON log", o.log_json);
+        fprintf(stderr, "fastmlp %s: %s: cannot create the JSON log: %s\n", cmd, o.log_json, strerror(errno));
+        rc = EXIT_CANTCREAT;
         goto done;
     }
     struct mlp_train_params tp = mlp_train_params_default();

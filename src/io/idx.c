@@ -6,7 +6,9 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 /*
@@ -166,6 +168,9 @@ static enum mlp_status idx_open(struct idx_file *f, const char *path, bool want_
 {
     memset(f, 0, sizeof *f);
     f->path = path;
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+        return idx_failf(f, err, MLP_ERR_OPEN, "cannot open: is a directory");
     errno = 0;
     f->gz = gzopen(path, "rb");
     if (!f->gz)
@@ -408,6 +413,18 @@ enum mlp_status mlp_dataset_load_idx(struct mlp_dataset *ds, const char *images_
         goto fail;
     }
     idx_convert_x(&xf, block, n_values);
+    /* NaN or Inf inputs would be hidden by relu (NaN > 0 is false) or blow up
+     * the loss far from their cause: refuse them here, where we can say where. */
+    for (uint64_t i = 0; (xf.type == IDX_F32 || xf.type == IDX_F64) && i < n_values; i++) {
+        double v = xf.type == IDX_F32 ? ((const float *)(void *)block)[i] : ((const double *)(void *)block)[i];
+        if (!isfinite(v)) {
+            st = idx_failf(&xf, err, MLP_ERR_FORMAT,
+                           "value %g at row %" PRIu64 ", column %" PRIu64 " (byte %" PRIu64 ") is not finite", v,
+                           i / xf.n_cols, i % xf.n_cols, 4 + 4 * (uint64_t)xf.ndim + i * idx_elem_size(xf.type));
+            mlp__afree(block);
+            goto fail;
+        }
+    }
     if (labels_path) {
         int32_t *labels = (int32_t *)(void *)(block + y_off);
         for (uint64_t i = 0; i < yf.n_items; i++) labels[i] = (int32_t)idx_label(&yf, i);

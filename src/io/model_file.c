@@ -23,6 +23,7 @@
 #include <libgen.h>
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MAGIC "FASTMLP\n"
@@ -133,6 +134,8 @@ enum mlp_status mlp_model_save(const struct mlp_model *m, const char *path, stru
         free(dcopy);
         return s;
     }
+    /* mkstemp creates 0600; give the model the mode a plain fopen would. */
+    fchmod(fd, mlp__new_file_mode());
     FILE *f = fdopen(fd, "wb");
     enum mlp_status st = f ? write_model(f, m) : MLP_ERR_IO;
     if (st == MLP_OK && fflush(f) != 0) st = MLP_ERR_IO;
@@ -141,7 +144,7 @@ enum mlp_status mlp_model_save(const struct mlp_model *m, const char *path, stru
     if (f ? fclose(f) != 0 : close(fd) != 0) st = st == MLP_OK ? MLP_ERR_IO : st;
     if (st == MLP_OK && rename(tmp, path) != 0) {
         saved_errno = errno;
-        st = MLP_ERR_IO;
+        st = MLP_ERR_OPEN; /* e.g. PATH is a directory: it cannot be created */
     }
     if (st != MLP_OK) {
         unlink(tmp);
@@ -169,7 +172,8 @@ static enum mlp_status read_exact(FILE *f, void *p, size_t n, const char *path, 
                      path, what, off, n, got);
 }
 
-static enum mlp_status load_from(FILE *f, const char *path, struct mlp_model **out, struct mlp_error *err)
+static enum mlp_status load_from(FILE *f, const char *path, uint64_t file_size, struct mlp_model **out,
+                                 struct mlp_error *err)
 {
     unsigned char h[48];
     size_t got = fread(h, 1, sizeof h, f);
@@ -210,6 +214,22 @@ static enum mlp_status load_from(FILE *f, const char *path, struct mlp_model **o
                            spec[l].n_out, off, MLP_MAX_WIDTH);
         spec[l].act = (enum mlp_act)act;
     }
+    /* Widths and the parameter count are checked against the bytes the file
+     * really holds before anything of that size is allocated, so a 56-byte
+     * file cannot make us reserve gigabytes. */
+    uint64_t n_expect = 0, prev = n_in;
+    for (uint32_t l = 0; l < nl && st == MLP_OK; l++) {
+        uint64_t nw;
+        if (!mlp__mul_ok(prev, spec[l].n_out, MLP_MAX_PARAMS, &nw) || (n_expect += nw + spec[l].n_out) > MLP_MAX_PARAMS)
+            st = mlp__fail(err, MLP_ERR_FORMAT, "%s: layer table describes a model too large (more than %llu parameters)",
+                           path, (unsigned long long)MLP_MAX_PARAMS);
+        prev = spec[l].n_out;
+    }
+    uint64_t want = 56 + 8 * (uint64_t)nl + n_expect * (dtype == MLP_F32 ? 4 : 8);
+    if (st == MLP_OK && file_size != want)
+        st = mlp__fail(err, MLP_ERR_FORMAT, "%s: %s: the layer table implies %llu bytes, the file has %llu", path,
+                       file_size < want ? "truncated" : "trailing bytes", (unsigned long long)want,
+                       (unsigned long long)file_size);
     struct mlp_model *m = NULL;
     if (st == MLP_OK) {
         struct mlp_model_params mp = mlp_model_params_default();
@@ -225,7 +245,10 @@ static enum mlp_status load_from(FILE *f, const char *path, struct mlp_model **o
          * limit (64-bit, overflow-checked) and the scalars. */
         struct mlp_error e2;
         st = mlp_model_create(&m, &mp, &e2);
-        if (st != MLP_OK) st = mlp__fail(err, MLP_ERR_FORMAT, "%s: invalid model: %s", path, e2.msg);
+        if (st == MLP_ERR_NOMEM)
+            mlp__fail(err, st, "%s: %s", path, e2.msg);
+        else if (st != MLP_OK)
+            st = mlp__fail(err, MLP_ERR_FORMAT, "%s: invalid model: %s", path, e2.msg);
     }
     free(spec);
     if (st != MLP_OK) return st;
@@ -277,7 +300,12 @@ enum mlp_status mlp_model_load(struct mlp_model **out, const char *path, struct 
     *out = NULL;
     FILE *f = fopen(path, "rb");
     if (!f) return mlp__fail(err, MLP_ERR_OPEN, "%s: cannot open: %s", path, strerror(errno));
-    enum mlp_status st = load_from(f, path, out, err);
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        fclose(f);
+        return mlp__fail(err, MLP_ERR_OPEN, "%s: cannot open: not a regular file", path);
+    }
+    enum mlp_status st = load_from(f, path, (uint64_t)sb.st_size, out, err);
     fclose(f);
     return st;
 }

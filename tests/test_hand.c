@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Tiny networks whose loss and one update step are worked out by hand here,
  * in closed form, independently of the library's code paths. */
-#include "check.h"
+#include "testutil.h"
 #include "fastmlp.h"
 
 #include <math.h>
@@ -9,25 +9,10 @@
 
 static double sigm(double z) { return 1 / (1 + exp(-z)); }
 
-static struct mlp_model *model(enum mlp_dtype dt, uint32_t n_in, uint32_t n_hidden,
-                               const struct mlp_layer_spec *hidden, uint32_t n_out, enum mlp_head head)
-{
-    struct mlp_model_params p = mlp_model_params_default();
-    p.dtype = dt;
-    p.n_in = n_in;
-    p.n_hidden = n_hidden;
-    p.hidden = hidden;
-    p.n_out = n_out;
-    p.head = head;
-    struct mlp_model *m = NULL;
-    CHECK_STATUS(mlp_model_create(&m, &p, NULL), MLP_OK);
-    return m;
-}
-
 /* One logistic neuron, two samples, then one GD step with lr 0.1. */
 static void single_neuron(void)
 {
-    struct mlp_model *m = model(MLP_F64, 2, 0, NULL, 1, MLP_HEAD_SIGMOID_BCE);
+    struct mlp_model *m = test_model(MLP_F64, 2, 0, NULL, 1, MLP_HEAD_SIGMOID_BCE, 1);
     if (!m) return;
     double *w = mlp_model_params(m);
     w[0] = 0.5, w[1] = -0.25, w[2] = 0.1; /* W then b */
@@ -60,7 +45,7 @@ static void single_neuron(void)
  * without L2 (lambda 0.5, m 1): every number is exact in binary. */
 static void linear_mse(enum mlp_dtype dt)
 {
-    struct mlp_model *m = model(dt, 1, 0, NULL, 1, MLP_HEAD_IDENTITY_MSE);
+    struct mlp_model *m = test_model(dt, 1, 0, NULL, 1, MLP_HEAD_IDENTITY_MSE, 1);
     if (!m) return;
     if (dt == MLP_F32) {
         float *w = mlp_model_params(m);
@@ -89,7 +74,7 @@ static void linear_mse(enum mlp_dtype dt)
 static void relu_softmax(void)
 {
     struct mlp_layer_spec h[1] = {{1, MLP_ACT_RELU}};
-    struct mlp_model *m = model(MLP_F64, 1, 1, h, 2, MLP_HEAD_SOFTMAX_CE);
+    struct mlp_model *m = test_model(MLP_F64, 1, 1, h, 2, MLP_HEAD_SOFTMAX_CE, 1);
     if (!m) return;
     double *w = mlp_model_params(m);
     /* layer 1: W=[1.5] b=[-0.5]; layer 2: W=[[2],[-1]] b=[0.25, 0] */
@@ -135,7 +120,7 @@ static void optimizer_steps(void)
         {MLP_OPT_ADAM, 0, 2 - 0.01 * 6 / (6 + 1e-8), 1 - 0.01 * 2 / (2 + 1e-8)},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        struct mlp_model *m = model(MLP_F64, 1, 0, NULL, 1, MLP_HEAD_IDENTITY_MSE);
+        struct mlp_model *m = test_model(MLP_F64, 1, 0, NULL, 1, MLP_HEAD_IDENTITY_MSE, 1);
         if (!m) return;
         double *w = mlp_model_params(m);
         w[0] = 2, w[1] = 1;
@@ -161,7 +146,7 @@ static void l2_batches_and_threshold(void)
 {
     double x[3] = {0, 0, 0}, t[3] = {0, 0, 0};
     struct mlp_dataset ds = {.n_rows = 3, .n_cols = 1, .x_type = MLP_ELEM_F64, .x = x, .targets = t, .n_targets = 1};
-    struct mlp_model *m = model(MLP_F64, 1, 0, NULL, 1, MLP_HEAD_IDENTITY_MSE);
+    struct mlp_model *m = test_model(MLP_F64, 1, 0, NULL, 1, MLP_HEAD_IDENTITY_MSE, 1);
     if (!m) return;
     double *w = mlp_model_params(m);
     w[0] = 1, w[1] = 0;
@@ -176,7 +161,7 @@ static void l2_batches_and_threshold(void)
     CHECK_NEAR(w[0], 0.95 * 0.95, 1e-15);
     mlp_model_free(m);
 
-    struct mlp_model *th = model(MLP_F64, 1, 0, NULL, 1, MLP_HEAD_TANH_MSE);
+    struct mlp_model *th = test_model(MLP_F64, 1, 0, NULL, 1, MLP_HEAD_TANH_MSE, 1);
     if (!th) return;
     w = mlp_model_params(th);
     w[0] = 1, w[1] = 0;

@@ -3,7 +3,7 @@
  * learns, runs are bit-identical for the same seed and thread count,
  * save -> load gives identical predictions, divergence is caught and the
  * caller can stop training. */
-#include "check.h"
+#include "testutil.h"
 #include "fastmlp.h"
 
 #include <math.h>
@@ -11,29 +11,13 @@
 #include <string.h>
 #include <unistd.h>
 
-static struct mlp_model *make(enum mlp_dtype dt, uint32_t n_in, uint32_t n_hidden, const struct mlp_layer_spec *h,
-                              uint32_t n_out, enum mlp_head head, double scale)
-{
-    struct mlp_model_params p = mlp_model_params_default();
-    p.dtype = dt;
-    p.n_in = n_in;
-    p.n_hidden = n_hidden;
-    p.hidden = h;
-    p.n_out = n_out;
-    p.head = head;
-    p.input_scale = scale;
-    struct mlp_model *m = NULL;
-    CHECK_STATUS(mlp_model_create(&m, &p, NULL), MLP_OK);
-    return m;
-}
-
 static void xor_converges(enum mlp_dtype dt, enum mlp_optim opt)
 {
     static const double x[8] = {0, 0, 0, 1, 1, 0, 1, 1};
     static const int32_t y[4] = {0, 1, 1, 0};
     struct mlp_dataset ds = {.n_rows = 4, .n_cols = 2, .x_type = MLP_ELEM_F64, .x = x, .labels = y, .n_classes = 2};
     struct mlp_layer_spec h[1] = {{4, MLP_ACT_TANH}};
-    struct mlp_model *m = make(dt, 2, 1, h, 1, MLP_HEAD_SIGMOID_BCE, 1);
+    struct mlp_model *m = test_model(dt, 2, 1, h, 1, MLP_HEAD_SIGMOID_BCE, 1);
     if (!m) return;
     mlp_model_init(m, MLP_INIT_UNIFORM, -1, 1, 7);
     struct mlp_train_params tp = mlp_train_params_default();
@@ -72,7 +56,7 @@ static int load_fm(struct fm *f)
 static struct mlp_model *train_fm(const struct fm *f, enum mlp_dtype dt, int threads, uint64_t seed)
 {
     struct mlp_layer_spec h[1] = {{64, MLP_ACT_RELU}};
-    struct mlp_model *m = make(dt, 784, 1, h, 10, MLP_HEAD_SOFTMAX_CE, 1.0 / 255);
+    struct mlp_model *m = test_model(dt, 784, 1, h, 10, MLP_HEAD_SOFTMAX_CE, 1.0 / 255);
     if (!m) return NULL;
     mlp_model_init(m, MLP_INIT_HE, 0, 0, seed);
     struct mlp_train_params tp = mlp_train_params_default();
@@ -138,7 +122,7 @@ static void divergence_and_stop(void)
 {
     static const double x[4] = {1, 2, 3, 4}, t[4] = {10, 20, 30, 40};
     struct mlp_dataset ds = {.n_rows = 4, .n_cols = 1, .x_type = MLP_ELEM_F64, .x = x, .targets = t, .n_targets = 1};
-    struct mlp_model *m = make(MLP_F64, 1, 0, NULL, 1, MLP_HEAD_IDENTITY_MSE, 1);
+    struct mlp_model *m = test_model(MLP_F64, 1, 0, NULL, 1, MLP_HEAD_IDENTITY_MSE, 1);
     if (!m) return;
     struct mlp_train_params tp = mlp_train_params_default();
     tp.optim = MLP_OPT_GD;

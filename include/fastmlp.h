@@ -188,6 +188,51 @@ enum mlp_status mlp_dataset_load_idx(struct mlp_dataset *ds,
                                      const char *labels_path,
                                      struct mlp_error *err);
 
+/* Input file formats.  MLP_FMT_AUTO picks one from the file's first bytes
+ * (IDX, NPY and HDF5 magic numbers; text is CSV) and its extension. */
+enum mlp_format {
+    MLP_FMT_AUTO = 0,
+    MLP_FMT_CSV = 1,
+    MLP_FMT_IDX = 2,
+    MLP_FMT_NPY = 3,
+    MLP_FMT_HDF5 = 4,
+    MLP_FMT_COUNT
+};
+const char *mlp_format_name(enum mlp_format f); /* "csv", "idx", ... */
+int mlp_format_parse(const char *s);            /* -1 when unknown */
+
+struct mlp_load_params {
+    enum mlp_format format;  /* AUTO */
+    /* CSV / TSV */
+    int header;              /* -1 detect (default), 0 none, 1 first row is a header */
+    char delimiter;          /* 0 detect among ',' ';' '\t' (default), or the byte */
+    int32_t label_col;       /* label column index, -1 none; default 0 (the seeds') */
+    const char *label_name;  /* label column by header name; overrides label_col */
+    int real_targets;        /* the label column holds real targets (regression) */
+    int threads;             /* parsing threads, <= 0 all cores */
+    /* HDF5 */
+    const char *x_key, *y_key; /* dataset names; NULL: found when unambiguous */
+};
+
+struct mlp_load_params mlp_load_params_default(void);
+
+/*
+ * Load a data set from `path` (inputs, and labels where the format keeps
+ * them together: CSV's label column, HDF5's y dataset) and, for IDX and NPY,
+ * a separate labels file `labels_path` (may be NULL).  uint8 data stays
+ * uint8; CSV whose every input value is an integer in 0..255 is stored as
+ * uint8 too, other numbers as f64.  On failure *ds is zeroed and nothing is
+ * leaked; err->msg names the file and where (line:column or byte offset).
+ */
+enum mlp_status mlp_dataset_load(struct mlp_dataset *ds, const char *path, const char *labels_path,
+                                 const struct mlp_load_params *p, struct mlp_error *err);
+enum mlp_status mlp_dataset_load_csv(struct mlp_dataset *ds, const char *path,
+                                     const struct mlp_load_params *p, struct mlp_error *err);
+enum mlp_status mlp_dataset_load_npy(struct mlp_dataset *ds, const char *x_path, const char *y_path,
+                                     struct mlp_error *err);
+enum mlp_status mlp_dataset_load_hdf5(struct mlp_dataset *ds, const char *path,
+                                      const struct mlp_load_params *p, struct mlp_error *err);
+
 /* Keep only the first n rows (a view shrink; nothing is reallocated). */
 void mlp_dataset_truncate(struct mlp_dataset *ds, uint64_t n);
 
@@ -224,6 +269,32 @@ void mlp_model_free(struct mlp_model *m);
 enum mlp_status mlp_model_clone(struct mlp_model **out,
                                 const struct mlp_model *m,
                                 struct mlp_error *err);
+
+/* Standardisation, part of the model so that predict applies exactly what
+ * train did: after scaling, input j becomes (x_j - mean_j) / std_j.
+ * fit computes mean and std per input over all rows of ds (fit it on the
+ * training data only); a constant input (std 0) gets std 1.  set copies
+ * the caller's arrays (n_in each; std must be finite and > 0); clear
+ * removes it. */
+enum mlp_status mlp_model_fit_standardize(struct mlp_model *m, const struct mlp_dataset *ds,
+                                          struct mlp_error *err);
+enum mlp_status mlp_model_set_standardize(struct mlp_model *m, const double *mean, const double *std,
+                                          struct mlp_error *err);
+void mlp_model_clear_standardize(struct mlp_model *m);
+/* The model's arrays (n_in each), or NULL when it does not standardise. */
+const double *mlp_model_standardize_mean(const struct mlp_model *m);
+const double *mlp_model_standardize_std(const struct mlp_model *m);
+
+/* How the model was trained (kept in the model file; zero until trained). */
+struct mlp_train_meta {
+    uint64_t seed;
+    uint32_t optim;     /* enum mlp_optim */
+    uint32_t epochs;    /* epochs completed, summed over every train call */
+    uint32_t batch;
+    double lr, l2, momentum;
+    uint64_t samples;   /* training rows of the last train call */
+};
+struct mlp_train_meta mlp_model_train_meta(const struct mlp_model *m);
 
 /* Initialise all parameters from `seed`.  a, b: the range for
  * MLP_INIT_UNIFORM (ignored otherwise).  Same seed, same weights. */

@@ -21,6 +21,40 @@ void mlp_dataset_free(struct mlp_dataset *ds)
     memset(ds, 0, sizeof *ds);
 }
 
+enum mlp_status mlp__dataset_alloc(struct mlp_dataset *ds, uint64_t n_rows, uint32_t n_cols,
+                                   enum mlp_elem x_type, bool with_labels, uint32_t n_targets,
+                                   struct mlp_error *err)
+{
+    MLP_ASSERT(ds);
+    memset(ds, 0, sizeof *ds);
+    uint64_t x_bytes, y_bytes = 0;
+    const uint64_t limit = (uint64_t)1 << 40; /* 1 TiB: far past any RAM here */
+    bool ok = mlp__mul_ok(n_rows, n_cols, limit, &x_bytes) &&
+              mlp__mul_ok(x_bytes, mlp__elem_size(x_type), limit, &x_bytes);
+    if (ok && with_labels) ok = mlp__mul_ok(n_rows, sizeof(int32_t), limit, &y_bytes);
+    if (ok && !with_labels && n_targets)
+        ok = mlp__mul_ok(n_rows, n_targets, limit, &y_bytes) && mlp__mul_ok(y_bytes, sizeof(double), limit, &y_bytes);
+    uint64_t y_off = (x_bytes + 63) & ~(uint64_t)63;
+    if (!ok || y_off + y_bytes > SIZE_MAX)
+        return mlp__fail(err, MLP_ERR_NOMEM, "data set of %" PRIu64 " rows x %" PRIu32 " columns is too large",
+                         n_rows, n_cols);
+    unsigned char *block = mlp__amalloc((size_t)(y_off + y_bytes));
+    if (!block)
+        return mlp__fail(err, MLP_ERR_NOMEM, "out of memory: %" PRIu64 " bytes for the data set", y_off + y_bytes);
+    ds->owned = block;
+    ds->x = block;
+    ds->x_type = x_type;
+    ds->n_rows = n_rows;
+    ds->n_cols = n_cols;
+    if (with_labels)
+        ds->labels = (const int32_t *)(void *)(block + y_off);
+    else if (n_targets) {
+        ds->targets = (const double *)(void *)(block + y_off);
+        ds->n_targets = n_targets;
+    }
+    return MLP_OK;
+}
+
 void mlp_dataset_truncate(struct mlp_dataset *ds, uint64_t n)
 {
     MLP_ASSERT(ds);

@@ -68,6 +68,17 @@ uint64_t mlp__rng_next(struct mlp_rng *r);
 double mlp__rng_uniform(struct mlp_rng *r);            /* [0, 1) */
 uint64_t mlp__rng_below(struct mlp_rng *r, uint64_t n); /* [0, n) unbiased */
 
+/* ---------------------------------------------------------------- dataset */
+
+/* Allocate the one `owned` block every loader uses (see dataset.c) for
+ * n_rows x n_cols inputs of x_type, plus n_rows int32 labels (with_labels)
+ * or n_rows x n_targets doubles, and point ds->x / labels / targets into it.
+ * Sizes are overflow-checked.  On failure nothing is allocated and *ds is
+ * zeroed.  The caller fills the arrays, then sets n_classes. */
+enum mlp_status mlp__dataset_alloc(struct mlp_dataset *ds, uint64_t n_rows, uint32_t n_cols,
+                                   enum mlp_elem x_type, bool with_labels, uint32_t n_targets,
+                                   struct mlp_error *err);
+
 /* ---------------------------------------------------------------- model */
 
 struct mlp_layer {
@@ -84,6 +95,10 @@ struct mlp_model {
     double leaky_slope;
     double input_scale;
     size_t n_params;
+    /* Standardisation (NULL when off): one block of 3 * n_in doubles,
+     * mean, std, and 1/std (what the kernels multiply by). */
+    double *pre_mean, *pre_std, *pre_inv_std;
+    struct mlp_train_meta meta;
     struct mlp_layer *layers; /* n_layers */
     void *params;             /* n_params elements of dtype, 64-byte aligned */
 };

@@ -103,6 +103,7 @@ enum mlp_status mlp_model_create(struct mlp_model **out,
 void mlp_model_free(struct mlp_model *m)
 {
     if (!m) return;
+    free(m->pre_mean);
     mlp__afree(m->params);
     free(m->layers);
     free(m);
@@ -127,6 +128,11 @@ enum mlp_status mlp_model_clone(struct mlp_model **out, const struct mlp_model *
     }
     memcpy(c->layers, m->layers, m->n_layers * sizeof *c->layers);
     memcpy(c->params, m->params, bytes);
+    c->pre_mean = c->pre_std = c->pre_inv_std = NULL;
+    if (m->pre_mean && mlp_model_set_standardize(c, m->pre_mean, m->pre_std, err) != MLP_OK) {
+        mlp_model_free(c);
+        return MLP_ERR_NOMEM;
+    }
     *out = c;
     return MLP_OK;
 }
@@ -265,4 +271,93 @@ enum mlp_status mlp__check_data(const struct mlp_model *m, const struct mlp_data
         return MLP_OK;
     }
     return mlp__fail(err, MLP_ERR_ARG, "data has neither labels nor targets");
+}
+
+/* ------------------------------------------------------- standardisation */
+
+void mlp_model_clear_standardize(struct mlp_model *m)
+{
+    MLP_ASSERT(m);
+    free(m->pre_mean);
+    m->pre_mean = m->pre_std = m->pre_inv_std = NULL;
+}
+
+enum mlp_status mlp_model_set_standardize(struct mlp_model *m, const double *mean, const double *std,
+                                          struct mlp_error *err)
+{
+    MLP_ASSERT(m && mean && std);
+    uint32_t n = mlp__n_in(m);
+    for (uint32_t j = 0; j < n; j++)
+        if (!isfinite(mean[j]) || !isfinite(std[j]) || !(std[j] > 0) || !isfinite(1 / std[j]))
+            return mlp__fail(err, MLP_ERR_ARG, "standardisation of input %u: mean %g, std %g (need finite, std > 0)",
+                             j, mean[j], std[j]);
+    double *b = malloc(3 * (size_t)n * sizeof *b);
+    if (!b) return mlp__fail(err, MLP_ERR_NOMEM, "cannot allocate standardisation for %u inputs", n);
+    for (uint32_t j = 0; j < n; j++) {
+        b[j] = mean[j];
+        b[n + j] = std[j];
+        b[2 * (size_t)n + j] = 1 / std[j];
+    }
+    mlp_model_clear_standardize(m);
+    m->pre_mean = b;
+    m->pre_std = b + n;
+    m->pre_inv_std = b + 2 * (size_t)n;
+    return MLP_OK;
+}
+
+static double elem_at(const struct mlp_dataset *ds, size_t i)
+{
+    switch (ds->x_type) {
+    case MLP_ELEM_U8: return ((const uint8_t *)ds->x)[i];
+    case MLP_ELEM_F32: return ((const float *)ds->x)[i];
+    case MLP_ELEM_F64: return ((const double *)ds->x)[i];
+    }
+    return 0;
+}
+
+enum mlp_status mlp_model_fit_standardize(struct mlp_model *m, const struct mlp_dataset *ds, struct mlp_error *err)
+{
+    MLP_ASSERT(m && ds);
+    enum mlp_status st = mlp__check_data(m, ds, false, err);
+    if (st != MLP_OK) return st;
+    if (ds->n_rows == 0) return mlp__fail(err, MLP_ERR_ARG, "cannot fit standardisation on an empty data set");
+    uint32_t n = mlp__n_in(m);
+    double *mean = calloc(2 * (size_t)n, sizeof *mean);
+    if (!mean) return mlp__fail(err, MLP_ERR_NOMEM, "cannot allocate standardisation for %u inputs", n);
+    double *m2 = mean + n;
+    /* Welford's update, row by row: one pass, stable for large means. */
+    for (uint64_t r = 0; r < ds->n_rows; r++) {
+        double k = (double)(r + 1);
+        for (uint32_t j = 0; j < n; j++) {
+            double x = elem_at(ds, (size_t)r * n + j) * m->input_scale;
+            double d = x - mean[j];
+            mean[j] += d / k;
+            m2[j] += d * (x - mean[j]);
+        }
+    }
+    for (uint32_t j = 0; j < n; j++) {
+        double sd = sqrt(m2[j] / (double)ds->n_rows);
+        m2[j] = sd > 1e-12 * (fabs(mean[j]) + 1) ? sd : 1.0; /* constant input: leave it centred */
+    }
+    st = mlp_model_set_standardize(m, mean, m2, err);
+    free(mean);
+    return st;
+}
+
+const double *mlp_model_standardize_mean(const struct mlp_model *m)
+{
+    MLP_ASSERT(m);
+    return m->pre_mean;
+}
+
+const double *mlp_model_standardize_std(const struct mlp_model *m)
+{
+    MLP_ASSERT(m);
+    return m->pre_std;
+}
+
+struct mlp_train_meta mlp_model_train_meta(const struct mlp_model *m)
+{
+    MLP_ASSERT(m);
+    return m->meta;
 }

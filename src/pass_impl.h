@@ -42,6 +42,8 @@ static void FN(load_block)(const struct mlp_model *m, const struct mlp_dataset *
             break;
         }
         }
+        if (m->pre_mean)
+            for (uint32_t j = 0; j < d; j++) dst[j] = (T)(((double)dst[j] - m->pre_mean[j]) * m->pre_inv_std[j]);
     }
 }
 

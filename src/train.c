@@ -102,6 +102,7 @@ enum mlp_status mlp_model_train(struct mlp_model *m, const struct mlp_dataset *t
     mlp__log(MLP_LOG_INFO, "train: %llu rows, %zu parameters, %s, batch %llu, %u epochs, BLAS %s",
              (unsigned long long)N, n, mlp_optim_name(p->optim), (unsigned long long)bs, p->epochs, mlp_blas_info());
     uint64_t step = 0;
+    uint32_t epochs_done = 0;
 
     for (uint32_t ep = 1; ep <= p->epochs && st == MLP_OK; ep++) {
         memcpy(good, m->params, n * esz);
@@ -147,11 +148,20 @@ enum mlp_status mlp_model_train(struct mlp_model *m, const struct mlp_dataset *t
             st = mlp_model_evaluate(m, test, &es.test_loss, &es.test_acc, err);
             if (st != MLP_OK) break;
         }
+        epochs_done = ep;
         if (on_epoch && on_epoch(&es, user)) {
             st = mlp__fail(err, MLP_ERR_STOPPED, "stopped by the caller after epoch %u", ep);
             break;
         }
     }
+    m->meta.seed = p->seed;
+    m->meta.optim = (uint32_t)p->optim;
+    m->meta.epochs += epochs_done;
+    m->meta.batch = (uint32_t)bs;
+    m->meta.lr = p->lr;
+    m->meta.l2 = p->l2;
+    m->meta.momentum = p->optim == MLP_OPT_SGD ? p->momentum : 0;
+    m->meta.samples = N;
     mlp__afree(buf);
     free(perm);
     return st;

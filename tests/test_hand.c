@@ -182,8 +182,51 @@ static void l2_batches_and_threshold(void)
     mlp_model_free(th);
 }
 
+/* Standardisation: fitted mean/std are those of the scaled inputs, and the
+ * model computes on (x * scale - mean) / std exactly as if the data had been
+ * transformed beforehand. */
+static void standardize(void)
+{
+    double x[6] = {1, 10, 3, 10, 5, 10}; /* column 0: 1 3 5, column 1 constant */
+    int32_t y[3] = {0, 1, 1};
+    struct mlp_dataset ds = {.n_rows = 3, .n_cols = 2, .x_type = MLP_ELEM_F64, .x = x, .labels = y, .n_classes = 2};
+    struct mlp_model *m = test_model(MLP_F64, 2, 0, NULL, 1, MLP_HEAD_SIGMOID_BCE, 0.5);
+    struct mlp_model *plain = test_model(MLP_F64, 2, 0, NULL, 1, MLP_HEAD_SIGMOID_BCE, 1);
+    if (!m || !plain) return;
+    CHECK_STATUS(mlp_model_fit_standardize(m, &ds, NULL), MLP_OK);
+    const double *mu = mlp_model_standardize_mean(m), *sd = mlp_model_standardize_std(m);
+    CHECK(mu && sd);
+    if (!mu || !sd) return;
+    /* scaled column 0: 0.5 1.5 2.5 -> mean 1.5, population std sqrt(2/3); column 1: 5, std -> 1 */
+    CHECK_NEAR(mu[0], 1.5, 1e-15);
+    CHECK_NEAR(sd[0], sqrt(2.0 / 3.0), 1e-15);
+    CHECK_NEAR(mu[1], 5, 1e-15);
+    CHECK(sd[1] == 1);
+    double *w = mlp_model_params(m), *wp = mlp_model_params(plain);
+    w[0] = wp[0] = 0.7, w[1] = wp[1] = -0.3, w[2] = wp[2] = 0.2;
+    double xt[6];
+    for (int i = 0; i < 3; i++) {
+        xt[2 * i] = (x[2 * i] * 0.5 - 1.5) / sqrt(2.0 / 3.0);
+        xt[2 * i + 1] = x[2 * i + 1] * 0.5 - 5;
+    }
+    struct mlp_dataset dt = ds;
+    dt.x = xt;
+    double L1, L2, g1[3], g2[3];
+    CHECK_STATUS(mlp_model_loss_grad(m, &ds, 0, 3, NULL, 0, &L1, g1, NULL), MLP_OK);
+    CHECK_STATUS(mlp_model_loss_grad(plain, &dt, 0, 3, NULL, 0, &L2, g2, NULL), MLP_OK);
+    CHECK_NEAR(L1, L2, 1e-15);
+    for (int i = 0; i < 3; i++) CHECK_NEAR(g1[i], g2[i], 1e-15);
+    double bad[2] = {0, 0}, zero_sd[2] = {1, 0};
+    CHECK_STATUS(mlp_model_set_standardize(m, bad, zero_sd, NULL), MLP_ERR_ARG);
+    mlp_model_clear_standardize(m);
+    CHECK(mlp_model_standardize_mean(m) == NULL);
+    mlp_model_free(m);
+    mlp_model_free(plain);
+}
+
 int main(void)
 {
+    standardize();
     l2_batches_and_threshold();
     single_neuron();
     linear_mse(MLP_F64);

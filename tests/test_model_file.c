@@ -113,20 +113,107 @@ int main(void)
     put32(b + 24, 0xffffffffu);
     expect_bad(b, n, MLP_ERR_FORMAT, "layer count 4294967295", "2^32-1 layers");
     memcpy(b, good, n);
-    put32(b + 48 + 4, 42); /* first layer's activation */
+    put32(b + 112 + 4, 42); /* first layer's activation (layer table at 112) */
     expect_bad(b, n, MLP_ERR_FORMAT, "activation id 42", "unknown activation");
     memcpy(b, good, n);
-    put32(b + 28, 1u << 24); /* n_in 2^24 x width 5: fine; widths product overflow below */
-    put32(b + 48, 1u << 24);
-    put32(b + 56, 1u << 24);
+    put32(b + 28, 1u << 24); /* n_in 2^24 and widths 2^24: the product overflows the limit */
+    put32(b + 112, 1u << 24);
+    put32(b + 120, 1u << 24);
     expect_bad(b, n, MLP_ERR_FORMAT, "too large", "widths whose product overflows");
+    memcpy(b, good, n);
+    put32(b + 104, 12345); /* parameter count disagreeing with the layer table */
+    expect_bad(b, n, MLP_ERR_FORMAT, "parameter count 12345", "parameter count");
+    memcpy(b, good, n);
+    put32(b + 48, 0x80); /* unknown flag */
+    expect_bad(b, n, MLP_ERR_FORMAT, "unknown flags", "unknown flags");
     memcpy(b, good, n);
     memcpy(b + n, "x", 1);
     expect_bad(b, n + 1, MLP_ERR_FORMAT, "trailing", "trailing bytes");
     memcpy(b, good, n);
     double nan = NAN;
-    memcpy(b + n - 8, &nan, 8);
+    memcpy(b + n - 4 - 8, &nan, 8); /* the last weight, before the CRC */
     expect_bad(b, n, MLP_ERR_FORMAT, "not finite", "NaN weight");
+    /* A flipped bit anywhere in the weights or the metadata: the CRC says so. */
+    memcpy(b, good, n);
+    b[n - 4 - 3] ^= 0x10;
+    expect_bad(b, n, MLP_ERR_FORMAT, "checksum mismatch", "flipped weight bit");
+    memcpy(b, good, n);
+    b[60] ^= 0x01; /* the training seed */
+    expect_bad(b, n, MLP_ERR_FORMAT, "checksum mismatch", "flipped metadata bit");
+    memcpy(b, good, n);
+    b[n - 1] ^= 0x01;
+    expect_bad(b, n, MLP_ERR_FORMAT, "checksum mismatch", "flipped checksum bit");
+
+    /* The foundation's version-1 file (no CRC, no preprocessing) still loads:
+     * a 1-input, 1-output identity-mse model with w = 2, b = 0.5 in f64. */
+    {
+        unsigned char v1[56 + 8 + 16] = {0};
+        memcpy(v1, "FASTMLP\n", 8);
+        put32(v1 + 8, 1);
+        put32(v1 + 12, 0x01020304u);
+        put32(v1 + 16, 1);
+        put32(v1 + 20, 2);
+        put32(v1 + 24, 1);
+        put32(v1 + 28, 1);
+        double one = 1.0, two = 2.0, half = 0.5;
+        memcpy(v1 + 40, &one, 8);
+        put32(v1 + 48, 1);
+        put32(v1 + 56, 2); /* n_params (u64, low half) */
+        memcpy(v1 + 64, &two, 8);
+        memcpy(v1 + 72, &half, 8);
+        char p1[256];
+        snprintf(p1, sizeof p1, "%s/v1.mlp", dir);
+        spit(p1, v1, sizeof v1);
+        struct mlp_model *l1 = NULL;
+        CHECK_STATUS(mlp_model_load(&l1, p1, NULL), MLP_OK);
+        if (l1) {
+            const double *w = mlp_model_params(l1);
+            CHECK(w[0] == 2.0 && w[1] == 0.5 && mlp_model_head(l1) == MLP_HEAD_IDENTITY_MSE);
+            CHECK(mlp_model_standardize_mean(l1) == NULL && mlp_model_train_meta(l1).epochs == 0);
+            /* re-saved, it becomes version 2 and loads back identically */
+            CHECK_STATUS(mlp_model_save(l1, p1, NULL), MLP_OK);
+            struct mlp_model *l2 = NULL;
+            CHECK_STATUS(mlp_model_load(&l2, p1, NULL), MLP_OK);
+            CHECK(l2 && ((const double *)mlp_model_params(l2))[0] == 2.0);
+            mlp_model_free(l2);
+        }
+        mlp_model_free(l1);
+        unlink(p1);
+    }
+
+    /* Standardisation and training metadata survive the round trip. */
+    {
+        struct mlp_model *s1 = small(MLP_F64), *s2 = NULL;
+        double mean[4] = {0.1, -2, 3, 0}, sd[4] = {1, 0.5, 2, 4};
+        CHECK_STATUS(mlp_model_set_standardize(s1, mean, sd, NULL), MLP_OK);
+        double xs[4] = {1, 2, 3, 4};
+        int32_t ys[1] = {1};
+        struct mlp_dataset d1 = {.n_rows = 1, .n_cols = 4, .x_type = MLP_ELEM_F64, .x = xs, .labels = ys, .n_classes = 2};
+        struct mlp_train_params tp = mlp_train_params_default();
+        tp.epochs = 3;
+        tp.seed = 99;
+        CHECK_STATUS(mlp_model_train(s1, &d1, NULL, &tp, NULL, NULL, NULL), MLP_OK);
+        CHECK_STATUS(mlp_model_save(s1, path, NULL), MLP_OK);
+        CHECK_STATUS(mlp_model_load(&s2, path, NULL), MLP_OK);
+        if (s2) {
+            CHECK(memcmp(mlp_model_standardize_mean(s2), mean, sizeof mean) == 0);
+            CHECK(memcmp(mlp_model_standardize_std(s2), sd, sizeof sd) == 0);
+            struct mlp_train_meta tm = mlp_model_train_meta(s2);
+            CHECK(tm.epochs == 3 && tm.seed == 99 && tm.optim == MLP_OPT_ADAM && tm.lr == 1e-3 && tm.samples == 1);
+            double p1[2], p2[2];
+            CHECK_STATUS(mlp_model_predict(s1, &d1, 0, 1, p1, NULL), MLP_OK);
+            CHECK_STATUS(mlp_model_predict(s2, &d1, 0, 1, p2, NULL), MLP_OK);
+            CHECK(memcmp(p1, p2, sizeof p1) == 0);
+            /* the weights start on a 64-byte boundary of the file */
+            size_t fsz;
+            unsigned char *raw = slurp(path, &fsz);
+            size_t wstart = fsz - 4 - mlp_model_n_params(s2) * 8;
+            CHECK(raw && wstart % 64 == 0);
+            free(raw);
+        }
+        mlp_model_free(s1);
+        mlp_model_free(s2);
+    }
 
     /* A save that cannot happen leaves the old file as it was. */
     struct mlp_model *m = small(MLP_F32);

@@ -6,10 +6,12 @@
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 FMNIST     ?= /usr/share/datasets/fashion-mnist
 
-.PHONY: all setup build build-asan run test test-fast install clean
+.PHONY: all setup build build-asan build-fuzz fuzz run test test-fast install clean
 
 all: build
 
@@ -28,6 +30,26 @@ $(ASAN_BUILD)/CMakeCache.txt:
 build-asan: setup $(ASAN_BUILD)/CMakeCache.txt
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
+$(FUZZ_BUILD)/CMakeCache.txt:
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFASTMLP_FUZZ=ON
+
+build-fuzz: setup $(FUZZ_BUILD)/CMakeCache.txt
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_csv fuzz_idx fuzz_npy fuzz_model
+
+# Each fuzzer runs FUZZ_SECONDS on a scratch copy of its corpus; a crash is
+# saved under $(FUZZ_BUILD)/crashes/ (copy it into tests/fuzz/corpus_*/ once
+# fixed, so ctest replays it forever) and fails the run.
+fuzz: build-fuzz
+	@set -e; for t in csv idx npy model; do \
+	  rm -rf $(FUZZ_BUILD)/work_$$t; mkdir -p $(FUZZ_BUILD)/work_$$t $(FUZZ_BUILD)/crashes; \
+	  cp tests/fuzz/corpus_$$t/* $(FUZZ_BUILD)/work_$$t/; \
+	  echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
+	  ASAN_OPTIONS=detect_leaks=1 $(FUZZ_BUILD)/tests/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+	    -max_len=65536 -timeout=10 -print_final_stats=0 -artifact_prefix=$(FUZZ_BUILD)/crashes/$$t- \
+	    $(FUZZ_BUILD)/work_$$t >$(FUZZ_BUILD)/fuzz_$$t.log 2>&1 || { tail -40 $(FUZZ_BUILD)/fuzz_$$t.log; exit 1; }; \
+	  grep -E '^Done [0-9]+ runs' $(FUZZ_BUILD)/fuzz_$$t.log | tail -1; \
+	done
+
 run: build
 	$(BUILD)/fastmlp train \
 	  --train $(FMNIST)/train-images-idx3-ubyte.gz --train-labels $(FMNIST)/train-labels-idx1-ubyte.gz \
@@ -38,6 +60,7 @@ test: build build-asan
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS)
+	$(MAKE) fuzz
 
 test-fast: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -46,4 +69,4 @@ install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -233,6 +233,14 @@ enum mlp_status mlp_dataset_load_npy(struct mlp_dataset *ds, const char *x_path,
 enum mlp_status mlp_dataset_load_hdf5(struct mlp_dataset *ds, const char *path,
                                       const struct mlp_load_params *p, struct mlp_error *err);
 
+/* Split ds into two new data sets (each owning a copy of its rows):
+ * round(fraction * n_rows) rows chosen by a seeded shuffle go to *second,
+ * the rest to *first, each keeping the original row order.  ds itself is
+ * untouched (free it afterwards if it is no longer needed). */
+enum mlp_status mlp_dataset_split(const struct mlp_dataset *ds, double fraction, uint64_t seed,
+                                  struct mlp_dataset *first, struct mlp_dataset *second,
+                                  struct mlp_error *err);
+
 /* Keep only the first n rows (a view shrink; nothing is reallocated). */
 void mlp_dataset_truncate(struct mlp_dataset *ds, uint64_t n);
 

@@ -5,7 +5,8 @@
 # the exact apt-get line to run and fails.
 set -eu
 
-PKGS="build-essential cmake pkg-config libopenblas-dev zlib1g-dev libhdf5-dev dataset-fashion-mnist"
+# clang and libclang-rt-14-dev: libFuzzer for the fuzz targets.
+PKGS="build-essential cmake pkg-config libopenblas-dev zlib1g-dev libhdf5-dev dataset-fashion-mnist clang libclang-rt-14-dev"
 
 missing=""
 for p in $PKGS; do

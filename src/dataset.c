@@ -117,3 +117,67 @@ enum mlp_status mlp_dataset_validate(const struct mlp_dataset *ds, struct mlp_er
     }
     return MLP_OK;
 }
+
+/* Copy the rows flagged (or not) in `pick` into a new owned data set. */
+static enum mlp_status copy_rows(const struct mlp_dataset *ds, const uint8_t *pick, uint8_t want, uint64_t n,
+                                 struct mlp_dataset *out, struct mlp_error *err)
+{
+    enum mlp_status st = mlp__dataset_alloc(out, n, ds->n_cols, ds->x_type, ds->labels != NULL,
+                                            ds->labels ? 0 : ds->n_targets, err);
+    if (st != MLP_OK) return st;
+    size_t row_bytes = (size_t)ds->n_cols * mlp__elem_size(ds->x_type);
+    uint64_t k = 0;
+    for (uint64_t r = 0; r < ds->n_rows; r++) {
+        if (pick[r] != want) continue;
+        memcpy((unsigned char *)out->owned + k * row_bytes, (const unsigned char *)ds->x + r * row_bytes, row_bytes);
+        if (ds->labels) ((int32_t *)out->labels)[k] = ds->labels[r];
+        if (ds->targets && !ds->labels)
+            memcpy((double *)out->targets + k * ds->n_targets, ds->targets + r * ds->n_targets,
+                   ds->n_targets * sizeof(double));
+        k++;
+    }
+    out->n_classes = ds->n_classes;
+    return MLP_OK;
+}
+
+enum mlp_status mlp_dataset_split(const struct mlp_dataset *ds, double fraction, uint64_t seed,
+                                  struct mlp_dataset *first, struct mlp_dataset *second, struct mlp_error *err)
+{
+    MLP_ASSERT(ds && first && second);
+    memset(first, 0, sizeof *first);
+    memset(second, 0, sizeof *second);
+    enum mlp_status st = mlp_dataset_validate(ds, err);
+    if (st != MLP_OK) return st;
+    if (!(fraction > 0 && fraction < 1))
+        return mlp__fail(err, MLP_ERR_ARG, "split fraction %g must be strictly between 0 and 1", fraction);
+    uint64_t n2 = (uint64_t)((double)ds->n_rows * fraction + 0.5);
+    if (n2 == 0 || n2 >= ds->n_rows)
+        return mlp__fail(err, MLP_ERR_ARG, "a fraction of %g of %" PRIu64 " rows leaves one side empty", fraction,
+                         ds->n_rows);
+    uint8_t *pick = calloc(ds->n_rows, 1);
+    uint64_t *perm = malloc(ds->n_rows * sizeof *perm);
+    if (!pick || !perm) {
+        free(pick);
+        free(perm);
+        return mlp__fail(err, MLP_ERR_NOMEM, "cannot allocate the split of %" PRIu64 " rows", ds->n_rows);
+    }
+    /* The first n2 entries of a seeded Fisher-Yates shuffle are the second set. */
+    struct mlp_rng rng;
+    mlp__rng_seed(&rng, seed);
+    for (uint64_t i = 0; i < ds->n_rows; i++) perm[i] = i;
+    for (uint64_t i = 0; i < n2; i++) {
+        uint64_t j = i + mlp__rng_below(&rng, ds->n_rows - i), t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+        pick[perm[i]] = 1;
+    }
+    free(perm);
+    st = copy_rows(ds, pick, 0, ds->n_rows - n2, first, err);
+    if (st == MLP_OK) st = copy_rows(ds, pick, 1, n2, second, err);
+    free(pick);
+    if (st != MLP_OK) {
+        mlp_dataset_free(first);
+        mlp_dataset_free(second);
+    }
+    return st;
+}

@@ -47,9 +47,30 @@ int cli_parse(const char *cmd, int argc, char **argv, int first, const struct op
               const char **pos, int max_pos, int *n_pos, bool *help);
 void cli_print_help(FILE *f, const char *usage, const struct opt *opts);
 
-/* Load a data set: IDX images (+ labels file). */
+/* How input files are read: the same flags for every command. */
+struct data_opts {
+    const char *format, *delimiter, *label_col, *label_name, *x_key, *y_key;
+    int header, no_header, targets;
+};
+#define DATA_OPTIONS(d)                                                                                        \
+    {"--format", 0, OPT_STR, &(d).format, "NAME", "auto csv idx npy hdf5 [auto: from content and extension]",  \
+     "Data format"},                                                                                           \
+    {"--header", 0, OPT_FLAG, &(d).header, NULL, "CSV: the first row is a header [detected]", "Data format"},   \
+    {"--no-header", 0, OPT_FLAG, &(d).no_header, NULL, "CSV: the first row is data [detected]", "Data format"}, \
+    {"--delimiter", 0, OPT_STR, &(d).delimiter, "C", "CSV: field delimiter, ',' ';' 'tab' or one byte [detected]", \
+     "Data format"},                                                                                           \
+    {"--label-col", 0, OPT_STR, &(d).label_col, "N|none", "CSV: label column, 0-based [0]", "Data format"},    \
+    {"--label-name", 0, OPT_STR, &(d).label_name, "NAME", "CSV: label column by header name", "Data format"},   \
+    {"--targets", 0, OPT_FLAG, &(d).targets, NULL, "CSV: the label column holds real targets (regression)",   \
+     "Data format"},                                                                                           \
+    {"--x-key", 0, OPT_STR, &(d).x_key, "NAME", "HDF5: dataset holding the inputs [found]", "Data format"},     \
+    {"--y-key", 0, OPT_STR, &(d).y_key, "NAME", "HDF5: dataset holding the labels [found]", "Data format"}
+
+/* Flags -> load parameters; EXIT_OK or EXIT_USAGE after one stderr line. */
+int cli_load_params(const char *cmd, const struct data_opts *d, struct mlp_load_params *p);
+/* Load a data set in any format; y_path is a separate labels file (IDX, NPY). */
 enum mlp_status cli_load_data(struct mlp_dataset *ds, const char *x_path, const char *y_path,
-                              struct mlp_error *err);
+                              const struct mlp_load_params *p, struct mlp_error *err);
 
 /* An output file written to PATH.tmp.XXXXXX and renamed over PATH only on
  * success, so a failed run never leaves a half-written or destroyed file.
@@ -64,5 +85,6 @@ void out_abort(struct out_file *o);
 
 int cmd_train(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
+int cmd_info(int argc, char **argv);
 
 #endif

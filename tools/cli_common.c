@@ -164,10 +164,46 @@ void cli_print_help(FILE *f, const char *usage, const struct opt *opts)
     }
 }
 
-enum mlp_status cli_load_data(struct mlp_dataset *ds, const char *x_path, const char *y_path,
-                              struct mlp_error *err)
+int cli_load_params(const char *cmd, const struct data_opts *d, struct mlp_load_params *p)
 {
-    return mlp_dataset_load_idx(ds, x_path, y_path, err);
+    *p = mlp_load_params_default();
+    if (d->format) {
+        int f = mlp_format_parse(d->format);
+        if (f < 0) return cli_usage_error(cmd, "unknown format '%s'", d->format);
+        p->format = (enum mlp_format)f;
+    }
+    if (d->header && d->no_header) return cli_usage_error(cmd, "--header and --no-header contradict each other");
+    p->header = d->header ? 1 : d->no_header ? 0 : -1;
+    if (d->delimiter) {
+        if (strcmp(d->delimiter, "tab") == 0 || strcmp(d->delimiter, "\\t") == 0)
+            p->delimiter = '\t';
+        else if (strlen(d->delimiter) == 1 && d->delimiter[0] != '"' && d->delimiter[0] != '\n' &&
+                 d->delimiter[0] != '\r')
+            p->delimiter = d->delimiter[0];
+        else
+            return cli_usage_error(cmd, "--delimiter '%s' is not one byte (or 'tab')", d->delimiter);
+    }
+    if (d->label_col) {
+        char *end;
+        long v = strtol(d->label_col, &end, 10);
+        if (strcmp(d->label_col, "none") == 0)
+            p->label_col = -1;
+        else if (d->label_col[0] >= '0' && d->label_col[0] <= '9' && !*end && v <= (long)MLP_MAX_WIDTH)
+            p->label_col = (int32_t)v;
+        else
+            return cli_usage_error(cmd, "--label-col '%s' is not a column index or 'none'", d->label_col);
+    }
+    p->label_name = d->label_name;
+    p->real_targets = d->targets;
+    p->x_key = d->x_key;
+    p->y_key = d->y_key;
+    return EXIT_OK;
+}
+
+enum mlp_status cli_load_data(struct mlp_dataset *ds, const char *x_path, const char *y_path,
+                              const struct mlp_load_params *p, struct mlp_error *err)
+{
+    return mlp_dataset_load(ds, x_path, y_path, p, err);
 }
 
 enum mlp_status out_open(struct out_file *o, const char *path, struct mlp_error *err)

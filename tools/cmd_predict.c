@@ -9,9 +9,11 @@ int cmd_predict(int argc, char **argv)
 {
     const char *cmd = "predict";
     const char *out = "-", *labels = NULL;
+    struct data_opts dopt = {0};
     const struct opt opts[] = {
-        {"--labels", 0, OPT_STR, &labels, "FILE", "labels for the data (IDX); adds a 'label' column", "Data"},
+        {"--labels", 0, OPT_STR, &labels, "FILE", "labels for the data (IDX, NPY); adds a 'label' column", "Data"},
         {"--output", 'o', OPT_STR, &out, "FILE", "write the CSV to FILE ('-' = stdout) [-]", "Output"},
+        DATA_OPTIONS(dopt),
         {0}};
     const char *pos[2];
     int n_pos;
@@ -23,6 +25,8 @@ int cmd_predict(int argc, char **argv)
         return EXIT_OK;
     }
     if (n_pos != 2) return cli_usage_error(cmd, "expected MODEL and DATA");
+    struct mlp_load_params lp;
+    if ((rc = cli_load_params(cmd, &dopt, &lp)) != EXIT_OK) return rc;
 
     struct mlp_error err = {0};
     struct mlp_model *m = NULL;
@@ -30,7 +34,7 @@ int cmd_predict(int argc, char **argv)
     struct out_file of = {0};
     double *probs = NULL;
     enum mlp_status st = mlp_model_load(&m, pos[0], &err);
-    if (st == MLP_OK) st = cli_load_data(&ds, pos[1], labels, &err);
+    if (st == MLP_OK) st = cli_load_data(&ds, pos[1], labels, &lp, &err);
     if (st != MLP_OK) goto done;
     const uint32_t K = mlp_model_n_out(m);
     /* Rows per predict call: 1024, fewer for very wide outputs (<= 128 MiB). */

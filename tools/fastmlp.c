@@ -14,6 +14,7 @@ struct command {
 static const struct command commands[] = {
     {"train", cmd_train, "train a network on a data set and save it"},
     {"predict", cmd_predict, "write the predicted class and probabilities for each row"},
+    {"info", cmd_info, "print what a model file holds"},
     {0}};
 
 static void usage(FILE *f)

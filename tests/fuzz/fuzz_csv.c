@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/* libFuzzer target: the CSV loader on arbitrary bytes must either load a
+ * consistent data set or fail with a status, never crash, leak or hang. */
+#include "fuzz_common.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char buf[128];
+    const char *path = fuzz_file(buf, sizeof buf, ".csv", data, size);
+    if (!path) return 0;
+    struct mlp_dataset ds;
+    struct mlp_load_params p = mlp_load_params_default();
+    p.threads = 1;
+    enum mlp_status st = mlp_dataset_load_csv(&ds, path, &p, NULL);
+    if (st == MLP_OK) fuzz_check_dataset(&ds);
+    else if (ds.x || ds.owned || ds.n_rows) abort(); /* a failure leaves *ds zeroed */
+    mlp_dataset_free(&ds);
+    unlink(path);
+    return 0;
+}

@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Writes the seed corpora of the fuzz targets (tests/fuzz/corpus_*/): small
+valid files of each format plus a few near-misses.  Standard library only, so
+the seeds can be remade anywhere: python3 tests/fuzz/make_seeds.py"""
+import gzip
+import os
+import struct
+import zlib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def put(kind, name, data):
+    d = os.path.join(HERE, "corpus_" + kind)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+# CSV: the shapes the loader must handle.
+put("csv", "plain", b"0,1,2,3\n1,4,5,6\n2,7,8,9\n")
+put("csv", "header", b"label,a,b\n0,0.5,1e-3\n1,-2,3.25\n")
+put("csv", "crlf_bom", b"\xef\xbb\xbf0;1;2\r\n1;3;4\r\n")
+put("csv", "tsv_cr", b"0\t1.5\t2\r1\t3\t4")
+put("csv", "quoted", b'"y","x,1","x""2"\n"1","2","3"\n')
+put("csv", "ragged", b"0,1,2\n1,2\n")
+put("csv", "bad_token", b"0,1,abc\n")
+put("csv", "floats", b"1,.5,5.,-0,1e308,2.2250738585072011e-308\n0,1,2,3,4,5\n")
+
+
+def idx(type_code, dims, payload):
+    return bytes([0, 0, type_code, len(dims)]) + b"".join(struct.pack(">I", d) for d in dims) + payload
+
+
+put("idx", "u8_images", idx(0x08, [2, 2, 2], bytes(range(8))))
+put("idx", "u8_labels", idx(0x08, [3], bytes([0, 1, 2])))
+put("idx", "f32", idx(0x0D, [2, 2], struct.pack(">4f", 1.5, -2, 0, 3)))
+put("idx", "f64", idx(0x0E, [1, 2], struct.pack(">2d", 1e-300, 7)))
+put("idx", "i16", idx(0x0B, [2, 1], struct.pack(">2h", -5, 300)))
+put("idx", "gz", gzip.compress(idx(0x08, [1, 3], b"\x01\x02\x03"), mtime=0))
+put("idx", "truncated", idx(0x08, [4, 4], b"\x00" * 5))
+put("idx", "huge_claim", idx(0x08, [0xFFFFFFFF, 0xFFFF], b"\x00" * 16))
+
+
+def npy(descr, shape, payload, fortran=False, version=1):
+    h = "{'descr': '%s', 'fortran_order': %s, 'shape': (%s), }" % (
+        descr, "True" if fortran else "False", "".join("%d, " % s for s in shape) if len(shape) != 1 else "%d," % shape[0])
+    pre = 10 if version == 1 else 12
+    h += " " * ((64 - (pre + len(h) + 1) % 64) % 64) + "\n"
+    hb = h.encode("latin1")
+    ln = struct.pack("<H", len(hb)) if version == 1 else struct.pack("<I", len(hb))
+    return b"\x93NUMPY" + bytes([version, 0]) + ln + hb + payload
+
+
+put("npy", "u8", npy("|u1", [2, 3], bytes(range(6))))
+put("npy", "f4", npy("<f4", [2, 2], struct.pack("<4f", 1, 2, 3, 4)))
+put("npy", "f8_fortran", npy("<f8", [2, 2], struct.pack("<4d", 1, 2, 3, 4), fortran=True))
+put("npy", "i8_be_v2", npy(">i8", [3], struct.pack(">3q", 1, 2, 3), version=2))
+put("npy", "i4_v3", npy("<i4", [1, 2, 2], struct.pack("<4i", -1, 0, 1, 2), version=3))
+put("npy", "truncated", npy("<f8", [100, 100], b"\x00" * 8))
+
+
+def model_v2(dtype, head, n_in, layers, params, std=None):
+    """layers: [(width, act)]; params: flat list (W row-major then b, per layer)."""
+    flags = 1 if std else 0
+    h = b"FASTMLP\n" + struct.pack("<IIIIII", 2, 0x01020304, dtype, head, len(layers), n_in)
+    h += struct.pack("<dd", 0.01, 1 / 255)
+    h += struct.pack("<IIQIIdddQQ", flags, 2, 42, 3, 64, 1e-3, 0.0, 0.0, 100, len(params))
+    for w, a in layers:
+        h += struct.pack("<II", w, a)
+    if std:
+        h += struct.pack("<%dd" % n_in, *std[0]) + struct.pack("<%dd" % n_in, *std[1])
+    h += b"\x00" * ((64 - len(h) % 64) % 64)
+    h += struct.pack("<%d%s" % (len(params), "f" if dtype == 0 else "d"), *params)
+    return h + struct.pack("<I", zlib.crc32(h) & 0xFFFFFFFF)
+
+
+put("model", "v2_f32", model_v2(0, 0, 2, [(3, 3), (2, 0)], [0.1 * i for i in range(9 + 8)]))
+put("model", "v2_f64_std", model_v2(1, 1, 2, [(1, 0)], [0.5, -0.5, 0.25], std=([0.0, 1.0], [1.0, 2.0])))
+v1 = b"FASTMLP\n" + struct.pack("<IIIIII", 1, 0x01020304, 1, 2, 1, 1) + struct.pack("<dd", 0.0, 1.0)
+v1 += struct.pack("<IIQ", 1, 0, 2) + struct.pack("<2d", 2.0, 0.5)
+put("model", "v1_f64", v1)
+put("model", "bad_crc", model_v2(0, 2, 1, [(1, 0)], [1.0, 2.0])[:-1] + b"\x00")

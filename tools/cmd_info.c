@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/* `fastmlp info MODEL`: what a model file holds: layers, parameter count,
+ * dtype, preprocessing, and how it was trained. */
+#include "cli.h"
+
+#include <math.h>
+
+int cmd_info(int argc, char **argv)
+{
+    const char *cmd = "info";
+    const struct opt opts[] = {{0}};
+    const char *pos[1];
+    int n_pos;
+    bool help;
+    int rc = cli_parse(cmd, argc, argv, 2, opts, pos, 1, &n_pos, &help);
+    if (rc != EXIT_OK) return rc;
+    if (help) {
+        printf("usage: fastmlp info MODEL\n\nPrints the layers, parameter count, dtype, preprocessing and training of a model file.\n");
+        return EXIT_OK;
+    }
+    if (n_pos != 1) return cli_usage_error(cmd, "expected one MODEL file");
+    struct mlp_error err = {0};
+    struct mlp_model *m = NULL;
+    enum mlp_status st = mlp_model_load(&m, pos[0], &err);
+    if (st != MLP_OK) return cli_fail(cmd, st, err.msg);
+
+    uint32_t L = mlp_model_n_layers(m), n_in = mlp_model_n_in(m);
+    printf("model       %s\n", pos[0]);
+    printf("dtype       %s\n", mlp_dtype_name(mlp_model_dtype(m)));
+    printf("parameters  %zu\n", mlp_model_n_params(m));
+    printf("layers      %u (%u hidden)\n", L, L - 1);
+    printf("  input     %u\n", n_in);
+    for (uint32_t i = 0; i < L; i++) {
+        struct mlp_layer_spec ls = mlp_model_layer(m, i);
+        uint32_t prev = i ? mlp_model_layer(m, i - 1).n_out : n_in;
+        if (i + 1 < L)
+            printf("  hidden %-3u %u  %s  (%zu parameters)\n", i + 1, ls.n_out, mlp_act_name(ls.act),
+                   (size_t)prev * ls.n_out + ls.n_out);
+        else
+            printf("  output    %u  %s  (%zu parameters)\n", ls.n_out, mlp_head_name(mlp_model_head(m)),
+                   (size_t)prev * ls.n_out + ls.n_out);
+    }
+    if (mlp_model_layer(m, 0).act == MLP_ACT_LEAKY_RELU || L > 1)
+        printf("leaky slope %g\n", mlp_model_leaky_slope(m));
+    printf("preprocess  scale %.9g", mlp_model_input_scale(m));
+    const double *mu = mlp_model_standardize_mean(m), *sd = mlp_model_standardize_std(m);
+    if (mu) {
+        double mmin = INFINITY, mmax = -INFINITY, smin = INFINITY, smax = -INFINITY;
+        for (uint32_t j = 0; j < n_in; j++) {
+            mmin = fmin(mmin, mu[j]), mmax = fmax(mmax, mu[j]);
+            smin = fmin(smin, sd[j]), smax = fmax(smax, sd[j]);
+        }
+        printf(", then standardise (mean %.4g..%.4g, std %.4g..%.4g)", mmin, mmax, smin, smax);
+    }
+    printf("\n");
+    struct mlp_train_meta tm = mlp_model_train_meta(m);
+    if (tm.epochs == 0) {
+        printf("training    none recorded\n");
+    } else {
+        printf("training    %s, lr %g, %u epochs, batch %u, l2 %g", mlp_optim_name((enum mlp_optim)tm.optim), tm.lr,
+               tm.epochs, tm.batch, tm.l2);
+        if (tm.optim == MLP_OPT_SGD) printf(", momentum %g", tm.momentum);
+        printf(", seed %llu, %llu rows\n", (unsigned long long)tm.seed, (unsigned long long)tm.samples);
+    }
+    mlp_model_free(m);
+    return EXIT_OK;
+}

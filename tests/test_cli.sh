@@ -98,6 +98,28 @@ cp "$T/pred.csv" "$T/keep.csv"
 expect 65 "columns" -- "$FASTMLP" predict "$T/m.mlp" "$FM/t10k-labels-idx1-ubyte.gz" -o "$T/keep.csv"
 cmp -s "$T/pred.csv" "$T/keep.csv" && ok || bad "failed predict changed its output file"
 [ -z "$(ls "$T" | grep '\.tmp\.')" ] && ok || bad "temporary files left: $(ls "$T")"
+# Other formats through the same commands: seed 001's CSV, seed 000's HDF5.
+D=${FASTMLP_DATA_DIR:-$(dirname "$0")/../../shared/data}
+expect 0 "" -- "$FASTMLP" train --train "$D/galaxy_test.csv" --layers 8 --activation sigmoid --head sigmoid-bce \
+    --optimizer gd --lr 1 --epochs 3 --l2 1 --dtype f64 --valid-fraction 0.2 --standardize -q -o "$T/g.mlp"
+grep -q "^valid accuracy" "$T/out" && ok || bad "no valid accuracy: $(cat "$T/out")"
+expect 0 "" -- "$FASTMLP" info "$T/g.mlp"
+grep -q "hidden 1   8  sigmoid" "$T/out" && grep -q "then standardise" "$T/out" && grep -q "gd, lr 1, 3 epochs" "$T/out" &&
+    ok || bad "info output: $(cat "$T/out")"
+expect 0 "" -- "$FASTMLP" predict "$T/g.mlp" "$D/galaxy_test.csv" -o "$T/g.csv"
+[ "$(wc -l <"$T/g.csv")" -eq 676 ] && head -1 "$T/g.csv" | grep -q '^row,class,label,p0,p1,p2$' && ok ||
+    bad "galaxy predictions: $(head -2 "$T/g.csv")"
+expect 0 "" -- "$FASTMLP" train --train "$D/train_catvnoncat.h5" --test "$D/test_catvnoncat.h5" --layers none \
+    --head sigmoid-bce --init zeros --optimizer gd --lr 0.005 --epochs 50 --dtype f64 -q
+grep -q "^test accuracy" "$T/out" && ok || bad "cat via HDF5: $(cat "$T/out")"
+cp "$D/galaxy_test.csv" "$T/galaxy.npy"
+expect 65 "extension says npy" -- "$FASTMLP" train --train "$T/galaxy.npy"
+expect 64 "has no labels" -- "$FASTMLP" train --train "$D/galaxy_test.csv" --label-col none
+printf 'label,a,b\n0,1,2\n1,x,3\n' >"$T/bad.csv"
+expect 65 "bad.csv:3:" -- "$FASTMLP" train --train "$T/bad.csv"
+expect 64 "--valid-fraction" -- "$FASTMLP" train --train "$T/bad.csv" --valid-fraction 1.5
+expect 64 "unknown format" -- "$FASTMLP" train --train "$T/bad.csv" --format parquet
+
 # Help and version.
 expect 0 "" -- "$FASTMLP" train --help
 grep -q -- "--optimizer" "$T/out" && ok || bad "train --help lacks --optimizer"

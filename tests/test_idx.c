@@ -3,6 +3,7 @@
  * gzip), one test per class of malformed file (status, message, zeroed data
  * set), and the installed Fashion-MNIST test set. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 
 #ifdef __linux__
 #include <sys/resource.h>
+#include <sys/wait.h>
 #endif
 
 #include "check.h"
@@ -622,6 +624,234 @@ static void test_bad_payloads(void)
     buf_free(&y);
 }
 
+/* ----------------------------------------------------- streamed payloads */
+
+/* Payloads of several IDX_CHUNK (1 MiB) pieces, not a whole number of them:
+ * values converted across chunk edges, findings past the first chunk named at
+ * their true row and byte, plain and gzip alike. */
+static void test_multi_chunk(void)
+{
+    struct mlp_error err = {0};
+    struct mlp_dataset ds;
+    enum { ROWS = 3, COLS = 100003, N = ROWS * COLS }; /* 1.2 MB of f32, 2.4 MB of f64 */
+    uint32_t d2[2] = {ROWS, COLS};
+    float *f32v = malloc(N * sizeof *f32v);
+    double *f64v = malloc(N * sizeof *f64v);
+    int16_t *i16v = malloc(N * sizeof *i16v);
+    if (!f32v || !f64v || !i16v) {
+        fprintf(stderr, "test_idx: out of memory\n");
+        exit(2);
+    }
+    uint32_t s = 777;
+    for (int i = 0; i < N; i++) {
+        s = s * 1103515245u + 12345u;
+        f32v[i] = (float)((int32_t)s >> 4) * 1e-3f;
+        f64v[i] = (double)(int32_t)s / 7.0;
+        i16v[i] = (int16_t)(s >> 16);
+    }
+    struct buf b32 = {0}, b64 = {0}, b16 = {0};
+    header(&b32, 0x0D, 2, d2);
+    header(&b64, 0x0E, 2, d2);
+    header(&b16, 0x0B, 2, d2);
+    for (int i = 0; i < N; i++) {
+        put_f32(&b32, f32v[i]);
+        put_f64(&b64, f64v[i]);
+        put_be(&b16, (uint16_t)i16v[i], 2);
+    }
+    for (int gz = 0; gz < 2; gz++) {
+        const char *xp = write_file(gz ? "chunks-f32.gz" : "chunks-f32", b32.p, b32.n, gz);
+        CHECK_STATUS(mlp_dataset_load_idx(&ds, xp, NULL, &err), MLP_OK);
+        CHECK(ds.x_type == MLP_ELEM_F32 && ds.n_rows == ROWS && ds.n_cols == COLS);
+        CHECK(ds.x && memcmp(ds.x, f32v, N * sizeof *f32v) == 0);
+        mlp_dataset_free(&ds);
+
+        xp = write_file(gz ? "chunks-f64.gz" : "chunks-f64", b64.p, b64.n, gz);
+        CHECK_STATUS(mlp_dataset_load_idx(&ds, xp, NULL, &err), MLP_OK);
+        CHECK(ds.x_type == MLP_ELEM_F64 && ds.n_rows == ROWS);
+        CHECK(ds.x && memcmp(ds.x, f64v, N * sizeof *f64v) == 0);
+        mlp_dataset_free(&ds);
+
+        xp = write_file(gz ? "chunks-i16.gz" : "chunks-i16", b16.p, b16.n, gz);
+        CHECK_STATUS(mlp_dataset_load_idx(&ds, xp, NULL, &err), MLP_OK);
+        int ok = ds.x != NULL && ds.x_type == MLP_ELEM_F32;
+        for (int i = 0; ok && i < N; i++) ok = ((const float *)ds.x)[i] == (float)i16v[i];
+        CHECK(ok);
+        mlp_dataset_free(&ds);
+    }
+
+    /* A NaN in the second chunk (value 290000 = row 2, column 89994), and an
+     * Inf in the third chunk of f64 (value 270000). */
+    unsigned char *p = b32.p + 12 + 4 * 290000;
+    const float nanf_ = NAN;
+    uint32_t u;
+    memcpy(&u, &nanf_, 4);
+    p[0] = (unsigned char)(u >> 24), p[1] = (unsigned char)(u >> 16);
+    p[2] = (unsigned char)(u >> 8), p[3] = (unsigned char)u;
+    const char *xp = write_file("chunks-nan.gz", b32.p, b32.n, 1);
+    expect_fail("NaN past the first chunk", xp, NULL, MLP_ERR_FORMAT, "not finite", xp, &err);
+    CHECK_MSG(has(&err, "row 2, column 89994") && has(&err, "byte 1160012"), "msg: %s", err.msg);
+    struct buf t = {0};
+    header(&t, 0x0E, 2, d2);
+    put(&t, b64.p + 12, 8 * 270000);
+    put_f64(&t, INFINITY);
+    put(&t, b64.p + 12 + 8 * 270001, 8 * (N - 270001));
+    xp = write_file("chunks-inf", t.p, t.n, 0);
+    expect_fail("Inf past the first chunk", xp, NULL, MLP_ERR_FORMAT, "not finite", xp, &err);
+    CHECK_MSG(has(&err, "row 2, column 69994") && has(&err, "byte 2160012"), "msg: %s", err.msg);
+    buf_free(&t);
+
+    /* Cut in the second chunk, and trailing bytes after a multi-chunk payload. */
+    xp = write_file("chunks-cut.gz", b64.p, 12 + 1500001, 1);
+    expect_fail("cut in chunk 2", xp, NULL, MLP_ERR_FORMAT, "truncated", xp, &err);
+    CHECK_MSG(has(&err, "promises 2400072 bytes") && has(&err, "after 1500001") &&
+                  has(&err, "byte 1500013"),
+              "msg: %s", err.msg);
+    put(&t, b16.p, b16.n);
+    put_u8(&t, 9);
+    xp = write_file("chunks-trailing", t.p, t.n, 0);
+    expect_fail("trailing after chunks", xp, NULL, MLP_ERR_FORMAT, "trailing", xp, &err);
+    CHECK_MSG(has(&err, "byte 600030"), "msg: %s", err.msg);
+    buf_free(&t);
+
+    /* 600000 i16 labels (two chunks) beside 600000 one-pixel images: values
+     * kept, then one out of range in the second chunk. */
+    enum { NL = 600000 };
+    uint32_t xd[1] = {NL}, yd[1] = {NL};
+    header(&t, 0x08, 1, xd);
+    for (int i = 0; i < NL; i++) put_u8(&t, (unsigned)i & 0xFF);
+    const char *xl = write_file("chunks-x1", t.p, t.n, 0);
+    buf_free(&t);
+    header(&t, 0x0B, 1, yd);
+    for (int i = 0; i < NL; i++) put_be(&t, (unsigned)(i * 7) % 1000, 2);
+    const char *yl = write_file("chunks-y.gz", t.p, t.n, 1);
+    CHECK_STATUS(mlp_dataset_load_idx(&ds, xl, yl, &err), MLP_OK);
+    CHECK(ds.n_rows == NL && ds.n_classes == 1000);
+    int ok = ds.labels != NULL;
+    for (int i = 0; ok && i < NL; i++) ok = ds.labels[i] == (i * 7) % 1000;
+    CHECK(ok);
+    mlp_dataset_free(&ds);
+    t.p[8 + 2 * 550000] = 0xFF, t.p[8 + 2 * 550000 + 1] = 0xFB; /* -5 */
+    yl = write_file("chunks-ybad", t.p, t.n, 0);
+    expect_fail("label past the first chunk", xl, yl, MLP_ERR_RANGE, "label -5 at row 550000", yl,
+                &err);
+    CHECK_MSG(has(&err, "byte 1100008"), "msg: %s", err.msg);
+    buf_free(&t);
+
+    buf_free(&b32);
+    buf_free(&b64);
+    buf_free(&b16);
+    free(f32v);
+    free(f64v);
+    free(i16v);
+}
+
+/* A gzip file can hold up to 1032x its size, so a claim within that bound is
+ * allocated before its truncation shows: the error must still be "truncated"
+ * with the exact count, also when the allocation itself fails.  And a valid
+ * file that does not fit in memory is NOMEM, not a format error. */
+static void test_within_bound(void)
+{
+    struct mlp_error err;
+    struct buf z = {0};
+    /* 256 MiB of u8 declared, 1 MiB of incompressible bytes present. */
+    uint32_t d[2] = {1u << 16, 1u << 12};
+    header(&z, 0x08, 2, d);
+    uint32_t s = 99;
+    for (int i = 0; i < (1 << 20); i++) {
+        s = s * 1103515245u + 12345u;
+        put_u8(&z, (s >> 16) & 0xFF);
+    }
+    const char *xp = write_file("claims-256mb.gz", z.p, z.n, 1);
+    buf_free(&z);
+    expect_fail("256 MiB claim", xp, NULL, MLP_ERR_FORMAT, "truncated", xp, &err);
+    CHECK_MSG(has(&err, "promises 268435456 bytes") && has(&err, "after 1048576"), "msg: %s",
+              err.msg);
+
+    /* 16 MiB of zero i8 (16 KB of gzip): 64 MiB once converted to f32. */
+    uint32_t dz[2] = {1u << 12, 1u << 12};
+    header(&z, 0x09, 2, dz);
+    unsigned char *zeros = calloc(1, 1u << 24);
+    if (!zeros) exit(2);
+    put(&z, zeros, 1u << 24);
+    free(zeros);
+    const char *zp = write_file("zeros-i8.gz", z.p, z.n, 1);
+    buf_free(&z);
+
+#if defined(__linux__) && !defined(TEST_ASAN)
+    /* Address space capped 32 MiB above what we use: the block cannot be had. */
+    struct rlimit old, lim;
+    uint64_t vm = vm_size();
+    int limited = vm > 0 && getrlimit(RLIMIT_AS, &old) == 0 &&
+                  (old.rlim_cur == RLIM_INFINITY || old.rlim_cur > vm + (512ull << 20));
+    if (limited) {
+        lim = old;
+        lim.rlim_cur = (rlim_t)(vm + (32ull << 20));
+        limited = setrlimit(RLIMIT_AS, &lim) == 0;
+    }
+    if (limited) {
+        expect_fail("256 MiB claim, no memory", xp, NULL, MLP_ERR_FORMAT, "truncated", xp, &err);
+        CHECK_MSG(has(&err, "after 1048576"), "msg: %s", err.msg);
+        expect_fail("valid but too large", zp, NULL, MLP_ERR_NOMEM, "out of memory", zp, &err);
+        CHECK(setrlimit(RLIMIT_AS, &old) == 0);
+    }
+#endif
+    struct mlp_dataset ds;
+    CHECK_STATUS(mlp_dataset_load_idx(&ds, zp, NULL, &err), MLP_OK);
+    CHECK(ds.n_rows == 4096 && ds.x_type == MLP_ELEM_F32 && ds.x && ((const float *)ds.x)[12345] == 0.0f);
+    mlp_dataset_free(&ds);
+}
+
+#ifdef __linux__
+/* Write n bytes into the FIFO `path` from a child process. */
+static pid_t feed_fifo(const char *path, const void *data, size_t n)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(path, O_WRONLY);
+        const unsigned char *p = data;
+        while (fd >= 0 && n > 0) {
+            ssize_t w = write(fd, p, n);
+            if (w <= 0) break;
+            p += w;
+            n -= (size_t)w;
+        }
+        _exit(n == 0 ? 0 : 1);
+    }
+    return pid;
+}
+
+/* Pipes have no size to bound the header by: read as data arrives. */
+static void test_fifo(void)
+{
+    struct buf x = {0}, y = {0};
+    make_small(&x, &y);
+    const char *yp = write_file("fifo-y", y.p, y.n, 0);
+    const char *fp = tmp_path("fifo");
+    if (mkfifo(fp, 0600) != 0) {
+        CHECK_MSG(0, "mkfifo %s: %s", fp, strerror(errno));
+        return;
+    }
+    struct mlp_dataset ds;
+    struct mlp_error err = {0};
+    int status;
+    pid_t pid = feed_fifo(fp, x.p, x.n);
+    CHECK(pid > 0);
+    CHECK_STATUS(mlp_dataset_load_idx(&ds, fp, yp, &err), MLP_OK);
+    CHECK(ds.n_rows == 3 && ds.n_cols == 4 && ds.x && ((const uint8_t *)ds.x)[11] == 221);
+    CHECK(ds.labels && ds.labels[0] == 2 && ds.n_classes == 3);
+    mlp_dataset_free(&ds);
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+    pid = feed_fifo(fp, x.p, x.n - 1);
+    CHECK(pid > 0);
+    expect_fail("fifo short by 1", fp, yp, MLP_ERR_FORMAT, "truncated", fp, &err);
+    CHECK(has(&err, "promises 12 bytes") && has(&err, "after 11"));
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    buf_free(&x);
+    buf_free(&y);
+}
+#endif
+
 /* ------------------------------------------------------ dataset validation */
 
 static void test_validate(void)
@@ -708,6 +938,55 @@ static void test_fashion_mnist(void)
     mlp_dataset_free(&ds);
 }
 
+/* The 47 MB training images: loaded exactly (against zlib on its own), and
+ * with no more than 1.3x the payload in extra address space (the loaded
+ * block plus bounded buffers; a second copy of the file would need 2x). */
+static void test_fashion_mnist_train(void)
+{
+    const char *xp = FMNIST_DIR "/train-images-idx3-ubyte.gz";
+    const char *yp = FMNIST_DIR "/train-labels-idx1-ubyte.gz";
+    const uint64_t payload = 60000ull * 784; /* 47,040,016 bytes with the header */
+    struct mlp_dataset ds;
+    struct mlp_error err = {0};
+    enum mlp_status st = mlp_dataset_load_idx(&ds, xp, yp, &err);
+    CHECK_MSG(st == MLP_OK, "Fashion-MNIST train (run `make setup`): %s", err.msg);
+    if (st != MLP_OK) return;
+    CHECK(ds.n_rows == 60000 && ds.n_cols == 784 && ds.x_type == MLP_ELEM_U8 && ds.n_classes == 10);
+    unsigned char *ref = malloc(payload + 17);
+    gzFile g = gzopen(xp, "rb");
+    int n = g && ref ? gzread(g, ref, (unsigned)(payload + 17)) : -1;
+    if (g) gzclose(g);
+    CHECK_MSG(n == (int)(payload + 16), "zlib read %d bytes of %s", n, xp);
+    CHECK(n == (int)(payload + 16) && memcmp(ds.x, ref + 16, payload) == 0);
+    free(ref);
+    mlp_dataset_free(&ds);
+
+#if defined(__linux__) && !defined(TEST_ASAN)
+    /* In a child, so that the cap cannot disturb anything else. */
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        uint64_t vm = vm_size();
+        struct rlimit lim;
+        if (vm == 0 || getrlimit(RLIMIT_AS, &lim) != 0) _exit(4);
+        rlim_t cap = (rlim_t)(vm + payload * 13 / 10);
+        if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < cap) _exit(4);
+        lim.rlim_cur = cap;
+        if (setrlimit(RLIMIT_AS, &lim) != 0) _exit(4);
+        struct mlp_dataset d;
+        struct mlp_error e = {0};
+        enum mlp_status s = mlp_dataset_load_idx(&d, xp, yp, &e);
+        if (s != MLP_OK) fprintf(stderr, "test_idx: under a %.1f MB cap: %s\n", 1e-6 * (double)(cap - vm), e.msg);
+        _exit(s == MLP_OK && d.n_rows == 60000 ? 0 : 3);
+    }
+    int status = 0;
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) != 4, "could not set up the address-space cap");
+    CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+              "loading the training set took more than 1.3x its payload (status %d)", status);
+#endif
+}
+
 int main(void)
 {
     const char *tmp = getenv("TMPDIR");
@@ -722,8 +1001,14 @@ int main(void)
     test_bad_headers();
     test_huge_claims();
     test_bad_payloads();
+    test_multi_chunk();
+    test_within_bound();
+#ifdef __linux__
+    test_fifo();
+#endif
     test_validate();
     test_fashion_mnist();
+    test_fashion_mnist_train();
 
     for (int i = 0; i < g_n_files; i++) remove(g_files[i]); /* some were never created */
     if (rmdir(g_dir) != 0) fprintf(stderr, "test_idx: rmdir %s: %s\n", g_dir, strerror(errno));

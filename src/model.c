@@ -322,26 +322,32 @@ enum mlp_status mlp_model_fit_standardize(struct mlp_model *m, const struct mlp_
     if (st != MLP_OK) return st;
     if (ds->n_rows == 0) return mlp__fail(err, MLP_ERR_ARG, "cannot fit standardisation on an empty data set");
     uint32_t n = mlp__n_in(m);
-    double *mean = calloc(2 * (size_t)n, sizeof *mean);
+    double *mean = calloc(3 * (size_t)n, sizeof *mean);
     if (!mean) return mlp__fail(err, MLP_ERR_NOMEM, "cannot allocate standardisation for %u inputs", n);
-    double *m2 = mean + n;
-    /* Welford's update, row by row: one pass, stable for large means. */
+    double *m2 = mean + n, *amax = m2 + n;
+    /* Each input is divided by its largest magnitude before Welford's
+     * update, so values near the double range (1e300) cannot overflow the
+     * squares; mean and std are scaled back at the end. */
+    for (uint64_t r = 0; r < ds->n_rows; r++)
+        for (uint32_t j = 0; j < n; j++) amax[j] = fmax(amax[j], fabs(elem_at(ds, (size_t)r * n + j) * m->input_scale));
     for (uint64_t r = 0; r < ds->n_rows; r++) {
         double k = (double)(r + 1);
         for (uint32_t j = 0; j < n; j++) {
-            double x = elem_at(ds, (size_t)r * n + j) * m->input_scale;
+            double x = amax[j] > 0 ? elem_at(ds, (size_t)r * n + j) * m->input_scale / amax[j] : 0;
             double d = x - mean[j];
             mean[j] += d / k;
             m2[j] += d * (x - mean[j]);
         }
     }
     for (uint32_t j = 0; j < n; j++) {
-        double sd = sqrt(m2[j] / (double)ds->n_rows);
-        m2[j] = sd > 1e-12 * (fabs(mean[j]) + 1) ? sd : 1.0; /* constant input: leave it centred */
+        double sd = sqrt(m2[j] / (double)ds->n_rows) * amax[j];
+        mean[j] *= amax[j];
+        /* a constant input (or one whose spread is lost in rounding) is only centred */
+        m2[j] = sd > 1e-12 * (fabs(mean[j]) + 1e-300) && isfinite(1 / sd) ? sd : 1.0;
     }
     st = mlp_model_set_standardize(m, mean, m2, err);
     free(mean);
-    return st;
+    return st == MLP_ERR_ARG ? MLP_ERR_RANGE : st; /* the data, not the caller, is at fault */
 }
 
 const double *mlp_model_standardize_mean(const struct mlp_model *m)

@@ -25,6 +25,18 @@ static void FN(load_block)(const struct mlp_model *m, const struct mlp_dataset *
         uint64_t r = p->rows ? p->rows[r0 + i] : p->row0 + r0 + i;
         T *dst = X + (size_t)i * d;
         size_t off = (size_t)r * d;
+        if (m->pre_mean) {
+            /* In double from the stored value: an input near the f32 limit
+             * (1e300 in an f64 CSV) is only representable once standardised. */
+            const double *mu = m->pre_mean, *inv = m->pre_inv_std, sc = m->input_scale;
+            for (uint32_t j = 0; j < d; j++) {
+                double v = ds->x_type == MLP_ELEM_U8 ? ((const uint8_t *)ds->x)[off + j]
+                           : ds->x_type == MLP_ELEM_F32 ? ((const float *)ds->x)[off + j]
+                                                        : ((const double *)ds->x)[off + j];
+                dst[j] = (T)((v * sc - mu[j]) * inv[j]);
+            }
+            continue;
+        }
         switch (ds->x_type) {
         case MLP_ELEM_U8: {
             const uint8_t *s = (const uint8_t *)ds->x + off;
@@ -42,8 +54,6 @@ static void FN(load_block)(const struct mlp_model *m, const struct mlp_dataset *
             break;
         }
         }
-        if (m->pre_mean)
-            for (uint32_t j = 0; j < d; j++) dst[j] = (T)(((double)dst[j] - m->pre_mean[j]) * m->pre_inv_std[j]);
     }
 }
 

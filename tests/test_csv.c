@@ -199,11 +199,11 @@ static void test_header(void)
     CHECK_STATUS(load(&ds, path, NULL, &err), MLP_OK);
     CHECK(ds.n_rows == 2 && ds.n_cols == 2 && ds.labels[0] == 1 && x_at(&ds, 1, 1) == 5);
     mlp_dataset_free(&ds);
-    /* one non-numeric field is enough */
+    /* a first row with any number in it is data: its bad token is an error,
+     * not a header silently dropped */
     path = write_str("hdr1.csv", "0,1,x2\n1,2,3\n");
-    CHECK_STATUS(load(&ds, path, NULL, &err), MLP_OK);
-    CHECK(ds.n_rows == 1);
-    mlp_dataset_free(&ds);
+    CHECK_STATUS(load(&ds, path, NULL, &err), MLP_ERR_FORMAT);
+    CHECK(strstr(err.msg, "hdr1.csv:1:5:") != NULL);
     /* forced on a numeric first row */
     path = write_str("hdr2.csv", "7,8,9\n1,2,3\n0,4,5\n");
     p.header = 1;
@@ -345,7 +345,7 @@ static void test_line_ends(void)
     /* positions count CRLF and CR as one line end, and skip the BOM */
     expect_fail("le_pos1.csv", "1,2\r\n3,x\r\n", MLP_ERR_FORMAT, "2:3:", "got 'x'");
     expect_fail("le_pos2.csv", "1,2\r3,x\r", MLP_ERR_FORMAT, "2:3:", "got 'x'");
-    expect_fail("le_pos3.csv", "\xEF\xBB\xBF" "1,x\n1,x\n", MLP_ERR_FORMAT, "2:3:", "got 'x'");
+    expect_fail("le_pos3.csv", "\xEF\xBB\xBF" "1,x\n1,x\n", MLP_ERR_FORMAT, "1:3:", "got 'x'");
 }
 
 /* ---------------------------------------------------------------- numbers */
@@ -557,7 +557,12 @@ static void test_bad_files(void)
     expect_fail("empty_bom.csv", "\xEF\xBB\xBF", MLP_ERR_FORMAT, " empty file", NULL);
     expect_fail("only_header.csv", "y,a,b\n", MLP_ERR_FORMAT, " no data rows", NULL);
     expect_fail("only_header2.csv", "y,a,b", MLP_ERR_FORMAT, " no data rows", NULL);
-    expect_fail("only_header3.csv", "0,abc\n", MLP_ERR_FORMAT, " no data rows", "header=0");
+    /* A first row holding a number and a bad token is data, not a header. */
+    expect_fail("bad_first_row.csv", "0,abc\n", MLP_ERR_FORMAT, "1:3:", "'abc'");
+    expect_fail("nan_first_row.csv", "0,nan\n1,2\n", MLP_ERR_FORMAT, "1:3:", "nan");
+    expect_fail("inf_first_row.csv", "0,1e400\n1,2\n", MLP_ERR_FORMAT, "1:3:", "1e400");
+    expect_fail("empty_first_field.csv", "0,1,\n1,2,3\n", MLP_ERR_FORMAT, "1:5:", "empty");
+    expect_fail("only_header3.csv", "y,abc\n", MLP_ERR_FORMAT, " no data rows", "header=0");
     expect_fail("unterminated.csv", "0,1\n1,\"2\n3,4\n", MLP_ERR_FORMAT, "2:3:", "unterminated quote");
     expect_fail("unterminated_hdr.csv", "\"y,a\n1,2\n", MLP_ERR_FORMAT, "1:1:", "unterminated quote");
     expect_fail_p("nul.csv", "0,1\n1,2\0\n", 9, NULL, MLP_ERR_FORMAT, "2:4:", "NUL byte at byte offset 7");

@@ -40,8 +40,11 @@ int cmd_info(int argc, char **argv)
             printf("  output    %u  %s  (%zu parameters)\n", ls.n_out, mlp_head_name(mlp_model_head(m)),
                    (size_t)prev * ls.n_out + ls.n_out);
     }
-    if (mlp_model_layer(m, 0).act == MLP_ACT_LEAKY_RELU || L > 1)
-        printf("leaky slope %g\n", mlp_model_leaky_slope(m));
+    for (uint32_t i = 0; i + 1 < L; i++)
+        if (mlp_model_layer(m, i).act == MLP_ACT_LEAKY_RELU) {
+            printf("leaky slope %g\n", mlp_model_leaky_slope(m));
+            break;
+        }
     printf("preprocess  scale %.9g", mlp_model_input_scale(m));
     const double *mu = mlp_model_standardize_mean(m), *sd = mlp_model_standardize_std(m);
     if (mu) {

@@ -21,6 +21,8 @@ struct train_opts {
 
 struct log_ctx {
     FILE *json;
+    const char *json_path; /* opened at the first epoch, once the data has passed every check */
+    int json_errno;        /* set when it could not be created */
     const char *eval_name; /* "test" or "valid": the set evaluated each epoch */
     uint32_t epochs;
     int quiet;
@@ -31,6 +33,10 @@ struct log_ctx {
 static int on_epoch(const struct mlp_epoch_stats *s, void *user)
 {
     struct log_ctx *c = user;
+    if (c->json_path && !c->json && !(c->json = fopen(c->json_path, "w"))) {
+        c->json_errno = errno;
+        return 1; /* stop: reported as "cannot create the JSON log" */
+    }
     c->total_s += s->seconds;
     if (!c->quiet) {
         printf("epoch %u/%u  train_loss %.6f", s->epoch, c->epochs, s->train_loss);
@@ -166,6 +172,7 @@ int cmd_train(int argc, char **argv)
         return cli_usage_error(cmd, "--scale %g must be finite and non-zero", o.scale);
     struct mlp_load_params lp;
     if ((rc = cli_load_params(cmd, &o.data, &lp)) != EXIT_OK) return rc;
+    lp.threads = o.threads;
     int act = mlp_act_parse(o.activation), head = mlp_head_parse(o.head), init = mlp_init_parse(o.init);
     int optim = mlp_optim_parse(o.optimizer), dtype = mlp_dtype_parse(o.dtype);
     if (act < 0) return cli_usage_error(cmd, "unknown activation '%s'", o.activation);
@@ -192,17 +199,20 @@ int cmd_train(int argc, char **argv)
     struct mlp_dataset train = {0}, test = {0}, valid = {0};
     struct mlp_model *m = NULL;
     struct log_ctx lc = {.epochs = o.epochs, .quiet = o.quiet};
-    /* Find out now, not after an hour of training, that the model cannot be
-     * written. */
-    if (o.out) {
+    /* Find out now, not after an hour of training, that the model or the
+     * log cannot be written (without touching either file yet). */
+    const char *outs[2] = {o.out, o.log_json};
+    for (int i = 0; i < 2; i++) {
         struct out_file probe;
-        if (out_open(&probe, o.out, &err) != MLP_OK) {
+        if (!outs[i]) continue;
+        if (out_open(&probe, outs[i], &err) != MLP_OK) {
             free(hidden);
-            fprintf(stderr, "fastmlp %s: %s\n", cmd, err.msg);
+            fprintf(stderr, "fastmlp %s: %s%s\n", cmd, err.msg, i ? " (the JSON log)" : "");
             return err.status == MLP_ERR_OPEN ? EXIT_CANTCREAT : cli_exit_code(err.status);
         }
         out_abort(&probe);
     }
+    lc.json_path = o.log_json;
     enum mlp_status st = cli_load_data(&train, o.train, o.train_labels, &lp, &err);
     if (st == MLP_OK && o.test) st = cli_load_data(&test, o.test, o.test_labels, &lp, &err);
     if (st != MLP_OK) goto done;
@@ -266,11 +276,6 @@ int cmd_train(int argc, char **argv)
     }
     /* Fitted on the training rows only: validation and test stay unseen. */
     if (o.standardize && (st = mlp_model_fit_standardize(m, &train, &err)) != MLP_OK) goto done;
-    if (o.log_json && !(lc.json = fopen(o.log_json, "w"))) {
-        fprintf(stderr, "fastmlp %s: %s: cannot create the JSON log: %s\n", cmd, o.log_json, strerror(errno));
-        rc = EXIT_CANTCREAT;
-        goto done;
-    }
     struct mlp_train_params tp = mlp_train_params_default();
     tp.optim = (enum mlp_optim)optim;
     tp.lr = o.lr;
@@ -288,6 +293,12 @@ int cmd_train(int argc, char **argv)
                mlp_optim_name((enum mlp_optim)optim), o.lr, o.epochs);
     const struct mlp_dataset *eval = o.valid_fraction > 0 ? &valid : o.test ? &test : NULL;
     st = mlp_model_train(m, &train, eval, &tp, on_epoch, &lc, &err);
+    if (st == MLP_ERR_STOPPED && lc.json_errno) {
+        fprintf(stderr, "fastmlp %s: %s: cannot create the JSON log: %s\n", cmd, o.log_json, strerror(lc.json_errno));
+        rc = EXIT_CANTCREAT;
+        st = MLP_OK;
+        goto done;
+    }
     if (st != MLP_OK) goto done;
 
     double loss, acc;

@@ -50,6 +50,8 @@
 #define CSV_MIN_RANGE (1u << 19)
 #endif
 #define CSV_MAX_THREADS 64
+/* read() fallback (pipes, devices): the most a stream may hold. */
+#define CSV_STREAM_MAX ((size_t)1 << 32)
 /* read() fallback: first buffer size. */
 #define CSV_READ_FIRST (1u << 16)
 
@@ -713,9 +715,14 @@ static enum mlp_status csv_open(struct csv *c, struct mlp_error *err)
             return MLP_OK;
         }
     }
-    /* read() into one growing buffer: the file is held once. */
+    /* read() into one growing buffer: the file is held once.  A stream has no
+     * size to check up front, so it is capped, and a NUL byte (never in CSV
+     * text: /dev/zero, a binary pipe) stops it at once. */
     size_t cap = 0, n = 0;
     for (;;) {
+        if (n >= CSV_STREAM_MAX)
+            return csv_fail(c, err, MLP_ERR_FORMAT, "input stream longer than %llu bytes: save it to a file",
+                            (unsigned long long)CSV_STREAM_MAX);
         if (n == cap) {
             size_t ncap = cap ? cap * 2 : CSV_READ_FIRST;
             unsigned char *nb = ncap > cap ? realloc(c->buf, ncap) : NULL;
@@ -727,6 +734,9 @@ static enum mlp_status csv_open(struct csv *c, struct mlp_error *err)
         if (r < 0 && errno == EINTR) continue;
         if (r < 0) return csv_fail(c, err, MLP_ERR_IO, "read error at byte %zu: %s", n, strerror(errno));
         if (r == 0) break;
+        if (memchr(c->buf + n, 0, (size_t)r))
+            return csv_fail(c, err, MLP_ERR_FORMAT, "NUL byte at byte offset %zu",
+                            n + (size_t)((unsigned char *)memchr(c->buf + n, 0, (size_t)r) - (c->buf + n)));
         n += (size_t)r;
     }
     c->size = n;
@@ -763,14 +773,15 @@ static unsigned char detect_delim(const unsigned char *p, const unsigned char *e
 }
 
 /* Walk one record from p: its field count (stopping past max), whether every
- * field is a number, and whether every one but field `skip` is an integer in
- * 0..255.  *next: where the next record starts. */
+ * field is a number, whether any is, and whether every one but field `skip`
+ * is an integer in 0..255.  *next: where the next record starts. */
 static enum mlp_status scan_record(struct csv *c, struct csv_job *scratch, const unsigned char *p,
                                    uint64_t max, int64_t skip, uint64_t *n_fields, bool *all_num,
-                                   bool *all_u8, const unsigned char **next, struct csv_err *ce)
+                                   bool *any_num, bool *all_u8, const unsigned char **next, struct csv_err *ce)
 {
     uint64_t n = 0;
     *all_num = *all_u8 = true;
+    *any_num = false;
     if (p < c->end && is_eol(*p))
         return ce_set(ce, MLP_ERR_FORMAT, p, "blank line (expected the header or the first data row)");
     for (;;) {
@@ -781,7 +792,7 @@ static enum mlp_status scan_record(struct csv *c, struct csv_job *scratch, const
         struct csv_err ignore;
         if (f.s == f.e || field_value(c, &f, scratch->num, &v, &ignore) != MLP_OK)
             *all_num = *all_u8 = false;
-        else if ((int64_t)n != skip && !(v >= 0 && v <= 255 && (double)(uint8_t)v == v))
+        else if ((*any_num = true), (int64_t)n != skip && !(v >= 0 && v <= 255 && (double)(uint8_t)v == v))
             *all_u8 = false;
         if (++n > max)
             return ce_set(ce, MLP_ERR_FORMAT, f.at, "too many fields: more than %" PRIu64 " in one row", max);
@@ -873,14 +884,17 @@ enum mlp_status mlp_dataset_load_csv(struct mlp_dataset *ds, const char *path,
     }
     c.delim = delim ? (unsigned char)delim : detect_delim(c.text, c.end);
     uint64_t nf;
-    bool all_num, all_u8;
+    bool all_num, any_num, all_u8;
     const unsigned char *after1;
-    if (scan_record(&c, &jobs[0], c.text, (uint64_t)MLP_MAX_WIDTH + 1, -1, &nf, &all_num, &all_u8, &after1,
+    if (scan_record(&c, &jobs[0], c.text, (uint64_t)MLP_MAX_WIDTH + 1, -1, &nf, &all_num, &any_num, &all_u8, &after1,
                     &ce) != MLP_OK) {
         st = csv_fail_at(&c, err, &ce);
         goto done;
     }
-    bool has_header = header < 0 ? !all_num : header > 0;
+    /* A header is a first row in which nothing is a number: a row holding
+     * numbers and also a bad token ("0,nan") is data, so its error is
+     * reported rather than the row silently dropped as a header. */
+    bool has_header = header < 0 ? !any_num : header > 0;
     c.n_fields = (uint32_t)nf;
     c.data = has_header ? after1 : c.text;
     c.fields_from = has_header ? "the header" : "the first data row";
@@ -927,7 +941,7 @@ enum mlp_status mlp_dataset_load_csv(struct mlp_dataset *ds, const char *path,
     bool start_u8 = true;
     {
         const unsigned char *ignore;
-        if (scan_record(&c, &jobs[0], c.data, (uint64_t)MLP_MAX_WIDTH + 1, c.label, &nf, &all_num, &all_u8,
+        if (scan_record(&c, &jobs[0], c.data, (uint64_t)MLP_MAX_WIDTH + 1, c.label, &nf, &all_num, &any_num, &all_u8,
                         &ignore, &ce) == MLP_OK)
             start_u8 = all_u8 || !all_num;
     }

@@ -34,7 +34,7 @@
  * as the fill value; compressed chunks expand).  Above this size, a data set
  * must store at least 1/H5L_MAX_RATIO of its declared bytes: deflate, the
  * usual filter, cannot compress more than ~1032:1. */
-#define H5L_RATIO_FLOOR (1ull << 30)
+#define H5L_RATIO_FLOOR (1ull << 26)
 #define H5L_MAX_RATIO 1024u
 
 /* At most this many links at the root are looked at (a hostile file could
@@ -388,9 +388,11 @@ static enum mlp_status h5_pick(struct h5_load *L, bool (*keep)(const struct h5_i
 /* A large data set must keep a fair share of its declared bytes in the file:
  * refuses tiny files that would make us allocate (and fill) gigabytes. */
 static enum mlp_status h5_check_storage(struct h5_load *L, hid_t d, const char *role, const char *desc,
-                                        uint64_t stored)
+                                        uint64_t stored, uint64_t converted)
 {
-    if (stored <= H5L_RATIO_FLOOR) return MLP_OK;
+    /* The floor applies to what we would allocate (converted, up to 8x the
+     * stored size for i8 -> f64), the ratio to what the file stores. */
+    if (stored <= H5L_RATIO_FLOOR && converted <= H5L_RATIO_FLOOR) return MLP_OK;
     uint64_t on_disk = H5Dget_storage_size(d);
     if (on_disk >= stored / H5L_MAX_RATIO) return MLP_OK;
     return h5_failf(L->path, L->err, MLP_ERR_FORMAT,
@@ -440,7 +442,7 @@ static enum mlp_status h5_check_x(struct h5_load *L, uint64_t *rows, uint32_t *c
         return h5_failf(L->path, L->err, MLP_ERR_FORMAT,
                         "inputs %s: more than the %" PRIu64 "-byte limit on one data set", desc,
                         (uint64_t)H5L_MAX_BYTES);
-    if ((st = h5_check_storage(L, L->dx, "inputs", desc, stored)) != MLP_OK) return st;
+    if ((st = h5_check_storage(L, L->dx, "inputs", desc, stored, bytes)) != MLP_OK) return st;
     *rows = x->dims[0];
     *cols = (uint32_t)n_cols;
     return MLP_OK;
@@ -464,7 +466,7 @@ static enum mlp_status h5_read_labels(struct h5_load *L, uint64_t rows, int32_t 
                         "count mismatch: inputs '%s' have %" PRIu64 " rows but labels %s have %" PRIu64,
                         L->xi.name, rows, desc, (uint64_t)y->dims[0]);
     /* rows was bounded with the inputs (at most 2^36), y->size by HDF5. */
-    enum mlp_status st = h5_check_storage(L, L->dy, "labels", desc, rows * y->size);
+    enum mlp_status st = h5_check_storage(L, L->dy, "labels", desc, rows * y->size, rows * sizeof(int32_t));
     if (st != MLP_OK) return st;
     bool is_float = y->cls == H5T_FLOAT;
     L->ybuf = malloc((size_t)rows * 8);

@@ -74,6 +74,16 @@ static enum mlp_status detect(const char *path, enum mlp_format *out, struct mlp
     struct stat sb;
     if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
         return mlp__fail(err, MLP_ERR_OPEN, "%s: cannot open: is a directory", path);
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        /* A pipe cannot be read twice: sniffing its first bytes would take
+         * them from the loader.  Go by the extension, or ask. */
+        enum mlp_format ext = by_extension(path);
+        if (ext == MLP_FMT_AUTO)
+            return mlp__fail(err, MLP_ERR_ARG, "%s: not a regular file, so its format cannot be detected: give --format",
+                             path);
+        *out = ext;
+        return MLP_OK;
+    }
     FILE *f = fopen(path, "rb");
     if (!f) return mlp__fail(err, MLP_ERR_OPEN, "%s: cannot open: %s", path, strerror(errno));
     unsigned char b[512];

@@ -28,6 +28,16 @@ enum mlp_status mlp__fail(struct mlp_error *err, enum mlp_status s,
 /* Send one formatted line to the caller's log sink, if any. */
 void mlp__log(enum mlp_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The tail of a long path (at most 200 bytes), so that what went wrong still
+ * fits in err->msg; *ellipsis is "..." when it was cut, else "". */
+const char *mlp__short_path(const char *path, const char **ellipsis);
+
+/* mlp__fail with "PATH: " (shortened) in front of the message. */
+enum mlp_status mlp__fail_file(struct mlp_error *err, enum mlp_status s, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+enum mlp_status mlp__vfail_file(struct mlp_error *err, enum mlp_status s, const char *path, const char *fmt,
+                                va_list ap) __attribute__((format(printf, 4, 0)));
+
 /* a * b into *out unless it exceeds `limit` (or 64 bits). */
 static inline bool mlp__mul_ok(uint64_t a, uint64_t b, uint64_t limit,
                                uint64_t *out)

@@ -44,6 +44,33 @@ enum mlp_status mlp__fail(struct mlp_error *err, enum mlp_status s,
     return s;
 }
 
+const char *mlp__short_path(const char *path, const char **ellipsis)
+{
+    size_t n = strlen(path);
+    *ellipsis = n > 200 ? "..." : "";
+    return n > 200 ? path + n - 200 : path;
+}
+
+enum mlp_status mlp__vfail_file(struct mlp_error *err, enum mlp_status s, const char *path, const char *fmt,
+                                va_list ap)
+{
+    if (!err) return s;
+    const char *ell;
+    const char *name = mlp__short_path(path, &ell);
+    char what[440];
+    vsnprintf(what, sizeof what, fmt, ap);
+    return mlp__fail(err, s, "%s%s: %s", ell, name, what);
+}
+
+enum mlp_status mlp__fail_file(struct mlp_error *err, enum mlp_status s, const char *path, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    enum mlp_status r = mlp__vfail_file(err, s, path, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
 void *mlp__amalloc(size_t bytes)
 {
     void *p = NULL;

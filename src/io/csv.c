@@ -127,29 +127,17 @@ static enum mlp_status ce_set(struct csv_err *ce, enum mlp_status st, const unsi
     return st;
 }
 
-/* The tail of a long path, so that what went wrong still fits in err->msg. */
-static const char *short_path(const char *path, const char **ellipsis)
-{
-    size_t n = strlen(path);
-    *ellipsis = n > 200 ? "..." : "";
-    return n > 200 ? path + n - 200 : path;
-}
-
 /* "FILE: what" for failures without a position. */
 static enum mlp_status csv_fail(const struct csv *c, struct mlp_error *err, enum mlp_status st,
                                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static enum mlp_status csv_fail(const struct csv *c, struct mlp_error *err, enum mlp_status st,
                                 const char *fmt, ...)
 {
-    if (!err) return st;
-    const char *ell;
-    const char *name = short_path(c->path, &ell);
-    char what[400];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
+    enum mlp_status r = mlp__vfail_file(err, st, c->path, fmt, ap);
     va_end(ap);
-    return mlp__fail(err, st, "%s%s: %s", ell, name, what);
+    return r;
 }
 
 /* Line (1-based, physical: a line end inside a quoted field counts) and
@@ -176,7 +164,7 @@ static enum mlp_status csv_fail_at(const struct csv *c, struct mlp_error *err, c
     uint64_t line, col;
     line_col(c, ce->at, &line, &col);
     const char *ell;
-    const char *name = short_path(c->path, &ell);
+    const char *name = mlp__short_path(c->path, &ell);
     return mlp__fail(err, ce->st, "%s%s:%" PRIu64 ":%" PRIu64 ": %s", ell, name, line, col, ce->what);
 }
 

@@ -48,29 +48,17 @@ static const unsigned char h5_signature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0
 
 /* ------------------------------------------------------------- messages */
 
-/* The tail of a long path, so that what went wrong still fits in err->msg. */
-static const char *short_path(const char *path, const char **ellipsis)
-{
-    size_t n = strlen(path);
-    *ellipsis = n > 160 ? "..." : "";
-    return n > 160 ? path + n - 160 : path;
-}
-
 /* mlp__fail with the file's (shortened) name in front. */
 static enum mlp_status h5_failf(const char *path, struct mlp_error *err, enum mlp_status st,
                                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static enum mlp_status h5_failf(const char *path, struct mlp_error *err, enum mlp_status st,
                                 const char *fmt, ...)
 {
-    if (!err) return st;
-    const char *ell;
-    const char *name = short_path(path, &ell);
-    char what[440];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
+    enum mlp_status r = mlp__vfail_file(err, st, path, fmt, ap);
     va_end(ap);
-    return mlp__fail(err, st, "%s%s: %s", ell, name, what);
+    return r;
 }
 
 /* What libhdf5 said about the last failure: the most specific entry of its

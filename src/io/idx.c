@@ -124,14 +124,6 @@ static uint64_t be64(const unsigned char *p)
     return (uint64_t)be32(p) << 32 | be32(p + 4);
 }
 
-/* The tail of a long path, so that what went wrong still fits in err->msg. */
-static const char *short_path(const char *path, const char **ellipsis)
-{
-    size_t n = strlen(path);
-    *ellipsis = n > 200 ? "..." : "";
-    return n > 200 ? path + n - 200 : path;
-}
-
 /* Wraps mlp__fail with the file's (shortened) name in front. */
 static enum mlp_status idx_failf(const struct idx_file *f, struct mlp_error *err,
                                  enum mlp_status st, const char *fmt, ...)
@@ -139,15 +131,11 @@ static enum mlp_status idx_failf(const struct idx_file *f, struct mlp_error *err
 static enum mlp_status idx_failf(const struct idx_file *f, struct mlp_error *err,
                                  enum mlp_status st, const char *fmt, ...)
 {
-    if (!err) return st;
-    const char *ell;
-    const char *name = short_path(f->path, &ell);
-    char what[400];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
+    enum mlp_status r = mlp__vfail_file(err, st, f->path, fmt, ap);
     va_end(ap);
-    return mlp__fail(err, st, "%s%s: %s", ell, name, what);
+    return r;
 }
 
 /*
@@ -519,8 +507,8 @@ enum mlp_status mlp_dataset_load_idx(struct mlp_dataset *ds, const char *images_
         if ((st = idx_open(&yf, labels_path, true, err)) != MLP_OK) goto fail;
         if (yf.n_items != xf.n_items) {
             const char *ex, *ey;
-            const char *nx = short_path(images_path, &ex);
-            const char *ny = short_path(labels_path, &ey);
+            const char *nx = mlp__short_path(images_path, &ex);
+            const char *ny = mlp__short_path(labels_path, &ey);
             st = mlp__fail(err, MLP_ERR_SHAPE,
                            "count mismatch: %s%s has %" PRIu64 " images but %s%s has %" PRIu64
                            " labels",

@@ -62,14 +62,6 @@ struct npy_file {
 
 /* ------------------------------------------------------------- messages */
 
-/* The tail of a long path, so that what went wrong still fits in err->msg. */
-static const char *short_path(const char *path, const char **ellipsis)
-{
-    size_t n = strlen(path);
-    *ellipsis = n > 200 ? "..." : "";
-    return n > 200 ? path + n - 200 : path;
-}
-
 /* Wraps mlp__fail with the file's (shortened) name in front. */
 static enum mlp_status npy_failf(const struct npy_file *f, struct mlp_error *err,
                                  enum mlp_status st, const char *fmt, ...)
@@ -77,15 +69,11 @@ static enum mlp_status npy_failf(const struct npy_file *f, struct mlp_error *err
 static enum mlp_status npy_failf(const struct npy_file *f, struct mlp_error *err,
                                  enum mlp_status st, const char *fmt, ...)
 {
-    if (!err) return st;
-    const char *ell;
-    const char *name = short_path(f->path, &ell);
-    char what[400];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
+    enum mlp_status r = mlp__vfail_file(err, st, f->path, fmt, ap);
     va_end(ap);
-    return mlp__fail(err, st, "%s%s: %s", ell, name, what);
+    return r;
 }
 
 /* "(60000, 784)" (shortened past a few dimensions) into buf. */
@@ -794,8 +782,8 @@ enum mlp_status mlp_dataset_load_npy(struct mlp_dataset *ds, const char *x_path,
         if ((st = npy_open(&yf, y_path, true, err)) != MLP_OK) goto fail;
         if (yf.n_rows != xf.n_rows) {
             const char *ex, *ey;
-            const char *nx = short_path(x_path, &ex);
-            const char *ny = short_path(y_path, &ey);
+            const char *nx = mlp__short_path(x_path, &ex);
+            const char *ny = mlp__short_path(y_path, &ey);
             st = mlp__fail(err, MLP_ERR_SHAPE,
                            "count mismatch: %s%s has %" PRIu64 " rows but %s%s has %" PRIu64
                            " labels",

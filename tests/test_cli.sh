@@ -118,17 +118,17 @@ expect 64 "has no labels" -- "$FASTMLP" train --train "$D/galaxy_test.csv" --lab
 printf 'label,a,b\n0,1,2\n1,x,3\n' >"$T/bad.csv"
 expect 65 "bad.csv:3:" -- "$FASTMLP" train --train "$T/bad.csv"
 expect 64 "--valid-fraction" -- "$FASTMLP" train --train "$T/bad.csv" --valid-fraction 1.5
-expect 64 "unknown format" -- "$FASTMLP" train --train "$T/bad.csv" --format parquet
+expect 64 "unknown format" -- "$FASTMLP" train --train "$T/bad.csv" --data-format parquet
 
 # Data that fails a check never creates or empties the JSON log.
 echo keep >"$T/keep.json"
 expect 65 "columns" -- "$FASTMLP" train --train "$D/galaxy_test.csv" --test "$FM/t10k-images-idx3-ubyte.gz" \
     --test-labels "$FM/t10k-labels-idx1-ubyte.gz" --log-json "$T/keep.json" --epochs 1
 [ "$(cat "$T/keep.json")" = keep ] && ok || bad "a failed run changed the JSON log"
-# Streams: detected by extension or --format, never read twice; NUL bytes refused at once.
-expect 64 "give --format" -- "$FASTMLP" predict "$T/g.mlp" /dev/stdin
-expect 65 "NUL byte" -- "$FASTMLP" predict --format csv "$T/g.mlp" /dev/zero
-cat "$D/galaxy_test.csv" | "$FASTMLP" predict --format csv "$T/g.mlp" /dev/stdin >"$T/piped.csv" 2>/dev/null
+# Streams: detected by extension or --data-format, never read twice; NUL bytes refused at once.
+expect 64 "give --data-format" -- "$FASTMLP" predict "$T/g.mlp" /dev/stdin
+expect 65 "NUL byte" -- "$FASTMLP" predict --data-format csv "$T/g.mlp" /dev/zero
+cat "$D/galaxy_test.csv" | "$FASTMLP" predict --data-format csv "$T/g.mlp" /dev/stdin >"$T/piped.csv" 2>/dev/null
 cmp -s "$T/piped.csv" "$T/g.csv" && ok || bad "piped CSV predictions differ from the file's"
 
 # Help and version.

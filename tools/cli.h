@@ -53,7 +53,7 @@ struct data_opts {
     int header, no_header, targets;
 };
 #define DATA_OPTIONS(d)                                                                                        \
-    {"--format", 0, OPT_STR, &(d).format, "NAME", "auto csv idx npy hdf5 [auto: from content and extension]",  \
+    {"--data-format", 0, OPT_STR, &(d).format, "NAME", "auto csv idx npy hdf5 [auto: content + extension]", \
      "Data format"},                                                                                           \
     {"--header", 0, OPT_FLAG, &(d).header, NULL, "CSV: the first row is a header [detected]", "Data format"},   \
     {"--no-header", 0, OPT_FLAG, &(d).no_header, NULL, "CSV: the first row is data [detected]", "Data format"}, \

@@ -79,7 +79,7 @@ static enum mlp_status detect(const char *path, enum mlp_format *out, struct mlp
          * them from the loader.  Go by the extension, or ask. */
         enum mlp_format ext = by_extension(path);
         if (ext == MLP_FMT_AUTO)
-            return mlp__fail(err, MLP_ERR_ARG, "%s: not a regular file, so its format cannot be detected: give --format",
+            return mlp__fail(err, MLP_ERR_ARG, "%s: not a regular file, so its format cannot be detected: give --data-format",
                              path);
         *out = ext;
         return MLP_OK;
@@ -98,7 +98,7 @@ static enum mlp_status detect(const char *path, enum mlp_format *out, struct mlp
     if (ext != MLP_FMT_AUTO && con != ext && !(ext == MLP_FMT_CSV && con == MLP_FMT_CSV))
         return mlp__fail(err, MLP_ERR_FORMAT, "%s: the extension says %s but the content is %s%s", path,
                          mlp_format_name(ext), con == MLP_FMT_AUTO ? "binary of no known format" : mlp_format_name(con),
-                         con == MLP_FMT_AUTO ? "" : " (use --format to force one)");
+                         con == MLP_FMT_AUTO ? "" : " (use --data-format to force one)");
     if (con == MLP_FMT_AUTO)
         return mlp__fail(err, MLP_ERR_FORMAT, "%s: unknown format (not CSV text, IDX, NPY or HDF5)", path);
     *out = con;

@@ -166,6 +166,10 @@ struct mlp_dataset {
     uint32_t n_classes;    /* 1 + largest label (or as declared) */
     const double *targets; /* n_rows x n_targets, or NULL */
     uint32_t n_targets;
+    /* Shape of one sample when the file says it is an image (IDX 28x28,
+     * HDF5 64x64x3, NPY (n, h, w[, c])): height, width, channels; all 0
+     * when unknown.  Only for display (reports); n_cols is what counts. */
+    uint32_t sample_shape[3];
     void *owned;           /* private: what mlp_dataset_free releases */
 };
 

@@ -66,6 +66,10 @@ struct data_opts {
     {"--x-key", 0, OPT_STR, &(d).x_key, "NAME", "HDF5: dataset holding the inputs [found]", "Data format"},     \
     {"--y-key", 0, OPT_STR, &(d).y_key, "NAME", "HDF5: dataset holding the labels [found]", "Data format"}
 
+/* "256,128" -> a calloc'd layer table (caller frees) with activation act;
+ * "", "none" or "0" -> no hidden layer.  0 on success, -1 on a bad list. */
+int cli_parse_layers(const char *s, enum mlp_act act, struct mlp_layer_spec **out, uint32_t *n);
+
 /* Flags -> load parameters; EXIT_OK or EXIT_USAGE after one stderr line. */
 int cli_load_params(const char *cmd, const struct data_opts *d, struct mlp_load_params *p);
 /* Load a data set in any format; y_path is a separate labels file (IDX, NPY). */

@@ -164,6 +164,37 @@ void cli_print_help(FILE *f, const char *usage, const struct opt *opts)
     }
 }
 
+/* "256,128" -> widths; each 1..MLP_MAX_WIDTH.  "" or "none" -> no hidden layer. */
+int cli_parse_layers(const char *s, enum mlp_act act, struct mlp_layer_spec **out, uint32_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!*s || strcmp(s, "none") == 0 || strcmp(s, "0") == 0) return 0;
+    uint32_t cap = 1;
+    for (const char *p = s; *p; p++) cap += *p == ',';
+    if (cap >= MLP_MAX_LAYERS) return -1;
+    struct mlp_layer_spec *L = calloc(cap, sizeof *L);
+    if (!L) return -1;
+    const char *p = s;
+    for (uint32_t i = 0; i < cap; i++) {
+        char *end;
+        if (*p < '0' || *p > '9') break;
+        unsigned long long w = strtoull(p, &end, 10);
+        if (w == 0 || w > MLP_MAX_WIDTH || (*end != ',' && *end != 0)) break;
+        L[i] = (struct mlp_layer_spec){(uint32_t)w, act};
+        *n = i + 1;
+        p = *end ? end + 1 : end;
+        if (!*end) break;
+    }
+    if (*n != cap || *p) {
+        free(L);
+        *n = 0;
+        return -1;
+    }
+    *out = L;
+    return 0;
+}
+
 int cli_load_params(const char *cmd, const struct data_opts *d, struct mlp_load_params *p)
 {
     *p = mlp_load_params_default();

@@ -57,37 +57,6 @@ static int on_epoch(const struct mlp_epoch_stats *s, void *user)
     return 0;
 }
 
-/* "256,128" -> widths; each 1..MLP_MAX_WIDTH.  "" or "none" -> no hidden layer. */
-static int parse_layers(const char *s, enum mlp_act act, struct mlp_layer_spec **out, uint32_t *n)
-{
-    *out = NULL;
-    *n = 0;
-    if (!*s || strcmp(s, "none") == 0 || strcmp(s, "0") == 0) return 0;
-    uint32_t cap = 1;
-    for (const char *p = s; *p; p++) cap += *p == ',';
-    if (cap >= MLP_MAX_LAYERS) return -1;
-    struct mlp_layer_spec *L = calloc(cap, sizeof *L);
-    if (!L) return -1;
-    const char *p = s;
-    for (uint32_t i = 0; i < cap; i++) {
-        char *end;
-        if (*p < '0' || *p > '9') break;
-        unsigned long long w = strtoull(p, &end, 10);
-        if (w == 0 || w > MLP_MAX_WIDTH || (*end != ',' && *end != 0)) break;
-        L[i] = (struct mlp_layer_spec){(uint32_t)w, act};
-        *n = i + 1;
-        p = *end ? end + 1 : end;
-        if (!*end) break;
-    }
-    if (*n != cap || *p) {
-        free(L);
-        *n = 0;
-        return -1;
-    }
-    *out = L;
-    return 0;
-}
-
 /* Refuse up front a network whose weights, gradient, last good copy and
  * optimizer state cannot fit in this machine's memory, rather than failing
  * (or swapping) after minutes of allocation. */
@@ -192,7 +161,7 @@ int cmd_train(int argc, char **argv)
     if (o.classes > MLP_MAX_CLASSES) return cli_usage_error(cmd, "--classes %u: at most %u", o.classes, MLP_MAX_CLASSES);
     struct mlp_layer_spec *hidden;
     uint32_t n_hidden;
-    if (parse_layers(o.layers, (enum mlp_act)act, &hidden, &n_hidden) != 0)
+    if (cli_parse_layers(o.layers, (enum mlp_act)act, &hidden, &n_hidden) != 0)
         return cli_usage_error(cmd, "--layers '%s' is not a comma-separated list of widths 1..%u", o.layers, MLP_MAX_WIDTH);
 
     struct mlp_error err = {0};

@@ -123,6 +123,14 @@ enum mlp_init {
     MLP_INIT_COUNT
 };
 
+/* Learning-rate schedules over epochs e = 1..E:
+ *   constant: lr
+ *   step:     lr * gamma^floor((e-1) / step_size)
+ *   cosine:   lr_min + (lr - lr_min) (1 + cos(pi (e-1) / E)) / 2 */
+enum mlp_schedule { MLP_SCHED_CONSTANT = 0, MLP_SCHED_STEP = 1, MLP_SCHED_COSINE = 2, MLP_SCHED_COUNT };
+const char *mlp_schedule_name(enum mlp_schedule s);
+int mlp_schedule_parse(const char *s);
+
 enum mlp_optim {
     MLP_OPT_GD = 0,   /* full-batch gradient descent */
     MLP_OPT_SGD = 1,  /* mini-batch SGD, optional (Nesterov) momentum */
@@ -387,6 +395,15 @@ struct mlp_train_params {
     int shuffle;          /* reshuffle each epoch (SGD/Adam) */
     uint64_t seed;        /* shuffling */
     int threads;          /* <= 0: all cores */
+    enum mlp_schedule schedule;
+    uint32_t step_size;   /* step schedule: epochs between decays (>= 1) */
+    double gamma;         /* step schedule: factor per decay */
+    double lr_min;        /* cosine schedule: the last epoch's rate */
+    double weight_decay;  /* decoupled (AdamW-style): after each step
+                             w -= lr_t * weight_decay * w, weights only */
+    uint32_t patience;    /* > 0: early stopping on the evaluation set's
+                             loss: stop after `patience` epochs without a
+                             new best, and keep the best weights */
     int eval_train;       /* report train accuracy (1): for GD that of the
                              weights before the epoch's update, for SGD/Adam
                              the running accuracy over the epoch's batches;
@@ -409,6 +426,25 @@ struct mlp_epoch_stats {
 /* Called after each epoch; return non-zero to stop (MLP_ERR_STOPPED). */
 typedef int (*mlp_epoch_fn)(const struct mlp_epoch_stats *s, void *user);
 
+/* Progress within an epoch, after each batch. */
+struct mlp_batch_info {
+    uint32_t epoch, epochs;     /* 1-based epoch, and the total */
+    uint64_t batch, n_batches;  /* batches done in this epoch, and per epoch */
+    uint64_t rows_done;         /* rows of this epoch done */
+    double loss;                /* running mean loss over this epoch */
+    double accuracy;            /* running accuracy, -1 without labels */
+    double seconds;             /* since this epoch started */
+};
+/* Return non-zero to stop after this batch (MLP_ERR_STOPPED). */
+typedef int (*mlp_batch_fn)(const struct mlp_batch_info *b, void *user);
+
+/* Where training time went (seconds and calls per phase). */
+struct mlp_profile {
+    double forward_s, backward_s, optim_s, eval_s, checkpoint_s;
+    uint64_t forward_n, backward_n, optim_n, eval_n, checkpoint_n;
+    size_t param_bytes, optim_bytes; /* weights (+ gradient, backups), optimizer moments */
+};
+
 /* Train m in place on `train`; `test` (may be NULL) is evaluated after each
  * epoch.  Stops with MLP_ERR_DIVERGED if the loss or the weights become NaN
  * or Inf (the weights of the last good epoch are restored). */
@@ -418,6 +454,47 @@ enum mlp_status mlp_model_train(struct mlp_model *m,
                                 const struct mlp_train_params *p,
                                 mlp_epoch_fn on_epoch, void *user,
                                 struct mlp_error *err);
+
+/*
+ * A trainer owns everything a run needs beyond the model: optimizer state,
+ * the shuffling RNG, the position (epoch and batch), the history of epoch
+ * statistics and early-stopping state.  mlp_model_train is create + run +
+ * free.  The model, train and eval sets must outlive the trainer.
+ *
+ * A checkpoint file holds the model and all of that state, so that a run
+ * stopped at any batch boundary (or killed, and resumed from its last
+ * checkpoint) ends with weights bit-identical to an uninterrupted run with
+ * the same seed, build and thread count.  Resuming checks that the network,
+ * the training parameters and the data (sizes and a CRC-32 of their bytes)
+ * are the ones the checkpoint was made with.
+ */
+struct mlp_trainer;
+
+enum mlp_status mlp_trainer_create(struct mlp_trainer **out, struct mlp_model *m,
+                                   const struct mlp_dataset *train, const struct mlp_dataset *eval,
+                                   const struct mlp_train_params *p, struct mlp_error *err);
+void mlp_trainer_free(struct mlp_trainer *t);
+void mlp_trainer_set_callbacks(struct mlp_trainer *t, mlp_epoch_fn on_epoch, mlp_batch_fn on_batch,
+                               void *user);
+/* Save a checkpoint to `path` every `every` epochs (0: only when stopped by
+ * mlp_trainer_request_stop or a callback).  path NULL: never. */
+void mlp_trainer_set_checkpoint(struct mlp_trainer *t, const char *path, uint32_t every);
+/* Train until the last epoch, early stopping, a stop request or an error.
+ * MLP_OK also when early stopping ended it (mlp_trainer_stopped_early). */
+enum mlp_status mlp_trainer_run(struct mlp_trainer *t, struct mlp_error *err);
+/* Ask the run to stop at the next batch boundary (and save its checkpoint).
+ * Async-signal-safe: call it from a SIGINT handler. */
+void mlp_trainer_request_stop(struct mlp_trainer *t);
+enum mlp_status mlp_trainer_save_checkpoint(const struct mlp_trainer *t, const char *path,
+                                            struct mlp_error *err);
+/* Continue from a checkpoint: the trainer must have been created with the
+ * same network, parameters and data. Replaces the model's weights. */
+enum mlp_status mlp_trainer_resume(struct mlp_trainer *t, const char *path, struct mlp_error *err);
+/* Epoch statistics so far (also those before a resume); owned by t. */
+const struct mlp_epoch_stats *mlp_trainer_history(const struct mlp_trainer *t, uint32_t *n);
+uint32_t mlp_trainer_epochs_done(const struct mlp_trainer *t);
+int mlp_trainer_stopped_early(const struct mlp_trainer *t);
+const struct mlp_profile *mlp_trainer_profile(const struct mlp_trainer *t);
 
 /* Set the number of threads the kernels (and the BLAS) use; <= 0: all cores.
  * Process-wide, because the BLAS's thread pool is. mlp_model_train calls it

@@ -119,6 +119,9 @@ static inline uint32_t mlp__n_out(const struct mlp_model *m) { return m->layers[
 /* Output-layer activation implied by a head. */
 enum mlp_act mlp__head_act(enum mlp_head h);
 
+/* Monotonic wall-clock seconds. */
+double mlp__now(void);
+
 /* ---------------------------------------------------------------- kernels */
 
 /* Which implementation of the matrix products a computation uses: the fast
@@ -144,12 +147,22 @@ struct mlp_pass {
     enum mlp_backend backend;
     uint32_t block_rows;
     /* outputs */
+    double t_forward, t_backward; /* seconds spent, added to by the pass */
     double loss;      /* mean loss (+ L2 term if l2 > 0) */
     uint64_t correct;
     void *grad;
     double *out;
 };
 enum mlp_status mlp__run_pass(struct mlp_pass *p, struct mlp_error *err);
+
+/* The model file's writer and reader, for files that embed a model (the
+ * checkpoint): write the bytes of a model file to f; read one occupying
+ * exactly section_size bytes from f's position (a version-2 model file's
+ * size is mlp__model_file_size). */
+bool mlp__model_write(FILE *f, const struct mlp_model *m);
+uint64_t mlp__model_file_size(const struct mlp_model *m);
+enum mlp_status mlp__model_read(FILE *f, const char *path, uint64_t section_size, struct mlp_model **out,
+                                struct mlp_error *err);
 
 /* Check a data set against a model (widths, labels/targets present). */
 enum mlp_status mlp__check_data(const struct mlp_model *m,

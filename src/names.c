@@ -12,6 +12,7 @@ static const char *const head_names[MLP_HEAD_COUNT] = {
 static const char *const init_names[MLP_INIT_COUNT] = {"zeros", "uniform", "xavier", "he"};
 static const char *const optim_names[MLP_OPT_COUNT] = {"gd", "sgd", "adam"};
 static const char *const dtype_names[2] = {"f32", "f64"};
+static const char *const schedule_names[MLP_SCHED_COUNT] = {"constant", "step", "cosine"};
 
 static const char *name_of(const char *const *tab, int n, int v)
 {
@@ -39,6 +40,8 @@ int mlp_act_parse(const char *s)
     if (v < 0 && s && strcmp(s, "linear") == 0) v = MLP_ACT_IDENTITY;
     return v;
 }
+const char *mlp_schedule_name(enum mlp_schedule s) { return name_of(schedule_names, MLP_SCHED_COUNT, (int)s); }
+int mlp_schedule_parse(const char *s) { return parse_in(schedule_names, MLP_SCHED_COUNT, s); }
 int mlp_head_parse(const char *s) { return parse_in(head_names, MLP_HEAD_COUNT, s); }
 int mlp_init_parse(const char *s) { return parse_in(init_names, MLP_INIT_COUNT, s); }
 int mlp_optim_parse(const char *s) { return parse_in(optim_names, MLP_OPT_COUNT, s); }

@@ -95,6 +95,7 @@ static enum mlp_status FN(run_pass)(struct mlp_pass *p, struct mlp_error *err)
     double loss = 0;
     uint64_t correct = 0;
 
+    double t0 = mlp__now();
     for (uint64_t r0 = 0; r0 < p->n; r0 += B) {
         uint32_t nb = (uint32_t)(p->n - r0 < B ? p->n - r0 : B);
         FN(load_block)(m, ds, p, r0, nb, A[0]);
@@ -116,6 +117,8 @@ static enum mlp_status FN(run_pass)(struct mlp_pass *p, struct mlp_error *err)
             for (size_t i = 0; i < (size_t)nb * K; i++) p->out[(size_t)r0 * K + i] = (double)A[L][i];
         if (!grad) continue;
 
+        double t1 = mlp__now();
+        p->t_forward += t1 - t0;
         T *dZ = D0, *dA = D1;
         for (uint32_t l = L; l-- > 0;) {
             const struct mlp_layer *ly = &m->layers[l];
@@ -134,7 +137,10 @@ static enum mlp_status FN(run_pass)(struct mlp_pass *p, struct mlp_error *err)
             dZ = dA;
             dA = t;
         }
+        t0 = mlp__now();
+        p->t_backward += t0 - t1;
     }
+    if (!grad) p->t_forward += mlp__now() - t0;
     loss *= inv_n;
 
     /* L2 over weights only (seed 001): + l2/(2n) sum w^2, dW += (l2/n) W */

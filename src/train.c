@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* The trainer: epochs of full-batch gradient descent or mini-batch SGD/Adam
- * over a data set, with seeded shuffling, per-epoch statistics through a
- * callback, and a divergence guard that restores the last good weights. */
-#include "internal.h"
+ * over a data set, with seeded shuffling, learning-rate schedules, decoupled
+ * weight decay, early stopping on the evaluation loss, per-batch and
+ * per-epoch callbacks, a stop request that lands on a batch boundary, and a
+ * divergence guard that restores the last good weights.  All of its state
+ * lives in struct mlp_trainer so that checkpoint.c can save and restore it. */
+#include "train_state.h"
 #include "optim/optim.h"
 
 #include <math.h>
 #include <string.h>
-#include <time.h>
 
 struct mlp_train_params mlp_train_params_default(void)
 {
@@ -23,14 +25,10 @@ struct mlp_train_params mlp_train_params_default(void)
     p.shuffle = 1;
     p.seed = 42;
     p.eval_train = 1;
+    p.schedule = MLP_SCHED_CONSTANT;
+    p.step_size = 10;
+    p.gamma = 0.1;
     return p;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 static bool all_finite(const struct mlp_model *m)
@@ -61,108 +59,306 @@ static enum mlp_status check_params(const struct mlp_train_params *p, struct mlp
         return mlp__fail(err, MLP_ERR_ARG, "Adam needs 0 <= beta1, beta2 < 1 and eps > 0");
     if (p->optim != MLP_OPT_GD && p->batch == 0)
         return mlp__fail(err, MLP_ERR_ARG, "batch size must be at least 1");
+    if ((int)p->schedule < 0 || p->schedule >= MLP_SCHED_COUNT)
+        return mlp__fail(err, MLP_ERR_ARG, "unknown schedule id %d", (int)p->schedule);
+    if (p->schedule == MLP_SCHED_STEP && (p->step_size == 0 || !(isfinite(p->gamma) && p->gamma > 0)))
+        return mlp__fail(err, MLP_ERR_ARG, "the step schedule needs a step size >= 1 and gamma > 0");
+    if (p->schedule == MLP_SCHED_COSINE && !(isfinite(p->lr_min) && p->lr_min >= 0 && p->lr_min <= p->lr))
+        return mlp__fail(err, MLP_ERR_ARG, "cosine schedule: lr_min %g must be in [0, lr]", p->lr_min);
+    if (!(isfinite(p->weight_decay) && p->weight_decay >= 0))
+        return mlp__fail(err, MLP_ERR_ARG, "weight decay %g must be >= 0", p->weight_decay);
     return MLP_OK;
 }
 
-enum mlp_status mlp_model_train(struct mlp_model *m, const struct mlp_dataset *train,
-                                const struct mlp_dataset *test, const struct mlp_train_params *p,
-                                mlp_epoch_fn on_epoch, void *user, struct mlp_error *err)
+double mlp__epoch_lr(const struct mlp_train_params *p, uint32_t epoch)
 {
-    MLP_ASSERT(m && train && p);
+    double e = (double)(epoch - 1);
+    switch (p->schedule) {
+    case MLP_SCHED_STEP: return p->lr * pow(p->gamma, floor(e / p->step_size));
+    case MLP_SCHED_COSINE:
+        return p->lr_min + (p->lr - p->lr_min) * 0.5 * (1 + cos(3.14159265358979323846 * e / p->epochs));
+    default: return p->lr;
+    }
+}
+
+enum mlp_status mlp_trainer_create(struct mlp_trainer **out, struct mlp_model *m, const struct mlp_dataset *train,
+                                   const struct mlp_dataset *eval, const struct mlp_train_params *p,
+                                   struct mlp_error *err)
+{
+    MLP_ASSERT(out && m && train && p);
+    *out = NULL;
     enum mlp_status st = check_params(p, err);
     if (st == MLP_OK) st = mlp__check_data(m, train, true, err);
-    if (st == MLP_OK && test) st = mlp__check_data(m, test, true, err);
+    if (st == MLP_OK && eval) st = mlp__check_data(m, eval, true, err);
     if (st != MLP_OK) return st;
     if (train->n_rows == 0) return mlp__fail(err, MLP_ERR_ARG, "the training set is empty");
-    if (test && test->n_rows == 0) return mlp__fail(err, MLP_ERR_ARG, "the test set is empty");
+    if (eval && eval->n_rows == 0) return mlp__fail(err, MLP_ERR_ARG, "the evaluation set is empty");
     if (train->n_rows > SIZE_MAX / sizeof(uint64_t))
         return mlp__fail(err, MLP_ERR_NOMEM, "%llu training rows: too many to index",
                          (unsigned long long)train->n_rows);
-    mlp_set_threads(p->threads);
+    if (p->patience && !eval)
+        return mlp__fail(err, MLP_ERR_ARG, "early stopping (patience %u) needs an evaluation set", p->patience);
 
+    struct mlp_trainer *t = calloc(1, sizeof *t);
+    if (!t) return mlp__fail(err, MLP_ERR_NOMEM, "cannot allocate a trainer");
+    t->m = m;
+    t->train = train;
+    t->eval = eval;
+    t->p = *p;
     const size_t n = m->n_params, esz = mlp__dtype_size(m->dtype);
     const uint64_t N = train->n_rows;
-    const bool minibatch = p->optim != MLP_OPT_GD;
-    const uint64_t bs = minibatch ? (p->batch < N ? p->batch : N) : N;
-    const bool momentum = p->optim == MLP_OPT_SGD && p->momentum > 0;
-    int n_state = p->optim == MLP_OPT_ADAM ? 2 : momentum ? 1 : 0;
-
-    /* One allocation for gradient, optimizer state and the last good weights. */
-    void *buf = mlp__acalloc((size_t)(2 + n_state) * n * esz);
-    uint64_t *perm = minibatch ? malloc(N * sizeof *perm) : NULL;
-    if (!buf || (minibatch && !perm)) {
-        mlp__afree(buf);
-        free(perm);
+    t->minibatch = p->optim != MLP_OPT_GD;
+    t->bs = t->minibatch ? (p->batch < N ? p->batch : N) : N;
+    t->n_batches = (N + t->bs - 1) / t->bs;
+    t->momentum = p->optim == MLP_OPT_SGD && p->momentum > 0;
+    t->n_state = p->optim == MLP_OPT_ADAM ? 2 : t->momentum ? 1 : 0;
+    /* One allocation: gradient, last good weights, best weights, optimizer state. */
+    t->buf = mlp__acalloc((size_t)(3 + t->n_state) * n * esz);
+    t->perm = t->minibatch ? malloc(N * sizeof *t->perm) : NULL;
+    t->hist_cap = p->epochs < 1024 ? p->epochs + 1 : 1024;
+    t->hist = malloc(t->hist_cap * sizeof *t->hist);
+    if (!t->buf || (t->minibatch && !t->perm) || !t->hist) {
+        mlp_trainer_free(t);
         return mlp__fail(err, MLP_ERR_NOMEM, "cannot allocate training state for %zu parameters", n);
     }
-    char *grad = buf, *good = grad + n * esz, *s1 = good + n * esz, *s2 = s1 + n * esz;
-    for (uint64_t i = 0; minibatch && i < N; i++) perm[i] = i;
-    struct mlp_rng rng;
-    mlp__rng_seed(&rng, p->seed);
-    mlp__log(MLP_LOG_INFO, "train: %llu rows, %zu parameters, %s, batch %llu, %u epochs, BLAS %s",
-             (unsigned long long)N, n, mlp_optim_name(p->optim), (unsigned long long)bs, p->epochs, mlp_blas_info());
-    uint64_t step = 0;
-    uint32_t epochs_done = 0;
+    t->grad = t->buf;
+    t->good = t->grad + n * esz;
+    t->best = t->good + n * esz;
+    t->s1 = t->best + n * esz;
+    t->s2 = t->s1 + n * esz;
+    mlp__rng_seed(&t->rng, p->seed);
+    t->best_loss = INFINITY;
+    t->prof.param_bytes = 4 * n * esz;
+    t->prof.optim_bytes = (size_t)t->n_state * n * esz;
+    *out = t;
+    return MLP_OK;
+}
 
-    for (uint32_t ep = 1; ep <= p->epochs && st == MLP_OK; ep++) {
-        memcpy(good, m->params, n * esz);
-        double t0 = now_s(), loss_sum = 0;
-        uint64_t correct = 0;
-        if (minibatch && p->shuffle)
-            for (uint64_t i = N - 1; i > 0; i--) { /* Fisher-Yates */
-                uint64_t j = mlp__rng_below(&rng, i + 1), t = perm[i];
-                perm[i] = perm[j];
-                perm[j] = t;
-            }
-        for (uint64_t b0 = 0; b0 < N && st == MLP_OK; b0 += bs) {
-            uint64_t nb = N - b0 < bs ? N - b0 : bs;
-            struct mlp_pass ps = {.m = m, .ds = train, .row0 = b0, .n = nb,
-                                  .rows = minibatch ? perm + b0 : NULL, .l2 = p->l2, .grad = grad,
+void mlp_trainer_free(struct mlp_trainer *t)
+{
+    if (!t) return;
+    mlp__afree(t->buf);
+    free(t->perm);
+    free(t->hist);
+    free(t->ckpt_path);
+    free(t);
+}
+
+void mlp_trainer_set_callbacks(struct mlp_trainer *t, mlp_epoch_fn on_epoch, mlp_batch_fn on_batch, void *user)
+{
+    MLP_ASSERT(t);
+    t->on_epoch = on_epoch;
+    t->on_batch = on_batch;
+    t->user = user;
+}
+
+void mlp_trainer_set_checkpoint(struct mlp_trainer *t, const char *path, uint32_t every)
+{
+    MLP_ASSERT(t);
+    free(t->ckpt_path);
+    t->ckpt_path = path ? strdup(path) : NULL;
+    t->ckpt_every = every;
+}
+
+void mlp_trainer_request_stop(struct mlp_trainer *t) { t->stop = 1; }
+
+const struct mlp_epoch_stats *mlp_trainer_history(const struct mlp_trainer *t, uint32_t *n)
+{
+    MLP_ASSERT(t && n);
+    *n = t->n_hist;
+    return t->hist;
+}
+
+uint32_t mlp_trainer_epochs_done(const struct mlp_trainer *t) { return t->epoch_done; }
+int mlp_trainer_stopped_early(const struct mlp_trainer *t) { return t->stopped_early; }
+const struct mlp_profile *mlp_trainer_profile(const struct mlp_trainer *t) { return &t->prof; }
+
+static enum mlp_status push_history(struct mlp_trainer *t, const struct mlp_epoch_stats *es, struct mlp_error *err)
+{
+    if (t->n_hist == t->hist_cap) {
+        uint32_t cap = t->hist_cap * 2;
+        struct mlp_epoch_stats *h = realloc(t->hist, cap * sizeof *h);
+        if (!h) return mlp__fail(err, MLP_ERR_NOMEM, "out of memory for the epoch history");
+        t->hist = h;
+        t->hist_cap = cap;
+    }
+    t->hist[t->n_hist++] = *es;
+    return MLP_OK;
+}
+
+/* The permutation of an epoch: the identity shuffled by the RNG as it stood
+ * at the epoch's start, so that a resumed run can rebuild it from that
+ * state alone. */
+void mlp__shuffle(struct mlp_trainer *t)
+{
+    const uint64_t N = t->train->n_rows;
+    t->rng_epoch = t->rng;
+    for (uint64_t i = 0; i < N; i++) t->perm[i] = i;
+    if (!t->p.shuffle) return;
+    for (uint64_t i = N - 1; i > 0; i--) { /* Fisher-Yates */
+        uint64_t j = mlp__rng_below(&t->rng, i + 1), x = t->perm[i];
+        t->perm[i] = t->perm[j];
+        t->perm[j] = x;
+    }
+}
+
+/* Decoupled weight decay on the weights (not the biases). */
+static void decay_weights(struct mlp_trainer *t, double lr)
+{
+    const struct mlp_model *m = t->m;
+    double f = 1 - lr * t->p.weight_decay;
+    for (uint32_t l = 0; l < m->n_layers; l++) {
+        size_t nw = (size_t)m->layers[l].n_in * m->layers[l].n_out, o = m->layers[l].w_off;
+        if (m->dtype == MLP_F32)
+            for (size_t i = 0; i < nw; i++) ((float *)m->params)[o + i] *= (float)f;
+        else
+            for (size_t i = 0; i < nw; i++) ((double *)m->params)[o + i] *= f;
+    }
+}
+
+static enum mlp_status stop_here(struct mlp_trainer *t, struct mlp_error *err, const char *why)
+{
+    if (t->ckpt_path) {
+        double c0 = mlp__now();
+        enum mlp_status st = mlp_trainer_save_checkpoint(t, t->ckpt_path, err);
+        t->prof.checkpoint_s += mlp__now() - c0;
+        t->prof.checkpoint_n++;
+        if (st != MLP_OK) return st;
+    }
+    return mlp__fail(err, MLP_ERR_STOPPED, "%s after epoch %u, batch %llu%s%s", why, t->epoch_done + 1,
+                     (unsigned long long)t->batch_pos, t->ckpt_path ? ": checkpoint written to " : "",
+                     t->ckpt_path ? t->ckpt_path : "");
+}
+
+enum mlp_status mlp_trainer_run(struct mlp_trainer *t, struct mlp_error *err)
+{
+    MLP_ASSERT(t);
+    struct mlp_model *m = t->m;
+    const struct mlp_train_params *p = &t->p;
+    const size_t n = m->n_params, esz = mlp__dtype_size(m->dtype);
+    const uint64_t N = t->train->n_rows;
+    enum mlp_status st = MLP_OK;
+    mlp_set_threads(p->threads);
+    mlp__log(MLP_LOG_INFO, "train: %llu rows, %zu parameters, %s, batch %llu, %u epochs, BLAS %s",
+             (unsigned long long)N, n, mlp_optim_name(p->optim), (unsigned long long)t->bs, p->epochs,
+             mlp_blas_info());
+
+    while (t->epoch_done < p->epochs && !t->stopped_early) {
+        const uint32_t ep = t->epoch_done + 1;
+        const double lr = mlp__epoch_lr(p, ep);
+        if (t->batch_pos == 0) {
+            /* A fresh epoch; a resumed one has its accumulators and
+             * permutation restored by mlp_trainer_resume. */
+            memcpy(t->good, m->params, n * esz);
+            t->loss_sum = 0;
+            t->correct = 0;
+            t->epoch_s = 0;
+            if (t->minibatch) mlp__shuffle(t);
+        }
+        double t0 = mlp__now() - t->epoch_s;
+        while (t->batch_pos < t->n_batches) {
+            uint64_t b0 = t->batch_pos * t->bs, nb = N - b0 < t->bs ? N - b0 : t->bs;
+            struct mlp_pass ps = {.m = m, .ds = t->train, .row0 = b0, .n = nb,
+                                  .rows = t->minibatch ? t->perm + b0 : NULL, .l2 = p->l2, .grad = t->grad,
                                   /* every batch, the short last one too, gets the
                                    * same L2 strength: l2/(2 batch) */
-                                  .l2_m = (double)bs};
-            st = mlp__run_pass(&ps, err);
-            if (st != MLP_OK) break;
-            loss_sum += ps.loss * (double)nb;
-            correct += ps.correct;
-            step++;
+                                  .l2_m = (double)t->bs};
+            if ((st = mlp__run_pass(&ps, err)) != MLP_OK) return st;
+            t->prof.forward_s += ps.t_forward;
+            t->prof.backward_s += ps.t_backward;
+            t->prof.forward_n++;
+            t->prof.backward_n++;
+            t->loss_sum += ps.loss * (double)nb;
+            t->correct += ps.correct;
+            t->step++;
+            double o0 = mlp__now();
             if (p->optim == MLP_OPT_ADAM)
-                mlp__adam_step(m->dtype, n, m->params, grad, s1, s2, p->lr, p->beta1, p->beta2, p->eps, step);
+                mlp__adam_step(m->dtype, n, m->params, t->grad, t->s1, t->s2, lr, p->beta1, p->beta2, p->eps, t->step);
             else
-                mlp__sgd_step(m->dtype, n, m->params, grad, s1, p->lr, momentum ? p->momentum : 0, p->nesterov);
+                mlp__sgd_step(m->dtype, n, m->params, t->grad, t->s1, lr, t->momentum ? p->momentum : 0, p->nesterov);
+            if (p->weight_decay > 0) decay_weights(t, lr);
+            t->prof.optim_s += mlp__now() - o0;
+            t->prof.optim_n++;
+            t->batch_pos++;
+            t->epoch_s = mlp__now() - t0;
+            if (t->on_batch) {
+                uint64_t done = b0 + nb;
+                struct mlp_batch_info bi = {.epoch = ep, .epochs = p->epochs, .batch = t->batch_pos,
+                                            .n_batches = t->n_batches, .rows_done = done,
+                                            .loss = t->loss_sum / (double)done,
+                                            .accuracy = t->train->labels ? (double)t->correct / (double)done : -1,
+                                            .seconds = t->epoch_s};
+                if (t->on_batch(&bi, t->user)) t->stop = 1;
+            }
+            if (t->stop && t->batch_pos < t->n_batches) return stop_here(t, err, "stopped");
         }
-        if (st != MLP_OK) break;
+
         struct mlp_epoch_stats es = {.epoch = ep, .train_acc = -1, .test_loss = -1, .test_acc = -1};
-        es.seconds = now_s() - t0;
+        es.seconds = t->epoch_s;
         es.samples_per_s = es.seconds > 0 ? (double)N / es.seconds : 0;
-        es.train_loss = loss_sum / (double)N;
-        if (p->eval_train && train->labels) es.train_acc = (double)correct / (double)N;
+        es.train_loss = t->loss_sum / (double)N;
+        if (p->eval_train && t->train->labels) es.train_acc = (double)t->correct / (double)N;
         if (!isfinite(es.train_loss) || !all_finite(m)) {
-            memcpy(m->params, good, n * esz);
-            st = mlp__fail(err, MLP_ERR_DIVERGED,
-                           "training diverged in epoch %u (loss %g): weights of epoch %u kept; try a smaller learning rate",
-                           ep, es.train_loss, ep - 1);
-            break;
+            memcpy(m->params, t->good, n * esz);
+            return mlp__fail(err, MLP_ERR_DIVERGED,
+                             "training diverged in epoch %u (loss %g): weights of epoch %u kept; try a smaller "
+                             "learning rate",
+                             ep, es.train_loss, ep - 1);
         }
-        if (test) {
-            st = mlp_model_evaluate(m, test, &es.test_loss, &es.test_acc, err);
-            if (st != MLP_OK) break;
+        if (t->eval) {
+            double e0 = mlp__now();
+            st = mlp_model_evaluate(m, t->eval, &es.test_loss, &es.test_acc, err);
+            t->prof.eval_s += mlp__now() - e0;
+            t->prof.eval_n++;
+            if (st != MLP_OK) return st;
         }
-        epochs_done = ep;
-        if (on_epoch && on_epoch(&es, user)) {
-            st = mlp__fail(err, MLP_ERR_STOPPED, "stopped by the caller after epoch %u", ep);
-            break;
+        t->epoch_done = ep;
+        t->batch_pos = 0;
+        if ((st = push_history(t, &es, err)) != MLP_OK) return st;
+        m->meta.epochs++;
+        if (p->patience) {
+            /* Early stopping: keep the weights of the best evaluation loss. */
+            if (es.test_loss < t->best_loss) {
+                t->best_loss = es.test_loss;
+                t->best_epoch = ep;
+                t->bad_epochs = 0;
+                memcpy(t->best, m->params, n * esz);
+            } else if (++t->bad_epochs >= p->patience) {
+                memcpy(m->params, t->best, n * esz);
+                t->stopped_early = 1;
+            }
         }
+        bool last = t->epoch_done == p->epochs || t->stopped_early;
+        if (t->ckpt_path && t->ckpt_every && ep % t->ckpt_every == 0 && !last) {
+            double c0 = mlp__now();
+            st = mlp_trainer_save_checkpoint(t, t->ckpt_path, err);
+            t->prof.checkpoint_s += mlp__now() - c0;
+            t->prof.checkpoint_n++;
+            if (st != MLP_OK) return st;
+        }
+        if (t->on_epoch && t->on_epoch(&es, t->user)) t->stop = 1;
+        if (t->stop && !last) return stop_here(t, err, "stopped");
     }
     m->meta.seed = p->seed;
     m->meta.optim = (uint32_t)p->optim;
-    m->meta.epochs += epochs_done;
-    m->meta.batch = (uint32_t)bs;
+    m->meta.batch = (uint32_t)t->bs;
     m->meta.lr = p->lr;
     m->meta.l2 = p->l2;
     m->meta.momentum = p->optim == MLP_OPT_SGD ? p->momentum : 0;
     m->meta.samples = N;
-    mlp__afree(buf);
-    free(perm);
+    return MLP_OK;
+}
+
+enum mlp_status mlp_model_train(struct mlp_model *m, const struct mlp_dataset *train, const struct mlp_dataset *test,
+                                const struct mlp_train_params *p, mlp_epoch_fn on_epoch, void *user,
+                                struct mlp_error *err)
+{
+    struct mlp_trainer *t;
+    enum mlp_status st = mlp_trainer_create(&t, m, train, test, p, err);
+    if (st != MLP_OK) return st;
+    mlp_trainer_set_callbacks(t, on_epoch, NULL, user);
+    st = mlp_trainer_run(t, err);
+    if (st == MLP_ERR_STOPPED) mlp__fail(err, st, "stopped by the caller after epoch %u", t->epoch_done);
+    mlp_trainer_free(t);
     return st;
 }

@@ -4,6 +4,7 @@
 #include "internal.h"
 
 #include <string.h>
+#include <time.h>
 
 const char *mlp_status_str(enum mlp_status s)
 {
@@ -169,4 +170,11 @@ uint64_t mlp__rng_below(struct mlp_rng *r, uint64_t n)
     do x = mlp__rng_next(r);
     while (x >= lim);
     return x % n;
+}
+
+double mlp__now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }

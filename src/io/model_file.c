@@ -112,7 +112,13 @@ static void wr_params(struct wr *w, const struct mlp_model *m)
 /* Fixed part of the v2 header: 112 bytes. */
 #define HDR2 112u
 
-static bool write_model(FILE *f, const struct mlp_model *m)
+uint64_t mlp__model_file_size(const struct mlp_model *m)
+{
+    uint64_t pre = HDR2 + 8 * (uint64_t)m->n_layers + (m->pre_mean ? 16 * (uint64_t)mlp__n_in(m) : 0);
+    return (pre + ALIGN - 1) / ALIGN * ALIGN + (uint64_t)m->n_params * mlp__dtype_size(m->dtype) + 4;
+}
+
+bool mlp__model_write(FILE *f, const struct mlp_model *m)
 {
     struct wr w = {.f = f, .crc = crc32(0, Z_NULL, 0), .ok = true};
     unsigned char h[HDR2] = {0};
@@ -177,7 +183,7 @@ enum mlp_status mlp_model_save(const struct mlp_model *m, const char *path, stru
     /* mkstemp creates 0600; give the model the mode a plain fopen would. */
     fchmod(fd, mlp__new_file_mode());
     FILE *f = fdopen(fd, "wb");
-    enum mlp_status st = f && write_model(f, m) ? MLP_OK : MLP_ERR_IO;
+    enum mlp_status st = f && mlp__model_write(f, m) ? MLP_OK : MLP_ERR_IO;
     if (st == MLP_OK && fflush(f) != 0) st = MLP_ERR_IO;
     if (st == MLP_OK && fsync(fd) != 0) st = MLP_ERR_IO;
     int saved_errno = errno;
@@ -208,7 +214,8 @@ struct rd {
     FILE *f;
     const char *path;
     uLong crc;
-    uint64_t off, size;
+    uint64_t off, size; /* size: of the file, or of the section being read */
+    bool whole_file;    /* nothing may follow the model */
     struct mlp_error *err;
 };
 
@@ -429,7 +436,7 @@ static enum mlp_status load_from(struct rd *r, struct mlp_model **out)
             st = mlp__fail(r->err, MLP_ERR_FORMAT, "%s: checksum mismatch (stored 0x%08x, computed 0x%08x): the file is corrupt",
                            path, get_u32(c), (uint32_t)crc);
     }
-    if (st == MLP_OK && fgetc(r->f) != EOF)
+    if (st == MLP_OK && r->whole_file && fgetc(r->f) != EOF)
         st = mlp__fail(r->err, MLP_ERR_FORMAT, "%s: trailing bytes at byte %llu", path, (unsigned long long)r->off);
     if (st != MLP_OK) {
         mlp_model_free(m);
@@ -450,8 +457,17 @@ enum mlp_status mlp_model_load(struct mlp_model **out, const char *path, struct 
         fclose(f);
         return mlp__fail(err, MLP_ERR_OPEN, "%s: cannot open: not a regular file", path);
     }
-    struct rd r = {.f = f, .path = path, .crc = crc32(0, Z_NULL, 0), .size = (uint64_t)sb.st_size, .err = err};
+    struct rd r = {.f = f, .path = path, .crc = crc32(0, Z_NULL, 0), .size = (uint64_t)sb.st_size, .whole_file = true,
+                   .err = err};
     enum mlp_status st = load_from(&r, out);
     fclose(f);
     return st;
+}
+
+enum mlp_status mlp__model_read(FILE *f, const char *path, uint64_t section_size, struct mlp_model **out,
+                                struct mlp_error *err)
+{
+    *out = NULL;
+    struct rd r = {.f = f, .path = path, .crc = crc32(0, Z_NULL, 0), .size = section_size, .err = err};
+    return load_from(&r, out);
 }

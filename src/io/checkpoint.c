@@ -1,0 +1,462 @@
+/* SPDX-License-Identifier: MIT */
+/* Checkpoints: the model plus every piece of trainer state a run depends on
+ * (optimizer moments, RNG states, position, accumulators, early stopping,
+ * history), written atomically, so that a resumed run continues bit for bit.
+ *
+ * Layout (little-endian):
+ *   "FMLPCKPT"  u32 version (1)  u32 0x01020304  u64 model bytes  u64 state bytes
+ *   the model, exactly as a model file (docs/model-format.md), with its CRC
+ *   the state (fields below, in write order), then u32 CRC-32 of the state
+ * Resuming refuses a checkpoint whose network, training parameters or data
+ * (sizes and CRC-32 of their bytes) differ from the trainer's. */
+#include "../train_state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <math.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define CK_MAGIC "FMLPCKPT"
+#define CK_VERSION 1u
+#define CK_ENDIAN 0x01020304u
+
+/* ------------------------------------------------------- fingerprints */
+
+static uint32_t crc_bytes(const void *p, uint64_t n)
+{
+    uLong c = crc32(0, Z_NULL, 0);
+    const unsigned char *b = p;
+    while (n > 0) {
+        uInt k = n > (1u << 30) ? (1u << 30) : (uInt)n;
+        c = crc32(c, b, k);
+        b += k;
+        n -= k;
+    }
+    return (uint32_t)c;
+}
+
+struct data_fp {
+    uint64_t rows;
+    uint32_t cols, x_type, crc_x, crc_y;
+};
+
+static struct data_fp fingerprint(const struct mlp_dataset *ds)
+{
+    struct data_fp f = {0};
+    if (!ds) return f;
+    f.rows = ds->n_rows;
+    f.cols = ds->n_cols;
+    f.x_type = (uint32_t)ds->x_type;
+    f.crc_x = crc_bytes(ds->x, ds->n_rows * ds->n_cols * mlp__elem_size(ds->x_type));
+    if (ds->labels)
+        f.crc_y = crc_bytes(ds->labels, ds->n_rows * sizeof(int32_t));
+    else if (ds->targets)
+        f.crc_y = crc_bytes(ds->targets, ds->n_rows * ds->n_targets * sizeof(double));
+    return f;
+}
+
+/* --------------------------------------------------------------- writing */
+
+/* A writer that only counts when f is NULL (to size the state section). */
+struct cw {
+    FILE *f;
+    uLong crc;
+    uint64_t n;
+    bool ok;
+};
+
+static void cw_bytes(struct cw *w, const void *p, size_t n)
+{
+    w->n += n;
+    if (!w->f || !w->ok) return;
+    if (fwrite(p, 1, n, w->f) != n) w->ok = false;
+    const unsigned char *b = p;
+    for (size_t done = 0; done < n;) {
+        uInt k = n - done > (1u << 30) ? (1u << 30) : (uInt)(n - done);
+        w->crc = crc32(w->crc, b + done, k);
+        done += k;
+    }
+}
+static void cw_u32(struct cw *w, uint32_t v)
+{
+    unsigned char b[4];
+    for (int i = 0; i < 4; i++) b[i] = (unsigned char)(v >> (8 * i));
+    cw_bytes(w, b, 4);
+}
+static void cw_u64(struct cw *w, uint64_t v)
+{
+    unsigned char b[8];
+    for (int i = 0; i < 8; i++) b[i] = (unsigned char)(v >> (8 * i));
+    cw_bytes(w, b, 8);
+}
+static void cw_f64(struct cw *w, double d)
+{
+    uint64_t v;
+    memcpy(&v, &d, 8);
+    cw_u64(w, v);
+}
+/* Parameter-sized arrays in the model's dtype.  The file is little-endian;
+ * so is every machine this builds on (checked at compile time below). */
+static void cw_array(struct cw *w, const void *p, size_t bytes) { cw_bytes(w, p, bytes); }
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "checkpoint.c writes arrays in native order: add byte swapping for big-endian hosts"
+#endif
+
+static void write_fp(struct cw *w, struct data_fp f)
+{
+    cw_u64(w, f.rows);
+    cw_u32(w, f.cols);
+    cw_u32(w, f.x_type);
+    cw_u32(w, f.crc_x);
+    cw_u32(w, f.crc_y);
+}
+
+static void write_state(struct cw *w, const struct mlp_trainer *t, struct data_fp ftrain, struct data_fp feval)
+{
+    const struct mlp_train_params *p = &t->p;
+    const size_t nb = t->m->n_params * mlp__dtype_size(t->m->dtype);
+    cw_u32(w, (uint32_t)p->optim);
+    cw_u32(w, (uint32_t)p->schedule);
+    cw_u32(w, p->batch);
+    cw_u32(w, p->epochs);
+    cw_u32(w, p->patience);
+    cw_u32(w, p->step_size);
+    cw_u32(w, (uint32_t)p->nesterov);
+    cw_u32(w, (uint32_t)p->shuffle);
+    cw_u64(w, p->seed);
+    const double f[9] = {p->lr, p->momentum, p->beta1, p->beta2, p->eps, p->l2, p->gamma, p->lr_min, p->weight_decay};
+    for (int i = 0; i < 9; i++) cw_f64(w, f[i]);
+    write_fp(w, ftrain);
+    write_fp(w, feval);
+    cw_u32(w, t->epoch_done);
+    cw_u64(w, t->batch_pos);
+    cw_u64(w, t->step);
+    for (int i = 0; i < 4; i++) cw_u64(w, t->rng.s[i]);
+    for (int i = 0; i < 4; i++) cw_u64(w, t->rng_epoch.s[i]);
+    cw_f64(w, t->loss_sum);
+    cw_u64(w, t->correct);
+    cw_f64(w, t->epoch_s);
+    cw_f64(w, t->best_loss);
+    cw_u32(w, t->best_epoch);
+    cw_u32(w, t->bad_epochs);
+    cw_u32(w, (uint32_t)t->stopped_early);
+    cw_u32(w, t->n_hist);
+    for (uint32_t i = 0; i < t->n_hist; i++) {
+        const struct mlp_epoch_stats *e = &t->hist[i];
+        cw_u32(w, e->epoch);
+        const double v[6] = {e->train_loss, e->train_acc, e->test_loss, e->test_acc, e->seconds, e->samples_per_s};
+        for (int k = 0; k < 6; k++) cw_f64(w, v[k]);
+    }
+    cw_array(w, t->good, nb);
+    if (p->patience) cw_array(w, t->best, nb);
+    if (t->n_state >= 1) cw_array(w, t->s1, nb);
+    if (t->n_state >= 2) cw_array(w, t->s2, nb);
+}
+
+enum mlp_status mlp_trainer_save_checkpoint(const struct mlp_trainer *t, const char *path, struct mlp_error *err)
+{
+    MLP_ASSERT(t && path);
+    struct data_fp ftrain = fingerprint(t->train), feval = fingerprint(t->eval);
+    struct cw count = {.ok = true};
+    write_state(&count, t, ftrain, feval);
+
+    size_t plen = strlen(path);
+    char *tmp = malloc(plen + 16), *dcopy = strdup(path);
+    if (!tmp || !dcopy) {
+        free(tmp);
+        free(dcopy);
+        return mlp__fail(err, MLP_ERR_NOMEM, "out of memory");
+    }
+    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        enum mlp_status s = mlp__fail_file(err, MLP_ERR_OPEN, path, "cannot create a temporary file: %s", strerror(errno));
+        free(tmp);
+        free(dcopy);
+        return s;
+    }
+    fchmod(fd, mlp__new_file_mode());
+    FILE *f = fdopen(fd, "wb");
+    bool ok = f != NULL;
+    if (ok) {
+        struct cw h = {.f = f, .crc = crc32(0, Z_NULL, 0), .ok = true};
+        cw_bytes(&h, CK_MAGIC, 8);
+        cw_u32(&h, CK_VERSION);
+        cw_u32(&h, CK_ENDIAN);
+        cw_u64(&h, mlp__model_file_size(t->m));
+        cw_u64(&h, count.n);
+        ok = h.ok && mlp__model_write(f, t->m);
+        struct cw w = {.f = f, .crc = crc32(0, Z_NULL, 0), .ok = ok};
+        write_state(&w, t, ftrain, feval);
+        unsigned char c[4];
+        for (int i = 0; i < 4; i++) c[i] = (unsigned char)((uint32_t)w.crc >> (8 * i));
+        ok = w.ok && fwrite(c, 1, 4, f) == 4 && fflush(f) == 0 && fsync(fd) == 0;
+    }
+    int saved = errno;
+    if (f ? fclose(f) != 0 : close(fd) != 0) ok = false;
+    enum mlp_status st = MLP_OK;
+    if (ok && rename(tmp, path) != 0) {
+        saved = errno;
+        st = MLP_ERR_OPEN;
+    } else if (!ok) {
+        st = MLP_ERR_IO;
+    }
+    if (st != MLP_OK) {
+        unlink(tmp);
+        mlp__fail_file(err, st, path, "cannot write the checkpoint: %s", strerror(saved));
+    } else {
+        int dfd = open(dirname(dcopy), O_RDONLY);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+    }
+    free(tmp);
+    free(dcopy);
+    return st;
+}
+
+/* --------------------------------------------------------------- reading */
+
+struct cr {
+    FILE *f;
+    const char *path;
+    uLong crc;
+    uint64_t off, left; /* bytes of the state section left */
+    enum mlp_status st;
+    struct mlp_error *err;
+};
+
+static void cr_bytes(struct cr *r, void *p, size_t n)
+{
+    if (r->st != MLP_OK) return;
+    if (n > r->left || fread(p, 1, n, r->f) != n) {
+        r->st = mlp__fail_file(r->err, MLP_ERR_FORMAT, r->path, "truncated checkpoint state at byte %llu",
+                               (unsigned long long)r->off);
+        return;
+    }
+    unsigned char *b = p;
+    for (size_t done = 0; done < n;) {
+        uInt k = n - done > (1u << 30) ? (1u << 30) : (uInt)(n - done);
+        r->crc = crc32(r->crc, b + done, k);
+        done += k;
+    }
+    r->off += n;
+    r->left -= n;
+}
+static uint32_t cr_u32(struct cr *r)
+{
+    unsigned char b[4] = {0};
+    cr_bytes(r, b, 4);
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++) v |= (uint32_t)b[i] << (8 * i);
+    return v;
+}
+static uint64_t cr_u64(struct cr *r)
+{
+    unsigned char b[8] = {0};
+    cr_bytes(r, b, 8);
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v |= (uint64_t)b[i] << (8 * i);
+    return v;
+}
+static double cr_f64(struct cr *r)
+{
+    uint64_t v = cr_u64(r);
+    double d;
+    memcpy(&d, &v, 8);
+    return d;
+}
+
+static enum mlp_status same_network(const struct mlp_model *a, const struct mlp_model *b, const char *path,
+                                    struct mlp_error *err)
+{
+    bool same = a->dtype == b->dtype && a->head == b->head && a->n_layers == b->n_layers &&
+                mlp__n_in(a) == mlp__n_in(b) && a->leaky_slope == b->leaky_slope && a->input_scale == b->input_scale &&
+                (a->pre_mean != NULL) == (b->pre_mean != NULL);
+    for (uint32_t l = 0; same && l < a->n_layers; l++)
+        same = a->layers[l].n_out == b->layers[l].n_out && a->layers[l].act == b->layers[l].act;
+    if (same && a->pre_mean)
+        same = memcmp(a->pre_mean, b->pre_mean, 2 * (size_t)mlp__n_in(a) * sizeof(double)) == 0;
+    if (same) return MLP_OK;
+    return mlp__fail_file(err, MLP_ERR_SHAPE, path,
+                          "the checkpoint holds a different network (%u layers, %u inputs, %s, %s) from this run's "
+                          "(%u layers, %u inputs, %s, %s) or different preprocessing",
+                          a->n_layers, mlp__n_in(a), mlp_dtype_name(a->dtype), mlp_head_name(a->head), b->n_layers,
+                          mlp__n_in(b), mlp_dtype_name(b->dtype), mlp_head_name(b->head));
+}
+
+static bool same_fp(struct data_fp a, struct data_fp b)
+{
+    return a.rows == b.rows && a.cols == b.cols && a.x_type == b.x_type && a.crc_x == b.crc_x && a.crc_y == b.crc_y;
+}
+
+static struct data_fp read_fp(struct cr *r)
+{
+    struct data_fp f;
+    f.rows = cr_u64(r);
+    f.cols = cr_u32(r);
+    f.x_type = cr_u32(r);
+    f.crc_x = cr_u32(r);
+    f.crc_y = cr_u32(r);
+    return f;
+}
+
+enum mlp_status mlp_trainer_resume(struct mlp_trainer *t, const char *path, struct mlp_error *err)
+{
+    MLP_ASSERT(t && path);
+    FILE *f = fopen(path, "rb");
+    if (!f) return mlp__fail_file(err, MLP_ERR_OPEN, path, "cannot open: %s", strerror(errno));
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        fclose(f);
+        return mlp__fail_file(err, MLP_ERR_OPEN, path, "cannot open: not a regular file");
+    }
+    unsigned char h[32];
+    size_t got = fread(h, 1, sizeof h, f);
+    enum mlp_status st = MLP_OK;
+    if (got < 8 || memcmp(h, CK_MAGIC, 8) != 0)
+        st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "not a fastmlp checkpoint (bad magic at byte 0)");
+    uint32_t ver = 0, endian = 0;
+    uint64_t model_bytes = 0, state_bytes = 0;
+    for (int i = 0; i < 4 && st == MLP_OK; i++) {
+        ver |= (uint32_t)h[8 + i] << (8 * i);
+        endian |= (uint32_t)h[12 + i] << (8 * i);
+    }
+    for (int i = 0; i < 8 && st == MLP_OK; i++) {
+        model_bytes |= (uint64_t)h[16 + i] << (8 * i);
+        state_bytes |= (uint64_t)h[24 + i] << (8 * i);
+    }
+    if (st == MLP_OK && got < sizeof h)
+        st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "truncated checkpoint header (%zu of 32 bytes)", got);
+    else if (st == MLP_OK && ver != CK_VERSION)
+        st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "checkpoint version %u not supported (this build reads %u)", ver,
+                            CK_VERSION);
+    else if (st == MLP_OK && endian != CK_ENDIAN)
+        st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "bad endianness marker 0x%08x", endian);
+    else if (st == MLP_OK && (model_bytes > (uint64_t)sb.st_size || state_bytes > (uint64_t)sb.st_size ||
+                              32 + model_bytes + state_bytes + 4 != (uint64_t)sb.st_size))
+        st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "checkpoint sections (%llu + %llu bytes) do not match its size %llu",
+                            (unsigned long long)model_bytes, (unsigned long long)state_bytes,
+                            (unsigned long long)sb.st_size);
+    struct mlp_model *m = NULL;
+    if (st == MLP_OK) st = mlp__model_read(f, path, model_bytes, &m, err);
+    if (st == MLP_OK) st = same_network(m, t->m, path, err);
+
+    struct cr r = {.f = f, .path = path, .crc = crc32(0, Z_NULL, 0), .off = 32 + model_bytes, .left = state_bytes,
+                   .st = st, .err = err};
+    const struct mlp_train_params *p = &t->p;
+    /* The run's parameters, each against this trainer's. */
+    uint32_t u[8];
+    for (int i = 0; i < 8; i++) u[i] = cr_u32(&r);
+    uint64_t seed = cr_u64(&r);
+    double d[9];
+    for (int i = 0; i < 9; i++) d[i] = cr_f64(&r);
+    const uint32_t want_u[8] = {(uint32_t)p->optim, (uint32_t)p->schedule, p->batch,          p->epochs,
+                                p->patience,        p->step_size,         (uint32_t)p->nesterov, (uint32_t)p->shuffle};
+    const double want_d[9] = {p->lr, p->momentum, p->beta1, p->beta2, p->eps, p->l2, p->gamma, p->lr_min, p->weight_decay};
+    static const char *const un[8] = {"optimizer", "schedule", "batch size", "epochs", "patience", "step size",
+                                      "nesterov", "shuffle"};
+    static const char *const dn[9] = {"learning rate", "momentum", "beta1", "beta2", "eps", "l2", "gamma", "lr_min",
+                                      "weight decay"};
+    for (int i = 0; i < 8 && r.st == MLP_OK; i++)
+        if (u[i] != want_u[i])
+            r.st = mlp__fail_file(err, MLP_ERR_ARG, path, "the checkpoint was made with %s %u, this run asks for %u", un[i],
+                                  u[i], want_u[i]);
+    if (r.st == MLP_OK && seed != p->seed)
+        r.st = mlp__fail_file(err, MLP_ERR_ARG, path, "the checkpoint was made with seed %llu, this run asks for %llu",
+                              (unsigned long long)seed, (unsigned long long)p->seed);
+    for (int i = 0; i < 9 && r.st == MLP_OK; i++)
+        if (memcmp(&d[i], &want_d[i], sizeof(double)) != 0)
+            r.st = mlp__fail_file(err, MLP_ERR_ARG, path, "the checkpoint was made with %s %g, this run asks for %g", dn[i],
+                                  d[i], want_d[i]);
+    struct data_fp ftrain = read_fp(&r), feval = read_fp(&r);
+    if (r.st == MLP_OK && !same_fp(ftrain, fingerprint(t->train)))
+        r.st = mlp__fail_file(err, MLP_ERR_SHAPE, path,
+                              "the checkpoint was made on a different training set (%llu x %u, CRC %08x; this run's: "
+                              "%llu x %u, CRC %08x)",
+                              (unsigned long long)ftrain.rows, ftrain.cols, ftrain.crc_x,
+                              (unsigned long long)t->train->n_rows, t->train->n_cols, fingerprint(t->train).crc_x);
+    if (r.st == MLP_OK && !same_fp(feval, fingerprint(t->eval)))
+        r.st = mlp__fail_file(err, MLP_ERR_SHAPE, path, "the checkpoint was made with a different evaluation set");
+
+    /* Position and accumulators, checked for consistency. */
+    uint32_t epoch_done = cr_u32(&r);
+    uint64_t batch_pos = cr_u64(&r), step = cr_u64(&r);
+    struct mlp_rng rng, rng_epoch;
+    for (int i = 0; i < 4; i++) rng.s[i] = cr_u64(&r);
+    for (int i = 0; i < 4; i++) rng_epoch.s[i] = cr_u64(&r);
+    double loss_sum = cr_f64(&r);
+    uint64_t correct = cr_u64(&r);
+    double epoch_s = cr_f64(&r), best_loss = cr_f64(&r);
+    uint32_t best_epoch = cr_u32(&r), bad_epochs = cr_u32(&r), stopped_early = cr_u32(&r), n_hist = cr_u32(&r);
+    if (r.st == MLP_OK && (epoch_done > p->epochs || batch_pos >= t->n_batches || n_hist != epoch_done ||
+                           stopped_early > 1 || (epoch_done == p->epochs && batch_pos != 0)))
+        r.st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "inconsistent checkpoint position (epoch %u, batch %llu)",
+                              epoch_done, (unsigned long long)batch_pos);
+    struct mlp_epoch_stats *hist = r.st == MLP_OK ? calloc(n_hist + 1, sizeof *hist) : NULL;
+    if (r.st == MLP_OK && !hist) r.st = mlp__fail(err, MLP_ERR_NOMEM, "out of memory");
+    for (uint32_t i = 0; i < n_hist && r.st == MLP_OK; i++) {
+        hist[i].epoch = cr_u32(&r);
+        hist[i].train_loss = cr_f64(&r);
+        hist[i].train_acc = cr_f64(&r);
+        hist[i].test_loss = cr_f64(&r);
+        hist[i].test_acc = cr_f64(&r);
+        hist[i].seconds = cr_f64(&r);
+        hist[i].samples_per_s = cr_f64(&r);
+    }
+    const size_t nb = t->m->n_params * mlp__dtype_size(t->m->dtype);
+    /* Straight into the trainer's buffers: on failure it must not be run. */
+    cr_bytes(&r, t->good, nb);
+    if (p->patience) cr_bytes(&r, t->best, nb);
+    if (t->n_state >= 1) cr_bytes(&r, t->s1, nb);
+    if (t->n_state >= 2) cr_bytes(&r, t->s2, nb);
+    uLong crc = r.crc;
+    unsigned char c[4] = {0};
+    if (r.st == MLP_OK && r.left != 0)
+        r.st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "%llu unexpected bytes in the checkpoint state",
+                              (unsigned long long)r.left);
+    if (r.st == MLP_OK && fread(c, 1, 4, f) != 4)
+        r.st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "truncated: the checkpoint's checksum is missing");
+    if (r.st == MLP_OK && ((uint32_t)c[0] | (uint32_t)c[1] << 8 | (uint32_t)c[2] << 16 | (uint32_t)c[3] << 24) !=
+                              (uint32_t)crc)
+        r.st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "checkpoint checksum mismatch: the file is corrupt");
+    fclose(f);
+    if (r.st != MLP_OK) {
+        free(hist);
+        mlp_model_free(m);
+        return r.st;
+    }
+    memcpy(t->m->params, m->params, nb);
+    t->m->meta = m->meta;
+    mlp_model_free(m);
+    free(t->hist);
+    t->hist = hist;
+    t->n_hist = t->hist_cap = n_hist;
+    if (t->hist_cap == 0) t->hist_cap = 1;
+    t->epoch_done = epoch_done;
+    t->batch_pos = batch_pos;
+    t->step = step;
+    t->loss_sum = loss_sum;
+    t->correct = correct;
+    t->epoch_s = epoch_s;
+    t->best_loss = best_loss;
+    t->best_epoch = best_epoch;
+    t->bad_epochs = bad_epochs;
+    t->stopped_early = (int)stopped_early;
+    if (batch_pos > 0 && t->minibatch) {
+        /* Mid-epoch: rebuild this epoch's permutation from the RNG as it
+         * stood before the shuffle; that also leaves t->rng where it was. */
+        t->rng = rng_epoch;
+        mlp__shuffle(t);
+    } else {
+        t->rng = rng;
+        t->rng_epoch = rng_epoch;
+    }
+    return MLP_OK;
+}

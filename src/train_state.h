@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/* The trainer's state, shared by train.c (which runs it) and checkpoint.c
+ * (which saves and restores every field a run depends on). */
+#ifndef MLP_TRAIN_STATE_H
+#define MLP_TRAIN_STATE_H
+
+#include "internal.h"
+
+#include <signal.h>
+
+struct mlp_trainer {
+    struct mlp_model *m;
+    const struct mlp_dataset *train, *eval;
+    struct mlp_train_params p;
+    bool minibatch, momentum;
+    int n_state;           /* optimizer moment vectors: 0, 1 (momentum), 2 (Adam) */
+    uint64_t bs, n_batches;
+
+    /* buf: gradient, good (weights at the epoch's start, restored on
+     * divergence), best (early stopping), then n_state moment vectors. */
+    char *buf, *grad, *good, *best, *s1, *s2;
+    uint64_t *perm;
+
+    /* position */
+    struct mlp_rng rng;       /* advances with every shuffle */
+    struct mlp_rng rng_epoch; /* as it stood before this epoch's shuffle */
+    uint32_t epoch_done;      /* completed epochs */
+    uint64_t batch_pos;       /* batches done in the epoch in progress */
+    uint64_t step;            /* optimizer steps (Adam's t) */
+    double loss_sum, epoch_s; /* the epoch in progress */
+    uint64_t correct;
+
+    /* early stopping */
+    double best_loss;
+    uint32_t best_epoch, bad_epochs;
+    int stopped_early;
+
+    struct mlp_epoch_stats *hist;
+    uint32_t n_hist, hist_cap;
+
+    mlp_epoch_fn on_epoch;
+    mlp_batch_fn on_batch;
+    void *user;
+    char *ckpt_path;
+    uint32_t ckpt_every;
+    volatile sig_atomic_t stop;
+    struct mlp_profile prof;
+};
+
+/* The learning rate of epoch `epoch` (1-based) under p's schedule. */
+double mlp__epoch_lr(const struct mlp_train_params *p, uint32_t epoch);
+/* Rebuild perm from the RNG (saving its state in rng_epoch first). */
+void mlp__shuffle(struct mlp_trainer *t);
+
+#endif

@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: MIT */
+/* The trainer's checkpoints: a run stopped at a batch boundary (mid-epoch or
+ * at an epoch's end) and resumed in a fresh trainer ends bit-identical to an
+ * uninterrupted run, for every optimizer, schedules, weight decay and early
+ * stopping; a checkpoint from another network, other parameters or other
+ * data is refused; a corrupt one is refused.  Also: schedules and early
+ * stopping do what they say. */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { ROWS = 300, COLS = 12, K = 3 };
+static double X[ROWS * COLS], XV[100 * COLS];
+static int32_t Y[ROWS], YV[100];
+static struct mlp_dataset train = {.n_rows = ROWS, .n_cols = COLS, .x_type = MLP_ELEM_F64, .x = X, .labels = Y, .n_classes = K};
+static struct mlp_dataset valid = {.n_rows = 100, .n_cols = COLS, .x_type = MLP_ELEM_F64, .x = XV, .labels = YV, .n_classes = K};
+static char dir[] = "/tmp/fastmlp_ckpt_XXXXXX";
+
+static void make_data(void)
+{
+    /* Labels from a fixed linear rule plus noise: learnable, not trivial. */
+    uint64_t s = 12345;
+    for (int i = 0; i < ROWS * COLS; i++) X[i] = (double)((s = s * 6364136223846793005ull + 1442695040888963407ull) >> 40) / (1 << 24) - 0.5;
+    for (int i = 0; i < 100 * COLS; i++) XV[i] = (double)((s = s * 6364136223846793005ull + 1442695040888963407ull) >> 40) / (1 << 24) - 0.5;
+    for (int i = 0; i < ROWS; i++) Y[i] = (X[i * COLS] + X[i * COLS + 1] > 0) + (X[i * COLS + 2] > 0.3);
+    for (int i = 0; i < 100; i++) YV[i] = (XV[i * COLS] + XV[i * COLS + 1] > 0) + (XV[i * COLS + 2] > 0.3);
+}
+
+static struct mlp_model *fresh(enum mlp_dtype dt)
+{
+    struct mlp_layer_spec h[1] = {{16, MLP_ACT_TANH}};
+    struct mlp_model *m = test_model(dt, COLS, 1, h, K, MLP_HEAD_SOFTMAX_CE, 1);
+    if (m) mlp_model_init(m, MLP_INIT_XAVIER, 0, 0, 5);
+    return m;
+}
+
+struct stopper {
+    uint32_t epoch;
+    uint64_t batch;
+};
+
+static int stop_at(const struct mlp_batch_info *b, void *user)
+{
+    const struct stopper *s = user;
+    return b->epoch == s->epoch && b->batch == s->batch;
+}
+
+static int stop_at_epoch(const struct mlp_epoch_stats *e, void *user)
+{
+    const struct stopper *s = user;
+    return s->batch == 0 && e->epoch == s->epoch;
+}
+
+/* Train straight through, and again stopped at (epoch, batch) then resumed
+ * in a new trainer over a new model: the weights must match bit for bit. */
+static void resume_case(const char *name, enum mlp_dtype dt, struct mlp_train_params p, bool with_valid,
+                        struct stopper at)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/%s.ckpt", dir, name);
+    const struct mlp_dataset *ev = with_valid ? &valid : NULL;
+    struct mlp_model *a = fresh(dt), *b = fresh(dt), *c = fresh(dt);
+    struct mlp_trainer *ta = NULL, *tb = NULL, *tc = NULL;
+    struct mlp_error err = {0};
+    if (!a || !b || !c) goto out;
+    CHECK_STATUS(mlp_trainer_create(&ta, a, &train, ev, &p, &err), MLP_OK);
+    if (!ta) goto out;
+    CHECK_STATUS(mlp_trainer_run(ta, &err), MLP_OK);
+
+    CHECK_STATUS(mlp_trainer_create(&tb, b, &train, ev, &p, &err), MLP_OK);
+    if (!tb) goto out;
+    mlp_trainer_set_callbacks(tb, stop_at_epoch, stop_at, &at);
+    mlp_trainer_set_checkpoint(tb, path, 0);
+    CHECK_STATUS(mlp_trainer_run(tb, &err), MLP_ERR_STOPPED);
+    CHECK_MSG(strstr(err.msg, "checkpoint written") != NULL, "%s: %s", name, err.msg);
+
+    CHECK_STATUS(mlp_trainer_create(&tc, c, &train, ev, &p, &err), MLP_OK);
+    if (!tc) goto out;
+    CHECK_STATUS(mlp_trainer_resume(tc, path, &err), MLP_OK);
+    CHECK_STATUS(mlp_trainer_run(tc, &err), MLP_OK);
+    size_t bytes = mlp_model_n_params(a) * (dt == MLP_F32 ? 4 : 8);
+    CHECK_MSG(memcmp(mlp_model_params(a), mlp_model_params(c), bytes) == 0,
+              "%s: resumed weights differ from an uninterrupted run", name);
+    CHECK_MSG(memcmp(mlp_model_params(a), mlp_model_params(b), bytes) != 0, "%s: the stop did not stop", name);
+    uint32_t na, nc;
+    const struct mlp_epoch_stats *ha = mlp_trainer_history(ta, &na), *hc = mlp_trainer_history(tc, &nc);
+    CHECK(na == nc && na > 0);
+    for (uint32_t i = 0; i < na && i < nc; i++)
+        CHECK_MSG(ha[i].train_loss == hc[i].train_loss && ha[i].test_loss == hc[i].test_loss &&
+                      ha[i].train_acc == hc[i].train_acc,
+                  "%s: epoch %u statistics differ after the resume", name, i + 1);
+    CHECK(mlp_trainer_stopped_early(ta) == mlp_trainer_stopped_early(tc));
+    CHECK(mlp_model_train_meta(a).epochs == mlp_model_train_meta(c).epochs);
+out:
+    mlp_trainer_free(ta);
+    mlp_trainer_free(tb);
+    mlp_trainer_free(tc);
+    mlp_model_free(a);
+    mlp_model_free(b);
+    mlp_model_free(c);
+}
+
+static void refusals(void)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/r.ckpt", dir);
+    struct mlp_train_params p = mlp_train_params_default();
+    p.epochs = 3;
+    p.batch = 32;
+    struct stopper at = {2, 3};
+    struct mlp_model *m = fresh(MLP_F32);
+    struct mlp_trainer *t = NULL;
+    struct mlp_error err = {0};
+    if (!m) return;
+    CHECK_STATUS(mlp_trainer_create(&t, m, &train, NULL, &p, &err), MLP_OK);
+    mlp_trainer_set_callbacks(t, NULL, stop_at, &at);
+    mlp_trainer_set_checkpoint(t, path, 0);
+    CHECK_STATUS(mlp_trainer_run(t, &err), MLP_ERR_STOPPED);
+    mlp_trainer_free(t);
+    mlp_model_free(m);
+
+    /* other parameters */
+    struct mlp_train_params q = p;
+    q.seed = 7;
+    m = fresh(MLP_F32);
+    CHECK_STATUS(mlp_trainer_create(&t, m, &train, NULL, &q, &err), MLP_OK);
+    CHECK_STATUS(mlp_trainer_resume(t, path, &err), MLP_ERR_ARG);
+    CHECK(strstr(err.msg, "seed 42, this run asks for 7") != NULL);
+    mlp_trainer_free(t);
+    q = p;
+    q.lr = 0.01;
+    CHECK_STATUS(mlp_trainer_create(&t, m, &train, NULL, &q, &err), MLP_OK);
+    CHECK_STATUS(mlp_trainer_resume(t, path, &err), MLP_ERR_ARG);
+    CHECK(strstr(err.msg, "learning rate") != NULL);
+    mlp_trainer_free(t);
+    /* other data: one value changed */
+    X[17] += 1;
+    CHECK_STATUS(mlp_trainer_create(&t, m, &train, NULL, &p, &err), MLP_OK);
+    CHECK_STATUS(mlp_trainer_resume(t, path, &err), MLP_ERR_SHAPE);
+    CHECK(strstr(err.msg, "different training set") != NULL);
+    mlp_trainer_free(t);
+    X[17] -= 1;
+    mlp_model_free(m);
+    /* other network */
+    m = fresh(MLP_F64);
+    CHECK_STATUS(mlp_trainer_create(&t, m, &train, NULL, &p, &err), MLP_OK);
+    CHECK_STATUS(mlp_trainer_resume(t, path, &err), MLP_ERR_SHAPE);
+    CHECK(strstr(err.msg, "different network") != NULL);
+    mlp_trainer_free(t);
+    mlp_model_free(m);
+
+    /* corruption: a flipped state byte, a truncation, a model file */
+    FILE *f = fopen(path, "rb");
+    unsigned char buf[1 << 16];
+    size_t n = f ? fread(buf, 1, sizeof buf, f) : 0;
+    if (f) fclose(f);
+    CHECK(n > 100 && n < sizeof buf);
+    char bad[160];
+    snprintf(bad, sizeof bad, "%s/bad.ckpt", dir);
+    m = fresh(MLP_F32);
+    CHECK_STATUS(mlp_trainer_create(&t, m, &train, NULL, &p, &err), MLP_OK);
+    buf[n - 40] ^= 1;
+    f = fopen(bad, "wb");
+    fwrite(buf, 1, n, f);
+    fclose(f);
+    CHECK_STATUS(mlp_trainer_resume(t, bad, &err), MLP_ERR_FORMAT);
+    CHECK(strstr(err.msg, "checksum") != NULL);
+    buf[n - 40] ^= 1;
+    for (size_t k = 0; k < n; k += 97) {
+        f = fopen(bad, "wb");
+        fwrite(buf, 1, k, f);
+        fclose(f);
+        CHECK_STATUS(mlp_trainer_resume(t, bad, &err), MLP_ERR_FORMAT);
+    }
+    struct mlp_model *plain = fresh(MLP_F32);
+    CHECK_STATUS(mlp_model_save(plain, bad, NULL), MLP_OK);
+    CHECK_STATUS(mlp_trainer_resume(t, bad, &err), MLP_ERR_FORMAT);
+    CHECK(strstr(err.msg, "not a fastmlp checkpoint") != NULL);
+    CHECK_STATUS(mlp_trainer_resume(t, "/nonexistent.ckpt", &err), MLP_ERR_OPEN);
+    mlp_model_free(plain);
+    mlp_trainer_free(t);
+    mlp_model_free(m);
+    unlink(bad);
+    unlink(path);
+}
+
+static int lr_trace(const struct mlp_epoch_stats *e, void *user)
+{
+    (void)e;
+    ++*(int *)user;
+    return 0;
+}
+
+/* Schedules and early stopping behave as documented. */
+static void schedules_and_patience(void)
+{
+    struct mlp_train_params p = mlp_train_params_default();
+    p.epochs = 10;
+    p.lr = 0.1;
+    p.schedule = MLP_SCHED_STEP;
+    p.step_size = 3;
+    p.gamma = 0.5;
+    /* the schedule is checked through one plain SGD step per epoch on a
+     * linear model whose gradient is constant: w moves by lr_e * g */
+    double x = 1, tgt = 0;
+    struct mlp_dataset d = {.n_rows = 1, .n_cols = 1, .x_type = MLP_ELEM_F64, .x = &x, .targets = &tgt, .n_targets = 1};
+    for (int s = 0; s < 2; s++) {
+        struct mlp_model *m = test_model(MLP_F64, 1, 0, NULL, 1, MLP_HEAD_IDENTITY_MSE, 1);
+        if (!m) return;
+        p.optim = MLP_OPT_GD;
+        p.schedule = s ? MLP_SCHED_COSINE : MLP_SCHED_STEP;
+        p.lr_min = 0.01;
+        double *w = mlp_model_params(m);
+        w[0] = 0, w[1] = 1; /* prediction = b = 1 at x = 1 */
+        /* with weights (w, b) the gradient is (e, e), e = w + b; track it by hand */
+        double ew = 0, eb = 1;
+        for (uint32_t e = 1; e <= p.epochs; e++) {
+            double lr = s ? 0.01 + (0.1 - 0.01) * 0.5 * (1 + cos(3.14159265358979323846 * (e - 1) / 10.0)) : 0.1 * pow(0.5, (e - 1) / 3);
+            double err_ = ew + eb;
+            ew -= lr * err_;
+            eb -= lr * err_;
+        }
+        int calls = 0;
+        CHECK_STATUS(mlp_model_train(m, &d, NULL, &p, lr_trace, &calls, NULL), MLP_OK);
+        CHECK(calls == 10);
+        CHECK_NEAR(w[0], ew, 1e-14);
+        CHECK_NEAR(w[1], eb, 1e-14);
+        mlp_model_free(m);
+    }
+    /* patience: a learning rate so large the evaluation loss gets worse;
+     * training stops early and keeps the best epoch's weights */
+    struct mlp_model *m = fresh(MLP_F64);
+    struct mlp_train_params q = mlp_train_params_default();
+    q.epochs = 40;
+    q.patience = 2;
+    q.lr = 0.05;
+    struct mlp_trainer *t = NULL;
+    CHECK_STATUS(mlp_trainer_create(&t, m, &train, &valid, &q, NULL), MLP_OK);
+    if (!t) return;
+    CHECK_STATUS(mlp_trainer_run(t, NULL), MLP_OK);
+    uint32_t nh;
+    const struct mlp_epoch_stats *h = mlp_trainer_history(t, &nh);
+    CHECK(mlp_trainer_stopped_early(t) && nh < 40);
+    double best = INFINITY, now;
+    for (uint32_t i = 0; i < nh; i++) best = fmin(best, h[i].test_loss);
+    CHECK_STATUS(mlp_model_evaluate(m, &valid, &now, NULL, NULL), MLP_OK);
+    CHECK_MSG(now == best, "early stopping kept loss %.17g, the best was %.17g", now, best);
+    CHECK(h[nh - 1].test_loss > best && h[nh - 2].test_loss > best);
+    mlp_trainer_free(t);
+    mlp_model_free(m);
+    /* patience without an evaluation set is a usage error */
+    m = fresh(MLP_F64);
+    CHECK_STATUS(mlp_trainer_create(&t, m, &train, NULL, &q, NULL), MLP_ERR_ARG);
+    mlp_model_free(m);
+}
+
+int main(void)
+{
+    CHECK(mkdtemp(dir) != NULL);
+    make_data();
+    mlp_set_threads(1);
+    struct mlp_train_params p = mlp_train_params_default();
+    p.epochs = 4;
+    p.batch = 32;
+    resume_case("adam_mid_epoch", MLP_F32, p, true, (struct stopper){2, 5});
+    resume_case("adam_epoch_end", MLP_F32, p, false, (struct stopper){3, 0});
+    p.optim = MLP_OPT_SGD;
+    p.lr = 0.05;
+    p.nesterov = 1;
+    p.schedule = MLP_SCHED_STEP;
+    p.step_size = 1;
+    p.gamma = 0.7;
+    p.weight_decay = 0.01;
+    resume_case("sgd_nesterov_step_wd", MLP_F64, p, true, (struct stopper){1, 9});
+    p = mlp_train_params_default();
+    p.optim = MLP_OPT_GD;
+    p.lr = 0.5;
+    p.epochs = 12;
+    p.schedule = MLP_SCHED_COSINE;
+    p.lr_min = 0.05;
+    p.patience = 3;
+    resume_case("gd_cosine_patience", MLP_F64, p, true, (struct stopper){5, 0});
+    p = mlp_train_params_default();
+    p.epochs = 3;
+    p.batch = 1000; /* one batch per epoch: stops at an epoch's end */
+    p.l2 = 0.5;
+    resume_case("adam_one_batch_l2", MLP_F32, p, false, (struct stopper){1, 0});
+    refusals();
+    schedules_and_patience();
+    rmdir(dir);
+    return check_report("checkpoint");
+}

@@ -14,12 +14,14 @@ enum {
     EXIT_OK = 0,
     EXIT_FAIL = 1,      /* anything not listed below */
     EXIT_DIVERGED = 3,  /* training produced NaN/Inf */
+    EXIT_GRADIENT = 4,  /* gradcheck: a gradient is off by more than the tolerance */
     EXIT_USAGE = 64,    /* bad command line */
     EXIT_DATAERR = 65,  /* malformed or inconsistent input data or model */
     EXIT_NOINPUT = 66,  /* an input file cannot be opened */
     EXIT_SOFTWARE = 70, /* internal error, out of memory */
     EXIT_CANTCREAT = 73,/* an output file cannot be created */
-    EXIT_IOERR = 74     /* a read or write failed mid-way */
+    EXIT_IOERR = 74,    /* a read or write failed mid-way */
+    EXIT_INTERRUPTED = 130 /* stopped by SIGINT/SIGTERM; a checkpoint was written */
 };
 
 /* Status -> exit code. */
@@ -90,5 +92,7 @@ void out_abort(struct out_file *o);
 int cmd_train(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_gradcheck(int argc, char **argv);
 
 #endif

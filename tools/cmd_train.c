@@ -1,16 +1,25 @@
 /* SPDX-License-Identifier: MIT */
-/* `fastmlp train`: build a network from flags, train it on a data set, report
- * per-epoch figures (stdout and an optional JSON-lines log), save the model. */
+/* `fastmlp train`: build a network from flags, train it on a data set with
+ * live progress, checkpoints and a clean stop on SIGINT/SIGTERM, report
+ * per-epoch figures (stdout and an optional JSON-lines log) and, on request,
+ * a profile of where the time went; save the model. */
 #include "cli.h"
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 struct train_opts {
-    const char *train, *train_labels, *test, *test_labels, *out, *log_json;
+    const char *train, *train_labels, *test, *test_labels, *valid, *valid_labels, *out, *log_json;
+    const char *schedule, *checkpoint, *resume;
+    double gamma, lr_min, weight_decay;
+    uint32_t step_size, patience, checkpoint_every;
+    int profile;
     const char *layers, *activation, *head, *init, *optimizer, *dtype, *init_range;
     double lr, momentum, l2, scale, leaky, valid_fraction;
     uint32_t batch, epochs, classes;
@@ -20,6 +29,9 @@ struct train_opts {
 };
 
 struct log_ctx {
+    struct mlp_trainer *t;
+    int tty;               /* stdout is a terminal: a live progress line */
+    double last_draw;
     FILE *json;
     const char *json_path; /* opened at the first epoch, once the data has passed every check */
     int json_errno;        /* set when it could not be created */
@@ -30,14 +42,62 @@ struct log_ctx {
     uint64_t samples;
 };
 
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void json_epoch(FILE *f, const struct mlp_epoch_stats *s, const char *eval_name)
+{
+    fprintf(f,
+            "{\"epoch\": %u, \"train_loss\": %.17g, \"train_acc\": %.17g, \"%s_loss\": %.17g, "
+            "\"%s_acc\": %.17g, \"seconds\": %.6f, \"samples_per_s\": %.3f}\n",
+            s->epoch, s->train_loss, s->train_acc, eval_name, s->test_loss, eval_name, s->test_acc, s->seconds,
+            s->samples_per_s);
+}
+
+/* On a terminal: one line redrawn at most ten times a second, ended by the
+ * epoch summary. */
+static int on_batch(const struct mlp_batch_info *b, void *user)
+{
+    struct log_ctx *c = user;
+    if (!c->tty || c->quiet) return 0;
+    double t = now_s();
+    if (t - c->last_draw < 0.1 && b->batch < b->n_batches) return 0;
+    c->last_draw = t;
+    const int W = 24;
+    int fill = (int)(W * (double)b->batch / (double)b->n_batches);
+    char bar[32];
+    for (int i = 0; i < W; i++) bar[i] = i < fill ? '#' : '.';
+    bar[W] = 0;
+    double per_row = b->rows_done ? b->seconds / (double)b->rows_done : 0;
+    double rows_epoch = b->n_batches ? (double)b->rows_done * b->n_batches / b->batch : 0;
+    double eta = per_row * (rows_epoch - (double)b->rows_done + rows_epoch * (b->epochs - b->epoch));
+    printf("\r\033[Kepoch %u/%u [%s] %3.0f%%  loss %.4f", b->epoch, b->epochs, bar,
+           100.0 * (double)b->batch / (double)b->n_batches, b->loss);
+    if (b->accuracy >= 0) printf("  acc %.4f", b->accuracy);
+    printf("  %.0f samples/s  %.1fs  ETA %.0fs", per_row > 0 ? 1 / per_row : 0, c->total_s + b->seconds, eta);
+    fflush(stdout);
+    return 0;
+}
+
 static int on_epoch(const struct mlp_epoch_stats *s, void *user)
 {
     struct log_ctx *c = user;
-    if (c->json_path && !c->json && !(c->json = fopen(c->json_path, "w"))) {
-        c->json_errno = errno;
-        return 1; /* stop: reported as "cannot create the JSON log" */
+    if (c->json_path && !c->json) {
+        if (!(c->json = fopen(c->json_path, "w"))) {
+            c->json_errno = errno;
+            return 1; /* stop: reported as "cannot create the JSON log" */
+        }
+        /* A resumed run writes the epochs before the checkpoint too. */
+        uint32_t n;
+        const struct mlp_epoch_stats *h = mlp_trainer_history(c->t, &n);
+        for (uint32_t i = 0; i + 1 < n; i++) json_epoch(c->json, &h[i], c->eval_name);
     }
     c->total_s += s->seconds;
+    if (c->tty && !c->quiet) printf("\r\033[K");
     if (!c->quiet) {
         printf("epoch %u/%u  train_loss %.6f", s->epoch, c->epochs, s->train_loss);
         if (s->train_acc >= 0) printf("  train_acc %.4f", s->train_acc);
@@ -47,14 +107,60 @@ static int on_epoch(const struct mlp_epoch_stats *s, void *user)
         fflush(stdout);
     }
     if (c->json) {
-        fprintf(c->json,
-                "{\"epoch\": %u, \"train_loss\": %.17g, \"train_acc\": %.17g, \"%s_loss\": %.17g, "
-                "\"%s_acc\": %.17g, \"seconds\": %.6f, \"samples_per_s\": %.3f}\n",
-                s->epoch, s->train_loss, s->train_acc, c->eval_name, s->test_loss, c->eval_name, s->test_acc,
-                s->seconds, s->samples_per_s);
+        json_epoch(c->json, s, c->eval_name);
         fflush(c->json);
     }
     return 0;
+}
+
+/* SIGINT/SIGTERM: ask the trainer to stop at the next batch boundary. */
+static struct mlp_trainer *volatile g_trainer;
+static volatile sig_atomic_t g_signal;
+
+static void on_signal(int sig)
+{
+    g_signal = sig;
+    if (g_trainer) mlp_trainer_request_stop(g_trainer);
+}
+
+/* --profile: a table of wall time per phase that adds up to the total. */
+struct phases {
+    double load, final_eval, save, total;
+};
+
+static void print_profile(const struct mlp_profile *p, const struct phases *ph, size_t data_bytes)
+{
+    struct {
+        const char *name;
+        double s;
+        uint64_t n;
+    } rows[] = {{"data loading and parsing", ph->load, 0},
+                {"forward", p->forward_s, p->forward_n},
+                {"backward", p->backward_s, p->backward_n},
+                {"optimizer step", p->optim_s, p->optim_n},
+                {"evaluation", p->eval_s + ph->final_eval, p->eval_n + 1},
+                {"checkpoints", p->checkpoint_s, p->checkpoint_n},
+                {"saving the model", ph->save, ph->save > 0},
+                {"other", 0, 0}};
+    int nr = (int)(sizeof rows / sizeof rows[0]);
+    double sum = 0;
+    for (int i = 0; i < nr - 1; i++) sum += rows[i].s;
+    rows[nr - 1].s = ph->total - sum > 0 ? ph->total - sum : 0;
+    printf("\nprofile                     seconds      calls   share\n");
+    for (int i = 0; i < nr; i++) {
+        printf("  %-24s %9.3f", rows[i].name, rows[i].s);
+        if (rows[i].n)
+            printf(" %10llu", (unsigned long long)rows[i].n);
+        else
+            printf(" %10s", "");
+        printf("  %5.1f%%\n", ph->total > 0 ? 100 * rows[i].s / ph->total : 0);
+    }
+    printf("  %-24s %9.3f %10s  100.0%%\n", "total", ph->total, "");
+    struct rusage ru;
+    double peak = getrusage(RUSAGE_SELF, &ru) == 0 ? (double)ru.ru_maxrss / 1024.0 : 0; /* KiB on Linux */
+    printf("memory: peak resident %.1f MiB; parameters (weights, gradient, backups) %.1f MiB, optimizer state %.1f "
+           "MiB, data %.1f MiB\n",
+           peak, (double)p->param_bytes / (1 << 20), (double)p->optim_bytes / (1 << 20), (double)data_bytes / (1 << 20));
 }
 
 /* Refuse up front a network whose weights, gradient, last good copy and
@@ -88,12 +194,15 @@ int cmd_train(int argc, char **argv)
     struct train_opts o = {
         .layers = "256,128", .activation = "relu", .head = "softmax-ce", .init = "he", .optimizer = "adam",
         .dtype = "f32", .init_range = "-0.5,0.5", .lr = 1e-3, .momentum = 0.9, .scale = NAN,
-        .leaky = 0.01, .batch = 64, .epochs = 5, .seed = 42, .threads = 0, .limit = UINT64_MAX};
+        .leaky = 0.01, .batch = 64, .epochs = 5, .seed = 42, .threads = 0, .limit = UINT64_MAX,
+        .schedule = "constant", .step_size = 10, .gamma = 0.1};
     const struct opt opts[] = {
         {"--train", 0, OPT_STR, &o.train, "FILE", "training data: CSV, IDX (.gz or plain), NPY or HDF5", "Data"},
         {"--train-labels", 0, OPT_STR, &o.train_labels, "FILE", "training labels, for IDX and NPY", "Data"},
         {"--test", 0, OPT_STR, &o.test, "FILE", "test data, evaluated after each epoch", "Data"},
         {"--test-labels", 0, OPT_STR, &o.test_labels, "FILE", "test labels, for IDX and NPY", "Data"},
+        {"--valid", 0, OPT_STR, &o.valid, "FILE", "validation data, evaluated each epoch (early stopping)", "Data"},
+        {"--valid-labels", 0, OPT_STR, &o.valid_labels, "FILE", "validation labels, for IDX and NPY", "Data"},
         {"--valid-fraction", 0, OPT_DBL, &o.valid_fraction, "F",
          "hold out this fraction of the training rows (by --seed) and evaluate it each epoch [0]", "Data"},
         {"--limit", 0, OPT_U64, &o.limit, "N", "use only the first N training rows [all]", "Data"},
@@ -117,9 +226,22 @@ int cmd_train(int argc, char **argv)
         {"--l2", 0, OPT_DBL, &o.l2, "X", "L2 penalty lambda: lambda/(2m) sum w^2, biases excluded [0]", "Training"},
         {"--seed", 0, OPT_U64, &o.seed, "N", "seed for initialisation and shuffling [42]", "Training"},
         {"--threads", 0, OPT_INT, &o.threads, "N", "threads, 0 = all cores [0]", "Training"},
+        {"--schedule", 0, OPT_STR, &o.schedule, "NAME", "learning-rate schedule: constant step cosine [constant]", "Schedule"},
+        {"--step-size", 0, OPT_U32, &o.step_size, "N", "step: epochs between decays [10]", "Schedule"},
+        {"--gamma", 0, OPT_DBL, &o.gamma, "X", "step: factor per decay [0.1]", "Schedule"},
+        {"--lr-min", 0, OPT_DBL, &o.lr_min, "X", "cosine: the last epoch's learning rate [0]", "Schedule"},
+        {"--weight-decay", 0, OPT_DBL, &o.weight_decay, "X", "decoupled weight decay per step, weights only [0]", "Schedule"},
+        {"--patience", 0, OPT_U32, &o.patience, "N",
+         "stop after N epochs without a better validation loss; keep the best weights [off]", "Schedule"},
+        {"--checkpoint", 0, OPT_STR, &o.checkpoint, "FILE",
+         "checkpoint file (also written on SIGINT/SIGTERM) [MODEL.ckpt with -o]", "Checkpoints"},
+        {"--checkpoint-every", 0, OPT_U32, &o.checkpoint_every, "N", "write the checkpoint every N epochs [0: only on a stop]",
+         "Checkpoints"},
+        {"--resume", 0, OPT_STR, &o.resume, "FILE", "continue the run saved in FILE (same flags and data)", "Checkpoints"},
         {"--output", 'o', OPT_STR, &o.out, "FILE", "save the trained model to FILE", "Output"},
         {"--log-json", 0, OPT_STR, &o.log_json, "FILE", "write one JSON object per epoch to FILE", "Output"},
         {"--quiet", 'q', OPT_FLAG, &o.quiet, NULL, "print only the final summary", "Output"},
+        {"--profile", 0, OPT_FLAG, &o.profile, NULL, "print where the time and memory went", "Output"},
         DATA_OPTIONS(o.data),
         {0}};
     const char *pos[1];
@@ -135,6 +257,12 @@ int cmd_train(int argc, char **argv)
     if (o.epochs == 0) return cli_usage_error(cmd, "--epochs must be at least 1");
     if (o.limit == 0) return cli_usage_error(cmd, "--limit must be at least 1");
     if (o.test_labels && !o.test) return cli_usage_error(cmd, "--test-labels needs --test");
+    if (o.valid_labels && !o.valid) return cli_usage_error(cmd, "--valid-labels needs --valid");
+    if (o.valid && o.valid_fraction > 0) return cli_usage_error(cmd, "--valid and --valid-fraction exclude each other");
+    int sched = mlp_schedule_parse(o.schedule);
+    if (sched < 0) return cli_usage_error(cmd, "unknown schedule '%s'", o.schedule);
+    if (o.checkpoint_every && !o.checkpoint && !o.out)
+        return cli_usage_error(cmd, "--checkpoint-every needs --checkpoint FILE (or -o)");
     if (!(o.valid_fraction >= 0 && o.valid_fraction < 1))
         return cli_usage_error(cmd, "--valid-fraction %g must be in [0, 1)", o.valid_fraction);
     if (!isnan(o.scale) && (o.scale == 0 || !isfinite(o.scale)))
@@ -167,7 +295,11 @@ int cmd_train(int argc, char **argv)
     struct mlp_error err = {0};
     struct mlp_dataset train = {0}, test = {0}, valid = {0};
     struct mlp_model *m = NULL;
-    struct log_ctx lc = {.epochs = o.epochs, .quiet = o.quiet};
+    struct log_ctx lc = {.epochs = o.epochs, .quiet = o.quiet, .tty = isatty(STDOUT_FILENO)};
+    struct mlp_trainer *t = NULL;
+    struct phases ph = {0};
+    double t_start = now_s();
+    char *ckpt = NULL;
     /* Find out now, not after an hour of training, that the model or the
      * log cannot be written (without touching either file yet). */
     const char *outs[2] = {o.out, o.log_json};
@@ -184,7 +316,14 @@ int cmd_train(int argc, char **argv)
     lc.json_path = o.log_json;
     enum mlp_status st = cli_load_data(&train, o.train, o.train_labels, &lp, &err);
     if (st == MLP_OK && o.test) st = cli_load_data(&test, o.test, o.test_labels, &lp, &err);
+    if (st == MLP_OK && o.valid) st = cli_load_data(&valid, o.valid, o.valid_labels, &lp, &err);
+    ph.load = now_s() - t_start;
     if (st != MLP_OK) goto done;
+    if (o.valid && !valid.labels && !valid.targets) {
+        st = MLP_ERR_ARG;
+        snprintf(err.msg, sizeof err.msg, "%s has no labels: give --valid-labels", o.valid);
+        goto done;
+    }
     if (!train.labels && !train.targets) {
         st = MLP_ERR_ARG;
         snprintf(err.msg, sizeof err.msg, "%s has no labels: give --train-labels (IDX, NPY), a label column (CSV) "
@@ -203,17 +342,22 @@ int cmd_train(int argc, char **argv)
         mlp_dataset_free(&train);
         train = rest;
     }
-    lc.eval_name = o.valid_fraction > 0 ? "valid" : "test";
+    const bool has_valid = o.valid || o.valid_fraction > 0;
+    lc.eval_name = has_valid ? "valid" : "test";
+    uint32_t K = train.n_classes;
+    if (test.n_classes > K) K = test.n_classes;
+    if (valid.n_classes > K) K = valid.n_classes;
     if (o.classes) {
-        if (train.n_classes > o.classes || (o.test && test.n_classes > o.classes)) {
+        if (K > o.classes) {
             st = MLP_ERR_RANGE;
-            snprintf(err.msg, sizeof err.msg, "labels go up to %u but --classes is %u",
-                     (train.n_classes > test.n_classes ? train.n_classes : test.n_classes) - 1, o.classes);
+            snprintf(err.msg, sizeof err.msg, "labels go up to %u but --classes is %u", K - 1, o.classes);
             goto done;
         }
-        train.n_classes = test.n_classes = o.classes;
+        K = o.classes;
     }
-    uint32_t K = train.n_classes > test.n_classes ? train.n_classes : test.n_classes;
+    train.n_classes = K;
+    if (o.test) test.n_classes = K;
+    if (has_valid) valid.n_classes = K;
     if (train.targets) K = train.n_targets;
     if (train.targets && head < MLP_HEAD_IDENTITY_MSE) {
         st = MLP_ERR_ARG;
@@ -255,31 +399,82 @@ int cmd_train(int argc, char **argv)
     tp.epochs = o.epochs;
     tp.seed = o.seed;
     tp.threads = o.threads;
+    tp.schedule = (enum mlp_schedule)sched;
+    tp.step_size = o.step_size;
+    tp.gamma = o.gamma;
+    tp.lr_min = o.lr_min;
+    tp.weight_decay = o.weight_decay;
+    tp.patience = o.patience;
     if (!o.quiet)
         printf("fastmlp %s: %llu x %u -> %s%s%u (%s, %s, %zu parameters), %s lr %g, %u epochs\n", cmd,
                (unsigned long long)train.n_rows, train.n_cols, o.layers, n_hidden ? "," : "", n_out,
                mlp_dtype_name((enum mlp_dtype)dtype), mlp_head_name((enum mlp_head)head), mlp_model_n_params(m),
                mlp_optim_name((enum mlp_optim)optim), o.lr, o.epochs);
-    const struct mlp_dataset *eval = o.valid_fraction > 0 ? &valid : o.test ? &test : NULL;
-    st = mlp_model_train(m, &train, eval, &tp, on_epoch, &lc, &err);
+    const struct mlp_dataset *eval = has_valid ? &valid : o.test ? &test : NULL;
+    if ((st = mlp_trainer_create(&t, m, &train, eval, &tp, &err)) != MLP_OK) goto done;
+    lc.t = t;
+    mlp_trainer_set_callbacks(t, on_epoch, on_batch, &lc);
+    /* The checkpoint: as asked, else beside the model, so that a stop by
+     * signal always leaves something to resume from. */
+    if (o.checkpoint || o.out) {
+        const char *base = o.checkpoint ? o.checkpoint : o.out;
+        ckpt = malloc(strlen(base) + 6);
+        if (!ckpt) {
+            st = MLP_ERR_NOMEM;
+            snprintf(err.msg, sizeof err.msg, "out of memory");
+            goto done;
+        }
+        sprintf(ckpt, o.checkpoint ? "%s" : "%s.ckpt", base);
+        mlp_trainer_set_checkpoint(t, ckpt, o.checkpoint_every);
+    }
+    if (o.resume) {
+        if ((st = mlp_trainer_resume(t, o.resume, &err)) != MLP_OK) goto done;
+        if (!o.quiet)
+            printf("resumed from %s after %u epoch%s\n", o.resume, mlp_trainer_epochs_done(t),
+                   mlp_trainer_epochs_done(t) == 1 ? "" : "s");
+    }
+    struct sigaction sa = {0}, old_int, old_term;
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    g_trainer = t;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    st = mlp_trainer_run(t, &err);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    g_trainer = NULL;
+    if (lc.tty && !lc.quiet) printf("\r\033[K");
     if (st == MLP_ERR_STOPPED && lc.json_errno) {
         fprintf(stderr, "fastmlp %s: %s: cannot create the JSON log: %s\n", cmd, o.log_json, strerror(lc.json_errno));
         rc = EXIT_CANTCREAT;
         st = MLP_OK;
         goto done;
     }
+    if (st == MLP_ERR_STOPPED && g_signal) {
+        fprintf(stderr, "fastmlp %s: interrupted by %s: %s\n", cmd, g_signal == SIGINT ? "SIGINT" : "SIGTERM", err.msg);
+        rc = EXIT_INTERRUPTED;
+        st = MLP_OK;
+        goto done;
+    }
     if (st != MLP_OK) goto done;
+    if (mlp_trainer_stopped_early(t) && !o.quiet)
+        printf("early stop: no better validation loss for %u epochs; kept the best weights\n", o.patience);
 
-    double loss, acc;
-    const struct mlp_dataset *final = o.test ? &test : o.valid_fraction > 0 ? &valid : &train;
-    const char *fname = o.test ? "test" : o.valid_fraction > 0 ? "valid" : "train";
-    if ((st = mlp_model_evaluate(m, final, &loss, &acc, &err)) != MLP_OK) goto done;
+    double loss, acc, f0 = now_s();
+    const struct mlp_dataset *final = o.test ? &test : has_valid ? &valid : &train;
+    const char *fname = o.test ? "test" : has_valid ? "valid" : "train";
+    st = mlp_model_evaluate(m, final, &loss, &acc, &err);
+    ph.final_eval = now_s() - f0;
+    if (st != MLP_OK) goto done;
     if (acc >= 0)
         printf("%s accuracy %.4f  ", fname, acc);
     printf("%s loss %.4f  %.0f samples/s  (%.2f s training)\n", fname, loss,
            lc.total_s > 0 ? (double)train.n_rows * o.epochs / lc.total_s : 0, lc.total_s);
     if (o.out) {
-        if ((st = mlp_model_save(m, o.out, &err)) != MLP_OK) {
+        double s0 = now_s();
+        st = mlp_model_save(m, o.out, &err);
+        ph.save = now_s() - s0;
+        if (st != MLP_OK) {
             rc = st == MLP_ERR_OPEN ? EXIT_CANTCREAT : cli_exit_code(st);
             fprintf(stderr, "fastmlp %s: %s\n", cmd, err.msg);
             st = MLP_OK;
@@ -287,12 +482,24 @@ int cmd_train(int argc, char **argv)
         }
         if (!o.quiet) printf("model saved to %s\n", o.out);
     }
+    if (o.profile) {
+        ph.total = now_s() - t_start;
+        size_t data_bytes = 0;
+        const struct mlp_dataset *sets[3] = {&train, &test, &valid};
+        for (int i = 0; i < 3; i++)
+            data_bytes += (size_t)sets[i]->n_rows * sets[i]->n_cols *
+                              (sets[i]->x_type == MLP_ELEM_U8 ? 1 : sets[i]->x_type == MLP_ELEM_F32 ? 4 : 8) +
+                          (sets[i]->labels ? sets[i]->n_rows * 4 : 0);
+        print_profile(mlp_trainer_profile(t), &ph, data_bytes);
+    }
 done:
     if (lc.json && fclose(lc.json) != 0 && st == MLP_OK) {
         st = MLP_ERR_IO;
         snprintf(err.msg, sizeof err.msg, "%s: cannot write the JSON log", o.log_json);
     }
     if (st != MLP_OK) rc = cli_fail(cmd, st, err.msg);
+    mlp_trainer_free(t);
+    free(ckpt);
     mlp_model_free(m);
     mlp_dataset_free(&train);
     mlp_dataset_free(&test);

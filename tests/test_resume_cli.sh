@@ -1,0 +1,100 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Long runs as a user lives them: a run killed with SIGKILL at an arbitrary
+# moment and resumed from its last checkpoint, and a run stopped by SIGINT
+# (checkpoint written at the next batch boundary, exit 130) and resumed, both
+# end with a model byte-identical to an uninterrupted run; a checkpoint from
+# another network or other data is refused; divergence exits 3 and leaves
+# the previous model alone.
+set -u
+FASTMLP=$1
+FM=${FASTMLP_FMNIST_DIR:-/usr/share/datasets/fashion-mnist}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+RUN="--train $FM/train-images-idx3-ubyte.gz --train-labels $FM/train-labels-idx1-ubyte.gz --limit 6000
+     --layers 128 --epochs 30 --batch 32 --threads 1 --seed 5 --quiet"
+"$FASTMLP" train $RUN -o "$T/ref.mlp" >/dev/null 2>&1 || bad "reference run failed"
+
+# wait_for FILE LINES: until FILE exists (with at least LINES lines), 60 s at most
+wait_for() {
+    i=0
+    while [ $i -lt 600 ]; do
+        if [ -e "$1" ] && [ "$(wc -l <"$1" 2>/dev/null || echo 0)" -ge "$2" ]; then return 0; fi
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}
+
+# SIGKILL somewhere after the first checkpoints, then resume.
+for delay in 0.05 0.3 0.7; do
+    rm -f "$T/k.mlp" "$T/k.mlp.ckpt" "$T/k.json"
+    "$FASTMLP" train $RUN -o "$T/k.mlp" --checkpoint-every 1 --log-json "$T/k.json" >/dev/null 2>&1 &
+    pid=$!
+    wait_for "$T/k.json" 2 || bad "no progress within 60 s"
+    sleep $delay
+    kill -9 $pid 2>/dev/null
+    wait $pid 2>/dev/null
+    if [ -e "$T/k.mlp" ]; then
+        bad "the run finished before the kill (delay $delay): make it longer"
+        continue
+    fi
+    [ -e "$T/k.mlp.ckpt" ] && ok || bad "no checkpoint after SIGKILL (delay $delay)"
+    "$FASTMLP" train $RUN -o "$T/k.mlp" --checkpoint-every 1 --resume "$T/k.mlp.ckpt" >/dev/null 2>"$T/err" ||
+        bad "resume failed: $(cat "$T/err")"
+    cmp -s "$T/ref.mlp" "$T/k.mlp" && ok || bad "SIGKILL at +$delay s and resume: model differs from the uninterrupted run"
+done
+
+# SIGINT mid-epoch: a checkpoint at the next batch boundary, exit 130, one stderr line.
+rm -f "$T/i.mlp" "$T/i.mlp.ckpt"
+"$FASTMLP" train $RUN -o "$T/i.mlp" --log-json "$T/i.json" >/dev/null 2>"$T/i.err" &
+pid=$!
+wait_for "$T/i.json" 1 || bad "no progress within 60 s"
+sleep 0.13
+kill -INT $pid
+wait $pid
+rc=$?
+[ $rc -eq 130 ] && ok || bad "SIGINT exit code $rc, expected 130"
+[ "$(wc -l <"$T/i.err")" -eq 1 ] && grep -q "interrupted by SIGINT.*checkpoint written to" "$T/i.err" && ok ||
+    bad "SIGINT message: $(cat "$T/i.err")"
+[ ! -e "$T/i.mlp" ] && ok || bad "an interrupted run wrote its model"
+"$FASTMLP" train $RUN -o "$T/i.mlp" --resume "$T/i.mlp.ckpt" >/dev/null 2>"$T/err" || bad "resume after SIGINT: $(cat "$T/err")"
+cmp -s "$T/ref.mlp" "$T/i.mlp" && ok || bad "SIGINT and resume: model differs from the uninterrupted run"
+# SIGTERM the same way.
+rm -f "$T/s.mlp.ckpt"
+"$FASTMLP" train $RUN -o "$T/s.mlp" --log-json "$T/s.json" >/dev/null 2>"$T/s.err" &
+pid=$!
+wait_for "$T/s.json" 1
+kill -TERM $pid
+wait $pid
+rc=$?
+[ $rc -eq 130 ] && grep -q SIGTERM "$T/s.err" && [ -e "$T/s.mlp.ckpt" ] && ok || bad "SIGTERM: rc $rc, $(cat "$T/s.err")"
+
+# Refusals: another network, other data, other parameters, a model file.
+"$FASTMLP" train $RUN --layers 32 --resume "$T/i.mlp.ckpt" >/dev/null 2>"$T/err"
+rc=$?
+[ $rc -eq 65 ] && grep -q "different network" "$T/err" && ok || bad "other network: rc $rc $(cat "$T/err")"
+"$FASTMLP" train $RUN --limit 5000 --resume "$T/i.mlp.ckpt" >/dev/null 2>"$T/err"
+rc=$?
+[ $rc -eq 65 ] && grep -q "different training set" "$T/err" && ok || bad "other data: rc $rc $(cat "$T/err")"
+"$FASTMLP" train $RUN --lr 0.01 --resume "$T/i.mlp.ckpt" >/dev/null 2>"$T/err"
+rc=$?
+[ $rc -eq 64 ] && grep -q "learning rate" "$T/err" && ok || bad "other lr: rc $rc $(cat "$T/err")"
+"$FASTMLP" train $RUN --resume "$T/ref.mlp" >/dev/null 2>"$T/err"
+rc=$?
+[ $rc -eq 65 ] && grep -q "not a fastmlp checkpoint" "$T/err" && ok || bad "model as checkpoint: rc $rc $(cat "$T/err")"
+
+# Divergence: exit 3, one line, the previous model untouched, no NaN model.
+cp "$T/ref.mlp" "$T/d.mlp"
+"$FASTMLP" train $RUN --epochs 50 --layers none --head identity-mse --optimizer gd --lr 1000 -o "$T/d.mlp" >/dev/null 2>"$T/err"
+rc=$?
+[ $rc -eq 3 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q diverged "$T/err" && ok || bad "divergence: rc $rc $(cat "$T/err")"
+cmp -s "$T/ref.mlp" "$T/d.mlp" && ok || bad "divergence changed the previous model"
+
+echo "resume: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

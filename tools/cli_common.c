@@ -2,6 +2,7 @@
 /* The command line's plumbing: a table-driven option parser with strict
  * number parsing, exit codes, data loading, and atomic output files. */
 #include "cli.h"
+#include "config.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -103,6 +104,36 @@ int cli_parse(const char *cmd, int argc, char **argv, int first, const struct op
 {
     *n_pos = 0;
     *help = false;
+    /* --config FILE (config.c): the file's values are applied first, through
+     * the same typed parsing as flags, so that argv below overrides them. */
+    const char *config;
+    int rc = cli_config_find(cmd, argc, argv, first, opts, &config);
+    if (rc != EXIT_OK) return rc;
+    if (config) {
+        struct cli_config_entry *e;
+        size_t ne;
+        if ((rc = cli_config_read(cmd, config, &e, &ne)) != EXIT_OK) return rc;
+        for (size_t k = 0; k < ne && rc == EXIT_OK; k++) {
+            const struct opt *o = NULL;
+            for (const struct opt *p = opts; p->name && !o; p++)
+                if (strncmp(p->name, "--", 2) == 0 && strcmp(p->name + 2, e[k].key) == 0) o = p;
+            if (!o)
+                rc = cli_usage_error(cmd, "%s:%u: unknown key '%s'%s", config, e[k].line, e[k].key,
+                                     e[k].key[0] == '-' ? " (write option names without the dashes)" : "");
+            else if (o->kind == OPT_FLAG) {
+                int b = e[k].list ? -1 : cli_config_bool(e[k].value);
+                if (b < 0)
+                    rc = cli_usage_error(cmd, "%s:%u: key '%s': '%s' is not true or false", config, e[k].line,
+                                         e[k].key, e[k].value);
+                else if (b)
+                    parse_value(o, NULL); /* false: the flag stays unset */
+            } else if (!parse_value(o, e[k].value))
+                rc = cli_usage_error(cmd, "%s:%u: key '%s': '%s' is not %s", config, e[k].line, e[k].key,
+                                     e[k].value, kind_word(o->kind));
+        }
+        free(e);
+        if (rc != EXIT_OK) return rc;
+    }
     bool only_pos = false;
     for (int i = first; i < argc; i++) {
         const char *a = argv[i];
@@ -118,6 +149,10 @@ int cli_parse(const char *cmd, int argc, char **argv, int first, const struct op
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             *help = true;
             return EXIT_OK;
+        }
+        if (strncmp(a, "--config", 8) == 0 && (a[8] == 0 || a[8] == '=')) {
+            if (a[8] == 0 && i + 1 < argc) i++; /* its FILE, read above */
+            continue;
         }
         /* --name=value or --name value or -x value */
         const char *eq = a[1] == '-' ? strchr(a, '=') : NULL;
@@ -162,6 +197,11 @@ void cli_print_help(FILE *f, const char *usage, const struct opt *opts)
             snprintf(left, sizeof left, "    %s%s%s", o->name, o->meta ? " " : "", o->meta ? o->meta : "");
         fprintf(f, "  %-28s %s\n", left, o->help);
     }
+    /* Every command reads --config through cli_parse. */
+    if (!group || strcmp(group, "General") != 0) fprintf(f, "\nGeneral:\n");
+    fprintf(f, "  %-28s %s\n", "    --config FILE",
+            "read options from a YAML file (keys: option names without '--'); flags override it");
+    fprintf(f, "  %-28s %s\n", "-h, --help", "print this help");
 }
 
 /* "256,128" -> widths; each 1..MLP_MAX_WIDTH.  "" or "none" -> no hidden layer. */

@@ -15,6 +15,7 @@ static const struct command commands[] = {
     {"train", cmd_train, "train a network on a data set and save it"},
     {"predict", cmd_predict, "write the predicted class and probabilities for each row"},
     {"info", cmd_info, "print what a model file holds"},
+    {"gradcheck", cmd_gradcheck, "check the analytic gradient against finite differences"},
     {0}};
 
 static void usage(FILE *f)

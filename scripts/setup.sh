@@ -6,7 +6,7 @@
 set -eu
 
 # clang and libclang-rt-14-dev: libFuzzer for the fuzz targets.
-PKGS="build-essential cmake pkg-config libopenblas-dev zlib1g-dev libhdf5-dev libyaml-dev dataset-fashion-mnist clang libclang-rt-14-dev"
+PKGS="build-essential cmake pkg-config libopenblas-dev zlib1g-dev libhdf5-dev libyaml-dev dataset-fashion-mnist clang libclang-rt-14-dev chromium"
 
 missing=""
 for p in $PKGS; do

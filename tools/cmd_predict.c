@@ -1,18 +1,31 @@
 /* SPDX-License-Identifier: MIT */
 /* `fastmlp predict MODEL DATA`: the predicted class and the output
- * probabilities for every row, as CSV with a header. */
+ * probabilities for every row, as CSV with a header or as JSON lines. */
 #include "cli.h"
 
+#include <math.h>
 #include <stdlib.h>
+#include <string.h>
+
+/* A JSON number, or null where JSON has none (NaN, Inf). */
+static void json_num(FILE *f, double v)
+{
+    if (isfinite(v))
+        fprintf(f, "%.9g", v);
+    else
+        fputs("null", f);
+}
 
 int cmd_predict(int argc, char **argv)
 {
     const char *cmd = "predict";
-    const char *out = "-", *labels = NULL;
+    const char *out = "-", *labels = NULL, *format = "csv";
     struct data_opts dopt = {0};
     const struct opt opts[] = {
         {"--labels", 0, OPT_STR, &labels, "FILE", "labels for the data (IDX, NPY); adds a 'label' column", "Data"},
-        {"--output", 'o', OPT_STR, &out, "FILE", "write the CSV to FILE ('-' = stdout) [-]", "Output"},
+        {"--output", 'o', OPT_STR, &out, "FILE", "write the predictions to FILE ('-' = stdout) [-]", "Output"},
+        {"--format", 0, OPT_STR, &format, "NAME",
+         "csv: row,class[,label],p0,... with a header; jsonl: one JSON object per row [csv]", "Output"},
         DATA_OPTIONS(dopt),
         {0}};
     const char *pos[2];
@@ -21,10 +34,13 @@ int cmd_predict(int argc, char **argv)
     int rc = cli_parse(cmd, argc, argv, 2, opts, pos, 2, &n_pos, &help);
     if (rc != EXIT_OK) return rc;
     if (help) {
-        cli_print_help(stdout, "usage: fastmlp predict MODEL DATA [-o out.csv]", opts);
+        cli_print_help(stdout, "usage: fastmlp predict MODEL DATA [-o out.csv] [--format csv|jsonl]", opts);
         return EXIT_OK;
     }
     if (n_pos != 2) return cli_usage_error(cmd, "expected MODEL and DATA");
+    const bool jsonl = strcmp(format, "jsonl") == 0;
+    if (!jsonl && strcmp(format, "csv") != 0)
+        return cli_usage_error(cmd, "--format '%s' is not csv or jsonl", format);
     struct mlp_load_params lp;
     if ((rc = cli_load_params(cmd, &dopt, &lp)) != EXIT_OK) return rc;
 
@@ -52,10 +68,12 @@ int cmd_predict(int argc, char **argv)
         }
         goto done;
     }
-    fprintf(of.f, "row,class");
-    if (ds.labels) fprintf(of.f, ",label");
-    for (uint32_t k = 0; k < K; k++) fprintf(of.f, ",p%u", k);
-    fputc('\n', of.f);
+    if (!jsonl) {
+        fprintf(of.f, "row,class");
+        if (ds.labels) fprintf(of.f, ",label");
+        for (uint32_t k = 0; k < K; k++) fprintf(of.f, ",p%u", k);
+        fputc('\n', of.f);
+    }
     for (uint64_t r0 = 0; r0 < ds.n_rows; r0 += chunk) {
         uint64_t n = ds.n_rows - r0 < chunk ? ds.n_rows - r0 : chunk;
         if ((st = mlp_model_predict(m, &ds, r0, n, probs, &err)) != MLP_OK) break;
@@ -67,11 +85,29 @@ int cmd_predict(int argc, char **argv)
             else
                 for (uint32_t k = 1; k < K; k++)
                     if (p[k] > p[best]) best = k;
+            if (jsonl) {
+                fprintf(of.f, "{\"row\": %llu, \"class\": %u", (unsigned long long)(r0 + i), best);
+                if (ds.labels) fprintf(of.f, ", \"label\": %d", ds.labels[r0 + i]);
+                fputs(", \"p\": [", of.f);
+                for (uint32_t k = 0; k < K; k++) {
+                    if (k) fputs(", ", of.f);
+                    json_num(of.f, p[k]);
+                }
+                fputs("]}\n", of.f);
+                continue;
+            }
             fprintf(of.f, "%llu,%u", (unsigned long long)(r0 + i), best);
             if (ds.labels) fprintf(of.f, ",%d", ds.labels[r0 + i]);
             for (uint32_t k = 0; k < K; k++) fprintf(of.f, ",%.9g", p[k]);
             fputc('\n', of.f);
         }
+    }
+    if (st == MLP_OK && ferror(of.f)) {
+        st = err.status = MLP_ERR_IO;
+        if (strcmp(out, "-") == 0)
+            snprintf(err.msg, sizeof err.msg, "cannot write to standard output");
+        else
+            snprintf(err.msg, sizeof err.msg, "%s: cannot write", out);
     }
     if (st == MLP_OK) st = out_commit(&of, &err);
 done:

@@ -14,6 +14,7 @@ struct command {
 static const struct command commands[] = {
     {"train", cmd_train, "train a network on a data set and save it"},
     {"predict", cmd_predict, "write the predicted class and probabilities for each row"},
+    {"eval", cmd_eval, "loss, accuracy, confusion matrix and per-class F1 on labelled data"},
     {"info", cmd_info, "print what a model file holds"},
     {"gradcheck", cmd_gradcheck, "check the analytic gradient against finite differences"},
     {0}};

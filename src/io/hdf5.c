@@ -608,6 +608,14 @@ static enum mlp_status h5_load_all(struct h5_load *L, struct mlp_dataset *ds, co
         if ((st = h5_read_labels(L, rows, (int32_t *)ds->labels, &n_classes)) != MLP_OK) return st;
         ds->n_classes = n_classes;
     }
+    /* (n, h, w) is a grey image, (n, h, w, c) one with 1, 3 or 4 channels
+     * (seed 000's cats are (209, 64, 64, 3)). */
+    const hsize_t *dm = L->xi.dims;
+    if (L->xi.rank == 3 || (L->xi.rank == 4 && (dm[3] == 1 || dm[3] == 3 || dm[3] == 4))) {
+        ds->sample_shape[0] = (uint32_t)dm[1];
+        ds->sample_shape[1] = (uint32_t)dm[2];
+        ds->sample_shape[2] = L->xi.rank == 4 ? (uint32_t)dm[3] : 1;
+    }
     return MLP_OK;
 }
 

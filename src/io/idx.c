@@ -72,6 +72,7 @@ struct idx_file {
     unsigned ndim;
     uint64_t n_items;  /* dims[0] */
     uint64_t n_cols;   /* product of dims[1..] (1 when ndim == 1) */
+    uint32_t dims[4];  /* the first four dimensions as declared (0 beyond ndim) */
     uint64_t payload;  /* n_items * n_cols * element size, in bytes */
     uint64_t offset;   /* bytes consumed so far (header + payload) */
     bool cut;          /* the gzip stream itself ended early */
@@ -255,6 +256,7 @@ static enum mlp_status idx_open(struct idx_file *f, const char *path, bool want_
                              " inside dimension %u of %u (header needs %u bytes)%s",
                              f->offset, d + 1, f->ndim, 4 + 4 * f->ndim, IDX_CUT(f));
         uint32_t v = be32(b);
+        if (d < 4) f->dims[d] = v;
         if (v == 0)
             return idx_failf(f, err, MLP_ERR_FORMAT,
                              "dimension %u of %u is 0 at byte %" PRIu64 " (every dimension must be "
@@ -572,6 +574,12 @@ enum mlp_status mlp_dataset_load_idx(struct mlp_dataset *ds, const char *images_
     ds->x_type = xf.type == IDX_U8 ? MLP_ELEM_U8 : xf.type == IDX_F64 ? MLP_ELEM_F64 : MLP_ELEM_F32;
     ds->x = block;
     ds->owned = block;
+    /* (n, h, w) is a grey image, (n, h, w, c) one with 1, 3 or 4 channels. */
+    if (xf.ndim == 3 || (xf.ndim == 4 && (xf.dims[3] == 1 || xf.dims[3] == 3 || xf.dims[3] == 4))) {
+        ds->sample_shape[0] = xf.dims[1];
+        ds->sample_shape[1] = xf.dims[2];
+        ds->sample_shape[2] = xf.ndim == 4 ? xf.dims[3] : 1;
+    }
     free(chunk);
     idx_close(&xf);
     idx_close(&yf);

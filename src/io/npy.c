@@ -813,6 +813,12 @@ enum mlp_status mlp_dataset_load_npy(struct mlp_dataset *ds, const char *x_path,
         if ((st = npy_read_labels(&yf, (int32_t *)ds->labels, &n_classes, err)) != MLP_OK) goto fail;
         ds->n_classes = n_classes;
     }
+    /* (n, h, w) is a grey image, (n, h, w, c) one with 1, 3 or 4 channels. */
+    if (xf.ndim == 3 || (xf.ndim == 4 && (xf.dims[3] == 1 || xf.dims[3] == 3 || xf.dims[3] == 4))) {
+        ds->sample_shape[0] = (uint32_t)xf.dims[1];
+        ds->sample_shape[1] = (uint32_t)xf.dims[2];
+        ds->sample_shape[2] = xf.ndim == 4 ? (uint32_t)xf.dims[3] : 1;
+    }
     npy_close(&xf);
     npy_close(&yf);
     return MLP_OK;

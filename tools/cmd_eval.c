@@ -1,0 +1,341 @@
+/* SPDX-License-Identifier: MIT */
+/* `fastmlp eval MODEL DATA`: how well a model does on labelled data: loss,
+ * accuracy, the confusion matrix and per-class precision / recall / F1 (or
+ * loss, MSE and R^2 for real targets), as a table, as JSON, and as an HTML
+ * report. */
+#include "cli.h"
+#include "report.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SAMPLES_IN_REPORT 48u
+
+/* Matrices wider than this are left out of the text table (JSON has them). */
+#define TEXT_MAX_CLASSES 20u
+
+/* A number for JSON: null where JSON has none (NaN, Inf). */
+static void json_num(double v)
+{
+    if (isfinite(v))
+        printf("%.17g", v);
+    else
+        printf("null");
+}
+
+/* The model in one line: "784-32-10 relu, softmax-ce, f32, 25450 parameters". */
+static void model_summary(const struct mlp_model *m, char *buf, size_t len)
+{
+    size_t n = (size_t)snprintf(buf, len, "%u", mlp_model_n_in(m));
+    uint32_t L = mlp_model_n_layers(m);
+    for (uint32_t i = 0; i < L && n < len; i++)
+        n += (size_t)snprintf(buf + n, len - n, "-%u", mlp_model_layer(m, i).n_out);
+    if (n < len && L > 1) n += (size_t)snprintf(buf + n, len - n, " %s", mlp_act_name(mlp_model_layer(m, 0).act));
+    if (n < len)
+        snprintf(buf + n, len - n, ", %s, %s, %zu parameters", mlp_head_name(mlp_model_head(m)),
+                 mlp_dtype_name(mlp_model_dtype(m)), mlp_model_n_params(m));
+}
+
+/* Rows per predict call: 1024, fewer for very wide outputs (<= 128 MiB). */
+static uint64_t chunk_rows(uint32_t K)
+{
+    return K > (1u << 14) ? ((1u << 24) / K > 0 ? (1u << 24) / K : 1) : 1024;
+}
+
+/* Regression: plain MSE over every output and R^2 (the mean over outputs of
+ * 1 - SS_res / SS_tot, as scikit-learn's uniform average; NaN for an output
+ * whose targets are constant). */
+static enum mlp_status regression_figures(const struct mlp_model *m, const struct mlp_dataset *ds, double *mse,
+                                          double *r2, struct mlp_error *err)
+{
+    const uint32_t K = mlp_model_n_out(m);
+    const uint64_t chunk = chunk_rows(K);
+    double *out = malloc(chunk * K * sizeof *out);
+    double *acc = calloc(3 * (size_t)K, sizeof *acc); /* mean, SS_tot, SS_res per output */
+    if (!out || !acc) {
+        free(out);
+        free(acc);
+        snprintf(err->msg, sizeof err->msg, "out of memory");
+        return err->status = MLP_ERR_NOMEM;
+    }
+    double *mean = acc, *ss_tot = acc + K, *ss_res = acc + 2 * (size_t)K;
+    for (uint64_t r = 0; r < ds->n_rows; r++)
+        for (uint32_t k = 0; k < K; k++) mean[k] += ds->targets[r * K + k];
+    for (uint32_t k = 0; k < K; k++) mean[k] /= (double)ds->n_rows;
+    enum mlp_status st = MLP_OK;
+    for (uint64_t r0 = 0; r0 < ds->n_rows && st == MLP_OK; r0 += chunk) {
+        uint64_t n = ds->n_rows - r0 < chunk ? ds->n_rows - r0 : chunk;
+        if ((st = mlp_model_predict(m, ds, r0, n, out, err)) != MLP_OK) break;
+        for (uint64_t i = 0; i < n; i++)
+            for (uint32_t k = 0; k < K; k++) {
+                double y = ds->targets[(r0 + i) * K + k], d = out[i * K + k] - y, t = y - mean[k];
+                ss_res[k] += d * d;
+                ss_tot[k] += t * t;
+            }
+    }
+    if (st == MLP_OK) {
+        double res = 0, r2sum = 0;
+        for (uint32_t k = 0; k < K; k++) {
+            res += ss_res[k];
+            r2sum += ss_tot[k] > 0 ? 1 - ss_res[k] / ss_tot[k] : NAN;
+        }
+        *mse = res / ((double)ds->n_rows * K);
+        *r2 = r2sum / K;
+    }
+    free(out);
+    free(acc);
+    return st;
+}
+
+/* The predicted class of every row into the K x K confusion matrix (row =
+ * true class), and those of the first n_pred rows into pred. */
+static enum mlp_status classify(const struct mlp_model *m, const struct mlp_dataset *ds, uint32_t K, uint64_t *cm,
+                                uint32_t *pred, uint64_t n_pred, struct mlp_error *err)
+{
+    const uint32_t n_out = mlp_model_n_out(m);
+    const uint64_t chunk = chunk_rows(n_out);
+    double *out = malloc(chunk * n_out * sizeof *out);
+    if (!out) {
+        snprintf(err->msg, sizeof err->msg, "out of memory");
+        return err->status = MLP_ERR_NOMEM;
+    }
+    enum mlp_status st = MLP_OK;
+    for (uint64_t r0 = 0; r0 < ds->n_rows; r0 += chunk) {
+        uint64_t n = ds->n_rows - r0 < chunk ? ds->n_rows - r0 : chunk;
+        if ((st = mlp_model_predict(m, ds, r0, n, out, err)) != MLP_OK) break;
+        for (uint64_t i = 0; i < n; i++) {
+            const double *p = out + i * n_out;
+            uint32_t best = 0;
+            if (n_out == 1)
+                best = p[0] > 0.5; /* one output is trained against the 0/1 label */
+            else
+                for (uint32_t k = 1; k < n_out; k++)
+                    if (p[k] > p[best]) best = k;
+            /* mlp__check_data (through evaluate) has bounded labels by K */
+            cm[(size_t)ds->labels[r0 + i] * K + best]++;
+            if (r0 + i < n_pred) pred[r0 + i] = best;
+        }
+    }
+    free(out);
+    return st;
+}
+
+static void print_text(const char *model_path, const char *data_path, const struct mlp_dataset *ds, double loss,
+                       const uint64_t *cm, uint32_t K)
+{
+    uint64_t right = 0;
+    for (uint32_t k = 0; k < K; k++) right += cm[(size_t)k * K + k];
+    printf("model     %s\ndata      %s (%llu rows)\n", model_path, data_path, (unsigned long long)ds->n_rows);
+    printf("loss      %.6f\naccuracy  %.4f  (%llu of %llu right)\n", loss,
+           ds->n_rows ? (double)right / (double)ds->n_rows : 0, (unsigned long long)right,
+           (unsigned long long)ds->n_rows);
+    if (K <= TEXT_MAX_CLASSES) {
+        uint64_t top = 0;
+        for (size_t i = 0; i < (size_t)K * K; i++) top = cm[i] > top ? cm[i] : top;
+        int wd = snprintf(NULL, 0, "%llu", (unsigned long long)top);
+        if (wd < 3) wd = 3;
+        printf("\nconfusion matrix (rows: true class, columns: predicted class)\n%6s", "");
+        for (uint32_t p = 0; p < K; p++) printf(" %*u", wd, p);
+        printf("\n");
+        for (uint32_t t = 0; t < K; t++) {
+            printf("%6u", t);
+            for (uint32_t p = 0; p < K; p++) printf(" %*llu", wd, (unsigned long long)cm[(size_t)t * K + p]);
+            printf("\n");
+        }
+    } else {
+        printf("\nconfusion matrix: %u classes, too wide to print (--json has it)\n", K);
+    }
+    printf("\n%6s  %9s  %9s  %9s  %9s\n", "class", "precision", "recall", "f1", "support");
+    for (uint32_t k = 0; k < K; k++) {
+        struct class_metrics c = report_class_metrics(cm, K, k);
+        if (!c.support && !c.predicted) continue;
+        printf("%6u  %9.4f  %9.4f  %9.4f  %9llu\n", k, c.precision, c.recall, c.f1, (unsigned long long)c.support);
+    }
+    double mp, mr, mf;
+    report_macro(cm, K, &mp, &mr, &mf, NULL);
+    printf("%6s  %9.4f  %9.4f  %9.4f  %9llu\n", "macro", mp, mr, mf, (unsigned long long)ds->n_rows);
+}
+
+static void print_json(const struct mlp_dataset *ds, double loss, const uint64_t *cm, uint32_t K)
+{
+    uint64_t right = 0;
+    for (uint32_t k = 0; k < K; k++) right += cm[(size_t)k * K + k];
+    printf("{\"n\": %llu, \"loss\": ", (unsigned long long)ds->n_rows);
+    json_num(loss);
+    printf(", \"accuracy\": ");
+    json_num(ds->n_rows ? (double)right / (double)ds->n_rows : 0);
+    printf(", \"n_classes\": %u, \"confusion\": [", K);
+    for (uint32_t t = 0; t < K; t++) {
+        printf("%s[", t ? ", " : "");
+        for (uint32_t p = 0; p < K; p++) printf("%s%llu", p ? ", " : "", (unsigned long long)cm[(size_t)t * K + p]);
+        printf("]");
+    }
+    printf("], \"per_class\": [");
+    for (uint32_t k = 0; k < K; k++) {
+        struct class_metrics c = report_class_metrics(cm, K, k);
+        printf("%s{\"class\": %u, \"precision\": ", k ? ", " : "", k);
+        json_num(c.precision);
+        printf(", \"recall\": ");
+        json_num(c.recall);
+        printf(", \"f1\": ");
+        json_num(c.f1);
+        printf(", \"support\": %llu}", (unsigned long long)c.support);
+    }
+    double mp, mr, mf;
+    report_macro(cm, K, &mp, &mr, &mf, NULL);
+    printf("], \"macro_precision\": ");
+    json_num(mp);
+    printf(", \"macro_recall\": ");
+    json_num(mr);
+    printf(", \"macro_f1\": ");
+    json_num(mf);
+    printf("}\n");
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    const char *cmd = "eval";
+    const char *labels = NULL, *report = NULL;
+    int json = 0;
+    struct data_opts dopt = {0};
+    const struct opt opts[] = {
+        {"--labels", 0, OPT_STR, &labels, "FILE", "labels for the data (IDX, NPY)", "Data"},
+        {"--json", 0, OPT_FLAG, &json, NULL, "print one JSON object instead of tables", "Output"},
+        {"--report", 0, OPT_STR, &report, "FILE",
+         "also write an HTML report: confusion matrix, samples ('-': to stdout, instead of the tables)", "Output"},
+        DATA_OPTIONS(dopt),
+        {0}};
+    const char *pos[2];
+    int n_pos;
+    bool help;
+    int rc = cli_parse(cmd, argc, argv, 2, opts, pos, 2, &n_pos, &help);
+    if (rc != EXIT_OK) return rc;
+    if (help) {
+        cli_print_help(stdout,
+                       "usage: fastmlp eval MODEL DATA [--labels FILE] [--json] [--report FILE.html]\n\n"
+                       "Loss, accuracy, confusion matrix and per-class precision/recall/F1 of MODEL on\n"
+                       "labelled DATA (loss, MSE and R^2 for real targets).",
+                       opts);
+        return EXIT_OK;
+    }
+    if (n_pos != 2) return cli_usage_error(cmd, "expected MODEL and DATA");
+    struct mlp_load_params lp;
+    if ((rc = cli_load_params(cmd, &dopt, &lp)) != EXIT_OK) return rc;
+    /* --report - writes the report to stdout, and then nothing else goes there. */
+    const bool report_on_stdout = report && strcmp(report, "-") == 0;
+
+    struct mlp_error err = {0};
+    struct mlp_model *m = NULL;
+    struct mlp_dataset ds = {0};
+    uint64_t *cm = NULL;
+    uint32_t *pred = NULL;
+    bool in_report = false; /* a failure to create is then an output error (73) */
+    enum mlp_status st = mlp_model_load(&m, pos[0], &err);
+    if (st == MLP_OK) st = cli_load_data(&ds, pos[1], labels, &lp, &err);
+    if (st != MLP_OK) goto done;
+    /* Shape before labels: data that cannot fit the model is the first thing to hear of. */
+    if (ds.n_cols != mlp_model_n_in(m)) {
+        st = err.status = MLP_ERR_SHAPE;
+        snprintf(err.msg, sizeof err.msg, "%.300s has %u columns, the model expects %u inputs", pos[1], ds.n_cols,
+                 mlp_model_n_in(m));
+        goto done;
+    }
+    if (!ds.labels && !ds.targets) {
+        rc = cli_usage_error(cmd,
+                             "%s has no labels: give them with --labels FILE (IDX, NPY), --label-col N or "
+                             "--label-name NAME (CSV), --y-key NAME (HDF5)",
+                             pos[1]);
+        goto done;
+    }
+    double loss = 0, acc = 0;
+    if ((st = mlp_model_evaluate(m, &ds, &loss, &acc, &err)) != MLP_OK) goto done;
+
+    if (!ds.labels) {
+        /* Real targets: no classes, no matrix. */
+        double mse = 0, r2 = 0;
+        if ((st = regression_figures(m, &ds, &mse, &r2, &err)) != MLP_OK) goto done;
+        if (report) {
+            char sub[512], model[256];
+            model_summary(m, model, sizeof model);
+            snprintf(sub, sizeof sub, "%s on %s: %llu rows, loss %.6g, mse %.6g, r2 %.6g", model, pos[1],
+                     (unsigned long long)ds.n_rows, loss, mse, r2);
+            struct report_data rd = {.title = "fastmlp eval", .subtitle = sub, .eval_name = "test"};
+            in_report = true;
+            if ((st = report_write(report, &rd, &err)) != MLP_OK) goto done;
+            in_report = false;
+        }
+        if (report_on_stdout) {
+            /* the report is the output */
+        } else if (json) {
+            printf("{\"n\": %llu, \"loss\": ", (unsigned long long)ds.n_rows);
+            json_num(loss);
+            printf(", \"mse\": ");
+            json_num(mse);
+            printf(", \"r2\": ");
+            json_num(r2);
+            printf("}\n");
+        } else {
+            printf("model     %s\ndata      %s (%llu rows, %u target%s)\n", pos[0], pos[1],
+                   (unsigned long long)ds.n_rows, ds.n_targets, ds.n_targets == 1 ? "" : "s");
+            printf("loss      %.6g  (the %s loss: 1/2 mean squared error)\nmse       %.6g\nr2        %.6g\n", loss,
+                   mlp_head_name(mlp_model_head(m)), mse, r2);
+        }
+        goto flush;
+    }
+
+    /* One output unit is a two-class model (the output against 0.5). */
+    const uint32_t K = mlp_model_n_out(m) == 1 ? 2 : mlp_model_n_out(m);
+    const uint64_t n_pred = ds.n_rows < SAMPLES_IN_REPORT ? ds.n_rows : SAMPLES_IN_REPORT;
+    cm = calloc((size_t)K * K, sizeof *cm);
+    pred = calloc(n_pred ? n_pred : 1, sizeof *pred);
+    if (!cm || !pred) {
+        st = err.status = MLP_ERR_NOMEM;
+        snprintf(err.msg, sizeof err.msg, "out of memory for a %u x %u confusion matrix", K, K);
+        goto done;
+    }
+    if ((st = classify(m, &ds, K, cm, pred, n_pred, &err)) != MLP_OK) goto done;
+
+    if (report) {
+        char sub[512], model[256];
+        uint64_t right = 0;
+        for (uint32_t k = 0; k < K; k++) right += cm[(size_t)k * K + k];
+        model_summary(m, model, sizeof model);
+        snprintf(sub, sizeof sub, "%s on %s: %llu rows, loss %.4f, accuracy %.4f", model, pos[1],
+                 (unsigned long long)ds.n_rows, loss, ds.n_rows ? (double)right / (double)ds.n_rows : 0);
+        struct report_data rd = {.title = "fastmlp eval",
+                                 .subtitle = sub,
+                                 .eval_name = "test",
+                                 .n_classes = K,
+                                 .confusion = cm,
+                                 .samples = &ds,
+                                 .pred = pred,
+                                 .n_samples_max = (uint32_t)n_pred,
+                                 .input_scale = mlp_model_input_scale(m)};
+        in_report = true;
+        if ((st = report_write(report, &rd, &err)) != MLP_OK) goto done;
+        in_report = false;
+    }
+    if (json && !report_on_stdout)
+        print_json(&ds, loss, cm, K);
+    else if (!report_on_stdout)
+        print_text(pos[0], pos[1], &ds, loss, cm, K);
+flush:
+    if (fflush(stdout) != 0) {
+        st = err.status = MLP_ERR_IO;
+        snprintf(err.msg, sizeof err.msg, "cannot write to standard output");
+    }
+
+done:
+    if (st == MLP_ERR_OPEN && in_report) {
+        fprintf(stderr, "fastmlp %s: %s\n", cmd, err.msg);
+        rc = EXIT_CANTCREAT;
+    } else if (st != MLP_OK) {
+        rc = cli_fail(cmd, st, err.msg);
+    }
+    free(cm);
+    free(pred);
+    mlp_model_free(m);
+    mlp_dataset_free(&ds);
+    return rc;
+}

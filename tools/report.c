@@ -1,0 +1,601 @@
+/* SPDX-License-Identifier: MIT */
+/* The HTML report: one self-contained file (inline CSS and SVG, images as
+ * data: URIs, no scripts, nothing fetched from anywhere) with the learning
+ * curves, the confusion matrix as a heat map with per-class figures, and a
+ * grid of image samples marked right or wrong.  Images are encoded here as
+ * PNG through zlib; every text from outside is HTML-escaped. */
+#include "report.h"
+
+#include "cli.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+/* Series colours (the usual blue / orange pair) and the heat map's ramps. */
+#define COL_TRAIN "#1f77b4"
+#define COL_EVAL "#ff7f0e"
+static const int RAMP_OK[3] = {8, 69, 148};   /* correct cells: white -> dark blue */
+static const int RAMP_BAD[3] = {178, 24, 43}; /* confusions: white -> dark red */
+
+/* Beyond these the part is summarised instead of drawn. */
+#define HEAT_MAX_CLASSES 64u
+#define TABLE_MAX_ROWS 1000u
+#define SAMPLE_MAX_VALUES (1u << 20) /* h*w*c of one image */
+#define SAMPLE_PX 84.0               /* drawn size of an image's longer side */
+
+/* ------------------------------------------------------------ metrics */
+
+struct class_metrics report_class_metrics(const uint64_t *confusion, uint32_t K, uint32_t k)
+{
+    struct class_metrics c = {0};
+    uint64_t tp = confusion[(size_t)k * K + k];
+    for (uint32_t j = 0; j < K; j++) {
+        c.support += confusion[(size_t)k * K + j];
+        c.predicted += confusion[(size_t)j * K + k];
+    }
+    c.precision = c.predicted ? (double)tp / (double)c.predicted : 0;
+    c.recall = c.support ? (double)tp / (double)c.support : 0;
+    c.f1 = c.precision + c.recall > 0 ? 2 * c.precision * c.recall / (c.precision + c.recall) : 0;
+    return c;
+}
+
+void report_macro(const uint64_t *confusion, uint32_t K, double *precision, double *recall, double *f1,
+                  uint32_t *n_used)
+{
+    double p = 0, r = 0, f = 0;
+    uint32_t n = 0;
+    for (uint32_t k = 0; k < K; k++) {
+        struct class_metrics c = report_class_metrics(confusion, K, k);
+        if (!c.support && !c.predicted) continue;
+        p += c.precision, r += c.recall, f += c.f1, n++;
+    }
+    *precision = n ? p / n : 0;
+    *recall = n ? r / n : 0;
+    *f1 = n ? f / n : 0;
+    if (n_used) *n_used = n;
+}
+
+/* ------------------------------------------------------------ text */
+
+/* s with & < > " ' escaped; control bytes (which HTML forbids) become '?'. */
+static void put_esc(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '&': fputs("&amp;", f); break;
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&#39;", f); break;
+        default: fputc((unsigned char)*s < 0x20 && *s != '\t' ? '?' : *s, f);
+        }
+    }
+}
+
+static const char CSS[] =
+    "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif;"
+    "color:#222;background:#fff;max-width:1180px;margin:24px auto;padding:0 16px;line-height:1.4}\n"
+    "h1{font-size:22px;margin:0 0 4px}\n"
+    "h2{font-size:17px;margin:28px 0 10px;padding-bottom:4px;border-bottom:1px solid #ddd}\n"
+    ".sub{color:#555;margin:0}\n"
+    ".note{color:#666;font-size:13px;margin:6px 0}\n"
+    ".row{display:flex;flex-wrap:wrap;gap:20px;align-items:flex-start}\n"
+    "svg text{font-size:12px;fill:#333}\n"
+    "svg .title{font-size:14px;font-weight:600}\n"
+    "svg .cell{font-size:11px}\n"
+    "table.metrics{border-collapse:collapse;font-size:13px;font-variant-numeric:tabular-nums}\n"
+    "table.metrics th,table.metrics td{padding:3px 10px;text-align:right;border-bottom:1px solid #eee}\n"
+    "table.metrics thead th{border-bottom:2px solid #ccc}\n"
+    "table.metrics tfoot td{border-top:2px solid #ccc;font-weight:600}\n"
+    ".bar{display:inline-block;height:9px;background:#1f77b4;margin-right:6px;vertical-align:middle}\n"
+    ".grid{display:flex;flex-wrap:wrap;gap:10px}\n"
+    "figure{margin:0;text-align:center;font-size:11px}\n"
+    "figure svg{display:block}\n"
+    "figure.bad figcaption{color:#b2182b;font-weight:700}\n"
+    "footer{color:#888;font-size:12px;margin:32px 0 8px}\n";
+
+/* ------------------------------------------------------------ PNG */
+
+static void be32_put(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24), p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8), p[3] = (unsigned char)v;
+}
+
+/* One chunk at p: length, type, data, CRC-32 of type and data. */
+static size_t png_chunk(unsigned char *p, const char type[4], const unsigned char *data, uint32_t n)
+{
+    be32_put(p, n);
+    memcpy(p + 4, type, 4);
+    if (n) memmove(p + 8, data, n);
+    uLong crc = crc32(0L, p + 4, 4);
+    if (n) crc = crc32(crc, p + 8, n);
+    be32_put(p + 8 + n, (uint32_t)crc);
+    return 12 + (size_t)n;
+}
+
+/*
+ * pix: h rows of w pixels of c bytes (1 grey, 3 RGB, 4 RGBA) -> a PNG file
+ * (malloc'd, *len bytes): 8-bit samples, every scanline with filter 0
+ * (none), one zlib stream in one IDAT.  NULL when out of memory.
+ */
+static unsigned char *png_encode(const unsigned char *pix, uint32_t w, uint32_t h, uint32_t c, size_t *len)
+{
+    size_t line = (size_t)w * c, raw_n = (line + 1) * h;
+    unsigned char *raw = malloc(raw_n);
+    if (!raw) return NULL;
+    for (uint32_t y = 0; y < h; y++) {
+        raw[y * (line + 1)] = 0;
+        memcpy(raw + y * (line + 1) + 1, pix + y * line, line);
+    }
+    uLongf z_n = compressBound((uLong)raw_n);
+    unsigned char *png = malloc(8 + 25 + 12 + (size_t)z_n + 12);
+    if (!png) {
+        free(raw);
+        return NULL;
+    }
+    /* The IDAT data is compressed straight into place after its header. */
+    unsigned char *idat = png + 8 + 25 + 8;
+    if (compress(idat, &z_n, raw, (uLong)raw_n) != Z_OK) {
+        free(raw);
+        free(png);
+        return NULL;
+    }
+    free(raw);
+    static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    memcpy(png, sig, 8);
+    unsigned char ihdr[13];
+    be32_put(ihdr, w);
+    be32_put(ihdr + 4, h);
+    ihdr[8] = 8;                                  /* bit depth */
+    ihdr[9] = c == 1 ? 0 : c == 3 ? 2 : 6;        /* grey, RGB, RGBA */
+    ihdr[10] = ihdr[11] = ihdr[12] = 0;           /* deflate, filter set 0, no interlace */
+    size_t n = 8 + png_chunk(png + 8, "IHDR", ihdr, 13);
+    n += png_chunk(png + n, "IDAT", idat, (uint32_t)z_n); /* data already in place */
+    n += png_chunk(png + n, "IEND", NULL, 0);
+    *len = n;
+    return png;
+}
+
+static void put_base64(FILE *f, const unsigned char *p, size_t n)
+{
+    static const char A[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t i = 0;
+    for (; i + 3 <= n; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+        fputc(A[v >> 18], f), fputc(A[(v >> 12) & 63], f), fputc(A[(v >> 6) & 63], f), fputc(A[v & 63], f);
+    }
+    if (n - i == 1) {
+        uint32_t v = (uint32_t)p[i] << 16;
+        fputc(A[v >> 18], f), fputc(A[(v >> 12) & 63], f), fputs("==", f);
+    } else if (n - i == 2) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
+        fputc(A[v >> 18], f), fputc(A[(v >> 12) & 63], f), fputc(A[(v >> 6) & 63], f), fputc('=', f);
+    }
+}
+
+/* ------------------------------------------------------------ charts */
+
+enum series { S_TRAIN_LOSS, S_EVAL_LOSS, S_TRAIN_ACC, S_EVAL_ACC };
+
+static double stat_of(const struct mlp_epoch_stats *s, enum series w)
+{
+    switch (w) {
+    case S_TRAIN_LOSS: return s->train_loss;
+    case S_EVAL_LOSS: return s->test_loss;
+    case S_TRAIN_ACC: return s->train_acc;
+    case S_EVAL_ACC: return s->test_acc;
+    }
+    return -1;
+}
+
+/* -1 means "not computed"; NaN/Inf cannot be drawn either. */
+static bool shown(double v) { return isfinite(v) && v >= 0; }
+
+/* A step of 1, 2, 2.5 or 5 times a power of ten giving about `ticks` ticks. */
+static double nice_step(double range, int ticks)
+{
+    double raw = range / ticks, mag = pow(10, floor(log10(raw))), r = raw / mag;
+    return (r <= 1 ? 1 : r <= 2 ? 2 : r <= 2.5 ? 2.5 : r <= 5 ? 5 : 10) * mag;
+}
+
+/* Decimals that show a multiple of step exactly (2.5e-2 -> 3). */
+static int step_decimals(double step)
+{
+    int d = 0;
+    while (d < 9 && fabs(step * pow(10, d) - round(step * pow(10, d))) > 1e-6 * step * pow(10, d)) d++;
+    return d;
+}
+
+struct chart {
+    FILE *f;
+    double w, h, left, right, top, bottom; /* pixels */
+    double x0, x1, y0, y1;                 /* data range */
+};
+
+static double cx(const struct chart *c, double x)
+{
+    return c->left + (x - c->x0) / (c->x1 - c->x0) * (c->w - c->left - c->right);
+}
+static double cy(const struct chart *c, double y)
+{
+    return c->h - c->bottom - (y - c->y0) / (c->y1 - c->y0) * (c->h - c->top - c->bottom);
+}
+
+/* One series as polylines (broken where a figure is missing) and markers. */
+static void draw_series(const struct chart *c, const struct mlp_epoch_stats *hs, uint32_t n, enum series w,
+                        const char *colour, bool dashed)
+{
+    FILE *f = c->f;
+    bool open = false;
+    for (uint32_t i = 0; i < n; i++) {
+        double v = stat_of(&hs[i], w);
+        if (!shown(v)) {
+            if (open) fputs("\"/>\n", f);
+            open = false;
+            continue;
+        }
+        if (!open)
+            fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s points=\"", colour,
+                    dashed ? " stroke-dasharray=\"6 3\"" : "");
+        fprintf(f, "%s%.1f,%.1f", open ? " " : "", cx(c, hs[i].epoch), cy(c, v));
+        open = true;
+    }
+    if (open) fputs("\"/>\n", f);
+    if (n > 60) return; /* markers only while they stay apart */
+    for (uint32_t i = 0; i < n; i++) {
+        double v = stat_of(&hs[i], w);
+        if (shown(v))
+            fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>\n", cx(c, hs[i].epoch), cy(c, v),
+                    colour);
+    }
+}
+
+/* A line chart of two series over the epochs, with axes, ticks, labels and
+ * a legend; nothing when neither series has a figure. */
+static void chart_write(FILE *f, const struct report_data *r, const char *title, const char *ylabel,
+                        enum series s_train, enum series s_eval, bool is_acc)
+{
+    const struct mlp_epoch_stats *hs = r->history;
+    const uint32_t n = r->n_epochs;
+    double lo = INFINITY, hi = -INFINITY, e0 = INFINITY, e1 = -INFINITY;
+    bool has[2] = {false, false};
+    for (uint32_t i = 0; i < n; i++) {
+        e0 = fmin(e0, hs[i].epoch), e1 = fmax(e1, hs[i].epoch);
+        for (int k = 0; k < 2; k++) {
+            double v = stat_of(&hs[i], k ? s_eval : s_train);
+            if (!shown(v)) continue;
+            has[k] = true;
+            lo = fmin(lo, v), hi = fmax(hi, v);
+        }
+    }
+    if (!has[0] && !has[1]) return;
+
+    struct chart c = {.f = f, .w = 560, .h = 340, .left = 64, .right = 20, .top = 40, .bottom = 50};
+    /* y: a little room around the figures, on round ticks; accuracy stays
+     * inside [0, 1]. */
+    if (!(hi > lo)) {
+        double d = lo > 0 ? lo * 0.05 : 0.05;
+        lo -= d, hi += d;
+    }
+    double pad = (hi - lo) * 0.05;
+    lo -= pad, hi += pad;
+    if (is_acc) lo = fmax(lo, 0), hi = fmin(hi, 1);
+    if (!is_acc && lo < 0) lo = 0;
+    double ys = nice_step(hi - lo, 6);
+    c.y0 = floor(lo / ys + 1e-9) * ys, c.y1 = ceil(hi / ys - 1e-9) * ys;
+    if (!(c.y1 > c.y0)) c.y1 = c.y0 + ys;
+    /* x: the epochs, half a unit of room either side when there is only one */
+    c.x0 = e1 > e0 ? e0 : e0 - 0.5, c.x1 = e1 > e0 ? e1 : e1 + 0.5;
+    double xs = ceil(nice_step(c.x1 - c.x0, 8));
+    if (xs < 1) xs = 1;
+
+    double pl = c.left, pr = c.w - c.right, pt = c.top, pb = c.h - c.bottom;
+    fprintf(f, "<svg class=\"chart\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
+               "aria-label=\"",
+            c.w, c.h, c.w, c.h);
+    put_esc(f, title);
+    fputs("\">\n", f);
+    fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"#fff\"/>\n", c.w, c.h);
+    fprintf(f, "<text class=\"title\" x=\"%.1f\" y=\"22\" text-anchor=\"middle\">", (pl + pr) / 2);
+    put_esc(f, title);
+    fputs("</text>\n", f);
+
+    /* grid and tick labels */
+    int yd = step_decimals(ys);
+    for (double y = c.y0; y <= c.y1 + ys * 1e-6; y += ys) {
+        double py = cy(&c, y), shown_y = fabs(y) < ys * 1e-6 ? 0 : y;
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>\n", pl, py, pr, py);
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n", pl - 5, py, pl, py);
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.*f</text>\n", pl - 8, py + 4, yd, shown_y);
+    }
+    for (double x = ceil(c.x0 / xs) * xs; x <= c.x1 + 1e-9; x += xs) {
+        if (x < c.x0 || (x == 0 && e0 >= 1)) continue; /* epochs count from 1 */
+        double px = cx(&c, x);
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>\n", px, pt, px, pb);
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n", px, pb, px, pb + 5);
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.0f</text>\n", px, pb + 18, x);
+    }
+    /* axes and their labels */
+    fprintf(f, "<path d=\"M%.1f %.1fV%.1fH%.1f\" fill=\"none\" stroke=\"#333\" stroke-width=\"1.2\"/>\n", pl, pt,
+            pb, pr);
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">epoch</text>\n", (pl + pr) / 2, c.h - 10);
+    fprintf(f, "<text x=\"16\" y=\"%.1f\" text-anchor=\"middle\" transform=\"rotate(-90 16 %.1f)\">",
+            (pt + pb) / 2, (pt + pb) / 2);
+    put_esc(f, ylabel);
+    fputs("</text>\n", f);
+
+    const char *ename = r->eval_name ? r->eval_name : "test";
+    if (has[0]) draw_series(&c, hs, n, s_train, COL_TRAIN, false);
+    if (has[1]) draw_series(&c, hs, n, s_eval, COL_EVAL, true);
+
+    /* legend, top right inside the plot: loss falls, so that corner stays
+     * clear; accuracy rises, so its legend goes bottom right */
+    int n_leg = has[0] + has[1];
+    double lw = 130, lh = 8 + 18.0 * n_leg, lx = pr - lw - 8, ly = is_acc ? pb - lh - 8 : pt + 8;
+    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.0f\" height=\"%.0f\" fill=\"#fff\" fill-opacity=\"0.9\" "
+               "stroke=\"#ccc\"/>\n",
+            lx, ly, lw, lh);
+    int row = 0;
+    for (int k = 0; k < 2; k++) {
+        if (!has[k]) continue;
+        double yy = ly + 14 + 18.0 * row++;
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\"%s/>\n",
+                lx + 8, yy - 4, lx + 34, yy - 4, k ? COL_EVAL : COL_TRAIN, k ? " stroke-dasharray=\"6 3\"" : "");
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">", lx + 42, yy);
+        put_esc(f, k ? ename : "train");
+        fputs("</text>\n", f);
+    }
+    fputs("</svg>\n", f);
+}
+
+/* ------------------------------------------------------------ confusion */
+
+/* White blended towards ramp by t in [0, 1], as #rrggbb into buf. */
+static void ramp(char buf[8], const int rgb[3], double t)
+{
+    int o[3];
+    for (int i = 0; i < 3; i++) o[i] = (int)lround(255 + (rgb[i] - 255) * t);
+    snprintf(buf, 8, "#%02x%02x%02x", o[0] & 255, o[1] & 255, o[2] & 255);
+}
+
+static void heatmap_write(FILE *f, const uint64_t *cm, uint32_t K)
+{
+    double cell = K <= 10 ? 46 : fmax(10, floor(460.0 / K));
+    double left = 70, top = 64, size = cell * K;
+    double W = left + size + 16, H = top + size + 16;
+    bool numbers = cell >= 26;
+    bool every_label = cell >= 16;
+    fprintf(f, "<svg class=\"heat\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
+               "aria-label=\"confusion matrix\">\n",
+            W, H, W, H);
+    fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"#fff\"/>\n", W, H);
+    fprintf(f, "<text class=\"title\" x=\"%.1f\" y=\"18\" text-anchor=\"middle\">predicted class</text>\n",
+            left + size / 2);
+    fprintf(f, "<text class=\"title\" x=\"18\" y=\"%.1f\" text-anchor=\"middle\" transform=\"rotate(-90 18 %.1f)\">"
+               "true class</text>\n",
+            top + size / 2, top + size / 2);
+    for (uint32_t k = 0; k < K; k++) {
+        if (!every_label && k % 5 && k + 1 != K) continue;
+        double mid = k * cell + cell / 2;
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%u</text>\n", left + mid, top - 8, k);
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%u</text>\n", left - 8, top + mid + 4, k);
+    }
+    for (uint32_t t = 0; t < K; t++) {
+        uint64_t row = 0;
+        for (uint32_t p = 0; p < K; p++) row += cm[(size_t)t * K + p];
+        for (uint32_t p = 0; p < K; p++) {
+            uint64_t v = cm[(size_t)t * K + p];
+            /* Colour: the share of the true class's rows; the square root
+             * lets a few confusions still show. */
+            double share = row ? (double)v / (double)row : 0, tone = sqrt(share);
+            char fill[8];
+            ramp(fill, t == p ? RAMP_OK : RAMP_BAD, tone);
+            double x = left + p * cell, y = top + t * cell;
+            fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\" stroke=\"#ddd\">"
+                       "<title>true %u, predicted %u: %llu (%.1f%% of class %u)</title></rect>\n",
+                    x, y, cell, cell, fill, t, p, (unsigned long long)v, 100 * share, t);
+            if (numbers)
+                fprintf(f, "<text class=\"cell\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" style=\"fill:%s\">"
+                           "%llu</text>\n",
+                        x + cell / 2, y + cell / 2 + 4, tone > 0.6 ? "#fff" : "#222", (unsigned long long)v);
+        }
+    }
+    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#666\"/>\n",
+            left, top, size, size);
+    fputs("</svg>\n", f);
+}
+
+static void table_write(FILE *f, const uint64_t *cm, uint32_t K)
+{
+    fputs("<table class=\"metrics\">\n<thead><tr><th>class</th><th>support</th><th>predicted</th>"
+          "<th>precision</th><th>recall</th><th>F1</th></tr></thead>\n<tbody>\n",
+          f);
+    uint32_t rows = 0, skipped = 0;
+    uint64_t n = 0, right = 0;
+    for (uint32_t k = 0; k < K; k++) {
+        struct class_metrics c = report_class_metrics(cm, K, k);
+        n += c.support;
+        right += cm[(size_t)k * K + k];
+        if (!c.support && !c.predicted) continue;
+        if (rows == TABLE_MAX_ROWS) {
+            skipped++;
+            continue;
+        }
+        rows++;
+        fprintf(f, "<tr><td>%u</td><td>%llu</td><td>%llu</td><td>%.4f</td><td>%.4f</td><td><span class=\"bar\" "
+                   "style=\"width:%.0fpx\"></span>%.4f</td></tr>\n",
+                k, (unsigned long long)c.support, (unsigned long long)c.predicted, c.precision, c.recall,
+                60 * c.f1, c.f1);
+    }
+    fputs("</tbody>\n<tfoot>\n", f);
+    double mp, mr, mf;
+    report_macro(cm, K, &mp, &mr, &mf, NULL);
+    fprintf(f, "<tr><td>macro avg</td><td>%llu</td><td>%llu</td><td>%.4f</td><td>%.4f</td><td>%.4f</td></tr>\n",
+            (unsigned long long)n, (unsigned long long)n, mp, mr, mf);
+    fprintf(f, "<tr><td>accuracy</td><td colspan=\"5\">%.4f (%llu of %llu)</td></tr>\n",
+            n ? (double)right / (double)n : 0, (unsigned long long)right, (unsigned long long)n);
+    fputs("</tfoot>\n</table>\n", f);
+    if (skipped) fprintf(f, "<p class=\"note\">%u more classes not listed.</p>\n", skipped);
+}
+
+/* ------------------------------------------------------------ samples */
+
+/* Row r of ds as h*w*c bytes of pixels. */
+static void sample_pixels(const struct mlp_dataset *ds, uint64_t r, double scale, unsigned char *out)
+{
+    size_t n = ds->n_cols, base = (size_t)r * n;
+    if (ds->x_type == MLP_ELEM_U8) {
+        memcpy(out, (const unsigned char *)ds->x + base, n);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        double v = ds->x_type == MLP_ELEM_F32 ? ((const float *)ds->x)[base + i] : ((const double *)ds->x)[base + i];
+        v *= scale * 255;
+        out[i] = !(v > 0) ? 0 : v >= 255 ? 255 : (unsigned char)(v + 0.5);
+    }
+}
+
+static bool samples_drawable(const struct report_data *r)
+{
+    const struct mlp_dataset *ds = r->samples;
+    if (!ds || !ds->labels || !r->pred || !r->n_samples_max || !ds->n_rows) return false;
+    uint64_t h = ds->sample_shape[0], w = ds->sample_shape[1], c = ds->sample_shape[2];
+    return h && w && (c == 1 || c == 3 || c == 4) && h * w * c == ds->n_cols && h * w * c <= SAMPLE_MAX_VALUES;
+}
+
+static enum mlp_status samples_write(FILE *f, const struct report_data *r, struct mlp_error *err)
+{
+    const struct mlp_dataset *ds = r->samples;
+    uint32_t h = ds->sample_shape[0], w = ds->sample_shape[1], c = ds->sample_shape[2];
+    uint64_t n = ds->n_rows < r->n_samples_max ? ds->n_rows : r->n_samples_max;
+    unsigned char *pix = malloc(ds->n_cols);
+    if (!pix) {
+        snprintf(err->msg, sizeof err->msg, "out of memory drawing the samples");
+        return err->status = MLP_ERR_NOMEM;
+    }
+    uint64_t wrong = 0;
+    for (uint64_t i = 0; i < n; i++) wrong += (int64_t)r->pred[i] != ds->labels[i];
+    fprintf(f, "<p class=\"note\">The first %llu rows (%u&times;%u%s): %llu predicted wrong, marked in red.</p>\n",
+            (unsigned long long)n, w, h, c == 1 ? "" : c == 3 ? " RGB" : " RGBA", (unsigned long long)wrong);
+    double big = h > w ? h : w, dw = SAMPLE_PX * w / big, dh = SAMPLE_PX * h / big;
+    fputs("<div class=\"grid\">\n", f);
+    enum mlp_status st = MLP_OK;
+    for (uint64_t i = 0; i < n; i++) {
+        sample_pixels(ds, i, r->input_scale, pix);
+        size_t len;
+        unsigned char *png = png_encode(pix, w, h, c, &len);
+        if (!png) {
+            snprintf(err->msg, sizeof err->msg, "out of memory encoding a sample image");
+            st = err->status = MLP_ERR_NOMEM;
+            break;
+        }
+        bool bad = (int64_t)r->pred[i] != ds->labels[i];
+        fprintf(f, "<figure class=\"%s\"><svg width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
+                   "aria-label=\"row %llu\">",
+                bad ? "bad" : "ok", dw + 8, dh + 8, dw + 8, dh + 8, (unsigned long long)i);
+        fprintf(f, "<image x=\"4\" y=\"4\" width=\"%.0f\" height=\"%.0f\" preserveAspectRatio=\"none\" "
+                   "style=\"image-rendering:pixelated\" href=\"data:image/png;base64,",
+                dw, dh);
+        put_base64(f, png, len);
+        free(png);
+        fprintf(f, "\"/><rect x=\"%.1f\" y=\"%.1f\" width=\"%.0f\" height=\"%.0f\" fill=\"none\" stroke=\"%s\" "
+                   "stroke-width=\"%d\"/></svg>",
+                bad ? 1.5 : 3.5, bad ? 1.5 : 3.5, bad ? dw + 5 : dw + 1, bad ? dh + 5 : dh + 1,
+                bad ? "#d62728" : "#ccc", bad ? 3 : 1);
+        fprintf(f, "<figcaption>pred %u / true %d</figcaption></figure>\n", r->pred[i], ds->labels[i]);
+    }
+    fputs("</div>\n", f);
+    free(pix);
+    return st;
+}
+
+/* ------------------------------------------------------------ the page */
+
+static enum mlp_status page_write(FILE *f, const struct report_data *r, struct mlp_error *err)
+{
+    const char *title = r->title ? r->title : "fastmlp report";
+    const char *ename = r->eval_name ? r->eval_name : "test";
+    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
+          f);
+    put_esc(f, title);
+    fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<header>\n<h1>", CSS);
+    put_esc(f, title);
+    fputs("</h1>\n", f);
+    if (r->subtitle) {
+        fputs("<p class=\"sub\">", f);
+        put_esc(f, r->subtitle);
+        fputs("</p>\n", f);
+    }
+    fputs("</header>\n", f);
+
+    if (r->n_epochs > 0 && r->history) {
+        fputs("<section>\n<h2>Learning curves</h2>\n<div class=\"row\">\n", f);
+        chart_write(f, r, "Loss per epoch", "loss", S_TRAIN_LOSS, S_EVAL_LOSS, false);
+        chart_write(f, r, "Accuracy per epoch", "accuracy", S_TRAIN_ACC, S_EVAL_ACC, true);
+        fputs("</div>\n", f);
+        const struct mlp_epoch_stats *last = &r->history[r->n_epochs - 1];
+        fprintf(f, "<p class=\"note\">Epoch %u: train loss %.5g", last->epoch, last->train_loss);
+        if (shown(last->train_acc)) fprintf(f, ", train accuracy %.4f", last->train_acc);
+        if (shown(last->test_loss)) {
+            fputs(", ", f);
+            put_esc(f, ename);
+            fprintf(f, " loss %.5g", last->test_loss);
+        }
+        if (shown(last->test_acc)) {
+            fputs(", ", f);
+            put_esc(f, ename);
+            fprintf(f, " accuracy %.4f", last->test_acc);
+        }
+        fputs(".</p>\n</section>\n", f);
+    }
+
+    const uint32_t K = r->n_classes;
+    if (r->confusion && K > 0) {
+        fputs("<section>\n<h2>Confusion matrix (", f);
+        put_esc(f, ename);
+        fputs(" data)</h2>\n<div class=\"row\">\n", f);
+        if (K <= HEAT_MAX_CLASSES)
+            heatmap_write(f, r->confusion, K);
+        else
+            fprintf(f, "<p class=\"note\">%u classes: too many to draw as a heat map.</p>\n", K);
+        table_write(f, r->confusion, K);
+        fputs("</div>\n<p class=\"note\">Rows: true class; columns: predicted class.  A cell's colour is its "
+              "share of the true class's rows (blue: right, red: confused with another class).</p>\n"
+              "</section>\n",
+              f);
+    }
+
+    if (samples_drawable(r)) {
+        fputs("<section>\n<h2>Samples (", f);
+        put_esc(f, ename);
+        fputs(" data)</h2>\n", f);
+        enum mlp_status st = samples_write(f, r, err);
+        if (st != MLP_OK) return st;
+        fputs("</section>\n", f);
+    }
+    fputs("<footer>Written by fastmlp " MLP_VERSION_STRING ".</footer>\n</body>\n</html>\n", f);
+    return MLP_OK;
+}
+
+enum mlp_status report_write(const char *path, const struct report_data *r, struct mlp_error *err)
+{
+    struct out_file of;
+    enum mlp_status st = out_open(&of, path, err);
+    if (st != MLP_OK) return st;
+    st = page_write(of.f, r, err);
+    if (st == MLP_OK && ferror(of.f)) {
+        if (strcmp(path, "-") == 0)
+            snprintf(err->msg, sizeof err->msg, "cannot write the report to standard output");
+        else
+            snprintf(err->msg, sizeof err->msg, "%s: cannot write the report", path);
+        st = err->status = MLP_ERR_IO;
+    }
+    if (st == MLP_OK) return out_commit(&of, err); /* removes the temporary file itself on failure */
+    out_abort(&of);
+    return st;
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/* The HTML report (`train --report`, `eval --report`): one self-contained
+ * file with inline CSS and SVG (loss and accuracy curves, the confusion
+ * matrix as a heat map, a grid of image samples), and the per-class figures
+ * that `eval` prints too. */
+#ifndef FASTMLP_REPORT_H
+#define FASTMLP_REPORT_H
+
+#include "fastmlp.h"
+
+/* Everything the report shows; each part is drawn only when it is given.
+ * Nothing is owned: the caller keeps every pointer valid during the call. */
+struct report_data {
+    const char *title;    /* NULL: "fastmlp report" */
+    const char *subtitle; /* one line under the title (model summary), or NULL */
+    /* Learning curves, drawn when n_epochs > 0; figures of -1 (or NaN) are
+     * "not computed" and left out, a series with none left is not drawn. */
+    const struct mlp_epoch_stats *history;
+    uint32_t n_epochs;
+    const char *eval_name; /* the evaluated set: "test", "valid" (NULL: "test") */
+    /* Confusion matrix: n_classes x n_classes counts, row = true class,
+     * column = predicted class; NULL: no matrix, no per-class table. */
+    uint32_t n_classes;
+    const uint64_t *confusion;
+    /* Image samples: the first min(n_rows, n_samples_max) rows of `samples`
+     * with pred[i] their predicted class, drawn when samples has labels and
+     * an image sample_shape (h, w > 0, c 1 grey, 3 RGB or 4 RGBA, h*w*c =
+     * n_cols).  u8 values are pixels; f32/f64 become v*input_scale*255,
+     * clamped to 0..255. */
+    const struct mlp_dataset *samples;
+    const uint32_t *pred;
+    uint32_t n_samples_max;
+    double input_scale;
+};
+
+/*
+ * Write the report to `path` atomically (a temporary file renamed into
+ * place; "-" is stdout).  MLP_ERR_OPEN when the file cannot be created (the
+ * CLI's exit 73), MLP_ERR_IO when writing fails, MLP_ERR_NOMEM; on failure
+ * nothing is left at `path` (an older file there is untouched).  err must
+ * not be NULL.
+ */
+enum mlp_status report_write(const char *path, const struct report_data *r, struct mlp_error *err);
+
+/* One class's figures from a K x K confusion matrix (row = true class).
+ * precision = TP / predicted, recall = TP / support, f1 their harmonic
+ * mean; each is 0 when its denominator is 0 (as scikit-learn's
+ * zero_division=0). */
+struct class_metrics {
+    double precision, recall, f1;
+    uint64_t support;   /* rows whose true class is k */
+    uint64_t predicted; /* rows predicted as k */
+};
+struct class_metrics report_class_metrics(const uint64_t *confusion, uint32_t K, uint32_t k);
+
+/* Macro averages over the classes that occur (support or predicted > 0),
+ * as scikit-learn averages over the labels present; *n_used of them. */
+void report_macro(const uint64_t *confusion, uint32_t K, double *precision, double *recall, double *f1,
+                  uint32_t *n_used);
+
+#endif

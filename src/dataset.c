@@ -137,6 +137,7 @@ static enum mlp_status copy_rows(const struct mlp_dataset *ds, const uint8_t *pi
         k++;
     }
     out->n_classes = ds->n_classes;
+    memcpy(out->sample_shape, ds->sample_shape, sizeof out->sample_shape);
     return MLP_OK;
 }
 

@@ -131,6 +131,13 @@ expect 65 "NUL byte" -- "$FASTMLP" predict --data-format csv "$T/g.mlp" /dev/zer
 cat "$D/galaxy_test.csv" | "$FASTMLP" predict --data-format csv "$T/g.mlp" /dev/stdin >"$T/piped.csv" 2>/dev/null
 cmp -s "$T/piped.csv" "$T/g.csv" && ok || bad "piped CSV predictions differ from the file's"
 
+# train --report: curves, confusion matrix and samples in one HTML file; an
+# uncreatable report path is refused before training (73).
+expect 0 "" -- "$FASTMLP" train $TR $TE --limit 1000 --layers 16 --epochs 2 -q --report "$T/train.html"
+grep -q "Loss per epoch" "$T/train.html" && grep -q "Confusion matrix" "$T/train.html" && grep -q "<svg" "$T/train.html" &&
+    ok || bad "train --report lacks its parts"
+expect 73 "the report" -- "$FASTMLP" train $TR --limit 100 --epochs 1 -q --report "$T/no/dir/r.html"
+
 # Help and version.
 expect 0 "" -- "$FASTMLP" train --help
 grep -q -- "--optimizer" "$T/out" && ok || bad "train --help lacks --optimizer"

@@ -24,25 +24,6 @@ static void json_num(double v)
         printf("null");
 }
 
-/* The model in one line: "784-32-10 relu, softmax-ce, f32, 25450 parameters". */
-static void model_summary(const struct mlp_model *m, char *buf, size_t len)
-{
-    size_t n = (size_t)snprintf(buf, len, "%u", mlp_model_n_in(m));
-    uint32_t L = mlp_model_n_layers(m);
-    for (uint32_t i = 0; i < L && n < len; i++)
-        n += (size_t)snprintf(buf + n, len - n, "-%u", mlp_model_layer(m, i).n_out);
-    if (n < len && L > 1) n += (size_t)snprintf(buf + n, len - n, " %s", mlp_act_name(mlp_model_layer(m, 0).act));
-    if (n < len)
-        snprintf(buf + n, len - n, ", %s, %s, %zu parameters", mlp_head_name(mlp_model_head(m)),
-                 mlp_dtype_name(mlp_model_dtype(m)), mlp_model_n_params(m));
-}
-
-/* Rows per predict call: 1024, fewer for very wide outputs (<= 128 MiB). */
-static uint64_t chunk_rows(uint32_t K)
-{
-    return K > (1u << 14) ? ((1u << 24) / K > 0 ? (1u << 24) / K : 1) : 1024;
-}
-
 /* Regression: plain MSE over every output and R^2 (the mean over outputs of
  * 1 - SS_res / SS_tot, as scikit-learn's uniform average; NaN for an output
  * whose targets are constant). */
@@ -50,7 +31,7 @@ static enum mlp_status regression_figures(const struct mlp_model *m, const struc
                                           double *r2, struct mlp_error *err)
 {
     const uint32_t K = mlp_model_n_out(m);
-    const uint64_t chunk = chunk_rows(K);
+    const uint64_t chunk = report_chunk_rows(K);
     double *out = malloc(chunk * K * sizeof *out);
     double *acc = calloc(3 * (size_t)K, sizeof *acc); /* mean, SS_tot, SS_res per output */
     if (!out || !acc) {
@@ -85,39 +66,6 @@ static enum mlp_status regression_figures(const struct mlp_model *m, const struc
     }
     free(out);
     free(acc);
-    return st;
-}
-
-/* The predicted class of every row into the K x K confusion matrix (row =
- * true class), and those of the first n_pred rows into pred. */
-static enum mlp_status classify(const struct mlp_model *m, const struct mlp_dataset *ds, uint32_t K, uint64_t *cm,
-                                uint32_t *pred, uint64_t n_pred, struct mlp_error *err)
-{
-    const uint32_t n_out = mlp_model_n_out(m);
-    const uint64_t chunk = chunk_rows(n_out);
-    double *out = malloc(chunk * n_out * sizeof *out);
-    if (!out) {
-        snprintf(err->msg, sizeof err->msg, "out of memory");
-        return err->status = MLP_ERR_NOMEM;
-    }
-    enum mlp_status st = MLP_OK;
-    for (uint64_t r0 = 0; r0 < ds->n_rows; r0 += chunk) {
-        uint64_t n = ds->n_rows - r0 < chunk ? ds->n_rows - r0 : chunk;
-        if ((st = mlp_model_predict(m, ds, r0, n, out, err)) != MLP_OK) break;
-        for (uint64_t i = 0; i < n; i++) {
-            const double *p = out + i * n_out;
-            uint32_t best = 0;
-            if (n_out == 1)
-                best = p[0] > 0.5; /* one output is trained against the 0/1 label */
-            else
-                for (uint32_t k = 1; k < n_out; k++)
-                    if (p[k] > p[best]) best = k;
-            /* mlp__check_data (through evaluate) has bounded labels by K */
-            cm[(size_t)ds->labels[r0 + i] * K + best]++;
-            if (r0 + i < n_pred) pred[r0 + i] = best;
-        }
-    }
-    free(out);
     return st;
 }
 
@@ -257,7 +205,7 @@ int cmd_eval(int argc, char **argv)
         if ((st = regression_figures(m, &ds, &mse, &r2, &err)) != MLP_OK) goto done;
         if (report) {
             char sub[512], model[256];
-            model_summary(m, model, sizeof model);
+            report_model_summary(m, model, sizeof model);
             snprintf(sub, sizeof sub, "%s on %s: %llu rows, loss %.6g, mse %.6g, r2 %.6g", model, pos[1],
                      (unsigned long long)ds.n_rows, loss, mse, r2);
             struct report_data rd = {.title = "fastmlp eval", .subtitle = sub, .eval_name = "test"};
@@ -294,13 +242,13 @@ int cmd_eval(int argc, char **argv)
         snprintf(err.msg, sizeof err.msg, "out of memory for a %u x %u confusion matrix", K, K);
         goto done;
     }
-    if ((st = classify(m, &ds, K, cm, pred, n_pred, &err)) != MLP_OK) goto done;
+    if ((st = report_classify(m, &ds, K, cm, pred, n_pred, &err)) != MLP_OK) goto done;
 
     if (report) {
         char sub[512], model[256];
         uint64_t right = 0;
         for (uint32_t k = 0; k < K; k++) right += cm[(size_t)k * K + k];
-        model_summary(m, model, sizeof model);
+        report_model_summary(m, model, sizeof model);
         snprintf(sub, sizeof sub, "%s on %s: %llu rows, loss %.4f, accuracy %.4f", model, pos[1],
                  (unsigned long long)ds.n_rows, loss, ds.n_rows ? (double)right / (double)ds.n_rows : 0);
         struct report_data rd = {.title = "fastmlp eval",

@@ -4,6 +4,7 @@
  * per-epoch figures (stdout and an optional JSON-lines log) and, on request,
  * a profile of where the time went; save the model. */
 #include "cli.h"
+#include "report.h"
 
 #include <errno.h>
 #include <math.h>
@@ -16,7 +17,7 @@
 
 struct train_opts {
     const char *train, *train_labels, *test, *test_labels, *valid, *valid_labels, *out, *log_json;
-    const char *schedule, *checkpoint, *resume;
+    const char *schedule, *checkpoint, *resume, *report;
     double gamma, lr_min, weight_decay;
     uint32_t step_size, patience, checkpoint_every;
     int profile;
@@ -113,6 +114,40 @@ static int on_epoch(const struct mlp_epoch_stats *s, void *user)
     return 0;
 }
 
+/* The HTML report of a finished run: the curves from the trainer's history,
+ * the confusion matrix and samples of the final evaluation set. */
+static enum mlp_status write_report(const char *path, const struct mlp_model *m, const struct mlp_trainer *t,
+                                    const struct mlp_dataset *final, const char *final_name, struct mlp_error *err)
+{
+    enum { SAMPLES = 48 };
+    uint32_t n_hist;
+    const struct mlp_epoch_stats *hist = mlp_trainer_history(t, &n_hist);
+    char model[256], sub[512];
+    report_model_summary(m, model, sizeof model);
+    snprintf(sub, sizeof sub, "%s; %u epochs; figures on the %s set", model, n_hist, final_name);
+    struct report_data rd = {.title = "fastmlp train", .subtitle = sub, .history = hist, .n_epochs = n_hist,
+                             .eval_name = final_name, .input_scale = mlp_model_input_scale(m)};
+    uint64_t *cm = NULL;
+    uint32_t pred[SAMPLES];
+    enum mlp_status st = MLP_OK;
+    if (final->labels) {
+        uint32_t K = mlp_model_n_out(m) == 1 ? 2 : mlp_model_n_out(m);
+        if (!(cm = calloc((size_t)K * K, sizeof *cm))) {
+            snprintf(err->msg, sizeof err->msg, "out of memory");
+            return err->status = MLP_ERR_NOMEM;
+        }
+        st = report_classify(m, final, K, cm, pred, SAMPLES, err);
+        rd.n_classes = K;
+        rd.confusion = cm;
+        rd.samples = final;
+        rd.pred = pred;
+        rd.n_samples_max = SAMPLES;
+    }
+    if (st == MLP_OK) st = report_write(path, &rd, err);
+    free(cm);
+    return st;
+}
+
 /* SIGINT/SIGTERM: ask the trainer to stop at the next batch boundary. */
 static struct mlp_trainer *volatile g_trainer;
 static volatile sig_atomic_t g_signal;
@@ -125,7 +160,7 @@ static void on_signal(int sig)
 
 /* --profile: a table of wall time per phase that adds up to the total. */
 struct phases {
-    double load, final_eval, save, total;
+    double load, final_eval, save, report, total;
 };
 
 static void print_profile(const struct mlp_profile *p, const struct phases *ph, size_t data_bytes)
@@ -141,6 +176,7 @@ static void print_profile(const struct mlp_profile *p, const struct phases *ph, 
                 {"evaluation", p->eval_s + ph->final_eval, p->eval_n + 1},
                 {"checkpoints", p->checkpoint_s, p->checkpoint_n},
                 {"saving the model", ph->save, ph->save > 0},
+                {"writing the report", ph->report, ph->report > 0},
                 {"other", 0, 0}};
     int nr = (int)(sizeof rows / sizeof rows[0]);
     double sum = 0;
@@ -242,6 +278,8 @@ int cmd_train(int argc, char **argv)
         {"--log-json", 0, OPT_STR, &o.log_json, "FILE", "write one JSON object per epoch to FILE", "Output"},
         {"--quiet", 'q', OPT_FLAG, &o.quiet, NULL, "print only the final summary", "Output"},
         {"--profile", 0, OPT_FLAG, &o.profile, NULL, "print where the time and memory went", "Output"},
+        {"--report", 0, OPT_STR, &o.report, "FILE",
+         "write an HTML report: curves, confusion matrix, test samples", "Output"},
         DATA_OPTIONS(o.data),
         {0}};
     const char *pos[1];
@@ -302,13 +340,14 @@ int cmd_train(int argc, char **argv)
     char *ckpt = NULL;
     /* Find out now, not after an hour of training, that the model or the
      * log cannot be written (without touching either file yet). */
-    const char *outs[2] = {o.out, o.log_json};
-    for (int i = 0; i < 2; i++) {
+    const char *outs[3] = {o.out, o.log_json, o.report};
+    static const char *const what[3] = {"", " (the JSON log)", " (the report)"};
+    for (int i = 0; i < 3; i++) {
         struct out_file probe;
-        if (!outs[i]) continue;
+        if (!outs[i] || strcmp(outs[i], "-") == 0) continue;
         if (out_open(&probe, outs[i], &err) != MLP_OK) {
             free(hidden);
-            fprintf(stderr, "fastmlp %s: %s%s\n", cmd, err.msg, i ? " (the JSON log)" : "");
+            fprintf(stderr, "fastmlp %s: %s%s\n", cmd, err.msg, what[i]);
             return err.status == MLP_ERR_OPEN ? EXIT_CANTCREAT : cli_exit_code(err.status);
         }
         out_abort(&probe);
@@ -481,6 +520,18 @@ int cmd_train(int argc, char **argv)
             goto done;
         }
         if (!o.quiet) printf("model saved to %s\n", o.out);
+    }
+    if (o.report) {
+        double r0 = now_s();
+        st = write_report(o.report, m, t, final, fname, &err);
+        ph.report = now_s() - r0;
+        if (st != MLP_OK) {
+            rc = st == MLP_ERR_OPEN ? EXIT_CANTCREAT : cli_exit_code(st);
+            fprintf(stderr, "fastmlp %s: %s\n", cmd, err.msg);
+            st = MLP_OK;
+            goto done;
+        }
+        if (!o.quiet) printf("report written to %s\n", o.report);
     }
     if (o.profile) {
         ph.total = now_s() - t_start;

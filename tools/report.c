@@ -599,3 +599,57 @@ enum mlp_status report_write(const char *path, const struct report_data *r, stru
     out_abort(&of);
     return st;
 }
+
+/* ------------------------------------------------ figures for eval and train */
+
+/* Rows per predict call: 1024, fewer for very wide outputs (<= 128 MiB). */
+uint64_t report_chunk_rows(uint32_t K)
+{
+    return K > (1u << 14) ? ((1u << 24) / K > 0 ? (1u << 24) / K : 1) : 1024;
+}
+
+/* The model in one line: "784-32-10 relu, softmax-ce, f32, 25450 parameters". */
+void report_model_summary(const struct mlp_model *m, char *buf, size_t len)
+{
+    size_t n = (size_t)snprintf(buf, len, "%u", mlp_model_n_in(m));
+    uint32_t L = mlp_model_n_layers(m);
+    for (uint32_t i = 0; i < L && n < len; i++)
+        n += (size_t)snprintf(buf + n, len - n, "-%u", mlp_model_layer(m, i).n_out);
+    if (n < len && L > 1) n += (size_t)snprintf(buf + n, len - n, " %s", mlp_act_name(mlp_model_layer(m, 0).act));
+    if (n < len)
+        snprintf(buf + n, len - n, ", %s, %s, %zu parameters", mlp_head_name(mlp_model_head(m)),
+                 mlp_dtype_name(mlp_model_dtype(m)), mlp_model_n_params(m));
+}
+
+/* The predicted class of every row into the K x K confusion matrix (row =
+ * true class), and those of the first n_pred rows into pred. */
+enum mlp_status report_classify(const struct mlp_model *m, const struct mlp_dataset *ds, uint32_t K, uint64_t *cm,
+                                uint32_t *pred, uint64_t n_pred, struct mlp_error *err)
+{
+    const uint32_t n_out = mlp_model_n_out(m);
+    const uint64_t chunk = report_chunk_rows(n_out);
+    double *out = malloc(chunk * n_out * sizeof *out);
+    if (!out) {
+        snprintf(err->msg, sizeof err->msg, "out of memory");
+        return err->status = MLP_ERR_NOMEM;
+    }
+    enum mlp_status st = MLP_OK;
+    for (uint64_t r0 = 0; r0 < ds->n_rows; r0 += chunk) {
+        uint64_t n = ds->n_rows - r0 < chunk ? ds->n_rows - r0 : chunk;
+        if ((st = mlp_model_predict(m, ds, r0, n, out, err)) != MLP_OK) break;
+        for (uint64_t i = 0; i < n; i++) {
+            const double *p = out + i * n_out;
+            uint32_t best = 0;
+            if (n_out == 1)
+                best = p[0] > 0.5; /* one output is trained against the 0/1 label */
+            else
+                for (uint32_t k = 1; k < n_out; k++)
+                    if (p[k] > p[best]) best = k;
+            /* mlp__check_data (through evaluate) has bounded labels by K */
+            cm[(size_t)ds->labels[r0 + i] * K + best]++;
+            if (r0 + i < n_pred) pred[r0 + i] = best;
+        }
+    }
+    free(out);
+    return st;
+}

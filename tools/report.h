@@ -58,4 +58,14 @@ struct class_metrics report_class_metrics(const uint64_t *confusion, uint32_t K,
 void report_macro(const uint64_t *confusion, uint32_t K, double *precision, double *recall, double *f1,
                   uint32_t *n_used);
 
+/* Rows per mlp_model_predict call for K outputs (<= 128 MiB of outputs). */
+uint64_t report_chunk_rows(uint32_t K);
+/* The model in one line: "784-32-10 relu, softmax-ce, f32, 25450 parameters". */
+void report_model_summary(const struct mlp_model *m, char *buf, size_t len);
+/* Predict every row of ds (labels bounded by K): add each to the K x K
+ * confusion matrix cm (row = true class; zeroed by the caller), and write
+ * the predicted class of the first n_pred rows into pred. */
+enum mlp_status report_classify(const struct mlp_model *m, const struct mlp_dataset *ds, uint32_t K, uint64_t *cm,
+                                uint32_t *pred, uint64_t n_pred, struct mlp_error *err);
+
 #endif

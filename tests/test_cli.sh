@@ -138,6 +138,25 @@ grep -q "Loss per epoch" "$T/train.html" && grep -q "Confusion matrix" "$T/train
     ok || bad "train --report lacks its parts"
 expect 73 "the report" -- "$FASTMLP" train $TR --limit 100 --epochs 1 -q --report "$T/no/dir/r.html"
 
+# --profile: a row per phase, and the shares add up to the total.
+expect 0 "" -- "$FASTMLP" train $TR --limit 1000 --layers 16 --epochs 2 -q --profile
+for phase in "data loading" forward backward "optimizer step" evaluation other total "peak resident"; do
+    grep -q "$phase" "$T/out" && ok || bad "--profile lacks '$phase'"
+done
+awk '/^  / && $NF ~ /%$/ && $1 != "total" { gsub("%", "", $NF); s += $NF } END { exit !(s > 99.0 && s < 101.0) }' "$T/out" &&
+    ok || bad "--profile shares do not add up to 100%: $(cat "$T/out")"
+
+# On a terminal (a pty from script(1)) the progress line is redrawn in place
+# with a bar and an ETA; through a pipe only the epoch lines appear.
+if script -qec "$FASTMLP train $TR --limit 3000 --layers 16 --epochs 2 --batch 8" /dev/null >"$T/tty.out" 2>&1; then
+    grep -q "ETA" "$T/tty.out" && grep -q "\[#" "$T/tty.out" && grep -q "$(printf '\r')" "$T/tty.out" && ok ||
+        bad "no live progress line on a terminal"
+else
+    bad "training under script(1) failed: $(tail -2 "$T/tty.out")"
+fi
+"$FASTMLP" train $TR --limit 3000 --layers 16 --epochs 2 --batch 8 >"$T/pipe.out" 2>&1
+! grep -q "ETA" "$T/pipe.out" && [ "$(grep -c '^epoch ' "$T/pipe.out")" -eq 2 ] && ok || bad "progress leaked into a pipe"
+
 # Help and version.
 expect 0 "" -- "$FASTMLP" train --help
 grep -q -- "--optimizer" "$T/out" && ok || bad "train --help lacks --optimizer"

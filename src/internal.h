@@ -155,6 +155,15 @@ struct mlp_pass {
 };
 enum mlp_status mlp__run_pass(struct mlp_pass *p, struct mlp_error *err);
 
+/* Write a file atomically: `write` fills a temporary file beside `path`
+ * (same directory, so rename is atomic), which is flushed, fsynced, given
+ * the mode a new file would get, renamed over `path`, and the directory is
+ * fsynced.  On any failure the temporary file is removed and `path` is
+ * untouched.  `what` names the content in messages ("the model"). */
+typedef bool (*mlp_write_fn)(FILE *f, const void *ctx);
+enum mlp_status mlp__atomic_write(const char *path, const char *what, mlp_write_fn write, const void *ctx,
+                                  struct mlp_error *err);
+
 /* The model file's writer and reader, for files that embed a model (the
  * checkpoint): write the bytes of a model file to f; read one occupying
  * exactly section_size bytes from f's position (a version-2 model file's

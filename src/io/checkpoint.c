@@ -12,8 +12,6 @@
 #include "../train_state.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <math.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -158,67 +156,37 @@ static void write_state(struct cw *w, const struct mlp_trainer *t, struct data_f
     if (t->n_state >= 2) cw_array(w, t->s2, nb);
 }
 
+struct ck_ctx {
+    const struct mlp_trainer *t;
+    struct data_fp ftrain, feval;
+    uint64_t state_bytes;
+};
+
+static bool write_checkpoint(FILE *f, const void *vctx)
+{
+    const struct ck_ctx *c = vctx;
+    struct cw h = {.f = f, .crc = crc32(0, Z_NULL, 0), .ok = true};
+    cw_bytes(&h, CK_MAGIC, 8);
+    cw_u32(&h, CK_VERSION);
+    cw_u32(&h, CK_ENDIAN);
+    cw_u64(&h, mlp__model_file_size(c->t->m));
+    cw_u64(&h, c->state_bytes);
+    if (!h.ok || !mlp__model_write(f, c->t->m)) return false;
+    struct cw w = {.f = f, .crc = crc32(0, Z_NULL, 0), .ok = true};
+    write_state(&w, c->t, c->ftrain, c->feval);
+    unsigned char crc[4];
+    for (int i = 0; i < 4; i++) crc[i] = (unsigned char)((uint32_t)w.crc >> (8 * i));
+    return w.ok && fwrite(crc, 1, 4, f) == 4;
+}
+
 enum mlp_status mlp_trainer_save_checkpoint(const struct mlp_trainer *t, const char *path, struct mlp_error *err)
 {
     MLP_ASSERT(t && path);
-    struct data_fp ftrain = fingerprint(t->train), feval = fingerprint(t->eval);
-    struct cw count = {.ok = true};
-    write_state(&count, t, ftrain, feval);
-
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16), *dcopy = strdup(path);
-    if (!tmp || !dcopy) {
-        free(tmp);
-        free(dcopy);
-        return mlp__fail(err, MLP_ERR_NOMEM, "out of memory");
-    }
-    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        enum mlp_status s = mlp__fail_file(err, MLP_ERR_OPEN, path, "cannot create a temporary file: %s", strerror(errno));
-        free(tmp);
-        free(dcopy);
-        return s;
-    }
-    fchmod(fd, mlp__new_file_mode());
-    FILE *f = fdopen(fd, "wb");
-    bool ok = f != NULL;
-    if (ok) {
-        struct cw h = {.f = f, .crc = crc32(0, Z_NULL, 0), .ok = true};
-        cw_bytes(&h, CK_MAGIC, 8);
-        cw_u32(&h, CK_VERSION);
-        cw_u32(&h, CK_ENDIAN);
-        cw_u64(&h, mlp__model_file_size(t->m));
-        cw_u64(&h, count.n);
-        ok = h.ok && mlp__model_write(f, t->m);
-        struct cw w = {.f = f, .crc = crc32(0, Z_NULL, 0), .ok = ok};
-        write_state(&w, t, ftrain, feval);
-        unsigned char c[4];
-        for (int i = 0; i < 4; i++) c[i] = (unsigned char)((uint32_t)w.crc >> (8 * i));
-        ok = w.ok && fwrite(c, 1, 4, f) == 4 && fflush(f) == 0 && fsync(fd) == 0;
-    }
-    int saved = errno;
-    if (f ? fclose(f) != 0 : close(fd) != 0) ok = false;
-    enum mlp_status st = MLP_OK;
-    if (ok && rename(tmp, path) != 0) {
-        saved = errno;
-        st = MLP_ERR_OPEN;
-    } else if (!ok) {
-        st = MLP_ERR_IO;
-    }
-    if (st != MLP_OK) {
-        unlink(tmp);
-        mlp__fail_file(err, st, path, "cannot write the checkpoint: %s", strerror(saved));
-    } else {
-        int dfd = open(dirname(dcopy), O_RDONLY);
-        if (dfd >= 0) {
-            fsync(dfd);
-            close(dfd);
-        }
-    }
-    free(tmp);
-    free(dcopy);
-    return st;
+    struct ck_ctx c = {.t = t, .ftrain = fingerprint(t->train), .feval = fingerprint(t->eval)};
+    struct cw count = {.ok = true}; /* sizes the state section for the header */
+    write_state(&count, t, c.ftrain, c.feval);
+    c.state_bytes = count.n;
+    return mlp__atomic_write(path, "the checkpoint", write_checkpoint, &c, err);
 }
 
 /* --------------------------------------------------------------- reading */

@@ -224,6 +224,13 @@ static double inf_grad_fn(const double *x, double *g, void *ctx)
     return f;
 }
 
+static double count_fn(const double *x, double *g, void *ctx)
+{
+    (void)x, (void)g;
+    (*(uint32_t *)ctx)++;
+    return 0;
+}
+
 static int stop_after_3(const struct mlp_min_iter *it, const double *x, void *user)
 {
     (void)x;
@@ -277,6 +284,11 @@ static void test_failures(int method)
     p.max_iter = 10;
     r = mlp__minimize(rosen, NULL, 2, x, &p, NULL, NULL, &fin);
     CHECK(r == MLP_MIN_CONVERGED && fin.iter == 0 && fin.gnorm == 0);
+
+    /* a workspace too large to allocate: NOMEM before any evaluation */
+    uint32_t evals = 0;
+    r = mlp__minimize(count_fn, &evals, SIZE_MAX / 8, x, &p, NULL, NULL, &fin);
+    CHECK(r == MLP_MIN_NOMEM && evals == 0 && fin.iter == 0 && fin.n_evals == 0);
 
     /* deterministic: two runs give the same bits */
     double a[2] = {-1.2, 1}, b[2] = {-1.2, 1};
@@ -414,6 +426,7 @@ static void test_galaxy(void)
     FILE *f = fopen(gold, "r");
     CHECK_MSG(f != NULL, "cannot open %s", gold);
     double *theta = malloc(G_NPAR * sizeof(double)), *g = malloc(G_NPAR * sizeof(double));
+    double *start = malloc(G_NPAR * sizeof(double));
     G.W1T = malloc(sizeof(double) * G_IN * G_HID);
     G.gW1T = malloc(sizeof(double) * G_IN * G_HID);
     struct golden_run cg50 = {NAN, 0, 0, 0, 0}, cg600 = cg50, lb = cg50;
@@ -443,9 +456,10 @@ static void test_galaxy(void)
     if (f) fclose(f);
     CHECK_MSG(n == G_NPAR && nt == G_NPAR, "golden file: n %zu, %zu starting values, expected %zu", n, nt, G_NPAR);
     CHECK(isfinite(cg50.f) && isfinite(cg600.f) && isfinite(cost0));
-    if (!loaded || !theta || !g || !G.W1T || !G.gW1T || nt != G_NPAR || !isfinite(cg600.f)) goto out;
+    if (!loaded || !theta || !g || !start || !G.W1T || !G.gW1T || nt != G_NPAR || !isfinite(cg600.f)) goto out;
 
     /* the C cost is SciPy's at the start */
+    memcpy(start, theta, G_NPAR * sizeof *theta);
     double J0 = galaxy_fn(theta, g, &G);
     CHECK_MSG(fabs(J0 - cost0) <= 1e-12 * cost0, "cost at theta0 %.17g, NumPy's %.17g", J0, cost0);
 
@@ -465,8 +479,20 @@ static void test_galaxy(void)
     CHECK_MSG(tr.it50 == 50 && tr.f50 <= cg50.f * (1 + 1e-6), "after 50 iterations: %.17g > SciPy's %.17g", tr.f50,
               cg50.f);
     CHECK_MSG(fin.f <= cg600.f * (1 + 1e-6), "after 600 iterations: %.17g > SciPy's %.17g", fin.f, cg600.f);
+
+    /* L-BFGS from the same start, for reference beside SciPy's L-BFGS-B
+     * (no bound constraints there, so the same method up to its line search) */
+    memcpy(theta, start, G_NPAR * sizeof *theta);
+    p = mlp__min_params_default(MLP_MIN_LBFGS);
+    p.max_iter = 600;
+    r = mlp__minimize(galaxy_fn, &G, G_NPAR, theta, &p, NULL, NULL, &fin);
+    CHECK_MSG((r == MLP_MIN_MAX_ITER || r == MLP_MIN_CONVERGED) && fin.f < J0, "W2 L-BFGS: %s, cost %g",
+              mlp__min_result_str(r), fin.f);
+    printf("W2 L-BFGS (m 10) after %u iterations: cost %.12f, %llu evaluations (SciPy L-BFGS-B: %.12f, %d "
+           "evaluations)\n",
+           fin.iter, fin.f, (unsigned long long)fin.n_evals, lb.f, lb.fevals);
 out:
-    free(theta), free(g), free(G.X), free(G.label), free(G.W1T), free(G.gW1T);
+    free(theta), free(g), free(start), free(G.X), free(G.label), free(G.W1T), free(G.gW1T);
 }
 
 int main(void)

@@ -25,9 +25,8 @@ struct mlp_min_params {
     uint32_t max_ls;   /* function evaluations per line search, >= 1 */
 };
 
-/* The defaults for a method: max_iter 200 * n is the caller's business, so
- * max_iter = 1000; gtol 1e-5; history 10; c1 1e-4; c2 0.4 for CG (as
- * fmin_cg) and 0.9 for L-BFGS; max_ls 40. */
+/* The defaults for a method: max_iter 1000, gtol 1e-5, history 10, c1 1e-4,
+ * c2 0.4 for CG (as fmin_cg) and 0.9 for L-BFGS, max_ls 40. */
 struct mlp_min_params mlp__min_params_default(int method);
 
 /* One accepted step: iter counts from 1; gnorm = max_i |g_i|; n_evals counts

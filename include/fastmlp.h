@@ -135,6 +135,10 @@ enum mlp_optim {
     MLP_OPT_GD = 0,   /* full-batch gradient descent */
     MLP_OPT_SGD = 1,  /* mini-batch SGD, optional (Nesterov) momentum */
     MLP_OPT_ADAM = 2, /* mini-batch Adam */
+    MLP_OPT_CG = 3,   /* full-batch nonlinear conjugate gradient (Polak-Ribiere+,
+                         strong Wolfe line search: SciPy's fmin_cg); an
+                         "epoch" is one iteration */
+    MLP_OPT_LBFGS = 4, /* full-batch L-BFGS, same line search */
     MLP_OPT_COUNT
 };
 
@@ -401,6 +405,8 @@ struct mlp_train_params {
     double lr_min;        /* cosine schedule: the last epoch's rate */
     double weight_decay;  /* decoupled (AdamW-style): after each step
                              w -= lr_t * weight_decay * w, weights only */
+    double gtol;          /* CG/L-BFGS: stop when max |gradient| <= gtol [1e-5] */
+    uint32_t history;     /* L-BFGS: correction pairs kept [10] */
     uint32_t patience;    /* > 0: early stopping on the evaluation set's
                              loss: stop after `patience` epochs without a
                              new best, and keep the best weights */

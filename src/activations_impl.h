@@ -10,7 +10,14 @@ static void FN(activate)(enum mlp_act act, T slope, T *z, size_t n)
     switch (act) {
     case MLP_ACT_IDENTITY: break;
     case MLP_ACT_SIGMOID:
-        for (size_t i = 0; i < n; i++) z[i] = (T)1 / ((T)1 + EXP(-z[i]));
+        /* The exponent is clipped (seed 003) so exp never overflows or
+         * underflows, which would raise FP exceptions; inside the clip the
+         * result is unchanged, outside it differs from the exact value by
+         * less than the type can tell (sigmoid(80) == 1 in f32). */
+        for (size_t i = 0; i < n; i++) {
+            T v = z[i] < -EXP_CLIP ? -EXP_CLIP : z[i] > EXP_CLIP ? EXP_CLIP : z[i];
+            z[i] = (T)1 / ((T)1 + EXP(-v));
+        }
         break;
     case MLP_ACT_TANH:
         for (size_t i = 0; i < n; i++) z[i] = TANH(z[i]);

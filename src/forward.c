@@ -17,6 +17,7 @@
 #define GEMM mlp__gemm_f32
 #define EXP expf
 #define TANH tanhf
+#define EXP_CLIP 80.0f /* e^80 < FLT_MAX and e^-80 > FLT_MIN */
 #include "activations_impl.h"
 #include "losses_impl.h"
 #include "pass_impl.h"
@@ -25,12 +26,14 @@
 #undef GEMM
 #undef EXP
 #undef TANH
+#undef EXP_CLIP
 
 #define T double
 #define SUF f64
 #define GEMM mlp__gemm_f64
 #define EXP exp
 #define TANH tanh
+#define EXP_CLIP 700.0 /* e^700 < DBL_MAX and e^-700 > DBL_MIN */
 #include "activations_impl.h"
 #include "losses_impl.h"
 #include "pass_impl.h"
@@ -39,6 +42,7 @@
 #undef GEMM
 #undef EXP
 #undef TANH
+#undef EXP_CLIP
 
 /* Rows per block: about 512K activation elements per block (2 MiB in f32),
  * so that a block's activations stay in L2/L3 while its backward pass runs,

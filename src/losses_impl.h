@@ -33,20 +33,22 @@ static double FN(head)(const struct mlp_model *m, const struct mlp_dataset *ds,
             T zmax = z[0];
             for (uint32_t k = 1; k < K; k++) zmax = z[k] > zmax ? z[k] : zmax;
             double s = 0;
-            for (uint32_t k = 0; k < K; k++) s += EXP(z[k] - zmax);
+            /* exponents clipped as in activations_impl.h: no underflow traps */
+            for (uint32_t k = 0; k < K; k++) s += EXP(z[k] - zmax < -EXP_CLIP ? -EXP_CLIP : z[k] - zmax);
             double lse = (double)zmax + log(s);
             if (have_y) loss += lse - (double)z[ds->labels[r]];
-            for (uint32_t k = 0; k < K; k++) z[k] = (T)exp((double)z[k] - lse);
+            for (uint32_t k = 0; k < K; k++) z[k] = (T)exp(fmax((double)z[k] - lse, -(double)EXP_CLIP));
             if (dz)
                 for (uint32_t k = 0; k < K; k++)
                     dz[k] = (T)(((double)z[k] - (ds->labels[r] == (int32_t)k)) * inv_n);
         } else if (m->head == MLP_HEAD_SIGMOID_BCE) {
             for (uint32_t k = 0; k < K; k++) {
-                double zk = (double)z[k];
-                double a = 1.0 / (1.0 + exp(-zk));
+                /* clipped for T's range: no exp over/underflow, nor in the narrowing */
+                double zk = (double)z[k], zc = fmin(fmax(zk, -(double)EXP_CLIP), (double)EXP_CLIP);
+                double a = 1.0 / (1.0 + exp(-zc));
                 if (have_y) {
                     double y = FN(target)(ds, r, k, K);
-                    loss += (zk > 0 ? zk : 0) - y * zk + log1p(exp(-fabs(zk)));
+                    loss += (zk > 0 ? zk : 0) - y * zk + log1p(exp(-fabs(zc)));
                     if (dz) dz[k] = (T)((a - y) * inv_n);
                 }
                 z[k] = (T)a;

@@ -10,7 +10,7 @@ static const char *const act_names[MLP_ACT_COUNT] = {
 static const char *const head_names[MLP_HEAD_COUNT] = {
     "softmax-ce", "sigmoid-bce", "identity-mse", "sigmoid-mse", "tanh-mse"};
 static const char *const init_names[MLP_INIT_COUNT] = {"zeros", "uniform", "xavier", "he"};
-static const char *const optim_names[MLP_OPT_COUNT] = {"gd", "sgd", "adam"};
+static const char *const optim_names[MLP_OPT_COUNT] = {"gd", "sgd", "adam", "cg", "lbfgs"};
 static const char *const dtype_names[2] = {"f32", "f64"};
 static const char *const schedule_names[MLP_SCHED_COUNT] = {"constant", "step", "cosine"};
 

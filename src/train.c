@@ -6,6 +6,7 @@
  * divergence guard that restores the last good weights.  All of its state
  * lives in struct mlp_trainer so that checkpoint.c can save and restore it. */
 #include "train_state.h"
+#include "optim/minimize.h"
 #include "optim/optim.h"
 
 #include <math.h>
@@ -28,6 +29,8 @@ struct mlp_train_params mlp_train_params_default(void)
     p.schedule = MLP_SCHED_CONSTANT;
     p.step_size = 10;
     p.gamma = 0.1;
+    p.gtol = 1e-5;
+    p.history = 10;
     return p;
 }
 
@@ -57,7 +60,11 @@ static enum mlp_status check_params(const struct mlp_train_params *p, struct mlp
         return mlp__fail(err, MLP_ERR_ARG, "momentum %g out of range [0, 1)", p->momentum);
     if (!(p->beta1 >= 0 && p->beta1 < 1 && p->beta2 >= 0 && p->beta2 < 1 && p->eps > 0 && isfinite(p->eps)))
         return mlp__fail(err, MLP_ERR_ARG, "Adam needs 0 <= beta1, beta2 < 1 and eps > 0");
-    if (p->optim != MLP_OPT_GD && p->batch == 0)
+    if ((p->optim == MLP_OPT_CG || p->optim == MLP_OPT_LBFGS) && !(isfinite(p->gtol) && p->gtol >= 0))
+        return mlp__fail(err, MLP_ERR_ARG, "gradient tolerance %g must be >= 0", p->gtol);
+    if (p->optim == MLP_OPT_LBFGS && (p->history == 0 || p->history > 1000))
+        return mlp__fail(err, MLP_ERR_ARG, "L-BFGS history %u out of range 1..1000", p->history);
+    if ((p->optim == MLP_OPT_SGD || p->optim == MLP_OPT_ADAM) && p->batch == 0)
         return mlp__fail(err, MLP_ERR_ARG, "batch size must be at least 1");
     if ((int)p->schedule < 0 || p->schedule >= MLP_SCHED_COUNT)
         return mlp__fail(err, MLP_ERR_ARG, "unknown schedule id %d", (int)p->schedule);
@@ -107,7 +114,8 @@ enum mlp_status mlp_trainer_create(struct mlp_trainer **out, struct mlp_model *m
     t->p = *p;
     const size_t n = m->n_params, esz = mlp__dtype_size(m->dtype);
     const uint64_t N = train->n_rows;
-    t->minibatch = p->optim != MLP_OPT_GD;
+    t->minibatch = p->optim == MLP_OPT_SGD || p->optim == MLP_OPT_ADAM;
+    t->solver = p->optim == MLP_OPT_CG || p->optim == MLP_OPT_LBFGS;
     t->bs = t->minibatch ? (p->batch < N ? p->batch : N) : N;
     t->n_batches = (N + t->bs - 1) / t->bs;
     t->momentum = p->optim == MLP_OPT_SGD && p->momentum > 0;
@@ -218,6 +226,9 @@ static void decay_weights(struct mlp_trainer *t, double lr)
 
 static enum mlp_status stop_here(struct mlp_trainer *t, struct mlp_error *err, const char *why)
 {
+    if (t->solver) /* the line-search state is not checkpointed */
+        return mlp__fail(err, MLP_ERR_STOPPED, "%s after iteration %u (no checkpoint: %s runs cannot be resumed)", why,
+                         t->epoch_done, mlp_optim_name(t->p.optim));
     if (t->ckpt_path) {
         double c0 = mlp__now();
         enum mlp_status st = mlp_trainer_save_checkpoint(t, t->ckpt_path, err);
@@ -228,6 +239,131 @@ static enum mlp_status stop_here(struct mlp_trainer *t, struct mlp_error *err, c
     return mlp__fail(err, MLP_ERR_STOPPED, "%s after epoch %u, batch %llu%s%s", why, t->epoch_done + 1,
                      (unsigned long long)t->batch_pos, t->ckpt_path ? ": checkpoint written to " : "",
                      t->ckpt_path ? t->ckpt_path : "");
+}
+
+/* ------------------------------------------------- CG and L-BFGS (seed 001) */
+
+/* The objective the solvers minimise: the full-batch loss (with L2) as a
+ * function of the flat parameter vector, in double whatever the model's
+ * dtype. */
+struct solve_ctx {
+    struct mlp_trainer *t;
+    struct mlp_error *err;
+    enum mlp_status st;
+};
+
+static void set_params(struct mlp_model *m, const double *x)
+{
+    if (m->dtype == MLP_F64)
+        memcpy(m->params, x, m->n_params * sizeof(double));
+    else
+        for (size_t i = 0; i < m->n_params; i++) ((float *)m->params)[i] = (float)x[i];
+}
+
+static double objective(const double *x, double *g, void *vctx)
+{
+    struct solve_ctx *c = vctx;
+    struct mlp_trainer *t = c->t;
+    struct mlp_model *m = t->m;
+    set_params(m, x);
+    struct mlp_pass ps = {.m = m, .ds = t->train, .n = t->train->n_rows, .l2 = t->p.l2, .grad = t->grad};
+    if ((c->st = mlp__run_pass(&ps, c->err)) != MLP_OK) return NAN;
+    t->prof.forward_s += ps.t_forward;
+    t->prof.backward_s += ps.t_backward;
+    t->prof.forward_n++;
+    t->prof.backward_n++;
+    if (m->dtype == MLP_F64)
+        memcpy(g, t->grad, m->n_params * sizeof(double));
+    else
+        for (size_t i = 0; i < m->n_params; i++) g[i] = ((const float *)(const void *)t->grad)[i];
+    return ps.loss;
+}
+
+/* After each accepted step: the epoch statistics, evaluation, early
+ * stopping and the caller's callbacks, as for the first-order optimizers. */
+static int solver_iter(const struct mlp_min_iter *it, const double *x, void *vctx)
+{
+    struct solve_ctx *c = vctx;
+    struct mlp_trainer *t = c->t;
+    struct mlp_model *m = t->m;
+    set_params(m, x);
+    double now = mlp__now();
+    struct mlp_epoch_stats es = {.epoch = t->epoch_done + 1, .train_loss = it->f, .train_acc = -1, .test_loss = -1,
+                                 .test_acc = -1};
+    es.seconds = now - t->epoch_s;
+    t->epoch_s = now;
+    es.samples_per_s = es.seconds > 0 ? (double)t->train->n_rows / es.seconds : 0;
+    double e0 = mlp__now(), ignore;
+    if (t->p.eval_train && t->train->labels && (c->st = mlp_model_evaluate(m, t->train, &ignore, &es.train_acc, c->err)))
+        return 1;
+    if (t->eval && (c->st = mlp_model_evaluate(m, t->eval, &es.test_loss, &es.test_acc, c->err))) return 1;
+    t->prof.eval_s += mlp__now() - e0;
+    t->prof.eval_n++;
+    t->prof.optim_n++;
+    t->epoch_done++;
+    m->meta.epochs++;
+    if ((c->st = push_history(t, &es, c->err)) != MLP_OK) return 1;
+    if (t->p.patience) {
+        if (es.test_loss < t->best_loss) {
+            t->best_loss = es.test_loss;
+            t->best_epoch = t->epoch_done;
+            t->bad_epochs = 0;
+            memcpy(t->best, m->params, m->n_params * mlp__dtype_size(m->dtype));
+        } else if (++t->bad_epochs >= t->p.patience) {
+            t->stopped_early = 1;
+            return 1;
+        }
+    }
+    if (t->on_batch) {
+        struct mlp_batch_info bi = {.epoch = t->epoch_done, .epochs = t->p.epochs, .batch = 1, .n_batches = 1,
+                                    .rows_done = t->train->n_rows, .loss = it->f, .accuracy = es.train_acc,
+                                    .seconds = es.seconds};
+        if (t->on_batch(&bi, t->user)) t->stop = 1;
+    }
+    if (t->on_epoch && t->on_epoch(&es, t->user)) t->stop = 1;
+    return t->stop ? 1 : 0;
+}
+
+static enum mlp_status run_solver(struct mlp_trainer *t, struct mlp_error *err)
+{
+    struct mlp_model *m = t->m;
+    const size_t n = m->n_params;
+    if (t->epoch_done >= t->p.epochs) return MLP_OK;
+    double *x = malloc(n * sizeof *x);
+    if (!x) return mlp__fail(err, MLP_ERR_NOMEM, "cannot allocate the solver's vector of %zu parameters", n);
+    for (size_t i = 0; i < n; i++)
+        x[i] = m->dtype == MLP_F64 ? ((const double *)m->params)[i] : ((const float *)m->params)[i];
+    memcpy(t->good, m->params, n * mlp__dtype_size(m->dtype));
+    struct mlp_min_params mp = {.method = t->p.optim == MLP_OPT_CG ? 0 : 1, .max_iter = t->p.epochs - t->epoch_done,
+                                .gtol = t->p.gtol, .history = t->p.history, .c1 = 1e-4,
+                                .c2 = t->p.optim == MLP_OPT_CG ? 0.4 : 0.9, .max_ls = 40};
+    struct solve_ctx c = {.t = t, .err = err, .st = MLP_OK};
+    struct mlp_min_iter last = {0};
+    double o0 = mlp__now();
+    t->epoch_s = o0;
+    enum mlp_min_result r = mlp__minimize(objective, &c, n, x, &mp, solver_iter, &c, &last);
+    /* the time not spent in passes or evaluations is the solver's own */
+    t->prof.optim_s += mlp__now() - o0 - (t->prof.forward_s + t->prof.backward_s + t->prof.eval_s);
+    if (t->prof.optim_s < 0) t->prof.optim_s = 0;
+    enum mlp_status st = c.st;
+    if (st == MLP_OK) {
+        if (t->stopped_early)
+            memcpy(m->params, t->best, n * mlp__dtype_size(m->dtype));
+        else
+            set_params(m, x);
+        if (r == MLP_MIN_NOMEM) st = mlp__fail(err, MLP_ERR_NOMEM, "out of memory in the %s solver", mlp_optim_name(t->p.optim));
+        else if (r == MLP_MIN_BAD_VALUE || !all_finite(m)) {
+            memcpy(m->params, t->good, n * mlp__dtype_size(m->dtype));
+            st = mlp__fail(err, MLP_ERR_DIVERGED, "training diverged (the loss became NaN or Inf at iteration %u)",
+                           t->epoch_done + 1);
+        } else if (r == MLP_MIN_STOPPED && t->stop && !t->stopped_early)
+            st = stop_here(t, err, "stopped");
+        /* MLP_MIN_LS_FAILED: no further decrease found, as SciPy's warning
+         * "Desired error not necessarily achieved": the weights are the best
+         * point reached, so the run ends normally. */
+    }
+    free(x);
+    return st;
 }
 
 enum mlp_status mlp_trainer_run(struct mlp_trainer *t, struct mlp_error *err)
@@ -243,6 +379,10 @@ enum mlp_status mlp_trainer_run(struct mlp_trainer *t, struct mlp_error *err)
              (unsigned long long)N, n, mlp_optim_name(p->optim), (unsigned long long)t->bs, p->epochs,
              mlp_blas_info());
 
+    if (t->solver) {
+        if ((st = run_solver(t, err)) != MLP_OK) return st;
+        goto done;
+    }
     while (t->epoch_done < p->epochs && !t->stopped_early) {
         const uint32_t ep = t->epoch_done + 1;
         const double lr = mlp__epoch_lr(p, ep);
@@ -339,6 +479,7 @@ enum mlp_status mlp_trainer_run(struct mlp_trainer *t, struct mlp_error *err)
         if (t->on_epoch && t->on_epoch(&es, t->user)) t->stop = 1;
         if (t->stop && !last) return stop_here(t, err, "stopped");
     }
+done:
     m->meta.seed = p->seed;
     m->meta.optim = (uint32_t)p->optim;
     m->meta.batch = (uint32_t)t->bs;

@@ -12,7 +12,7 @@ struct mlp_trainer {
     struct mlp_model *m;
     const struct mlp_dataset *train, *eval;
     struct mlp_train_params p;
-    bool minibatch, momentum;
+    bool minibatch, momentum, solver;
     int n_state;           /* optimizer moment vectors: 0, 1 (momentum), 2 (Adam) */
     uint64_t bs, n_batches;
 

@@ -11,6 +11,13 @@
 #include <string.h>
 #include <unistd.h>
 
+static int count_epochs(const struct mlp_epoch_stats *e, void *user)
+{
+    (void)e;
+    ++*(int *)user;
+    return 0;
+}
+
 static void xor_converges(enum mlp_dtype dt, enum mlp_optim opt)
 {
     static const double x[8] = {0, 0, 0, 1, 1, 0, 1, 1};
@@ -24,9 +31,11 @@ static void xor_converges(enum mlp_dtype dt, enum mlp_optim opt)
     tp.optim = opt;
     tp.lr = opt == MLP_OPT_GD ? 0.5 : 0.05;
     tp.batch = 4;
-    tp.epochs = 2000;
+    tp.epochs = opt == MLP_OPT_CG || opt == MLP_OPT_LBFGS ? 200 : 2000; /* iterations of the solvers */
     tp.threads = 1;
-    CHECK_STATUS(mlp_model_train(m, &ds, NULL, &tp, NULL, NULL, NULL), MLP_OK);
+    int calls = 0;
+    CHECK_STATUS(mlp_model_train(m, &ds, NULL, &tp, count_epochs, &calls, NULL), MLP_OK);
+    CHECK(calls >= 1 && (uint32_t)calls <= tp.epochs);
     double loss, acc;
     CHECK_STATUS(mlp_model_evaluate(m, &ds, &loss, &acc, NULL), MLP_OK);
     CHECK_MSG(loss < 0.05 && acc == 1.0, "XOR %s %s: loss %g acc %g", mlp_dtype_name(dt), mlp_optim_name(opt), loss, acc);
@@ -158,6 +167,8 @@ int main(void)
     CHECK(logged == 1);
     xor_converges(MLP_F32, MLP_OPT_ADAM);
     xor_converges(MLP_F64, MLP_OPT_SGD);
+    xor_converges(MLP_F64, MLP_OPT_CG);
+    xor_converges(MLP_F32, MLP_OPT_LBFGS);
     struct fm f;
     if (load_fm(&f) == 0) real_data(&f);
     mlp_dataset_free(&f.train);

@@ -18,8 +18,8 @@
 struct train_opts {
     const char *train, *train_labels, *test, *test_labels, *valid, *valid_labels, *out, *log_json;
     const char *schedule, *checkpoint, *resume, *report;
-    double gamma, lr_min, weight_decay;
-    uint32_t step_size, patience, checkpoint_every;
+    double gamma, lr_min, weight_decay, gtol;
+    uint32_t step_size, patience, checkpoint_every, max_iter, history;
     int profile;
     const char *layers, *activation, *head, *init, *optimizer, *dtype, *init_range;
     double lr, momentum, l2, scale, leaky, valid_fraction;
@@ -231,7 +231,7 @@ int cmd_train(int argc, char **argv)
         .layers = "256,128", .activation = "relu", .head = "softmax-ce", .init = "he", .optimizer = "adam",
         .dtype = "f32", .init_range = "-0.5,0.5", .lr = 1e-3, .momentum = 0.9, .scale = NAN,
         .leaky = 0.01, .batch = 64, .epochs = 5, .seed = 42, .threads = 0, .limit = UINT64_MAX,
-        .schedule = "constant", .step_size = 10, .gamma = 0.1};
+        .schedule = "constant", .step_size = 10, .gamma = 0.1, .gtol = 1e-5, .history = 10};
     const struct opt opts[] = {
         {"--train", 0, OPT_STR, &o.train, "FILE", "training data: CSV, IDX (.gz or plain), NPY or HDF5", "Data"},
         {"--train-labels", 0, OPT_STR, &o.train_labels, "FILE", "training labels, for IDX and NPY", "Data"},
@@ -253,7 +253,12 @@ int cmd_train(int argc, char **argv)
         {"--dtype", 0, OPT_STR, &o.dtype, "f32|f64", "precision [f32]", "Network"},
         {"--init", 0, OPT_STR, &o.init, "NAME", "initialiser: zeros uniform xavier he [he]", "Network"},
         {"--init-range", 0, OPT_STR, &o.init_range, "A,B", "range for --init uniform [-0.5,0.5]", "Network"},
-        {"--optimizer", 0, OPT_STR, &o.optimizer, "NAME", "gd (full batch), sgd, adam [adam]", "Training"},
+        {"--optimizer", 0, OPT_STR, &o.optimizer, "NAME",
+         "gd (full batch), sgd, adam, cg, lbfgs (full-batch solvers, seed 001) [adam]", "Training"},
+        {"--max-iter", 0, OPT_U32, &o.max_iter, "N", "cg/lbfgs: iterations (an iteration is logged as an epoch) [--epochs]",
+         "Training"},
+        {"--gtol", 0, OPT_DBL, &o.gtol, "X", "cg/lbfgs: stop when max |gradient| <= X [1e-5]", "Training"},
+        {"--history", 0, OPT_U32, &o.history, "N", "lbfgs: correction pairs kept [10]", "Training"},
         {"--lr", 0, OPT_DBL, &o.lr, "X", "learning rate [0.001]", "Training"},
         {"--momentum", 0, OPT_DBL, &o.momentum, "X", "SGD momentum [0.9]", "Training"},
         {"--nesterov", 0, OPT_FLAG, &o.nesterov, NULL, "Nesterov momentum (sgd) [off]", "Training"},
@@ -333,6 +338,7 @@ int cmd_train(int argc, char **argv)
     struct mlp_error err = {0};
     struct mlp_dataset train = {0}, test = {0}, valid = {0};
     struct mlp_model *m = NULL;
+    if (o.max_iter) o.epochs = o.max_iter;
     struct log_ctx lc = {.epochs = o.epochs, .quiet = o.quiet, .tty = isatty(STDOUT_FILENO)};
     struct mlp_trainer *t = NULL;
     struct phases ph = {0};
@@ -444,6 +450,8 @@ int cmd_train(int argc, char **argv)
     tp.lr_min = o.lr_min;
     tp.weight_decay = o.weight_decay;
     tp.patience = o.patience;
+    tp.gtol = o.gtol;
+    tp.history = o.history;
     if (!o.quiet)
         printf("fastmlp %s: %llu x %u -> %s%s%u (%s, %s, %zu parameters), %s lr %g, %u epochs\n", cmd,
                (unsigned long long)train.n_rows, train.n_cols, o.layers, n_hidden ? "," : "", n_out,

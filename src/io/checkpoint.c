@@ -182,6 +182,9 @@ static bool write_checkpoint(FILE *f, const void *vctx)
 enum mlp_status mlp_trainer_save_checkpoint(const struct mlp_trainer *t, const char *path, struct mlp_error *err)
 {
     MLP_ASSERT(t && path);
+    if (t->solver)
+        return mlp__fail(err, MLP_ERR_UNSUPPORTED, "%s runs cannot be checkpointed (the line search's state is not saved)",
+                         mlp_optim_name(t->p.optim));
     struct ck_ctx c = {.t = t, .ftrain = fingerprint(t->train), .feval = fingerprint(t->eval)};
     struct cw count = {.ok = true}; /* sizes the state section for the header */
     write_state(&count, t, c.ftrain, c.feval);
@@ -278,6 +281,8 @@ static struct data_fp read_fp(struct cr *r)
 enum mlp_status mlp_trainer_resume(struct mlp_trainer *t, const char *path, struct mlp_error *err)
 {
     MLP_ASSERT(t && path);
+    if (t->solver)
+        return mlp__fail(err, MLP_ERR_UNSUPPORTED, "%s runs cannot be resumed from a checkpoint", mlp_optim_name(t->p.optim));
     FILE *f = fopen(path, "rb");
     if (!f) return mlp__fail_file(err, MLP_ERR_OPEN, path, "cannot open: %s", strerror(errno));
     struct stat sb;

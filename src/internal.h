@@ -38,6 +38,11 @@ enum mlp_status mlp__fail_file(struct mlp_error *err, enum mlp_status s, const c
 enum mlp_status mlp__vfail_file(struct mlp_error *err, enum mlp_status s, const char *path, const char *fmt,
                                 va_list ap) __attribute__((format(printf, 4, 0)));
 
+/* MLP_ERR_SHAPE: "count mismatch: X has N <x_noun> but Y has M labels",
+ * for loaders that read inputs and labels from two files. */
+enum mlp_status mlp__fail_count(struct mlp_error *err, const char *x_path, uint64_t nx, const char *x_noun,
+                                const char *y_path, uint64_t ny);
+
 /* a * b into *out unless it exceeds `limit` (or 64 bits). */
 static inline bool mlp__mul_ok(uint64_t a, uint64_t b, uint64_t limit,
                                uint64_t *out)

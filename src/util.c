@@ -72,6 +72,15 @@ enum mlp_status mlp__fail_file(struct mlp_error *err, enum mlp_status s, const c
     return r;
 }
 
+enum mlp_status mlp__fail_count(struct mlp_error *err, const char *x_path, uint64_t nx, const char *x_noun,
+                                const char *y_path, uint64_t ny)
+{
+    const char *ex, *ey;
+    const char *sx = mlp__short_path(x_path, &ex), *sy = mlp__short_path(y_path, &ey);
+    return mlp__fail(err, MLP_ERR_SHAPE, "count mismatch: %s%s has %llu %s but %s%s has %llu labels", ex, sx,
+                     (unsigned long long)nx, x_noun, ey, sy, (unsigned long long)ny);
+}
+
 void *mlp__amalloc(size_t bytes)
 {
     void *p = NULL;

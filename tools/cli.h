@@ -29,6 +29,11 @@ int cli_exit_code(enum mlp_status s);
 /* Print "fastmlp <cmd>: <message>" on one stderr line; returns the exit code. */
 int cli_fail(const char *cmd, enum mlp_status s, const char *msg);
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* An output that could not be written: one stderr line ("fastmlp CMD: MSG"),
+ * and 73 when it could not be created (MLP_ERR_OPEN), else the status's code. */
+int cli_output_fail(const char *cmd, enum mlp_status s, const char *msg);
+/* "A,B" with A <= B (--init-range); 0 on success, -1 otherwise. */
+int cli_parse_range(const char *s, double *a, double *b);
 
 enum opt_kind { OPT_STR, OPT_U32, OPT_U64, OPT_INT, OPT_DBL, OPT_FLAG };
 

@@ -38,6 +38,22 @@ int cli_fail(const char *cmd, enum mlp_status s, const char *msg)
     return cli_exit_code(s);
 }
 
+int cli_output_fail(const char *cmd, enum mlp_status s, const char *msg)
+{
+    fprintf(stderr, "fastmlp %s: %s\n", cmd, msg && *msg ? msg : mlp_status_str(s));
+    return s == MLP_ERR_OPEN ? EXIT_CANTCREAT : cli_exit_code(s);
+}
+
+int cli_parse_range(const char *s, double *a, double *b)
+{
+    char *end;
+    *a = strtod(s, &end);
+    if (end == s || *end != ',') return -1;
+    const char *t = end + 1;
+    *b = strtod(t, &end);
+    return end == t || *end || !(*a <= *b) ? -1 : 0;
+}
+
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     char buf[512];

@@ -276,8 +276,7 @@ flush:
 
 done:
     if (st == MLP_ERR_OPEN && in_report) {
-        fprintf(stderr, "fastmlp %s: %s\n", cmd, err.msg);
-        rc = EXIT_CANTCREAT;
+        rc = cli_output_fail(cmd, st, err.msg);
     } else if (st != MLP_OK) {
         rc = cli_fail(cmd, st, err.msg);
     }

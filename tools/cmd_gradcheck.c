@@ -211,15 +211,8 @@ int cmd_gradcheck(int argc, char **argv)
     if (init < 0) return cli_usage_error(cmd, "unknown initialiser '%s'", o.init);
     if (dtype < 0) return cli_usage_error(cmd, "unknown dtype '%s'", o.dtype);
     double ia, ib;
-    {
-        char *end;
-        ia = strtod(o.init_range, &end);
-        if (end == o.init_range || *end != ',') return cli_usage_error(cmd, "--init-range '%s' is not A,B", o.init_range);
-        const char *b = end + 1;
-        ib = strtod(b, &end);
-        if (end == b || *end || !(ia <= ib))
-            return cli_usage_error(cmd, "--init-range '%s' is not A,B with A <= B", o.init_range);
-    }
+    if (cli_parse_range(o.init_range, &ia, &ib) != 0)
+        return cli_usage_error(cmd, "--init-range '%s' is not A,B with A <= B", o.init_range);
     if (isnan(o.tolerance)) o.tolerance = dtype == MLP_F32 ? 1e-3 : 1e-6;
     if (!(o.tolerance > 0)) return cli_usage_error(cmd, "--tolerance %g must be positive", o.tolerance);
     if (o.max_params == 0) return cli_usage_error(cmd, "--max-params must be at least 1");

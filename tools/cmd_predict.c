@@ -62,8 +62,7 @@ int cmd_predict(int argc, char **argv)
     }
     if ((st = out_open(&of, out, &err)) != MLP_OK) {
         if (st == MLP_ERR_OPEN) {
-            fprintf(stderr, "fastmlp %s: %s\n", cmd, err.msg);
-            rc = EXIT_CANTCREAT;
+            rc = cli_output_fail(cmd, st, err.msg);
             st = MLP_OK;
         }
         goto done;

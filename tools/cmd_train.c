@@ -321,14 +321,8 @@ int cmd_train(int argc, char **argv)
     if (optim < 0) return cli_usage_error(cmd, "unknown optimizer '%s'", o.optimizer);
     if (dtype < 0) return cli_usage_error(cmd, "unknown dtype '%s'", o.dtype);
     double ia = 0, ib = 0;
-    {
-        char *end;
-        ia = strtod(o.init_range, &end);
-        if (end == o.init_range || *end != ',') return cli_usage_error(cmd, "--init-range '%s' is not A,B", o.init_range);
-        const char *b = end + 1;
-        ib = strtod(b, &end);
-        if (end == b || *end || !(ia <= ib)) return cli_usage_error(cmd, "--init-range '%s' is not A,B with A <= B", o.init_range);
-    }
+    if (cli_parse_range(o.init_range, &ia, &ib) != 0)
+        return cli_usage_error(cmd, "--init-range '%s' is not A,B with A <= B", o.init_range);
     if (o.classes > MLP_MAX_CLASSES) return cli_usage_error(cmd, "--classes %u: at most %u", o.classes, MLP_MAX_CLASSES);
     struct mlp_layer_spec *hidden;
     uint32_t n_hidden;
@@ -353,8 +347,8 @@ int cmd_train(int argc, char **argv)
         if (!outs[i] || strcmp(outs[i], "-") == 0) continue;
         if (out_open(&probe, outs[i], &err) != MLP_OK) {
             free(hidden);
-            fprintf(stderr, "fastmlp %s: %s%s\n", cmd, err.msg, what[i]);
-            return err.status == MLP_ERR_OPEN ? EXIT_CANTCREAT : cli_exit_code(err.status);
+            strncat(err.msg, what[i], sizeof err.msg - strlen(err.msg) - 1);
+            return cli_output_fail(cmd, err.status, err.msg);
         }
         out_abort(&probe);
     }
@@ -522,8 +516,7 @@ int cmd_train(int argc, char **argv)
         st = mlp_model_save(m, o.out, &err);
         ph.save = now_s() - s0;
         if (st != MLP_OK) {
-            rc = st == MLP_ERR_OPEN ? EXIT_CANTCREAT : cli_exit_code(st);
-            fprintf(stderr, "fastmlp %s: %s\n", cmd, err.msg);
+            rc = cli_output_fail(cmd, st, err.msg);
             st = MLP_OK;
             goto done;
         }
@@ -534,8 +527,7 @@ int cmd_train(int argc, char **argv)
         st = write_report(o.report, m, t, final, fname, &err);
         ph.report = now_s() - r0;
         if (st != MLP_OK) {
-            rc = st == MLP_ERR_OPEN ? EXIT_CANTCREAT : cli_exit_code(st);
-            fprintf(stderr, "fastmlp %s: %s\n", cmd, err.msg);
+            rc = cli_output_fail(cmd, st, err.msg);
             st = MLP_OK;
             goto done;
         }

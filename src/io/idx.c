@@ -508,13 +508,7 @@ enum mlp_status mlp_dataset_load_idx(struct mlp_dataset *ds, const char *images_
     if (labels_path) {
         if ((st = idx_open(&yf, labels_path, true, err)) != MLP_OK) goto fail;
         if (yf.n_items != xf.n_items) {
-            const char *ex, *ey;
-            const char *nx = mlp__short_path(images_path, &ex);
-            const char *ny = mlp__short_path(labels_path, &ey);
-            st = mlp__fail(err, MLP_ERR_SHAPE,
-                           "count mismatch: %s%s has %" PRIu64 " images but %s%s has %" PRIu64
-                           " labels",
-                           ex, nx, xf.n_items, ey, ny, yf.n_items);
+            st = mlp__fail_count(err, images_path, xf.n_items, "images", labels_path, yf.n_items);
             goto fail;
         }
     }

@@ -781,13 +781,7 @@ enum mlp_status mlp_dataset_load_npy(struct mlp_dataset *ds, const char *x_path,
     if (y_path) {
         if ((st = npy_open(&yf, y_path, true, err)) != MLP_OK) goto fail;
         if (yf.n_rows != xf.n_rows) {
-            const char *ex, *ey;
-            const char *nx = mlp__short_path(x_path, &ex);
-            const char *ny = mlp__short_path(y_path, &ey);
-            st = mlp__fail(err, MLP_ERR_SHAPE,
-                           "count mismatch: %s%s has %" PRIu64 " rows but %s%s has %" PRIu64
-                           " labels",
-                           ex, nx, xf.n_rows, ey, ny, yf.n_rows);
+            st = mlp__fail_count(err, x_path, xf.n_rows, "rows", y_path, yf.n_rows);
             goto fail;
         }
     }

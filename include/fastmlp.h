@@ -506,6 +506,28 @@ const struct mlp_profile *mlp_trainer_profile(const struct mlp_trainer *t);
  * Process-wide, because the BLAS's thread pool is. mlp_model_train calls it
  * with p->threads. */
 void mlp_set_threads(int n);
+/* The thread count now in force (>= 1). */
+int mlp_get_threads(void);
+
+/* Which implementation the passes (loss + gradient, evaluation, prediction)
+ * use, process-wide like the thread count.  The stages of seeds 000/001's
+ * optimisation ladder; all compute the same function and differ only in
+ * speed (and in rounding). */
+enum mlp_kernels {
+    MLP_KERNELS_FAST = 0,      /* default: fastmlp's fastest path: rows split
+                                  over its own thread pool, each thread with a
+                                  private gradient, fused kernels */
+    MLP_KERNELS_BATCHED = 1,   /* blocks of rows through BLAS GEMMs, threads
+                                  only inside the BLAS */
+    MLP_KERNELS_PERSAMPLE = 2, /* one sample at a time, vector operations
+                                  (BLAS level 1 and 2) */
+    MLP_KERNELS_NAIVE = 3,     /* one sample at a time, scalar loops over
+                                  the weights */
+};
+void mlp_set_kernels(enum mlp_kernels k);
+enum mlp_kernels mlp_get_kernels(void);
+const char *mlp_kernels_name(enum mlp_kernels k); /* "fast", "batched", "per-sample", "naive" */
+int mlp_kernels_parse(const char *s);             /* -1 when unknown */
 
 /* ------------------------------------------------------------- model file */
 

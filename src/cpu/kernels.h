@@ -18,4 +18,12 @@ void mlp__gemm_ref_f64(MLP_GEMM_ARGS(double));
 void mlp__gemm_f32(enum mlp_backend be, MLP_GEMM_ARGS(float));
 void mlp__gemm_f64(enum mlp_backend be, MLP_GEMM_ARGS(double));
 
+/* The first two stages of the optimisation ladder (src/cpu/naive.c): the
+ * same pass as mlp__run_pass (same inputs, same outputs: loss, correct,
+ * grad, out, t_forward/t_backward, the L2 term), one row at a time.
+ * naive: scalar loops over the weights; per-sample: BLAS level-1/2 vector
+ * operations (ddot/daxpy/dgemv and their f32 forms).  f32 and f64. */
+enum mlp_status mlp__pass_naive(struct mlp_pass *p, struct mlp_error *err);
+enum mlp_status mlp__pass_persample(struct mlp_pass *p, struct mlp_error *err);
+
 #endif

@@ -1,0 +1,49 @@
+# SPDX-License-Identifier: MIT
+# Shared by the bench/ scripts (sourced, POSIX sh): argument check, the
+# header every script prints (workload, machine, BLAS core, commit), and how
+# to find the peers' Python.
+#
+#   . "$(dirname "$0")/common.sh"
+#   bench_init "$@"            # sets root, build, bin, PY; exits 64/66 on misuse
+#   bench_header "W1: ..."     # prints workload, machine, BLAS, commit, date
+#   have_py numpy scipy        # true when $PY imports every module named
+#   ratio A B                  # B / A with two decimals, "n/a" when either is empty
+
+bench_init() {
+    if [ $# -lt 1 ]; then
+        echo "usage: $0 BUILD_DIR" >&2
+        exit 64
+    fi
+    root=$(cd "$(dirname "$0")/.." && pwd)
+    build=$(cd "$1" && pwd)
+    bin="$build/fastmlp"
+    if [ ! -x "$bin" ]; then
+        echo "$0: no fastmlp in $build (build the fastmlp_cli target)" >&2
+        exit 66
+    fi
+    # Debian's python3 has the Debian peer packages (numpy, scipy, sklearn,
+    # torch); a pyenv python3 earlier on PATH usually does not.
+    PY=${PY:-/usr/bin/python3}
+    [ -x "$PY" ] || PY=python3
+    data="$root/../shared/data"
+    fashion=/usr/share/datasets/fashion-mnist
+}
+
+bench_header() {
+    echo "workload: $1"
+    echo "machine:  $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(getconf _NPROCESSORS_ONLN) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
+    echo "BLAS:     $("$bin" --version | sed -n 's/^BLAS: //p')"
+    echo "commit:   $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$root" diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
+    echo "date:     $(date -u +%Y-%m-%d)"
+}
+
+have_py() {
+    for mod in "$@"; do
+        "$PY" -c "import $mod" 2>/dev/null || return 1
+    done
+    return 0
+}
+
+ratio() {
+    awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || a + 0 <= 0) print "n/a"; else printf "%.2fx\n", b / a }'
+}

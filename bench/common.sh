@@ -47,3 +47,45 @@ have_py() {
 ratio() {
     awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || a + 0 <= 0) print "n/a"; else printf "%.2fx\n", b / a }'
 }
+
+# --- helpers of the W1-W3 scripts (bench/w1_neuron.sh, w2_galaxy.sh, w3_fashion_gd.sh)
+#   bench_threads              threads=THREADS or all cores; prints the line
+#   bench_load                 prints the load average (the machine is shared)
+#   peer_py SCRIPT ARGS...     runs a peer with $PY, its BLAS/OpenMP pinned to $threads
+#   log_train_s LOG            sum of the per-epoch "seconds" of a --log-json file:
+#                              the summary's "(X s training)", unrounded
+#   log_last KEY LOG           KEY's value in the last line of a --log-json file
+#   min_of X...                the smallest number given
+#   reldiff A B                |A - B| / |B| as %.2e ("n/a" when either is empty)
+
+bench_threads() {
+    threads=${THREADS:-$(getconf _NPROCESSORS_ONLN)}
+    echo "threads:  $threads (fastmlp --threads, peers OMP/OPENBLAS/MKL_NUM_THREADS and torch.set_num_threads)"
+}
+
+bench_load() {
+    echo "load:     $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15-minute load average before the runs)"
+}
+
+peer_py() {
+    OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads MKL_NUM_THREADS=$threads "$PY" "$@"
+}
+
+log_train_s() {
+    sed -n 's/.*"seconds": *\([0-9.eE+-]*\).*/\1/p' "$1" | awk '{ s += $1 } END { printf "%.6f\n", s }'
+}
+
+log_last() {
+    tail -n 1 "$2" | sed -n "s/.*\"$1\": *\\([^,}]*\\).*/\\1/p"
+}
+
+min_of() {
+    printf '%s\n' "$@" | awk 'NR == 1 || $1 + 0 < m { m = $1 + 0 } END { printf "%.6f\n", m }'
+}
+
+reldiff() {
+    awk -v a="$1" -v b="$2" 'BEGIN {
+        if (a == "" || b == "") { print "n/a"; exit }
+        d = a - b; if (d < 0) d = -d; s = b < 0 ? -b : b
+        if (s == 0) printf "%.2e\n", d; else printf "%.2e\n", d / s }'
+}

@@ -100,5 +100,6 @@ int cmd_info(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_gradcheck(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_bench_infer(int argc, char **argv);
 
 #endif

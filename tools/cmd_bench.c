@@ -811,9 +811,11 @@ out:
 static void bench_help(void)
 {
     printf("usage: fastmlp bench quick -n N -p f32|f64|f4|f8 -l L -d D -a sigmoid|tanh [-t T] [--seed N]\n"
+           "       fastmlp bench infer --model FILE --data FILE [--labels FILE] [--runs N] [--latency-rows N]\n"
            "       fastmlp bench --config FILE.yaml\n\n"
            "Seed 003's benchmark: N batch-1 inferences through L layers of D x D.  'fastmlp bench quick --help'\n"
-           "lists the flags.  The YAML file (version 1):\n\n"
+           "lists the flags; 'fastmlp bench infer --help' those of the inference benchmark of a trained\n"
+           "model (batch throughput and batch-1 latency).  The YAML file (version 1):\n\n"
            "  version: 1\n"
            "  benchmark:\n"
            "    name: my-bench      # optional\n"
@@ -836,6 +838,7 @@ int cmd_bench(int argc, char **argv)
 {
     const char *cmd = "bench";
     if (argc >= 3 && strcmp(argv[2], "quick") == 0) return bench_quick(argc, argv);
+    if (argc >= 3 && strcmp(argv[2], "infer") == 0) return cmd_bench_infer(argc, argv);
     /* `bench --config FILE` is read here, not by cli_parse: its file is
      * seed 003's nested schema, not the flat options file of the others. */
     const char *config = NULL;

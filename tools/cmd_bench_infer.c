@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: MIT */
+/* `fastmlp bench infer`: how fast a trained model runs on a data set, as
+ * batch throughput (every row in one predict call, best of N passes) and as
+ * batch-1 latency (one row per call: median, p90, p99, mean), with a final
+ * RESULT line for scripts (workload W6). */
+#include "cli.h"
+#include "report.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define INFER_MAX_THREADS 4096u
+/* Above this many bytes of outputs the throughput pass is cut into chunks. */
+#define INFER_MAX_OUT_BYTES ((uint64_t)256 << 20)
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The p-quantile of sorted v[0..n), interpolated linearly between the two
+ * nearest ranks (NumPy's default), so that the peers' figures compare. */
+static double quantile(const double *v, size_t n, double p)
+{
+    double pos = p * (double)(n - 1);
+    size_t lo = (size_t)pos;
+    if (lo + 1 >= n) return v[n - 1];
+    return v[lo] + (pos - (double)lo) * (v[lo + 1] - v[lo]);
+}
+
+/* Rows whose argmax (one output: the output against 0.5) equals the label. */
+static uint64_t count_right(const double *out, const int32_t *labels, uint64_t row0, uint64_t n, uint32_t K)
+{
+    uint64_t right = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        const double *p = out + i * K;
+        uint32_t best = 0;
+        if (K == 1)
+            best = p[0] > 0.5;
+        else
+            for (uint32_t k = 1; k < K; k++)
+                if (p[k] > p[best]) best = k;
+        right += labels[row0 + i] >= 0 && (uint32_t)labels[row0 + i] == best;
+    }
+    return right;
+}
+
+int cmd_bench_infer(int argc, char **argv)
+{
+    const char *cmd = "bench infer";
+    const char *model = NULL, *data = NULL, *labels = NULL;
+    uint32_t runs = 5, lat_rows = 1000, threads = 0;
+    struct data_opts dopt = {0};
+    const struct opt opts[] = {
+        {"--model", 0, OPT_STR, &model, "FILE", "the model to run (required)", "Data"},
+        {"--data", 0, OPT_STR, &data, "FILE", "rows to run it on: CSV, IDX, NPY or HDF5 (required)", "Data"},
+        {"--labels", 0, OPT_STR, &labels, "FILE", "labels for the data (IDX, NPY): adds the accuracy", "Data"},
+        {"--runs", 0, OPT_U32, &runs, "N", "throughput: timed passes over every row, the best counts [5]",
+         "Benchmark"},
+        {"--latency-rows", 0, OPT_U32, &lat_rows, "N", "latency: time one call per row over the first N rows [1000]",
+         "Benchmark"},
+        {"--threads", 0, OPT_U32, &threads, "T", "threads, 0 = all cores [0]", "Benchmark"},
+        DATA_OPTIONS(dopt),
+        {0}};
+    const char *pos[1];
+    int n_pos;
+    bool help;
+    int rc = cli_parse(cmd, argc, argv, 3, opts, pos, 0, &n_pos, &help);
+    if (rc != EXIT_OK) return rc;
+    if (help) {
+        cli_print_help(stdout,
+                       "usage: fastmlp bench infer --model FILE --data FILE [--labels FILE] [--runs N]\n"
+                       "                           [--latency-rows N] [--threads T]\n\n"
+                       "Times MODEL on DATA: the batch throughput (every row in one pass, best of N passes after\n"
+                       "an untimed one; rows/s and ms per pass, the accuracy when there are labels) and the\n"
+                       "batch-1 latency (one row per call over the first rows after an untimed sweep: median,\n"
+                       "p90, p99 and mean in microseconds).  The last line is 'RESULT infer key=value ...'.",
+                       opts);
+        return EXIT_OK;
+    }
+    if (!model) return cli_usage_error(cmd, "option '--model' is required");
+    if (!data) return cli_usage_error(cmd, "option '--data' is required");
+    if (runs < 1) return cli_usage_error(cmd, "option '--runs': '0' is not a count of at least 1");
+    if (lat_rows < 1) return cli_usage_error(cmd, "option '--latency-rows': '0' is not a count of at least 1");
+    if (threads > INFER_MAX_THREADS)
+        return cli_usage_error(cmd, "option '--threads': '%u' is more than %u", threads, INFER_MAX_THREADS);
+    struct mlp_load_params lp;
+    if ((rc = cli_load_params(cmd, &dopt, &lp)) != EXIT_OK) return rc;
+
+    struct mlp_error err = {0};
+    struct mlp_model *m = NULL;
+    struct mlp_dataset ds = {0};
+    double *out = NULL, *lat = NULL;
+    enum mlp_status st = mlp_model_load(&m, model, &err);
+    if (st == MLP_OK) st = cli_load_data(&ds, data, labels, &lp, &err);
+    if (st != MLP_OK) goto done;
+    if (ds.n_cols != mlp_model_n_in(m)) {
+        st = err.status = MLP_ERR_SHAPE;
+        snprintf(err.msg, sizeof err.msg, "%.300s has %u columns, the model expects %u inputs", data, ds.n_cols,
+                 mlp_model_n_in(m));
+        goto done;
+    }
+    if (ds.n_rows == 0) {
+        st = err.status = MLP_ERR_FORMAT;
+        snprintf(err.msg, sizeof err.msg, "%.300s has no rows", data);
+        goto done;
+    }
+    /* 0: every online core, resolved here so that the figure names it */
+    if (threads == 0) {
+        long nc = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = nc > 0 ? (uint32_t)(nc < (long)INFER_MAX_THREADS ? nc : (long)INFER_MAX_THREADS) : 1;
+    }
+    mlp_set_threads((int)threads);
+
+    const uint32_t K = mlp_model_n_out(m);
+    const uint64_t N = ds.n_rows;
+    /* Every row in one call unless the outputs alone would pass the cap. */
+    uint64_t chunk = INFER_MAX_OUT_BYTES / ((uint64_t)K * sizeof(double));
+    if (chunk < 1) chunk = 1;
+    if (chunk > N) chunk = N;
+    const uint64_t n_lat = lat_rows < N ? lat_rows : N;
+    out = malloc((size_t)(chunk * K) * sizeof *out);
+    lat = malloc((size_t)n_lat * sizeof *lat);
+    if (!out || !lat) {
+        st = err.status = MLP_ERR_NOMEM;
+        snprintf(err.msg, sizeof err.msg, "out of memory for %llu rows of %u outputs", (unsigned long long)chunk, K);
+        goto done;
+    }
+
+    char summary[256];
+    report_model_summary(m, summary, sizeof summary);
+    printf("bench infer: %s (%s) on %s: %llu rows, %u thread(s)\n", model, summary, data, (unsigned long long)N,
+           threads);
+    fflush(stdout);
+
+    /* (a) Throughput.  Pass 0 is the untimed warm-up (thread pool, buffers,
+     * caches). */
+    double best = INFINITY;
+    for (uint32_t r = 0; r <= runs && st == MLP_OK; r++) {
+        double t0 = now_s();
+        for (uint64_t r0 = 0; r0 < N && st == MLP_OK; r0 += chunk)
+            st = mlp_model_predict(m, &ds, r0, N - r0 < chunk ? N - r0 : chunk, out, &err);
+        double dt = now_s() - t0;
+        if (r > 0 && dt < best) best = dt;
+    }
+    /* Counting stays out of the timed passes: in one pass the outputs are
+     * still there; in chunks they are computed once more. */
+    uint64_t right = 0;
+    for (uint64_t r0 = 0; r0 < N && st == MLP_OK && ds.labels; r0 += chunk) {
+        uint64_t n = N - r0 < chunk ? N - r0 : chunk;
+        if (chunk < N) st = mlp_model_predict(m, &ds, r0, n, out, &err);
+        if (st == MLP_OK) right += count_right(out, ds.labels, r0, n, K);
+    }
+    if (st != MLP_OK) goto done;
+    const double rows_per_s = best > 0 ? (double)N / best : INFINITY;
+    printf("throughput: %.3f ms per pass over %llu rows (best of %u, after 1 untimed), %.0f rows/s%s\n", best * 1e3,
+           (unsigned long long)N, runs, rows_per_s, chunk < N ? ", in chunks" : "");
+    double acc = -1;
+    if (ds.labels) {
+        acc = (double)right / (double)N;
+        printf("accuracy: %.4f (%llu of %llu right)\n", acc, (unsigned long long)right, (unsigned long long)N);
+    }
+    fflush(stdout);
+
+    /* (b) Latency: one call per row, each timed on its own; an untimed sweep
+     * over the same rows first. */
+    for (uint64_t i = 0; i < n_lat && st == MLP_OK; i++) st = mlp_model_predict(m, &ds, i, 1, out, &err);
+    for (uint64_t i = 0; i < n_lat && st == MLP_OK; i++) {
+        double t0 = now_s();
+        st = mlp_model_predict(m, &ds, i, 1, out, &err);
+        lat[i] = (now_s() - t0) * 1e6;
+    }
+    if (st != MLP_OK) goto done;
+    double sum = 0;
+    for (uint64_t i = 0; i < n_lat; i++) sum += lat[i];
+    qsort(lat, (size_t)n_lat, sizeof *lat, cmp_double);
+    const double med = quantile(lat, n_lat, 0.5), p90 = quantile(lat, n_lat, 0.9), p99 = quantile(lat, n_lat, 0.99);
+    const double mean = sum / (double)n_lat;
+    printf("latency: batch 1 over %llu rows (after 1 untimed sweep): median %.2f us, p90 %.2f us, p99 %.2f us, "
+           "mean %.2f us, min %.2f us\n",
+           (unsigned long long)n_lat, med, p90, p99, mean, lat[0]);
+    printf("BLAS: %s\n", mlp_blas_info());
+    printf("RESULT infer rows=%llu threads=%u rows_per_s=%.0f ms_per_pass=%.4f", (unsigned long long)N,
+           threads, rows_per_s, best * 1e3);
+    if (acc >= 0) printf(" accuracy=%.4f", acc);
+    printf(" latency_rows=%llu latency_us_median=%.3f latency_us_p90=%.3f latency_us_p99=%.3f latency_us_mean=%.3f\n",
+           (unsigned long long)n_lat, med, p90, p99, mean);
+    if (fflush(stdout) != 0) {
+        st = err.status = MLP_ERR_IO;
+        snprintf(err.msg, sizeof err.msg, "cannot write to standard output");
+    }
+done:
+    if (st != MLP_OK) rc = cli_fail(cmd, st, err.msg);
+    free(out);
+    free(lat);
+    mlp_model_free(m);
+    mlp_dataset_free(&ds);
+    return rc;
+}

@@ -539,6 +539,75 @@ enum mlp_status mlp_model_save(const struct mlp_model *m, const char *path,
 enum mlp_status mlp_model_load(struct mlp_model **out, const char *path,
                                struct mlp_error *err);
 
+/* ------------------------------------------------ reduced-precision inference */
+
+/*
+ * A quantised model: a read-only copy of a model's weights converted once
+ * for inference, run by kernels chosen at run time by the CPU's features
+ * (AVX512_BF16, AVX512_VNNI, AVX-512, else portable C).  Independent of
+ * the model it came from (which may be freed or changed afterwards).
+ *
+ *   f32:  weights in f32 (an f64 model's rounded), f32 sums: the batch-1
+ *         inference path at memory bandwidth.
+ *   bf16: weights and each layer's input rounded to bfloat16 (8 significant
+ *         bits), products summed in f32 (vdpbf16ps): half the bytes of f32.
+ *   int8: weights as int8 with one scale per output row (w ~ scale_j * q,
+ *         |q| <= 127); each layer's input as uint8 with a scale and a zero
+ *         point, q = round(x / s) + z, where 0 is exact (ReLU's zeros stay
+ *         zero); products summed exactly in int32 (vpdpbusd), then scaled:
+ *         a quarter of the bytes of f32.  uint8 inputs (pixels) that the
+ *         model does not standardise enter the first layer as they are
+ *         stored, with no rounding at all.
+ *
+ * Activation ranges (int8).  Without calibration data (calib NULL) each
+ * sample's layer inputs are quantised over that sample's own range
+ * [min(0, min x), max(0, max x)], found in a pass over the vector that costs
+ * O(n_in) beside the layer's O(n_in * n_out): the finest grid there is for
+ * that sample, never a clipped value, and results independent of which other
+ * rows share a batch.  With calibration data (typically the training set)
+ * each layer gets one fixed range, the smallest holding every calibration
+ * row's values (measured through the quantised network itself); values
+ * outside it are clipped.  Fixed ranges are the usual choice where a
+ * per-sample reduction is costly (accelerators, fused GPU kernels); on the
+ * CPU it is not, and fixed ranges are coarser for typical samples, so
+ * dynamic ranges are the default (`fastmlp eval --quantize int8` reports
+ * both on request).  bf16 and f32 ignore calib.
+ *
+ * Hidden activations and heads are the model's, computed in f32/f64 as
+ * mlp_model_predict computes them (exponent clipping included).
+ */
+enum mlp_qtype { MLP_Q_F32 = 0, MLP_Q_BF16 = 1, MLP_Q_INT8 = 2, MLP_Q_COUNT };
+const char *mlp_qtype_name(enum mlp_qtype q); /* "f32", "bf16", "int8" */
+/* "f32" "f4" "bf16" "b2" "int8" "i1" (NumPy-style sizes); -1 when unknown. */
+int mlp_qtype_parse(const char *s);
+
+struct mlp_qmodel; /* opaque */
+
+/* Convert m's weights for qtype q.  calib (may be NULL) calibrates the
+ * int8 activation ranges over all its rows (inputs only; labels unused).
+ * *out is owned by the caller (mlp_qmodel_free); NULL on failure. */
+enum mlp_status mlp_qmodel_create(struct mlp_qmodel **out, const struct mlp_model *m, enum mlp_qtype q,
+                                  const struct mlp_dataset *calib, struct mlp_error *err);
+void mlp_qmodel_free(struct mlp_qmodel *q);
+
+/* As mlp_model_predict: output activations for rows [row0, row0 + n) into
+ * out (n x n_out doubles, caller-owned).  Safe to call from several threads
+ * at once on one qmodel. */
+enum mlp_status mlp_qmodel_predict(const struct mlp_qmodel *q, const struct mlp_dataset *ds, uint64_t row0,
+                                   uint64_t n, double *out, struct mlp_error *err);
+/* As mlp_model_evaluate: mean loss and accuracy over all rows of ds. */
+enum mlp_status mlp_qmodel_evaluate(const struct mlp_qmodel *q, const struct mlp_dataset *ds, double *loss,
+                                    double *accuracy, struct mlp_error *err);
+
+enum mlp_qtype mlp_qmodel_qtype(const struct mlp_qmodel *q);
+/* The active kernel: "avx512-bf16", "avx512-vnni", "avx512bw", "avx512f",
+ * "portable" (static string). */
+const char *mlp_qmodel_kernel(const struct mlp_qmodel *q);
+/* Bytes of packed weights one forward pass reads (padding included). */
+uint64_t mlp_qmodel_weight_bytes(const struct mlp_qmodel *q);
+/* 1 when int8 activation ranges are calibrated (fixed), 0 when dynamic. */
+int mlp_qmodel_calibrated(const struct mlp_qmodel *q);
+
 #ifdef __cplusplus
 }
 #endif

@@ -27,7 +27,8 @@ struct bench_spec {
     const char *name; /* NULL for `bench quick`; else name_buf */
     uint32_t nepochs, layers, dimension;
     enum mlp_dtype dtype;
-    char precision[4]; /* as written: f32 f64 f4 f8 */
+    int qtype;         /* enum mlp_qtype run through mlp_qmodel_predict, or -1 (f64: the model's own pass) */
+    char precision[6]; /* as written: f32 f64 f4 f8 bf16 b2 int8 i1 */
     char name_buf[201];
     enum mlp_act act;
     int threads; /* 0: all cores */
@@ -88,13 +89,15 @@ static bool set_field(struct bench_spec *s, enum field f, const char *v, char *w
         s->dimension = (uint32_t)x;
         return true;
     case F_PRECISION:
-        /* f4 and f8 are NumPy's names for float32 and float64 */
-        if (strcmp(v, "f32") == 0 || strcmp(v, "f4") == 0)
-            s->dtype = MLP_F32;
-        else if (strcmp(v, "f64") == 0 || strcmp(v, "f8") == 0)
+        /* f4 and f8 are NumPy's names for float32 and float64; b2 and i1
+         * the same style for bfloat16 and int8 (weights of f32 models
+         * converted by mlp_qmodel_create) */
+        s->qtype = mlp_qtype_parse(v);
+        s->dtype = MLP_F32;
+        if (strcmp(v, "f64") == 0 || strcmp(v, "f8") == 0)
             s->dtype = MLP_F64;
-        else {
-            snprintf(why, n, "'%s' is not one of f32 f64 f4 f8", v);
+        else if (s->qtype < 0) {
+            snprintf(why, n, "'%s' is not one of f32 f64 f4 f8 bf16 b2 int8 i1", v);
             return false;
         }
         snprintf(s->precision, sizeof s->precision, "%s", v);
@@ -352,21 +355,27 @@ static int run_bench(const char *cmd, const struct bench_spec *s, const char *co
            mlp_act_name(s->act), s->nepochs, threads, (unsigned long long)s->seed);
     fflush(stdout);
 
+    /* f32, bf16 and int8 run through the inference path (weights packed once,
+     * kernels chosen by CPU feature); f64 through the model's own pass. */
+    struct mlp_qmodel *qm = NULL;
+    if (s->qtype >= 0) st = mlp_qmodel_create(&qm, m, (enum mlp_qtype)s->qtype, NULL, &err);
     /* one untimed run first: the BLAS's thread pool and the pass's buffers */
-    st = mlp_model_predict(m, &ds, 0, 1, out, &err);
+    if (st == MLP_OK) st = qm ? mlp_qmodel_predict(qm, &ds, 0, 1, out, &err) : mlp_model_predict(m, &ds, 0, 1, out, &err);
     feclearexcept(FE_ALL_EXCEPT);
     double t0 = now_s();
-    for (uint32_t e = 0; e < s->nepochs && st == MLP_OK; e++) st = mlp_model_predict(m, &ds, 0, 1, out, &err);
+    for (uint32_t e = 0; e < s->nepochs && st == MLP_OK; e++)
+        st = qm ? mlp_qmodel_predict(qm, &ds, 0, 1, out, &err) : mlp_model_predict(m, &ds, 0, 1, out, &err);
     double secs = now_s() - t0;
     int fe = fetestexcept(FE_OVERFLOW | FE_UNDERFLOW | FE_DIVBYZERO | FE_INVALID);
     if (st != MLP_OK) {
         free(x), free(out), free(xin);
+        mlp_qmodel_free(qm);
         mlp_model_free(m);
         return cli_fail(cmd, st, err.msg);
     }
 
     double elem = s->dtype == MLP_F32 ? sizeof(float) : sizeof(double);
-    double bytes_run = (double)L * D * D * elem, flop_run = 2.0 * L * D * D;
+    double bytes_run = qm ? (double)mlp_qmodel_weight_bytes(qm) : (double)L * D * D * elem, flop_run = 2.0 * L * D * D;
     double gbs = secs > 0 ? bytes_run * s->nepochs / secs / 1e9 : INFINITY;
     double gfs = secs > 0 ? flop_run * s->nepochs / secs / 1e9 : INFINITY;
     printf("Total time for %u run(s) was %.6f ms\n", s->nepochs, secs * 1e3);
@@ -378,6 +387,7 @@ static int run_bench(const char *cmd, const struct bench_spec *s, const char *co
     else
         printf("memory bandwidth: not measured (no %zu MB buffer)\n", bw_bytes >> 20);
     printf("BLAS: %s\n", mlp_blas_info());
+    if (qm) printf("kernel: %s (%s weights)\n", mlp_qmodel_kernel(qm), mlp_qtype_name(mlp_qmodel_qtype(qm)));
 
     /* Seed 003 checks its numbers: here the last output against a plain f64
      * forward pass over the same weights, and each epsilon as a bound on
@@ -394,6 +404,7 @@ static int run_bench(const char *cmd, const struct bench_spec *s, const char *co
     }
     if (isnan(worst)) rc = EXIT_FAIL;
     free(x), free(out), free(xin);
+    mlp_qmodel_free(qm);
     mlp_model_free(m);
     if (rc != EXIT_OK) fprintf(stderr, "fastmlp %s: the numerical check failed\n", cmd);
     return rc;
@@ -407,7 +418,8 @@ static int bench_quick(int argc, char **argv)
     const char *v[F_EPSILON + 1] = {0};
     const struct opt opts[] = {
         {"--nepochs", 'n', OPT_STR, &v[F_NEPOCHS], "N", "how many runs (epochs) to time (required)", "Benchmark"},
-        {"--precision", 'p', OPT_STR, &v[F_PRECISION], "P", "f32 f64 f4 f8 (f4 = f32, f8 = f64; required)",
+        {"--precision", 'p', OPT_STR, &v[F_PRECISION], "P",
+         "f32 f64 bf16 int8, or f4 f8 b2 i1 (f32 bf16 int8: the inference kernels; required)",
          "Benchmark"},
         {"--layers", 'l', OPT_STR, &v[F_LAYERS], "L", "hidden layers (required)", "Benchmark"},
         {"--dimension", 'd', OPT_STR, &v[F_DIMENSION], "D", "units per layer: each layer is D x D (required)",
@@ -425,7 +437,7 @@ static int bench_quick(int argc, char **argv)
     if (rc != EXIT_OK) return rc;
     if (help) {
         cli_print_help(stdout,
-                       "usage: fastmlp bench quick -n N -p f32|f64|f4|f8 -l L -d D -a sigmoid|tanh [-t T]\n\n"
+                       "usage: fastmlp bench quick -n N -p f32|f64|bf16|int8 -l L -d D -a sigmoid|tanh [-t T]\n\n"
                        "Times N batch-1 inferences through L layers of D x D (weights, bias, activation), seed 003's\n"
                        "quick benchmark, and reports weights streamed (GB/s), GFLOP/s and the share of the memory\n"
                        "bandwidth measured at startup.",
@@ -825,7 +837,7 @@ static void bench_help(void)
            "    layers: 100\n"
            "    dimension: 1024\n"
            "  math:\n"
-           "    precision: f32      # f32 f64 f4 f8\n"
+           "    precision: f32      # f32 f64 bf16 int8 (f4 f8 b2 i1)\n"
            "    epsilons: [1e-6]    # optional; a list or one number\n"
            "    activation: sigmoid # sigmoid tanh\n"
            "  performance:          # optional\n"

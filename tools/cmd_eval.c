@@ -69,6 +69,68 @@ static enum mlp_status regression_figures(const struct mlp_model *m, const struc
     return st;
 }
 
+/* --quantize: the same figures from the quantised model, beside the model's. */
+struct quant_result {
+    bool on;
+    const char *qtype, *kernel;
+    int calibrated;
+    double loss, acc; /* acc -1 for real targets */
+};
+
+static enum mlp_status eval_quantized(const struct mlp_model *m, const struct mlp_dataset *ds, int qt,
+                                      const char *calib_path, const struct mlp_load_params *lp,
+                                      struct quant_result *qr, struct mlp_error *err)
+{
+    struct mlp_dataset cal = {0};
+    struct mlp_qmodel *q = NULL;
+    enum mlp_status st = MLP_OK;
+    if (calib_path && (st = cli_load_data(&cal, calib_path, NULL, lp, err)) != MLP_OK) return st;
+    if (calib_path && cal.n_cols != mlp_model_n_in(m)) {
+        st = err->status = MLP_ERR_SHAPE;
+        snprintf(err->msg, sizeof err->msg, "%.300s has %u columns, the model expects %u inputs", calib_path,
+                 cal.n_cols, mlp_model_n_in(m));
+    }
+    if (st == MLP_OK) st = mlp_qmodel_create(&q, m, (enum mlp_qtype)qt, calib_path ? &cal : NULL, err);
+    if (st == MLP_OK) st = mlp_qmodel_evaluate(q, ds, &qr->loss, &qr->acc, err);
+    if (st == MLP_OK) {
+        qr->on = true;
+        qr->qtype = mlp_qtype_name((enum mlp_qtype)qt);
+        qr->kernel = mlp_qmodel_kernel(q);
+        qr->calibrated = mlp_qmodel_calibrated(q);
+    }
+    mlp_qmodel_free(q);
+    mlp_dataset_free(&cal);
+    return st;
+}
+
+static void print_quant_text(const struct quant_result *qr, double loss, double acc)
+{
+    if (!qr->on) return;
+    printf("\nquantized %s (kernel %s%s)\n", qr->qtype, qr->kernel,
+           strcmp(qr->qtype, "int8") ? "" : qr->calibrated ? ", calibrated activation ranges"
+                                                           : ", per-sample activation ranges");
+    printf("loss      %.6f  (model %.6f, %+.6f)\n", qr->loss, loss, qr->loss - loss);
+    if (qr->acc >= 0)
+        printf("accuracy  %.4f  (model %.4f, %+.2f percentage points)\n", qr->acc, acc, 100 * (qr->acc - acc));
+}
+
+static void print_quant_json(const struct quant_result *qr, double loss, double acc)
+{
+    if (!qr->on) return;
+    printf(", \"quantized\": {\"type\": \"%s\", \"kernel\": \"%s\", \"calibrated\": %s, \"loss\": ", qr->qtype,
+           qr->kernel, qr->calibrated ? "true" : "false");
+    json_num(qr->loss);
+    printf(", \"loss_diff\": ");
+    json_num(qr->loss - loss);
+    if (qr->acc >= 0) {
+        printf(", \"accuracy\": ");
+        json_num(qr->acc);
+        printf(", \"accuracy_diff_pp\": ");
+        json_num(100 * (qr->acc - acc));
+    }
+    printf("}");
+}
+
 static void print_text(const char *model_path, const char *data_path, const struct mlp_dataset *ds, double loss,
                        const uint64_t *cm, uint32_t K)
 {
@@ -105,7 +167,8 @@ static void print_text(const char *model_path, const char *data_path, const stru
     printf("%6s  %9.4f  %9.4f  %9.4f  %9llu\n", "macro", mp, mr, mf, (unsigned long long)ds->n_rows);
 }
 
-static void print_json(const struct mlp_dataset *ds, double loss, const uint64_t *cm, uint32_t K)
+static void print_json(const struct mlp_dataset *ds, double loss, const uint64_t *cm, uint32_t K,
+                       const struct quant_result *qr, double acc)
 {
     uint64_t right = 0;
     for (uint32_t k = 0; k < K; k++) right += cm[(size_t)k * K + k];
@@ -138,13 +201,14 @@ static void print_json(const struct mlp_dataset *ds, double loss, const uint64_t
     json_num(mr);
     printf(", \"macro_f1\": ");
     json_num(mf);
+    print_quant_json(qr, loss, acc);
     printf("}\n");
 }
 
 int cmd_eval(int argc, char **argv)
 {
     const char *cmd = "eval";
-    const char *labels = NULL, *report = NULL;
+    const char *labels = NULL, *report = NULL, *quantize = NULL, *calib = NULL;
     int json = 0;
     struct data_opts dopt = {0};
     const struct opt opts[] = {
@@ -152,6 +216,12 @@ int cmd_eval(int argc, char **argv)
         {"--json", 0, OPT_FLAG, &json, NULL, "print one JSON object instead of tables", "Output"},
         {"--report", 0, OPT_STR, &report, "FILE",
          "also write an HTML report: confusion matrix, samples ('-': to stdout, instead of the tables)", "Output"},
+        {"--quantize", 0, OPT_STR, &quantize, "TYPE",
+         "also evaluate the model with bf16 or int8 weights (f32 bf16 int8, or f4 b2 i1) and print the difference",
+         "Quantization"},
+        {"--calib", 0, OPT_STR, &calib, "FILE",
+         "int8: fix each layer's activation range on this data (e.g. the training inputs) [per-sample ranges]",
+         "Quantization"},
         DATA_OPTIONS(dopt),
         {0}};
     const char *pos[2];
@@ -161,13 +231,17 @@ int cmd_eval(int argc, char **argv)
     if (rc != EXIT_OK) return rc;
     if (help) {
         cli_print_help(stdout,
-                       "usage: fastmlp eval MODEL DATA [--labels FILE] [--json] [--report FILE.html]\n\n"
+                       "usage: fastmlp eval MODEL DATA [--labels FILE] [--json] [--report FILE.html]\n"
+                       "                   [--quantize bf16|int8 [--calib FILE]]\n\n"
                        "Loss, accuracy, confusion matrix and per-class precision/recall/F1 of MODEL on\n"
                        "labelled DATA (loss, MSE and R^2 for real targets).",
                        opts);
         return EXIT_OK;
     }
     if (n_pos != 2) return cli_usage_error(cmd, "expected MODEL and DATA");
+    const int qt = quantize ? mlp_qtype_parse(quantize) : -1;
+    if (quantize && qt < 0) return cli_usage_error(cmd, "--quantize '%s' is not one of f32 bf16 int8 f4 b2 i1", quantize);
+    if (calib && qt != MLP_Q_INT8) return cli_usage_error(cmd, "--calib needs --quantize int8");
     struct mlp_load_params lp;
     if ((rc = cli_load_params(cmd, &dopt, &lp)) != EXIT_OK) return rc;
     /* --report - writes the report to stdout, and then nothing else goes there. */
@@ -198,6 +272,8 @@ int cmd_eval(int argc, char **argv)
     }
     double loss = 0, acc = 0;
     if ((st = mlp_model_evaluate(m, &ds, &loss, &acc, &err)) != MLP_OK) goto done;
+    struct quant_result qr = {0};
+    if (quantize && (st = eval_quantized(m, &ds, qt, calib, &lp, &qr, &err)) != MLP_OK) goto done;
 
     if (!ds.labels) {
         /* Real targets: no classes, no matrix. */
@@ -222,12 +298,14 @@ int cmd_eval(int argc, char **argv)
             json_num(mse);
             printf(", \"r2\": ");
             json_num(r2);
+            print_quant_json(&qr, loss, acc);
             printf("}\n");
         } else {
             printf("model     %s\ndata      %s (%llu rows, %u target%s)\n", pos[0], pos[1],
                    (unsigned long long)ds.n_rows, ds.n_targets, ds.n_targets == 1 ? "" : "s");
             printf("loss      %.6g  (the %s loss: 1/2 mean squared error)\nmse       %.6g\nr2        %.6g\n", loss,
                    mlp_head_name(mlp_model_head(m)), mse, r2);
+            print_quant_text(&qr, loss, acc);
         }
         goto flush;
     }
@@ -264,10 +342,12 @@ int cmd_eval(int argc, char **argv)
         if ((st = report_write(report, &rd, &err)) != MLP_OK) goto done;
         in_report = false;
     }
-    if (json && !report_on_stdout)
-        print_json(&ds, loss, cm, K);
-    else if (!report_on_stdout)
+    if (json && !report_on_stdout) {
+        print_json(&ds, loss, cm, K, &qr, acc);
+    } else if (!report_on_stdout) {
         print_text(pos[0], pos[1], &ds, loss, cm, K);
+        print_quant_text(&qr, loss, acc);
+    }
 flush:
     if (fflush(stdout) != 0) {
         st = err.status = MLP_ERR_IO;

@@ -19,13 +19,15 @@ static void json_num(FILE *f, double v)
 int cmd_predict(int argc, char **argv)
 {
     const char *cmd = "predict";
-    const char *out = "-", *labels = NULL, *format = "csv";
+    const char *out = "-", *labels = NULL, *format = "csv", *quantize = NULL;
     struct data_opts dopt = {0};
     const struct opt opts[] = {
         {"--labels", 0, OPT_STR, &labels, "FILE", "labels for the data (IDX, NPY); adds a 'label' column", "Data"},
         {"--output", 'o', OPT_STR, &out, "FILE", "write the predictions to FILE ('-' = stdout) [-]", "Output"},
         {"--format", 0, OPT_STR, &format, "NAME",
          "csv: row,class[,label],p0,... with a header; jsonl: one JSON object per row [csv]", "Output"},
+        {"--quantize", 0, OPT_STR, &quantize, "TYPE",
+         "predict with the weights converted to f32, bf16 or int8 (or f4 b2 i1) [the model's own]", "Model"},
         DATA_OPTIONS(dopt),
         {0}};
     const char *pos[2];
@@ -41,15 +43,19 @@ int cmd_predict(int argc, char **argv)
     const bool jsonl = strcmp(format, "jsonl") == 0;
     if (!jsonl && strcmp(format, "csv") != 0)
         return cli_usage_error(cmd, "--format '%s' is not csv or jsonl", format);
+    const int qt = quantize ? mlp_qtype_parse(quantize) : -1;
+    if (quantize && qt < 0) return cli_usage_error(cmd, "--quantize '%s' is not one of f32 bf16 int8 f4 b2 i1", quantize);
     struct mlp_load_params lp;
     if ((rc = cli_load_params(cmd, &dopt, &lp)) != EXIT_OK) return rc;
 
     struct mlp_error err = {0};
     struct mlp_model *m = NULL;
+    struct mlp_qmodel *q = NULL;
     struct mlp_dataset ds = {0};
     struct out_file of = {0};
     double *probs = NULL;
     enum mlp_status st = mlp_model_load(&m, pos[0], &err);
+    if (st == MLP_OK && quantize) st = mlp_qmodel_create(&q, m, (enum mlp_qtype)qt, NULL, &err);
     if (st == MLP_OK) st = cli_load_data(&ds, pos[1], labels, &lp, &err);
     if (st != MLP_OK) goto done;
     const uint32_t K = mlp_model_n_out(m);
@@ -75,7 +81,8 @@ int cmd_predict(int argc, char **argv)
     }
     for (uint64_t r0 = 0; r0 < ds.n_rows; r0 += chunk) {
         uint64_t n = ds.n_rows - r0 < chunk ? ds.n_rows - r0 : chunk;
-        if ((st = mlp_model_predict(m, &ds, r0, n, probs, &err)) != MLP_OK) break;
+        st = q ? mlp_qmodel_predict(q, &ds, r0, n, probs, &err) : mlp_model_predict(m, &ds, r0, n, probs, &err);
+        if (st != MLP_OK) break;
         for (uint64_t i = 0; i < n; i++) {
             const double *p = probs + i * K;
             uint32_t best = 0;
@@ -113,6 +120,7 @@ done:
     if (st != MLP_OK) rc = cli_fail(cmd, st, err.msg);
     out_abort(&of);
     free(probs);
+    mlp_qmodel_free(q);
     mlp_model_free(m);
     mlp_dataset_free(&ds);
     return rc;

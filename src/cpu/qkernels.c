@@ -1,0 +1,388 @@
+/* SPDX-License-Identifier: MIT */
+/* The inference kernels of qkernels.h: a portable plain-C version of each
+ * element type, and AVX-512 versions compiled for their instruction sets
+ * with target attributes (so the library runs on any x86-64 and picks them
+ * at run time by what the CPU has). */
+#include "cpu/qkernels.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#define MLP_QK_X86 1
+#include <immintrin.h>
+#endif
+
+/* ------------------------------------------------------ CPU features */
+
+/* -1: not read yet (FASTMLP_ISA is read on first use). */
+static atomic_int qk_cap = -1;
+
+static unsigned detect(void)
+{
+    unsigned f = 0;
+#ifdef MLP_QK_X86
+    __builtin_cpu_init();
+    /* libgcc's checks include the OS's consent (XCR0 saves the zmm state). */
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
+        f |= MLP_QK_HAS_AVX512;
+    if ((f & MLP_QK_HAS_AVX512) && __builtin_cpu_supports("avx512bf16")) f |= MLP_QK_HAS_AVX512_BF16;
+    if ((f & MLP_QK_HAS_AVX512) && __builtin_cpu_supports("avx512vnni")) f |= MLP_QK_HAS_AVX512_VNNI;
+#endif
+    return f;
+}
+
+void mlp__qk_set_cap(unsigned cap) { atomic_store(&qk_cap, (int)(cap & 0xffffu)); }
+
+unsigned mlp__qk_features(void)
+{
+    int cap = atomic_load(&qk_cap);
+    if (cap < 0) {
+        /* An unknown value is ignored: it can only ask for less. */
+        const char *e = getenv("FASTMLP_ISA");
+        int c = 0xffff;
+        if (e && strcmp(e, "portable") == 0) c = 0;
+        if (e && strcmp(e, "avx512") == 0) c = MLP_QK_HAS_AVX512;
+        int expect = -1;
+        atomic_compare_exchange_strong(&qk_cap, &expect, c);
+        cap = atomic_load(&qk_cap);
+    }
+    return detect() & (unsigned)cap;
+}
+
+/* ------------------------------------------------------------ portable */
+
+/* The lane tree of qkernels.h: (e, e+8), (e, e+4), (e, e+2), (e, e+1). */
+static float tree16(float *a)
+{
+    for (int h = 8; h >= 1; h /= 2)
+        for (int e = 0; e < h; e++) a[e] = a[e] + a[e + h];
+    return a[0];
+}
+
+void mlp__qk_f32_portable(const float *w, size_t panel_stride, uint32_t nch, uint32_t p0, uint32_t p1,
+                          const float *x, size_t ldx, uint32_t ns, float *y, size_t ldy)
+{
+    enum { R = MLP_QK_ROWS, E = 16 };
+    for (uint32_t p = p0; p < p1; p++) {
+        const float *wp = w + (size_t)p * panel_stride;
+        float acc[MLP_QK_MAX_NS][R][E];
+        memset(acc, 0, sizeof acc);
+        for (uint32_t c = 0; c < nch; c++)
+            for (uint32_t s = 0; s < ns; s++) {
+                const float *xc = x + s * ldx + (size_t)c * E;
+                for (uint32_t i = 0; i < R; i++) {
+                    const float *wc = wp + ((size_t)c * R + i) * E;
+                    for (int e = 0; e < E; e++) acc[s][i][e] += wc[e] * xc[e];
+                }
+            }
+        for (uint32_t s = 0; s < ns; s++)
+            for (uint32_t i = 0; i < R; i++) y[s * ldy + (size_t)p * R + i] = tree16(acc[s][i]);
+    }
+}
+
+void mlp__qk_bf16_portable(const uint16_t *w, size_t panel_stride, uint32_t nch, uint32_t p0, uint32_t p1,
+                           const uint16_t *x, size_t ldx, uint32_t ns, float *y, size_t ldy)
+{
+    enum { R = MLP_QK_ROWS, E = 32 };
+    for (uint32_t p = p0; p < p1; p++) {
+        const uint16_t *wp = w + (size_t)p * panel_stride;
+        float acc[MLP_QK_MAX_NS][R][16];
+        memset(acc, 0, sizeof acc);
+        for (uint32_t c = 0; c < nch; c++)
+            for (uint32_t s = 0; s < ns; s++) {
+                const uint16_t *xc = x + s * ldx + (size_t)c * E;
+                for (uint32_t i = 0; i < R; i++) {
+                    const uint16_t *wc = wp + ((size_t)c * R + i) * E;
+                    for (int e = 0; e < 16; e++) {
+                        /* exact products (8-bit significands); odd first, as vdpbf16ps */
+                        acc[s][i][e] += mlp__bf16_to_f32(xc[2 * e + 1]) * mlp__bf16_to_f32(wc[2 * e + 1]);
+                        acc[s][i][e] += mlp__bf16_to_f32(xc[2 * e]) * mlp__bf16_to_f32(wc[2 * e]);
+                    }
+                }
+            }
+        for (uint32_t s = 0; s < ns; s++)
+            for (uint32_t i = 0; i < R; i++) y[s * ldy + (size_t)p * R + i] = tree16(acc[s][i]);
+    }
+}
+
+void mlp__qk_i8_portable(const int8_t *w, size_t panel_stride, uint32_t nch, uint32_t p0, uint32_t p1,
+                         const uint8_t *x, size_t ldx, uint32_t ns, int32_t *y, size_t ldy)
+{
+    enum { R = MLP_QK_ROWS, E = 64 };
+    for (uint32_t p = p0; p < p1; p++) {
+        const int8_t *wp = w + (size_t)p * panel_stride;
+        int32_t acc[MLP_QK_MAX_NS][R];
+        memset(acc, 0, sizeof acc);
+        for (uint32_t c = 0; c < nch; c++)
+            for (uint32_t s = 0; s < ns; s++) {
+                const uint8_t *xc = x + s * ldx + (size_t)c * E;
+                for (uint32_t i = 0; i < R; i++) {
+                    const int8_t *wc = wp + ((size_t)c * R + i) * E;
+                    int32_t t = 0; /* <= 64 * 255 * 127: no overflow */
+                    for (int e = 0; e < E; e++) t += (int32_t)xc[e] * (int32_t)wc[e];
+                    acc[s][i] += t;
+                }
+            }
+        for (uint32_t s = 0; s < ns; s++)
+            for (uint32_t i = 0; i < R; i++) y[s * ldy + (size_t)p * R + i] = acc[s][i];
+    }
+}
+
+/* ------------------------------------------------------------- AVX-512 */
+
+#ifdef MLP_QK_X86
+
+#define T_AVX512 "avx512f,avx512bw,avx512dq,avx512vl,fma,avx2"
+#define T_BF16 T_AVX512 ",avx512bf16"
+#define T_VNNI T_AVX512 ",avx512vnni"
+
+/* Software prefetch this far ahead in the weight stream: about the bytes in
+ * flight that memory latency x bandwidth needs (~100 ns x 30 GB/s); the
+ * hardware prefetchers stop at 4 KiB page edges, this does not. */
+#define PF_BYTES 3072
+
+/* One panel: R rows x NS samples of 64-byte chunks.  The always_inline
+ * bodies are instantiated for each constant NS by the switch below, so the
+ * accumulators stay in registers (R * NS of them). */
+#define PANEL_LOOP(NS, LOADX, STEP)                                                        \
+    for (uint32_t c = 0; c < nch; c++, wb += 4 * 64) {                                    \
+        _mm_prefetch((const char *)wb + PF_BYTES, _MM_HINT_T0);                           \
+        _mm_prefetch((const char *)wb + PF_BYTES + 64, _MM_HINT_T0);                      \
+        _mm_prefetch((const char *)wb + PF_BYTES + 128, _MM_HINT_T0);                     \
+        _mm_prefetch((const char *)wb + PF_BYTES + 192, _MM_HINT_T0);                     \
+        __m512i w0 = _mm512_loadu_si512((const void *)wb), w1 = _mm512_loadu_si512((const void *)(wb + 64)); \
+        __m512i w2 = _mm512_loadu_si512((const void *)(wb + 128)), w3 = _mm512_loadu_si512((const void *)(wb + 192)); \
+        for (uint32_t s = 0; s < (NS); s++) {                                              \
+            LOADX;                                                                         \
+            STEP(acc[s][0], xv, w0);                                                       \
+            STEP(acc[s][1], xv, w1);                                                       \
+            STEP(acc[s][2], xv, w2);                                                       \
+            STEP(acc[s][3], xv, w3);                                                       \
+        }                                                                                  \
+    }
+
+/* f32: one FMA per row per chunk. */
+#define F32_STEP(a, xv, wv) a = _mm512_fmadd_ps(_mm512_castsi512_ps(wv), xv, a)
+
+static inline __attribute__((always_inline, target(T_AVX512))) void
+f32_panel(const char *wb, uint32_t nch, const float *x, size_t ldx, uint32_t NS, float *y, size_t ldy)
+{
+    __m512 acc[MLP_QK_MAX_NS][4];
+    for (uint32_t s = 0; s < NS; s++)
+        for (int i = 0; i < 4; i++) acc[s][i] = _mm512_setzero_ps();
+    PANEL_LOOP(NS, __m512 xv = _mm512_loadu_ps(x + s * ldx + (size_t)c * 16), F32_STEP)
+    for (uint32_t s = 0; s < NS; s++)
+        for (int i = 0; i < 4; i++) y[s * ldy + i] = _mm512_reduce_add_ps(acc[s][i]);
+}
+
+static __attribute__((target(T_AVX512))) void qk_f32_avx512(const float *w, size_t panel_stride, uint32_t nch,
+                                                             uint32_t p0, uint32_t p1, const float *x, size_t ldx,
+                                                             uint32_t ns, float *y, size_t ldy)
+{
+    for (uint32_t p = p0; p < p1; p++) {
+        const char *wb = (const char *)(w + (size_t)p * panel_stride);
+        float *yp = y + (size_t)p * MLP_QK_ROWS;
+        switch (ns) {
+        case 1: f32_panel(wb, nch, x, ldx, 1, yp, ldy); break;
+        case 2: f32_panel(wb, nch, x, ldx, 2, yp, ldy); break;
+        case 3: f32_panel(wb, nch, x, ldx, 3, yp, ldy); break;
+        default: f32_panel(wb, nch, x, ldx, 4, yp, ldy); break;
+        }
+    }
+}
+
+/* bf16 with vdpbf16ps: 32 products per row per chunk. */
+#define BF16_STEP(a, xv, wv) a = _mm512_dpbf16_ps(a, (__m512bh)(xv), (__m512bh)(wv))
+
+static inline __attribute__((always_inline, target(T_BF16))) void
+bf16_panel(const char *wb, uint32_t nch, const uint16_t *x, size_t ldx, uint32_t NS, float *y, size_t ldy)
+{
+    __m512 acc[MLP_QK_MAX_NS][4];
+    for (uint32_t s = 0; s < NS; s++)
+        for (int i = 0; i < 4; i++) acc[s][i] = _mm512_setzero_ps();
+    PANEL_LOOP(NS, __m512i xv = _mm512_loadu_si512((const void *)(x + s * ldx + (size_t)c * 32)), BF16_STEP)
+    for (uint32_t s = 0; s < NS; s++)
+        for (int i = 0; i < 4; i++) y[s * ldy + i] = _mm512_reduce_add_ps(acc[s][i]);
+}
+
+static __attribute__((target(T_BF16))) void qk_bf16_avx512bf16(const uint16_t *w, size_t panel_stride, uint32_t nch,
+                                                                uint32_t p0, uint32_t p1, const uint16_t *x,
+                                                                size_t ldx, uint32_t ns, float *y, size_t ldy)
+{
+    for (uint32_t p = p0; p < p1; p++) {
+        const char *wb = (const char *)(w + (size_t)p * panel_stride);
+        float *yp = y + (size_t)p * MLP_QK_ROWS;
+        switch (ns) {
+        case 1: bf16_panel(wb, nch, x, ldx, 1, yp, ldy); break;
+        case 2: bf16_panel(wb, nch, x, ldx, 2, yp, ldy); break;
+        case 3: bf16_panel(wb, nch, x, ldx, 3, yp, ldy); break;
+        default: bf16_panel(wb, nch, x, ldx, 4, yp, ldy); break;
+        }
+    }
+}
+
+/* bf16 without the BF16 extension: each dword's two bf16 widened to f32
+ * (high half masked, low half shifted up) and two FMAs, odd first: the same
+ * sums as vdpbf16ps. */
+static inline __attribute__((always_inline, target(T_AVX512))) void
+bf16f_panel(const char *wb, uint32_t nch, const uint16_t *x, size_t ldx, uint32_t NS, float *y, size_t ldy)
+{
+    const __m512i hi = _mm512_set1_epi32((int)0xffff0000u);
+    __m512 acc[MLP_QK_MAX_NS][4];
+    for (uint32_t s = 0; s < NS; s++)
+        for (int i = 0; i < 4; i++) acc[s][i] = _mm512_setzero_ps();
+    for (uint32_t c = 0; c < nch; c++, wb += 4 * 64) {
+        _mm_prefetch(wb + PF_BYTES, _MM_HINT_T0);
+        _mm_prefetch(wb + PF_BYTES + 64, _MM_HINT_T0);
+        _mm_prefetch(wb + PF_BYTES + 128, _MM_HINT_T0);
+        _mm_prefetch(wb + PF_BYTES + 192, _MM_HINT_T0);
+        __m512 wo[4], we[4];
+        for (int i = 0; i < 4; i++) {
+            __m512i wi = _mm512_loadu_si512((const void *)(wb + 64 * i));
+            wo[i] = _mm512_castsi512_ps(_mm512_and_si512(wi, hi));
+            we[i] = _mm512_castsi512_ps(_mm512_slli_epi32(wi, 16));
+        }
+        for (uint32_t s = 0; s < NS; s++) {
+            __m512i xi = _mm512_loadu_si512((const void *)(x + s * ldx + (size_t)c * 32));
+            __m512 xo = _mm512_castsi512_ps(_mm512_and_si512(xi, hi));
+            __m512 xe = _mm512_castsi512_ps(_mm512_slli_epi32(xi, 16));
+            for (int i = 0; i < 4; i++) {
+                acc[s][i] = _mm512_fmadd_ps(xo, wo[i], acc[s][i]);
+                acc[s][i] = _mm512_fmadd_ps(xe, we[i], acc[s][i]);
+            }
+        }
+    }
+    for (uint32_t s = 0; s < NS; s++)
+        for (int i = 0; i < 4; i++) y[s * ldy + i] = _mm512_reduce_add_ps(acc[s][i]);
+}
+
+static __attribute__((target(T_AVX512))) void qk_bf16_avx512f(const uint16_t *w, size_t panel_stride, uint32_t nch,
+                                                               uint32_t p0, uint32_t p1, const uint16_t *x,
+                                                               size_t ldx, uint32_t ns, float *y, size_t ldy)
+{
+    for (uint32_t p = p0; p < p1; p++) {
+        const char *wb = (const char *)(w + (size_t)p * panel_stride);
+        float *yp = y + (size_t)p * MLP_QK_ROWS;
+        switch (ns) {
+        case 1: bf16f_panel(wb, nch, x, ldx, 1, yp, ldy); break;
+        case 2: bf16f_panel(wb, nch, x, ldx, 2, yp, ldy); break;
+        case 3: bf16f_panel(wb, nch, x, ldx, 3, yp, ldy); break;
+        default: bf16f_panel(wb, nch, x, ldx, 4, yp, ldy); break;
+        }
+    }
+}
+
+/* int8 with vpdpbusd: u8 activations x s8 weights, four products per
+ * int32 lane, 64 per row per chunk. */
+#define VNNI_STEP(a, xv, wv) a = _mm512_dpbusd_epi32(a, xv, wv)
+
+static inline __attribute__((always_inline, target(T_VNNI))) void
+i8_panel(const char *wb, uint32_t nch, const uint8_t *x, size_t ldx, uint32_t NS, int32_t *y, size_t ldy)
+{
+    __m512i acc[MLP_QK_MAX_NS][4];
+    for (uint32_t s = 0; s < NS; s++)
+        for (int i = 0; i < 4; i++) acc[s][i] = _mm512_setzero_si512();
+    PANEL_LOOP(NS, __m512i xv = _mm512_loadu_si512((const void *)(x + s * ldx + (size_t)c * 64)), VNNI_STEP)
+    for (uint32_t s = 0; s < NS; s++)
+        for (int i = 0; i < 4; i++) y[s * ldy + i] = _mm512_reduce_add_epi32(acc[s][i]);
+}
+
+static __attribute__((target(T_VNNI))) void qk_i8_vnni(const int8_t *w, size_t panel_stride, uint32_t nch,
+                                                        uint32_t p0, uint32_t p1, const uint8_t *x, size_t ldx,
+                                                        uint32_t ns, int32_t *y, size_t ldy)
+{
+    for (uint32_t p = p0; p < p1; p++) {
+        const char *wb = (const char *)(w + (size_t)p * panel_stride);
+        int32_t *yp = y + (size_t)p * MLP_QK_ROWS;
+        switch (ns) {
+        case 1: i8_panel(wb, nch, x, ldx, 1, yp, ldy); break;
+        case 2: i8_panel(wb, nch, x, ldx, 2, yp, ldy); break;
+        case 3: i8_panel(wb, nch, x, ldx, 3, yp, ldy); break;
+        default: i8_panel(wb, nch, x, ldx, 4, yp, ldy); break;
+        }
+    }
+}
+
+/* int8 without VNNI: both sides widened to int16 and vpmaddwd (pairs of
+ * exact products into int32) -- exact, so the same sums as vpdpbusd. */
+static inline __attribute__((always_inline, target(T_AVX512))) void
+i8bw_panel(const char *wb, uint32_t nch, const uint8_t *x, size_t ldx, uint32_t NS, int32_t *y, size_t ldy)
+{
+    __m512i acc[MLP_QK_MAX_NS][4];
+    for (uint32_t s = 0; s < NS; s++)
+        for (int i = 0; i < 4; i++) acc[s][i] = _mm512_setzero_si512();
+    for (uint32_t c = 0; c < nch; c++, wb += 4 * 64) {
+        _mm_prefetch(wb + PF_BYTES, _MM_HINT_T0);
+        _mm_prefetch(wb + PF_BYTES + 64, _MM_HINT_T0);
+        _mm_prefetch(wb + PF_BYTES + 128, _MM_HINT_T0);
+        _mm_prefetch(wb + PF_BYTES + 192, _MM_HINT_T0);
+        __m512i wl[4], wh[4];
+        for (int i = 0; i < 4; i++) {
+            wl[i] = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(wb + 64 * i)));
+            wh[i] = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(wb + 64 * i + 32)));
+        }
+        for (uint32_t s = 0; s < NS; s++) {
+            const uint8_t *xc = x + s * ldx + (size_t)c * 64;
+            __m512i xl = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)xc));
+            __m512i xh = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(xc + 32)));
+            for (int i = 0; i < 4; i++) {
+                acc[s][i] = _mm512_add_epi32(acc[s][i], _mm512_madd_epi16(xl, wl[i]));
+                acc[s][i] = _mm512_add_epi32(acc[s][i], _mm512_madd_epi16(xh, wh[i]));
+            }
+        }
+    }
+    for (uint32_t s = 0; s < NS; s++)
+        for (int i = 0; i < 4; i++) y[s * ldy + i] = _mm512_reduce_add_epi32(acc[s][i]);
+}
+
+static __attribute__((target(T_AVX512))) void qk_i8_avx512bw(const int8_t *w, size_t panel_stride, uint32_t nch,
+                                                              uint32_t p0, uint32_t p1, const uint8_t *x, size_t ldx,
+                                                              uint32_t ns, int32_t *y, size_t ldy)
+{
+    for (uint32_t p = p0; p < p1; p++) {
+        const char *wb = (const char *)(w + (size_t)p * panel_stride);
+        int32_t *yp = y + (size_t)p * MLP_QK_ROWS;
+        switch (ns) {
+        case 1: i8bw_panel(wb, nch, x, ldx, 1, yp, ldy); break;
+        case 2: i8bw_panel(wb, nch, x, ldx, 2, yp, ldy); break;
+        case 3: i8bw_panel(wb, nch, x, ldx, 3, yp, ldy); break;
+        default: i8bw_panel(wb, nch, x, ldx, 4, yp, ldy); break;
+        }
+    }
+}
+
+#endif /* MLP_QK_X86 */
+
+/* ------------------------------------------------------------ selection */
+
+struct mlp_qk mlp__qk_select(enum mlp_qtype t, unsigned features)
+{
+    struct mlp_qk k = {0};
+    (void)features; /* unused where there is no AVX-512 version */
+    switch (t) {
+    case MLP_Q_F32:
+#ifdef MLP_QK_X86
+        if (features & MLP_QK_HAS_AVX512) return (struct mlp_qk){.name = "avx512f", .f32 = qk_f32_avx512};
+#endif
+        return (struct mlp_qk){.name = "portable", .f32 = mlp__qk_f32_portable};
+    case MLP_Q_BF16:
+#ifdef MLP_QK_X86
+        if (features & MLP_QK_HAS_AVX512_BF16)
+            return (struct mlp_qk){.name = "avx512-bf16", .bf16 = qk_bf16_avx512bf16};
+        if (features & MLP_QK_HAS_AVX512) return (struct mlp_qk){.name = "avx512f", .bf16 = qk_bf16_avx512f};
+#endif
+        return (struct mlp_qk){.name = "portable", .bf16 = mlp__qk_bf16_portable};
+    case MLP_Q_INT8:
+#ifdef MLP_QK_X86
+        if (features & MLP_QK_HAS_AVX512_VNNI) return (struct mlp_qk){.name = "avx512-vnni", .i8 = qk_i8_vnni};
+        if (features & MLP_QK_HAS_AVX512) return (struct mlp_qk){.name = "avx512bw", .i8 = qk_i8_avx512bw};
+#endif
+        return (struct mlp_qk){.name = "portable", .i8 = mlp__qk_i8_portable};
+    case MLP_Q_COUNT: break;
+    }
+    return k;
+}

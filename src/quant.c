@@ -1,0 +1,561 @@
+/* SPDX-License-Identifier: MIT */
+/* Reduced-precision inference (struct mlp_qmodel, fastmlp.h): weights packed
+ * once into f32, bf16 or int8 panels (cpu/qkernels.h), a forward pass over a
+ * few samples at a time through the kernel the CPU supports, and the model's
+ * own activations, heads and row loading, included from the files that
+ * define them for the training passes so that the two cannot drift apart. */
+#define _DEFAULT_SOURCE /* madvise */
+#include "cpu/qkernels.h"
+#include "internal.h"
+
+#include <math.h>
+#include <string.h>
+#include <sys/mman.h>
+
+/* FN(name) -> name_qf: the f32 instances of the shared pass pieces. */
+#define FN_(name, suf) name##_##suf
+#define FN__(name, suf) FN_(name, suf)
+#define FN(name) FN__(name, SUF)
+#define T float
+#define SUF qf
+#define EXP expf
+#define TANH tanhf
+#define EXP_CLIP 80.0f /* as forward.c's f32 pass */
+#include "activations_impl.h"
+#include "losses_impl.h"
+#include "rows_impl.h"
+
+#define R MLP_QK_ROWS
+#define NS MLP_QK_MAX_NS
+
+/* One layer, packed.  Rows are padded to whole panels and inputs to whole
+ * chunks with zero weights, so padding adds nothing to any sum. */
+struct qlayer {
+    uint32_t n_in, n_out;
+    uint32_t kp;          /* n_in rounded up to a chunk (64 bytes of weights) */
+    uint32_t n_panels;    /* ceil(n_out / R) */
+    size_t panel_stride;  /* elements per panel: R * kp */
+    enum mlp_act act;     /* hidden layers; the last one is the head's */
+    void *w;              /* into the qmodel's one weight block */
+    float *bias;          /* n_out */
+    float *wscale;        /* int8: per row, w ~ wscale * q */
+    int64_t *rowsum;      /* int8: per row, sum of q (for the zero point) */
+    float cal_s;          /* int8, calibrated: the input's fixed scale and zero point */
+    int32_t cal_z;
+};
+
+struct mlp_qmodel {
+    enum mlp_qtype qtype;
+    struct mlp_qk k;
+    /* The model's description without its parameters: what the shared row
+     * loader and head read (widths, head, slope, scale, standardisation). */
+    struct mlp_model shell;
+    struct qlayer *ql;
+    uint32_t wmax;        /* the widest vector, rounded up to 64 elements */
+    bool calibrated;
+    uint64_t weight_bytes;
+    void *block;          /* all packed weights */
+    size_t block_bytes;
+    bool block_mmapped;
+    float *fblock;        /* biases, scales */
+    int64_t *rowsums;
+};
+
+/* ------------------------------------------------------------- names */
+
+static const char *const qtype_names[MLP_Q_COUNT] = {"f32", "bf16", "int8"};
+
+const char *mlp_qtype_name(enum mlp_qtype q) { return (unsigned)q < MLP_Q_COUNT ? qtype_names[q] : "?"; }
+
+int mlp_qtype_parse(const char *s)
+{
+    if (!s) return -1;
+    /* NumPy-style sizes: f4 = 4-byte float, b2 = 2-byte bfloat, i1 = 1-byte int */
+    static const char *const alias[MLP_Q_COUNT] = {"f4", "b2", "i1"};
+    for (int i = 0; i < MLP_Q_COUNT; i++)
+        if (strcmp(s, qtype_names[i]) == 0 || strcmp(s, alias[i]) == 0) return i;
+    return -1;
+}
+
+enum mlp_qtype mlp_qmodel_qtype(const struct mlp_qmodel *q)
+{
+    MLP_ASSERT(q);
+    return q->qtype;
+}
+const char *mlp_qmodel_kernel(const struct mlp_qmodel *q)
+{
+    MLP_ASSERT(q);
+    return q->k.name;
+}
+uint64_t mlp_qmodel_weight_bytes(const struct mlp_qmodel *q)
+{
+    MLP_ASSERT(q);
+    return q->weight_bytes;
+}
+int mlp_qmodel_calibrated(const struct mlp_qmodel *q)
+{
+    MLP_ASSERT(q);
+    return q->calibrated;
+}
+
+/* ------------------------------------------------------------ packing */
+
+static size_t elem_bytes(enum mlp_qtype t) { return t == MLP_Q_F32 ? 4 : t == MLP_Q_BF16 ? 2 : 1; }
+
+static uint32_t round_up(uint32_t n, uint32_t m) { return (n + m - 1) / m * m; }
+
+static double weight_at(const struct mlp_model *m, size_t i)
+{
+    return m->dtype == MLP_F32 ? (double)((const float *)m->params)[i] : ((const double *)m->params)[i];
+}
+
+/* Where W[j][i] goes in a packed layer (elements). */
+static size_t packed_index(const struct qlayer *L, uint32_t j, uint32_t i, uint32_t ce)
+{
+    return (size_t)(j / R) * L->panel_stride + ((size_t)(i / ce) * R + j % R) * ce + i % ce;
+}
+
+static void pack_layer(struct mlp_qmodel *q, const struct mlp_model *m, uint32_t l)
+{
+    const struct mlp_layer *ml = &m->layers[l];
+    struct qlayer *L = &q->ql[l];
+    const uint32_t ce = MLP_QK_CHUNK / (uint32_t)elem_bytes(q->qtype);
+    for (uint32_t j = 0; j < L->n_out; j++) {
+        size_t row = ml->w_off + (size_t)j * L->n_in;
+        L->bias[j] = (float)weight_at(m, ml->b_off + j);
+        switch (q->qtype) {
+        case MLP_Q_F32:
+            for (uint32_t i = 0; i < L->n_in; i++)
+                ((float *)L->w)[packed_index(L, j, i, ce)] = (float)weight_at(m, row + i);
+            break;
+        case MLP_Q_BF16:
+            for (uint32_t i = 0; i < L->n_in; i++)
+                ((uint16_t *)L->w)[packed_index(L, j, i, ce)] = mlp__f32_to_bf16((float)weight_at(m, row + i));
+            break;
+        case MLP_Q_INT8: {
+            /* symmetric per row: the largest |w| maps to 127 */
+            double amax = 0;
+            for (uint32_t i = 0; i < L->n_in; i++) amax = fmax(amax, fabs(weight_at(m, row + i)));
+            double sc = amax / 127.0, inv = amax > 0 ? 127.0 / amax : 0;
+            int64_t sum = 0;
+            for (uint32_t i = 0; i < L->n_in; i++) {
+                double v = nearbyint(weight_at(m, row + i) * inv);
+                v = v > 127 ? 127 : v < -127 ? -127 : v; /* NaN weights have no int8 form: 0 */
+                int8_t qv = v == v ? (int8_t)v : 0;
+                ((int8_t *)L->w)[packed_index(L, j, i, ce)] = qv;
+                sum += qv;
+            }
+            L->wscale[j] = (float)sc;
+            L->rowsum[j] = sum;
+            break;
+        }
+        case MLP_Q_COUNT: break;
+        }
+    }
+}
+
+/* One zeroed block for every layer's panels.  Large blocks are mapped and
+ * asked for huge pages: the weights are read as one stream, and 2 MiB pages
+ * spare the TLB a miss every 4 KiB. */
+static enum mlp_status alloc_block(struct mlp_qmodel *q, size_t bytes, struct mlp_error *err)
+{
+    q->block_bytes = bytes;
+#if defined(MAP_ANONYMOUS) && defined(MADV_HUGEPAGE)
+    if (bytes >= ((size_t)4 << 20)) {
+        void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p != MAP_FAILED) {
+            (void)madvise(p, bytes, MADV_HUGEPAGE); /* a hint: no harm where refused */
+            q->block = p;
+            q->block_mmapped = true;
+            return MLP_OK;
+        }
+    }
+#endif
+    q->block = mlp__acalloc(bytes);
+    if (!q->block) return mlp__fail(err, MLP_ERR_NOMEM, "cannot allocate %zu bytes of packed weights", bytes);
+    return MLP_OK;
+}
+
+void mlp_qmodel_free(struct mlp_qmodel *q)
+{
+    if (!q) return;
+#if defined(MAP_ANONYMOUS) && defined(MADV_HUGEPAGE)
+    if (q->block_mmapped)
+        munmap(q->block, q->block_bytes);
+    else
+#endif
+        mlp__afree(q->block);
+    mlp__afree(q->fblock);
+    free(q->rowsums);
+    free(q->ql);
+    free(q->shell.layers);
+    free(q->shell.pre_mean);
+    free(q);
+}
+
+/* ------------------------------------------------------- the forward pass */
+
+/* Scratch for one group of up to NS samples, each vector wmax long. */
+struct qwork {
+    float *f[2];   /* layer input and output, f32 */
+    uint16_t *b;   /* bf16 input */
+    uint8_t *u;    /* int8 input */
+    int32_t *acc;  /* int8 block sums */
+    int64_t *acc64;
+    float *z;      /* NS x n_out for the head */
+    void *mem;
+};
+
+static bool work_alloc(struct qwork *wk, const struct mlp_qmodel *q)
+{
+    const size_t n = (size_t)NS * q->wmax, K = mlp__n_out(&q->shell);
+    size_t bytes = n * (4 + 4 + 2 + 1 + 4 + 8) + (size_t)NS * K * 4 + 6 * 64;
+    char *p = mlp__acalloc(bytes);
+    wk->mem = p;
+    if (!p) return false;
+#define TAKE(dst, type, count)                                                 \
+    do {                                                                       \
+        dst = (type *)(void *)p;                                               \
+        p += ((count) * sizeof(type) + 63) / 64 * 64;                          \
+    } while (0)
+    TAKE(wk->acc64, int64_t, n);
+    TAKE(wk->f[0], float, n);
+    TAKE(wk->f[1], float, n);
+    TAKE(wk->acc, int32_t, n);
+    TAKE(wk->b, uint16_t, n);
+    TAKE(wk->u, uint8_t, n);
+    TAKE(wk->z, float, (size_t)NS * K);
+#undef TAKE
+    return true;
+}
+
+/* The grid for one vector: its range, widened to hold 0 so that 0 is
+ * exact, split in 255 steps.  NaN or an infinite range: s = NaN, so the
+ * outputs become NaN as in f32 (never a wrong finite number). */
+static void qparams(float lo, float hi, bool bad, float *s, int32_t *z)
+{
+    lo = lo < 0 ? lo : 0;
+    hi = hi > 0 ? hi : 0;
+    double range = (double)hi - (double)lo;
+    if (bad || !isfinite(range)) {
+        *s = NAN;
+        *z = 0;
+    } else if (range == 0) {
+        *s = 1; /* all zero */
+        *z = 0;
+    } else {
+        *s = (float)(range / 255);
+        double zz = nearbyint(-(double)lo / *s);
+        *z = zz < 0 ? 0 : zz > 255 ? 255 : (int32_t)zz;
+    }
+}
+
+static void vec_range(const float *x, uint32_t n, float *lo, float *hi, bool *bad)
+{
+    float a = 0, b = 0;
+    bool nan = false;
+    for (uint32_t i = 0; i < n; i++) {
+        float v = x[i];
+        a = v < a ? v : a;
+        b = v > b ? v : b;
+        nan |= v != v;
+    }
+    *lo = a;
+    *hi = b;
+    *bad = nan;
+}
+
+/* q = round(x / s) + z, clipped to 0..255 (NaN -> 0; its sample's s is NaN). */
+static void quantize_u8(const float *x, uint32_t n, float s, int32_t z, uint8_t *u)
+{
+    const float inv = s == s ? 1 / s : 0, zf = (float)z;
+    for (uint32_t i = 0; i < n; i++) {
+        float v = x[i] * inv + zf;
+        v = v > 0 ? v : 0;
+        v = v < 255 ? v : 255;
+        u[i] = (uint8_t)(v + 0.5f);
+    }
+}
+
+/* Per-layer input ranges seen during calibration. */
+struct qrange {
+    float lo, hi;
+    bool bad;
+};
+
+/* The forward pass of ns samples, rows r .. r+ns-1 of ds: on return
+ * wk->z holds the last layer's pre-activations (ns x n_out).  rec (may be
+ * NULL) widens each layer's input range by these samples'. */
+static void forward_group(const struct mlp_qmodel *q, const struct mlp_dataset *ds, uint64_t r, uint32_t ns,
+                          struct qwork *wk, struct qrange *rec)
+{
+    const size_t ld = q->wmax;
+    const uint32_t n_in = q->ql[0].n_in;
+    float *x = wk->f[0], *y = wk->f[1];
+    const struct mlp_model *sh = &q->shell;
+    /* uint8 pixels enter an int8 first layer as stored: q = pixel, s = the
+     * input scale, z = 0 -- exact. */
+    const bool exact_u8 = q->qtype == MLP_Q_INT8 && ds->x_type == MLP_ELEM_U8 && !sh->pre_mean &&
+                          sh->input_scale > 0 && isfinite(sh->input_scale);
+    float sx[NS];
+    int32_t zx[NS];
+    if (exact_u8) {
+        for (uint32_t s = 0; s < ns; s++) {
+            memcpy(wk->u + s * ld, (const uint8_t *)ds->x + (size_t)(r + s) * n_in, n_in);
+            sx[s] = (float)sh->input_scale;
+            zx[s] = 0;
+        }
+    }
+    if (!exact_u8 || rec) {
+        struct mlp_pass p = {.m = sh, .ds = ds, .row0 = r};
+        for (uint32_t s = 0; s < ns; s++) FN(load_block)(sh, ds, &p, s, 1, x + s * ld);
+    }
+    for (uint32_t l = 0; l < sh->n_layers; l++) {
+        const struct qlayer *L = &q->ql[l];
+        const uint32_t K = L->n_in, N = L->n_out, kp = L->kp;
+        if (rec)
+            for (uint32_t s = 0; s < ns; s++) {
+                float lo, hi;
+                bool bad;
+                vec_range(x + s * ld, K, &lo, &hi, &bad);
+                rec[l].lo = lo < rec[l].lo ? lo : rec[l].lo;
+                rec[l].hi = hi > rec[l].hi ? hi : rec[l].hi;
+                rec[l].bad |= bad;
+            }
+        switch (q->qtype) {
+        case MLP_Q_F32:
+            for (uint32_t s = 0; s < ns; s++) memset(x + s * ld + K, 0, (kp - K) * sizeof *x);
+            q->k.f32(L->w, L->panel_stride, kp / 16, 0, L->n_panels, x, ld, ns, y, ld);
+            break;
+        case MLP_Q_BF16:
+            for (uint32_t s = 0; s < ns; s++) {
+                uint16_t *b = wk->b + s * ld;
+                const float *xs = x + s * ld;
+                for (uint32_t i = 0; i < K; i++) b[i] = mlp__f32_to_bf16(xs[i]);
+                memset(b + K, 0, (kp - K) * sizeof *b);
+            }
+            q->k.bf16(L->w, L->panel_stride, kp / 32, 0, L->n_panels, wk->b, ld, ns, y, ld);
+            break;
+        case MLP_Q_INT8: {
+            if (!(l == 0 && exact_u8))
+                for (uint32_t s = 0; s < ns; s++) {
+                    if (q->calibrated) {
+                        sx[s] = L->cal_s;
+                        zx[s] = L->cal_z;
+                    } else {
+                        float lo, hi;
+                        bool bad;
+                        vec_range(x + s * ld, K, &lo, &hi, &bad);
+                        qparams(lo, hi, bad, &sx[s], &zx[s]);
+                    }
+                    quantize_u8(x + s * ld, K, sx[s], zx[s], wk->u + s * ld);
+                }
+            /* padding meets zero weights: any value, but a defined one */
+            for (uint32_t s = 0; s < ns; s++) memset(wk->u + s * ld + K, 0, kp - K);
+            /* blocks of at most MLP_QK_I8_MAX_K columns: exact int32 sums */
+            for (uint32_t c0 = 0; c0 < kp; c0 += MLP_QK_I8_MAX_K) {
+                uint32_t cols = kp - c0 < MLP_QK_I8_MAX_K ? kp - c0 : MLP_QK_I8_MAX_K;
+                q->k.i8((const int8_t *)L->w + (size_t)c0 * R, L->panel_stride, cols / 64, 0, L->n_panels,
+                        wk->u + c0, ld, ns, wk->acc, ld);
+                for (uint32_t s = 0; s < ns; s++)
+                    for (uint32_t j = 0; j < N; j++)
+                        wk->acc64[s * ld + j] = (c0 ? wk->acc64[s * ld + j] : 0) + wk->acc[s * ld + j];
+            }
+            /* y = wscale * s * (sum q_x q_w - z * sum q_w) + b */
+            for (uint32_t s = 0; s < ns; s++)
+                for (uint32_t j = 0; j < N; j++)
+                    y[s * ld + j] = (float)((double)L->wscale[j] * sx[s] *
+                                                (double)(wk->acc64[s * ld + j] - (int64_t)zx[s] * L->rowsum[j]) +
+                                            L->bias[j]);
+            break;
+        }
+        case MLP_Q_COUNT: break;
+        }
+        const bool last = l + 1 == sh->n_layers;
+        for (uint32_t s = 0; s < ns; s++) {
+            float *ys = y + s * ld;
+            if (q->qtype != MLP_Q_INT8)
+                for (uint32_t j = 0; j < N; j++) ys[j] += L->bias[j];
+            if (last)
+                memcpy(wk->z + (size_t)s * N, ys, N * sizeof *ys);
+            else
+                FN(activate)(L->act, (float)sh->leaky_slope, ys, N);
+        }
+        float *t = x;
+        x = y;
+        y = t;
+    }
+}
+
+/* ------------------------------------------------------------- create */
+
+/* Run calib through the (dynamic) int8 network, then fix each layer's
+ * input grid to the widest range seen. */
+static enum mlp_status calibrate(struct mlp_qmodel *q, const struct mlp_dataset *calib, struct mlp_error *err)
+{
+    enum mlp_status st = mlp__check_data(&q->shell, calib, false, err);
+    if (st != MLP_OK) return st;
+    if (calib->n_rows == 0) return mlp__fail(err, MLP_ERR_ARG, "the calibration data has no rows");
+    const uint32_t nl = q->shell.n_layers;
+    struct qrange *rec = calloc(nl, sizeof *rec);
+    struct qwork wk;
+    if (!rec || !work_alloc(&wk, q)) {
+        free(rec);
+        return mlp__fail(err, MLP_ERR_NOMEM, "out of memory for calibration");
+    }
+    for (uint64_t r = 0; r < calib->n_rows; r += NS) {
+        uint32_t ns = calib->n_rows - r < NS ? (uint32_t)(calib->n_rows - r) : NS;
+        forward_group(q, calib, r, ns, &wk, rec);
+    }
+    for (uint32_t l = 0; l < nl; l++) qparams(rec[l].lo, rec[l].hi, rec[l].bad, &q->ql[l].cal_s, &q->ql[l].cal_z);
+    q->calibrated = true;
+    mlp__afree(wk.mem);
+    free(rec);
+    return MLP_OK;
+}
+
+enum mlp_status mlp_qmodel_create(struct mlp_qmodel **out, const struct mlp_model *m, enum mlp_qtype qt,
+                                  const struct mlp_dataset *calib, struct mlp_error *err)
+{
+    MLP_ASSERT(out && m);
+    *out = NULL;
+    if ((unsigned)qt >= MLP_Q_COUNT) return mlp__fail(err, MLP_ERR_ARG, "unknown quantisation type %d", (int)qt);
+    struct mlp_qmodel *q = calloc(1, sizeof *q);
+    if (!q) return mlp__fail(err, MLP_ERR_NOMEM, "out of memory");
+    q->qtype = qt;
+    q->k = mlp__qk_select(qt, mlp__qk_features());
+    const uint32_t nl = m->n_layers, n_in0 = mlp__n_in(m);
+
+    /* the shell: the model's description, no parameters */
+    q->shell = *m;
+    q->shell.params = NULL;
+    q->shell.pre_mean = q->shell.pre_std = q->shell.pre_inv_std = NULL;
+    q->shell.layers = malloc(nl * sizeof *q->shell.layers);
+    q->ql = calloc(nl, sizeof *q->ql);
+    if (!q->shell.layers || !q->ql) goto nomem;
+    memcpy(q->shell.layers, m->layers, nl * sizeof *m->layers);
+    if (m->pre_mean) {
+        if (!(q->shell.pre_mean = malloc(3 * (size_t)n_in0 * sizeof(double)))) goto nomem;
+        memcpy(q->shell.pre_mean, m->pre_mean, (size_t)n_in0 * sizeof(double));
+        memcpy(q->shell.pre_mean + n_in0, m->pre_std, (size_t)n_in0 * sizeof(double));
+        memcpy(q->shell.pre_mean + 2 * (size_t)n_in0, m->pre_inv_std, (size_t)n_in0 * sizeof(double));
+        q->shell.pre_std = q->shell.pre_mean + n_in0;
+        q->shell.pre_inv_std = q->shell.pre_mean + 2 * (size_t)n_in0;
+    }
+
+    /* layouts and sizes (each layer's panels start on a 256-byte boundary) */
+    const size_t eb = elem_bytes(qt);
+    const uint32_t ce = MLP_QK_CHUNK / (uint32_t)eb;
+    size_t wbytes = 0, nrows = 0;
+    uint32_t wmax = n_in0;
+    for (uint32_t l = 0; l < nl; l++) {
+        struct qlayer *L = &q->ql[l];
+        L->n_in = m->layers[l].n_in;
+        L->n_out = m->layers[l].n_out;
+        L->act = m->layers[l].act;
+        L->kp = round_up(L->n_in, ce);
+        L->n_panels = (L->n_out + R - 1) / R;
+        L->panel_stride = (size_t)R * L->kp;
+        wbytes += (size_t)L->n_panels * L->panel_stride * eb;
+        nrows += L->n_out;
+        wmax = L->n_out > wmax ? L->n_out : wmax;
+    }
+    q->wmax = round_up(wmax, 64);
+    q->weight_bytes = wbytes;
+    if (alloc_block(q, wbytes, err) != MLP_OK) goto fail;
+    /* biases, and for int8 the row scales and sums */
+    if (!(q->fblock = mlp__amalloc(2 * nrows * sizeof(float)))) goto nomem;
+    if (qt == MLP_Q_INT8 && !(q->rowsums = malloc(nrows * sizeof(int64_t)))) goto nomem;
+    size_t woff = 0, roff = 0;
+    for (uint32_t l = 0; l < nl; l++) {
+        struct qlayer *L = &q->ql[l];
+        L->w = (char *)q->block + woff;
+        L->bias = q->fblock + roff;
+        L->wscale = q->fblock + nrows + roff;
+        L->rowsum = q->rowsums ? q->rowsums + roff : NULL;
+        woff += (size_t)L->n_panels * L->panel_stride * eb;
+        roff += L->n_out;
+        pack_layer(q, m, l);
+    }
+    if (calib && qt == MLP_Q_INT8) {
+        enum mlp_status st = calibrate(q, calib, err);
+        if (st != MLP_OK) {
+            mlp_qmodel_free(q);
+            return st;
+        }
+    }
+    *out = q;
+    return MLP_OK;
+nomem:
+    mlp__fail(err, MLP_ERR_NOMEM, "out of memory for a quantised model");
+fail:
+    mlp_qmodel_free(q);
+    return err ? err->status : MLP_ERR_NOMEM;
+}
+
+/* ------------------------------------------------- predict and evaluate */
+
+static enum mlp_status check_rows(const struct mlp_dataset *ds, uint64_t row0, uint64_t n, struct mlp_error *err)
+{
+    if (n == 0) return mlp__fail(err, MLP_ERR_ARG, "no rows to process");
+    if (row0 > ds->n_rows || n > ds->n_rows - row0)
+        return mlp__fail(err, MLP_ERR_RANGE, "rows %llu..%llu out of range (data has %llu rows)",
+                         (unsigned long long)row0, (unsigned long long)(row0 + n), (unsigned long long)ds->n_rows);
+    return MLP_OK;
+}
+
+/* The pass behind predict and evaluate: out (may be NULL) gets the output
+ * activations; with have_y, the summed loss and the correct count. */
+static enum mlp_status run(const struct mlp_qmodel *q, const struct mlp_dataset *ds, uint64_t row0, uint64_t n,
+                           double *out, bool have_y, double *loss, uint64_t *correct, struct mlp_error *err)
+{
+    struct qwork wk;
+    if (!work_alloc(&wk, q)) return mlp__fail(err, MLP_ERR_NOMEM, "out of memory for inference buffers");
+    const uint32_t K = mlp__n_out(&q->shell);
+    struct mlp_pass p = {.m = &q->shell, .ds = ds, .row0 = row0, .n = n};
+    double sum = 0;
+    uint64_t right = 0;
+    for (uint64_t i = 0; i < n; i += NS) {
+        uint32_t ns = n - i < NS ? (uint32_t)(n - i) : NS;
+        forward_group(q, ds, row0 + i, ns, &wk, NULL);
+        sum += FN(head)(&q->shell, ds, &p, i, ns, wk.z, NULL, 0, have_y);
+        for (uint32_t s = 0; s < ns; s++) {
+            const float *a = wk.z + (size_t)s * K;
+            if (out)
+                for (uint32_t k = 0; k < K; k++) out[(i + s) * K + k] = a[k];
+            if (have_y && ds->labels && FN(is_correct)(&q->shell, ds, row0 + i + s, a)) right++;
+        }
+    }
+    mlp__afree(wk.mem);
+    if (loss) *loss = sum;
+    if (correct) *correct = right;
+    return MLP_OK;
+}
+
+enum mlp_status mlp_qmodel_predict(const struct mlp_qmodel *q, const struct mlp_dataset *ds, uint64_t row0,
+                                   uint64_t n, double *out, struct mlp_error *err)
+{
+    MLP_ASSERT(q && ds && out);
+    enum mlp_status st = mlp__check_data(&q->shell, ds, false, err);
+    if (st == MLP_OK) st = check_rows(ds, row0, n, err);
+    if (st != MLP_OK) return st;
+    struct mlp_dataset x_only = *ds; /* a prediction needs no targets */
+    x_only.labels = NULL;
+    x_only.targets = NULL;
+    return run(q, &x_only, row0, n, out, false, NULL, NULL, err);
+}
+
+enum mlp_status mlp_qmodel_evaluate(const struct mlp_qmodel *q, const struct mlp_dataset *ds, double *loss,
+                                    double *accuracy, struct mlp_error *err)
+{
+    MLP_ASSERT(q && ds);
+    enum mlp_status st = mlp__check_data(&q->shell, ds, true, err);
+    if (st == MLP_OK) st = check_rows(ds, 0, ds->n_rows, err);
+    if (st != MLP_OK) return st;
+    double sum = 0;
+    uint64_t right = 0;
+    if ((st = run(q, ds, 0, ds->n_rows, NULL, true, &sum, &right, err)) != MLP_OK) return st;
+    if (loss) *loss = sum / (double)ds->n_rows;
+    if (accuracy) *accuracy = ds->labels ? (double)right / (double)ds->n_rows : -1.0;
+    return MLP_OK;
+}

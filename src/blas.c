@@ -1,17 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* The BLAS boundary: GEMM dispatch (BLAS or reference), thread count, and a
+/* The BLAS boundary: GEMM dispatch (BLAS or reference), and a
  * description of which BLAS and which of its kernels are active. */
 #include "cpu/kernels.h"
 
 #include <cblas.h>
 #include <stdio.h>
-#include <unistd.h>
 
 /* OpenBLAS extensions (declared by its cblas.h on Debian, repeated here so
  * that the file also documents what it relies on). */
 char *openblas_get_corename(void);
 char *openblas_get_config(void);
-void openblas_set_num_threads(int n);
 
 void mlp__gemm_f32(enum mlp_backend be, MLP_GEMM_ARGS(float))
 {
@@ -33,15 +31,6 @@ void mlp__gemm_f64(enum mlp_backend be, MLP_GEMM_ARGS(double))
     }
     cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
                 M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-}
-
-void mlp_set_threads(int n)
-{
-    if (n <= 0) {
-        long c = sysconf(_SC_NPROCESSORS_ONLN);
-        n = c > 0 ? (int)c : 1;
-    }
-    openblas_set_num_threads(n);
 }
 
 const char *mlp_blas_info(void)

@@ -3,9 +3,20 @@
  * evaluation and prediction.  The pass itself is written once in
  * pass_impl.h and instantiated here for f32 and f64. */
 #include "cpu/kernels.h"
+#include "cpu/pool.h"
 
 #include <math.h>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 #include <string.h>
+
+/* The fast stage splits a pass over at most this many tasks (threads), of at
+ * least this many rows each. */
+#define MLP_FAST_MAX_TASKS 64
+#define MLP_FAST_MIN_ROWS 16
+/* First layers at most this wide over uint8 inputs take the fused kernel. */
+#define MLP_NARROW_MAX 16
 
 /* FN(name) -> name_f32 / name_f64 */
 #define FN_(name, suf) name##_##suf
@@ -18,7 +29,9 @@
 #define EXP expf
 #define TANH tanhf
 #define EXP_CLIP 80.0f /* e^80 < FLT_MAX and e^-80 > FLT_MIN */
+#define NARROW_V 16
 #include "activations_impl.h"
+#include "narrow_impl.h"
 #include "losses_impl.h"
 #include "pass_impl.h"
 #undef T
@@ -27,6 +40,7 @@
 #undef EXP
 #undef TANH
 #undef EXP_CLIP
+#undef NARROW_V
 
 #define T double
 #define SUF f64
@@ -34,7 +48,9 @@
 #define EXP exp
 #define TANH tanh
 #define EXP_CLIP 700.0 /* e^700 < DBL_MAX and e^-700 > DBL_MIN */
+#define NARROW_V 8
 #include "activations_impl.h"
+#include "narrow_impl.h"
 #include "losses_impl.h"
 #include "pass_impl.h"
 #undef T
@@ -43,6 +59,7 @@
 #undef EXP
 #undef TANH
 #undef EXP_CLIP
+#undef NARROW_V
 
 /* Rows per block: about 512K activation elements per block (2 MiB in f32),
  * so that a block's activations stay in L2/L3 while its backward pass runs,
@@ -74,7 +91,16 @@ enum mlp_status mlp__run_pass(struct mlp_pass *p, struct mlp_error *err)
                          (unsigned long long)p->ds->n_rows);
     }
     if (p->block_rows == 0) p->block_rows = default_block_rows(p->m);
-    return p->m->dtype == MLP_F32 ? run_pass_f32(p, err) : run_pass_f64(p, err);
+    const bool f32 = p->m->dtype == MLP_F32;
+    /* The reference backend (the tests' oracle) always runs serially. */
+    if (p->backend == MLP_BACKEND_REF) return f32 ? run_pass_f32(p, err) : run_pass_f64(p, err);
+    switch (mlp_get_kernels()) {
+    case MLP_KERNELS_FAST:
+        return f32 ? run_pass_fast_f32(p, err) : run_pass_fast_f64(p, err);
+    /* ladder stages */
+    default:
+        return f32 ? run_pass_f32(p, err) : run_pass_f64(p, err);
+    }
 }
 
 enum mlp_status mlp_model_loss_grad(const struct mlp_model *m, const struct mlp_dataset *ds,

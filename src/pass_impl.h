@@ -18,54 +18,78 @@
 
 #include "rows_impl.h"
 
-static enum mlp_status FN(run_pass)(struct mlp_pass *p, struct mlp_error *err)
+/* Elements of workspace a range of rows needs with blocks of B rows: one
+ * activation buffer per layer boundary, two delta buffers as wide as the
+ * widest layer output (with a gradient), then the L+1 block pointers. */
+static size_t FN(ws_bytes)(const struct mlp_model *m, uint32_t B, bool grad)
+{
+    size_t act_elems = (size_t)B * mlp__n_in(m), max_out = 0;
+    for (uint32_t l = 0; l < m->n_layers; l++) {
+        act_elems += (size_t)B * m->layers[l].n_out;
+        if (m->layers[l].n_out > max_out) max_out = m->layers[l].n_out;
+    }
+    size_t elems = act_elems + (grad ? 2 * (size_t)B * max_out : 0);
+    size_t ptrs = (m->n_layers + 1) * sizeof(T *);
+    return (elems * sizeof(T) + 63) / 64 * 64 + ptrs;
+}
+
+/* Rows [first, first + count) of the pass (indices into its row list) in
+ * blocks of B, the gradient (if grad) zeroed and accumulated here.  Adds the
+ * unscaled loss sum and the correct count to *loss and *correct; the head
+ * scales the gradient by inv_n, 1/(rows of the whole pass). */
+static void FN(run_range)(struct mlp_pass *p, uint64_t first, uint64_t count, uint32_t B, void *ws_mem, T *grad,
+                          double inv_n, double *loss_out, uint64_t *correct_out, double *tf, double *tb)
 {
     const struct mlp_model *m = p->m;
     const struct mlp_dataset *ds = p->ds;
     const uint32_t L = m->n_layers, K = mlp__n_out(m);
     const bool have_y = ds->labels || ds->targets;
-    T *grad = p->grad;
     const T *W = m->params;
     const T slope = (T)m->leaky_slope;
-    uint32_t B = p->block_rows;
-    if ((uint64_t)B > p->n) B = (uint32_t)p->n;
-    if (B == 0) B = 1;
-
-    /* Workspace: one activation buffer per layer boundary, and two delta
-     * buffers as wide as the widest layer output. */
-    size_t act_elems = (size_t)B * mlp__n_in(m), max_out = 0;
-    for (uint32_t l = 0; l < L; l++) {
-        act_elems += (size_t)B * m->layers[l].n_out;
+    size_t ptr_off = FN(ws_bytes)(m, B, grad != NULL) - (L + 1) * sizeof(T *);
+    T **A = (T **)((char *)ws_mem + ptr_off);
+    size_t max_out = 0;
+    for (uint32_t l = 0; l < L; l++)
         if (m->layers[l].n_out > max_out) max_out = m->layers[l].n_out;
-    }
-    size_t ws_elems = act_elems + (grad ? 2 * (size_t)B * max_out : 0);
-    T *ws = mlp__amalloc(ws_elems * sizeof(T));
-    T **A = malloc((L + 1) * sizeof *A);
-    if (!ws || !A) {
-        mlp__afree(ws);
-        free(A);
-        return mlp__fail(err, MLP_ERR_NOMEM, "cannot allocate a %zu-element workspace", ws_elems);
-    }
-    A[0] = ws;
+    A[0] = ws_mem;
     for (uint32_t l = 0; l < L; l++) A[l + 1] = A[l] + (size_t)B * m->layers[l].n_in;
     T *D0 = grad ? A[L] + (size_t)B * K : NULL;
     T *D1 = grad ? D0 + (size_t)B * max_out : NULL;
 
     if (grad) memset(grad, 0, m->n_params * sizeof(T));
-    const double inv_n = 1.0 / (double)p->n;
     double loss = 0;
     uint64_t correct = 0;
+    /* Inside a pool task the BLAS runs on one thread; in the batched stage
+     * (the BLAS's own threads) this is the only caller. */
+    const enum mlp_backend be = p->backend == MLP_BACKEND_REF ? MLP_BACKEND_REF : MLP_BACKEND_BLAS;
+
+    /* uint8 rows into a narrow first layer: the fused kernel reads them in
+     * place (narrow_impl.h); A[0], unused then, holds the row pointers. */
+    const bool narrow = be != MLP_BACKEND_REF && ds->x_type == MLP_ELEM_U8 && !m->pre_mean &&
+                        m->layers[0].n_out <= MLP_NARROW_MAX && (size_t)B * m->layers[0].n_in * sizeof(T) >=
+                                                                    (size_t)B * sizeof(const uint8_t *);
+    const uint8_t **xr = (const uint8_t **)(void *)A[0];
 
     double t0 = mlp__now();
-    for (uint64_t r0 = 0; r0 < p->n; r0 += B) {
-        uint32_t nb = (uint32_t)(p->n - r0 < B ? p->n - r0 : B);
-        FN(load_block)(m, ds, p, r0, nb, A[0]);
+    for (uint64_t r0 = first; r0 < first + count; r0 += B) {
+        uint32_t nb = (uint32_t)(first + count - r0 < B ? first + count - r0 : B);
+        if (narrow)
+            for (uint32_t i = 0; i < nb; i++)
+                xr[i] = (const uint8_t *)ds->x +
+                        (size_t)(p->rows ? p->rows[r0 + i] : p->row0 + r0 + i) * ds->n_cols;
+        else
+            FN(load_block)(m, ds, p, r0, nb, A[0]);
         for (uint32_t l = 0; l < L; l++) {
             const struct mlp_layer *ly = &m->layers[l];
             T *Z = A[l + 1];
+            if (l == 0 && narrow) {
+                FN(narrow_forward)(xr, nb, ly->n_in, ly->n_out, W + ly->w_off, W + ly->b_off, (T)m->input_scale, Z);
+                if (L > 1) FN(activate)(ly->act, slope, Z, (size_t)nb * ly->n_out);
+                continue;
+            }
             /* Z = 1 b^T, then Z += A W^T */
             for (uint32_t i = 0; i < nb; i++) memcpy(Z + (size_t)i * ly->n_out, W + ly->b_off, ly->n_out * sizeof(T));
-            GEMM(p->backend, false, true, (int)nb, (int)ly->n_out, (int)ly->n_in, (T)1, A[l], (int)ly->n_in,
+            GEMM(be, false, true, (int)nb, (int)ly->n_out, (int)ly->n_in, (T)1, A[l], (int)ly->n_in,
                  W + ly->w_off, (int)ly->n_in, (T)1, Z, (int)ly->n_out);
             if (l + 1 < L) FN(activate)(ly->act, slope, Z, (size_t)nb * ly->n_out);
         }
@@ -79,19 +103,22 @@ static enum mlp_status FN(run_pass)(struct mlp_pass *p, struct mlp_error *err)
         if (!grad) continue;
 
         double t1 = mlp__now();
-        p->t_forward += t1 - t0;
+        *tf += t1 - t0;
         T *dZ = D0, *dA = D1;
         for (uint32_t l = L; l-- > 0;) {
             const struct mlp_layer *ly = &m->layers[l];
             /* dW += dZ^T A_l ;  db += column sums of dZ */
-            GEMM(p->backend, true, false, (int)ly->n_out, (int)ly->n_in, (int)nb, (T)1, dZ, (int)ly->n_out,
-                 A[l], (int)ly->n_in, (T)1, grad + ly->w_off, (int)ly->n_in);
+            if (l == 0 && narrow)
+                FN(narrow_backward)(xr, nb, ly->n_in, ly->n_out, dZ, (T)m->input_scale, grad + ly->w_off);
+            else
+                GEMM(be, true, false, (int)ly->n_out, (int)ly->n_in, (int)nb, (T)1, dZ, (int)ly->n_out, A[l],
+                 (int)ly->n_in, (T)1, grad + ly->w_off, (int)ly->n_in);
             T *gb = grad + ly->b_off;
             for (uint32_t i = 0; i < nb; i++)
                 for (uint32_t j = 0; j < ly->n_out; j++) gb[j] += dZ[(size_t)i * ly->n_out + j];
             if (l == 0) break;
             /* dA = dZ W ; dZ_prev = dA * act'(A_l) */
-            GEMM(p->backend, false, false, (int)nb, (int)ly->n_in, (int)ly->n_out, (T)1, dZ, (int)ly->n_out,
+            GEMM(be, false, false, (int)nb, (int)ly->n_in, (int)ly->n_out, (T)1, dZ, (int)ly->n_out,
                  W + ly->w_off, (int)ly->n_in, (T)0, dA, (int)ly->n_in);
             FN(mul_dact)(m->layers[l - 1].act, slope, A[l], dA, (size_t)nb * ly->n_in);
             T *t = dZ;
@@ -99,15 +126,23 @@ static enum mlp_status FN(run_pass)(struct mlp_pass *p, struct mlp_error *err)
             dA = t;
         }
         t0 = mlp__now();
-        p->t_backward += t0 - t1;
+        *tb += t0 - t1;
     }
-    if (!grad) p->t_forward += mlp__now() - t0;
-    loss *= inv_n;
+    if (!grad) *tf += mlp__now() - t0;
+    *loss_out += loss;
+    *correct_out += correct;
+}
 
-    /* L2 over weights only (seed 001): + l2/(2n) sum w^2, dW += (l2/n) W */
+/* L2 over weights only (seed 001): + l2/(2m) sum w^2, dW += (l2/m) W; and
+ * the final loss and counts into p. */
+static void FN(finish)(struct mlp_pass *p, T *grad, double loss, uint64_t correct)
+{
+    const struct mlp_model *m = p->m;
+    const T *W = m->params;
+    loss *= 1.0 / (double)p->n;
     if (p->l2 != 0) {
         double sq = 0, c = p->l2 / (p->l2_m > 0 ? p->l2_m : (double)p->n);
-        for (uint32_t l = 0; l < L; l++) {
+        for (uint32_t l = 0; l < m->n_layers; l++) {
             const struct mlp_layer *ly = &m->layers[l];
             size_t nw = (size_t)ly->n_in * ly->n_out;
             const T *w = W + ly->w_off;
@@ -117,10 +152,110 @@ static enum mlp_status FN(run_pass)(struct mlp_pass *p, struct mlp_error *err)
         }
         loss += 0.5 * c * sq;
     }
-    p->loss = have_y ? loss : 0;
+    p->loss = (p->ds->labels || p->ds->targets) ? loss : 0;
     p->correct = correct;
+}
+
+static uint32_t FN(clamp_block)(const struct mlp_pass *p, uint64_t rows)
+{
+    uint32_t B = p->block_rows;
+    if ((uint64_t)B > rows) B = (uint32_t)rows;
+    return B == 0 ? 1 : B;
+}
+
+/* The batched stage: every row on the calling thread, threads only inside
+ * the BLAS.  Also the fallback of the fast stage when the pool is busy. */
+static enum mlp_status FN(run_pass)(struct mlp_pass *p, struct mlp_error *err)
+{
+    uint32_t B = FN(clamp_block)(p, p->n);
+    size_t bytes = FN(ws_bytes)(p->m, B, p->grad != NULL);
+    void *ws = mlp__amalloc(bytes);
+    if (!ws) return mlp__fail(err, MLP_ERR_NOMEM, "cannot allocate a %zu-byte workspace", bytes);
+    double loss = 0;
+    uint64_t correct = 0;
+    FN(run_range)(p, 0, p->n, B, ws, p->grad, 1.0 / (double)p->n, &loss, &correct, &p->t_forward, &p->t_backward);
+    FN(finish)(p, p->grad, loss, correct);
     mlp__afree(ws);
-    free(A);
     return MLP_OK;
 }
 
+/* The fast stage: the rows split into one contiguous range per pool thread;
+ * each thread streams its range block by block (forward and backward while
+ * the block is in cache) into a private gradient, and the gradients are
+ * added in task order, so results depend on the thread count only. */
+struct FN(fast_ctx) {
+    struct mlp_pass *p;
+    uint32_t tasks, B;
+    size_t ws_bytes;
+    double inv_n;
+    double loss[MLP_FAST_MAX_TASKS], tf[MLP_FAST_MAX_TASKS], tb[MLP_FAST_MAX_TASKS];
+    uint64_t correct[MLP_FAST_MAX_TASKS];
+    T *grads[MLP_FAST_MAX_TASKS];
+    bool nomem;
+};
+
+static void FN(fast_task)(void *vc, uint32_t t)
+{
+    struct FN(fast_ctx) *c = vc;
+    struct mlp_pass *p = c->p;
+    uint32_t slot = t % (uint32_t)mlp__pool_size();
+    uint64_t first = p->n * t / c->tasks, last = p->n * (t + 1) / c->tasks;
+    void *ws = mlp__pool_scratch(slot, 0, c->ws_bytes);
+    T *g = NULL;
+    if (p->grad) g = t == 0 ? p->grad : mlp__pool_scratch(slot, 1, p->m->n_params * sizeof(T));
+    c->grads[t] = g;
+    if (!ws || (p->grad && !g)) {
+        c->nomem = true;
+        return;
+    }
+    FN(run_range)(p, first, last - first, c->B, ws, g, c->inv_n, &c->loss[t], &c->correct[t], &c->tf[t], &c->tb[t]);
+}
+
+/* grads[0] += grads[1] + ... in task order, one slice of the vector per
+ * task. */
+static void FN(reduce_task)(void *vc, uint32_t t)
+{
+    struct FN(fast_ctx) *c = vc;
+    size_t n = c->p->m->n_params, nt = mlp__pool_size() < (int)c->tasks ? (size_t)mlp__pool_size() : c->tasks;
+    size_t lo = n * t / nt, hi = n * (t + 1) / nt;
+    lo &= ~(size_t)15;
+    hi = t + 1 == nt ? n : hi & ~(size_t)15;
+    T *g0 = c->grads[0];
+    for (uint32_t k = 1; k < c->tasks; k++) {
+        const T *gk = c->grads[k];
+        for (size_t i = lo; i < hi; i++) g0[i] += gk[i];
+    }
+}
+
+static enum mlp_status FN(run_pass_fast)(struct mlp_pass *p, struct mlp_error *err)
+{
+    uint64_t tasks = (uint64_t)mlp__pool_size();
+    /* at least MLP_FAST_MIN_ROWS rows a thread, or the hand-off and the
+     * gradient reduction cost more than they save */
+    if (tasks > p->n / MLP_FAST_MIN_ROWS) tasks = p->n / MLP_FAST_MIN_ROWS;
+    if (tasks < 1) tasks = 1;
+    if (tasks > MLP_FAST_MAX_TASKS) tasks = MLP_FAST_MAX_TASKS;
+    if (!mlp__pool_acquire()) return FN(run_pass)(p, err);
+
+    struct FN(fast_ctx) c = {.p = p, .tasks = (uint32_t)tasks, .inv_n = 1.0 / (double)p->n};
+    c.B = FN(clamp_block)(p, (p->n + tasks - 1) / tasks);
+    c.ws_bytes = FN(ws_bytes)(p->m, c.B, p->grad != NULL);
+    mlp__pool_run(c.tasks, FN(fast_task), &c);
+    if (!c.nomem && p->grad && c.tasks > 1) {
+        uint32_t nt = (uint32_t)mlp__pool_size();
+        mlp__pool_run(nt < c.tasks ? nt : c.tasks, FN(reduce_task), &c);
+    }
+    mlp__pool_release();
+    if (c.nomem) return mlp__fail(err, MLP_ERR_NOMEM, "cannot allocate a %zu-byte workspace", c.ws_bytes);
+
+    double loss = 0;
+    uint64_t correct = 0;
+    for (uint32_t t = 0; t < c.tasks; t++) {
+        loss += c.loss[t];
+        correct += c.correct[t];
+    }
+    p->t_forward += c.tf[0];
+    p->t_backward += c.tb[0];
+    FN(finish)(p, p->grad, loss, correct);
+    return MLP_OK;
+}

@@ -129,6 +129,20 @@ static void pass_cases(void)
         pass_case(dt, 65, w3, 3, 10, MLP_HEAD_SOFTMAX_CE, 300, 1, true, MLP_ELEM_F64);
         pass_case(dt, 130, w4, 4, 4, MLP_HEAD_SOFTMAX_CE, 513, 256, false, MLP_ELEM_F32);
         pass_case(dt, 130, w4, 4, 1, MLP_HEAD_SIGMOID_BCE, 129, 600, true, MLP_ELEM_U8);
+        /* uint8 rows into a first layer of at most 16 outputs: the fused
+         * narrow kernel (forward.c), at widths around its vector length
+         * (8 and 16 lanes, two vectors per backward step) and row counts
+         * around its groups of 4; 17 outputs is the GEMM path again. */
+        const uint32_t n_ins[] = {1, 7, 8, 15, 16, 17, 31, 33, 1030};
+        const uint32_t w5[] = {16}, w6[] = {5, 3}, w7[] = {17};
+        for (size_t i = 0; i < sizeof n_ins / sizeof *n_ins; i++) {
+            uint32_t n = n_ins[i];
+            pass_case(dt, n, NULL, 0, 1, MLP_HEAD_SIGMOID_BCE, 37 + i, 0, false, MLP_ELEM_U8);
+            pass_case(dt, n, NULL, 0, 10, MLP_HEAD_SOFTMAX_CE, 41, 6, true, MLP_ELEM_U8);
+            pass_case(dt, n, w5, 1, 3, MLP_HEAD_SOFTMAX_CE, 70, 9, false, MLP_ELEM_U8);
+            pass_case(dt, n, w6, 2, 7, MLP_HEAD_SIGMOID_BCE, 35, 0, true, MLP_ELEM_U8);
+            pass_case(dt, n, w7, 1, 2, MLP_HEAD_SOFTMAX_CE, 19, 0, false, MLP_ELEM_U8);
+        }
     }
 }
 

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/* fastmlp's one thread pool.  Every parallel kernel runs its tasks here;
+ * while the pool uses more than one thread the BLAS is held to one thread,
+ * so the two never oversubscribe the cores.
+ *
+ * Task t of a call always runs on pool thread t % size, so a kernel that
+ * gives each task a fixed slice of the data and reduces the tasks' results
+ * in task order is deterministic for a given thread count. */
+#ifndef MLP_POOL_H
+#define MLP_POOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Threads in force (>= 1): mlp_set_threads's choice. */
+int mlp__pool_size(void);
+
+/* Run fn(ctx, t) for every t in [0, n_tasks) and return when all are done.
+ * The calling thread takes part.  When the pool is already in use (a task
+ * calling back in, or another application thread), the tasks run one after
+ * the other on the calling thread instead: same results, no deadlock. */
+void mlp__pool_for(uint32_t n_tasks, void (*fn)(void *ctx, uint32_t task), void *ctx);
+
+/* The same in three steps, for kernels that also want the per-thread
+ * scratch buffers: acquire returns 1 and holds the pool, or 0 when it is
+ * busy (then use plain allocations and one thread); run needs the pool
+ * held. */
+int mlp__pool_acquire(void);
+void mlp__pool_run(uint32_t n_tasks, void (*fn)(void *ctx, uint32_t task), void *ctx);
+void mlp__pool_release(void);
+
+/* Per-thread scratch memory that survives between calls, so that passes
+ * over small batches allocate nothing: at least `bytes` bytes, 64-byte
+ * aligned, for pool thread `slot` (a task's thread is task % size), buffer
+ * `which` (0..MLP_POOL_SCRATCH-1), or NULL when out of memory.  Needs the
+ * pool held; contents are not kept between calls. */
+#define MLP_POOL_SCRATCH 2
+void *mlp__pool_scratch(uint32_t slot, int which, size_t bytes);
+
+#endif

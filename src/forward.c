@@ -98,6 +98,8 @@ enum mlp_status mlp__run_pass(struct mlp_pass *p, struct mlp_error *err)
     case MLP_KERNELS_FAST:
         return f32 ? run_pass_fast_f32(p, err) : run_pass_fast_f64(p, err);
     /* ladder stages */
+    case MLP_KERNELS_NAIVE: return mlp__pass_naive(p, err);
+    case MLP_KERNELS_PERSAMPLE: return mlp__pass_persample(p, err);
     default:
         return f32 ? run_pass_f32(p, err) : run_pass_f64(p, err);
     }

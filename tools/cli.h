@@ -101,5 +101,6 @@ int cmd_eval(int argc, char **argv);
 int cmd_gradcheck(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_bench_infer(int argc, char **argv);
+int cmd_bench_ladder(int argc, char **argv);
 
 #endif

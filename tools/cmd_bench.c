@@ -824,6 +824,7 @@ static void bench_help(void)
 {
     printf("usage: fastmlp bench quick -n N -p f32|f64|f4|f8 -l L -d D -a sigmoid|tanh [-t T] [--seed N]\n"
            "       fastmlp bench infer --model FILE --data FILE [--labels FILE] [--runs N] [--latency-rows N]\n"
+           "       fastmlp bench ladder [--workload w1|w2|all] [--epochs N] [--short-epochs N]\n"
            "       fastmlp bench --config FILE.yaml\n\n"
            "Seed 003's benchmark: N batch-1 inferences through L layers of D x D.  'fastmlp bench quick --help'\n"
            "lists the flags; 'fastmlp bench infer --help' those of the inference benchmark of a trained\n"
@@ -851,6 +852,7 @@ int cmd_bench(int argc, char **argv)
     const char *cmd = "bench";
     if (argc >= 3 && strcmp(argv[2], "quick") == 0) return bench_quick(argc, argv);
     if (argc >= 3 && strcmp(argv[2], "infer") == 0) return cmd_bench_infer(argc, argv);
+    if (argc >= 3 && strcmp(argv[2], "ladder") == 0) return cmd_bench_ladder(argc, argv);
     /* `bench --config FILE` is read here, not by cli_parse: its file is
      * seed 003's nested schema, not the flat options file of the others. */
     const char *config = NULL;

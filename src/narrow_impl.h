@@ -109,22 +109,29 @@ static void FN(narrow_forward)(const uint8_t *const *xr, uint32_t nb, uint32_t d
     }
 }
 
-/* dW rows k0..k0+nq of two vectors' width at column j, over all rows. */
-static inline __attribute__((always_inline)) void FN(narrow_bwd4)(const uint8_t *const *xr, uint32_t nb, uint32_t K,
-                                                                  const T *dZ, uint32_t k0, int nq, uint32_t j,
-                                                                  int nv, FN(vec) acc[4][2])
+/* dW rows k0..k0+nq (nq 1..4) at columns j.. (nv vectors, nv 1..8), over
+ * all rows: nq * nv independent accumulators, so that the multiply-add
+ * latency is hidden (one output needs eight vectors of columns). */
+static inline __attribute__((always_inline)) void FN(narrow_bwd_tile)(const uint8_t *const *xr, uint32_t nb,
+                                                                      uint32_t K, const T *dZ, uint32_t k0, int nq,
+                                                                      uint32_t j, int nv, T s, T *gW, uint32_t d)
 {
+    FN(vec) acc[4][8];
     for (int q = 0; q < nq; q++)
         for (int v = 0; v < nv; v++) acc[q][v] = (FN(vec)){0};
     for (uint32_t i = 0; i < nb; i++) {
-        FN(vec) x0 = FN(load_u8)(xr[i] + j), x1 = x0;
-        if (nv > 1) x1 = FN(load_u8)(xr[i] + j + NARROW_V);
+        FN(vec) x[8];
+        for (int v = 0; v < nv; v++) x[v] = FN(load_u8)(xr[i] + j + (size_t)v * NARROW_V);
         const T *dz = dZ + (size_t)i * K + k0;
-        for (int q = 0; q < nq; q++) {
-            acc[q][0] += dz[q] * x0;
-            if (nv > 1) acc[q][1] += dz[q] * x1;
-        }
+        for (int q = 0; q < nq; q++)
+            for (int v = 0; v < nv; v++) acc[q][v] += dz[q] * x[v];
     }
+    for (int q = 0; q < nq; q++)
+        for (int v = 0; v < nv; v++) {
+            T *g = gW + (size_t)(k0 + (uint32_t)q) * d + j + (size_t)v * NARROW_V;
+            FN(vec) gv = FN(load_t)(g) + s * acc[q][v];
+            memcpy(g, &gv, sizeof gv);
+        }
 }
 
 /* gW (K x d) += s * dZ^T X for the rows xr[0..nb). */
@@ -133,27 +140,23 @@ static void FN(narrow_backward)(const uint8_t *const *xr, uint32_t nb, uint32_t 
 {
     for (uint32_t k0 = 0; k0 < K; k0 += 4) {
         uint32_t nq = K - k0 < 4 ? K - k0 : 4;
-        uint32_t j = 0;
-        for (; j + NARROW_V <= d; j += 2 * NARROW_V) {
-            int nv = j + 2 * NARROW_V <= d ? 2 : 1;
-            FN(vec) acc[4][2];
-            switch (nq * 2 + (uint32_t)nv - 1) {
-            case 2: FN(narrow_bwd4)(xr, nb, K, dZ, k0, 1, j, 1, acc); break;
-            case 3: FN(narrow_bwd4)(xr, nb, K, dZ, k0, 1, j, 2, acc); break;
-            case 4: FN(narrow_bwd4)(xr, nb, K, dZ, k0, 2, j, 1, acc); break;
-            case 5: FN(narrow_bwd4)(xr, nb, K, dZ, k0, 2, j, 2, acc); break;
-            case 6: FN(narrow_bwd4)(xr, nb, K, dZ, k0, 3, j, 1, acc); break;
-            case 7: FN(narrow_bwd4)(xr, nb, K, dZ, k0, 3, j, 2, acc); break;
-            case 8: FN(narrow_bwd4)(xr, nb, K, dZ, k0, 4, j, 1, acc); break;
-            default: FN(narrow_bwd4)(xr, nb, K, dZ, k0, 4, j, 2, acc); break;
+        /* 16 accumulators at most: 8 vectors for 1-2 outputs, 4 for 3-4 */
+        uint32_t wide = nq <= 2 ? 8 : 4, j = 0;
+        for (; j + wide * NARROW_V <= d; j += wide * NARROW_V) {
+            switch (nq) {
+            case 1: FN(narrow_bwd_tile)(xr, nb, K, dZ, k0, 1, j, 8, s, gW, d); break;
+            case 2: FN(narrow_bwd_tile)(xr, nb, K, dZ, k0, 2, j, 8, s, gW, d); break;
+            case 3: FN(narrow_bwd_tile)(xr, nb, K, dZ, k0, 3, j, 4, s, gW, d); break;
+            default: FN(narrow_bwd_tile)(xr, nb, K, dZ, k0, 4, j, 4, s, gW, d); break;
             }
-            for (uint32_t q = 0; q < nq; q++)
-                for (int v = 0; v < nv; v++) {
-                    T *g = gW + (size_t)(k0 + q) * d + j + (size_t)v * NARROW_V;
-                    FN(vec) gv = FN(load_t)(g) + s * acc[q][v];
-                    memcpy(g, &gv, sizeof gv);
-                }
-            if (nv == 1) j -= NARROW_V; /* the loop adds two vectors' width */
+        }
+        for (; j + NARROW_V <= d; j += NARROW_V) { /* one vector at a time */
+            switch (nq) {
+            case 1: FN(narrow_bwd_tile)(xr, nb, K, dZ, k0, 1, j, 1, s, gW, d); break;
+            case 2: FN(narrow_bwd_tile)(xr, nb, K, dZ, k0, 2, j, 1, s, gW, d); break;
+            case 3: FN(narrow_bwd_tile)(xr, nb, K, dZ, k0, 3, j, 1, s, gW, d); break;
+            default: FN(narrow_bwd_tile)(xr, nb, K, dZ, k0, 4, j, 1, s, gW, d); break;
+            }
         }
         for (; j < d; j++) /* tail columns */
             for (uint32_t q = 0; q < nq; q++) {

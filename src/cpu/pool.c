@@ -17,6 +17,7 @@
 #include "../internal.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <strings.h>
@@ -201,7 +202,14 @@ void mlp__pool_run(uint32_t n_tasks, void (*fn)(void *ctx, uint32_t task), void 
     if (P.sleepers) pthread_cond_broadcast(&P.cv);
     pthread_mutex_unlock(&P.mu);
     run_share(0);
-    while (atomic_load_explicit(&P.pending, memory_order_acquire) > 0) cpu_relax();
+    /* Spin briefly, then yield: on an oversubscribed machine the worker we
+     * wait for may need this very core. */
+    for (unsigned spins = 0; atomic_load_explicit(&P.pending, memory_order_acquire) > 0; spins++) {
+        if (spins < 4096)
+            cpu_relax();
+        else
+            sched_yield();
+    }
 }
 
 void mlp__pool_for(uint32_t n_tasks, void (*fn)(void *ctx, uint32_t task), void *ctx)

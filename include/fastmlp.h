@@ -599,6 +599,10 @@ enum mlp_status mlp_qmodel_predict(const struct mlp_qmodel *q, const struct mlp_
 enum mlp_status mlp_qmodel_evaluate(const struct mlp_qmodel *q, const struct mlp_dataset *ds, double *loss,
                                     double *accuracy, struct mlp_error *err);
 
+/* The kernel mlp_qmodel_create would pick for type t on this CPU now
+ * (static string; see mlp_qmodel_kernel). */
+const char *mlp_qtype_kernel(enum mlp_qtype t);
+
 enum mlp_qtype mlp_qmodel_qtype(const struct mlp_qmodel *q);
 /* The active kernel: "avx512-bf16", "avx512-vnni", "avx512bw", "avx512f",
  * "portable" (static string). */

@@ -5,6 +5,7 @@
  * own activations, heads and row loading, included from the files that
  * define them for the training passes so that the two cannot drift apart. */
 #define _DEFAULT_SOURCE /* madvise */
+#include "cpu/pool.h"
 #include "cpu/qkernels.h"
 #include "internal.h"
 
@@ -75,6 +76,12 @@ int mlp_qtype_parse(const char *s)
     for (int i = 0; i < MLP_Q_COUNT; i++)
         if (strcmp(s, qtype_names[i]) == 0 || strcmp(s, alias[i]) == 0) return i;
     return -1;
+}
+
+const char *mlp_qtype_kernel(enum mlp_qtype t)
+{
+    const char *n = (unsigned)t < MLP_Q_COUNT ? mlp__qk_select(t, mlp__qk_features()).name : NULL;
+    return n ? n : "?";
 }
 
 enum mlp_qtype mlp_qmodel_qtype(const struct mlp_qmodel *q)
@@ -283,6 +290,76 @@ struct qrange {
     bool bad;
 };
 
+/* One layer's output rows for the panels [p0, p1): the kernel, then the
+ * epilogue (int8 scales, bias) and the hidden activation on those rows.
+ * The layer's input is ready in x (f32), wk->b (bf16) or wk->u (int8).
+ *
+ * A batch-1 pass calls it for all the rows at once.  Splitting a layer's
+ * rows over the pool was measured and dropped: one thread already streams
+ * the weights at 26-30 GB/s of the machine's ~30, and a hand-off per layer
+ * on a shared 2-core machine costs up to a scheduler tick (100 sigmoid
+ * layers of 1024: 4 ms per pass became 95 ms under load). */
+struct layer_job {
+    const struct mlp_qmodel *q;
+    uint32_t l, ns;
+    struct qwork *wk;
+    float *y;
+    const float *x, *sx;
+    const int32_t *zx;
+};
+
+static void layer_rows(const struct layer_job *jb, uint32_t p0, uint32_t p1)
+{
+    const struct mlp_qmodel *q = jb->q;
+    const struct qlayer *L = &q->ql[jb->l];
+    struct qwork *wk = jb->wk;
+    const size_t ld = q->wmax;
+    const uint32_t ns = jb->ns, kp = L->kp, j0 = p0 * R, j1 = p1 * R < L->n_out ? p1 * R : L->n_out;
+    float *y = jb->y;
+    if (j0 >= j1) return;
+    switch (q->qtype) {
+    case MLP_Q_F32:
+        q->k.f32(L->w, L->panel_stride, kp / 16, p0, p1, jb->x, ld, ns, y, ld);
+        break;
+    case MLP_Q_BF16:
+        q->k.bf16(L->w, L->panel_stride, kp / 32, p0, p1, wk->b, ld, ns, y, ld);
+        break;
+    case MLP_Q_INT8:
+        /* blocks of at most MLP_QK_I8_MAX_K columns: exact int32 sums */
+        for (uint32_t c0 = 0; c0 < kp; c0 += MLP_QK_I8_MAX_K) {
+            uint32_t cols = kp - c0 < MLP_QK_I8_MAX_K ? kp - c0 : MLP_QK_I8_MAX_K;
+            q->k.i8((const int8_t *)L->w + (size_t)c0 * R, L->panel_stride, cols / 64, p0, p1, wk->u + c0, ld, ns,
+                    wk->acc, ld);
+            for (uint32_t s = 0; s < ns; s++)
+                for (uint32_t j = j0; j < j1; j++)
+                    wk->acc64[s * ld + j] = (c0 ? wk->acc64[s * ld + j] : 0) + wk->acc[s * ld + j];
+        }
+        /* y = wscale * s * (sum q_x q_w - z * sum q_w) + b, the integer
+         * part exact, then three f32 roundings (2^-22 relative) */
+        for (uint32_t s = 0; s < ns; s++) {
+            const int64_t *a = wk->acc64 + s * ld;
+            const int64_t zs = jb->zx[s];
+            const float sc = jb->sx[s];
+            float *ys = y + s * ld;
+            for (uint32_t j = j0; j < j1; j++)
+                ys[j] = (float)(a[j] - zs * L->rowsum[j]) * (L->wscale[j] * sc) + L->bias[j];
+        }
+        break;
+    case MLP_Q_COUNT: break;
+    }
+    const bool last = jb->l + 1 == q->shell.n_layers;
+    for (uint32_t s = 0; s < ns; s++) {
+        float *ys = y + s * ld;
+        if (q->qtype != MLP_Q_INT8)
+            for (uint32_t j = j0; j < j1; j++) ys[j] += L->bias[j];
+        if (last) continue;
+        if (L->act == MLP_ACT_SIGMOID && q->k.sigmoid)
+            q->k.sigmoid(ys + j0, j1 - j0);
+        else
+            FN(activate)(L->act, (float)q->shell.leaky_slope, ys + j0, j1 - j0);
+    }
+}
+
 /* The forward pass of ns samples, rows r .. r+ns-1 of ds: on return
  * wk->z holds the last layer's pre-activations (ns x n_out).  rec (may be
  * NULL) widens each layer's input range by these samples'. */
@@ -312,7 +389,7 @@ static void forward_group(const struct mlp_qmodel *q, const struct mlp_dataset *
     }
     for (uint32_t l = 0; l < sh->n_layers; l++) {
         const struct qlayer *L = &q->ql[l];
-        const uint32_t K = L->n_in, N = L->n_out, kp = L->kp;
+        const uint32_t K = L->n_in, kp = L->kp;
         if (rec)
             for (uint32_t s = 0; s < ns; s++) {
                 float lo, hi;
@@ -322,65 +399,36 @@ static void forward_group(const struct mlp_qmodel *q, const struct mlp_dataset *
                 rec[l].hi = hi > rec[l].hi ? hi : rec[l].hi;
                 rec[l].bad |= bad;
             }
-        switch (q->qtype) {
-        case MLP_Q_F32:
-            for (uint32_t s = 0; s < ns; s++) memset(x + s * ld + K, 0, (kp - K) * sizeof *x);
-            q->k.f32(L->w, L->panel_stride, kp / 16, 0, L->n_panels, x, ld, ns, y, ld);
-            break;
-        case MLP_Q_BF16:
-            for (uint32_t s = 0; s < ns; s++) {
+        /* the layer's input in its type, zero (or defined) where the
+         * weights are padding */
+        for (uint32_t s = 0; s < ns; s++) {
+            float *xs = x + s * ld;
+            if (q->qtype == MLP_Q_F32) {
+                memset(xs + K, 0, (kp - K) * sizeof *xs);
+            } else if (q->qtype == MLP_Q_BF16) {
                 uint16_t *b = wk->b + s * ld;
-                const float *xs = x + s * ld;
                 for (uint32_t i = 0; i < K; i++) b[i] = mlp__f32_to_bf16(xs[i]);
                 memset(b + K, 0, (kp - K) * sizeof *b);
-            }
-            q->k.bf16(L->w, L->panel_stride, kp / 32, 0, L->n_panels, wk->b, ld, ns, y, ld);
-            break;
-        case MLP_Q_INT8: {
-            if (!(l == 0 && exact_u8))
-                for (uint32_t s = 0; s < ns; s++) {
+            } else {
+                if (!(l == 0 && exact_u8)) {
                     if (q->calibrated) {
                         sx[s] = L->cal_s;
                         zx[s] = L->cal_z;
                     } else {
                         float lo, hi;
                         bool bad;
-                        vec_range(x + s * ld, K, &lo, &hi, &bad);
+                        vec_range(xs, K, &lo, &hi, &bad);
                         qparams(lo, hi, bad, &sx[s], &zx[s]);
                     }
-                    quantize_u8(x + s * ld, K, sx[s], zx[s], wk->u + s * ld);
+                    quantize_u8(xs, K, sx[s], zx[s], wk->u + s * ld);
                 }
-            /* padding meets zero weights: any value, but a defined one */
-            for (uint32_t s = 0; s < ns; s++) memset(wk->u + s * ld + K, 0, kp - K);
-            /* blocks of at most MLP_QK_I8_MAX_K columns: exact int32 sums */
-            for (uint32_t c0 = 0; c0 < kp; c0 += MLP_QK_I8_MAX_K) {
-                uint32_t cols = kp - c0 < MLP_QK_I8_MAX_K ? kp - c0 : MLP_QK_I8_MAX_K;
-                q->k.i8((const int8_t *)L->w + (size_t)c0 * R, L->panel_stride, cols / 64, 0, L->n_panels,
-                        wk->u + c0, ld, ns, wk->acc, ld);
-                for (uint32_t s = 0; s < ns; s++)
-                    for (uint32_t j = 0; j < N; j++)
-                        wk->acc64[s * ld + j] = (c0 ? wk->acc64[s * ld + j] : 0) + wk->acc[s * ld + j];
+                memset(wk->u + s * ld + K, 0, kp - K);
             }
-            /* y = wscale * s * (sum q_x q_w - z * sum q_w) + b */
-            for (uint32_t s = 0; s < ns; s++)
-                for (uint32_t j = 0; j < N; j++)
-                    y[s * ld + j] = (float)((double)L->wscale[j] * sx[s] *
-                                                (double)(wk->acc64[s * ld + j] - (int64_t)zx[s] * L->rowsum[j]) +
-                                            L->bias[j]);
-            break;
         }
-        case MLP_Q_COUNT: break;
-        }
-        const bool last = l + 1 == sh->n_layers;
-        for (uint32_t s = 0; s < ns; s++) {
-            float *ys = y + s * ld;
-            if (q->qtype != MLP_Q_INT8)
-                for (uint32_t j = 0; j < N; j++) ys[j] += L->bias[j];
-            if (last)
-                memcpy(wk->z + (size_t)s * N, ys, N * sizeof *ys);
-            else
-                FN(activate)(L->act, (float)sh->leaky_slope, ys, N);
-        }
+        struct layer_job jb = {.q = q, .l = l, .ns = ns, .wk = wk, .y = y, .x = x, .sx = sx, .zx = zx};
+        layer_rows(&jb, 0, L->n_panels);
+        if (l + 1 == sh->n_layers)
+            for (uint32_t s = 0; s < ns; s++) memcpy(wk->z + (size_t)s * L->n_out, y + s * ld, L->n_out * sizeof *y);
         float *t = x;
         x = y;
         y = t;
@@ -505,31 +553,94 @@ static enum mlp_status check_rows(const struct mlp_dataset *ds, uint64_t row0, u
 }
 
 /* The pass behind predict and evaluate: out (may be NULL) gets the output
- * activations; with have_y, the summed loss and the correct count. */
+ * activations; with have_y, the summed loss and the correct count.
+ *
+ * Threads: with at least NS samples per pool thread the samples are split
+ * (each task runs whole groups through every layer, with its own buffers:
+ * one hand-off per call); fewer samples run on the calling thread (see
+ * layer_job).  Each sample's arithmetic is the same either way, so outputs
+ * do not depend on the thread count or on which rows share a call; only
+ * the summed loss's rounding does. */
+struct run_job {
+    const struct mlp_qmodel *q;
+    const struct mlp_dataset *ds;
+    uint64_t row0, n, per_task;
+    double *out;
+    bool have_y;
+    struct qwork *wk;
+    double *loss;
+    uint64_t *right;
+};
+
+static void run_range(const struct run_job *rj, uint32_t t, uint64_t i0, uint64_t i1)
+{
+    const struct mlp_qmodel *q = rj->q;
+    const struct mlp_dataset *ds = rj->ds;
+    struct qwork *wk = &rj->wk[t];
+    const uint32_t K = mlp__n_out(&q->shell);
+    struct mlp_pass p = {.m = &q->shell, .ds = ds, .row0 = rj->row0, .n = rj->n};
+    double sum = 0;
+    uint64_t right = 0;
+    for (uint64_t i = i0; i < i1; i += NS) {
+        uint32_t ns = i1 - i < NS ? (uint32_t)(i1 - i) : NS;
+        forward_group(q, ds, rj->row0 + i, ns, wk, NULL);
+        sum += FN(head)(&q->shell, ds, &p, i, ns, wk->z, NULL, 0, rj->have_y);
+        for (uint32_t s = 0; s < ns; s++) {
+            const float *a = wk->z + (size_t)s * K;
+            if (rj->out)
+                for (uint32_t k = 0; k < K; k++) rj->out[(i + s) * K + k] = a[k];
+            if (rj->have_y && ds->labels && FN(is_correct)(&q->shell, ds, rj->row0 + i + s, a)) right++;
+        }
+    }
+    rj->loss[t] = sum;
+    rj->right[t] = right;
+}
+
+static void run_task(void *ctx, uint32_t t)
+{
+    const struct run_job *rj = ctx;
+    uint64_t i0 = rj->per_task * t, i1 = i0 + rj->per_task < rj->n ? i0 + rj->per_task : rj->n;
+    rj->loss[t] = 0;
+    rj->right[t] = 0;
+    if (i0 < i1) run_range(rj, t, i0, i1);
+}
+
 static enum mlp_status run(const struct mlp_qmodel *q, const struct mlp_dataset *ds, uint64_t row0, uint64_t n,
                            double *out, bool have_y, double *loss, uint64_t *correct, struct mlp_error *err)
 {
-    struct qwork wk;
-    if (!work_alloc(&wk, q)) return mlp__fail(err, MLP_ERR_NOMEM, "out of memory for inference buffers");
-    const uint32_t K = mlp__n_out(&q->shell);
-    struct mlp_pass p = {.m = &q->shell, .ds = ds, .row0 = row0, .n = n};
-    double sum = 0;
-    uint64_t right = 0;
-    for (uint64_t i = 0; i < n; i += NS) {
-        uint32_t ns = n - i < NS ? (uint32_t)(n - i) : NS;
-        forward_group(q, ds, row0 + i, ns, &wk, NULL);
-        sum += FN(head)(&q->shell, ds, &p, i, ns, wk.z, NULL, 0, have_y);
-        for (uint32_t s = 0; s < ns; s++) {
-            const float *a = wk.z + (size_t)s * K;
-            if (out)
-                for (uint32_t k = 0; k < K; k++) out[(i + s) * K + k] = a[k];
-            if (have_y && ds->labels && FN(is_correct)(&q->shell, ds, row0 + i + s, a)) right++;
+    const uint32_t threads = (uint32_t)mlp__pool_size();
+    const uint32_t tasks = threads > 1 && n >= (uint64_t)NS * threads ? threads : 1;
+    struct qwork wk[64];
+    double sums[64];
+    uint64_t rights[64];
+    MLP_ASSERT(tasks <= 64);
+    uint32_t made = 0;
+    for (; made < tasks; made++)
+        if (!work_alloc(&wk[made], q)) break;
+    enum mlp_status st = MLP_OK;
+    if (made < tasks) {
+        st = mlp__fail(err, MLP_ERR_NOMEM, "out of memory for inference buffers");
+    } else {
+        /* per task: whole groups of NS rows */
+        uint64_t per = (n + tasks - 1) / tasks;
+        per = (per + NS - 1) / NS * NS;
+        struct run_job rj = {.q = q, .ds = ds, .row0 = row0, .n = n, .per_task = per, .out = out, .have_y = have_y,
+                             .wk = wk, .loss = sums, .right = rights};
+        if (tasks > 1)
+            mlp__pool_for(tasks, run_task, &rj);
+        else
+            run_range(&rj, 0, 0, n);
+        double sum = 0;
+        uint64_t right = 0;
+        for (uint32_t t = 0; t < tasks; t++) {
+            sum += sums[t];
+            right += rights[t];
         }
+        if (loss) *loss = sum;
+        if (correct) *correct = right;
     }
-    mlp__afree(wk.mem);
-    if (loss) *loss = sum;
-    if (correct) *correct = right;
-    return MLP_OK;
+    for (uint32_t t = 0; t < made; t++) mlp__afree(wk[t].mem);
+    return st;
 }
 
 enum mlp_status mlp_qmodel_predict(const struct mlp_qmodel *q, const struct mlp_dataset *ds, uint64_t row0,

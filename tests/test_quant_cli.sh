@@ -36,6 +36,12 @@ has() {
     if grep -qE -- "$1" "$T/out"; then ok; else bad "stdout lacks /$1/: $(cat "$T/out")"; fi
 }
 
+# --- the kernels in use, and FASTMLP_ISA's cap ------------------------------
+expect 0 "" -- "$FASTMLP" --version
+has '^inference kernels: f32 (avx512f|portable), bf16 [a-z0-9-]+, int8 [a-z0-9-]+$'
+expect 0 "" -- env FASTMLP_ISA=portable "$FASTMLP" --version
+has '^inference kernels: f32 portable, bf16 portable, int8 portable$'
+
 # --- bench quick and its YAML file (no data needed) ----------------------
 for p in bf16 b2 int8 i1 f32; do
     expect 0 "" -- "$FASTMLP" bench quick -p $p -n 2 -l 3 -d 70 -a sigmoid -t 1 -e 0.05

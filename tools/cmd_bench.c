@@ -822,7 +822,7 @@ out:
 
 static void bench_help(void)
 {
-    printf("usage: fastmlp bench quick -n N -p f32|f64|f4|f8 -l L -d D -a sigmoid|tanh [-t T] [--seed N]\n"
+    printf("usage: fastmlp bench quick -n N -p f32|f64|bf16|int8 -l L -d D -a sigmoid|tanh [-t T] [--seed N]\n"
            "       fastmlp bench infer --model FILE --data FILE [--labels FILE] [--runs N] [--latency-rows N]\n"
            "       fastmlp bench ladder [--workload w1|w2|all] [--epochs N] [--short-epochs N]\n"
            "       fastmlp bench --config FILE.yaml\n\n"

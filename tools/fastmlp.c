@@ -39,6 +39,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "--version") == 0) {
         printf("fastmlp %s\nBLAS: %s\n", MLP_VERSION_STRING, mlp_blas_info());
+        printf("inference kernels: f32 %s, bf16 %s, int8 %s\n", mlp_qtype_kernel(MLP_Q_F32),
+               mlp_qtype_kernel(MLP_Q_BF16), mlp_qtype_kernel(MLP_Q_INT8));
         return EXIT_OK;
     }
     for (const struct command *c = commands; c->name; c++)

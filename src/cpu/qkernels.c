@@ -355,11 +355,43 @@ static __attribute__((target(T_AVX512))) void qk_i8_avx512bw(const int8_t *w, si
     }
 }
 
+/* Sigmoid, 16 at a time: e^-z as 2^n e^r with n = round(-z log2 e), r
+ * reduced by ln 2 in two parts (Cody-Waite) and e^r by the degree-6
+ * polynomial of Cephes' expf (~1 ulp on |r| <= ln2 / 2); 2^n applied by
+ * vscalefps.  The clip keeps e^-z in the normal range, as the scalar
+ * version's does: no overflow, no underflow, no FP exception.  max/min take
+ * z second so that a NaN z passes through. */
+static __attribute__((target(T_AVX512))) void sigmoid_avx512(float *z, size_t n)
+{
+    const __m512 lo = _mm512_set1_ps(-80.0f), hi = _mm512_set1_ps(80.0f), one = _mm512_set1_ps(1.0f);
+    const __m512 log2e = _mm512_set1_ps(1.44269504088896341f);
+    const __m512 ln2hi = _mm512_set1_ps(0.693359375f), ln2lo = _mm512_set1_ps(-2.12194440e-4f);
+    const __m512 c0 = _mm512_set1_ps(1.9875691500e-4f), c1 = _mm512_set1_ps(1.3981999507e-3f),
+                 c2 = _mm512_set1_ps(8.3334519073e-3f), c3 = _mm512_set1_ps(4.1665795894e-2f),
+                 c4 = _mm512_set1_ps(1.6666665459e-1f), c5 = _mm512_set1_ps(5.0000001201e-1f);
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+        __m512 v = _mm512_maskz_loadu_ps(m, z + i);
+        __m512 t = _mm512_sub_ps(_mm512_setzero_ps(), _mm512_min_ps(hi, _mm512_max_ps(lo, v))); /* -z */
+        __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(t, log2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        __m512 r = _mm512_fnmadd_ps(k, ln2hi, t);
+        r = _mm512_fnmadd_ps(k, ln2lo, r);
+        __m512 p = _mm512_fmadd_ps(c0, r, c1);
+        p = _mm512_fmadd_ps(p, r, c2);
+        p = _mm512_fmadd_ps(p, r, c3);
+        p = _mm512_fmadd_ps(p, r, c4);
+        p = _mm512_fmadd_ps(p, r, c5);
+        p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, one)); /* e^r */
+        __m512 e = _mm512_scalef_ps(p, k);                                   /* e^-z */
+        _mm512_mask_storeu_ps(z + i, m, _mm512_div_ps(one, _mm512_add_ps(one, e)));
+    }
+}
+
 #endif /* MLP_QK_X86 */
 
 /* ------------------------------------------------------------ selection */
 
-struct mlp_qk mlp__qk_select(enum mlp_qtype t, unsigned features)
+static struct mlp_qk select_dot(enum mlp_qtype t, unsigned features)
 {
     struct mlp_qk k = {0};
     (void)features; /* unused where there is no AVX-512 version */
@@ -384,5 +416,14 @@ struct mlp_qk mlp__qk_select(enum mlp_qtype t, unsigned features)
         return (struct mlp_qk){.name = "portable", .i8 = mlp__qk_i8_portable};
     case MLP_Q_COUNT: break;
     }
+    return k;
+}
+
+struct mlp_qk mlp__qk_select(enum mlp_qtype t, unsigned features)
+{
+    struct mlp_qk k = select_dot(t, features);
+#ifdef MLP_QK_X86
+    if (features & MLP_QK_HAS_AVX512) k.sigmoid = sigmoid_avx512;
+#endif
     return k;
 }

@@ -73,6 +73,10 @@ struct mlp_qk {
     mlp_qk_f32_fn f32;
     mlp_qk_bf16_fn bf16;
     mlp_qk_i8_fn i8;
+    /* z = 1 / (1 + e^-z) over n values, z clipped to +-80 first as in
+     * activations_impl.h (NaN stays NaN), within 4 ulp of the scalar
+     * version; NULL where there is no vector version (use the scalar). */
+    void (*sigmoid)(float *z, size_t n);
 };
 
 /* The best kernel for qtype t that the features allow. */

@@ -26,6 +26,7 @@ struct train_opts {
     uint32_t batch, epochs, classes;
     uint64_t seed, limit;
     int threads, nesterov, quiet, standardize;
+    const char *kernels;
     struct data_opts data;
 };
 
@@ -267,6 +268,8 @@ int cmd_train(int argc, char **argv)
         {"--l2", 0, OPT_DBL, &o.l2, "X", "L2 penalty lambda: lambda/(2m) sum w^2, biases excluded [0]", "Training"},
         {"--seed", 0, OPT_U64, &o.seed, "N", "seed for initialisation and shuffling [42]", "Training"},
         {"--threads", 0, OPT_INT, &o.threads, "N", "threads, 0 = all cores [0]", "Training"},
+        {"--kernels", 0, OPT_STR, &o.kernels, "NAME",
+         "fast, batched, per-sample, naive: the optimisation ladder's stages (bench ladder) [fast]", "Training"},
         {"--schedule", 0, OPT_STR, &o.schedule, "NAME", "learning-rate schedule: constant step cosine [constant]", "Schedule"},
         {"--step-size", 0, OPT_U32, &o.step_size, "N", "step: epochs between decays [10]", "Schedule"},
         {"--gamma", 0, OPT_DBL, &o.gamma, "X", "step: factor per decay [0.1]", "Schedule"},
@@ -298,6 +301,13 @@ int cmd_train(int argc, char **argv)
     }
     if (!o.train) return cli_usage_error(cmd, "--train FILE is required");
     if (o.epochs == 0) return cli_usage_error(cmd, "--epochs must be at least 1");
+    if (o.kernels) {
+        int k = mlp_kernels_parse(o.kernels);
+        if (k < 0)
+            return cli_usage_error(cmd, "unknown --kernels '%s' (expected fast, batched, per-sample or naive)",
+                                   o.kernels);
+        mlp_set_kernels((enum mlp_kernels)k);
+    }
     if (o.limit == 0) return cli_usage_error(cmd, "--limit must be at least 1");
     if (o.test_labels && !o.test) return cli_usage_error(cmd, "--test-labels needs --test");
     if (o.valid_labels && !o.valid) return cli_usage_error(cmd, "--valid-labels needs --valid");

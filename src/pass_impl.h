@@ -65,7 +65,7 @@ static void FN(run_range)(struct mlp_pass *p, uint64_t first, uint64_t count, ui
 
     /* uint8 rows into a narrow first layer: the fused kernel reads them in
      * place (narrow_impl.h); A[0], unused then, holds the row pointers. */
-    const bool narrow = be != MLP_BACKEND_REF && ds->x_type == MLP_ELEM_U8 && !m->pre_mean &&
+    const bool narrow = be != MLP_BACKEND_REF && mlp_get_kernels() == MLP_KERNELS_FAST && ds->x_type == MLP_ELEM_U8 && !m->pre_mean &&
                         m->layers[0].n_out <= MLP_NARROW_MAX && (size_t)B * m->layers[0].n_in * sizeof(T) >=
                                                                     (size_t)B * sizeof(const uint8_t *);
     const uint8_t **xr = (const uint8_t **)(void *)A[0];

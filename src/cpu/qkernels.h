@@ -25,7 +25,9 @@
  *   f32:  16 lane sums, lane e takes elements c*16 + e in chunk order
  *         (a fused multiply-add in the AVX-512 version, multiply then add
  *         in the portable one: they agree to K*2^-24 relative), then the
- *         lanes added as a tree (e, e+8), (e, e+4), (e, e+2), (e, e+1).
+ *         lanes added as a tree: in each group g of four lanes
+ *         s_g = (l[4g] + l[4g+2]) + (l[4g+1] + l[4g+3]), then
+ *         (s_0 + s_2) + (s_1 + s_3).
  *   bf16: 16 lane sums, lane e adds x[2e+1]*w[2e+1] then x[2e]*w[2e] of each
  *         chunk (vdpbf16ps' order; the products are exact in f32), same tree.
  *   int8: u8 activations x s8 weights summed exactly in int32 (vpdpbusd); the

@@ -29,8 +29,11 @@
 void openblas_set_num_threads(int n);
 
 #define MAX_THREADS 64
-/* How long an idle worker spins before it sleeps. */
-#define SPIN_NS 200000L
+/* How long an idle worker spins before it sleeps.  Waking a sleeping one
+ * costs tens of microseconds or more in a VM (futex + IPI), which at 200 us
+ * of spin halved W5 on 2 threads (34k vs 105k samples/s): mini-batches come
+ * every ~0.6 ms, so stay awake well beyond that. */
+#define SPIN_NS 5000000L
 
 struct scratch {
     void *p;

@@ -205,7 +205,7 @@ void mlp_qmodel_free(struct mlp_qmodel *q)
 /* Scratch for one group of up to NS samples, each vector wmax long. */
 struct qwork {
     float *f[2];   /* layer input and output, f32 */
-    uint16_t *b;   /* bf16 input */
+    uint16_t *b[2]; /* bf16 input of even and odd layers */
     uint8_t *u;    /* int8 input */
     int32_t *acc;  /* int8 block sums */
     int64_t *acc64;
@@ -216,7 +216,7 @@ struct qwork {
 static bool work_alloc(struct qwork *wk, const struct mlp_qmodel *q)
 {
     const size_t n = (size_t)NS * q->wmax, K = mlp__n_out(&q->shell);
-    size_t bytes = n * (4 + 4 + 2 + 1 + 4 + 8) + (size_t)NS * K * 4 + 6 * 64;
+    size_t bytes = n * (4 + 4 + 2 + 2 + 1 + 4 + 8) + (size_t)NS * K * 4 + 7 * 64;
     char *p = mlp__acalloc(bytes);
     wk->mem = p;
     if (!p) return false;
@@ -229,7 +229,8 @@ static bool work_alloc(struct qwork *wk, const struct mlp_qmodel *q)
     TAKE(wk->f[0], float, n);
     TAKE(wk->f[1], float, n);
     TAKE(wk->acc, int32_t, n);
-    TAKE(wk->b, uint16_t, n);
+    TAKE(wk->b[0], uint16_t, n);
+    TAKE(wk->b[1], uint16_t, n);
     TAKE(wk->u, uint8_t, n);
     TAKE(wk->z, float, (size_t)NS * K);
 #undef TAKE
@@ -292,13 +293,20 @@ struct qrange {
 
 /* One layer's output rows for the panels [p0, p1): the kernel, then the
  * epilogue (int8 scales, bias) and the hidden activation on those rows.
- * The layer's input is ready in x (f32), wk->b (bf16) or wk->u (int8).
+ * The layer's input is ready in x (f32), wk->b[l & 1] (bf16) or wk->u
+ * (int8).
  *
- * A batch-1 pass calls it for all the rows at once.  Splitting a layer's
- * rows over the pool was measured and dropped: one thread already streams
- * the weights at 26-30 GB/s of the machine's ~30, and a hand-off per layer
- * on a shared 2-core machine costs up to a scheduler tick (100 sigmoid
- * layers of 1024: 4 ms per pass became 95 ms under load). */
+ * Small batches split the rows of layers of at least SPLIT_BYTES of
+ * weights over the pool, one hand-off per layer.  Measured on W4 (100
+ * sigmoid layers of 1024, 2 cores): one thread streams f32 weights at
+ * 29-30 GB/s, two at 32-33 (the read bandwidth is 30-35); int8 3.8 ->
+ * 3.4 ms per pass.  Below 1 MiB the hand-off is not paid back.  The cost:
+ * on a machine whose cores are busy with other processes, each layer waits
+ * for the slower thread, which may be descheduled (W4 f32: 17 ms per pass
+ * on one thread, 29 ms on two, with two other busy processes); run with
+ * one thread there (mlp_set_threads, --threads 1). */
+#define SPLIT_BYTES ((size_t)1 << 20)
+
 struct layer_job {
     const struct mlp_qmodel *q;
     uint32_t l, ns;
@@ -322,7 +330,7 @@ static void layer_rows(const struct layer_job *jb, uint32_t p0, uint32_t p1)
         q->k.f32(L->w, L->panel_stride, kp / 16, p0, p1, jb->x, ld, ns, y, ld);
         break;
     case MLP_Q_BF16:
-        q->k.bf16(L->w, L->panel_stride, kp / 32, p0, p1, wk->b, ld, ns, y, ld);
+        q->k.bf16(L->w, L->panel_stride, kp / 32, p0, p1, wk->b[jb->l & 1], ld, ns, y, ld);
         break;
     case MLP_Q_INT8:
         /* blocks of at most MLP_QK_I8_MAX_K columns: exact int32 sums */
@@ -357,14 +365,29 @@ static void layer_rows(const struct layer_job *jb, uint32_t p0, uint32_t p1)
             q->k.sigmoid(ys + j0, j1 - j0);
         else
             FN(activate)(L->act, (float)q->shell.leaky_slope, ys + j0, j1 - j0);
+        /* bf16: these rows of the next layer's input, here where they are
+         * made (on the task's own thread when the rows are split) */
+        if (q->qtype == MLP_Q_BF16) {
+            uint16_t *b = wk->b[(jb->l + 1) & 1] + s * ld;
+            for (uint32_t j = j0; j < j1; j++) b[j] = mlp__f32_to_bf16(ys[j]);
+        }
     }
+}
+
+/* Task t of a layer split over the pool: an even share of the panels. */
+static void layer_task(void *ctx, uint32_t t)
+{
+    const struct layer_job *jb = ctx;
+    const uint32_t tasks = (uint32_t)mlp__pool_size();
+    const uint64_t np = jb->q->ql[jb->l].n_panels;
+    layer_rows(jb, (uint32_t)(np * t / tasks), (uint32_t)(np * (t + 1) / tasks));
 }
 
 /* The forward pass of ns samples, rows r .. r+ns-1 of ds: on return
  * wk->z holds the last layer's pre-activations (ns x n_out).  rec (may be
  * NULL) widens each layer's input range by these samples'. */
 static void forward_group(const struct mlp_qmodel *q, const struct mlp_dataset *ds, uint64_t r, uint32_t ns,
-                          struct qwork *wk, struct qrange *rec)
+                          struct qwork *wk, struct qrange *rec, bool split)
 {
     const size_t ld = q->wmax;
     const uint32_t n_in = q->ql[0].n_in;
@@ -406,8 +429,9 @@ static void forward_group(const struct mlp_qmodel *q, const struct mlp_dataset *
             if (q->qtype == MLP_Q_F32) {
                 memset(xs + K, 0, (kp - K) * sizeof *xs);
             } else if (q->qtype == MLP_Q_BF16) {
-                uint16_t *b = wk->b + s * ld;
-                for (uint32_t i = 0; i < K; i++) b[i] = mlp__f32_to_bf16(xs[i]);
+                uint16_t *b = wk->b[l & 1] + s * ld;
+                if (l == 0) /* later layers' inputs come from the previous epilogue */
+                    for (uint32_t i = 0; i < K; i++) b[i] = mlp__f32_to_bf16(xs[i]);
                 memset(b + K, 0, (kp - K) * sizeof *b);
             } else {
                 if (!(l == 0 && exact_u8)) {
@@ -426,7 +450,12 @@ static void forward_group(const struct mlp_qmodel *q, const struct mlp_dataset *
             }
         }
         struct layer_job jb = {.q = q, .l = l, .ns = ns, .wk = wk, .y = y, .x = x, .sx = sx, .zx = zx};
-        layer_rows(&jb, 0, L->n_panels);
+        const uint32_t threads = split ? (uint32_t)mlp__pool_size() : 1;
+        const size_t bytes = (size_t)L->n_panels * L->panel_stride * elem_bytes(q->qtype);
+        if (threads > 1 && L->n_panels >= threads && bytes >= SPLIT_BYTES)
+            mlp__pool_for(threads, layer_task, &jb);
+        else
+            layer_rows(&jb, 0, L->n_panels);
         if (l + 1 == sh->n_layers)
             for (uint32_t s = 0; s < ns; s++) memcpy(wk->z + (size_t)s * L->n_out, y + s * ld, L->n_out * sizeof *y);
         float *t = x;
@@ -453,7 +482,7 @@ static enum mlp_status calibrate(struct mlp_qmodel *q, const struct mlp_dataset 
     }
     for (uint64_t r = 0; r < calib->n_rows; r += NS) {
         uint32_t ns = calib->n_rows - r < NS ? (uint32_t)(calib->n_rows - r) : NS;
-        forward_group(q, calib, r, ns, &wk, rec);
+        forward_group(q, calib, r, ns, &wk, rec, false);
     }
     for (uint32_t l = 0; l < nl; l++) qparams(rec[l].lo, rec[l].hi, rec[l].bad, &q->ql[l].cal_s, &q->ql[l].cal_z);
     q->calibrated = true;
@@ -566,7 +595,7 @@ struct run_job {
     const struct mlp_dataset *ds;
     uint64_t row0, n, per_task;
     double *out;
-    bool have_y;
+    bool have_y, split;
     struct qwork *wk;
     double *loss;
     uint64_t *right;
@@ -583,7 +612,7 @@ static void run_range(const struct run_job *rj, uint32_t t, uint64_t i0, uint64_
     uint64_t right = 0;
     for (uint64_t i = i0; i < i1; i += NS) {
         uint32_t ns = i1 - i < NS ? (uint32_t)(i1 - i) : NS;
-        forward_group(q, ds, rj->row0 + i, ns, wk, NULL);
+        forward_group(q, ds, rj->row0 + i, ns, wk, NULL, rj->split);
         sum += FN(head)(&q->shell, ds, &p, i, ns, wk->z, NULL, 0, rj->have_y);
         for (uint32_t s = 0; s < ns; s++) {
             const float *a = wk->z + (size_t)s * K;
@@ -625,7 +654,7 @@ static enum mlp_status run(const struct mlp_qmodel *q, const struct mlp_dataset 
         uint64_t per = (n + tasks - 1) / tasks;
         per = (per + NS - 1) / NS * NS;
         struct run_job rj = {.q = q, .ds = ds, .row0 = row0, .n = n, .per_task = per, .out = out, .have_y = have_y,
-                             .wk = wk, .loss = sums, .right = rights};
+                             .split = tasks == 1, .wk = wk, .loss = sums, .right = rights};
         if (tasks > 1)
             mlp__pool_for(tasks, run_task, &rj);
         else

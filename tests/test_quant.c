@@ -654,14 +654,15 @@ static void bad_arguments(void)
     mlp_model_free(m);
 }
 
-/* One thread or two, batch 1 (a large layer's rows split) or many rows
- * (samples split), the same outputs bit for bit. */
+/* One thread or two, batch 1 (a large layer's rows split: 1030 x 1030 is
+ * over 1 MiB in every type) or many rows (samples split), the same outputs
+ * bit for bit. */
 static void threads_case(void)
 {
-    const uint32_t widths[] = {600, 300};
-    struct mlp_model *m = make_net(MLP_F32, 500, widths, 2, MLP_ACT_SIGMOID, 10, MLP_HEAD_SOFTMAX_CE, 1.0, 21);
+    const uint32_t widths[] = {1030, 300};
+    struct mlp_model *m = make_net(MLP_F32, 1030, widths, 2, MLP_ACT_SIGMOID, 10, MLP_HEAD_SOFTMAX_CE, 1.0, 21);
     struct tdata d;
-    make_data(&d, MLP_ELEM_F32, 23, 500, 10, 22);
+    make_data(&d, MLP_ELEM_F32, 23, 1030, 10, 22);
     const uint64_t ns[] = {1, 3, 9, 23};
     double *a = malloc(23 * 10 * sizeof *a), *b = malloc(23 * 10 * sizeof *b);
     for (int t = 0; t < MLP_Q_COUNT; t++) {

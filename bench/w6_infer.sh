@@ -78,6 +78,17 @@ if [ -z "$ours_rps" ] || [ -z "$ours_med" ]; then
 fi
 
 # run_peer NAME COMMAND...: the peer's output, its PEER line kept in $tmp/NAME
+# The same network through the inference engine with reduced-precision
+# weights (issue 6): QUANT="" skips them.
+QUANT=${QUANT-bf16 int8}
+for q in $QUANT; do
+    echo
+    echo "== fastmlp bench infer --quantize $q"
+    "$bin" bench infer --model "$tmp/w5.mlp" --data "$teimg" --labels "$telab" --runs "$RUNS" \
+        --latency-rows "$LATENCY_ROWS" --threads "$THREADS" --quantize "$q" >"$tmp/fastmlp_$q"
+    cat "$tmp/fastmlp_$q"
+done
+
 run_peer() {
     name=$1
     shift
@@ -117,4 +128,14 @@ for p in torch numpy; do
     echo "RESULT W6 fastmlp_rows_per_s=$ours_rps ${p}_rows_per_s=${rps:-n/a} ratio=$(ratio "$rps" "$ours_rps")" \
         "fastmlp_latency_us_median=$ours_med ${p}_latency_us_median=${med:-n/a} latency_ratio=$(ratio "$ours_med" "$med")" \
         "fastmlp_latency_us_p99=$ours_p99 ${p}_latency_us_p99=${p99:-n/a}"
+done
+for q in $QUANT; do
+    q_rps=$(figure rows_per_s "$tmp/fastmlp_$q")
+    q_med=$(figure latency_us_median "$tmp/fastmlp_$q")
+    q_acc=$(figure accuracy "$tmp/fastmlp_$q")
+    t_rps=$(figure rows_per_s "$tmp/torch")
+    t_med=$(figure latency_us_median "$tmp/torch")
+    echo "RESULT W6 weights=$q fastmlp_rows_per_s=$q_rps torch_rows_per_s=${t_rps:-n/a} ratio=$(ratio "$t_rps" "$q_rps")" \
+        "fastmlp_latency_us_median=$q_med torch_latency_us_median=${t_med:-n/a} latency_ratio=$(ratio "$q_med" "$t_med")" \
+        "accuracy=${q_acc:-n/a} model_accuracy=$(figure accuracy "$tmp/fastmlp")"
 done

@@ -59,7 +59,7 @@ has "^throughput: $num ms per pass over 300 rows \(best of 3, after 1 untimed\),
 has "^accuracy: 0\.[0-9]{4} \([0-9]+ of 300 right\)$"
 has "^latency: batch 1 over 50 rows \(after 1 untimed sweep\): median $num us, p90 $num us, p99 $num us, mean $num us"
 has "^BLAS: "
-has "^RESULT infer rows=300 threads=1 rows_per_s=[0-9]+ ms_per_pass=$num accuracy=0\.[0-9]{4} latency_rows=50 latency_us_median=$num latency_us_p90=$num latency_us_p99=$num latency_us_mean=$num$"
+has "^RESULT infer rows=300 threads=1 rows_per_s=[0-9]+ ms_per_pass=$num accuracy=0\.[0-9]{4} latency_rows=50 latency_us_median=$num latency_us_p90=$num latency_us_p99=$num latency_us_mean=$num weights=model$"
 # the RESULT line is the last, its figures positive, the percentiles in order,
 # and the accuracy that of a model that learned something
 if tail -n 1 "$T/out" | awk '{
@@ -80,6 +80,15 @@ has "^RESULT infer rows=300 .*ms_per_pass=$num latency_rows=10 "
 hasnt "accuracy="
 
 # help, and bench's own help naming the subcommand
+# the inference engine's weights (--quantize): same rows, its own kernel
+for q in f32 bf16 int8; do
+    expect 0 "" -- "$FASTMLP" bench infer --model "$T/m.mlp" --data "$T/d.csv" --runs 1 --latency-rows 20 --threads 1 \
+        --quantize $q
+    has "^bench infer: .* 300 rows, 1 thread\(s\), quantised: $q weights, kernel [a-z0-9-]+$"
+    has "^RESULT infer rows=300 threads=1 rows_per_s=[0-9]+ .*accuracy=0\.[0-9]{4} .* weights=$q$"
+done
+expect 64 "unknown type 'int4'" -- "$FASTMLP" bench infer --model "$T/m.mlp" --data "$T/d.csv" --quantize int4
+
 expect 0 "" -- "$FASTMLP" bench infer --help
 has "latency-rows"
 expect 0 "" -- "$FASTMLP" bench --help

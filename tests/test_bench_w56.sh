@@ -82,7 +82,11 @@ w6_checks() {
     for p in torch numpy; do
         has "^RESULT W6 fastmlp_rows_per_s=$num ${p}_rows_per_s=$val ratio=($num""x|n/a) fastmlp_latency_us_median=$num ${p}_latency_us_median=$val latency_ratio=($num""x|n/a) fastmlp_latency_us_p99=$num ${p}_latency_us_p99=$val$"
     done
-    if [ "$(grep -c "^RESULT W6 " "$T/out")" -eq 2 ]; then ok; else bad "not 2 RESULT W6 lines"; fi
+    # and one per reduced-precision type, beside PyTorch
+    for q in bf16 int8; do
+        has "^RESULT W6 weights=$q fastmlp_rows_per_s=$num torch_rows_per_s=$val ratio=($num""x|n/a) fastmlp_latency_us_median=$num torch_latency_us_median=$val latency_ratio=($num""x|n/a) accuracy=0\.[0-9]{4} model_accuracy=0\.[0-9]{4}$"
+    done
+    if [ "$(grep -c "^RESULT W6 " "$T/out")" -eq 4 ]; then ok; else bad "not 4 RESULT W6 lines"; fi
 }
 
 # --- W6 likewise -----------------------------------------------------------

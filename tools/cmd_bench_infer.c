@@ -56,10 +56,22 @@ static uint64_t count_right(const double *out, const int32_t *labels, uint64_t r
     return right;
 }
 
+/* The model itself, or its quantised form (--quantize). */
+struct runner {
+    const struct mlp_model *m;
+    const struct mlp_qmodel *q;
+};
+
+static enum mlp_status run_rows(const struct runner *r, const struct mlp_dataset *ds, uint64_t row0, uint64_t n,
+                                double *out, struct mlp_error *err)
+{
+    return r->q ? mlp_qmodel_predict(r->q, ds, row0, n, out, err) : mlp_model_predict(r->m, ds, row0, n, out, err);
+}
+
 int cmd_bench_infer(int argc, char **argv)
 {
     const char *cmd = "bench infer";
-    const char *model = NULL, *data = NULL, *labels = NULL;
+    const char *model = NULL, *data = NULL, *labels = NULL, *quantize = NULL;
     uint32_t runs = 5, lat_rows = 1000, threads = 0;
     struct data_opts dopt = {0};
     const struct opt opts[] = {
@@ -71,6 +83,10 @@ int cmd_bench_infer(int argc, char **argv)
         {"--latency-rows", 0, OPT_U32, &lat_rows, "N", "latency: time one call per row over the first N rows [1000]",
          "Benchmark"},
         {"--threads", 0, OPT_U32, &threads, "T", "threads, 0 = all cores [0]", "Benchmark"},
+        {"--quantize", 0, OPT_STR, &quantize, "TYPE",
+         "run the model's inference form: f32, bf16 or int8 weights (packed once; int8 with dynamic activation "
+         "scales) [the model as trained, through the training passes]",
+         "Benchmark"},
         DATA_OPTIONS(dopt),
         {0}};
     const char *pos[1];
@@ -95,11 +111,15 @@ int cmd_bench_infer(int argc, char **argv)
     if (lat_rows < 1) return cli_usage_error(cmd, "option '--latency-rows': '0' is not a count of at least 1");
     if (threads > INFER_MAX_THREADS)
         return cli_usage_error(cmd, "option '--threads': '%u' is more than %u", threads, INFER_MAX_THREADS);
+    int qt = -1;
+    if (quantize && (qt = mlp_qtype_parse(quantize)) < 0)
+        return cli_usage_error(cmd, "option '--quantize': unknown type '%s' (expected f32, bf16 or int8)", quantize);
     struct mlp_load_params lp;
     if ((rc = cli_load_params(cmd, &dopt, &lp)) != EXIT_OK) return rc;
 
     struct mlp_error err = {0};
     struct mlp_model *m = NULL;
+    struct mlp_qmodel *q = NULL;
     struct mlp_dataset ds = {0};
     double *out = NULL, *lat = NULL;
     enum mlp_status st = mlp_model_load(&m, model, &err);
@@ -122,6 +142,8 @@ int cmd_bench_infer(int argc, char **argv)
         threads = nc > 0 ? (uint32_t)(nc < (long)INFER_MAX_THREADS ? nc : (long)INFER_MAX_THREADS) : 1;
     }
     mlp_set_threads((int)threads);
+    if (qt >= 0 && (st = mlp_qmodel_create(&q, m, (enum mlp_qtype)qt, NULL, &err)) != MLP_OK) goto done;
+    const struct runner run = {m, q};
 
     const uint32_t K = mlp_model_n_out(m);
     const uint64_t N = ds.n_rows;
@@ -140,8 +162,10 @@ int cmd_bench_infer(int argc, char **argv)
 
     char summary[256];
     report_model_summary(m, summary, sizeof summary);
-    printf("bench infer: %s (%s) on %s: %llu rows, %u thread(s)\n", model, summary, data, (unsigned long long)N,
+    printf("bench infer: %s (%s) on %s: %llu rows, %u thread(s)", model, summary, data, (unsigned long long)N,
            threads);
+    if (q) printf(", quantised: %s weights, kernel %s", mlp_qtype_name((enum mlp_qtype)qt), mlp_qmodel_kernel(q));
+    printf("\n");
     fflush(stdout);
 
     /* (a) Throughput.  Pass 0 is the untimed warm-up (thread pool, buffers,
@@ -150,7 +174,7 @@ int cmd_bench_infer(int argc, char **argv)
     for (uint32_t r = 0; r <= runs && st == MLP_OK; r++) {
         double t0 = now_s();
         for (uint64_t r0 = 0; r0 < N && st == MLP_OK; r0 += chunk)
-            st = mlp_model_predict(m, &ds, r0, N - r0 < chunk ? N - r0 : chunk, out, &err);
+            st = run_rows(&run, &ds, r0, N - r0 < chunk ? N - r0 : chunk, out, &err);
         double dt = now_s() - t0;
         if (r > 0 && dt < best) best = dt;
     }
@@ -159,7 +183,7 @@ int cmd_bench_infer(int argc, char **argv)
     uint64_t right = 0;
     for (uint64_t r0 = 0; r0 < N && st == MLP_OK && ds.labels; r0 += chunk) {
         uint64_t n = N - r0 < chunk ? N - r0 : chunk;
-        if (chunk < N) st = mlp_model_predict(m, &ds, r0, n, out, &err);
+        if (chunk < N) st = run_rows(&run, &ds, r0, n, out, &err);
         if (st == MLP_OK) right += count_right(out, ds.labels, r0, n, K);
     }
     if (st != MLP_OK) goto done;
@@ -175,10 +199,10 @@ int cmd_bench_infer(int argc, char **argv)
 
     /* (b) Latency: one call per row, each timed on its own; an untimed sweep
      * over the same rows first. */
-    for (uint64_t i = 0; i < n_lat && st == MLP_OK; i++) st = mlp_model_predict(m, &ds, i, 1, out, &err);
+    for (uint64_t i = 0; i < n_lat && st == MLP_OK; i++) st = run_rows(&run, &ds, i, 1, out, &err);
     for (uint64_t i = 0; i < n_lat && st == MLP_OK; i++) {
         double t0 = now_s();
-        st = mlp_model_predict(m, &ds, i, 1, out, &err);
+        st = run_rows(&run, &ds, i, 1, out, &err);
         lat[i] = (now_s() - t0) * 1e6;
     }
     if (st != MLP_OK) goto done;
@@ -191,11 +215,12 @@ int cmd_bench_infer(int argc, char **argv)
            "mean %.2f us, min %.2f us\n",
            (unsigned long long)n_lat, med, p90, p99, mean, lat[0]);
     printf("BLAS: %s\n", mlp_blas_info());
-    printf("RESULT infer rows=%llu threads=%u rows_per_s=%.0f ms_per_pass=%.4f", (unsigned long long)N,
-           threads, rows_per_s, best * 1e3);
+    printf("RESULT infer rows=%llu threads=%u rows_per_s=%.0f ms_per_pass=%.4f", (unsigned long long)N, threads,
+           rows_per_s, best * 1e3);
     if (acc >= 0) printf(" accuracy=%.4f", acc);
-    printf(" latency_rows=%llu latency_us_median=%.3f latency_us_p90=%.3f latency_us_p99=%.3f latency_us_mean=%.3f\n",
-           (unsigned long long)n_lat, med, p90, p99, mean);
+    printf(" latency_rows=%llu latency_us_median=%.3f latency_us_p90=%.3f latency_us_p99=%.3f latency_us_mean=%.3f"
+           " weights=%s\n",
+           (unsigned long long)n_lat, med, p90, p99, mean, q ? mlp_qtype_name((enum mlp_qtype)qt) : "model");
     if (fflush(stdout) != 0) {
         st = err.status = MLP_ERR_IO;
         snprintf(err.msg, sizeof err.msg, "cannot write to standard output");
@@ -204,6 +229,7 @@ done:
     if (st != MLP_OK) rc = cli_fail(cmd, st, err.msg);
     free(out);
     free(lat);
+    mlp_qmodel_free(q);
     mlp_model_free(m);
     mlp_dataset_free(&ds);
     return rc;

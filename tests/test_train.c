@@ -18,6 +18,13 @@ static int count_epochs(const struct mlp_epoch_stats *e, void *user)
     return 0;
 }
 
+/* The statistics of the last epoch reported. */
+static int keep_last(const struct mlp_epoch_stats *e, void *user)
+{
+    *(struct mlp_epoch_stats *)user = *e;
+    return 0;
+}
+
 static void xor_converges(enum mlp_dtype dt, enum mlp_optim opt)
 {
     static const double x[8] = {0, 0, 0, 1, 1, 0, 1, 1};
@@ -39,6 +46,19 @@ static void xor_converges(enum mlp_dtype dt, enum mlp_optim opt)
     double loss, acc;
     CHECK_STATUS(mlp_model_evaluate(m, &ds, &loss, &acc, NULL), MLP_OK);
     CHECK_MSG(loss < 0.05 && acc == 1.0, "XOR %s %s: loss %g acc %g", mlp_dtype_name(dt), mlp_optim_name(opt), loss, acc);
+    if (opt == MLP_OPT_CG || opt == MLP_OPT_LBFGS) {
+        /* The solvers report the training accuracy of each accepted point
+         * from the objective's own pass when it was the last evaluated:
+         * it must be the accuracy of the weights the iteration ends with. */
+        mlp_model_init(m, MLP_INIT_UNIFORM, -1, 1, 11);
+        tp.epochs = 3;
+        struct mlp_epoch_stats last = {0};
+        CHECK_STATUS(mlp_model_train(m, &ds, NULL, &tp, keep_last, &last, NULL), MLP_OK);
+        CHECK_STATUS(mlp_model_evaluate(m, &ds, &loss, &acc, NULL), MLP_OK);
+        CHECK_MSG(last.epoch == 3 && last.train_acc == acc && fabs(last.train_loss - loss) < 1e-6,
+                  "%s: epoch %u train_acc %g loss %g, evaluated %g %g", mlp_optim_name(opt), last.epoch,
+                  last.train_acc, last.train_loss, acc, loss);
+    }
     mlp_model_free(m);
 }
 

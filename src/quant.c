@@ -10,6 +10,7 @@
 #include "internal.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -60,6 +61,14 @@ struct mlp_qmodel {
     bool block_mmapped;
     float *fblock;        /* biases, scales */
     int64_t *rowsums;
+    struct qsplit *split; /* when to split a layer's rows (forward_group) */
+};
+
+/* The split's back-off, shared by the calls on one qmodel: layers to run
+ * unsplit before trying again, the current penalty, and whether the next
+ * split only wakes the workers (not judged). */
+struct qsplit {
+    atomic_uint skip, penalty, warm;
 };
 
 /* ------------------------------------------------------------- names */
@@ -194,6 +203,7 @@ void mlp_qmodel_free(struct mlp_qmodel *q)
         mlp__afree(q->block);
     mlp__afree(q->fblock);
     free(q->rowsums);
+    free(q->split);
     free(q->ql);
     free(q->shell.layers);
     free(q->shell.pre_mean);
@@ -299,13 +309,47 @@ struct qrange {
  * Small batches split the rows of layers of at least SPLIT_BYTES of
  * weights over the pool, one hand-off per layer.  Measured on W4 (100
  * sigmoid layers of 1024, 2 cores): one thread streams f32 weights at
- * 29-30 GB/s, two at 32-33 (the read bandwidth is 30-35); int8 3.8 ->
- * 3.4 ms per pass.  Below 1 MiB the hand-off is not paid back.  The cost:
- * on a machine whose cores are busy with other processes, each layer waits
- * for the slower thread, which may be descheduled (W4 f32: 17 ms per pass
- * on one thread, 29 ms on two, with two other busy processes); run with
- * one thread there (mlp_set_threads, --threads 1). */
+ * 29-30 GB/s, two at 32-34 (the read bandwidth is 30-35); int8 3.8 ->
+ * 3.2 ms per pass.  Below 1 MiB the hand-off is not paid back.
+ *
+ * The risk: where another process keeps a core busy, a layer waits for a
+ * descheduled worker for a time slice (W4 f32 with one busy process: 17 ms
+ * per pass on one thread, 200-400 ms split).  So each split layer is timed,
+ * and when the tasks ended more than half the caller's own share (+ 50 us)
+ * after the caller's, the next `penalty` large layers run unsplit; the
+ * penalty doubles on each late split (16 up to 65536 layers) and is
+ * forgotten on a timely one.  The first split after a pause (workers asleep
+ * after 5 ms idle take ~0.1 ms to wake) is not judged. */
 #define SPLIT_BYTES ((size_t)1 << 20)
+#define SPLIT_PENALTY_MIN 16u
+#define SPLIT_PENALTY_MAX 65536u
+
+/* Whether to skip this split (and count it). */
+static bool split_skip(struct qsplit *sp)
+{
+    unsigned v = atomic_load(&sp->skip);
+    while (v > 0)
+        if (atomic_compare_exchange_weak(&sp->skip, &v, v - 1)) {
+            if (v == 1) atomic_store(&sp->warm, 0); /* the next one wakes the workers */
+            return true;
+        }
+    return false;
+}
+
+static void split_judge(struct qsplit *sp, const double (*tm)[2], uint32_t tasks)
+{
+    if (atomic_exchange(&sp->warm, 1) == 0) return;
+    double own = tm[0][1] - tm[0][0], late = 0;
+    for (uint32_t t = 1; t < tasks; t++) late = fmax(late, tm[t][1] - tm[0][1]);
+    unsigned pen = atomic_load(&sp->penalty);
+    if (late > own / 2 + 50e-6) {
+        pen = pen < SPLIT_PENALTY_MIN ? SPLIT_PENALTY_MIN : pen >= SPLIT_PENALTY_MAX / 2 ? SPLIT_PENALTY_MAX : 2 * pen;
+        atomic_store(&sp->penalty, pen);
+        atomic_store(&sp->skip, pen);
+    } else {
+        atomic_store(&sp->penalty, 0);
+    }
+}
 
 struct layer_job {
     const struct mlp_qmodel *q;
@@ -314,6 +358,7 @@ struct layer_job {
     float *y;
     const float *x, *sx;
     const int32_t *zx;
+    double (*times)[2]; /* split: each task's start and end */
 };
 
 static void layer_rows(const struct layer_job *jb, uint32_t p0, uint32_t p1)
@@ -380,7 +425,9 @@ static void layer_task(void *ctx, uint32_t t)
     const struct layer_job *jb = ctx;
     const uint32_t tasks = (uint32_t)mlp__pool_size();
     const uint64_t np = jb->q->ql[jb->l].n_panels;
+    jb->times[t][0] = mlp__now();
     layer_rows(jb, (uint32_t)(np * t / tasks), (uint32_t)(np * (t + 1) / tasks));
+    jb->times[t][1] = mlp__now();
 }
 
 /* The forward pass of ns samples, rows r .. r+ns-1 of ds: on return
@@ -452,10 +499,15 @@ static void forward_group(const struct mlp_qmodel *q, const struct mlp_dataset *
         struct layer_job jb = {.q = q, .l = l, .ns = ns, .wk = wk, .y = y, .x = x, .sx = sx, .zx = zx};
         const uint32_t threads = split ? (uint32_t)mlp__pool_size() : 1;
         const size_t bytes = (size_t)L->n_panels * L->panel_stride * elem_bytes(q->qtype);
-        if (threads > 1 && L->n_panels >= threads && bytes >= SPLIT_BYTES)
+        if (threads > 1 && threads <= 64 && L->n_panels >= threads && bytes >= SPLIT_BYTES &&
+            !split_skip(q->split)) {
+            double times[64][2];
+            jb.times = times;
             mlp__pool_for(threads, layer_task, &jb);
-        else
+            split_judge(q->split, (const double(*)[2])times, threads);
+        } else {
             layer_rows(&jb, 0, L->n_panels);
+        }
         if (l + 1 == sh->n_layers)
             for (uint32_t s = 0; s < ns; s++) memcpy(wk->z + (size_t)s * L->n_out, y + s * ld, L->n_out * sizeof *y);
         float *t = x;
@@ -509,7 +561,8 @@ enum mlp_status mlp_qmodel_create(struct mlp_qmodel **out, const struct mlp_mode
     q->shell.pre_mean = q->shell.pre_std = q->shell.pre_inv_std = NULL;
     q->shell.layers = malloc(nl * sizeof *q->shell.layers);
     q->ql = calloc(nl, sizeof *q->ql);
-    if (!q->shell.layers || !q->ql) goto nomem;
+    q->split = calloc(1, sizeof *q->split);
+    if (!q->shell.layers || !q->ql || !q->split) goto nomem;
     memcpy(q->shell.layers, m->layers, nl * sizeof *m->layers);
     if (m->pre_mean) {
         if (!(q->shell.pre_mean = malloc(3 * (size_t)n_in0 * sizeof(double)))) goto nomem;

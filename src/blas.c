@@ -18,6 +18,11 @@ void mlp__gemm_f32(enum mlp_backend be, MLP_GEMM_ARGS(float))
         mlp__gemm_ref_f32(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }
+    if (M == 1 && !ta) { /* one row (batch 1): OpenBLAS's GEMM is several times slower than its GEMV */
+        cblas_sgemv(CblasRowMajor, tb ? CblasNoTrans : CblasTrans, tb ? N : K, tb ? K : N, alpha, B, ldb, A, 1,
+                    beta, C, 1);
+        return;
+    }
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
                 M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
@@ -27,6 +32,11 @@ void mlp__gemm_f64(enum mlp_backend be, MLP_GEMM_ARGS(double))
     if (M == 0 || N == 0) return;
     if (be == MLP_BACKEND_REF) {
         mlp__gemm_ref_f64(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+    if (M == 1 && !ta) { /* one row (batch 1): OpenBLAS's GEMM is several times slower than its GEMV */
+        cblas_dgemv(CblasRowMajor, tb ? CblasNoTrans : CblasTrans, tb ? N : K, tb ? K : N, alpha, B, ldb, A, 1,
+                    beta, C, 1);
         return;
     }
     cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,

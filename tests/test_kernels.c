@@ -16,7 +16,8 @@ static void fill(struct mlp_rng *r, double *a, size_t n)
 
 static void gemm_cases(void)
 {
-    const int sizes[][3] = {{1, 1, 1}, {3, 5, 7}, {17, 1, 33}, {64, 65, 63}, {130, 31, 257}};
+    /* M = 1 (batch 1) takes the GEMV path of blas.c */
+    const int sizes[][3] = {{1, 1, 1}, {1, 37, 19}, {1, 5, 300}, {3, 5, 7}, {17, 1, 33}, {64, 65, 63}, {130, 31, 257}};
     struct mlp_rng r;
     mlp__rng_seed(&r, 3);
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)

@@ -27,8 +27,12 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 file="$tmp/galaxy_x8.csv"
 for i in 1 2 3 4 5 6 7 8; do cat "$src"; done >"$file"
 
-echo "workload: $src x 8 = $(wc -c <"$file") bytes, $(wc -l <"$file") rows"
+echo "workload: W7, CSV loading: $src x 8 = $(wc -c <"$file") bytes, $(wc -l <"$file") rows"
 echo "machine:  $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(getconf _NPROCESSORS_ONLN) cores"
+# the loader uses no BLAS, but every script names the one the build links
+if [ -x "$build/fastmlp" ]; then
+    echo "BLAS:     $("$build/fastmlp" --version | sed -n 's/^BLAS: //p')"
+fi
 echo "commit:   $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 
 out=$("$bin" "$file" 10)

@@ -89,3 +89,28 @@ reldiff() {
         d = a - b; if (d < 0) d = -d; s = b < 0 ? -b : b
         if (s == 0) printf "%.2e\n", d; else printf "%.2e\n", d / s }'
 }
+
+# fashion_files: the four Fashion-MNIST files of $fashion into trimg, trlab,
+# teimg, telab; exits 66 when one cannot be read.
+fashion_files() {
+    trimg=$fashion/train-images-idx3-ubyte.gz
+    trlab=$fashion/train-labels-idx1-ubyte.gz
+    teimg=$fashion/t10k-images-idx3-ubyte.gz
+    telab=$fashion/t10k-labels-idx1-ubyte.gz
+    for f in "$trimg" "$trlab" "$teimg" "$telab"; do
+        if [ ! -r "$f" ]; then
+            echo "$0: cannot read $f (Debian package dataset-fashion-mnist, or set FASTMLP_FMNIST_DIR)" >&2
+            exit 66
+        fi
+    done
+}
+
+# peer_threads T: every peer library's thread count to T.  PyTorch's OpenMP
+# workers spin between parallel regions; on a machine shared with other jobs
+# that made 2 threads ~30x slower than 1 (measured here), so they sleep
+# instead unless the caller chose otherwise.  Only PyTorch uses OpenMP here
+# (fastmlp and OpenBLAS have their own pthreads).
+peer_threads() {
+    export OMP_NUM_THREADS="$1" OPENBLAS_NUM_THREADS="$1" MKL_NUM_THREADS="$1"
+    export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+}

@@ -32,22 +32,8 @@ for v in "$THREADS" "$EPOCHS" "$ROWS" "$FANN_ROWS" "$REPEAT"; do
     '' | *[!0-9]* | 0) echo "$0: THREADS, EPOCHS, ROWS, FANN_ROWS and REPEAT must be positive integers" >&2; exit 64 ;;
     esac
 done
-trimg=$fashion/train-images-idx3-ubyte.gz
-trlab=$fashion/train-labels-idx1-ubyte.gz
-teimg=$fashion/t10k-images-idx3-ubyte.gz
-telab=$fashion/t10k-labels-idx1-ubyte.gz
-for f in "$trimg" "$trlab" "$teimg" "$telab"; do
-    if [ ! -r "$f" ]; then
-        echo "$0: cannot read $f (Debian package dataset-fashion-mnist, or set FASTMLP_FMNIST_DIR)" >&2
-        exit 66
-    fi
-done
-export OMP_NUM_THREADS="$THREADS" OPENBLAS_NUM_THREADS="$THREADS" MKL_NUM_THREADS="$THREADS"
-# PyTorch's OpenMP workers spin between parallel regions; on a machine shared
-# with other jobs that makes 2 threads ~30x slower than 1 (measured here), so
-# they sleep instead unless the caller chose otherwise.  Only PyTorch uses
-# OpenMP here (fastmlp and OpenBLAS have their own pthreads).
-export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+fashion_files
+peer_threads "$THREADS"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM

@@ -33,20 +33,8 @@ for v in "$THREADS" "$EPOCHS" "$ROWS" "$RUNS" "$LATENCY_ROWS"; do
     '' | *[!0-9]* | 0) echo "$0: THREADS, EPOCHS, ROWS, RUNS and LATENCY_ROWS must be positive integers" >&2; exit 64 ;;
     esac
 done
-trimg=$fashion/train-images-idx3-ubyte.gz
-trlab=$fashion/train-labels-idx1-ubyte.gz
-teimg=$fashion/t10k-images-idx3-ubyte.gz
-telab=$fashion/t10k-labels-idx1-ubyte.gz
-for f in "$trimg" "$trlab" "$teimg" "$telab"; do
-    if [ ! -r "$f" ]; then
-        echo "$0: cannot read $f (Debian package dataset-fashion-mnist, or set FASTMLP_FMNIST_DIR)" >&2
-        exit 66
-    fi
-done
-export OMP_NUM_THREADS="$THREADS" OPENBLAS_NUM_THREADS="$THREADS" MKL_NUM_THREADS="$THREADS"
-# PyTorch's OpenMP workers spin between parallel regions, which on a shared
-# machine costs it dearly (see w5_fashion_adam.sh); only PyTorch uses OpenMP.
-export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+fashion_files
+peer_threads "$THREADS"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM

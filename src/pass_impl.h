@@ -56,7 +56,6 @@ static void FN(run_range)(struct mlp_pass *p, uint64_t first, uint64_t count, ui
     T *D0 = grad ? A[L] + (size_t)B * K : NULL;
     T *D1 = grad ? D0 + (size_t)B * max_out : NULL;
 
-    if (grad) memset(grad, 0, m->n_params * sizeof(T));
     double loss = 0;
     uint64_t correct = 0;
     /* Inside a pool task the BLAS runs on one thread; in the batched stage
@@ -69,6 +68,16 @@ static void FN(run_range)(struct mlp_pass *p, uint64_t first, uint64_t count, ui
                         m->layers[0].n_out <= MLP_NARROW_MAX && (size_t)B * m->layers[0].n_in * sizeof(T) >=
                                                                     (size_t)B * sizeof(const uint8_t *);
     const uint8_t **xr = (const uint8_t **)(void *)A[0];
+
+    /* The first block's weight-gradient GEMMs overwrite (beta 0), so only
+     * the biases and what the fused kernel adds to need zeroing here (no pass
+     * over the whole gradient before every mini-batch). */
+    if (grad)
+        for (uint32_t l = 0; l < L; l++) {
+            const struct mlp_layer *ly = &m->layers[l];
+            memset(grad + ly->b_off, 0, ly->n_out * sizeof(T));
+            if (l == 0 && narrow) memset(grad + ly->w_off, 0, (size_t)ly->n_in * ly->n_out * sizeof(T));
+        }
 
     double t0 = mlp__now();
     for (uint64_t r0 = first; r0 < first + count; r0 += B) {
@@ -112,7 +121,7 @@ static void FN(run_range)(struct mlp_pass *p, uint64_t first, uint64_t count, ui
                 FN(narrow_backward)(xr, nb, ly->n_in, ly->n_out, dZ, (T)m->input_scale, grad + ly->w_off);
             else
                 GEMM(be, true, false, (int)ly->n_out, (int)ly->n_in, (int)nb, (T)1, dZ, (int)ly->n_out, A[l],
-                 (int)ly->n_in, (T)1, grad + ly->w_off, (int)ly->n_in);
+                 (int)ly->n_in, r0 == first ? (T)0 : (T)1, grad + ly->w_off, (int)ly->n_in);
             T *gb = grad + ly->b_off;
             for (uint32_t i = 0; i < nb; i++)
                 for (uint32_t j = 0; j < ly->n_out; j++) gb[j] += dZ[(size_t)i * ly->n_out + j];

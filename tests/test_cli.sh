@@ -49,6 +49,13 @@ grep -q "^test accuracy 0\.[5-9]" "$T/train.out" && ok || bad "no test accuracy 
 "$FASTMLP" train $TR --limit 2000 --layers 32 --epochs 2 --seed 3 --threads 1 -q -o "$T/m2.mlp" >/dev/null 2>&1
 "$FASTMLP" train $TR --limit 2000 --layers 32 --epochs 2 --seed 3 --threads 1 -q -o "$T/m3.mlp" >/dev/null 2>&1
 cmp -s "$T/m2.mlp" "$T/m3.mlp" && ok || bad "two identical runs gave different model files"
+# ... also on 2 threads, through the thread pool (rows split, gradients reduced in order)
+"$FASTMLP" train $TR --limit 2000 --layers 32 --epochs 2 --seed 3 --threads 2 -q -o "$T/m4.mlp" >/dev/null 2>&1
+"$FASTMLP" train $TR --limit 2000 --layers 32 --epochs 2 --seed 3 --threads 2 -q -o "$T/m5.mlp" >/dev/null 2>&1
+cmp -s "$T/m4.mlp" "$T/m5.mlp" && ok || bad "two identical 2-thread runs gave different model files"
+# the ladder's stages train the same network
+expect 0 "" -- "$FASTMLP" train $TR --limit 500 --layers 8 --epochs 1 --kernels batched -q
+expect 64 "unknown --kernels 'turbo'" -- "$FASTMLP" train $TR --kernels turbo
 
 # predict: header + one line per row, probabilities per class.
 expect 0 "" -- "$FASTMLP" predict "$T/m.mlp" "$FM/t10k-images-idx3-ubyte.gz" -o "$T/pred.csv"

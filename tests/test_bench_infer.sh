@@ -8,34 +8,7 @@ set -u
 FASTMLP=$1
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-
-# expect CODE PATTERN -- command...: the exit code and, on failure, exactly
-# one stderr line containing PATTERN (a fixed string).
-expect() {
-    code=$1 pat=$2
-    shift 3
-    "$@" >"$T/out" 2>"$T/err"
-    rc=$?
-    lines=$(wc -l <"$T/err")
-    if [ "$rc" -ne "$code" ]; then bad "$* -> exit $rc, expected $code; stderr: $(cat "$T/err")"; return; fi
-    if [ "$code" -ne 0 ] && [ "$lines" -ne 1 ]; then bad "$* -> $lines stderr lines, expected 1: $(cat "$T/err")"; return; fi
-    if [ -n "$pat" ] && ! grep -qF -- "$pat" "$T/err"; then bad "$* -> stderr '$(cat "$T/err")' lacks '$pat'"; return; fi
-    ok
-}
-
-# has REGEX / hasnt REGEX: the last command's stdout does (not) hold a
-# line matching REGEX (ERE)
-has() {
-    if grep -qE -- "$1" "$T/out"; then ok; else bad "stdout lacks /$1/: $(cat "$T/out")"; fi
-}
-hasnt() {
-    if grep -qE -- "$1" "$T/out"; then bad "stdout has /$1/: $(cat "$T/out")"; else ok; fi
-}
+. "$(dirname "$0")/lib.sh"
 
 # 300 rows, label then 4 features; the class is the largest of the first
 # three features, which a small network learns well above chance (1/3).

@@ -20,10 +20,7 @@ W5="$SRC/bench/w5_fashion_adam.sh"
 W6="$SRC/bench/w6_infer.sh"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/lib.sh"
 
 # run CODE ENV... -- SCRIPT ARGS...: exit code CODE, stdout in $T/out
 run() {
@@ -32,9 +29,6 @@ run() {
     env "$@" >"$T/out" 2>"$T/err"
     rc=$?
     if [ "$rc" -eq "$code" ]; then ok; else bad "$* -> exit $rc, expected $code: $(tail -n 5 "$T/err")"; fi
-}
-has() {
-    if grep -qE -- "$1" "$T/out"; then ok; else bad "stdout lacks /$1/: $(cat "$T/out")"; fi
 }
 num='[0-9]+(\.[0-9]+)?'
 val="($num|n/a)"

@@ -8,25 +8,7 @@ FASTMLP=$1
 FM=${FASTMLP_FMNIST_DIR:-/usr/share/datasets/fashion-mnist}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-
-# expect CODE PATTERN -- command...: exit code and, on failure, one stderr
-# line containing PATTERN (a fixed string).
-expect() {
-    code=$1 pat=$2
-    shift 3
-    "$@" >"$T/out" 2>"$T/err"
-    rc=$?
-    lines=$(wc -l <"$T/err")
-    if [ "$rc" -ne "$code" ]; then bad "$* -> exit $rc, expected $code; stderr: $(cat "$T/err")"; return; fi
-    if [ "$code" -ne 0 ] && [ "$lines" -ne 1 ]; then bad "$* -> $lines stderr lines, expected 1: $(cat "$T/err")"; return; fi
-    if [ -n "$pat" ] && ! grep -qF -- "$pat" "$T/err"; then bad "$* -> stderr '$(cat "$T/err")' lacks '$pat'"; return; fi
-    ok
-}
+. "$(dirname "$0")/lib.sh"
 
 # yaml NAME: write stdin to $T/NAME (printf-free, so the lines are exact)
 yaml() { cat >"$T/$1"; }

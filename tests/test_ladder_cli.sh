@@ -13,11 +13,7 @@ W1="$D/train_catvnoncat.h5"
 W2="$D/galaxy_test.csv"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/lib.sh"
 
 # expect CODE PATTERN -- command...: the exit code and, for a failure other
 # than 1, one stderr line containing PATTERN (a fixed string).
@@ -32,10 +28,7 @@ expect() {
     ok
 }
 
-# has REGEX / count REGEX N: lines of the last command's stdout (ERE)
-has() {
-    if grep -qE -- "$1" "$T/out"; then ok; else bad "stdout lacks /$1/: $(cat "$T/out")"; fi
-}
+# count REGEX N: N lines of the last command's stdout match REGEX (ERE)
 count() {
     n=$(grep -cE -- "$1" "$T/out")
     if [ "$n" -eq "$2" ]; then ok; else bad "stdout has $n lines /$1/, expected $2: $(cat "$T/out")"; fi

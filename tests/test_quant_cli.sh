@@ -12,29 +12,7 @@ FASTMLP=$1
 FM=${FASTMLP_FMNIST_DIR:-/usr/share/datasets/fashion-mnist}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-
-# expect CODE PATTERN -- command...: exit code and one stderr line holding PATTERN
-expect() {
-    code=$1 pat=$2
-    shift 3
-    "$@" >"$T/out" 2>"$T/err"
-    rc=$?
-    lines=$(wc -l <"$T/err")
-    if [ "$rc" -ne "$code" ]; then bad "$* -> exit $rc, expected $code; stderr: $(cat "$T/err")"; return; fi
-    if [ "$code" -ne 0 ] && [ "$lines" -ne 1 ]; then bad "$* -> $lines stderr lines, expected 1: $(cat "$T/err")"; return; fi
-    if [ -n "$pat" ] && ! grep -qF -- "$pat" "$T/err"; then bad "$* -> stderr '$(cat "$T/err")' lacks '$pat'"; return; fi
-    ok
-}
-
-# has REGEX: the last command's stdout holds a line matching REGEX (ERE)
-has() {
-    if grep -qE -- "$1" "$T/out"; then ok; else bad "stdout lacks /$1/: $(cat "$T/out")"; fi
-}
+. "$(dirname "$0")/lib.sh"
 
 # --- the kernels in use, and FASTMLP_ISA's cap ------------------------------
 expect 0 "" -- "$FASTMLP" --version

@@ -13,7 +13,7 @@
 
 /* The fast stage splits a pass over at most this many tasks (threads), of at
  * least this many rows each. */
-#define MLP_FAST_MAX_TASKS 64
+#define MLP_FAST_MAX_TASKS MLP_PASS_MAX_PARTS
 #define MLP_FAST_MIN_ROWS 16
 /* First layers at most this wide over uint8 inputs take the fused kernel. */
 #define MLP_NARROW_MAX 16
@@ -79,6 +79,7 @@ enum mlp_status mlp__run_pass(struct mlp_pass *p, struct mlp_error *err)
     MLP_ASSERT(p && p->m && p->ds);
     p->loss = 0;
     p->correct = 0;
+    p->n_parts = 0;
     if (p->n == 0) return mlp__fail(err, MLP_ERR_ARG, "no rows to process");
     if (p->rows) {
         for (uint64_t i = 0; i < p->n; i++)

@@ -142,6 +142,7 @@ enum mlp_backend { MLP_BACKEND_BLAS = 0, MLP_BACKEND_REF = 1 };
  * backend and the block size exposed for tests.  `grad` may be NULL;
  * `out` (may be NULL) receives output activations as doubles (n x n_out);
  * `correct` (may be NULL) receives the number of correctly classified rows. */
+#define MLP_PASS_MAX_PARTS 64
 struct mlp_pass {
     const struct mlp_model *m;
     const struct mlp_dataset *ds;
@@ -157,6 +158,16 @@ struct mlp_pass {
     uint64_t correct;
     void *grad;
     double *out;
+    /* in: a fast pass over several threads may leave its gradient as
+     * per-thread parts instead of adding them up (no L2 term).  out: when it
+     * did, n_parts > 1, the gradient is ((parts[0] + parts[1]) + ...) element
+     * by element, parts[0] == grad, and the pool is still held: the caller
+     * consumes the parts with mlp__pool_run and then calls
+     * mlp__pool_release (the optimiser adds them up as it reads them, which
+     * saves a pass over the gradient).  Otherwise n_parts is 0. */
+    bool keep_parts;
+    uint32_t n_parts;
+    void *parts[MLP_PASS_MAX_PARTS];
 };
 enum mlp_status mlp__run_pass(struct mlp_pass *p, struct mlp_error *err);
 

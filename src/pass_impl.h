@@ -250,11 +250,19 @@ static enum mlp_status FN(run_pass_fast)(struct mlp_pass *p, struct mlp_error *e
     c.B = FN(clamp_block)(p, (p->n + tasks - 1) / tasks);
     c.ws_bytes = FN(ws_bytes)(p->m, c.B, p->grad != NULL);
     mlp__pool_run(c.tasks, FN(fast_task), &c);
-    if (!c.nomem && p->grad && c.tasks > 1) {
+    /* the caller may take the parts as they are (see struct mlp_pass) */
+    const bool keep = !c.nomem && p->grad && c.tasks > 1 && p->keep_parts && p->l2 == 0;
+    if (!c.nomem && p->grad && c.tasks > 1 && !keep) {
         uint32_t nt = (uint32_t)mlp__pool_size();
         mlp__pool_run(nt < c.tasks ? nt : c.tasks, FN(reduce_task), &c);
     }
-    mlp__pool_release();
+    p->n_parts = 0;
+    if (keep) {
+        p->n_parts = c.tasks;
+        for (uint32_t t = 0; t < c.tasks; t++) p->parts[t] = c.grads[t];
+    } else {
+        mlp__pool_release();
+    }
     if (c.nomem) return mlp__fail(err, MLP_ERR_NOMEM, "cannot allocate a %zu-byte workspace", c.ws_bytes);
 
     double loss = 0;

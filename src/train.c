@@ -419,7 +419,9 @@ enum mlp_status mlp_trainer_run(struct mlp_trainer *t, struct mlp_error *err)
                                   .rows = t->minibatch ? t->perm + b0 : NULL, .l2 = p->l2, .grad = t->grad,
                                   /* every batch, the short last one too, gets the
                                    * same L2 strength: l2/(2 batch) */
-                                  .l2_m = (double)t->bs};
+                                  .l2_m = (double)t->bs,
+                                  /* Adam adds the threads' gradients up itself */
+                                  .keep_parts = p->optim == MLP_OPT_ADAM};
             if ((st = mlp__run_pass(&ps, err)) != MLP_OK) return st;
             t->prof.forward_s += ps.t_forward;
             t->prof.backward_s += ps.t_backward;
@@ -429,7 +431,10 @@ enum mlp_status mlp_trainer_run(struct mlp_trainer *t, struct mlp_error *err)
             t->correct += ps.correct;
             t->step++;
             double o0 = mlp__now();
-            if (p->optim == MLP_OPT_ADAM)
+            if (p->optim == MLP_OPT_ADAM && ps.n_parts > 1)
+                mlp__adam_step_parts(m->dtype, n, m->params, ps.parts, ps.n_parts, t->s1, t->s2, lr, p->beta1,
+                                     p->beta2, p->eps, t->step);
+            else if (p->optim == MLP_OPT_ADAM)
                 mlp__adam_step(m->dtype, n, m->params, t->grad, t->s1, t->s2, lr, p->beta1, p->beta2, p->eps, t->step);
             else
                 mlp__sgd_step(m->dtype, n, m->params, t->grad, t->s1, lr, t->momentum ? p->momentum : 0, p->nesterov);

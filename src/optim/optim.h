@@ -18,4 +18,11 @@ void mlp__sgd_step(enum mlp_dtype dt, size_t n, void *p, const void *g, void *v,
 void mlp__adam_step(enum mlp_dtype dt, size_t n, void *p, const void *g, void *m, void *v,
                     double lr, double b1, double b2, double eps, uint64_t t);
 
+/* The same with the gradient in parts, as a fast pass leaves it with
+ * keep_parts (struct mlp_pass): gradient = ((parts[0] + parts[1]) + ...),
+ * the same numbers as the pass's own reduction.  Runs on the pool the pass
+ * left held, and releases it. */
+void mlp__adam_step_parts(enum mlp_dtype dt, size_t n, void *p, void *const *parts, uint32_t n_parts, void *m,
+                          void *v, double lr, double b1, double b2, double eps, uint64_t t);
+
 #endif

@@ -29,6 +29,9 @@
 
 #define R MLP_QK_ROWS
 #define NS MLP_QK_MAX_NS
+/* Samples per block of the batch path: their activations (QB x 784 bytes
+ * in, QB x 256 floats out for W5) stay in L2 through every layer. */
+#define QB 96u
 
 /* One layer, packed.  Rows are padded to whole panels and inputs to whole
  * chunks with zero weights, so padding adds nothing to any sum. */
@@ -44,6 +47,7 @@ struct qlayer {
     int64_t *rowsum;      /* int8: per row, sum of q (for the zero point) */
     float cal_s;          /* int8, calibrated: the input's fixed scale and zero point */
     int32_t cal_z;
+    struct mlp_qk_i8g_layer g; /* int8: the batch kernel's copy (qkernels.h) */
 };
 
 struct mlp_qmodel {
@@ -62,6 +66,11 @@ struct mlp_qmodel {
     float *fblock;        /* biases, scales */
     int64_t *rowsums;
     struct qsplit *split; /* when to split a layer's rows (forward_group) */
+    /* int8 batches (forward_block): the layers in the batch layout, one
+     * block for all of them, and the widths of a block's buffers */
+    bool batch;
+    void *gblock;
+    size_t g_ldu, g_ldy;  /* bytes per sample of input, floats of output */
 };
 
 /* The split's back-off, shared by the calls on one qmodel: layers to run
@@ -202,6 +211,7 @@ void mlp_qmodel_free(struct mlp_qmodel *q)
 #endif
         mlp__afree(q->block);
     mlp__afree(q->fblock);
+    mlp__afree(q->gblock);
     free(q->rowsums);
     free(q->split);
     free(q->ql);
@@ -220,16 +230,25 @@ struct qwork {
     int32_t *acc;  /* int8 block sums */
     int64_t *acc64;
     float *z;      /* NS x n_out for the head */
+    /* the batch path's block of QB samples (forward_block) */
+    uint8_t *gu;   /* int8 input, g_ldu bytes per sample */
+    float *gy;     /* layer output, g_ldy per sample */
+    float *gf;     /* the first layer's input in f32, n_in per sample */
+    float *gz;     /* QB x n_out for the head */
     void *mem;
 };
 
-static bool work_alloc(struct qwork *wk, const struct mlp_qmodel *q)
+/* batch: with the batch path's buffers (written before they are read, so
+ * not zeroed: a batch-1 call would pay for clearing them). */
+static bool work_alloc(struct qwork *wk, const struct mlp_qmodel *q, bool batch)
 {
     const size_t n = (size_t)NS * q->wmax, K = mlp__n_out(&q->shell);
-    size_t bytes = n * (4 + 4 + 2 + 2 + 1 + 4 + 8) + (size_t)NS * K * 4 + 7 * 64;
-    char *p = mlp__acalloc(bytes);
+    const size_t bytes = n * (4 + 4 + 2 + 2 + 1 + 4 + 8) + (size_t)NS * K * 4 + 8 * 64;
+    const size_t gb = batch ? QB : 0;
+    char *p = mlp__amalloc(bytes + gb * (q->g_ldu + 4 * (q->g_ldy + q->ql[0].n_in + K)) + 4 * 64);
     wk->mem = p;
     if (!p) return false;
+    memset(p, 0, bytes);
 #define TAKE(dst, type, count)                                                 \
     do {                                                                       \
         dst = (type *)(void *)p;                                               \
@@ -243,6 +262,10 @@ static bool work_alloc(struct qwork *wk, const struct mlp_qmodel *q)
     TAKE(wk->b[1], uint16_t, n);
     TAKE(wk->u, uint8_t, n);
     TAKE(wk->z, float, (size_t)NS * K);
+    TAKE(wk->gu, uint8_t, gb * q->g_ldu);
+    TAKE(wk->gy, float, gb * q->g_ldy);
+    TAKE(wk->gf, float, gb * q->ql[0].n_in);
+    TAKE(wk->gz, float, gb * K);
 #undef TAKE
     return true;
 }
@@ -270,29 +293,28 @@ static void qparams(float lo, float hi, bool bad, float *s, int32_t *z)
 
 static void vec_range(const float *x, uint32_t n, float *lo, float *hi, bool *bad)
 {
-    float a = 0, b = 0;
-    bool nan = false;
-    for (uint32_t i = 0; i < n; i++) {
-        float v = x[i];
-        a = v < a ? v : a;
-        b = v > b ? v : b;
-        nan |= v != v;
-    }
-    *lo = a;
-    *hi = b;
-    *bad = nan;
+    int b;
+    mlp__qk_range_portable(x, n, lo, hi, &b);
+    *bad = b;
 }
 
-/* q = round(x / s) + z, clipped to 0..255 (NaN -> 0; its sample's s is NaN). */
-static void quantize_u8(const float *x, uint32_t n, float s, int32_t z, uint8_t *u)
+/* A sample's input to int8 layer L: its scale and zero point (the layer's
+ * fixed ones when calibrated, else from the sample's range) and q =
+ * round(x / s) + z clipped to 0..255 (qkernels.h; NaN -> 0, and its
+ * sample's s is NaN). */
+static void quantize_input(const struct mlp_qmodel *q, const struct qlayer *L, const float *x, float *s, int32_t *z,
+                           uint8_t *u)
 {
-    const float inv = s == s ? 1 / s : 0, zf = (float)z;
-    for (uint32_t i = 0; i < n; i++) {
-        float v = x[i] * inv + zf;
-        v = v > 0 ? v : 0;
-        v = v < 255 ? v : 255;
-        u[i] = (uint8_t)(v + 0.5f);
+    if (q->calibrated) {
+        *s = L->cal_s;
+        *z = L->cal_z;
+    } else {
+        float lo, hi;
+        int bad;
+        q->k.range(x, L->n_in, &lo, &hi, &bad);
+        qparams(lo, hi, bad, s, z);
     }
+    q->k.u8q(x, L->n_in, *s, *z, u);
 }
 
 /* Per-layer input ranges seen during calibration. */
@@ -430,6 +452,15 @@ static void layer_task(void *ctx, uint32_t t)
     jb->times[t][1] = mlp__now();
 }
 
+/* uint8 pixels enter an int8 first layer as stored: q = pixel, s = the
+ * input scale, z = 0 -- exact. */
+static bool exact_u8_input(const struct mlp_qmodel *q, const struct mlp_dataset *ds)
+{
+    const struct mlp_model *sh = &q->shell;
+    return q->qtype == MLP_Q_INT8 && ds->x_type == MLP_ELEM_U8 && !sh->pre_mean && sh->input_scale > 0 &&
+           isfinite(sh->input_scale);
+}
+
 /* The forward pass of ns samples, rows r .. r+ns-1 of ds: on return
  * wk->z holds the last layer's pre-activations (ns x n_out).  rec (may be
  * NULL) widens each layer's input range by these samples'. */
@@ -440,10 +471,7 @@ static void forward_group(const struct mlp_qmodel *q, const struct mlp_dataset *
     const uint32_t n_in = q->ql[0].n_in;
     float *x = wk->f[0], *y = wk->f[1];
     const struct mlp_model *sh = &q->shell;
-    /* uint8 pixels enter an int8 first layer as stored: q = pixel, s = the
-     * input scale, z = 0 -- exact. */
-    const bool exact_u8 = q->qtype == MLP_Q_INT8 && ds->x_type == MLP_ELEM_U8 && !sh->pre_mean &&
-                          sh->input_scale > 0 && isfinite(sh->input_scale);
+    const bool exact_u8 = exact_u8_input(q, ds);
     float sx[NS];
     int32_t zx[NS];
     if (exact_u8) {
@@ -481,18 +509,7 @@ static void forward_group(const struct mlp_qmodel *q, const struct mlp_dataset *
                     for (uint32_t i = 0; i < K; i++) b[i] = mlp__f32_to_bf16(xs[i]);
                 memset(b + K, 0, (kp - K) * sizeof *b);
             } else {
-                if (!(l == 0 && exact_u8)) {
-                    if (q->calibrated) {
-                        sx[s] = L->cal_s;
-                        zx[s] = L->cal_z;
-                    } else {
-                        float lo, hi;
-                        bool bad;
-                        vec_range(xs, K, &lo, &hi, &bad);
-                        qparams(lo, hi, bad, &sx[s], &zx[s]);
-                    }
-                    quantize_u8(xs, K, sx[s], zx[s], wk->u + s * ld);
-                }
+                if (!(l == 0 && exact_u8)) quantize_input(q, L, xs, &sx[s], &zx[s], wk->u + s * ld);
                 memset(wk->u + s * ld + K, 0, kp - K);
             }
         }
@@ -516,7 +533,113 @@ static void forward_group(const struct mlp_qmodel *q, const struct mlp_dataset *
     }
 }
 
+/* The batch path (int8, q->batch): nb <= QB samples, rows r .. r+nb-1 of
+ * ds, through every layer with the batch kernel, their activations kept in
+ * the task's block buffers; on return wk->gz holds the last layer's
+ * pre-activations (nb x n_out).  Each sample meets the same arithmetic as
+ * in forward_group: the same quantisation of its inputs, exact int32 sums,
+ * the same epilogue and activation, so the outputs are the same bits. */
+static void forward_block(const struct mlp_qmodel *q, const struct mlp_dataset *ds, uint64_t r, uint32_t nb,
+                          struct qwork *wk)
+{
+    const struct mlp_model *sh = &q->shell;
+    const uint32_t n_in = q->ql[0].n_in;
+    const size_t ldu = q->g_ldu, ldy = q->g_ldy;
+    float sx[QB];
+    int32_t zx[QB];
+    const uint8_t *x = wk->gu;
+    size_t ldx = ldu;
+    if (exact_u8_input(q, ds)) {
+        const uint8_t *px = (const uint8_t *)ds->x + (size_t)r * n_in;
+        if (n_in % 4 == 0) { /* the kernel reads whole steps of 4: the rows as stored */
+            x = px;
+            ldx = n_in;
+        } else {
+            for (uint32_t s = 0; s < nb; s++) {
+                memcpy(wk->gu + s * ldu, px + (size_t)s * n_in, n_in);
+                memset(wk->gu + s * ldu + n_in, 0, 4 * (size_t)q->ql[0].g.k4 - n_in);
+            }
+        }
+        for (uint32_t s = 0; s < nb; s++) {
+            sx[s] = (float)sh->input_scale;
+            zx[s] = 0;
+        }
+    } else {
+        struct mlp_pass p = {.m = sh, .ds = ds, .row0 = r};
+        FN(load_block)(sh, ds, &p, 0, nb, wk->gf);
+        for (uint32_t s = 0; s < nb; s++) {
+            quantize_input(q, &q->ql[0], wk->gf + (size_t)s * n_in, &sx[s], &zx[s], wk->gu + s * ldu);
+            memset(wk->gu + s * ldu + n_in, 0, 4 * (size_t)q->ql[0].g.k4 - n_in);
+        }
+    }
+    for (uint32_t l = 0; l < sh->n_layers; l++) {
+        const struct qlayer *L = &q->ql[l];
+        const bool last = l + 1 == sh->n_layers, relu = !last && L->act == MLP_ACT_RELU;
+        q->k.i8g(&L->g, x, ldx, nb, sx, zx, relu, wk->gy, ldy);
+        if (last) {
+            for (uint32_t s = 0; s < nb; s++)
+                memcpy(wk->gz + (size_t)s * L->n_out, wk->gy + s * ldy, L->n_out * sizeof *wk->gy);
+            break;
+        }
+        const struct qlayer *N = &q->ql[l + 1];
+        for (uint32_t s = 0; s < nb; s++) {
+            float *ys = wk->gy + s * ldy;
+            if (!relu) { /* as layer_rows; ReLU was the kernel's */
+                if (L->act == MLP_ACT_SIGMOID && q->k.sigmoid)
+                    q->k.sigmoid(ys, L->n_out);
+                else
+                    FN(activate)(L->act, (float)sh->leaky_slope, ys, L->n_out);
+            }
+            quantize_input(q, N, ys, &sx[s], &zx[s], wk->gu + s * ldu);
+            memset(wk->gu + s * ldu + N->n_in, 0, 4 * (size_t)N->g.k4 - N->n_in);
+        }
+        x = wk->gu;
+        ldx = ldu;
+    }
+}
+
 /* ------------------------------------------------------------- create */
+
+/* The int8 layers again in the batch layout (qkernels.h), from the panels
+ * (the same int8 values), when every layer's sums fit the kernel's int32
+ * and there is a batch kernel. */
+static enum mlp_status pack_batch(struct mlp_qmodel *q)
+{
+    const uint32_t nl = q->shell.n_layers;
+    size_t bytes = 0, ldu = 64, ldy = 16;
+    for (uint32_t l = 0; l < nl; l++) {
+        const struct qlayer *L = &q->ql[l];
+        if (L->n_in > MLP_QK_I8_MAX_K) return MLP_OK;
+        const size_t k4 = (L->n_in + 3) / 4, ng = (L->n_out + 15) / 16;
+        bytes += ng * k4 * 64 + 3 * ng * 64; /* weights; row sums, scales, biases */
+        ldu = 4 * k4 > ldu ? 4 * k4 : ldu;
+        ldy = 16 * ng > ldy ? 16 * ng : ldy;
+    }
+    char *p = mlp__acalloc(bytes);
+    if (!p) return MLP_ERR_NOMEM;
+    q->gblock = p;
+    q->g_ldu = (ldu + 63) / 64 * 64;
+    q->g_ldy = ldy;
+    for (uint32_t l = 0; l < nl; l++) {
+        struct qlayer *L = &q->ql[l];
+        const uint32_t k4 = (L->n_in + 3) / 4, ng = (L->n_out + 15) / 16;
+        int8_t *w = (int8_t *)p;
+        int32_t *rs = (int32_t *)(void *)(p + (size_t)ng * k4 * 64);
+        float *ws = (float *)(void *)(rs + 16 * (size_t)ng), *b = ws + 16 * (size_t)ng;
+        p = (char *)(b + 16 * (size_t)ng);
+        for (uint32_t j = 0; j < L->n_out; j++) {
+            for (uint32_t i = 0; i < L->n_in; i++)
+                w[((size_t)(j / 16) * k4 + i / 4) * 64 + (j % 16) * 4 + i % 4] =
+                    ((const int8_t *)L->w)[packed_index(L, j, i, MLP_QK_CHUNK)];
+            rs[j] = (int32_t)L->rowsum[j]; /* |rowsum| <= 65536 * 127 */
+            ws[j] = L->wscale[j];
+            b[j] = L->bias[j];
+        }
+        L->g = (struct mlp_qk_i8g_layer){.w = w, .k4 = k4, .ng = ng, .rowsum = rs, .wscale = ws, .bias = b};
+    }
+    q->batch = true;
+    return MLP_OK;
+}
 
 /* Run calib through the (dynamic) int8 network, then fix each layer's
  * input grid to the widest range seen. */
@@ -528,7 +651,7 @@ static enum mlp_status calibrate(struct mlp_qmodel *q, const struct mlp_dataset 
     const uint32_t nl = q->shell.n_layers;
     struct qrange *rec = calloc(nl, sizeof *rec);
     struct qwork wk;
-    if (!rec || !work_alloc(&wk, q)) {
+    if (!rec || !work_alloc(&wk, q, false)) {
         free(rec);
         return mlp__fail(err, MLP_ERR_NOMEM, "out of memory for calibration");
     }
@@ -607,6 +730,7 @@ enum mlp_status mlp_qmodel_create(struct mlp_qmodel **out, const struct mlp_mode
         roff += L->n_out;
         pack_layer(q, m, l);
     }
+    if (qt == MLP_Q_INT8 && q->k.i8g && pack_batch(q) != MLP_OK) goto nomem;
     if (calib && qt == MLP_Q_INT8) {
         enum mlp_status st = calibrate(q, calib, err);
         if (st != MLP_OK) {
@@ -649,29 +773,53 @@ struct run_job {
     uint64_t row0, n, per_task;
     double *out;
     bool have_y, split;
+    bool batch;    /* the tasks have the batch path's buffers */
+    uint32_t bmin; /* and take it for ranges of this many rows */
     struct qwork *wk;
     double *loss;
     uint64_t *right;
 };
+
+/* The head on ns samples from row i (of the call) whose pre-activations
+ * are in z: their outputs and correct count; returns their summed loss. */
+static double finish_rows(const struct run_job *rj, uint64_t i, uint32_t ns, float *z, uint64_t *right)
+{
+    const struct mlp_qmodel *q = rj->q;
+    const struct mlp_dataset *ds = rj->ds;
+    const uint32_t K = mlp__n_out(&q->shell);
+    struct mlp_pass p = {.m = &q->shell, .ds = ds, .row0 = rj->row0, .n = rj->n};
+    double sum = FN(head)(&q->shell, ds, &p, i, ns, z, NULL, 0, rj->have_y);
+    for (uint32_t s = 0; s < ns; s++) {
+        const float *a = z + (size_t)s * K;
+        if (rj->out)
+            for (uint32_t k = 0; k < K; k++) rj->out[(i + s) * K + k] = a[k];
+        if (rj->have_y && ds->labels && FN(is_correct)(&q->shell, ds, rj->row0 + i + s, a)) ++*right;
+    }
+    return sum;
+}
+
+static atomic_uint gemm_min = 8;
+
+void mlp__q_set_gemm_min(uint32_t rows) { atomic_store(&gemm_min, rows); }
 
 static void run_range(const struct run_job *rj, uint32_t t, uint64_t i0, uint64_t i1)
 {
     const struct mlp_qmodel *q = rj->q;
     const struct mlp_dataset *ds = rj->ds;
     struct qwork *wk = &rj->wk[t];
-    const uint32_t K = mlp__n_out(&q->shell);
-    struct mlp_pass p = {.m = &q->shell, .ds = ds, .row0 = rj->row0, .n = rj->n};
     double sum = 0;
     uint64_t right = 0;
-    for (uint64_t i = i0; i < i1; i += NS) {
-        uint32_t ns = i1 - i < NS ? (uint32_t)(i1 - i) : NS;
-        forward_group(q, ds, rj->row0 + i, ns, wk, NULL, rj->split);
-        sum += FN(head)(&q->shell, ds, &p, i, ns, wk->z, NULL, 0, rj->have_y);
-        for (uint32_t s = 0; s < ns; s++) {
-            const float *a = wk->z + (size_t)s * K;
-            if (rj->out)
-                for (uint32_t k = 0; k < K; k++) rj->out[(i + s) * K + k] = a[k];
-            if (rj->have_y && ds->labels && FN(is_correct)(&q->shell, ds, rj->row0 + i + s, a)) right++;
+    if (rj->batch && i1 - i0 >= rj->bmin) {
+        for (uint64_t i = i0; i < i1; i += QB) {
+            uint32_t nb = i1 - i < QB ? (uint32_t)(i1 - i) : QB;
+            forward_block(q, ds, rj->row0 + i, nb, wk);
+            sum += finish_rows(rj, i, nb, wk->gz, &right);
+        }
+    } else {
+        for (uint64_t i = i0; i < i1; i += NS) {
+            uint32_t ns = i1 - i < NS ? (uint32_t)(i1 - i) : NS;
+            forward_group(q, ds, rj->row0 + i, ns, wk, NULL, rj->split);
+            sum += finish_rows(rj, i, ns, wk->z, &right);
         }
     }
     rj->loss[t] = sum;
@@ -696,18 +844,21 @@ static enum mlp_status run(const struct mlp_qmodel *q, const struct mlp_dataset 
     double sums[64];
     uint64_t rights[64];
     MLP_ASSERT(tasks <= 64);
+    /* per task: whole groups of NS rows; enough of them take the batch path */
+    uint64_t per = (n + tasks - 1) / tasks;
+    per = (per + NS - 1) / NS * NS;
+    const uint32_t bmin = atomic_load(&gemm_min);
+    const bool batch = q->batch && per >= bmin;
     uint32_t made = 0;
     for (; made < tasks; made++)
-        if (!work_alloc(&wk[made], q)) break;
+        if (!work_alloc(&wk[made], q, batch)) break;
     enum mlp_status st = MLP_OK;
     if (made < tasks) {
         st = mlp__fail(err, MLP_ERR_NOMEM, "out of memory for inference buffers");
     } else {
-        /* per task: whole groups of NS rows */
-        uint64_t per = (n + tasks - 1) / tasks;
-        per = (per + NS - 1) / NS * NS;
         struct run_job rj = {.q = q, .ds = ds, .row0 = row0, .n = n, .per_task = per, .out = out, .have_y = have_y,
-                             .split = tasks == 1, .wk = wk, .loss = sums, .right = rights};
+                             .split = tasks == 1, .batch = batch, .bmin = bmin, .wk = wk, .loss = sums,
+                             .right = rights};
         if (tasks > 1)
             mlp__pool_for(tasks, run_task, &rj);
         else

@@ -211,6 +211,109 @@ static void kernel_cases(void)
     CHECK(isinf(mlp__bf16_to_f32(mlp__f32_to_bf16(3.4e38f))));
 }
 
+/* ------------------------------------------------ the int8 batch kernel */
+
+/* The batch kernel of every feature set against the portable one (the same
+ * bits) and the portable one against an int64 dot product put through the
+ * epilogue's formula, N rows of K inputs packed in qkernels.h's batch
+ * layout, ns samples with their own scales and zero points. */
+static void i8g_case(uint32_t K, uint32_t N, uint32_t ns, int relu, struct mlp_rng *r)
+{
+    const uint32_t k4 = (K + 3) / 4, ng = (N + 15) / 16;
+    const size_t ldx = 4 * (size_t)k4 + 5, ldy = 16 * (size_t)ng + 3;
+    int8_t *w = mlp__acalloc((size_t)ng * k4 * 64);
+    int32_t *rs = calloc(16 * (size_t)ng, sizeof *rs);
+    float *ws = calloc(16 * (size_t)ng, sizeof *ws), *b = calloc(16 * (size_t)ng, sizeof *b);
+    uint8_t *x = malloc(ns * ldx);
+    float *sx = malloc(ns * sizeof *sx), *yp = malloc(ns * ldy * sizeof *yp), *yk = malloc(ns * ldy * sizeof *yk);
+    int32_t *zx = malloc(ns * sizeof *zx);
+    if (!w || !rs || !ws || !b || !x || !sx || !yp || !yk || !zx) {
+        CHECK(!"out of memory");
+        goto out;
+    }
+    for (uint32_t j = 0; j < N; j++) {
+        for (uint32_t i = 0; i < K; i++) {
+            int8_t q = (int8_t)((int)mlp__rng_below(r, 255) - 127);
+            w[((size_t)(j / 16) * k4 + i / 4) * 64 + (j % 16) * 4 + i % 4] = q;
+            rs[j] += q;
+        }
+        ws[j] = (float)urand(r, 0, 0.01);
+        b[j] = (float)urand(r, -1, 1);
+    }
+    for (uint32_t s = 0; s < ns; s++) {
+        for (size_t i = 0; i < ldx; i++) x[s * ldx + i] = (uint8_t)mlp__rng_below(r, 256); /* padding too */
+        sx[s] = (float)urand(r, 0.001, 0.1);
+        zx[s] = (int32_t)mlp__rng_below(r, 256);
+    }
+    const struct mlp_qk_i8g_layer L = {.w = w, .k4 = k4, .ng = ng, .rowsum = rs, .wscale = ws, .bias = b};
+    memset(yp, 0xff, ns * ldy * sizeof *yp);
+    mlp__qk_i8g_portable(&L, x, ldx, ns, sx, zx, relu, yp, ldy);
+    for (uint32_t s = 0; s < ns; s++)
+        for (uint32_t j = 0; j < 16 * ng; j++) {
+            int64_t dot = 0;
+            for (uint32_t i = 0; i < K && j < N; i++)
+                dot += (int64_t)x[s * ldx + i] * w[((size_t)(j / 16) * k4 + i / 4) * 64 + (j % 16) * 4 + i % 4];
+            float want = (float)(dot - (int64_t)zx[s] * rs[j]) * (ws[j] * sx[s]) + b[j];
+            if (relu) want = want > 0 ? want : 0;
+            CHECK_MSG(memcmp(&yp[s * ldy + j], &want, sizeof want) == 0,
+                      "i8g portable K=%u N=%u ns=%u row %u: %.9g vs %.9g", K, N, ns, j, yp[s * ldy + j], want);
+        }
+    for (int f = 0; f < n_feature_sets; f++) {
+        const struct mlp_qk k = mlp__qk_select(MLP_Q_INT8, feature_sets[f]);
+        if (!k.i8g) continue;
+        memset(yk, 0xff, ns * ldy * sizeof *yk);
+        k.i8g(&L, x, ldx, ns, sx, zx, relu, yk, ldy);
+        for (uint32_t s = 0; s < ns; s++)
+            CHECK_MSG(memcmp(yk + s * ldy, yp + s * ldy, 16 * ng * sizeof *yk) == 0 && yk[s * ldy + 16 * ng] != 0,
+                      "i8g %s K=%u N=%u ns=%u relu=%d: sample %u differs from the portable kernel (or overran)",
+                      k.name, K, N, ns, relu, s);
+    }
+out:
+    mlp__afree(w);
+    free(rs), free(ws), free(b), free(x), free(sx), free(yp), free(yk), free(zx);
+}
+
+static void i8g_cases(void)
+{
+    struct mlp_rng r;
+    mlp__rng_seed(&r, 8);
+    const uint32_t Ks[] = {1, 3, 4, 5, 63, 64, 65, 130, 784};
+    const uint32_t Ns[] = {1, 10, 15, 16, 17, 33, 64, 100, 128};
+    for (size_t a = 0; a < sizeof Ks / sizeof Ks[0]; a++)
+        for (size_t c = 0; c < sizeof Ns / sizeof Ns[0]; c++)
+            for (uint32_t ns = 1; ns <= 13; ns += 1 + (ns > 7)) i8g_case(Ks[a], Ns[c], ns, (int)(ns % 2), &r);
+    i8g_case(300, 70, 70, 1, &r);
+
+    /* the activations' range and quantisation: every version, the same bits,
+     * NaN and infinities included, every tail length */
+    float v[70];
+    uint8_t up[70], uk[70];
+    for (int rep = 0; rep < 400; rep++) {
+        uint32_t n = 1 + (uint32_t)rep % 70;
+        for (uint32_t i = 0; i < n; i++) v[i] = (float)urand(&r, -5, 9);
+        if (rep % 7 == 3) v[mlp__rng_below(&r, n)] = NAN;
+        if (rep % 11 == 5) v[mlp__rng_below(&r, n)] = -INFINITY;
+        if (rep % 13 == 6) v[mlp__rng_below(&r, n)] = -0.0f;
+        float s = rep % 17 == 1 ? NAN : (float)urand(&r, 0.01, 0.1);
+        int32_t z = (int32_t)mlp__rng_below(&r, 256);
+        float lp, hp;
+        int bp;
+        mlp__qk_range_portable(v, n, &lp, &hp, &bp);
+        mlp__qk_u8q_portable(v, n, s, z, up);
+        for (int f = 0; f < n_feature_sets; f++) {
+            const struct mlp_qk k = mlp__qk_select(MLP_Q_INT8, feature_sets[f]);
+            float lk, hk;
+            int bk;
+            k.range(v, n, &lk, &hk, &bk);
+            CHECK_MSG(memcmp(&lk, &lp, 4) == 0 && memcmp(&hk, &hp, 4) == 0 && bk == bp,
+                      "range %s n=%u: %g %g %d vs %g %g %d", k.name, n, lk, hk, bk, lp, hp, bp);
+            memset(uk, 0xaa, sizeof uk);
+            k.u8q(v, n, s, z, uk);
+            CHECK_MSG(memcmp(uk, up, n) == 0 && (n == 70 || uk[n] == 0xaa), "u8q %s n=%u differs", k.name, n);
+        }
+    }
+}
+
 /* -------------------------------------------------------- test networks */
 
 /* Weights ~ U(-1, 1) sqrt(3 / fan_in) (unit gain), biases ~ U(-0.5, 0.5). */
@@ -695,6 +798,82 @@ static void threads_case(void)
     mlp_model_free(m);
 }
 
+/* The int8 batch path against the panel path, the same bits: nets whose
+ * widths are no multiple of 4, 16 or 64, every batch size from 1 to 70, 1
+ * and 2 threads, uint8 (exact) and f32 inputs, standardised, calibrated,
+ * ReLU and the other activations; and with the portable kernels forced
+ * (the batch kernel's plain-C version against the panel path's). */
+static void batch_path_cases(void)
+{
+    struct net {
+        uint32_t n_in, w0, w1, K;
+        enum mlp_act act;
+        enum mlp_head head;
+        enum mlp_elem et;
+        int stdz, calib;
+    } nets[] = {
+        {784, 256, 128, 10, MLP_ACT_RELU, MLP_HEAD_SOFTMAX_CE, MLP_ELEM_U8, 0, 0},   /* W5's shape */
+        {37, 23, 9, 3, MLP_ACT_RELU, MLP_HEAD_SOFTMAX_CE, MLP_ELEM_U8, 0, 0},        /* n_in % 4 != 0 */
+        {66, 17, 50, 1, MLP_ACT_RELU, MLP_HEAD_SIGMOID_BCE, MLP_ELEM_F32, 0, 0},
+        {65, 33, 15, 4, MLP_ACT_TANH, MLP_HEAD_IDENTITY_MSE, MLP_ELEM_F64, 1, 0},
+        {40, 70, 31, 5, MLP_ACT_SIGMOID, MLP_HEAD_SOFTMAX_CE, MLP_ELEM_F32, 0, 1},
+        {129, 48, 20, 2, MLP_ACT_LEAKY_RELU, MLP_HEAD_SOFTMAX_CE, MLP_ELEM_U8, 1, 1},
+    };
+    const uint64_t rows = 140;
+    uint64_t seed = 900;
+    for (size_t c = 0; c < sizeof nets / sizeof nets[0]; c++) {
+        const struct net *nt = &nets[c];
+        const uint32_t widths[2] = {nt->w0, nt->w1}, K = nt->K;
+        struct mlp_model *m = make_net(MLP_F32, nt->n_in, widths, 2, nt->act, K, nt->head,
+                                       nt->et == MLP_ELEM_U8 ? 1.0 / 255 : 1.0, seed++);
+        struct tdata d;
+        make_data(&d, nt->et, rows, nt->n_in, K == 1 ? 2 : K, seed++);
+        if (nt->stdz) CHECK_STATUS(mlp_model_fit_standardize(m, &d.ds, NULL), MLP_OK);
+        double *a = malloc(70 * K * sizeof *a), *b = malloc(70 * K * sizeof *b), *p = malloc(70 * K * sizeof *p);
+        struct mlp_qmodel *q = NULL, *qp = NULL;
+        CHECK_STATUS(mlp_qmodel_create(&q, m, MLP_Q_INT8, nt->calib ? &d.ds : NULL, NULL), MLP_OK);
+        mlp__qk_set_cap(0);
+        CHECK_STATUS(mlp_qmodel_create(&qp, m, MLP_Q_INT8, nt->calib ? &d.ds : NULL, NULL), MLP_OK);
+        mlp__qk_set_cap(0xffff);
+        for (uint64_t n = 1; q && qp && n <= 70; n++) {
+            const uint64_t row0 = (n * 37) % (rows - n + 1);
+            for (int th = 1; th <= 2; th++) {
+                mlp_set_threads(th);
+                mlp__q_set_gemm_min(UINT32_MAX); /* the panel path */
+                CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, row0, n, a, NULL), MLP_OK);
+                mlp__q_set_gemm_min(1); /* the batch path */
+                CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, row0, n, b, NULL), MLP_OK);
+                CHECK_MSG(memcmp(a, b, n * K * sizeof *a) == 0, "net %zu, %llu rows, %d thread(s): batch path differs",
+                          c, (unsigned long long)n, th);
+                CHECK_STATUS(mlp_qmodel_predict(qp, &d.ds, row0, n, p, NULL), MLP_OK);
+                /* the vector sigmoid differs from libm's in the last bit */
+                if (nt->act != MLP_ACT_SIGMOID && nt->head != MLP_HEAD_SIGMOID_BCE)
+                    CHECK_MSG(memcmp(p, b, n * K * sizeof *a) == 0,
+                              "net %zu, %llu rows, %d thread(s): portable batch path differs", c,
+                              (unsigned long long)n, th);
+            }
+        }
+        if (q) {
+            /* evaluate: the same accuracy, the loss summed in another order */
+            double l0, a0, l1, a1;
+            mlp_set_threads(2);
+            mlp__q_set_gemm_min(UINT32_MAX);
+            CHECK_STATUS(mlp_qmodel_evaluate(q, &d.ds, &l0, &a0, NULL), MLP_OK);
+            mlp__q_set_gemm_min(1);
+            CHECK_STATUS(mlp_qmodel_evaluate(q, &d.ds, &l1, &a1, NULL), MLP_OK);
+            CHECK(a0 == a1);
+            CHECK_NEAR(l1, l0, 1e-12 * fabs(l0));
+        }
+        mlp__q_set_gemm_min(8);
+        mlp_set_threads(0);
+        mlp_qmodel_free(q);
+        mlp_qmodel_free(qp);
+        free(a), free(b), free(p);
+        free_data(&d);
+        mlp_model_free(m);
+    }
+}
+
 /* The qmodel outlives its model and runs the same after it is freed. */
 static void independence(void)
 {
@@ -722,12 +901,14 @@ int main(void)
            feature_sets[0] & MLP_QK_HAS_AVX512_BF16 ? "avx512-bf16 " : "",
            feature_sets[0] & MLP_QK_HAS_AVX512_VNNI ? "avx512-vnni " : "", feature_sets[0] ? "" : "none (portable only)");
     kernel_cases();
+    i8g_cases();
     one_layer_cases();
     wide_int8_case();
     deep_cases();
     bad_arguments();
     independence();
     threads_case();
+    batch_path_cases();
     synthetic_accuracy();
     fashion_accuracy();
     return check_report("test_quant");

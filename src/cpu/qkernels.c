@@ -133,6 +133,61 @@ void mlp__qk_i8_portable(const int8_t *w, size_t panel_stride, uint32_t nch, uin
     }
 }
 
+/* The batch kernel's epilogue for one (sample, row): qkernels.h's formula,
+ * the int32 difference exact, f32 multiply, multiply, add (no FMA: strict
+ * C11 does not contract). */
+static inline float i8g_epilogue(int32_t acc, int32_t z, int32_t rowsum, float ws, float s, float b, int relu)
+{
+    float v = (float)(acc - z * rowsum) * (ws * s) + b;
+    return relu ? (v > 0 ? v : 0) : v;
+}
+
+void mlp__qk_i8g_portable(const struct mlp_qk_i8g_layer *L, const uint8_t *x, size_t ldx, uint32_t ns,
+                          const float *sx, const int32_t *zx, int relu, float *y, size_t ldy)
+{
+    enum { GR = MLP_QK_G_ROWS };
+    for (uint32_t s = 0; s < ns; s++) {
+        const uint8_t *xs = x + s * ldx;
+        for (uint32_t g = 0; g < L->ng; g++) {
+            const int8_t *wg = L->w + (size_t)g * L->k4 * 64;
+            int32_t acc[GR] = {0}; /* <= 65536 * 255 * 127: no overflow */
+            for (uint32_t t = 0; t < L->k4; t++, wg += 64)
+                for (int r = 0; r < GR; r++)
+                    for (int e = 0; e < 4; e++) acc[r] += (int32_t)xs[4 * t + e] * (int32_t)wg[4 * r + e];
+            for (int r = 0; r < GR; r++) {
+                size_t j = (size_t)g * GR + r;
+                y[s * ldy + j] = i8g_epilogue(acc[r], zx[s], L->rowsum[j], L->wscale[j], sx[s], L->bias[j], relu);
+            }
+        }
+    }
+}
+
+void mlp__qk_range_portable(const float *x, uint32_t n, float *lo, float *hi, int *bad)
+{
+    float a = 0, b = 0;
+    int nan = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        float v = x[i];
+        a = v < a ? v : a;
+        b = v > b ? v : b;
+        nan |= v != v;
+    }
+    *lo = a;
+    *hi = b;
+    *bad = nan;
+}
+
+void mlp__qk_u8q_portable(const float *x, uint32_t n, float s, int32_t z, uint8_t *u)
+{
+    const float inv = s == s ? 1 / s : 0, zf = (float)z;
+    for (uint32_t i = 0; i < n; i++) {
+        float v = x[i] * inv + zf;
+        v = v > 0 ? v : 0;
+        v = v < 255 ? v : 255;
+        u[i] = (uint8_t)(v + 0.5f);
+    }
+}
+
 /* ------------------------------------------------------------- AVX-512 */
 
 #ifdef MLP_QK_X86
@@ -378,6 +433,176 @@ static __attribute__((target(T_AVX512))) void qk_i8_avx512bw(const int8_t *w, si
     }
 }
 
+/* The batch kernel: a register tile of S samples x G groups of 16 rows
+ * (S * G <= 24 accumulators, G weight vectors, one broadcast: 29 of the 32
+ * zmm), over every input step, then the epilogue on the tile.  The weights
+ * of a tile (G * k4 * 64 bytes, 50 KiB for 784 inputs) come from L2 once
+ * per S samples; the S samples' inputs stay in L1. */
+#define I8G_S 6u
+#define I8G_G 4u
+
+/* One (sample, group) vector of the tile through the epilogue, stored. */
+static inline __attribute__((always_inline, target(T_VNNI))) void i8g_epi(__m512i acc, const int32_t *rowsum,
+                                                                          const float *wscale, const float *bias,
+                                                                          float sx, int32_t zx, int relu, float *y)
+{
+    __m512i v = _mm512_sub_epi32(acc, _mm512_mullo_epi32(_mm512_set1_epi32(zx), _mm512_loadu_si512(rowsum)));
+    __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(v), _mm512_mul_ps(_mm512_loadu_ps(wscale), _mm512_set1_ps(sx)));
+    f = _mm512_add_ps(f, _mm512_loadu_ps(bias));
+    if (relu) f = _mm512_max_ps(f, _mm512_setzero_ps()); /* f > 0 ? f : 0, as the scalar ReLU */
+    _mm512_storeu_ps(y, f);
+}
+
+/* The tile's accumulators are named variables (an array of them is spilled
+ * to the stack by GCC); G is a constant after inlining, so the groups past
+ * it vanish.  Tiles of fewer than 6 samples repeat the last sample's
+ * inputs and store only the first S. */
+#define I8G_DP(s_, g_) a##s_##g_ = _mm512_dpbusd_epi32(a##s_##g_, xb, w##g_)
+#define I8G_ROW(s_)                                                                                             \
+    do {                                                                                                        \
+        int32_t xi;                                                                                             \
+        memcpy(&xi, x##s_ + 4 * (size_t)t, 4);                                                                  \
+        const __m512i xb = _mm512_set1_epi32(xi);                                                               \
+        I8G_DP(s_, 0);                                                                                          \
+        if (G > 1) I8G_DP(s_, 1);                                                                               \
+        if (G > 2) I8G_DP(s_, 2);                                                                               \
+        if (G > 3) I8G_DP(s_, 3);                                                                               \
+    } while (0)
+#define I8G_EPI(s_, g_)                                                                                         \
+    do {                                                                                                        \
+        if (g_ < G && s_ < S)                                                                                   \
+            i8g_epi(a##s_##g_, rowsum + 16 * g_, wscale + 16 * g_, bias + 16 * g_, sx[s_], zx[s_], relu,        \
+                    y + s_ * ldy + 16 * g_);                                                                    \
+    } while (0)
+#define I8G_EPIS(s_)                                                                                            \
+    do {                                                                                                        \
+        I8G_EPI(s_, 0);                                                                                         \
+        I8G_EPI(s_, 1);                                                                                         \
+        I8G_EPI(s_, 2);                                                                                         \
+        I8G_EPI(s_, 3);                                                                                         \
+    } while (0)
+
+static inline __attribute__((always_inline, target(T_VNNI))) void
+i8g_tile(const int8_t *w, size_t gstride, uint32_t k4, const uint8_t *x, size_t ldx, uint32_t S, uint32_t G,
+         const int32_t *rowsum, const float *wscale, const float *bias, const float *sx, const int32_t *zx, int relu,
+         float *y, size_t ldy)
+{
+    const uint8_t *x0 = x, *x1 = x + (S > 1 ? 1 : 0) * ldx, *x2 = x + (S > 2 ? 2 : S - 1) * ldx,
+                  *x3 = x + (S > 3 ? 3 : S - 1) * ldx, *x4 = x + (S > 4 ? 4 : S - 1) * ldx,
+                  *x5 = x + (S > 5 ? 5 : S - 1) * ldx;
+    const int8_t *wp0 = w, *wp1 = w + gstride, *wp2 = w + 2 * gstride, *wp3 = w + 3 * gstride;
+    const __m512i z = _mm512_setzero_si512();
+    __m512i a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z, a20 = z, a21 = z, a22 = z,
+            a23 = z, a30 = z, a31 = z, a32 = z, a33 = z, a40 = z, a41 = z, a42 = z, a43 = z, a50 = z, a51 = z,
+            a52 = z, a53 = z;
+    for (uint32_t t = 0; t < k4; t++) {
+        const size_t o = 64 * (size_t)t;
+        const __m512i w0 = _mm512_load_si512((const void *)(wp0 + o));
+        const __m512i w1 = G > 1 ? _mm512_load_si512((const void *)(wp1 + o)) : z;
+        const __m512i w2 = G > 2 ? _mm512_load_si512((const void *)(wp2 + o)) : z;
+        const __m512i w3 = G > 3 ? _mm512_load_si512((const void *)(wp3 + o)) : z;
+        I8G_ROW(0);
+        I8G_ROW(1);
+        I8G_ROW(2);
+        I8G_ROW(3);
+        I8G_ROW(4);
+        I8G_ROW(5);
+    }
+    I8G_EPIS(0);
+    I8G_EPIS(1);
+    I8G_EPIS(2);
+    I8G_EPIS(3);
+    I8G_EPIS(4);
+    I8G_EPIS(5);
+}
+#undef I8G_DP
+#undef I8G_ROW
+
+/* One function per group count, the sample count a run-time value: a
+ * switch over both made GCC spill the accumulators. */
+static __attribute__((noinline, target(T_VNNI))) void i8g_tile4(const int8_t *w, size_t gstride, uint32_t k4,
+                                                                  const uint8_t *x, size_t ldx, uint32_t S,
+                                                                  const int32_t *rowsum, const float *wscale,
+                                                                  const float *bias, const float *sx,
+                                                                  const int32_t *zx, int relu, float *y, size_t ldy)
+{
+    i8g_tile(w, gstride, k4, x, ldx, S, 4, rowsum, wscale, bias, sx, zx, relu, y, ldy);
+}
+static __attribute__((noinline, target(T_VNNI))) void i8g_tile2(const int8_t *w, size_t gstride, uint32_t k4,
+                                                                  const uint8_t *x, size_t ldx, uint32_t S,
+                                                                  const int32_t *rowsum, const float *wscale,
+                                                                  const float *bias, const float *sx,
+                                                                  const int32_t *zx, int relu, float *y, size_t ldy)
+{
+    i8g_tile(w, gstride, k4, x, ldx, S, 2, rowsum, wscale, bias, sx, zx, relu, y, ldy);
+}
+static __attribute__((noinline, target(T_VNNI))) void i8g_tile1(const int8_t *w, size_t gstride, uint32_t k4,
+                                                                  const uint8_t *x, size_t ldx, uint32_t S,
+                                                                  const int32_t *rowsum, const float *wscale,
+                                                                  const float *bias, const float *sx,
+                                                                  const int32_t *zx, int relu, float *y, size_t ldy)
+{
+    i8g_tile(w, gstride, k4, x, ldx, S, 1, rowsum, wscale, bias, sx, zx, relu, y, ldy);
+}
+
+static __attribute__((target(T_VNNI))) void qk_i8g_vnni(const struct mlp_qk_i8g_layer *L, const uint8_t *x,
+                                                         size_t ldx, uint32_t ns, const float *sx, const int32_t *zx,
+                                                         int relu, float *y, size_t ldy)
+{
+    const size_t gstride = (size_t)L->k4 * 64;
+    for (uint32_t s0 = 0; s0 < ns; s0 += I8G_S) {
+        const uint32_t S = ns - s0 < I8G_S ? ns - s0 : I8G_S;
+        const uint8_t *xs = x + s0 * ldx;
+        float *ys = y + s0 * ldy;
+        for (uint32_t g0 = 0; g0 < L->ng;) {
+            /* 4 groups at a time, then 2, then 1 */
+            const uint32_t left = L->ng - g0, G = left >= 4 ? 4 : left >= 2 ? 2 : 1;
+            const int8_t *w = L->w + g0 * gstride;
+            const size_t j0 = (size_t)g0 * 16;
+            (G == 4 ? i8g_tile4 : G == 2 ? i8g_tile2 : i8g_tile1)(w, gstride, L->k4, xs, ldx, S, L->rowsum + j0,
+                                                                L->wscale + j0, L->bias + j0, sx + s0, zx + s0,
+                                                                relu, ys + j0, ldy);
+            g0 += G;
+        }
+    }
+}
+#undef I8G_EPI
+#undef I8G_EPIS
+
+/* qkernels.h's range, 16 at a time: min(v, a) keeps a where v is NaN, as
+ * the scalar v < a ? v : a; no lane ever holds NaN or -0, so the lanes
+ * reduce in any order to the scalar's result. */
+static __attribute__((target(T_AVX512))) void range_avx512(const float *x, uint32_t n, float *lo, float *hi, int *bad)
+{
+    __m512 a = _mm512_setzero_ps(), b = _mm512_setzero_ps();
+    __mmask16 nan = 0;
+    for (uint32_t i = 0; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+        __m512 v = _mm512_maskz_loadu_ps(m, x + i);
+        a = _mm512_min_ps(v, a);
+        b = _mm512_max_ps(v, b);
+        nan |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+    }
+    *lo = _mm512_reduce_min_ps(a);
+    *hi = _mm512_reduce_max_ps(b);
+    *bad = nan != 0;
+}
+
+/* qkernels.h's quantisation, 16 at a time: max(v, 0) is v > 0 ? v : 0
+ * (NaN -> 0), min(v, 255) is v < 255 ? v : 255, then truncation. */
+static __attribute__((target(T_AVX512))) void u8q_avx512(const float *x, uint32_t n, float s, int32_t z, uint8_t *u)
+{
+    const float inv = s == s ? 1 / s : 0;
+    const __m512 vinv = _mm512_set1_ps(inv), vz = _mm512_set1_ps((float)z), zero = _mm512_setzero_ps(),
+                 top = _mm512_set1_ps(255.0f), half = _mm512_set1_ps(0.5f);
+    for (uint32_t i = 0; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+        __m512 v = _mm512_add_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), vinv), vz);
+        v = _mm512_min_ps(_mm512_max_ps(v, zero), top);
+        _mm512_mask_cvtepi32_storeu_epi8(u + i, m, _mm512_cvttps_epi32(_mm512_add_ps(v, half)));
+    }
+}
+
 /* Sigmoid, 16 at a time: e^-z as 2^n e^r with n = round(-z log2 e), r
  * reduced by ln 2 in two parts (Cody-Waite) and e^r by the degree-6
  * polynomial of Cephes' expf (~1 ulp on |r| <= ln2 / 2); 2^n applied by
@@ -433,10 +658,15 @@ static struct mlp_qk select_dot(enum mlp_qtype t, unsigned features)
         return (struct mlp_qk){.name = "portable", .bf16 = mlp__qk_bf16_portable};
     case MLP_Q_INT8:
 #ifdef MLP_QK_X86
-        if (features & MLP_QK_HAS_AVX512_VNNI) return (struct mlp_qk){.name = "avx512-vnni", .i8 = qk_i8_vnni};
-        if (features & MLP_QK_HAS_AVX512) return (struct mlp_qk){.name = "avx512bw", .i8 = qk_i8_avx512bw};
+        if (features & MLP_QK_HAS_AVX512_VNNI)
+            return (struct mlp_qk){.name = "avx512-vnni", .i8 = qk_i8_vnni, .i8g = qk_i8g_vnni,
+                                   .range = range_avx512, .u8q = u8q_avx512};
+        /* no batch kernel without VNNI: the panel kernel is the faster one there */
+        if (features & MLP_QK_HAS_AVX512)
+            return (struct mlp_qk){.name = "avx512bw", .i8 = qk_i8_avx512bw, .range = range_avx512, .u8q = u8q_avx512};
 #endif
-        return (struct mlp_qk){.name = "portable", .i8 = mlp__qk_i8_portable};
+        return (struct mlp_qk){.name = "portable", .i8 = mlp__qk_i8_portable, .i8g = mlp__qk_i8g_portable,
+                               .range = mlp__qk_range_portable, .u8q = mlp__qk_u8q_portable};
     case MLP_Q_COUNT: break;
     }
     return k;

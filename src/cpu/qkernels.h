@@ -33,6 +33,24 @@
  *   int8: u8 activations x s8 weights summed exactly in int32 (vpdpbusd); the
  *         caller keeps a block to at most MLP_QK_I8_MAX_K columns, so that no
  *         sum can overflow (65536 * 255 * 127 < 2^31).
+ *
+ * The batch (GEMM-shaped) int8 kernel.  The panel kernels above suit one to
+ * four samples (batch-1 latency); with many samples the products of a
+ * 256- or 128-input layer cost no more than their horizontal reductions.
+ * The batch kernel uses the other classic layout: a layer's rows in groups
+ * of MLP_QK_G_ROWS (16), each group's weights as k4 = ceil(K / 4) steps of
+ * 64 bytes, step t holding rows 0..15 x inputs 4t..4t+3:
+ *     w[(g * k4 + t) * 64 + r * 4 + e] = W(16 g + r, 4 t + e)
+ * (zero past N rows and K inputs).  One zmm of weights meets one sample's
+ * four inputs broadcast to every lane (vpbroadcastd) in one vpdpbusd, so a
+ * register tile of samples x groups keeps one int32 lane per (sample, row):
+ * no horizontal reduction.  The layer's epilogue is fused:
+ *     y = (float)(sum_i q_x q_w - z * rowsum) * (wscale * s) + bias
+ * (the int32 sum exact, then one f32 multiply for wscale * s, one multiply
+ * and one add, never fused into an FMA: the same operations, in the same
+ * order, as the panel path's epilogue, so the two give the same bits), and
+ * then ReLU (y > 0 ? y : 0) when asked.  |sum (q_x - z) q_w| <= K 255 127
+ * fits in int32 for K <= MLP_QK_I8_MAX_K, the caller's limit here too.
  */
 #ifndef MLP_QKERNELS_H
 #define MLP_QKERNELS_H
@@ -46,6 +64,7 @@
 #define MLP_QK_CHUNK 64u    /* bytes of one row in one chunk */
 #define MLP_QK_MAX_NS 4u    /* samples per kernel call */
 #define MLP_QK_I8_MAX_K 65536u
+#define MLP_QK_G_ROWS 16u   /* batch kernel: rows per group */
 
 /* CPU features the kernels use (bits), as detected, or capped for tests. */
 enum {
@@ -68,6 +87,33 @@ typedef void (*mlp_qk_bf16_fn)(const uint16_t *w, size_t panel_stride, uint32_t 
 typedef void (*mlp_qk_i8_fn)(const int8_t *w, size_t panel_stride, uint32_t nch, uint32_t p0, uint32_t p1,
                              const uint8_t *x, size_t ldx, uint32_t ns, int32_t *y, size_t ldy);
 
+/* One int8 layer in the batch layout (see above).  rowsum, wscale and bias
+ * have ng * 16 entries, zero past the layer's rows. */
+struct mlp_qk_i8g_layer {
+    const int8_t *w;
+    uint32_t k4, ng;
+    const int32_t *rowsum; /* per row, sum of its q_w */
+    const float *wscale;   /* per row, w ~ wscale * q_w */
+    const float *bias;
+};
+
+/* The batch kernel: for ns samples (any count) and every row of L,
+ *     y[s*ldy + j] = epilogue(sum_{i < 4 k4} x[s*ldx + i] * W(j, i))
+ * with the sample's scale sx[s] and zero point zx[s], ReLU when relu is
+ * non-zero; y gets ng * 16 values per sample (the padding rows' are their
+ * bias's, 0).  x must be defined up to 4 * k4 (any value where the weights
+ * are padding). */
+typedef void (*mlp_qk_i8g_fn)(const struct mlp_qk_i8g_layer *L, const uint8_t *x, size_t ldx, uint32_t ns,
+                              const float *sx, const int32_t *zx, int relu, float *y, size_t ldy);
+
+/* The range of x[0..n) widened to hold 0: lo = min(0, x), hi = max(0, x)
+ * over the values that are not NaN, and whether any is NaN. */
+typedef void (*mlp_qk_range_fn)(const float *x, uint32_t n, float *lo, float *hi, int *bad);
+/* u[i] = (uint8)(clip(x[i] * inv + z, 0, 255) + 0.5f) with inv = 1 / s (0
+ * for a NaN s), the multiply and the add rounded separately: the int8
+ * activations' quantisation (NaN -> 0). */
+typedef void (*mlp_qk_u8q_fn)(const float *x, uint32_t n, float s, int32_t z, uint8_t *u);
+
 /* One kernel for one element type: the function fitting its qtype and its
  * name ("avx512-vnni", "portable", ...). */
 struct mlp_qk {
@@ -75,6 +121,11 @@ struct mlp_qk {
     mlp_qk_f32_fn f32;
     mlp_qk_bf16_fn bf16;
     mlp_qk_i8_fn i8;
+    /* int8: the batch kernel and the activations' quantisation (all three
+     * versions of each give the same bits) */
+    mlp_qk_i8g_fn i8g;
+    mlp_qk_range_fn range;
+    mlp_qk_u8q_fn u8q;
     /* z = 1 / (1 + e^-z) over n values, z clipped to +-80 first as in
      * activations_impl.h (NaN stays NaN), within 4 ulp of the scalar
      * version; NULL where there is no vector version (use the scalar). */
@@ -91,6 +142,15 @@ void mlp__qk_bf16_portable(const uint16_t *w, size_t panel_stride, uint32_t nch,
                            const uint16_t *x, size_t ldx, uint32_t ns, float *y, size_t ldy);
 void mlp__qk_i8_portable(const int8_t *w, size_t panel_stride, uint32_t nch, uint32_t p0, uint32_t p1,
                          const uint8_t *x, size_t ldx, uint32_t ns, int32_t *y, size_t ldy);
+void mlp__qk_i8g_portable(const struct mlp_qk_i8g_layer *L, const uint8_t *x, size_t ldx, uint32_t ns,
+                          const float *sx, const int32_t *zx, int relu, float *y, size_t ldy);
+void mlp__qk_range_portable(const float *x, uint32_t n, float *lo, float *hi, int *bad);
+void mlp__qk_u8q_portable(const float *x, uint32_t n, float s, int32_t z, uint8_t *u);
+
+/* quant.c: int8 predictions and evaluations take the batch kernel for
+ * ranges of at least this many rows per thread (default 8); tests set 1
+ * (always) or UINT32_MAX (never) to compare the two paths. */
+void mlp__q_set_gemm_min(uint32_t rows);
 
 /* f32 -> bf16, rounded to nearest even (NaN stays NaN), and back. */
 static inline uint16_t mlp__f32_to_bf16(float f)

@@ -152,6 +152,9 @@ struct mlp_pass {
     double l2_m;      /* m in l2/(2m) sum w^2; 0 means n (this pass's rows) */
     enum mlp_backend backend;
     uint32_t block_rows;
+    bool split_gemms; /* internal: the fast pass runs one small range on the
+                       * calling thread and splits its layers' outputs over
+                       * the pool instead (pass_impl.h) */
     /* outputs */
     double t_forward, t_backward; /* seconds spent, added to by the pass */
     double loss;      /* mean loss (+ L2 term if l2 > 0) */

@@ -33,6 +33,39 @@ static size_t FN(ws_bytes)(const struct mlp_model *m, uint32_t B, bool grad)
     return (elems * sizeof(T) + 63) / 64 * 64 + ptrs;
 }
 
+/* Z (nb x n_out) += A W^T with the outputs split over the pool (held by
+ * this thread, idle): for a few rows and a big layer (batch-1 inference),
+ * where one thread cannot use all the memory bandwidth and a single range
+ * leaves the other threads idle.  Each task takes whole cache lines of
+ * outputs, so each output is one dot product computed by one thread, the
+ * same whatever the timing. */
+struct FN(split_job) {
+    enum mlp_backend be;
+    int nb, n_out, n_in;
+    const T *A, *W;
+    T *Z;
+    uint32_t tasks;
+};
+
+static void FN(split_task)(void *vc, uint32_t t)
+{
+    const struct FN(split_job) *j = vc;
+    const int line = (int)(64 / sizeof(T));
+    int lo = (int)((int64_t)j->n_out * t / j->tasks) / line * line;
+    int hi = t + 1 == j->tasks ? j->n_out : (int)((int64_t)j->n_out * (t + 1) / j->tasks) / line * line;
+    if (hi > lo)
+        GEMM(j->be, false, true, j->nb, hi - lo, j->n_in, (T)1, j->A, j->n_in, j->W + (size_t)lo * j->n_in, j->n_in,
+             (T)1, j->Z + lo, j->n_out);
+}
+
+/* Split when the layer's weights are large enough (>= 1 MB) that the
+ * hand-off (a few microseconds) is small beside streaming them. */
+static bool FN(want_split)(const struct mlp_pass *p, const struct mlp_layer *ly)
+{
+    return p->split_gemms && (size_t)ly->n_in * ly->n_out * sizeof(T) >= ((size_t)1 << 20) &&
+           ly->n_out >= 2 * 64 / sizeof(T);
+}
+
 /* Rows [first, first + count) of the pass (indices into its row list) in
  * blocks of B, the gradient (if grad) zeroed and accumulated here.  Adds the
  * unscaled loss sum and the correct count to *loss and *correct; the head
@@ -98,8 +131,15 @@ static void FN(run_range)(struct mlp_pass *p, uint64_t first, uint64_t count, ui
             }
             /* Z = 1 b^T, then Z += A W^T */
             for (uint32_t i = 0; i < nb; i++) memcpy(Z + (size_t)i * ly->n_out, W + ly->b_off, ly->n_out * sizeof(T));
-            GEMM(be, false, true, (int)nb, (int)ly->n_out, (int)ly->n_in, (T)1, A[l], (int)ly->n_in,
-                 W + ly->w_off, (int)ly->n_in, (T)1, Z, (int)ly->n_out);
+            if (FN(want_split)(p, ly)) {
+                struct FN(split_job) sj = {.be = be, .nb = (int)nb, .n_out = (int)ly->n_out, .n_in = (int)ly->n_in,
+                                           .A = A[l], .W = W + ly->w_off, .Z = Z,
+                                           .tasks = (uint32_t)mlp__pool_size()};
+                mlp__pool_run(sj.tasks, FN(split_task), &sj);
+            } else {
+                GEMM(be, false, true, (int)nb, (int)ly->n_out, (int)ly->n_in, (T)1, A[l], (int)ly->n_in,
+                     W + ly->w_off, (int)ly->n_in, (T)1, Z, (int)ly->n_out);
+            }
             if (l + 1 < L) FN(activate)(ly->act, slope, Z, (size_t)nb * ly->n_out);
         }
         loss += FN(head)(m, ds, p, r0, nb, A[L], D0, inv_n, have_y);
@@ -249,7 +289,14 @@ static enum mlp_status FN(run_pass_fast)(struct mlp_pass *p, struct mlp_error *e
     struct FN(fast_ctx) c = {.p = p, .tasks = (uint32_t)tasks, .inv_n = 1.0 / (double)p->n};
     c.B = FN(clamp_block)(p, (p->n + tasks - 1) / tasks);
     c.ws_bytes = FN(ws_bytes)(p->m, c.B, p->grad != NULL);
-    mlp__pool_run(c.tasks, FN(fast_task), &c);
+    /* A few rows without a gradient (inference, batch 1): one range on this
+     * thread, its big layers split over the pool by outputs. */
+    p->split_gemms = c.tasks == 1 && !p->grad && mlp__pool_size() > 1;
+    if (p->split_gemms)
+        FN(fast_task)(&c, 0);
+    else
+        mlp__pool_run(c.tasks, FN(fast_task), &c);
+    p->split_gemms = false;
     /* the caller may take the parts as they are (see struct mlp_pass) */
     const bool keep = !c.nomem && p->grad && c.tasks > 1 && p->keep_parts && p->l2 == 0;
     if (!c.nomem && p->grad && c.tasks > 1 && !keep) {

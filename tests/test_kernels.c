@@ -147,12 +147,57 @@ static void pass_cases(void)
     }
 }
 
+/* Inference on a few rows through layers of >= 1 MB of weights: the fast
+ * pass splits each layer's outputs over the pool (pass_impl.h,
+ * split_gemms); outputs and loss against the reference pass. */
+static void split_case(enum mlp_dtype dt, uint64_t rows, uint32_t width)
+{
+    const struct mlp_layer_spec hidden[] = {{width, MLP_ACT_SIGMOID}, {width + 3, MLP_ACT_TANH}};
+    struct mlp_model_params p = mlp_model_params_default();
+    p.dtype = dt;
+    p.n_in = width - 5;
+    p.n_hidden = 2;
+    p.hidden = hidden;
+    p.n_out = 3;
+    struct mlp_model *m = NULL;
+    CHECK_STATUS(mlp_model_create(&m, &p, NULL), MLP_OK);
+    if (!m) return;
+    mlp_model_init(m, MLP_INIT_XAVIER, 0, 0, width);
+    struct mlp_rng r;
+    mlp__rng_seed(&r, rows + width);
+    double *x = malloc(rows * p.n_in * 8), *o1 = malloc(rows * 3 * 8), *o2 = malloc(rows * 3 * 8);
+    int32_t *y = malloc(rows * 4);
+    fill(&r, x, rows * p.n_in);
+    for (uint64_t i = 0; i < rows; i++) y[i] = (int32_t)(i % 3);
+    struct mlp_dataset ds = {.n_rows = rows, .n_cols = p.n_in, .x_type = MLP_ELEM_F64, .x = x, .labels = y,
+                             .n_classes = 3};
+    struct mlp_pass a = {.m = m, .ds = &ds, .n = rows, .backend = MLP_BACKEND_BLAS, .out = o1};
+    struct mlp_pass b = a;
+    b.backend = MLP_BACKEND_REF;
+    b.out = o2;
+    CHECK_STATUS(mlp__run_pass(&a, NULL), MLP_OK);
+    CHECK_STATUS(mlp__run_pass(&b, NULL), MLP_OK);
+    double tol = dt == MLP_F32 ? 1e-4 : 1e-11, eo = 0;
+    for (size_t i = 0; i < rows * 3; i++) eo = fmax(eo, fabs(o1[i] - o2[i]));
+    CHECK_MSG(eo <= tol && fabs(a.loss - b.loss) <= tol * (1 + fabs(b.loss)) && a.correct == b.correct,
+              "split %s rows=%llu width=%u: out err %.3g, loss %.12g vs %.12g", mlp_dtype_name(dt),
+              (unsigned long long)rows, width, eo, a.loss, b.loss);
+    free(x), free(o1), free(o2), free(y);
+    mlp_model_free(m);
+}
+
 int main(void)
 {
     for (int threads = 1; threads <= 2; threads++) {
         mlp_set_threads(threads);
         gemm_cases();
         pass_cases();
+        /* 1 MB of weights: f32 from 512 x 512, f64 from 362 x 362; odd widths
+         * so that the split's cache-line boundaries fall inside a row */
+        for (uint64_t rows = 1; rows <= 3; rows++) {
+            split_case(MLP_F32, rows, 517);
+            split_case(MLP_F64, rows, 371);
+        }
     }
     return check_report("kernels");
 }

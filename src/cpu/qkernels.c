@@ -554,7 +554,14 @@ static __attribute__((target(T_VNNI))) void qk_i8g_vnni(const struct mlp_qk_i8g_
         const uint32_t S = ns - s0 < I8G_S ? ns - s0 : I8G_S;
         const uint8_t *xs = x + s0 * ldx;
         float *ys = y + s0 * ldy;
+        /* the next tile's inputs (the first layer's may be the data set's
+         * rows, not yet in any cache), a share before each group tile */
+        const uint32_t S2 = s0 + I8G_S >= ns ? 0 : ns - s0 - I8G_S < I8G_S ? ns - s0 - I8G_S : I8G_S;
+        const size_t lines = ((size_t)4 * L->k4 + 63) / 64, ntiles = (L->ng + I8G_G - 1) / I8G_G;
+        size_t pf = 0;
         for (uint32_t g0 = 0; g0 < L->ng;) {
+            for (size_t stop = S2 * lines * (g0 / I8G_G + 1) / ntiles; pf < stop; pf++)
+                _mm_prefetch((const char *)(xs + (I8G_S + pf / lines) * ldx + pf % lines * 64), _MM_HINT_T0);
             /* 4 groups at a time, then 2, then 1 */
             const uint32_t left = L->ng - g0, G = left >= 4 ? 4 : left >= 2 ? 2 : 1;
             const int8_t *w = L->w + g0 * gstride;
@@ -599,7 +606,12 @@ static __attribute__((target(T_AVX512))) void u8q_avx512(const float *x, uint32_
         __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
         __m512 v = _mm512_add_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), vinv), vz);
         v = _mm512_min_ps(_mm512_max_ps(v, zero), top);
-        _mm512_mask_cvtepi32_storeu_epi8(u + i, m, _mm512_cvttps_epi32(_mm512_add_ps(v, half)));
+        const __m128i b = _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(_mm512_add_ps(v, half)));
+        /* vpmovdb straight to memory is slow on Zen 4: narrowed in a register, then stored */
+        if (m == 0xffff)
+            _mm_storeu_si128((__m128i *)(void *)(u + i), b);
+        else
+            _mm_mask_storeu_epi8(u + i, m, b);
     }
 }
 

@@ -217,7 +217,7 @@ static void kernel_cases(void)
  * bits) and the portable one against an int64 dot product put through the
  * epilogue's formula, N rows of K inputs packed in qkernels.h's batch
  * layout, ns samples with their own scales and zero points. */
-static void i8g_case(uint32_t K, uint32_t N, uint32_t ns, int relu, struct mlp_rng *r)
+static void i8g_case(uint32_t K, uint32_t N, uint32_t ns, int relu, bool sparse, struct mlp_rng *r)
 {
     const uint32_t k4 = (K + 3) / 4, ng = (N + 15) / 16;
     const size_t ldx = 4 * (size_t)k4 + 5, ldy = 16 * (size_t)ng + 3;
@@ -242,6 +242,9 @@ static void i8g_case(uint32_t K, uint32_t N, uint32_t ns, int relu, struct mlp_r
     }
     for (uint32_t s = 0; s < ns; s++) {
         for (size_t i = 0; i < ldx; i++) x[s * ldx + i] = (uint8_t)mlp__rng_below(r, 256); /* padding too */
+        if (sparse) /* blank steps of 4 inputs, often in every sample of a tile (the kernel skips those) */
+            for (size_t i = 0; i + 4 <= ldx; i += 4)
+                if (i < 40 || (i / 4) % 7 == 3 || mlp__rng_below(r, 10) < 6) memset(x + s * ldx + i, 0, 4);
         sx[s] = (float)urand(r, 0.001, 0.1);
         zx[s] = (int32_t)mlp__rng_below(r, 256);
     }
@@ -281,8 +284,11 @@ static void i8g_cases(void)
     const uint32_t Ns[] = {1, 10, 15, 16, 17, 33, 64, 100, 128};
     for (size_t a = 0; a < sizeof Ks / sizeof Ks[0]; a++)
         for (size_t c = 0; c < sizeof Ns / sizeof Ns[0]; c++)
-            for (uint32_t ns = 1; ns <= 13; ns += 1 + (ns > 7)) i8g_case(Ks[a], Ns[c], ns, (int)(ns % 2), &r);
-    i8g_case(300, 70, 70, 1, &r);
+            for (uint32_t ns = 1; ns <= 13; ns += 1 + (ns > 7))
+                i8g_case(Ks[a], Ns[c], ns, (int)(ns % 2), ns % 3 == 0, &r);
+    i8g_case(300, 70, 70, 1, false, &r);
+    i8g_case(784, 40, 70, 1, true, &r);
+    i8g_case(17000, 20, 7, 0, true, &r); /* longer than a list of steps */
 
     /* the activations' range and quantisation: every version, the same bits,
      * NaN and infinities included, every tail length */
@@ -828,6 +834,10 @@ static void batch_path_cases(void)
                                        nt->et == MLP_ELEM_U8 ? 1.0 / 255 : 1.0, seed++);
         struct tdata d;
         make_data(&d, nt->et, rows, nt->n_in, K == 1 ? 2 : K, seed++);
+        if (nt->et == MLP_ELEM_U8) /* blank borders and spots, as images have */
+            for (uint64_t i = 0; i < rows; i++)
+                for (uint32_t j = 0; j < nt->n_in; j++)
+                    if (j < 30 || j % 28 < 5 || (i + j) % 3 == 0) ((uint8_t *)d.x)[i * nt->n_in + j] = 0;
         if (nt->stdz) CHECK_STATUS(mlp_model_fit_standardize(m, &d.ds, NULL), MLP_OK);
         double *a = malloc(70 * K * sizeof *a), *b = malloc(70 * K * sizeof *b), *p = malloc(70 * K * sizeof *p);
         struct mlp_qmodel *q = NULL, *qp = NULL;

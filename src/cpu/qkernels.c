@@ -606,10 +606,15 @@ static __attribute__((target(T_VNNI))) void qk_i8g_vnni(const struct mlp_qk_i8g_
          * rows, not yet in any cache), a share before each group tile */
         const uint32_t S2 = s0 + I8G_S >= ns ? 0 : ns - s0 - I8G_S < I8G_S ? ns - s0 - I8G_S : I8G_S;
         const size_t lines = ((size_t)4 * L->k4 + 63) / 64, ntiles = (L->ng + I8G_G - 1) / I8G_G;
-        size_t pf = 0;
+        size_t pf = 0, pf_row = 0, pf_line = 0; /* pf = pf_row * lines + pf_line, no division */
         for (uint32_t g0 = 0; g0 < L->ng;) {
-            for (size_t stop = S2 * lines * (g0 / I8G_G + 1) / ntiles; pf < stop; pf++)
-                _mm_prefetch((const char *)(xs + (I8G_S + pf / lines) * ldx + pf % lines * 64), _MM_HINT_T0);
+            for (size_t stop = S2 * lines * (g0 / I8G_G + 1) / ntiles; pf < stop; pf++) {
+                _mm_prefetch((const char *)(xs + (I8G_S + pf_row) * ldx + 64 * pf_line), _MM_HINT_T0);
+                if (++pf_line == lines) {
+                    pf_line = 0;
+                    pf_row++;
+                }
+            }
             /* 4 groups at a time, then 2, then 1 */
             const uint32_t left = L->ng - g0, G = left >= 4 ? 4 : left >= 2 ? 2 : 1;
             const size_t j0 = (size_t)g0 * 16;
@@ -644,22 +649,33 @@ static __attribute__((target(T_AVX512))) void range_avx512(const float *x, uint3
 }
 
 /* qkernels.h's quantisation, 16 at a time: max(v, 0) is v > 0 ? v : 0
- * (NaN -> 0), min(v, 255) is v < 255 ? v : 255, then truncation. */
+ * (NaN -> 0), min(v, 255) is v < 255 ? v : 255, then truncation.  64 at a
+ * time the four vectors are narrowed by two saturating packs (exact: the
+ * values are 0..255) and one permutation back to their order; vpmovdb is
+ * slow on Zen 4. */
+static inline __attribute__((always_inline, target(T_AVX512))) __m512i u8q_one(__m512 v, __m512 inv, __m512 z)
+{
+    v = _mm512_add_ps(_mm512_mul_ps(v, inv), z);
+    v = _mm512_min_ps(_mm512_max_ps(v, _mm512_setzero_ps()), _mm512_set1_ps(255.0f));
+    return _mm512_cvttps_epi32(_mm512_add_ps(v, _mm512_set1_ps(0.5f)));
+}
+
 static __attribute__((target(T_AVX512))) void u8q_avx512(const float *x, uint32_t n, float s, int32_t z, uint8_t *u)
 {
     const float inv = s == s ? 1 / s : 0;
-    const __m512 vinv = _mm512_set1_ps(inv), vz = _mm512_set1_ps((float)z), zero = _mm512_setzero_ps(),
-                 top = _mm512_set1_ps(255.0f), half = _mm512_set1_ps(0.5f);
-    for (uint32_t i = 0; i < n; i += 16) {
+    const __m512 vinv = _mm512_set1_ps(inv), vz = _mm512_set1_ps((float)z);
+    /* after the packs, dword 4k + j holds elements 4k..4k+3 of vector j */
+    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    uint32_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        __m512i a = u8q_one(_mm512_loadu_ps(x + i), vinv, vz), b = u8q_one(_mm512_loadu_ps(x + i + 16), vinv, vz);
+        __m512i c = u8q_one(_mm512_loadu_ps(x + i + 32), vinv, vz), d = u8q_one(_mm512_loadu_ps(x + i + 48), vinv, vz);
+        __m512i p = _mm512_packus_epi16(_mm512_packus_epi32(a, b), _mm512_packus_epi32(c, d));
+        _mm512_storeu_si512((void *)(u + i), _mm512_permutexvar_epi32(order, p));
+    }
+    for (; i < n; i += 16) {
         __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
-        __m512 v = _mm512_add_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), vinv), vz);
-        v = _mm512_min_ps(_mm512_max_ps(v, zero), top);
-        const __m128i b = _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(_mm512_add_ps(v, half)));
-        /* vpmovdb straight to memory is slow on Zen 4: narrowed in a register, then stored */
-        if (m == 0xffff)
-            _mm_storeu_si128((__m128i *)(void *)(u + i), b);
-        else
-            _mm_mask_storeu_epi8(u + i, m, b);
+        _mm_mask_storeu_epi8(u + i, m, _mm512_cvtepi32_epi8(u8q_one(_mm512_maskz_loadu_ps(m, x + i), vinv, vz)));
     }
 }
 

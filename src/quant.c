@@ -3,7 +3,10 @@
  * once into f32, bf16 or int8 panels (cpu/qkernels.h), a forward pass over a
  * few samples at a time through the kernel the CPU supports, and the model's
  * own activations, heads and row loading, included from the files that
- * define them for the training passes so that the two cannot drift apart. */
+ * define them for the training passes so that the two cannot drift apart.
+ * int8 weights are packed a second time for the batch kernel (twice the
+ * int8 memory): many rows go through every layer a block of QB at a time
+ * (forward_block), with the same bits as the panel path. */
 #define _DEFAULT_SOURCE /* madvise */
 #include "cpu/pool.h"
 #include "cpu/qkernels.h"
@@ -69,6 +72,7 @@ struct mlp_qmodel {
     /* int8 batches (forward_block): the layers in the batch layout, one
      * block for all of them, and the widths of a block's buffers */
     bool batch;
+    bool splits;          /* a layer is large enough for forward_group to split */
     void *gblock;
     size_t g_ldu, g_ldy;  /* bytes per sample of input, floats of output */
 };
@@ -731,6 +735,8 @@ enum mlp_status mlp_qmodel_create(struct mlp_qmodel **out, const struct mlp_mode
         pack_layer(q, m, l);
     }
     if (qt == MLP_Q_INT8 && q->k.i8g && pack_batch(q) != MLP_OK) goto nomem;
+    for (uint32_t l = 0; l < nl; l++)
+        q->splits |= (size_t)q->ql[l].n_panels * q->ql[l].panel_stride * eb >= SPLIT_BYTES;
     if (calib && qt == MLP_Q_INT8) {
         enum mlp_status st = calibrate(q, calib, err);
         if (st != MLP_OK) {
@@ -764,9 +770,10 @@ static enum mlp_status check_rows(const struct mlp_dataset *ds, uint64_t row0, u
  * Threads: with at least NS samples per pool thread the samples are split
  * (each task runs whole groups through every layer, with its own buffers:
  * one hand-off per call); fewer samples run on the calling thread (see
- * layer_job).  Each sample's arithmetic is the same either way, so outputs
- * do not depend on the thread count or on which rows share a call; only
- * the summed loss's rounding does. */
+ * layer_job).  int8 tasks of gemm_min rows or more take the batch path.
+ * Each sample's arithmetic is the same either way, so outputs do not depend
+ * on the thread count, the path or on which rows share a call; only the
+ * summed loss's rounding does. */
 struct run_job {
     const struct mlp_qmodel *q;
     const struct mlp_dataset *ds;
@@ -798,7 +805,10 @@ static double finish_rows(const struct run_job *rj, uint64_t i, uint32_t ns, flo
     return sum;
 }
 
-static atomic_uint gemm_min = 8;
+/* Rows per task from which the batch path is taken.  Measured on W5, one
+ * thread, ns per row (panel path / batch path): 1 row 7.7 / 9.3 us, 3 rows
+ * 3.7 / 3.8, 4 rows 3.4 / 3.0, 8 rows 3.4 / 2.3, 96 rows 2.2 / 1.3. */
+static atomic_uint gemm_min = 4;
 
 void mlp__q_set_gemm_min(uint32_t rows) { atomic_store(&gemm_min, rows); }
 
@@ -848,7 +858,9 @@ static enum mlp_status run(const struct mlp_qmodel *q, const struct mlp_dataset 
     uint64_t per = (n + tasks - 1) / tasks;
     per = (per + NS - 1) / NS * NS;
     const uint32_t bmin = atomic_load(&gemm_min);
-    const bool batch = q->batch && per >= bmin;
+    /* a call on one task whose large layers the panel path would split
+     * over the pool stays there */
+    const bool batch = q->batch && per >= bmin && (tasks > 1 || threads == 1 || !q->splits);
     uint32_t made = 0;
     for (; made < tasks; made++)
         if (!work_alloc(&wk[made], q, batch)) break;

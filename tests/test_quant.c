@@ -874,7 +874,7 @@ static void batch_path_cases(void)
             CHECK(a0 == a1);
             CHECK_NEAR(l1, l0, 1e-12 * fabs(l0));
         }
-        mlp__q_set_gemm_min(8);
+        mlp__q_set_gemm_min(4);
         mlp_set_threads(0);
         mlp_qmodel_free(q);
         mlp_qmodel_free(qp);

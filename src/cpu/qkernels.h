@@ -51,6 +51,9 @@
  * order, as the panel path's epilogue, so the two give the same bits), and
  * then ReLU (y > 0 ? y : 0) when asked.  |sum (q_x - z) q_w| <= K 255 127
  * fits in int32 for K <= MLP_QK_I8_MAX_K, the caller's limit here too.
+ * The AVX-512 version skips the steps of 4 inputs that are zero in every
+ * sample of its register tile (blank image borders): they add 0 to every
+ * sum, so no bit changes.
  */
 #ifndef MLP_QKERNELS_H
 #define MLP_QKERNELS_H
@@ -148,7 +151,7 @@ void mlp__qk_range_portable(const float *x, uint32_t n, float *lo, float *hi, in
 void mlp__qk_u8q_portable(const float *x, uint32_t n, float s, int32_t z, uint8_t *u);
 
 /* quant.c: int8 predictions and evaluations take the batch kernel for
- * ranges of at least this many rows per thread (default 8); tests set 1
+ * ranges of at least this many rows per thread (default 4); tests set 1
  * (always) or UINT32_MAX (never) to compare the two paths. */
 void mlp__q_set_gemm_min(uint32_t rows);
 

@@ -806,8 +806,9 @@ static double finish_rows(const struct run_job *rj, uint64_t i, uint32_t ns, flo
 }
 
 /* Rows per task from which the batch path is taken.  Measured on W5, one
- * thread, ns per row (panel path / batch path): 1 row 7.7 / 9.3 us, 3 rows
- * 3.7 / 3.8, 4 rows 3.4 / 3.0, 8 rows 3.4 / 2.3, 96 rows 2.2 / 1.3. */
+ * thread, microseconds per row in calls of n rows (panel path / batch
+ * path): n = 1: 7.7 / 9.3, 3: 3.7 / 3.8, 4: 3.4 / 3.0, 8: 2.7 / 2.2, 96:
+ * 2.2 / 1.3. */
 static atomic_uint gemm_min = 4;
 
 void mlp__q_set_gemm_min(uint32_t rows) { atomic_store(&gemm_min, rows); }

@@ -437,7 +437,9 @@ static __attribute__((target(T_AVX512))) void qk_i8_avx512bw(const int8_t *w, si
  * (S * G <= 24 accumulators, G weight vectors, one broadcast: 29 of the 32
  * zmm), over every input step, then the epilogue on the tile.  The weights
  * of a tile (G * k4 * 64 bytes, 50 KiB for 784 inputs) come from L2 once
- * per S samples; the S samples' inputs stay in L1. */
+ * per S samples; the S samples' inputs stay in L1.  Measured on Zen 4, one
+ * core, 96 samples of random inputs: W5's 784-256 layer at 95% of the
+ * vpdpbusd peak (bench_peak), 256-128 at 88%, 128-10 at 45%. */
 #define I8G_S 6u
 #define I8G_G 4u
 
@@ -737,7 +739,7 @@ static struct mlp_qk select_dot(enum mlp_qtype t, unsigned features)
         if (features & MLP_QK_HAS_AVX512_VNNI)
             return (struct mlp_qk){.name = "avx512-vnni", .i8 = qk_i8_vnni, .i8g = qk_i8g_vnni,
                                    .range = range_avx512, .u8q = u8q_avx512};
-        /* no batch kernel without VNNI: the panel kernel is the faster one there */
+        /* no batch kernel without VNNI (none written): batches take the panel kernel */
         if (features & MLP_QK_HAS_AVX512)
             return (struct mlp_qk){.name = "avx512bw", .i8 = qk_i8_avx512bw, .range = range_avx512, .u8q = u8q_avx512};
 #endif

@@ -15,16 +15,97 @@
  *   forward:   Z[i][k] = b[k] + s * sum_j x[i][j] W[k][j]
  *   backward:  dW[k][j] += s * sum_i dZ[i][k] x[i][j]
  *
- * GCC vector extensions, not intrinsics: the same source becomes AVX-512
- * with -march=native on this machine and SSE2 or plain code elsewhere.
- * Summation order is fixed (lanes, then the tail), so results are
- * deterministic; they differ from the GEMM path only by rounding. */
+ * The outputs go in groups of at most 10 (K <= 10: one group, so each pixel
+ * is converted once per pass and used for every output).  A forward tile is
+ * R rows x Q outputs x U column vectors of accumulators, a backward tile Q
+ * outputs x U column vectors over all rows of the block; R and U per Q keep
+ * 8-24 accumulators (the 4-cycle FMA latency on two pipes wants 8) and
+ * everything in the 32 vector registers.  Every tile shape is a constant
+ * after inlining (the switches below), so the loops unroll into registers.
+ *
+ * What bounds it on Zen 4 (measured, bench loops of independent ops): the
+ * four 256-bit FP pipes retire two 512-bit ops a cycle, one of them the FMA,
+ * so a conversion op costs half a cycle beside the FMA.  f64 converts with
+ * vpmovzxbq + vcvtqq2pd (1.5 cycles per FMA when each pixel feeds one FMA,
+ * W1) rather than vpmovzxbd + vcvtdq2pd (lane-crossing: 1.95).  Keeping the
+ * converted block in memory instead loses: a 512-bit store takes 2 cycles.
+ *
+ * GCC vector extensions, with AVX-512 intrinsics where GCC would not find
+ * the instructions itself (conversions, horizontal sums); other targets get
+ * SSE2 or plain code from the same source.  Summation order is fixed (lanes
+ * in a fixed tree, then the tail), so results are deterministic; they differ
+ * from the GEMM path only by rounding. */
+
+#ifndef MLP_NARROW_ONCE
+#define MLP_NARROW_ONCE
+/* Most accumulators / converted vectors a tile keeps (see the tables). */
+#define NARROW_ACC 24
+#define NARROW_XV 8
+#define NARROW_QMAX 10
+/* Rows at most this long (bytes) are prefetched a tile ahead in the forward
+ * pass: the hardware prefetcher catches long rows (W1: 12 KB) but not a
+ * tile's few short ones (W3: 784 bytes) streamed from memory. */
+#ifndef NARROW_PF
+#define NARROW_PF 4096
+#endif
+
+/* Tile shapes per outputs in a group (1..10). */
+static inline int narrow_fwd_rows(int q)
+{
+    return q <= 6 ? 4 : q <= 8 ? 3 : 2;
+}
+static inline int narrow_fwd_unroll(int r, int q)
+{
+    return r * q >= 8 ? 1 : (8 + r * q - 1) / (r * q);
+}
+static inline int narrow_bwd_unroll(int q)
+{
+    static const int u[NARROW_QMAX + 1] = {0, 16, 8, 8, 6, 4, 4, 3, 3, 2, 2};
+    return u[q];
+}
+
+/* Keeps a loaded weight vector in a register: GCC otherwise folds the load
+ * into every FMA that uses it (R loads instead of one, and the load port
+ * then bounds the loop). */
+#if defined(__AVX512F__)
+#define NARROW_KEEP(v) __asm__("" : "+v"(v))
+#else
+#define NARROW_KEEP(v) ((void)0)
+#endif
+#ifdef NARROW_NOOPAQUE
+#define NARROW_OPAQUE(p) ((void)0)
+#else
+#define NARROW_OPAQUE(p) __asm__("" : "+r"(p))
+#endif
+
+#if defined(__AVX512F__)
+/* One level of the horizontal-sum tree: a and b hold 2^level sums each,
+ * spread over 16 >> level lanes; the result holds both sets, each over half
+ * as many lanes. */
+static inline __m512 narrow_fold_ps(__m512 a, __m512 b, int level)
+{
+    switch (level) {
+    case 0: return _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0x44), _mm512_shuffle_f32x4(a, b, 0xEE));
+    case 1: return _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0x88), _mm512_shuffle_f32x4(a, b, 0xDD));
+    case 2: return _mm512_add_ps(_mm512_shuffle_ps(a, b, 0x44), _mm512_shuffle_ps(a, b, 0xEE));
+    default: return _mm512_add_ps(_mm512_shuffle_ps(a, b, 0x88), _mm512_shuffle_ps(a, b, 0xDD));
+    }
+}
+static inline __m512d narrow_fold_pd(__m512d a, __m512d b, int level)
+{
+    switch (level) {
+    case 0: return _mm512_add_pd(_mm512_shuffle_f64x2(a, b, 0x44), _mm512_shuffle_f64x2(a, b, 0xEE));
+    case 1: return _mm512_add_pd(_mm512_shuffle_f64x2(a, b, 0x88), _mm512_shuffle_f64x2(a, b, 0xDD));
+    default: return _mm512_add_pd(_mm512_unpacklo_pd(a, b), _mm512_unpackhi_pd(a, b));
+    }
+}
+#endif
+#endif /* MLP_NARROW_ONCE */
 
 typedef T FN(vec) __attribute__((vector_size(NARROW_V * sizeof(T))));
 
 /* NARROW_V pixels to T.  GCC 12 turns __builtin_convertvector from uint8
- * into scalar conversions, so the AVX-512 build says what it wants:
- * vpmovzxbd + vcvtdq2ps/pd. */
+ * into scalar conversions, so the AVX-512 build says what it wants. */
 static inline FN(vec) FN(load_u8)(const uint8_t *p)
 {
 #if defined(__AVX512F__)
@@ -34,7 +115,11 @@ static inline FN(vec) FN(load_u8)(const uint8_t *p)
         memcpy(&r, &v, sizeof r);
         return r;
     } else {
+#if defined(__AVX512DQ__)
+        __m512d v = _mm512_cvtepi64_pd(_mm512_cvtepu8_epi64(_mm_loadl_epi64((const __m128i *)(const void *)p)));
+#else
         __m512d v = _mm512_cvtepi32_pd(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)p)));
+#endif
         FN(vec) r;
         memcpy(&r, &v, sizeof r);
         return r;
@@ -53,84 +138,235 @@ static inline FN(vec) FN(load_t)(const T *p)
     return v;
 }
 
-static inline T FN(hsum)(FN(vec) v)
+/* out[i] = the sum of v[i]'s lanes, i < n.  AVX-512: NARROW_V vectors at a
+ * time through a tree of folds (log2 V levels, 3 ops per fold: about 3 ops
+ * per sum instead of V-1 dependent scalar adds); the last fold leaves sum i
+ * in lane lane_of(i). */
+static inline __attribute__((always_inline)) void FN(hsums)(const FN(vec) *v, int n, T *out)
 {
-    T s = 0;
-    for (int l = 0; l < NARROW_V; l++) s += v[l];
-    return s;
-}
-
-/* Four rows (xp) against nq (1..4, a constant after inlining) weight rows. */
-static inline __attribute__((always_inline)) void FN(narrow_fwd4)(const uint8_t *const xp[4], const T *const wp[4],
-                                                                  int nq, uint32_t d, T out[4][4])
-{
-    FN(vec) acc[4][4];
-    for (int r = 0; r < 4; r++)
-        for (int q = 0; q < nq; q++) acc[r][q] = (FN(vec)){0};
-    uint32_t j = 0;
-    for (; j + NARROW_V <= d; j += NARROW_V) {
-        FN(vec) xv[4];
-        for (int r = 0; r < 4; r++) xv[r] = FN(load_u8)(xp[r] + j);
-        for (int q = 0; q < nq; q++) {
-            FN(vec) w = FN(load_t)(wp[q] + j);
-            for (int r = 0; r < 4; r++) acc[r][q] += xv[r] * w;
+#if defined(__AVX512F__)
+    for (int b = 0; b < n; b += NARROW_V) {
+        const int m = n - b < NARROW_V ? n - b : NARROW_V;
+        FN(vec) t[NARROW_V];
+#pragma GCC unroll 16
+        for (int i = 0; i < NARROW_V; i++) t[i] = i < m ? v[b + i] : (FN(vec)){0};
+        int live = m;
+#pragma GCC unroll 4
+        for (int level = 0; (NARROW_V >> level) > 1; level++) {
+            const int nl = (live + 1) / 2;
+#pragma GCC unroll 8
+            for (int k = 0; k < nl; k++) {
+                const FN(vec) z = {0}, x = t[2 * k], y = 2 * k + 1 < live ? t[2 * k + 1] : z;
+                if (sizeof(T) == 4) {
+                    __m512 xa, ya;
+                    memcpy(&xa, &x, sizeof xa);
+                    memcpy(&ya, &y, sizeof ya);
+                    __m512 f = narrow_fold_ps(xa, ya, level);
+                    memcpy(&t[k], &f, sizeof f);
+                } else {
+                    __m512d xa, ya;
+                    memcpy(&xa, &x, sizeof xa);
+                    memcpy(&ya, &y, sizeof ya);
+                    __m512d f = narrow_fold_pd(xa, ya, level);
+                    memcpy(&t[k], &f, sizeof f);
+                }
+            }
+            live = nl;
+        }
+        /* f32: lane 4c + r holds sum c + 4r; f64: lane 2c + r holds c + 4r */
+#pragma GCC unroll 16
+        for (int l = 0; l < NARROW_V; l++) {
+            const int i = NARROW_V == 16 ? l / 4 + 4 * (l % 4) : l / 2 + 4 * (l % 2);
+            if (i < m) out[b + i] = t[0][l];
         }
     }
-    for (int r = 0; r < 4; r++)
-        for (int q = 0; q < nq; q++) {
-            T s = FN(hsum)(acc[r][q]);
-            for (uint32_t jj = j; jj < d; jj++) s += (T)xp[r][jj] * wp[q][jj];
-            out[r][q] = s;
-        }
+#else
+    for (int i = 0; i < n; i++) {
+        T s = 0;
+        for (int l = 0; l < NARROW_V; l++) s += v[i][l];
+        out[i] = s;
+    }
+#endif
 }
 
+/* Rows xp[0..R) against the weight rows Wg[0..Q) (row stride d):
+ * out[r * Q + q] = sum_j xp[r][j] Wg[q][j].  R, Q, U constants. */
+static inline __attribute__((always_inline)) void FN(fwd_tile)(const uint8_t *const *xp, const uint8_t *const *xn,
+                                                               const T *Wg, uint32_t d, const int R, const int Q,
+                                                               const int U, const bool pf, T *out)
+{
+    FN(vec) acc[NARROW_ACC];
+#pragma GCC unroll 24
+    for (int a = 0; a < R * Q * U; a++) acc[a] = (FN(vec)){0};
+    const uint32_t step = (uint32_t)U * NARROW_V;
+    const T *wj = Wg; /* Wg + j: the weight rows by adding d, so that the
+                       * loop needs two pointer registers, not Q */
+    uint32_t j = 0;
+    for (; j + step <= d; j += step, wj += step) {
+        FN(vec) xv[NARROW_XV];
+#pragma GCC unroll 8
+        for (int r = 0; r < R; r++)
+#pragma GCC unroll 8
+            for (int u = 0; u < U; u++) xv[r * U + u] = FN(load_u8)(xp[r] + j + (size_t)u * NARROW_V);
+        if (pf && (j & 63) < step)
+#pragma GCC unroll 8
+            for (int r = 0; r < R; r++) __builtin_prefetch(xn[r] + (j & ~63u), 0, 3);
+        const T *wq = wj;
+#pragma GCC unroll 10
+        for (int q = 0; q < Q; q++) {
+#pragma GCC unroll 8
+            for (int u = 0; u < U; u++) {
+                FN(vec) w = FN(load_t)(wq + (size_t)u * NARROW_V);
+                NARROW_KEEP(w);
+#pragma GCC unroll 4
+                for (int r = 0; r < R; r++) acc[(r * Q + q) * U + u] += xv[r * U + u] * w;
+            }
+            wq += d;
+            NARROW_OPAQUE(wq);
+        }
+    }
+    for (; j + NARROW_V <= d; j += NARROW_V, wj += NARROW_V) { /* leftover vectors, into u = 0 */
+        FN(vec) xv[4];
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++) xv[r] = FN(load_u8)(xp[r] + j);
+        const T *wq = wj;
+#pragma GCC unroll 10
+        for (int q = 0; q < Q; q++) {
+            FN(vec) w = FN(load_t)(wq);
+            NARROW_KEEP(w);
+#pragma GCC unroll 4
+            for (int r = 0; r < R; r++) acc[(r * Q + q) * U] += xv[r] * w;
+            wq += d;
+            NARROW_OPAQUE(wq);
+        }
+    }
+    FN(vec) sum[NARROW_ACC];
+#pragma GCC unroll 24
+    for (int a = 0; a < R * Q; a++) {
+        sum[a] = acc[a * U];
+#pragma GCC unroll 8
+        for (int u = 1; u < U; u++) sum[a] += acc[a * U + u];
+    }
+    FN(hsums)(sum, R * Q, out);
+    for (; j < d; j++) /* tail columns */
+        for (int r = 0; r < R; r++)
+            for (int q = 0; q < Q; q++) out[r * Q + q] += (T)xp[r][j] * Wg[(size_t)q * d + j];
+}
+
+/* Z[i][k0..k0+Q) for all rows: tiles of narrow_fwd_rows(Q) rows, the rest
+ * one row at a time. */
+static inline __attribute__((always_inline)) void FN(fwd_group)(const uint8_t *const *xr, uint32_t nb, uint32_t d,
+                                                                uint32_t K, uint32_t k0, const int Q, const T *W,
+                                                                const T *b, T s, T *Z)
+{
+    const int R = narrow_fwd_rows(Q);
+    const T *Wg = W + (size_t)k0 * d;
+    const int U = narrow_fwd_unroll(R, Q);
+    T out[4 * NARROW_QMAX];
+    uint32_t i = 0;
+    for (; i + (uint32_t)R <= nb; i += (uint32_t)R) {
+        if (d <= NARROW_PF && i + 2 * (uint32_t)R <= nb)
+            FN(fwd_tile)(xr + i, xr + i + R, Wg, d, R, Q, U, true, out);
+        else
+            FN(fwd_tile)(xr + i, xr + i, Wg, d, R, Q, U, false, out);
+        for (int r = 0; r < R; r++)
+            for (int q = 0; q < Q; q++) Z[(size_t)(i + (uint32_t)r) * K + k0 + (uint32_t)q] = b[k0 + q] + s * out[r * Q + q];
+    }
+    for (; i < nb; i++) {
+        FN(fwd_tile)(xr + i, xr + i, Wg, d, 1, Q, narrow_fwd_unroll(1, Q), false, out);
+        for (int q = 0; q < Q; q++) Z[(size_t)i * K + k0 + (uint32_t)q] = b[k0 + q] + s * out[q];
+    }
+}
+
+/* Outputs split into ng groups as even as can be (K = 16, ng = 2: 8 + 8);
+ * the first output of group g. */
+static inline uint32_t FN(group_start)(uint32_t K, uint32_t ng, uint32_t g)
+{
+    return (uint32_t)((uint64_t)K * g / ng);
+}
 /* Z (nb x K) = b + s * X W^T for the rows xr[0..nb). */
 static void FN(narrow_forward)(const uint8_t *const *xr, uint32_t nb, uint32_t d, uint32_t K, const T *W,
                                const T *b, T s, T *Z)
 {
-    for (uint32_t i0 = 0; i0 < nb; i0 += 4) {
-        /* a short last group repeats its last row; only real rows are kept */
-        const uint8_t *xp[4];
-        for (uint32_t r = 0; r < 4; r++) xp[r] = xr[i0 + r < nb ? i0 + r : nb - 1];
-        for (uint32_t k0 = 0; k0 < K; k0 += 4) {
-            const T *wp[4];
-            for (uint32_t q = 0; q < 4; q++) wp[q] = W + (size_t)(k0 + q < K ? k0 + q : K - 1) * d;
-            T out[4][4];
-            switch (K - k0) {
-            case 1: FN(narrow_fwd4)(xp, wp, 1, d, out); break;
-            case 2: FN(narrow_fwd4)(xp, wp, 2, d, out); break;
-            case 3: FN(narrow_fwd4)(xp, wp, 3, d, out); break;
-            default: FN(narrow_fwd4)(xp, wp, 4, d, out); break;
-            }
-            uint32_t nq = K - k0 < 4 ? K - k0 : 4;
-            for (uint32_t r = 0; r < 4 && i0 + r < nb; r++)
-                for (uint32_t q = 0; q < nq; q++) Z[(size_t)(i0 + r) * K + k0 + q] = b[k0 + q] + s * out[r][q];
+    uint32_t ng = (K + NARROW_QMAX - 1) / NARROW_QMAX;
+    for (uint32_t g = 0, k0 = 0; k0 < K; g++) {
+        uint32_t k1 = FN(group_start)(K, ng, g + 1);
+        switch (k1 - k0) {
+        case 1: FN(fwd_group)(xr, nb, d, K, k0, 1, W, b, s, Z); break;
+        case 2: FN(fwd_group)(xr, nb, d, K, k0, 2, W, b, s, Z); break;
+        case 3: FN(fwd_group)(xr, nb, d, K, k0, 3, W, b, s, Z); break;
+        case 4: FN(fwd_group)(xr, nb, d, K, k0, 4, W, b, s, Z); break;
+        case 5: FN(fwd_group)(xr, nb, d, K, k0, 5, W, b, s, Z); break;
+        case 6: FN(fwd_group)(xr, nb, d, K, k0, 6, W, b, s, Z); break;
+        case 7: FN(fwd_group)(xr, nb, d, K, k0, 7, W, b, s, Z); break;
+        case 8: FN(fwd_group)(xr, nb, d, K, k0, 8, W, b, s, Z); break;
+        case 9: FN(fwd_group)(xr, nb, d, K, k0, 9, W, b, s, Z); break;
+        default: FN(fwd_group)(xr, nb, d, K, k0, 10, W, b, s, Z); break;
         }
+        k0 = k1;
     }
 }
 
-/* dW rows k0..k0+nq (nq 1..4) at columns j.. (nv vectors, nv 1..8), over
- * all rows: nq * nv independent accumulators, so that the multiply-add
- * latency is hidden (one output needs eight vectors of columns). */
-static inline __attribute__((always_inline)) void FN(narrow_bwd_tile)(const uint8_t *const *xr, uint32_t nb,
-                                                                      uint32_t K, const T *dZ, uint32_t k0, int nq,
-                                                                      uint32_t j, int nv, T s, T *gW, uint32_t d)
+/* gW rows [0, Q) (stride d; the group's first row) at columns j.. (U
+ * vectors) += s * sum over the rows of dZ[i][q] x[i][..]: Q * U
+ * accumulators.  The loop order keeps the fewer of the U converted vectors
+ * or the Q broadcast dZ values live. */
+static inline __attribute__((always_inline)) void FN(bwd_tile)(const uint8_t *const *xr, uint32_t nb, uint32_t K,
+                                                               const T *dZ, const int Q, const int U, uint32_t j,
+                                                               T s, T *gW, uint32_t d)
 {
-    FN(vec) acc[4][8];
-    for (int q = 0; q < nq; q++)
-        for (int v = 0; v < nv; v++) acc[q][v] = (FN(vec)){0};
+    FN(vec) acc[NARROW_ACC];
+#pragma GCC unroll 24
+    for (int a = 0; a < Q * U; a++) acc[a] = (FN(vec)){0};
     for (uint32_t i = 0; i < nb; i++) {
-        FN(vec) x[8];
-        for (int v = 0; v < nv; v++) x[v] = FN(load_u8)(xr[i] + j + (size_t)v * NARROW_V);
-        const T *dz = dZ + (size_t)i * K + k0;
-        for (int q = 0; q < nq; q++)
-            for (int v = 0; v < nv; v++) acc[q][v] += dz[q] * x[v];
+        const uint8_t *x = xr[i] + j;
+        NARROW_OPAQUE(x); /* else GCC hoists j + u * V out of the row loop:
+                           * U registers, spilled */
+        const T *dz = dZ + (size_t)i * K;
+        if (U >= Q) {
+#pragma GCC unroll 16
+            for (int u = 0; u < U; u++) {
+                FN(vec) xv = FN(load_u8)(x + (size_t)u * NARROW_V);
+#pragma GCC unroll 10
+                for (int q = 0; q < Q; q++) acc[q * U + u] += dz[q] * xv;
+            }
+        } else {
+            FN(vec) xv[NARROW_XV];
+#pragma GCC unroll 8
+            for (int u = 0; u < U; u++) xv[u] = FN(load_u8)(x + (size_t)u * NARROW_V);
+#pragma GCC unroll 10
+            for (int q = 0; q < Q; q++) {
+                const T c = dz[q];
+#pragma GCC unroll 8
+                for (int u = 0; u < U; u++) acc[q * U + u] += c * xv[u];
+            }
+        }
     }
-    for (int q = 0; q < nq; q++)
-        for (int v = 0; v < nv; v++) {
-            T *g = gW + (size_t)(k0 + (uint32_t)q) * d + j + (size_t)v * NARROW_V;
-            FN(vec) gv = FN(load_t)(g) + s * acc[q][v];
+#pragma GCC unroll 10
+    for (int q = 0; q < Q; q++)
+#pragma GCC unroll 16
+        for (int u = 0; u < U; u++) {
+            T *g = gW + (size_t)q * d + j + (size_t)u * NARROW_V;
+            FN(vec) gv = FN(load_t)(g) + s * acc[q * U + u];
             memcpy(g, &gv, sizeof gv);
+        }
+}
+
+static inline __attribute__((always_inline)) void FN(bwd_group)(const uint8_t *const *xr, uint32_t nb, uint32_t d,
+                                                                uint32_t K, uint32_t k0, const int Q, const T *dZ,
+                                                                T s, T *gW)
+{
+    const int U = narrow_bwd_unroll(Q);
+    const uint32_t wide = (uint32_t)U * NARROW_V;
+    T *g = gW + (size_t)k0 * d;
+    uint32_t j = 0;
+    for (; j + wide <= d; j += wide) FN(bwd_tile)(xr, nb, K, dZ + k0, Q, U, j, s, g, d);
+    for (; j + NARROW_V <= d; j += NARROW_V) FN(bwd_tile)(xr, nb, K, dZ + k0, Q, 1, j, s, g, d);
+    for (; j < d; j++) /* tail columns */
+        for (int q = 0; q < Q; q++) {
+            T a = 0;
+            for (uint32_t i = 0; i < nb; i++) a += dZ[(size_t)i * K + k0 + (uint32_t)q] * (T)xr[i][j];
+            g[(size_t)q * d + j] += s * a;
         }
 }
 
@@ -138,31 +374,21 @@ static inline __attribute__((always_inline)) void FN(narrow_bwd_tile)(const uint
 static void FN(narrow_backward)(const uint8_t *const *xr, uint32_t nb, uint32_t d, uint32_t K, const T *dZ, T s,
                                 T *gW)
 {
-    for (uint32_t k0 = 0; k0 < K; k0 += 4) {
-        uint32_t nq = K - k0 < 4 ? K - k0 : 4;
-        /* 16 accumulators at most: 8 vectors for 1-2 outputs, 4 for 3-4 */
-        uint32_t wide = nq <= 2 ? 8 : 4, j = 0;
-        for (; j + wide * NARROW_V <= d; j += wide * NARROW_V) {
-            switch (nq) {
-            case 1: FN(narrow_bwd_tile)(xr, nb, K, dZ, k0, 1, j, 8, s, gW, d); break;
-            case 2: FN(narrow_bwd_tile)(xr, nb, K, dZ, k0, 2, j, 8, s, gW, d); break;
-            case 3: FN(narrow_bwd_tile)(xr, nb, K, dZ, k0, 3, j, 4, s, gW, d); break;
-            default: FN(narrow_bwd_tile)(xr, nb, K, dZ, k0, 4, j, 4, s, gW, d); break;
-            }
+    uint32_t ng = (K + NARROW_QMAX - 1) / NARROW_QMAX;
+    for (uint32_t g = 0, k0 = 0; k0 < K; g++) {
+        uint32_t k1 = FN(group_start)(K, ng, g + 1);
+        switch (k1 - k0) {
+        case 1: FN(bwd_group)(xr, nb, d, K, k0, 1, dZ, s, gW); break;
+        case 2: FN(bwd_group)(xr, nb, d, K, k0, 2, dZ, s, gW); break;
+        case 3: FN(bwd_group)(xr, nb, d, K, k0, 3, dZ, s, gW); break;
+        case 4: FN(bwd_group)(xr, nb, d, K, k0, 4, dZ, s, gW); break;
+        case 5: FN(bwd_group)(xr, nb, d, K, k0, 5, dZ, s, gW); break;
+        case 6: FN(bwd_group)(xr, nb, d, K, k0, 6, dZ, s, gW); break;
+        case 7: FN(bwd_group)(xr, nb, d, K, k0, 7, dZ, s, gW); break;
+        case 8: FN(bwd_group)(xr, nb, d, K, k0, 8, dZ, s, gW); break;
+        case 9: FN(bwd_group)(xr, nb, d, K, k0, 9, dZ, s, gW); break;
+        default: FN(bwd_group)(xr, nb, d, K, k0, 10, dZ, s, gW); break;
         }
-        for (; j + NARROW_V <= d; j += NARROW_V) { /* one vector at a time */
-            switch (nq) {
-            case 1: FN(narrow_bwd_tile)(xr, nb, K, dZ, k0, 1, j, 1, s, gW, d); break;
-            case 2: FN(narrow_bwd_tile)(xr, nb, K, dZ, k0, 2, j, 1, s, gW, d); break;
-            case 3: FN(narrow_bwd_tile)(xr, nb, K, dZ, k0, 3, j, 1, s, gW, d); break;
-            default: FN(narrow_bwd_tile)(xr, nb, K, dZ, k0, 4, j, 1, s, gW, d); break;
-            }
-        }
-        for (; j < d; j++) /* tail columns */
-            for (uint32_t q = 0; q < nq; q++) {
-                T a = 0;
-                for (uint32_t i = 0; i < nb; i++) a += dZ[(size_t)i * K + k0 + q] * (T)xr[i][j];
-                gW[(size_t)(k0 + q) * d + j] += s * a;
-            }
+        k0 = k1;
     }
 }

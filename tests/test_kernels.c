@@ -144,6 +144,23 @@ static void pass_cases(void)
             pass_case(dt, n, w6, 2, 7, MLP_HEAD_SIGMOID_BCE, 35, 0, true, MLP_ELEM_U8);
             pass_case(dt, n, w7, 1, 2, MLP_HEAD_SOFTMAX_CE, 19, 0, false, MLP_ELEM_U8);
         }
+        /* Every group shape of narrow_impl.h: outputs 1..16 (one group up
+         * to 10, two from 11), so 4/3/2-row forward tiles and their
+         * leftover rows (23 rows, blocks of 7 and of all rows: tiles with
+         * and without the next tile prefetched), and widths below and
+         * above the backward tiles (2-16 vectors of 8 or 16 lanes: 300 =
+         * 256 + 44 columns in f32, 2 x 128 + 44 in f64) with leftover
+         * vectors and tail columns. */
+        for (uint32_t k = 1; k <= 16; k++)
+            for (int wi = 0; wi < 3; wi++) {
+                uint32_t n = wi == 0 ? 37 : wi == 1 ? 300 : 47;
+                enum mlp_head h = k == 1 ? MLP_HEAD_SIGMOID_BCE : MLP_HEAD_SOFTMAX_CE;
+                pass_case(dt, n, NULL, 0, k, h, 23, wi == 1 ? 7 : 0, wi == 2, MLP_ELEM_U8);
+                /* the same first layer under a hidden one: dZ from the
+                 * layer above, and the activation on the fused output */
+                const uint32_t w9[] = {k};
+                if (wi == 1) pass_case(dt, n, w9, 1, 3, MLP_HEAD_SOFTMAX_CE, 23, 0, false, MLP_ELEM_U8);
+            }
     }
 }
 

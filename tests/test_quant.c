@@ -806,9 +806,10 @@ static void threads_case(void)
 
 /* The int8 batch path against the panel path, the same bits: nets whose
  * widths are no multiple of 4, 16 or 64, every batch size from 1 to 70, 1
- * and 2 threads, uint8 (exact) and f32 inputs, standardised, calibrated,
- * ReLU and the other activations; and with the portable kernels forced
- * (the batch kernel's plain-C version against the panel path's). */
+ * and 2 threads, uint8 (exact, with blank steps) and f32 inputs,
+ * standardised, calibrated, ReLU and the other activations; and against
+ * the portable kernels forced.  (The plain-C batch kernel, which no
+ * selection uses, is checked against the vector one in i8g_cases.) */
 static void batch_path_cases(void)
 {
     struct net {
@@ -859,7 +860,7 @@ static void batch_path_cases(void)
                 /* the vector sigmoid differs from libm's in the last bit */
                 if (nt->act != MLP_ACT_SIGMOID && nt->head != MLP_HEAD_SIGMOID_BCE)
                     CHECK_MSG(memcmp(p, b, n * K * sizeof *a) == 0,
-                              "net %zu, %llu rows, %d thread(s): portable batch path differs", c,
+                              "net %zu, %llu rows, %d thread(s): the portable kernels differ", c,
                               (unsigned long long)n, th);
             }
         }

@@ -124,8 +124,8 @@ struct mlp_qk {
     mlp_qk_f32_fn f32;
     mlp_qk_bf16_fn bf16;
     mlp_qk_i8_fn i8;
-    /* int8: the batch kernel and the activations' quantisation (all three
-     * versions of each give the same bits) */
+    /* int8: the batch kernel (NULL: batches take the panel kernel) and the
+     * activations' quantisation (every version gives the same bits) */
     mlp_qk_i8g_fn i8g;
     mlp_qk_range_fn range;
     mlp_qk_u8q_fn u8q;
@@ -138,7 +138,9 @@ struct mlp_qk {
 /* The best kernel for qtype t that the features allow. */
 struct mlp_qk mlp__qk_select(enum mlp_qtype t, unsigned features);
 
-/* The portable versions, always present (the oracle in tests). */
+/* The portable versions, always present (the oracle in tests).  The batch
+ * kernel's is not selected (mlp__qk_select gives no i8g without VNNI):
+ * plain C runs the panel layout faster. */
 void mlp__qk_f32_portable(const float *w, size_t panel_stride, uint32_t nch, uint32_t p0, uint32_t p1,
                           const float *x, size_t ldx, uint32_t ns, float *y, size_t ldy);
 void mlp__qk_bf16_portable(const uint16_t *w, size_t panel_stride, uint32_t nch, uint32_t p0, uint32_t p1,

@@ -770,10 +770,11 @@ static enum mlp_status check_rows(const struct mlp_dataset *ds, uint64_t row0, u
  * Threads: with at least NS samples per pool thread the samples are split
  * (each task runs whole groups through every layer, with its own buffers:
  * one hand-off per call); fewer samples run on the calling thread (see
- * layer_job).  int8 tasks of gemm_min rows or more take the batch path.
- * Each sample's arithmetic is the same either way, so outputs do not depend
- * on the thread count, the path or on which rows share a call; only the
- * summed loss's rounding does. */
+ * layer_job).  int8 tasks of gemm_min rows or more take the batch path,
+ * which gives the same outputs and the same summed loss.  Each sample's
+ * arithmetic is the same either way, so outputs do not depend on the
+ * thread count or on which rows share a call; only the summed loss's
+ * rounding does. */
 struct run_job {
     const struct mlp_qmodel *q;
     const struct mlp_dataset *ds;
@@ -821,10 +822,14 @@ static void run_range(const struct run_job *rj, uint32_t t, uint64_t i0, uint64_
     double sum = 0;
     uint64_t right = 0;
     if (rj->batch && i1 - i0 >= rj->bmin) {
+        const uint32_t K = mlp__n_out(&q->shell);
         for (uint64_t i = i0; i < i1; i += QB) {
             uint32_t nb = i1 - i < QB ? (uint32_t)(i1 - i) : QB;
             forward_block(q, ds, rj->row0 + i, nb, wk);
-            sum += finish_rows(rj, i, nb, wk->gz, &right);
+            /* the head on groups of NS rows, as below: the loss is summed
+             * in the same order on both paths, so it too is the same bits */
+            for (uint32_t c = 0; c < nb; c += NS)
+                sum += finish_rows(rj, i + c, nb - c < NS ? nb - c : NS, wk->gz + (size_t)c * K, &right);
         }
     } else {
         for (uint64_t i = i0; i < i1; i += NS) {

@@ -865,15 +865,17 @@ static void batch_path_cases(void)
             }
         }
         if (q) {
-            /* evaluate: the same accuracy, the loss summed in another order */
-            double l0, a0, l1, a1;
-            mlp_set_threads(2);
-            mlp__q_set_gemm_min(UINT32_MAX);
-            CHECK_STATUS(mlp_qmodel_evaluate(q, &d.ds, &l0, &a0, NULL), MLP_OK);
-            mlp__q_set_gemm_min(1);
-            CHECK_STATUS(mlp_qmodel_evaluate(q, &d.ds, &l1, &a1, NULL), MLP_OK);
-            CHECK(a0 == a1);
-            CHECK_NEAR(l1, l0, 1e-12 * fabs(l0));
+            /* evaluate: the same accuracy and loss (summed in the same order) */
+            for (int th = 1; th <= 2; th++) {
+                double l0, a0, l1, a1;
+                mlp_set_threads(th);
+                mlp__q_set_gemm_min(UINT32_MAX);
+                CHECK_STATUS(mlp_qmodel_evaluate(q, &d.ds, &l0, &a0, NULL), MLP_OK);
+                mlp__q_set_gemm_min(1);
+                CHECK_STATUS(mlp_qmodel_evaluate(q, &d.ds, &l1, &a1, NULL), MLP_OK);
+                CHECK_MSG(a0 == a1 && l0 == l1, "net %zu, %d thread(s): evaluate %.17g %.17g vs %.17g %.17g", c, th,
+                          l1, a1, l0, a0);
+            }
         }
         mlp__q_set_gemm_min(4);
         mlp_set_threads(0);

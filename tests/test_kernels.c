@@ -161,6 +161,11 @@ static void pass_cases(void)
                 const uint32_t w9[] = {k};
                 if (wi == 1) pass_case(dt, n, w9, 1, 3, MLP_HEAD_SOFTMAX_CE, 23, 0, false, MLP_ELEM_U8);
             }
+        /* f64, one or two outputs: the strided kernels over several strips
+         * of 2048 columns (4200 = 2 x 2048 + 64 + 40) and fewer than 64 */
+        pass_case(dt, 4200, NULL, 0, 1, MLP_HEAD_SIGMOID_BCE, 9, 0, false, MLP_ELEM_U8);
+        pass_case(dt, 4200, NULL, 0, 2, MLP_HEAD_SOFTMAX_CE, 6, 0, true, MLP_ELEM_U8);
+        pass_case(dt, 63, NULL, 0, 1, MLP_HEAD_SIGMOID_BCE, 13, 0, false, MLP_ELEM_U8);
     }
 }
 

@@ -649,9 +649,20 @@ static __attribute__((target(T_VNNI))) void qk_i8g_vnni(const struct mlp_qk_i8g_
  * reduce in any order to the scalar's result. */
 static __attribute__((target(T_AVX512))) void range_avx512(const float *x, uint32_t n, float *lo, float *hi, int *bad)
 {
-    __m512 a = _mm512_setzero_ps(), b = _mm512_setzero_ps();
+    __m512 a = _mm512_setzero_ps(), b = _mm512_setzero_ps(), a2 = a, b2 = b;
     __mmask16 nan = 0;
-    for (uint32_t i = 0; i < n; i += 16) {
+    uint32_t i = 0;
+    for (; i + 32 <= n; i += 32) { /* two chains of min and max */
+        __m512 v = _mm512_loadu_ps(x + i), w = _mm512_loadu_ps(x + i + 16);
+        a = _mm512_min_ps(v, a);
+        b = _mm512_max_ps(v, b);
+        a2 = _mm512_min_ps(w, a2);
+        b2 = _mm512_max_ps(w, b2);
+        nan |= _mm512_cmp_ps_mask(v, w, _CMP_UNORD_Q);
+    }
+    a = _mm512_min_ps(a2, a);
+    b = _mm512_max_ps(b2, b);
+    for (; i < n; i += 16) {
         __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
         __m512 v = _mm512_maskz_loadu_ps(m, x + i);
         a = _mm512_min_ps(v, a);

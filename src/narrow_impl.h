@@ -23,12 +23,13 @@
  * everything in the 32 vector registers.  Every tile shape is a constant
  * after inlining (the switches below), so the loops unroll into registers.
  *
- * What bounds it on Zen 4 (measured, bench loops of independent ops): the
- * four 256-bit FP pipes retire two 512-bit ops a cycle, one of them the FMA,
- * so a conversion op costs half a cycle beside the FMA.  f64 converts with
- * vpmovzxbq + vcvtqq2pd (1.5 cycles per FMA when each pixel feeds one FMA,
- * W1) rather than vpmovzxbd + vcvtdq2pd (lane-crossing: 1.95).  Keeping the
- * converted block in memory instead loses: a 512-bit store takes 2 cycles.
+ * What bounds it on Zen 4 (measured with loops of the instructions alone):
+ * the four 256-bit FP pipes retire two 512-bit ops a cycle, one of them the
+ * FMA.  Where each pixel feeds one FMA (W1's one output) the conversion is
+ * the cost: vpmovzxbd + vcvtdq2pd 2.0-2.2 cycles per FMA, vpmovzxbq +
+ * vcvtqq2pd 1.95 (the shuffle feeding the conversion), the strided AND +
+ * vcvtuqq2pd below 1.5.  Keeping a converted block in memory instead
+ * loses: a 512-bit store takes 2 cycles.
  *
  * GCC vector extensions, with AVX-512 intrinsics where GCC would not find
  * the instructions itself (conversions, horizontal sums); other targets get
@@ -72,11 +73,9 @@ static inline int narrow_bwd_unroll(int q)
 #else
 #define NARROW_KEEP(v) ((void)0)
 #endif
-#ifdef NARROW_NOOPAQUE
-#define NARROW_OPAQUE(p) ((void)0)
-#else
+/* Hides a pointer's value from GCC, which otherwise splits "p + constant"
+ * sums into one hoisted register per constant and spills them. */
 #define NARROW_OPAQUE(p) __asm__("" : "+r"(p))
-#endif
 
 #if defined(__AVX512F__)
 /* One level of the horizontal-sum tree: a and b hold 2^level sums each,

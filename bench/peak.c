@@ -88,9 +88,15 @@ __attribute__((target("avx512f,avx512vnni"))) static double loop_i8(long n)
         R12(STEP) R12(KEEP)
 #undef STEP
     }
-#define SUM(i) +(double)_mm512_reduce_add_epi32(a##i)
-    return 0 R12(SUM);
+    /* the lanes summed in double: their int32 sum would overflow */
+    int32_t lanes[16];
+    double s = 0;
+#define SUM(i)                                                               \
+    _mm512_storeu_si512((void *)lanes, a##i);                                \
+    for (int l = 0; l < 16; l++) s += lanes[l];
+    R12(SUM)
 #undef SUM
+    return s;
 }
 
 __attribute__((target("avx512f,avx512bf16"))) static double loop_bf16(long n)

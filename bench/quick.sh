@@ -16,9 +16,11 @@
 # NEPOCHS, LAYERS, DIM [50, 100, 1024] (smaller for a quick check only).
 # Ends with:  RESULT W4 f32_ms=.. f64_ms=.. bf16_ms=.. int8_ms=.. numpy_ms=..
 #   numpy_f64_ms=.. torch_ms=.. torch_bf16_ms=.. bw_pct=.. bf16_x=.. int8_x=..
-#   numpy_x=.. torch_x=..   (ms: one run of 100 layers; bw_pct: the f32 run's
-#   weight stream as a share of the measured read bandwidth; *_x: speed-ups,
-#   bf16/int8 over fastmlp f32, numpy/torch = the peer's f32 time / fastmlp's)
+#   numpy_x=.. torch_x=.. bf16_x_paired=.. int8_x_paired=..   (ms: one run of
+#   100 layers; bw_pct: the f32 run's weight stream as a share of the measured
+#   read bandwidth; *_x: speed-ups, bf16/int8 over fastmlp f32 (best against
+#   best; *_paired: the median of the ratios within one repetition),
+#   numpy/torch = the peer's f32 time / fastmlp's)
 set -eu
 . "$(dirname "$0")/common.sh"
 bench_init "$@"
@@ -70,6 +72,7 @@ for rep in $(seq "$REPEAT"); do
             cp "$tmp/out" "$tmp/keep_$p"
         fi
         best "$p" "$ms"
+        echo "$ms" >>"$tmp/reps_$p"
     done
     if [ "$have_numpy" -eq 1 ]; then
         for p in f4 f8; do
@@ -123,4 +126,13 @@ echo "('vs fastmlp f32': fastmlp f32 time / this time, above 1 = faster than f32
 echo " time / this time for the same precision (bf16 beside torch bf16, int8 beside the f32 peers))"
 ms() { per_run "$1" | sed 's/^$/n\/a/'; }
 x() { ratio "$1" "$2" | sed 's/x$//'; }
-echo "RESULT W4 f32_ms=$(ms "$f32") f64_ms=$(ms "$f64") bf16_ms=$(ms "$bf16") int8_ms=$(ms "$int8") numpy_ms=$(ms "$np32") numpy_f64_ms=$(ms "$np64") torch_ms=$(ms "$t32") torch_bf16_ms=$(ms "$tbf") bw_pct=${bw:-n/a} bf16_x=$(x "$bf16" "$f32") int8_x=$(x "$int8" "$f32") numpy_x=$(x "$f32" "$np32") torch_x=$(x "$f32" "$t32")"
+# paired P: the median over the repetitions of (f32 time / P time) within one
+# repetition: this VM's memory bandwidth swings between runs (30-55 GB/s seen),
+# and a best-of-each ratio can pair a fast-phase f32 with a slow-phase P.
+paired() {
+    paste "$tmp/reps_f4" "$tmp/reps_$1" | awk '$2 > 0 { print $1 / $2 }' | sort -n |
+        awk '{ v[NR] = $1 } END { if (NR == 0) print "n/a"; else if (NR % 2) printf "%.2f\n", v[(NR + 1) / 2];
+                                   else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+echo "paired speed-ups over f32 (median over $REPEAT repetitions of the ratio within one): bf16 $(paired bf16)x, int8 $(paired int8)x"
+echo "RESULT W4 f32_ms=$(ms "$f32") f64_ms=$(ms "$f64") bf16_ms=$(ms "$bf16") int8_ms=$(ms "$int8") numpy_ms=$(ms "$np32") numpy_f64_ms=$(ms "$np64") torch_ms=$(ms "$t32") torch_bf16_ms=$(ms "$tbf") bw_pct=${bw:-n/a} bf16_x=$(x "$bf16" "$f32") int8_x=$(x "$int8" "$f32") numpy_x=$(x "$f32" "$np32") torch_x=$(x "$f32" "$t32") bf16_x_paired=$(paired bf16) int8_x_paired=$(paired int8)"

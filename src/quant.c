@@ -285,8 +285,11 @@ static void qparams(float lo, float hi, bool bad, float *s, int32_t *z)
     if (bad || !isfinite(range)) {
         *s = NAN;
         *z = 0;
-    } else if (range == 0) {
-        *s = 1; /* all zero */
+    } else if ((float)(range / 255) == 0) {
+        /* all zero, or a range so tiny (< 255 x the least subnormal) that
+         * its step underflows: the values are zero to within 1e-43, and
+         * -lo/s would be NaN, converted to int32 (undefined) */
+        *s = 1;
         *z = 0;
     } else {
         *s = (float)(range / 255);

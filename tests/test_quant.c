@@ -515,6 +515,32 @@ static void wide_int8_case(void)
     mlp_model_free(m);
 }
 
+/* Inputs so tiny (subnormal, 1e-44) that their quantisation step
+ * range/255 underflows to 0 in f32: treated as zero (the outputs are the
+ * biases' path), never a NaN zero point converted to int32. */
+static void tiny_range_case(void)
+{
+    const uint32_t K = 8, N = 3, widths[] = {5};
+    struct mlp_model *m = make_net(MLP_F32, K, widths, 1, MLP_ACT_RELU, N, MLP_HEAD_IDENTITY_MSE, 1.0, 21);
+    struct tdata d;
+    make_data(&d, MLP_ELEM_F32, 2, K, N, 22);
+    for (uint32_t i = 0; i < 2 * K; i++) ((float *)d.x)[i] = i % 3 ? 1e-44f : 0.0f;
+    double ref[2 * 3], got[2 * 3];
+    CHECK_STATUS(mlp_model_predict(m, &d.ds, 0, 2, ref, NULL), MLP_OK);
+    for (int t = 0; t < MLP_Q_COUNT; t++) {
+        struct mlp_qmodel *q = NULL;
+        CHECK_STATUS(mlp_qmodel_create(&q, m, (enum mlp_qtype)t, NULL, NULL), MLP_OK);
+        if (!q) continue;
+        CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, 0, 2, got, NULL), MLP_OK);
+        for (int i = 0; i < 6; i++)
+            CHECK_MSG(isfinite(got[i]) && fabs(got[i] - ref[i]) <= 0.05 * (1 + fabs(ref[i])),
+                      "tiny inputs, %s, output %d: %.9g vs %.9g", mlp_qtype_name((enum mlp_qtype)t), i, got[i], ref[i]);
+        mlp_qmodel_free(q);
+    }
+    free_data(&d);
+    mlp_model_free(m);
+}
+
 /* ------------------------------------------------ deep nets, every head */
 
 /*
@@ -917,6 +943,7 @@ int main(void)
     i8g_cases();
     one_layer_cases();
     wide_int8_case();
+    tiny_range_case();
     deep_cases();
     bad_arguments();
     independence();

@@ -12,24 +12,7 @@ FM=${FASTMLP_FMNIST_DIR:-/usr/share/datasets/fashion-mnist}
 D=${FASTMLP_DATA_DIR:-$(dirname "$0")/../../shared/data}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-
-# expect CODE PATTERN -- command...: exit code and one stderr line matching PATTERN
-expect() {
-    code=$1 pat=$2
-    shift 3
-    "$@" >"$T/out" 2>"$T/err"
-    rc=$?
-    lines=$(wc -l <"$T/err")
-    if [ "$rc" -ne "$code" ]; then bad "$* -> exit $rc, expected $code; stderr: $(cat "$T/err")"; return; fi
-    if [ "$code" -ne 0 ] && [ "$lines" -ne 1 ]; then bad "$* -> $lines stderr lines, expected 1: $(cat "$T/err")"; return; fi
-    if [ -n "$pat" ] && ! grep -q -- "$pat" "$T/err"; then bad "$* -> stderr '$(cat "$T/err")' lacks '$pat'"; return; fi
-    ok
-}
+. "$(dirname "$0")/lib.sh"
 
 if ! command -v python3 >/dev/null 2>&1; then
     echo "FAIL: python3 is needed to check the JSON output"

@@ -50,12 +50,11 @@ struct FN(split_job) {
 static void FN(split_task)(void *vc, uint32_t t)
 {
     const struct FN(split_job) *j = vc;
-    const int line = (int)(64 / sizeof(T));
-    int lo = (int)((int64_t)j->n_out * t / j->tasks) / line * line;
-    int hi = t + 1 == j->tasks ? j->n_out : (int)((int64_t)j->n_out * (t + 1) / j->tasks) / line * line;
+    size_t lo, hi;
+    mlp__pool_slice((size_t)j->n_out, t, j->tasks, 64 / sizeof(T), &lo, &hi);
     if (hi > lo)
-        GEMM(j->be, false, true, j->nb, hi - lo, j->n_in, (T)1, j->A, j->n_in, j->W + (size_t)lo * j->n_in, j->n_in,
-             (T)1, j->Z + lo, j->n_out);
+        GEMM(j->be, false, true, j->nb, (int)(hi - lo), j->n_in, (T)1, j->A, j->n_in, j->W + lo * (size_t)j->n_in,
+             j->n_in, (T)1, j->Z + lo, j->n_out);
 }
 
 /* Split when the layer's weights are large enough (>= 1 MB) that the
@@ -265,10 +264,9 @@ static void FN(fast_task)(void *vc, uint32_t t)
 static void FN(reduce_task)(void *vc, uint32_t t)
 {
     struct FN(fast_ctx) *c = vc;
-    size_t n = c->p->m->n_params, nt = mlp__pool_size() < (int)c->tasks ? (size_t)mlp__pool_size() : c->tasks;
-    size_t lo = n * t / nt, hi = n * (t + 1) / nt;
-    lo &= ~(size_t)15;
-    hi = t + 1 == nt ? n : hi & ~(size_t)15;
+    uint32_t nt = mlp__pool_size() < (int)c->tasks ? (uint32_t)mlp__pool_size() : c->tasks;
+    size_t lo, hi;
+    mlp__pool_slice(c->p->m->n_params, t, nt, 16, &lo, &hi);
     T *g0 = c->grads[0];
     for (uint32_t k = 1; k < c->tasks; k++) {
         const T *gk = c->grads[k];

@@ -29,6 +29,16 @@ int mlp__pool_acquire(void);
 void mlp__pool_run(uint32_t n_tasks, void (*fn)(void *ctx, uint32_t task), void *ctx);
 void mlp__pool_release(void);
 
+/* Task t's slice [*lo, *hi) of n elements split evenly over `tasks` tasks,
+ * each cut down to a multiple of `align` elements (whole cache lines, so no
+ * two tasks write one line) and the last task taking the rest: a fixed
+ * split, so results do not depend on timing. */
+static inline void mlp__pool_slice(size_t n, uint32_t t, uint32_t tasks, size_t align, size_t *lo, size_t *hi)
+{
+    *lo = n * t / tasks / align * align;
+    *hi = t + 1 == tasks ? n : n * (t + 1) / tasks / align * align;
+}
+
 /* Per-thread scratch memory that survives between calls, so that passes
  * over small batches allocate nothing: at least `bytes` bytes, 64-byte
  * aligned, for pool thread `slot` (a task's thread is task % size), buffer

@@ -73,8 +73,8 @@ static void fold_parts(const struct adam_job *j, size_t lo, size_t hi)
 static void adam_task(void *ctx, uint32_t t)
 {
     const struct adam_job *j = ctx;
-    size_t lo = (j->n * t / j->tasks) & ~(size_t)15;
-    size_t hi = t + 1 == j->tasks ? j->n : (j->n * (t + 1) / j->tasks) & ~(size_t)15;
+    size_t lo, hi;
+    mlp__pool_slice(j->n, t, j->tasks, 16, &lo, &hi);
     if (hi <= lo) return;
     if (j->n_parts > 2) fold_parts(j, lo, hi);
     const void *g2 = j->n_parts == 2 ? j->parts[1] : NULL;

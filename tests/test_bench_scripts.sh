@@ -17,11 +17,7 @@ FM=${FASTMLP_FMNIST_DIR:-/usr/share/datasets/fashion-mnist}
 export FASTMLP_DATA_DIR="$D" FASTMLP_FMNIST_DIR="$FM" REPEATS=1
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/lib.sh"
 
 # run CODE SCRIPT [VAR=VALUE...]: run bench/SCRIPT on $BUILD with the
 # variables set; expect exit CODE

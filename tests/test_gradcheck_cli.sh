@@ -9,14 +9,11 @@ FM=${FASTMLP_FMNIST_DIR:-/usr/share/datasets/fashion-mnist}
 D=${FASTMLP_DATA_DIR:-$(dirname "$0")/../../shared/data}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/lib.sh"
 
 # expect CODE PATTERN -- command...: exit code, and PATTERN (fixed string)
-# in stdout for exit 0 or 4, in the one stderr line otherwise.
+# in stdout for exit 0 or 4, in the one stderr line otherwise (lib.sh's
+# expect looks in stderr only, so this one replaces it).
 expect() {
     code=$1 pat=$2
     shift 3

@@ -120,8 +120,15 @@ enum mlp_status mlp_trainer_create(struct mlp_trainer **out, struct mlp_model *m
     t->n_batches = (N + t->bs - 1) / t->bs;
     t->momentum = p->optim == MLP_OPT_SGD && p->momentum > 0;
     t->n_state = p->optim == MLP_OPT_ADAM ? 2 : t->momentum ? 1 : 0;
-    /* One allocation: gradient, last good weights, best weights, optimizer state. */
-    t->buf = mlp__acalloc((size_t)(3 + t->n_state) * n * esz);
+    /* One allocation: gradient, last good weights, best weights, optimizer
+     * state, each vector starting on a cache line and the starts 576 bytes
+     * apart modulo 4 KiB.  Adam reads g, m, v and writes m, v at the same
+     * index: back to back (n * 4 bytes apart, 40 mod 64 on W5) its vector
+     * loads and stores straddled cache lines, and 4 KiB apart the loads
+     * waited on unrelated stores (4K aliasing); on W5 the step took 3x and
+     * 1.6x the time it takes now. */
+    const size_t stride = (n * esz + 4095) / 4096 * 4096 + 576;
+    t->buf = mlp__acalloc((size_t)(3 + t->n_state) * stride);
     t->perm = t->minibatch ? malloc(N * sizeof *t->perm) : NULL;
     t->hist_cap = p->epochs < 1024 ? p->epochs + 1 : 1024;
     t->hist = malloc(t->hist_cap * sizeof *t->hist);
@@ -130,10 +137,10 @@ enum mlp_status mlp_trainer_create(struct mlp_trainer **out, struct mlp_model *m
         return mlp__fail(err, MLP_ERR_NOMEM, "cannot allocate training state for %zu parameters", n);
     }
     t->grad = t->buf;
-    t->good = t->grad + n * esz;
-    t->best = t->good + n * esz;
-    t->s1 = t->best + n * esz;
-    t->s2 = t->s1 + n * esz;
+    t->good = t->grad + stride;
+    t->best = t->good + stride;
+    t->s1 = t->best + stride;
+    t->s2 = t->s1 + stride;
     mlp__rng_seed(&t->rng, p->seed);
     t->best_loss = INFINITY;
     t->prof.param_bytes = 4 * n * esz;

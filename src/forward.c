@@ -32,6 +32,39 @@ double tanh(double);
 /* First layers at most this wide over uint8 inputs take the fused kernel. */
 #define MLP_NARROW_MAX 16
 
+/* The model-parallel step (step_impl.h) takes batches of at most this many
+ * rows, whose activations stay in cache: larger ones are split by rows
+ * (pass_impl.h), which reads each weight once per block of rows anyway. */
+#define MLP_STEP_MAX_ROWS 512
+
+/* Whether the model-parallel step pays for a batch of B rows on nt threads:
+ * enough weights for the split to matter (as for Adam's own split, ~32K),
+ * the work shared evenly (the busiest thread's units no more than 1.25x an
+ * even share; a network of 10-unit layers would leave all of it to one
+ * thread), and buffers of a sane size. */
+static bool step_pays(const struct mlp_model *m, uint32_t B, uint32_t nt, size_t esz)
+{
+    if (B > MLP_STEP_MAX_ROWS) return false;
+    uint64_t total = 0, worst = 0, elems = mlp__n_in(m);
+    size_t params = 0;
+    for (uint32_t l = 0; l < m->n_layers; l++) {
+        total += (uint64_t)m->layers[l].n_in * m->layers[l].n_out;
+        params += ((size_t)m->layers[l].n_in + 1) * m->layers[l].n_out;
+        elems += 2 * (uint64_t)m->layers[l].n_out;
+    }
+    if (params != m->n_params || total < 32768 || (uint64_t)B * elems * esz > ((uint64_t)64 << 20)) return false;
+    for (uint32_t t = 0; t < nt; t++) {
+        uint64_t w = 0;
+        for (uint32_t l = 0; l < m->n_layers; l++) {
+            size_t lo, hi;
+            mlp__pool_slice(m->layers[l].n_out, t, nt, 64 / esz, &lo, &hi);
+            w += (uint64_t)(hi - lo) * m->layers[l].n_in;
+        }
+        if (w > worst) worst = w;
+    }
+    return worst * nt * 4 <= total * 5;
+}
+
 /* FN(name) -> name_f32 / name_f64 */
 #define FN_(name, suf) name##_##suf
 #define FN__(name, suf) FN_(name, suf)
@@ -48,6 +81,7 @@ double tanh(double);
 #include "narrow_impl.h"
 #include "losses_impl.h"
 #include "pass_impl.h"
+#include "step_impl.h"
 #undef T
 #undef SUF
 #undef GEMM
@@ -67,6 +101,7 @@ double tanh(double);
 #include "narrow_impl.h"
 #include "losses_impl.h"
 #include "pass_impl.h"
+#include "step_impl.h"
 #undef T
 #undef SUF
 #undef GEMM
@@ -88,12 +123,8 @@ static uint32_t default_block_rows(const struct mlp_model *m)
     return (uint32_t)b;
 }
 
-enum mlp_status mlp__run_pass(struct mlp_pass *p, struct mlp_error *err)
+static enum mlp_status check_rows(const struct mlp_pass *p, struct mlp_error *err)
 {
-    MLP_ASSERT(p && p->m && p->ds);
-    p->loss = 0;
-    p->correct = 0;
-    p->n_parts = 0;
     if (p->n == 0) return mlp__fail(err, MLP_ERR_ARG, "no rows to process");
     if (p->rows) {
         for (uint64_t i = 0; i < p->n; i++)
@@ -105,6 +136,33 @@ enum mlp_status mlp__run_pass(struct mlp_pass *p, struct mlp_error *err)
                          (unsigned long long)p->row0, (unsigned long long)(p->row0 + p->n),
                          (unsigned long long)p->ds->n_rows);
     }
+    return MLP_OK;
+}
+
+enum mlp_status mlp__run_step(struct mlp_pass *p, void (*update)(void *ctx, size_t lo, size_t hi), void *ctx,
+                              bool *done, struct mlp_error *err)
+{
+    MLP_ASSERT(p && p->m && p->ds && update && done);
+    *done = false;
+    if (p->backend == MLP_BACKEND_REF || mlp_get_kernels() != MLP_KERNELS_FAST || !p->grad || p->l2 != 0 ||
+        p->out || !(p->ds->labels || p->ds->targets) || p->n > MLP_STEP_MAX_ROWS || mlp__pool_size() < 2)
+        return MLP_OK;
+    p->loss = 0;
+    p->correct = 0;
+    p->n_parts = 0;
+    enum mlp_status st = check_rows(p, err);
+    if (st != MLP_OK) return st;
+    return p->m->dtype == MLP_F32 ? run_step_f32(p, update, ctx, done, err) : run_step_f64(p, update, ctx, done, err);
+}
+
+enum mlp_status mlp__run_pass(struct mlp_pass *p, struct mlp_error *err)
+{
+    MLP_ASSERT(p && p->m && p->ds);
+    p->loss = 0;
+    p->correct = 0;
+    p->n_parts = 0;
+    enum mlp_status st = check_rows(p, err);
+    if (st != MLP_OK) return st;
     if (p->block_rows == 0) p->block_rows = default_block_rows(p->m);
     const bool f32 = p->m->dtype == MLP_F32;
     /* The reference backend (the tests' oracle) always runs serially. */

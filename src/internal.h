@@ -174,6 +174,19 @@ struct mlp_pass {
 };
 enum mlp_status mlp__run_pass(struct mlp_pass *p, struct mlp_error *err);
 
+/* A whole training step on a mini-batch, split over the pool's threads by
+ * units (model-parallel, step_impl.h): the pass p (with grad, no L2 term,
+ * no out) and, on each thread, update(ctx, lo, hi) on the ranges [lo, hi)
+ * of the flat parameter vector that thread owns, each called once their
+ * gradient (in p->grad) is final and no thread reads them again in this
+ * step; the ranges cover every parameter once.  Runs only where it pays
+ * (fast kernels, several threads, a batch of at most a few hundred rows,
+ * layers wide enough to share evenly); *done says whether it ran, and when
+ * it did not, nothing was done and the caller runs mlp__run_pass and its
+ * own update.  Results depend on the thread count only. */
+enum mlp_status mlp__run_step(struct mlp_pass *p, void (*update)(void *ctx, size_t lo, size_t hi), void *ctx,
+                              bool *done, struct mlp_error *err);
+
 /* Write a file atomically: `write` fills a temporary file beside `path`
  * (same directory, so rename is atomic), which is flushed, fsynced, given
  * the mode a new file would get, renamed over `path`, and the directory is

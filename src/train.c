@@ -217,6 +217,27 @@ void mlp__shuffle(struct mlp_trainer *t)
     }
 }
 
+/* The update of one range of the parameters, for mlp__run_step: the
+ * optimiser's own loop on elements [lo, hi). */
+struct step_update {
+    struct mlp_trainer *t;
+    double lr;
+    struct mlp_adam adam;
+};
+
+static void step_update(void *ctx, size_t lo, size_t hi)
+{
+    const struct step_update *u = ctx;
+    const struct mlp_trainer *t = u->t;
+    if (t->p.optim == MLP_OPT_ADAM) {
+        mlp__adam_range(&u->adam, lo, hi);
+        return;
+    }
+    const size_t esz = mlp__dtype_size(t->m->dtype);
+    mlp__sgd_step(t->m->dtype, hi - lo, (char *)t->m->params + lo * esz, t->grad + lo * esz,
+                  t->s1 ? t->s1 + lo * esz : NULL, u->lr, t->momentum ? t->p.momentum : 0, t->p.nesterov);
+}
+
 /* Decoupled weight decay on the weights (not the biases). */
 static void decay_weights(struct mlp_trainer *t, double lr)
 {
@@ -429,7 +450,16 @@ enum mlp_status mlp_trainer_run(struct mlp_trainer *t, struct mlp_error *err)
                                   .l2_m = (double)t->bs,
                                   /* Adam adds the threads' gradients up itself */
                                   .keep_parts = p->optim == MLP_OPT_ADAM};
-            if ((st = mlp__run_pass(&ps, err)) != MLP_OK) return st;
+            /* split by units with the update inside where that pays
+             * (mlp__run_step: its update's time then counts in the
+             * backward pass's), else the pass and then the update */
+            struct step_update su = {.t = t, .lr = lr};
+            if (p->optim == MLP_OPT_ADAM)
+                mlp__adam_init(&su.adam, m->dtype, m->params, t->grad, t->s1, t->s2, lr, p->beta1, p->beta2,
+                               p->eps, t->step + 1);
+            bool stepped = false;
+            if ((st = mlp__run_step(&ps, step_update, &su, &stepped, err)) != MLP_OK) return st;
+            if (!stepped && (st = mlp__run_pass(&ps, err)) != MLP_OK) return st;
             t->prof.forward_s += ps.t_forward;
             t->prof.backward_s += ps.t_backward;
             t->prof.forward_n++;
@@ -438,7 +468,9 @@ enum mlp_status mlp_trainer_run(struct mlp_trainer *t, struct mlp_error *err)
             t->correct += ps.correct;
             t->step++;
             double o0 = mlp__now();
-            if (p->optim == MLP_OPT_ADAM && ps.n_parts > 1)
+            if (stepped)
+                ; /* updated inside the step */
+            else if (p->optim == MLP_OPT_ADAM && ps.n_parts > 1)
                 mlp__adam_step_parts(m->dtype, n, m->params, ps.parts, ps.n_parts, t->s1, t->s2, lr, p->beta1,
                                      p->beta2, p->eps, t->step);
             else if (p->optim == MLP_OPT_ADAM)

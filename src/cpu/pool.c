@@ -215,6 +215,35 @@ void mlp__pool_run(uint32_t n_tasks, void (*fn)(void *ctx, uint32_t task), void 
     }
 }
 
+uint32_t mlp__pool_gang(void)
+{
+    int nt = mlp__pool_size();
+    return (uint32_t)(nt > 1 ? ensure_workers(nt) : 1);
+}
+
+void mlp__barrier_init(struct mlp_barrier *b, unsigned n)
+{
+    atomic_init(&b->arrived, 0);
+    atomic_init(&b->phase, 0);
+    b->n = n;
+}
+
+void mlp__barrier_wait(struct mlp_barrier *b)
+{
+    unsigned ph = atomic_load_explicit(&b->phase, memory_order_acquire);
+    if (atomic_fetch_add_explicit(&b->arrived, 1, memory_order_acq_rel) + 1 == b->n) {
+        atomic_store_explicit(&b->arrived, 0, memory_order_relaxed);
+        atomic_fetch_add_explicit(&b->phase, 1, memory_order_release);
+        return;
+    }
+    for (unsigned spins = 0; atomic_load_explicit(&b->phase, memory_order_acquire) == ph; spins++) {
+        if (spins < 4096)
+            cpu_relax();
+        else
+            sched_yield();
+    }
+}
+
 void mlp__pool_for(uint32_t n_tasks, void (*fn)(void *ctx, uint32_t task), void *ctx)
 {
     if (mlp__pool_acquire()) {

@@ -29,6 +29,22 @@ int mlp__pool_acquire(void);
 void mlp__pool_run(uint32_t n_tasks, void (*fn)(void *ctx, uint32_t task), void *ctx);
 void mlp__pool_release(void);
 
+/* The number of threads that can run at once (>= 1), their workers
+ * started: a run of exactly this many tasks gives each task a thread of its
+ * own, so those tasks may wait for each other (mlp__barrier_wait).  Needs
+ * the pool held. */
+uint32_t mlp__pool_gang(void);
+
+/* A barrier for the n tasks of such a run: each waits until all n have
+ * arrived.  Spins briefly, then yields (on an oversubscribed machine the
+ * task it waits for may need this core).  Reusable at once. */
+struct mlp_barrier {
+    _Atomic unsigned arrived, phase;
+    unsigned n;
+};
+void mlp__barrier_init(struct mlp_barrier *b, unsigned n);
+void mlp__barrier_wait(struct mlp_barrier *b);
+
 /* Task t's slice [*lo, *hi) of n elements split evenly over `tasks` tasks,
  * each cut down to a multiple of `align` elements (whole cache lines, so no
  * two tasks write one line) and the last task taking the rest: a fixed

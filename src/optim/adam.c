@@ -99,6 +99,26 @@ static struct adam_job make_job(enum mlp_dtype dt, size_t n, void *p, void *cons
                              .lr_t = lr * c2 / c1, .b1 = b1, .b2 = b2, .eps_t = eps * c2};
 }
 
+void mlp__adam_init(struct mlp_adam *a, enum mlp_dtype dt, void *p, const void *g, void *m, void *v, double lr,
+                    double b1, double b2, double eps, uint64_t t)
+{
+    void *parts[1] = {(void *)(uintptr_t)g};
+    struct adam_job j = make_job(dt, 0, p, parts, 1, m, v, lr, b1, b2, eps, t);
+    *a = (struct mlp_adam){.dt = dt, .p = p, .g = g, .m = m, .v = v, .lr_t = j.lr_t, .b1 = b1, .b2 = b2,
+                           .eps_t = j.eps_t};
+}
+
+void mlp__adam_range(const struct mlp_adam *a, size_t lo, size_t hi)
+{
+    if (hi <= lo) return;
+    if (a->dt == MLP_F32)
+        adam_f32(hi - lo, (float *)a->p + lo, (const float *)a->g + lo, NULL, (float *)a->m + lo,
+                 (float *)a->v + lo, (float)a->lr_t, (float)a->b1, (float)a->b2, (float)a->eps_t);
+    else
+        adam_f64(hi - lo, (double *)a->p + lo, (const double *)a->g + lo, NULL, (double *)a->m + lo,
+                 (double *)a->v + lo, a->lr_t, a->b1, a->b2, a->eps_t);
+}
+
 void mlp__adam_step(enum mlp_dtype dt, size_t n, void *p, const void *g, void *m, void *v,
                     double lr, double b1, double b2, double eps, uint64_t t)
 {

@@ -18,6 +18,20 @@ void mlp__sgd_step(enum mlp_dtype dt, size_t n, void *p, const void *g, void *v,
 void mlp__adam_step(enum mlp_dtype dt, size_t n, void *p, const void *g, void *m, void *v,
                     double lr, double b1, double b2, double eps, uint64_t t);
 
+/* The same on ranges [lo, hi) of the vectors, on the calling thread (for a
+ * step that updates its parameters piece by piece, mlp__run_step): init
+ * computes the step's coefficients once, range updates elements lo..hi-1
+ * exactly as mlp__adam_step would. */
+struct mlp_adam {
+    enum mlp_dtype dt;
+    void *p, *m, *v;
+    const void *g;
+    double lr_t, b1, b2, eps_t;
+};
+void mlp__adam_init(struct mlp_adam *a, enum mlp_dtype dt, void *p, const void *g, void *m, void *v, double lr,
+                    double b1, double b2, double eps, uint64_t t);
+void mlp__adam_range(const struct mlp_adam *a, size_t lo, size_t hi);
+
 /* The same with the gradient in parts, as a fast pass leaves it with
  * keep_parts (struct mlp_pass): gradient = ((parts[0] + parts[1]) + ...),
  * the same numbers as the pass's own reduction.  Runs on the pool the pass

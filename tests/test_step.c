@@ -9,6 +9,7 @@
  * the step declines (leaving everything untouched) where it does not apply:
  * one thread, an L2 term, too many rows, layers too narrow to share. */
 #include "check.h"
+#include "testutil.h"
 #include "optim/optim.h"
 
 #include <stdlib.h>
@@ -53,20 +54,12 @@ static bool make_net(struct net *n, enum mlp_dtype dt, uint32_t n_in, uint32_t h
     memset(n, 0, sizeof *n);
     const uint32_t K = head == MLP_HEAD_SOFTMAX_CE ? 3 : head == MLP_HEAD_SIGMOID_BCE ? 1 : 2;
     const struct mlp_layer_spec hidden[] = {{h0, a0}, {h1, a1}};
-    struct mlp_model_params mp = mlp_model_params_default();
-    mp.dtype = dt;
-    mp.n_in = n_in;
-    mp.n_hidden = 2;
-    mp.hidden = hidden;
-    mp.n_out = K;
-    mp.head = head;
-    mp.input_scale = 1.0 / 255;
-    CHECK_STATUS(mlp_model_create(&n->m, &mp, NULL), MLP_OK);
+    n->m = test_model(dt, n_in, 2, hidden, K, head, 1.0 / 255);
     if (!n->m) return false;
     mlp_model_init(n->m, MLP_INIT_HE, 0, 0, 11);
-    n->x = malloc(rows * mp.n_in);
-    for (size_t i = 0; i < rows * mp.n_in; i++) n->x[i] = (uint8_t)(i * 7919 % 253);
-    n->ds = (struct mlp_dataset){.n_rows = rows, .n_cols = mp.n_in, .x_type = MLP_ELEM_U8, .x = n->x};
+    n->x = malloc(rows * n_in);
+    for (size_t i = 0; i < rows * n_in; i++) n->x[i] = (uint8_t)(i * 7919 % 253);
+    n->ds = (struct mlp_dataset){.n_rows = rows, .n_cols = n_in, .x_type = MLP_ELEM_U8, .x = n->x};
     if (head == MLP_HEAD_SOFTMAX_CE || head == MLP_HEAD_SIGMOID_BCE) {
         n->y = malloc(rows * sizeof *n->y);
         for (uint64_t i = 0; i < rows; i++) n->y[i] = (int32_t)(i * 31 % (K == 1 ? 2 : K));

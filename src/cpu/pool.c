@@ -64,6 +64,16 @@ static inline void cpu_relax(void)
 #endif
 }
 
+/* One round of waiting for another thread: spin briefly, then yield (on an
+ * oversubscribed machine the thread waited for may need this very core). */
+static inline void backoff(unsigned spins)
+{
+    if (spins < 4096)
+        cpu_relax();
+    else
+        sched_yield();
+}
+
 static long now_ns(void)
 {
     struct timespec ts;
@@ -205,14 +215,7 @@ void mlp__pool_run(uint32_t n_tasks, void (*fn)(void *ctx, uint32_t task), void 
     if (P.sleepers) pthread_cond_broadcast(&P.cv);
     pthread_mutex_unlock(&P.mu);
     run_share(0);
-    /* Spin briefly, then yield: on an oversubscribed machine the worker we
-     * wait for may need this very core. */
-    for (unsigned spins = 0; atomic_load_explicit(&P.pending, memory_order_acquire) > 0; spins++) {
-        if (spins < 4096)
-            cpu_relax();
-        else
-            sched_yield();
-    }
+    for (unsigned spins = 0; atomic_load_explicit(&P.pending, memory_order_acquire) > 0; spins++) backoff(spins);
 }
 
 uint32_t mlp__pool_gang(void)
@@ -236,12 +239,7 @@ void mlp__barrier_wait(struct mlp_barrier *b)
         atomic_fetch_add_explicit(&b->phase, 1, memory_order_release);
         return;
     }
-    for (unsigned spins = 0; atomic_load_explicit(&b->phase, memory_order_acquire) == ph; spins++) {
-        if (spins < 4096)
-            cpu_relax();
-        else
-            sched_yield();
-    }
+    for (unsigned spins = 0; atomic_load_explicit(&b->phase, memory_order_acquire) == ph; spins++) backoff(spins);
 }
 
 void mlp__pool_for(uint32_t n_tasks, void (*fn)(void *ctx, uint32_t task), void *ctx)

@@ -4,6 +4,7 @@
  * then Adam reads the sum), on 2 and 3 threads, f32 and f64; and a pass that
  * cannot keep parts (an L2 term, one thread) says so with n_parts 0. */
 #include "check.h"
+#include "testutil.h"
 #include "optim/optim.h"
 #include "cpu/pool.h"
 
@@ -14,23 +15,16 @@ static void parts_case(enum mlp_dtype dt, int threads, double l2)
 {
     mlp_set_threads(threads);
     const struct mlp_layer_spec hidden[] = {{300, MLP_ACT_RELU}, {33, MLP_ACT_TANH}};
-    struct mlp_model_params mp = mlp_model_params_default();
-    mp.dtype = dt;
-    mp.n_in = 37;
-    mp.n_hidden = 2;
-    mp.hidden = hidden;
-    mp.n_out = 5;
-    mp.input_scale = 1.0 / 255;
-    struct mlp_model *m = NULL;
-    CHECK_STATUS(mlp_model_create(&m, &mp, NULL), MLP_OK);
+    const uint32_t n_in = 37;
+    struct mlp_model *m = test_model(dt, n_in, 2, hidden, 5, MLP_HEAD_SOFTMAX_CE, 1.0 / 255);
     if (!m) return;
     mlp_model_init(m, MLP_INIT_HE, 0, 0, 7);
     const uint64_t rows = 200;
-    uint8_t *x = malloc(rows * mp.n_in);
+    uint8_t *x = malloc(rows * n_in);
     int32_t *y = malloc(rows * sizeof *y);
-    for (size_t i = 0; i < rows * mp.n_in; i++) x[i] = (uint8_t)(i * 7919 % 251);
+    for (size_t i = 0; i < rows * n_in; i++) x[i] = (uint8_t)(i * 7919 % 251);
     for (uint64_t i = 0; i < rows; i++) y[i] = (int32_t)(i * 31 % 5);
-    struct mlp_dataset ds = {.n_rows = rows, .n_cols = mp.n_in, .x_type = MLP_ELEM_U8, .x = x, .labels = y,
+    struct mlp_dataset ds = {.n_rows = rows, .n_cols = n_in, .x_type = MLP_ELEM_U8, .x = x, .labels = y,
                              .n_classes = 5};
     size_t n = mlp_model_n_params(m), es = dt == MLP_F32 ? 4 : 8;
     void *p0 = malloc(n * es), *g = malloc(n * es), *s1[2], *s2[2], *pend[2];

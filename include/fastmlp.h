@@ -40,6 +40,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -531,13 +532,59 @@ int mlp_kernels_parse(const char *s);             /* -1 when unknown */
 
 /* ------------------------------------------------------------- model file */
 
-/* Save atomically (temporary file + rename): on failure the old file, if
- * any, is untouched.  Load validates everything before trusting it; *out is
- * owned by the caller. */
+/* Save as an mlp_output with MLP_OUTPUT_STREAM | MLP_OUTPUT_BINARY (below):
+ * a regular file is replaced atomically, keeping its permissions, and on
+ * failure the old file, if any, is untouched; a pipe or character device is
+ * written in place; "-" is standard output.  Load validates everything
+ * before trusting it; *out is owned by the caller. */
 enum mlp_status mlp_model_save(const struct mlp_model *m, const char *path,
                                struct mlp_error *err);
 enum mlp_status mlp_model_load(struct mlp_model **out, const char *path,
                                struct mlp_error *err);
+
+/* ----------------------------------------------------------------- outputs */
+
+/*
+ * An output file, written the way fastmlp writes all of its files; what is
+ * at `path` decides how:
+ *   - nothing, or a regular file: the content goes to PATH.tmp.XXXXXX beside
+ *     it, is fsynced, takes the old file's permission bits and, where the
+ *     process may, its owner and group, and is renamed over PATH on commit:
+ *     PATH is always the old file or the whole new one.  A hard link to the
+ *     old file keeps the old content (PATH gets a new inode).
+ *     Temporary files of this pattern left by killed writers are removed
+ *     when they are unlocked and older than the calling process.
+ *   - a symbolic link: its final target is replaced as above; the link stays.
+ *   - a FIFO, socket or character device (/dev/null, a pipe, a terminal):
+ *     written in place as a stream with MLP_OUTPUT_STREAM, else refused;
+ *     never unlinked.  "-" means standard output (MLP_OUTPUT_STREAM only).
+ *   - a directory or block device: refused.
+ * MLP_OUTPUT_BINARY refuses a terminal.  Errors: MLP_ERR_ARG (an empty path,
+ * "-" or a terminal where not allowed), MLP_ERR_OPEN (cannot be created,
+ * refused kind of file), MLP_ERR_IO (a write, flush or sync failed).
+ * The caller owns *out until commit or abort, which free it.
+ */
+enum mlp_output_flags {
+    MLP_OUTPUT_STREAM = 1u << 0, /* accept "-", FIFOs, sockets and character devices */
+    MLP_OUTPUT_BINARY = 1u << 1, /* the content is binary: refuse a terminal */
+    MLP_OUTPUT_LIVE = 1u << 2    /* a log: a regular file is truncated and written in place
+                                  * (not atomically), so that it can be followed as it grows */
+};
+struct mlp_output;
+/* Check, without writing anything, that `path` could be opened with these
+ * flags (for a regular file: its directory exists and is writable). */
+enum mlp_status mlp_output_check(const char *path, unsigned flags, struct mlp_error *err);
+enum mlp_status mlp_output_open(struct mlp_output **out, const char *path, unsigned flags,
+                                struct mlp_error *err);
+/* The stream to write to; owned by the output. */
+FILE *mlp_output_file(const struct mlp_output *o);
+/* Flush, sync and (a regular file) rename into place; on failure the
+ * temporary file is removed and PATH is untouched.  Frees o. */
+enum mlp_status mlp_output_commit(struct mlp_output *o, struct mlp_error *err);
+/* Drop what was written (a regular file: PATH is untouched, but for
+ * MLP_OUTPUT_LIVE, which keeps what was written).  Frees o;
+ * NULL is a no-op. */
+void mlp_output_abort(struct mlp_output *o);
 
 /* ------------------------------------------------ reduced-precision inference */
 

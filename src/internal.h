@@ -187,14 +187,13 @@ enum mlp_status mlp__run_pass(struct mlp_pass *p, struct mlp_error *err);
 enum mlp_status mlp__run_step(struct mlp_pass *p, void (*update)(void *ctx, size_t lo, size_t hi), void *ctx,
                               bool *done, struct mlp_error *err);
 
-/* Write a file atomically: `write` fills a temporary file beside `path`
- * (same directory, so rename is atomic), which is flushed, fsynced, given
- * the mode a new file would get, renamed over `path`, and the directory is
- * fsynced.  On any failure the temporary file is removed and `path` is
- * untouched.  `what` names the content in messages ("the model"). */
+/* Write a whole file through an mlp_output (src/io/output.c): `write`
+ * fills it, and it is committed only when write returns true.  On any
+ * failure a regular file at `path` is untouched and no temporary file is
+ * left.  `what` names the content in messages ("the model"). */
 typedef bool (*mlp_write_fn)(FILE *f, const void *ctx);
-enum mlp_status mlp__atomic_write(const char *path, const char *what, mlp_write_fn write, const void *ctx,
-                                  struct mlp_error *err);
+enum mlp_status mlp__atomic_write(const char *path, const char *what, unsigned flags, mlp_write_fn write,
+                                  const void *ctx, struct mlp_error *err);
 
 /* The model file's writer and reader, for files that embed a model (the
  * checkpoint): write the bytes of a model file to f; read one occupying

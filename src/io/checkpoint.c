@@ -189,7 +189,8 @@ enum mlp_status mlp_trainer_save_checkpoint(const struct mlp_trainer *t, const c
     struct cw count = {.ok = true}; /* sizes the state section for the header */
     write_state(&count, t, c.ftrain, c.feval);
     c.state_bytes = count.n;
-    return mlp__atomic_write(path, "the checkpoint", write_checkpoint, &c, err);
+    /* A file only: a checkpoint is there to be read back (--resume). */
+    return mlp__atomic_write(path, "the checkpoint", 0, write_checkpoint, &c, err);
 }
 
 /* --------------------------------------------------------------- reading */

@@ -7,8 +7,6 @@
 #include "../internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <math.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -166,55 +164,7 @@ static bool write_cb(FILE *f, const void *m) { return mlp__model_write(f, m); }
 enum mlp_status mlp_model_save(const struct mlp_model *m, const char *path, struct mlp_error *err)
 {
     MLP_ASSERT(m && path);
-    return mlp__atomic_write(path, "the model", write_cb, m, err);
-}
-
-/* ---------------------------------------------------- atomic replacement */
-
-enum mlp_status mlp__atomic_write(const char *path, const char *what, mlp_write_fn write, const void *ctx,
-                                  struct mlp_error *err)
-{
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16), *dcopy = strdup(path);
-    if (!tmp || !dcopy) {
-        free(tmp);
-        free(dcopy);
-        return mlp__fail(err, MLP_ERR_NOMEM, "out of memory");
-    }
-    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        enum mlp_status s = mlp__fail_file(err, MLP_ERR_OPEN, path, "cannot create a temporary file: %s", strerror(errno));
-        free(tmp);
-        free(dcopy);
-        return s;
-    }
-    /* mkstemp creates 0600; give the file the mode a plain fopen would. */
-    fchmod(fd, mlp__new_file_mode());
-    FILE *f = fdopen(fd, "wb");
-    enum mlp_status st = f && write(f, ctx) ? MLP_OK : MLP_ERR_IO;
-    if (st == MLP_OK && fflush(f) != 0) st = MLP_ERR_IO;
-    if (st == MLP_OK && fsync(fd) != 0) st = MLP_ERR_IO;
-    int saved_errno = errno;
-    if (f ? fclose(f) != 0 : close(fd) != 0) st = st == MLP_OK ? MLP_ERR_IO : st;
-    if (st == MLP_OK && rename(tmp, path) != 0) {
-        saved_errno = errno;
-        st = MLP_ERR_OPEN; /* e.g. PATH is a directory: it cannot be created */
-    }
-    if (st != MLP_OK) {
-        unlink(tmp);
-        mlp__fail_file(err, st, path, "cannot write %s: %s", what, strerror(saved_errno));
-    } else {
-        /* Make the rename itself durable. */
-        int dfd = open(dirname(dcopy), O_RDONLY);
-        if (dfd >= 0) {
-            fsync(dfd);
-            close(dfd);
-        }
-    }
-    free(tmp);
-    free(dcopy);
-    return st;
+    return mlp__atomic_write(path, "the model", MLP_OUTPUT_STREAM | MLP_OUTPUT_BINARY, write_cb, m, err);
 }
 
 /* ------------------------------------------------------------------- read */

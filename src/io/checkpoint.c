@@ -7,8 +7,11 @@
  *   "FMLPCKPT"  u32 version (1)  u32 0x01020304  u64 model bytes  u64 state bytes
  *   the model, exactly as a model file (docs/model-format.md), with its CRC
  *   the state (fields below, in write order), then u32 CRC-32 of the state
- * Resuming refuses a checkpoint whose network, training parameters or data
- * (sizes and CRC-32 of their bytes) differ from the trainer's. */
+ * Resuming reads the file twice.  A first pass streams both sections through
+ * CRC-32 (the model's own, the state's), so that a flipped byte is reported
+ * as corruption and never as a field that differs; only then are the fields
+ * parsed, and a checkpoint whose network, training parameters or data (sizes
+ * and CRC-32 of their bytes) differ from the trainer's is refused. */
 #include "../train_state.h"
 
 #include <errno.h>
@@ -194,10 +197,129 @@ enum mlp_status mlp_trainer_save_checkpoint(const struct mlp_trainer *t, const c
 
 /* --------------------------------------------------------------- reading */
 
+/* Header (32 bytes) as laid out above. */
+#define CK_HEADER 32u
+
+static uint32_t get_u32(const unsigned char *b)
+{
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++) v |= (uint32_t)b[i] << (8 * i);
+    return v;
+}
+static uint64_t get_u64(const unsigned char *b)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v |= (uint64_t)b[i] << (8 * i);
+    return v;
+}
+
+/* ------------------------------------------------- first pass: checksums */
+
+/* Exactly k bytes of f into buf; *off (for the message) advances. */
+static enum mlp_status read_exact(FILE *f, const char *path, void *buf, size_t k, uint64_t *off,
+                                  struct mlp_error *err)
+{
+    if (fread(buf, 1, k, f) != k) {
+        if (ferror(f))
+            return mlp__fail_file(err, MLP_ERR_IO, path, "read error in the checkpoint at byte %llu",
+                                  (unsigned long long)*off);
+        /* The size was checked: the file shrank while being read. */
+        return mlp__fail_file(err, MLP_ERR_FORMAT, path, "truncated checkpoint at byte %llu", (unsigned long long)*off);
+    }
+    *off += k;
+    return MLP_OK;
+}
+
+/* Each section against the CRC-32 stored after it: the model section ends
+ * with the model file's own (every checkpoint has held a v2 model, which has
+ * one), the state section is followed by the state's.  Streamed in chunks:
+ * the state can be tens of MB and is never held whole.  Leaves f at the
+ * model section. */
+static enum mlp_status verify_checksums(FILE *f, const char *path, uint64_t model_bytes, uint64_t state_bytes,
+                                        struct mlp_error *err)
+{
+    if (model_bytes < 4)
+        return mlp__fail_file(err, MLP_ERR_FORMAT, path,
+                              "the checkpoint's model section (%llu bytes) cannot hold its checksum: the file is "
+                              "corrupt",
+                              (unsigned long long)model_bytes);
+    enum { CHUNK = 1 << 16 };
+    unsigned char *buf = malloc(CHUNK);
+    if (!buf) return mlp__fail(err, MLP_ERR_NOMEM, "out of memory");
+    static const char *const section[2] = {"model", "state"};
+    const uint64_t len[2] = {model_bytes - 4, state_bytes};
+    uint64_t off = CK_HEADER;
+    enum mlp_status st = MLP_OK;
+    for (int s = 0; s < 2 && st == MLP_OK; s++) {
+        uLong crc = crc32(0, Z_NULL, 0);
+        for (uint64_t left = len[s]; left > 0;) {
+            size_t k = left > CHUNK ? CHUNK : (size_t)left;
+            if ((st = read_exact(f, path, buf, k, &off, err)) != MLP_OK) break;
+            crc = crc32(crc, buf, (uInt)k);
+            left -= k;
+        }
+        unsigned char stored[4];
+        if (st == MLP_OK) st = read_exact(f, path, stored, 4, &off, err);
+        if (st == MLP_OK && get_u32(stored) != (uint32_t)crc)
+            st = mlp__fail_file(err, MLP_ERR_FORMAT, path,
+                                "checkpoint checksum mismatch in the %s section (stored 0x%08x, computed 0x%08x): "
+                                "the file is corrupt",
+                                section[s], get_u32(stored), (uint32_t)crc);
+    }
+    free(buf);
+    if (st == MLP_OK && fseek(f, CK_HEADER, SEEK_SET) != 0)
+        st = mlp__fail_file(err, MLP_ERR_IO, path, "cannot seek in the checkpoint: %s", strerror(errno));
+    return st;
+}
+
+/* Opens path and checks its header and both checksums; on success *out is
+ * positioned at the model section and owned by the caller. */
+static enum mlp_status open_checkpoint(const char *path, FILE **out, uint64_t *model_bytes, uint64_t *state_bytes,
+                                       struct mlp_error *err)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) return mlp__fail_file(err, MLP_ERR_OPEN, path, "cannot open: %s", strerror(errno));
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        fclose(f);
+        return mlp__fail_file(err, MLP_ERR_OPEN, path, "cannot open: not a regular file");
+    }
+    unsigned char h[CK_HEADER] = {0};
+    size_t got = fread(h, 1, sizeof h, f);
+    enum mlp_status st = MLP_OK;
+    uint32_t ver = get_u32(h + 8), endian = get_u32(h + 12);
+    uint64_t mb = get_u64(h + 16), sbytes = get_u64(h + 24), size = (uint64_t)sb.st_size;
+    if (got < 8 || memcmp(h, CK_MAGIC, 8) != 0)
+        st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "not a fastmlp checkpoint (bad magic at byte 0)");
+    else if (got < sizeof h)
+        st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "truncated checkpoint header (%zu of 32 bytes)", got);
+    else if (ver != CK_VERSION)
+        st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "checkpoint version %u not supported (this build reads %u)", ver,
+                            CK_VERSION);
+    else if (endian != CK_ENDIAN)
+        st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "bad endianness marker 0x%08x", endian);
+    else if (mb > size || sbytes > size || CK_HEADER + mb + sbytes + 4 != size)
+        st = mlp__fail_file(err, MLP_ERR_FORMAT, path,
+                            "checkpoint sections (%llu + %llu bytes) do not match its size %llu: the file is truncated "
+                            "or corrupt",
+                            (unsigned long long)mb, (unsigned long long)sbytes, (unsigned long long)size);
+    if (st == MLP_OK) st = verify_checksums(f, path, mb, sbytes, err);
+    if (st != MLP_OK) {
+        fclose(f);
+        return st;
+    }
+    *out = f;
+    *model_bytes = mb;
+    *state_bytes = sbytes;
+    return MLP_OK;
+}
+
+/* ------------------------------------------------ second pass: the fields */
+
 struct cr {
     FILE *f;
     const char *path;
-    uLong crc;
     uint64_t off, left; /* bytes of the state section left */
     enum mlp_status st;
     struct mlp_error *err;
@@ -211,12 +333,6 @@ static void cr_bytes(struct cr *r, void *p, size_t n)
                                (unsigned long long)r->off);
         return;
     }
-    unsigned char *b = p;
-    for (size_t done = 0; done < n;) {
-        uInt k = n - done > (1u << 30) ? (1u << 30) : (uInt)(n - done);
-        r->crc = crc32(r->crc, b + done, k);
-        done += k;
-    }
     r->off += n;
     r->left -= n;
 }
@@ -224,17 +340,13 @@ static uint32_t cr_u32(struct cr *r)
 {
     unsigned char b[4] = {0};
     cr_bytes(r, b, 4);
-    uint32_t v = 0;
-    for (int i = 0; i < 4; i++) v |= (uint32_t)b[i] << (8 * i);
-    return v;
+    return get_u32(b);
 }
 static uint64_t cr_u64(struct cr *r)
 {
     unsigned char b[8] = {0};
     cr_bytes(r, b, 8);
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) v |= (uint64_t)b[i] << (8 * i);
-    return v;
+    return get_u64(b);
 }
 static double cr_f64(struct cr *r)
 {
@@ -283,46 +395,16 @@ enum mlp_status mlp_trainer_resume(struct mlp_trainer *t, const char *path, stru
     MLP_ASSERT(t && path);
     if (t->solver)
         return mlp__fail(err, MLP_ERR_UNSUPPORTED, "%s runs cannot be resumed from a checkpoint", mlp_optim_name(t->p.optim));
-    FILE *f = fopen(path, "rb");
-    if (!f) return mlp__fail_file(err, MLP_ERR_OPEN, path, "cannot open: %s", strerror(errno));
-    struct stat sb;
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        fclose(f);
-        return mlp__fail_file(err, MLP_ERR_OPEN, path, "cannot open: not a regular file");
-    }
-    unsigned char h[32];
-    size_t got = fread(h, 1, sizeof h, f);
-    enum mlp_status st = MLP_OK;
-    if (got < 8 || memcmp(h, CK_MAGIC, 8) != 0)
-        st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "not a fastmlp checkpoint (bad magic at byte 0)");
-    uint32_t ver = 0, endian = 0;
+    FILE *f = NULL;
     uint64_t model_bytes = 0, state_bytes = 0;
-    for (int i = 0; i < 4 && st == MLP_OK; i++) {
-        ver |= (uint32_t)h[8 + i] << (8 * i);
-        endian |= (uint32_t)h[12 + i] << (8 * i);
-    }
-    for (int i = 0; i < 8 && st == MLP_OK; i++) {
-        model_bytes |= (uint64_t)h[16 + i] << (8 * i);
-        state_bytes |= (uint64_t)h[24 + i] << (8 * i);
-    }
-    if (st == MLP_OK && got < sizeof h)
-        st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "truncated checkpoint header (%zu of 32 bytes)", got);
-    else if (st == MLP_OK && ver != CK_VERSION)
-        st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "checkpoint version %u not supported (this build reads %u)", ver,
-                            CK_VERSION);
-    else if (st == MLP_OK && endian != CK_ENDIAN)
-        st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "bad endianness marker 0x%08x", endian);
-    else if (st == MLP_OK && (model_bytes > (uint64_t)sb.st_size || state_bytes > (uint64_t)sb.st_size ||
-                              32 + model_bytes + state_bytes + 4 != (uint64_t)sb.st_size))
-        st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "checkpoint sections (%llu + %llu bytes) do not match its size %llu",
-                            (unsigned long long)model_bytes, (unsigned long long)state_bytes,
-                            (unsigned long long)sb.st_size);
+    enum mlp_status st = open_checkpoint(path, &f, &model_bytes, &state_bytes, err);
+    if (st != MLP_OK) return st;
+    /* From here on every byte is as it was written. */
     struct mlp_model *m = NULL;
-    if (st == MLP_OK) st = mlp__model_read(f, path, model_bytes, &m, err);
+    st = mlp__model_read(f, path, model_bytes, &m, err);
     if (st == MLP_OK) st = same_network(m, t->m, path, err);
 
-    struct cr r = {.f = f, .path = path, .crc = crc32(0, Z_NULL, 0), .off = 32 + model_bytes, .left = state_bytes,
-                   .st = st, .err = err};
+    struct cr r = {.f = f, .path = path, .off = CK_HEADER + model_bytes, .left = state_bytes, .st = st, .err = err};
     const struct mlp_train_params *p = &t->p;
     /* The run's parameters, each against this trainer's. */
     uint32_t u[8];
@@ -384,21 +466,16 @@ enum mlp_status mlp_trainer_resume(struct mlp_trainer *t, const char *path, stru
         hist[i].samples_per_s = cr_f64(&r);
     }
     const size_t nb = t->m->n_params * mlp__dtype_size(t->m->dtype);
-    /* Straight into the trainer's buffers: on failure it must not be run. */
+    /* Straight into the trainer's buffers.  The checksums held, so only a read
+     * error or a file changed since can fail from here: then it must not be run. */
     cr_bytes(&r, t->good, nb);
     if (p->patience) cr_bytes(&r, t->best, nb);
     if (t->n_state >= 1) cr_bytes(&r, t->s1, nb);
     if (t->n_state >= 2) cr_bytes(&r, t->s2, nb);
-    uLong crc = r.crc;
-    unsigned char c[4] = {0};
+    /* The CRC after the section was checked by the first pass. */
     if (r.st == MLP_OK && r.left != 0)
         r.st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "%llu unexpected bytes in the checkpoint state",
                               (unsigned long long)r.left);
-    if (r.st == MLP_OK && fread(c, 1, 4, f) != 4)
-        r.st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "truncated: the checkpoint's checksum is missing");
-    if (r.st == MLP_OK && ((uint32_t)c[0] | (uint32_t)c[1] << 8 | (uint32_t)c[2] << 16 | (uint32_t)c[3] << 24) !=
-                              (uint32_t)crc)
-        r.st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "checkpoint checksum mismatch: the file is corrupt");
     fclose(f);
     if (r.st != MLP_OK) {
         free(hist);

@@ -3,9 +3,10 @@
  * at an epoch's end) and resumed in a fresh trainer ends bit-identical to an
  * uninterrupted run, for every optimizer, schedules, weight decay and early
  * stopping; a checkpoint from another network, other parameters or other
- * data is refused; a corrupt one (any byte flipped) is refused as corrupt
- * before any of its fields is believed.  Also: schedules and early stopping
- * do what they say. */
+ * data is refused with a message naming the first field that differs and
+ * both values; a corrupt one (any byte flipped) is refused as corrupt before
+ * any of its fields is believed.  Also: schedules and early stopping do what
+ * they say. */
 #include "testutil.h"
 
 #include <math.h>
@@ -150,7 +151,7 @@ static void refusals(void)
     m = fresh(MLP_F64);
     CHECK_STATUS(mlp_trainer_create(&t, m, &train, NULL, &p, &err), MLP_OK);
     CHECK_STATUS(mlp_trainer_resume(t, path, &err), MLP_ERR_SHAPE);
-    CHECK(strstr(err.msg, "different network") != NULL);
+    CHECK_MSG(strstr(err.msg, "different network (dtype: checkpoint f32, this run f64)") != NULL, "%s", err.msg);
     mlp_trainer_free(t);
     mlp_model_free(m);
 
@@ -330,6 +331,88 @@ out:
     unlink(path);
 }
 
+/* A checkpoint from another network: the first field that differs is named
+ * with both values, for each field a network has. */
+static void network_refusals(void)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/net.ckpt", dir);
+    struct mlp_dataset narrow = train;
+    narrow.n_cols = 6;
+    struct mlp_train_params p = mlp_train_params_default();
+    p.epochs = 2;
+    p.batch = 32;
+    double mean[COLS], sd[COLS];
+    for (int j = 0; j < COLS; j++) mean[j] = 0.25 * j, sd[j] = 1 + 0.5 * j;
+    char near[120];
+    snprintf(near, sizeof near, "leaky slope: checkpoint %.17g, this run %.17g", 0.01, 0.01 + 1e-15);
+    const char *const want[] = {
+        NULL, /* the checkpoint's own network */
+        "different network (inputs: checkpoint 12, this run 6)",
+        "different network (dtype: checkpoint f32, this run f64)",
+        "different network (head: checkpoint softmax-ce, this run sigmoid-bce)",
+        "different network (hidden layers: checkpoint 2, this run 1)",
+        "different network (layer 2 width: checkpoint 8, this run 10)",
+        "different network (layer 1 activation: checkpoint tanh, this run relu)",
+        "different network (outputs: checkpoint 3, this run 4)",
+        "different network (leaky slope: checkpoint 0.01, this run 0.02)",
+        near,
+        "different preprocessing (input scale: checkpoint 1, this run 0.5)",
+        "different preprocessing (standardisation: checkpoint has it, this run not)",
+        "different preprocessing (standardisation mean of input 5: checkpoint 1.25, this run 1.3)",
+        "different preprocessing (standardisation std of input 3: checkpoint 2.5, this run 2.75)",
+    };
+    for (size_t v = 0; v < sizeof want / sizeof *want; v++) {
+        struct mlp_layer_spec h[2] = {{16, MLP_ACT_TANH}, {8, MLP_ACT_LEAKY_RELU}};
+        struct mlp_model_params mp = mlp_model_params_default();
+        mp.dtype = MLP_F32;
+        mp.n_in = COLS;
+        mp.n_hidden = 2;
+        mp.hidden = h;
+        mp.n_out = K;
+        mp.head = MLP_HEAD_SOFTMAX_CE;
+        mp.leaky_slope = 0.01;
+        mp.input_scale = 1;
+        const struct mlp_dataset *ds = &train;
+        double vm[COLS], vs[COLS];
+        memcpy(vm, mean, sizeof vm);
+        memcpy(vs, sd, sizeof vs);
+        bool standardize = true;
+        switch (v) {
+        case 1: mp.n_in = 6, ds = &narrow; break;
+        case 2: mp.dtype = MLP_F64; break;
+        case 3: mp.head = MLP_HEAD_SIGMOID_BCE; break;
+        case 4: mp.n_hidden = 1; break;
+        case 5: h[1].n_out = 10; break;
+        case 6: h[0].act = MLP_ACT_RELU; break;
+        case 7: mp.n_out = 4; break;
+        case 8: mp.leaky_slope = 0.02; break;
+        case 9: mp.leaky_slope = 0.01 + 1e-15; break;
+        case 10: mp.input_scale = 0.5; break;
+        case 11: standardize = false; break;
+        case 12: vm[5] = 1.3; break;
+        case 13: vs[3] = 2.75; break;
+        }
+        struct mlp_model *m = NULL;
+        struct mlp_trainer *t = NULL;
+        struct mlp_error err = {0};
+        CHECK_STATUS(mlp_model_create(&m, &mp, &err), MLP_OK);
+        if (!m) return;
+        if (standardize) CHECK_STATUS(mlp_model_set_standardize(m, vm, vs, &err), MLP_OK);
+        CHECK_STATUS(mlp_trainer_create(&t, m, ds, NULL, &p, &err), MLP_OK);
+        if (t && v == 0) {
+            CHECK_STATUS(mlp_trainer_save_checkpoint(t, path, &err), MLP_OK);
+            CHECK_STATUS(mlp_trainer_resume(t, path, &err), MLP_OK);
+        } else if (t) {
+            CHECK_STATUS(mlp_trainer_resume(t, path, &err), MLP_ERR_SHAPE);
+            CHECK_MSG(strstr(err.msg, want[v]) != NULL, "case %zu: got \"%s\", wanted \"%s\"", v, err.msg, want[v]);
+        }
+        mlp_trainer_free(t);
+        mlp_model_free(m);
+    }
+    unlink(path);
+}
+
 static int lr_trace(const struct mlp_epoch_stats *e, void *user)
 {
     (void)e;
@@ -434,6 +517,7 @@ int main(void)
     refusals();
     every_byte_flipped();
     large_checkpoint();
+    network_refusals();
     schedules_and_patience();
     rmdir(dir);
     return check_report("checkpoint");

@@ -78,7 +78,8 @@ rc=$?
 # Refusals: another network, other data, other parameters, a model file.
 "$FASTMLP" train $RUN --layers 32 --resume "$T/i.mlp.ckpt" >/dev/null 2>"$T/err"
 rc=$?
-[ $rc -eq 65 ] && grep -q "different network" "$T/err" && ok || bad "other network: rc $rc $(cat "$T/err")"
+[ $rc -eq 65 ] && grep -q "different network (layer 1 width: checkpoint 128, this run 32)" "$T/err" && ok ||
+    bad "other network: rc $rc $(cat "$T/err")"
 "$FASTMLP" train $RUN --limit 5000 --resume "$T/i.mlp.ckpt" >/dev/null 2>"$T/err"
 rc=$?
 [ $rc -eq 65 ] && grep -q "different training set" "$T/err" && ok || bad "other data: rc $rc $(cat "$T/err")"

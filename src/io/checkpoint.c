@@ -11,11 +11,13 @@
  * CRC-32 (the model's own, the state's), so that a flipped byte is reported
  * as corruption and never as a field that differs; only then are the fields
  * parsed, and a checkpoint whose network, training parameters or data (sizes
- * and CRC-32 of their bytes) differ from the trainer's is refused. */
+ * and CRC-32 of their bytes) differ from the trainer's is refused with the
+ * first field that differs and both values. */
 #include "../train_state.h"
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -356,22 +358,87 @@ static double cr_f64(struct cr *r)
     return d;
 }
 
+/* Two values of a field as text: with %g, or with all 17 digits where %g
+ * prints them alike (beta1 0.9 against 0.9000000001). */
+static void two_doubles(char *a, char *b, size_t n, double x, double y)
+{
+    snprintf(a, n, "%g", x);
+    snprintf(b, n, "%g", y);
+    if (strcmp(a, b) == 0) {
+        snprintf(a, n, "%.17g", x);
+        snprintf(b, n, "%.17g", y);
+    }
+}
+
+/* snprintf that answers true, for network_diff's "found it" returns. */
+static bool say(char *d, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static bool say(char *d, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d, n, fmt, ap);
+    va_end(ap);
+    return true;
+}
+
+/* The first field in which the checkpoint's network a differs from this
+ * run's b, as "FIELD: checkpoint A, this run B" in d; *pre: the field is
+ * preprocessing rather than the network proper.  False when none does. */
+static bool network_diff(const struct mlp_model *a, const struct mlp_model *b, char *d, size_t n, bool *pre)
+{
+    char x[40], y[40];
+    *pre = false;
+    if (mlp__n_in(a) != mlp__n_in(b))
+        return say(d, n, "inputs: checkpoint %u, this run %u", mlp__n_in(a), mlp__n_in(b));
+    if (a->dtype != b->dtype)
+        return say(d, n, "dtype: checkpoint %s, this run %s", mlp_dtype_name(a->dtype), mlp_dtype_name(b->dtype));
+    /* The head before the layers: it sets the output layer's activation. */
+    if (a->head != b->head)
+        return say(d, n, "head: checkpoint %s, this run %s", mlp_head_name(a->head), mlp_head_name(b->head));
+    if (a->n_layers != b->n_layers)
+        return say(d, n, "hidden layers: checkpoint %u, this run %u", a->n_layers - 1, b->n_layers - 1);
+    for (uint32_t l = 0; l < a->n_layers; l++) {
+        const struct mlp_layer *la = &a->layers[l], *lb = &b->layers[l];
+        if (la->n_out != lb->n_out && l + 1 == a->n_layers)
+            return say(d, n, "outputs: checkpoint %u, this run %u", la->n_out, lb->n_out);
+        if (la->n_out != lb->n_out)
+            return say(d, n, "layer %u width: checkpoint %u, this run %u", l + 1, la->n_out, lb->n_out);
+        if (la->act != lb->act)
+            return say(d, n, "layer %u activation: checkpoint %s, this run %s", l + 1, mlp_act_name(la->act),
+                       mlp_act_name(lb->act));
+    }
+    if (a->leaky_slope != b->leaky_slope) {
+        two_doubles(x, y, sizeof x, a->leaky_slope, b->leaky_slope);
+        return say(d, n, "leaky slope: checkpoint %s, this run %s", x, y);
+    }
+    *pre = true;
+    if (a->input_scale != b->input_scale) {
+        two_doubles(x, y, sizeof x, a->input_scale, b->input_scale);
+        return say(d, n, "input scale: checkpoint %s, this run %s", x, y);
+    }
+    if ((a->pre_mean != NULL) != (b->pre_mean != NULL))
+        return say(d, n, "standardisation: %s",
+                   a->pre_mean ? "checkpoint has it, this run not" : "checkpoint has none, this run has it");
+    for (uint32_t j = 0; a->pre_mean && j < mlp__n_in(a); j++) {
+        static const char *const stat[2] = {"mean", "std"};
+        const double va[2] = {a->pre_mean[j], a->pre_std[j]}, vb[2] = {b->pre_mean[j], b->pre_std[j]};
+        for (int k = 0; k < 2; k++)
+            if (memcmp(&va[k], &vb[k], sizeof(double)) != 0) { /* bit for bit, as the weights */
+                two_doubles(x, y, sizeof x, va[k], vb[k]);
+                return say(d, n, "standardisation %s of input %u: checkpoint %s, this run %s", stat[k], j, x, y);
+            }
+    }
+    return false;
+}
+
 static enum mlp_status same_network(const struct mlp_model *a, const struct mlp_model *b, const char *path,
                                     struct mlp_error *err)
 {
-    bool same = a->dtype == b->dtype && a->head == b->head && a->n_layers == b->n_layers &&
-                mlp__n_in(a) == mlp__n_in(b) && a->leaky_slope == b->leaky_slope && a->input_scale == b->input_scale &&
-                (a->pre_mean != NULL) == (b->pre_mean != NULL);
-    for (uint32_t l = 0; same && l < a->n_layers; l++)
-        same = a->layers[l].n_out == b->layers[l].n_out && a->layers[l].act == b->layers[l].act;
-    if (same && a->pre_mean)
-        same = memcmp(a->pre_mean, b->pre_mean, 2 * (size_t)mlp__n_in(a) * sizeof(double)) == 0;
-    if (same) return MLP_OK;
-    return mlp__fail_file(err, MLP_ERR_SHAPE, path,
-                          "the checkpoint holds a different network (%u layers, %u inputs, %s, %s) from this run's "
-                          "(%u layers, %u inputs, %s, %s) or different preprocessing",
-                          a->n_layers, mlp__n_in(a), mlp_dtype_name(a->dtype), mlp_head_name(a->head), b->n_layers,
-                          mlp__n_in(b), mlp_dtype_name(b->dtype), mlp_head_name(b->head));
+    char d[200];
+    bool pre;
+    if (!network_diff(a, b, d, sizeof d, &pre)) return MLP_OK;
+    return mlp__fail_file(err, MLP_ERR_SHAPE, path, "the checkpoint holds %s (%s)",
+                          pre ? "different preprocessing" : "a different network", d);
 }
 
 static bool same_fp(struct data_fp a, struct data_fp b)

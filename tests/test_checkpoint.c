@@ -139,6 +139,26 @@ static void refusals(void)
     CHECK_STATUS(mlp_trainer_resume(t, path, &err), MLP_ERR_ARG);
     CHECK(strstr(err.msg, "learning rate") != NULL);
     mlp_trainer_free(t);
+    q = p;
+    q.optim = MLP_OPT_SGD;
+    CHECK_STATUS(mlp_trainer_create(&t, m, &train, NULL, &q, &err), MLP_OK);
+    CHECK_STATUS(mlp_trainer_resume(t, path, &err), MLP_ERR_ARG);
+    CHECK_MSG(strstr(err.msg, "optimizer adam, this run asks for sgd") != NULL, "%s", err.msg);
+    mlp_trainer_free(t);
+    /* two values that print alike with %g are printed so that they differ */
+    q = p;
+    q.beta1 = 0.9000000001;
+    CHECK_STATUS(mlp_trainer_create(&t, m, &train, NULL, &q, &err), MLP_OK);
+    CHECK_STATUS(mlp_trainer_resume(t, path, &err), MLP_ERR_ARG);
+    char want[120];
+    snprintf(want, sizeof want, "beta1 %.17g, this run asks for %.17g", p.beta1, q.beta1);
+    CHECK_MSG(strstr(err.msg, want) != NULL, "%s (wanted \"%s\")", err.msg, want);
+    mlp_trainer_free(t);
+    q.beta1 = 0.95; /* and those that do not, as short as before */
+    CHECK_STATUS(mlp_trainer_create(&t, m, &train, NULL, &q, &err), MLP_OK);
+    CHECK_STATUS(mlp_trainer_resume(t, path, &err), MLP_ERR_ARG);
+    CHECK_MSG(strstr(err.msg, "beta1 0.9, this run asks for 0.95") != NULL, "%s", err.msg);
+    mlp_trainer_free(t);
     /* other data: one value changed */
     X[17] += 1;
     CHECK_STATUS(mlp_trainer_create(&t, m, &train, NULL, &p, &err), MLP_OK);

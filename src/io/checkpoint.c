@@ -457,6 +457,51 @@ static struct data_fp read_fp(struct cr *r)
     return f;
 }
 
+/* The run's parameters as the checkpoint holds them, each against this
+ * trainer's: a difference is a usage error naming the parameter and both
+ * values (enums by name, doubles with %.17g where %g prints them alike). */
+static void check_run_params(struct cr *r, const struct mlp_train_params *p)
+{
+    uint32_t u[8];
+    for (int i = 0; i < 8; i++) u[i] = cr_u32(r);
+    uint64_t seed = cr_u64(r);
+    double d[9];
+    for (int i = 0; i < 9; i++) d[i] = cr_f64(r);
+    const uint32_t want_u[8] = {(uint32_t)p->optim, (uint32_t)p->schedule, p->batch,          p->epochs,
+                                p->patience,        p->step_size,         (uint32_t)p->nesterov, (uint32_t)p->shuffle};
+    const double want_d[9] = {p->lr, p->momentum, p->beta1, p->beta2, p->eps, p->l2, p->gamma, p->lr_min, p->weight_decay};
+    static const char *const un[8] = {"optimizer", "schedule", "batch size", "epochs", "patience", "step size",
+                                      "nesterov", "shuffle"};
+    static const char *const dn[9] = {"learning rate", "momentum", "beta1", "beta2", "eps", "l2", "gamma", "lr_min",
+                                      "weight decay"};
+    char x[40], y[40];
+    for (int i = 0; i < 8 && r->st == MLP_OK; i++) {
+        if (u[i] == want_u[i]) continue;
+        if (i == 0) {
+            snprintf(x, sizeof x, "%s", mlp_optim_name((enum mlp_optim)u[i]));
+            snprintf(y, sizeof y, "%s", mlp_optim_name((enum mlp_optim)want_u[i]));
+        } else if (i == 1) {
+            snprintf(x, sizeof x, "%s", mlp_schedule_name((enum mlp_schedule)u[i]));
+            snprintf(y, sizeof y, "%s", mlp_schedule_name((enum mlp_schedule)want_u[i]));
+        } else {
+            snprintf(x, sizeof x, "%u", u[i]);
+            snprintf(y, sizeof y, "%u", want_u[i]);
+        }
+        r->st = mlp__fail_file(r->err, MLP_ERR_ARG, r->path, "the checkpoint was made with %s %s, this run asks for %s",
+                               un[i], x, y);
+    }
+    if (r->st == MLP_OK && seed != p->seed)
+        r->st = mlp__fail_file(r->err, MLP_ERR_ARG, r->path,
+                               "the checkpoint was made with seed %llu, this run asks for %llu",
+                               (unsigned long long)seed, (unsigned long long)p->seed);
+    for (int i = 0; i < 9 && r->st == MLP_OK; i++)
+        if (memcmp(&d[i], &want_d[i], sizeof(double)) != 0) {
+            two_doubles(x, y, sizeof x, d[i], want_d[i]);
+            r->st = mlp__fail_file(r->err, MLP_ERR_ARG, r->path,
+                                   "the checkpoint was made with %s %s, this run asks for %s", dn[i], x, y);
+        }
+}
+
 enum mlp_status mlp_trainer_resume(struct mlp_trainer *t, const char *path, struct mlp_error *err)
 {
     MLP_ASSERT(t && path);
@@ -473,30 +518,7 @@ enum mlp_status mlp_trainer_resume(struct mlp_trainer *t, const char *path, stru
 
     struct cr r = {.f = f, .path = path, .off = CK_HEADER + model_bytes, .left = state_bytes, .st = st, .err = err};
     const struct mlp_train_params *p = &t->p;
-    /* The run's parameters, each against this trainer's. */
-    uint32_t u[8];
-    for (int i = 0; i < 8; i++) u[i] = cr_u32(&r);
-    uint64_t seed = cr_u64(&r);
-    double d[9];
-    for (int i = 0; i < 9; i++) d[i] = cr_f64(&r);
-    const uint32_t want_u[8] = {(uint32_t)p->optim, (uint32_t)p->schedule, p->batch,          p->epochs,
-                                p->patience,        p->step_size,         (uint32_t)p->nesterov, (uint32_t)p->shuffle};
-    const double want_d[9] = {p->lr, p->momentum, p->beta1, p->beta2, p->eps, p->l2, p->gamma, p->lr_min, p->weight_decay};
-    static const char *const un[8] = {"optimizer", "schedule", "batch size", "epochs", "patience", "step size",
-                                      "nesterov", "shuffle"};
-    static const char *const dn[9] = {"learning rate", "momentum", "beta1", "beta2", "eps", "l2", "gamma", "lr_min",
-                                      "weight decay"};
-    for (int i = 0; i < 8 && r.st == MLP_OK; i++)
-        if (u[i] != want_u[i])
-            r.st = mlp__fail_file(err, MLP_ERR_ARG, path, "the checkpoint was made with %s %u, this run asks for %u", un[i],
-                                  u[i], want_u[i]);
-    if (r.st == MLP_OK && seed != p->seed)
-        r.st = mlp__fail_file(err, MLP_ERR_ARG, path, "the checkpoint was made with seed %llu, this run asks for %llu",
-                              (unsigned long long)seed, (unsigned long long)p->seed);
-    for (int i = 0; i < 9 && r.st == MLP_OK; i++)
-        if (memcmp(&d[i], &want_d[i], sizeof(double)) != 0)
-            r.st = mlp__fail_file(err, MLP_ERR_ARG, path, "the checkpoint was made with %s %g, this run asks for %g", dn[i],
-                                  d[i], want_d[i]);
+    check_run_params(&r, p);
     struct data_fp ftrain = read_fp(&r), feval = read_fp(&r);
     if (r.st == MLP_OK && !same_fp(ftrain, fingerprint(t->train)))
         r.st = mlp__fail_file(err, MLP_ERR_SHAPE, path,

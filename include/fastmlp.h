@@ -495,7 +495,11 @@ void mlp_trainer_request_stop(struct mlp_trainer *t);
 enum mlp_status mlp_trainer_save_checkpoint(const struct mlp_trainer *t, const char *path,
                                             struct mlp_error *err);
 /* Continue from a checkpoint: the trainer must have been created with the
- * same network, parameters and data. Replaces the model's weights. */
+ * same network, parameters and data. Replaces the model's weights.
+ * Refusals: MLP_ERR_FORMAT for a corrupt file (both checksums are verified
+ * before any field is read; the trainer is left as it was), MLP_ERR_SHAPE
+ * for another network or data, MLP_ERR_ARG for other parameters; the
+ * message names the first field that differs, with both values. */
 enum mlp_status mlp_trainer_resume(struct mlp_trainer *t, const char *path, struct mlp_error *err);
 /* Epoch statistics so far (also those before a resume); owned by t. */
 const struct mlp_epoch_stats *mlp_trainer_history(const struct mlp_trainer *t, uint32_t *n);

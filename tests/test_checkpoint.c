@@ -3,8 +3,10 @@
  * at an epoch's end) and resumed in a fresh trainer ends bit-identical to an
  * uninterrupted run, for every optimizer, schedules, weight decay and early
  * stopping; a checkpoint from another network, other parameters or other
- * data is refused; a corrupt one is refused.  Also: schedules and early
- * stopping do what they say. */
+ * data is refused with a message naming the first field that differs and
+ * both values; a corrupt one (any byte flipped) is refused as corrupt before
+ * any of its fields is believed.  Also: schedules and early stopping do what
+ * they say. */
 #include "testutil.h"
 
 #include <math.h>
@@ -137,6 +139,26 @@ static void refusals(void)
     CHECK_STATUS(mlp_trainer_resume(t, path, &err), MLP_ERR_ARG);
     CHECK(strstr(err.msg, "learning rate") != NULL);
     mlp_trainer_free(t);
+    q = p;
+    q.optim = MLP_OPT_SGD;
+    CHECK_STATUS(mlp_trainer_create(&t, m, &train, NULL, &q, &err), MLP_OK);
+    CHECK_STATUS(mlp_trainer_resume(t, path, &err), MLP_ERR_ARG);
+    CHECK_MSG(strstr(err.msg, "optimizer adam, this run asks for sgd") != NULL, "%s", err.msg);
+    mlp_trainer_free(t);
+    /* two values that print alike with %g are printed so that they differ */
+    q = p;
+    q.beta1 = 0.9000000001;
+    CHECK_STATUS(mlp_trainer_create(&t, m, &train, NULL, &q, &err), MLP_OK);
+    CHECK_STATUS(mlp_trainer_resume(t, path, &err), MLP_ERR_ARG);
+    char want[120];
+    snprintf(want, sizeof want, "beta1 %.17g, this run asks for %.17g", p.beta1, q.beta1);
+    CHECK_MSG(strstr(err.msg, want) != NULL, "%s (wanted \"%s\")", err.msg, want);
+    mlp_trainer_free(t);
+    q.beta1 = 0.95; /* and those that do not, as short as before */
+    CHECK_STATUS(mlp_trainer_create(&t, m, &train, NULL, &q, &err), MLP_OK);
+    CHECK_STATUS(mlp_trainer_resume(t, path, &err), MLP_ERR_ARG);
+    CHECK_MSG(strstr(err.msg, "beta1 0.9, this run asks for 0.95") != NULL, "%s", err.msg);
+    mlp_trainer_free(t);
     /* other data: one value changed */
     X[17] += 1;
     CHECK_STATUS(mlp_trainer_create(&t, m, &train, NULL, &p, &err), MLP_OK);
@@ -149,7 +171,7 @@ static void refusals(void)
     m = fresh(MLP_F64);
     CHECK_STATUS(mlp_trainer_create(&t, m, &train, NULL, &p, &err), MLP_OK);
     CHECK_STATUS(mlp_trainer_resume(t, path, &err), MLP_ERR_SHAPE);
-    CHECK(strstr(err.msg, "different network") != NULL);
+    CHECK_MSG(strstr(err.msg, "different network (dtype: checkpoint f32, this run f64)") != NULL, "%s", err.msg);
     mlp_trainer_free(t);
     mlp_model_free(m);
 
@@ -185,6 +207,229 @@ static void refusals(void)
     mlp_trainer_free(t);
     mlp_model_free(m);
     unlink(bad);
+    unlink(path);
+}
+
+static bool write_file(const char *path, const unsigned char *b, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    bool ok = f && fwrite(b, 1, n, f) == n;
+    if (f && fclose(f) != 0) ok = false;
+    return ok;
+}
+
+/* Every byte of a checkpoint flipped in turn, once whole and once one bit:
+ * the resume is always a format error, and past the 32-byte header (magic,
+ * version, endianness, section sizes: each a format error of its own) it is
+ * always the checksum's, in the model section, the state section and the
+ * CRCs themselves.  Never a refusal for a parameter, network or data set
+ * that seems to differ: no field may be believed before the checksum is.
+ * And a refused file leaves the trainer as it was: after them all, a fresh
+ * trainer still trains exactly as an untouched one. */
+static void every_byte_flipped(void)
+{
+    char path[128], bad[160];
+    snprintf(path, sizeof path, "%s/flip.ckpt", dir);
+    snprintf(bad, sizeof bad, "%s/flip_bad.ckpt", dir);
+    struct mlp_layer_spec h[1] = {{4, MLP_ACT_TANH}};
+    struct mlp_train_params p = mlp_train_params_default();
+    p.epochs = 3;
+    p.batch = 100;
+    p.patience = 2; /* with adam: every array the state section can hold */
+    struct stopper at = {2, 1};
+    struct mlp_model *m[3] = {0};
+    struct mlp_trainer *t[3] = {0}; /* stopped, refusing, untouched */
+    struct mlp_error err = {0};
+    for (int i = 0; i < 3; i++) {
+        if (!(m[i] = test_model(MLP_F32, COLS, 1, h, K, MLP_HEAD_SOFTMAX_CE, 1))) goto out;
+        mlp_model_init(m[i], MLP_INIT_XAVIER, 0, 0, 5);
+        CHECK_STATUS(mlp_trainer_create(&t[i], m[i], &train, &valid, &p, &err), MLP_OK);
+        if (!t[i]) goto out;
+    }
+    mlp_trainer_set_callbacks(t[0], NULL, stop_at, &at);
+    mlp_trainer_set_checkpoint(t[0], path, 0);
+    CHECK_STATUS(mlp_trainer_run(t[0], &err), MLP_ERR_STOPPED);
+
+    static unsigned char buf[1 << 14];
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(buf, 1, sizeof buf, f) : 0;
+    if (f) fclose(f);
+    CHECK_MSG(n > 1000 && n < sizeof buf, "checkpoint of %zu bytes", n);
+    size_t wrong[MLP_ERR_STOPPED + 1] = {0}, n_wrong = 0, tried = 0;
+    for (size_t k = 0; k < n && n < sizeof buf; k++) {
+        const unsigned char masks[2] = {0xff, (unsigned char)(1u << (k % 8))};
+        for (int i = 0; i < 2; i++) {
+            buf[k] ^= masks[i];
+            bool written = write_file(bad, buf, n);
+            buf[k] ^= masks[i];
+            if (!written) {
+                CHECK_MSG(written, "cannot write %s", bad);
+                goto out;
+            }
+            err.msg[0] = 0;
+            enum mlp_status st = mlp_trainer_resume(t[1], bad, &err);
+            bool ok = st == MLP_ERR_FORMAT &&
+                      (k < 32 || (strstr(err.msg, "checksum mismatch") && strstr(err.msg, "corrupt")));
+            tried++;
+            if (ok) continue;
+            /* one example of each wrong status */
+            if ((unsigned)st <= MLP_ERR_STOPPED && wrong[st]++ == 0)
+                fprintf(stderr, "byte %zu ^ 0x%02x: %s: %s\n", k, masks[i], mlp_status_str(st), err.msg);
+            n_wrong++;
+        }
+    }
+    CHECK_MSG(n_wrong == 0,
+              "%zu of %zu flipped checkpoints were not refused as corrupt (%zu as other parameters, %zu as another "
+              "network or data set, %zu as another format error)",
+              n_wrong, tried, wrong[MLP_ERR_ARG], wrong[MLP_ERR_SHAPE], wrong[MLP_ERR_FORMAT]);
+    /* the intact file still resumes */
+    CHECK_STATUS(mlp_trainer_resume(t[2], path, &err), MLP_OK);
+    /* the trainer that refused them all trains as one that never saw them */
+    mlp_trainer_free(t[2]);
+    t[2] = NULL;
+    mlp_model_init(m[2], MLP_INIT_XAVIER, 0, 0, 5);
+    CHECK_STATUS(mlp_trainer_create(&t[2], m[2], &train, &valid, &p, &err), MLP_OK);
+    if (!t[2]) goto out;
+    CHECK_STATUS(mlp_trainer_run(t[1], &err), MLP_OK);
+    CHECK_STATUS(mlp_trainer_run(t[2], &err), MLP_OK);
+    CHECK_MSG(memcmp(mlp_model_params(m[1]), mlp_model_params(m[2]), mlp_model_n_params(m[1]) * 4) == 0,
+              "refused checkpoints changed the trainer that refused them");
+out:
+    for (int i = 0; i < 3; i++) {
+        mlp_trainer_free(t[i]);
+        mlp_model_free(m[i]);
+    }
+    unlink(bad);
+    unlink(path);
+}
+
+/* A checkpoint whose sections span many of the reader's chunks (the state
+ * here is over 1 MB): intact it resumes; a byte flipped in the middle of the
+ * weights, of the state, or in the state's last, partial chunk is found. */
+static void large_checkpoint(void)
+{
+    char path[128], bad[160];
+    snprintf(path, sizeof path, "%s/large.ckpt", dir);
+    snprintf(bad, sizeof bad, "%s/large_bad.ckpt", dir);
+    struct mlp_layer_spec h[1] = {{3000, MLP_ACT_RELU}};
+    struct mlp_train_params p = mlp_train_params_default();
+    struct mlp_model *m = test_model(MLP_F64, COLS, 1, h, K, MLP_HEAD_SOFTMAX_CE, 1);
+    struct mlp_trainer *t = NULL;
+    struct mlp_error err = {0};
+    unsigned char *buf = NULL;
+    if (!m) return;
+    mlp_model_init(m, MLP_INIT_HE, 0, 0, 9);
+    CHECK_STATUS(mlp_trainer_create(&t, m, &train, NULL, &p, &err), MLP_OK);
+    if (!t) goto out;
+    CHECK_STATUS(mlp_trainer_save_checkpoint(t, path, &err), MLP_OK);
+    CHECK_STATUS(mlp_trainer_resume(t, path, &err), MLP_OK);
+    FILE *f = fopen(path, "rb");
+    long n = -1;
+    if (f && fseek(f, 0, SEEK_END) == 0) n = ftell(f);
+    if (f) rewind(f);
+    buf = n > 0 ? malloc((size_t)n) : NULL;
+    bool got = f && buf && fread(buf, 1, (size_t)n, f) == (size_t)n;
+    if (f) fclose(f);
+    CHECK_MSG(got && n > (1 << 20), "checkpoint of %ld bytes", n);
+    if (!got) goto out;
+    uint64_t mb = 0;
+    for (int i = 0; i < 8; i++) mb |= (uint64_t)buf[16 + i] << (8 * i);
+    const size_t at[3] = {32 + (size_t)mb / 2, 32 + (size_t)mb + ((size_t)n - 36 - (size_t)mb) / 2, (size_t)n - 6};
+    const char *const section[3] = {"in the model section", "in the state section", "in the state section"};
+    for (int i = 0; i < 3; i++) {
+        buf[at[i]] ^= 0x10;
+        CHECK(write_file(bad, buf, (size_t)n));
+        buf[at[i]] ^= 0x10;
+        CHECK_STATUS(mlp_trainer_resume(t, bad, &err), MLP_ERR_FORMAT);
+        CHECK_MSG(strstr(err.msg, section[i]) && strstr(err.msg, "corrupt"), "byte %zu: %s", at[i], err.msg);
+    }
+out:
+    free(buf);
+    mlp_trainer_free(t);
+    mlp_model_free(m);
+    unlink(bad);
+    unlink(path);
+}
+
+/* A checkpoint from another network: the first field that differs is named
+ * with both values, for each field a network has. */
+static void network_refusals(void)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/net.ckpt", dir);
+    struct mlp_dataset narrow = train;
+    narrow.n_cols = 6;
+    struct mlp_train_params p = mlp_train_params_default();
+    p.epochs = 2;
+    p.batch = 32;
+    double mean[COLS], sd[COLS];
+    for (int j = 0; j < COLS; j++) mean[j] = 0.25 * j, sd[j] = 1 + 0.5 * j;
+    char near[120];
+    snprintf(near, sizeof near, "leaky slope: checkpoint %.17g, this run %.17g", 0.01, 0.01 + 1e-15);
+    const char *const want[] = {
+        NULL, /* the checkpoint's own network */
+        "different network (inputs: checkpoint 12, this run 6)",
+        "different network (dtype: checkpoint f32, this run f64)",
+        "different network (head: checkpoint softmax-ce, this run sigmoid-bce)",
+        "different network (hidden layers: checkpoint 2, this run 1)",
+        "different network (layer 2 width: checkpoint 8, this run 10)",
+        "different network (layer 1 activation: checkpoint tanh, this run relu)",
+        "different network (outputs: checkpoint 3, this run 4)",
+        "different network (leaky slope: checkpoint 0.01, this run 0.02)",
+        near,
+        "different preprocessing (input scale: checkpoint 1, this run 0.5)",
+        "different preprocessing (standardisation: checkpoint has it, this run not)",
+        "different preprocessing (standardisation mean of input 5: checkpoint 1.25, this run 1.3)",
+        "different preprocessing (standardisation std of input 3: checkpoint 2.5, this run 2.75)",
+    };
+    for (size_t v = 0; v < sizeof want / sizeof *want; v++) {
+        struct mlp_layer_spec h[2] = {{16, MLP_ACT_TANH}, {8, MLP_ACT_LEAKY_RELU}};
+        struct mlp_model_params mp = mlp_model_params_default();
+        mp.dtype = MLP_F32;
+        mp.n_in = COLS;
+        mp.n_hidden = 2;
+        mp.hidden = h;
+        mp.n_out = K;
+        mp.head = MLP_HEAD_SOFTMAX_CE;
+        mp.leaky_slope = 0.01;
+        mp.input_scale = 1;
+        const struct mlp_dataset *ds = &train;
+        double vm[COLS], vs[COLS];
+        memcpy(vm, mean, sizeof vm);
+        memcpy(vs, sd, sizeof vs);
+        bool standardize = true;
+        switch (v) {
+        case 1: mp.n_in = 6, ds = &narrow; break;
+        case 2: mp.dtype = MLP_F64; break;
+        case 3: mp.head = MLP_HEAD_SIGMOID_BCE; break;
+        case 4: mp.n_hidden = 1; break;
+        case 5: h[1].n_out = 10; break;
+        case 6: h[0].act = MLP_ACT_RELU; break;
+        case 7: mp.n_out = 4; break;
+        case 8: mp.leaky_slope = 0.02; break;
+        case 9: mp.leaky_slope = 0.01 + 1e-15; break;
+        case 10: mp.input_scale = 0.5; break;
+        case 11: standardize = false; break;
+        case 12: vm[5] = 1.3; break;
+        case 13: vs[3] = 2.75; break;
+        }
+        struct mlp_model *m = NULL;
+        struct mlp_trainer *t = NULL;
+        struct mlp_error err = {0};
+        CHECK_STATUS(mlp_model_create(&m, &mp, &err), MLP_OK);
+        if (!m) return;
+        if (standardize) CHECK_STATUS(mlp_model_set_standardize(m, vm, vs, &err), MLP_OK);
+        CHECK_STATUS(mlp_trainer_create(&t, m, ds, NULL, &p, &err), MLP_OK);
+        if (t && v == 0) {
+            CHECK_STATUS(mlp_trainer_save_checkpoint(t, path, &err), MLP_OK);
+            CHECK_STATUS(mlp_trainer_resume(t, path, &err), MLP_OK);
+        } else if (t) {
+            CHECK_STATUS(mlp_trainer_resume(t, path, &err), MLP_ERR_SHAPE);
+            CHECK_MSG(strstr(err.msg, want[v]) != NULL, "case %zu: got \"%s\", wanted \"%s\"", v, err.msg, want[v]);
+        }
+        mlp_trainer_free(t);
+        mlp_model_free(m);
+    }
     unlink(path);
 }
 
@@ -290,6 +535,9 @@ int main(void)
     p.l2 = 0.5;
     resume_case("adam_one_batch_l2", MLP_F32, p, false, (struct stopper){1, 0});
     refusals();
+    every_byte_flipped();
+    large_checkpoint();
+    network_refusals();
     schedules_and_patience();
     rmdir(dir);
     return check_report("checkpoint");

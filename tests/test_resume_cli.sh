@@ -5,7 +5,7 @@
 # (checkpoint written at the next batch boundary, exit 130) and resumed, both
 # end with a model byte-identical to an uninterrupted run; a checkpoint from
 # another network or other data is refused; divergence exits 3 and leaves
-# the previous model alone.
+# the previous model alone; a corrupt checkpoint is refused as corrupt.
 set -u
 FASTMLP=$1
 FM=${FASTMLP_FMNIST_DIR:-/usr/share/datasets/fashion-mnist}
@@ -78,7 +78,8 @@ rc=$?
 # Refusals: another network, other data, other parameters, a model file.
 "$FASTMLP" train $RUN --layers 32 --resume "$T/i.mlp.ckpt" >/dev/null 2>"$T/err"
 rc=$?
-[ $rc -eq 65 ] && grep -q "different network" "$T/err" && ok || bad "other network: rc $rc $(cat "$T/err")"
+[ $rc -eq 65 ] && grep -q "different network (layer 1 width: checkpoint 128, this run 32)" "$T/err" && ok ||
+    bad "other network: rc $rc $(cat "$T/err")"
 "$FASTMLP" train $RUN --limit 5000 --resume "$T/i.mlp.ckpt" >/dev/null 2>"$T/err"
 rc=$?
 [ $rc -eq 65 ] && grep -q "different training set" "$T/err" && ok || bad "other data: rc $rc $(cat "$T/err")"
@@ -88,6 +89,16 @@ rc=$?
 "$FASTMLP" train $RUN --resume "$T/ref.mlp" >/dev/null 2>"$T/err"
 rc=$?
 [ $rc -eq 65 ] && grep -q "not a fastmlp checkpoint" "$T/err" && ok || bad "model as checkpoint: rc $rc $(cat "$T/err")"
+
+# A corrupt checkpoint: the state section's first byte (the optimizer id, as
+# a probe did) set to 18 is corruption, exit 65, not another optimizer (64).
+mb=$(od -An -t u8 -j 16 -N 8 "$T/i.mlp.ckpt" | tr -d ' ')
+cp "$T/i.mlp.ckpt" "$T/c.ckpt"
+printf '\022' | dd of="$T/c.ckpt" bs=1 seek=$((32 + mb)) conv=notrunc 2>/dev/null
+"$FASTMLP" train $RUN --resume "$T/c.ckpt" >/dev/null 2>"$T/err"
+rc=$?
+[ $rc -eq 65 ] && grep -q "checksum mismatch in the state section.*corrupt" "$T/err" && ok ||
+    bad "corrupt checkpoint: rc $rc $(cat "$T/err")"
 
 # Divergence: exit 3, one line, the previous model untouched, no NaN model.
 cp "$T/ref.mlp" "$T/d.mlp"

@@ -7,12 +7,17 @@
  *   "FMLPCKPT"  u32 version (1)  u32 0x01020304  u64 model bytes  u64 state bytes
  *   the model, exactly as a model file (docs/model-format.md), with its CRC
  *   the state (fields below, in write order), then u32 CRC-32 of the state
- * Resuming refuses a checkpoint whose network, training parameters or data
- * (sizes and CRC-32 of their bytes) differ from the trainer's. */
+ * Resuming reads the file twice.  A first pass streams both sections through
+ * CRC-32 (the model's own, the state's), so that a flipped byte is reported
+ * as corruption and never as a field that differs; only then are the fields
+ * parsed, and a checkpoint whose network, training parameters or data (sizes
+ * and CRC-32 of their bytes) differ from the trainer's is refused with the
+ * first field that differs and both values. */
 #include "../train_state.h"
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -195,10 +200,129 @@ enum mlp_status mlp_trainer_save_checkpoint(const struct mlp_trainer *t, const c
 
 /* --------------------------------------------------------------- reading */
 
+/* Header (32 bytes) as laid out above. */
+#define CK_HEADER 32u
+
+static uint32_t get_u32(const unsigned char *b)
+{
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++) v |= (uint32_t)b[i] << (8 * i);
+    return v;
+}
+static uint64_t get_u64(const unsigned char *b)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v |= (uint64_t)b[i] << (8 * i);
+    return v;
+}
+
+/* ------------------------------------------------- first pass: checksums */
+
+/* Exactly k bytes of f into buf; *off (for the message) advances. */
+static enum mlp_status read_exact(FILE *f, const char *path, void *buf, size_t k, uint64_t *off,
+                                  struct mlp_error *err)
+{
+    if (fread(buf, 1, k, f) != k) {
+        if (ferror(f))
+            return mlp__fail_file(err, MLP_ERR_IO, path, "read error in the checkpoint at byte %llu",
+                                  (unsigned long long)*off);
+        /* The size was checked: the file shrank while being read. */
+        return mlp__fail_file(err, MLP_ERR_FORMAT, path, "truncated checkpoint at byte %llu", (unsigned long long)*off);
+    }
+    *off += k;
+    return MLP_OK;
+}
+
+/* Each section against the CRC-32 stored after it: the model section ends
+ * with the model file's own (every checkpoint has held a v2 model, which has
+ * one), the state section is followed by the state's.  Streamed in chunks:
+ * the state can be tens of MB and is never held whole.  Leaves f at the
+ * model section. */
+static enum mlp_status verify_checksums(FILE *f, const char *path, uint64_t model_bytes, uint64_t state_bytes,
+                                        struct mlp_error *err)
+{
+    if (model_bytes < 4)
+        return mlp__fail_file(err, MLP_ERR_FORMAT, path,
+                              "the checkpoint's model section (%llu bytes) cannot hold its checksum: the file is "
+                              "corrupt",
+                              (unsigned long long)model_bytes);
+    enum { CHUNK = 1 << 16 };
+    unsigned char *buf = malloc(CHUNK);
+    if (!buf) return mlp__fail(err, MLP_ERR_NOMEM, "out of memory");
+    static const char *const section[2] = {"model", "state"};
+    const uint64_t len[2] = {model_bytes - 4, state_bytes};
+    uint64_t off = CK_HEADER;
+    enum mlp_status st = MLP_OK;
+    for (int s = 0; s < 2 && st == MLP_OK; s++) {
+        uLong crc = crc32(0, Z_NULL, 0);
+        for (uint64_t left = len[s]; left > 0;) {
+            size_t k = left > CHUNK ? CHUNK : (size_t)left;
+            if ((st = read_exact(f, path, buf, k, &off, err)) != MLP_OK) break;
+            crc = crc32(crc, buf, (uInt)k);
+            left -= k;
+        }
+        unsigned char stored[4];
+        if (st == MLP_OK) st = read_exact(f, path, stored, 4, &off, err);
+        if (st == MLP_OK && get_u32(stored) != (uint32_t)crc)
+            st = mlp__fail_file(err, MLP_ERR_FORMAT, path,
+                                "checkpoint checksum mismatch in the %s section (stored 0x%08x, computed 0x%08x): "
+                                "the file is corrupt",
+                                section[s], get_u32(stored), (uint32_t)crc);
+    }
+    free(buf);
+    if (st == MLP_OK && fseek(f, CK_HEADER, SEEK_SET) != 0)
+        st = mlp__fail_file(err, MLP_ERR_IO, path, "cannot seek in the checkpoint: %s", strerror(errno));
+    return st;
+}
+
+/* Opens path and checks its header and both checksums; on success *out is
+ * positioned at the model section and owned by the caller. */
+static enum mlp_status open_checkpoint(const char *path, FILE **out, uint64_t *model_bytes, uint64_t *state_bytes,
+                                       struct mlp_error *err)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) return mlp__fail_file(err, MLP_ERR_OPEN, path, "cannot open: %s", strerror(errno));
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        fclose(f);
+        return mlp__fail_file(err, MLP_ERR_OPEN, path, "cannot open: not a regular file");
+    }
+    unsigned char h[CK_HEADER] = {0};
+    size_t got = fread(h, 1, sizeof h, f);
+    enum mlp_status st = MLP_OK;
+    uint32_t ver = get_u32(h + 8), endian = get_u32(h + 12);
+    uint64_t mb = get_u64(h + 16), sbytes = get_u64(h + 24), size = (uint64_t)sb.st_size;
+    if (got < 8 || memcmp(h, CK_MAGIC, 8) != 0)
+        st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "not a fastmlp checkpoint (bad magic at byte 0)");
+    else if (got < sizeof h)
+        st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "truncated checkpoint header (%zu of 32 bytes)", got);
+    else if (ver != CK_VERSION)
+        st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "checkpoint version %u not supported (this build reads %u)", ver,
+                            CK_VERSION);
+    else if (endian != CK_ENDIAN)
+        st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "bad endianness marker 0x%08x", endian);
+    else if (mb > size || sbytes > size || CK_HEADER + mb + sbytes + 4 != size)
+        st = mlp__fail_file(err, MLP_ERR_FORMAT, path,
+                            "checkpoint sections (%llu + %llu bytes) do not match its size %llu: the file is truncated "
+                            "or corrupt",
+                            (unsigned long long)mb, (unsigned long long)sbytes, (unsigned long long)size);
+    if (st == MLP_OK) st = verify_checksums(f, path, mb, sbytes, err);
+    if (st != MLP_OK) {
+        fclose(f);
+        return st;
+    }
+    *out = f;
+    *model_bytes = mb;
+    *state_bytes = sbytes;
+    return MLP_OK;
+}
+
+/* ------------------------------------------------ second pass: the fields */
+
 struct cr {
     FILE *f;
     const char *path;
-    uLong crc;
     uint64_t off, left; /* bytes of the state section left */
     enum mlp_status st;
     struct mlp_error *err;
@@ -212,12 +336,6 @@ static void cr_bytes(struct cr *r, void *p, size_t n)
                                (unsigned long long)r->off);
         return;
     }
-    unsigned char *b = p;
-    for (size_t done = 0; done < n;) {
-        uInt k = n - done > (1u << 30) ? (1u << 30) : (uInt)(n - done);
-        r->crc = crc32(r->crc, b + done, k);
-        done += k;
-    }
     r->off += n;
     r->left -= n;
 }
@@ -225,17 +343,13 @@ static uint32_t cr_u32(struct cr *r)
 {
     unsigned char b[4] = {0};
     cr_bytes(r, b, 4);
-    uint32_t v = 0;
-    for (int i = 0; i < 4; i++) v |= (uint32_t)b[i] << (8 * i);
-    return v;
+    return get_u32(b);
 }
 static uint64_t cr_u64(struct cr *r)
 {
     unsigned char b[8] = {0};
     cr_bytes(r, b, 8);
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) v |= (uint64_t)b[i] << (8 * i);
-    return v;
+    return get_u64(b);
 }
 static double cr_f64(struct cr *r)
 {
@@ -245,22 +359,87 @@ static double cr_f64(struct cr *r)
     return d;
 }
 
+/* Two values of a field as text: with %g, or with all 17 digits where %g
+ * prints them alike (beta1 0.9 against 0.9000000001). */
+static void two_doubles(char *a, char *b, size_t n, double x, double y)
+{
+    snprintf(a, n, "%g", x);
+    snprintf(b, n, "%g", y);
+    if (strcmp(a, b) == 0) {
+        snprintf(a, n, "%.17g", x);
+        snprintf(b, n, "%.17g", y);
+    }
+}
+
+/* snprintf that answers true, for network_diff's "found it" returns. */
+static bool say(char *d, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static bool say(char *d, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d, n, fmt, ap);
+    va_end(ap);
+    return true;
+}
+
+/* The first field in which the checkpoint's network a differs from this
+ * run's b, as "FIELD: checkpoint A, this run B" in d; *pre: the field is
+ * preprocessing rather than the network proper.  False when none does. */
+static bool network_diff(const struct mlp_model *a, const struct mlp_model *b, char *d, size_t n, bool *pre)
+{
+    char x[40], y[40];
+    *pre = false;
+    if (mlp__n_in(a) != mlp__n_in(b))
+        return say(d, n, "inputs: checkpoint %u, this run %u", mlp__n_in(a), mlp__n_in(b));
+    if (a->dtype != b->dtype)
+        return say(d, n, "dtype: checkpoint %s, this run %s", mlp_dtype_name(a->dtype), mlp_dtype_name(b->dtype));
+    /* The head before the layers: it sets the output layer's activation. */
+    if (a->head != b->head)
+        return say(d, n, "head: checkpoint %s, this run %s", mlp_head_name(a->head), mlp_head_name(b->head));
+    if (a->n_layers != b->n_layers)
+        return say(d, n, "hidden layers: checkpoint %u, this run %u", a->n_layers - 1, b->n_layers - 1);
+    for (uint32_t l = 0; l < a->n_layers; l++) {
+        const struct mlp_layer *la = &a->layers[l], *lb = &b->layers[l];
+        if (la->n_out != lb->n_out && l + 1 == a->n_layers)
+            return say(d, n, "outputs: checkpoint %u, this run %u", la->n_out, lb->n_out);
+        if (la->n_out != lb->n_out)
+            return say(d, n, "layer %u width: checkpoint %u, this run %u", l + 1, la->n_out, lb->n_out);
+        if (la->act != lb->act)
+            return say(d, n, "layer %u activation: checkpoint %s, this run %s", l + 1, mlp_act_name(la->act),
+                       mlp_act_name(lb->act));
+    }
+    if (a->leaky_slope != b->leaky_slope) {
+        two_doubles(x, y, sizeof x, a->leaky_slope, b->leaky_slope);
+        return say(d, n, "leaky slope: checkpoint %s, this run %s", x, y);
+    }
+    *pre = true;
+    if (a->input_scale != b->input_scale) {
+        two_doubles(x, y, sizeof x, a->input_scale, b->input_scale);
+        return say(d, n, "input scale: checkpoint %s, this run %s", x, y);
+    }
+    if ((a->pre_mean != NULL) != (b->pre_mean != NULL))
+        return say(d, n, "standardisation: %s",
+                   a->pre_mean ? "checkpoint has it, this run not" : "checkpoint has none, this run has it");
+    for (uint32_t j = 0; a->pre_mean && j < mlp__n_in(a); j++) {
+        static const char *const stat[2] = {"mean", "std"};
+        const double va[2] = {a->pre_mean[j], a->pre_std[j]}, vb[2] = {b->pre_mean[j], b->pre_std[j]};
+        for (int k = 0; k < 2; k++)
+            if (memcmp(&va[k], &vb[k], sizeof(double)) != 0) { /* bit for bit, as the weights */
+                two_doubles(x, y, sizeof x, va[k], vb[k]);
+                return say(d, n, "standardisation %s of input %u: checkpoint %s, this run %s", stat[k], j, x, y);
+            }
+    }
+    return false;
+}
+
 static enum mlp_status same_network(const struct mlp_model *a, const struct mlp_model *b, const char *path,
                                     struct mlp_error *err)
 {
-    bool same = a->dtype == b->dtype && a->head == b->head && a->n_layers == b->n_layers &&
-                mlp__n_in(a) == mlp__n_in(b) && a->leaky_slope == b->leaky_slope && a->input_scale == b->input_scale &&
-                (a->pre_mean != NULL) == (b->pre_mean != NULL);
-    for (uint32_t l = 0; same && l < a->n_layers; l++)
-        same = a->layers[l].n_out == b->layers[l].n_out && a->layers[l].act == b->layers[l].act;
-    if (same && a->pre_mean)
-        same = memcmp(a->pre_mean, b->pre_mean, 2 * (size_t)mlp__n_in(a) * sizeof(double)) == 0;
-    if (same) return MLP_OK;
-    return mlp__fail_file(err, MLP_ERR_SHAPE, path,
-                          "the checkpoint holds a different network (%u layers, %u inputs, %s, %s) from this run's "
-                          "(%u layers, %u inputs, %s, %s) or different preprocessing",
-                          a->n_layers, mlp__n_in(a), mlp_dtype_name(a->dtype), mlp_head_name(a->head), b->n_layers,
-                          mlp__n_in(b), mlp_dtype_name(b->dtype), mlp_head_name(b->head));
+    char d[200];
+    bool pre;
+    if (!network_diff(a, b, d, sizeof d, &pre)) return MLP_OK;
+    return mlp__fail_file(err, MLP_ERR_SHAPE, path, "the checkpoint holds %s (%s)",
+                          pre ? "different preprocessing" : "a different network", d);
 }
 
 static bool same_fp(struct data_fp a, struct data_fp b)
@@ -279,58 +458,16 @@ static struct data_fp read_fp(struct cr *r)
     return f;
 }
 
-enum mlp_status mlp_trainer_resume(struct mlp_trainer *t, const char *path, struct mlp_error *err)
+/* The run's parameters as the checkpoint holds them, each against this
+ * trainer's: a difference is a usage error naming the parameter and both
+ * values (enums by name, doubles with %.17g where %g prints them alike). */
+static void check_run_params(struct cr *r, const struct mlp_train_params *p)
 {
-    MLP_ASSERT(t && path);
-    if (t->solver)
-        return mlp__fail(err, MLP_ERR_UNSUPPORTED, "%s runs cannot be resumed from a checkpoint", mlp_optim_name(t->p.optim));
-    FILE *f = fopen(path, "rb");
-    if (!f) return mlp__fail_file(err, MLP_ERR_OPEN, path, "cannot open: %s", strerror(errno));
-    struct stat sb;
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        fclose(f);
-        return mlp__fail_file(err, MLP_ERR_OPEN, path, "cannot open: not a regular file");
-    }
-    unsigned char h[32];
-    size_t got = fread(h, 1, sizeof h, f);
-    enum mlp_status st = MLP_OK;
-    if (got < 8 || memcmp(h, CK_MAGIC, 8) != 0)
-        st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "not a fastmlp checkpoint (bad magic at byte 0)");
-    uint32_t ver = 0, endian = 0;
-    uint64_t model_bytes = 0, state_bytes = 0;
-    for (int i = 0; i < 4 && st == MLP_OK; i++) {
-        ver |= (uint32_t)h[8 + i] << (8 * i);
-        endian |= (uint32_t)h[12 + i] << (8 * i);
-    }
-    for (int i = 0; i < 8 && st == MLP_OK; i++) {
-        model_bytes |= (uint64_t)h[16 + i] << (8 * i);
-        state_bytes |= (uint64_t)h[24 + i] << (8 * i);
-    }
-    if (st == MLP_OK && got < sizeof h)
-        st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "truncated checkpoint header (%zu of 32 bytes)", got);
-    else if (st == MLP_OK && ver != CK_VERSION)
-        st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "checkpoint version %u not supported (this build reads %u)", ver,
-                            CK_VERSION);
-    else if (st == MLP_OK && endian != CK_ENDIAN)
-        st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "bad endianness marker 0x%08x", endian);
-    else if (st == MLP_OK && (model_bytes > (uint64_t)sb.st_size || state_bytes > (uint64_t)sb.st_size ||
-                              32 + model_bytes + state_bytes + 4 != (uint64_t)sb.st_size))
-        st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "checkpoint sections (%llu + %llu bytes) do not match its size %llu",
-                            (unsigned long long)model_bytes, (unsigned long long)state_bytes,
-                            (unsigned long long)sb.st_size);
-    struct mlp_model *m = NULL;
-    if (st == MLP_OK) st = mlp__model_read(f, path, model_bytes, &m, err);
-    if (st == MLP_OK) st = same_network(m, t->m, path, err);
-
-    struct cr r = {.f = f, .path = path, .crc = crc32(0, Z_NULL, 0), .off = 32 + model_bytes, .left = state_bytes,
-                   .st = st, .err = err};
-    const struct mlp_train_params *p = &t->p;
-    /* The run's parameters, each against this trainer's. */
     uint32_t u[8];
-    for (int i = 0; i < 8; i++) u[i] = cr_u32(&r);
-    uint64_t seed = cr_u64(&r);
+    for (int i = 0; i < 8; i++) u[i] = cr_u32(r);
+    uint64_t seed = cr_u64(r);
     double d[9];
-    for (int i = 0; i < 9; i++) d[i] = cr_f64(&r);
+    for (int i = 0; i < 9; i++) d[i] = cr_f64(r);
     const uint32_t want_u[8] = {(uint32_t)p->optim, (uint32_t)p->schedule, p->batch,          p->epochs,
                                 p->patience,        p->step_size,         (uint32_t)p->nesterov, (uint32_t)p->shuffle};
     const double want_d[9] = {p->lr, p->momentum, p->beta1, p->beta2, p->eps, p->l2, p->gamma, p->lr_min, p->weight_decay};
@@ -338,17 +475,51 @@ enum mlp_status mlp_trainer_resume(struct mlp_trainer *t, const char *path, stru
                                       "nesterov", "shuffle"};
     static const char *const dn[9] = {"learning rate", "momentum", "beta1", "beta2", "eps", "l2", "gamma", "lr_min",
                                       "weight decay"};
-    for (int i = 0; i < 8 && r.st == MLP_OK; i++)
-        if (u[i] != want_u[i])
-            r.st = mlp__fail_file(err, MLP_ERR_ARG, path, "the checkpoint was made with %s %u, this run asks for %u", un[i],
-                                  u[i], want_u[i]);
-    if (r.st == MLP_OK && seed != p->seed)
-        r.st = mlp__fail_file(err, MLP_ERR_ARG, path, "the checkpoint was made with seed %llu, this run asks for %llu",
-                              (unsigned long long)seed, (unsigned long long)p->seed);
-    for (int i = 0; i < 9 && r.st == MLP_OK; i++)
-        if (memcmp(&d[i], &want_d[i], sizeof(double)) != 0)
-            r.st = mlp__fail_file(err, MLP_ERR_ARG, path, "the checkpoint was made with %s %g, this run asks for %g", dn[i],
-                                  d[i], want_d[i]);
+    char x[40], y[40];
+    for (int i = 0; i < 8 && r->st == MLP_OK; i++) {
+        if (u[i] == want_u[i]) continue;
+        if (i == 0) {
+            snprintf(x, sizeof x, "%s", mlp_optim_name((enum mlp_optim)u[i]));
+            snprintf(y, sizeof y, "%s", mlp_optim_name((enum mlp_optim)want_u[i]));
+        } else if (i == 1) {
+            snprintf(x, sizeof x, "%s", mlp_schedule_name((enum mlp_schedule)u[i]));
+            snprintf(y, sizeof y, "%s", mlp_schedule_name((enum mlp_schedule)want_u[i]));
+        } else {
+            snprintf(x, sizeof x, "%u", u[i]);
+            snprintf(y, sizeof y, "%u", want_u[i]);
+        }
+        r->st = mlp__fail_file(r->err, MLP_ERR_ARG, r->path, "the checkpoint was made with %s %s, this run asks for %s",
+                               un[i], x, y);
+    }
+    if (r->st == MLP_OK && seed != p->seed)
+        r->st = mlp__fail_file(r->err, MLP_ERR_ARG, r->path,
+                               "the checkpoint was made with seed %llu, this run asks for %llu",
+                               (unsigned long long)seed, (unsigned long long)p->seed);
+    for (int i = 0; i < 9 && r->st == MLP_OK; i++)
+        if (memcmp(&d[i], &want_d[i], sizeof(double)) != 0) {
+            two_doubles(x, y, sizeof x, d[i], want_d[i]);
+            r->st = mlp__fail_file(r->err, MLP_ERR_ARG, r->path,
+                                   "the checkpoint was made with %s %s, this run asks for %s", dn[i], x, y);
+        }
+}
+
+enum mlp_status mlp_trainer_resume(struct mlp_trainer *t, const char *path, struct mlp_error *err)
+{
+    MLP_ASSERT(t && path);
+    if (t->solver)
+        return mlp__fail(err, MLP_ERR_UNSUPPORTED, "%s runs cannot be resumed from a checkpoint", mlp_optim_name(t->p.optim));
+    FILE *f = NULL;
+    uint64_t model_bytes = 0, state_bytes = 0;
+    enum mlp_status st = open_checkpoint(path, &f, &model_bytes, &state_bytes, err);
+    if (st != MLP_OK) return st;
+    /* From here on every byte is as it was written. */
+    struct mlp_model *m = NULL;
+    st = mlp__model_read(f, path, model_bytes, &m, err);
+    if (st == MLP_OK) st = same_network(m, t->m, path, err);
+
+    struct cr r = {.f = f, .path = path, .off = CK_HEADER + model_bytes, .left = state_bytes, .st = st, .err = err};
+    const struct mlp_train_params *p = &t->p;
+    check_run_params(&r, p);
     struct data_fp ftrain = read_fp(&r), feval = read_fp(&r);
     if (r.st == MLP_OK && !same_fp(ftrain, fingerprint(t->train)))
         r.st = mlp__fail_file(err, MLP_ERR_SHAPE, path,
@@ -385,21 +556,16 @@ enum mlp_status mlp_trainer_resume(struct mlp_trainer *t, const char *path, stru
         hist[i].samples_per_s = cr_f64(&r);
     }
     const size_t nb = t->m->n_params * mlp__dtype_size(t->m->dtype);
-    /* Straight into the trainer's buffers: on failure it must not be run. */
+    /* Straight into the trainer's buffers.  The checksums held, so only a read
+     * error or a file changed since can fail from here: then it must not be run. */
     cr_bytes(&r, t->good, nb);
     if (p->patience) cr_bytes(&r, t->best, nb);
     if (t->n_state >= 1) cr_bytes(&r, t->s1, nb);
     if (t->n_state >= 2) cr_bytes(&r, t->s2, nb);
-    uLong crc = r.crc;
-    unsigned char c[4] = {0};
+    /* The CRC after the section was checked by the first pass. */
     if (r.st == MLP_OK && r.left != 0)
         r.st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "%llu unexpected bytes in the checkpoint state",
                               (unsigned long long)r.left);
-    if (r.st == MLP_OK && fread(c, 1, 4, f) != 4)
-        r.st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "truncated: the checkpoint's checksum is missing");
-    if (r.st == MLP_OK && ((uint32_t)c[0] | (uint32_t)c[1] << 8 | (uint32_t)c[2] << 16 | (uint32_t)c[3] << 24) !=
-                              (uint32_t)crc)
-        r.st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "checkpoint checksum mismatch: the file is corrupt");
     fclose(f);
     if (r.st != MLP_OK) {
         free(hist);

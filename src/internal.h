@@ -43,6 +43,16 @@ enum mlp_status mlp__vfail_file(struct mlp_error *err, enum mlp_status s, const 
 enum mlp_status mlp__fail_count(struct mlp_error *err, const char *x_path, uint64_t nx, const char *x_noun,
                                 const char *y_path, uint64_t ny);
 
+/* For a loader whose read of a regular file came up short (or found more
+ * than it should): MLP_ERR_IO "PATH: file changed while reading (N bytes at
+ * open, M now)" when the file behind fd no longer has the size or the
+ * modification time it had at open (at_open, its fstat then), else MLP_OK,
+ * and the caller reports its own error (a truncated file stays a format
+ * error).  Loaders also call it after a whole read, to catch a file that
+ * was rewritten in place. */
+struct stat;
+enum mlp_status mlp__file_changed(int fd, const char *path, const struct stat *at_open, struct mlp_error *err);
+
 /* a * b into *out unless it exceeds `limit` (or 64 bits). */
 static inline bool mlp__mul_ok(uint64_t a, uint64_t b, uint64_t limit,
                                uint64_t *out)
@@ -93,6 +103,14 @@ uint64_t mlp__rng_below(struct mlp_rng *r, uint64_t n); /* [0, n) unbiased */
 enum mlp_status mlp__dataset_alloc(struct mlp_dataset *ds, uint64_t n_rows, uint32_t n_cols,
                                    enum mlp_elem x_type, bool with_labels, uint32_t n_targets,
                                    struct mlp_error *err);
+
+/* The CSV loader's reader of a regular file (csv.c; declared here for the
+ * tests): exactly at_open->st_size bytes of fd into buf (that many bytes,
+ * the caller's), by up to `threads` threads, then MLP_ERR_IO "file changed
+ * while reading" when fewer arrived or the file's size or modification time
+ * differ from at_open. */
+enum mlp_status mlp__csv_read_regular(int fd, const char *path, const struct stat *at_open, unsigned char *buf,
+                                      unsigned threads, struct mlp_error *err);
 
 /* ---------------------------------------------------------------- model */
 

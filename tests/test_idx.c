@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* IDX loader and data set checks: valid files of every element type (plain and
  * gzip), one test per class of malformed file (status, message, zeroed data
- * set), and the installed Fashion-MNIST test set. */
+ * set), a file that shrinks while it is read, and the installed Fashion-MNIST
+ * test set. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -21,6 +22,7 @@
 
 #include "check.h"
 #include "fastmlp.h"
+#include "shrink.h"
 
 /* The address-space limit trick below cannot coexist with ASan's shadow. */
 #if defined(__SANITIZE_ADDRESS__)
@@ -491,7 +493,7 @@ static void test_huge_claims(void)
     t0 = now_s();
     expect_fail("32 GiB claim", xp, NULL, MLP_ERR_FORMAT, "truncated", xp, &err);
     CHECK(now_s() - t0 < 5.0);
-    CHECK(has(&err, "34359738368") && has(&err, "after 188"));
+    CHECK_MSG(has(&err, "34359738368") && has(&err, "after 188"), "msg: %s", err.msg);
 #if defined(__linux__) && !defined(TEST_ASAN)
     if (limited) CHECK(setrlimit(RLIMIT_AS, &old) == 0);
 #endif
@@ -987,6 +989,99 @@ static void test_fashion_mnist_train(void)
 #endif
 }
 
+#ifdef __linux__
+/* A file truncated by someone else while it is loaded (after the loader's
+ * fstat: the watcher waits for the header read) is MLP_ERR_IO "file changed
+ * while reading", not a truncated file; or, should the truncation come after
+ * the last read, a complete load.  Plain and gzip. */
+static void test_shrinks(void)
+{
+    enum { ROWS = 16384, COLS = 1024 }; /* 64 MiB of f32, read by 1 MiB chunks */
+    uint32_t d[2] = {ROWS, COLS};
+    struct buf b = {0};
+    header(&b, 0x0D, 2, d);
+    const size_t hdr = b.n; /* 12 bytes */
+    size_t n_plain = hdr + (size_t)4 * ROWS * COLS;
+    unsigned char *p = realloc(b.p, n_plain);
+    if (!p) exit(2);
+    b.p = p;
+    uint32_t s = 4242;
+    for (uint64_t i = 0; i < (uint64_t)ROWS * COLS; i++) {
+        s = s * 1103515245u + 12345u;
+        float v = (float)(s >> 20);
+        uint32_t u;
+        memcpy(&u, &v, 4);
+        unsigned char *q = p + hdr + 4 * i;
+        q[0] = (unsigned char)(u >> 24), q[1] = (unsigned char)(u >> 16), q[2] = (unsigned char)(u >> 8);
+        q[3] = (unsigned char)u;
+    }
+    b.n = b.cap = n_plain;
+    /* gzip: a quarter of the rows (its header says so), compressed once */
+    size_t g_n = hdr + (size_t)ROWS / 4 * COLS * 4;
+    unsigned char *g = malloc(g_n);
+    if (!g) exit(2);
+    memcpy(g, b.p, g_n);
+    g[4] = (unsigned char)((ROWS / 4) >> 24), g[5] = (unsigned char)((ROWS / 4) >> 16);
+    g[6] = (unsigned char)((ROWS / 4) >> 8), g[7] = (unsigned char)(ROWS / 4);
+    size_t gn = 0;
+    unsigned char *gzb = NULL;
+    {
+        const char *tp = tmp_path("shrinks-master.gz");
+        gzFile w = gzopen(tp, "wb1"); /* fast: the test is not about ratios */
+        if (!w || gzwrite(w, g, (unsigned)g_n) != (int)g_n || gzclose(w) != Z_OK) exit(2);
+        FILE *f = fopen(tp, "rb");
+        struct stat gsb;
+        if (!f || fstat(fileno(f), &gsb) != 0 || !(gzb = malloc((size_t)gsb.st_size)) ||
+            fread(gzb, 1, (size_t)gsb.st_size, f) != (size_t)gsb.st_size)
+            exit(2);
+        gn = (size_t)gsb.st_size;
+        fclose(f);
+    }
+    free(g);
+    int seen[2][2] = {{0, 0}, {0, 0}};
+    for (int gz = 0; gz < 2; gz++) {
+        for (int attempt = 0; attempt < 4; attempt++) {
+            const char *xp = write_file(gz ? "shrinks.gz" : "shrinks", gz ? gzb : b.p, gz ? gn : b.n, 0);
+            struct stat sb;
+            if (stat(xp, &sb) != 0) exit(2);
+            struct shrinker sh;
+            if (shrinker_start(&sh, xp, sb.st_size / 3, IN_ACCESS) != 0) {
+                CHECK_MSG(0, "inotify: %s", strerror(errno));
+                break;
+            }
+            struct mlp_dataset ds;
+            struct mlp_error err = {0};
+            enum mlp_status st = mlp_dataset_load_idx(&ds, xp, NULL, &err);
+            shrinker_join(&sh);
+            CHECK_MSG(st == MLP_OK || (st == MLP_ERR_IO && has(&err, "file changed while reading")),
+                      "%s, attempt %d: %s: %s", gz ? "gzip" : "plain", attempt, mlp_status_str(st), err.msg);
+            if (st == MLP_ERR_IO) {
+                char want[96];
+                snprintf(want, sizeof want, "(%lld bytes at open, %lld now)", (long long)sb.st_size,
+                         (long long)(sb.st_size / 3));
+                CHECK_MSG(has(&err, want), "msg: %s", err.msg);
+            }
+            if (st == MLP_OK) {
+                /* the old file, whole: its last value in place */
+                uint64_t last = (uint64_t)(gz ? ROWS / 4 : ROWS) * COLS - 1;
+                const unsigned char *q = b.p + hdr + 4 * last;
+                uint32_t u = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3];
+                float v;
+                memcpy(&v, &u, 4);
+                CHECK(ds.n_cols == COLS && ((const float *)ds.x)[last] == v);
+            }
+            seen[gz][0] += st == MLP_OK;
+            seen[gz][1] += st == MLP_ERR_IO;
+            mlp_dataset_free(&ds);
+        }
+    }
+    printf("test_idx: shrunk while loading: plain %d complete, %d changed; gzip %d complete, %d changed\n",
+           seen[0][0], seen[0][1], seen[1][0], seen[1][1]);
+    buf_free(&b);
+    free(gzb);
+}
+#endif
+
 int main(void)
 {
     const char *tmp = getenv("TMPDIR");
@@ -1005,6 +1100,7 @@ int main(void)
     test_within_bound();
 #ifdef __linux__
     test_fifo();
+    test_shrinks();
 #endif
     test_validate();
     test_fashion_mnist();

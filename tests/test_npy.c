@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* NPY loader: .npy files written byte by byte (no NumPy needed) for every
- * supported dtype, format version, byte order and memory order, and one test
- * per class of malformed file (status, message, zeroed data set). */
+ * supported dtype, format version, byte order and memory order, one test
+ * per class of malformed file (status, message, zeroed data set), and a file
+ * that shrinks while it is read. */
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -18,6 +19,7 @@
 
 #include "check.h"
 #include "fastmlp.h"
+#include "shrink.h"
 
 /* The address-space limit trick below cannot coexist with ASan's shadow. */
 #if defined(__SANITIZE_ADDRESS__)
@@ -856,6 +858,66 @@ static void test_bad_payloads(void)
     buf_free(&y);
 }
 
+/* ----------------------------------------------------- changing files */
+
+#ifdef __linux__
+/* A file truncated by someone else while it is loaded (after the loader's
+ * fstat: the watcher waits for the header read) is MLP_ERR_IO "file changed
+ * while reading", not a truncated file; or a complete load, should the
+ * truncation come after the last read.  Read straight into place ('<f4')
+ * and through the conversion buffer ('>f4'). */
+static void test_shrinks(void)
+{
+    enum { ROWS = 16384, COLS = 1024 }; /* 64 MiB */
+    int seen[2][2] = {{0, 0}, {0, 0}};
+    for (int big = 0; big < 2; big++) {
+        struct buf b = {0};
+        char shape[32];
+        snprintf(shape, sizeof shape, "(%d, %d)", ROWS, COLS);
+        npy_std(&b, big ? ">f4" : "<f4", 0, shape);
+        size_t hdr = b.n, n = hdr + (size_t)4 * ROWS * COLS;
+        unsigned char *p = realloc(b.p, n);
+        if (!p) exit(2);
+        for (size_t i = hdr; i < n; i += 4) {
+            float v = (float)((i - hdr) / 4 % 1000);
+            unsigned char q[4];
+            memcpy(q, &v, 4);
+            for (int k = 0; k < 4; k++) p[i + (size_t)k] = q[big ? 3 - k : k]; /* host: little-endian */
+        }
+        b.p = p;
+        b.n = b.cap = n;
+        for (int attempt = 0; attempt < 3; attempt++) {
+            const char *xp = write_file(big ? "shrinks-be.npy" : "shrinks.npy", b.p, b.n);
+            struct shrinker sh;
+            if (shrinker_start(&sh, xp, (off_t)(n / 3), IN_ACCESS) != 0) {
+                CHECK_MSG(0, "inotify: %s", strerror(errno));
+                break;
+            }
+            struct mlp_dataset ds;
+            struct mlp_error err = {0};
+            enum mlp_status st = mlp_dataset_load_npy(&ds, xp, NULL, &err);
+            shrinker_join(&sh);
+            CHECK_MSG(st == MLP_OK || (st == MLP_ERR_IO && has(&err, "file changed while reading")),
+                      "%s, attempt %d: %s: %s", big ? ">f4" : "<f4", attempt, mlp_status_str(st), err.msg);
+            if (st == MLP_ERR_IO) {
+                char want[96];
+                snprintf(want, sizeof want, "(%zu bytes at open, %zu now)", n, n / 3);
+                CHECK_MSG(has(&err, want), "msg: %s", err.msg);
+            }
+            if (st == MLP_OK)
+                CHECK(ds.n_rows == ROWS && ((const float *)ds.x)[(size_t)ROWS * COLS - 1] ==
+                                               (float)(((size_t)ROWS * COLS - 1) % 1000));
+            seen[big][0] += st == MLP_OK;
+            seen[big][1] += st == MLP_ERR_IO;
+            mlp_dataset_free(&ds);
+        }
+        buf_free(&b);
+    }
+    printf("test_npy: shrunk while loading: <f4 %d complete, %d changed; >f4 %d complete, %d changed\n",
+           seen[0][0], seen[0][1], seen[1][0], seen[1][1]);
+}
+#endif
+
 int main(void)
 {
     const char *tmp = getenv("TMPDIR");
@@ -873,6 +935,9 @@ int main(void)
     test_bad_dicts();
     test_huge_claims();
     test_bad_payloads();
+#ifdef __linux__
+    test_shrinks();
+#endif
 
     for (int i = 0; i < g_n_files; i++) remove(g_files[i]); /* some were never created */
     if (rmdir(g_dir) != 0) fprintf(stderr, "test_npy: rmdir %s: %s\n", g_dir, strerror(errno));

@@ -5,7 +5,9 @@
  * allocate what it claims.  Then the data set's one block is allocated and
  * the payload streamed into it through a fixed chunk: peak memory is the
  * loaded data plus IDX_CHUNK, never a second copy of the file (pipes, which
- * have no size to check a header against, are staged as before). */
+ * have no size to check a header against, are staged as before).  A file
+ * that shrinks or changes while it is read is MLP_ERR_IO "file changed while
+ * reading", not a truncated file. */
 #include "internal.h"
 
 #include <errno.h>
@@ -68,6 +70,8 @@ enum idx_type {
 struct idx_file {
     const char *path;  /* for messages */
     gzFile gz;
+    int fd;            /* gz's descriptor, for fstat (zlib closes it) */
+    struct stat at_open; /* its fstat at open */
     enum idx_type type;
     unsigned ndim;
     uint64_t n_items;  /* dims[0] */
@@ -139,6 +143,14 @@ static enum mlp_status idx_failf(const struct idx_file *f, struct mlp_error *err
     return r;
 }
 
+/* MLP_ERR_IO "file changed while reading" when a regular file's size or
+ * time moved since it was opened; else MLP_OK, and the caller's own finding
+ * (cut short, trailing data, corrupt) is about the file as it is. */
+static enum mlp_status idx_changed(const struct idx_file *f, struct mlp_error *err)
+{
+    return f->regular ? mlp__file_changed(f->fd, f->path, &f->at_open, err) : MLP_OK;
+}
+
 /*
  * Read up to len bytes; *got < len only at end of file.  zlib reports a gzip
  * stream cut short as a plain end of file, which the callers turn into
@@ -162,7 +174,9 @@ static enum mlp_status idx_read(struct idx_file *f, void *dst, uint64_t len, uin
             if (zerr == Z_MEM_ERROR)
                 return idx_failf(f, err, MLP_ERR_NOMEM,
                                  "out of memory decompressing at byte %" PRIu64, f->offset + n);
-            /* Corrupt gzip data: the content is malformed, not the disk. */
+            /* Corrupt gzip data: the content is malformed, not the disk
+             * (unless it was being rewritten while we read it). */
+            if (idx_changed(f, err) != MLP_OK) return MLP_ERR_IO;
             return idx_failf(f, err, MLP_ERR_FORMAT, "corrupt gzip data near byte %" PRIu64 ": %s",
                              f->offset + n, zmsg ? zmsg : "unknown zlib error");
         }
@@ -187,26 +201,28 @@ static enum mlp_status idx_open(struct idx_file *f, const char *path, bool want_
 {
     memset(f, 0, sizeof *f);
     f->path = path;
+    f->fd = -1;
     f->labels = want_labels;
     f->bad = IDX_NONE;
     /* Open the descriptor ourselves: its fstat is the size of the very file
      * zlib then reads. */
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return idx_failf(f, err, MLP_ERR_OPEN, "cannot open: %s", strerror(errno));
-    struct stat sb;
-    if (fstat(fd, &sb) == 0) {
-        if (S_ISDIR(sb.st_mode)) {
+    struct stat *sb = &f->at_open;
+    if (fstat(fd, sb) == 0) {
+        if (S_ISDIR(sb->st_mode)) {
             close(fd);
             return idx_failf(f, err, MLP_ERR_OPEN, "cannot open: is a directory");
         }
-        f->regular = S_ISREG(sb.st_mode) && sb.st_size >= 0;
-        f->file_size = f->regular ? (uint64_t)sb.st_size : 0;
+        f->regular = S_ISREG(sb->st_mode) && sb->st_size >= 0;
+        f->file_size = f->regular ? (uint64_t)sb->st_size : 0;
     }
     f->gz = gzdopen(fd, "rb");
     if (!f->gz) { /* only for want of memory; the descriptor is still ours */
         close(fd);
         return idx_failf(f, err, MLP_ERR_NOMEM, "cannot open: out of memory");
     }
+    f->fd = fd;
     /* A larger buffer than zlib's 8 KiB default: fewer system calls. */
     gzbuffer(f->gz, 1u << 17);
 
@@ -214,6 +230,7 @@ static enum mlp_status idx_open(struct idx_file *f, const char *path, bool want_
     uint64_t got;
     enum mlp_status st = idx_read(f, h, 4, &got, err);
     if (st != MLP_OK) return st;
+    if (got < 4 && idx_changed(f, err) != MLP_OK) return MLP_ERR_IO;
     if (got == 0 && !f->cut)
         return idx_failf(f, err, MLP_ERR_FORMAT, "empty file (expected an IDX header)");
     if (got < 4)
@@ -250,6 +267,7 @@ static enum mlp_status idx_open(struct idx_file *f, const char *path, bool want_
         unsigned char b[4];
         uint64_t at = f->offset;
         if ((st = idx_read(f, b, 4, &got, err)) != MLP_OK) return st;
+        if (got < 4 && idx_changed(f, err) != MLP_OK) return MLP_ERR_IO;
         if (got < 4)
             return idx_failf(f, err, MLP_ERR_FORMAT,
                              "truncated header: file ends at byte %" PRIu64
@@ -298,10 +316,12 @@ static uint64_t idx_payload_bound(const struct idx_file *f)
     return f->file_size > UINT64_MAX / IDX_GZ_RATIO ? UINT64_MAX : f->file_size * IDX_GZ_RATIO;
 }
 
-/* The payload started at byte `start` and ended after `have` bytes. */
+/* The payload started at byte `start` and ended after `have` bytes: the
+ * file is truncated, or it shrank while we read it. */
 static enum mlp_status idx_truncated(const struct idx_file *f, uint64_t start, uint64_t have,
                                      struct mlp_error *err)
 {
+    if (idx_changed(f, err) != MLP_OK) return MLP_ERR_IO;
     return idx_failf(f, err, MLP_ERR_FORMAT,
                      "truncated: header promises %" PRIu64 " bytes of payload, file ends after "
                      "%" PRIu64 " of them (at byte %" PRIu64 ")%s",
@@ -315,6 +335,7 @@ static enum mlp_status idx_expect_eof(struct idx_file *f, struct mlp_error *err)
     uint64_t got;
     enum mlp_status st = idx_read(f, &extra, 1, &got, err);
     if (st != MLP_OK) return st;
+    if (got > 0 && idx_changed(f, err) != MLP_OK) return MLP_ERR_IO;
     if (got > 0)
         return idx_failf(f, err, MLP_ERR_FORMAT,
                          "trailing data at byte %" PRIu64 " after the %" PRIu64 "-byte payload "

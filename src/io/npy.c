@@ -2,7 +2,9 @@
 /* NumPy .npy loader (format versions 1.0, 2.0 and 3.0): a hand-written parser
  * for the header's Python dict literal, and a payload reader that checks the
  * header's promises against the file's real size (fstat) before it allocates
- * anything, converts to the data set's element type and undoes Fortran order. */
+ * anything, converts to the data set's element type and undoes Fortran order.
+ * A file that shrinks while it is read is MLP_ERR_IO "file changed while
+ * reading", not a truncated one. */
 #include "internal.h"
 
 #include <errno.h>
@@ -45,6 +47,7 @@ enum npy_kind { NPY_KIND_UINT, NPY_KIND_INT, NPY_KIND_FLOAT };
 struct npy_file {
     const char *path; /* for messages */
     FILE *fp;
+    struct stat at_open; /* its fstat when opened */
     uint64_t size;     /* bytes in the file (fstat) */
     uint64_t offset;   /* bytes consumed so far */
     uint64_t data_off; /* where the payload starts */
@@ -151,7 +154,7 @@ static double npy_get(const struct npy_file *f, const unsigned char *p)
 /* -------------------------------------------------------------- reading */
 
 /* Read exactly len bytes; the size was checked at open, so a short read means
- * the file changed under us. */
+ * the file changed under us: MLP_ERR_IO "file changed while reading". */
 static enum mlp_status npy_read(struct npy_file *f, void *dst, uint64_t len, struct mlp_error *err)
 {
     unsigned char *p = dst;
@@ -164,9 +167,9 @@ static enum mlp_status npy_read(struct npy_file *f, void *dst, uint64_t len, str
             if (ferror(f->fp))
                 return npy_failf(f, err, MLP_ERR_IO, "read error at byte %" PRIu64 ": %s",
                                  f->offset + n, strerror(errno));
+            if (mlp__file_changed(fileno(f->fp), f->path, &f->at_open, err) != MLP_OK) return MLP_ERR_IO;
             return npy_failf(f, err, MLP_ERR_FORMAT,
-                             "truncated: file ends at byte %" PRIu64 " although it had %" PRIu64
-                             " bytes when opened (did it change while being read?)",
+                             "truncated: file ends at byte %" PRIu64 " although it has %" PRIu64 " bytes",
                              f->offset + n, f->size);
         }
     }
@@ -435,15 +438,15 @@ static enum mlp_status npy_open(struct npy_file *f, const char *path, bool label
     f->path = path;
     f->fp = fopen(path, "rb");
     if (!f->fp) return npy_failf(f, err, MLP_ERR_OPEN, "cannot open: %s", strerror(errno));
-    struct stat sb;
-    if (fstat(fileno(f->fp), &sb) != 0)
+    struct stat *sb = &f->at_open;
+    if (fstat(fileno(f->fp), sb) != 0)
         return npy_failf(f, err, MLP_ERR_IO, "cannot stat: %s", strerror(errno));
-    if (S_ISDIR(sb.st_mode)) return npy_failf(f, err, MLP_ERR_OPEN, "cannot open: is a directory");
+    if (S_ISDIR(sb->st_mode)) return npy_failf(f, err, MLP_ERR_OPEN, "cannot open: is a directory");
     /* The size is what every header promise is checked against. */
-    if (!S_ISREG(sb.st_mode))
+    if (!S_ISREG(sb->st_mode))
         return npy_failf(f, err, MLP_ERR_OPEN,
                          "not a regular file (a .npy file is checked against its size)");
-    f->size = (uint64_t)sb.st_size;
+    f->size = (uint64_t)sb->st_size;
     if (f->size == 0)
         return npy_failf(f, err, MLP_ERR_FORMAT, "empty file (expected a NumPy .npy header)");
 

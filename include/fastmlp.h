@@ -228,6 +228,10 @@ struct mlp_load_params {
     int threads;             /* parsing threads, <= 0 all cores */
     /* HDF5 */
     const char *x_key, *y_key; /* dataset names; NULL: found when unambiguous */
+    /* Every format */
+    uint32_t n_cols;  /* 0: any width; else the data must have this many input
+                         columns, checked from the file's header before its rows
+                         are read or decompressed (MLP_ERR_SHAPE otherwise) */
 };
 
 struct mlp_load_params mlp_load_params_default(void);

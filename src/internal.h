@@ -53,6 +53,12 @@ enum mlp_status mlp__fail_count(struct mlp_error *err, const char *x_path, uint6
 struct stat;
 enum mlp_status mlp__file_changed(int fd, const char *path, const struct stat *at_open, struct mlp_error *err);
 
+/* MLP_ERR_SHAPE "PATH has N columns<note>, the model expects M inputs": a
+ * file whose width differs from mlp_load_params.n_cols, found from its
+ * header before any row is read. */
+enum mlp_status mlp__fail_width(struct mlp_error *err, const char *path, uint64_t have, uint32_t want,
+                                const char *note);
+
 /* a * b into *out unless it exceeds `limit` (or 64 bits). */
 static inline bool mlp__mul_ok(uint64_t a, uint64_t b, uint64_t limit,
                                uint64_t *out)
@@ -103,6 +109,14 @@ uint64_t mlp__rng_below(struct mlp_rng *r, uint64_t n); /* [0, n) unbiased */
 enum mlp_status mlp__dataset_alloc(struct mlp_dataset *ds, uint64_t n_rows, uint32_t n_cols,
                                    enum mlp_elem x_type, bool with_labels, uint32_t n_targets,
                                    struct mlp_error *err);
+
+/* The IDX and NPY loaders with the load parameters they heed (n_cols; p may
+ * be NULL for the defaults): mlp_dataset_load passes its own through, the
+ * public mlp_dataset_load_idx / _npy pass NULL. */
+enum mlp_status mlp__load_idx(struct mlp_dataset *ds, const char *images_path, const char *labels_path,
+                              const struct mlp_load_params *p, struct mlp_error *err);
+enum mlp_status mlp__load_npy(struct mlp_dataset *ds, const char *x_path, const char *y_path,
+                              const struct mlp_load_params *p, struct mlp_error *err);
 
 /* The CSV loader's reader of a regular file (csv.c; declared here for the
  * tests): exactly at_open->st_size bytes of fd into buf (that many bytes,

@@ -98,6 +98,15 @@ enum mlp_status mlp__file_changed(int fd, const char *path, const struct stat *a
     return MLP_OK;
 }
 
+enum mlp_status mlp__fail_width(struct mlp_error *err, const char *path, uint64_t have, uint32_t want,
+                                const char *note)
+{
+    const char *ell;
+    const char *name = mlp__short_path(path, &ell);
+    return mlp__fail(err, MLP_ERR_SHAPE, "%s%s has %" PRIu64 " columns%s, the model expects %" PRIu32 " inputs", ell,
+                     name, have, note, want);
+}
+
 void *mlp__amalloc(size_t bytes)
 {
     void *p = NULL;

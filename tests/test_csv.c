@@ -3,7 +3,7 @@
  * numbers bit-for-bit against strtod in the C locale; uint8 vs f64 storage;
  * one test per class of bad input (status, file:line:col, zeroed data set);
  * huge lines and rows; 1 vs 2 threads; the seed galaxy data; a foreign
- * locale; a file that changes while it is read. */
+ * locale; a file that changes while it is read; the caller's width. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -929,6 +929,38 @@ static void test_truncated_while_loading(void)
 }
 #endif
 
+/* ----------------------------------------------------- the caller's width */
+
+/* n_cols is checked against the first record, before any row is parsed: a
+ * bad row further down does not hide the mismatch. */
+static void test_width(void)
+{
+    struct mlp_dataset ds;
+    struct mlp_error err;
+    struct mlp_load_params p = params();
+    const char *path = write_str("width.csv", "y,a,b\n1,2,3\n0,4,x\n");
+    p.n_cols = 5;
+    CHECK_STATUS(load(&ds, path, &p, &err), MLP_ERR_SHAPE);
+    CHECK_MSG(strstr(err.msg, "has 2 columns besides the label, the model expects 5 inputs") &&
+                  strstr(err.msg, path),
+              "msg: %s", err.msg);
+    CHECK(is_zeroed(&ds));
+    /* the same through mlp_dataset_load, and without a label column */
+    p.label_col = -1;
+    memset(&err, 0, sizeof err);
+    CHECK_STATUS(mlp_dataset_load(&ds, path, NULL, &p, &err), MLP_ERR_SHAPE);
+    CHECK_MSG(strstr(err.msg, "has 3 columns, the model expects 5 inputs"), "msg: %s", err.msg);
+    /* the right width goes on to the rows (and meets the bad one) */
+    p.label_col = 0;
+    p.n_cols = 2;
+    CHECK_STATUS(load(&ds, path, &p, &err), MLP_ERR_FORMAT);
+    CHECK(strstr(err.msg, ":3:5:") != NULL);
+    path = write_str("width_ok.csv", "1,2,3\n0,4,5\n");
+    CHECK_STATUS(load(&ds, path, &p, &err), MLP_OK);
+    CHECK(ds.n_cols == 2 && ds.n_rows == 2);
+    mlp_dataset_free(&ds);
+}
+
 int main(void)
 {
     const char *tmp = getenv("TMPDIR");
@@ -958,6 +990,7 @@ int main(void)
 #ifdef __linux__
     test_truncated_while_loading();
 #endif
+    test_width();
 
     for (int i = 0; i < g_n_files; i++) remove(g_files[i]);
     rmdir(g_dir);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* IDX loader and data set checks: valid files of every element type (plain and
  * gzip), one test per class of malformed file (status, message, zeroed data
- * set), a file that shrinks while it is read, and the installed Fashion-MNIST
- * test set. */
+ * set), the caller's width checked before a byte of payload is inflated, a
+ * file that shrinks while it is read, and the installed Fashion-MNIST test
+ * set. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -989,6 +990,94 @@ static void test_fashion_mnist_train(void)
 #endif
 }
 
+/* ------------------------------------------------- gzip built by blocks */
+
+/* A gzip file whose content is `head` then n_mib MiB of zeros, written as
+ * one deflate segment for the head and one 1 MiB-of-zeros segment repeated
+ * (each ends in a full flush, so copies stand alone): a 1 GiB stream costs
+ * ~1 MB and no time to build.  With bad_after >= 0, the copy after that many
+ * is replaced by bytes inflate refuses ("invalid block type"). */
+static const char *write_gz_zeros(const char *name, const struct buf *head, uint32_t n_mib, long bad_after)
+{
+    static unsigned char seg_head[4096], seg_zero[4096], seg_end[64];
+    const size_t mib = 1u << 20;
+    unsigned char *zeros = calloc(1, mib);
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (!zeros || head->n > 1024 || deflateInit2(&z, 9, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY) != Z_OK) exit(2);
+    size_t nh, nz, ne;
+    z.next_in = head->p, z.avail_in = (uInt)head->n, z.next_out = seg_head, z.avail_out = sizeof seg_head;
+    if (deflate(&z, Z_FULL_FLUSH) != Z_OK || z.avail_in != 0 || z.avail_out == 0) exit(2);
+    nh = sizeof seg_head - z.avail_out;
+    z.next_in = zeros, z.avail_in = (uInt)mib, z.next_out = seg_zero, z.avail_out = sizeof seg_zero;
+    if (deflate(&z, Z_FULL_FLUSH) != Z_OK || z.avail_in != 0 || z.avail_out == 0) exit(2);
+    nz = sizeof seg_zero - z.avail_out;
+    z.next_out = seg_end, z.avail_out = sizeof seg_end;
+    if (deflate(&z, Z_FINISH) != Z_STREAM_END) exit(2);
+    ne = sizeof seg_end - z.avail_out;
+    deflateEnd(&z);
+    uLong crc = crc32(crc32(0, Z_NULL, 0), head->p, (uInt)head->n), crc_zero = crc32(crc32(0, Z_NULL, 0), zeros, (uInt)mib);
+    free(zeros);
+
+    const char *path = tmp_path(name);
+    FILE *f = fopen(path, "wb");
+    static const unsigned char gz_head[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
+    unsigned char bad[sizeof seg_zero];
+    memset(bad, 0xFF, sizeof bad);
+    int ok = f && fwrite(gz_head, 1, 10, f) == 10 && fwrite(seg_head, 1, nh, f) == nh;
+    for (uint32_t i = 0; ok && i < n_mib; i++) {
+        ok = fwrite((long)i == bad_after ? bad : seg_zero, 1, nz, f) == nz;
+        crc = crc32_combine(crc, crc_zero, (z_off_t)mib);
+    }
+    uint32_t isize = (uint32_t)(head->n + (uint64_t)n_mib * mib);
+    unsigned char trailer[8];
+    for (int i = 0; i < 4; i++) trailer[i] = (unsigned char)(crc >> (8 * i)), trailer[4 + i] = (unsigned char)(isize >> (8 * i));
+    ok = ok && fwrite(seg_end, 1, ne, f) == ne && fwrite(trailer, 1, 8, f) == 8;
+    if (f && fclose(f) != 0) ok = 0;
+    if (!ok) {
+        fprintf(stderr, "test_idx: cannot write %s: %s\n", path, strerror(errno));
+        exit(2);
+    }
+    return path;
+}
+
+/* The caller's width is checked from the header: a gzip file whose payload
+ * turns corrupt 2 MiB in (past zlib's read-ahead) still reports the width,
+ * so the payload was never inflated. */
+static void test_width(void)
+{
+    struct buf h = {0};
+    uint32_t d[2] = {8192, 1024}; /* 8 MiB of u8 */
+    header(&h, 0x08, 2, d);
+    const char *xp = write_gz_zeros("width.idx.gz", &h, 8, 2);
+    buf_free(&h);
+    struct mlp_load_params p = mlp_load_params_default();
+    struct mlp_dataset ds;
+    struct mlp_error err = {0};
+    p.n_cols = 100;
+    memset(&ds, 0xAB, sizeof ds);
+    CHECK_STATUS(mlp_dataset_load(&ds, xp, NULL, &p, &err), MLP_ERR_SHAPE);
+    CHECK_MSG(has(&err, "has 1024 columns, the model expects 100 inputs") && has(&err, xp), "msg: %s", err.msg);
+    CHECK(is_zeroed(&ds));
+    /* the right width reads on, and meets the corruption */
+    p.n_cols = 1024;
+    CHECK_STATUS(mlp_dataset_load(&ds, xp, NULL, &p, &err), MLP_ERR_FORMAT);
+    CHECK_MSG(has(&err, "corrupt gzip data"), "msg: %s", err.msg);
+    /* and a good file of that width loads */
+    struct buf x = {0}, y = {0};
+    make_small(&x, &y);
+    xp = write_file("width-small.idx", x.p, x.n, 0);
+    const char *yp = write_file("width-small-y.idx", y.p, y.n, 0);
+    p.n_cols = 4;
+    CHECK_STATUS(mlp_dataset_load(&ds, xp, yp, &p, &err), MLP_OK);
+    CHECK(ds.n_cols == 4 && ds.n_rows == 3 && ds.n_classes == 3);
+    mlp_dataset_free(&ds);
+    p.n_cols = 5;
+    CHECK_STATUS(mlp_dataset_load(&ds, xp, yp, &p, &err), MLP_ERR_SHAPE);
+    buf_free(&x);
+    buf_free(&y);
+}
+
 #ifdef __linux__
 /* A file truncated by someone else while it is loaded (after the loader's
  * fstat: the watcher waits for the header read) is MLP_ERR_IO "file changed
@@ -1098,6 +1187,7 @@ int main(void)
     test_bad_payloads();
     test_multi_chunk();
     test_within_bound();
+    test_width();
 #ifdef __linux__
     test_fifo();
     test_shrinks();

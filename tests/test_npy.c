@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* NPY loader: .npy files written byte by byte (no NumPy needed) for every
  * supported dtype, format version, byte order and memory order, one test
- * per class of malformed file (status, message, zeroed data set), and a file
- * that shrinks while it is read. */
+ * per class of malformed file (status, message, zeroed data set), the
+ * caller's width checked from the header, and a file that shrinks while it
+ * is read. */
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -858,7 +859,34 @@ static void test_bad_payloads(void)
     buf_free(&y);
 }
 
-/* ----------------------------------------------------- changing files */
+/* ------------------------------------------------ width, changing files */
+
+/* The caller's width is checked from the header: before the header's
+ * promises are checked against the file, and before any row is read. */
+static void test_width(void)
+{
+    struct buf b = {0};
+    npy_std(&b, "<f4", 0, "(10, 3)");
+    for (int i = 0; i < 30; i++) put_f32(&b, (float)i, 0);
+    const char *ok = write_file("width.npy", b.p, b.n);
+    const char *cut = write_file("width-cut.npy", b.p, b.n - 40);
+    buf_free(&b);
+    struct mlp_load_params p = mlp_load_params_default();
+    struct mlp_dataset ds;
+    struct mlp_error err = {0};
+    p.n_cols = 4;
+    memset(&ds, 0xAB, sizeof ds);
+    CHECK_STATUS(mlp_dataset_load(&ds, ok, NULL, &p, &err), MLP_ERR_SHAPE);
+    CHECK_MSG(has(&err, "has 3 columns, the model expects 4 inputs") && has(&err, ok), "msg: %s", err.msg);
+    CHECK(is_zeroed(&ds));
+    CHECK_STATUS(mlp_dataset_load(&ds, cut, NULL, &p, &err), MLP_ERR_SHAPE);
+    p.n_cols = 3;
+    CHECK_STATUS(mlp_dataset_load(&ds, cut, NULL, &p, &err), MLP_ERR_FORMAT);
+    CHECK(has(&err, "truncated"));
+    CHECK_STATUS(mlp_dataset_load(&ds, ok, NULL, &p, &err), MLP_OK);
+    CHECK(ds.n_rows == 10 && ds.n_cols == 3);
+    mlp_dataset_free(&ds);
+}
 
 #ifdef __linux__
 /* A file truncated by someone else while it is loaded (after the loader's
@@ -935,6 +963,7 @@ int main(void)
     test_bad_dicts();
     test_huge_claims();
     test_bad_payloads();
+    test_width();
 #ifdef __linux__
     test_shrinks();
 #endif

@@ -26,7 +26,8 @@
  *      (read() for pipes and the like), checking that it did not change
  *      meanwhile; skip a UTF-8 BOM, drop the line ends that close the file;
  *   2. read the first record alone: it gives the delimiter (when not given),
- *      whether it is a header, and the field count every row must have;
+ *      whether it is a header, and the field count every row must have,
+ *      which is checked against the caller's n_cols before any row is read;
  *   3. cut the data into one range per thread at line ends and count each
  *      range's records (a file holding a '"' is read by one thread: a cut
  *      could fall inside a quoted field);
@@ -944,6 +945,7 @@ enum mlp_status mlp_dataset_load_csv(struct mlp_dataset *ds, const char *path,
     int32_t label_col = p ? p->label_col : 0;
     const char *label_name = p ? p->label_name : NULL;
     int threads = p ? p->threads : 0;
+    uint32_t want_cols = p ? p->n_cols : 0;
 
     struct csv c;
     memset(&c, 0, sizeof c);
@@ -1041,6 +1043,10 @@ enum mlp_status mlp_dataset_load_csv(struct mlp_dataset *ds, const char *path,
     if (n_cols > MLP_MAX_WIDTH) {
         st = csv_fail(&c, err, MLP_ERR_FORMAT, "too many columns: %" PRIu32 " inputs (at most %u)", n_cols,
                       MLP_MAX_WIDTH);
+        goto done;
+    }
+    if (want_cols && n_cols != want_cols) {
+        st = mlp__fail_width(err, path, n_cols, want_cols, c.label >= 0 ? " besides the label" : "");
         goto done;
     }
     if (c.data >= c.end) {

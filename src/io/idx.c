@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* IDX loader (the MNIST / Fashion-MNIST format), plain or gzip-compressed,
- * read through zlib.  Headers are distrusted: a declared payload is first
- * bounded by what the file on disk can hold, so a tiny file cannot make us
- * allocate what it claims.  Then the data set's one block is allocated and
- * the payload streamed into it through a fixed chunk: peak memory is the
- * loaded data plus IDX_CHUNK, never a second copy of the file (pipes, which
- * have no size to check a header against, are staged as before).  A file
- * that shrinks or changes while it is read is MLP_ERR_IO "file changed while
- * reading", not a truncated file. */
+ * read through zlib.  Headers are distrusted: the width is checked against
+ * the caller's n_cols, and a declared payload is first bounded by what the
+ * file on disk can hold, so a tiny file cannot make us allocate what it
+ * claims.  Then the data set's one block is allocated and the payload
+ * streamed into it through a fixed chunk: peak memory is the loaded data plus
+ * IDX_CHUNK, never a second copy of the file (pipes, which have no size to
+ * check a header against, are staged as before).  A file that shrinks or
+ * changes while it is read is MLP_ERR_IO "file changed while reading", not a
+ * truncated file. */
 #include "internal.h"
 
 #include <errno.h>
@@ -516,6 +517,12 @@ static void idx_close(struct idx_file *f)
 enum mlp_status mlp_dataset_load_idx(struct mlp_dataset *ds, const char *images_path,
                                      const char *labels_path, struct mlp_error *err)
 {
+    return mlp__load_idx(ds, images_path, labels_path, NULL, err);
+}
+
+enum mlp_status mlp__load_idx(struct mlp_dataset *ds, const char *images_path, const char *labels_path,
+                              const struct mlp_load_params *p, struct mlp_error *err)
+{
     MLP_ASSERT(ds && images_path);
     /* *ds is output only: whatever it held before is overwritten, not freed. */
     memset(ds, 0, sizeof *ds);
@@ -523,9 +530,15 @@ enum mlp_status mlp_dataset_load_idx(struct mlp_dataset *ds, const char *images_
     memset(&yf, 0, sizeof yf);
     unsigned char *chunk = NULL, *block = NULL;
     enum mlp_status st;
+    uint32_t want_cols = p ? p->n_cols : 0;
 
-    /* Both headers first: a count mismatch is found before megabytes are read. */
+    /* Both headers first: a width or count mismatch is found before
+     * megabytes are read (zlib inflates at most 256 KiB ahead of a header). */
     if ((st = idx_open(&xf, images_path, false, err)) != MLP_OK) goto fail;
+    if (want_cols && xf.n_cols != want_cols) {
+        st = mlp__fail_width(err, images_path, xf.n_cols, want_cols, "");
+        goto fail;
+    }
     if (labels_path) {
         if ((st = idx_open(&yf, labels_path, true, err)) != MLP_OK) goto fail;
         if (yf.n_items != xf.n_items) {

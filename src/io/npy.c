@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* NumPy .npy loader (format versions 1.0, 2.0 and 3.0): a hand-written parser
  * for the header's Python dict literal, and a payload reader that checks the
- * header's promises against the file's real size (fstat) before it allocates
- * anything, converts to the data set's element type and undoes Fortran order.
- * A file that shrinks while it is read is MLP_ERR_IO "file changed while
- * reading", not a truncated one. */
+ * header's width against the caller's n_cols and its promises against the
+ * file's real size (fstat) before it allocates anything, converts to the data
+ * set's element type and undoes Fortran order.  A file that shrinks while it
+ * is read is MLP_ERR_IO "file changed while reading", not a truncated one. */
 #include "internal.h"
 
 #include <errno.h>
@@ -430,8 +430,9 @@ static enum mlp_status npy_parse_header(struct npy_file *f, const unsigned char 
 /* ------------------------------------------------------------ opening */
 
 /* Open path and check its header against the file.  labels: the labels
- * file, which must hold one value per row. */
-static enum mlp_status npy_open(struct npy_file *f, const char *path, bool labels,
+ * file, which must hold one value per row.  want_cols: the width the caller
+ * needs (0: any), checked before the header's sizes are. */
+static enum mlp_status npy_open(struct npy_file *f, const char *path, bool labels, uint32_t want_cols,
                                 struct mlp_error *err)
 {
     memset(f, 0, sizeof *f);
@@ -532,6 +533,7 @@ static enum mlp_status npy_open(struct npy_file *f, const char *path, bool label
                              npy_shape_str(f, shp, sizeof shp), f->shape_at, which, MLP_MAX_WIDTH);
         }
     }
+    if (want_cols && f->n_cols != want_cols) return mlp__fail_width(err, f->path, f->n_cols, want_cols, "");
     if (labels && f->n_cols != 1)
         return npy_failf(f, err, MLP_ERR_FORMAT,
                          "labels have shape %s at byte %" PRIu64 " (expected (n,) or (n, 1): one "
@@ -772,6 +774,12 @@ static enum mlp_status npy_read_labels(struct npy_file *f, int32_t *out, uint32_
 enum mlp_status mlp_dataset_load_npy(struct mlp_dataset *ds, const char *x_path, const char *y_path,
                                      struct mlp_error *err)
 {
+    return mlp__load_npy(ds, x_path, y_path, NULL, err);
+}
+
+enum mlp_status mlp__load_npy(struct mlp_dataset *ds, const char *x_path, const char *y_path,
+                              const struct mlp_load_params *p, struct mlp_error *err)
+{
     MLP_ASSERT(ds && x_path);
     /* *ds is output only: whatever it held before is overwritten, not freed. */
     memset(ds, 0, sizeof *ds);
@@ -779,10 +787,11 @@ enum mlp_status mlp_dataset_load_npy(struct mlp_dataset *ds, const char *x_path,
     memset(&yf, 0, sizeof yf);
     enum mlp_status st;
 
-    /* Both headers first: a count mismatch is found before megabytes are read. */
-    if ((st = npy_open(&xf, x_path, false, err)) != MLP_OK) goto fail;
+    /* Both headers first: a width or count mismatch is found before megabytes
+     * are read. */
+    if ((st = npy_open(&xf, x_path, false, p ? p->n_cols : 0, err)) != MLP_OK) goto fail;
     if (y_path) {
-        if ((st = npy_open(&yf, y_path, true, err)) != MLP_OK) goto fail;
+        if ((st = npy_open(&yf, y_path, true, 0, err)) != MLP_OK) goto fail;
         if (yf.n_rows != xf.n_rows) {
             st = mlp__fail_count(err, x_path, xf.n_rows, "rows", y_path, yf.n_rows);
             goto fail;

@@ -53,6 +53,12 @@ enum mlp_status mlp__fail_count(struct mlp_error *err, const char *x_path, uint6
 struct stat;
 enum mlp_status mlp__file_changed(int fd, const char *path, const struct stat *at_open, struct mlp_error *err);
 
+/* The most memory one data set may take: the machine's physical memory
+ * (UINT64_MAX when unknown).  Loaders check a header's declared size
+ * against it before they allocate or decompress anything, so a small file
+ * that declares more than the machine holds (a gzip bomb) fails at once. */
+uint64_t mlp__mem_bound(void);
+
 /* MLP_ERR_SHAPE "PATH has N columns<note>, the model expects M inputs": a
  * file whose width differs from mlp_load_params.n_cols, found from its
  * header before any row is read. */
@@ -104,8 +110,9 @@ uint64_t mlp__rng_below(struct mlp_rng *r, uint64_t n); /* [0, n) unbiased */
 /* Allocate the one `owned` block every loader uses (see dataset.c) for
  * n_rows x n_cols inputs of x_type, plus n_rows int32 labels (with_labels)
  * or n_rows x n_targets doubles, and point ds->x / labels / targets into it.
- * Sizes are overflow-checked.  On failure nothing is allocated and *ds is
- * zeroed.  The caller fills the arrays, then sets n_classes. */
+ * Sizes are overflow-checked, and a block larger than mlp__mem_bound() is
+ * refused (MLP_ERR_NOMEM) without trying.  On failure nothing is allocated
+ * and *ds is zeroed.  The caller fills the arrays, then sets n_classes. */
 enum mlp_status mlp__dataset_alloc(struct mlp_dataset *ds, uint64_t n_rows, uint32_t n_cols,
                                    enum mlp_elem x_type, bool with_labels, uint32_t n_targets,
                                    struct mlp_error *err);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 const char *mlp_status_str(enum mlp_status s)
 {
@@ -96,6 +97,13 @@ enum mlp_status mlp__file_changed(int fd, const char *path, const struct stat *a
                               "file changed while reading (%" PRIu64 " bytes at open and now, but modified since)",
                               (uint64_t)now.st_size);
     return MLP_OK;
+}
+
+uint64_t mlp__mem_bound(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || page <= 0) return UINT64_MAX;
+    return (uint64_t)pages > UINT64_MAX / (uint64_t)page ? UINT64_MAX : (uint64_t)pages * (uint64_t)page;
 }
 
 enum mlp_status mlp__fail_width(struct mlp_error *err, const char *path, uint64_t have, uint32_t want,

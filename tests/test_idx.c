@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* IDX loader and data set checks: valid files of every element type (plain and
  * gzip), one test per class of malformed file (status, message, zeroed data
- * set), the caller's width checked before a byte of payload is inflated, a
- * file that shrinks while it is read, and the installed Fashion-MNIST test
- * set. */
+ * set), the caller's width and the machine's memory checked before a byte of
+ * payload is inflated (gzip bombs built block by block), a file that shrinks
+ * while it is read, and the installed Fashion-MNIST test set. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -1078,6 +1078,72 @@ static void test_width(void)
     buf_free(&y);
 }
 
+/* A gzip bomb: a header declaring more than the machine's memory, within
+ * what a gzip file of its size can hold (deflate's 1032:1), so that only the
+ * memory bound stops it.  It must fail with MLP_ERR_NOMEM before a byte of
+ * payload is inflated: at once, and also when the payload turns corrupt
+ * right after the first MiBs (a loader that inflated would report that). */
+static void test_gzip_bomb(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    uint64_t phys = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+    /* i8 becomes f32: the block is 4 bytes per stored byte, and at most
+     * 64 GiB (the IDX limit) can be declared. */
+    uint64_t n_mib = phys / (4u << 20) + 16;
+    if (phys == 0 || n_mib * (4u << 20) > (1ull << 36)) {
+        printf("test_idx: gzip bomb skipped: %llu bytes of memory is beyond what an IDX header may declare\n",
+               (unsigned long long)phys);
+        return;
+    }
+    struct buf h = {0};
+    uint32_t d[2] = {(uint32_t)n_mib, 1u << 20};
+    header(&h, 0x09, 2, d);
+    const char *bomb = write_gz_zeros("bomb.gz", &h, (uint32_t)n_mib, -1);
+    const char *bad = write_gz_zeros("bomb-bad.gz", &h, (uint32_t)n_mib, 4);
+    buf_free(&h);
+    struct stat sb;
+    CHECK(stat(bomb, &sb) == 0 && (uint64_t)sb.st_size < n_mib * 1100);
+
+#if defined(__linux__) && !defined(TEST_ASAN)
+    /* Should the block be attempted, let it fail rather than overcommit. */
+    struct rlimit old, lim;
+    uint64_t vm = vm_size();
+    int limited = vm > 0 && getrlimit(RLIMIT_AS, &old) == 0 &&
+                  (old.rlim_cur == RLIM_INFINITY || old.rlim_cur > vm + (1ull << 30));
+    if (limited) {
+        lim = old;
+        lim.rlim_cur = (rlim_t)(vm + (1ull << 30));
+        limited = setrlimit(RLIMIT_AS, &lim) == 0;
+    }
+#endif
+    struct mlp_error err;
+    double t0 = now_s();
+    expect_fail("gzip bomb", bomb, NULL, MLP_ERR_NOMEM, "bytes of memory", bomb, &err);
+    double t = now_s() - t0;
+    CHECK_MSG(t < 2.0, "the bomb took %.1f s to refuse", t);
+    expect_fail("gzip bomb, corrupt after 4 MiB", bad, NULL, MLP_ERR_NOMEM, "bytes of memory", bad, &err);
+#if defined(__linux__) && !defined(TEST_ASAN)
+    if (limited) CHECK(setrlimit(RLIMIT_AS, &old) == 0);
+#endif
+}
+
+/* A stream that goes on past what its header declares is read no further
+ * than the payload and a little: 1 GiB of zeros after a 12-byte payload is
+ * "trailing data", found at once. */
+static void test_gzip_longer(void)
+{
+    struct buf x = {0}, y = {0};
+    make_small(&x, &y);
+    const char *xp = write_gz_zeros("longer.gz", &x, 1024, -1);
+    struct mlp_error err;
+    double t0 = now_s();
+    expect_fail("1 GiB past the payload", xp, NULL, MLP_ERR_FORMAT, "trailing data at byte 28", xp, &err);
+    double t = now_s() - t0;
+    CHECK_MSG(t < 1.0, "took %.2f s to find trailing data", t);
+    buf_free(&x);
+    buf_free(&y);
+}
+
 #ifdef __linux__
 /* A file truncated by someone else while it is loaded (after the loader's
  * fstat: the watcher waits for the header read) is MLP_ERR_IO "file changed
@@ -1188,6 +1254,8 @@ int main(void)
     test_multi_chunk();
     test_within_bound();
     test_width();
+    test_gzip_bomb();
+    test_gzip_longer();
 #ifdef __linux__
     test_fifo();
     test_shrinks();

@@ -2,8 +2,8 @@
 /* NPY loader: .npy files written byte by byte (no NumPy needed) for every
  * supported dtype, format version, byte order and memory order, one test
  * per class of malformed file (status, message, zeroed data set), the
- * caller's width checked from the header, and a file that shrinks while it
- * is read. */
+ * caller's width checked from the header, the machine's memory checked
+ * before allocating, and a file that shrinks while it is read. */
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -859,7 +859,7 @@ static void test_bad_payloads(void)
     buf_free(&y);
 }
 
-/* ------------------------------------------------ width, changing files */
+/* ----------------------------------------- width, memory, changing files */
 
 /* The caller's width is checked from the header: before the header's
  * promises are checked against the file, and before any row is read. */
@@ -886,6 +886,49 @@ static void test_width(void)
     CHECK_STATUS(mlp_dataset_load(&ds, ok, NULL, &p, &err), MLP_OK);
     CHECK(ds.n_rows == 10 && ds.n_cols == 3);
     mlp_dataset_free(&ds);
+}
+
+/* i1 inputs become f64, 8 bytes for each stored one: a (sparse) file whose
+ * data set would need more than the machine's memory is refused before the
+ * block is allocated or a row read. */
+static void test_memory_bound(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    uint64_t phys = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+    uint64_t rows = phys / (8u << 20) + 4;
+    if (phys == 0 || rows * (8u << 20) > (1ull << 36)) {
+        printf("test_npy: memory bound skipped: %llu bytes of memory is beyond the .npy limit\n",
+               (unsigned long long)phys);
+        return;
+    }
+    char shape[64];
+    snprintf(shape, sizeof shape, "(%llu, 1048576)", (unsigned long long)rows);
+    struct buf b = {0};
+    npy_std(&b, "|i1", 0, shape);
+    const char *path = write_file("bigger-than-memory.npy", b.p, b.n);
+    int ok = truncate(path, (off_t)(b.n + rows * (1u << 20))) == 0; /* sparse: no disk used */
+    buf_free(&b);
+    CHECK_MSG(ok, "truncate: %s", strerror(errno));
+    if (!ok) return;
+#if defined(__linux__) && !defined(TEST_ASAN)
+    struct rlimit old, lim;
+    uint64_t vm = vm_size();
+    int limited = vm > 0 && getrlimit(RLIMIT_AS, &old) == 0 &&
+                  (old.rlim_cur == RLIM_INFINITY || old.rlim_cur > vm + (1ull << 30));
+    if (limited) {
+        lim = old;
+        lim.rlim_cur = (rlim_t)(vm + (1ull << 30));
+        limited = setrlimit(RLIMIT_AS, &lim) == 0;
+    }
+#endif
+    struct mlp_error err;
+    double t0 = now_s();
+    expect_fail("more than memory", path, NULL, MLP_ERR_NOMEM, "bytes of memory", path, &err);
+    CHECK(now_s() - t0 < 2.0);
+#if defined(__linux__) && !defined(TEST_ASAN)
+    if (limited) CHECK(setrlimit(RLIMIT_AS, &old) == 0);
+#endif
+    remove(path);
 }
 
 #ifdef __linux__
@@ -964,6 +1007,7 @@ int main(void)
     test_huge_claims();
     test_bad_payloads();
     test_width();
+    test_memory_bound();
 #ifdef __linux__
     test_shrinks();
 #endif

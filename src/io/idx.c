@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* IDX loader (the MNIST / Fashion-MNIST format), plain or gzip-compressed,
  * read through zlib.  Headers are distrusted: the width is checked against
- * the caller's n_cols, and a declared payload is first bounded by what the
- * file on disk can hold, so a tiny file cannot make us allocate what it
- * claims.  Then the data set's one block is allocated and the payload
- * streamed into it through a fixed chunk: peak memory is the loaded data plus
- * IDX_CHUNK, never a second copy of the file (pipes, which have no size to
- * check a header against, are staged as before).  A file that shrinks or
- * changes while it is read is MLP_ERR_IO "file changed while reading", not a
+ * the caller's n_cols, and a declared payload is bounded by what the file on
+ * disk can hold and by the machine's memory, all before anything is
+ * allocated or decompressed past the header, so a tiny file cannot make us
+ * allocate what it claims, nor a gzip bomb make us inflate it.  Then the
+ * data set's one block is allocated and the payload streamed into it
+ * through a fixed chunk: peak memory is the loaded data plus IDX_CHUNK,
+ * never a second copy of the file (pipes, which have no size to check a
+ * header against, are staged as before).  A file that shrinks or changes
+ * while it is read is MLP_ERR_IO "file changed while reading", not a
  * truncated file. */
 #include "internal.h"
 
@@ -40,6 +42,13 @@
  * of M bytes (one member or several) cannot decompress to more than
  * IDX_GZ_RATIO * M bytes. */
 #define IDX_GZ_RATIO 1032u
+
+/* When the payload cannot be loaded (its header promises more than the file
+ * can hold, or the block cannot be allocated), it is still read through,
+ * checking only, so that a file cut short is named as such with its exact
+ * count: but never more than this many payload bytes, so that a gzip bomb
+ * is not inflated just to find that out (64 MiB: ~0.1 s of inflate). */
+#define IDX_PROBE_MAX (1ull << 26)
 
 /* Pipes and other files without a size: the payload is staged in a buffer
  * that starts small and doubles as data arrives, never adding more than
@@ -458,12 +467,15 @@ static void idx_convert(struct idx_file *f, void *out, uint64_t first, const uns
 /* Read f's payload into out (converted; NULL: read and check only) and
  * insist on end of file.  A regular file is read in IDX_CHUNK pieces through
  * `chunk`, or straight into out for u8 images; a pipe is staged whole first.
- * Label and value findings are left in f for idx_findings. */
-static enum mlp_status idx_pass(struct idx_file *f, void *out, unsigned char *chunk,
+ * A check-only pass stops after IDX_PROBE_MAX bytes and sets *cut_off
+ * (NULL: never stops).  Label and value findings are left in f for
+ * idx_findings. */
+static enum mlp_status idx_pass(struct idx_file *f, void *out, unsigned char *chunk, bool *cut_off,
                                 struct mlp_error *err)
 {
     size_t es = idx_elem_size(f->type);
     enum mlp_status st;
+    if (cut_off) *cut_off = false;
     if (!f->regular) {
         if ((st = idx_stage(f, err)) != MLP_OK) return st;
         idx_convert(f, out, 0, f->buf, f->payload / es);
@@ -474,6 +486,10 @@ static enum mlp_status idx_pass(struct idx_file *f, void *out, unsigned char *ch
     bool direct = out && f->type == IDX_U8 && !f->labels;
     uint64_t start = f->offset, done = 0;
     while (done < f->payload) {
+        if (cut_off && done >= IDX_PROBE_MAX) {
+            *cut_off = true;
+            return MLP_OK;
+        }
         uint64_t want = f->payload - done;
         if (!direct && want > IDX_CHUNK) want = IDX_CHUNK;
         unsigned char *dst = direct ? (unsigned char *)out + done : chunk;
@@ -512,6 +528,36 @@ static void idx_close(struct idx_file *f)
     if (f->gz) gzclose(f->gz);
     free(f->buf);
     memset(f, 0, sizeof *f);
+}
+
+/* The payload cannot be loaded: `over` promises more than its file can
+ * hold, or else the block of `total` bytes could not be had.  Read through
+ * (checking only, at most IDX_PROBE_MAX bytes of each file) so that a file
+ * cut short is reported as such, with its exact count, before the reason
+ * the load cannot go on. */
+static enum mlp_status idx_cannot_load(struct idx_file *xf, struct idx_file *yf, struct idx_file *over,
+                                       size_t total, unsigned char *chunk, struct mlp_error *err)
+{
+    enum mlp_status st;
+    bool cut_off = false;
+    if (over && gzdirect(over->gz))
+        /* Plain: what the file holds is known without reading it. */
+        return idx_truncated(over, over->offset, over->file_size - over->offset, err);
+    if (over) {
+        if ((st = idx_pass(over, NULL, chunk, &cut_off, err)) != MLP_OK) return st;
+        if (!cut_off && idx_changed(over, err) != MLP_OK) return MLP_ERR_IO;
+        return idx_failf(over, err, MLP_ERR_FORMAT,
+                         "header promises %" PRIu64 " bytes of payload, more than a gzip file of %" PRIu64
+                         " bytes can hold (%" PRIu64 ")%s",
+                         over->payload, over->file_size, idx_payload_bound(over),
+                         cut_off ? "" : ", yet all were read");
+    }
+    /* A pipe would have to be staged whole to be checked: not without memory. */
+    bool check = xf->regular && (!yf->gz || yf->regular);
+    if (check && (st = idx_pass(xf, NULL, chunk, &cut_off, err)) != MLP_OK) return st;
+    if (check && !cut_off && yf->gz && (st = idx_pass(yf, NULL, chunk, &cut_off, err)) != MLP_OK) return st;
+    if (check && !cut_off && (st = idx_findings(xf, yf, yf->gz != NULL, err)) != MLP_OK) return st;
+    return idx_failf(xf, err, MLP_ERR_NOMEM, "out of memory: %zu bytes for the data set", total);
 }
 
 enum mlp_status mlp_dataset_load_idx(struct mlp_dataset *ds, const char *images_path,
@@ -563,34 +609,29 @@ enum mlp_status mlp__load_idx(struct mlp_dataset *ds, const char *images_path, c
         goto fail;
     }
     /* A header that promises more than its file can hold is not trusted with
-     * an allocation. */
+     * an allocation; nor one that promises more than the machine's memory,
+     * which is refused before a byte of it is inflated. */
     struct idx_file *over = xf.payload > idx_payload_bound(&xf) ? &xf
                             : labels_path && yf.payload > idx_payload_bound(&yf) ? &yf
                                                                                 : NULL;
+    uint64_t mem = mlp__mem_bound();
+    if (!over && (uint64_t)total > mem) {
+        st = idx_failf(&xf, err, MLP_ERR_NOMEM,
+                       "out of memory: the header declares %" PRIu64 " x %" PRIu64 " values of %s, %zu bytes "
+                       "once loaded, more than this machine's %" PRIu64 " bytes of memory",
+                       xf.n_items, xf.n_cols, idx_type_name(xf.type), total, mem);
+        goto fail;
+    }
     /* Only a 32-bit size_t can wrap here; say so rather than under-allocate. */
     if (!over && x_bytes <= SIZE_MAX - 64 - y_bytes) block = mlp__amalloc(total);
     if (!block) {
-        /* Read both files through, checking only, so that the error named is
-         * the one a full load would meet first: a header promising more than
-         * its file holds ends in "truncated" with the exact count. */
-        if ((st = idx_pass(&xf, NULL, chunk, err)) != MLP_OK) goto fail;
-        if (labels_path && (st = idx_pass(&yf, NULL, chunk, err)) != MLP_OK) goto fail;
-        if ((st = idx_findings(&xf, &yf, labels_path != NULL, err)) != MLP_OK) goto fail;
-        if (over)
-            st = idx_failf(over, err, MLP_ERR_FORMAT,
-                           "header promises %" PRIu64 " bytes of payload, more than a file of "
-                           "%" PRIu64 " bytes can hold (%" PRIu64 "), yet all were read: did the "
-                           "file change while being read?",
-                           over->payload, over->file_size, idx_payload_bound(over));
-        else
-            st = idx_failf(&xf, err, MLP_ERR_NOMEM, "out of memory: %zu bytes for the data set",
-                           total);
+        st = idx_cannot_load(&xf, &yf, over, total, chunk, err);
         goto fail;
     }
 
     int32_t *labels = labels_path ? (int32_t *)(void *)(block + y_off) : NULL;
-    if ((st = idx_pass(&xf, block, chunk, err)) != MLP_OK) goto fail;
-    if (labels && (st = idx_pass(&yf, labels, chunk, err)) != MLP_OK) goto fail;
+    if ((st = idx_pass(&xf, block, chunk, NULL, err)) != MLP_OK) goto fail;
+    if (labels && (st = idx_pass(&yf, labels, chunk, NULL, err)) != MLP_OK) goto fail;
     if ((st = idx_findings(&xf, &yf, labels_path != NULL, err)) != MLP_OK) goto fail;
 
     if (labels) {

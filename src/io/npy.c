@@ -802,8 +802,9 @@ enum mlp_status mlp__load_npy(struct mlp_dataset *ds, const char *x_path, const 
     enum mlp_elem out = xf.kind == NPY_KIND_FLOAT ? (xf.elem == 4 ? MLP_ELEM_F32 : MLP_ELEM_F64)
                         : xf.kind == NPY_KIND_UINT && xf.elem == 1 ? MLP_ELEM_U8
                                                                    : MLP_ELEM_F64;
-    /* Sizes were bounded by NPY_MAX_BYTES in npy_open, so only a real
-     * shortage of memory fails here. */
+    /* Sizes were bounded by NPY_MAX_BYTES in npy_open, and are by the
+     * machine's memory in mlp__dataset_alloc, so only a real shortage of
+     * memory fails here. */
     st = mlp__dataset_alloc(ds, xf.n_rows, (uint32_t)xf.n_cols, out, y_path != NULL, 0, err);
     if (st != MLP_OK) {
         if (err) {

@@ -229,6 +229,10 @@ struct mlp_load_params {
     int threads;             /* parsing threads, <= 0 all cores */
     /* HDF5 */
     const char *x_key, *y_key; /* dataset names; NULL: found when unambiguous */
+    /* Every format */
+    uint32_t n_cols;  /* 0: any width; else the data must have this many input
+                         columns, checked from the file's header before its rows
+                         are read or decompressed (MLP_ERR_SHAPE otherwise) */
 };
 
 struct mlp_load_params mlp_load_params_default(void);
@@ -240,6 +244,13 @@ struct mlp_load_params mlp_load_params_default(void);
  * uint8; CSV whose every input value is an integer in 0..255 is stored as
  * uint8 too, other numbers as f64.  On failure *ds is zeroed and nothing is
  * leaked; err->msg names the file and where (line:column or byte offset).
+ * Checked before anything is allocated or decompressed: the width against
+ * p->n_cols (MLP_ERR_SHAPE) and the declared size against the machine's
+ * physical memory (MLP_ERR_NOMEM).  A file that shrinks or is rewritten
+ * while it is read fails with MLP_ERR_IO "file changed while reading".
+ * The per-format functions below take p as given; mlp_dataset_load_idx and
+ * mlp_dataset_load_npy take the defaults (set p->format to give an IDX or
+ * NPY load other parameters).
  */
 enum mlp_status mlp_dataset_load(struct mlp_dataset *ds, const char *path, const char *labels_path,
                                  const struct mlp_load_params *p, struct mlp_error *err);

@@ -38,6 +38,14 @@ enum mlp_status mlp__dataset_alloc(struct mlp_dataset *ds, uint64_t n_rows, uint
     if (!ok || y_off + y_bytes > SIZE_MAX)
         return mlp__fail(err, MLP_ERR_NOMEM, "data set of %" PRIu64 " rows x %" PRIu32 " columns is too large",
                          n_rows, n_cols);
+    /* More than the machine holds cannot be filled: refuse before the
+     * loader reads (or decompresses) a byte of it. */
+    uint64_t mem = mlp__mem_bound();
+    if (y_off + y_bytes > mem)
+        return mlp__fail(err, MLP_ERR_NOMEM,
+                         "out of memory: the data set needs %" PRIu64 " bytes, more than this machine's %" PRIu64
+                         " bytes of memory",
+                         y_off + y_bytes, mem);
     unsigned char *block = mlp__amalloc((size_t)(y_off + y_bytes));
     if (!block)
         return mlp__fail(err, MLP_ERR_NOMEM, "out of memory: %" PRIu64 " bytes for the data set", y_off + y_bytes);

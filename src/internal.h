@@ -43,6 +43,28 @@ enum mlp_status mlp__vfail_file(struct mlp_error *err, enum mlp_status s, const 
 enum mlp_status mlp__fail_count(struct mlp_error *err, const char *x_path, uint64_t nx, const char *x_noun,
                                 const char *y_path, uint64_t ny);
 
+/* For a loader whose read of a regular file came up short (or found more
+ * than it should): MLP_ERR_IO "PATH: file changed while reading (N bytes at
+ * open, M now)" when the file behind fd no longer has the size or the
+ * modification time it had at open (at_open, its fstat then), else MLP_OK,
+ * and the caller reports its own error (a truncated file stays a format
+ * error).  Loaders also call it after a whole read, to catch a file that
+ * was rewritten in place. */
+struct stat;
+enum mlp_status mlp__file_changed(int fd, const char *path, const struct stat *at_open, struct mlp_error *err);
+
+/* The most memory one data set may take: the machine's physical memory
+ * (UINT64_MAX when unknown).  Loaders check a header's declared size
+ * against it before they allocate or decompress anything, so a small file
+ * that declares more than the machine holds (a gzip bomb) fails at once. */
+uint64_t mlp__mem_bound(void);
+
+/* MLP_ERR_SHAPE "PATH has N columns<note>, the model expects M inputs": a
+ * file whose width differs from mlp_load_params.n_cols, found from its
+ * header before any row is read. */
+enum mlp_status mlp__fail_width(struct mlp_error *err, const char *path, uint64_t have, uint32_t want,
+                                const char *note);
+
 /* a * b into *out unless it exceeds `limit` (or 64 bits). */
 static inline bool mlp__mul_ok(uint64_t a, uint64_t b, uint64_t limit,
                                uint64_t *out)
@@ -88,11 +110,28 @@ uint64_t mlp__rng_below(struct mlp_rng *r, uint64_t n); /* [0, n) unbiased */
 /* Allocate the one `owned` block every loader uses (see dataset.c) for
  * n_rows x n_cols inputs of x_type, plus n_rows int32 labels (with_labels)
  * or n_rows x n_targets doubles, and point ds->x / labels / targets into it.
- * Sizes are overflow-checked.  On failure nothing is allocated and *ds is
- * zeroed.  The caller fills the arrays, then sets n_classes. */
+ * Sizes are overflow-checked, and a block larger than mlp__mem_bound() is
+ * refused (MLP_ERR_NOMEM) without trying.  On failure nothing is allocated
+ * and *ds is zeroed.  The caller fills the arrays, then sets n_classes. */
 enum mlp_status mlp__dataset_alloc(struct mlp_dataset *ds, uint64_t n_rows, uint32_t n_cols,
                                    enum mlp_elem x_type, bool with_labels, uint32_t n_targets,
                                    struct mlp_error *err);
+
+/* The IDX and NPY loaders with the load parameters they heed (n_cols; p may
+ * be NULL for the defaults): mlp_dataset_load passes its own through, the
+ * public mlp_dataset_load_idx / _npy pass NULL. */
+enum mlp_status mlp__load_idx(struct mlp_dataset *ds, const char *images_path, const char *labels_path,
+                              const struct mlp_load_params *p, struct mlp_error *err);
+enum mlp_status mlp__load_npy(struct mlp_dataset *ds, const char *x_path, const char *y_path,
+                              const struct mlp_load_params *p, struct mlp_error *err);
+
+/* The CSV loader's reader of a regular file (csv.c; declared here for the
+ * tests): exactly at_open->st_size bytes of fd into buf (that many bytes,
+ * the caller's), by up to `threads` threads, then MLP_ERR_IO "file changed
+ * while reading" when fewer arrived or the file's size or modification time
+ * differ from at_open. */
+enum mlp_status mlp__csv_read_regular(int fd, const char *path, const struct stat *at_open, unsigned char *buf,
+                                      unsigned threads, struct mlp_error *err);
 
 /* ---------------------------------------------------------------- model */
 

@@ -3,8 +3,11 @@
  * the small pieces every other file leans on. */
 #include "internal.h"
 
+#include <inttypes.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 const char *mlp_status_str(enum mlp_status s)
 {
@@ -79,6 +82,37 @@ enum mlp_status mlp__fail_count(struct mlp_error *err, const char *x_path, uint6
     const char *sx = mlp__short_path(x_path, &ex), *sy = mlp__short_path(y_path, &ey);
     return mlp__fail(err, MLP_ERR_SHAPE, "count mismatch: %s%s has %llu %s but %s%s has %llu labels", ex, sx,
                      (unsigned long long)nx, x_noun, ey, sy, (unsigned long long)ny);
+}
+
+enum mlp_status mlp__file_changed(int fd, const char *path, const struct stat *at_open, struct mlp_error *err)
+{
+    struct stat now;
+    if (fstat(fd, &now) != 0) return MLP_OK; /* nothing to compare: the caller's own error stands */
+    if (now.st_size != at_open->st_size)
+        return mlp__fail_file(err, MLP_ERR_IO, path, "file changed while reading (%" PRIu64 " bytes at open, %" PRIu64
+                              " now)",
+                              (uint64_t)at_open->st_size, (uint64_t)now.st_size);
+    if (now.st_mtim.tv_sec != at_open->st_mtim.tv_sec || now.st_mtim.tv_nsec != at_open->st_mtim.tv_nsec)
+        return mlp__fail_file(err, MLP_ERR_IO, path,
+                              "file changed while reading (%" PRIu64 " bytes at open and now, but modified since)",
+                              (uint64_t)now.st_size);
+    return MLP_OK;
+}
+
+uint64_t mlp__mem_bound(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || page <= 0) return UINT64_MAX;
+    return (uint64_t)pages > UINT64_MAX / (uint64_t)page ? UINT64_MAX : (uint64_t)pages * (uint64_t)page;
+}
+
+enum mlp_status mlp__fail_width(struct mlp_error *err, const char *path, uint64_t have, uint32_t want,
+                                const char *note)
+{
+    const char *ell;
+    const char *name = mlp__short_path(path, &ell);
+    return mlp__fail(err, MLP_ERR_SHAPE, "%s%s has %" PRIu64 " columns%s, the model expects %" PRIu32 " inputs", ell,
+                     name, have, note, want);
 }
 
 void *mlp__amalloc(size_t bytes)

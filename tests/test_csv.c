@@ -3,8 +3,9 @@
  * numbers bit-for-bit against strtod in the C locale; uint8 vs f64 storage;
  * one test per class of bad input (status, file:line:col, zeroed data set);
  * huge lines and rows; 1 vs 2 threads; the seed galaxy data; a foreign
- * locale. */
+ * locale; a file that changes while it is read; the caller's width. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <locale.h>
 #include <stdarg.h>
@@ -18,6 +19,8 @@
 
 #include "check.h"
 #include "fastmlp.h"
+#include "internal.h" /* mlp__csv_read_regular */
+#include "shrink.h"
 
 #ifdef FASTMLP_DATA_DIR
 #define DATA_DIR FASTMLP_DATA_DIR
@@ -794,6 +797,170 @@ static void test_locale(void)
     mlp_dataset_free(&ref);
 }
 
+/* ------------------------------------------------- a file that changes */
+
+/* The reader of a regular file against a stat taken "at open" that the file
+ * no longer matches: every way of changing is MLP_ERR_IO "file changed while
+ * reading", never a crash or a silently mixed buffer. */
+static void test_changed_reader(void)
+{
+    struct buf b = {0};
+    for (int i = 0; i < 100; i++) putf(&b, "%d,%d,%d\n", i % 3, i, 2 * i); /* < 1 KB */
+    const char *path = write_bytes("changed.csv", b.p, b.n);
+    size_t n = b.n;
+    char want[160];
+    struct mlp_error err;
+    unsigned char *into = malloc(n + 4096);
+    if (!into) die("out of memory");
+    for (int variant = 0; variant < 5; variant++) {
+        write_bytes("changed.csv", b.p, b.n);
+        int fd = open(path, O_RDONLY);
+        struct stat at_open;
+        if (fd < 0 || fstat(fd, &at_open) != 0) die(path);
+        memset(&err, 0, sizeof err);
+        switch (variant) {
+        case 0: /* unchanged: the bytes, exactly */
+            CHECK_STATUS(mlp__csv_read_regular(fd, path, &at_open, into, 2, &err), MLP_OK);
+            CHECK(memcmp(into, b.p, n) == 0);
+            break;
+        case 1: /* shrank after the fstat: a short read */
+            CHECK(truncate(path, (off_t)n / 2) == 0);
+            CHECK_STATUS(mlp__csv_read_regular(fd, path, &at_open, into, 1, &err), MLP_ERR_IO);
+            snprintf(want, sizeof want, "file changed while reading (%zu bytes at open, %zu now)", n, n / 2);
+            CHECK_MSG(strstr(err.msg, want) && strstr(err.msg, path), "msg: %s", err.msg);
+            break;
+        case 2: { /* grew after the fstat: all it had was read, then the size moved */
+            FILE *f = fopen(path, "ab");
+            if (!f || fputs("1,2,3\n", f) < 0 || fclose(f) != 0) die(path);
+            CHECK_STATUS(mlp__csv_read_regular(fd, path, &at_open, into, 1, &err), MLP_ERR_IO);
+            snprintf(want, sizeof want, "(%zu bytes at open, %zu now)", n, n + 6);
+            CHECK_MSG(strstr(err.msg, "file changed while reading") && strstr(err.msg, want), "msg: %s", err.msg);
+            break;
+        }
+        case 3: { /* rewritten in place: same size, another time */
+            struct timespec ts[2] = {{0, UTIME_OMIT}, {at_open.st_mtim.tv_sec - 100, 0}};
+            CHECK(futimens(fd, ts) == 0);
+            CHECK_STATUS(mlp__csv_read_regular(fd, path, &at_open, into, 1, &err), MLP_ERR_IO);
+            CHECK_MSG(strstr(err.msg, "file changed while reading") && strstr(err.msg, "modified since"), "msg: %s",
+                      err.msg);
+            break;
+        }
+        case 4: { /* a stat that promises more than there is */
+            struct stat more = at_open;
+            more.st_size += 4096;
+            CHECK_STATUS(mlp__csv_read_regular(fd, path, &more, into, 2, &err), MLP_ERR_IO);
+            snprintf(want, sizeof want, "(%zu bytes at open, %zu now)", n + 4096, n);
+            CHECK_MSG(strstr(err.msg, "file changed while reading") && strstr(err.msg, want), "msg: %s", err.msg);
+            break;
+        }
+        }
+        close(fd);
+    }
+    free(into);
+    free(b.p);
+
+    /* Several readers: the one whose range the cut falls in notices. */
+    struct buf big = {0};
+    while (big.n < (20u << 20)) putf(&big, "%u,%u,%u\n", (unsigned)big.n % 7, (unsigned)big.n % 251, 17u);
+    path = write_bytes("changed_big.csv", big.p, big.n);
+    into = malloc(big.n);
+    int fd = open(path, O_RDONLY);
+    struct stat at_open;
+    if (!into || fd < 0 || fstat(fd, &at_open) != 0) die(path);
+    CHECK(truncate(path, (off_t)(big.n - 1000)) == 0);
+    CHECK_STATUS(mlp__csv_read_regular(fd, path, &at_open, into, 4, &err), MLP_ERR_IO);
+    CHECK_MSG(strstr(err.msg, "file changed while reading"), "msg: %s", err.msg);
+    close(fd);
+    free(into);
+    free(big.p);
+}
+
+#ifdef __linux__
+/* `fastmlp eval m.mlp big.csv & truncate -s 5000000 big.csv`: a loader that
+ * mapped the file died of SIGBUS.  Each attempt loads a 24 MB file in a
+ * child while a thread truncates it (at a line end) as soon as it is opened;
+ * the child must exit with a complete load (the truncation came first or
+ * last) or MLP_ERR_IO "file changed while reading", never by a signal. */
+static void test_truncated_while_loading(void)
+{
+    struct buf b = {0};
+    puts_(&b, "label");
+    for (int c = 0; c < 100; c++) putf(&b, ",p%d", c);
+    puts_(&b, "\n");
+    size_t cut = 0;
+    for (int r = 0; b.n < (24u << 20); r++) {
+        putf(&b, "%d", r % 10);
+        for (int c = 0; c < 100; c++) putf(&b, ",%d", (r * 31 + c * 7) % 256);
+        puts_(&b, "\n");
+        if (!cut && b.n >= (5u << 20)) cut = b.n;
+    }
+    int ok = 0, changed = 0;
+    for (int attempt = 0; attempt < 6; attempt++) {
+        const char *path = write_bytes("shrinks.csv", b.p, b.n);
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid < 0) die("fork");
+        if (pid == 0) {
+            struct shrinker s;
+            if (shrinker_start(&s, path, (off_t)cut, IN_OPEN) != 0) _exit(4);
+            struct mlp_dataset ds;
+            struct mlp_error err = {0};
+            enum mlp_status st = mlp_dataset_load_csv(&ds, path, NULL, &err);
+            shrinker_join(&s);
+            if (st == MLP_OK) {
+                int whole = ds.n_cols == 100 && ds.x_type == MLP_ELEM_U8 && ds.n_rows > 0;
+                mlp_dataset_free(&ds);
+                _exit(whole ? 0 : 3);
+            }
+            if (st == MLP_ERR_IO && strstr(err.msg, "file changed while reading")) _exit(1);
+            fprintf(stderr, "test_csv: truncated while loading: %s\n", err.msg);
+            _exit(2);
+        }
+        int status = 0;
+        CHECK(waitpid(pid, &status, 0) == pid);
+        CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) <= 1, "attempt %d: %s %d", attempt,
+                  WIFSIGNALED(status) ? "killed by signal" : "exit status",
+                  WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+        ok += WIFEXITED(status) && WEXITSTATUS(status) == 0;
+        changed += WIFEXITED(status) && WEXITSTATUS(status) == 1;
+    }
+    printf("test_csv: truncated while loading: %d complete loads, %d 'file changed' of 6\n", ok, changed);
+    free(b.p);
+}
+#endif
+
+/* ----------------------------------------------------- the caller's width */
+
+/* n_cols is checked against the first record, before any row is parsed: a
+ * bad row further down does not hide the mismatch. */
+static void test_width(void)
+{
+    struct mlp_dataset ds;
+    struct mlp_error err;
+    struct mlp_load_params p = params();
+    const char *path = write_str("width.csv", "y,a,b\n1,2,3\n0,4,x\n");
+    p.n_cols = 5;
+    CHECK_STATUS(load(&ds, path, &p, &err), MLP_ERR_SHAPE);
+    CHECK_MSG(strstr(err.msg, "has 2 columns besides the label, the model expects 5 inputs") &&
+                  strstr(err.msg, path),
+              "msg: %s", err.msg);
+    CHECK(is_zeroed(&ds));
+    /* the same through mlp_dataset_load, and without a label column */
+    p.label_col = -1;
+    memset(&err, 0, sizeof err);
+    CHECK_STATUS(mlp_dataset_load(&ds, path, NULL, &p, &err), MLP_ERR_SHAPE);
+    CHECK_MSG(strstr(err.msg, "has 3 columns, the model expects 5 inputs"), "msg: %s", err.msg);
+    /* the right width goes on to the rows (and meets the bad one) */
+    p.label_col = 0;
+    p.n_cols = 2;
+    CHECK_STATUS(load(&ds, path, &p, &err), MLP_ERR_FORMAT);
+    CHECK(strstr(err.msg, ":3:5:") != NULL);
+    path = write_str("width_ok.csv", "1,2,3\n0,4,5\n");
+    CHECK_STATUS(load(&ds, path, &p, &err), MLP_OK);
+    CHECK(ds.n_cols == 2 && ds.n_rows == 2);
+    mlp_dataset_free(&ds);
+}
+
 int main(void)
 {
     const char *tmp = getenv("TMPDIR");
@@ -819,6 +986,11 @@ int main(void)
     test_fifo();
     test_galaxy();
     test_locale();
+    test_changed_reader();
+#ifdef __linux__
+    test_truncated_while_loading();
+#endif
+    test_width();
 
     for (int i = 0; i < g_n_files; i++) remove(g_files[i]);
     rmdir(g_dir);

@@ -525,6 +525,37 @@ static void test_error_printer(void)
     H5Eset_auto2(H5E_DEFAULT, fn0, data0);
 }
 
+/* The caller's width is checked from the dataspace, before the storage is
+ * looked at or a value read: a huge data set that was never written (which
+ * the storage check refuses) reports the width first. */
+static void test_width(void)
+{
+    struct mlp_dataset ds;
+    struct mlp_error err = {0};
+    const double d12[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+    hsize_t d34[2] = {3, 4}, huge[2] = {1u << 22, 4}; /* 128 MiB declared */
+    hid_t f = h5_create("width.h5");
+    h5_put(f, "x", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, d34, d12, 0);
+    h5_put(f, "empty", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, huge, NULL, 1);
+    const char *p = h5_done(f, "width.h5");
+    struct mlp_load_params lp = keys("x", NULL);
+    lp.n_cols = 5;
+    memset(&ds, 0xAB, sizeof ds);
+    CHECK_STATUS(mlp_dataset_load_hdf5(&ds, p, &lp, &err), MLP_ERR_SHAPE);
+    CHECK_MSG(has(&err, "has 4 columns, the model expects 5 inputs") && has(&err, p), "msg: %s", err.msg);
+    CHECK(is_zeroed(&ds));
+    check_no_handles(p);
+    lp.x_key = "empty";
+    CHECK_STATUS(mlp_dataset_load_hdf5(&ds, p, &lp, &err), MLP_ERR_SHAPE);
+    lp.n_cols = 4;
+    CHECK_STATUS(mlp_dataset_load_hdf5(&ds, p, &lp, &err), MLP_ERR_FORMAT); /* the storage check */
+    lp.x_key = "x";
+    CHECK_STATUS(mlp_dataset_load_hdf5(&ds, p, &lp, &err), MLP_OK);
+    CHECK(ds.n_rows == 3 && ds.n_cols == 4);
+    mlp_dataset_free(&ds);
+    check_no_handles(p);
+}
+
 int main(void)
 {
     const char *tmp = getenv("TMPDIR");
@@ -539,6 +570,7 @@ int main(void)
     test_cat_files();
     test_bad_files();
     test_written();
+    test_width();
     test_error_printer();
 
     for (int i = 0; i < g_n_files; i++) remove(g_files[i]); /* some were never created */

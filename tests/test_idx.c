@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* IDX loader and data set checks: valid files of every element type (plain and
  * gzip), one test per class of malformed file (status, message, zeroed data
- * set), and the installed Fashion-MNIST test set. */
+ * set), the caller's width and the machine's memory checked before a byte of
+ * payload is inflated (gzip bombs built block by block), a file that shrinks
+ * while it is read, and the installed Fashion-MNIST test set. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -21,6 +23,7 @@
 
 #include "check.h"
 #include "fastmlp.h"
+#include "shrink.h"
 
 /* The address-space limit trick below cannot coexist with ASan's shadow. */
 #if defined(__SANITIZE_ADDRESS__)
@@ -491,7 +494,7 @@ static void test_huge_claims(void)
     t0 = now_s();
     expect_fail("32 GiB claim", xp, NULL, MLP_ERR_FORMAT, "truncated", xp, &err);
     CHECK(now_s() - t0 < 5.0);
-    CHECK(has(&err, "34359738368") && has(&err, "after 188"));
+    CHECK_MSG(has(&err, "34359738368") && has(&err, "after 188"), "msg: %s", err.msg);
 #if defined(__linux__) && !defined(TEST_ASAN)
     if (limited) CHECK(setrlimit(RLIMIT_AS, &old) == 0);
 #endif
@@ -987,6 +990,253 @@ static void test_fashion_mnist_train(void)
 #endif
 }
 
+/* ------------------------------------------------- gzip built by blocks */
+
+/* A gzip file whose content is `head` then n_mib MiB of zeros, written as
+ * one deflate segment for the head and one 1 MiB-of-zeros segment repeated
+ * (each ends in a full flush, so copies stand alone): a 1 GiB stream costs
+ * ~1 MB and no time to build.  With bad_after >= 0, the copy after that many
+ * is replaced by bytes inflate refuses ("invalid block type"). */
+static const char *write_gz_zeros(const char *name, const struct buf *head, uint32_t n_mib, long bad_after)
+{
+    static unsigned char seg_head[4096], seg_zero[4096], seg_end[64];
+    const size_t mib = 1u << 20;
+    unsigned char *zeros = calloc(1, mib);
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (!zeros || head->n > 1024 || deflateInit2(&z, 9, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY) != Z_OK) exit(2);
+    size_t nh, nz, ne;
+    z.next_in = head->p, z.avail_in = (uInt)head->n, z.next_out = seg_head, z.avail_out = sizeof seg_head;
+    if (deflate(&z, Z_FULL_FLUSH) != Z_OK || z.avail_in != 0 || z.avail_out == 0) exit(2);
+    nh = sizeof seg_head - z.avail_out;
+    z.next_in = zeros, z.avail_in = (uInt)mib, z.next_out = seg_zero, z.avail_out = sizeof seg_zero;
+    if (deflate(&z, Z_FULL_FLUSH) != Z_OK || z.avail_in != 0 || z.avail_out == 0) exit(2);
+    nz = sizeof seg_zero - z.avail_out;
+    z.next_out = seg_end, z.avail_out = sizeof seg_end;
+    if (deflate(&z, Z_FINISH) != Z_STREAM_END) exit(2);
+    ne = sizeof seg_end - z.avail_out;
+    deflateEnd(&z);
+    uLong crc = crc32(crc32(0, Z_NULL, 0), head->p, (uInt)head->n), crc_zero = crc32(crc32(0, Z_NULL, 0), zeros, (uInt)mib);
+    free(zeros);
+
+    const char *path = tmp_path(name);
+    FILE *f = fopen(path, "wb");
+    static const unsigned char gz_head[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
+    unsigned char bad[sizeof seg_zero];
+    memset(bad, 0xFF, sizeof bad);
+    int ok = f && fwrite(gz_head, 1, 10, f) == 10 && fwrite(seg_head, 1, nh, f) == nh;
+    for (uint32_t i = 0; ok && i < n_mib; i++) {
+        ok = fwrite((long)i == bad_after ? bad : seg_zero, 1, nz, f) == nz;
+        crc = crc32_combine(crc, crc_zero, (z_off_t)mib);
+    }
+    uint32_t isize = (uint32_t)(head->n + (uint64_t)n_mib * mib);
+    unsigned char trailer[8];
+    for (int i = 0; i < 4; i++) trailer[i] = (unsigned char)(crc >> (8 * i)), trailer[4 + i] = (unsigned char)(isize >> (8 * i));
+    ok = ok && fwrite(seg_end, 1, ne, f) == ne && fwrite(trailer, 1, 8, f) == 8;
+    if (f && fclose(f) != 0) ok = 0;
+    if (!ok) {
+        fprintf(stderr, "test_idx: cannot write %s: %s\n", path, strerror(errno));
+        exit(2);
+    }
+    return path;
+}
+
+/* The caller's width is checked from the header: a gzip file whose payload
+ * turns corrupt 2 MiB in (past zlib's read-ahead) still reports the width,
+ * so the payload was never inflated. */
+static void test_width(void)
+{
+    struct buf h = {0};
+    uint32_t d[2] = {8192, 1024}; /* 8 MiB of u8 */
+    header(&h, 0x08, 2, d);
+    const char *xp = write_gz_zeros("width.idx.gz", &h, 8, 2);
+    buf_free(&h);
+    struct mlp_load_params p = mlp_load_params_default();
+    struct mlp_dataset ds;
+    struct mlp_error err = {0};
+    p.n_cols = 100;
+    memset(&ds, 0xAB, sizeof ds);
+    CHECK_STATUS(mlp_dataset_load(&ds, xp, NULL, &p, &err), MLP_ERR_SHAPE);
+    CHECK_MSG(has(&err, "has 1024 columns, the model expects 100 inputs") && has(&err, xp), "msg: %s", err.msg);
+    CHECK(is_zeroed(&ds));
+    /* the right width reads on, and meets the corruption */
+    p.n_cols = 1024;
+    CHECK_STATUS(mlp_dataset_load(&ds, xp, NULL, &p, &err), MLP_ERR_FORMAT);
+    CHECK_MSG(has(&err, "corrupt gzip data"), "msg: %s", err.msg);
+    /* and a good file of that width loads */
+    struct buf x = {0}, y = {0};
+    make_small(&x, &y);
+    xp = write_file("width-small.idx", x.p, x.n, 0);
+    const char *yp = write_file("width-small-y.idx", y.p, y.n, 0);
+    p.n_cols = 4;
+    CHECK_STATUS(mlp_dataset_load(&ds, xp, yp, &p, &err), MLP_OK);
+    CHECK(ds.n_cols == 4 && ds.n_rows == 3 && ds.n_classes == 3);
+    mlp_dataset_free(&ds);
+    p.n_cols = 5;
+    CHECK_STATUS(mlp_dataset_load(&ds, xp, yp, &p, &err), MLP_ERR_SHAPE);
+    buf_free(&x);
+    buf_free(&y);
+}
+
+/* A gzip bomb: a header declaring more than the machine's memory, within
+ * what a gzip file of its size can hold (deflate's 1032:1), so that only the
+ * memory bound stops it.  It must fail with MLP_ERR_NOMEM before a byte of
+ * payload is inflated: at once, and also when the payload turns corrupt
+ * right after the first MiBs (a loader that inflated would report that). */
+static void test_gzip_bomb(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    uint64_t phys = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+    /* i8 becomes f32: the block is 4 bytes per stored byte, and at most
+     * 64 GiB (the IDX limit) can be declared. */
+    uint64_t n_mib = phys / (4u << 20) + 16;
+    if (phys == 0 || n_mib * (4u << 20) > (1ull << 36)) {
+        printf("test_idx: gzip bomb skipped: %llu bytes of memory is beyond what an IDX header may declare\n",
+               (unsigned long long)phys);
+        return;
+    }
+    struct buf h = {0};
+    uint32_t d[2] = {(uint32_t)n_mib, 1u << 20};
+    header(&h, 0x09, 2, d);
+    const char *bomb = write_gz_zeros("bomb.gz", &h, (uint32_t)n_mib, -1);
+    const char *bad = write_gz_zeros("bomb-bad.gz", &h, (uint32_t)n_mib, 4);
+    buf_free(&h);
+    struct stat sb;
+    CHECK(stat(bomb, &sb) == 0 && (uint64_t)sb.st_size < n_mib * 1100);
+
+#if defined(__linux__) && !defined(TEST_ASAN)
+    /* Should the block be attempted, let it fail rather than overcommit. */
+    struct rlimit old, lim;
+    uint64_t vm = vm_size();
+    int limited = vm > 0 && getrlimit(RLIMIT_AS, &old) == 0 &&
+                  (old.rlim_cur == RLIM_INFINITY || old.rlim_cur > vm + (1ull << 30));
+    if (limited) {
+        lim = old;
+        lim.rlim_cur = (rlim_t)(vm + (1ull << 30));
+        limited = setrlimit(RLIMIT_AS, &lim) == 0;
+    }
+#endif
+    struct mlp_error err;
+    double t0 = now_s();
+    expect_fail("gzip bomb", bomb, NULL, MLP_ERR_NOMEM, "bytes of memory", bomb, &err);
+    double t = now_s() - t0;
+    CHECK_MSG(t < 2.0, "the bomb took %.1f s to refuse", t);
+    expect_fail("gzip bomb, corrupt after 4 MiB", bad, NULL, MLP_ERR_NOMEM, "bytes of memory", bad, &err);
+#if defined(__linux__) && !defined(TEST_ASAN)
+    if (limited) CHECK(setrlimit(RLIMIT_AS, &old) == 0);
+#endif
+}
+
+/* A stream that goes on past what its header declares is read no further
+ * than the payload and a little: 1 GiB of zeros after a 12-byte payload is
+ * "trailing data", found at once. */
+static void test_gzip_longer(void)
+{
+    struct buf x = {0}, y = {0};
+    make_small(&x, &y);
+    const char *xp = write_gz_zeros("longer.gz", &x, 1024, -1);
+    struct mlp_error err;
+    double t0 = now_s();
+    expect_fail("1 GiB past the payload", xp, NULL, MLP_ERR_FORMAT, "trailing data at byte 28", xp, &err);
+    double t = now_s() - t0;
+    CHECK_MSG(t < 1.0, "took %.2f s to find trailing data", t);
+    buf_free(&x);
+    buf_free(&y);
+}
+
+#ifdef __linux__
+/* A file truncated by someone else while it is loaded (after the loader's
+ * fstat: the watcher waits for the header read) is MLP_ERR_IO "file changed
+ * while reading", not a truncated file; or, should the truncation come after
+ * the last read, a complete load.  Plain and gzip. */
+static void test_shrinks(void)
+{
+    enum { ROWS = 16384, COLS = 1024 }; /* 64 MiB of f32, read by 1 MiB chunks */
+    uint32_t d[2] = {ROWS, COLS};
+    struct buf b = {0};
+    header(&b, 0x0D, 2, d);
+    const size_t hdr = b.n; /* 12 bytes */
+    size_t n_plain = hdr + (size_t)4 * ROWS * COLS;
+    unsigned char *p = realloc(b.p, n_plain);
+    if (!p) exit(2);
+    b.p = p;
+    uint32_t s = 4242;
+    for (uint64_t i = 0; i < (uint64_t)ROWS * COLS; i++) {
+        s = s * 1103515245u + 12345u;
+        float v = (float)(s >> 20);
+        uint32_t u;
+        memcpy(&u, &v, 4);
+        unsigned char *q = p + hdr + 4 * i;
+        q[0] = (unsigned char)(u >> 24), q[1] = (unsigned char)(u >> 16), q[2] = (unsigned char)(u >> 8);
+        q[3] = (unsigned char)u;
+    }
+    b.n = b.cap = n_plain;
+    /* gzip: a quarter of the rows (its header says so), compressed once */
+    size_t g_n = hdr + (size_t)ROWS / 4 * COLS * 4;
+    unsigned char *g = malloc(g_n);
+    if (!g) exit(2);
+    memcpy(g, b.p, g_n);
+    g[4] = (unsigned char)((ROWS / 4) >> 24), g[5] = (unsigned char)((ROWS / 4) >> 16);
+    g[6] = (unsigned char)((ROWS / 4) >> 8), g[7] = (unsigned char)(ROWS / 4);
+    size_t gn = 0;
+    unsigned char *gzb = NULL;
+    {
+        const char *tp = tmp_path("shrinks-master.gz");
+        gzFile w = gzopen(tp, "wb1"); /* fast: the test is not about ratios */
+        if (!w || gzwrite(w, g, (unsigned)g_n) != (int)g_n || gzclose(w) != Z_OK) exit(2);
+        FILE *f = fopen(tp, "rb");
+        struct stat gsb;
+        if (!f || fstat(fileno(f), &gsb) != 0 || !(gzb = malloc((size_t)gsb.st_size)) ||
+            fread(gzb, 1, (size_t)gsb.st_size, f) != (size_t)gsb.st_size)
+            exit(2);
+        gn = (size_t)gsb.st_size;
+        fclose(f);
+    }
+    free(g);
+    int seen[2][2] = {{0, 0}, {0, 0}};
+    for (int gz = 0; gz < 2; gz++) {
+        for (int attempt = 0; attempt < 4; attempt++) {
+            const char *xp = write_file(gz ? "shrinks.gz" : "shrinks", gz ? gzb : b.p, gz ? gn : b.n, 0);
+            struct stat sb;
+            if (stat(xp, &sb) != 0) exit(2);
+            struct shrinker sh;
+            if (shrinker_start(&sh, xp, sb.st_size / 3, IN_ACCESS) != 0) {
+                CHECK_MSG(0, "inotify: %s", strerror(errno));
+                break;
+            }
+            struct mlp_dataset ds;
+            struct mlp_error err = {0};
+            enum mlp_status st = mlp_dataset_load_idx(&ds, xp, NULL, &err);
+            shrinker_join(&sh);
+            CHECK_MSG(st == MLP_OK || (st == MLP_ERR_IO && has(&err, "file changed while reading")),
+                      "%s, attempt %d: %s: %s", gz ? "gzip" : "plain", attempt, mlp_status_str(st), err.msg);
+            if (st == MLP_ERR_IO) {
+                char want[96];
+                snprintf(want, sizeof want, "(%lld bytes at open, %lld now)", (long long)sb.st_size,
+                         (long long)(sb.st_size / 3));
+                CHECK_MSG(has(&err, want), "msg: %s", err.msg);
+            }
+            if (st == MLP_OK) {
+                /* the old file, whole: its last value in place */
+                uint64_t last = (uint64_t)(gz ? ROWS / 4 : ROWS) * COLS - 1;
+                const unsigned char *q = b.p + hdr + 4 * last;
+                uint32_t u = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3];
+                float v;
+                memcpy(&v, &u, 4);
+                CHECK(ds.n_cols == COLS && ((const float *)ds.x)[last] == v);
+            }
+            seen[gz][0] += st == MLP_OK;
+            seen[gz][1] += st == MLP_ERR_IO;
+            mlp_dataset_free(&ds);
+        }
+    }
+    printf("test_idx: shrunk while loading: plain %d complete, %d changed; gzip %d complete, %d changed\n",
+           seen[0][0], seen[0][1], seen[1][0], seen[1][1]);
+    buf_free(&b);
+    free(gzb);
+}
+#endif
+
 int main(void)
 {
     const char *tmp = getenv("TMPDIR");
@@ -1003,8 +1253,12 @@ int main(void)
     test_bad_payloads();
     test_multi_chunk();
     test_within_bound();
+    test_width();
+    test_gzip_bomb();
+    test_gzip_longer();
 #ifdef __linux__
     test_fifo();
+    test_shrinks();
 #endif
     test_validate();
     test_fashion_mnist();

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* NPY loader: .npy files written byte by byte (no NumPy needed) for every
- * supported dtype, format version, byte order and memory order, and one test
- * per class of malformed file (status, message, zeroed data set). */
+ * supported dtype, format version, byte order and memory order, one test
+ * per class of malformed file (status, message, zeroed data set), the
+ * caller's width checked from the header, the machine's memory checked
+ * before allocating, and a file that shrinks while it is read. */
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -18,6 +20,7 @@
 
 #include "check.h"
 #include "fastmlp.h"
+#include "shrink.h"
 
 /* The address-space limit trick below cannot coexist with ASan's shadow. */
 #if defined(__SANITIZE_ADDRESS__)
@@ -856,6 +859,136 @@ static void test_bad_payloads(void)
     buf_free(&y);
 }
 
+/* ----------------------------------------- width, memory, changing files */
+
+/* The caller's width is checked from the header: before the header's
+ * promises are checked against the file, and before any row is read. */
+static void test_width(void)
+{
+    struct buf b = {0};
+    npy_std(&b, "<f4", 0, "(10, 3)");
+    for (int i = 0; i < 30; i++) put_f32(&b, (float)i, 0);
+    const char *ok = write_file("width.npy", b.p, b.n);
+    const char *cut = write_file("width-cut.npy", b.p, b.n - 40);
+    buf_free(&b);
+    struct mlp_load_params p = mlp_load_params_default();
+    struct mlp_dataset ds;
+    struct mlp_error err = {0};
+    p.n_cols = 4;
+    memset(&ds, 0xAB, sizeof ds);
+    CHECK_STATUS(mlp_dataset_load(&ds, ok, NULL, &p, &err), MLP_ERR_SHAPE);
+    CHECK_MSG(has(&err, "has 3 columns, the model expects 4 inputs") && has(&err, ok), "msg: %s", err.msg);
+    CHECK(is_zeroed(&ds));
+    CHECK_STATUS(mlp_dataset_load(&ds, cut, NULL, &p, &err), MLP_ERR_SHAPE);
+    p.n_cols = 3;
+    CHECK_STATUS(mlp_dataset_load(&ds, cut, NULL, &p, &err), MLP_ERR_FORMAT);
+    CHECK(has(&err, "truncated"));
+    CHECK_STATUS(mlp_dataset_load(&ds, ok, NULL, &p, &err), MLP_OK);
+    CHECK(ds.n_rows == 10 && ds.n_cols == 3);
+    mlp_dataset_free(&ds);
+}
+
+/* i1 inputs become f64, 8 bytes for each stored one: a (sparse) file whose
+ * data set would need more than the machine's memory is refused before the
+ * block is allocated or a row read. */
+static void test_memory_bound(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    uint64_t phys = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+    uint64_t rows = phys / (8u << 20) + 4;
+    if (phys == 0 || rows * (8u << 20) > (1ull << 36)) {
+        printf("test_npy: memory bound skipped: %llu bytes of memory is beyond the .npy limit\n",
+               (unsigned long long)phys);
+        return;
+    }
+    char shape[64];
+    snprintf(shape, sizeof shape, "(%llu, 1048576)", (unsigned long long)rows);
+    struct buf b = {0};
+    npy_std(&b, "|i1", 0, shape);
+    const char *path = write_file("bigger-than-memory.npy", b.p, b.n);
+    int ok = truncate(path, (off_t)(b.n + rows * (1u << 20))) == 0; /* sparse: no disk used */
+    buf_free(&b);
+    CHECK_MSG(ok, "truncate: %s", strerror(errno));
+    if (!ok) return;
+#if defined(__linux__) && !defined(TEST_ASAN)
+    struct rlimit old, lim;
+    uint64_t vm = vm_size();
+    int limited = vm > 0 && getrlimit(RLIMIT_AS, &old) == 0 &&
+                  (old.rlim_cur == RLIM_INFINITY || old.rlim_cur > vm + (1ull << 30));
+    if (limited) {
+        lim = old;
+        lim.rlim_cur = (rlim_t)(vm + (1ull << 30));
+        limited = setrlimit(RLIMIT_AS, &lim) == 0;
+    }
+#endif
+    struct mlp_error err;
+    double t0 = now_s();
+    expect_fail("more than memory", path, NULL, MLP_ERR_NOMEM, "bytes of memory", path, &err);
+    CHECK(now_s() - t0 < 2.0);
+#if defined(__linux__) && !defined(TEST_ASAN)
+    if (limited) CHECK(setrlimit(RLIMIT_AS, &old) == 0);
+#endif
+    remove(path);
+}
+
+#ifdef __linux__
+/* A file truncated by someone else while it is loaded (after the loader's
+ * fstat: the watcher waits for the header read) is MLP_ERR_IO "file changed
+ * while reading", not a truncated file; or a complete load, should the
+ * truncation come after the last read.  Read straight into place ('<f4')
+ * and through the conversion buffer ('>f4'). */
+static void test_shrinks(void)
+{
+    enum { ROWS = 16384, COLS = 1024 }; /* 64 MiB */
+    int seen[2][2] = {{0, 0}, {0, 0}};
+    for (int big = 0; big < 2; big++) {
+        struct buf b = {0};
+        char shape[32];
+        snprintf(shape, sizeof shape, "(%d, %d)", ROWS, COLS);
+        npy_std(&b, big ? ">f4" : "<f4", 0, shape);
+        size_t hdr = b.n, n = hdr + (size_t)4 * ROWS * COLS;
+        unsigned char *p = realloc(b.p, n);
+        if (!p) exit(2);
+        for (size_t i = hdr; i < n; i += 4) {
+            float v = (float)((i - hdr) / 4 % 1000);
+            unsigned char q[4];
+            memcpy(q, &v, 4);
+            for (int k = 0; k < 4; k++) p[i + (size_t)k] = q[big ? 3 - k : k]; /* host: little-endian */
+        }
+        b.p = p;
+        b.n = b.cap = n;
+        for (int attempt = 0; attempt < 3; attempt++) {
+            const char *xp = write_file(big ? "shrinks-be.npy" : "shrinks.npy", b.p, b.n);
+            struct shrinker sh;
+            if (shrinker_start(&sh, xp, (off_t)(n / 3), IN_ACCESS) != 0) {
+                CHECK_MSG(0, "inotify: %s", strerror(errno));
+                break;
+            }
+            struct mlp_dataset ds;
+            struct mlp_error err = {0};
+            enum mlp_status st = mlp_dataset_load_npy(&ds, xp, NULL, &err);
+            shrinker_join(&sh);
+            CHECK_MSG(st == MLP_OK || (st == MLP_ERR_IO && has(&err, "file changed while reading")),
+                      "%s, attempt %d: %s: %s", big ? ">f4" : "<f4", attempt, mlp_status_str(st), err.msg);
+            if (st == MLP_ERR_IO) {
+                char want[96];
+                snprintf(want, sizeof want, "(%zu bytes at open, %zu now)", n, n / 3);
+                CHECK_MSG(has(&err, want), "msg: %s", err.msg);
+            }
+            if (st == MLP_OK)
+                CHECK(ds.n_rows == ROWS && ((const float *)ds.x)[(size_t)ROWS * COLS - 1] ==
+                                               (float)(((size_t)ROWS * COLS - 1) % 1000));
+            seen[big][0] += st == MLP_OK;
+            seen[big][1] += st == MLP_ERR_IO;
+            mlp_dataset_free(&ds);
+        }
+        buf_free(&b);
+    }
+    printf("test_npy: shrunk while loading: <f4 %d complete, %d changed; >f4 %d complete, %d changed\n",
+           seen[0][0], seen[0][1], seen[1][0], seen[1][1]);
+}
+#endif
+
 int main(void)
 {
     const char *tmp = getenv("TMPDIR");
@@ -873,6 +1006,11 @@ int main(void)
     test_bad_dicts();
     test_huge_claims();
     test_bad_payloads();
+    test_width();
+    test_memory_bound();
+#ifdef __linux__
+    test_shrinks();
+#endif
 
     for (int i = 0; i < g_n_files; i++) remove(g_files[i]); /* some were never created */
     if (rmdir(g_dir) != 0) fprintf(stderr, "test_npy: rmdir %s: %s\n", g_dir, strerror(errno));

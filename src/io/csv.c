@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* CSV/TSV loader: numeric tables with an optional header row and a label
- * column, parsed in parallel from a read-only mapping straight into the data
- * set's one block (uint8 when every input is an integer in 0..255, f64
- * otherwise).  Numbers read exactly as strtod reads them in the C locale,
- * whatever the process locale is. */
+ * column, read whole into a buffer of the loader's own and parsed in parallel
+ * straight into the data set's one block (uint8 when every input is an
+ * integer in 0..255, f64 otherwise).  Numbers read exactly as strtod reads
+ * them in the C locale, whatever the process locale is. */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, madvise */
 #include "../internal.h"
 
 #include <errno.h>
@@ -21,10 +22,12 @@
 
 /*
  * How a load runs:
- *   1. map the file (read() into one buffer for pipes and the like), skip a
- *      UTF-8 BOM, drop the line ends that close the file;
+ *   1. read the file whole with pread() into one buffer of the loader's own
+ *      (read() for pipes and the like), checking that it did not change
+ *      meanwhile; skip a UTF-8 BOM, drop the line ends that close the file;
  *   2. read the first record alone: it gives the delimiter (when not given),
- *      whether it is a header, and the field count every row must have;
+ *      whether it is a header, and the field count every row must have,
+ *      which is checked against the caller's n_cols before any row is read;
  *   3. cut the data into one range per thread at line ends and count each
  *      range's records (a file holding a '"' is read by one thread: a cut
  *      could fall inside a quoted field);
@@ -32,9 +35,23 @@
  *      so, and let each thread parse its range into its own rows.  If a
  *      thread meets an input that is not an integer in 0..255, every thread
  *      stops and the whole parse runs again into an f64 block.
- * Memory: the block, the mapping, and per-thread buffers of 2 x 4 KiB.
+ * Memory: the block, the file's bytes (anonymous memory of the file's size,
+ * where a mapping used to share the page cache), and per-thread buffers of
+ * 2 x 4 KiB.
  * Every thread stops at its first error; the error nearest the start of the
  * file is reported, so results and messages do not depend on the threads.
+ *
+ * Why the file is read and not mapped: when another process truncates a
+ * mapped file, the next touch of a page past the new end raises SIGBUS and
+ * kills the process (`fastmlp eval m.mlp big.csv & truncate -s 5000000
+ * big.csv` did).  MAP_POPULATE does not prevent it: truncation removes the
+ * page-cache pages from every mapping.  Catching SIGBUS in a library would
+ * take a process-wide signal handler, shared with the caller's program, and
+ * per-thread jump buffers for the parse threads.  read() reports a shrunken
+ * file as a short count instead: the loader reads exactly the size fstat
+ * gave at open, then fstats again, and a short read or a size or time that
+ * moved is MLP_ERR_IO "file changed while reading".  The price is the copy
+ * and a fresh buffer of the file's size (see buf_alloc for what it costs).
  */
 
 /* No field (quoted content or number) is longer than this: a 10 MB token is
@@ -50,10 +67,19 @@
 #define CSV_MIN_RANGE (1u << 19)
 #endif
 #define CSV_MAX_THREADS 64
-/* read() fallback (pipes, devices): the most a stream may hold. */
+/* Streams (pipes, devices): the most one may hold, and the first buffer. */
 #define CSV_STREAM_MAX ((size_t)1 << 32)
-/* read() fallback: first buffer size. */
 #define CSV_READ_FIRST (1u << 16)
+/* Regular files are read in pieces of this size, by up to CSV_READ_THREADS
+ * threads (one per piece at most): the copy out of the page cache and the
+ * zeroing of fresh pages run at memory bandwidth, which a few threads use up
+ * (2 threads took W7's 22 MB from 4.0-5.0 to 2.6-3.2 ms on the 2-core VM).  Buffers of CSV_MAP_MIN bytes and more
+ * get their own mapping (buf_alloc). */
+#define CSV_READ_CHUNK ((size_t)1 << 23)
+#ifndef CSV_READ_THREADS
+#define CSV_READ_THREADS 4
+#endif
+#define CSV_MAP_MIN ((size_t)4 << 20)
 
 #if defined(__GNUC__) || defined(__clang__)
 #define CSV_INLINE static inline __attribute__((always_inline))
@@ -81,9 +107,9 @@ struct csv_err {
 struct csv {
     const char *path;
     int fd;
-    unsigned char *buf;       /* the file: mapped, or read (malloc) */
+    unsigned char *buf;       /* the file, read whole (buf_alloc) */
     size_t size;
-    bool mapped;
+    bool buf_mapped;
     locale_t cloc;            /* "C", for strtod */
     const unsigned char *text; /* after the BOM: line 1 starts here */
     const unsigned char *end;  /* the file's end less its final line ends */
@@ -681,8 +707,107 @@ static void run_jobs(struct csv_job *jobs, unsigned n, void *(*fn)(void *))
 
 /* ------------------------------------------------------ file and header */
 
-/* Map the file, or read it whole when it cannot be mapped (a pipe). */
-static enum mlp_status csv_open(struct csv *c, struct mlp_error *err)
+/* A regular file is read, not mapped (see the top of this file for why), by
+ * up to CSV_READ_THREADS threads, each pread()ing its share in large pieces. */
+
+/* One reader's share of a regular file: bytes [lo, hi) into buf + lo. */
+struct csv_read {
+    int fd;
+    unsigned char *buf;
+    size_t lo, hi, got; /* got < hi - lo: the file ended early, or errno_ */
+    int errno_;
+};
+
+static void *read_range(void *arg)
+{
+    struct csv_read *r = arg;
+    size_t n = r->lo;
+    while (n < r->hi) {
+        size_t want = r->hi - n < CSV_READ_CHUNK ? r->hi - n : CSV_READ_CHUNK;
+        ssize_t k = pread(r->fd, r->buf + n, want, (off_t)n);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) {
+            r->errno_ = k < 0 ? errno : 0;
+            break;
+        }
+        n += (size_t)k;
+    }
+    r->got = n - r->lo;
+    return NULL;
+}
+
+enum mlp_status mlp__csv_read_regular(int fd, const char *path, const struct stat *at_open, unsigned char *buf,
+                                      unsigned threads, struct mlp_error *err)
+{
+    size_t size = (size_t)at_open->st_size;
+    unsigned n = CSV_READ_THREADS;
+    if (threads < n) n = threads;
+    if (n > size / CSV_READ_CHUNK) n = (unsigned)(size / CSV_READ_CHUNK);
+    if (n < 1) n = 1;
+    struct csv_read r[CSV_READ_THREADS];
+    pthread_t tid[CSV_READ_THREADS];
+    bool started[CSV_READ_THREADS] = {false};
+    for (unsigned i = 0; i < n; i++)
+        r[i] = (struct csv_read){fd, buf, size / n * i, i + 1 == n ? size : size / n * (i + 1), 0, 0};
+    for (unsigned i = 1; i < n; i++) started[i] = pthread_create(&tid[i], NULL, read_range, &r[i]) == 0;
+    read_range(&r[0]);
+    for (unsigned i = 1; i < n; i++) {
+        if (started[i])
+            pthread_join(tid[i], NULL);
+        else
+            read_range(&r[i]);
+    }
+    for (unsigned i = 0; i < n; i++)
+        if (r[i].errno_)
+            return mlp__fail_file(err, MLP_ERR_IO, path, "read error at byte %zu: %s", r[i].lo + r[i].got,
+                                  strerror(r[i].errno_));
+    enum mlp_status st = mlp__file_changed(fd, path, at_open, err);
+    for (unsigned i = 0; i < n && st == MLP_OK; i++)
+        if (r[i].got < r[i].hi - r[i].lo)
+            st = mlp__fail_file(err, MLP_ERR_IO, path,
+                                "file changed while reading (%zu bytes at open, but byte %zu could not be read)", size,
+                                r[i].lo + r[i].got);
+    return st;
+}
+
+/* A buffer for n bytes of the file.  Large ones are mapped and asked for
+ * huge pages: every fresh 4 KiB page costs a fault and its zeroing, which
+ * for W7's 22 MB file came to 14-18 ms on the 2-core VM (reading it into fresh
+ * malloc'd memory), 4.0-5.0 ms with 2 MiB pages, against 1.2-1.6 ms to touch
+ * a mapping of the page cache as the loader used to (one thread, best of 30
+ * each). */
+static unsigned char *buf_alloc(size_t n, bool *mapped)
+{
+    *mapped = false;
+#if defined(MAP_ANONYMOUS) && defined(MADV_HUGEPAGE)
+    if (n >= CSV_MAP_MIN) {
+        void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p != MAP_FAILED) {
+            (void)madvise(p, n, MADV_HUGEPAGE); /* a hint: no harm where refused */
+            *mapped = true;
+            return p;
+        }
+    }
+#endif
+    return malloc(n ? n : 1);
+}
+
+static void buf_free(unsigned char *b, size_t n, bool mapped)
+{
+#if defined(MAP_ANONYMOUS) && defined(MADV_HUGEPAGE)
+    if (mapped) {
+        munmap(b, n);
+        return;
+    }
+#endif
+    (void)n;
+    (void)mapped;
+    free(b);
+}
+
+/* Read the file whole: a regular file through mlp__csv_read_regular, and
+ * anything else (a pipe, a device, an empty /proc file) as a stream. */
+static enum mlp_status csv_open(struct csv *c, unsigned threads, struct mlp_error *err)
 {
     struct stat sb;
     int flags = O_RDONLY;
@@ -693,15 +818,14 @@ static enum mlp_status csv_open(struct csv *c, struct mlp_error *err)
     if (c->fd < 0) return csv_fail(c, err, MLP_ERR_OPEN, "cannot open: %s", strerror(errno));
     if (fstat(c->fd, &sb) != 0) return csv_fail(c, err, MLP_ERR_IO, "cannot stat: %s", strerror(errno));
     if (S_ISDIR(sb.st_mode)) return csv_fail(c, err, MLP_ERR_OPEN, "cannot open: is a directory");
-    if (S_ISREG(sb.st_mode) && sb.st_size > 0 && (uint64_t)sb.st_size <= SIZE_MAX) {
-        void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, c->fd, 0);
-        if (m != MAP_FAILED) {
-            c->buf = m;
-            c->size = (size_t)sb.st_size;
-            c->mapped = true;
-            posix_madvise(m, c->size, POSIX_MADV_SEQUENTIAL);
-            return MLP_OK;
-        }
+    if (S_ISREG(sb.st_mode) && sb.st_size > 0) {
+        if ((uint64_t)sb.st_size > SIZE_MAX / 2)
+            return csv_fail(c, err, MLP_ERR_NOMEM, "file of %lld bytes cannot be held in memory",
+                            (long long)sb.st_size);
+        c->size = (size_t)sb.st_size;
+        c->buf = buf_alloc(c->size, &c->buf_mapped);
+        if (!c->buf) return csv_fail(c, err, MLP_ERR_NOMEM, "out of memory: %zu bytes to read the file into", c->size);
+        return mlp__csv_read_regular(c->fd, c->path, &sb, c->buf, threads, err);
     }
     /* read() into one growing buffer: the file is held once.  A stream has no
      * size to check up front, so it is capped, and a NUL byte (never in CSV
@@ -733,10 +857,7 @@ static enum mlp_status csv_open(struct csv *c, struct mlp_error *err)
 
 static void csv_close(struct csv *c)
 {
-    if (c->mapped)
-        munmap(c->buf, c->size);
-    else
-        free(c->buf);
+    if (c->buf) buf_free(c->buf, c->size, c->buf_mapped);
     if (c->fd >= 0) close(c->fd);
     if (c->cloc != (locale_t)0) freelocale(c->cloc);
 }
@@ -824,6 +945,7 @@ enum mlp_status mlp_dataset_load_csv(struct mlp_dataset *ds, const char *path,
     int32_t label_col = p ? p->label_col : 0;
     const char *label_name = p ? p->label_name : NULL;
     int threads = p ? p->threads : 0;
+    uint32_t want_cols = p ? p->n_cols : 0;
 
     struct csv c;
     memset(&c, 0, sizeof c);
@@ -852,7 +974,11 @@ enum mlp_status mlp_dataset_load_csv(struct mlp_dataset *ds, const char *path,
         st = csv_fail(&c, err, MLP_ERR_NOMEM, "cannot create the C locale: %s", strerror(errno));
         goto done;
     }
-    if ((st = csv_open(&c, err)) != MLP_OK) goto done;
+    {
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        long want = threads > 0 ? threads : ncpu > 0 ? ncpu : 1;
+        if ((st = csv_open(&c, (unsigned)(want > CSV_MAX_THREADS ? CSV_MAX_THREADS : want), err)) != MLP_OK) goto done;
+    }
 
     /* 1. BOM, and the line ends that close the file (blank lines at the end). */
     c.text = c.buf;
@@ -917,6 +1043,10 @@ enum mlp_status mlp_dataset_load_csv(struct mlp_dataset *ds, const char *path,
     if (n_cols > MLP_MAX_WIDTH) {
         st = csv_fail(&c, err, MLP_ERR_FORMAT, "too many columns: %" PRIu32 " inputs (at most %u)", n_cols,
                       MLP_MAX_WIDTH);
+        goto done;
+    }
+    if (want_cols && n_cols != want_cols) {
+        st = mlp__fail_width(err, path, n_cols, want_cols, c.label >= 0 ? " besides the label" : "");
         goto done;
     }
     if (c.data >= c.end) {

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* HDF5 loader through libhdf5's C API: finds (or is told) the inputs and
- * labels data sets at the file's root, checks their declared sizes before
- * allocating, and turns libhdf5's error stack into one-line messages without
- * letting the library print.  Every HDF5 handle is closed on every path. */
+ * labels data sets at the file's root, checks their declared width and sizes
+ * before allocating, and turns libhdf5's error stack into one-line messages
+ * without letting the library print.  Every HDF5 handle is closed on every
+ * path. */
 #include "internal.h"
 
 #include <errno.h>
@@ -390,8 +391,10 @@ static enum mlp_status h5_check_storage(struct h5_load *L, hid_t d, const char *
 }
 
 /* Rows, columns and sizes of the inputs, checked before anything is
- * allocated. */
-static enum mlp_status h5_check_x(struct h5_load *L, uint64_t *rows, uint32_t *cols, enum mlp_elem *out)
+ * allocated; the width against want_cols (0: any) as soon as the dataspace
+ * gives it. */
+static enum mlp_status h5_check_x(struct h5_load *L, uint32_t want_cols, uint64_t *rows, uint32_t *cols,
+                                  enum mlp_elem *out)
 {
     const struct h5_info *x = &L->xi;
     enum mlp_status st;
@@ -419,6 +422,7 @@ static enum mlp_status h5_check_x(struct h5_load *L, uint64_t *rows, uint32_t *c
                             which, MLP_MAX_WIDTH);
         }
     }
+    if (want_cols && n_cols != want_cols) return mlp__fail_width(L->err, L->path, n_cols, want_cols, "");
     /* u8 stays u8; f32 (and smaller floats) f32; every other type f64. */
     *out = x->cls == H5T_INTEGER ? (x->size == 1 && !x->is_signed ? MLP_ELEM_U8 : MLP_ELEM_F64)
            : x->size <= 4       ? MLP_ELEM_F32
@@ -516,7 +520,7 @@ static enum mlp_status h5_read_x(struct h5_load *L, void *x, uint64_t rows, uint
 }
 
 static enum mlp_status h5_load_all(struct h5_load *L, struct mlp_dataset *ds, const char *x_key,
-                                   const char *y_key)
+                                   const char *y_key, uint32_t want_cols)
 {
     const char *path = L->path;
     enum mlp_status st;
@@ -568,7 +572,7 @@ static enum mlp_status h5_load_all(struct h5_load *L, struct mlp_dataset *ds, co
     uint64_t rows = 0;
     uint32_t cols = 0;
     enum mlp_elem out = MLP_ELEM_F64;
-    if ((st = h5_check_x(L, &rows, &cols, &out)) != MLP_OK) return st;
+    if ((st = h5_check_x(L, want_cols, &rows, &cols, &out)) != MLP_OK) return st;
 
     /* The labels: given, or the one rank-1 numeric data set with as many
      * rows (train_set_x pairs with train_set_y), or none. */
@@ -640,7 +644,7 @@ enum mlp_status mlp_dataset_load_hdf5(struct mlp_dataset *ds, const char *path,
     L.path = path;
     L.err = err;
     L.file = L.dx = L.dy = -1;
-    st = h5_load_all(&L, ds, p ? p->x_key : NULL, p ? p->y_key : NULL);
+    st = h5_load_all(&L, ds, p ? p->x_key : NULL, p ? p->y_key : NULL, p ? p->n_cols : 0);
     h5_release(&L);
     if (st != MLP_OK) mlp_dataset_free(ds); /* frees `owned` if allocated, and zeroes */
 

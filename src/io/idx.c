@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* IDX loader (the MNIST / Fashion-MNIST format), plain or gzip-compressed,
- * read through zlib.  Headers are distrusted: a declared payload is first
- * bounded by what the file on disk can hold, so a tiny file cannot make us
- * allocate what it claims.  Then the data set's one block is allocated and
- * the payload streamed into it through a fixed chunk: peak memory is the
- * loaded data plus IDX_CHUNK, never a second copy of the file (pipes, which
- * have no size to check a header against, are staged as before). */
+ * read through zlib.  Headers are distrusted: the width is checked against
+ * the caller's n_cols, and a declared payload is bounded by what the file on
+ * disk can hold and by the machine's memory, all before anything is
+ * allocated or decompressed past the header, so a tiny file cannot make us
+ * allocate what it claims, nor a gzip bomb make us inflate it.  Then the
+ * data set's one block is allocated and the payload streamed into it
+ * through a fixed chunk: peak memory is the loaded data plus IDX_CHUNK,
+ * never a second copy of the file (pipes, which have no size to check a
+ * header against, are staged as before).  A file that shrinks or changes
+ * while it is read is MLP_ERR_IO "file changed while reading", not a
+ * truncated file. */
 #include "internal.h"
 
 #include <errno.h>
@@ -38,6 +43,13 @@
  * IDX_GZ_RATIO * M bytes. */
 #define IDX_GZ_RATIO 1032u
 
+/* When the payload cannot be loaded (its header promises more than the file
+ * can hold, or the block cannot be allocated), it is still read through,
+ * checking only, so that a file cut short is named as such with its exact
+ * count: but never more than this many payload bytes, so that a gzip bomb
+ * is not inflated just to find that out (64 MiB: ~0.1 s of inflate). */
+#define IDX_PROBE_MAX (1ull << 26)
+
 /* Pipes and other files without a size: the payload is staged in a buffer
  * that starts small and doubles as data arrives, never adding more than
  * IDX_GROW_MAX in one step, so memory stays within ~2x of what the pipe
@@ -68,6 +80,8 @@ enum idx_type {
 struct idx_file {
     const char *path;  /* for messages */
     gzFile gz;
+    int fd;            /* gz's descriptor, for fstat (zlib closes it) */
+    struct stat at_open; /* its fstat at open */
     enum idx_type type;
     unsigned ndim;
     uint64_t n_items;  /* dims[0] */
@@ -139,6 +153,14 @@ static enum mlp_status idx_failf(const struct idx_file *f, struct mlp_error *err
     return r;
 }
 
+/* MLP_ERR_IO "file changed while reading" when a regular file's size or
+ * time moved since it was opened; else MLP_OK, and the caller's own finding
+ * (cut short, trailing data, corrupt) is about the file as it is. */
+static enum mlp_status idx_changed(const struct idx_file *f, struct mlp_error *err)
+{
+    return f->regular ? mlp__file_changed(f->fd, f->path, &f->at_open, err) : MLP_OK;
+}
+
 /*
  * Read up to len bytes; *got < len only at end of file.  zlib reports a gzip
  * stream cut short as a plain end of file, which the callers turn into
@@ -162,7 +184,9 @@ static enum mlp_status idx_read(struct idx_file *f, void *dst, uint64_t len, uin
             if (zerr == Z_MEM_ERROR)
                 return idx_failf(f, err, MLP_ERR_NOMEM,
                                  "out of memory decompressing at byte %" PRIu64, f->offset + n);
-            /* Corrupt gzip data: the content is malformed, not the disk. */
+            /* Corrupt gzip data: the content is malformed, not the disk
+             * (unless it was being rewritten while we read it). */
+            if (idx_changed(f, err) != MLP_OK) return MLP_ERR_IO;
             return idx_failf(f, err, MLP_ERR_FORMAT, "corrupt gzip data near byte %" PRIu64 ": %s",
                              f->offset + n, zmsg ? zmsg : "unknown zlib error");
         }
@@ -187,26 +211,28 @@ static enum mlp_status idx_open(struct idx_file *f, const char *path, bool want_
 {
     memset(f, 0, sizeof *f);
     f->path = path;
+    f->fd = -1;
     f->labels = want_labels;
     f->bad = IDX_NONE;
     /* Open the descriptor ourselves: its fstat is the size of the very file
      * zlib then reads. */
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return idx_failf(f, err, MLP_ERR_OPEN, "cannot open: %s", strerror(errno));
-    struct stat sb;
-    if (fstat(fd, &sb) == 0) {
-        if (S_ISDIR(sb.st_mode)) {
+    struct stat *sb = &f->at_open;
+    if (fstat(fd, sb) == 0) {
+        if (S_ISDIR(sb->st_mode)) {
             close(fd);
             return idx_failf(f, err, MLP_ERR_OPEN, "cannot open: is a directory");
         }
-        f->regular = S_ISREG(sb.st_mode) && sb.st_size >= 0;
-        f->file_size = f->regular ? (uint64_t)sb.st_size : 0;
+        f->regular = S_ISREG(sb->st_mode) && sb->st_size >= 0;
+        f->file_size = f->regular ? (uint64_t)sb->st_size : 0;
     }
     f->gz = gzdopen(fd, "rb");
     if (!f->gz) { /* only for want of memory; the descriptor is still ours */
         close(fd);
         return idx_failf(f, err, MLP_ERR_NOMEM, "cannot open: out of memory");
     }
+    f->fd = fd;
     /* A larger buffer than zlib's 8 KiB default: fewer system calls. */
     gzbuffer(f->gz, 1u << 17);
 
@@ -214,6 +240,7 @@ static enum mlp_status idx_open(struct idx_file *f, const char *path, bool want_
     uint64_t got;
     enum mlp_status st = idx_read(f, h, 4, &got, err);
     if (st != MLP_OK) return st;
+    if (got < 4 && idx_changed(f, err) != MLP_OK) return MLP_ERR_IO;
     if (got == 0 && !f->cut)
         return idx_failf(f, err, MLP_ERR_FORMAT, "empty file (expected an IDX header)");
     if (got < 4)
@@ -250,6 +277,7 @@ static enum mlp_status idx_open(struct idx_file *f, const char *path, bool want_
         unsigned char b[4];
         uint64_t at = f->offset;
         if ((st = idx_read(f, b, 4, &got, err)) != MLP_OK) return st;
+        if (got < 4 && idx_changed(f, err) != MLP_OK) return MLP_ERR_IO;
         if (got < 4)
             return idx_failf(f, err, MLP_ERR_FORMAT,
                              "truncated header: file ends at byte %" PRIu64
@@ -298,10 +326,12 @@ static uint64_t idx_payload_bound(const struct idx_file *f)
     return f->file_size > UINT64_MAX / IDX_GZ_RATIO ? UINT64_MAX : f->file_size * IDX_GZ_RATIO;
 }
 
-/* The payload started at byte `start` and ended after `have` bytes. */
+/* The payload started at byte `start` and ended after `have` bytes: the
+ * file is truncated, or it shrank while we read it. */
 static enum mlp_status idx_truncated(const struct idx_file *f, uint64_t start, uint64_t have,
                                      struct mlp_error *err)
 {
+    if (idx_changed(f, err) != MLP_OK) return MLP_ERR_IO;
     return idx_failf(f, err, MLP_ERR_FORMAT,
                      "truncated: header promises %" PRIu64 " bytes of payload, file ends after "
                      "%" PRIu64 " of them (at byte %" PRIu64 ")%s",
@@ -315,6 +345,7 @@ static enum mlp_status idx_expect_eof(struct idx_file *f, struct mlp_error *err)
     uint64_t got;
     enum mlp_status st = idx_read(f, &extra, 1, &got, err);
     if (st != MLP_OK) return st;
+    if (got > 0 && idx_changed(f, err) != MLP_OK) return MLP_ERR_IO;
     if (got > 0)
         return idx_failf(f, err, MLP_ERR_FORMAT,
                          "trailing data at byte %" PRIu64 " after the %" PRIu64 "-byte payload "
@@ -436,12 +467,15 @@ static void idx_convert(struct idx_file *f, void *out, uint64_t first, const uns
 /* Read f's payload into out (converted; NULL: read and check only) and
  * insist on end of file.  A regular file is read in IDX_CHUNK pieces through
  * `chunk`, or straight into out for u8 images; a pipe is staged whole first.
- * Label and value findings are left in f for idx_findings. */
-static enum mlp_status idx_pass(struct idx_file *f, void *out, unsigned char *chunk,
+ * A check-only pass stops after IDX_PROBE_MAX bytes and sets *cut_off
+ * (NULL: never stops).  Label and value findings are left in f for
+ * idx_findings. */
+static enum mlp_status idx_pass(struct idx_file *f, void *out, unsigned char *chunk, bool *cut_off,
                                 struct mlp_error *err)
 {
     size_t es = idx_elem_size(f->type);
     enum mlp_status st;
+    if (cut_off) *cut_off = false;
     if (!f->regular) {
         if ((st = idx_stage(f, err)) != MLP_OK) return st;
         idx_convert(f, out, 0, f->buf, f->payload / es);
@@ -452,6 +486,10 @@ static enum mlp_status idx_pass(struct idx_file *f, void *out, unsigned char *ch
     bool direct = out && f->type == IDX_U8 && !f->labels;
     uint64_t start = f->offset, done = 0;
     while (done < f->payload) {
+        if (cut_off && done >= IDX_PROBE_MAX) {
+            *cut_off = true;
+            return MLP_OK;
+        }
         uint64_t want = f->payload - done;
         if (!direct && want > IDX_CHUNK) want = IDX_CHUNK;
         unsigned char *dst = direct ? (unsigned char *)out + done : chunk;
@@ -492,8 +530,44 @@ static void idx_close(struct idx_file *f)
     memset(f, 0, sizeof *f);
 }
 
+/* The payload cannot be loaded: `over` promises more than its file can
+ * hold, or else the block of `total` bytes could not be had.  Read through
+ * (checking only, at most IDX_PROBE_MAX bytes of each file) so that a file
+ * cut short is reported as such, with its exact count, before the reason
+ * the load cannot go on. */
+static enum mlp_status idx_cannot_load(struct idx_file *xf, struct idx_file *yf, struct idx_file *over,
+                                       size_t total, unsigned char *chunk, struct mlp_error *err)
+{
+    enum mlp_status st;
+    bool cut_off = false;
+    if (over && gzdirect(over->gz))
+        /* Plain: what the file holds is known without reading it. */
+        return idx_truncated(over, over->offset, over->file_size - over->offset, err);
+    if (over) {
+        if ((st = idx_pass(over, NULL, chunk, &cut_off, err)) != MLP_OK) return st;
+        if (!cut_off && idx_changed(over, err) != MLP_OK) return MLP_ERR_IO;
+        return idx_failf(over, err, MLP_ERR_FORMAT,
+                         "header promises %" PRIu64 " bytes of payload, more than a gzip file of %" PRIu64
+                         " bytes can hold (%" PRIu64 ")%s",
+                         over->payload, over->file_size, idx_payload_bound(over),
+                         cut_off ? "" : ", yet all were read");
+    }
+    /* A pipe would have to be staged whole to be checked: not without memory. */
+    bool check = xf->regular && (!yf->gz || yf->regular);
+    if (check && (st = idx_pass(xf, NULL, chunk, &cut_off, err)) != MLP_OK) return st;
+    if (check && !cut_off && yf->gz && (st = idx_pass(yf, NULL, chunk, &cut_off, err)) != MLP_OK) return st;
+    if (check && !cut_off && (st = idx_findings(xf, yf, yf->gz != NULL, err)) != MLP_OK) return st;
+    return idx_failf(xf, err, MLP_ERR_NOMEM, "out of memory: %zu bytes for the data set", total);
+}
+
 enum mlp_status mlp_dataset_load_idx(struct mlp_dataset *ds, const char *images_path,
                                      const char *labels_path, struct mlp_error *err)
+{
+    return mlp__load_idx(ds, images_path, labels_path, NULL, err);
+}
+
+enum mlp_status mlp__load_idx(struct mlp_dataset *ds, const char *images_path, const char *labels_path,
+                              const struct mlp_load_params *p, struct mlp_error *err)
 {
     MLP_ASSERT(ds && images_path);
     /* *ds is output only: whatever it held before is overwritten, not freed. */
@@ -502,9 +576,15 @@ enum mlp_status mlp_dataset_load_idx(struct mlp_dataset *ds, const char *images_
     memset(&yf, 0, sizeof yf);
     unsigned char *chunk = NULL, *block = NULL;
     enum mlp_status st;
+    uint32_t want_cols = p ? p->n_cols : 0;
 
-    /* Both headers first: a count mismatch is found before megabytes are read. */
+    /* Both headers first: a width or count mismatch is found before
+     * megabytes are read (zlib inflates at most 256 KiB ahead of a header). */
     if ((st = idx_open(&xf, images_path, false, err)) != MLP_OK) goto fail;
+    if (want_cols && xf.n_cols != want_cols) {
+        st = mlp__fail_width(err, images_path, xf.n_cols, want_cols, "");
+        goto fail;
+    }
     if (labels_path) {
         if ((st = idx_open(&yf, labels_path, true, err)) != MLP_OK) goto fail;
         if (yf.n_items != xf.n_items) {
@@ -529,34 +609,29 @@ enum mlp_status mlp_dataset_load_idx(struct mlp_dataset *ds, const char *images_
         goto fail;
     }
     /* A header that promises more than its file can hold is not trusted with
-     * an allocation. */
+     * an allocation; nor one that promises more than the machine's memory,
+     * which is refused before a byte of it is inflated. */
     struct idx_file *over = xf.payload > idx_payload_bound(&xf) ? &xf
                             : labels_path && yf.payload > idx_payload_bound(&yf) ? &yf
                                                                                 : NULL;
+    uint64_t mem = mlp__mem_bound();
+    if (!over && (uint64_t)total > mem) {
+        st = idx_failf(&xf, err, MLP_ERR_NOMEM,
+                       "out of memory: the header declares %" PRIu64 " x %" PRIu64 " values of %s, %zu bytes "
+                       "once loaded, more than this machine's %" PRIu64 " bytes of memory",
+                       xf.n_items, xf.n_cols, idx_type_name(xf.type), total, mem);
+        goto fail;
+    }
     /* Only a 32-bit size_t can wrap here; say so rather than under-allocate. */
     if (!over && x_bytes <= SIZE_MAX - 64 - y_bytes) block = mlp__amalloc(total);
     if (!block) {
-        /* Read both files through, checking only, so that the error named is
-         * the one a full load would meet first: a header promising more than
-         * its file holds ends in "truncated" with the exact count. */
-        if ((st = idx_pass(&xf, NULL, chunk, err)) != MLP_OK) goto fail;
-        if (labels_path && (st = idx_pass(&yf, NULL, chunk, err)) != MLP_OK) goto fail;
-        if ((st = idx_findings(&xf, &yf, labels_path != NULL, err)) != MLP_OK) goto fail;
-        if (over)
-            st = idx_failf(over, err, MLP_ERR_FORMAT,
-                           "header promises %" PRIu64 " bytes of payload, more than a file of "
-                           "%" PRIu64 " bytes can hold (%" PRIu64 "), yet all were read: did the "
-                           "file change while being read?",
-                           over->payload, over->file_size, idx_payload_bound(over));
-        else
-            st = idx_failf(&xf, err, MLP_ERR_NOMEM, "out of memory: %zu bytes for the data set",
-                           total);
+        st = idx_cannot_load(&xf, &yf, over, total, chunk, err);
         goto fail;
     }
 
     int32_t *labels = labels_path ? (int32_t *)(void *)(block + y_off) : NULL;
-    if ((st = idx_pass(&xf, block, chunk, err)) != MLP_OK) goto fail;
-    if (labels && (st = idx_pass(&yf, labels, chunk, err)) != MLP_OK) goto fail;
+    if ((st = idx_pass(&xf, block, chunk, NULL, err)) != MLP_OK) goto fail;
+    if (labels && (st = idx_pass(&yf, labels, chunk, NULL, err)) != MLP_OK) goto fail;
     if ((st = idx_findings(&xf, &yf, labels_path != NULL, err)) != MLP_OK) goto fail;
 
     if (labels) {

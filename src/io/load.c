@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Loading a data set from any supported file: choosing the format from the
  * file's first bytes and its extension (refusing when they disagree), then
- * handing over to the format's loader. */
+ * handing over to the format's loader with the caller's parameters. */
 #include "../internal.h"
 
 #include <errno.h>
@@ -32,6 +32,7 @@ struct mlp_load_params mlp_load_params_default(void)
     p.format = MLP_FMT_AUTO;
     p.header = -1;
     p.label_col = 0;
+    p.n_cols = 0; /* any width */
     return p;
 }
 
@@ -122,8 +123,8 @@ enum mlp_status mlp_dataset_load(struct mlp_dataset *ds, const char *path, const
                          "only for IDX and NPY", path, mlp_format_name(fmt), labels_path);
     switch (fmt) {
     case MLP_FMT_CSV: return mlp_dataset_load_csv(ds, path, &d, err);
-    case MLP_FMT_IDX: return mlp_dataset_load_idx(ds, path, labels_path, err);
-    case MLP_FMT_NPY: return mlp_dataset_load_npy(ds, path, labels_path, err);
+    case MLP_FMT_IDX: return mlp__load_idx(ds, path, labels_path, &d, err);
+    case MLP_FMT_NPY: return mlp__load_npy(ds, path, labels_path, &d, err);
     case MLP_FMT_HDF5: return mlp_dataset_load_hdf5(ds, path, &d, err);
     case MLP_FMT_AUTO:
     case MLP_FMT_COUNT: break;

@@ -3,7 +3,9 @@
  * preprocessing and training metadata, weights aligned to 64 bytes and a
  * CRC-32 over everything.  Saved atomically; loaded field by field, every
  * size checked against the bytes the file really holds before anything of
- * that size is allocated.  Version 1 files (the foundation's) still load. */
+ * that size is allocated, and a file that shrinks while it is read reported
+ * as changed (MLP_ERR_IO), not truncated.  Version 1 files (the
+ * foundation's) still load. */
 #include "../internal.h"
 
 #include <errno.h>
@@ -175,17 +177,28 @@ struct rd {
     uLong crc;
     uint64_t off, size; /* size: of the file, or of the section being read */
     bool whole_file;    /* nothing may follow the model */
+    bool have_stat;     /* at_open holds the file's fstat when reading began */
+    struct stat at_open;
     struct mlp_error *err;
 };
 
+/* A read came up short (or long): MLP_ERR_IO "file changed while reading"
+ * when the file's size or time moved since reading began, else MLP_OK (the
+ * file is truncated as it stands, a format error). */
+static enum mlp_status rd_changed(const struct rd *r)
+{
+    return r->have_stat ? mlp__file_changed(fileno(r->f), r->path, &r->at_open, r->err) : MLP_OK;
+}
+
 /* Read exactly n bytes of `what`; a short file is reported as truncated at
- * the current offset. */
+ * the current offset, or as changed when it shrank since it was opened. */
 static enum mlp_status rd_bytes(struct rd *r, void *p, size_t n, const char *what)
 {
     size_t got = fread(p, 1, n, r->f);
     if (got != n) {
         if (ferror(r->f)) return mlp__fail(r->err, MLP_ERR_IO, "%s: read error in %s at byte %llu", r->path, what,
                                            (unsigned long long)r->off);
+        if (rd_changed(r) != MLP_OK) return MLP_ERR_IO;
         return mlp__fail(r->err, MLP_ERR_FORMAT, "%s: truncated in %s at byte %llu (needed %zu bytes, got %zu)",
                          r->path, what, (unsigned long long)r->off, n, got);
     }
@@ -255,6 +268,7 @@ static enum mlp_status load_from(struct rd *r, struct mlp_model **out)
         return mlp__fail(r->err, MLP_ERR_FORMAT, "%s: not a fastmlp model (bad magic at byte 0)", path);
     if (got < 48) {
         if (ferror(r->f)) return mlp__fail(r->err, MLP_ERR_IO, "%s: read error in the header", path);
+        if (rd_changed(r) != MLP_OK) return MLP_ERR_IO;
         return mlp__fail(r->err, MLP_ERR_FORMAT, "%s: truncated in the header (needed 48 bytes, got %zu)", path, got);
     }
     r->crc = crc32(r->crc, h, 48);
@@ -395,7 +409,7 @@ static enum mlp_status load_from(struct rd *r, struct mlp_model **out)
             st = mlp__fail(r->err, MLP_ERR_FORMAT, "%s: checksum mismatch (stored 0x%08x, computed 0x%08x): the file is corrupt",
                            path, get_u32(c), (uint32_t)crc);
     }
-    if (st == MLP_OK && r->whole_file && fgetc(r->f) != EOF)
+    if (st == MLP_OK && r->whole_file && fgetc(r->f) != EOF && (st = rd_changed(r)) == MLP_OK)
         st = mlp__fail(r->err, MLP_ERR_FORMAT, "%s: trailing bytes at byte %llu", path, (unsigned long long)r->off);
     if (st != MLP_OK) {
         mlp_model_free(m);
@@ -417,7 +431,7 @@ enum mlp_status mlp_model_load(struct mlp_model **out, const char *path, struct 
         return mlp__fail(err, MLP_ERR_OPEN, "%s: cannot open: not a regular file", path);
     }
     struct rd r = {.f = f, .path = path, .crc = crc32(0, Z_NULL, 0), .size = (uint64_t)sb.st_size, .whole_file = true,
-                   .err = err};
+                   .have_stat = true, .at_open = sb, .err = err};
     enum mlp_status st = load_from(&r, out);
     fclose(f);
     return st;
@@ -428,5 +442,8 @@ enum mlp_status mlp__model_read(FILE *f, const char *path, uint64_t section_size
 {
     *out = NULL;
     struct rd r = {.f = f, .path = path, .crc = crc32(0, Z_NULL, 0), .size = section_size, .err = err};
+    /* The embedding file's size now stands for its size at open: a file that
+     * shrinks from here on is reported as changed. */
+    r.have_stat = fstat(fileno(f), &r.at_open) == 0;
     return load_from(&r, out);
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* NumPy .npy loader (format versions 1.0, 2.0 and 3.0): a hand-written parser
  * for the header's Python dict literal, and a payload reader that checks the
- * header's promises against the file's real size (fstat) before it allocates
- * anything, converts to the data set's element type and undoes Fortran order. */
+ * header's width against the caller's n_cols and its promises against the
+ * file's real size (fstat) before it allocates anything, converts to the data
+ * set's element type and undoes Fortran order.  A file that shrinks while it
+ * is read is MLP_ERR_IO "file changed while reading", not a truncated one. */
 #include "internal.h"
 
 #include <errno.h>
@@ -45,6 +47,7 @@ enum npy_kind { NPY_KIND_UINT, NPY_KIND_INT, NPY_KIND_FLOAT };
 struct npy_file {
     const char *path; /* for messages */
     FILE *fp;
+    struct stat at_open; /* its fstat when opened */
     uint64_t size;     /* bytes in the file (fstat) */
     uint64_t offset;   /* bytes consumed so far */
     uint64_t data_off; /* where the payload starts */
@@ -151,7 +154,7 @@ static double npy_get(const struct npy_file *f, const unsigned char *p)
 /* -------------------------------------------------------------- reading */
 
 /* Read exactly len bytes; the size was checked at open, so a short read means
- * the file changed under us. */
+ * the file changed under us: MLP_ERR_IO "file changed while reading". */
 static enum mlp_status npy_read(struct npy_file *f, void *dst, uint64_t len, struct mlp_error *err)
 {
     unsigned char *p = dst;
@@ -164,9 +167,9 @@ static enum mlp_status npy_read(struct npy_file *f, void *dst, uint64_t len, str
             if (ferror(f->fp))
                 return npy_failf(f, err, MLP_ERR_IO, "read error at byte %" PRIu64 ": %s",
                                  f->offset + n, strerror(errno));
+            if (mlp__file_changed(fileno(f->fp), f->path, &f->at_open, err) != MLP_OK) return MLP_ERR_IO;
             return npy_failf(f, err, MLP_ERR_FORMAT,
-                             "truncated: file ends at byte %" PRIu64 " although it had %" PRIu64
-                             " bytes when opened (did it change while being read?)",
+                             "truncated: file ends at byte %" PRIu64 " although it has %" PRIu64 " bytes",
                              f->offset + n, f->size);
         }
     }
@@ -427,23 +430,24 @@ static enum mlp_status npy_parse_header(struct npy_file *f, const unsigned char 
 /* ------------------------------------------------------------ opening */
 
 /* Open path and check its header against the file.  labels: the labels
- * file, which must hold one value per row. */
-static enum mlp_status npy_open(struct npy_file *f, const char *path, bool labels,
+ * file, which must hold one value per row.  want_cols: the width the caller
+ * needs (0: any), checked before the header's sizes are. */
+static enum mlp_status npy_open(struct npy_file *f, const char *path, bool labels, uint32_t want_cols,
                                 struct mlp_error *err)
 {
     memset(f, 0, sizeof *f);
     f->path = path;
     f->fp = fopen(path, "rb");
     if (!f->fp) return npy_failf(f, err, MLP_ERR_OPEN, "cannot open: %s", strerror(errno));
-    struct stat sb;
-    if (fstat(fileno(f->fp), &sb) != 0)
+    struct stat *sb = &f->at_open;
+    if (fstat(fileno(f->fp), sb) != 0)
         return npy_failf(f, err, MLP_ERR_IO, "cannot stat: %s", strerror(errno));
-    if (S_ISDIR(sb.st_mode)) return npy_failf(f, err, MLP_ERR_OPEN, "cannot open: is a directory");
+    if (S_ISDIR(sb->st_mode)) return npy_failf(f, err, MLP_ERR_OPEN, "cannot open: is a directory");
     /* The size is what every header promise is checked against. */
-    if (!S_ISREG(sb.st_mode))
+    if (!S_ISREG(sb->st_mode))
         return npy_failf(f, err, MLP_ERR_OPEN,
                          "not a regular file (a .npy file is checked against its size)");
-    f->size = (uint64_t)sb.st_size;
+    f->size = (uint64_t)sb->st_size;
     if (f->size == 0)
         return npy_failf(f, err, MLP_ERR_FORMAT, "empty file (expected a NumPy .npy header)");
 
@@ -529,6 +533,7 @@ static enum mlp_status npy_open(struct npy_file *f, const char *path, bool label
                              npy_shape_str(f, shp, sizeof shp), f->shape_at, which, MLP_MAX_WIDTH);
         }
     }
+    if (want_cols && f->n_cols != want_cols) return mlp__fail_width(err, f->path, f->n_cols, want_cols, "");
     if (labels && f->n_cols != 1)
         return npy_failf(f, err, MLP_ERR_FORMAT,
                          "labels have shape %s at byte %" PRIu64 " (expected (n,) or (n, 1): one "
@@ -769,6 +774,12 @@ static enum mlp_status npy_read_labels(struct npy_file *f, int32_t *out, uint32_
 enum mlp_status mlp_dataset_load_npy(struct mlp_dataset *ds, const char *x_path, const char *y_path,
                                      struct mlp_error *err)
 {
+    return mlp__load_npy(ds, x_path, y_path, NULL, err);
+}
+
+enum mlp_status mlp__load_npy(struct mlp_dataset *ds, const char *x_path, const char *y_path,
+                              const struct mlp_load_params *p, struct mlp_error *err)
+{
     MLP_ASSERT(ds && x_path);
     /* *ds is output only: whatever it held before is overwritten, not freed. */
     memset(ds, 0, sizeof *ds);
@@ -776,10 +787,11 @@ enum mlp_status mlp_dataset_load_npy(struct mlp_dataset *ds, const char *x_path,
     memset(&yf, 0, sizeof yf);
     enum mlp_status st;
 
-    /* Both headers first: a count mismatch is found before megabytes are read. */
-    if ((st = npy_open(&xf, x_path, false, err)) != MLP_OK) goto fail;
+    /* Both headers first: a width or count mismatch is found before megabytes
+     * are read. */
+    if ((st = npy_open(&xf, x_path, false, p ? p->n_cols : 0, err)) != MLP_OK) goto fail;
     if (y_path) {
-        if ((st = npy_open(&yf, y_path, true, err)) != MLP_OK) goto fail;
+        if ((st = npy_open(&yf, y_path, true, 0, err)) != MLP_OK) goto fail;
         if (yf.n_rows != xf.n_rows) {
             st = mlp__fail_count(err, x_path, xf.n_rows, "rows", y_path, yf.n_rows);
             goto fail;
@@ -790,8 +802,9 @@ enum mlp_status mlp_dataset_load_npy(struct mlp_dataset *ds, const char *x_path,
     enum mlp_elem out = xf.kind == NPY_KIND_FLOAT ? (xf.elem == 4 ? MLP_ELEM_F32 : MLP_ELEM_F64)
                         : xf.kind == NPY_KIND_UINT && xf.elem == 1 ? MLP_ELEM_U8
                                                                    : MLP_ELEM_F64;
-    /* Sizes were bounded by NPY_MAX_BYTES in npy_open, so only a real
-     * shortage of memory fails here. */
+    /* Sizes were bounded by NPY_MAX_BYTES in npy_open, and are by the
+     * machine's memory in mlp__dataset_alloc, so only a real shortage of
+     * memory fails here. */
     st = mlp__dataset_alloc(ds, xf.n_rows, (uint32_t)xf.n_cols, out, y_path != NULL, 0, err);
     if (st != MLP_OK) {
         if (err) {

@@ -41,6 +41,10 @@ put("idx", "i16", idx(0x0B, [2, 1], struct.pack(">2h", -5, 300)))
 put("idx", "gz", gzip.compress(idx(0x08, [1, 3], b"\x01\x02\x03"), mtime=0))
 put("idx", "truncated", idx(0x08, [4, 4], b"\x00" * 5))
 put("idx", "huge_claim", idx(0x08, [0xFFFFFFFF, 0xFFFF], b"\x00" * 16))
+# gzip whose header promises more than the file can hold (the capped read-through),
+# and a stream that goes on past its payload (trailing data, not inflated further)
+put("idx", "gz_over", gzip.compress(idx(0x08, [64, 1 << 20], b"\x00" * (1 << 20)), mtime=0))
+put("idx", "gz_trailing", gzip.compress(idx(0x08, [1, 3], b"\x01\x02\x03") + b"\x00" * 65536, mtime=0))
 
 
 def npy(descr, shape, payload, fortran=False, version=1):

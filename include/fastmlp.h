@@ -56,6 +56,7 @@ extern "C" {
 #define MLP_MAX_WIDTH (1u << 24)      /* units in one layer, inputs included */
 #define MLP_MAX_PARAMS (1ull << 32)   /* weights + biases of one model */
 #define MLP_MAX_CLASSES 65536u
+#define MLP_MAX_THREADS 64           /* threads of one pool (more are refused by the CLI) */
 
 /* ---------------------------------------------------------------- status */
 

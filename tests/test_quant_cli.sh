@@ -118,7 +118,7 @@ expect 64 "--calib needs --quantize int8" -- "$FASTMLP" eval "$T/m.mlp" "$TX" --
 expect 64 "--calib needs --quantize int8" -- "$FASTMLP" eval "$T/m.mlp" "$TX" --labels "$TY" --calib "$TX"
 expect 66 "nonexistent" -- "$FASTMLP" eval "$T/m.mlp" "$TX" --labels "$TY" --quantize int8 --calib "$T/nonexistent.idx"
 printf '1,2,3\n4,5,6\n' >"$T/narrow.csv"
-expect 65 "has 2 columns, the model expects 784 inputs" -- \
+expect 65 "has 2 columns besides the label, the model expects 784 inputs" -- \
     "$FASTMLP" eval "$T/m.mlp" "$TX" --labels "$TY" --quantize int8 --calib "$T/narrow.csv"
 expect 64 "--quantize 'int4' is not one of" -- "$FASTMLP" predict "$T/m.mlp" "$TX" --quantize int4
 expect 0 "" -- "$FASTMLP" eval --help

@@ -74,8 +74,14 @@ struct data_opts {
     {"--y-key", 0, OPT_STR, &(d).y_key, "NAME", "HDF5: dataset holding the labels [found]", "Data format"}
 
 /* "256,128" -> a calloc'd layer table (caller frees) with activation act;
- * "", "none" or "0" -> no hidden layer.  0 on success, -1 on a bad list. */
-int cli_parse_layers(const char *s, enum mlp_act act, struct mlp_layer_spec **out, uint32_t *n);
+ * "none" -> no hidden layer.  0 on success; -1 with the reason in why
+ * ("" and "0" are refused with a hint to write "none"). */
+int cli_parse_layers(const char *s, enum mlp_act act, struct mlp_layer_spec **out, uint32_t *n, char *why,
+                     size_t why_len);
+/* --threads N, one rule for every command: 0 = all cores; negative or more
+ * than MLP_MAX_THREADS refused (EXIT_USAGE after one line); more than the
+ * cores allowed, with a warning line on stderr.  EXIT_OK otherwise. */
+int cli_check_threads(const char *cmd, long long n);
 
 /* Flags -> load parameters; EXIT_OK or EXIT_USAGE after one stderr line. */
 int cli_load_params(const char *cmd, const struct data_opts *d, struct mlp_load_params *p);
@@ -83,16 +89,43 @@ int cli_load_params(const char *cmd, const struct data_opts *d, struct mlp_load_
 enum mlp_status cli_load_data(struct mlp_dataset *ds, const char *x_path, const char *y_path,
                               const struct mlp_load_params *p, struct mlp_error *err);
 
-/* An output file written to PATH.tmp.XXXXXX and renamed over PATH only on
- * success, so a failed run never leaves a half-written or destroyed file.
- * path "-" writes to stdout directly. */
-struct out_file {
-    FILE *f;
-    char *path, *tmp;
+/* The files a command reads and writes.  `out` is 0 for an input, else
+ * CLI_OUT | the mlp_output flags it is written with (fastmlp.h). */
+#define CLI_OUT (1u << 8)
+struct cli_file {
+    const char *flag;   /* "-o", "--report", "MODEL": names it in messages */
+    const char *path;   /* NULL: not given */
+    unsigned out;
+    const char *may_be; /* the flag of another entry that may name the same
+                         * file (--checkpoint and --resume) */
+    const char *what;   /* an output's content, for messages ("the report") */
 };
-enum mlp_status out_open(struct out_file *o, const char *path, struct mlp_error *err);
-enum mlp_status out_commit(struct out_file *o, struct mlp_error *err);
-void out_abort(struct out_file *o);
+/* Before any work: no output is the same file as an input or another output
+ * (64, naming both), and every output can be created (73; 64 for "-" or a
+ * terminal where binary content would go).  *stdout_used (may be NULL): an
+ * output is standard output, so human-readable lines go to stderr. */
+int cli_check_files(const char *cmd, const struct cli_file *files, int n, bool *stdout_used);
+
+/* Signals.  cli_signals_init (main) ignores SIGXFSZ, so that writing past a
+ * file-size limit fails with EFBIG (74), and makes SIGINT/SIGTERM end the
+ * process at once with one line and 130 while no temporary file exists.
+ * From cli_signals_defer on, they are only recorded (and trainer t, if any,
+ * is asked to stop at its next batch boundary): the command checks
+ * cli_interrupted() at its safe points, drops what it had not finished, and
+ * returns 130.  cli_signals_for_output(path), before writing an output:
+ * deferred for a file (a temporary file will exist), immediate for a stream
+ * ("-", a pipe, a device: nothing to remove, and a FIFO's open may wait for
+ * a reader), unless a signal is already pending. */
+void cli_signals_init(const char *cmd);
+void cli_signals_defer(struct mlp_trainer *t);
+void cli_signals_for_output(const char *path);
+int cli_interrupted(void);
+const char *cli_signal_name(void); /* "SIGINT" or "SIGTERM" */
+
+/* Commit an output (mlp_output_commit) unless a signal came meanwhile: then
+ * it is dropped (a regular file is untouched) and MLP_ERR_STOPPED returned,
+ * as it is when the signal came during the commit (the output is whole). */
+enum mlp_status cli_output_commit(struct mlp_output *o, struct mlp_error *err);
 
 int cmd_train(int argc, char **argv);
 int cmd_predict(int argc, char **argv);

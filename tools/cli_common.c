@@ -6,7 +6,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <sys/stat.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -220,35 +219,66 @@ void cli_print_help(FILE *f, const char *usage, const struct opt *opts)
     fprintf(f, "  %-28s %s\n", "-h, --help", "print this help");
 }
 
-/* "256,128" -> widths; each 1..MLP_MAX_WIDTH.  "" or "none" -> no hidden layer. */
-int cli_parse_layers(const char *s, enum mlp_act act, struct mlp_layer_spec **out, uint32_t *n)
+/* "256,128" -> widths, each 1..MLP_MAX_WIDTH, at most MLP_MAX_LAYERS - 1
+ * hidden layers; "none" -> no hidden layer.  0, or a message in why. */
+int cli_parse_layers(const char *s, enum mlp_act act, struct mlp_layer_spec **out, uint32_t *n, char *why,
+                     size_t why_len)
 {
     *out = NULL;
     *n = 0;
-    if (!*s || strcmp(s, "none") == 0 || strcmp(s, "0") == 0) return 0;
-    uint32_t cap = 1;
-    for (const char *p = s; *p; p++) cap += *p == ',';
-    if (cap >= MLP_MAX_LAYERS) return -1;
-    struct mlp_layer_spec *L = calloc(cap, sizeof *L);
-    if (!L) return -1;
-    const char *p = s;
-    for (uint32_t i = 0; i < cap; i++) {
-        char *end;
-        if (*p < '0' || *p > '9') break;
-        unsigned long long w = strtoull(p, &end, 10);
-        if (w == 0 || w > MLP_MAX_WIDTH || (*end != ',' && *end != 0)) break;
-        L[i] = (struct mlp_layer_spec){(uint32_t)w, act};
-        *n = i + 1;
-        p = *end ? end + 1 : end;
-        if (!*end) break;
-    }
-    if (*n != cap || *p) {
-        free(L);
-        *n = 0;
+    if (strcmp(s, "none") == 0) return 0;
+    if (!*s || strcmp(s, "0") == 0) {
+        snprintf(why, why_len, "--layers '%s': write 'none' for a network without hidden layers", s);
         return -1;
     }
+    uint64_t cap = 1;
+    for (const char *p = s; *p; p++) cap += *p == ',';
+    if (cap > MLP_MAX_LAYERS - 1) {
+        snprintf(why, why_len, "--layers: %llu hidden layers, at most %u", (unsigned long long)cap,
+                 MLP_MAX_LAYERS - 1);
+        return -1;
+    }
+    struct mlp_layer_spec *L = calloc(cap, sizeof *L);
+    if (!L) {
+        snprintf(why, why_len, "out of memory");
+        return -1;
+    }
+    const char *p = s;
+    for (uint32_t i = 0; i < cap; i++) {
+        char *end = NULL;
+        errno = 0;
+        unsigned long long w = *p >= '0' && *p <= '9' ? strtoull(p, &end, 10) : 0;
+        if (!end || end == p || (*end != ',' && *end)) {
+            int len = (int)strcspn(p, ",");
+            snprintf(why, why_len, "--layers '%.200s': '%.*s' is not a width (expected a comma-separated list of "
+                     "widths 1..%u, or 'none')", s, len > 40 ? 40 : len, p, MLP_MAX_WIDTH);
+            free(L);
+            return -1;
+        }
+        if (w == 0 || w > MLP_MAX_WIDTH || errno == ERANGE) {
+            snprintf(why, why_len, "--layers: width %.*s of hidden layer %u is outside 1..%u", (int)(end - p), p,
+                     i + 1, MLP_MAX_WIDTH);
+            free(L);
+            return -1;
+        }
+        L[i] = (struct mlp_layer_spec){(uint32_t)w, act};
+        p = *end ? end + 1 : end;
+    }
     *out = L;
+    *n = (uint32_t)cap;
     return 0;
+}
+
+int cli_check_threads(const char *cmd, long long n)
+{
+    if (n < 0)
+        return cli_usage_error(cmd, "--threads %lld: give 0 for all cores or a positive count", n);
+    if (n > MLP_MAX_THREADS) return cli_usage_error(cmd, "--threads %lld: at most %d", n, MLP_MAX_THREADS);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores > 0 && n > cores)
+        fprintf(stderr, "fastmlp %s: warning: --threads %lld on %ld cores: the threads share the cores and run "
+                "slower than %ld would\n", cmd, n, cores, cores);
+    return EXIT_OK;
 }
 
 int cli_load_params(const char *cmd, const struct data_opts *d, struct mlp_load_params *p)
@@ -293,82 +323,18 @@ enum mlp_status cli_load_data(struct mlp_dataset *ds, const char *x_path, const 
     return mlp_dataset_load(ds, x_path, y_path, p, err);
 }
 
-enum mlp_status out_open(struct out_file *o, const char *path, struct mlp_error *err)
+enum mlp_status cli_output_commit(struct mlp_output *o, struct mlp_error *err)
 {
-    memset(o, 0, sizeof *o);
-    if (strcmp(path, "-") == 0) {
-        o->f = stdout;
-        return MLP_OK;
+    if (cli_interrupted()) {
+        mlp_output_abort(o);
+        snprintf(err->msg, sizeof err->msg, "interrupted by %s: the output was not written", cli_signal_name());
+        return err->status = MLP_ERR_STOPPED;
     }
-    struct stat sb;
-    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-        snprintf(err->msg, sizeof err->msg, "%s: cannot create: is a directory", path);
-        return err->status = MLP_ERR_OPEN;
+    enum mlp_status st = mlp_output_commit(o, err);
+    if (st == MLP_OK && cli_interrupted()) {
+        /* It came during the commit itself: the output is whole. */
+        snprintf(err->msg, sizeof err->msg, "interrupted by %s (the output was written completely)", cli_signal_name());
+        return err->status = MLP_ERR_STOPPED;
     }
-    size_t n = strlen(path) + 16;
-    o->path = strdup(path);
-    o->tmp = malloc(n);
-    if (!o->path || !o->tmp) {
-        out_abort(o);
-        snprintf(err->msg, sizeof err->msg, "out of memory");
-        return err->status = MLP_ERR_NOMEM;
-    }
-    snprintf(o->tmp, n, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(o->tmp);
-    if (fd >= 0) {
-        /* mkstemp makes 0600; give the output the mode a plain fopen would. */
-        mode_t u = umask(0);
-        umask(u);
-        fchmod(fd, 0666 & ~u);
-    }
-    if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
-        snprintf(err->msg, sizeof err->msg, "%s: cannot create: %s", path, strerror(errno));
-        if (fd >= 0) {
-            close(fd);
-            unlink(o->tmp);
-        }
-        free(o->tmp);
-        o->tmp = NULL;
-        out_abort(o);
-        return err->status = MLP_ERR_OPEN;
-    }
-    return MLP_OK;
-}
-
-enum mlp_status out_commit(struct out_file *o, struct mlp_error *err)
-{
-    if (o->f == stdout) {
-        o->f = NULL;
-        if (fflush(stdout) != 0) {
-            snprintf(err->msg, sizeof err->msg, "cannot write to standard output: %s", strerror(errno));
-            return err->status = MLP_ERR_IO;
-        }
-        return MLP_OK;
-    }
-    bool ok = fflush(o->f) == 0 && fsync(fileno(o->f)) == 0;
-    int e = errno;
-    ok = (fclose(o->f) == 0) && ok;
-    o->f = NULL;
-    if (ok && rename(o->tmp, o->path) != 0) {
-        ok = false;
-        e = errno;
-    }
-    if (!ok) {
-        snprintf(err->msg, sizeof err->msg, "%s: cannot write: %s", o->path, strerror(e));
-        out_abort(o);
-        return err->status = MLP_ERR_IO;
-    }
-    free(o->tmp);
-    free(o->path);
-    o->tmp = o->path = NULL;
-    return MLP_OK;
-}
-
-void out_abort(struct out_file *o)
-{
-    if (o->f && o->f != stdout) fclose(o->f);
-    if (o->tmp) unlink(o->tmp);
-    free(o->tmp);
-    free(o->path);
-    memset(o, 0, sizeof *o);
+    return st;
 }

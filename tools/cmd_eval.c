@@ -4,8 +4,10 @@
  * loss, MSE and R^2 for real targets), as a table, as JSON, and as an HTML
  * report. */
 #include "cli.h"
+#include "config.h"
 #include "report.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,6 +248,12 @@ int cmd_eval(int argc, char **argv)
     if ((rc = cli_load_params(cmd, &dopt, &lp)) != EXIT_OK) return rc;
     /* --report - writes the report to stdout, and then nothing else goes there. */
     const bool report_on_stdout = report && strcmp(report, "-") == 0;
+    const char *config;
+    cli_config_find(cmd, argc, argv, 2, opts, &config); /* cli_parse accepted it */
+    const struct cli_file files[] = {{"MODEL", pos[0], 0, NULL, NULL},       {"DATA", pos[1], 0, NULL, NULL},
+                                     {"--labels", labels, 0, NULL, NULL},    {"--calib", calib, 0, NULL, NULL},
+                                     {"--config", config, 0, NULL, NULL},    {"--report", report, CLI_OUT | MLP_OUTPUT_STREAM, NULL, "the report"}};
+    if ((rc = cli_check_files(cmd, files, (int)(sizeof files / sizeof files[0]), NULL)) != EXIT_OK) return rc;
 
     struct mlp_error err = {0};
     struct mlp_model *m = NULL;
@@ -254,8 +262,13 @@ int cmd_eval(int argc, char **argv)
     uint32_t *pred = NULL;
     bool in_report = false; /* a failure to create is then an output error (73) */
     enum mlp_status st = mlp_model_load(&m, pos[0], &err);
-    if (st == MLP_OK) st = cli_load_data(&ds, pos[1], labels, &lp, &err);
+    if (st == MLP_OK) {
+        lp.n_cols = mlp_model_n_in(m); /* refused from the header, before the rows are read */
+        st = cli_load_data(&ds, pos[1], labels, &lp, &err);
+    }
     if (st != MLP_OK) goto done;
+    /* A signal while the report is written drops it (cli_output_commit). */
+    if (report) cli_signals_for_output(report);
     /* Shape before labels: data that cannot fit the model is the first thing to hear of. */
     if (ds.n_cols != mlp_model_n_in(m)) {
         st = err.status = MLP_ERR_SHAPE;
@@ -351,11 +364,14 @@ int cmd_eval(int argc, char **argv)
 flush:
     if (fflush(stdout) != 0) {
         st = err.status = MLP_ERR_IO;
-        snprintf(err.msg, sizeof err.msg, "cannot write to standard output");
+        snprintf(err.msg, sizeof err.msg, "cannot write to standard output: %s", strerror(errno));
     }
 
 done:
-    if (st == MLP_ERR_OPEN && in_report) {
+    if (st == MLP_ERR_STOPPED && in_report) {
+        fprintf(stderr, "fastmlp %s: %s\n", cmd, err.msg);
+        rc = EXIT_INTERRUPTED;
+    } else if (st == MLP_ERR_OPEN && in_report) {
         rc = cli_output_fail(cmd, st, err.msg);
     } else if (st != MLP_OK) {
         rc = cli_fail(cmd, st, err.msg);

@@ -2,6 +2,7 @@
 /* `fastmlp predict MODEL DATA`: the predicted class and the output
  * probabilities for every row, as CSV with a header or as JSON lines. */
 #include "cli.h"
+#include "config.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -47,18 +48,37 @@ int cmd_predict(int argc, char **argv)
     if (quantize && qt < 0) return cli_usage_error(cmd, "--quantize '%s' is not one of f32 bf16 int8 f4 b2 i1", quantize);
     struct mlp_load_params lp;
     if ((rc = cli_load_params(cmd, &dopt, &lp)) != EXIT_OK) return rc;
+    const char *config;
+    cli_config_find(cmd, argc, argv, 2, opts, &config); /* cli_parse accepted it */
+    const struct cli_file files[] = {{"MODEL", pos[0], 0, NULL, NULL},
+                                     {"DATA", pos[1], 0, NULL, NULL},
+                                     {"--labels", labels, 0, NULL, NULL},
+                                     {"--config", config, 0, NULL, NULL},
+                                     {"-o", out, CLI_OUT | MLP_OUTPUT_STREAM, NULL, "the predictions"}};
+    if ((rc = cli_check_files(cmd, files, (int)(sizeof files / sizeof files[0]), NULL)) != EXIT_OK) return rc;
 
     struct mlp_error err = {0};
     struct mlp_model *m = NULL;
     struct mlp_qmodel *q = NULL;
     struct mlp_dataset ds = {0};
-    struct out_file of = {0};
+    struct mlp_output *of = NULL;
     double *probs = NULL;
     enum mlp_status st = mlp_model_load(&m, pos[0], &err);
     if (st == MLP_OK && quantize) st = mlp_qmodel_create(&q, m, (enum mlp_qtype)qt, NULL, &err);
-    if (st == MLP_OK) st = cli_load_data(&ds, pos[1], labels, &lp, &err);
+    if (st == MLP_OK) {
+        lp.n_cols = mlp_model_n_in(m); /* refused from the header, before the rows are read */
+        st = cli_load_data(&ds, pos[1], labels, &lp, &err);
+    }
     if (st != MLP_OK) goto done;
     const uint32_t K = mlp_model_n_out(m);
+    /* Labels beyond the model's classes are refused as eval refuses them
+     * (one output unit is a two-class model). */
+    if (ds.labels && ds.n_classes > (K == 1 ? 2 : K)) {
+        st = err.status = MLP_ERR_RANGE;
+        snprintf(err.msg, sizeof err.msg, "data has labels up to %u, the model has %u output%s (classes 0..%u)",
+                 ds.n_classes - 1, K, K == 1 ? "" : "s", (K == 1 ? 2 : K) - 1);
+        goto done;
+    }
     /* Rows per predict call: 1024, fewer for very wide outputs (<= 128 MiB). */
     const uint64_t chunk = K > (1u << 14) ? ((1u << 24) / K > 0 ? (1u << 24) / K : 1) : 1024;
     if (!(probs = malloc(chunk * K * sizeof *probs))) {
@@ -66,20 +86,23 @@ int cmd_predict(int argc, char **argv)
         snprintf(err.msg, sizeof err.msg, "out of memory");
         goto done;
     }
-    if ((st = out_open(&of, out, &err)) != MLP_OK) {
+    /* From here a signal ends the loop and drops the output. */
+    cli_signals_for_output(out);
+    if ((st = mlp_output_open(&of, out, MLP_OUTPUT_STREAM, &err)) != MLP_OK) {
         if (st == MLP_ERR_OPEN) {
             rc = cli_output_fail(cmd, st, err.msg);
             st = MLP_OK;
         }
         goto done;
     }
+    FILE *f = mlp_output_file(of);
     if (!jsonl) {
-        fprintf(of.f, "row,class");
-        if (ds.labels) fprintf(of.f, ",label");
-        for (uint32_t k = 0; k < K; k++) fprintf(of.f, ",p%u", k);
-        fputc('\n', of.f);
+        fprintf(f, "row,class");
+        if (ds.labels) fprintf(f, ",label");
+        for (uint32_t k = 0; k < K; k++) fprintf(f, ",p%u", k);
+        fputc('\n', f);
     }
-    for (uint64_t r0 = 0; r0 < ds.n_rows; r0 += chunk) {
+    for (uint64_t r0 = 0; r0 < ds.n_rows && !cli_interrupted(); r0 += chunk) {
         uint64_t n = ds.n_rows - r0 < chunk ? ds.n_rows - r0 : chunk;
         st = q ? mlp_qmodel_predict(q, &ds, r0, n, probs, &err) : mlp_model_predict(m, &ds, r0, n, probs, &err);
         if (st != MLP_OK) break;
@@ -92,33 +115,34 @@ int cmd_predict(int argc, char **argv)
                 for (uint32_t k = 1; k < K; k++)
                     if (p[k] > p[best]) best = k;
             if (jsonl) {
-                fprintf(of.f, "{\"row\": %llu, \"class\": %u", (unsigned long long)(r0 + i), best);
-                if (ds.labels) fprintf(of.f, ", \"label\": %d", ds.labels[r0 + i]);
-                fputs(", \"p\": [", of.f);
+                fprintf(f, "{\"row\": %llu, \"class\": %u", (unsigned long long)(r0 + i), best);
+                if (ds.labels) fprintf(f, ", \"label\": %d", ds.labels[r0 + i]);
+                fputs(", \"p\": [", f);
                 for (uint32_t k = 0; k < K; k++) {
-                    if (k) fputs(", ", of.f);
-                    json_num(of.f, p[k]);
+                    if (k) fputs(", ", f);
+                    json_num(f, p[k]);
                 }
-                fputs("]}\n", of.f);
+                fputs("]}\n", f);
                 continue;
             }
-            fprintf(of.f, "%llu,%u", (unsigned long long)(r0 + i), best);
-            if (ds.labels) fprintf(of.f, ",%d", ds.labels[r0 + i]);
-            for (uint32_t k = 0; k < K; k++) fprintf(of.f, ",%.9g", p[k]);
-            fputc('\n', of.f);
+            fprintf(f, "%llu,%u", (unsigned long long)(r0 + i), best);
+            if (ds.labels) fprintf(f, ",%d", ds.labels[r0 + i]);
+            for (uint32_t k = 0; k < K; k++) fprintf(f, ",%.9g", p[k]);
+            fputc('\n', f);
         }
     }
-    if (st == MLP_OK && ferror(of.f)) {
-        st = err.status = MLP_ERR_IO;
-        if (strcmp(out, "-") == 0)
-            snprintf(err.msg, sizeof err.msg, "cannot write to standard output");
-        else
-            snprintf(err.msg, sizeof err.msg, "%s: cannot write", out);
+    if (st == MLP_OK) {
+        st = cli_output_commit(of, &err); /* a write error is reported there */
+        of = NULL;
+        if (st == MLP_ERR_STOPPED) {
+            fprintf(stderr, "fastmlp %s: %s\n", cmd, err.msg);
+            rc = EXIT_INTERRUPTED;
+            st = MLP_OK;
+        }
     }
-    if (st == MLP_OK) st = out_commit(&of, &err);
 done:
     if (st != MLP_OK) rc = cli_fail(cmd, st, err.msg);
-    out_abort(&of);
+    mlp_output_abort(of);
     free(probs);
     mlp_qmodel_free(q);
     mlp_model_free(m);

@@ -4,14 +4,15 @@
  * per-epoch figures (stdout and an optional JSON-lines log) and, on request,
  * a profile of where the time went; save the model. */
 #include "cli.h"
+#include "config.h"
 #include "report.h"
 
 #include <errno.h>
 #include <math.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,11 +33,11 @@ struct train_opts {
 
 struct log_ctx {
     struct mlp_trainer *t;
-    int tty;               /* stdout is a terminal: a live progress line */
+    FILE *info;            /* where the lines for people go: stdout, or stderr when an output is stdout */
+    int tty;               /* info is a terminal: a live progress line */
     double last_draw;
-    FILE *json;
-    const char *json_path; /* opened at the first epoch, once the data has passed every check */
-    int json_errno;        /* set when it could not be created */
+    FILE *json;            /* --log-json: written in place as epochs end (it can be followed) */
+    int json_errno;        /* set when writing it failed: training stops */
     const char *eval_name; /* "test" or "valid": the set evaluated each epoch */
     uint32_t epochs;
     int quiet;
@@ -77,40 +78,36 @@ static int on_batch(const struct mlp_batch_info *b, void *user)
     double per_row = b->rows_done ? b->seconds / (double)b->rows_done : 0;
     double rows_epoch = b->n_batches ? (double)b->rows_done * b->n_batches / b->batch : 0;
     double eta = per_row * (rows_epoch - (double)b->rows_done + rows_epoch * (b->epochs - b->epoch));
-    printf("\r\033[Kepoch %u/%u [%s] %3.0f%%  loss %.4f", b->epoch, b->epochs, bar,
+    fprintf(c->info, "\r\033[Kepoch %u/%u [%s] %3.0f%%  loss %.4f", b->epoch, b->epochs, bar,
            100.0 * (double)b->batch / (double)b->n_batches, b->loss);
-    if (b->accuracy >= 0) printf("  acc %.4f", b->accuracy);
-    printf("  %.0f samples/s  %.1fs  ETA %.0fs", per_row > 0 ? 1 / per_row : 0, c->total_s + b->seconds, eta);
-    fflush(stdout);
+    if (b->accuracy >= 0) fprintf(c->info, "  acc %.4f", b->accuracy);
+    fprintf(c->info, "  %.0f samples/s  %.1fs  ETA %.0fs", per_row > 0 ? 1 / per_row : 0, c->total_s + b->seconds, eta);
+    fflush(c->info);
     return 0;
 }
 
 static int on_epoch(const struct mlp_epoch_stats *s, void *user)
 {
     struct log_ctx *c = user;
-    if (c->json_path && !c->json) {
-        if (!(c->json = fopen(c->json_path, "w"))) {
-            c->json_errno = errno;
-            return 1; /* stop: reported as "cannot create the JSON log" */
-        }
-        /* A resumed run writes the epochs before the checkpoint too. */
-        uint32_t n;
-        const struct mlp_epoch_stats *h = mlp_trainer_history(c->t, &n);
-        for (uint32_t i = 0; i + 1 < n; i++) json_epoch(c->json, &h[i], c->eval_name);
-    }
     c->total_s += s->seconds;
-    if (c->tty && !c->quiet) printf("\r\033[K");
+    if (c->tty && !c->quiet) fprintf(c->info, "\r\033[K");
     if (!c->quiet) {
-        printf("epoch %u/%u  train_loss %.6f", s->epoch, c->epochs, s->train_loss);
-        if (s->train_acc >= 0) printf("  train_acc %.4f", s->train_acc);
-        if (s->test_loss >= 0) printf("  %s_loss %.6f", c->eval_name, s->test_loss);
-        if (s->test_acc >= 0) printf("  %s_acc %.4f", c->eval_name, s->test_acc);
-        printf("  %.2fs  %.0f samples/s\n", s->seconds, s->samples_per_s);
-        fflush(stdout);
+        fprintf(c->info, "epoch %u/%u  train_loss %.6f", s->epoch, c->epochs, s->train_loss);
+        if (s->train_acc >= 0) fprintf(c->info, "  train_acc %.4f", s->train_acc);
+        if (s->test_loss >= 0) fprintf(c->info, "  %s_loss %.6f", c->eval_name, s->test_loss);
+        if (s->test_acc >= 0) fprintf(c->info, "  %s_acc %.4f", c->eval_name, s->test_acc);
+        fprintf(c->info, "  %.2fs  %.0f samples/s\n", s->seconds, s->samples_per_s);
+        fflush(c->info);
     }
     if (c->json) {
+        /* Flushed each epoch (a pipe or '-' shows it live); a failed write
+         * (a full disk) stops the run now rather than after it. */
         json_epoch(c->json, s, c->eval_name);
-        fflush(c->json);
+        errno = 0;
+        if (fflush(c->json) != 0 || ferror(c->json)) {
+            c->json_errno = errno ? errno : EIO;
+            return 1;
+        }
     }
     return 0;
 }
@@ -149,22 +146,12 @@ static enum mlp_status write_report(const char *path, const struct mlp_model *m,
     return st;
 }
 
-/* SIGINT/SIGTERM: ask the trainer to stop at the next batch boundary. */
-static struct mlp_trainer *volatile g_trainer;
-static volatile sig_atomic_t g_signal;
-
-static void on_signal(int sig)
-{
-    g_signal = sig;
-    if (g_trainer) mlp_trainer_request_stop(g_trainer);
-}
-
 /* --profile: a table of wall time per phase that adds up to the total. */
 struct phases {
     double load, final_eval, save, report, total;
 };
 
-static void print_profile(const struct mlp_profile *p, const struct phases *ph, size_t data_bytes)
+static void print_profile(FILE *f, const struct mlp_profile *p, const struct phases *ph, size_t data_bytes)
 {
     struct {
         const char *name;
@@ -183,21 +170,29 @@ static void print_profile(const struct mlp_profile *p, const struct phases *ph, 
     double sum = 0;
     for (int i = 0; i < nr - 1; i++) sum += rows[i].s;
     rows[nr - 1].s = ph->total - sum > 0 ? ph->total - sum : 0;
-    printf("\nprofile                     seconds      calls   share\n");
+    fprintf(f, "\nprofile                     seconds      calls   share\n");
     for (int i = 0; i < nr; i++) {
-        printf("  %-24s %9.3f", rows[i].name, rows[i].s);
+        fprintf(f, "  %-24s %9.3f", rows[i].name, rows[i].s);
         if (rows[i].n)
-            printf(" %10llu", (unsigned long long)rows[i].n);
+            fprintf(f, " %10llu", (unsigned long long)rows[i].n);
         else
-            printf(" %10s", "");
-        printf("  %5.1f%%\n", ph->total > 0 ? 100 * rows[i].s / ph->total : 0);
+            fprintf(f, " %10s", "");
+        fprintf(f, "  %5.1f%%\n", ph->total > 0 ? 100 * rows[i].s / ph->total : 0);
     }
-    printf("  %-24s %9.3f %10s  100.0%%\n", "total", ph->total, "");
+    fprintf(f, "  %-24s %9.3f %10s  100.0%%\n", "total", ph->total, "");
     struct rusage ru;
     double peak = getrusage(RUSAGE_SELF, &ru) == 0 ? (double)ru.ru_maxrss / 1024.0 : 0; /* KiB on Linux */
-    printf("memory: peak resident %.1f MiB; parameters (weights, gradient, backups) %.1f MiB, optimizer state %.1f "
+    fprintf(f, "memory: peak resident %.1f MiB; parameters (weights, gradient, backups) %.1f MiB, optimizer state %.1f "
            "MiB, data %.1f MiB\n",
            peak, (double)p->param_bytes / (1 << 20), (double)p->optim_bytes / (1 << 20), (double)data_bytes / (1 << 20));
+}
+
+/* Whether an output path is (or will be) a regular file, not "-" or a
+ * device or pipe: only then does a checkpoint go beside it by default. */
+static bool writes_file(const char *path)
+{
+    struct stat sb;
+    return strcmp(path, "-") != 0 && (stat(path, &sb) != 0 || S_ISREG(sb.st_mode));
 }
 
 /* Refuse up front a network whose weights, gradient, last good copy and
@@ -314,12 +309,13 @@ int cmd_train(int argc, char **argv)
     if (o.valid && o.valid_fraction > 0) return cli_usage_error(cmd, "--valid and --valid-fraction exclude each other");
     int sched = mlp_schedule_parse(o.schedule);
     if (sched < 0) return cli_usage_error(cmd, "unknown schedule '%s'", o.schedule);
-    if (o.checkpoint_every && !o.checkpoint && !o.out)
-        return cli_usage_error(cmd, "--checkpoint-every needs --checkpoint FILE (or -o)");
+    if (o.checkpoint_every && !o.checkpoint && !(o.out && writes_file(o.out)))
+        return cli_usage_error(cmd, "--checkpoint-every needs --checkpoint FILE (or -o FILE)");
     if (!(o.valid_fraction >= 0 && o.valid_fraction < 1))
         return cli_usage_error(cmd, "--valid-fraction %g must be in [0, 1)", o.valid_fraction);
     if (!isnan(o.scale) && (o.scale == 0 || !isfinite(o.scale)))
         return cli_usage_error(cmd, "--scale %g must be finite and non-zero", o.scale);
+    if ((rc = cli_check_threads(cmd, o.threads)) != EXIT_OK) return rc;
     struct mlp_load_params lp;
     if ((rc = cli_load_params(cmd, &o.data, &lp)) != EXIT_OK) return rc;
     lp.threads = o.threads;
@@ -336,33 +332,57 @@ int cmd_train(int argc, char **argv)
     if (o.classes > MLP_MAX_CLASSES) return cli_usage_error(cmd, "--classes %u: at most %u", o.classes, MLP_MAX_CLASSES);
     struct mlp_layer_spec *hidden;
     uint32_t n_hidden;
-    if (cli_parse_layers(o.layers, (enum mlp_act)act, &hidden, &n_hidden) != 0)
-        return cli_usage_error(cmd, "--layers '%s' is not a comma-separated list of widths 1..%u", o.layers, MLP_MAX_WIDTH);
+    char why[400];
+    if (cli_parse_layers(o.layers, (enum mlp_act)act, &hidden, &n_hidden, why, sizeof why) != 0)
+        return cli_usage_error(cmd, "%s", why);
+
+    /* The checkpoint: as asked, else beside a model written to a file, so
+     * that a stop by signal leaves something to resume from. */
+    char *ckpt = NULL;
+    if (o.checkpoint || (o.out && writes_file(o.out))) {
+        const char *base = o.checkpoint ? o.checkpoint : o.out;
+        if (!(ckpt = malloc(strlen(base) + 6))) {
+            free(hidden);
+            return cli_fail(cmd, MLP_ERR_NOMEM, "out of memory");
+        }
+        sprintf(ckpt, o.checkpoint ? "%s" : "%s.ckpt", base);
+    }
+    const char *ckpt_flag = o.checkpoint ? "--checkpoint" : "the checkpoint beside -o";
+    /* Before any work: no output destroys an input or another output, and
+     * each can be written (not found out after an hour of training). */
+    const char *config;
+    cli_config_find(cmd, argc, argv, 2, opts, &config); /* cli_parse accepted it */
+    const struct cli_file files[] = {{"--train", o.train, 0, NULL, NULL},
+                                     {"--train-labels", o.train_labels, 0, NULL, NULL},
+                                     {"--test", o.test, 0, NULL, NULL},
+                                     {"--test-labels", o.test_labels, 0, NULL, NULL},
+                                     {"--valid", o.valid, 0, NULL, NULL},
+                                     {"--valid-labels", o.valid_labels, 0, NULL, NULL},
+                                     {"--config", config, 0, NULL, NULL},
+                                     {"--resume", o.resume, 0, ckpt_flag, NULL}, /* read before it is rewritten */
+                                     {"-o", o.out, CLI_OUT | MLP_OUTPUT_STREAM | MLP_OUTPUT_BINARY, NULL, "the model"},
+                                     {"--log-json", o.log_json, CLI_OUT | MLP_OUTPUT_STREAM | MLP_OUTPUT_LIVE, NULL, "the JSON log"},
+                                     {"--report", o.report, CLI_OUT | MLP_OUTPUT_STREAM, NULL, "the report"},
+                                     {ckpt_flag, ckpt, CLI_OUT, "--resume", "the checkpoint"}};
+    bool stdout_used;
+    if ((rc = cli_check_files(cmd, files, (int)(sizeof files / sizeof files[0]), &stdout_used)) != EXIT_OK) {
+        free(ckpt);
+        free(hidden);
+        return rc;
+    }
+    /* An output on stdout keeps it to itself: the lines for people go to stderr. */
+    FILE *info = stdout_used ? stderr : stdout;
 
     struct mlp_error err = {0};
     struct mlp_dataset train = {0}, test = {0}, valid = {0};
     struct mlp_model *m = NULL;
+    struct mlp_output *log = NULL;
     if (o.max_iter) o.epochs = o.max_iter;
-    struct log_ctx lc = {.epochs = o.epochs, .quiet = o.quiet, .tty = isatty(STDOUT_FILENO)};
+    struct log_ctx lc = {.info = info, .epochs = o.epochs, .quiet = o.quiet, .tty = isatty(fileno(info))};
     struct mlp_trainer *t = NULL;
     struct phases ph = {0};
     double t_start = now_s();
-    char *ckpt = NULL;
-    /* Find out now, not after an hour of training, that the model or the
-     * log cannot be written (without touching either file yet). */
-    const char *outs[3] = {o.out, o.log_json, o.report};
-    static const char *const what[3] = {"", " (the JSON log)", " (the report)"};
-    for (int i = 0; i < 3; i++) {
-        struct out_file probe;
-        if (!outs[i] || strcmp(outs[i], "-") == 0) continue;
-        if (out_open(&probe, outs[i], &err) != MLP_OK) {
-            free(hidden);
-            strncat(err.msg, what[i], sizeof err.msg - strlen(err.msg) - 1);
-            return cli_output_fail(cmd, err.status, err.msg);
-        }
-        out_abort(&probe);
-    }
-    lc.json_path = o.log_json;
+    char late[sizeof err.msg] = ""; /* an output that failed after the model was saved */
     enum mlp_status st = cli_load_data(&train, o.train, o.train_labels, &lp, &err);
     if (st == MLP_OK && o.test) st = cli_load_data(&test, o.test, o.test_labels, &lp, &err);
     if (st == MLP_OK && o.valid) st = cli_load_data(&valid, o.valid, o.valid_labels, &lp, &err);
@@ -457,7 +477,7 @@ int cmd_train(int argc, char **argv)
     tp.gtol = o.gtol;
     tp.history = o.history;
     if (!o.quiet)
-        printf("fastmlp %s: %llu x %u -> %s%s%u (%s, %s, %zu parameters), %s lr %g, %u epochs\n", cmd,
+        fprintf(info, "fastmlp %s: %llu x %u -> %s%s%u (%s, %s, %zu parameters), %s lr %g, %u epochs\n", cmd,
                (unsigned long long)train.n_rows, train.n_cols, o.layers, n_hidden ? "," : "", n_out,
                mlp_dtype_name((enum mlp_dtype)dtype), mlp_head_name((enum mlp_head)head), mlp_model_n_params(m),
                mlp_optim_name((enum mlp_optim)optim), o.lr, o.epochs);
@@ -465,52 +485,72 @@ int cmd_train(int argc, char **argv)
     if ((st = mlp_trainer_create(&t, m, &train, eval, &tp, &err)) != MLP_OK) goto done;
     lc.t = t;
     mlp_trainer_set_callbacks(t, on_epoch, on_batch, &lc);
-    /* The checkpoint: as asked, else beside the model, so that a stop by
-     * signal always leaves something to resume from. */
-    if (o.checkpoint || o.out) {
-        const char *base = o.checkpoint ? o.checkpoint : o.out;
-        ckpt = malloc(strlen(base) + 6);
-        if (!ckpt) {
-            st = MLP_ERR_NOMEM;
-            snprintf(err.msg, sizeof err.msg, "out of memory");
-            goto done;
-        }
-        sprintf(ckpt, o.checkpoint ? "%s" : "%s.ckpt", base);
-        mlp_trainer_set_checkpoint(t, ckpt, o.checkpoint_every);
-    }
+    if (ckpt) mlp_trainer_set_checkpoint(t, ckpt, o.checkpoint_every);
     if (o.resume) {
         if ((st = mlp_trainer_resume(t, o.resume, &err)) != MLP_OK) goto done;
         if (!o.quiet)
-            printf("resumed from %s after %u epoch%s\n", o.resume, mlp_trainer_epochs_done(t),
-                   mlp_trainer_epochs_done(t) == 1 ? "" : "s");
+            fprintf(info, "resumed from %s after %u epoch%s\n", o.resume, mlp_trainer_epochs_done(t),
+                    mlp_trainer_epochs_done(t) == 1 ? "" : "s");
     }
-    struct sigaction sa = {0}, old_int, old_term;
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    g_trainer = t;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
+    /* The log is written in place (no temporary file): opened before the
+     * signals are deferred, so that a FIFO's wait for its reader can be
+     * interrupted. */
+    if (o.log_json) {
+        if ((st = mlp_output_open(&log, o.log_json, MLP_OUTPUT_STREAM | MLP_OUTPUT_LIVE, &err)) != MLP_OK) {
+            char msg[sizeof err.msg + 16];
+            snprintf(msg, sizeof msg, "%s (the JSON log)", err.msg);
+            rc = cli_output_fail(cmd, st, msg);
+            st = MLP_OK;
+            goto done;
+        }
+        lc.json = mlp_output_file(log);
+        /* A resumed run's log holds the epochs before the checkpoint too. */
+        uint32_t n;
+        const struct mlp_epoch_stats *h = mlp_trainer_history(t, &n);
+        for (uint32_t i = 0; i < n; i++) json_epoch(lc.json, &h[i], lc.eval_name);
+    }
+    /* From here outputs are being written: SIGINT/SIGTERM stop the trainer
+     * at its next batch boundary (it writes the checkpoint) instead. */
+    cli_signals_defer(t);
     st = mlp_trainer_run(t, &err);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
-    g_trainer = NULL;
-    if (lc.tty && !lc.quiet) printf("\r\033[K");
-    if (st == MLP_ERR_STOPPED && lc.json_errno) {
-        fprintf(stderr, "fastmlp %s: %s: cannot create the JSON log: %s\n", cmd, o.log_json, strerror(lc.json_errno));
-        rc = EXIT_CANTCREAT;
+    if (lc.tty && !lc.quiet) fprintf(info, "\r\033[K");
+    /* The log holds every epoch that ran, whatever ended the run. */
+    if (log) {
+        struct mlp_error lerr = {0};
+        if (lc.json_errno) {
+            mlp_output_abort(log);
+            snprintf(lerr.msg, sizeof lerr.msg, "%s: cannot write the JSON log: %s", o.log_json, strerror(lc.json_errno));
+        } else if (mlp_output_commit(log, &lerr) == MLP_OK) {
+            lerr.msg[0] = 0;
+        }
+        log = NULL;
+        lc.json = NULL;
+        if (lerr.msg[0] && st == MLP_ERR_STOPPED && lc.json_errno) {
+            fprintf(stderr, "fastmlp %s: %s\n", cmd, lerr.msg); /* it is why training stopped */
+            rc = EXIT_IOERR;
+            st = MLP_OK;
+            goto done;
+        }
+        if (lerr.msg[0]) snprintf(late, sizeof late, "%s", lerr.msg);
+    }
+    if (st == MLP_ERR_STOPPED && cli_interrupted()) {
+        fprintf(stderr, "fastmlp %s: interrupted by %s: %s\n", cmd, cli_signal_name(), err.msg);
+        rc = EXIT_INTERRUPTED;
         st = MLP_OK;
         goto done;
     }
-    if (st == MLP_ERR_STOPPED && g_signal) {
-        fprintf(stderr, "fastmlp %s: interrupted by %s: %s\n", cmd, g_signal == SIGINT ? "SIGINT" : "SIGTERM", err.msg);
-        rc = EXIT_INTERRUPTED;
+    /* Every input is loaded: a file that cannot be created is the checkpoint. */
+    if (st == MLP_ERR_OPEN) {
+        rc = cli_output_fail(cmd, st, err.msg);
         st = MLP_OK;
         goto done;
     }
     if (st != MLP_OK) goto done;
     if (mlp_trainer_stopped_early(t) && !o.quiet)
-        printf("early stop: no better validation loss for %u epochs; kept the best weights\n", o.patience);
+        fprintf(info, "early stop: no better validation loss for %u epochs; kept the best weights\n", o.patience);
 
+    /* A signal from here on: the model is still saved (it is the run's
+     * result, and quick to write); the report is skipped. */
     double loss, acc, f0 = now_s();
     const struct mlp_dataset *final = o.test ? &test : has_valid ? &valid : &train;
     const char *fname = o.test ? "test" : has_valid ? "valid" : "train";
@@ -518,11 +558,12 @@ int cmd_train(int argc, char **argv)
     ph.final_eval = now_s() - f0;
     if (st != MLP_OK) goto done;
     if (acc >= 0)
-        printf("%s accuracy %.4f  ", fname, acc);
-    printf("%s loss %.4f  %.0f samples/s  (%.2f s training)\n", fname, loss,
-           lc.total_s > 0 ? (double)train.n_rows * o.epochs / lc.total_s : 0, lc.total_s);
+        fprintf(info, "%s accuracy %.4f  ", fname, acc);
+    fprintf(info, "%s loss %.4f  %.0f samples/s  (%.2f s training)\n", fname, loss,
+            lc.total_s > 0 ? (double)train.n_rows * o.epochs / lc.total_s : 0, lc.total_s);
     if (o.out) {
         double s0 = now_s();
+        cli_signals_for_output(o.out);
         st = mlp_model_save(m, o.out, &err);
         ph.save = now_s() - s0;
         if (st != MLP_OK) {
@@ -530,18 +571,28 @@ int cmd_train(int argc, char **argv)
             st = MLP_OK;
             goto done;
         }
-        if (!o.quiet) printf("model saved to %s\n", o.out);
+        if (!o.quiet) fprintf(info, "model saved to %s\n", strcmp(o.out, "-") ? o.out : "standard output");
     }
-    if (o.report) {
+    if (o.report && !cli_interrupted()) {
         double r0 = now_s();
+        cli_signals_for_output(o.report);
         st = write_report(o.report, m, t, final, fname, &err);
         ph.report = now_s() - r0;
-        if (st != MLP_OK) {
+        if (st != MLP_OK && !cli_interrupted()) {
             rc = cli_output_fail(cmd, st, err.msg);
             st = MLP_OK;
             goto done;
         }
-        if (!o.quiet) printf("report written to %s\n", o.report);
+        st = MLP_OK;
+        if (!o.quiet && !cli_interrupted()) fprintf(info, "report written to %s\n", o.report);
+    }
+    if (cli_interrupted()) {
+        fprintf(stderr, "fastmlp %s: interrupted by %s after training: %s%s%s\n", cmd, cli_signal_name(),
+                o.out ? "the model was saved to " : "nothing was saved",
+                o.out ? (strcmp(o.out, "-") ? o.out : "standard output") : "",
+                o.report ? "; the report was not written" : "");
+        rc = EXIT_INTERRUPTED;
+        goto done;
     }
     if (o.profile) {
         ph.total = now_s() - t_start;
@@ -551,13 +602,14 @@ int cmd_train(int argc, char **argv)
             data_bytes += (size_t)sets[i]->n_rows * sets[i]->n_cols *
                               (sets[i]->x_type == MLP_ELEM_U8 ? 1 : sets[i]->x_type == MLP_ELEM_F32 ? 4 : 8) +
                           (sets[i]->labels ? sets[i]->n_rows * 4 : 0);
-        print_profile(mlp_trainer_profile(t), &ph, data_bytes);
+        print_profile(info, mlp_trainer_profile(t), &ph, data_bytes);
+    }
+    if (late[0]) {
+        fprintf(stderr, "fastmlp %s: %s\n", cmd, late);
+        rc = EXIT_IOERR;
     }
 done:
-    if (lc.json && fclose(lc.json) != 0 && st == MLP_OK) {
-        st = MLP_ERR_IO;
-        snprintf(err.msg, sizeof err.msg, "%s: cannot write the JSON log", o.log_json);
-    }
+    mlp_output_abort(log); /* only before training ran: nothing to keep */
     if (st != MLP_OK) rc = cli_fail(cmd, st, err.msg);
     mlp_trainer_free(t);
     free(ckpt);

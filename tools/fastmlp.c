@@ -3,6 +3,7 @@
  * statuses into one stderr line and a documented exit code (cli.h). */
 #include "cli.h"
 
+#include <errno.h>
 #include <string.h>
 
 struct command {
@@ -27,6 +28,19 @@ static void usage(FILE *f)
     fprintf(f, "\n  --version  print the version and the BLAS in use\n");
 }
 
+/* Every command's stdout is checked: a full disk behind it is an error
+ * (74), not a silent success. */
+static int finish(const char *name, int rc)
+{
+    errno = 0;
+    if ((fflush(stdout) != 0 || ferror(stdout)) && rc == EXIT_OK) {
+        fprintf(stderr, "fastmlp %s: cannot write to standard output%s%s\n", name, errno ? ": " : "",
+                errno ? strerror(errno) : "");
+        rc = EXIT_IOERR;
+    }
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -35,16 +49,19 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(stdout);
-        return EXIT_OK;
+        return finish("--help", EXIT_OK);
     }
     if (strcmp(argv[1], "--version") == 0) {
         printf("fastmlp %s\nBLAS: %s\n", MLP_VERSION_STRING, mlp_blas_info());
         printf("inference kernels: f32 %s, bf16 %s, int8 %s\n", mlp_qtype_kernel(MLP_Q_F32),
                mlp_qtype_kernel(MLP_Q_BF16), mlp_qtype_kernel(MLP_Q_INT8));
-        return EXIT_OK;
+        return finish("--version", EXIT_OK);
     }
-    for (const struct command *c = commands; c->name; c++)
-        if (strcmp(argv[1], c->name) == 0) return c->run(argc, argv);
+    for (const struct command *c = commands; c->name; c++) {
+        if (strcmp(argv[1], c->name) != 0) continue;
+        cli_signals_init(c->name);
+        return finish(c->name, c->run(argc, argv));
+    }
     fprintf(stderr, "fastmlp: unknown command '%s' (see 'fastmlp --help')\n", argv[1]);
     return EXIT_USAGE;
 }

@@ -584,20 +584,15 @@ static enum mlp_status page_write(FILE *f, const struct report_data *r, struct m
 
 enum mlp_status report_write(const char *path, const struct report_data *r, struct mlp_error *err)
 {
-    struct out_file of;
-    enum mlp_status st = out_open(&of, path, err);
+    struct mlp_output *o;
+    enum mlp_status st = mlp_output_open(&o, path, MLP_OUTPUT_STREAM, err);
     if (st != MLP_OK) return st;
-    st = page_write(of.f, r, err);
-    if (st == MLP_OK && ferror(of.f)) {
-        if (strcmp(path, "-") == 0)
-            snprintf(err->msg, sizeof err->msg, "cannot write the report to standard output");
-        else
-            snprintf(err->msg, sizeof err->msg, "%s: cannot write the report", path);
-        st = err->status = MLP_ERR_IO;
+    st = page_write(mlp_output_file(o), r, err);
+    if (st != MLP_OK) {
+        mlp_output_abort(o);
+        return st;
     }
-    if (st == MLP_OK) return out_commit(&of, err); /* removes the temporary file itself on failure */
-    out_abort(&of);
-    return st;
+    return cli_output_commit(o, err); /* a write error is reported there */
 }
 
 /* ------------------------------------------------ figures for eval and train */

@@ -34,11 +34,12 @@ struct report_data {
 };
 
 /*
- * Write the report to `path` atomically (a temporary file renamed into
- * place; "-" is stdout).  MLP_ERR_OPEN when the file cannot be created (the
- * CLI's exit 73), MLP_ERR_IO when writing fails, MLP_ERR_NOMEM; on failure
- * nothing is left at `path` (an older file there is untouched).  err must
- * not be NULL.
+ * Write the report to `path` as an mlp_output (a regular file replaced
+ * atomically, "-" or a pipe written as a stream).  MLP_ERR_OPEN when the file
+ * cannot be created (the CLI's exit 73), MLP_ERR_IO when writing fails,
+ * MLP_ERR_STOPPED when a signal came meanwhile, MLP_ERR_NOMEM; on failure a
+ * regular file at `path` is untouched and no temporary file is left.  err
+ * must not be NULL.
  */
 enum mlp_status report_write(const char *path, const struct report_data *r, struct mlp_error *err);
 

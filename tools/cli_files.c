@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: MIT */
+/* The files a command reads and writes, checked before any work starts (no
+ * output names an input or another output; every output can be created),
+ * and the command line's signal policy: SIGXFSZ ignored, SIGINT/SIGTERM
+ * ending the command with one line and 130 without leaving a temporary
+ * file behind. */
+/* realpath: beyond the POSIX.1-2008 base the build asks for. */
+#define _DEFAULT_SOURCE
+#include "cli.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------ same-file checks */
+
+/* What a path names, for comparing: the device and inode of what exists
+ * (character devices aside: /dev/null or a terminal takes any number of
+ * writers), and the canonical path, also for what is still to be created. */
+struct ident {
+    bool is_dash, have_ino;
+    dev_t dev;
+    ino_t ino;
+    char *canon;
+};
+
+static char *canonical(const char *path)
+{
+    char *r = realpath(path, NULL);
+    if (r) return r;
+    /* Not there yet: the canonical directory and the last component. */
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+    char *rdir = dir ? realpath(dir, NULL) : NULL;
+    free(dir);
+    if (!rdir) return NULL;
+    const char *base = slash ? slash + 1 : path;
+    char *s = malloc(strlen(rdir) + strlen(base) + 2);
+    if (s) sprintf(s, "%s/%s", rdir, base);
+    free(rdir);
+    return s;
+}
+
+static void identify(const char *path, struct ident *id)
+{
+    memset(id, 0, sizeof *id);
+    struct stat sb;
+    if (strcmp(path, "-") == 0) {
+        id->is_dash = true;
+        if (fstat(STDOUT_FILENO, &sb) == 0 && !S_ISCHR(sb.st_mode)) {
+            id->have_ino = true;
+            id->dev = sb.st_dev;
+            id->ino = sb.st_ino;
+        }
+        return;
+    }
+    if (stat(path, &sb) == 0) {
+        if (S_ISCHR(sb.st_mode)) return;
+        id->have_ino = true;
+        id->dev = sb.st_dev;
+        id->ino = sb.st_ino;
+    }
+    id->canon = canonical(path);
+}
+
+static bool same(const struct ident *a, const struct ident *b)
+{
+    if (a->is_dash && b->is_dash) return true;
+    if (a->have_ino && b->have_ino) return a->dev == b->dev && a->ino == b->ino;
+    return a->canon && b->canon && strcmp(a->canon, b->canon) == 0;
+}
+
+int cli_check_files(const char *cmd, const struct cli_file *files, int n, bool *stdout_used)
+{
+    enum { MAX = 16 };
+    if (n > MAX) n = MAX;
+    struct ident id[MAX];
+    memset(id, 0, sizeof id);
+    int rc = EXIT_OK;
+    if (stdout_used) *stdout_used = false;
+    struct ident out1;
+    identify("-", &out1);
+    for (int i = 0; i < n; i++) {
+        if (files[i].path) identify(files[i].path, &id[i]);
+        if (files[i].path && files[i].out && stdout_used && same(&id[i], &out1)) *stdout_used = true;
+    }
+    /* Every pair with at least one output, in the order the flags were listed. */
+    for (int i = 0; i < n && rc == EXIT_OK; i++) {
+        for (int j = 0; j < i && rc == EXIT_OK; j++) {
+            const struct cli_file *a = &files[j], *b = &files[i];
+            if (!a->path || !b->path || (!a->out && !b->out) || !same(&id[i], &id[j])) continue;
+            if ((a->may_be && strcmp(a->may_be, b->flag) == 0) || (b->may_be && strcmp(b->may_be, a->flag) == 0))
+                continue;
+            const struct cli_file *o = b->out ? b : a, *other = o == b ? a : b;
+            rc = cli_usage_error(cmd, "%s '%s' and %s '%s' are the same file: %s", o->flag, o->path, other->flag,
+                                 other->path,
+                                 other->out ? "one output would overwrite the other"
+                                            : "writing the output would destroy the input");
+        }
+    }
+    for (int i = 0; i < n; i++) free(id[i].canon);
+    free(out1.canon);
+    if (rc != EXIT_OK) return rc;
+    /* Every output can be written: a missing directory or a path that is a
+     * directory is found now, not after an hour of training. */
+    for (int i = 0; i < n; i++) {
+        if (!files[i].path || !files[i].out) continue;
+        struct mlp_error err = {0};
+        enum mlp_status st = mlp_output_check(files[i].path, files[i].out & ~CLI_OUT, &err);
+        if (st != MLP_OK) {
+            char msg[sizeof err.msg + 96];
+            snprintf(msg, sizeof msg, "%s (%s, %s)", err.msg, files[i].what ? files[i].what : "output", files[i].flag);
+            return cli_output_fail(cmd, st, msg);
+        }
+    }
+    return EXIT_OK;
+}
+
+/* ---------------------------------------------------------------- signals */
+
+static char g_msg[2][96];
+static size_t g_msg_len[2];
+static volatile sig_atomic_t g_defer, g_signal;
+static struct mlp_trainer *volatile g_trainer;
+
+/* Immediate: no temporary file of fastmlp's exists, so end now (write and
+ * _exit are async-signal-safe).  Deferred: note it and ask the trainer to
+ * stop at its next batch boundary; the command ends at its next safe point. */
+static void on_signal(int sig)
+{
+    if (!g_defer) {
+        int k = sig == SIGINT ? 0 : 1;
+        ssize_t w = write(STDERR_FILENO, g_msg[k], g_msg_len[k]);
+        (void)w;
+        _exit(EXIT_INTERRUPTED);
+    }
+    g_signal = sig;
+    if (g_trainer) mlp_trainer_request_stop(g_trainer);
+}
+
+void cli_signals_init(const char *cmd)
+{
+    /* A write beyond RLIMIT_FSIZE fails with EFBIG, reported like a full disk. */
+    signal(SIGXFSZ, SIG_IGN);
+    static const char *const names[2] = {"SIGINT", "SIGTERM"};
+    for (int k = 0; k < 2; k++) {
+        snprintf(g_msg[k], sizeof g_msg[k], "fastmlp %.40s: interrupted by %s\n", cmd, names[k]);
+        g_msg_len[k] = strlen(g_msg[k]);
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART; /* a write to a pipe is not cut short by EINTR */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+void cli_signals_defer(struct mlp_trainer *t)
+{
+    g_trainer = t;
+    g_defer = 1;
+}
+
+void cli_signals_for_output(const char *path)
+{
+    struct stat sb;
+    bool stream = strcmp(path, "-") == 0 || (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode));
+    /* A stream has no temporary file, and opening a FIFO waits for its
+     * reader: a signal must be able to end that wait. */
+    if (stream && !g_signal) {
+        g_trainer = NULL;
+        g_defer = 0;
+    } else {
+        g_defer = 1;
+    }
+}
+
+int cli_interrupted(void) { return g_signal; }
+
+const char *cli_signal_name(void) { return g_signal == SIGINT ? "SIGINT" : "SIGTERM"; }

@@ -108,7 +108,7 @@ expect 64 "option '--epochs': '-5'" -- "$FASTMLP" bench ladder --epochs -5
 expect 64 "option '--short-epochs' must be 1.." -- "$FASTMLP" bench ladder --short-epochs 0
 expect 64 "option '--repeat' must be 1..1000" -- "$FASTMLP" bench ladder --repeat 0
 expect 64 "option '--tolerance' must be 0 or more" -- "$FASTMLP" bench ladder --tolerance -1e-3
-expect 64 "option '--threads' must be 0" -- "$FASTMLP" bench ladder -t -2
+expect 64 "--threads -2: give 0 for all cores" -- "$FASTMLP" bench ladder -t -2
 expect 64 "unknown option '--bogus'" -- "$FASTMLP" bench ladder --bogus
 expect 64 "unexpected argument 'w1'" -- "$FASTMLP" bench ladder w1
 expect 64 "option '--w1-data' needs FILE" -- "$FASTMLP" bench ladder --w1-data

@@ -18,7 +18,7 @@
 #include <yaml.h>
 
 #define BENCH_MAX_EPS 16
-#define BENCH_MAX_THREADS 4096
+#define BENCH_MAX_THREADS MLP_MAX_THREADS
 #define BENCH_YAML_VERSION 1
 #define BENCH_YAML_MAX_BYTES (1u << 20)
 
@@ -291,6 +291,8 @@ static const char *fe_names(int flags, char *buf, size_t n)
 static int run_bench(const char *cmd, const struct bench_spec *s, const char *config)
 {
     int threads = s->threads;
+    int rc = cli_check_threads(cmd, threads); /* in range already: the warning above the cores */
+    if (rc != EXIT_OK) return rc;
     if (threads <= 0) {
         long nc = sysconf(_SC_NPROCESSORS_ONLN);
         threads = nc > 0 ? (int)(nc < BENCH_MAX_THREADS ? nc : BENCH_MAX_THREADS) : 1;
@@ -396,7 +398,7 @@ static int run_bench(const char *cmd, const struct bench_spec *s, const char *co
     char feb[64];
     printf("check: max |output - f64 reference| = %.3g; floating-point exceptions in the timed runs: %s\n", worst,
            fe_names(fe, feb, sizeof feb));
-    int rc = EXIT_OK;
+    rc = EXIT_OK;
     for (size_t k = 0; k < s->n_eps; k++) {
         bool ok = worst <= s->eps[k];
         printf("epsilon %g: %s\n", s->eps[k], ok ? "ok" : "FAILED");

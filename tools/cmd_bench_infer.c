@@ -12,7 +12,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define INFER_MAX_THREADS 4096u
 /* Above this many bytes of outputs the throughput pass is cut into chunks. */
 #define INFER_MAX_OUT_BYTES ((uint64_t)256 << 20)
 
@@ -109,8 +108,7 @@ int cmd_bench_infer(int argc, char **argv)
     if (!data) return cli_usage_error(cmd, "option '--data' is required");
     if (runs < 1) return cli_usage_error(cmd, "option '--runs': '0' is not a count of at least 1");
     if (lat_rows < 1) return cli_usage_error(cmd, "option '--latency-rows': '0' is not a count of at least 1");
-    if (threads > INFER_MAX_THREADS)
-        return cli_usage_error(cmd, "option '--threads': '%u' is more than %u", threads, INFER_MAX_THREADS);
+    if ((rc = cli_check_threads(cmd, threads)) != EXIT_OK) return rc;
     int qt = -1;
     if (quantize && (qt = mlp_qtype_parse(quantize)) < 0)
         return cli_usage_error(cmd, "option '--quantize': unknown type '%s' (expected f32, bf16 or int8)", quantize);
@@ -139,7 +137,7 @@ int cmd_bench_infer(int argc, char **argv)
     /* 0: every online core, resolved here so that the figure names it */
     if (threads == 0) {
         long nc = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = nc > 0 ? (uint32_t)(nc < (long)INFER_MAX_THREADS ? nc : (long)INFER_MAX_THREADS) : 1;
+        threads = nc > 0 ? (uint32_t)(nc < MLP_MAX_THREADS ? nc : MLP_MAX_THREADS) : 1;
     }
     mlp_set_threads((int)threads);
     if (qt >= 0 && (st = mlp_qmodel_create(&q, m, (enum mlp_qtype)qt, NULL, &err)) != MLP_OK) goto done;

@@ -231,14 +231,15 @@ int cmd_gradcheck(int argc, char **argv)
     }
     if (head == MLP_HEAD_SOFTMAX_CE && o.classes == 1)
         return cli_usage_error(cmd, "softmax-ce needs --classes of at least 2");
+    if ((rc = cli_check_threads(cmd, o.threads)) != EXIT_OK) return rc;
     struct mlp_load_params lp;
     if ((rc = cli_load_params(cmd, &o.data, &lp)) != EXIT_OK) return rc;
     lp.threads = o.threads;
     struct mlp_layer_spec *hidden;
     uint32_t n_hidden;
-    if (cli_parse_layers(o.layers, (enum mlp_act)act, &hidden, &n_hidden) != 0)
-        return cli_usage_error(cmd, "--layers '%s' is not a comma-separated list of widths 1..%u", o.layers,
-                               MLP_MAX_WIDTH);
+    char why[400];
+    if (cli_parse_layers(o.layers, (enum mlp_act)act, &hidden, &n_hidden, why, sizeof why) != 0)
+        return cli_usage_error(cmd, "%s", why);
     mlp_set_threads(o.threads);
 
     struct mlp_error err = {0};

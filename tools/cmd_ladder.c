@@ -394,7 +394,7 @@ int cmd_bench_ladder(int argc, char **argv)
     if (o.repeat == 0 || o.repeat > 1000) return cli_usage_error(cmd, "option '--repeat' must be 1..1000");
     if (o.tolerance != -1 && !(o.tolerance >= 0))
         return cli_usage_error(cmd, "option '--tolerance' must be 0 or more");
-    if (o.threads < 0) return cli_usage_error(cmd, "option '--threads' must be 0 (all cores) or more");
+    if ((rc = cli_check_threads(cmd, o.threads)) != EXIT_OK) return rc;
 
     mlp_set_threads(o.threads); /* as training will: the count is shown before */
     printf("fastmlp %s bench ladder; BLAS: %s\n\n", MLP_VERSION_STRING, mlp_blas_info());

@@ -28,7 +28,7 @@
  * this file documents what it relies on). */
 void openblas_set_num_threads(int n);
 
-#define MAX_THREADS 64
+#define MAX_THREADS MLP_MAX_THREADS
 /* How long an idle worker spins before it sleeps.  Waking a sleeping one
  * costs tens of microseconds or more in a VM (futex + IPI), which at 200 us
  * of spin halved W5 on 2 threads (34k vs 105k samples/s): mini-batches come

@@ -8,6 +8,7 @@
  * any of its fields is believed.  Also: schedules and early stopping do what
  * they say. */
 #include "testutil.h"
+#include "shrink.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -351,6 +352,60 @@ out:
     unlink(path);
 }
 
+#ifdef __linux__
+/* A checkpoint that shrinks while it is read (truncated from a second thread
+ * at its first read) is MLP_ERR_IO "file changed while reading", never a
+ * corruption or a flag mismatch; or it resumes whole, should the truncation
+ * come after the last read. */
+static void shrinking_checkpoint(void)
+{
+    char path[128], master[128];
+    snprintf(path, sizeof path, "%s/shrinks.ckpt", dir);
+    snprintf(master, sizeof master, "%s/master.ckpt", dir);
+    struct mlp_layer_spec h[1] = {{100000, MLP_ACT_RELU}};
+    struct mlp_train_params p = mlp_train_params_default(); /* Adam: weights and two moments */
+    struct mlp_model *m = test_model(MLP_F32, COLS, 1, h, K, MLP_HEAD_SOFTMAX_CE, 1);
+    struct mlp_trainer *t = NULL;
+    struct mlp_error err = {0};
+    unsigned char *buf = NULL;
+    if (!m) return;
+    mlp_model_init(m, MLP_INIT_HE, 0, 0, 9);
+    CHECK_STATUS(mlp_trainer_create(&t, m, &train, NULL, &p, &err), MLP_OK);
+    if (!t) goto out;
+    CHECK_STATUS(mlp_trainer_save_checkpoint(t, master, &err), MLP_OK);
+    FILE *f = fopen(master, "rb");
+    long n = -1;
+    if (f && fseek(f, 0, SEEK_END) == 0) n = ftell(f);
+    if (f) rewind(f);
+    buf = n > 0 ? malloc((size_t)n) : NULL;
+    bool got = f && buf && fread(buf, 1, (size_t)n, f) == (size_t)n;
+    if (f) fclose(f);
+    CHECK_MSG(got && n > (16l << 20), "checkpoint of %ld bytes", n);
+    int seen[2] = {0, 0};
+    for (int attempt = 0; got && attempt < 3; attempt++) {
+        CHECK(write_file(path, buf, (size_t)n));
+        struct shrinker sh;
+        if (shrinker_start(&sh, path, n / 3, IN_ACCESS) != 0) {
+            CHECK_MSG(0, "inotify failed");
+            break;
+        }
+        enum mlp_status st = mlp_trainer_resume(t, path, &err);
+        shrinker_join(&sh);
+        CHECK_MSG(st == MLP_OK || (st == MLP_ERR_IO && strstr(err.msg, "file changed while reading")),
+                  "attempt %d: %s: %s", attempt, mlp_status_str(st), err.msg);
+        seen[0] += st == MLP_OK;
+        seen[1] += st == MLP_ERR_IO;
+    }
+    printf("test_checkpoint: shrunk while resuming: %d complete, %d changed\n", seen[0], seen[1]);
+out:
+    free(buf);
+    mlp_trainer_free(t);
+    mlp_model_free(m);
+    unlink(path);
+    unlink(master);
+}
+#endif
+
 /* A checkpoint from another network: the first field that differs is named
  * with both values, for each field a network has. */
 static void network_refusals(void)
@@ -537,6 +592,9 @@ int main(void)
     refusals();
     every_byte_flipped();
     large_checkpoint();
+#ifdef __linux__
+    shrinking_checkpoint();
+#endif
     network_refusals();
     schedules_and_patience();
     rmdir(dir);

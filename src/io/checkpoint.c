@@ -219,14 +219,16 @@ static uint64_t get_u64(const unsigned char *b)
 /* ------------------------------------------------- first pass: checksums */
 
 /* Exactly k bytes of f into buf; *off (for the message) advances. */
-static enum mlp_status read_exact(FILE *f, const char *path, void *buf, size_t k, uint64_t *off,
-                                  struct mlp_error *err)
+static enum mlp_status read_exact(FILE *f, const char *path, const struct stat *at_open, void *buf, size_t k,
+                                  uint64_t *off, struct mlp_error *err)
 {
     if (fread(buf, 1, k, f) != k) {
         if (ferror(f))
             return mlp__fail_file(err, MLP_ERR_IO, path, "read error in the checkpoint at byte %llu",
                                   (unsigned long long)*off);
         /* The size was checked: the file shrank while being read. */
+        enum mlp_status st = mlp__file_changed(fileno(f), path, at_open, err);
+        if (st != MLP_OK) return st;
         return mlp__fail_file(err, MLP_ERR_FORMAT, path, "truncated checkpoint at byte %llu", (unsigned long long)*off);
     }
     *off += k;
@@ -238,8 +240,8 @@ static enum mlp_status read_exact(FILE *f, const char *path, void *buf, size_t k
  * one), the state section is followed by the state's.  Streamed in chunks:
  * the state can be tens of MB and is never held whole.  Leaves f at the
  * model section. */
-static enum mlp_status verify_checksums(FILE *f, const char *path, uint64_t model_bytes, uint64_t state_bytes,
-                                        struct mlp_error *err)
+static enum mlp_status verify_checksums(FILE *f, const char *path, const struct stat *at_open, uint64_t model_bytes,
+                                        uint64_t state_bytes, struct mlp_error *err)
 {
     if (model_bytes < 4)
         return mlp__fail_file(err, MLP_ERR_FORMAT, path,
@@ -257,12 +259,12 @@ static enum mlp_status verify_checksums(FILE *f, const char *path, uint64_t mode
         uLong crc = crc32(0, Z_NULL, 0);
         for (uint64_t left = len[s]; left > 0;) {
             size_t k = left > CHUNK ? CHUNK : (size_t)left;
-            if ((st = read_exact(f, path, buf, k, &off, err)) != MLP_OK) break;
+            if ((st = read_exact(f, path, at_open, buf, k, &off, err)) != MLP_OK) break;
             crc = crc32(crc, buf, (uInt)k);
             left -= k;
         }
         unsigned char stored[4];
-        if (st == MLP_OK) st = read_exact(f, path, stored, 4, &off, err);
+        if (st == MLP_OK) st = read_exact(f, path, at_open, stored, 4, &off, err);
         if (st == MLP_OK && get_u32(stored) != (uint32_t)crc)
             st = mlp__fail_file(err, MLP_ERR_FORMAT, path,
                                 "checkpoint checksum mismatch in the %s section (stored 0x%08x, computed 0x%08x): "
@@ -277,8 +279,8 @@ static enum mlp_status verify_checksums(FILE *f, const char *path, uint64_t mode
 
 /* Opens path and checks its header and both checksums; on success *out is
  * positioned at the model section and owned by the caller. */
-static enum mlp_status open_checkpoint(const char *path, FILE **out, uint64_t *model_bytes, uint64_t *state_bytes,
-                                       struct mlp_error *err)
+static enum mlp_status open_checkpoint(const char *path, FILE **out, struct stat *at_open, uint64_t *model_bytes,
+                                       uint64_t *state_bytes, struct mlp_error *err)
 {
     *out = NULL;
     FILE *f = fopen(path, "rb");
@@ -307,12 +309,13 @@ static enum mlp_status open_checkpoint(const char *path, FILE **out, uint64_t *m
                             "checkpoint sections (%llu + %llu bytes) do not match its size %llu: the file is truncated "
                             "or corrupt",
                             (unsigned long long)mb, (unsigned long long)sbytes, (unsigned long long)size);
-    if (st == MLP_OK) st = verify_checksums(f, path, mb, sbytes, err);
+    if (st == MLP_OK) st = verify_checksums(f, path, &sb, mb, sbytes, err);
     if (st != MLP_OK) {
         fclose(f);
         return st;
     }
     *out = f;
+    *at_open = sb;
     *model_bytes = mb;
     *state_bytes = sbytes;
     return MLP_OK;
@@ -509,8 +512,9 @@ enum mlp_status mlp_trainer_resume(struct mlp_trainer *t, const char *path, stru
     if (t->solver)
         return mlp__fail(err, MLP_ERR_UNSUPPORTED, "%s runs cannot be resumed from a checkpoint", mlp_optim_name(t->p.optim));
     FILE *f = NULL;
+    struct stat at_open;
     uint64_t model_bytes = 0, state_bytes = 0;
-    enum mlp_status st = open_checkpoint(path, &f, &model_bytes, &state_bytes, err);
+    enum mlp_status st = open_checkpoint(path, &f, &at_open, &model_bytes, &state_bytes, err);
     if (st != MLP_OK) return st;
     /* From here on every byte is as it was written. */
     struct mlp_model *m = NULL;
@@ -566,6 +570,9 @@ enum mlp_status mlp_trainer_resume(struct mlp_trainer *t, const char *path, stru
     if (r.st == MLP_OK && r.left != 0)
         r.st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "%llu unexpected bytes in the checkpoint state",
                               (unsigned long long)r.left);
+    /* A file rewritten between the checksum pass and here may have mixed two
+     * versions into the fields: that, rather than any error it caused. */
+    if (mlp__file_changed(fileno(f), path, &at_open, err) != MLP_OK) r.st = MLP_ERR_IO;
     fclose(f);
     if (r.st != MLP_OK) {
         free(hist);

@@ -563,18 +563,21 @@ enum mlp_status mlp_model_load(struct mlp_model **out, const char *path,
 /*
  * An output file, written the way fastmlp writes all of its files; what is
  * at `path` decides how:
- *   - nothing, or a regular file: the content goes to PATH.tmp.XXXXXX beside
- *     it, is fsynced, takes the old file's permission bits and, where the
- *     process may, its owner and group, and is renamed over PATH on commit:
- *     PATH is always the old file or the whole new one.  A hard link to the
- *     old file keeps the old content (PATH gets a new inode).
- *     Temporary files of this pattern left by killed writers are removed
- *     when they are unlocked and older than the calling process.
+ *   - nothing, or a regular file: the content goes to
+ *     PATH.tmp.fastmlp-XXXXXX beside it, is fsynced, takes the old file's
+ *     permission bits and, where the process may, its owner and group, and
+ *     is renamed over PATH on commit: PATH is always the old file or the
+ *     whole new one.  A hard link to the old file keeps the old content
+ *     (PATH gets a new inode).  Temporary files of exactly that pattern left
+ *     by killed writers are removed when they are unlocked and older than
+ *     the calling process.
  *   - a symbolic link: its final target is replaced as above; the link stays.
- *   - a FIFO, socket or character device (/dev/null, a pipe, a terminal):
- *     written in place as a stream with MLP_OUTPUT_STREAM, else refused;
- *     never unlinked.  "-" means standard output (MLP_OUTPUT_STREAM only).
- *   - a directory or block device: refused.
+ *   - a FIFO or character device (/dev/null, a pipe, a terminal): written in
+ *     place as a stream with MLP_OUTPUT_STREAM, else refused; never unlinked.
+ *   - "-" (standard output) and paths naming one of the process's open
+ *     descriptors (/dev/stdout, /dev/fd/N): written through it as it is
+ *     (MLP_OUTPUT_STREAM only).
+ *   - a directory, block device or socket: refused.
  * MLP_OUTPUT_BINARY refuses a terminal.  Errors: MLP_ERR_ARG (an empty path,
  * "-" or a terminal where not allowed), MLP_ERR_OPEN (cannot be created,
  * refused kind of file), MLP_ERR_IO (a write, flush or sync failed).
@@ -592,6 +595,11 @@ struct mlp_output;
 enum mlp_status mlp_output_check(const char *path, unsigned flags, struct mlp_error *err);
 enum mlp_status mlp_output_open(struct mlp_output **out, const char *path, unsigned flags,
                                 struct mlp_error *err);
+/* The regular file an output at `path` would replace or create (a
+ * symbolic link's final target; malloc'd, the caller frees), or NULL when it
+ * would be written as a stream ("-", a descriptor, a FIFO or device) or
+ * cannot be written at all. */
+char *mlp_output_target(const char *path);
 /* The stream to write to; owned by the output. */
 FILE *mlp_output_file(const struct mlp_output *o);
 /* Flush, sync and (a regular file) rename into place; on failure the

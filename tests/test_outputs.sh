@@ -23,7 +23,7 @@ Y="$FM/t10k-labels-idx1-ubyte.gz"
 TR="--train $X --train-labels $Y --limit 300 --layers 4 --epochs 1 --threads 1 -q"
 # no temporary file of fastmlp's naming anywhere under DIR
 no_tmp() {
-    left=$(find "$1" -name '*.tmp.??????' 2>/dev/null)
+    left=$(find "$1" -name '*.tmp.fastmlp-*' 2>/dev/null)
     [ -z "$left" ] && ok || bad "$2: temporary files left: $left"
 }
 mode_of() { stat -c %a "$1"; }
@@ -129,6 +129,39 @@ if command -v script >/dev/null 2>&1; then
     [ $rc -eq 64 ] && grep -q "terminal" "$T/tty.out" && ok || bad "-o - on a terminal: rc $rc $(cat "$T/tty.out")"
 fi
 expect 64 "the same file" -- "$FASTMLP" train $TR -o - --log-json -
+# A path naming this process's stdout (/dev/stdout) writes through it as it
+# is: appended where the shell appends, the file behind it never replaced.
+echo precious >"$T/app.txt"
+"$FASTMLP" predict "$T/m.mlp" "$X" -o /dev/stdout >>"$T/app.txt" 2>"$T/err"
+rc=$?
+[ $rc -eq 0 ] && [ "$(head -1 "$T/app.txt")" = precious ] && [ "$(wc -l <"$T/app.txt")" -eq 10002 ] && ok ||
+    bad "predict -o /dev/stdout >> file: rc $rc, first line '$(head -1 "$T/app.txt")', $(cat "$T/err")"
+echo precious >"$T/app.json"
+"$FASTMLP" train $TR --log-json /dev/stdout >>"$T/app.json" 2>"$T/err"
+[ "$(head -1 "$T/app.json")" = precious ] && grep -q '"epoch": 1' "$T/app.json" && ok ||
+    bad "--log-json /dev/stdout >> file lost the file's content: $(head -2 "$T/app.json")"
+# ... and the report on /dev/stdout is all that goes there (no tables).
+"$FASTMLP" eval "$T/m.mlp" "$X" --labels "$Y" --report /dev/stdout 2>"$T/err" | cat >"$T/rep.html"
+grep -q "confusion matrix (rows" "$T/rep.html" && bad "eval --report /dev/stdout mixed the tables into the report" || ok
+grep -q "<svg" "$T/rep.html" && ok || bad "eval --report /dev/stdout wrote no report"
+# No default checkpoint beside a model that goes to a descriptor.
+expect 64 "--checkpoint-every needs --checkpoint FILE" -- "$FASTMLP" train $TR --checkpoint-every 1 -o /dev/stdout
+[ ! -e /dev/stdout.ckpt ] && ok || bad "a checkpoint was written into /dev"
+# Descriptors 0-2 closed by the caller: the log still gets only JSON.
+"$FASTMLP" train $TR --epochs 2 -o "$T/cl.mlp" --log-json "$T/cl.json" >&- 2>"$T/err"
+[ "$(grep -vc '^{' "$T/cl.json")" -eq 0 ] && [ "$(wc -l <"$T/cl.json")" -eq 2 ] && ok ||
+    bad "with stdout closed the log holds: $(cat "$T/cl.json")"
+# A reader that goes away: EPIPE, reported (74), not a silent death by SIGPIPE.
+mkfifo "$T/pipe"
+timeout 20 head -c 10 "$T/pipe" >/dev/null &
+expect 74 "Broken pipe" -- timeout 60 "$FASTMLP" predict "$T/m.mlp" "$X" -o "$T/pipe"
+wait
+# A socket cannot be opened: refused before any work.
+if command -v python3 >/dev/null 2>&1 &&
+    python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$T/sock" 2>/dev/null; then
+    expect 73 "is a socket" -- "$FASTMLP" train --train "$T/absent.csv" -o "$T/sock"
+    [ -S "$T/sock" ] && ok || bad "-o on a socket replaced it"
+fi
 
 # ---- 2. same-file checks, before any work --------------------------------
 printf '0,1,2\n1,3,4\n0,5,6\n1,7,8\n' >"$T/d.csv"
@@ -162,6 +195,18 @@ expect 64 "the output path is empty" -- "$FASTMLP" train $NOTRAIN -o ""
 expect 73 "is a directory" -- "$FASTMLP" train $NOTRAIN --log-json "$T"
 expect 73 "No such file or directory" -- "$FASTMLP" train $NOTRAIN --report "$T/nodir/r.html"
 expect 73 "cannot create" -- "$FASTMLP" train $NOTRAIN -o "$T/d.csv/m.mlp"
+# A dangling symlink and its target are the same output.
+ln -s target2.mlp "$T/dl.mlp"
+expect 64 "are the same file" -- "$FASTMLP" train $NOTRAIN -o "$T/dl.mlp" --report "$T/target2.mlp"
+# A sticky directory (/tmp-like) where another user's file cannot be replaced.
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
+    mkdir "$T/sticky" && chmod 1777 "$T/sticky"
+    echo root >"$T/sticky/root.mlp" && chmod 666 "$T/sticky/root.mlp"
+    setpriv --reuid=nobody --regid=nogroup --clear-groups \
+        "$FASTMLP" train --train "$T/absent.csv" -o "$T/sticky/root.mlp" >"$T/out" 2>"$T/err"
+    rc=$?
+    [ $rc -eq 73 ] && grep -q "sticky" "$T/err" && ok || bad "sticky directory as nobody: rc $rc $(cat "$T/err")"
+fi
 
 # ---- 4. write errors ------------------------------------------------------
 # A file-size limit: EFBIG, 74, the old file kept, no temporary file.
@@ -229,24 +274,37 @@ no_tmp "$T" "signals"
 # ---- 6. stale temporary files of killed runs --------------------------------
 # Removed by the next save to the same path: only the exact pattern, only
 # when older than the running process, only when no writer holds it.
-for f in st.mlp.tmp.Ab12Cd st.mlp.tmp.Zz99zz st.mlp.tmp.Ab12Cde st.mlp.tmp.Ab-2Cd other.mlp.tmp.Ab12Cd st.mlp.tmp.Lock01; do
+P=st.mlp.tmp.fastmlp-
+for f in ${P}Ab12Cd ${P}Zz99zz ${P}Ab12Cde ${P}Ab-2Cd other.mlp.tmp.fastmlp-Ab12Cd st.mlp.tmp.backup ${P}Lock01; do
     echo junk >"$T/$f"
     touch -d '1 hour ago' "$T/$f"
 done
-exec 4<"$T/st.mlp.tmp.Lock01" # a live writer's lock, held by this shell
+exec 4<"$T/${P}Lock01" # a live writer's lock, held by this shell
 flock -x 4
 expect 0 "" -- "$FASTMLP" train $TR -o "$T/st.mlp"
 exec 4<&-
-[ ! -e "$T/st.mlp.tmp.Ab12Cd" ] && [ ! -e "$T/st.mlp.tmp.Zz99zz" ] && ok || bad "stale temporary files were not removed"
-for f in st.mlp.tmp.Ab12Cde st.mlp.tmp.Ab-2Cd other.mlp.tmp.Ab12Cd st.mlp.tmp.Lock01; do
+[ ! -e "$T/${P}Ab12Cd" ] && [ ! -e "$T/${P}Zz99zz" ] && ok || bad "stale temporary files were not removed"
+for f in ${P}Ab12Cde ${P}Ab-2Cd other.mlp.tmp.fastmlp-Ab12Cd st.mlp.tmp.backup ${P}Lock01; do
     [ -e "$T/$f" ] && ok || bad "$f is not a stale temporary file of st.mlp, yet was removed"
 done
 # ... and one newer than the process is kept (another run may be writing it).
-echo junk >"$T/st.mlp.tmp.New001"
-touch -d '1 hour' "$T/st.mlp.tmp.New001"
+echo junk >"$T/${P}New001"
+touch -d '1 hour' "$T/${P}New001"
 expect 0 "" -- "$FASTMLP" train $TR -o "$T/st.mlp"
-[ -e "$T/st.mlp.tmp.New001" ] && ok || bad "a temporary file newer than the process was removed"
-rm -f "$T"/st.mlp.tmp.* "$T"/other.mlp.tmp.*
+[ -e "$T/${P}New001" ] && ok || bad "a temporary file newer than the process was removed"
+# A user's file that merely looks like one (an input, even) is never taken.
+cp "$T/d.csv" "$T/u.mlp.tmp.backup"
+touch -d '1 hour ago' "$T/u.mlp.tmp.backup"
+expect 0 "" -- "$FASTMLP" train --train "$T/u.mlp.tmp.backup" --data-format csv --layers none --epochs 1 -q -o "$T/u.mlp"
+[ -e "$T/u.mlp.tmp.backup" ] && ok || bad "the training data u.mlp.tmp.backup was removed as a stale file"
+rm -f "$T"/st.mlp.tmp.* "$T"/other.mlp.tmp.* "$T"/u.mlp.tmp.*
+
+# ---- 6b. a CSV larger than memory is refused before it is read ------------
+mem_kb=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)
+if truncate -s $((mem_kb * 1024 + 1073741824)) "$T/huge.csv" 2>/dev/null; then
+    expect 70 "larger than this machine's memory" -- timeout 60 "$FASTMLP" train --train "$T/huge.csv" --data-format csv -q
+    rm -f "$T/huge.csv"
+fi
 
 # ---- 7. flags ------------------------------------------------------------------
 expect 64 "--threads -1: give 0 for all cores" -- "$FASTMLP" train $TR --threads -1

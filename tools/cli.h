@@ -106,21 +106,23 @@ struct cli_file {
  * output is standard output, so human-readable lines go to stderr. */
 int cli_check_files(const char *cmd, const struct cli_file *files, int n, bool *stdout_used);
 
-/* Signals.  cli_signals_init (main) ignores SIGXFSZ, so that writing past a
- * file-size limit fails with EFBIG (74), and makes SIGINT/SIGTERM end the
- * process at once with one line and 130 while no temporary file exists.
- * From cli_signals_defer on, they are only recorded (and trainer t, if any,
- * is asked to stop at its next batch boundary): the command checks
- * cli_interrupted() at its safe points, drops what it had not finished, and
- * returns 130.  cli_signals_for_output(path), before writing an output:
- * deferred for a file (a temporary file will exist), immediate for a stream
- * ("-", a pipe, a device: nothing to remove, and a FIFO's open may wait for
- * a reader), unless a signal is already pending. */
-void cli_signals_init(const char *cmd);
+/* The process (main, before a command): descriptors 0-2 kept open (on
+ * /dev/null if closed), SIGXFSZ and SIGPIPE ignored, so that writing past a
+ * file-size limit or into a closed pipe fails with EFBIG/EPIPE (74), and
+ * SIGINT/SIGTERM/SIGHUP end the process at once with one line and 130 while
+ * no temporary file exists.  From cli_signals_defer on, a signal is only
+ * recorded (trainer t, if any, is asked to stop at its next batch
+ * boundary): the command checks cli_interrupted() at its safe points, drops
+ * what it had not finished, and returns 130; a second signal ends it at
+ * once.  cli_signals_for_output(path), before writing an output: deferred
+ * for a file (a temporary file will exist), immediate for a stream ("-", a
+ * pipe, a device: nothing to remove, and a FIFO's open may wait for a
+ * reader). */
+void cli_process_init(const char *cmd);
 void cli_signals_defer(struct mlp_trainer *t);
 void cli_signals_for_output(const char *path);
 int cli_interrupted(void);
-const char *cli_signal_name(void); /* "SIGINT" or "SIGTERM" */
+const char *cli_signal_name(void); /* "SIGINT", "SIGTERM" or "SIGHUP" */
 
 /* Commit an output (mlp_output_commit) unless a signal came meanwhile: then
  * it is dropped (a regular file is untouched) and MLP_ERR_STOPPED returned,

@@ -9,6 +9,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -28,20 +29,24 @@ struct ident {
     char *canon;
 };
 
+/* The canonical path of what `path` names: realpath of what exists, else
+ * (an output still to be created, through a dangling link too) the
+ * canonical directory of the file that would be created and its name. */
 static char *canonical(const char *path)
 {
     char *r = realpath(path, NULL);
     if (r) return r;
-    /* Not there yet: the canonical directory and the last component. */
-    const char *slash = strrchr(path, '/');
-    char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+    char *target = mlp_output_target(path);
+    const char *t = target ? target : path;
+    const char *slash = strrchr(t, '/');
+    char *dir = slash ? strndup(t, slash == t ? 1 : (size_t)(slash - t)) : strdup(".");
     char *rdir = dir ? realpath(dir, NULL) : NULL;
     free(dir);
-    if (!rdir) return NULL;
-    const char *base = slash ? slash + 1 : path;
-    char *s = malloc(strlen(rdir) + strlen(base) + 2);
+    const char *base = slash ? slash + 1 : t;
+    char *s = rdir ? malloc(strlen(rdir) + strlen(base) + 2) : NULL;
     if (s) sprintf(s, "%s/%s", rdir, base);
     free(rdir);
+    free(target);
     return s;
 }
 
@@ -120,20 +125,27 @@ int cli_check_files(const char *cmd, const struct cli_file *files, int n, bool *
     return EXIT_OK;
 }
 
-/* ---------------------------------------------------------------- signals */
+/* ------------------------------------------------------ process, signals */
 
-static char g_msg[2][96];
-static size_t g_msg_len[2];
+enum { SIG_INT, SIG_TERM, SIG_HUP, N_SIG };
+static const int g_signo[N_SIG] = {SIGINT, SIGTERM, SIGHUP};
+static const char *const g_signame[N_SIG] = {"SIGINT", "SIGTERM", "SIGHUP"};
+static char g_msg[N_SIG][96];
+static size_t g_msg_len[N_SIG];
 static volatile sig_atomic_t g_defer, g_signal;
 static struct mlp_trainer *volatile g_trainer;
 
-/* Immediate: no temporary file of fastmlp's exists, so end now (write and
- * _exit are async-signal-safe).  Deferred: note it and ask the trainer to
- * stop at its next batch boundary; the command ends at its next safe point. */
+static int sig_index(int sig) { return sig == SIGINT ? SIG_INT : sig == SIGTERM ? SIG_TERM : SIG_HUP; }
+
+/* Immediate (or a second signal while deferred: the user insists): no
+ * temporary file of fastmlp's exists, or one is left for the next save to
+ * remove; end now (write and _exit are async-signal-safe).  Deferred: note
+ * it and ask the trainer to stop at its next batch boundary; the command
+ * ends at its next safe point. */
 static void on_signal(int sig)
 {
-    if (!g_defer) {
-        int k = sig == SIGINT ? 0 : 1;
+    if (!g_defer || g_signal) {
+        int k = sig_index(sig);
         ssize_t w = write(STDERR_FILENO, g_msg[k], g_msg_len[k]);
         (void)w;
         _exit(EXIT_INTERRUPTED);
@@ -142,13 +154,18 @@ static void on_signal(int sig)
     if (g_trainer) mlp_trainer_request_stop(g_trainer);
 }
 
-void cli_signals_init(const char *cmd)
+void cli_process_init(const char *cmd)
 {
-    /* A write beyond RLIMIT_FSIZE fails with EFBIG, reported like a full disk. */
+    /* Descriptors 0-2 closed by the caller (`>&-`) would be taken by the
+     * first files opened, and a log would receive the progress lines. */
+    for (int fd = 0; fd <= 2; fd++)
+        if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd) break;
+    /* A write beyond RLIMIT_FSIZE fails with EFBIG, and one to a closed pipe
+     * with EPIPE: reported (74) like a full disk, not a silent death. */
     signal(SIGXFSZ, SIG_IGN);
-    static const char *const names[2] = {"SIGINT", "SIGTERM"};
-    for (int k = 0; k < 2; k++) {
-        snprintf(g_msg[k], sizeof g_msg[k], "fastmlp %.40s: interrupted by %s\n", cmd, names[k]);
+    signal(SIGPIPE, SIG_IGN);
+    for (int k = 0; k < N_SIG; k++) {
+        snprintf(g_msg[k], sizeof g_msg[k], "fastmlp %.40s: interrupted by %s\n", cmd, g_signame[k]);
         g_msg_len[k] = strlen(g_msg[k]);
     }
     struct sigaction sa;
@@ -156,8 +173,7 @@ void cli_signals_init(const char *cmd)
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART; /* a write to a pipe is not cut short by EINTR */
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    for (int k = 0; k < N_SIG; k++) sigaction(g_signo[k], &sa, NULL);
 }
 
 void cli_signals_defer(struct mlp_trainer *t)
@@ -168,18 +184,14 @@ void cli_signals_defer(struct mlp_trainer *t)
 
 void cli_signals_for_output(const char *path)
 {
-    struct stat sb;
-    bool stream = strcmp(path, "-") == 0 || (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode));
     /* A stream has no temporary file, and opening a FIFO waits for its
      * reader: a signal must be able to end that wait. */
-    if (stream && !g_signal) {
-        g_trainer = NULL;
-        g_defer = 0;
-    } else {
-        g_defer = 1;
-    }
+    char *target = mlp_output_target(path);
+    g_trainer = NULL;
+    g_defer = target != NULL;
+    free(target);
 }
 
 int cli_interrupted(void) { return g_signal; }
 
-const char *cli_signal_name(void) { return g_signal == SIGINT ? "SIGINT" : "SIGTERM"; }
+const char *cli_signal_name(void) { return g_signal ? g_signame[sig_index(g_signal)] : "a signal"; }

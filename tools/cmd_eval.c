@@ -246,14 +246,14 @@ int cmd_eval(int argc, char **argv)
     if (calib && qt != MLP_Q_INT8) return cli_usage_error(cmd, "--calib needs --quantize int8");
     struct mlp_load_params lp;
     if ((rc = cli_load_params(cmd, &dopt, &lp)) != EXIT_OK) return rc;
-    /* --report - writes the report to stdout, and then nothing else goes there. */
-    const bool report_on_stdout = report && strcmp(report, "-") == 0;
     const char *config;
     cli_config_find(cmd, argc, argv, 2, opts, &config); /* cli_parse accepted it */
     const struct cli_file files[] = {{"MODEL", pos[0], 0, NULL, NULL},       {"DATA", pos[1], 0, NULL, NULL},
                                      {"--labels", labels, 0, NULL, NULL},    {"--calib", calib, 0, NULL, NULL},
                                      {"--config", config, 0, NULL, NULL},    {"--report", report, CLI_OUT | MLP_OUTPUT_STREAM, NULL, "the report"}};
-    if ((rc = cli_check_files(cmd, files, (int)(sizeof files / sizeof files[0]), NULL)) != EXIT_OK) return rc;
+    bool report_on_stdout; /* then the report is all that goes there */
+    if ((rc = cli_check_files(cmd, files, (int)(sizeof files / sizeof files[0]), &report_on_stdout)) != EXIT_OK)
+        return rc;
 
     struct mlp_error err = {0};
     struct mlp_model *m = NULL;
@@ -267,8 +267,6 @@ int cmd_eval(int argc, char **argv)
         st = cli_load_data(&ds, pos[1], labels, &lp, &err);
     }
     if (st != MLP_OK) goto done;
-    /* A signal while the report is written drops it (cli_output_commit). */
-    if (report) cli_signals_for_output(report);
     /* Shape before labels: data that cannot fit the model is the first thing to hear of. */
     if (ds.n_cols != mlp_model_n_in(m)) {
         st = err.status = MLP_ERR_SHAPE;
@@ -299,6 +297,7 @@ int cmd_eval(int argc, char **argv)
                      (unsigned long long)ds.n_rows, loss, mse, r2);
             struct report_data rd = {.title = "fastmlp eval", .subtitle = sub, .eval_name = "test"};
             in_report = true;
+            cli_signals_for_output(report); /* a signal now drops the report (cli_output_commit) */
             if ((st = report_write(report, &rd, &err)) != MLP_OK) goto done;
             in_report = false;
         }
@@ -352,6 +351,7 @@ int cmd_eval(int argc, char **argv)
                                  .n_samples_max = (uint32_t)n_pred,
                                  .input_scale = mlp_model_input_scale(m)};
         in_report = true;
+        cli_signals_for_output(report); /* a signal now drops the report (cli_output_commit) */
         if ((st = report_write(report, &rd, &err)) != MLP_OK) goto done;
         in_report = false;
     }

@@ -187,12 +187,14 @@ static void print_profile(FILE *f, const struct mlp_profile *p, const struct pha
            peak, (double)p->param_bytes / (1 << 20), (double)p->optim_bytes / (1 << 20), (double)data_bytes / (1 << 20));
 }
 
-/* Whether an output path is (or will be) a regular file, not "-" or a
- * device or pipe: only then does a checkpoint go beside it by default. */
+/* Whether an output path is (or will be) a regular file, not "-", a
+ * descriptor, a device or a pipe: only then does a checkpoint go beside it
+ * by default. */
 static bool writes_file(const char *path)
 {
-    struct stat sb;
-    return strcmp(path, "-") != 0 && (stat(path, &sb) != 0 || S_ISREG(sb.st_mode));
+    char *target = mlp_output_target(path);
+    free(target);
+    return target != NULL;
 }
 
 /* Refuse up front a network whose weights, gradient, last good copy and

@@ -32,6 +32,12 @@ static void usage(FILE *f)
  * (74), not a silent success. */
 static int finish(const char *name, int rc)
 {
+    /* A signal a command recorded but did not act on still ends it as one. */
+    if (rc == EXIT_OK && cli_interrupted()) {
+        fflush(stdout);
+        fprintf(stderr, "fastmlp %s: interrupted by %s\n", name, cli_signal_name());
+        return EXIT_INTERRUPTED;
+    }
     errno = 0;
     if ((fflush(stdout) != 0 || ferror(stdout)) && rc == EXIT_OK) {
         fprintf(stderr, "fastmlp %s: cannot write to standard output%s%s\n", name, errno ? ": " : "",
@@ -59,7 +65,7 @@ int main(int argc, char **argv)
     }
     for (const struct command *c = commands; c->name; c++) {
         if (strcmp(argv[1], c->name) != 0) continue;
-        cli_signals_init(c->name);
+        cli_process_init(c->name);
         return finish(c->name, c->run(argc, argv));
     }
     fprintf(stderr, "fastmlp: unknown command '%s' (see 'fastmlp --help')\n", argv[1]);

@@ -819,8 +819,11 @@ static enum mlp_status csv_open(struct csv *c, unsigned threads, struct mlp_erro
     if (fstat(c->fd, &sb) != 0) return csv_fail(c, err, MLP_ERR_IO, "cannot stat: %s", strerror(errno));
     if (S_ISDIR(sb.st_mode)) return csv_fail(c, err, MLP_ERR_OPEN, "cannot open: is a directory");
     if (S_ISREG(sb.st_mode) && sb.st_size > 0) {
-        if ((uint64_t)sb.st_size > SIZE_MAX / 2)
-            return csv_fail(c, err, MLP_ERR_NOMEM, "file of %lld bytes cannot be held in memory",
+        /* The text is held whole (and the data set beside it): a file
+         * larger than the machine's memory is refused now, not by the OOM
+         * killer after minutes of reading. */
+        if ((uint64_t)sb.st_size > SIZE_MAX / 2 || (uint64_t)sb.st_size > mlp__mem_bound())
+            return csv_fail(c, err, MLP_ERR_NOMEM, "file of %lld bytes is larger than this machine's memory",
                             (long long)sb.st_size);
         c->size = (size_t)sb.st_size;
         c->buf = buf_alloc(c->size, &c->buf_mapped);

@@ -21,7 +21,7 @@
 /*
  * What is at the path decides:
  *   nothing, or a regular file: replaced atomically.  The content goes to
- *       PATH.tmp.XXXXXX beside the file (same directory, so the rename is
+ *       PATH.tmp.fastmlp-XXXXXX beside the file (same directory, so the rename is
  *       atomic), locked with flock while it is written, flushed, fsynced, given
  *       the old file's permission bits and, where permitted, its owner and
  *       group (a new file gets what open(2) would give it under the umask),
@@ -32,14 +32,16 @@
  *   a symbolic link: followed to its final target, which is replaced as
  *       above in the target's own directory (a dangling link: its target is
  *       created).  The link itself stays.
- *   a FIFO, socket or character device: written in place as a stream where
- *       the caller accepts streams (MLP_OUTPUT_STREAM), else refused; never
- *       unlinked.  Binary content (MLP_OUTPUT_BINARY) is refused on a terminal.
- *   "-": standard output, as a stream (same rules).
+ *   a FIFO or character device: written in place as a stream where the
+ *       caller accepts streams (MLP_OUTPUT_STREAM), else refused; never
+ *       unlinked.  A socket (which cannot be opened) is refused.  Binary content (MLP_OUTPUT_BINARY) is refused on a terminal.
+ *   "-", and paths that name one of the process's descriptors (/dev/stdout,
+ *       /dev/fd/N, /proc/self/fd/N): written through that descriptor as it
+ *       is (its offset, O_APPEND), as a stream (same rules).
  *   a directory or block device: refused.
  * MLP_OUTPUT_LIVE (a log): a regular file is truncated and written in place
  * instead, so that it can be followed while it grows; it keeps its inode.
- * Stale temporary files: a writer killed by SIGKILL leaves PATH.tmp.XXXXXX
+ * Stale temporary files: a writer killed by SIGKILL leaves PATH.tmp.fastmlp-XXXXXX
  * behind; the next replacement of PATH removes those whose name matches that
  * pattern exactly, that no live writer holds locked, and that were last
  * modified before this process started.
@@ -54,10 +56,16 @@ struct mlp_output {
     bool live;    /* a regular file written in place (MLP_OUTPUT_LIVE) */
 };
 
-enum out_kind { OUT_FILE, OUT_STREAM, OUT_STDOUT };
+/* OUT_FD: a path that names one of this process's open descriptors
+ * (/dev/stdout, /dev/fd/N, /proc/self/fd/N): written through that
+ * descriptor, as it is (its offset, O_APPEND), never reopened or replaced. */
+enum out_kind { OUT_FILE, OUT_STREAM, OUT_FD };
 
-/* mkstemp's suffix: six letters or digits. */
-#define TMP_SUFFIX ".tmp.XXXXXX"
+/* The temporary file's name: fastmlp's own, so that the clean-up of stale
+ * ones cannot take a user's "m.mlp.tmp.backup" for one; mkstemp fills the
+ * six X with letters and digits. */
+#define TMP_TAG ".tmp.fastmlp-"
+#define TMP_SUFFIX TMP_TAG "XXXXXX"
 #define MAX_LINKS 40
 
 /* ---------------------------------------------------------- what is there */
@@ -74,13 +82,35 @@ static char *join_dir(const char *link, const char *rel)
     return s;
 }
 
-/* A path that does not exist: itself, or, when it is a dangling symbolic
- * link, the path its chain of links ends at (which is what to create).  NULL
- * with errno set on failure. */
-static char *follow_dangling(const char *path)
+/* The descriptor a path names when it is one of this process's own
+ * ("/dev/stdout", "/dev/fd/2", "/proc/self/fd/1"), else -1. */
+static int fd_path(const char *p)
 {
+    if (strcmp(p, "/dev/stdout") == 0) return STDOUT_FILENO;
+    if (strcmp(p, "/dev/stderr") == 0) return STDERR_FILENO;
+    char own[64];
+    snprintf(own, sizeof own, "/proc/%ld/fd/", (long)getpid());
+    static const char *const dirs[] = {"/dev/fd/", "/proc/self/fd/", "/proc/thread-self/fd/"};
+    const char *num = NULL;
+    for (int i = 0; i < 3 && !num; i++)
+        if (strncmp(p, dirs[i], strlen(dirs[i])) == 0) num = p + strlen(dirs[i]);
+    if (!num && strncmp(p, own, strlen(own)) == 0) num = p + strlen(own);
+    if (!num || !*num || strlen(num) > 9) return -1;
+    for (const char *c = num; *c; c++)
+        if (*c < '0' || *c > '9') return -1;
+    return atoi(num);
+}
+
+/* Follow `path`'s symbolic links by their text (at most MAX_LINKS) to a
+ * descriptor path (*fd >= 0), or to the first name that is not a link
+ * (returned, caller frees: for a dangling link, the file to create).  NULL
+ * with errno set on failure. */
+static char *follow(const char *path, int *fd)
+{
+    *fd = -1;
     char *cur = strdup(path);
     for (int hop = 0; cur && hop <= MAX_LINKS; hop++) {
+        if ((*fd = fd_path(cur)) >= 0) return cur;
         struct stat sb;
         if (lstat(cur, &sb) != 0 || !S_ISLNK(sb.st_mode)) return cur;
         size_t cap = (size_t)sb.st_size + 1 > 256 ? (size_t)sb.st_size + 1 : 256;
@@ -109,49 +139,79 @@ static char *follow_dangling(const char *path)
     return NULL;
 }
 
-/* Classify `path` for writing.  For OUT_FILE, *target is the regular file to
- * replace or create (caller frees) and *old says whether one exists (with its
- * stat in *sb). */
-static enum mlp_status classify(const char *path, unsigned flags, enum out_kind *kind, char **target, bool *old,
-                                struct stat *sb, struct mlp_error *err)
+/* What writing `path` would do.  OUT_FILE: *target is the regular file to
+ * replace or create (caller frees), *old says whether it exists (its stat in
+ * *sb).  OUT_FD: *fd is the descriptor.  OUT_STREAM: a FIFO or character
+ * device (its stat in *sb). */
+static enum mlp_status classify(const char *path, unsigned flags, enum out_kind *kind, int *fd, char **target,
+                                bool *old, struct stat *sb, struct mlp_error *err)
 {
     *target = NULL;
     *old = false;
+    *fd = -1;
     if (!*path) return mlp__fail(err, MLP_ERR_ARG, "the output path is empty");
-    if (strcmp(path, "-") == 0) {
-        if (!(flags & MLP_OUTPUT_STREAM))
-            return mlp__fail(err, MLP_ERR_ARG, "'-' (standard output): this output must be a file");
-        if ((flags & MLP_OUTPUT_BINARY) && isatty(STDOUT_FILENO))
-            return mlp__fail(err, MLP_ERR_ARG,
-                             "'-': standard output is a terminal and this output is binary: redirect it or name a file");
-        *kind = OUT_STDOUT;
-        return MLP_OK;
-    }
-    if (stat(path, sb) == 0) {
-        if (S_ISREG(sb->st_mode)) {
-            if (!(*target = realpath(path, NULL)))
-                return mlp__fail_file(err, MLP_ERR_OPEN, path, "cannot create: %s", strerror(errno));
-            *old = true;
-            *kind = OUT_FILE;
-            return MLP_OK;
-        }
-        if (S_ISDIR(sb->st_mode)) return mlp__fail_file(err, MLP_ERR_OPEN, path, "cannot create: is a directory");
-        const char *what = S_ISFIFO(sb->st_mode) ? "a FIFO"
-                           : S_ISSOCK(sb->st_mode) ? "a socket"
-                           : S_ISCHR(sb->st_mode)  ? "a character device"
-                                                   : "a block device";
-        if (S_ISBLK(sb->st_mode) || !(flags & MLP_OUTPUT_STREAM))
-            return mlp__fail_file(err, MLP_ERR_OPEN, path,
-                                  "is %s, not a regular file: this output is written only to a file (left untouched)",
-                                  what);
-        *kind = OUT_STREAM;
-        return MLP_OK;
-    }
-    if (errno != ENOENT) return mlp__fail_file(err, MLP_ERR_OPEN, path, "cannot create: %s", strerror(errno));
-    if (!(*target = follow_dangling(path)))
+    char *end = strcmp(path, "-") == 0 ? NULL : follow(path, fd);
+    if (strcmp(path, "-") == 0) *fd = STDOUT_FILENO;
+    else if (!end)
         return mlp__fail_file(err, MLP_ERR_OPEN, path, "cannot create: %s", strerror(errno));
-    *kind = OUT_FILE;
+    if (*fd >= 0) {
+        free(end);
+        int fl = fcntl(*fd, F_GETFL);
+        if (!(flags & MLP_OUTPUT_STREAM))
+            return mlp__fail_file(err, MLP_ERR_ARG, path,
+                                  "names a descriptor (standard output or another): this output must be a file");
+        if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY)
+            return mlp__fail_file(err, MLP_ERR_OPEN, path, "descriptor %d is not open for writing", *fd);
+        if ((flags & MLP_OUTPUT_BINARY) && isatty(*fd))
+            return mlp__fail_file(err, MLP_ERR_ARG, path,
+                                  "is a terminal and this output is binary: redirect it or name a file");
+        *kind = OUT_FD;
+        return MLP_OK;
+    }
+    if (stat(end, sb) != 0) {
+        if (errno != ENOENT) {
+            enum mlp_status st = mlp__fail_file(err, MLP_ERR_OPEN, path, "cannot create: %s", strerror(errno));
+            free(end);
+            return st;
+        }
+        *target = end; /* nothing there (a dangling link's target): created */
+        *kind = OUT_FILE;
+        return MLP_OK;
+    }
+    if (S_ISREG(sb->st_mode)) {
+        *target = realpath(end, NULL);
+        free(end);
+        if (!*target) return mlp__fail_file(err, MLP_ERR_OPEN, path, "cannot create: %s", strerror(errno));
+        *old = true;
+        *kind = OUT_FILE;
+        return MLP_OK;
+    }
+    free(end);
+    if (S_ISDIR(sb->st_mode)) return mlp__fail_file(err, MLP_ERR_OPEN, path, "cannot create: is a directory");
+    const char *what = S_ISFIFO(sb->st_mode) ? "a FIFO"
+                       : S_ISSOCK(sb->st_mode) ? "a socket"
+                       : S_ISCHR(sb->st_mode)  ? "a character device"
+                                               : "a block device";
+    /* A socket cannot be opened; a block device holds a file system. */
+    if (S_ISSOCK(sb->st_mode) || S_ISBLK(sb->st_mode) || !(flags & MLP_OUTPUT_STREAM))
+        return mlp__fail_file(err, MLP_ERR_OPEN, path,
+                              "is %s, not a regular file: this output is written only to %s (left untouched)", what,
+                              S_ISSOCK(sb->st_mode) || S_ISBLK(sb->st_mode) ? "a file, a pipe or a character device"
+                                                                            : "a file");
+    *kind = OUT_STREAM;
     return MLP_OK;
+}
+
+char *mlp_output_target(const char *path)
+{
+    MLP_ASSERT(path);
+    enum out_kind kind;
+    int fd;
+    char *target;
+    bool old;
+    struct stat sb;
+    if (classify(path, MLP_OUTPUT_STREAM, &kind, &fd, &target, &old, &sb, NULL) != MLP_OK) return NULL;
+    return target;
 }
 
 /* The directory part of a path ("." for none); caller frees. */
@@ -163,8 +223,9 @@ static char *dir_of(const char *path)
     return strndup(path, (size_t)(slash - path));
 }
 
-/* Can a file be created in the directory of `target`? */
-static enum mlp_status check_dir(const char *path, const char *target, struct mlp_error *err)
+/* Can a file be created in the directory of `target` (and renamed over
+ * `old`, its stat, when one exists)? */
+static enum mlp_status check_dir(const char *path, const char *target, const struct stat *old, struct mlp_error *err)
 {
     char *dir = dir_of(target);
     if (!dir) return mlp__fail(err, MLP_ERR_NOMEM, "out of memory");
@@ -176,6 +237,10 @@ static enum mlp_status check_dir(const char *path, const char *target, struct ml
         st = mlp__fail_file(err, MLP_ERR_OPEN, path, "cannot create: %s is not a directory", dir);
     else if (access(dir, W_OK | X_OK) != 0)
         st = mlp__fail_file(err, MLP_ERR_OPEN, path, "cannot create: %s", strerror(errno));
+    else if (old && (sb.st_mode & S_ISVTX) && geteuid() != 0 && geteuid() != sb.st_uid && geteuid() != old->st_uid)
+        /* /tmp-like: only a file's owner may rename over it there. */
+        st = mlp__fail_file(err, MLP_ERR_OPEN, path,
+                            "cannot replace: %s is a sticky directory and the file belongs to another user", dir);
     free(dir);
     return st;
 }
@@ -184,19 +249,20 @@ enum mlp_status mlp_output_check(const char *path, unsigned flags, struct mlp_er
 {
     MLP_ASSERT(path);
     enum out_kind kind;
+    int fd;
     char *target;
     bool old;
     struct stat sb;
-    enum mlp_status st = classify(path, flags, &kind, &target, &old, &sb, err);
-    if (st == MLP_OK && kind == OUT_FILE) st = check_dir(path, target, err);
+    enum mlp_status st = classify(path, flags, &kind, &fd, &target, &old, &sb, err);
+    if (st == MLP_OK && kind == OUT_FILE) st = check_dir(path, target, old ? &sb : NULL, err);
     if (st == MLP_OK && kind == OUT_STREAM && (flags & MLP_OUTPUT_BINARY) && S_ISCHR(sb.st_mode)) {
         /* A terminal is a character device; /dev/null is one too.  Opening a
          * character device has no effect (a FIFO, which would block until a
          * reader comes, is not opened here). */
-        int fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
-        if (fd >= 0 && isatty(fd))
+        int dfd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+        if (dfd >= 0 && isatty(dfd))
             st = mlp__fail_file(err, MLP_ERR_ARG, path, "is a terminal and this output is binary: name a file");
-        if (fd >= 0) close(fd);
+        if (dfd >= 0) close(dfd);
     }
     free(target);
     return st;
@@ -234,16 +300,16 @@ static bool process_start(struct timespec *out)
 
 static bool is_stale_name(const char *name, const char *base, size_t blen)
 {
-    static const char dot_tmp[] = ".tmp.";
-    if (strncmp(name, base, blen) != 0 || strncmp(name + blen, dot_tmp, 5) != 0) return false;
-    const char *s = name + blen + 5;
+    const size_t tlen = sizeof TMP_TAG - 1;
+    if (strncmp(name, base, blen) != 0 || strncmp(name + blen, TMP_TAG, tlen) != 0) return false;
+    const char *s = name + blen + tlen;
     for (int i = 0; i < 6; i++)
         if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
             return false;
     return s[6] == 0;
 }
 
-/* Remove TARGET.tmp.XXXXXX files left by killed writers (see the top). */
+/* Remove TARGET.tmp.fastmlp-XXXXXX files left by killed writers (see the top). */
 static void remove_stale(const char *target)
 {
     struct timespec start;
@@ -288,10 +354,11 @@ enum mlp_status mlp_output_open(struct mlp_output **out, const char *path, unsig
     MLP_ASSERT(out && path);
     *out = NULL;
     enum out_kind kind;
+    int fd;
     char *target;
     bool old;
     struct stat sb;
-    enum mlp_status st = classify(path, flags, &kind, &target, &old, &sb, err);
+    enum mlp_status st = classify(path, flags, &kind, &fd, &target, &old, &sb, err);
     if (st != MLP_OK) return st;
     struct mlp_output *o = calloc(1, sizeof *o);
     if (!o || !(o->path = strdup(path))) {
@@ -301,14 +368,17 @@ enum mlp_status mlp_output_open(struct mlp_output **out, const char *path, unsig
     }
     o->target = target;
     o->live = kind == OUT_FILE && (flags & MLP_OUTPUT_LIVE);
-    if (kind == OUT_STDOUT) {
+    if (kind == OUT_FD && fd == STDOUT_FILENO) {
+        /* The process's own stream: what it printed before stays in order. */
         o->f = stdout;
         o->is_stdout = true;
         *out = o;
         return MLP_OK;
     }
-    int fd;
-    if (kind == OUT_FILE && (flags & MLP_OUTPUT_LIVE)) {
+    if (kind == OUT_FD) {
+        if ((fd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0)
+            st = mlp__fail_file(err, MLP_ERR_OPEN, path, "cannot open for writing: %s", strerror(errno));
+    } else if (kind == OUT_FILE && (flags & MLP_OUTPUT_LIVE)) {
         /* In place, so that it can be followed while it grows: the file
          * keeps its inode, owner and mode; only its content is replaced. */
         fd = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY | O_CLOEXEC, 0666);
@@ -316,7 +386,11 @@ enum mlp_status mlp_output_open(struct mlp_output **out, const char *path, unsig
     } else if (kind == OUT_STREAM) {
         /* A FIFO blocks here until a reader opens it, as `cat > fifo` would. */
         fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+        struct stat now;
         if (fd < 0) st = mlp__fail_file(err, MLP_ERR_OPEN, path, "cannot open for writing: %s", strerror(errno));
+        else if (fstat(fd, &now) != 0 || S_ISREG(now.st_mode))
+            /* Replaced by a regular file since: not written over in place. */
+            st = mlp__fail_file(err, MLP_ERR_OPEN, path, "changed into a regular file while being opened");
         else if ((flags & MLP_OUTPUT_BINARY) && isatty(fd))
             st = mlp__fail_file(err, MLP_ERR_ARG, path, "is a terminal and this output is binary: name a file");
     } else {

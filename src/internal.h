@@ -75,6 +75,28 @@ static inline bool mlp__mul_ok(uint64_t a, uint64_t b, uint64_t limit,
     return true;
 }
 
+/* Little-endian fields of the model and checkpoint files, whatever the host. */
+static inline void mlp__put_le32(unsigned char *b, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) b[i] = (unsigned char)(v >> (8 * i));
+}
+static inline void mlp__put_le64(unsigned char *b, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) b[i] = (unsigned char)(v >> (8 * i));
+}
+static inline uint32_t mlp__get_le32(const unsigned char *b)
+{
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++) v |= (uint32_t)b[i] << (8 * i);
+    return v;
+}
+static inline uint64_t mlp__get_le64(const unsigned char *b)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v |= (uint64_t)b[i] << (8 * i);
+    return v;
+}
+
 static inline size_t mlp__dtype_size(enum mlp_dtype d)
 {
     return d == MLP_F32 ? sizeof(float) : sizeof(double);

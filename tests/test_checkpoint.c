@@ -304,6 +304,22 @@ out:
     unlink(path);
 }
 
+/* A whole file into a malloc'd buffer (*n bytes), or NULL. */
+static unsigned char *read_whole(const char *path, long *n)
+{
+    FILE *f = fopen(path, "rb");
+    *n = -1;
+    if (f && fseek(f, 0, SEEK_END) == 0) *n = ftell(f);
+    if (f) rewind(f);
+    unsigned char *buf = *n > 0 ? malloc((size_t)*n) : NULL;
+    if (buf && fread(buf, 1, (size_t)*n, f) != (size_t)*n) {
+        free(buf);
+        buf = NULL;
+    }
+    if (f) fclose(f);
+    return buf;
+}
+
 /* A checkpoint whose sections span many of the reader's chunks (the state
  * here is over 1 MB): intact it resumes; a byte flipped in the middle of the
  * weights, of the state, or in the state's last, partial chunk is found. */
@@ -324,13 +340,8 @@ static void large_checkpoint(void)
     if (!t) goto out;
     CHECK_STATUS(mlp_trainer_save_checkpoint(t, path, &err), MLP_OK);
     CHECK_STATUS(mlp_trainer_resume(t, path, &err), MLP_OK);
-    FILE *f = fopen(path, "rb");
     long n = -1;
-    if (f && fseek(f, 0, SEEK_END) == 0) n = ftell(f);
-    if (f) rewind(f);
-    buf = n > 0 ? malloc((size_t)n) : NULL;
-    bool got = f && buf && fread(buf, 1, (size_t)n, f) == (size_t)n;
-    if (f) fclose(f);
+    bool got = (buf = read_whole(path, &n)) != NULL;
     CHECK_MSG(got && n > (1 << 20), "checkpoint of %ld bytes", n);
     if (!got) goto out;
     uint64_t mb = 0;
@@ -373,13 +384,8 @@ static void shrinking_checkpoint(void)
     CHECK_STATUS(mlp_trainer_create(&t, m, &train, NULL, &p, &err), MLP_OK);
     if (!t) goto out;
     CHECK_STATUS(mlp_trainer_save_checkpoint(t, master, &err), MLP_OK);
-    FILE *f = fopen(master, "rb");
     long n = -1;
-    if (f && fseek(f, 0, SEEK_END) == 0) n = ftell(f);
-    if (f) rewind(f);
-    buf = n > 0 ? malloc((size_t)n) : NULL;
-    bool got = f && buf && fread(buf, 1, (size_t)n, f) == (size_t)n;
-    if (f) fclose(f);
+    bool got = (buf = read_whole(master, &n)) != NULL;
     CHECK_MSG(got && n > (16l << 20), "checkpoint of %ld bytes", n);
     int seen[2] = {0, 0};
     for (int attempt = 0; got && attempt < 3; attempt++) {

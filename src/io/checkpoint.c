@@ -87,13 +87,13 @@ static void cw_bytes(struct cw *w, const void *p, size_t n)
 static void cw_u32(struct cw *w, uint32_t v)
 {
     unsigned char b[4];
-    for (int i = 0; i < 4; i++) b[i] = (unsigned char)(v >> (8 * i));
+    mlp__put_le32(b, v);
     cw_bytes(w, b, 4);
 }
 static void cw_u64(struct cw *w, uint64_t v)
 {
     unsigned char b[8];
-    for (int i = 0; i < 8; i++) b[i] = (unsigned char)(v >> (8 * i));
+    mlp__put_le64(b, v);
     cw_bytes(w, b, 8);
 }
 static void cw_f64(struct cw *w, double d)
@@ -180,7 +180,7 @@ static bool write_checkpoint(FILE *f, const void *vctx)
     struct cw w = {.f = f, .crc = crc32(0, Z_NULL, 0), .ok = true};
     write_state(&w, c->t, c->ftrain, c->feval);
     unsigned char crc[4];
-    for (int i = 0; i < 4; i++) crc[i] = (unsigned char)((uint32_t)w.crc >> (8 * i));
+    mlp__put_le32(crc, (uint32_t)w.crc);
     return w.ok && fwrite(crc, 1, 4, f) == 4;
 }
 
@@ -202,19 +202,6 @@ enum mlp_status mlp_trainer_save_checkpoint(const struct mlp_trainer *t, const c
 
 /* Header (32 bytes) as laid out above. */
 #define CK_HEADER 32u
-
-static uint32_t get_u32(const unsigned char *b)
-{
-    uint32_t v = 0;
-    for (int i = 0; i < 4; i++) v |= (uint32_t)b[i] << (8 * i);
-    return v;
-}
-static uint64_t get_u64(const unsigned char *b)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) v |= (uint64_t)b[i] << (8 * i);
-    return v;
-}
 
 /* ------------------------------------------------- first pass: checksums */
 
@@ -265,11 +252,11 @@ static enum mlp_status verify_checksums(FILE *f, const char *path, const struct 
         }
         unsigned char stored[4];
         if (st == MLP_OK) st = read_exact(f, path, at_open, stored, 4, &off, err);
-        if (st == MLP_OK && get_u32(stored) != (uint32_t)crc)
+        if (st == MLP_OK && mlp__get_le32(stored) != (uint32_t)crc)
             st = mlp__fail_file(err, MLP_ERR_FORMAT, path,
                                 "checkpoint checksum mismatch in the %s section (stored 0x%08x, computed 0x%08x): "
                                 "the file is corrupt",
-                                section[s], get_u32(stored), (uint32_t)crc);
+                                section[s], mlp__get_le32(stored), (uint32_t)crc);
     }
     free(buf);
     if (st == MLP_OK && fseek(f, CK_HEADER, SEEK_SET) != 0)
@@ -293,8 +280,8 @@ static enum mlp_status open_checkpoint(const char *path, FILE **out, struct stat
     unsigned char h[CK_HEADER] = {0};
     size_t got = fread(h, 1, sizeof h, f);
     enum mlp_status st = MLP_OK;
-    uint32_t ver = get_u32(h + 8), endian = get_u32(h + 12);
-    uint64_t mb = get_u64(h + 16), sbytes = get_u64(h + 24), size = (uint64_t)sb.st_size;
+    uint32_t ver = mlp__get_le32(h + 8), endian = mlp__get_le32(h + 12);
+    uint64_t mb = mlp__get_le64(h + 16), sbytes = mlp__get_le64(h + 24), size = (uint64_t)sb.st_size;
     if (got < 8 || memcmp(h, CK_MAGIC, 8) != 0)
         st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "not a fastmlp checkpoint (bad magic at byte 0)");
     else if (got < sizeof h)
@@ -346,13 +333,13 @@ static uint32_t cr_u32(struct cr *r)
 {
     unsigned char b[4] = {0};
     cr_bytes(r, b, 4);
-    return get_u32(b);
+    return mlp__get_le32(b);
 }
 static uint64_t cr_u64(struct cr *r)
 {
     unsigned char b[8] = {0};
     cr_bytes(r, b, 8);
-    return get_u64(b);
+    return mlp__get_le64(b);
 }
 static double cr_f64(struct cr *r)
 {

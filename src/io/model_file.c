@@ -22,35 +22,15 @@
 #define FLAG_STANDARDIZE 1u
 #define ALIGN 64u
 
-static void put_u32(unsigned char *b, uint32_t v)
-{
-    for (int i = 0; i < 4; i++) b[i] = (unsigned char)(v >> (8 * i));
-}
-static void put_u64(unsigned char *b, uint64_t v)
-{
-    for (int i = 0; i < 8; i++) b[i] = (unsigned char)(v >> (8 * i));
-}
-static uint32_t get_u32(const unsigned char *b)
-{
-    uint32_t v = 0;
-    for (int i = 0; i < 4; i++) v |= (uint32_t)b[i] << (8 * i);
-    return v;
-}
-static uint64_t get_u64(const unsigned char *b)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) v |= (uint64_t)b[i] << (8 * i);
-    return v;
-}
 static void put_f64(unsigned char *b, double d)
 {
     uint64_t v;
     memcpy(&v, &d, 8);
-    put_u64(b, v);
+    mlp__put_le64(b, v);
 }
 static double get_f64(const unsigned char *b)
 {
-    uint64_t v = get_u64(b);
+    uint64_t v = mlp__get_le64(b);
     double d;
     memcpy(&d, &v, 8);
     return d;
@@ -98,11 +78,11 @@ static void wr_params(struct wr *w, const struct mlp_model *m)
             if (m->dtype == MLP_F32) {
                 uint32_t v;
                 memcpy(&v, (const float *)m->params + i + j, 4);
-                put_u32(chunk + 4 * j, v);
+                mlp__put_le32(chunk + 4 * j, v);
             } else {
                 uint64_t v;
                 memcpy(&v, (const double *)m->params + i + j, 8);
-                put_u64(chunk + 8 * j, v);
+                mlp__put_le64(chunk + 8 * j, v);
             }
         }
         wr_bytes(w, chunk, k * esz);
@@ -123,29 +103,29 @@ bool mlp__model_write(FILE *f, const struct mlp_model *m)
     struct wr w = {.f = f, .crc = crc32(0, Z_NULL, 0), .ok = true};
     unsigned char h[HDR2] = {0};
     memcpy(h, MAGIC, 8);
-    put_u32(h + 8, VERSION);
-    put_u32(h + 12, ENDIAN_MARK);
-    put_u32(h + 16, (uint32_t)m->dtype);
-    put_u32(h + 20, (uint32_t)m->head);
-    put_u32(h + 24, m->n_layers);
-    put_u32(h + 28, mlp__n_in(m));
+    mlp__put_le32(h + 8, VERSION);
+    mlp__put_le32(h + 12, ENDIAN_MARK);
+    mlp__put_le32(h + 16, (uint32_t)m->dtype);
+    mlp__put_le32(h + 20, (uint32_t)m->head);
+    mlp__put_le32(h + 24, m->n_layers);
+    mlp__put_le32(h + 28, mlp__n_in(m));
     put_f64(h + 32, m->leaky_slope);
     put_f64(h + 40, m->input_scale);
-    put_u32(h + 48, m->pre_mean ? FLAG_STANDARDIZE : 0);
-    put_u32(h + 52, m->meta.optim);
-    put_u64(h + 56, m->meta.seed);
-    put_u32(h + 64, m->meta.epochs);
-    put_u32(h + 68, m->meta.batch);
+    mlp__put_le32(h + 48, m->pre_mean ? FLAG_STANDARDIZE : 0);
+    mlp__put_le32(h + 52, m->meta.optim);
+    mlp__put_le64(h + 56, m->meta.seed);
+    mlp__put_le32(h + 64, m->meta.epochs);
+    mlp__put_le32(h + 68, m->meta.batch);
     put_f64(h + 72, m->meta.lr);
     put_f64(h + 80, m->meta.l2);
     put_f64(h + 88, m->meta.momentum);
-    put_u64(h + 96, m->meta.samples);
-    put_u64(h + 104, m->n_params);
+    mlp__put_le64(h + 96, m->meta.samples);
+    mlp__put_le64(h + 104, m->n_params);
     wr_bytes(&w, h, sizeof h);
     for (uint32_t l = 0; l < m->n_layers; l++) {
         unsigned char e[8];
-        put_u32(e, m->layers[l].n_out);
-        put_u32(e + 4, (uint32_t)m->layers[l].act);
+        mlp__put_le32(e, m->layers[l].n_out);
+        mlp__put_le32(e + 4, (uint32_t)m->layers[l].act);
         wr_bytes(&w, e, 8);
     }
     if (m->pre_mean) {
@@ -156,7 +136,7 @@ bool mlp__model_write(FILE *f, const struct mlp_model *m)
     wr_bytes(&w, zeros, (ALIGN - w.off % ALIGN) % ALIGN);
     wr_params(&w, m);
     unsigned char c[4];
-    put_u32(c, (uint32_t)w.crc);
+    mlp__put_le32(c, (uint32_t)w.crc);
     if (w.ok && fwrite(c, 1, 4, f) != 4) w.ok = false;
     return w.ok;
 }
@@ -231,13 +211,13 @@ static enum mlp_status rd_params(struct rd *r, struct mlp_model *m)
         for (size_t j = 0; j < k; j++) {
             double v;
             if (m->dtype == MLP_F32) {
-                uint32_t u = get_u32(chunk + 4 * j);
+                uint32_t u = mlp__get_le32(chunk + 4 * j);
                 float x;
                 memcpy(&x, &u, 4);
                 ((float *)m->params)[i + j] = x;
                 v = x;
             } else {
-                uint64_t u = get_u64(chunk + 8 * j);
+                uint64_t u = mlp__get_le64(chunk + 8 * j);
                 memcpy(&v, &u, 8);
                 ((double *)m->params)[i + j] = v;
             }
@@ -274,16 +254,16 @@ static enum mlp_status load_from(struct rd *r, struct mlp_model **out)
     r->crc = crc32(r->crc, h, 48);
     r->off = 48;
     struct head H = {0};
-    H.version = get_u32(h + 8);
+    H.version = mlp__get_le32(h + 8);
     if (H.version < VERSION_MIN || H.version > VERSION)
         return mlp__fail(r->err, MLP_ERR_FORMAT, "%s: model format version %u not supported (this build reads %u..%u)",
                          path, H.version, VERSION_MIN, VERSION);
-    if (get_u32(h + 12) != ENDIAN_MARK)
-        return mlp__fail(r->err, MLP_ERR_FORMAT, "%s: bad endianness marker 0x%08x at byte 12", path, get_u32(h + 12));
-    H.dtype = get_u32(h + 16);
-    H.head = get_u32(h + 20);
-    H.n_layers = get_u32(h + 24);
-    H.n_in = get_u32(h + 28);
+    if (mlp__get_le32(h + 12) != ENDIAN_MARK)
+        return mlp__fail(r->err, MLP_ERR_FORMAT, "%s: bad endianness marker 0x%08x at byte 12", path, mlp__get_le32(h + 12));
+    H.dtype = mlp__get_le32(h + 16);
+    H.head = mlp__get_le32(h + 20);
+    H.n_layers = mlp__get_le32(h + 24);
+    H.n_in = mlp__get_le32(h + 28);
     H.leaky = get_f64(h + 32);
     H.scale = get_f64(h + 40);
     if (H.dtype > MLP_F64) return mlp__fail(r->err, MLP_ERR_FORMAT, "%s: unknown dtype id %u at byte 16", path, H.dtype);
@@ -298,20 +278,20 @@ static enum mlp_status load_from(struct rd *r, struct mlp_model **out)
     enum mlp_status st;
     if (H.version >= 2) {
         if ((st = rd_bytes(r, h + 48, HDR2 - 48, "the header")) != MLP_OK) return st;
-        H.flags = get_u32(h + 48);
+        H.flags = mlp__get_le32(h + 48);
         if (H.flags & ~FLAG_STANDARDIZE)
             return mlp__fail(r->err, MLP_ERR_FORMAT, "%s: unknown flags 0x%x at byte 48", path, H.flags);
-        H.meta.optim = get_u32(h + 52);
+        H.meta.optim = mlp__get_le32(h + 52);
         if (H.meta.optim >= MLP_OPT_COUNT)
             return mlp__fail(r->err, MLP_ERR_FORMAT, "%s: unknown optimizer id %u at byte 52", path, H.meta.optim);
-        H.meta.seed = get_u64(h + 56);
-        H.meta.epochs = get_u32(h + 64);
-        H.meta.batch = get_u32(h + 68);
+        H.meta.seed = mlp__get_le64(h + 56);
+        H.meta.epochs = mlp__get_le32(h + 64);
+        H.meta.batch = mlp__get_le32(h + 68);
         H.meta.lr = get_f64(h + 72);
         H.meta.l2 = get_f64(h + 80);
         H.meta.momentum = get_f64(h + 88);
-        H.meta.samples = get_u64(h + 96);
-        H.n_params = get_u64(h + 104);
+        H.meta.samples = mlp__get_le64(h + 96);
+        H.n_params = mlp__get_le64(h + 104);
     }
 
     struct mlp_layer_spec *spec = malloc(H.n_layers * sizeof *spec);
@@ -321,8 +301,8 @@ static enum mlp_status load_from(struct rd *r, struct mlp_model **out)
         unsigned char e[8];
         uint64_t off = r->off;
         if ((st = rd_bytes(r, e, 8, "the layer table")) != MLP_OK) break;
-        spec[l].n_out = get_u32(e);
-        uint32_t act = get_u32(e + 4);
+        spec[l].n_out = mlp__get_le32(e);
+        uint32_t act = mlp__get_le32(e + 4);
         if (act >= MLP_ACT_COUNT)
             st = mlp__fail(r->err, MLP_ERR_FORMAT, "%s: unknown activation id %u at byte %llu", path, act,
                            (unsigned long long)off + 4);
@@ -380,9 +360,9 @@ static enum mlp_status load_from(struct rd *r, struct mlp_model **out)
 
     if (H.version == 1) {
         unsigned char np[8];
-        if ((st = rd_bytes(r, np, 8, "the parameter count")) == MLP_OK && get_u64(np) != m->n_params)
+        if ((st = rd_bytes(r, np, 8, "the parameter count")) == MLP_OK && mlp__get_le64(np) != m->n_params)
             st = mlp__fail(r->err, MLP_ERR_FORMAT, "%s: parameter count %llu at byte %llu, the layer table implies %zu",
-                           path, (unsigned long long)get_u64(np), (unsigned long long)r->off - 8, m->n_params);
+                           path, (unsigned long long)mlp__get_le64(np), (unsigned long long)r->off - 8, m->n_params);
     }
     if (st == MLP_OK && (H.flags & FLAG_STANDARDIZE)) {
         double *ms = malloc(2 * (size_t)H.n_in * sizeof *ms);
@@ -405,9 +385,9 @@ static enum mlp_status load_from(struct rd *r, struct mlp_model **out)
     if (st == MLP_OK && H.version >= 2) {
         uLong crc = r->crc;
         unsigned char c[4];
-        if ((st = rd_bytes(r, c, 4, "the checksum")) == MLP_OK && get_u32(c) != (uint32_t)crc)
+        if ((st = rd_bytes(r, c, 4, "the checksum")) == MLP_OK && mlp__get_le32(c) != (uint32_t)crc)
             st = mlp__fail(r->err, MLP_ERR_FORMAT, "%s: checksum mismatch (stored 0x%08x, computed 0x%08x): the file is corrupt",
-                           path, get_u32(c), (uint32_t)crc);
+                           path, mlp__get_le32(c), (uint32_t)crc);
     }
     if (st == MLP_OK && r->whole_file && fgetc(r->f) != EOF && (st = rd_changed(r)) == MLP_OK)
         st = mlp__fail(r->err, MLP_ERR_FORMAT, "%s: trailing bytes at byte %llu", path, (unsigned long long)r->off);

@@ -139,79 +139,80 @@ static char *follow(const char *path, int *fd)
     return NULL;
 }
 
-/* What writing `path` would do.  OUT_FILE: *target is the regular file to
- * replace or create (caller frees), *old says whether it exists (its stat in
- * *sb).  OUT_FD: *fd is the descriptor.  OUT_STREAM: a FIFO or character
- * device (its stat in *sb). */
-static enum mlp_status classify(const char *path, unsigned flags, enum out_kind *kind, int *fd, char **target,
-                                bool *old, struct stat *sb, struct mlp_error *err)
+/* What writing a path would do.  OUT_FILE: target is the regular file to
+ * replace or create (the caller frees it), old says whether it exists (its
+ * stat in sb).  OUT_FD: fd is the descriptor.  OUT_STREAM: a FIFO or
+ * character device (its stat in sb). */
+struct where {
+    enum out_kind kind;
+    int fd;
+    char *target;
+    bool old;
+    struct stat sb;
+};
+
+static enum mlp_status classify(const char *path, unsigned flags, struct where *w, struct mlp_error *err)
 {
-    *target = NULL;
-    *old = false;
-    *fd = -1;
+    memset(w, 0, sizeof *w);
+    w->fd = -1;
     if (!*path) return mlp__fail(err, MLP_ERR_ARG, "the output path is empty");
-    char *end = strcmp(path, "-") == 0 ? NULL : follow(path, fd);
-    if (strcmp(path, "-") == 0) *fd = STDOUT_FILENO;
+    char *end = strcmp(path, "-") == 0 ? NULL : follow(path, &w->fd);
+    if (strcmp(path, "-") == 0) w->fd = STDOUT_FILENO;
     else if (!end)
         return mlp__fail_file(err, MLP_ERR_OPEN, path, "cannot create: %s", strerror(errno));
-    if (*fd >= 0) {
+    if (w->fd >= 0) {
         free(end);
-        int fl = fcntl(*fd, F_GETFL);
+        int fl = fcntl(w->fd, F_GETFL);
         if (!(flags & MLP_OUTPUT_STREAM))
             return mlp__fail_file(err, MLP_ERR_ARG, path,
                                   "names a descriptor (standard output or another): this output must be a file");
         if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY)
-            return mlp__fail_file(err, MLP_ERR_OPEN, path, "descriptor %d is not open for writing", *fd);
-        if ((flags & MLP_OUTPUT_BINARY) && isatty(*fd))
+            return mlp__fail_file(err, MLP_ERR_OPEN, path, "descriptor %d is not open for writing", w->fd);
+        if ((flags & MLP_OUTPUT_BINARY) && isatty(w->fd))
             return mlp__fail_file(err, MLP_ERR_ARG, path,
                                   "is a terminal and this output is binary: redirect it or name a file");
-        *kind = OUT_FD;
+        w->kind = OUT_FD;
         return MLP_OK;
     }
-    if (stat(end, sb) != 0) {
+    if (stat(end, &w->sb) != 0) {
         if (errno != ENOENT) {
             enum mlp_status st = mlp__fail_file(err, MLP_ERR_OPEN, path, "cannot create: %s", strerror(errno));
             free(end);
             return st;
         }
-        *target = end; /* nothing there (a dangling link's target): created */
-        *kind = OUT_FILE;
+        w->target = end; /* nothing there (a dangling link's target): created */
+        w->kind = OUT_FILE;
         return MLP_OK;
     }
-    if (S_ISREG(sb->st_mode)) {
-        *target = realpath(end, NULL);
+    if (S_ISREG(w->sb.st_mode)) {
+        w->target = realpath(end, NULL);
         free(end);
-        if (!*target) return mlp__fail_file(err, MLP_ERR_OPEN, path, "cannot create: %s", strerror(errno));
-        *old = true;
-        *kind = OUT_FILE;
+        if (!w->target) return mlp__fail_file(err, MLP_ERR_OPEN, path, "cannot create: %s", strerror(errno));
+        w->old = true;
+        w->kind = OUT_FILE;
         return MLP_OK;
     }
     free(end);
-    if (S_ISDIR(sb->st_mode)) return mlp__fail_file(err, MLP_ERR_OPEN, path, "cannot create: is a directory");
-    const char *what = S_ISFIFO(sb->st_mode) ? "a FIFO"
-                       : S_ISSOCK(sb->st_mode) ? "a socket"
-                       : S_ISCHR(sb->st_mode)  ? "a character device"
+    if (S_ISDIR(w->sb.st_mode)) return mlp__fail_file(err, MLP_ERR_OPEN, path, "cannot create: is a directory");
+    const char *what = S_ISFIFO(w->sb.st_mode) ? "a FIFO"
+                       : S_ISSOCK(w->sb.st_mode) ? "a socket"
+                       : S_ISCHR(w->sb.st_mode)  ? "a character device"
                                                : "a block device";
     /* A socket cannot be opened; a block device holds a file system. */
-    if (S_ISSOCK(sb->st_mode) || S_ISBLK(sb->st_mode) || !(flags & MLP_OUTPUT_STREAM))
+    if (S_ISSOCK(w->sb.st_mode) || S_ISBLK(w->sb.st_mode) || !(flags & MLP_OUTPUT_STREAM))
         return mlp__fail_file(err, MLP_ERR_OPEN, path,
                               "is %s, not a regular file: this output is written only to %s (left untouched)", what,
-                              S_ISSOCK(sb->st_mode) || S_ISBLK(sb->st_mode) ? "a file, a pipe or a character device"
+                              S_ISSOCK(w->sb.st_mode) || S_ISBLK(w->sb.st_mode) ? "a file, a pipe or a character device"
                                                                             : "a file");
-    *kind = OUT_STREAM;
+    w->kind = OUT_STREAM;
     return MLP_OK;
 }
 
 char *mlp_output_target(const char *path)
 {
     MLP_ASSERT(path);
-    enum out_kind kind;
-    int fd;
-    char *target;
-    bool old;
-    struct stat sb;
-    if (classify(path, MLP_OUTPUT_STREAM, &kind, &fd, &target, &old, &sb, NULL) != MLP_OK) return NULL;
-    return target;
+    struct where w;
+    return classify(path, MLP_OUTPUT_STREAM, &w, NULL) == MLP_OK ? w.target : NULL;
 }
 
 /* The directory part of a path ("." for none); caller frees. */
@@ -248,14 +249,10 @@ static enum mlp_status check_dir(const char *path, const char *target, const str
 enum mlp_status mlp_output_check(const char *path, unsigned flags, struct mlp_error *err)
 {
     MLP_ASSERT(path);
-    enum out_kind kind;
-    int fd;
-    char *target;
-    bool old;
-    struct stat sb;
-    enum mlp_status st = classify(path, flags, &kind, &fd, &target, &old, &sb, err);
-    if (st == MLP_OK && kind == OUT_FILE) st = check_dir(path, target, old ? &sb : NULL, err);
-    if (st == MLP_OK && kind == OUT_STREAM && (flags & MLP_OUTPUT_BINARY) && S_ISCHR(sb.st_mode)) {
+    struct where w;
+    enum mlp_status st = classify(path, flags, &w, err);
+    if (st == MLP_OK && w.kind == OUT_FILE) st = check_dir(path, w.target, w.old ? &w.sb : NULL, err);
+    if (st == MLP_OK && w.kind == OUT_STREAM && (flags & MLP_OUTPUT_BINARY) && S_ISCHR(w.sb.st_mode)) {
         /* A terminal is a character device; /dev/null is one too.  Opening a
          * character device has no effect (a FIFO, which would block until a
          * reader comes, is not opened here). */
@@ -264,7 +261,7 @@ enum mlp_status mlp_output_check(const char *path, unsigned flags, struct mlp_er
             st = mlp__fail_file(err, MLP_ERR_ARG, path, "is a terminal and this output is binary: name a file");
         if (dfd >= 0) close(dfd);
     }
-    free(target);
+    free(w.target);
     return st;
 }
 
@@ -353,13 +350,14 @@ enum mlp_status mlp_output_open(struct mlp_output **out, const char *path, unsig
 {
     MLP_ASSERT(out && path);
     *out = NULL;
-    enum out_kind kind;
-    int fd;
-    char *target;
-    bool old;
-    struct stat sb;
-    enum mlp_status st = classify(path, flags, &kind, &fd, &target, &old, &sb, err);
+    struct where w;
+    enum mlp_status st = classify(path, flags, &w, err);
     if (st != MLP_OK) return st;
+    const enum out_kind kind = w.kind;
+    int fd = w.fd;
+    char *target = w.target;
+    const bool old = w.old;
+    const struct stat sb = w.sb;
     struct mlp_output *o = calloc(1, sizeof *o);
     if (!o || !(o->path = strdup(path))) {
         free(o);

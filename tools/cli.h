@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Shared pieces of the fastmlp command line: the option table parser, exit
- * codes, data loading by file kind, and atomic output files. */
+ * codes, data loading by file kind (cli_common.c); the files a command
+ * reads and writes, outputs and signals (cli_files.c). */
 #ifndef FASTMLP_CLI_H
 #define FASTMLP_CLI_H
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The command line's plumbing: a table-driven option parser with strict
- * number parsing, exit codes, data loading, and atomic output files. */
+ * number parsing, exit codes, the --layers and --threads rules, and data
+ * loading. */
 #include "cli.h"
 #include "config.h"
 
@@ -321,20 +322,4 @@ enum mlp_status cli_load_data(struct mlp_dataset *ds, const char *x_path, const 
                               const struct mlp_load_params *p, struct mlp_error *err)
 {
     return mlp_dataset_load(ds, x_path, y_path, p, err);
-}
-
-enum mlp_status cli_output_commit(struct mlp_output *o, struct mlp_error *err)
-{
-    if (cli_interrupted()) {
-        mlp_output_abort(o);
-        snprintf(err->msg, sizeof err->msg, "interrupted by %s: the output was not written", cli_signal_name());
-        return err->status = MLP_ERR_STOPPED;
-    }
-    enum mlp_status st = mlp_output_commit(o, err);
-    if (st == MLP_OK && cli_interrupted()) {
-        /* It came during the commit itself: the output is whole. */
-        snprintf(err->msg, sizeof err->msg, "interrupted by %s (the output was written completely)", cli_signal_name());
-        return err->status = MLP_ERR_STOPPED;
-    }
-    return st;
 }

@@ -125,6 +125,22 @@ int cli_check_files(const char *cmd, const struct cli_file *files, int n, bool *
     return EXIT_OK;
 }
 
+enum mlp_status cli_output_commit(struct mlp_output *o, struct mlp_error *err)
+{
+    if (cli_interrupted()) {
+        mlp_output_abort(o);
+        snprintf(err->msg, sizeof err->msg, "interrupted by %s: the output was not written", cli_signal_name());
+        return err->status = MLP_ERR_STOPPED;
+    }
+    enum mlp_status st = mlp_output_commit(o, err);
+    if (st == MLP_OK && cli_interrupted()) {
+        /* It came during the commit itself: the output is whole. */
+        snprintf(err->msg, sizeof err->msg, "interrupted by %s (the output was written completely)", cli_signal_name());
+        return err->status = MLP_ERR_STOPPED;
+    }
+    return st;
+}
+
 /* ------------------------------------------------------ process, signals */
 
 enum { SIG_INT, SIG_TERM, SIG_HUP, N_SIG };

@@ -115,6 +115,15 @@ unsigned mlp__new_file_mode(void);
 void *mlp__amalloc(size_t bytes);
 void *mlp__acalloc(size_t bytes);
 void mlp__afree(void *p);
+/* A large buffer (packed weights, a file's text): from MLP_BIG_MIN bytes its
+ * own anonymous mapping (zero-filled, page-aligned) asked for 2 MiB pages,
+ * which spare a read of it a TLB miss every 4 KiB and a filling of it a
+ * page fault and a zeroing every 4 KiB; below that, or where the mapping is
+ * refused, mlp__amalloc (mlp__acalloc when `zeroed`).  *mapped says which;
+ * free with mlp__big_free and the same size. */
+#define MLP_BIG_MIN ((size_t)4 << 20)
+void *mlp__big_alloc(size_t bytes, bool zeroed, bool *mapped);
+void mlp__big_free(void *p, size_t bytes, bool mapped);
 
 /* ------------------------------------------------------------------ RNG */
 /* xoshiro256** seeded through splitmix64: small, fast, and its stream is

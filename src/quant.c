@@ -7,7 +7,6 @@
  * int8 weights are packed a second time for the batch kernel (twice the
  * int8 memory): many rows go through every layer a block of QB at a time
  * (forward_block), with the same bits as the panel path. */
-#define _DEFAULT_SOURCE /* madvise */
 #include "cpu/pool.h"
 #include "cpu/qkernels.h"
 #include "internal.h"
@@ -15,7 +14,6 @@
 #include <math.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <sys/mman.h>
 
 /* FN(name) -> name_qf: the f32 instances of the shared pass pieces. */
 #define FN_(name, suf) name##_##suf
@@ -183,24 +181,12 @@ static void pack_layer(struct mlp_qmodel *q, const struct mlp_model *m, uint32_t
     }
 }
 
-/* One zeroed block for every layer's panels.  Large blocks are mapped and
- * asked for huge pages: the weights are read as one stream, and 2 MiB pages
- * spare the TLB a miss every 4 KiB. */
+/* One zeroed block for every layer's panels: the weights are read as one
+ * stream (mlp__big_alloc: huge pages from 4 MiB). */
 static enum mlp_status alloc_block(struct mlp_qmodel *q, size_t bytes, struct mlp_error *err)
 {
     q->block_bytes = bytes;
-#if defined(MAP_ANONYMOUS) && defined(MADV_HUGEPAGE)
-    if (bytes >= ((size_t)4 << 20)) {
-        void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (p != MAP_FAILED) {
-            (void)madvise(p, bytes, MADV_HUGEPAGE); /* a hint: no harm where refused */
-            q->block = p;
-            q->block_mmapped = true;
-            return MLP_OK;
-        }
-    }
-#endif
-    q->block = mlp__acalloc(bytes);
+    q->block = mlp__big_alloc(bytes, true, &q->block_mmapped);
     if (!q->block) return mlp__fail(err, MLP_ERR_NOMEM, "cannot allocate %zu bytes of packed weights", bytes);
     return MLP_OK;
 }
@@ -208,12 +194,7 @@ static enum mlp_status alloc_block(struct mlp_qmodel *q, size_t bytes, struct ml
 void mlp_qmodel_free(struct mlp_qmodel *q)
 {
     if (!q) return;
-#if defined(MAP_ANONYMOUS) && defined(MADV_HUGEPAGE)
-    if (q->block_mmapped)
-        munmap(q->block, q->block_bytes);
-    else
-#endif
-        mlp__afree(q->block);
+    if (q->block) mlp__big_free(q->block, q->block_bytes, q->block_mmapped);
     mlp__afree(q->fblock);
     mlp__afree(q->gblock);
     free(q->rowsums);

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* Status names, error filling, aligned allocation, the log hook and the RNG:
  * the small pieces every other file leans on. */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, madvise */
 #include "internal.h"
 
 #include <inttypes.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -133,6 +135,35 @@ void *mlp__acalloc(size_t bytes)
 }
 
 void mlp__afree(void *p) { free(p); }
+
+void *mlp__big_alloc(size_t bytes, bool zeroed, bool *mapped)
+{
+    *mapped = false;
+#if defined(MAP_ANONYMOUS) && defined(MADV_HUGEPAGE)
+    if (bytes >= MLP_BIG_MIN) {
+        void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p != MAP_FAILED) {
+            (void)madvise(p, bytes, MADV_HUGEPAGE); /* a hint: no harm where refused */
+            *mapped = true;
+            return p;
+        }
+    }
+#endif
+    return zeroed ? mlp__acalloc(bytes) : mlp__amalloc(bytes);
+}
+
+void mlp__big_free(void *p, size_t bytes, bool mapped)
+{
+#if defined(MAP_ANONYMOUS) && defined(MADV_HUGEPAGE)
+    if (mapped) {
+        munmap(p, bytes);
+        return;
+    }
+#endif
+    (void)bytes;
+    (void)mapped;
+    mlp__afree(p);
+}
 
 unsigned mlp__new_file_mode(void)
 {

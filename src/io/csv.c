@@ -4,7 +4,6 @@
  * straight into the data set's one block (uint8 when every input is an
  * integer in 0..255, f64 otherwise).  Numbers read exactly as strtod reads
  * them in the C locale, whatever the process locale is. */
-#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, madvise */
 #include "../internal.h"
 
 #include <errno.h>
@@ -16,7 +15,6 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -51,7 +49,7 @@
  * file as a short count instead: the loader reads exactly the size fstat
  * gave at open, then fstats again, and a short read or a size or time that
  * moved is MLP_ERR_IO "file changed while reading".  The price is the copy
- * and a fresh buffer of the file's size (see buf_alloc for what it costs).
+ * and a fresh buffer of the file's size (see csv_open for what it costs).
  */
 
 /* No field (quoted content or number) is longer than this: a 10 MB token is
@@ -73,13 +71,11 @@
 /* Regular files are read in pieces of this size, by up to CSV_READ_THREADS
  * threads (one per piece at most): the copy out of the page cache and the
  * zeroing of fresh pages run at memory bandwidth, which a few threads use up
- * (2 threads took W7's 22 MB from 4.0-5.0 to 2.6-3.2 ms on the 2-core VM).  Buffers of CSV_MAP_MIN bytes and more
- * get their own mapping (buf_alloc). */
+ * (2 threads took W7's 22 MB from 4.0-5.0 to 2.6-3.2 ms on the 2-core VM). */
 #define CSV_READ_CHUNK ((size_t)1 << 23)
 #ifndef CSV_READ_THREADS
 #define CSV_READ_THREADS 4
 #endif
-#define CSV_MAP_MIN ((size_t)4 << 20)
 
 #if defined(__GNUC__) || defined(__clang__)
 #define CSV_INLINE static inline __attribute__((always_inline))
@@ -107,7 +103,7 @@ struct csv_err {
 struct csv {
     const char *path;
     int fd;
-    unsigned char *buf;       /* the file, read whole (buf_alloc) */
+    unsigned char *buf;       /* the file, read whole (mlp__big_alloc, or realloc for a stream) */
     size_t size;
     bool buf_mapped;
     locale_t cloc;            /* "C", for strtod */
@@ -770,41 +766,6 @@ enum mlp_status mlp__csv_read_regular(int fd, const char *path, const struct sta
     return st;
 }
 
-/* A buffer for n bytes of the file.  Large ones are mapped and asked for
- * huge pages: every fresh 4 KiB page costs a fault and its zeroing, which
- * for W7's 22 MB file came to 14-18 ms on the 2-core VM (reading it into fresh
- * malloc'd memory), 4.0-5.0 ms with 2 MiB pages, against 1.2-1.6 ms to touch
- * a mapping of the page cache as the loader used to (one thread, best of 30
- * each). */
-static unsigned char *buf_alloc(size_t n, bool *mapped)
-{
-    *mapped = false;
-#if defined(MAP_ANONYMOUS) && defined(MADV_HUGEPAGE)
-    if (n >= CSV_MAP_MIN) {
-        void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (p != MAP_FAILED) {
-            (void)madvise(p, n, MADV_HUGEPAGE); /* a hint: no harm where refused */
-            *mapped = true;
-            return p;
-        }
-    }
-#endif
-    return malloc(n ? n : 1);
-}
-
-static void buf_free(unsigned char *b, size_t n, bool mapped)
-{
-#if defined(MAP_ANONYMOUS) && defined(MADV_HUGEPAGE)
-    if (mapped) {
-        munmap(b, n);
-        return;
-    }
-#endif
-    (void)n;
-    (void)mapped;
-    free(b);
-}
-
 /* Read the file whole: a regular file through mlp__csv_read_regular, and
  * anything else (a pipe, a device, an empty /proc file) as a stream. */
 static enum mlp_status csv_open(struct csv *c, unsigned threads, struct mlp_error *err)
@@ -826,7 +787,11 @@ static enum mlp_status csv_open(struct csv *c, unsigned threads, struct mlp_erro
             return csv_fail(c, err, MLP_ERR_NOMEM, "file of %lld bytes is larger than this machine's memory",
                             (long long)sb.st_size);
         c->size = (size_t)sb.st_size;
-        c->buf = buf_alloc(c->size, &c->buf_mapped);
+        /* Fresh 4 KiB pages cost a fault and a zeroing each: for W7's 22 MB,
+         * 14-18 ms read into malloc'd memory against 4.0-5.0 ms into 2 MiB
+         * pages (mlp__big_alloc) and 1.2-1.6 ms to touch a mapping of the
+         * page cache as the loader used to (one thread, best of 30 each). */
+        c->buf = mlp__big_alloc(c->size, false, &c->buf_mapped);
         if (!c->buf) return csv_fail(c, err, MLP_ERR_NOMEM, "out of memory: %zu bytes to read the file into", c->size);
         return mlp__csv_read_regular(c->fd, c->path, &sb, c->buf, threads, err);
     }
@@ -860,7 +825,7 @@ static enum mlp_status csv_open(struct csv *c, unsigned threads, struct mlp_erro
 
 static void csv_close(struct csv *c)
 {
-    if (c->buf) buf_free(c->buf, c->size, c->buf_mapped);
+    if (c->buf) mlp__big_free(c->buf, c->size, c->buf_mapped); /* a stream's realloc'd one too: mlp__afree is free */
     if (c->fd >= 0) close(c->fd);
     if (c->cloc != (locale_t)0) freelocale(c->cloc);
 }
@@ -977,11 +942,11 @@ enum mlp_status mlp_dataset_load_csv(struct mlp_dataset *ds, const char *path,
         st = csv_fail(&c, err, MLP_ERR_NOMEM, "cannot create the C locale: %s", strerror(errno));
         goto done;
     }
-    {
-        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-        long want = threads > 0 ? threads : ncpu > 0 ? ncpu : 1;
-        if ((st = csv_open(&c, (unsigned)(want > CSV_MAX_THREADS ? CSV_MAX_THREADS : want), err)) != MLP_OK) goto done;
-    }
+    /* Threads for reading and for parsing: as asked, else one per core. */
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    long max_threads = threads > 0 ? threads : ncpu > 0 ? ncpu : 1;
+    if (max_threads > CSV_MAX_THREADS) max_threads = CSV_MAX_THREADS;
+    if ((st = csv_open(&c, (unsigned)max_threads, err)) != MLP_OK) goto done;
 
     /* 1. BOM, and the line ends that close the file (blank lines at the end). */
     c.text = c.buf;
@@ -1071,9 +1036,7 @@ enum mlp_status mlp_dataset_load_csv(struct mlp_dataset *ds, const char *path,
     unsigned n_jobs = 1;
     size_t len = (size_t)(c.end - c.data);
     if (len >= CSV_PARALLEL_MIN) {
-        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-        long want = threads > 0 ? threads : ncpu > 0 ? ncpu : 1;
-        if (want > CSV_MAX_THREADS) want = CSV_MAX_THREADS;
+        long want = max_threads;
         if ((size_t)want > len / CSV_MIN_RANGE) want = (long)(len / CSV_MIN_RANGE);
         n_jobs = want > 1 ? (unsigned)want : 1;
     }

@@ -26,8 +26,10 @@ int cli_exit_code(enum mlp_status s)
     case MLP_ERR_SHAPE:
     case MLP_ERR_RANGE: return EXIT_DATAERR;
     case MLP_ERR_DIVERGED: return EXIT_DIVERGED;
-    case MLP_ERR_UNSUPPORTED:
-    case MLP_ERR_STOPPED: return EXIT_FAIL;
+    case MLP_ERR_UNSUPPORTED: return EXIT_FAIL;
+    /* The CLI's only stops are signals (cli_output_commit, the trainer asked
+     * by the handler); the JSON log's stop is reported by train itself. */
+    case MLP_ERR_STOPPED: return EXIT_INTERRUPTED;
     }
     return EXIT_FAIL;
 }

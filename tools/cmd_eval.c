@@ -7,7 +7,6 @@
 #include "config.h"
 #include "report.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -319,7 +318,7 @@ int cmd_eval(int argc, char **argv)
                    mlp_head_name(mlp_model_head(m)), mse, r2);
             print_quant_text(&qr, loss, acc);
         }
-        goto flush;
+        goto done;
     }
 
     /* One output unit is a two-class model (the output against 0.5). */
@@ -361,17 +360,9 @@ int cmd_eval(int argc, char **argv)
         print_text(pos[0], pos[1], &ds, loss, cm, K);
         print_quant_text(&qr, loss, acc);
     }
-flush:
-    if (fflush(stdout) != 0) {
-        st = err.status = MLP_ERR_IO;
-        snprintf(err.msg, sizeof err.msg, "cannot write to standard output: %s", strerror(errno));
-    }
-
 done:
-    if (st == MLP_ERR_STOPPED && in_report) {
-        fprintf(stderr, "fastmlp %s: %s\n", cmd, err.msg);
-        rc = EXIT_INTERRUPTED;
-    } else if (st == MLP_ERR_OPEN && in_report) {
+    /* stdout itself is checked by main, after every command. */
+    if (st == MLP_ERR_OPEN && in_report) {
         rc = cli_output_fail(cmd, st, err.msg);
     } else if (st != MLP_OK) {
         rc = cli_fail(cmd, st, err.msg);

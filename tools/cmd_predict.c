@@ -132,13 +132,8 @@ int cmd_predict(int argc, char **argv)
         }
     }
     if (st == MLP_OK) {
-        st = cli_output_commit(of, &err); /* a write error is reported there */
+        st = cli_output_commit(of, &err); /* a write error or a signal is reported there */
         of = NULL;
-        if (st == MLP_ERR_STOPPED) {
-            fprintf(stderr, "fastmlp %s: %s\n", cmd, err.msg);
-            rc = EXIT_INTERRUPTED;
-            st = MLP_OK;
-        }
     }
 done:
     if (st != MLP_OK) rc = cli_fail(cmd, st, err.msg);

@@ -320,6 +320,36 @@ static unsigned char *read_whole(const char *path, long *n)
     return buf;
 }
 
+/* A trainer (Adam, defaults) over one hidden layer of `width` ReLU units,
+ * its checkpoint saved to `path` and read back whole into buf (n bytes). */
+struct saved {
+    struct mlp_model *m;
+    struct mlp_trainer *t;
+    unsigned char *buf;
+    long n;
+};
+
+static bool save_whole(struct saved *s, enum mlp_dtype dt, uint32_t width, const char *path)
+{
+    struct mlp_layer_spec h[1] = {{width, MLP_ACT_RELU}};
+    struct mlp_train_params p = mlp_train_params_default();
+    struct mlp_error err = {0};
+    *s = (struct saved){.n = -1};
+    if (!(s->m = test_model(dt, COLS, 1, h, K, MLP_HEAD_SOFTMAX_CE, 1))) return false;
+    mlp_model_init(s->m, MLP_INIT_HE, 0, 0, 9);
+    CHECK_STATUS(mlp_trainer_create(&s->t, s->m, &train, NULL, &p, &err), MLP_OK);
+    if (!s->t) return false;
+    CHECK_STATUS(mlp_trainer_save_checkpoint(s->t, path, &err), MLP_OK);
+    return (s->buf = read_whole(path, &s->n)) != NULL;
+}
+
+static void saved_free(struct saved *s)
+{
+    free(s->buf);
+    mlp_trainer_free(s->t);
+    mlp_model_free(s->m);
+}
+
 /* A checkpoint whose sections span many of the reader's chunks (the state
  * here is over 1 MB): intact it resumes; a byte flipped in the middle of the
  * weights, of the state, or in the state's last, partial chunk is found. */
@@ -328,37 +358,25 @@ static void large_checkpoint(void)
     char path[128], bad[160];
     snprintf(path, sizeof path, "%s/large.ckpt", dir);
     snprintf(bad, sizeof bad, "%s/large_bad.ckpt", dir);
-    struct mlp_layer_spec h[1] = {{3000, MLP_ACT_RELU}};
-    struct mlp_train_params p = mlp_train_params_default();
-    struct mlp_model *m = test_model(MLP_F64, COLS, 1, h, K, MLP_HEAD_SOFTMAX_CE, 1);
-    struct mlp_trainer *t = NULL;
+    struct saved c;
     struct mlp_error err = {0};
-    unsigned char *buf = NULL;
-    if (!m) return;
-    mlp_model_init(m, MLP_INIT_HE, 0, 0, 9);
-    CHECK_STATUS(mlp_trainer_create(&t, m, &train, NULL, &p, &err), MLP_OK);
-    if (!t) goto out;
-    CHECK_STATUS(mlp_trainer_save_checkpoint(t, path, &err), MLP_OK);
-    CHECK_STATUS(mlp_trainer_resume(t, path, &err), MLP_OK);
-    long n = -1;
-    bool got = (buf = read_whole(path, &n)) != NULL;
+    bool got = save_whole(&c, MLP_F64, 3000, path);
+    long n = c.n;
+    unsigned char *buf = c.buf;
     CHECK_MSG(got && n > (1 << 20), "checkpoint of %ld bytes", n);
-    if (!got) goto out;
+    if (got) CHECK_STATUS(mlp_trainer_resume(c.t, path, &err), MLP_OK);
     uint64_t mb = 0;
-    for (int i = 0; i < 8; i++) mb |= (uint64_t)buf[16 + i] << (8 * i);
+    for (int i = 0; got && i < 8; i++) mb |= (uint64_t)buf[16 + i] << (8 * i);
     const size_t at[3] = {32 + (size_t)mb / 2, 32 + (size_t)mb + ((size_t)n - 36 - (size_t)mb) / 2, (size_t)n - 6};
     const char *const section[3] = {"in the model section", "in the state section", "in the state section"};
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; got && i < 3; i++) {
         buf[at[i]] ^= 0x10;
         CHECK(write_file(bad, buf, (size_t)n));
         buf[at[i]] ^= 0x10;
-        CHECK_STATUS(mlp_trainer_resume(t, bad, &err), MLP_ERR_FORMAT);
+        CHECK_STATUS(mlp_trainer_resume(c.t, bad, &err), MLP_ERR_FORMAT);
         CHECK_MSG(strstr(err.msg, section[i]) && strstr(err.msg, "corrupt"), "byte %zu: %s", at[i], err.msg);
     }
-out:
-    free(buf);
-    mlp_trainer_free(t);
-    mlp_model_free(m);
+    saved_free(&c);
     unlink(bad);
     unlink(path);
 }
@@ -373,29 +391,20 @@ static void shrinking_checkpoint(void)
     char path[128], master[128];
     snprintf(path, sizeof path, "%s/shrinks.ckpt", dir);
     snprintf(master, sizeof master, "%s/master.ckpt", dir);
-    struct mlp_layer_spec h[1] = {{100000, MLP_ACT_RELU}};
-    struct mlp_train_params p = mlp_train_params_default(); /* Adam: weights and two moments */
-    struct mlp_model *m = test_model(MLP_F32, COLS, 1, h, K, MLP_HEAD_SOFTMAX_CE, 1);
-    struct mlp_trainer *t = NULL;
+    struct saved c; /* Adam: the weights and two moments, 24 MB in f32 */
     struct mlp_error err = {0};
-    unsigned char *buf = NULL;
-    if (!m) return;
-    mlp_model_init(m, MLP_INIT_HE, 0, 0, 9);
-    CHECK_STATUS(mlp_trainer_create(&t, m, &train, NULL, &p, &err), MLP_OK);
-    if (!t) goto out;
-    CHECK_STATUS(mlp_trainer_save_checkpoint(t, master, &err), MLP_OK);
-    long n = -1;
-    bool got = (buf = read_whole(master, &n)) != NULL;
+    bool got = save_whole(&c, MLP_F32, 100000, master);
+    long n = c.n;
     CHECK_MSG(got && n > (16l << 20), "checkpoint of %ld bytes", n);
     int seen[2] = {0, 0};
     for (int attempt = 0; got && attempt < 3; attempt++) {
-        CHECK(write_file(path, buf, (size_t)n));
+        CHECK(write_file(path, c.buf, (size_t)n));
         struct shrinker sh;
         if (shrinker_start(&sh, path, n / 3, IN_ACCESS) != 0) {
             CHECK_MSG(0, "inotify failed");
             break;
         }
-        enum mlp_status st = mlp_trainer_resume(t, path, &err);
+        enum mlp_status st = mlp_trainer_resume(c.t, path, &err);
         shrinker_join(&sh);
         CHECK_MSG(st == MLP_OK || (st == MLP_ERR_IO && strstr(err.msg, "file changed while reading")),
                   "attempt %d: %s: %s", attempt, mlp_status_str(st), err.msg);
@@ -403,10 +412,7 @@ static void shrinking_checkpoint(void)
         seen[1] += st == MLP_ERR_IO;
     }
     printf("test_checkpoint: shrunk while resuming: %d complete, %d changed\n", seen[0], seen[1]);
-out:
-    free(buf);
-    mlp_trainer_free(t);
-    mlp_model_free(m);
+    saved_free(&c);
     unlink(path);
     unlink(master);
 }

@@ -3,7 +3,7 @@
  * file refused cleanly, corrupted fields refused with a message, trailing
  * bytes and non-finite weights refused, a failed save that leaves the
  * previous file intact, and a file that shrinks while it is loaded. */
-#include "check.h"
+#include "testutil.h"
 #include "fastmlp.h"
 #include "shrink.h"
 
@@ -78,14 +78,7 @@ static void put32(unsigned char *b, uint32_t v)
 static void test_shrinks(void)
 {
     struct mlp_layer_spec h[1] = {{4096, MLP_ACT_RELU}};
-    struct mlp_model_params mp = mlp_model_params_default();
-    mp.dtype = MLP_F32;
-    mp.n_in = 4096;
-    mp.n_hidden = 1;
-    mp.hidden = h;
-    mp.n_out = 2;
-    struct mlp_model *m = NULL;
-    CHECK_STATUS(mlp_model_create(&m, &mp, NULL), MLP_OK);
+    struct mlp_model *m = test_model(MLP_F32, 4096, 1, h, 2, MLP_HEAD_SOFTMAX_CE, 1);
     if (!m) return;
     mlp_model_init(m, MLP_INIT_UNIFORM, -1, 1, 5);
     char path[256], master[256];

@@ -20,6 +20,7 @@
 
 #include "check.h"
 #include "fastmlp.h"
+#include "internal.h" /* mlp__mem_bound */
 #include "shrink.h"
 
 /* The address-space limit trick below cannot coexist with ASan's shadow. */
@@ -893,10 +894,9 @@ static void test_width(void)
  * block is allocated or a row read. */
 static void test_memory_bound(void)
 {
-    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    uint64_t phys = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+    uint64_t phys = mlp__mem_bound(); /* the bound the loaders apply */
     uint64_t rows = phys / (8u << 20) + 4;
-    if (phys == 0 || rows * (8u << 20) > (1ull << 36)) {
+    if (phys == UINT64_MAX || rows * (8u << 20) > (1ull << 36)) {
         printf("test_npy: memory bound skipped: %llu bytes of memory is beyond the .npy limit\n",
                (unsigned long long)phys);
         return;

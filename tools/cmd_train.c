@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -311,7 +310,9 @@ int cmd_train(int argc, char **argv)
     if (o.valid && o.valid_fraction > 0) return cli_usage_error(cmd, "--valid and --valid-fraction exclude each other");
     int sched = mlp_schedule_parse(o.schedule);
     if (sched < 0) return cli_usage_error(cmd, "unknown schedule '%s'", o.schedule);
-    if (o.checkpoint_every && !o.checkpoint && !(o.out && writes_file(o.out)))
+    /* A checkpoint goes beside the model by default only where that is a file. */
+    const bool out_is_file = o.out && writes_file(o.out);
+    if (o.checkpoint_every && !o.checkpoint && !out_is_file)
         return cli_usage_error(cmd, "--checkpoint-every needs --checkpoint FILE (or -o FILE)");
     if (!(o.valid_fraction >= 0 && o.valid_fraction < 1))
         return cli_usage_error(cmd, "--valid-fraction %g must be in [0, 1)", o.valid_fraction);
@@ -341,7 +342,7 @@ int cmd_train(int argc, char **argv)
     /* The checkpoint: as asked, else beside a model written to a file, so
      * that a stop by signal leaves something to resume from. */
     char *ckpt = NULL;
-    if (o.checkpoint || (o.out && writes_file(o.out))) {
+    if (o.checkpoint || out_is_file) {
         const char *base = o.checkpoint ? o.checkpoint : o.out;
         if (!(ckpt = malloc(strlen(base) + 6))) {
             free(hidden);

@@ -355,16 +355,13 @@ enum mlp_status mlp_output_open(struct mlp_output **out, const char *path, unsig
     if (st != MLP_OK) return st;
     const enum out_kind kind = w.kind;
     int fd = w.fd;
-    char *target = w.target;
-    const bool old = w.old;
-    const struct stat sb = w.sb;
     struct mlp_output *o = calloc(1, sizeof *o);
     if (!o || !(o->path = strdup(path))) {
         free(o);
-        free(target);
+        free(w.target);
         return mlp__fail(err, MLP_ERR_NOMEM, "out of memory");
     }
-    o->target = target;
+    o->target = w.target; /* the output owns it from here */
     o->live = kind == OUT_FILE && (flags & MLP_OUTPUT_LIVE);
     if (kind == OUT_FD && fd == STDOUT_FILENO) {
         /* The process's own stream: what it printed before stays in order. */
@@ -379,7 +376,7 @@ enum mlp_status mlp_output_open(struct mlp_output **out, const char *path, unsig
     } else if (kind == OUT_FILE && (flags & MLP_OUTPUT_LIVE)) {
         /* In place, so that it can be followed while it grows: the file
          * keeps its inode, owner and mode; only its content is replaced. */
-        fd = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY | O_CLOEXEC, 0666);
+        fd = open(o->target, O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY | O_CLOEXEC, 0666);
         if (fd < 0) st = mlp__fail_file(err, MLP_ERR_OPEN, path, "cannot create: %s", strerror(errno));
     } else if (kind == OUT_STREAM) {
         /* A FIFO blocks here until a reader opens it, as `cat > fifo` would. */
@@ -392,13 +389,13 @@ enum mlp_status mlp_output_open(struct mlp_output **out, const char *path, unsig
         else if ((flags & MLP_OUTPUT_BINARY) && isatty(fd))
             st = mlp__fail_file(err, MLP_ERR_ARG, path, "is a terminal and this output is binary: name a file");
     } else {
-        remove_stale(target);
-        size_t n = strlen(target) + sizeof TMP_SUFFIX;
+        remove_stale(o->target);
+        size_t n = strlen(o->target) + sizeof TMP_SUFFIX;
         if (!(o->tmp = malloc(n))) {
             output_free(o);
             return mlp__fail(err, MLP_ERR_NOMEM, "out of memory");
         }
-        snprintf(o->tmp, n, "%s" TMP_SUFFIX, target);
+        snprintf(o->tmp, n, "%s" TMP_SUFFIX, o->target);
         fd = mkstemp(o->tmp);
         if (fd < 0) {
             st = mlp__fail_file(err, MLP_ERR_OPEN, path, "cannot create: %s", strerror(errno));
@@ -408,14 +405,14 @@ enum mlp_status mlp_output_open(struct mlp_output **out, const char *path, unsig
             /* Held until the rename: a second fastmlp cleaning stale
              * temporary files skips this one. */
             flock(fd, LOCK_EX | LOCK_NB);
-            if (old) {
+            if (w.old) {
                 /* Owner first: chown may clear permission bits.  Without the
                  * right to give the file away (not root), the group alone may
                  * still be kept; else the new file is the writer's. */
-                if (fchown(fd, sb.st_uid, sb.st_gid) != 0 && fchown(fd, (uid_t)-1, sb.st_gid) != 0) {
+                if (fchown(fd, w.sb.st_uid, w.sb.st_gid) != 0 && fchown(fd, (uid_t)-1, w.sb.st_gid) != 0) {
                     /* kept as the writer's */
                 }
-                fchmod(fd, sb.st_mode & 0777);
+                fchmod(fd, w.sb.st_mode & 0777);
             } else {
                 fchmod(fd, (mode_t)mlp__new_file_mode());
             }

@@ -12,7 +12,7 @@
 set -u
 BUILD=$1
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-D=${FASTMLP_DATA_DIR:-$ROOT/../shared/data}
+D=${FASTMLP_DATA_DIR:-$ROOT/data}
 FM=${FASTMLP_FMNIST_DIR:-/usr/share/datasets/fashion-mnist}
 export FASTMLP_DATA_DIR="$D" FASTMLP_FMNIST_DIR="$FM" REPEATS=1
 T=$(mktemp -d)

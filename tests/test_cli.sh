@@ -89,7 +89,7 @@ expect 65 "columns" -- "$FASTMLP" predict "$T/m.mlp" "$FM/t10k-labels-idx1-ubyte
 cmp -s "$T/pred.csv" "$T/keep.csv" && ok || bad "failed predict changed its output file"
 [ -z "$(ls "$T" | grep '\.tmp\.')" ] && ok || bad "temporary files left: $(ls "$T")"
 # Other formats through the same commands: seed 001's CSV, seed 000's HDF5.
-D=${FASTMLP_DATA_DIR:-$(dirname "$0")/../../shared/data}
+D=${FASTMLP_DATA_DIR:-$(dirname "$0")/../data}
 expect 0 "" -- "$FASTMLP" train --train "$D/galaxy_test.csv" --layers 8 --activation sigmoid --head sigmoid-bce \
     --optimizer gd --lr 1 --epochs 3 --l2 1 --dtype f64 --valid-fraction 0.2 --standardize -q -o "$T/g.mlp"
 grep -q "^valid accuracy" "$T/out" && ok || bad "no valid accuracy: $(cat "$T/out")"

@@ -25,7 +25,7 @@
 #ifdef FASTMLP_DATA_DIR
 #define DATA_DIR FASTMLP_DATA_DIR
 #else
-#define DATA_DIR "../shared/data"
+#define DATA_DIR "data"
 #endif
 
 /* ------------------------------------------------------------ temp files */

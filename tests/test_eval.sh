@@ -9,7 +9,7 @@ set -u
 BUILD=$1
 FASTMLP=$BUILD/fastmlp
 FM=${FASTMLP_FMNIST_DIR:-/usr/share/datasets/fashion-mnist}
-D=${FASTMLP_DATA_DIR:-$(dirname "$0")/../../shared/data}
+D=${FASTMLP_DATA_DIR:-$(dirname "$0")/../data}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 . "$(dirname "$0")/lib.sh"

@@ -8,7 +8,7 @@
 # This checks behaviour, it times nothing.
 set -u
 FASTMLP=$1
-D=${FASTMLP_DATA_DIR:-$(dirname "$0")/../../shared/data}
+D=${FASTMLP_DATA_DIR:-$(dirname "$0")/../data}
 W1="$D/train_catvnoncat.h5"
 W2="$D/galaxy_test.csv"
 T=$(mktemp -d)

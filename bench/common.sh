@@ -25,7 +25,7 @@ bench_init() {
     # torch); a pyenv python3 earlier on PATH usually does not.
     PY=${PY:-/usr/bin/python3}
     [ -x "$PY" ] || PY=python3
-    data="$root/data"
+    data="$root/tests/data"
     fashion=/usr/share/datasets/fashion-mnist
 }
 

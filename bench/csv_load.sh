@@ -17,7 +17,7 @@ if [ ! -x "$bin" ]; then
     echo "$0: no bench_csv_load in $build (build the bench_csv_load target)" >&2
     exit 66
 fi
-src="$root/data/galaxy_test.csv"
+src="$root/tests/data/galaxy_test.csv"
 if [ ! -r "$src" ]; then
     echo "$0: cannot read $src" >&2
     exit 66

@@ -257,7 +257,7 @@ enum mlp_status mlp__run_pass(struct mlp_pass *p, struct mlp_error *err);
 enum mlp_status mlp__run_step(struct mlp_pass *p, void (*update)(void *ctx, size_t lo, size_t hi), void *ctx,
                               bool *done, struct mlp_error *err);
 
-/* Write a whole file through an mlp_output (src/io/output.c): `write`
+/* Write a whole file through an mlp_output (src/core/output.c): `write`
  * fills it, and it is committed only when write returns true.  On any
  * failure a regular file at `path` is untouched and no temporary file is
  * left.  `what` names the content in messages ("the model"). */

@@ -348,15 +348,15 @@ static enum mlp_status run_workload(struct workload *w, const struct ladder_opts
 int cmd_bench_ladder(int argc, char **argv)
 {
     const char *cmd = "bench ladder";
-    struct ladder_opts o = {.workload = "all", .w1_data = "data/train_catvnoncat.h5",
-                            .w2_data = "data/galaxy_test.csv", .epochs = UNSET, .short_epochs = UNSET,
+    struct ladder_opts o = {.workload = "all", .w1_data = "tests/data/train_catvnoncat.h5",
+                            .w2_data = "tests/data/galaxy_test.csv", .epochs = UNSET, .short_epochs = UNSET,
                             .repeat = 1, .tolerance = -1, .seed = 917};
     const struct opt opts[] = {
         {"--workload", 0, OPT_STR, &o.workload, "W", "w1 w2 all [all]", "Workloads"},
-        {"--w1-data", 0, OPT_STR, &o.w1_data, "FILE", "seed 000's cat/non-cat HDF5 [data/train_catvnoncat.h5]",
+        {"--w1-data", 0, OPT_STR, &o.w1_data, "FILE", "seed 000's cat/non-cat HDF5 [tests/data/train_catvnoncat.h5]",
          "Workloads"},
         {"--w2-data", 0, OPT_STR, &o.w2_data, "FILE",
-         "seed 001's galaxy CSV, stacked 4x [data/galaxy_test.csv]", "Workloads"},
+         "seed 001's galaxy CSV, stacked 4x [tests/data/galaxy_test.csv]", "Workloads"},
         {"--epochs", 0, OPT_U32, &o.epochs, "N", "epochs (CG iterations) of the full run [W1 2000, W2 600]", "Stages"},
         {"--short-epochs", 0, OPT_U32, &o.short_epochs, "N",
          "epochs the naive and per-sample stages run; their time is scaled [W1 20, W2 10]", "Stages"},

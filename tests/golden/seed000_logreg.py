@@ -20,7 +20,7 @@ The cost recorded at epoch e is computed at the weights BEFORE the e-th update
 (epoch 1's cost is log 2).
 
 Usage: /usr/bin/python3 tests/golden/seed000_logreg.py [DATA_DIR_OR_H5_FILE] [OUT_TXT]
-  default data: data/train_catvnoncat.h5 in the repository
+  default data: tests/data/train_catvnoncat.h5 in the repository
   default output: seed000_logreg.txt next to this script
 """
 import hashlib
@@ -41,7 +41,7 @@ def recorded(e):
 def main(argv):
     here = os.path.dirname(os.path.abspath(__file__))
     repo = os.path.dirname(os.path.dirname(here))
-    path = argv[1] if len(argv) > 1 else os.path.join(repo, "data")
+    path = argv[1] if len(argv) > 1 else os.path.join(repo, "tests", "data")
     if os.path.isdir(path):
         path = os.path.join(path, "train_catvnoncat.h5")
     out_path = argv[2] if len(argv) > 2 else os.path.join(here, "seed000_logreg.txt")

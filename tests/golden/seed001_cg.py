@@ -20,7 +20,7 @@ Runs scipy.optimize.fmin_cg (defaults: gtol 1e-5, norm inf) with maxiter 50 and
 iterations, and the function/gradient evaluation counts.
 
 Usage: /usr/bin/python3 tests/golden/seed001_cg.py [CSV] [OUT_TXT]
-  default data: data/galaxy_test.csv in the repository
+  default data: tests/data/galaxy_test.csv in the repository
   default output: seed001_cg.txt next to this script
 """
 import hashlib
@@ -75,7 +75,7 @@ def make_fun(X, Y):
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     root = os.path.dirname(os.path.dirname(here))
-    csv = sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, "data", "galaxy_test.csv")
+    csv = sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, "tests", "data", "galaxy_test.csv")
     out = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, "seed001_cg.txt")
     raw = open(csv, "rb").read()
     D = np.loadtxt(csv, delimiter=",")

@@ -1,0 +1,1144 @@
+/* SPDX-License-Identifier: MIT */
+/* CSV/TSV loader: numeric tables with an optional header row and a label
+ * column, read whole into a buffer of the loader's own and parsed in parallel
+ * straight into the data set's one block (uint8 when every input is an
+ * integer in 0..255, f64 otherwise).  Numbers read exactly as strtod reads
+ * them in the C locale, whatever the process locale is. */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <float.h>
+#include <inttypes.h>
+#include <locale.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/*
+ * How a load runs:
+ *   1. read the file whole with pread() into one buffer of the loader's own
+ *      (read() for pipes and the like), checking that it did not change
+ *      meanwhile; skip a UTF-8 BOM, drop the line ends that close the file;
+ *   2. read the first record alone: it gives the delimiter (when not given),
+ *      whether it is a header, and the field count every row must have,
+ *      which is checked against the caller's n_cols before any row is read;
+ *   3. cut the data into one range per thread at line ends and count each
+ *      range's records (a file holding a '"' is read by one thread: a cut
+ *      could fall inside a quoted field);
+ *   4. allocate the data set's one block, uint8 when the first data row says
+ *      so, and let each thread parse its range into its own rows.  If a
+ *      thread meets an input that is not an integer in 0..255, every thread
+ *      stops and the whole parse runs again into an f64 block.
+ * Memory: the block, the file's bytes (anonymous memory of the file's size,
+ * where a mapping used to share the page cache), and per-thread buffers of
+ * 2 x 4 KiB.
+ * Every thread stops at its first error; the error nearest the start of the
+ * file is reported, so results and messages do not depend on the threads.
+ *
+ * Why the file is read and not mapped: when another process truncates a
+ * mapped file, the next touch of a page past the new end raises SIGBUS and
+ * kills the process (`fastmlp eval m.mlp big.csv & truncate -s 5000000
+ * big.csv` did).  MAP_POPULATE does not prevent it: truncation removes the
+ * page-cache pages from every mapping.  Catching SIGBUS in a library would
+ * take a process-wide signal handler, shared with the caller's program, and
+ * per-thread jump buffers for the parse threads.  read() reports a shrunken
+ * file as a short count instead: the loader reads exactly the size fstat
+ * gave at open, then fstats again, and a short read or a size or time that
+ * moved is MLP_ERR_IO "file changed while reading".  The price is the copy
+ * and a fresh buffer of the file's size (see csv_open for what it costs).
+ */
+
+/* No field (quoted content or number) is longer than this: a 10 MB token is
+ * refused before anything is copied. */
+#define CSV_MAX_TOKEN 4096u
+/* Files below this size are parsed by one thread; each thread gets at least
+ * CSV_MIN_RANGE bytes.  (A fuzzing build may lower both to split tiny
+ * inputs.) */
+#ifndef CSV_PARALLEL_MIN
+#define CSV_PARALLEL_MIN (1u << 20)
+#endif
+#ifndef CSV_MIN_RANGE
+#define CSV_MIN_RANGE (1u << 19)
+#endif
+#define CSV_MAX_THREADS 64
+/* Streams (pipes, devices): the most one may hold, and the first buffer. */
+#define CSV_STREAM_MAX ((size_t)1 << 32)
+#define CSV_READ_FIRST (1u << 16)
+/* Regular files are read in pieces of this size, by up to CSV_READ_THREADS
+ * threads (one per piece at most): the copy out of the page cache and the
+ * zeroing of fresh pages run at memory bandwidth, which a few threads use up
+ * (2 threads took W7's 22 MB from 4.0-5.0 to 2.6-3.2 ms on the 2-core VM). */
+#define CSV_READ_CHUNK ((size_t)1 << 23)
+#ifndef CSV_READ_THREADS
+#define CSV_READ_THREADS 4
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define CSV_INLINE static inline __attribute__((always_inline))
+#define CSV_NOINLINE static __attribute__((noinline))
+#define CSV_LIKELY(x) __builtin_expect(!!(x), 1)
+#define CSV_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define CSV_INLINE static inline
+#define CSV_NOINLINE static
+#define CSV_LIKELY(x) (x)
+#define CSV_UNLIKELY(x) (x)
+#endif
+
+/* ---------------------------------------------------------------- state */
+
+/* A parse error: where it is (a pointer into the file) and what it is.  The
+ * line and column are worked out only when the message is written. */
+struct csv_err {
+    enum mlp_status st; /* MLP_OK: none */
+    const unsigned char *at;
+    char what[400];
+};
+
+/* What a whole load shares (read-only once the threads run). */
+struct csv {
+    const char *path;
+    int fd;
+    unsigned char *buf;       /* the file, read whole (mlp__big_alloc, or realloc for a stream) */
+    size_t size;
+    bool buf_mapped;
+    locale_t cloc;            /* "C", for strtod */
+    const unsigned char *text; /* after the BOM: line 1 starts here */
+    const unsigned char *end;  /* the file's end less its final line ends */
+    const unsigned char *data; /* the first data row */
+    unsigned char delim;
+    uint32_t n_fields;        /* fields in every row */
+    int64_t label;            /* field index of the label, -1 none */
+    bool real_targets;
+    const char *fields_from;  /* "the header" or "the first data row" */
+};
+
+/* One thread's share: a range of whole records and the rows they fill. */
+struct csv_job {
+    const struct csv *c;
+    const unsigned char *begin, *end;
+    uint64_t row0, n_rows;     /* counted in phase 3 */
+    bool has_quote, has_cr;
+    /* phase 4 */
+    void *x;                   /* the data set's whole input matrix */
+    int32_t *labels;
+    double *targets;
+    atomic_int *stop_u8;       /* set by whoever meets a non-u8 input */
+    bool not_u8;               /* this job met one */
+    int32_t max_label;
+    struct csv_err err;
+    unsigned char field[CSV_MAX_TOKEN + 1]; /* a quoted field, unescaped */
+    char num[CSV_MAX_TOKEN + 1];            /* a number for strtod */
+};
+
+static enum mlp_status ce_set(struct csv_err *ce, enum mlp_status st, const unsigned char *at,
+                              const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static enum mlp_status ce_set(struct csv_err *ce, enum mlp_status st, const unsigned char *at,
+                              const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ce->what, sizeof ce->what, fmt, ap);
+    va_end(ap);
+    ce->st = st;
+    ce->at = at;
+    return st;
+}
+
+/* "FILE: what" for failures without a position. */
+static enum mlp_status csv_fail(const struct csv *c, struct mlp_error *err, enum mlp_status st,
+                                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static enum mlp_status csv_fail(const struct csv *c, struct mlp_error *err, enum mlp_status st,
+                                const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    enum mlp_status r = mlp__vfail_file(err, st, c->path, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+/* Line (1-based, physical: a line end inside a quoted field counts) and
+ * column (1-based, in bytes) of `at`.  Only run for a message. */
+static void line_col(const struct csv *c, const unsigned char *at, uint64_t *line, uint64_t *col)
+{
+    const unsigned char *p = c->text, *ls = c->text, *fend = c->buf + c->size;
+    uint64_t n = 1;
+    if (at < p) at = p;
+    for (; p < at; p++) {
+        if (*p == '\n' || (*p == '\r' && !(p + 1 < fend && p[1] == '\n'))) {
+            n++;
+            ls = p + 1;
+        }
+    }
+    *line = n;
+    *col = (uint64_t)(at - ls) + 1;
+}
+
+/* "FILE:LINE:COL: what" from a parse error. */
+static enum mlp_status csv_fail_at(const struct csv *c, struct mlp_error *err, const struct csv_err *ce)
+{
+    if (!err) return ce->st;
+    uint64_t line, col;
+    line_col(c, ce->at, &line, &col);
+    const char *ell;
+    const char *name = mlp__short_path(c->path, &ell);
+    return mlp__fail(err, ce->st, "%s%s:%" PRIu64 ":%" PRIu64 ": %s", ell, name, line, col, ce->what);
+}
+
+/* A token for a message: at most 32 bytes, non-printable bytes as \xNN. */
+static const char *tok_show(char out[160], const unsigned char *s, size_t n)
+{
+    size_t k = 0, shown = n > 32 ? 32 : n;
+    for (size_t i = 0; i < shown; i++) {
+        unsigned char ch = s[i];
+        if (ch >= 0x20 && ch < 0x7f && ch != '\\')
+            out[k++] = (char)ch;
+        else
+            k += (size_t)snprintf(out + k, 5, "\\x%02x", ch);
+    }
+    if (shown < n) {
+        memcpy(out + k, "...", 3);
+        k += 3;
+    }
+    out[k] = 0;
+    return out;
+}
+
+/* -------------------------------------------------------------- numbers */
+
+enum num_res { NUM_OK, NUM_BAD, NUM_RANGE, NUM_LONG };
+
+static const double csv_pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                     1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                     1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+CSV_INLINE bool is_digit(unsigned char ch) { return (unsigned)(ch - '0') < 10u; }
+
+/* The rare numbers: strtod in the C locale on a NUL-terminated copy. */
+CSV_NOINLINE enum num_res num_strtod(const unsigned char *s, size_t len, locale_t loc, char *tmp,
+                                     double *out)
+{
+    memcpy(tmp, s, len);
+    tmp[len] = 0;
+    int saved = errno;
+    locale_t old = uselocale(loc);
+    char *ep;
+    double v = strtod(tmp, &ep);
+    if (old != (locale_t)0) uselocale(old);
+    errno = saved;
+    if (ep != tmp + len) return NUM_BAD; /* cannot happen: the grammar is a subset of strtod's */
+    if (isinf(v)) return NUM_RANGE;
+    *out = v;
+    return NUM_OK;
+}
+
+/*
+ * The longest prefix of [s, end) in the grammar
+ *     [+-]? ( D+ ('.' D*)? | '.' D+ ) ( [eE] [+-]? D+ )?
+ * (strtod's decimal numbers: no nan, inf or hex), its end in *stop and its
+ * value in *out.  The value is exactly strtod's in the C locale: up to 19
+ * significant digits m and a power of ten |e| <= 22 with m <= 2^53 are both
+ * exact doubles, so one IEEE multiply or divide rounds m * 10^e correctly
+ * (Clinger's fast path); anything else goes to strtod.
+ */
+CSV_INLINE enum num_res num_parse(const unsigned char *s, const unsigned char *end, locale_t loc,
+                                  char *tmp, double *out, const unsigned char **stop)
+{
+    const unsigned char *lim = (size_t)(end - s) > CSV_MAX_TOKEN ? s + CSV_MAX_TOKEN + 1 : end;
+    const unsigned char *p = s;
+    bool neg = false, exact = true;
+    if (p < lim && (*p == '+' || *p == '-')) {
+        neg = *p == '-';
+        p++;
+    }
+    uint64_t m = 0;
+    int nd = 0;          /* significant digits in m */
+    long e10 = 0;        /* value = m * 10^e10 while exact */
+    size_t ndig = 0;     /* all mantissa digits */
+    for (; p < lim && is_digit(*p); p++, ndig++) {
+        if (nd < 19) {
+            m = m * 10 + (unsigned)(*p - '0');
+            if (m) nd++;
+        } else {
+            exact = false;
+        }
+    }
+    if (p < lim && *p == '.') {
+        p++;
+        for (; p < lim && is_digit(*p); p++, ndig++) {
+            if (nd < 19) {
+                m = m * 10 + (unsigned)(*p - '0');
+                if (m) nd++;
+                e10--;
+            } else {
+                exact = false;
+            }
+        }
+    }
+    if (ndig == 0) {
+        *stop = s;
+        return NUM_BAD;
+    }
+    if (p < lim && (*p == 'e' || *p == 'E')) {
+        const unsigned char *t = p + 1;
+        bool eneg = false;
+        if (t < lim && (*t == '+' || *t == '-')) {
+            eneg = *t == '-';
+            t++;
+        }
+        if (t < lim && is_digit(*t)) {
+            long ex = 0;
+            for (; t < lim && is_digit(*t); t++)
+                if (ex < 100000) ex = ex * 10 + (*t - '0');
+            e10 += eneg ? -ex : ex;
+            p = t;
+        }
+    }
+    *stop = p;
+    if ((size_t)(p - s) > CSV_MAX_TOKEN) return NUM_LONG;
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
+    if (exact) {
+        if (m == 0) {
+            *out = neg ? -0.0 : 0.0;
+            return NUM_OK;
+        }
+        if (m <= (UINT64_C(1) << 53) && e10 >= -22 && e10 <= 22) {
+            double v = (double)m;
+            v = e10 >= 0 ? v * csv_pow10[e10] : v / csv_pow10[-e10];
+            *out = neg ? -v : v;
+            return NUM_OK;
+        }
+    }
+#else
+    (void)exact;
+#endif
+    return num_strtod(s, (size_t)(p - s), loc, tmp, out);
+}
+
+/* --------------------------------------------------------------- fields */
+
+CSV_INLINE bool is_blank(unsigned char ch, unsigned char delim)
+{
+    return (ch == ' ' || ch == '\t') && ch != delim;
+}
+
+CSV_INLINE bool is_eol(unsigned char ch) { return ch == '\n' || ch == '\r'; }
+
+/* One field as the general reader sees it. */
+struct csv_field {
+    const unsigned char *s, *e; /* content, blanks trimmed, quotes undone */
+    const unsigned char *at;    /* where it starts in the file */
+    const unsigned char *next;  /* the delimiter, line end or `end` after it */
+};
+
+/*
+ * Read the field starting at p (general path: blanks, RFC 4180 quotes, every
+ * error).  A quoted field's content is unescaped into buf (CSV_MAX_TOKEN
+ * bytes).  Returns MLP_OK or the error in *ce.
+ */
+static enum mlp_status field_scan(const struct csv *c, const unsigned char *p, const unsigned char *end,
+                                  unsigned char *buf, struct csv_field *f, struct csv_err *ce)
+{
+    const unsigned char d = c->delim, *const field = p;
+    while (p < end && is_blank(*p, d)) p++;
+    if (p < end && *p == '"') {
+        const unsigned char *open = p++;
+        size_t n = 0;
+        for (;;) {
+            if (p >= end)
+                return ce_set(ce, MLP_ERR_FORMAT, open,
+                              "unterminated quote: the quoted field opened here runs to the end of the file");
+            unsigned char ch = *p;
+            if (ch == '"') {
+                if (p + 1 < end && p[1] == '"') {
+                    p++;
+                } else {
+                    p++;
+                    break;
+                }
+            } else if (ch == 0) {
+                return ce_set(ce, MLP_ERR_FORMAT, p, "NUL byte at byte offset %zu (not a text file?)",
+                              (size_t)(p - c->buf));
+            }
+            if (n == CSV_MAX_TOKEN)
+                return ce_set(ce, MLP_ERR_FORMAT, open,
+                              "token too long: the quoted field opened here runs past %u bytes "
+                              "(unterminated quote?)",
+                              CSV_MAX_TOKEN);
+            buf[n++] = ch;
+            p++;
+        }
+        f->s = buf;
+        f->e = buf + n;
+        f->at = open;
+        while (p < end && is_blank(*p, d)) p++;
+        if (p < end && *p != d && !is_eol(*p)) {
+            if (*p == 0)
+                return ce_set(ce, MLP_ERR_FORMAT, p, "NUL byte at byte offset %zu (not a text file?)",
+                              (size_t)(p - c->buf));
+            char show[160];
+            return ce_set(ce, MLP_ERR_FORMAT, p,
+                          "unexpected '%s' after a closing quote (expected a delimiter or the end of the line)",
+                          tok_show(show, p, 1));
+        }
+        f->next = p;
+        return MLP_OK;
+    }
+    const unsigned char *s = p;
+    for (; p < end && *p != d && !is_eol(*p); p++) {
+        if (*p == '"')
+            return ce_set(ce, MLP_ERR_FORMAT, p,
+                          "unexpected '\"' inside an unquoted field (RFC 4180: quote the whole field, "
+                          "and double the quotes inside it)");
+        if (*p == 0)
+            return ce_set(ce, MLP_ERR_FORMAT, p, "NUL byte at byte offset %zu (not a text file?)",
+                          (size_t)(p - c->buf));
+        if ((size_t)(p - s) >= CSV_MAX_TOKEN)
+            return ce_set(ce, MLP_ERR_FORMAT, s, "token too long: more than %u bytes (expected a number)",
+                          CSV_MAX_TOKEN);
+    }
+    f->next = p;
+    while (p > s && is_blank(p[-1], d)) p--;
+    f->at = p > s ? s : field; /* an empty field is shown where it starts */
+    f->s = s;
+    f->e = p;
+    return MLP_OK;
+}
+
+/* The number a whole field holds, or the error saying why it is none. */
+static enum mlp_status field_value(const struct csv *c, const struct csv_field *f, char *tmp, double *v,
+                                   struct csv_err *ce)
+{
+    char show[160];
+    if (f->s == f->e) return ce_set(ce, MLP_ERR_FORMAT, f->at, "empty field (expected a number, got '')");
+    const unsigned char *q;
+    enum num_res r = num_parse(f->s, f->e, c->cloc, tmp, v, &q);
+    if (r == NUM_OK && q == f->e) return MLP_OK;
+    if (r == NUM_LONG)
+        return ce_set(ce, MLP_ERR_FORMAT, f->at, "token too long: more than %u bytes (expected a number)",
+                      CSV_MAX_TOKEN);
+    if (r == NUM_RANGE && q == f->e)
+        return ce_set(ce, MLP_ERR_FORMAT, f->at, "number out of range (expected a finite double, got '%s')",
+                      tok_show(show, f->s, (size_t)(f->e - f->s)));
+    return ce_set(ce, MLP_ERR_FORMAT, f->at, "invalid number (expected a number, got '%s')",
+                  tok_show(show, f->s, (size_t)(f->e - f->s)));
+}
+
+/* After the delimiter at q: how many more fields the line has (for the
+ * ragged-row message; stops counting at an error or past 2^32). */
+static uint64_t fields_left(const struct csv *c, const unsigned char *q, const unsigned char *end,
+                            unsigned char *buf, bool *exact)
+{
+    uint64_t n = 0;
+    struct csv_field f;
+    struct csv_err ce;
+    *exact = true;
+    while (q < end && *q == c->delim) {
+        if (field_scan(c, q + 1, end, buf, &f, &ce) != MLP_OK || n > UINT32_MAX) {
+            *exact = false;
+            return n + 1;
+        }
+        n++;
+        q = f.next;
+    }
+    return n;
+}
+
+/* ------------------------------------------------------------- the parse */
+
+/* Both the fast and the general path end a field here: which row or line
+ * comes next.  Returns false (error set) on a ragged row. */
+CSV_INLINE bool field_end(struct csv_job *j, uint32_t f, const unsigned char *q, const unsigned char *end,
+                          const unsigned char **next)
+{
+    const struct csv *c = j->c;
+    const uint32_t nf = c->n_fields;
+    if (f + 1 < nf) {
+        if (CSV_LIKELY(q < end && *q == c->delim)) {
+            *next = q + 1;
+            return true;
+        }
+        ce_set(&j->err, MLP_ERR_FORMAT, q, "ragged row: expected %" PRIu32 " fields (as in %s), got %" PRIu32,
+               nf, c->fields_from, f + 1);
+        return false;
+    }
+    if (CSV_LIKELY(q >= end || *q != c->delim)) {
+        /* q is at a line end (the field reader stops nowhere else) */
+        if (q < end && *q++ == '\r' && q < end && *q == '\n') q++;
+        *next = q;
+        return true;
+    }
+    bool exact;
+    uint64_t more = fields_left(c, q, end, j->field, &exact);
+    ce_set(&j->err, MLP_ERR_FORMAT, q + 1, "ragged row: expected %" PRIu32 " fields (as in %s), got %s%" PRIu64,
+           nf, c->fields_from, exact ? "" : "at least ", (uint64_t)nf + more);
+    return false;
+}
+
+/* How a parse stores: inputs as uint8 (the job stops, not_u8 set, at the
+ * first input that is not 0..255), as f64, or not at all (only checks). */
+enum csv_mode { CSV_U8, CSV_F64, CSV_CHECK };
+
+/* Parse the job's records into its rows. */
+CSV_INLINE void parse_range(struct csv_job *j, const enum csv_mode mode)
+{
+    const bool u8 = mode == CSV_U8, store = mode != CSV_CHECK;
+    const struct csv *c = j->c;
+    const unsigned char *p = j->begin, *const end = j->end;
+    const unsigned char d = c->delim;
+    const uint32_t nf = c->n_fields;
+    const int64_t lc = c->label;
+    const size_t n_cols = nf - (lc >= 0 ? 1u : 0u);
+    uint64_t row = j->row0;
+    const uint64_t row_end = j->row0 + j->n_rows;
+    int32_t max_label = -1;
+    char show[160];
+
+    while (p < end) {
+        if (CSV_UNLIKELY(row == row_end)) {
+            /* The count and the parse read records alike; guard anyway. */
+            ce_set(&j->err, MLP_ERR_FORMAT, p, "internal error: more records than counted (%" PRIu64 ")",
+                   j->n_rows);
+            return;
+        }
+        if (CSV_UNLIKELY(is_eol(*p))) {
+            ce_set(&j->err, MLP_ERR_FORMAT, p,
+                   "ragged row: expected %" PRIu32 " fields (as in %s), got a blank line", nf, c->fields_from);
+            return;
+        }
+        if (u8 && atomic_load_explicit(j->stop_u8, memory_order_relaxed)) return;
+        uint8_t *x8 = mode == CSV_U8 ? (uint8_t *)j->x + row * n_cols : NULL;
+        double *x64 = mode == CSV_F64 ? (double *)j->x + row * n_cols : NULL;
+        for (uint32_t f = 0; f < nf; f++) {
+            const unsigned char *const fs = p;
+            const unsigned char *q = p, *ts = p, *te;
+            uint64_t m = 0;
+            double v = 0;
+            bool is_int;
+            /* Fast path: up to 19 plain digits, then a delimiter or line end. */
+            while (q < end && is_digit(*q)) m = m * 10 + (unsigned)(*q++ - '0');
+            if (CSV_LIKELY(q > p && q - p <= 19 && (q >= end || *q == d || is_eol(*q)))) {
+                is_int = true;
+                te = q;
+            } else {
+                is_int = false;
+                enum num_res r = num_parse(p, end, c->cloc, j->num, &v, &q);
+                te = q;
+                if (r != NUM_OK || !(q >= end || *q == d || is_eol(*q))) {
+                    /* General path: blanks, quotes, and every error. */
+                    struct csv_field fl;
+                    if (field_scan(c, p, end, j->field, &fl, &j->err) != MLP_OK) return;
+                    if (field_value(c, &fl, j->num, &v, &j->err) != MLP_OK) return;
+                    q = fl.next;
+                    ts = fl.s;
+                    te = fl.e;
+                }
+            }
+            if (CSV_UNLIKELY((int64_t)f == lc)) {
+                if (c->real_targets) {
+                    if (store) j->targets[row] = is_int ? (double)m : v;
+                } else {
+                    int32_t y;
+                    if (is_int && m < MLP_MAX_CLASSES) {
+                        y = (int32_t)m;
+                    } else if (!is_int && v >= 0 && v < (double)MLP_MAX_CLASSES && (double)(int32_t)v == v) {
+                        y = (int32_t)v;
+                    } else {
+                        ce_set(&j->err, MLP_ERR_RANGE, fs,
+                               "label '%s' is not a class index (expected an integer in [0, %u))",
+                               tok_show(show, ts, (size_t)(te - ts)), MLP_MAX_CLASSES);
+                        return;
+                    }
+                    if (store) j->labels[row] = y;
+                    if (y > max_label) max_label = y;
+                }
+            } else if (u8) {
+                if (CSV_LIKELY(is_int && m <= 255)) {
+                    *x8++ = (uint8_t)m;
+                } else if (!is_int && v >= 0 && v <= 255 && (double)(uint8_t)v == v) {
+                    *x8++ = (uint8_t)v;
+                } else {
+                    j->not_u8 = true;
+                    atomic_store_explicit(j->stop_u8, 1, memory_order_relaxed);
+                    return;
+                }
+            } else if (store) {
+                *x64++ = is_int ? (double)m : v;
+            }
+            if (CSV_UNLIKELY(!field_end(j, f, q, end, &p))) return;
+        }
+        row++;
+    }
+    if (row != row_end)
+        ce_set(&j->err, MLP_ERR_FORMAT, end, "internal error: %" PRIu64 " records, %" PRIu64 " counted",
+               row - j->row0, j->n_rows);
+    j->max_label = max_label;
+}
+
+static void *job_parse_u8(void *arg)
+{
+    parse_range(arg, CSV_U8);
+    return NULL;
+}
+
+static void *job_parse_f64(void *arg)
+{
+    parse_range(arg, CSV_F64);
+    return NULL;
+}
+
+static void *job_check(void *arg)
+{
+    parse_range(arg, CSV_CHECK);
+    return NULL;
+}
+
+/* ---------------------------------------------------------- counting rows */
+
+/* 0x80 in every byte of w that equals b (exact: no false positives). */
+static inline uint64_t bytes_eq(uint64_t w, unsigned char b)
+{
+    const uint64_t lo7 = UINT64_C(0x7f7f7f7f7f7f7f7f);
+    uint64_t x = w ^ (UINT64_C(0x0101010101010101) * b);
+    return ~(((x & lo7) + lo7) | x | lo7);
+}
+
+static inline unsigned popcount64(uint64_t x)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return (unsigned)__builtin_popcountll(x);
+#else
+    unsigned n = 0;
+    for (; x; x &= x - 1) n++;
+    return n;
+#endif
+}
+
+/* Records of an unquoted range: its LFs, its CRs not followed by an LF, and
+ * the file's last line when the range holds it (the file's final line ends
+ * were dropped).  Also notes whether the range holds '"' or CR at all. */
+static void *job_count(void *arg)
+{
+    struct csv_job *j = arg;
+    const unsigned char *p = j->begin, *const end = j->end;
+    uint64_t n = 0, cr = 0, quote = 0;
+    for (; end - p >= 32; p += 32) {
+        uint64_t w[4];
+        memcpy(w, p, 32);
+        uint64_t lf = 0;
+        for (int k = 0; k < 4; k++) {
+            lf += popcount64(bytes_eq(w[k], '\n'));
+            cr |= bytes_eq(w[k], '\r');
+            quote |= bytes_eq(w[k], '"');
+        }
+        n += lf;
+    }
+    for (; p < end; p++) {
+        n += *p == '\n';
+        cr |= *p == '\r';
+        quote |= *p == '"';
+    }
+    j->has_cr = cr != 0;
+    j->has_quote = quote != 0;
+    if (j->has_cr) {
+        const unsigned char *fend = j->c->end;
+        for (p = j->begin; (p = memchr(p, '\r', (size_t)(end - p))) != NULL; p++)
+            if (!(p + 1 < fend && p[1] == '\n')) n++;
+    }
+    j->n_rows = n + (j->end == j->c->end && j->begin < j->end);
+    return NULL;
+}
+
+/* Records of the whole data when it holds quotes: a line end inside a
+ * quoted field does not end a record.  (This toggling agrees with the
+ * parser up to the parser's first error, which is all that is needed.) */
+static uint64_t count_quoted(const unsigned char *p, const unsigned char *end)
+{
+    uint64_t n = 0;
+    bool in_q = false;
+    for (; p < end; p++) {
+        unsigned char ch = *p;
+        if (ch == '"') {
+            in_q = !in_q;
+        } else if (!in_q && ch == '\n') {
+            n++;
+        } else if (!in_q && ch == '\r') {
+            n++;
+            if (p + 1 < end && p[1] == '\n') p++;
+        }
+    }
+    return n + 1; /* the last record has no line end */
+}
+
+/* The start of the line after the one holding p (end when none). */
+static const unsigned char *next_line(const unsigned char *p, const unsigned char *end)
+{
+    for (; p < end; p++) {
+        if (*p == '\n') return p + 1;
+        if (*p == '\r') return p + 1 < end && p[1] == '\n' ? p + 2 : p + 1;
+    }
+    return end;
+}
+
+/* Run fn over the jobs: n - 1 new threads and the caller.  A thread that
+ * cannot be started has its job run by the caller instead. */
+static void run_jobs(struct csv_job *jobs, unsigned n, void *(*fn)(void *))
+{
+    pthread_t tid[CSV_MAX_THREADS];
+    bool started[CSV_MAX_THREADS] = {false};
+    for (unsigned i = 1; i < n; i++) started[i] = pthread_create(&tid[i], NULL, fn, &jobs[i]) == 0;
+    fn(&jobs[0]);
+    for (unsigned i = 1; i < n; i++) {
+        if (started[i])
+            pthread_join(tid[i], NULL);
+        else
+            fn(&jobs[i]);
+    }
+}
+
+/* ------------------------------------------------------ file and header */
+
+/* A regular file is read, not mapped (see the top of this file for why), by
+ * up to CSV_READ_THREADS threads, each pread()ing its share in large pieces. */
+
+/* One reader's share of a regular file: bytes [lo, hi) into buf + lo. */
+struct csv_read {
+    int fd;
+    unsigned char *buf;
+    size_t lo, hi, got; /* got < hi - lo: the file ended early, or errno_ */
+    int errno_;
+};
+
+static void *read_range(void *arg)
+{
+    struct csv_read *r = arg;
+    size_t n = r->lo;
+    while (n < r->hi) {
+        size_t want = r->hi - n < CSV_READ_CHUNK ? r->hi - n : CSV_READ_CHUNK;
+        ssize_t k = pread(r->fd, r->buf + n, want, (off_t)n);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) {
+            r->errno_ = k < 0 ? errno : 0;
+            break;
+        }
+        n += (size_t)k;
+    }
+    r->got = n - r->lo;
+    return NULL;
+}
+
+enum mlp_status mlp__csv_read_regular(int fd, const char *path, const struct stat *at_open, unsigned char *buf,
+                                      unsigned threads, struct mlp_error *err)
+{
+    size_t size = (size_t)at_open->st_size;
+    unsigned n = CSV_READ_THREADS;
+    if (threads < n) n = threads;
+    if (n > size / CSV_READ_CHUNK) n = (unsigned)(size / CSV_READ_CHUNK);
+    if (n < 1) n = 1;
+    struct csv_read r[CSV_READ_THREADS];
+    pthread_t tid[CSV_READ_THREADS];
+    bool started[CSV_READ_THREADS] = {false};
+    for (unsigned i = 0; i < n; i++)
+        r[i] = (struct csv_read){fd, buf, size / n * i, i + 1 == n ? size : size / n * (i + 1), 0, 0};
+    for (unsigned i = 1; i < n; i++) started[i] = pthread_create(&tid[i], NULL, read_range, &r[i]) == 0;
+    read_range(&r[0]);
+    for (unsigned i = 1; i < n; i++) {
+        if (started[i])
+            pthread_join(tid[i], NULL);
+        else
+            read_range(&r[i]);
+    }
+    for (unsigned i = 0; i < n; i++)
+        if (r[i].errno_)
+            return mlp__fail_file(err, MLP_ERR_IO, path, "read error at byte %zu: %s", r[i].lo + r[i].got,
+                                  strerror(r[i].errno_));
+    enum mlp_status st = mlp__file_changed(fd, path, at_open, err);
+    for (unsigned i = 0; i < n && st == MLP_OK; i++)
+        if (r[i].got < r[i].hi - r[i].lo)
+            st = mlp__fail_file(err, MLP_ERR_IO, path,
+                                "file changed while reading (%zu bytes at open, but byte %zu could not be read)", size,
+                                r[i].lo + r[i].got);
+    return st;
+}
+
+/* Read the file whole: a regular file through mlp__csv_read_regular, and
+ * anything else (a pipe, a device, an empty /proc file) as a stream. */
+static enum mlp_status csv_open(struct csv *c, unsigned threads, struct mlp_error *err)
+{
+    struct stat sb;
+    int flags = O_RDONLY;
+#ifdef O_CLOEXEC
+    flags |= O_CLOEXEC;
+#endif
+    c->fd = open(c->path, flags);
+    if (c->fd < 0) return csv_fail(c, err, MLP_ERR_OPEN, "cannot open: %s", strerror(errno));
+    if (fstat(c->fd, &sb) != 0) return csv_fail(c, err, MLP_ERR_IO, "cannot stat: %s", strerror(errno));
+    if (S_ISDIR(sb.st_mode)) return csv_fail(c, err, MLP_ERR_OPEN, "cannot open: is a directory");
+    if (S_ISREG(sb.st_mode) && sb.st_size > 0) {
+        /* The text is held whole (and the data set beside it): a file
+         * larger than the machine's memory is refused now, not by the OOM
+         * killer after minutes of reading. */
+        if ((uint64_t)sb.st_size > SIZE_MAX / 2 || (uint64_t)sb.st_size > mlp__mem_bound())
+            return csv_fail(c, err, MLP_ERR_NOMEM, "file of %lld bytes is larger than this machine's memory",
+                            (long long)sb.st_size);
+        c->size = (size_t)sb.st_size;
+        /* Fresh 4 KiB pages cost a fault and a zeroing each: for W7's 22 MB,
+         * 14-18 ms read into malloc'd memory against 4.0-5.0 ms into 2 MiB
+         * pages (mlp__big_alloc) and 1.2-1.6 ms to touch a mapping of the
+         * page cache as the loader used to (one thread, best of 30 each). */
+        c->buf = mlp__big_alloc(c->size, false, &c->buf_mapped);
+        if (!c->buf) return csv_fail(c, err, MLP_ERR_NOMEM, "out of memory: %zu bytes to read the file into", c->size);
+        return mlp__csv_read_regular(c->fd, c->path, &sb, c->buf, threads, err);
+    }
+    /* read() into one growing buffer: the file is held once.  A stream has no
+     * size to check up front, so it is capped, and a NUL byte (never in CSV
+     * text: /dev/zero, a binary pipe) stops it at once. */
+    size_t cap = 0, n = 0;
+    for (;;) {
+        if (n >= CSV_STREAM_MAX)
+            return csv_fail(c, err, MLP_ERR_FORMAT, "input stream longer than %llu bytes: save it to a file",
+                            (unsigned long long)CSV_STREAM_MAX);
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : CSV_READ_FIRST;
+            unsigned char *nb = ncap > cap ? realloc(c->buf, ncap) : NULL;
+            if (!nb) return csv_fail(c, err, MLP_ERR_NOMEM, "out of memory reading %zu bytes", n);
+            c->buf = nb;
+            cap = ncap;
+        }
+        ssize_t r = read(c->fd, c->buf + n, cap - n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return csv_fail(c, err, MLP_ERR_IO, "read error at byte %zu: %s", n, strerror(errno));
+        if (r == 0) break;
+        if (memchr(c->buf + n, 0, (size_t)r))
+            return csv_fail(c, err, MLP_ERR_FORMAT, "NUL byte at byte offset %zu",
+                            n + (size_t)((unsigned char *)memchr(c->buf + n, 0, (size_t)r) - (c->buf + n)));
+        n += (size_t)r;
+    }
+    c->size = n;
+    return MLP_OK;
+}
+
+static void csv_close(struct csv *c)
+{
+    if (c->buf) mlp__big_free(c->buf, c->size, c->buf_mapped); /* a stream's realloc'd one too: mlp__afree is free */
+    if (c->fd >= 0) close(c->fd);
+    if (c->cloc != (locale_t)0) freelocale(c->cloc);
+}
+
+/* The delimiter of the first line: the most frequent of , ; and tab outside
+ * quotes (',' on a tie or when none occurs: a one-column file). */
+static unsigned char detect_delim(const unsigned char *p, const unsigned char *end)
+{
+    uint64_t comma = 0, semi = 0, tab = 0;
+    bool in_q = false;
+    for (; p < end; p++) {
+        if (*p == '"') in_q = !in_q;
+        if (in_q) continue;
+        if (is_eol(*p)) break;
+        comma += *p == ',';
+        semi += *p == ';';
+        tab += *p == '\t';
+    }
+    if (tab > comma && tab >= semi) return '\t';
+    if (semi > comma && semi > tab) return ';';
+    return ',';
+}
+
+/* Walk one record from p: its field count (stopping past max), whether every
+ * field is a number, whether any is, and whether every one but field `skip`
+ * is an integer in 0..255.  *next: where the next record starts. */
+static enum mlp_status scan_record(struct csv *c, struct csv_job *scratch, const unsigned char *p,
+                                   uint64_t max, int64_t skip, uint64_t *n_fields, bool *all_num,
+                                   bool *any_num, bool *all_u8, const unsigned char **next, struct csv_err *ce)
+{
+    uint64_t n = 0;
+    *all_num = *all_u8 = true;
+    *any_num = false;
+    if (p < c->end && is_eol(*p))
+        return ce_set(ce, MLP_ERR_FORMAT, p, "blank line (expected the header or the first data row)");
+    for (;;) {
+        struct csv_field f;
+        enum mlp_status st = field_scan(c, p, c->end, scratch->field, &f, ce);
+        if (st != MLP_OK) return st;
+        double v;
+        struct csv_err ignore;
+        if (f.s == f.e || field_value(c, &f, scratch->num, &v, &ignore) != MLP_OK)
+            *all_num = *all_u8 = false;
+        else if ((*any_num = true), (int64_t)n != skip && !(v >= 0 && v <= 255 && (double)(uint8_t)v == v))
+            *all_u8 = false;
+        if (++n > max)
+            return ce_set(ce, MLP_ERR_FORMAT, f.at, "too many fields: more than %" PRIu64 " in one row", max);
+        p = f.next;
+        if (p < c->end && *p == c->delim) {
+            p++;
+            continue;
+        }
+        break;
+    }
+    *next = next_line(p, c->end);
+    *n_fields = n;
+    return MLP_OK;
+}
+
+/* The index of the header field named `name` (-1 if none). */
+static int64_t find_column(struct csv *c, struct csv_job *scratch, const char *name)
+{
+    size_t len = strlen(name);
+    const unsigned char *p = c->text;
+    struct csv_field f;
+    struct csv_err ce;
+    for (int64_t i = 0; i < (int64_t)c->n_fields; i++) {
+        if (field_scan(c, p, c->end, scratch->field, &f, &ce) != MLP_OK) return -1;
+        if ((size_t)(f.e - f.s) == len && memcmp(f.s, name, len) == 0) return i;
+        p = f.next + 1;
+    }
+    return -1;
+}
+
+/* ------------------------------------------------------------ the loader */
+
+enum mlp_status mlp_dataset_load_csv(struct mlp_dataset *ds, const char *path,
+                                     const struct mlp_load_params *p, struct mlp_error *err)
+{
+    MLP_ASSERT(ds && path);
+    memset(ds, 0, sizeof *ds);
+    /* p == NULL: the defaults of mlp_load_params_default (load.c). */
+    int header = p ? p->header : -1;
+    char delim = p ? p->delimiter : 0;
+    int32_t label_col = p ? p->label_col : 0;
+    const char *label_name = p ? p->label_name : NULL;
+    int threads = p ? p->threads : 0;
+    uint32_t want_cols = p ? p->n_cols : 0;
+
+    struct csv c;
+    memset(&c, 0, sizeof c);
+    c.path = path;
+    c.fd = -1;
+    c.real_targets = p && p->real_targets;
+    struct csv_job *jobs = NULL;
+    struct csv_err ce;
+    enum mlp_status st;
+    atomic_int stop_u8;
+    atomic_init(&stop_u8, 0);
+
+    if (label_col < -1) {
+        st = csv_fail(&c, err, MLP_ERR_ARG, "label column %" PRId32 " (expected -1 for none, or 0 and up)",
+                      label_col);
+        goto done;
+    }
+    if (delim != 0 && (delim == '"' || delim == '\r' || delim == '\n' || delim == '.' || delim == '+' ||
+                       delim == '-' || delim == 'e' || delim == 'E' || is_digit((unsigned char)delim))) {
+        st = csv_fail(&c, err, MLP_ERR_ARG, "delimiter 0x%02x cannot separate numbers",
+                      (unsigned)(unsigned char)delim);
+        goto done;
+    }
+    c.cloc = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    if (c.cloc == (locale_t)0) {
+        st = csv_fail(&c, err, MLP_ERR_NOMEM, "cannot create the C locale: %s", strerror(errno));
+        goto done;
+    }
+    /* Threads for reading and for parsing: as asked, else one per core. */
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    long max_threads = threads > 0 ? threads : ncpu > 0 ? ncpu : 1;
+    if (max_threads > CSV_MAX_THREADS) max_threads = CSV_MAX_THREADS;
+    if ((st = csv_open(&c, (unsigned)max_threads, err)) != MLP_OK) goto done;
+
+    /* 1. BOM, and the line ends that close the file (blank lines at the end). */
+    c.text = c.buf;
+    c.end = c.buf + c.size;
+    if (c.size >= 3 && c.buf[0] == 0xEF && c.buf[1] == 0xBB && c.buf[2] == 0xBF) c.text += 3;
+    while (c.end > c.text && is_eol(c.end[-1])) c.end--;
+    if (c.end == c.text) {
+        st = csv_fail(&c, err, MLP_ERR_FORMAT, "empty file (expected rows of numbers)");
+        goto done;
+    }
+
+    /* 2. The first record: delimiter, header, field count. */
+    jobs = calloc(1, sizeof *jobs); /* more once the data's size is known */
+    if (!jobs) {
+        st = csv_fail(&c, err, MLP_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    c.delim = delim ? (unsigned char)delim : detect_delim(c.text, c.end);
+    uint64_t nf;
+    bool all_num, any_num, all_u8;
+    const unsigned char *after1;
+    if (scan_record(&c, &jobs[0], c.text, (uint64_t)MLP_MAX_WIDTH + 1, -1, &nf, &all_num, &any_num, &all_u8, &after1,
+                    &ce) != MLP_OK) {
+        st = csv_fail_at(&c, err, &ce);
+        goto done;
+    }
+    /* A header is a first row in which nothing is a number: a row holding
+     * numbers and also a bad token ("0,nan") is data, so its error is
+     * reported rather than the row silently dropped as a header. */
+    bool has_header = header < 0 ? !any_num : header > 0;
+    c.n_fields = (uint32_t)nf;
+    c.data = has_header ? after1 : c.text;
+    c.fields_from = has_header ? "the header" : "the first data row";
+
+    if (label_name) {
+        if (!has_header) {
+            st = csv_fail(&c, err, MLP_ERR_ARG, "label column '%s' asked for by name, but the file has no header row",
+                          label_name);
+            goto done;
+        }
+        c.label = find_column(&c, &jobs[0], label_name);
+        if (c.label < 0) {
+            char show[160];
+            st = csv_fail(&c, err, MLP_ERR_ARG, "no column named '%s' in the header",
+                          tok_show(show, (const unsigned char *)label_name, strlen(label_name)));
+            goto done;
+        }
+    } else {
+        c.label = label_col;
+        if (c.label >= (int64_t)c.n_fields) {
+            st = csv_fail(&c, err, MLP_ERR_ARG, "label column %" PRId32 " is out of range: the file has %" PRIu32
+                          " columns (0..%" PRIu32 ")",
+                          label_col, c.n_fields, c.n_fields - 1);
+            goto done;
+        }
+    }
+    uint32_t n_cols = c.n_fields - (c.label >= 0 ? 1u : 0u);
+    if (n_cols == 0) {
+        st = csv_fail(&c, err, MLP_ERR_FORMAT, "no input columns: the only column is the label");
+        goto done;
+    }
+    if (n_cols > MLP_MAX_WIDTH) {
+        st = csv_fail(&c, err, MLP_ERR_FORMAT, "too many columns: %" PRIu32 " inputs (at most %u)", n_cols,
+                      MLP_MAX_WIDTH);
+        goto done;
+    }
+    if (want_cols && n_cols != want_cols) {
+        st = mlp__fail_width(err, path, n_cols, want_cols, c.label >= 0 ? " besides the label" : "");
+        goto done;
+    }
+    if (c.data >= c.end) {
+        st = csv_fail(&c, err, MLP_ERR_FORMAT, "no data rows (only a header%s)",
+                      header < 0 ? ": the one row holds a non-number; header=0 reads it as data" : "");
+        goto done;
+    }
+    /* Start in uint8 unless the first data row holds an input that is a
+     * number but not an integer in 0..255 (a bad row is left to the parse). */
+    bool start_u8 = true;
+    {
+        const unsigned char *ignore;
+        if (scan_record(&c, &jobs[0], c.data, (uint64_t)MLP_MAX_WIDTH + 1, c.label, &nf, &all_num, &any_num, &all_u8,
+                        &ignore, &ce) == MLP_OK)
+            start_u8 = all_u8 || !all_num;
+    }
+
+    /* 3. Ranges, and their records. */
+    unsigned n_jobs = 1;
+    size_t len = (size_t)(c.end - c.data);
+    if (len >= CSV_PARALLEL_MIN) {
+        long want = max_threads;
+        if ((size_t)want > len / CSV_MIN_RANGE) want = (long)(len / CSV_MIN_RANGE);
+        n_jobs = want > 1 ? (unsigned)want : 1;
+    }
+    if (n_jobs > 1) {
+        struct csv_job *more = realloc(jobs, n_jobs * sizeof *jobs);
+        if (more) {
+            jobs = more;
+            memset(jobs + 1, 0, (n_jobs - 1) * sizeof *jobs);
+        } else {
+            n_jobs = 1; /* one thread still does it */
+        }
+    }
+    for (unsigned i = 0; i < n_jobs; i++) {
+        jobs[i].c = &c;
+        jobs[i].begin = i == 0 ? c.data : jobs[i - 1].end;
+        if (i + 1 == n_jobs) {
+            jobs[i].end = c.end;
+        } else {
+            const unsigned char *cut = c.data + len / n_jobs * (i + 1);
+            jobs[i].end = next_line(cut < jobs[i].begin ? jobs[i].begin : cut, c.end);
+        }
+    }
+    run_jobs(jobs, n_jobs, job_count);
+    bool quoted = false;
+    for (unsigned i = 0; i < n_jobs; i++) quoted |= jobs[i].has_quote;
+    if (quoted) {
+        n_jobs = 1;
+        jobs[0].begin = c.data;
+        jobs[0].end = c.end;
+        jobs[0].n_rows = count_quoted(c.data, c.end);
+    }
+    uint64_t n_rows = 0;
+    for (unsigned i = 0; i < n_jobs; i++) {
+        jobs[i].row0 = n_rows;
+        n_rows += jobs[i].n_rows;
+    }
+
+    /* 4. The block, and the parse into it (again in f64 if uint8 fails).
+     * Valid rows take at least 2 * n_fields bytes each (a byte per field and
+     * one after it): more records than that means blank lines or empty
+     * fields, and a data set sized by them could be absurdly large, so the
+     * parse only checks, to report the first of them. */
+    bool with_labels = c.label >= 0 && !c.real_targets;
+    uint32_t n_targets = c.label >= 0 && c.real_targets ? 1 : 0;
+    bool too_many = n_rows > (len + 1) / (2 * (uint64_t)c.n_fields);
+    for (int pass = too_many ? 2 : start_u8 ? 0 : 1; pass < 3; pass++) {
+        enum csv_mode mode = pass == 0 ? CSV_U8 : pass == 1 ? CSV_F64 : CSV_CHECK;
+        if (mode == CSV_CHECK) {
+            for (unsigned i = 0; i < n_jobs; i++) jobs[i].err.st = MLP_OK;
+            run_jobs(jobs, n_jobs, job_check);
+            ce_set(&ce, MLP_ERR_FORMAT, c.data, "internal error: %" PRIu64 " records but no bad one", n_rows);
+            for (unsigned i = n_jobs; i-- > 0;)
+                if (jobs[i].err.st != MLP_OK) ce = jobs[i].err;
+            st = csv_fail_at(&c, err, &ce);
+            goto done;
+        }
+        bool u8 = mode == CSV_U8;
+        if ((st = mlp__dataset_alloc(ds, n_rows, n_cols, u8 ? MLP_ELEM_U8 : MLP_ELEM_F64, with_labels, n_targets,
+                                     err)) != MLP_OK) {
+            if (err) {
+                char msg[sizeof err->msg];
+                memcpy(msg, err->msg, sizeof msg);
+                csv_fail(&c, err, st, "%s", msg);
+            }
+            goto done;
+        }
+        atomic_store(&stop_u8, 0);
+        for (unsigned i = 0; i < n_jobs; i++) {
+            jobs[i].x = ds->owned;
+            jobs[i].labels = (int32_t *)ds->labels;
+            jobs[i].targets = (double *)ds->targets;
+            jobs[i].stop_u8 = &stop_u8;
+            jobs[i].not_u8 = false;
+            jobs[i].max_label = -1;
+            jobs[i].err.st = MLP_OK;
+        }
+        run_jobs(jobs, n_jobs, u8 ? job_parse_u8 : job_parse_f64);
+        bool not_u8 = false;
+        for (unsigned i = 0; i < n_jobs; i++) not_u8 |= jobs[i].not_u8;
+        if (not_u8) {
+            mlp_dataset_free(ds);
+            continue;
+        }
+        for (unsigned i = 0; i < n_jobs; i++) {
+            if (jobs[i].err.st != MLP_OK) {
+                st = csv_fail_at(&c, err, &jobs[i].err);
+                goto done;
+            }
+        }
+        break;
+    }
+    if (with_labels) {
+        int32_t max_label = -1;
+        for (unsigned i = 0; i < n_jobs; i++)
+            if (jobs[i].max_label > max_label) max_label = jobs[i].max_label;
+        ds->n_classes = (uint32_t)max_label + 1;
+    }
+    st = MLP_OK;
+
+done:
+    if (st != MLP_OK) mlp_dataset_free(ds);
+    csv_close(&c);
+    free(jobs);
+    return st;
+}

@@ -1,0 +1,429 @@
+/* SPDX-License-Identifier: MIT */
+/* The model file (docs/model-format.md): little-endian, versioned, with the
+ * preprocessing and training metadata, weights aligned to 64 bytes and a
+ * CRC-32 over everything.  Saved atomically; loaded field by field, every
+ * size checked against the bytes the file really holds before anything of
+ * that size is allocated, and a file that shrinks while it is read reported
+ * as changed (MLP_ERR_IO), not truncated.  Version 1 files (the
+ * foundation's) still load. */
+#include "internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define MAGIC "FASTMLP\n"
+#define VERSION_MIN 1u
+#define VERSION 2u
+#define ENDIAN_MARK 0x01020304u
+#define FLAG_STANDARDIZE 1u
+#define ALIGN 64u
+
+static void put_f64(unsigned char *b, double d)
+{
+    uint64_t v;
+    memcpy(&v, &d, 8);
+    mlp__put_le64(b, v);
+}
+static double get_f64(const unsigned char *b)
+{
+    uint64_t v = mlp__get_le64(b);
+    double d;
+    memcpy(&d, &v, 8);
+    return d;
+}
+
+/* ------------------------------------------------------------------ write */
+
+/* A writer that keeps the running CRC and offset. */
+struct wr {
+    FILE *f;
+    uLong crc;
+    uint64_t off;
+    bool ok;
+};
+
+static void wr_bytes(struct wr *w, const void *p, size_t n)
+{
+    if (!w->ok || n == 0) return;
+    if (fwrite(p, 1, n, w->f) != n) {
+        w->ok = false;
+        return;
+    }
+    w->crc = crc32(w->crc, p, (uInt)n); /* n <= chunk size below */
+    w->off += n;
+}
+
+static void wr_f64s(struct wr *w, const double *v, size_t n)
+{
+    unsigned char chunk[8 * 512];
+    for (size_t i = 0; i < n; i += 512) {
+        size_t k = n - i < 512 ? n - i : 512;
+        for (size_t j = 0; j < k; j++) put_f64(chunk + 8 * j, v[i + j]);
+        wr_bytes(w, chunk, 8 * k);
+    }
+}
+
+/* Parameters as little-endian bytes, in chunks: no second copy of the weights. */
+static void wr_params(struct wr *w, const struct mlp_model *m)
+{
+    unsigned char chunk[8 * 1024];
+    size_t esz = mlp__dtype_size(m->dtype), per = sizeof chunk / esz;
+    for (size_t i = 0; i < m->n_params; i += per) {
+        size_t k = m->n_params - i < per ? m->n_params - i : per;
+        for (size_t j = 0; j < k; j++) {
+            if (m->dtype == MLP_F32) {
+                uint32_t v;
+                memcpy(&v, (const float *)m->params + i + j, 4);
+                mlp__put_le32(chunk + 4 * j, v);
+            } else {
+                uint64_t v;
+                memcpy(&v, (const double *)m->params + i + j, 8);
+                mlp__put_le64(chunk + 8 * j, v);
+            }
+        }
+        wr_bytes(w, chunk, k * esz);
+    }
+}
+
+/* Fixed part of the v2 header: 112 bytes. */
+#define HDR2 112u
+
+uint64_t mlp__model_file_size(const struct mlp_model *m)
+{
+    uint64_t pre = HDR2 + 8 * (uint64_t)m->n_layers + (m->pre_mean ? 16 * (uint64_t)mlp__n_in(m) : 0);
+    return (pre + ALIGN - 1) / ALIGN * ALIGN + (uint64_t)m->n_params * mlp__dtype_size(m->dtype) + 4;
+}
+
+bool mlp__model_write(FILE *f, const struct mlp_model *m)
+{
+    struct wr w = {.f = f, .crc = crc32(0, Z_NULL, 0), .ok = true};
+    unsigned char h[HDR2] = {0};
+    memcpy(h, MAGIC, 8);
+    mlp__put_le32(h + 8, VERSION);
+    mlp__put_le32(h + 12, ENDIAN_MARK);
+    mlp__put_le32(h + 16, (uint32_t)m->dtype);
+    mlp__put_le32(h + 20, (uint32_t)m->head);
+    mlp__put_le32(h + 24, m->n_layers);
+    mlp__put_le32(h + 28, mlp__n_in(m));
+    put_f64(h + 32, m->leaky_slope);
+    put_f64(h + 40, m->input_scale);
+    mlp__put_le32(h + 48, m->pre_mean ? FLAG_STANDARDIZE : 0);
+    mlp__put_le32(h + 52, m->meta.optim);
+    mlp__put_le64(h + 56, m->meta.seed);
+    mlp__put_le32(h + 64, m->meta.epochs);
+    mlp__put_le32(h + 68, m->meta.batch);
+    put_f64(h + 72, m->meta.lr);
+    put_f64(h + 80, m->meta.l2);
+    put_f64(h + 88, m->meta.momentum);
+    mlp__put_le64(h + 96, m->meta.samples);
+    mlp__put_le64(h + 104, m->n_params);
+    wr_bytes(&w, h, sizeof h);
+    for (uint32_t l = 0; l < m->n_layers; l++) {
+        unsigned char e[8];
+        mlp__put_le32(e, m->layers[l].n_out);
+        mlp__put_le32(e + 4, (uint32_t)m->layers[l].act);
+        wr_bytes(&w, e, 8);
+    }
+    if (m->pre_mean) {
+        wr_f64s(&w, m->pre_mean, mlp__n_in(m));
+        wr_f64s(&w, m->pre_std, mlp__n_in(m));
+    }
+    static const unsigned char zeros[ALIGN];
+    wr_bytes(&w, zeros, (ALIGN - w.off % ALIGN) % ALIGN);
+    wr_params(&w, m);
+    unsigned char c[4];
+    mlp__put_le32(c, (uint32_t)w.crc);
+    if (w.ok && fwrite(c, 1, 4, f) != 4) w.ok = false;
+    return w.ok;
+}
+
+static bool write_cb(FILE *f, const void *m) { return mlp__model_write(f, m); }
+
+enum mlp_status mlp_model_save(const struct mlp_model *m, const char *path, struct mlp_error *err)
+{
+    MLP_ASSERT(m && path);
+    return mlp__atomic_write(path, "the model", MLP_OUTPUT_STREAM | MLP_OUTPUT_BINARY, write_cb, m, err);
+}
+
+/* ------------------------------------------------------------------- read */
+
+struct rd {
+    FILE *f;
+    const char *path;
+    uLong crc;
+    uint64_t off, size; /* size: of the file, or of the section being read */
+    bool whole_file;    /* nothing may follow the model */
+    bool have_stat;     /* at_open holds the file's fstat when reading began */
+    struct stat at_open;
+    struct mlp_error *err;
+};
+
+/* A read came up short (or long): MLP_ERR_IO "file changed while reading"
+ * when the file's size or time moved since reading began, else MLP_OK (the
+ * file is truncated as it stands, a format error). */
+static enum mlp_status rd_changed(const struct rd *r)
+{
+    return r->have_stat ? mlp__file_changed(fileno(r->f), r->path, &r->at_open, r->err) : MLP_OK;
+}
+
+/* Read exactly n bytes of `what`; a short file is reported as truncated at
+ * the current offset, or as changed when it shrank since it was opened. */
+static enum mlp_status rd_bytes(struct rd *r, void *p, size_t n, const char *what)
+{
+    size_t got = fread(p, 1, n, r->f);
+    if (got != n) {
+        if (ferror(r->f)) return mlp__fail(r->err, MLP_ERR_IO, "%s: read error in %s at byte %llu", r->path, what,
+                                           (unsigned long long)r->off);
+        if (rd_changed(r) != MLP_OK) return MLP_ERR_IO;
+        return mlp__fail(r->err, MLP_ERR_FORMAT, "%s: truncated in %s at byte %llu (needed %zu bytes, got %zu)",
+                         r->path, what, (unsigned long long)r->off, n, got);
+    }
+    r->crc = crc32(r->crc, p, (uInt)n);
+    r->off += n;
+    return MLP_OK;
+}
+
+static enum mlp_status rd_f64s(struct rd *r, double *v, size_t n, const char *what)
+{
+    unsigned char chunk[8 * 512];
+    for (size_t i = 0; i < n; i += 512) {
+        size_t k = n - i < 512 ? n - i : 512;
+        enum mlp_status st = rd_bytes(r, chunk, 8 * k, what);
+        if (st != MLP_OK) return st;
+        for (size_t j = 0; j < k; j++) v[i + j] = get_f64(chunk + 8 * j);
+    }
+    return MLP_OK;
+}
+
+static enum mlp_status rd_params(struct rd *r, struct mlp_model *m)
+{
+    unsigned char chunk[8 * 1024];
+    size_t esz = mlp__dtype_size(m->dtype), per = sizeof chunk / esz;
+    for (size_t i = 0; i < m->n_params; i += per) {
+        size_t k = m->n_params - i < per ? m->n_params - i : per;
+        uint64_t at = r->off;
+        enum mlp_status st = rd_bytes(r, chunk, k * esz, "the weights");
+        if (st != MLP_OK) return st;
+        for (size_t j = 0; j < k; j++) {
+            double v;
+            if (m->dtype == MLP_F32) {
+                uint32_t u = mlp__get_le32(chunk + 4 * j);
+                float x;
+                memcpy(&x, &u, 4);
+                ((float *)m->params)[i + j] = x;
+                v = x;
+            } else {
+                uint64_t u = mlp__get_le64(chunk + 8 * j);
+                memcpy(&v, &u, 8);
+                ((double *)m->params)[i + j] = v;
+            }
+            if (!isfinite(v))
+                return mlp__fail(r->err, MLP_ERR_FORMAT, "%s: weight %zu (byte %llu) is not finite", r->path, i + j,
+                                 (unsigned long long)(at + j * esz));
+        }
+    }
+    return MLP_OK;
+}
+
+/* The fields both versions share, decoded from the first 48 bytes. */
+struct head {
+    uint32_t version, dtype, head, n_layers, n_in, flags;
+    double leaky, scale;
+    uint64_t n_params;
+    struct mlp_train_meta meta;
+};
+
+static enum mlp_status load_from(struct rd *r, struct mlp_model **out)
+{
+    const char *path = r->path;
+    unsigned char h[HDR2];
+    size_t got = fread(h, 1, 48, r->f);
+    /* Judge the magic on whatever arrived, so a short foreign file is called
+     * foreign rather than truncated. */
+    if (got > 0 && memcmp(h, MAGIC, got < 8 ? got : 8) != 0)
+        return mlp__fail(r->err, MLP_ERR_FORMAT, "%s: not a fastmlp model (bad magic at byte 0)", path);
+    if (got < 48) {
+        if (ferror(r->f)) return mlp__fail(r->err, MLP_ERR_IO, "%s: read error in the header", path);
+        if (rd_changed(r) != MLP_OK) return MLP_ERR_IO;
+        return mlp__fail(r->err, MLP_ERR_FORMAT, "%s: truncated in the header (needed 48 bytes, got %zu)", path, got);
+    }
+    r->crc = crc32(r->crc, h, 48);
+    r->off = 48;
+    struct head H = {0};
+    H.version = mlp__get_le32(h + 8);
+    if (H.version < VERSION_MIN || H.version > VERSION)
+        return mlp__fail(r->err, MLP_ERR_FORMAT, "%s: model format version %u not supported (this build reads %u..%u)",
+                         path, H.version, VERSION_MIN, VERSION);
+    if (mlp__get_le32(h + 12) != ENDIAN_MARK)
+        return mlp__fail(r->err, MLP_ERR_FORMAT, "%s: bad endianness marker 0x%08x at byte 12", path, mlp__get_le32(h + 12));
+    H.dtype = mlp__get_le32(h + 16);
+    H.head = mlp__get_le32(h + 20);
+    H.n_layers = mlp__get_le32(h + 24);
+    H.n_in = mlp__get_le32(h + 28);
+    H.leaky = get_f64(h + 32);
+    H.scale = get_f64(h + 40);
+    if (H.dtype > MLP_F64) return mlp__fail(r->err, MLP_ERR_FORMAT, "%s: unknown dtype id %u at byte 16", path, H.dtype);
+    if (H.head >= MLP_HEAD_COUNT)
+        return mlp__fail(r->err, MLP_ERR_FORMAT, "%s: unknown head id %u at byte 20", path, H.head);
+    if (H.n_layers == 0 || H.n_layers > MLP_MAX_LAYERS)
+        return mlp__fail(r->err, MLP_ERR_FORMAT, "%s: layer count %u at byte 24 out of range 1..%u", path, H.n_layers,
+                         MLP_MAX_LAYERS);
+    if (H.n_in == 0 || H.n_in > MLP_MAX_WIDTH)
+        return mlp__fail(r->err, MLP_ERR_FORMAT, "%s: input width %u at byte 28 out of range 1..%u", path, H.n_in,
+                         MLP_MAX_WIDTH);
+    enum mlp_status st;
+    if (H.version >= 2) {
+        if ((st = rd_bytes(r, h + 48, HDR2 - 48, "the header")) != MLP_OK) return st;
+        H.flags = mlp__get_le32(h + 48);
+        if (H.flags & ~FLAG_STANDARDIZE)
+            return mlp__fail(r->err, MLP_ERR_FORMAT, "%s: unknown flags 0x%x at byte 48", path, H.flags);
+        H.meta.optim = mlp__get_le32(h + 52);
+        if (H.meta.optim >= MLP_OPT_COUNT)
+            return mlp__fail(r->err, MLP_ERR_FORMAT, "%s: unknown optimizer id %u at byte 52", path, H.meta.optim);
+        H.meta.seed = mlp__get_le64(h + 56);
+        H.meta.epochs = mlp__get_le32(h + 64);
+        H.meta.batch = mlp__get_le32(h + 68);
+        H.meta.lr = get_f64(h + 72);
+        H.meta.l2 = get_f64(h + 80);
+        H.meta.momentum = get_f64(h + 88);
+        H.meta.samples = mlp__get_le64(h + 96);
+        H.n_params = mlp__get_le64(h + 104);
+    }
+
+    struct mlp_layer_spec *spec = malloc(H.n_layers * sizeof *spec);
+    if (!spec) return mlp__fail(r->err, MLP_ERR_NOMEM, "out of memory");
+    st = MLP_OK;
+    for (uint32_t l = 0; l < H.n_layers && st == MLP_OK; l++) {
+        unsigned char e[8];
+        uint64_t off = r->off;
+        if ((st = rd_bytes(r, e, 8, "the layer table")) != MLP_OK) break;
+        spec[l].n_out = mlp__get_le32(e);
+        uint32_t act = mlp__get_le32(e + 4);
+        if (act >= MLP_ACT_COUNT)
+            st = mlp__fail(r->err, MLP_ERR_FORMAT, "%s: unknown activation id %u at byte %llu", path, act,
+                           (unsigned long long)off + 4);
+        else if (spec[l].n_out == 0 || spec[l].n_out > MLP_MAX_WIDTH)
+            st = mlp__fail(r->err, MLP_ERR_FORMAT, "%s: layer %u width %u at byte %llu out of range 1..%u", path, l + 1,
+                           spec[l].n_out, (unsigned long long)off, MLP_MAX_WIDTH);
+        spec[l].act = (enum mlp_act)act;
+    }
+    /* Widths and the parameter count are checked against the bytes the file
+     * really holds before anything of that size is allocated, so a small
+     * file cannot make us reserve gigabytes. */
+    uint64_t n_expect = 0, prev = H.n_in, nw;
+    for (uint32_t l = 0; l < H.n_layers && st == MLP_OK; l++) {
+        if (!mlp__mul_ok(prev, spec[l].n_out, MLP_MAX_PARAMS, &nw) || (n_expect += nw + spec[l].n_out) > MLP_MAX_PARAMS)
+            st = mlp__fail(r->err, MLP_ERR_FORMAT, "%s: layer table describes a model too large (more than %llu parameters)",
+                           path, (unsigned long long)MLP_MAX_PARAMS);
+        prev = spec[l].n_out;
+    }
+    uint64_t esz = H.dtype == MLP_F32 ? 4 : 8, want = 0;
+    if (st == MLP_OK && H.version >= 2) {
+        if (H.n_params != n_expect)
+            st = mlp__fail(r->err, MLP_ERR_FORMAT, "%s: parameter count %llu at byte 104, the layer table implies %llu",
+                           path, (unsigned long long)H.n_params, (unsigned long long)n_expect);
+        uint64_t pre = HDR2 + 8 * (uint64_t)H.n_layers + (H.flags & FLAG_STANDARDIZE ? 16 * (uint64_t)H.n_in : 0);
+        want = (pre + ALIGN - 1) / ALIGN * ALIGN + n_expect * esz + 4;
+    } else if (st == MLP_OK) {
+        want = 56 + 8 * (uint64_t)H.n_layers + n_expect * esz;
+    }
+    if (st == MLP_OK && r->size != want)
+        st = mlp__fail(r->err, MLP_ERR_FORMAT, "%s: %s: the layer table implies %llu bytes, the file has %llu", path,
+                       r->size < want ? "truncated" : "trailing bytes", (unsigned long long)want,
+                       (unsigned long long)r->size);
+    struct mlp_model *m = NULL;
+    if (st == MLP_OK) {
+        struct mlp_model_params mp = mlp_model_params_default();
+        mp.dtype = (enum mlp_dtype)H.dtype;
+        mp.head = (enum mlp_head)H.head;
+        mp.n_in = H.n_in;
+        mp.n_hidden = H.n_layers - 1;
+        mp.hidden = spec;
+        mp.n_out = spec[H.n_layers - 1].n_out;
+        mp.leaky_slope = H.leaky;
+        mp.input_scale = H.scale;
+        /* create() re-checks every width and the scalars. */
+        struct mlp_error e2;
+        st = mlp_model_create(&m, &mp, &e2);
+        if (st == MLP_ERR_NOMEM)
+            mlp__fail(r->err, st, "%s: %s", path, e2.msg);
+        else if (st != MLP_OK)
+            st = mlp__fail(r->err, MLP_ERR_FORMAT, "%s: invalid model: %s", path, e2.msg);
+    }
+    free(spec);
+    if (st != MLP_OK) return st;
+    m->meta = H.meta;
+
+    if (H.version == 1) {
+        unsigned char np[8];
+        if ((st = rd_bytes(r, np, 8, "the parameter count")) == MLP_OK && mlp__get_le64(np) != m->n_params)
+            st = mlp__fail(r->err, MLP_ERR_FORMAT, "%s: parameter count %llu at byte %llu, the layer table implies %zu",
+                           path, (unsigned long long)mlp__get_le64(np), (unsigned long long)r->off - 8, m->n_params);
+    }
+    if (st == MLP_OK && (H.flags & FLAG_STANDARDIZE)) {
+        double *ms = malloc(2 * (size_t)H.n_in * sizeof *ms);
+        if (!ms) st = mlp__fail(r->err, MLP_ERR_NOMEM, "out of memory");
+        if (st == MLP_OK) st = rd_f64s(r, ms, 2 * (size_t)H.n_in, "the standardisation");
+        struct mlp_error e2;
+        if (st == MLP_OK && mlp_model_set_standardize(m, ms, ms + H.n_in, &e2) != MLP_OK)
+            st = mlp__fail(r->err, MLP_ERR_FORMAT, "%s: %s", path, e2.msg);
+        free(ms);
+    }
+    if (st == MLP_OK && H.version >= 2) {
+        unsigned char pad[ALIGN];
+        size_t np = (size_t)((ALIGN - r->off % ALIGN) % ALIGN);
+        st = rd_bytes(r, pad, np, "the alignment padding");
+        for (size_t i = 0; st == MLP_OK && i < np; i++)
+            if (pad[i]) st = mlp__fail(r->err, MLP_ERR_FORMAT, "%s: non-zero padding at byte %llu", path,
+                                       (unsigned long long)(r->off - np + i));
+    }
+    if (st == MLP_OK) st = rd_params(r, m);
+    if (st == MLP_OK && H.version >= 2) {
+        uLong crc = r->crc;
+        unsigned char c[4];
+        if ((st = rd_bytes(r, c, 4, "the checksum")) == MLP_OK && mlp__get_le32(c) != (uint32_t)crc)
+            st = mlp__fail(r->err, MLP_ERR_FORMAT, "%s: checksum mismatch (stored 0x%08x, computed 0x%08x): the file is corrupt",
+                           path, mlp__get_le32(c), (uint32_t)crc);
+    }
+    if (st == MLP_OK && r->whole_file && fgetc(r->f) != EOF && (st = rd_changed(r)) == MLP_OK)
+        st = mlp__fail(r->err, MLP_ERR_FORMAT, "%s: trailing bytes at byte %llu", path, (unsigned long long)r->off);
+    if (st != MLP_OK) {
+        mlp_model_free(m);
+        return st;
+    }
+    *out = m;
+    return MLP_OK;
+}
+
+enum mlp_status mlp_model_load(struct mlp_model **out, const char *path, struct mlp_error *err)
+{
+    MLP_ASSERT(out && path);
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) return mlp__fail(err, MLP_ERR_OPEN, "%s: cannot open: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        fclose(f);
+        return mlp__fail(err, MLP_ERR_OPEN, "%s: cannot open: not a regular file", path);
+    }
+    struct rd r = {.f = f, .path = path, .crc = crc32(0, Z_NULL, 0), .size = (uint64_t)sb.st_size, .whole_file = true,
+                   .have_stat = true, .at_open = sb, .err = err};
+    enum mlp_status st = load_from(&r, out);
+    fclose(f);
+    return st;
+}
+
+enum mlp_status mlp__model_read(FILE *f, const char *path, uint64_t section_size, struct mlp_model **out,
+                                struct mlp_error *err)
+{
+    *out = NULL;
+    struct rd r = {.f = f, .path = path, .crc = crc32(0, Z_NULL, 0), .size = section_size, .err = err};
+    /* The embedding file's size now stands for its size at open: a file that
+     * shrinks from here on is reported as changed. */
+    r.have_stat = fstat(fileno(f), &r.at_open) == 0;
+    return load_from(&r, out);
+}

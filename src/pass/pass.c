@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: MIT */
+/* Forward and backward passes over data sets: the engine behind loss+gradient,
+ * evaluation and prediction.  The pass itself is written once in
+ * pass_impl.h and instantiated here for f32 and f64. */
+#include "kernels/kernels.h"
+#include "core/pool.h"
+
+#include <math.h>
+/* glibc's libmvec has SIMD versions of exp and tanh (within 4 ulp);
+ * declaring them lets the vectoriser call them from the `omp simd` loops of
+ * activations_impl.h and losses_impl.h (CMakeLists.txt links libmvec and
+ * builds this file with -fopenmp-simd).  Elsewhere the loops stay scalar. */
+#if defined(FASTMLP_HAVE_MVEC)
+#pragma omp declare simd notinbranch
+float expf(float);
+#pragma omp declare simd notinbranch
+double exp(double);
+#pragma omp declare simd notinbranch
+float tanhf(float);
+#pragma omp declare simd notinbranch
+double tanh(double);
+#endif
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+#include <string.h>
+
+/* The fast stage splits a pass over at most this many tasks (threads), of at
+ * least this many rows each. */
+#define MLP_FAST_MAX_TASKS MLP_PASS_MAX_PARTS
+#define MLP_FAST_MIN_ROWS 16
+/* First layers at most this wide over uint8 inputs take the fused kernel. */
+#define MLP_NARROW_MAX 16
+
+/* The model-parallel step (step_impl.h) takes batches of at most this many
+ * rows, whose activations stay in cache: larger ones are split by rows
+ * (pass_impl.h), which reads each weight once per block of rows anyway. */
+#define MLP_STEP_MAX_ROWS 512
+
+/* Whether the model-parallel step pays for a batch of B rows on nt threads:
+ * enough weights for the split to matter (as for Adam's own split, ~32K),
+ * the work shared evenly (the busiest thread's units no more than 1.25x an
+ * even share; a network of 10-unit layers would leave all of it to one
+ * thread), and buffers of a sane size. */
+static bool step_pays(const struct mlp_model *m, uint32_t B, uint32_t nt, size_t esz)
+{
+    if (B > MLP_STEP_MAX_ROWS) return false;
+    uint64_t total = 0, worst = 0, elems = mlp__n_in(m);
+    size_t params = 0;
+    for (uint32_t l = 0; l < m->n_layers; l++) {
+        total += (uint64_t)m->layers[l].n_in * m->layers[l].n_out;
+        params += ((size_t)m->layers[l].n_in + 1) * m->layers[l].n_out;
+        elems += 2 * (uint64_t)m->layers[l].n_out;
+    }
+    if (params != m->n_params || total < 32768 || (uint64_t)B * elems * esz > ((uint64_t)64 << 20)) return false;
+    for (uint32_t t = 0; t < nt; t++) {
+        uint64_t w = 0;
+        for (uint32_t l = 0; l < m->n_layers; l++) {
+            size_t lo, hi;
+            mlp__pool_slice(m->layers[l].n_out, t, nt, 64 / esz, &lo, &hi);
+            w += (uint64_t)(hi - lo) * m->layers[l].n_in;
+        }
+        if (w > worst) worst = w;
+    }
+    return worst * nt * 4 <= total * 5;
+}
+
+/* FN(name) -> name_f32 / name_f64 */
+#define FN_(name, suf) name##_##suf
+#define FN__(name, suf) FN_(name, suf)
+#define FN(name) FN__(name, SUF)
+
+#define T float
+#define SUF f32
+#define GEMM mlp__gemm_f32
+#define EXP expf
+#define TANH tanhf
+#define EXP_CLIP 80.0f /* e^80 < FLT_MAX and e^-80 > FLT_MIN */
+#define NARROW_V 16
+#include "activations_impl.h"
+#include "kernels/narrow_impl.h"
+#include "losses_impl.h"
+#include "pass_impl.h"
+#include "step_impl.h"
+#undef T
+#undef SUF
+#undef GEMM
+#undef EXP
+#undef TANH
+#undef EXP_CLIP
+#undef NARROW_V
+
+#define T double
+#define SUF f64
+#define GEMM mlp__gemm_f64
+#define EXP exp
+#define TANH tanh
+#define EXP_CLIP 700.0 /* e^700 < DBL_MAX and e^-700 > DBL_MIN */
+#define NARROW_V 8
+#include "activations_impl.h"
+#include "kernels/narrow_impl.h"
+#include "losses_impl.h"
+#include "pass_impl.h"
+#include "step_impl.h"
+#undef T
+#undef SUF
+#undef GEMM
+#undef EXP
+#undef TANH
+#undef EXP_CLIP
+#undef NARROW_V
+
+/* Rows per block: about 512K activation elements per block (2 MiB in f32),
+ * so that a block's activations stay in L2/L3 while its backward pass runs,
+ * but never fewer than 32 rows (GEMM efficiency) nor more than 512. */
+static uint32_t default_block_rows(const struct mlp_model *m)
+{
+    uint64_t width = mlp__n_in(m);
+    for (uint32_t l = 0; l < m->n_layers; l++) width += m->layers[l].n_out;
+    uint64_t b = (512u * 1024u) / width;
+    if (b < 32) b = 32;
+    if (b > 512) b = 512;
+    return (uint32_t)b;
+}
+
+static enum mlp_status check_rows(const struct mlp_pass *p, struct mlp_error *err)
+{
+    if (p->n == 0) return mlp__fail(err, MLP_ERR_ARG, "no rows to process");
+    if (p->rows) {
+        for (uint64_t i = 0; i < p->n; i++)
+            if (p->rows[i] >= p->ds->n_rows)
+                return mlp__fail(err, MLP_ERR_RANGE, "row index %llu out of range (data has %llu rows)",
+                                 (unsigned long long)p->rows[i], (unsigned long long)p->ds->n_rows);
+    } else if (p->row0 > p->ds->n_rows || p->n > p->ds->n_rows - p->row0) {
+        return mlp__fail(err, MLP_ERR_RANGE, "rows %llu..%llu out of range (data has %llu rows)",
+                         (unsigned long long)p->row0, (unsigned long long)(p->row0 + p->n),
+                         (unsigned long long)p->ds->n_rows);
+    }
+    return MLP_OK;
+}
+
+enum mlp_status mlp__run_step(struct mlp_pass *p, void (*update)(void *ctx, size_t lo, size_t hi), void *ctx,
+                              bool *done, struct mlp_error *err)
+{
+    MLP_ASSERT(p && p->m && p->ds && update && done);
+    *done = false;
+    if (p->backend == MLP_BACKEND_REF || mlp_get_kernels() != MLP_KERNELS_FAST || !p->grad || p->l2 != 0 ||
+        p->out || !(p->ds->labels || p->ds->targets) || p->n > MLP_STEP_MAX_ROWS || mlp__pool_size() < 2)
+        return MLP_OK;
+    p->loss = 0;
+    p->correct = 0;
+    p->n_parts = 0;
+    enum mlp_status st = check_rows(p, err);
+    if (st != MLP_OK) return st;
+    return p->m->dtype == MLP_F32 ? run_step_f32(p, update, ctx, done, err) : run_step_f64(p, update, ctx, done, err);
+}
+
+enum mlp_status mlp__run_pass(struct mlp_pass *p, struct mlp_error *err)
+{
+    MLP_ASSERT(p && p->m && p->ds);
+    p->loss = 0;
+    p->correct = 0;
+    p->n_parts = 0;
+    enum mlp_status st = check_rows(p, err);
+    if (st != MLP_OK) return st;
+    if (p->block_rows == 0) p->block_rows = default_block_rows(p->m);
+    const bool f32 = p->m->dtype == MLP_F32;
+    /* The reference backend (the tests' oracle) always runs serially. */
+    if (p->backend == MLP_BACKEND_REF) return f32 ? run_pass_f32(p, err) : run_pass_f64(p, err);
+    switch (mlp_get_kernels()) {
+    case MLP_KERNELS_FAST:
+        return f32 ? run_pass_fast_f32(p, err) : run_pass_fast_f64(p, err);
+    /* ladder stages */
+    case MLP_KERNELS_NAIVE: return mlp__pass_naive(p, err);
+    case MLP_KERNELS_PERSAMPLE: return mlp__pass_persample(p, err);
+    default:
+        return f32 ? run_pass_f32(p, err) : run_pass_f64(p, err);
+    }
+}
+
+enum mlp_status mlp_model_loss_grad(const struct mlp_model *m, const struct mlp_dataset *ds,
+                                    uint64_t row0, uint64_t n, const uint64_t *rows, double l2,
+                                    double *loss, void *grad, struct mlp_error *err)
+{
+    MLP_ASSERT(m && ds);
+    enum mlp_status st = mlp__check_data(m, ds, true, err);
+    if (st != MLP_OK) return st;
+    struct mlp_pass p = {.m = m, .ds = ds, .row0 = row0, .n = n, .rows = rows, .l2 = l2, .grad = grad};
+    st = mlp__run_pass(&p, err);
+    if (st == MLP_OK && loss) *loss = p.loss;
+    return st;
+}
+
+enum mlp_status mlp_model_evaluate(const struct mlp_model *m, const struct mlp_dataset *ds,
+                                   double *loss, double *accuracy, struct mlp_error *err)
+{
+    MLP_ASSERT(m && ds);
+    enum mlp_status st = mlp__check_data(m, ds, true, err);
+    if (st != MLP_OK) return st;
+    struct mlp_pass p = {.m = m, .ds = ds, .n = ds->n_rows};
+    st = mlp__run_pass(&p, err);
+    if (st != MLP_OK) return st;
+    if (loss) *loss = p.loss;
+    if (accuracy) *accuracy = ds->labels ? (double)p.correct / (double)ds->n_rows : -1.0;
+    return MLP_OK;
+}
+
+enum mlp_status mlp_model_predict(const struct mlp_model *m, const struct mlp_dataset *ds,
+                                  uint64_t row0, uint64_t n, double *out, struct mlp_error *err)
+{
+    MLP_ASSERT(m && ds && out);
+    enum mlp_status st = mlp__check_data(m, ds, false, err);
+    if (st != MLP_OK) return st;
+    /* A prediction pass needs no targets: hide them from the head. */
+    struct mlp_dataset x_only = *ds;
+    x_only.labels = NULL;
+    x_only.targets = NULL;
+    struct mlp_pass p = {.m = m, .ds = &x_only, .row0 = row0, .n = n, .out = out};
+    return mlp__run_pass(&p, err);
+}

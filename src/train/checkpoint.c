@@ -1,0 +1,596 @@
+/* SPDX-License-Identifier: MIT */
+/* Checkpoints: the model plus every piece of trainer state a run depends on
+ * (optimizer moments, RNG states, position, accumulators, early stopping,
+ * history), written atomically, so that a resumed run continues bit for bit.
+ *
+ * Layout (little-endian):
+ *   "FMLPCKPT"  u32 version (1)  u32 0x01020304  u64 model bytes  u64 state bytes
+ *   the model, exactly as a model file (docs/model-format.md), with its CRC
+ *   the state (fields below, in write order), then u32 CRC-32 of the state
+ * Resuming reads the file twice.  A first pass streams both sections through
+ * CRC-32 (the model's own, the state's), so that a flipped byte is reported
+ * as corruption and never as a field that differs; only then are the fields
+ * parsed, and a checkpoint whose network, training parameters or data (sizes
+ * and CRC-32 of their bytes) differ from the trainer's is refused with the
+ * first field that differs and both values. */
+#include "train/train_state.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define CK_MAGIC "FMLPCKPT"
+#define CK_VERSION 1u
+#define CK_ENDIAN 0x01020304u
+
+/* ------------------------------------------------------- fingerprints */
+
+static uint32_t crc_bytes(const void *p, uint64_t n)
+{
+    uLong c = crc32(0, Z_NULL, 0);
+    const unsigned char *b = p;
+    while (n > 0) {
+        uInt k = n > (1u << 30) ? (1u << 30) : (uInt)n;
+        c = crc32(c, b, k);
+        b += k;
+        n -= k;
+    }
+    return (uint32_t)c;
+}
+
+struct data_fp {
+    uint64_t rows;
+    uint32_t cols, x_type, crc_x, crc_y;
+};
+
+static struct data_fp fingerprint(const struct mlp_dataset *ds)
+{
+    struct data_fp f = {0};
+    if (!ds) return f;
+    f.rows = ds->n_rows;
+    f.cols = ds->n_cols;
+    f.x_type = (uint32_t)ds->x_type;
+    f.crc_x = crc_bytes(ds->x, ds->n_rows * ds->n_cols * mlp__elem_size(ds->x_type));
+    if (ds->labels)
+        f.crc_y = crc_bytes(ds->labels, ds->n_rows * sizeof(int32_t));
+    else if (ds->targets)
+        f.crc_y = crc_bytes(ds->targets, ds->n_rows * ds->n_targets * sizeof(double));
+    return f;
+}
+
+/* --------------------------------------------------------------- writing */
+
+/* A writer that only counts when f is NULL (to size the state section). */
+struct cw {
+    FILE *f;
+    uLong crc;
+    uint64_t n;
+    bool ok;
+};
+
+static void cw_bytes(struct cw *w, const void *p, size_t n)
+{
+    w->n += n;
+    if (!w->f || !w->ok) return;
+    if (fwrite(p, 1, n, w->f) != n) w->ok = false;
+    const unsigned char *b = p;
+    for (size_t done = 0; done < n;) {
+        uInt k = n - done > (1u << 30) ? (1u << 30) : (uInt)(n - done);
+        w->crc = crc32(w->crc, b + done, k);
+        done += k;
+    }
+}
+static void cw_u32(struct cw *w, uint32_t v)
+{
+    unsigned char b[4];
+    mlp__put_le32(b, v);
+    cw_bytes(w, b, 4);
+}
+static void cw_u64(struct cw *w, uint64_t v)
+{
+    unsigned char b[8];
+    mlp__put_le64(b, v);
+    cw_bytes(w, b, 8);
+}
+static void cw_f64(struct cw *w, double d)
+{
+    uint64_t v;
+    memcpy(&v, &d, 8);
+    cw_u64(w, v);
+}
+/* Parameter-sized arrays in the model's dtype.  The file is little-endian;
+ * so is every machine this builds on (checked at compile time below). */
+static void cw_array(struct cw *w, const void *p, size_t bytes) { cw_bytes(w, p, bytes); }
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "checkpoint.c writes arrays in native order: add byte swapping for big-endian hosts"
+#endif
+
+static void write_fp(struct cw *w, struct data_fp f)
+{
+    cw_u64(w, f.rows);
+    cw_u32(w, f.cols);
+    cw_u32(w, f.x_type);
+    cw_u32(w, f.crc_x);
+    cw_u32(w, f.crc_y);
+}
+
+static void write_state(struct cw *w, const struct mlp_trainer *t, struct data_fp ftrain, struct data_fp feval)
+{
+    const struct mlp_train_params *p = &t->p;
+    const size_t nb = t->m->n_params * mlp__dtype_size(t->m->dtype);
+    cw_u32(w, (uint32_t)p->optim);
+    cw_u32(w, (uint32_t)p->schedule);
+    cw_u32(w, p->batch);
+    cw_u32(w, p->epochs);
+    cw_u32(w, p->patience);
+    cw_u32(w, p->step_size);
+    cw_u32(w, (uint32_t)p->nesterov);
+    cw_u32(w, (uint32_t)p->shuffle);
+    cw_u64(w, p->seed);
+    const double f[9] = {p->lr, p->momentum, p->beta1, p->beta2, p->eps, p->l2, p->gamma, p->lr_min, p->weight_decay};
+    for (int i = 0; i < 9; i++) cw_f64(w, f[i]);
+    write_fp(w, ftrain);
+    write_fp(w, feval);
+    cw_u32(w, t->epoch_done);
+    cw_u64(w, t->batch_pos);
+    cw_u64(w, t->step);
+    for (int i = 0; i < 4; i++) cw_u64(w, t->rng.s[i]);
+    for (int i = 0; i < 4; i++) cw_u64(w, t->rng_epoch.s[i]);
+    cw_f64(w, t->loss_sum);
+    cw_u64(w, t->correct);
+    cw_f64(w, t->epoch_s);
+    cw_f64(w, t->best_loss);
+    cw_u32(w, t->best_epoch);
+    cw_u32(w, t->bad_epochs);
+    cw_u32(w, (uint32_t)t->stopped_early);
+    cw_u32(w, t->n_hist);
+    for (uint32_t i = 0; i < t->n_hist; i++) {
+        const struct mlp_epoch_stats *e = &t->hist[i];
+        cw_u32(w, e->epoch);
+        const double v[6] = {e->train_loss, e->train_acc, e->test_loss, e->test_acc, e->seconds, e->samples_per_s};
+        for (int k = 0; k < 6; k++) cw_f64(w, v[k]);
+    }
+    cw_array(w, t->good, nb);
+    if (p->patience) cw_array(w, t->best, nb);
+    if (t->n_state >= 1) cw_array(w, t->s1, nb);
+    if (t->n_state >= 2) cw_array(w, t->s2, nb);
+}
+
+struct ck_ctx {
+    const struct mlp_trainer *t;
+    struct data_fp ftrain, feval;
+    uint64_t state_bytes;
+};
+
+static bool write_checkpoint(FILE *f, const void *vctx)
+{
+    const struct ck_ctx *c = vctx;
+    struct cw h = {.f = f, .crc = crc32(0, Z_NULL, 0), .ok = true};
+    cw_bytes(&h, CK_MAGIC, 8);
+    cw_u32(&h, CK_VERSION);
+    cw_u32(&h, CK_ENDIAN);
+    cw_u64(&h, mlp__model_file_size(c->t->m));
+    cw_u64(&h, c->state_bytes);
+    if (!h.ok || !mlp__model_write(f, c->t->m)) return false;
+    struct cw w = {.f = f, .crc = crc32(0, Z_NULL, 0), .ok = true};
+    write_state(&w, c->t, c->ftrain, c->feval);
+    unsigned char crc[4];
+    mlp__put_le32(crc, (uint32_t)w.crc);
+    return w.ok && fwrite(crc, 1, 4, f) == 4;
+}
+
+enum mlp_status mlp_trainer_save_checkpoint(const struct mlp_trainer *t, const char *path, struct mlp_error *err)
+{
+    MLP_ASSERT(t && path);
+    if (t->solver)
+        return mlp__fail(err, MLP_ERR_UNSUPPORTED, "%s runs cannot be checkpointed (the line search's state is not saved)",
+                         mlp_optim_name(t->p.optim));
+    struct ck_ctx c = {.t = t, .ftrain = fingerprint(t->train), .feval = fingerprint(t->eval)};
+    struct cw count = {.ok = true}; /* sizes the state section for the header */
+    write_state(&count, t, c.ftrain, c.feval);
+    c.state_bytes = count.n;
+    /* A file only: a checkpoint is there to be read back (--resume). */
+    return mlp__atomic_write(path, "the checkpoint", 0, write_checkpoint, &c, err);
+}
+
+/* --------------------------------------------------------------- reading */
+
+/* Header (32 bytes) as laid out above. */
+#define CK_HEADER 32u
+
+/* ------------------------------------------------- first pass: checksums */
+
+/* Exactly k bytes of f into buf; *off (for the message) advances. */
+static enum mlp_status read_exact(FILE *f, const char *path, const struct stat *at_open, void *buf, size_t k,
+                                  uint64_t *off, struct mlp_error *err)
+{
+    if (fread(buf, 1, k, f) != k) {
+        if (ferror(f))
+            return mlp__fail_file(err, MLP_ERR_IO, path, "read error in the checkpoint at byte %llu",
+                                  (unsigned long long)*off);
+        /* The size was checked: the file shrank while being read. */
+        enum mlp_status st = mlp__file_changed(fileno(f), path, at_open, err);
+        if (st != MLP_OK) return st;
+        return mlp__fail_file(err, MLP_ERR_FORMAT, path, "truncated checkpoint at byte %llu", (unsigned long long)*off);
+    }
+    *off += k;
+    return MLP_OK;
+}
+
+/* Each section against the CRC-32 stored after it: the model section ends
+ * with the model file's own (every checkpoint has held a v2 model, which has
+ * one), the state section is followed by the state's.  Streamed in chunks:
+ * the state can be tens of MB and is never held whole.  Leaves f at the
+ * model section. */
+static enum mlp_status verify_checksums(FILE *f, const char *path, const struct stat *at_open, uint64_t model_bytes,
+                                        uint64_t state_bytes, struct mlp_error *err)
+{
+    if (model_bytes < 4)
+        return mlp__fail_file(err, MLP_ERR_FORMAT, path,
+                              "the checkpoint's model section (%llu bytes) cannot hold its checksum: the file is "
+                              "corrupt",
+                              (unsigned long long)model_bytes);
+    enum { CHUNK = 1 << 16 };
+    unsigned char *buf = malloc(CHUNK);
+    if (!buf) return mlp__fail(err, MLP_ERR_NOMEM, "out of memory");
+    static const char *const section[2] = {"model", "state"};
+    const uint64_t len[2] = {model_bytes - 4, state_bytes};
+    uint64_t off = CK_HEADER;
+    enum mlp_status st = MLP_OK;
+    for (int s = 0; s < 2 && st == MLP_OK; s++) {
+        uLong crc = crc32(0, Z_NULL, 0);
+        for (uint64_t left = len[s]; left > 0;) {
+            size_t k = left > CHUNK ? CHUNK : (size_t)left;
+            if ((st = read_exact(f, path, at_open, buf, k, &off, err)) != MLP_OK) break;
+            crc = crc32(crc, buf, (uInt)k);
+            left -= k;
+        }
+        unsigned char stored[4];
+        if (st == MLP_OK) st = read_exact(f, path, at_open, stored, 4, &off, err);
+        if (st == MLP_OK && mlp__get_le32(stored) != (uint32_t)crc)
+            st = mlp__fail_file(err, MLP_ERR_FORMAT, path,
+                                "checkpoint checksum mismatch in the %s section (stored 0x%08x, computed 0x%08x): "
+                                "the file is corrupt",
+                                section[s], mlp__get_le32(stored), (uint32_t)crc);
+    }
+    free(buf);
+    if (st == MLP_OK && fseek(f, CK_HEADER, SEEK_SET) != 0)
+        st = mlp__fail_file(err, MLP_ERR_IO, path, "cannot seek in the checkpoint: %s", strerror(errno));
+    return st;
+}
+
+/* Opens path and checks its header and both checksums; on success *out is
+ * positioned at the model section and owned by the caller. */
+static enum mlp_status open_checkpoint(const char *path, FILE **out, struct stat *at_open, uint64_t *model_bytes,
+                                       uint64_t *state_bytes, struct mlp_error *err)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) return mlp__fail_file(err, MLP_ERR_OPEN, path, "cannot open: %s", strerror(errno));
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        fclose(f);
+        return mlp__fail_file(err, MLP_ERR_OPEN, path, "cannot open: not a regular file");
+    }
+    unsigned char h[CK_HEADER] = {0};
+    size_t got = fread(h, 1, sizeof h, f);
+    enum mlp_status st = MLP_OK;
+    uint32_t ver = mlp__get_le32(h + 8), endian = mlp__get_le32(h + 12);
+    uint64_t mb = mlp__get_le64(h + 16), sbytes = mlp__get_le64(h + 24), size = (uint64_t)sb.st_size;
+    if (got < 8 || memcmp(h, CK_MAGIC, 8) != 0)
+        st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "not a fastmlp checkpoint (bad magic at byte 0)");
+    else if (got < sizeof h)
+        st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "truncated checkpoint header (%zu of 32 bytes)", got);
+    else if (ver != CK_VERSION)
+        st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "checkpoint version %u not supported (this build reads %u)", ver,
+                            CK_VERSION);
+    else if (endian != CK_ENDIAN)
+        st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "bad endianness marker 0x%08x", endian);
+    else if (mb > size || sbytes > size || CK_HEADER + mb + sbytes + 4 != size)
+        st = mlp__fail_file(err, MLP_ERR_FORMAT, path,
+                            "checkpoint sections (%llu + %llu bytes) do not match its size %llu: the file is truncated "
+                            "or corrupt",
+                            (unsigned long long)mb, (unsigned long long)sbytes, (unsigned long long)size);
+    if (st == MLP_OK) st = verify_checksums(f, path, &sb, mb, sbytes, err);
+    if (st != MLP_OK) {
+        fclose(f);
+        return st;
+    }
+    *out = f;
+    *at_open = sb;
+    *model_bytes = mb;
+    *state_bytes = sbytes;
+    return MLP_OK;
+}
+
+/* ------------------------------------------------ second pass: the fields */
+
+struct cr {
+    FILE *f;
+    const char *path;
+    uint64_t off, left; /* bytes of the state section left */
+    enum mlp_status st;
+    struct mlp_error *err;
+};
+
+static void cr_bytes(struct cr *r, void *p, size_t n)
+{
+    if (r->st != MLP_OK) return;
+    if (n > r->left || fread(p, 1, n, r->f) != n) {
+        r->st = mlp__fail_file(r->err, MLP_ERR_FORMAT, r->path, "truncated checkpoint state at byte %llu",
+                               (unsigned long long)r->off);
+        return;
+    }
+    r->off += n;
+    r->left -= n;
+}
+static uint32_t cr_u32(struct cr *r)
+{
+    unsigned char b[4] = {0};
+    cr_bytes(r, b, 4);
+    return mlp__get_le32(b);
+}
+static uint64_t cr_u64(struct cr *r)
+{
+    unsigned char b[8] = {0};
+    cr_bytes(r, b, 8);
+    return mlp__get_le64(b);
+}
+static double cr_f64(struct cr *r)
+{
+    uint64_t v = cr_u64(r);
+    double d;
+    memcpy(&d, &v, 8);
+    return d;
+}
+
+/* Two values of a field as text: with %g, or with all 17 digits where %g
+ * prints them alike (beta1 0.9 against 0.9000000001). */
+static void two_doubles(char *a, char *b, size_t n, double x, double y)
+{
+    snprintf(a, n, "%g", x);
+    snprintf(b, n, "%g", y);
+    if (strcmp(a, b) == 0) {
+        snprintf(a, n, "%.17g", x);
+        snprintf(b, n, "%.17g", y);
+    }
+}
+
+/* snprintf that answers true, for network_diff's "found it" returns. */
+static bool say(char *d, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static bool say(char *d, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d, n, fmt, ap);
+    va_end(ap);
+    return true;
+}
+
+/* The first field in which the checkpoint's network a differs from this
+ * run's b, as "FIELD: checkpoint A, this run B" in d; *pre: the field is
+ * preprocessing rather than the network proper.  False when none does. */
+static bool network_diff(const struct mlp_model *a, const struct mlp_model *b, char *d, size_t n, bool *pre)
+{
+    char x[40], y[40];
+    *pre = false;
+    if (mlp__n_in(a) != mlp__n_in(b))
+        return say(d, n, "inputs: checkpoint %u, this run %u", mlp__n_in(a), mlp__n_in(b));
+    if (a->dtype != b->dtype)
+        return say(d, n, "dtype: checkpoint %s, this run %s", mlp_dtype_name(a->dtype), mlp_dtype_name(b->dtype));
+    /* The head before the layers: it sets the output layer's activation. */
+    if (a->head != b->head)
+        return say(d, n, "head: checkpoint %s, this run %s", mlp_head_name(a->head), mlp_head_name(b->head));
+    if (a->n_layers != b->n_layers)
+        return say(d, n, "hidden layers: checkpoint %u, this run %u", a->n_layers - 1, b->n_layers - 1);
+    for (uint32_t l = 0; l < a->n_layers; l++) {
+        const struct mlp_layer *la = &a->layers[l], *lb = &b->layers[l];
+        if (la->n_out != lb->n_out && l + 1 == a->n_layers)
+            return say(d, n, "outputs: checkpoint %u, this run %u", la->n_out, lb->n_out);
+        if (la->n_out != lb->n_out)
+            return say(d, n, "layer %u width: checkpoint %u, this run %u", l + 1, la->n_out, lb->n_out);
+        if (la->act != lb->act)
+            return say(d, n, "layer %u activation: checkpoint %s, this run %s", l + 1, mlp_act_name(la->act),
+                       mlp_act_name(lb->act));
+    }
+    if (a->leaky_slope != b->leaky_slope) {
+        two_doubles(x, y, sizeof x, a->leaky_slope, b->leaky_slope);
+        return say(d, n, "leaky slope: checkpoint %s, this run %s", x, y);
+    }
+    *pre = true;
+    if (a->input_scale != b->input_scale) {
+        two_doubles(x, y, sizeof x, a->input_scale, b->input_scale);
+        return say(d, n, "input scale: checkpoint %s, this run %s", x, y);
+    }
+    if ((a->pre_mean != NULL) != (b->pre_mean != NULL))
+        return say(d, n, "standardisation: %s",
+                   a->pre_mean ? "checkpoint has it, this run not" : "checkpoint has none, this run has it");
+    for (uint32_t j = 0; a->pre_mean && j < mlp__n_in(a); j++) {
+        static const char *const stat[2] = {"mean", "std"};
+        const double va[2] = {a->pre_mean[j], a->pre_std[j]}, vb[2] = {b->pre_mean[j], b->pre_std[j]};
+        for (int k = 0; k < 2; k++)
+            if (memcmp(&va[k], &vb[k], sizeof(double)) != 0) { /* bit for bit, as the weights */
+                two_doubles(x, y, sizeof x, va[k], vb[k]);
+                return say(d, n, "standardisation %s of input %u: checkpoint %s, this run %s", stat[k], j, x, y);
+            }
+    }
+    return false;
+}
+
+static enum mlp_status same_network(const struct mlp_model *a, const struct mlp_model *b, const char *path,
+                                    struct mlp_error *err)
+{
+    char d[200];
+    bool pre;
+    if (!network_diff(a, b, d, sizeof d, &pre)) return MLP_OK;
+    return mlp__fail_file(err, MLP_ERR_SHAPE, path, "the checkpoint holds %s (%s)",
+                          pre ? "different preprocessing" : "a different network", d);
+}
+
+static bool same_fp(struct data_fp a, struct data_fp b)
+{
+    return a.rows == b.rows && a.cols == b.cols && a.x_type == b.x_type && a.crc_x == b.crc_x && a.crc_y == b.crc_y;
+}
+
+static struct data_fp read_fp(struct cr *r)
+{
+    struct data_fp f;
+    f.rows = cr_u64(r);
+    f.cols = cr_u32(r);
+    f.x_type = cr_u32(r);
+    f.crc_x = cr_u32(r);
+    f.crc_y = cr_u32(r);
+    return f;
+}
+
+/* The run's parameters as the checkpoint holds them, each against this
+ * trainer's: a difference is a usage error naming the parameter and both
+ * values (enums by name, doubles with %.17g where %g prints them alike). */
+static void check_run_params(struct cr *r, const struct mlp_train_params *p)
+{
+    uint32_t u[8];
+    for (int i = 0; i < 8; i++) u[i] = cr_u32(r);
+    uint64_t seed = cr_u64(r);
+    double d[9];
+    for (int i = 0; i < 9; i++) d[i] = cr_f64(r);
+    const uint32_t want_u[8] = {(uint32_t)p->optim, (uint32_t)p->schedule, p->batch,          p->epochs,
+                                p->patience,        p->step_size,         (uint32_t)p->nesterov, (uint32_t)p->shuffle};
+    const double want_d[9] = {p->lr, p->momentum, p->beta1, p->beta2, p->eps, p->l2, p->gamma, p->lr_min, p->weight_decay};
+    static const char *const un[8] = {"optimizer", "schedule", "batch size", "epochs", "patience", "step size",
+                                      "nesterov", "shuffle"};
+    static const char *const dn[9] = {"learning rate", "momentum", "beta1", "beta2", "eps", "l2", "gamma", "lr_min",
+                                      "weight decay"};
+    char x[40], y[40];
+    for (int i = 0; i < 8 && r->st == MLP_OK; i++) {
+        if (u[i] == want_u[i]) continue;
+        if (i == 0) {
+            snprintf(x, sizeof x, "%s", mlp_optim_name((enum mlp_optim)u[i]));
+            snprintf(y, sizeof y, "%s", mlp_optim_name((enum mlp_optim)want_u[i]));
+        } else if (i == 1) {
+            snprintf(x, sizeof x, "%s", mlp_schedule_name((enum mlp_schedule)u[i]));
+            snprintf(y, sizeof y, "%s", mlp_schedule_name((enum mlp_schedule)want_u[i]));
+        } else {
+            snprintf(x, sizeof x, "%u", u[i]);
+            snprintf(y, sizeof y, "%u", want_u[i]);
+        }
+        r->st = mlp__fail_file(r->err, MLP_ERR_ARG, r->path, "the checkpoint was made with %s %s, this run asks for %s",
+                               un[i], x, y);
+    }
+    if (r->st == MLP_OK && seed != p->seed)
+        r->st = mlp__fail_file(r->err, MLP_ERR_ARG, r->path,
+                               "the checkpoint was made with seed %llu, this run asks for %llu",
+                               (unsigned long long)seed, (unsigned long long)p->seed);
+    for (int i = 0; i < 9 && r->st == MLP_OK; i++)
+        if (memcmp(&d[i], &want_d[i], sizeof(double)) != 0) {
+            two_doubles(x, y, sizeof x, d[i], want_d[i]);
+            r->st = mlp__fail_file(r->err, MLP_ERR_ARG, r->path,
+                                   "the checkpoint was made with %s %s, this run asks for %s", dn[i], x, y);
+        }
+}
+
+enum mlp_status mlp_trainer_resume(struct mlp_trainer *t, const char *path, struct mlp_error *err)
+{
+    MLP_ASSERT(t && path);
+    if (t->solver)
+        return mlp__fail(err, MLP_ERR_UNSUPPORTED, "%s runs cannot be resumed from a checkpoint", mlp_optim_name(t->p.optim));
+    FILE *f = NULL;
+    struct stat at_open;
+    uint64_t model_bytes = 0, state_bytes = 0;
+    enum mlp_status st = open_checkpoint(path, &f, &at_open, &model_bytes, &state_bytes, err);
+    if (st != MLP_OK) return st;
+    /* From here on every byte is as it was written. */
+    struct mlp_model *m = NULL;
+    st = mlp__model_read(f, path, model_bytes, &m, err);
+    if (st == MLP_OK) st = same_network(m, t->m, path, err);
+
+    struct cr r = {.f = f, .path = path, .off = CK_HEADER + model_bytes, .left = state_bytes, .st = st, .err = err};
+    const struct mlp_train_params *p = &t->p;
+    check_run_params(&r, p);
+    struct data_fp ftrain = read_fp(&r), feval = read_fp(&r);
+    if (r.st == MLP_OK && !same_fp(ftrain, fingerprint(t->train)))
+        r.st = mlp__fail_file(err, MLP_ERR_SHAPE, path,
+                              "the checkpoint was made on a different training set (%llu x %u, CRC %08x; this run's: "
+                              "%llu x %u, CRC %08x)",
+                              (unsigned long long)ftrain.rows, ftrain.cols, ftrain.crc_x,
+                              (unsigned long long)t->train->n_rows, t->train->n_cols, fingerprint(t->train).crc_x);
+    if (r.st == MLP_OK && !same_fp(feval, fingerprint(t->eval)))
+        r.st = mlp__fail_file(err, MLP_ERR_SHAPE, path, "the checkpoint was made with a different evaluation set");
+
+    /* Position and accumulators, checked for consistency. */
+    uint32_t epoch_done = cr_u32(&r);
+    uint64_t batch_pos = cr_u64(&r), step = cr_u64(&r);
+    struct mlp_rng rng, rng_epoch;
+    for (int i = 0; i < 4; i++) rng.s[i] = cr_u64(&r);
+    for (int i = 0; i < 4; i++) rng_epoch.s[i] = cr_u64(&r);
+    double loss_sum = cr_f64(&r);
+    uint64_t correct = cr_u64(&r);
+    double epoch_s = cr_f64(&r), best_loss = cr_f64(&r);
+    uint32_t best_epoch = cr_u32(&r), bad_epochs = cr_u32(&r), stopped_early = cr_u32(&r), n_hist = cr_u32(&r);
+    if (r.st == MLP_OK && (epoch_done > p->epochs || batch_pos >= t->n_batches || n_hist != epoch_done ||
+                           stopped_early > 1 || (epoch_done == p->epochs && batch_pos != 0)))
+        r.st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "inconsistent checkpoint position (epoch %u, batch %llu)",
+                              epoch_done, (unsigned long long)batch_pos);
+    struct mlp_epoch_stats *hist = r.st == MLP_OK ? calloc(n_hist + 1, sizeof *hist) : NULL;
+    if (r.st == MLP_OK && !hist) r.st = mlp__fail(err, MLP_ERR_NOMEM, "out of memory");
+    for (uint32_t i = 0; i < n_hist && r.st == MLP_OK; i++) {
+        hist[i].epoch = cr_u32(&r);
+        hist[i].train_loss = cr_f64(&r);
+        hist[i].train_acc = cr_f64(&r);
+        hist[i].test_loss = cr_f64(&r);
+        hist[i].test_acc = cr_f64(&r);
+        hist[i].seconds = cr_f64(&r);
+        hist[i].samples_per_s = cr_f64(&r);
+    }
+    const size_t nb = t->m->n_params * mlp__dtype_size(t->m->dtype);
+    /* Straight into the trainer's buffers.  The checksums held, so only a read
+     * error or a file changed since can fail from here: then it must not be run. */
+    cr_bytes(&r, t->good, nb);
+    if (p->patience) cr_bytes(&r, t->best, nb);
+    if (t->n_state >= 1) cr_bytes(&r, t->s1, nb);
+    if (t->n_state >= 2) cr_bytes(&r, t->s2, nb);
+    /* The CRC after the section was checked by the first pass. */
+    if (r.st == MLP_OK && r.left != 0)
+        r.st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "%llu unexpected bytes in the checkpoint state",
+                              (unsigned long long)r.left);
+    /* A file rewritten between the checksum pass and here may have mixed two
+     * versions into the fields: that, rather than any error it caused. */
+    if (mlp__file_changed(fileno(f), path, &at_open, err) != MLP_OK) r.st = MLP_ERR_IO;
+    fclose(f);
+    if (r.st != MLP_OK) {
+        free(hist);
+        mlp_model_free(m);
+        return r.st;
+    }
+    memcpy(t->m->params, m->params, nb);
+    t->m->meta = m->meta;
+    mlp_model_free(m);
+    free(t->hist);
+    t->hist = hist;
+    t->n_hist = t->hist_cap = n_hist;
+    if (t->hist_cap == 0) t->hist_cap = 1;
+    t->epoch_done = epoch_done;
+    t->batch_pos = batch_pos;
+    t->step = step;
+    t->loss_sum = loss_sum;
+    t->correct = correct;
+    t->epoch_s = epoch_s;
+    t->best_loss = best_loss;
+    t->best_epoch = best_epoch;
+    t->bad_epochs = bad_epochs;
+    t->stopped_early = (int)stopped_early;
+    if (batch_pos > 0 && t->minibatch) {
+        /* Mid-epoch: rebuild this epoch's permutation from the RNG as it
+         * stood before the shuffle; that also leaves t->rng where it was. */
+        t->rng = rng_epoch;
+        mlp__shuffle(t);
+    } else {
+        t->rng = rng;
+        t->rng_epoch = rng_epoch;
+    }
+    return MLP_OK;
+}

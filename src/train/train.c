@@ -1,0 +1,566 @@
+/* SPDX-License-Identifier: MIT */
+/* The trainer: epochs of full-batch gradient descent or mini-batch SGD/Adam
+ * over a data set, with seeded shuffling, learning-rate schedules, decoupled
+ * weight decay, early stopping on the evaluation loss, per-batch and
+ * per-epoch callbacks, a stop request that lands on a batch boundary, and a
+ * divergence guard that restores the last good weights.  All of its state
+ * lives in struct mlp_trainer so that checkpoint.c can save and restore it. */
+#include "train/train_state.h"
+#include "train/optim/minimize.h"
+#include "train/optim/optim.h"
+
+#include <math.h>
+#include <string.h>
+
+struct mlp_train_params mlp_train_params_default(void)
+{
+    struct mlp_train_params p = {0};
+    p.optim = MLP_OPT_ADAM;
+    p.lr = 1e-3;
+    p.momentum = 0.9;
+    p.beta1 = 0.9;
+    p.beta2 = 0.999;
+    p.eps = 1e-8;
+    p.batch = 64;
+    p.epochs = 10;
+    p.shuffle = 1;
+    p.seed = 42;
+    p.eval_train = 1;
+    p.schedule = MLP_SCHED_CONSTANT;
+    p.step_size = 10;
+    p.gamma = 0.1;
+    p.gtol = 1e-5;
+    p.history = 10;
+    return p;
+}
+
+static bool all_finite(const struct mlp_model *m)
+{
+    if (m->dtype == MLP_F32) {
+        const float *w = m->params;
+        for (size_t i = 0; i < m->n_params; i++)
+            if (!isfinite(w[i])) return false;
+    } else {
+        const double *w = m->params;
+        for (size_t i = 0; i < m->n_params; i++)
+            if (!isfinite(w[i])) return false;
+    }
+    return true;
+}
+
+static enum mlp_status check_params(const struct mlp_train_params *p, struct mlp_error *err)
+{
+    if ((int)p->optim < 0 || p->optim >= MLP_OPT_COUNT)
+        return mlp__fail(err, MLP_ERR_ARG, "unknown optimizer id %d", (int)p->optim);
+    if (!(isfinite(p->lr) && p->lr > 0))
+        return mlp__fail(err, MLP_ERR_ARG, "learning rate %g must be positive", p->lr);
+    if (!(isfinite(p->l2) && p->l2 >= 0))
+        return mlp__fail(err, MLP_ERR_ARG, "L2 penalty %g must be >= 0", p->l2);
+    if (!(isfinite(p->momentum) && p->momentum >= 0 && p->momentum < 1))
+        return mlp__fail(err, MLP_ERR_ARG, "momentum %g out of range [0, 1)", p->momentum);
+    if (!(p->beta1 >= 0 && p->beta1 < 1 && p->beta2 >= 0 && p->beta2 < 1 && p->eps > 0 && isfinite(p->eps)))
+        return mlp__fail(err, MLP_ERR_ARG, "Adam needs 0 <= beta1, beta2 < 1 and eps > 0");
+    if ((p->optim == MLP_OPT_CG || p->optim == MLP_OPT_LBFGS) && !(isfinite(p->gtol) && p->gtol >= 0))
+        return mlp__fail(err, MLP_ERR_ARG, "gradient tolerance %g must be >= 0", p->gtol);
+    if (p->optim == MLP_OPT_LBFGS && (p->history == 0 || p->history > 1000))
+        return mlp__fail(err, MLP_ERR_ARG, "L-BFGS history %u out of range 1..1000", p->history);
+    if ((p->optim == MLP_OPT_SGD || p->optim == MLP_OPT_ADAM) && p->batch == 0)
+        return mlp__fail(err, MLP_ERR_ARG, "batch size must be at least 1");
+    if ((int)p->schedule < 0 || p->schedule >= MLP_SCHED_COUNT)
+        return mlp__fail(err, MLP_ERR_ARG, "unknown schedule id %d", (int)p->schedule);
+    if (p->schedule == MLP_SCHED_STEP && (p->step_size == 0 || !(isfinite(p->gamma) && p->gamma > 0)))
+        return mlp__fail(err, MLP_ERR_ARG, "the step schedule needs a step size >= 1 and gamma > 0");
+    if (p->schedule == MLP_SCHED_COSINE && !(isfinite(p->lr_min) && p->lr_min >= 0 && p->lr_min <= p->lr))
+        return mlp__fail(err, MLP_ERR_ARG, "cosine schedule: lr_min %g must be in [0, lr]", p->lr_min);
+    if (!(isfinite(p->weight_decay) && p->weight_decay >= 0))
+        return mlp__fail(err, MLP_ERR_ARG, "weight decay %g must be >= 0", p->weight_decay);
+    return MLP_OK;
+}
+
+double mlp__epoch_lr(const struct mlp_train_params *p, uint32_t epoch)
+{
+    double e = (double)(epoch - 1);
+    switch (p->schedule) {
+    case MLP_SCHED_STEP: return p->lr * pow(p->gamma, floor(e / p->step_size));
+    case MLP_SCHED_COSINE:
+        return p->lr_min + (p->lr - p->lr_min) * 0.5 * (1 + cos(3.14159265358979323846 * e / p->epochs));
+    default: return p->lr;
+    }
+}
+
+enum mlp_status mlp_trainer_create(struct mlp_trainer **out, struct mlp_model *m, const struct mlp_dataset *train,
+                                   const struct mlp_dataset *eval, const struct mlp_train_params *p,
+                                   struct mlp_error *err)
+{
+    MLP_ASSERT(out && m && train && p);
+    *out = NULL;
+    enum mlp_status st = check_params(p, err);
+    if (st == MLP_OK) st = mlp__check_data(m, train, true, err);
+    if (st == MLP_OK && eval) st = mlp__check_data(m, eval, true, err);
+    if (st != MLP_OK) return st;
+    if (train->n_rows == 0) return mlp__fail(err, MLP_ERR_ARG, "the training set is empty");
+    if (eval && eval->n_rows == 0) return mlp__fail(err, MLP_ERR_ARG, "the evaluation set is empty");
+    if (train->n_rows > SIZE_MAX / sizeof(uint64_t))
+        return mlp__fail(err, MLP_ERR_NOMEM, "%llu training rows: too many to index",
+                         (unsigned long long)train->n_rows);
+    if (p->patience && !eval)
+        return mlp__fail(err, MLP_ERR_ARG, "early stopping (patience %u) needs an evaluation set", p->patience);
+
+    struct mlp_trainer *t = calloc(1, sizeof *t);
+    if (!t) return mlp__fail(err, MLP_ERR_NOMEM, "cannot allocate a trainer");
+    t->m = m;
+    t->train = train;
+    t->eval = eval;
+    t->p = *p;
+    const size_t n = m->n_params, esz = mlp__dtype_size(m->dtype);
+    const uint64_t N = train->n_rows;
+    t->minibatch = p->optim == MLP_OPT_SGD || p->optim == MLP_OPT_ADAM;
+    t->solver = p->optim == MLP_OPT_CG || p->optim == MLP_OPT_LBFGS;
+    t->bs = t->minibatch ? (p->batch < N ? p->batch : N) : N;
+    t->n_batches = (N + t->bs - 1) / t->bs;
+    t->momentum = p->optim == MLP_OPT_SGD && p->momentum > 0;
+    t->n_state = p->optim == MLP_OPT_ADAM ? 2 : t->momentum ? 1 : 0;
+    /* One allocation: gradient, last good weights, best weights, optimizer
+     * state, each vector starting on a cache line and the starts 576 bytes
+     * apart modulo 4 KiB.  Adam reads g, m, v and writes m, v at the same
+     * index: back to back (n * 4 bytes apart, 40 mod 64 on W5) its vector
+     * loads and stores straddled cache lines, and 4 KiB apart the loads
+     * waited on unrelated stores (4K aliasing); on W5 the step took 3x and
+     * 1.6x the time it takes now. */
+    const size_t stride = (n * esz + 4095) / 4096 * 4096 + 576;
+    t->buf = mlp__acalloc((size_t)(3 + t->n_state) * stride);
+    t->perm = t->minibatch ? malloc(N * sizeof *t->perm) : NULL;
+    t->hist_cap = p->epochs < 1024 ? p->epochs + 1 : 1024;
+    t->hist = malloc(t->hist_cap * sizeof *t->hist);
+    if (!t->buf || (t->minibatch && !t->perm) || !t->hist) {
+        mlp_trainer_free(t);
+        return mlp__fail(err, MLP_ERR_NOMEM, "cannot allocate training state for %zu parameters", n);
+    }
+    t->grad = t->buf;
+    t->good = t->grad + stride;
+    t->best = t->good + stride;
+    t->s1 = t->best + stride;
+    t->s2 = t->s1 + stride;
+    mlp__rng_seed(&t->rng, p->seed);
+    t->best_loss = INFINITY;
+    t->prof.param_bytes = 4 * n * esz;
+    t->prof.optim_bytes = (size_t)t->n_state * n * esz;
+    *out = t;
+    return MLP_OK;
+}
+
+void mlp_trainer_free(struct mlp_trainer *t)
+{
+    if (!t) return;
+    mlp__afree(t->buf);
+    free(t->perm);
+    free(t->hist);
+    free(t->ckpt_path);
+    free(t);
+}
+
+void mlp_trainer_set_callbacks(struct mlp_trainer *t, mlp_epoch_fn on_epoch, mlp_batch_fn on_batch, void *user)
+{
+    MLP_ASSERT(t);
+    t->on_epoch = on_epoch;
+    t->on_batch = on_batch;
+    t->user = user;
+}
+
+void mlp_trainer_set_checkpoint(struct mlp_trainer *t, const char *path, uint32_t every)
+{
+    MLP_ASSERT(t);
+    free(t->ckpt_path);
+    t->ckpt_path = path ? strdup(path) : NULL;
+    t->ckpt_every = every;
+}
+
+void mlp_trainer_request_stop(struct mlp_trainer *t) { t->stop = 1; }
+
+const struct mlp_epoch_stats *mlp_trainer_history(const struct mlp_trainer *t, uint32_t *n)
+{
+    MLP_ASSERT(t && n);
+    *n = t->n_hist;
+    return t->hist;
+}
+
+uint32_t mlp_trainer_epochs_done(const struct mlp_trainer *t) { return t->epoch_done; }
+int mlp_trainer_stopped_early(const struct mlp_trainer *t) { return t->stopped_early; }
+const struct mlp_profile *mlp_trainer_profile(const struct mlp_trainer *t) { return &t->prof; }
+
+static enum mlp_status push_history(struct mlp_trainer *t, const struct mlp_epoch_stats *es, struct mlp_error *err)
+{
+    if (t->n_hist == t->hist_cap) {
+        uint32_t cap = t->hist_cap * 2;
+        struct mlp_epoch_stats *h = realloc(t->hist, cap * sizeof *h);
+        if (!h) return mlp__fail(err, MLP_ERR_NOMEM, "out of memory for the epoch history");
+        t->hist = h;
+        t->hist_cap = cap;
+    }
+    t->hist[t->n_hist++] = *es;
+    return MLP_OK;
+}
+
+/* The permutation of an epoch: the identity shuffled by the RNG as it stood
+ * at the epoch's start, so that a resumed run can rebuild it from that
+ * state alone. */
+void mlp__shuffle(struct mlp_trainer *t)
+{
+    const uint64_t N = t->train->n_rows;
+    t->rng_epoch = t->rng;
+    for (uint64_t i = 0; i < N; i++) t->perm[i] = i;
+    if (!t->p.shuffle) return;
+    for (uint64_t i = N - 1; i > 0; i--) { /* Fisher-Yates */
+        uint64_t j = mlp__rng_below(&t->rng, i + 1), x = t->perm[i];
+        t->perm[i] = t->perm[j];
+        t->perm[j] = x;
+    }
+}
+
+/* The update of one range of the parameters, for mlp__run_step: the
+ * optimiser's own loop on elements [lo, hi). */
+struct step_update {
+    struct mlp_trainer *t;
+    double lr;
+    struct mlp_adam adam;
+};
+
+static void step_update(void *ctx, size_t lo, size_t hi)
+{
+    const struct step_update *u = ctx;
+    const struct mlp_trainer *t = u->t;
+    if (t->p.optim == MLP_OPT_ADAM) {
+        mlp__adam_range(&u->adam, lo, hi);
+        return;
+    }
+    const size_t esz = mlp__dtype_size(t->m->dtype);
+    mlp__sgd_step(t->m->dtype, hi - lo, (char *)t->m->params + lo * esz, t->grad + lo * esz,
+                  t->s1 ? t->s1 + lo * esz : NULL, u->lr, t->momentum ? t->p.momentum : 0, t->p.nesterov);
+}
+
+/* Decoupled weight decay on the weights (not the biases). */
+static void decay_weights(struct mlp_trainer *t, double lr)
+{
+    const struct mlp_model *m = t->m;
+    double f = 1 - lr * t->p.weight_decay;
+    for (uint32_t l = 0; l < m->n_layers; l++) {
+        size_t nw = (size_t)m->layers[l].n_in * m->layers[l].n_out, o = m->layers[l].w_off;
+        if (m->dtype == MLP_F32)
+            for (size_t i = 0; i < nw; i++) ((float *)m->params)[o + i] *= (float)f;
+        else
+            for (size_t i = 0; i < nw; i++) ((double *)m->params)[o + i] *= f;
+    }
+}
+
+static enum mlp_status stop_here(struct mlp_trainer *t, struct mlp_error *err, const char *why)
+{
+    if (t->solver) /* the line-search state is not checkpointed */
+        return mlp__fail(err, MLP_ERR_STOPPED, "%s after iteration %u (no checkpoint: %s runs cannot be resumed)", why,
+                         t->epoch_done, mlp_optim_name(t->p.optim));
+    if (t->ckpt_path) {
+        double c0 = mlp__now();
+        enum mlp_status st = mlp_trainer_save_checkpoint(t, t->ckpt_path, err);
+        t->prof.checkpoint_s += mlp__now() - c0;
+        t->prof.checkpoint_n++;
+        if (st != MLP_OK) return st;
+    }
+    return mlp__fail(err, MLP_ERR_STOPPED, "%s after epoch %u, batch %llu%s%s", why, t->epoch_done + 1,
+                     (unsigned long long)t->batch_pos, t->ckpt_path ? ": checkpoint written to " : "",
+                     t->ckpt_path ? t->ckpt_path : "");
+}
+
+/* ------------------------------------------------- CG and L-BFGS (seed 001) */
+
+/* The objective the solvers minimise: the full-batch loss (with L2) as a
+ * function of the flat parameter vector, in double whatever the model's
+ * dtype. */
+struct solve_ctx {
+    struct mlp_trainer *t;
+    struct mlp_error *err;
+    enum mlp_status st;
+    /* The last point the objective was evaluated at and its correct count:
+     * the accepted step is usually that point, whose training accuracy
+     * then costs no extra pass (a quarter of W2's time otherwise). */
+    double *last_x;
+    uint64_t last_correct;
+    bool have_last;
+};
+
+static void set_params(struct mlp_model *m, const double *x)
+{
+    if (m->dtype == MLP_F64)
+        memcpy(m->params, x, m->n_params * sizeof(double));
+    else
+        for (size_t i = 0; i < m->n_params; i++) ((float *)m->params)[i] = (float)x[i];
+}
+
+static double objective(const double *x, double *g, void *vctx)
+{
+    struct solve_ctx *c = vctx;
+    struct mlp_trainer *t = c->t;
+    struct mlp_model *m = t->m;
+    set_params(m, x);
+    struct mlp_pass ps = {.m = m, .ds = t->train, .n = t->train->n_rows, .l2 = t->p.l2, .grad = t->grad};
+    if ((c->st = mlp__run_pass(&ps, c->err)) != MLP_OK) return NAN;
+    if (c->last_x) {
+        memcpy(c->last_x, x, m->n_params * sizeof *x);
+        c->last_correct = ps.correct;
+        c->have_last = true;
+    }
+    t->prof.forward_s += ps.t_forward;
+    t->prof.backward_s += ps.t_backward;
+    t->prof.forward_n++;
+    t->prof.backward_n++;
+    if (m->dtype == MLP_F64)
+        memcpy(g, t->grad, m->n_params * sizeof(double));
+    else
+        for (size_t i = 0; i < m->n_params; i++) g[i] = ((const float *)(const void *)t->grad)[i];
+    return ps.loss;
+}
+
+/* After each accepted step: the epoch statistics, evaluation, early
+ * stopping and the caller's callbacks, as for the first-order optimizers. */
+static int solver_iter(const struct mlp_min_iter *it, const double *x, void *vctx)
+{
+    struct solve_ctx *c = vctx;
+    struct mlp_trainer *t = c->t;
+    struct mlp_model *m = t->m;
+    set_params(m, x);
+    double now = mlp__now();
+    struct mlp_epoch_stats es = {.epoch = t->epoch_done + 1, .train_loss = it->f, .train_acc = -1, .test_loss = -1,
+                                 .test_acc = -1};
+    es.seconds = now - t->epoch_s;
+    t->epoch_s = now;
+    es.samples_per_s = es.seconds > 0 ? (double)t->train->n_rows / es.seconds : 0;
+    double e0 = mlp__now(), ignore;
+    if (t->p.eval_train && t->train->labels) {
+        if (c->have_last && memcmp(c->last_x, x, m->n_params * sizeof *x) == 0)
+            es.train_acc = (double)c->last_correct / (double)t->train->n_rows;
+        else if ((c->st = mlp_model_evaluate(m, t->train, &ignore, &es.train_acc, c->err)) != MLP_OK)
+            return 1;
+    }
+    if (t->eval && (c->st = mlp_model_evaluate(m, t->eval, &es.test_loss, &es.test_acc, c->err))) return 1;
+    t->prof.eval_s += mlp__now() - e0;
+    t->prof.eval_n++;
+    t->prof.optim_n++;
+    t->epoch_done++;
+    m->meta.epochs++;
+    if ((c->st = push_history(t, &es, c->err)) != MLP_OK) return 1;
+    if (t->p.patience) {
+        if (es.test_loss < t->best_loss) {
+            t->best_loss = es.test_loss;
+            t->best_epoch = t->epoch_done;
+            t->bad_epochs = 0;
+            memcpy(t->best, m->params, m->n_params * mlp__dtype_size(m->dtype));
+        } else if (++t->bad_epochs >= t->p.patience) {
+            t->stopped_early = 1;
+            return 1;
+        }
+    }
+    if (t->on_batch) {
+        struct mlp_batch_info bi = {.epoch = t->epoch_done, .epochs = t->p.epochs, .batch = 1, .n_batches = 1,
+                                    .rows_done = t->train->n_rows, .loss = it->f, .accuracy = es.train_acc,
+                                    .seconds = es.seconds};
+        if (t->on_batch(&bi, t->user)) t->stop = 1;
+    }
+    if (t->on_epoch && t->on_epoch(&es, t->user)) t->stop = 1;
+    return t->stop ? 1 : 0;
+}
+
+static enum mlp_status run_solver(struct mlp_trainer *t, struct mlp_error *err)
+{
+    struct mlp_model *m = t->m;
+    const size_t n = m->n_params;
+    if (t->epoch_done >= t->p.epochs) return MLP_OK;
+    double *x = malloc(n * sizeof *x);
+    if (!x) return mlp__fail(err, MLP_ERR_NOMEM, "cannot allocate the solver's vector of %zu parameters", n);
+    for (size_t i = 0; i < n; i++)
+        x[i] = m->dtype == MLP_F64 ? ((const double *)m->params)[i] : ((const float *)m->params)[i];
+    memcpy(t->good, m->params, n * mlp__dtype_size(m->dtype));
+    struct mlp_min_params mp = {.method = t->p.optim == MLP_OPT_CG ? 0 : 1, .max_iter = t->p.epochs - t->epoch_done,
+                                .gtol = t->p.gtol, .history = t->p.history, .c1 = 1e-4,
+                                .c2 = t->p.optim == MLP_OPT_CG ? 0.4 : 0.9, .max_ls = 40};
+    /* last_x may stay NULL (no memory): the accuracy then takes a pass */
+    struct solve_ctx c = {.t = t, .err = err, .st = MLP_OK, .last_x = malloc(n * sizeof(double))};
+    struct mlp_min_iter last = {0};
+    double o0 = mlp__now();
+    t->epoch_s = o0;
+    enum mlp_min_result r = mlp__minimize(objective, &c, n, x, &mp, solver_iter, &c, &last);
+    /* the time not spent in passes or evaluations is the solver's own */
+    t->prof.optim_s += mlp__now() - o0 - (t->prof.forward_s + t->prof.backward_s + t->prof.eval_s);
+    if (t->prof.optim_s < 0) t->prof.optim_s = 0;
+    enum mlp_status st = c.st;
+    if (st == MLP_OK) {
+        if (t->stopped_early)
+            memcpy(m->params, t->best, n * mlp__dtype_size(m->dtype));
+        else
+            set_params(m, x);
+        if (r == MLP_MIN_NOMEM) st = mlp__fail(err, MLP_ERR_NOMEM, "out of memory in the %s solver", mlp_optim_name(t->p.optim));
+        else if (r == MLP_MIN_BAD_VALUE || !all_finite(m)) {
+            memcpy(m->params, t->good, n * mlp__dtype_size(m->dtype));
+            st = mlp__fail(err, MLP_ERR_DIVERGED, "training diverged (the loss became NaN or Inf at iteration %u)",
+                           t->epoch_done + 1);
+        } else if (r == MLP_MIN_STOPPED && t->stop && !t->stopped_early)
+            st = stop_here(t, err, "stopped");
+        /* MLP_MIN_LS_FAILED: no further decrease found, as SciPy's warning
+         * "Desired error not necessarily achieved": the weights are the best
+         * point reached, so the run ends normally. */
+    }
+    free(x);
+    free(c.last_x);
+    return st;
+}
+
+enum mlp_status mlp_trainer_run(struct mlp_trainer *t, struct mlp_error *err)
+{
+    MLP_ASSERT(t);
+    struct mlp_model *m = t->m;
+    const struct mlp_train_params *p = &t->p;
+    const size_t n = m->n_params, esz = mlp__dtype_size(m->dtype);
+    const uint64_t N = t->train->n_rows;
+    enum mlp_status st = MLP_OK;
+    mlp_set_threads(p->threads);
+    mlp__log(MLP_LOG_INFO, "train: %llu rows, %zu parameters, %s, batch %llu, %u epochs, BLAS %s",
+             (unsigned long long)N, n, mlp_optim_name(p->optim), (unsigned long long)t->bs, p->epochs,
+             mlp_blas_info());
+
+    if (t->solver) {
+        if ((st = run_solver(t, err)) != MLP_OK) return st;
+        goto done;
+    }
+    while (t->epoch_done < p->epochs && !t->stopped_early) {
+        const uint32_t ep = t->epoch_done + 1;
+        const double lr = mlp__epoch_lr(p, ep);
+        if (t->batch_pos == 0) {
+            /* A fresh epoch; a resumed one has its accumulators and
+             * permutation restored by mlp_trainer_resume. */
+            memcpy(t->good, m->params, n * esz);
+            t->loss_sum = 0;
+            t->correct = 0;
+            t->epoch_s = 0;
+            if (t->minibatch) mlp__shuffle(t);
+        }
+        double t0 = mlp__now() - t->epoch_s;
+        while (t->batch_pos < t->n_batches) {
+            uint64_t b0 = t->batch_pos * t->bs, nb = N - b0 < t->bs ? N - b0 : t->bs;
+            struct mlp_pass ps = {.m = m, .ds = t->train, .row0 = b0, .n = nb,
+                                  .rows = t->minibatch ? t->perm + b0 : NULL, .l2 = p->l2, .grad = t->grad,
+                                  /* every batch, the short last one too, gets the
+                                   * same L2 strength: l2/(2 batch) */
+                                  .l2_m = (double)t->bs,
+                                  /* Adam adds the threads' gradients up itself */
+                                  .keep_parts = p->optim == MLP_OPT_ADAM};
+            /* split by units with the update inside where that pays
+             * (mlp__run_step: its update's time then counts in the
+             * backward pass's), else the pass and then the update */
+            struct step_update su = {.t = t, .lr = lr};
+            if (p->optim == MLP_OPT_ADAM)
+                mlp__adam_init(&su.adam, m->dtype, m->params, t->grad, t->s1, t->s2, lr, p->beta1, p->beta2,
+                               p->eps, t->step + 1);
+            bool stepped = false;
+            if ((st = mlp__run_step(&ps, step_update, &su, &stepped, err)) != MLP_OK) return st;
+            if (!stepped && (st = mlp__run_pass(&ps, err)) != MLP_OK) return st;
+            t->prof.forward_s += ps.t_forward;
+            t->prof.backward_s += ps.t_backward;
+            t->prof.forward_n++;
+            t->prof.backward_n++;
+            t->loss_sum += ps.loss * (double)nb;
+            t->correct += ps.correct;
+            t->step++;
+            double o0 = mlp__now();
+            if (stepped)
+                ; /* updated inside the step */
+            else if (p->optim == MLP_OPT_ADAM && ps.n_parts > 1)
+                mlp__adam_step_parts(m->dtype, n, m->params, ps.parts, ps.n_parts, t->s1, t->s2, lr, p->beta1,
+                                     p->beta2, p->eps, t->step);
+            else if (p->optim == MLP_OPT_ADAM)
+                mlp__adam_step(m->dtype, n, m->params, t->grad, t->s1, t->s2, lr, p->beta1, p->beta2, p->eps, t->step);
+            else
+                mlp__sgd_step(m->dtype, n, m->params, t->grad, t->s1, lr, t->momentum ? p->momentum : 0, p->nesterov);
+            if (p->weight_decay > 0) decay_weights(t, lr);
+            t->prof.optim_s += mlp__now() - o0;
+            t->prof.optim_n++;
+            t->batch_pos++;
+            t->epoch_s = mlp__now() - t0;
+            if (t->on_batch) {
+                uint64_t done = b0 + nb;
+                struct mlp_batch_info bi = {.epoch = ep, .epochs = p->epochs, .batch = t->batch_pos,
+                                            .n_batches = t->n_batches, .rows_done = done,
+                                            .loss = t->loss_sum / (double)done,
+                                            .accuracy = t->train->labels ? (double)t->correct / (double)done : -1,
+                                            .seconds = t->epoch_s};
+                if (t->on_batch(&bi, t->user)) t->stop = 1;
+            }
+            if (t->stop && t->batch_pos < t->n_batches) return stop_here(t, err, "stopped");
+        }
+
+        struct mlp_epoch_stats es = {.epoch = ep, .train_acc = -1, .test_loss = -1, .test_acc = -1};
+        es.seconds = t->epoch_s;
+        es.samples_per_s = es.seconds > 0 ? (double)N / es.seconds : 0;
+        es.train_loss = t->loss_sum / (double)N;
+        if (p->eval_train && t->train->labels) es.train_acc = (double)t->correct / (double)N;
+        if (!isfinite(es.train_loss) || !all_finite(m)) {
+            memcpy(m->params, t->good, n * esz);
+            return mlp__fail(err, MLP_ERR_DIVERGED,
+                             "training diverged in epoch %u (loss %g): weights of epoch %u kept; try a smaller "
+                             "learning rate",
+                             ep, es.train_loss, ep - 1);
+        }
+        if (t->eval) {
+            double e0 = mlp__now();
+            st = mlp_model_evaluate(m, t->eval, &es.test_loss, &es.test_acc, err);
+            t->prof.eval_s += mlp__now() - e0;
+            t->prof.eval_n++;
+            if (st != MLP_OK) return st;
+        }
+        t->epoch_done = ep;
+        t->batch_pos = 0;
+        if ((st = push_history(t, &es, err)) != MLP_OK) return st;
+        m->meta.epochs++;
+        if (p->patience) {
+            /* Early stopping: keep the weights of the best evaluation loss. */
+            if (es.test_loss < t->best_loss) {
+                t->best_loss = es.test_loss;
+                t->best_epoch = ep;
+                t->bad_epochs = 0;
+                memcpy(t->best, m->params, n * esz);
+            } else if (++t->bad_epochs >= p->patience) {
+                memcpy(m->params, t->best, n * esz);
+                t->stopped_early = 1;
+            }
+        }
+        bool last = t->epoch_done == p->epochs || t->stopped_early;
+        if (t->ckpt_path && t->ckpt_every && ep % t->ckpt_every == 0 && !last) {
+            double c0 = mlp__now();
+            st = mlp_trainer_save_checkpoint(t, t->ckpt_path, err);
+            t->prof.checkpoint_s += mlp__now() - c0;
+            t->prof.checkpoint_n++;
+            if (st != MLP_OK) return st;
+        }
+        if (t->on_epoch && t->on_epoch(&es, t->user)) t->stop = 1;
+        if (t->stop && !last) return stop_here(t, err, "stopped");
+    }
+done:
+    m->meta.seed = p->seed;
+    m->meta.optim = (uint32_t)p->optim;
+    m->meta.batch = (uint32_t)t->bs;
+    m->meta.lr = p->lr;
+    m->meta.l2 = p->l2;
+    m->meta.momentum = p->optim == MLP_OPT_SGD ? p->momentum : 0;
+    m->meta.samples = N;
+    return MLP_OK;
+}
+
+enum mlp_status mlp_model_train(struct mlp_model *m, const struct mlp_dataset *train, const struct mlp_dataset *test,
+                                const struct mlp_train_params *p, mlp_epoch_fn on_epoch, void *user,
+                                struct mlp_error *err)
+{
+    struct mlp_trainer *t;
+    enum mlp_status st = mlp_trainer_create(&t, m, train, test, p, err);
+    if (st != MLP_OK) return st;
+    mlp_trainer_set_callbacks(t, on_epoch, NULL, user);
+    st = mlp_trainer_run(t, err);
+    if (st == MLP_ERR_STOPPED) mlp__fail(err, st, "stopped by the caller after epoch %u", t->epoch_done);
+    mlp_trainer_free(t);
+    return st;
+}

@@ -1,0 +1,156 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# The workload scripts bench/w1_neuron.sh, w2_galaxy.sh and w3_fashion_gd.sh
+# in a quick mode (a few epochs/iterations, one repeat): each exits 0, prints
+# the header and its RESULT lines, fastmlp's figures are positive numbers,
+# and W1's final cost after 10 epochs matches tests/golden/seed000_logreg.txt
+# (and the peers' where installed) to 1e-9.  A fake fastmlp with a wrong
+# cost makes W1 exit 65.  Peers missing from the Python (torch on CI) must
+# give "not installed" and n/a figures, not a failure.
+# This checks the scripts, it times nothing.
+# Usage: test_bench_scripts.sh DIR_OF_FASTMLP
+set -u
+BUILD=$1
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+D=${FASTMLP_DATA_DIR:-$ROOT/tests/data}
+FM=${FASTMLP_FMNIST_DIR:-/usr/share/datasets/fashion-mnist}
+export FASTMLP_DATA_DIR="$D" FASTMLP_FMNIST_DIR="$FM" REPEATS=1
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/../support/lib.sh"
+
+# run CODE SCRIPT [VAR=VALUE...]: run bench/SCRIPT on $BUILD with the
+# variables set; expect exit CODE
+run() {
+    code=$1 script=$2
+    shift 2
+    env "$@" sh "$ROOT/bench/$script" "$BUILD" >"$T/out" 2>"$T/err"
+    rc=$?
+    if [ "$rc" -ne "$code" ]; then
+        bad "$script $* -> exit $rc, expected $code; stderr: $(cat "$T/err"); stdout tail: $(tail -n 5 "$T/out")"
+        return 1
+    fi
+    ok
+}
+
+# field KEY LINE: the value of KEY=value in LINE
+field() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+
+# positive X: X is a decimal number > 0
+positive() { printf '%s\n' "$1" | awk '/^[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?$/ && $1 + 0 > 0 { f = 1 } END { exit !f }'; }
+
+# check_header: the last run printed the workload, machine, BLAS and commit
+check_header() {
+    for k in workload machine BLAS commit threads; do
+        grep -q "^$k: " "$T/out" || { bad "$1: no '$k:' line: $(head -n 8 "$T/out")"; return; }
+    done
+    ok
+}
+
+# results N: the last run ended with N RESULT lines
+results() {
+    n=$(grep -c '^RESULT ' "$T/out")
+    [ "$n" -eq "$1" ] && [ "$(tail -n "$1" "$T/out" | grep -c '^RESULT ')" -eq "$1" ] && ok ||
+        bad "expected $1 RESULT lines at the end, got $n: $(tail -n 4 "$T/out")"
+}
+
+# peer_ok PEER LINE: the peer either ran (a positive time) or said it is not installed
+peer_ok() {
+    v=$(field "$1_s" "$2")
+    if [ "$v" = "n/a" ]; then
+        grep -q "^$1: not installed" "$T/out" && ok || bad "$1 has no figure and no 'not installed' line"
+    else
+        positive "$v" && ok || bad "$1 time '$v' is not a positive number: $2"
+    fi
+}
+
+# --- misuse -------------------------------------------------------------
+for s in w1_neuron.sh w2_galaxy.sh w3_fashion_gd.sh; do
+    sh "$ROOT/bench/$s" >/dev/null 2>&1
+    [ $? -eq 64 ] && ok || bad "$s without BUILD_DIR: not exit 64"
+    sh "$ROOT/bench/$s" "$T" >/dev/null 2>&1
+    [ $? -eq 66 ] && ok || bad "$s on a directory without fastmlp: not exit 66"
+done
+
+# --- W1 -----------------------------------------------------------------
+if [ -r "$D/train_catvnoncat.h5" ]; then
+    if run 0 w1_neuron.sh EPOCHS=10; then
+        check_header w1
+        results 2
+        for peer in numpy torch; do
+            line=$(grep "^RESULT W1 .*${peer}_s=" "$T/out")
+            positive "$(field fastmlp_s "$line")" && ok || bad "W1 fastmlp_s not positive: $line"
+            peer_ok "$peer" "$line"
+            rd=$(field cost_reldiff "$line")
+            if [ "$rd" != "n/a" ]; then
+                awk -v d="$rd" 'BEGIN { exit !(d + 0 <= 1e-9) }' && ok || bad "W1 costs differ from $peer: $line"
+            fi
+        done
+        # epoch 10's cost against the independent NumPy golden file (needs no Python here)
+        g=$(sed -n 's/^10 //p' "$ROOT/tests/golden/seed000_logreg.txt")
+        c=$(sed -n 's/^fastmlp: training .*, final cost //p' "$T/out")
+        awk -v c="$c" -v g="$g" 'BEGIN { d = c - g; if (d < 0) d = -d; exit !(g > 0 && d <= 1e-9 * g) }' && ok ||
+            bad "W1 cost after 10 epochs '$c', golden '$g'"
+    fi
+    # A fastmlp whose cost is wrong: exit 65 when a peer can check it.
+    mkdir "$T/fake"
+    cat >"$T/fake/fastmlp" <<'FAKE'
+#!/bin/sh
+[ "$1" = --version ] && { echo "fastmlp 0 (fake)"; echo "BLAS: none"; exit 0; }
+while [ $# -gt 0 ]; do [ "$1" = --log-json ] && log=$2; shift; done
+echo '{"epoch": 1, "train_loss": 0.5, "seconds": 0.01}' >"$log"
+echo "train loss 0.5 (0.01 s training)"
+FAKE
+    chmod +x "$T/fake/fastmlp"
+    env EPOCHS=3 sh "$ROOT/bench/w1_neuron.sh" "$T/fake" >"$T/out" 2>"$T/err"
+    rc=$?
+    if grep -q '^RESULT W1 .*cost_reldiff=[0-9]' "$T/out"; then
+        [ "$rc" -eq 65 ] && grep -q DISAGREE "$T/out" && ok || bad "W1 with a wrong cost: exit $rc, expected 65"
+    else
+        [ "$rc" -eq 0 ] && ok || bad "W1 with a wrong cost and no peer: exit $rc, expected 0"
+    fi
+else
+    echo "skip W1: no $D/train_catvnoncat.h5"
+fi
+
+# --- W2 -----------------------------------------------------------------
+if [ -r "$D/galaxy_test.csv" ]; then
+    if run 0 w2_galaxy.sh ITERS=4; then
+        check_header w2
+        results 1
+        line=$(grep '^RESULT W2 ' "$T/out")
+        positive "$(field fastmlp_s "$line")" && ok || bad "W2 fastmlp_s not positive: $line"
+        [ "$(field fastmlp_iters "$line")" = 4 ] && ok || bad "W2 fastmlp_iters is not 4: $line"
+        positive "$(field fastmlp_fevals "$line")" && ok || bad "W2 fastmlp_fevals not positive: $line"
+        positive "$(field fastmlp_cost "$line")" && ok || bad "W2 fastmlp_cost not positive: $line"
+        grep -q '2700 rows' "$T/out" && ok || bad "W2: not 2700 rows: $(head -n 1 "$T/out")"
+        peer_ok scipy "$line"
+        if [ "$(field scipy_s "$line")" != "n/a" ]; then
+            [ "$(field scipy_iters "$line")" = 4 ] && ok || bad "W2 scipy_iters is not 4: $line"
+        fi
+    fi
+else
+    echo "skip W2: no $D/galaxy_test.csv"
+fi
+
+# --- W3 -----------------------------------------------------------------
+if [ -r "$FM/train-images-idx3-ubyte.gz" ]; then
+    if run 0 w3_fashion_gd.sh ITERS=3 PEER_ITERS=1; then
+        check_header w3
+        results 2
+        grep -q 'scaled' "$T/out" && ok || bad "W3 does not say the peers' times are scaled"
+        for peer in numpy torch; do
+            line=$(grep "^RESULT W3 .*${peer}_s=" "$T/out")
+            positive "$(field fastmlp_s "$line")" && ok || bad "W3 fastmlp_s not positive: $line"
+            [ "$(field fastmlp_iters "$line")" = 3 ] && ok || bad "W3 fastmlp_iters is not 3: $line"
+            a=$(field fastmlp_test_acc "$line")
+            positive "$a" && awk -v a="$a" 'BEGIN { exit !(a <= 1) }' && ok || bad "W3 test accuracy '$a': $line"
+            peer_ok "$peer" "$line"
+        done
+    fi
+else
+    echo "skip W3: no $FM/train-images-idx3-ubyte.gz"
+fi
+
+echo "bench scripts: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -280,6 +280,8 @@ struct mlp_layer_spec {
     enum mlp_act act;
 };
 
+struct mlp_context; /* see "context" below */
+
 struct mlp_model_params {
     enum mlp_dtype dtype;
     uint32_t n_in;
@@ -289,6 +291,8 @@ struct mlp_model_params {
     enum mlp_head head;
     double leaky_slope; /* for MLP_ACT_LEAKY_RELU, default 0.01 */
     double input_scale; /* inputs are multiplied by this (1/255 for pixels) */
+    struct mlp_context *ctx; /* where the model's work runs (NULL: the default
+                                context; see mlp_context_create) */
 };
 
 struct mlp_model_params mlp_model_params_default(void);
@@ -358,6 +362,13 @@ double mlp_model_leaky_slope(const struct mlp_model *m);
 size_t mlp_model_n_params(const struct mlp_model *m);
 void *mlp_model_params(struct mlp_model *m);
 const void *mlp_model_params_const(const struct mlp_model *m);
+
+/* The context the model's passes, training and quantised copies run on
+ * (NULL: the default context).  The model does not own it; it must outlive
+ * the model.  A loaded model starts on the default context; a clone runs
+ * on its original's. */
+void mlp_model_set_context(struct mlp_model *m, struct mlp_context *c);
+struct mlp_context *mlp_model_context(const struct mlp_model *m);
 /* Offsets (in elements) of layer i's W and b in the flat vector. */
 size_t mlp_model_w_offset(const struct mlp_model *m, uint32_t i);
 size_t mlp_model_b_offset(const struct mlp_model *m, uint32_t i);
@@ -411,7 +422,6 @@ struct mlp_train_params {
     uint32_t epochs;
     int shuffle;          /* reshuffle each epoch (SGD/Adam) */
     uint64_t seed;        /* shuffling */
-    int threads;          /* <= 0: all cores */
     enum mlp_schedule schedule;
     uint32_t step_size;   /* step schedule: epochs between decays (>= 1) */
     double gamma;         /* step schedule: factor per decay */
@@ -519,15 +529,10 @@ uint32_t mlp_trainer_epochs_done(const struct mlp_trainer *t);
 int mlp_trainer_stopped_early(const struct mlp_trainer *t);
 const struct mlp_profile *mlp_trainer_profile(const struct mlp_trainer *t);
 
-/* Set the number of threads the kernels (and the BLAS) use; <= 0: all cores.
- * Process-wide, because the BLAS's thread pool is. mlp_model_train calls it
- * with p->threads. */
-void mlp_set_threads(int n);
-/* The thread count now in force (>= 1). */
-int mlp_get_threads(void);
+/* --------------------------------------------------------------- context */
 
 /* Which implementation the passes (loss + gradient, evaluation, prediction)
- * use, process-wide like the thread count.  The stages of seeds 000/001's
+ * use (a context's choice, below).  The stages of seeds 000/001's
  * optimisation ladder; all compute the same function and differ only in
  * speed (and in rounding). */
 enum mlp_kernels {
@@ -541,8 +546,52 @@ enum mlp_kernels {
     MLP_KERNELS_NAIVE = 3,     /* one sample at a time, scalar loops over
                                   the weights */
 };
-void mlp_set_kernels(enum mlp_kernels k);
-enum mlp_kernels mlp_get_kernels(void);
+/* The instruction-set variants of the compute kernels.  AUTO picks, slot by
+ * slot, the best variant the CPU and the OS run; any other value runs that
+ * variant's kernels (an error where the CPU cannot run them), which is how
+ * tests and benchmarks compare them. */
+enum mlp_isa {
+    MLP_ISA_AUTO = 0,
+    MLP_ISA_PORTABLE = 1,    /* plain C: any CPU */
+    MLP_ISA_AVX2 = 2,        /* AVX2 + FMA */
+    MLP_ISA_AVX512 = 3,      /* AVX-512 F, BW, DQ, VL */
+    MLP_ISA_AVX512_VNNI = 4, /* + VNNI (int8 dot products) */
+    MLP_ISA_AVX512_BF16 = 5, /* + VNNI and BF16 */
+};
+const char *mlp_isa_name(enum mlp_isa i); /* "auto", "portable", "avx2", "avx512", "avx512-vnni", "avx512-bf16" */
+int mlp_isa_parse(const char *s);         /* -1 when unknown */
+
+/* Where and how work runs: a context holds a thread pool, the pass stage and
+ * the kernels' instruction set.  Models (and what is made from them:
+ * trainers, quantised models) run on the context they are given
+ * (mlp_model_params.ctx, mlp_model_set_context); NULL means the default
+ * context: all cores, MLP_KERNELS_FAST, MLP_ISA_AUTO, made on first use and
+ * never changed.  Contexts are independent of each other.  Two things stay
+ * process-wide: the log sink (mlp_set_log) and the BLAS's own thread count,
+ * which each pass sets to what its context asks (1 while fastmlp's own pool
+ * runs the threads). */
+struct mlp_context_params {
+    uint32_t size;            /* sizeof(struct mlp_context_params), set by
+                                 mlp_context_params_default: fields added
+                                 later go before `reserved` */
+    int threads;              /* <= 0: all cores (at most MLP_MAX_THREADS) */
+    enum mlp_kernels kernels; /* MLP_KERNELS_FAST */
+    enum mlp_isa isa;         /* MLP_ISA_AUTO */
+    uint32_t reserved[8];     /* zero */
+};
+struct mlp_context_params mlp_context_params_default(void);
+
+struct mlp_context; /* opaque */
+
+/* *out is owned by the caller (mlp_context_free), and must outlive every
+ * model, trainer and quantised model that runs on it. */
+enum mlp_status mlp_context_create(struct mlp_context **out, const struct mlp_context_params *p,
+                                   struct mlp_error *err);
+void mlp_context_free(struct mlp_context *c);
+/* What a context (NULL: the default one) runs with: threads >= 1. */
+int mlp_context_threads(const struct mlp_context *c);
+enum mlp_kernels mlp_context_kernels(const struct mlp_context *c);
+enum mlp_isa mlp_context_isa(const struct mlp_context *c);
 const char *mlp_kernels_name(enum mlp_kernels k); /* "fast", "batched", "per-sample", "naive" */
 int mlp_kernels_parse(const char *s);             /* -1 when unknown */
 
@@ -660,6 +709,9 @@ struct mlp_qmodel; /* opaque */
 enum mlp_status mlp_qmodel_create(struct mlp_qmodel **out, const struct mlp_model *m, enum mlp_qtype q,
                                   const struct mlp_dataset *calib, struct mlp_error *err);
 void mlp_qmodel_free(struct mlp_qmodel *q);
+/* The context q runs on: its model's when it was made; this changes it
+ * (not owned; NULL: the default context). */
+void mlp_qmodel_set_context(struct mlp_qmodel *q, struct mlp_context *c);
 
 /* As mlp_model_predict: output activations for rows [row0, row0 + n) into
  * out (n x n_out doubles, caller-owned).  Safe to call from several threads

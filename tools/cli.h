@@ -84,6 +84,16 @@ int cli_parse_layers(const char *s, enum mlp_act act, struct mlp_layer_spec **ou
  * cores allowed, with a warning line on stderr.  EXIT_OK otherwise. */
 int cli_check_threads(const char *cmd, long long n);
 
+/* The instruction set the kernels use: --isa, else FASTMLP_ISA, else auto
+ * (fastmlp.c sets it before any command runs). */
+extern enum mlp_isa cli_isa;
+
+/* A context for a command: `threads` (0: all cores) and the pass stage,
+ * with cli_isa.  *out stays the CLI's until cli_contexts_free (main calls it
+ * after the command).  EXIT_OK, or an exit code after one stderr line. */
+int cli_context(const char *cmd, int threads, enum mlp_kernels k, struct mlp_context **out);
+void cli_contexts_free(void);
+
 /* Flags -> load parameters; EXIT_OK or EXIT_USAGE after one stderr line. */
 int cli_load_params(const char *cmd, const struct data_opts *d, struct mlp_load_params *p);
 /* Load a data set in any format; y_path is a separate labels file (IDX, NPY). */

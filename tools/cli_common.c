@@ -284,6 +284,32 @@ int cli_check_threads(const char *cmd, long long n)
     return EXIT_OK;
 }
 
+enum mlp_isa cli_isa = MLP_ISA_AUTO;
+
+/* A command makes one or two (ladder: one a stage). */
+static struct mlp_context *contexts[8];
+static unsigned n_contexts;
+
+int cli_context(const char *cmd, int threads, enum mlp_kernels k, struct mlp_context **out)
+{
+    *out = NULL;
+    if (n_contexts == sizeof contexts / sizeof *contexts) return cli_fail(cmd, MLP_ERR_NOMEM, "too many contexts");
+    struct mlp_context_params cp = mlp_context_params_default();
+    cp.threads = threads;
+    cp.kernels = k;
+    cp.isa = cli_isa;
+    struct mlp_error err;
+    enum mlp_status st = mlp_context_create(out, &cp, &err);
+    if (st != MLP_OK) return cli_fail(cmd, st, err.msg);
+    contexts[n_contexts++] = *out;
+    return EXIT_OK;
+}
+
+void cli_contexts_free(void)
+{
+    while (n_contexts > 0) mlp_context_free(contexts[--n_contexts]);
+}
+
 int cli_load_params(const char *cmd, const struct data_opts *d, struct mlp_load_params *p)
 {
     *p = mlp_load_params_default();

@@ -297,7 +297,8 @@ static int run_bench(const char *cmd, const struct bench_spec *s, const char *co
         long nc = sysconf(_SC_NPROCESSORS_ONLN);
         threads = nc > 0 ? (int)(nc < BENCH_MAX_THREADS ? nc : BENCH_MAX_THREADS) : 1;
     }
-    mlp_set_threads(threads);
+    struct mlp_context *cx;
+    if ((rc = cli_context(cmd, threads, MLP_KERNELS_FAST, &cx)) != EXIT_OK) return rc;
     uint32_t L = s->layers, D = s->dimension;
 
     /* L layers of D x D, every one applying the activation: L-1 hidden
@@ -312,6 +313,7 @@ static int run_bench(const char *cmd, const struct bench_spec *s, const char *co
     mp.hidden = hidden;
     mp.n_out = D;
     mp.head = s->act == MLP_ACT_SIGMOID ? MLP_HEAD_SIGMOID_MSE : MLP_HEAD_TANH_MSE;
+    mp.ctx = cx;
     struct mlp_error err = {0};
     struct mlp_model *m = NULL;
     enum mlp_status st = mlp_model_create(&m, &mp, &err);

@@ -118,6 +118,7 @@ int cmd_bench_infer(int argc, char **argv)
     struct mlp_error err = {0};
     struct mlp_model *m = NULL;
     struct mlp_qmodel *q = NULL;
+    struct mlp_context *cx = NULL;
     struct mlp_dataset ds = {0};
     double *out = NULL, *lat = NULL;
     enum mlp_status st = mlp_model_load(&m, model, &err);
@@ -139,7 +140,8 @@ int cmd_bench_infer(int argc, char **argv)
         long nc = sysconf(_SC_NPROCESSORS_ONLN);
         threads = nc > 0 ? (uint32_t)(nc < MLP_MAX_THREADS ? nc : MLP_MAX_THREADS) : 1;
     }
-    mlp_set_threads((int)threads);
+    if ((rc = cli_context(cmd, (int)threads, MLP_KERNELS_FAST, &cx)) != EXIT_OK) goto done;
+    mlp_model_set_context(m, cx);
     if (qt >= 0 && (st = mlp_qmodel_create(&q, m, (enum mlp_qtype)qt, NULL, &err)) != MLP_OK) goto done;
     const struct runner run = {m, q};
 

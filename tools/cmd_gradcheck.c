@@ -240,7 +240,11 @@ int cmd_gradcheck(int argc, char **argv)
     char why[400];
     if (cli_parse_layers(o.layers, (enum mlp_act)act, &hidden, &n_hidden, why, sizeof why) != 0)
         return cli_usage_error(cmd, "%s", why);
-    mlp_set_threads(o.threads);
+    struct mlp_context *cx;
+    if ((rc = cli_context(cmd, o.threads, MLP_KERNELS_FAST, &cx)) != EXIT_OK) {
+        free(hidden);
+        return rc;
+    }
 
     struct mlp_error err = {0};
     struct mlp_dataset ds = {0};
@@ -296,6 +300,7 @@ int cmd_gradcheck(int argc, char **argv)
     mp.head = (enum mlp_head)head;
     mp.leaky_slope = o.leaky;
     mp.input_scale = !isnan(o.scale) ? o.scale : ds.x_type == MLP_ELEM_U8 ? 1.0 / 255.0 : 1.0;
+    mp.ctx = cx;
     if ((st = mlp_model_create(&m, &mp, &err)) != MLP_OK) goto done;
     if ((st = mlp_model_init(m, (enum mlp_init)init, ia, ib, o.seed)) != MLP_OK) {
         snprintf(err.msg, sizeof err.msg, "cannot initialise the model");

@@ -205,18 +205,23 @@ static enum mlp_status run_stage(const struct workload *w, enum mlp_kernels k, u
         return err->status = MLP_ERR_NOMEM;
     }
     r->h.cap = epochs;
-    mlp_set_kernels(k);
-    enum mlp_status st = MLP_OK;
+    struct mlp_context_params cp = mlp_context_params_default();
+    cp.threads = o->threads;
+    cp.kernels = k;
+    cp.isa = cli_isa;
+    struct mlp_context *cx = NULL;
+    enum mlp_status st = mlp_context_create(&cx, &cp, err);
     for (uint32_t rep = 0; rep < o->repeat && st == MLP_OK; rep++) {
         struct mlp_model *m = NULL;
         struct mlp_trainer *t = NULL;
         struct history scratch = {r->h.loss, epochs, 0}, *h = rep == 0 ? &r->h : &scratch;
         struct mlp_train_params tp = w->tp;
         tp.epochs = epochs;
-        tp.threads = o->threads;
         tp.seed = o->seed;
         tp.eval_train = 0; /* time the training alone */
-        st = mlp_model_create(&m, &w->mp, err);
+        struct mlp_model_params mp = w->mp;
+        mp.ctx = cx;
+        st = mlp_model_create(&m, &mp, err);
         if (st == MLP_OK) st = mlp_model_init(m, w->init, w->init_a, w->init_b, o->seed);
         if (st == MLP_OK) st = mlp_trainer_create(&t, m, &w->ds, NULL, &tp, err);
         if (st == MLP_OK) {
@@ -233,7 +238,7 @@ static enum mlp_status run_stage(const struct workload *w, enum mlp_kernels k, u
         mlp_trainer_free(t);
         mlp_model_free(m);
     }
-    mlp_set_kernels(MLP_KERNELS_FAST);
+    mlp_context_free(cx);
     return st;
 }
 
@@ -280,7 +285,7 @@ static enum mlp_status run_workload(struct workload *w, const struct ladder_opts
     printf("%s: %s\n", w->id, w->title);
     printf("data: %llu rows x %u inputs (%s); outputs: %u; epochs: %u; threads: %d\n", (unsigned long long)w->ds.n_rows,
            w->ds.n_cols, w->ds.x_type == MLP_ELEM_U8 ? "uint8" : w->ds.x_type == MLP_ELEM_F32 ? "f32" : "f64",
-           w->mp.n_out, full, mlp_get_threads());
+           w->mp.n_out, full, o->threads > 0 ? o->threads : mlp_context_threads(NULL));
     fflush(stdout);
     /* The fast stage first: its history is the reference, and its epoch and
      * pass counts are the full run the short stages are scaled to (CG may
@@ -396,7 +401,6 @@ int cmd_bench_ladder(int argc, char **argv)
         return cli_usage_error(cmd, "option '--tolerance' must be 0 or more");
     if ((rc = cli_check_threads(cmd, o.threads)) != EXIT_OK) return rc;
 
-    mlp_set_threads(o.threads); /* as training will: the count is shown before */
     printf("fastmlp %s bench ladder; BLAS: %s\n\n", MLP_VERSION_STRING, mlp_blas_info());
     bool agree = true;
     struct mlp_error err = {0};

@@ -297,12 +297,12 @@ int cmd_train(int argc, char **argv)
     }
     if (!o.train) return cli_usage_error(cmd, "--train FILE is required");
     if (o.epochs == 0) return cli_usage_error(cmd, "--epochs must be at least 1");
+    int stage = MLP_KERNELS_FAST;
     if (o.kernels) {
-        int k = mlp_kernels_parse(o.kernels);
-        if (k < 0)
+        stage = mlp_kernels_parse(o.kernels);
+        if (stage < 0)
             return cli_usage_error(cmd, "unknown --kernels '%s' (expected fast, batched, per-sample or naive)",
                                    o.kernels);
-        mlp_set_kernels((enum mlp_kernels)k);
     }
     if (o.limit == 0) return cli_usage_error(cmd, "--limit must be at least 1");
     if (o.test_labels && !o.test) return cli_usage_error(cmd, "--test-labels needs --test");
@@ -379,6 +379,7 @@ int cmd_train(int argc, char **argv)
     struct mlp_error err = {0};
     struct mlp_dataset train = {0}, test = {0}, valid = {0};
     struct mlp_model *m = NULL;
+    struct mlp_context *cx = NULL;
     struct mlp_output *log = NULL;
     if (o.max_iter) o.epochs = o.max_iter;
     struct log_ctx lc = {.info = info, .epochs = o.epochs, .quiet = o.quiet, .tty = isatty(fileno(info))};
@@ -453,6 +454,8 @@ int cmd_train(int argc, char **argv)
     mp.head = (enum mlp_head)head;
     mp.leaky_slope = o.leaky;
     mp.input_scale = !isnan(o.scale) ? o.scale : train.x_type == MLP_ELEM_U8 ? 1.0 / 255.0 : 1.0;
+    if ((rc = cli_context(cmd, o.threads, (enum mlp_kernels)stage, &cx)) != EXIT_OK) goto done;
+    mp.ctx = cx;
     if ((st = check_memory(&mp, (enum mlp_optim)optim, o.momentum, &err)) != MLP_OK) goto done;
     if ((st = mlp_model_create(&m, &mp, &err)) != MLP_OK) goto done;
     if ((st = mlp_model_init(m, (enum mlp_init)init, ia, ib, o.seed)) != MLP_OK) {
@@ -470,7 +473,6 @@ int cmd_train(int argc, char **argv)
     tp.batch = o.batch;
     tp.epochs = o.epochs;
     tp.seed = o.seed;
-    tp.threads = o.threads;
     tp.schedule = (enum mlp_schedule)sched;
     tp.step_size = o.step_size;
     tp.gamma = o.gamma;

@@ -32,6 +32,7 @@ static void usage(FILE *f)
  * (74), not a silent success. */
 static int finish(const char *name, int rc)
 {
+    cli_contexts_free(); /* the command's models are gone by now */
     /* A signal a command recorded but did not act on still ends it as one. */
     if (rc == EXIT_OK && cli_interrupted()) {
         fflush(stdout);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The thread pool, the process-wide thread count and kernel choice.
+/* A thread pool: each mlp_context owns one (core/context.c).
  *
  * Written by hand rather than with OpenMP: the passes need a fixed task ->
  * thread mapping (determinism), per-thread scratch that outlives a call (no
@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -40,11 +41,11 @@ struct scratch {
     size_t n;
 };
 
-static struct {
+struct mlp_pool {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     atomic_int busy;
-    int size;    /* threads in force; 0 until first use */
+    int size;    /* threads a job may use (>= 1) */
     int started; /* workers running: ids 1..started */
     int sleepers;
     atomic_uint gen;
@@ -53,9 +54,10 @@ static struct {
     void (*fn)(void *, uint32_t);
     void *ctx;
     uint32_t n_tasks, nt_job;
-    enum mlp_kernels kernels;
+    int stop;    /* set by mlp__pool_free: workers return */
+    pthread_t th[MAX_THREADS];
     struct scratch scratch[MAX_THREADS][MLP_POOL_SCRATCH];
-} P = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+};
 
 static inline void cpu_relax(void)
 {
@@ -87,141 +89,107 @@ static int online_cores(void)
     return c < 1 ? 1 : c > MAX_THREADS ? MAX_THREADS : (int)c;
 }
 
-/* The BLAS gets the threads when the kernels leave threading to it, and one
- * thread when our pool runs several BLAS calls side by side. */
-static void apply_blas_threads(void)
+int mlp__online_cores(void) { return online_cores(); }
+
+int mlp__pool_size(const struct mlp_pool *P) { return P->size; }
+
+static void run_share(struct mlp_pool *P, uint32_t id)
 {
-    openblas_set_num_threads(P.kernels == MLP_KERNELS_FAST ? 1 : P.size);
+    for (uint32_t t = id; t < P->n_tasks; t += P->nt_job) P->fn(P->ctx, t);
 }
 
-int mlp__pool_size(void)
-{
-    /* First use without mlp_set_threads: all cores, like the BLAS. */
-    if (P.size == 0) mlp_set_threads(0);
-    return P.size;
-}
-
-int mlp_get_threads(void) { return mlp__pool_size(); }
-
-void mlp_set_threads(int n)
-{
-    if (n <= 0) n = online_cores();
-    if (n > MAX_THREADS) n = MAX_THREADS;
-    P.size = n;
-    apply_blas_threads();
-}
-
-void mlp_set_kernels(enum mlp_kernels k)
-{
-    MLP_ASSERT((unsigned)k <= MLP_KERNELS_NAIVE);
-    P.kernels = k;
-    if (P.size == 0) P.size = online_cores();
-    apply_blas_threads();
-}
-
-enum mlp_kernels mlp_get_kernels(void) { return P.kernels; }
-
-static const char *const kernel_names[] = {"fast", "batched", "per-sample", "naive"};
-
-const char *mlp_kernels_name(enum mlp_kernels k)
-{
-    return (unsigned)k <= MLP_KERNELS_NAIVE ? kernel_names[k] : "?";
-}
-
-int mlp_kernels_parse(const char *s)
-{
-    for (int i = 0; i <= MLP_KERNELS_NAIVE; i++)
-        if (strcasecmp(s, kernel_names[i]) == 0) return i;
-    if (strcasecmp(s, "persample") == 0) return MLP_KERNELS_PERSAMPLE;
-    return -1;
-}
-
-static void run_share(uint32_t id)
-{
-    for (uint32_t t = id; t < P.n_tasks; t += P.nt_job) P.fn(P.ctx, t);
-}
+struct worker_arg {
+    struct mlp_pool *pool;
+    uint32_t id;
+};
 
 static void *worker(void *arg)
 {
-    uint32_t id = (uint32_t)(uintptr_t)arg;
+    struct worker_arg wa = *(struct worker_arg *)arg;
+    free(arg);
+    struct mlp_pool *P = wa.pool;
+    uint32_t id = wa.id;
     /* Not the generation now: the job this worker was started for may
      * already have been published. */
-    unsigned seen = P.start_gen[id];
+    unsigned seen = P->start_gen[id];
     for (;;) {
-        unsigned g = atomic_load_explicit(&P.gen, memory_order_acquire);
+        unsigned g = atomic_load_explicit(&P->gen, memory_order_acquire);
         long t0 = now_ns();
         for (unsigned spins = 0; g == seen; spins++) {
             cpu_relax();
             if ((spins & 255) == 255 && now_ns() - t0 > SPIN_NS) {
-                pthread_mutex_lock(&P.mu);
-                P.sleepers++;
-                while ((g = atomic_load_explicit(&P.gen, memory_order_acquire)) == seen)
-                    pthread_cond_wait(&P.cv, &P.mu);
-                P.sleepers--;
-                pthread_mutex_unlock(&P.mu);
+                pthread_mutex_lock(&P->mu);
+                P->sleepers++;
+                while ((g = atomic_load_explicit(&P->gen, memory_order_acquire)) == seen)
+                    pthread_cond_wait(&P->cv, &P->mu);
+                P->sleepers--;
+                pthread_mutex_unlock(&P->mu);
                 break;
             }
-            g = atomic_load_explicit(&P.gen, memory_order_acquire);
+            g = atomic_load_explicit(&P->gen, memory_order_acquire);
         }
         seen = g;
-        if (id < P.nt_job) run_share(id);
-        atomic_fetch_sub_explicit(&P.pending, 1, memory_order_acq_rel);
+        if (P->stop) return NULL;
+        if (id < P->nt_job) run_share(P, id);
+        atomic_fetch_sub_explicit(&P->pending, 1, memory_order_acq_rel);
     }
     return NULL;
 }
 
 /* Start workers up to id want-1; returns how many threads can take part. */
-static int ensure_workers(int want)
+static int ensure_workers(struct mlp_pool *P, int want)
 {
-    while (P.started + 1 < want) {
-        pthread_t th;
-        pthread_attr_t at;
-        pthread_attr_init(&at);
-        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-        P.start_gen[P.started + 1] = atomic_load(&P.gen);
-        int rc = pthread_create(&th, &at, worker, (void *)(uintptr_t)(P.started + 1));
-        pthread_attr_destroy(&at);
-        if (rc != 0) break; /* fewer threads, same results per task */
-        P.started++;
+    while (P->started + 1 < want) {
+        struct worker_arg *wa = malloc(sizeof *wa);
+        if (!wa) break; /* fewer threads, same results per task */
+        wa->pool = P;
+        wa->id = (uint32_t)(P->started + 1);
+        P->start_gen[P->started + 1] = atomic_load(&P->gen);
+        if (pthread_create(&P->th[P->started + 1], NULL, worker, wa) != 0) {
+            free(wa);
+            break;
+        }
+        P->started++;
     }
-    return P.started + 1 < want ? P.started + 1 : want;
+    return P->started + 1 < want ? P->started + 1 : want;
 }
 
-int mlp__pool_acquire(void)
+int mlp__pool_acquire(struct mlp_pool *P)
 {
+    if (!P) return 0;
     int expect = 0;
-    return atomic_compare_exchange_strong(&P.busy, &expect, 1);
+    return atomic_compare_exchange_strong(&P->busy, &expect, 1);
 }
 
-void mlp__pool_release(void) { atomic_store(&P.busy, 0); }
+void mlp__pool_release(struct mlp_pool *P) { atomic_store(&P->busy, 0); }
 
-void mlp__pool_run(uint32_t n_tasks, void (*fn)(void *ctx, uint32_t task), void *ctx)
+void mlp__pool_run(struct mlp_pool *P, uint32_t n_tasks, void (*fn)(void *ctx, uint32_t task), void *ctx)
 {
     if (n_tasks == 0) return;
-    int nt = mlp__pool_size();
+    int nt = P->size;
     if ((uint32_t)nt > n_tasks) nt = (int)n_tasks;
-    if (nt > 1) nt = ensure_workers(nt);
+    if (nt > 1) nt = ensure_workers(P, nt);
     if (nt <= 1) {
         for (uint32_t t = 0; t < n_tasks; t++) fn(ctx, t);
         return;
     }
-    P.fn = fn;
-    P.ctx = ctx;
-    P.n_tasks = n_tasks;
-    P.nt_job = (uint32_t)nt;
-    atomic_store_explicit(&P.pending, P.started, memory_order_relaxed);
-    pthread_mutex_lock(&P.mu);
-    atomic_fetch_add_explicit(&P.gen, 1, memory_order_release);
-    if (P.sleepers) pthread_cond_broadcast(&P.cv);
-    pthread_mutex_unlock(&P.mu);
-    run_share(0);
-    for (unsigned spins = 0; atomic_load_explicit(&P.pending, memory_order_acquire) > 0; spins++) backoff(spins);
+    P->fn = fn;
+    P->ctx = ctx;
+    P->n_tasks = n_tasks;
+    P->nt_job = (uint32_t)nt;
+    atomic_store_explicit(&P->pending, P->started, memory_order_relaxed);
+    pthread_mutex_lock(&P->mu);
+    atomic_fetch_add_explicit(&P->gen, 1, memory_order_release);
+    if (P->sleepers) pthread_cond_broadcast(&P->cv);
+    pthread_mutex_unlock(&P->mu);
+    run_share(P, 0);
+    for (unsigned spins = 0; atomic_load_explicit(&P->pending, memory_order_acquire) > 0; spins++) backoff(spins);
 }
 
-uint32_t mlp__pool_gang(void)
+uint32_t mlp__pool_gang(struct mlp_pool *P)
 {
-    int nt = mlp__pool_size();
-    return (uint32_t)(nt > 1 ? ensure_workers(nt) : 1);
+    int nt = P->size;
+    return (uint32_t)(nt > 1 ? ensure_workers(P, nt) : 1);
 }
 
 void mlp__barrier_init(struct mlp_barrier *b, unsigned n)
@@ -242,24 +210,60 @@ void mlp__barrier_wait(struct mlp_barrier *b)
     for (unsigned spins = 0; atomic_load_explicit(&b->phase, memory_order_acquire) == ph; spins++) backoff(spins);
 }
 
-void mlp__pool_for(uint32_t n_tasks, void (*fn)(void *ctx, uint32_t task), void *ctx)
+void mlp__pool_for(struct mlp_pool *P, uint32_t n_tasks, void (*fn)(void *ctx, uint32_t task), void *ctx)
 {
-    if (mlp__pool_acquire()) {
-        mlp__pool_run(n_tasks, fn, ctx);
-        mlp__pool_release();
+    if (P && mlp__pool_acquire(P)) {
+        mlp__pool_run(P, n_tasks, fn, ctx);
+        mlp__pool_release(P);
         return;
     }
     for (uint32_t t = 0; t < n_tasks; t++) fn(ctx, t);
 }
 
-void *mlp__pool_scratch(uint32_t slot, int which, size_t bytes)
+void *mlp__pool_scratch(struct mlp_pool *P, uint32_t slot, int which, size_t bytes)
 {
     MLP_ASSERT(slot < MAX_THREADS && which >= 0 && which < MLP_POOL_SCRATCH);
-    struct scratch *s = &P.scratch[slot][which];
+    struct scratch *s = &P->scratch[slot][which];
     if (bytes > s->n) {
         mlp__afree(s->p);
         s->p = mlp__amalloc(bytes);
         s->n = s->p ? bytes : 0;
     }
     return s->p;
+}
+
+struct mlp_pool *mlp__pool_create(int size)
+{
+    MLP_ASSERT(size >= 1 && size <= MAX_THREADS);
+    struct mlp_pool *P = calloc(1, sizeof *P);
+    if (!P) return NULL;
+    if (pthread_mutex_init(&P->mu, NULL) != 0) {
+        free(P);
+        return NULL;
+    }
+    if (pthread_cond_init(&P->cv, NULL) != 0) {
+        pthread_mutex_destroy(&P->mu);
+        free(P);
+        return NULL;
+    }
+    P->size = size;
+    return P;
+}
+
+void mlp__pool_free(struct mlp_pool *P)
+{
+    if (!P) return;
+    MLP_ASSERT(atomic_load(&P->busy) == 0);
+    /* Wake every worker with a new generation that tells it to return. */
+    pthread_mutex_lock(&P->mu);
+    P->stop = 1;
+    atomic_fetch_add_explicit(&P->gen, 1, memory_order_release);
+    pthread_cond_broadcast(&P->cv);
+    pthread_mutex_unlock(&P->mu);
+    for (int i = 1; i <= P->started; i++) pthread_join(P->th[i], NULL);
+    for (int i = 0; i < MAX_THREADS; i++)
+        for (int w = 0; w < MLP_POOL_SCRATCH; w++) mlp__afree(P->scratch[i][w].p);
+    pthread_cond_destroy(&P->cv);
+    pthread_mutex_destroy(&P->mu);
+    free(P);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* fastmlp's one thread pool.  Every parallel kernel runs its tasks here;
- * while the pool uses more than one thread the BLAS is held to one thread,
- * so the two never oversubscribe the cores.
+/* A thread pool: every mlp_context owns one (core/context.c), and every
+ * parallel kernel runs its tasks on its context's pool; while a pool uses
+ * more than one thread the BLAS is held to one thread, so the two never
+ * oversubscribe the cores.
  *
  * Task t of a call always runs on pool thread t % size, so a kernel that
  * gives each task a fixed slice of the data and reduces the tasks' results
@@ -12,28 +13,39 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Threads in force (>= 1): mlp_set_threads's choice. */
-int mlp__pool_size(void);
+struct mlp_pool;
+
+/* A pool of `size` threads (1..MLP_MAX_THREADS; the caller's thread is one
+ * of them): its workers start on first use.  NULL when out of memory.  Free
+ * it only while no job runs; free(NULL) is a no-op. */
+struct mlp_pool *mlp__pool_create(int size);
+void mlp__pool_free(struct mlp_pool *P);
+
+/* Threads a job may use (>= 1): the size it was made with. */
+int mlp__pool_size(const struct mlp_pool *P);
+
+/* Online CPUs, at least 1 and at most MLP_MAX_THREADS. */
+int mlp__online_cores(void);
 
 /* Run fn(ctx, t) for every t in [0, n_tasks) and return when all are done.
  * The calling thread takes part.  When the pool is already in use (a task
  * calling back in, or another application thread), the tasks run one after
  * the other on the calling thread instead: same results, no deadlock. */
-void mlp__pool_for(uint32_t n_tasks, void (*fn)(void *ctx, uint32_t task), void *ctx);
+void mlp__pool_for(struct mlp_pool *P, uint32_t n_tasks, void (*fn)(void *ctx, uint32_t task), void *ctx);
 
 /* The same in three steps, for kernels that also want the per-thread
  * scratch buffers: acquire returns 1 and holds the pool, or 0 when it is
  * busy (then use plain allocations and one thread); run needs the pool
  * held. */
-int mlp__pool_acquire(void);
-void mlp__pool_run(uint32_t n_tasks, void (*fn)(void *ctx, uint32_t task), void *ctx);
-void mlp__pool_release(void);
+int mlp__pool_acquire(struct mlp_pool *P);
+void mlp__pool_run(struct mlp_pool *P, uint32_t n_tasks, void (*fn)(void *ctx, uint32_t task), void *ctx);
+void mlp__pool_release(struct mlp_pool *P);
 
 /* The number of threads that can run at once (>= 1), their workers
  * started: a run of exactly this many tasks gives each task a thread of its
  * own, so those tasks may wait for each other (mlp__barrier_wait).  Needs
  * the pool held. */
-uint32_t mlp__pool_gang(void);
+uint32_t mlp__pool_gang(struct mlp_pool *P);
 
 /* A barrier for the n tasks of such a run: each waits until all n have
  * arrived.  Spins briefly, then yields (on an oversubscribed machine the
@@ -61,6 +73,6 @@ static inline void mlp__pool_slice(size_t n, uint32_t t, uint32_t tasks, size_t 
  * `which` (0..MLP_POOL_SCRATCH-1), or NULL when out of memory.  Needs the
  * pool held; contents are not kept between calls. */
 #define MLP_POOL_SCRATCH 2
-void *mlp__pool_scratch(uint32_t slot, int which, size_t bytes);
+void *mlp__pool_scratch(struct mlp_pool *P, uint32_t slot, int which, size_t bytes);
 
 #endif

@@ -51,6 +51,10 @@ struct qlayer {
     struct mlp_qk_i8g_layer g; /* int8: the batch kernel's copy (qkernels.h) */
 };
 
+/* Rows per task from which the batch path is taken (mlp__qmodel_set_gemm_min,
+ * and the measurements behind it, below). */
+#define GEMM_MIN_ROWS 4
+
 struct mlp_qmodel {
     enum mlp_qtype qtype;
     struct mlp_qk k;
@@ -60,6 +64,7 @@ struct mlp_qmodel {
     struct qlayer *ql;
     uint32_t wmax;        /* the widest vector, rounded up to 64 elements */
     bool calibrated;
+    uint32_t gemm_min;    /* see mlp__qmodel_set_gemm_min */
     uint64_t weight_bytes;
     void *block;          /* all packed weights */
     size_t block_bytes;
@@ -433,7 +438,7 @@ static void layer_rows(const struct layer_job *jb, uint32_t p0, uint32_t p1)
 static void layer_task(void *ctx, uint32_t t)
 {
     const struct layer_job *jb = ctx;
-    const uint32_t tasks = (uint32_t)mlp__pool_size();
+    const uint32_t tasks = (uint32_t)mlp__model_threads(&jb->q->shell);
     const uint64_t np = jb->q->ql[jb->l].n_panels;
     jb->times[t][0] = mlp__now();
     layer_rows(jb, (uint32_t)(np * t / tasks), (uint32_t)(np * (t + 1) / tasks));
@@ -502,13 +507,13 @@ static void forward_group(const struct mlp_qmodel *q, const struct mlp_dataset *
             }
         }
         struct layer_job jb = {.q = q, .l = l, .ns = ns, .wk = wk, .y = y, .x = x, .sx = sx, .zx = zx};
-        const uint32_t threads = split ? (uint32_t)mlp__pool_size() : 1;
+        const uint32_t threads = split ? (uint32_t)mlp__model_threads(&q->shell) : 1;
         const size_t bytes = (size_t)L->n_panels * L->panel_stride * elem_bytes(q->qtype);
         if (threads > 1 && threads <= 64 && L->n_panels >= threads && bytes >= SPLIT_BYTES &&
             !split_skip(q->split)) {
             double times[64][2];
             jb.times = times;
-            mlp__pool_for(threads, layer_task, &jb);
+            mlp__pool_for(mlp__model_pool(&q->shell), threads, layer_task, &jb);
             split_judge(q->split, (const double(*)[2])times, threads);
         } else {
             layer_rows(&jb, 0, L->n_panels);
@@ -663,6 +668,7 @@ enum mlp_status mlp_qmodel_create(struct mlp_qmodel **out, const struct mlp_mode
     struct mlp_qmodel *q = calloc(1, sizeof *q);
     if (!q) return mlp__fail(err, MLP_ERR_NOMEM, "out of memory");
     q->qtype = qt;
+    q->gemm_min = GEMM_MIN_ROWS;
     q->k = mlp__qk_select(qt, mlp__qk_features());
     const uint32_t nl = m->n_layers, n_in0 = mlp__n_in(m);
 
@@ -794,9 +800,13 @@ static double finish_rows(const struct run_job *rj, uint64_t i, uint32_t ns, flo
  * thread, microseconds per row in calls of n rows (panel path / batch
  * path): n = 1: 7.7 / 9.3, 3: 3.7 / 3.8, 4: 3.4 / 3.0, 8: 2.7 / 2.2, 96:
  * 2.2 / 1.3. */
-static atomic_uint gemm_min = 4;
+void mlp__qmodel_set_gemm_min(struct mlp_qmodel *q, uint32_t rows) { q->gemm_min = rows; }
 
-void mlp__q_set_gemm_min(uint32_t rows) { atomic_store(&gemm_min, rows); }
+void mlp_qmodel_set_context(struct mlp_qmodel *q, struct mlp_context *c)
+{
+    MLP_ASSERT(q);
+    q->shell.ctx = c;
+}
 
 static void run_range(const struct run_job *rj, uint32_t t, uint64_t i0, uint64_t i1)
 {
@@ -838,7 +848,7 @@ static void run_task(void *ctx, uint32_t t)
 static enum mlp_status run(const struct mlp_qmodel *q, const struct mlp_dataset *ds, uint64_t row0, uint64_t n,
                            double *out, bool have_y, double *loss, uint64_t *correct, struct mlp_error *err)
 {
-    const uint32_t threads = (uint32_t)mlp__pool_size();
+    const uint32_t threads = (uint32_t)mlp__model_threads(&q->shell);
     const uint32_t tasks = threads > 1 && n >= (uint64_t)NS * threads ? threads : 1;
     struct qwork wk[64];
     double sums[64];
@@ -847,7 +857,7 @@ static enum mlp_status run(const struct mlp_qmodel *q, const struct mlp_dataset 
     /* per task: whole groups of NS rows; enough of them take the batch path */
     uint64_t per = (n + tasks - 1) / tasks;
     per = (per + NS - 1) / NS * NS;
-    const uint32_t bmin = atomic_load(&gemm_min);
+    const uint32_t bmin = q->gemm_min;
     /* a call on one task whose large layers the panel path would split
      * over the pool stays there */
     const bool batch = q->batch && per >= bmin && (tasks > 1 || threads == 1 || !q->splits);
@@ -862,7 +872,7 @@ static enum mlp_status run(const struct mlp_qmodel *q, const struct mlp_dataset 
                              .split = tasks == 1, .batch = batch, .bmin = bmin, .wk = wk, .loss = sums,
                              .right = rights};
         if (tasks > 1)
-            mlp__pool_for(tasks, run_task, &rj);
+            mlp__pool_for(mlp__model_pool(&q->shell), tasks, run_task, &rj);
         else
             run_range(&rj, 0, 0, n);
         double sum = 0;

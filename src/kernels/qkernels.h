@@ -152,10 +152,11 @@ void mlp__qk_i8g_portable(const struct mlp_qk_i8g_layer *L, const uint8_t *x, si
 void mlp__qk_range_portable(const float *x, uint32_t n, float *lo, float *hi, int *bad);
 void mlp__qk_u8q_portable(const float *x, uint32_t n, float s, int32_t z, uint8_t *u);
 
-/* quant.c: int8 predictions and evaluations take the batch kernel for
+/* quant.c: q's int8 predictions and evaluations take the batch kernel for
  * ranges of at least this many rows per thread (default 4); tests set 1
  * (always) or UINT32_MAX (never) to compare the two paths. */
-void mlp__q_set_gemm_min(uint32_t rows);
+struct mlp_qmodel;
+void mlp__qmodel_set_gemm_min(struct mlp_qmodel *q, uint32_t rows);
 
 /* f32 -> bf16, rounded to nearest even (NaN stays NaN), and back. */
 static inline uint16_t mlp__f32_to_bf16(float f)

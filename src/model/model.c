@@ -89,6 +89,7 @@ enum mlp_status mlp_model_create(struct mlp_model **out,
     m->max_width = maxw;
     m->leaky_slope = p->leaky_slope;
     m->input_scale = p->input_scale;
+    m->ctx = p->ctx;
     m->n_params = (size_t)total;
     m->layers = L;
     m->params = mlp__acalloc(m->n_params * mlp__dtype_size(m->dtype));
@@ -366,4 +367,16 @@ struct mlp_train_meta mlp_model_train_meta(const struct mlp_model *m)
 {
     MLP_ASSERT(m);
     return m->meta;
+}
+
+void mlp_model_set_context(struct mlp_model *m, struct mlp_context *c)
+{
+    MLP_ASSERT(m);
+    m->ctx = c;
+}
+
+struct mlp_context *mlp_model_context(const struct mlp_model *m)
+{
+    MLP_ASSERT(m);
+    return m->ctx;
 }

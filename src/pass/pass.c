@@ -144,8 +144,8 @@ enum mlp_status mlp__run_step(struct mlp_pass *p, void (*update)(void *ctx, size
 {
     MLP_ASSERT(p && p->m && p->ds && update && done);
     *done = false;
-    if (p->backend == MLP_BACKEND_REF || mlp_get_kernels() != MLP_KERNELS_FAST || !p->grad || p->l2 != 0 ||
-        p->out || !(p->ds->labels || p->ds->targets) || p->n > MLP_STEP_MAX_ROWS || mlp__pool_size() < 2)
+    if (p->backend == MLP_BACKEND_REF || mlp__model_kernels(p->m) != MLP_KERNELS_FAST || !p->grad || p->l2 != 0 ||
+        p->out || !(p->ds->labels || p->ds->targets) || p->n > MLP_STEP_MAX_ROWS || mlp__model_threads(p->m) < 2)
         return MLP_OK;
     p->loss = 0;
     p->correct = 0;
@@ -167,7 +167,11 @@ enum mlp_status mlp__run_pass(struct mlp_pass *p, struct mlp_error *err)
     const bool f32 = p->m->dtype == MLP_F32;
     /* The reference backend (the tests' oracle) always runs serially. */
     if (p->backend == MLP_BACKEND_REF) return f32 ? run_pass_f32(p, err) : run_pass_f64(p, err);
-    switch (mlp_get_kernels()) {
+    /* The BLAS's threads: the batched stage's only ones; one while fastmlp's
+     * own pool runs several BLAS calls side by side. */
+    const enum mlp_kernels stage = mlp__model_kernels(p->m);
+    mlp__blas_threads(stage == MLP_KERNELS_FAST ? 1 : mlp__model_threads(p->m));
+    switch (stage) {
     case MLP_KERNELS_FAST:
         return f32 ? run_pass_fast_f32(p, err) : run_pass_fast_f64(p, err);
     /* ladder stages */

@@ -96,7 +96,7 @@ static void FN(run_range)(struct mlp_pass *p, uint64_t first, uint64_t count, ui
 
     /* uint8 rows into a narrow first layer: the fused kernel reads them in
      * place (narrow_impl.h); A[0], unused then, holds the row pointers. */
-    const bool narrow = be != MLP_BACKEND_REF && mlp_get_kernels() == MLP_KERNELS_FAST && ds->x_type == MLP_ELEM_U8 && !m->pre_mean &&
+    const bool narrow = be != MLP_BACKEND_REF && mlp__model_kernels(m) == MLP_KERNELS_FAST && ds->x_type == MLP_ELEM_U8 && !m->pre_mean &&
                         m->layers[0].n_out <= MLP_NARROW_MAX && (size_t)B * m->layers[0].n_in * sizeof(T) >=
                                                                     (size_t)B * sizeof(const uint8_t *);
     const uint8_t **xr = (const uint8_t **)(void *)A[0];
@@ -133,8 +133,8 @@ static void FN(run_range)(struct mlp_pass *p, uint64_t first, uint64_t count, ui
             if (FN(want_split)(p, ly)) {
                 struct FN(split_job) sj = {.be = be, .nb = (int)nb, .n_out = (int)ly->n_out, .n_in = (int)ly->n_in,
                                            .A = A[l], .W = W + ly->w_off, .Z = Z,
-                                           .tasks = (uint32_t)mlp__pool_size()};
-                mlp__pool_run(sj.tasks, FN(split_task), &sj);
+                                           .tasks = (uint32_t)mlp__model_threads(m)};
+                mlp__pool_run(mlp__model_pool(m), sj.tasks, FN(split_task), &sj);
             } else {
                 GEMM(be, false, true, (int)nb, (int)ly->n_out, (int)ly->n_in, (T)1, A[l], (int)ly->n_in,
                      W + ly->w_off, (int)ly->n_in, (T)1, Z, (int)ly->n_out);
@@ -246,11 +246,11 @@ static void FN(fast_task)(void *vc, uint32_t t)
 {
     struct FN(fast_ctx) *c = vc;
     struct mlp_pass *p = c->p;
-    uint32_t slot = t % (uint32_t)mlp__pool_size();
+    uint32_t slot = t % (uint32_t)mlp__model_threads(p->m);
     uint64_t first = p->n * t / c->tasks, last = p->n * (t + 1) / c->tasks;
-    void *ws = mlp__pool_scratch(slot, 0, c->ws_bytes);
+    void *ws = mlp__pool_scratch(mlp__model_pool(p->m), slot, 0, c->ws_bytes);
     T *g = NULL;
-    if (p->grad) g = t == 0 ? p->grad : mlp__pool_scratch(slot, 1, p->m->n_params * sizeof(T));
+    if (p->grad) g = t == 0 ? p->grad : mlp__pool_scratch(mlp__model_pool(p->m), slot, 1, p->m->n_params * sizeof(T));
     c->grads[t] = g;
     if (!ws || (p->grad && !g)) {
         c->nomem = true;
@@ -264,7 +264,7 @@ static void FN(fast_task)(void *vc, uint32_t t)
 static void FN(reduce_task)(void *vc, uint32_t t)
 {
     struct FN(fast_ctx) *c = vc;
-    uint32_t nt = mlp__pool_size() < (int)c->tasks ? (uint32_t)mlp__pool_size() : c->tasks;
+    uint32_t nt = mlp__model_threads(c->p->m) < (int)c->tasks ? (uint32_t)mlp__model_threads(c->p->m) : c->tasks;
     size_t lo, hi;
     mlp__pool_slice(c->p->m->n_params, t, nt, 16, &lo, &hi);
     T *g0 = c->grads[0];
@@ -276,37 +276,38 @@ static void FN(reduce_task)(void *vc, uint32_t t)
 
 static enum mlp_status FN(run_pass_fast)(struct mlp_pass *p, struct mlp_error *err)
 {
-    uint64_t tasks = (uint64_t)mlp__pool_size();
+    struct mlp_pool *pool = mlp__model_pool(p->m);
+    uint64_t tasks = (uint64_t)mlp__model_threads(p->m);
     /* at least MLP_FAST_MIN_ROWS rows a thread, or the hand-off and the
      * gradient reduction cost more than they save */
     if (tasks > p->n / MLP_FAST_MIN_ROWS) tasks = p->n / MLP_FAST_MIN_ROWS;
     if (tasks < 1) tasks = 1;
     if (tasks > MLP_FAST_MAX_TASKS) tasks = MLP_FAST_MAX_TASKS;
-    if (!mlp__pool_acquire()) return FN(run_pass)(p, err);
+    if (!mlp__pool_acquire(pool)) return FN(run_pass)(p, err);
 
     struct FN(fast_ctx) c = {.p = p, .tasks = (uint32_t)tasks, .inv_n = 1.0 / (double)p->n};
     c.B = FN(clamp_block)(p, (p->n + tasks - 1) / tasks);
     c.ws_bytes = FN(ws_bytes)(p->m, c.B, p->grad != NULL);
     /* A few rows without a gradient (inference, batch 1): one range on this
      * thread, its big layers split over the pool by outputs. */
-    p->split_gemms = c.tasks == 1 && !p->grad && mlp__pool_size() > 1;
+    p->split_gemms = c.tasks == 1 && !p->grad && mlp__model_threads(p->m) > 1;
     if (p->split_gemms)
         FN(fast_task)(&c, 0);
     else
-        mlp__pool_run(c.tasks, FN(fast_task), &c);
+        mlp__pool_run(pool, c.tasks, FN(fast_task), &c);
     p->split_gemms = false;
     /* the caller may take the parts as they are (see struct mlp_pass) */
     const bool keep = !c.nomem && p->grad && c.tasks > 1 && p->keep_parts && p->l2 == 0;
     if (!c.nomem && p->grad && c.tasks > 1 && !keep) {
-        uint32_t nt = (uint32_t)mlp__pool_size();
-        mlp__pool_run(nt < c.tasks ? nt : c.tasks, FN(reduce_task), &c);
+        uint32_t nt = (uint32_t)mlp__model_threads(p->m);
+        mlp__pool_run(pool, nt < c.tasks ? nt : c.tasks, FN(reduce_task), &c);
     }
     p->n_parts = 0;
     if (keep) {
         p->n_parts = c.tasks;
         for (uint32_t t = 0; t < c.tasks; t++) p->parts[t] = c.grads[t];
     } else {
-        mlp__pool_release();
+        mlp__pool_release(pool);
     }
     if (c.nomem) return mlp__fail(err, MLP_ERR_NOMEM, "cannot allocate a %zu-byte workspace", c.ws_bytes);
 

@@ -135,21 +135,22 @@ static enum mlp_status FN(run_step)(struct mlp_pass *p, void (*update)(void *, s
     const struct mlp_model *m = p->m;
     const uint32_t L = m->n_layers, B = (uint32_t)p->n;
     *done = false;
-    if (!mlp__pool_acquire()) return MLP_OK;
-    uint32_t nt = mlp__pool_gang();
+    struct mlp_pool *pool = mlp__model_pool(m);
+    if (!mlp__pool_acquire(pool)) return MLP_OK;
+    uint32_t nt = mlp__pool_gang(pool);
     if (nt > MLP_FAST_MAX_TASKS) nt = MLP_FAST_MAX_TASKS;
     if (nt < 2 || !step_pays(m, B, nt, sizeof(T))) {
-        mlp__pool_release();
+        mlp__pool_release(pool);
         return MLP_OK;
     }
     struct FN(step_ctx) c = {.p = p, .update = update, .update_ctx = update_ctx, .nt = nt};
     mlp__barrier_init(&c.bar, nt);
     size_t shared = FN(step_shared_bytes)(m, B), in_bytes = (size_t)B * mlp__n_in(m) * sizeof(T);
-    char *s = mlp__pool_scratch(0, 1, shared);
+    char *s = mlp__pool_scratch(pool, 0, 1, shared);
     bool ok = s != NULL;
-    for (uint32_t t = 0; t < nt && ok; t++) ok = (c.in[t] = mlp__pool_scratch(t, 0, in_bytes)) != NULL;
+    for (uint32_t t = 0; t < nt && ok; t++) ok = (c.in[t] = mlp__pool_scratch(pool, t, 0, in_bytes)) != NULL;
     if (!ok) {
-        mlp__pool_release();
+        mlp__pool_release(pool);
         return mlp__fail(err, MLP_ERR_NOMEM, "cannot allocate a %zu-byte workspace", shared + nt * in_bytes);
     }
     c.A = (T **)(void *)(s + shared - 2 * (L + 1) * sizeof(T *));
@@ -161,8 +162,8 @@ static enum mlp_status FN(run_step)(struct mlp_pass *p, void (*update)(void *, s
         c.D[l + 1] = e + n;
         e += 2 * n;
     }
-    mlp__pool_run(nt, FN(step_task), &c);
-    mlp__pool_release();
+    mlp__pool_run(pool, nt, FN(step_task), &c);
+    mlp__pool_release(pool);
 
     double loss = 0;
     uint64_t correct = 0;

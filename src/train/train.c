@@ -419,7 +419,6 @@ enum mlp_status mlp_trainer_run(struct mlp_trainer *t, struct mlp_error *err)
     const size_t n = m->n_params, esz = mlp__dtype_size(m->dtype);
     const uint64_t N = t->train->n_rows;
     enum mlp_status st = MLP_OK;
-    mlp_set_threads(p->threads);
     mlp__log(MLP_LOG_INFO, "train: %llu rows, %zu parameters, %s, batch %llu, %u epochs, BLAS %s",
              (unsigned long long)N, n, mlp_optim_name(p->optim), (unsigned long long)t->bs, p->epochs,
              mlp_blas_info());
@@ -471,10 +470,13 @@ enum mlp_status mlp_trainer_run(struct mlp_trainer *t, struct mlp_error *err)
             if (stepped)
                 ; /* updated inside the step */
             else if (p->optim == MLP_OPT_ADAM && ps.n_parts > 1)
-                mlp__adam_step_parts(m->dtype, n, m->params, ps.parts, ps.n_parts, t->s1, t->s2, lr, p->beta1,
-                                     p->beta2, p->eps, t->step);
+                mlp__adam_step_parts(&(struct mlp_adam_step){m->dtype, n, m->params, t->s1, t->s2, lr, p->beta1,
+                                                             p->beta2, p->eps, t->step, m->ctx},
+                                     ps.parts, ps.n_parts);
             else if (p->optim == MLP_OPT_ADAM)
-                mlp__adam_step(m->dtype, n, m->params, t->grad, t->s1, t->s2, lr, p->beta1, p->beta2, p->eps, t->step);
+                mlp__adam_step(&(struct mlp_adam_step){m->dtype, n, m->params, t->s1, t->s2, lr, p->beta1, p->beta2,
+                                                       p->eps, t->step, m->ctx},
+                               t->grad);
             else
                 mlp__sgd_step(m->dtype, n, m->params, t->grad, t->s1, lr, t->momentum ? p->momentum : 0, p->nesterov);
             if (p->weight_decay > 0) decay_weights(t, lr);

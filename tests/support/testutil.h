@@ -6,6 +6,31 @@
 #include "check.h"
 #include "fastmlp.h"
 
+/* The context the tests' models run on.  test_use(threads, stage) picks
+ * one (threads 0: all cores), made on first use and kept for the process,
+ * one per pair; test_ctx() is the one picked last (the default context
+ * until a test picks one).  Tests that loop over thread counts call
+ * test_use and bind their models to test_ctx(). */
+static struct mlp_context *test_ctx_now;
+
+static inline struct mlp_context *test_use(int threads, enum mlp_kernels stage)
+{
+    static struct mlp_context *made[MLP_MAX_THREADS + 1][4];
+    if (threads < 0 || threads > MLP_MAX_THREADS || (unsigned)stage > MLP_KERNELS_NAIVE) {
+        CHECK_MSG(0, "test_use(%d, %d): out of range", threads, (int)stage);
+        return test_ctx_now;
+    }
+    if (!made[threads][stage]) {
+        struct mlp_context_params cp = mlp_context_params_default();
+        cp.threads = threads;
+        cp.kernels = stage;
+        CHECK_STATUS(mlp_context_create(&made[threads][stage], &cp, NULL), MLP_OK);
+    }
+    return test_ctx_now = made[threads][stage];
+}
+
+static inline struct mlp_context *test_ctx(void) { return test_ctx_now; }
+
 /* A model with all parameters zero, or NULL after a recorded check failure. */
 static inline struct mlp_model *test_model(enum mlp_dtype dt, uint32_t n_in, uint32_t n_hidden,
                                            const struct mlp_layer_spec *hidden, uint32_t n_out,
@@ -19,6 +44,7 @@ static inline struct mlp_model *test_model(enum mlp_dtype dt, uint32_t n_in, uin
     p.n_out = n_out;
     p.head = head;
     p.input_scale = input_scale;
+    p.ctx = test_ctx();
     struct mlp_model *m = NULL;
     CHECK_STATUS(mlp_model_create(&m, &p, NULL), MLP_OK);
     return m;

@@ -483,6 +483,7 @@ static void network_refusals(void)
         struct mlp_model *m = NULL;
         struct mlp_trainer *t = NULL;
         struct mlp_error err = {0};
+        mp.ctx = test_ctx();
         CHECK_STATUS(mlp_model_create(&m, &mp, &err), MLP_OK);
         if (!m) return;
         if (standardize) CHECK_STATUS(mlp_model_set_standardize(m, vm, vs, &err), MLP_OK);
@@ -574,7 +575,7 @@ int main(void)
 {
     CHECK(mkdtemp(dir) != NULL);
     make_data();
-    mlp_set_threads(1);
+    test_use(1, MLP_KERNELS_FAST);
     struct mlp_train_params p = mlp_train_params_default();
     p.epochs = 4;
     p.batch = 32;

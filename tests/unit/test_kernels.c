@@ -4,6 +4,7 @@
  * odd sizes, block sizes below and above the row count, index lists, f32 and
  * f64, on 1 and 2 threads. */
 #include "check.h"
+#include "testutil.h"
 #include "kernels/kernels.h"
 
 #include <math.h>
@@ -66,6 +67,7 @@ static void pass_case(enum mlp_dtype dt, uint32_t n_in, const uint32_t *widths, 
     p.head = head;
     p.input_scale = xt == MLP_ELEM_U8 ? 1.0 / 255 : 1.0;
     struct mlp_model *m = NULL;
+    p.ctx = test_ctx();
     CHECK_STATUS(mlp_model_create(&m, &p, NULL), MLP_OK);
     if (!m) return;
     mlp_model_init(m, MLP_INIT_XAVIER, 0, 0, rows + n_in);
@@ -182,6 +184,7 @@ static void split_case(enum mlp_dtype dt, uint64_t rows, uint32_t width)
     p.hidden = hidden;
     p.n_out = 3;
     struct mlp_model *m = NULL;
+    p.ctx = test_ctx();
     CHECK_STATUS(mlp_model_create(&m, &p, NULL), MLP_OK);
     if (!m) return;
     mlp_model_init(m, MLP_INIT_XAVIER, 0, 0, width);
@@ -211,7 +214,7 @@ static void split_case(enum mlp_dtype dt, uint64_t rows, uint32_t width)
 int main(void)
 {
     for (int threads = 1; threads <= 2; threads++) {
-        mlp_set_threads(threads);
+        test_use(threads, MLP_KERNELS_FAST);
         gemm_cases();
         pass_cases();
         /* 1 MB of weights: f32 from 512 x 512, f64 from 362 x 362; odd widths

@@ -4,9 +4,10 @@
  * networks: f32 and f64, every hidden activation x output head, the L2 term,
  * uint8 inputs with a scale, f32/f64 inputs, index lists with repeats, grad
  * NULL or not, out NULL or not; called directly and through mlp__run_pass's
- * dispatch (mlp_set_kernels).  A negative control checks that the comparison
+ * dispatch (a context's stage).  A negative control checks that the comparison
  * notices a one-weight change of 1e-6. */
 #include "check.h"
+#include "testutil.h"
 #include "kernels/kernels.h"
 
 #include <math.h>
@@ -114,6 +115,7 @@ static void run_case(const struct ladder_case *c, uint64_t seed)
     mp.leaky_slope = 0.1;
     mp.input_scale = c->xt == MLP_ELEM_U8 ? 1.0 / 255 : 1.0;
     struct mlp_model *m = NULL;
+    mp.ctx = test_ctx();
     CHECK_STATUS(mlp_model_create(&m, &mp, NULL), MLP_OK);
     if (!m) return;
     CHECK_STATUS(mlp_model_init(m, MLP_INIT_UNIFORM, -0.8, 0.8, seed), MLP_OK);
@@ -149,16 +151,17 @@ static void run_case(const struct ladder_case *c, uint64_t seed)
     /* the same through mlp__run_pass's dispatch, which the library uses */
     const enum mlp_kernels stage[3] = {MLP_KERNELS_FAST, MLP_KERNELS_NAIVE, MLP_KERNELS_PERSAMPLE};
     for (int s = 1; s < 3; s++) {
-        mlp_set_kernels(stage[s]);
-        CHECK(mlp_get_kernels() == stage[s]);
+        struct mlp_context *cx = test_ctx();
+        mlp_model_set_context(m, test_use(mlp_context_threads(cx), stage[s]));
+        CHECK(mlp_context_kernels(mlp_model_context(m)) == stage[s]);
         struct mlp_pass q = ps[s];
         if (q.grad) memset(q.grad, 0xff, n * es); /* NaN: the pass must overwrite it */
         q.loss = NAN;
         CHECK_STATUS(mlp__run_pass(&q, NULL), MLP_OK);
-        CHECK_MSG(same_pass(&q, &ps[0], tol, true, what), "%s via mlp_set_kernels differs: %s",
+        CHECK_MSG(same_pass(&q, &ps[0], tol, true, what), "%s via the context's stage differs: %s",
                   mlp_kernels_name(stage[s]), what);
+        mlp_model_set_context(m, test_use(mlp_context_threads(cx), MLP_KERNELS_FAST));
     }
-    mlp_set_kernels(MLP_KERNELS_FAST);
     for (int s = 0; s < 3; s++) free(g[s]), free(o[s]);
     mlp_model_free(m);
 }
@@ -211,6 +214,7 @@ static void negative_control(void)
     mp.n_out = 3;
     mp.head = MLP_HEAD_SIGMOID_BCE;
     struct mlp_model *m = NULL, *m2 = NULL;
+    mp.ctx = test_ctx();
     CHECK_STATUS(mlp_model_create(&m, &mp, NULL), MLP_OK);
     if (!m) return;
     mlp_model_init(m, MLP_INIT_UNIFORM, -0.8, 0.8, 99);
@@ -241,7 +245,7 @@ static void negative_control(void)
 int main(void)
 {
     for (int threads = 1; threads <= 2; threads++) {
-        mlp_set_threads(threads);
+        test_use(threads, MLP_KERNELS_FAST);
         all_cases();
     }
     negative_control();

@@ -13,7 +13,7 @@
 
 static void parts_case(enum mlp_dtype dt, int threads, double l2)
 {
-    mlp_set_threads(threads);
+    test_use(threads, MLP_KERNELS_FAST);
     const struct mlp_layer_spec hidden[] = {{300, MLP_ACT_RELU}, {33, MLP_ACT_TANH}};
     const uint32_t n_in = 37;
     struct mlp_model *m = test_model(dt, n_in, 2, hidden, 5, MLP_HEAD_SOFTMAX_CE, 1.0 / 255);
@@ -40,10 +40,13 @@ static void parts_case(enum mlp_dtype dt, int threads, double l2)
             CHECK_MSG(expect_parts ? ps.n_parts == (uint32_t)threads : ps.n_parts == 0,
                       "%s threads=%d l2=%g way=%d: n_parts %u", mlp_dtype_name(dt), threads, l2, way, ps.n_parts);
             if (ps.n_parts > 1)
-                mlp__adam_step_parts(dt, n, m->params, ps.parts, ps.n_parts, s1[way], s2[way], 1e-2, 0.9, 0.999,
-                                     1e-8, step);
+                mlp__adam_step_parts(&(struct mlp_adam_step){dt, n, m->params, s1[way], s2[way], 1e-2, 0.9, 0.999,
+                                                             1e-8, step, m->ctx},
+                                     ps.parts, ps.n_parts);
             else
-                mlp__adam_step(dt, n, m->params, g, s1[way], s2[way], 1e-2, 0.9, 0.999, 1e-8, step);
+                mlp__adam_step(&(struct mlp_adam_step){dt, n, m->params, s1[way], s2[way], 1e-2, 0.9, 0.999, 1e-8,
+                                                       step, m->ctx},
+                               g);
         }
         pend[way] = malloc(n * es);
         memcpy(pend[way], m->params, n * es);

@@ -664,12 +664,13 @@ static void synthetic_accuracy(void)
     }
     const uint32_t widths[] = {32, 16};
     struct mlp_layer_spec hidden[2] = {{widths[0], MLP_ACT_RELU}, {widths[1], MLP_ACT_TANH}};
+    test_use(1, MLP_KERNELS_FAST); /* trained on one thread */
     struct mlp_model *m = test_model(MLP_F32, d, 2, hidden, C, MLP_HEAD_SOFTMAX_CE, 1.0);
+    test_use(0, MLP_KERNELS_FAST);
     if (!m) return;
     mlp_model_init(m, MLP_INIT_HE, 0, 0, 5);
     struct mlp_train_params tp = mlp_train_params_default();
     tp.epochs = 5;
-    tp.threads = 1;
     CHECK_STATUS(mlp_model_train(m, &tr.ds, NULL, &tp, NULL, NULL, NULL), MLP_OK);
     accuracy_case("synthetic 20-32-16-4", m, &tr.ds, &te.ds, 0.5);
     mlp_model_free(m);
@@ -697,13 +698,14 @@ static void fashion_accuracy(void)
     mlp_dataset_truncate(&tr, 12000);
     mlp_dataset_truncate(&te, 4000);
     struct mlp_layer_spec hidden[2] = {{128, MLP_ACT_RELU}, {64, MLP_ACT_RELU}};
+    test_use(1, MLP_KERNELS_FAST); /* trained on one thread */
     struct mlp_model *m = test_model(MLP_F32, tr.n_cols, 2, hidden, 10, MLP_HEAD_SOFTMAX_CE, 1.0 / 255);
+    test_use(0, MLP_KERNELS_FAST);
     if (m) {
         mlp_model_init(m, MLP_INIT_HE, 0, 0, 42);
         struct mlp_train_params tp = mlp_train_params_default();
         tp.epochs = 2;
-        tp.threads = 1;
-        CHECK_STATUS(mlp_model_train(m, &tr, NULL, &tp, NULL, NULL, NULL), MLP_OK);
+            CHECK_STATUS(mlp_model_train(m, &tr, NULL, &tp, NULL, NULL, NULL), MLP_OK);
         accuracy_case("Fashion-MNIST 784-128-64-10", m, &tr, &te, 0.5);
         /* standardised inputs take the general int8 path for the first layer */
         CHECK_STATUS(mlp_model_fit_standardize(m, &tr, NULL), MLP_OK);
@@ -805,9 +807,9 @@ static void threads_case(void)
         CHECK_STATUS(mlp_qmodel_create(&q, m, (enum mlp_qtype)t, NULL, NULL), MLP_OK);
         if (!q) continue;
         for (size_t k = 0; k < sizeof ns / sizeof ns[0]; k++) {
-            mlp_set_threads(1);
+            mlp_qmodel_set_context(q, test_use(1, MLP_KERNELS_FAST));
             CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, 23 - ns[k], ns[k], a, NULL), MLP_OK);
-            mlp_set_threads(2);
+            mlp_qmodel_set_context(q, test_use(2, MLP_KERNELS_FAST));
             CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, 23 - ns[k], ns[k], b, NULL), MLP_OK);
             CHECK_MSG(memcmp(a, b, ns[k] * 10 * sizeof *a) == 0, "%s, %llu rows: 1 and 2 threads differ",
                       mlp_qtype_name((enum mlp_qtype)t), (unsigned long long)ns[k]);
@@ -816,15 +818,15 @@ static void threads_case(void)
             CHECK(memcmp(a + (ns[k] - 1) * 10, b, 10 * sizeof *a) == 0);
         }
         double l1, a1, l2, a2;
-        mlp_set_threads(1);
+        mlp_qmodel_set_context(q, test_use(1, MLP_KERNELS_FAST));
         CHECK_STATUS(mlp_qmodel_evaluate(q, &d.ds, &l1, &a1, NULL), MLP_OK);
-        mlp_set_threads(2);
+        mlp_qmodel_set_context(q, test_use(2, MLP_KERNELS_FAST));
         CHECK_STATUS(mlp_qmodel_evaluate(q, &d.ds, &l2, &a2, NULL), MLP_OK);
         CHECK(a1 == a2);
         CHECK_NEAR(l1, l2, 1e-12 * fabs(l1));
         mlp_qmodel_free(q);
     }
-    mlp_set_threads(0);
+    test_use(0, MLP_KERNELS_FAST);
     free(a), free(b);
     free_data(&d);
     mlp_model_free(m);
@@ -875,10 +877,12 @@ static void batch_path_cases(void)
         for (uint64_t n = 1; q && qp && n <= 70; n++) {
             const uint64_t row0 = (n * 37) % (rows - n + 1);
             for (int th = 1; th <= 2; th++) {
-                mlp_set_threads(th);
-                mlp__q_set_gemm_min(UINT32_MAX); /* the panel path */
+                mlp_qmodel_set_context(q, test_use(th, MLP_KERNELS_FAST));
+                mlp_qmodel_set_context(qp, test_ctx());
+                mlp__qmodel_set_gemm_min(q, UINT32_MAX); /* the panel path */
                 CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, row0, n, a, NULL), MLP_OK);
-                mlp__q_set_gemm_min(1); /* the batch path */
+                mlp__qmodel_set_gemm_min(q, 1); /* the batch path */
+                mlp__qmodel_set_gemm_min(qp, 1);
                 CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, row0, n, b, NULL), MLP_OK);
                 CHECK_MSG(memcmp(a, b, n * K * sizeof *a) == 0, "net %zu, %llu rows, %d thread(s): batch path differs",
                           c, (unsigned long long)n, th);
@@ -894,17 +898,16 @@ static void batch_path_cases(void)
             /* evaluate: the same accuracy and loss (summed in the same order) */
             for (int th = 1; th <= 2; th++) {
                 double l0, a0, l1, a1;
-                mlp_set_threads(th);
-                mlp__q_set_gemm_min(UINT32_MAX);
+                mlp_qmodel_set_context(q, test_use(th, MLP_KERNELS_FAST));
+                mlp__qmodel_set_gemm_min(q, UINT32_MAX);
                 CHECK_STATUS(mlp_qmodel_evaluate(q, &d.ds, &l0, &a0, NULL), MLP_OK);
-                mlp__q_set_gemm_min(1);
+                mlp__qmodel_set_gemm_min(q, 1);
                 CHECK_STATUS(mlp_qmodel_evaluate(q, &d.ds, &l1, &a1, NULL), MLP_OK);
                 CHECK_MSG(a0 == a1 && l0 == l1, "net %zu, %d thread(s): evaluate %.17g %.17g vs %.17g %.17g", c, th,
                           l1, a1, l0, a0);
             }
         }
-        mlp__q_set_gemm_min(4);
-        mlp_set_threads(0);
+        test_use(0, MLP_KERNELS_FAST);
         mlp_qmodel_free(q);
         mlp_qmodel_free(qp);
         free(a), free(b), free(p);

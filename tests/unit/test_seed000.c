@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "testutil.h"
 #include "fastmlp.h"
 #include "h5_cat.h"
 
@@ -176,7 +177,7 @@ static int train_seed000(struct mlp_model **out, const struct mlp_dataset *ds,
     tp.lr = LR;
     tp.epochs = epochs;
     tp.l2 = 0;
-    tp.threads = threads;
+    mlp_model_set_context(m, test_use(threads, MLP_KERNELS_FAST));
     rec->n = 0;
     rec->in_order = 1;
     st = mlp_model_train(m, ds, NULL, &tp, on_epoch, rec, &err);

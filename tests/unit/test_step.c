@@ -160,7 +160,7 @@ static void step_case(enum mlp_dtype dt, int threads, uint32_t h0, uint32_t h1, 
     char what[160];
     snprintf(what, sizeof what, "%s threads=%d 200-%u-%u (%s,%s) %s batch %llu opt %d", mlp_dtype_name(dt), threads,
              h0, h1, mlp_act_name(a0), mlp_act_name(a1), mlp_head_name(head), (unsigned long long)nb, (int)opt);
-    mlp_set_threads(threads);
+    test_use(threads, MLP_KERNELS_FAST);
     const uint64_t n_rows = 3 * nb + 5;
     struct net n;
     if (!make_net(&n, dt, 200, h0, h1, a0, a1, head, n_rows)) return;
@@ -182,7 +182,7 @@ static void step_case(enum mlp_dtype dt, int threads, uint32_t h0, uint32_t h1, 
 /* The step declines: *done false, parameters and gradient untouched. */
 static void declines(const char *what, int threads, uint32_t n_in, uint32_t h0, uint32_t h1, uint64_t nb, double l2)
 {
-    mlp_set_threads(threads);
+    test_use(threads, MLP_KERNELS_FAST);
     struct net n;
     if (!make_net(&n, MLP_F32, n_in, h0, h1, MLP_ACT_RELU, MLP_ACT_RELU, MLP_HEAD_SOFTMAX_CE, nb)) return;
     const size_t np = mlp_model_n_params(n.m);

@@ -39,7 +39,6 @@ static void xor_converges(enum mlp_dtype dt, enum mlp_optim opt)
     tp.lr = opt == MLP_OPT_GD ? 0.5 : 0.05;
     tp.batch = 4;
     tp.epochs = opt == MLP_OPT_CG || opt == MLP_OPT_LBFGS ? 200 : 2000; /* iterations of the solvers */
-    tp.threads = 1;
     int calls = 0;
     CHECK_STATUS(mlp_model_train(m, &ds, NULL, &tp, count_epochs, &calls, NULL), MLP_OK);
     CHECK(calls >= 1 && (uint32_t)calls <= tp.epochs);
@@ -85,12 +84,12 @@ static int load_fm(struct fm *f)
 static struct mlp_model *train_fm(const struct fm *f, enum mlp_dtype dt, int threads, uint64_t seed)
 {
     struct mlp_layer_spec h[1] = {{64, MLP_ACT_RELU}};
+    test_use(threads, MLP_KERNELS_FAST);
     struct mlp_model *m = test_model(dt, 784, 1, h, 10, MLP_HEAD_SOFTMAX_CE, 1.0 / 255);
     if (!m) return NULL;
     mlp_model_init(m, MLP_INIT_HE, 0, 0, seed);
     struct mlp_train_params tp = mlp_train_params_default();
     tp.epochs = 3;
-    tp.threads = threads;
     tp.seed = seed;
     CHECK_STATUS(mlp_model_train(m, &f->train, &f->test, &tp, NULL, NULL, NULL), MLP_OK);
     return m;
@@ -123,6 +122,7 @@ static void real_data(const struct fm *f)
             CHECK_STATUS(mlp_model_load(&l, path, NULL), MLP_OK);
             unlink(path);
             if (l) {
+                mlp_model_set_context(l, mlp_model_context(a)); /* the same threads */
                 double *p1 = malloc(1000 * 10 * 8), *p2 = malloc(1000 * 10 * 8);
                 CHECK_STATUS(mlp_model_predict(a, &f->test, 0, 1000, p1, NULL), MLP_OK);
                 CHECK_STATUS(mlp_model_predict(l, &f->test, 0, 1000, p2, NULL), MLP_OK);

@@ -119,22 +119,22 @@ void mlp__adam_range(const struct mlp_adam *a, size_t lo, size_t hi)
                  (double *)a->v + lo, a->lr_t, a->b1, a->b2, a->eps_t);
 }
 
-void mlp__adam_step(enum mlp_dtype dt, size_t n, void *p, const void *g, void *m, void *v,
-                    double lr, double b1, double b2, double eps, uint64_t t)
+void mlp__adam_step(const struct mlp_adam_step *s, const void *g)
 {
     void *parts[1] = {(void *)(uintptr_t)g}; /* read only with one part */
-    struct adam_job j = make_job(dt, n, p, parts, 1, m, v, lr, b1, b2, eps, t);
+    struct adam_job j = make_job(s->dt, s->n, s->p, parts, 1, s->m, s->v, s->lr, s->b1, s->b2, s->eps, s->t);
     /* Elementwise, so any split gives the same numbers; below ~32K
      * parameters the hand-off costs more than it saves. */
-    j.tasks = n < 32768 ? 1 : (uint32_t)mlp__pool_size();
-    mlp__pool_for(j.tasks, adam_task, &j);
+    const struct mlp_context *cx = mlp__ctx(s->cx);
+    j.tasks = s->n < 32768 ? 1 : (uint32_t)cx->threads;
+    mlp__pool_for(cx->pool, j.tasks, adam_task, &j);
 }
 
-void mlp__adam_step_parts(enum mlp_dtype dt, size_t n, void *p, void *const *parts, uint32_t n_parts, void *m,
-                          void *v, double lr, double b1, double b2, double eps, uint64_t t)
+void mlp__adam_step_parts(const struct mlp_adam_step *s, void *const *parts, uint32_t n_parts)
 {
-    struct adam_job j = make_job(dt, n, p, parts, n_parts, m, v, lr, b1, b2, eps, t);
-    j.tasks = (uint32_t)mlp__pool_size();
-    mlp__pool_run(j.tasks, adam_task, &j);
-    mlp__pool_release();
+    struct adam_job j = make_job(s->dt, s->n, s->p, parts, n_parts, s->m, s->v, s->lr, s->b1, s->b2, s->eps, s->t);
+    const struct mlp_context *cx = mlp__ctx(s->cx);
+    j.tasks = (uint32_t)cx->threads;
+    mlp__pool_run(cx->pool, j.tasks, adam_task, &j);
+    mlp__pool_release(cx->pool);
 }

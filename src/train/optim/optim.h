@@ -15,8 +15,15 @@ void mlp__sgd_step(enum mlp_dtype dt, size_t n, void *p, const void *g, void *v,
 /* Adam (Kingma & Ba), bias-corrected; t is the 1-based step count:
  *   m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2
  *   p -= lr * (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps) */
-void mlp__adam_step(enum mlp_dtype dt, size_t n, void *p, const void *g, void *m, void *v,
-                    double lr, double b1, double b2, double eps, uint64_t t);
+struct mlp_adam_step {
+    enum mlp_dtype dt;
+    size_t n;
+    void *p, *m, *v; /* parameters, first and second moments (n each) */
+    double lr, b1, b2, eps;
+    uint64_t t;
+    const struct mlp_context *cx; /* whose pool runs it (NULL: the default) */
+};
+void mlp__adam_step(const struct mlp_adam_step *s, const void *g);
 
 /* The same on ranges [lo, hi) of the vectors, on the calling thread (for a
  * step that updates its parameters piece by piece, mlp__run_step): init
@@ -36,7 +43,6 @@ void mlp__adam_range(const struct mlp_adam *a, size_t lo, size_t hi);
  * keep_parts (struct mlp_pass): gradient = ((parts[0] + parts[1]) + ...),
  * the same numbers as the pass's own reduction.  Runs on the pool the pass
  * left held, and releases it. */
-void mlp__adam_step_parts(enum mlp_dtype dt, size_t n, void *p, void *const *parts, uint32_t n_parts, void *m,
-                          void *v, double lr, double b1, double b2, double eps, uint64_t t);
+void mlp__adam_step_parts(const struct mlp_adam_step *s, void *const *parts, uint32_t n_parts);
 
 #endif

@@ -234,6 +234,8 @@ struct mlp_load_params {
     uint32_t n_cols;  /* 0: any width; else the data must have this many input
                          columns, checked from the file's header before its rows
                          are read or decompressed (MLP_ERR_SHAPE otherwise) */
+    uint64_t reserved[8]; /* zero (what _default gives): room for fields
+                             added later without changing the size */
 };
 
 struct mlp_load_params mlp_load_params_default(void);
@@ -293,6 +295,8 @@ struct mlp_model_params {
     double input_scale; /* inputs are multiplied by this (1/255 for pixels) */
     struct mlp_context *ctx; /* where the model's work runs (NULL: the default
                                 context; see mlp_context_create) */
+    uint64_t reserved[8]; /* zero (what _default gives): room for fields
+                             added later without changing the size */
 };
 
 struct mlp_model_params mlp_model_params_default(void);
@@ -437,6 +441,8 @@ struct mlp_train_params {
                              weights before the epoch's update, for SGD/Adam
                              the running accuracy over the epoch's batches;
                              it costs no extra pass either way */
+    uint64_t reserved[8]; /* zero (what _default gives): room for fields
+                             added later without changing the size */
 };
 
 struct mlp_train_params mlp_train_params_default(void);

@@ -4,8 +4,10 @@
  * weight decay, early stopping on the evaluation loss, per-batch and
  * per-epoch callbacks, a stop request that lands on a batch boundary, and a
  * divergence guard that restores the last good weights.  All of its state
- * lives in struct mlp_trainer so that checkpoint.c can save and restore it. */
+ * lives in struct mlp_trainer (train_state.h); saving and resuming hand a
+ * snapshot of it to checkpoint.c, which sits below and knows only that. */
 #include "train/train_state.h"
+#include "train/checkpoint.h"
 #include "train/optim/minimize.h"
 #include "train/optim/optim.h"
 
@@ -77,7 +79,8 @@ static enum mlp_status check_params(const struct mlp_train_params *p, struct mlp
     return MLP_OK;
 }
 
-double mlp__epoch_lr(const struct mlp_train_params *p, uint32_t epoch)
+/* The learning rate of epoch `epoch` (1-based) under p's schedule. */
+static double epoch_lr(const struct mlp_train_params *p, uint32_t epoch)
 {
     double e = (double)(epoch - 1);
     switch (p->schedule) {
@@ -204,7 +207,7 @@ static enum mlp_status push_history(struct mlp_trainer *t, const struct mlp_epoc
 /* The permutation of an epoch: the identity shuffled by the RNG as it stood
  * at the epoch's start, so that a resumed run can rebuild it from that
  * state alone. */
-void mlp__shuffle(struct mlp_trainer *t)
+static void shuffle(struct mlp_trainer *t)
 {
     const uint64_t N = t->train->n_rows;
     t->rng_epoch = t->rng;
@@ -215,6 +218,90 @@ void mlp__shuffle(struct mlp_trainer *t)
         t->perm[i] = t->perm[j];
         t->perm[j] = x;
     }
+}
+
+/* ------------------------------------------------------------- checkpoints */
+
+/* The trainer as a checkpoint sees it: the run, where it stands, and the
+ * vectors it keeps.  For a resume the same snapshot says what the file
+ * must match and where its vectors go. */
+static struct mlp_ckpt snapshot(const struct mlp_trainer *t)
+{
+    struct mlp_ckpt c = {
+        .model = t->m,
+        .params = t->p,
+        .train_fp = mlp__ckpt_fingerprint(t->train),
+        .eval_fp = mlp__ckpt_fingerprint(t->eval),
+        .n_batches = t->n_batches,
+        .pos = {.epoch_done = t->epoch_done,
+                .batch_pos = t->batch_pos,
+                .step = t->step,
+                .rng = t->rng,
+                .rng_epoch = t->rng_epoch,
+                .loss_sum = t->loss_sum,
+                .epoch_s = t->epoch_s,
+                .correct = t->correct,
+                .best_loss = t->best_loss,
+                .best_epoch = t->best_epoch,
+                .bad_epochs = t->bad_epochs,
+                .stopped_early = t->stopped_early != 0,
+                .hist = t->hist,
+                .n_hist = t->n_hist},
+        .good = t->good,
+        .best = t->p.patience ? t->best : NULL,
+        .s1 = t->n_state >= 1 ? t->s1 : NULL,
+        .s2 = t->n_state >= 2 ? t->s2 : NULL,
+    };
+    return c;
+}
+
+/* Where a checkpoint says the run stood; takes over pos->hist. */
+static void restore(struct mlp_trainer *t, const struct mlp_ckpt_pos *pos)
+{
+    free(t->hist);
+    t->hist = pos->hist;
+    t->n_hist = t->hist_cap = pos->n_hist;
+    if (t->hist_cap == 0) t->hist_cap = 1;
+    t->epoch_done = pos->epoch_done;
+    t->batch_pos = pos->batch_pos;
+    t->step = pos->step;
+    t->loss_sum = pos->loss_sum;
+    t->correct = pos->correct;
+    t->epoch_s = pos->epoch_s;
+    t->best_loss = pos->best_loss;
+    t->best_epoch = pos->best_epoch;
+    t->bad_epochs = pos->bad_epochs;
+    t->stopped_early = pos->stopped_early;
+    if (pos->batch_pos > 0 && t->minibatch) {
+        /* Mid-epoch: rebuild this epoch's permutation from the RNG as it
+         * stood before the shuffle; that also leaves t->rng where it was. */
+        t->rng = pos->rng_epoch;
+        shuffle(t);
+    } else {
+        t->rng = pos->rng;
+        t->rng_epoch = pos->rng_epoch;
+    }
+}
+
+enum mlp_status mlp_trainer_save_checkpoint(const struct mlp_trainer *t, const char *path, struct mlp_error *err)
+{
+    MLP_ASSERT(t && path);
+    if (t->solver)
+        return mlp__fail(err, MLP_ERR_UNSUPPORTED, "%s runs cannot be checkpointed (the line search's state is not saved)",
+                         mlp_optim_name(t->p.optim));
+    struct mlp_ckpt c = snapshot(t);
+    return mlp__ckpt_write(path, &c, err);
+}
+
+enum mlp_status mlp_trainer_resume(struct mlp_trainer *t, const char *path, struct mlp_error *err)
+{
+    MLP_ASSERT(t && path);
+    if (t->solver)
+        return mlp__fail(err, MLP_ERR_UNSUPPORTED, "%s runs cannot be resumed from a checkpoint", mlp_optim_name(t->p.optim));
+    struct mlp_ckpt c = snapshot(t);
+    enum mlp_status st = mlp__ckpt_read(path, &c, err);
+    if (st == MLP_OK) restore(t, &c.pos);
+    return st;
 }
 
 /* The update of one range of the parameters, for mlp__run_step: the
@@ -430,7 +517,7 @@ enum mlp_status mlp_trainer_run(struct mlp_trainer *t, struct mlp_error *err)
     }
     while (t->epoch_done < p->epochs && !t->stopped_early) {
         const uint32_t ep = t->epoch_done + 1;
-        const double lr = mlp__epoch_lr(p, ep);
+        const double lr = epoch_lr(p, ep);
         if (t->batch_pos == 0) {
             /* A fresh epoch; a resumed one has its accumulators and
              * permutation restored by mlp_trainer_resume. */
@@ -438,7 +525,7 @@ enum mlp_status mlp_trainer_run(struct mlp_trainer *t, struct mlp_error *err)
             t->loss_sum = 0;
             t->correct = 0;
             t->epoch_s = 0;
-            if (t->minibatch) mlp__shuffle(t);
+            if (t->minibatch) shuffle(t);
         }
         double t0 = mlp__now() - t->epoch_s;
         while (t->batch_pos < t->n_batches) {

@@ -136,6 +136,11 @@ uint64_t mlp__rng_next(struct mlp_rng *r);
 double mlp__rng_uniform(struct mlp_rng *r);            /* [0, 1) */
 uint64_t mlp__rng_below(struct mlp_rng *r, uint64_t n); /* [0, n) unbiased */
 
+/* ---------------------------------------------------------------- clock */
+/* Monotonic wall-clock seconds, what the library times with (the
+ * trainer's profile, the passes' forward/backward split, quant.c's jobs). */
+double mlp__now(void);
+
 /* ---------------------------------------------------------------- dataset */
 
 /* Allocate the one `owned` block every loader uses (see dataset.c) for
@@ -215,9 +220,6 @@ static inline uint32_t mlp__n_out(const struct mlp_model *m) { return m->layers[
 
 /* Output-layer activation implied by a head. */
 enum mlp_act mlp__head_act(enum mlp_head h);
-
-/* Monotonic wall-clock seconds. */
-double mlp__now(void);
 
 /* ---------------------------------------------------------------- kernels */
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Status names, error filling, aligned allocation, the log hook and the RNG:
- * the small pieces every other file leans on. */
+/* Status names, error filling, aligned allocation, the log hook, the RNG and
+ * the clock: the small pieces every other file leans on. */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS, madvise */
 #include "internal.h"
 
@@ -245,6 +245,8 @@ uint64_t mlp__rng_below(struct mlp_rng *r, uint64_t n)
     while (x >= lim);
     return x % n;
 }
+
+/* ---------------------------------------------------------------- clock */
 
 double mlp__now(void)
 {

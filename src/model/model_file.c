@@ -237,7 +237,10 @@ struct head {
     struct mlp_train_meta meta;
 };
 
-static enum mlp_status load_from(struct rd *r, struct mlp_model **out)
+/* The header: the fixed 48 bytes of both versions (the magic judged first,
+ * on whatever arrived), then version 2's rest.  Every id and count is
+ * checked here; sizes are checked against the file by read_layers. */
+static enum mlp_status read_head(struct rd *r, struct head *H)
 {
     const char *path = r->path;
     unsigned char h[HDR2];
@@ -253,51 +256,56 @@ static enum mlp_status load_from(struct rd *r, struct mlp_model **out)
     }
     r->crc = crc32(r->crc, h, 48);
     r->off = 48;
-    struct head H = {0};
-    H.version = mlp__get_le32(h + 8);
-    if (H.version < VERSION_MIN || H.version > VERSION)
+    H->version = mlp__get_le32(h + 8);
+    if (H->version < VERSION_MIN || H->version > VERSION)
         return mlp__fail(r->err, MLP_ERR_FORMAT, "%s: model format version %u not supported (this build reads %u..%u)",
-                         path, H.version, VERSION_MIN, VERSION);
+                         path, H->version, VERSION_MIN, VERSION);
     if (mlp__get_le32(h + 12) != ENDIAN_MARK)
         return mlp__fail(r->err, MLP_ERR_FORMAT, "%s: bad endianness marker 0x%08x at byte 12", path, mlp__get_le32(h + 12));
-    H.dtype = mlp__get_le32(h + 16);
-    H.head = mlp__get_le32(h + 20);
-    H.n_layers = mlp__get_le32(h + 24);
-    H.n_in = mlp__get_le32(h + 28);
-    H.leaky = get_f64(h + 32);
-    H.scale = get_f64(h + 40);
-    if (H.dtype > MLP_F64) return mlp__fail(r->err, MLP_ERR_FORMAT, "%s: unknown dtype id %u at byte 16", path, H.dtype);
-    if (H.head >= MLP_HEAD_COUNT)
-        return mlp__fail(r->err, MLP_ERR_FORMAT, "%s: unknown head id %u at byte 20", path, H.head);
-    if (H.n_layers == 0 || H.n_layers > MLP_MAX_LAYERS)
-        return mlp__fail(r->err, MLP_ERR_FORMAT, "%s: layer count %u at byte 24 out of range 1..%u", path, H.n_layers,
+    H->dtype = mlp__get_le32(h + 16);
+    H->head = mlp__get_le32(h + 20);
+    H->n_layers = mlp__get_le32(h + 24);
+    H->n_in = mlp__get_le32(h + 28);
+    H->leaky = get_f64(h + 32);
+    H->scale = get_f64(h + 40);
+    if (H->dtype > MLP_F64) return mlp__fail(r->err, MLP_ERR_FORMAT, "%s: unknown dtype id %u at byte 16", path, H->dtype);
+    if (H->head >= MLP_HEAD_COUNT)
+        return mlp__fail(r->err, MLP_ERR_FORMAT, "%s: unknown head id %u at byte 20", path, H->head);
+    if (H->n_layers == 0 || H->n_layers > MLP_MAX_LAYERS)
+        return mlp__fail(r->err, MLP_ERR_FORMAT, "%s: layer count %u at byte 24 out of range 1..%u", path, H->n_layers,
                          MLP_MAX_LAYERS);
-    if (H.n_in == 0 || H.n_in > MLP_MAX_WIDTH)
-        return mlp__fail(r->err, MLP_ERR_FORMAT, "%s: input width %u at byte 28 out of range 1..%u", path, H.n_in,
+    if (H->n_in == 0 || H->n_in > MLP_MAX_WIDTH)
+        return mlp__fail(r->err, MLP_ERR_FORMAT, "%s: input width %u at byte 28 out of range 1..%u", path, H->n_in,
                          MLP_MAX_WIDTH);
+    if (H->version < 2) return MLP_OK;
     enum mlp_status st;
-    if (H.version >= 2) {
-        if ((st = rd_bytes(r, h + 48, HDR2 - 48, "the header")) != MLP_OK) return st;
-        H.flags = mlp__get_le32(h + 48);
-        if (H.flags & ~FLAG_STANDARDIZE)
-            return mlp__fail(r->err, MLP_ERR_FORMAT, "%s: unknown flags 0x%x at byte 48", path, H.flags);
-        H.meta.optim = mlp__get_le32(h + 52);
-        if (H.meta.optim >= MLP_OPT_COUNT)
-            return mlp__fail(r->err, MLP_ERR_FORMAT, "%s: unknown optimizer id %u at byte 52", path, H.meta.optim);
-        H.meta.seed = mlp__get_le64(h + 56);
-        H.meta.epochs = mlp__get_le32(h + 64);
-        H.meta.batch = mlp__get_le32(h + 68);
-        H.meta.lr = get_f64(h + 72);
-        H.meta.l2 = get_f64(h + 80);
-        H.meta.momentum = get_f64(h + 88);
-        H.meta.samples = mlp__get_le64(h + 96);
-        H.n_params = mlp__get_le64(h + 104);
-    }
+    if ((st = rd_bytes(r, h + 48, HDR2 - 48, "the header")) != MLP_OK) return st;
+    H->flags = mlp__get_le32(h + 48);
+    if (H->flags & ~FLAG_STANDARDIZE)
+        return mlp__fail(r->err, MLP_ERR_FORMAT, "%s: unknown flags 0x%x at byte 48", path, H->flags);
+    H->meta.optim = mlp__get_le32(h + 52);
+    if (H->meta.optim >= MLP_OPT_COUNT)
+        return mlp__fail(r->err, MLP_ERR_FORMAT, "%s: unknown optimizer id %u at byte 52", path, H->meta.optim);
+    H->meta.seed = mlp__get_le64(h + 56);
+    H->meta.epochs = mlp__get_le32(h + 64);
+    H->meta.batch = mlp__get_le32(h + 68);
+    H->meta.lr = get_f64(h + 72);
+    H->meta.l2 = get_f64(h + 80);
+    H->meta.momentum = get_f64(h + 88);
+    H->meta.samples = mlp__get_le64(h + 96);
+    H->n_params = mlp__get_le64(h + 104);
+    return MLP_OK;
+}
 
-    struct mlp_layer_spec *spec = malloc(H.n_layers * sizeof *spec);
-    if (!spec) return mlp__fail(r->err, MLP_ERR_NOMEM, "out of memory");
-    st = MLP_OK;
-    for (uint32_t l = 0; l < H.n_layers && st == MLP_OK; l++) {
+/* The layer table into spec (H->n_layers entries), then the widths and the
+ * parameter count against the bytes the file really holds, before anything
+ * of that size is allocated, so a small file cannot make us reserve
+ * gigabytes. */
+static enum mlp_status read_layers(struct rd *r, const struct head *H, struct mlp_layer_spec *spec)
+{
+    const char *path = r->path;
+    enum mlp_status st = MLP_OK;
+    for (uint32_t l = 0; l < H->n_layers && st == MLP_OK; l++) {
         unsigned char e[8];
         uint64_t off = r->off;
         if ((st = rd_bytes(r, e, 8, "the layer table")) != MLP_OK) break;
@@ -311,69 +319,77 @@ static enum mlp_status load_from(struct rd *r, struct mlp_model **out)
                            spec[l].n_out, (unsigned long long)off, MLP_MAX_WIDTH);
         spec[l].act = (enum mlp_act)act;
     }
-    /* Widths and the parameter count are checked against the bytes the file
-     * really holds before anything of that size is allocated, so a small
-     * file cannot make us reserve gigabytes. */
-    uint64_t n_expect = 0, prev = H.n_in, nw;
-    for (uint32_t l = 0; l < H.n_layers && st == MLP_OK; l++) {
+    uint64_t n_expect = 0, prev = H->n_in, nw;
+    for (uint32_t l = 0; l < H->n_layers && st == MLP_OK; l++) {
         if (!mlp__mul_ok(prev, spec[l].n_out, MLP_MAX_PARAMS, &nw) || (n_expect += nw + spec[l].n_out) > MLP_MAX_PARAMS)
             st = mlp__fail(r->err, MLP_ERR_FORMAT, "%s: layer table describes a model too large (more than %llu parameters)",
                            path, (unsigned long long)MLP_MAX_PARAMS);
         prev = spec[l].n_out;
     }
-    uint64_t esz = H.dtype == MLP_F32 ? 4 : 8, want = 0;
-    if (st == MLP_OK && H.version >= 2) {
-        if (H.n_params != n_expect)
+    uint64_t esz = H->dtype == MLP_F32 ? 4 : 8, want = 0;
+    if (st == MLP_OK && H->version >= 2) {
+        if (H->n_params != n_expect)
             st = mlp__fail(r->err, MLP_ERR_FORMAT, "%s: parameter count %llu at byte 104, the layer table implies %llu",
-                           path, (unsigned long long)H.n_params, (unsigned long long)n_expect);
-        uint64_t pre = HDR2 + 8 * (uint64_t)H.n_layers + (H.flags & FLAG_STANDARDIZE ? 16 * (uint64_t)H.n_in : 0);
+                           path, (unsigned long long)H->n_params, (unsigned long long)n_expect);
+        uint64_t pre = HDR2 + 8 * (uint64_t)H->n_layers + (H->flags & FLAG_STANDARDIZE ? 16 * (uint64_t)H->n_in : 0);
         want = (pre + ALIGN - 1) / ALIGN * ALIGN + n_expect * esz + 4;
     } else if (st == MLP_OK) {
-        want = 56 + 8 * (uint64_t)H.n_layers + n_expect * esz;
+        want = 56 + 8 * (uint64_t)H->n_layers + n_expect * esz;
     }
     if (st == MLP_OK && r->size != want)
         st = mlp__fail(r->err, MLP_ERR_FORMAT, "%s: %s: the layer table implies %llu bytes, the file has %llu", path,
                        r->size < want ? "truncated" : "trailing bytes", (unsigned long long)want,
                        (unsigned long long)r->size);
-    struct mlp_model *m = NULL;
-    if (st == MLP_OK) {
-        struct mlp_model_params mp = mlp_model_params_default();
-        mp.dtype = (enum mlp_dtype)H.dtype;
-        mp.head = (enum mlp_head)H.head;
-        mp.n_in = H.n_in;
-        mp.n_hidden = H.n_layers - 1;
-        mp.hidden = spec;
-        mp.n_out = spec[H.n_layers - 1].n_out;
-        mp.leaky_slope = H.leaky;
-        mp.input_scale = H.scale;
-        /* create() re-checks every width and the scalars. */
-        struct mlp_error e2;
-        st = mlp_model_create(&m, &mp, &e2);
-        if (st == MLP_ERR_NOMEM)
-            mlp__fail(r->err, st, "%s: %s", path, e2.msg);
-        else if (st != MLP_OK)
-            st = mlp__fail(r->err, MLP_ERR_FORMAT, "%s: invalid model: %s", path, e2.msg);
-    }
-    free(spec);
-    if (st != MLP_OK) return st;
-    m->meta = H.meta;
+    return st;
+}
 
-    if (H.version == 1) {
+/* The model the header and the layer table describe (weights not read). */
+static enum mlp_status create_model(struct rd *r, const struct head *H, const struct mlp_layer_spec *spec,
+                                    struct mlp_model **m)
+{
+    struct mlp_model_params mp = mlp_model_params_default();
+    mp.dtype = (enum mlp_dtype)H->dtype;
+    mp.head = (enum mlp_head)H->head;
+    mp.n_in = H->n_in;
+    mp.n_hidden = H->n_layers - 1;
+    mp.hidden = spec;
+    mp.n_out = spec[H->n_layers - 1].n_out;
+    mp.leaky_slope = H->leaky;
+    mp.input_scale = H->scale;
+    /* create() re-checks every width and the scalars. */
+    struct mlp_error e2;
+    enum mlp_status st = mlp_model_create(m, &mp, &e2);
+    if (st == MLP_ERR_NOMEM)
+        mlp__fail(r->err, st, "%s: %s", r->path, e2.msg);
+    else if (st != MLP_OK)
+        st = mlp__fail(r->err, MLP_ERR_FORMAT, "%s: invalid model: %s", r->path, e2.msg);
+    if (st == MLP_OK) (*m)->meta = H->meta;
+    return st;
+}
+
+/* Everything after the layer table, into m: version 1's parameter count,
+ * the standardisation, version 2's padding, the weights, the checksum, and
+ * nothing after them in a file of its own. */
+static enum mlp_status read_body(struct rd *r, const struct head *H, struct mlp_model *m)
+{
+    const char *path = r->path;
+    enum mlp_status st = MLP_OK;
+    if (H->version == 1) {
         unsigned char np[8];
         if ((st = rd_bytes(r, np, 8, "the parameter count")) == MLP_OK && mlp__get_le64(np) != m->n_params)
             st = mlp__fail(r->err, MLP_ERR_FORMAT, "%s: parameter count %llu at byte %llu, the layer table implies %zu",
                            path, (unsigned long long)mlp__get_le64(np), (unsigned long long)r->off - 8, m->n_params);
     }
-    if (st == MLP_OK && (H.flags & FLAG_STANDARDIZE)) {
-        double *ms = malloc(2 * (size_t)H.n_in * sizeof *ms);
+    if (st == MLP_OK && (H->flags & FLAG_STANDARDIZE)) {
+        double *ms = malloc(2 * (size_t)H->n_in * sizeof *ms);
         if (!ms) st = mlp__fail(r->err, MLP_ERR_NOMEM, "out of memory");
-        if (st == MLP_OK) st = rd_f64s(r, ms, 2 * (size_t)H.n_in, "the standardisation");
+        if (st == MLP_OK) st = rd_f64s(r, ms, 2 * (size_t)H->n_in, "the standardisation");
         struct mlp_error e2;
-        if (st == MLP_OK && mlp_model_set_standardize(m, ms, ms + H.n_in, &e2) != MLP_OK)
+        if (st == MLP_OK && mlp_model_set_standardize(m, ms, ms + H->n_in, &e2) != MLP_OK)
             st = mlp__fail(r->err, MLP_ERR_FORMAT, "%s: %s", path, e2.msg);
         free(ms);
     }
-    if (st == MLP_OK && H.version >= 2) {
+    if (st == MLP_OK && H->version >= 2) {
         unsigned char pad[ALIGN];
         size_t np = (size_t)((ALIGN - r->off % ALIGN) % ALIGN);
         st = rd_bytes(r, pad, np, "the alignment padding");
@@ -382,7 +398,7 @@ static enum mlp_status load_from(struct rd *r, struct mlp_model **out)
                                        (unsigned long long)(r->off - np + i));
     }
     if (st == MLP_OK) st = rd_params(r, m);
-    if (st == MLP_OK && H.version >= 2) {
+    if (st == MLP_OK && H->version >= 2) {
         uLong crc = r->crc;
         unsigned char c[4];
         if ((st = rd_bytes(r, c, 4, "the checksum")) == MLP_OK && mlp__get_le32(c) != (uint32_t)crc)
@@ -391,6 +407,21 @@ static enum mlp_status load_from(struct rd *r, struct mlp_model **out)
     }
     if (st == MLP_OK && r->whole_file && fgetc(r->f) != EOF && (st = rd_changed(r)) == MLP_OK)
         st = mlp__fail(r->err, MLP_ERR_FORMAT, "%s: trailing bytes at byte %llu", path, (unsigned long long)r->off);
+    return st;
+}
+
+static enum mlp_status load_from(struct rd *r, struct mlp_model **out)
+{
+    struct head H = {0};
+    enum mlp_status st = read_head(r, &H);
+    if (st != MLP_OK) return st;
+    struct mlp_layer_spec *spec = malloc(H.n_layers * sizeof *spec);
+    if (!spec) return mlp__fail(r->err, MLP_ERR_NOMEM, "out of memory");
+    struct mlp_model *m = NULL;
+    st = read_layers(r, &H, spec);
+    if (st == MLP_OK) st = create_model(r, &H, spec, &m);
+    free(spec);
+    if (st == MLP_OK) st = read_body(r, &H, m);
     if (st != MLP_OK) {
         mlp_model_free(m);
         return st;

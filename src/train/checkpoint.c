@@ -2,6 +2,9 @@
 /* Checkpoints: the model plus every piece of trainer state a run depends on
  * (optimizer moments, RNG states, position, accumulators, early stopping,
  * history), written atomically, so that a resumed run continues bit for bit.
+ * This file reads and writes a snapshot of the run (struct mlp_ckpt,
+ * checkpoint.h), which the trainer fills and consumes; it knows nothing of
+ * the trainer itself.
  *
  * Layout (little-endian):
  *   "FMLPCKPT"  u32 version (1)  u32 0x01020304  u64 model bytes  u64 state bytes
@@ -11,9 +14,9 @@
  * CRC-32 (the model's own, the state's), so that a flipped byte is reported
  * as corruption and never as a field that differs; only then are the fields
  * parsed, and a checkpoint whose network, training parameters or data (sizes
- * and CRC-32 of their bytes) differ from the trainer's is refused with the
+ * and CRC-32 of their bytes) differ from this run's is refused with the
  * first field that differs and both values. */
-#include "train/train_state.h"
+#include "train/checkpoint.h"
 
 #include <errno.h>
 #include <math.h>
@@ -42,14 +45,9 @@ static uint32_t crc_bytes(const void *p, uint64_t n)
     return (uint32_t)c;
 }
 
-struct data_fp {
-    uint64_t rows;
-    uint32_t cols, x_type, crc_x, crc_y;
-};
-
-static struct data_fp fingerprint(const struct mlp_dataset *ds)
+struct mlp_ckpt_fp mlp__ckpt_fingerprint(const struct mlp_dataset *ds)
 {
-    struct data_fp f = {0};
+    struct mlp_ckpt_fp f = {0};
     if (!ds) return f;
     f.rows = ds->n_rows;
     f.cols = ds->n_cols;
@@ -110,7 +108,7 @@ static void cw_array(struct cw *w, const void *p, size_t bytes) { cw_bytes(w, p,
 #error "checkpoint.c writes arrays in native order: add byte swapping for big-endian hosts"
 #endif
 
-static void write_fp(struct cw *w, struct data_fp f)
+static void write_fp(struct cw *w, struct mlp_ckpt_fp f)
 {
     cw_u64(w, f.rows);
     cw_u32(w, f.cols);
@@ -119,10 +117,10 @@ static void write_fp(struct cw *w, struct data_fp f)
     cw_u32(w, f.crc_y);
 }
 
-static void write_state(struct cw *w, const struct mlp_trainer *t, struct data_fp ftrain, struct data_fp feval)
+static void write_state(struct cw *w, const struct mlp_ckpt *c)
 {
-    const struct mlp_train_params *p = &t->p;
-    const size_t nb = t->m->n_params * mlp__dtype_size(t->m->dtype);
+    const struct mlp_train_params *p = &c->params;
+    const size_t nb = c->model->n_params * mlp__dtype_size(c->model->dtype);
     cw_u32(w, (uint32_t)p->optim);
     cw_u32(w, (uint32_t)p->schedule);
     cw_u32(w, p->batch);
@@ -134,68 +132,64 @@ static void write_state(struct cw *w, const struct mlp_trainer *t, struct data_f
     cw_u64(w, p->seed);
     const double f[9] = {p->lr, p->momentum, p->beta1, p->beta2, p->eps, p->l2, p->gamma, p->lr_min, p->weight_decay};
     for (int i = 0; i < 9; i++) cw_f64(w, f[i]);
-    write_fp(w, ftrain);
-    write_fp(w, feval);
-    cw_u32(w, t->epoch_done);
-    cw_u64(w, t->batch_pos);
-    cw_u64(w, t->step);
-    for (int i = 0; i < 4; i++) cw_u64(w, t->rng.s[i]);
-    for (int i = 0; i < 4; i++) cw_u64(w, t->rng_epoch.s[i]);
-    cw_f64(w, t->loss_sum);
-    cw_u64(w, t->correct);
-    cw_f64(w, t->epoch_s);
-    cw_f64(w, t->best_loss);
-    cw_u32(w, t->best_epoch);
-    cw_u32(w, t->bad_epochs);
-    cw_u32(w, (uint32_t)t->stopped_early);
-    cw_u32(w, t->n_hist);
-    for (uint32_t i = 0; i < t->n_hist; i++) {
-        const struct mlp_epoch_stats *e = &t->hist[i];
+    write_fp(w, c->train_fp);
+    write_fp(w, c->eval_fp);
+    cw_u32(w, c->pos.epoch_done);
+    cw_u64(w, c->pos.batch_pos);
+    cw_u64(w, c->pos.step);
+    for (int i = 0; i < 4; i++) cw_u64(w, c->pos.rng.s[i]);
+    for (int i = 0; i < 4; i++) cw_u64(w, c->pos.rng_epoch.s[i]);
+    cw_f64(w, c->pos.loss_sum);
+    cw_u64(w, c->pos.correct);
+    cw_f64(w, c->pos.epoch_s);
+    cw_f64(w, c->pos.best_loss);
+    cw_u32(w, c->pos.best_epoch);
+    cw_u32(w, c->pos.bad_epochs);
+    cw_u32(w, (uint32_t)c->pos.stopped_early);
+    cw_u32(w, c->pos.n_hist);
+    for (uint32_t i = 0; i < c->pos.n_hist; i++) {
+        const struct mlp_epoch_stats *e = &c->pos.hist[i];
         cw_u32(w, e->epoch);
         const double v[6] = {e->train_loss, e->train_acc, e->test_loss, e->test_acc, e->seconds, e->samples_per_s};
         for (int k = 0; k < 6; k++) cw_f64(w, v[k]);
     }
-    cw_array(w, t->good, nb);
-    if (p->patience) cw_array(w, t->best, nb);
-    if (t->n_state >= 1) cw_array(w, t->s1, nb);
-    if (t->n_state >= 2) cw_array(w, t->s2, nb);
+    /* good always; best, s1, s2 when the run keeps them (see checkpoint.h) */
+    const void *const vec[4] = {c->good, c->best, c->s1, c->s2};
+    for (int i = 0; i < 4; i++)
+        if (vec[i]) cw_array(w, vec[i], nb);
 }
 
 struct ck_ctx {
-    const struct mlp_trainer *t;
-    struct data_fp ftrain, feval;
+    const struct mlp_ckpt *c;
     uint64_t state_bytes;
 };
 
 static bool write_checkpoint(FILE *f, const void *vctx)
 {
-    const struct ck_ctx *c = vctx;
+    const struct ck_ctx *k = vctx;
     struct cw h = {.f = f, .crc = crc32(0, Z_NULL, 0), .ok = true};
     cw_bytes(&h, CK_MAGIC, 8);
     cw_u32(&h, CK_VERSION);
     cw_u32(&h, CK_ENDIAN);
-    cw_u64(&h, mlp__model_file_size(c->t->m));
-    cw_u64(&h, c->state_bytes);
-    if (!h.ok || !mlp__model_write(f, c->t->m)) return false;
+    cw_u64(&h, mlp__model_file_size(k->c->model));
+    cw_u64(&h, k->state_bytes);
+    if (!h.ok || !mlp__model_write(f, k->c->model)) return false;
     struct cw w = {.f = f, .crc = crc32(0, Z_NULL, 0), .ok = true};
-    write_state(&w, c->t, c->ftrain, c->feval);
+    write_state(&w, k->c);
     unsigned char crc[4];
     mlp__put_le32(crc, (uint32_t)w.crc);
     return w.ok && fwrite(crc, 1, 4, f) == 4;
 }
 
-enum mlp_status mlp_trainer_save_checkpoint(const struct mlp_trainer *t, const char *path, struct mlp_error *err)
+enum mlp_status mlp__ckpt_write(const char *path, const struct mlp_ckpt *c, struct mlp_error *err)
 {
-    MLP_ASSERT(t && path);
-    if (t->solver)
-        return mlp__fail(err, MLP_ERR_UNSUPPORTED, "%s runs cannot be checkpointed (the line search's state is not saved)",
-                         mlp_optim_name(t->p.optim));
-    struct ck_ctx c = {.t = t, .ftrain = fingerprint(t->train), .feval = fingerprint(t->eval)};
+    MLP_ASSERT(c && c->model && c->good && path);
+    struct ck_ctx k = {.c = c};
     struct cw count = {.ok = true}; /* sizes the state section for the header */
-    write_state(&count, t, c.ftrain, c.feval);
-    c.state_bytes = count.n;
+    write_state(&count, c);
+    k.state_bytes = count.n;
     /* A file only: a checkpoint is there to be read back (--resume). */
-    return mlp__atomic_write(path, "the checkpoint", 0, write_checkpoint, &c, err);
+    return mlp__atomic_write(path, "the checkpoint", 0, write_checkpoint, &k, err);
 }
 
 /* --------------------------------------------------------------- reading */
@@ -432,14 +426,14 @@ static enum mlp_status same_network(const struct mlp_model *a, const struct mlp_
                           pre ? "different preprocessing" : "a different network", d);
 }
 
-static bool same_fp(struct data_fp a, struct data_fp b)
+static bool same_fp(struct mlp_ckpt_fp a, struct mlp_ckpt_fp b)
 {
     return a.rows == b.rows && a.cols == b.cols && a.x_type == b.x_type && a.crc_x == b.crc_x && a.crc_y == b.crc_y;
 }
 
-static struct data_fp read_fp(struct cr *r)
+static struct mlp_ckpt_fp read_fp(struct cr *r)
 {
-    struct data_fp f;
+    struct mlp_ckpt_fp f;
     f.rows = cr_u64(r);
     f.cols = cr_u32(r);
     f.x_type = cr_u32(r);
@@ -449,7 +443,7 @@ static struct data_fp read_fp(struct cr *r)
 }
 
 /* The run's parameters as the checkpoint holds them, each against this
- * trainer's: a difference is a usage error naming the parameter and both
+ * run's: a difference is a usage error naming the parameter and both
  * values (enums by name, doubles with %.17g where %g prints them alike). */
 static void check_run_params(struct cr *r, const struct mlp_train_params *p)
 {
@@ -493,11 +487,70 @@ static void check_run_params(struct cr *r, const struct mlp_train_params *p)
         }
 }
 
-enum mlp_status mlp_trainer_resume(struct mlp_trainer *t, const char *path, struct mlp_error *err)
+/* The data sets the checkpoint was made on against this run's. */
+static void check_data(struct cr *r, const struct mlp_ckpt *c)
 {
-    MLP_ASSERT(t && path);
-    if (t->solver)
-        return mlp__fail(err, MLP_ERR_UNSUPPORTED, "%s runs cannot be resumed from a checkpoint", mlp_optim_name(t->p.optim));
+    struct mlp_ckpt_fp ftrain = read_fp(r), feval = read_fp(r);
+    const struct mlp_ckpt_fp *want = &c->train_fp;
+    if (r->st == MLP_OK && !same_fp(ftrain, *want))
+        r->st = mlp__fail_file(r->err, MLP_ERR_SHAPE, r->path,
+                               "the checkpoint was made on a different training set (%llu x %u, CRC %08x; this run's: "
+                               "%llu x %u, CRC %08x)",
+                               (unsigned long long)ftrain.rows, ftrain.cols, ftrain.crc_x,
+                               (unsigned long long)want->rows, want->cols, want->crc_x);
+    if (r->st == MLP_OK && !same_fp(feval, c->eval_fp))
+        r->st = mlp__fail_file(r->err, MLP_ERR_SHAPE, r->path, "the checkpoint was made with a different evaluation set");
+}
+
+/* Position and accumulators into *pos, checked for consistency with the
+ * run's epochs and batches per epoch (c); the history is read after. */
+static void read_position(struct cr *r, const struct mlp_ckpt *c, struct mlp_ckpt_pos *pos)
+{
+    pos->epoch_done = cr_u32(r);
+    pos->batch_pos = cr_u64(r);
+    pos->step = cr_u64(r);
+    for (int i = 0; i < 4; i++) pos->rng.s[i] = cr_u64(r);
+    for (int i = 0; i < 4; i++) pos->rng_epoch.s[i] = cr_u64(r);
+    pos->loss_sum = cr_f64(r);
+    pos->correct = cr_u64(r);
+    pos->epoch_s = cr_f64(r);
+    pos->best_loss = cr_f64(r);
+    pos->best_epoch = cr_u32(r);
+    pos->bad_epochs = cr_u32(r);
+    uint32_t stopped_early = cr_u32(r);
+    pos->stopped_early = stopped_early == 1;
+    pos->n_hist = cr_u32(r);
+    const uint32_t epochs = c->params.epochs;
+    if (r->st == MLP_OK && (pos->epoch_done > epochs || pos->batch_pos >= c->n_batches || pos->n_hist != pos->epoch_done ||
+                            stopped_early > 1 || (pos->epoch_done == epochs && pos->batch_pos != 0)))
+        r->st = mlp__fail_file(r->err, MLP_ERR_FORMAT, r->path, "inconsistent checkpoint position (epoch %u, batch %llu)",
+                               pos->epoch_done, (unsigned long long)pos->batch_pos);
+}
+
+/* The n epochs' statistics, in a new array of n + 1 (NULL on failure). */
+static struct mlp_epoch_stats *read_history(struct cr *r, uint32_t n)
+{
+    if (r->st != MLP_OK) return NULL;
+    struct mlp_epoch_stats *hist = calloc((size_t)n + 1, sizeof *hist);
+    if (!hist) {
+        r->st = mlp__fail(r->err, MLP_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    for (uint32_t i = 0; i < n && r->st == MLP_OK; i++) {
+        hist[i].epoch = cr_u32(r);
+        hist[i].train_loss = cr_f64(r);
+        hist[i].train_acc = cr_f64(r);
+        hist[i].test_loss = cr_f64(r);
+        hist[i].test_acc = cr_f64(r);
+        hist[i].seconds = cr_f64(r);
+        hist[i].samples_per_s = cr_f64(r);
+    }
+    return hist;
+}
+
+enum mlp_status mlp__ckpt_read(const char *path, struct mlp_ckpt *c, struct mlp_error *err)
+{
+    MLP_ASSERT(c && c->model && c->good && path);
     FILE *f = NULL;
     struct stat at_open;
     uint64_t model_bytes = 0, state_bytes = 0;
@@ -506,53 +559,20 @@ enum mlp_status mlp_trainer_resume(struct mlp_trainer *t, const char *path, stru
     /* From here on every byte is as it was written. */
     struct mlp_model *m = NULL;
     st = mlp__model_read(f, path, model_bytes, &m, err);
-    if (st == MLP_OK) st = same_network(m, t->m, path, err);
+    if (st == MLP_OK) st = same_network(m, c->model, path, err);
 
     struct cr r = {.f = f, .path = path, .off = CK_HEADER + model_bytes, .left = state_bytes, .st = st, .err = err};
-    const struct mlp_train_params *p = &t->p;
-    check_run_params(&r, p);
-    struct data_fp ftrain = read_fp(&r), feval = read_fp(&r);
-    if (r.st == MLP_OK && !same_fp(ftrain, fingerprint(t->train)))
-        r.st = mlp__fail_file(err, MLP_ERR_SHAPE, path,
-                              "the checkpoint was made on a different training set (%llu x %u, CRC %08x; this run's: "
-                              "%llu x %u, CRC %08x)",
-                              (unsigned long long)ftrain.rows, ftrain.cols, ftrain.crc_x,
-                              (unsigned long long)t->train->n_rows, t->train->n_cols, fingerprint(t->train).crc_x);
-    if (r.st == MLP_OK && !same_fp(feval, fingerprint(t->eval)))
-        r.st = mlp__fail_file(err, MLP_ERR_SHAPE, path, "the checkpoint was made with a different evaluation set");
-
-    /* Position and accumulators, checked for consistency. */
-    uint32_t epoch_done = cr_u32(&r);
-    uint64_t batch_pos = cr_u64(&r), step = cr_u64(&r);
-    struct mlp_rng rng, rng_epoch;
-    for (int i = 0; i < 4; i++) rng.s[i] = cr_u64(&r);
-    for (int i = 0; i < 4; i++) rng_epoch.s[i] = cr_u64(&r);
-    double loss_sum = cr_f64(&r);
-    uint64_t correct = cr_u64(&r);
-    double epoch_s = cr_f64(&r), best_loss = cr_f64(&r);
-    uint32_t best_epoch = cr_u32(&r), bad_epochs = cr_u32(&r), stopped_early = cr_u32(&r), n_hist = cr_u32(&r);
-    if (r.st == MLP_OK && (epoch_done > p->epochs || batch_pos >= t->n_batches || n_hist != epoch_done ||
-                           stopped_early > 1 || (epoch_done == p->epochs && batch_pos != 0)))
-        r.st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "inconsistent checkpoint position (epoch %u, batch %llu)",
-                              epoch_done, (unsigned long long)batch_pos);
-    struct mlp_epoch_stats *hist = r.st == MLP_OK ? calloc(n_hist + 1, sizeof *hist) : NULL;
-    if (r.st == MLP_OK && !hist) r.st = mlp__fail(err, MLP_ERR_NOMEM, "out of memory");
-    for (uint32_t i = 0; i < n_hist && r.st == MLP_OK; i++) {
-        hist[i].epoch = cr_u32(&r);
-        hist[i].train_loss = cr_f64(&r);
-        hist[i].train_acc = cr_f64(&r);
-        hist[i].test_loss = cr_f64(&r);
-        hist[i].test_acc = cr_f64(&r);
-        hist[i].seconds = cr_f64(&r);
-        hist[i].samples_per_s = cr_f64(&r);
-    }
-    const size_t nb = t->m->n_params * mlp__dtype_size(t->m->dtype);
-    /* Straight into the trainer's buffers.  The checksums held, so only a read
+    check_run_params(&r, &c->params);
+    check_data(&r, c);
+    struct mlp_ckpt_pos pos = {0};
+    read_position(&r, c, &pos);
+    pos.hist = read_history(&r, pos.n_hist);
+    const size_t nb = c->model->n_params * mlp__dtype_size(c->model->dtype);
+    /* Straight into the caller's buffers.  The checksums held, so only a read
      * error or a file changed since can fail from here: then it must not be run. */
-    cr_bytes(&r, t->good, nb);
-    if (p->patience) cr_bytes(&r, t->best, nb);
-    if (t->n_state >= 1) cr_bytes(&r, t->s1, nb);
-    if (t->n_state >= 2) cr_bytes(&r, t->s2, nb);
+    void *const vec[4] = {c->good, c->best, c->s1, c->s2};
+    for (int i = 0; i < 4; i++)
+        if (vec[i]) cr_bytes(&r, vec[i], nb);
     /* The CRC after the section was checked by the first pass. */
     if (r.st == MLP_OK && r.left != 0)
         r.st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "%llu unexpected bytes in the checkpoint state",
@@ -561,36 +581,13 @@ enum mlp_status mlp_trainer_resume(struct mlp_trainer *t, const char *path, stru
      * versions into the fields: that, rather than any error it caused. */
     if (mlp__file_changed(fileno(f), path, &at_open, err) != MLP_OK) r.st = MLP_ERR_IO;
     fclose(f);
-    if (r.st != MLP_OK) {
-        free(hist);
-        mlp_model_free(m);
-        return r.st;
-    }
-    memcpy(t->m->params, m->params, nb);
-    t->m->meta = m->meta;
-    mlp_model_free(m);
-    free(t->hist);
-    t->hist = hist;
-    t->n_hist = t->hist_cap = n_hist;
-    if (t->hist_cap == 0) t->hist_cap = 1;
-    t->epoch_done = epoch_done;
-    t->batch_pos = batch_pos;
-    t->step = step;
-    t->loss_sum = loss_sum;
-    t->correct = correct;
-    t->epoch_s = epoch_s;
-    t->best_loss = best_loss;
-    t->best_epoch = best_epoch;
-    t->bad_epochs = bad_epochs;
-    t->stopped_early = (int)stopped_early;
-    if (batch_pos > 0 && t->minibatch) {
-        /* Mid-epoch: rebuild this epoch's permutation from the RNG as it
-         * stood before the shuffle; that also leaves t->rng where it was. */
-        t->rng = rng_epoch;
-        mlp__shuffle(t);
+    if (r.st == MLP_OK) {
+        memcpy(c->model->params, m->params, nb);
+        c->model->meta = m->meta;
+        c->pos = pos;
     } else {
-        t->rng = rng;
-        t->rng_epoch = rng_epoch;
+        free(pos.hist);
     }
-    return MLP_OK;
+    mlp_model_free(m);
+    return r.st;
 }

@@ -4,8 +4,10 @@
  * weight decay, early stopping on the evaluation loss, per-batch and
  * per-epoch callbacks, a stop request that lands on a batch boundary, and a
  * divergence guard that restores the last good weights.  All of its state
- * lives in struct mlp_trainer so that checkpoint.c can save and restore it. */
+ * lives in struct mlp_trainer (train_state.h); saving and resuming hand a
+ * snapshot of it to checkpoint.c, which sits below and knows only that. */
 #include "train/train_state.h"
+#include "train/checkpoint.h"
 #include "train/optim/minimize.h"
 #include "train/optim/optim.h"
 
@@ -77,7 +79,8 @@ static enum mlp_status check_params(const struct mlp_train_params *p, struct mlp
     return MLP_OK;
 }
 
-double mlp__epoch_lr(const struct mlp_train_params *p, uint32_t epoch)
+/* The learning rate of epoch `epoch` (1-based) under p's schedule. */
+static double epoch_lr(const struct mlp_train_params *p, uint32_t epoch)
 {
     double e = (double)(epoch - 1);
     switch (p->schedule) {
@@ -188,6 +191,8 @@ uint32_t mlp_trainer_epochs_done(const struct mlp_trainer *t) { return t->epoch_
 int mlp_trainer_stopped_early(const struct mlp_trainer *t) { return t->stopped_early; }
 const struct mlp_profile *mlp_trainer_profile(const struct mlp_trainer *t) { return &t->prof; }
 
+/* ------------------------------------------------ between batches and epochs */
+
 static enum mlp_status push_history(struct mlp_trainer *t, const struct mlp_epoch_stats *es, struct mlp_error *err)
 {
     if (t->n_hist == t->hist_cap) {
@@ -204,7 +209,7 @@ static enum mlp_status push_history(struct mlp_trainer *t, const struct mlp_epoc
 /* The permutation of an epoch: the identity shuffled by the RNG as it stood
  * at the epoch's start, so that a resumed run can rebuild it from that
  * state alone. */
-void mlp__shuffle(struct mlp_trainer *t)
+static void shuffle(struct mlp_trainer *t)
 {
     const uint64_t N = t->train->n_rows;
     t->rng_epoch = t->rng;
@@ -216,6 +221,145 @@ void mlp__shuffle(struct mlp_trainer *t)
         t->perm[j] = x;
     }
 }
+
+/* Early stopping on the evaluation loss of the epoch just completed (both
+ * the epochs and the solvers' iterations): keep the weights of the best so
+ * far; after `patience` epochs without a better one, put them back and
+ * answer true (the run ends). */
+static bool early_stop(struct mlp_trainer *t, double eval_loss)
+{
+    if (!t->p.patience) return false;
+    struct mlp_model *m = t->m;
+    const size_t bytes = m->n_params * mlp__dtype_size(m->dtype);
+    if (eval_loss < t->best_loss) {
+        t->best_loss = eval_loss;
+        t->best_epoch = t->epoch_done;
+        t->bad_epochs = 0;
+        memcpy(t->best, m->params, bytes);
+        return false;
+    }
+    if (++t->bad_epochs < t->p.patience) return false;
+    memcpy(m->params, t->best, bytes);
+    t->stopped_early = 1;
+    return true;
+}
+
+/* A pass's time into the profile. */
+static void count_pass(struct mlp_trainer *t, const struct mlp_pass *ps)
+{
+    t->prof.forward_s += ps->t_forward;
+    t->prof.backward_s += ps->t_backward;
+    t->prof.forward_n++;
+    t->prof.backward_n++;
+}
+
+/* ------------------------------------------------------------- checkpoints */
+
+/* The trainer as a checkpoint sees it: the run, where it stands, and the
+ * vectors it keeps.  For a resume the same snapshot says what the file
+ * must match and where its vectors go. */
+static struct mlp_ckpt snapshot(const struct mlp_trainer *t)
+{
+    struct mlp_ckpt c = {
+        .model = t->m,
+        .params = t->p,
+        .train_fp = mlp__ckpt_fingerprint(t->train),
+        .eval_fp = mlp__ckpt_fingerprint(t->eval),
+        .n_batches = t->n_batches,
+        .pos = {.epoch_done = t->epoch_done,
+                .batch_pos = t->batch_pos,
+                .step = t->step,
+                .rng = t->rng,
+                .rng_epoch = t->rng_epoch,
+                .loss_sum = t->loss_sum,
+                .epoch_s = t->epoch_s,
+                .correct = t->correct,
+                .best_loss = t->best_loss,
+                .best_epoch = t->best_epoch,
+                .bad_epochs = t->bad_epochs,
+                .stopped_early = t->stopped_early != 0,
+                .hist = t->hist,
+                .n_hist = t->n_hist},
+        .good = t->good,
+        .best = t->p.patience ? t->best : NULL,
+        .s1 = t->n_state >= 1 ? t->s1 : NULL,
+        .s2 = t->n_state >= 2 ? t->s2 : NULL,
+    };
+    return c;
+}
+
+/* Where a checkpoint says the run stood; takes over pos->hist. */
+static void restore(struct mlp_trainer *t, const struct mlp_ckpt_pos *pos)
+{
+    free(t->hist);
+    t->hist = pos->hist;
+    t->n_hist = t->hist_cap = pos->n_hist;
+    if (t->hist_cap == 0) t->hist_cap = 1;
+    t->epoch_done = pos->epoch_done;
+    t->batch_pos = pos->batch_pos;
+    t->step = pos->step;
+    t->loss_sum = pos->loss_sum;
+    t->correct = pos->correct;
+    t->epoch_s = pos->epoch_s;
+    t->best_loss = pos->best_loss;
+    t->best_epoch = pos->best_epoch;
+    t->bad_epochs = pos->bad_epochs;
+    t->stopped_early = pos->stopped_early;
+    if (pos->batch_pos > 0 && t->minibatch) {
+        /* Mid-epoch: rebuild this epoch's permutation from the RNG as it
+         * stood before the shuffle; that also leaves t->rng where it was. */
+        t->rng = pos->rng_epoch;
+        shuffle(t);
+    } else {
+        t->rng = pos->rng;
+        t->rng_epoch = pos->rng_epoch;
+    }
+}
+
+enum mlp_status mlp_trainer_save_checkpoint(const struct mlp_trainer *t, const char *path, struct mlp_error *err)
+{
+    MLP_ASSERT(t && path);
+    if (t->solver)
+        return mlp__fail(err, MLP_ERR_UNSUPPORTED, "%s runs cannot be checkpointed (the line search's state is not saved)",
+                         mlp_optim_name(t->p.optim));
+    struct mlp_ckpt c = snapshot(t);
+    return mlp__ckpt_write(path, &c, err);
+}
+
+enum mlp_status mlp_trainer_resume(struct mlp_trainer *t, const char *path, struct mlp_error *err)
+{
+    MLP_ASSERT(t && path);
+    if (t->solver)
+        return mlp__fail(err, MLP_ERR_UNSUPPORTED, "%s runs cannot be resumed from a checkpoint", mlp_optim_name(t->p.optim));
+    struct mlp_ckpt c = snapshot(t);
+    enum mlp_status st = mlp__ckpt_read(path, &c, err);
+    if (st == MLP_OK) restore(t, &c.pos);
+    return st;
+}
+
+/* The run's own checkpoint (set_checkpoint), its time in the profile. */
+static enum mlp_status timed_checkpoint(struct mlp_trainer *t, struct mlp_error *err)
+{
+    double c0 = mlp__now();
+    enum mlp_status st = mlp_trainer_save_checkpoint(t, t->ckpt_path, err);
+    t->prof.checkpoint_s += mlp__now() - c0;
+    t->prof.checkpoint_n++;
+    return st;
+}
+
+static enum mlp_status stop_here(struct mlp_trainer *t, struct mlp_error *err, const char *why)
+{
+    if (t->solver) /* the line-search state is not checkpointed */
+        return mlp__fail(err, MLP_ERR_STOPPED, "%s after iteration %u (no checkpoint: %s runs cannot be resumed)", why,
+                         t->epoch_done, mlp_optim_name(t->p.optim));
+    enum mlp_status st;
+    if (t->ckpt_path && (st = timed_checkpoint(t, err)) != MLP_OK) return st;
+    return mlp__fail(err, MLP_ERR_STOPPED, "%s after epoch %u, batch %llu%s%s", why, t->epoch_done + 1,
+                     (unsigned long long)t->batch_pos, t->ckpt_path ? ": checkpoint written to " : "",
+                     t->ckpt_path ? t->ckpt_path : "");
+}
+
+/* ------------------------------------------------ GD, SGD and Adam: epochs */
 
 /* The update of one range of the parameters, for mlp__run_step: the
  * optimiser's own loop on elements [lo, hi). */
@@ -238,6 +382,24 @@ static void step_update(void *ctx, size_t lo, size_t hi)
                   t->s1 ? t->s1 + lo * esz : NULL, u->lr, t->momentum ? t->p.momentum : 0, t->p.nesterov);
 }
 
+/* The update after a pass that left it to us: the whole vector at once. */
+static void update(struct mlp_trainer *t, const struct mlp_pass *ps, double lr)
+{
+    struct mlp_model *m = t->m;
+    const struct mlp_train_params *p = &t->p;
+    const size_t n = m->n_params;
+    if (p->optim == MLP_OPT_ADAM && ps->n_parts > 1)
+        mlp__adam_step_parts(&(struct mlp_adam_step){m->dtype, n, m->params, t->s1, t->s2, lr, p->beta1, p->beta2,
+                                                     p->eps, t->step, m->ctx},
+                             ps->parts, ps->n_parts);
+    else if (p->optim == MLP_OPT_ADAM)
+        mlp__adam_step(&(struct mlp_adam_step){m->dtype, n, m->params, t->s1, t->s2, lr, p->beta1, p->beta2, p->eps,
+                                               t->step, m->ctx},
+                       t->grad);
+    else
+        mlp__sgd_step(m->dtype, n, m->params, t->grad, t->s1, lr, t->momentum ? p->momentum : 0, p->nesterov);
+}
+
 /* Decoupled weight decay on the weights (not the biases). */
 static void decay_weights(struct mlp_trainer *t, double lr)
 {
@@ -252,21 +414,124 @@ static void decay_weights(struct mlp_trainer *t, double lr)
     }
 }
 
-static enum mlp_status stop_here(struct mlp_trainer *t, struct mlp_error *err, const char *why)
+/* A fresh epoch; a resumed one has its accumulators and permutation
+ * restored by mlp_trainer_resume. */
+static void begin_epoch(struct mlp_trainer *t)
 {
-    if (t->solver) /* the line-search state is not checkpointed */
-        return mlp__fail(err, MLP_ERR_STOPPED, "%s after iteration %u (no checkpoint: %s runs cannot be resumed)", why,
-                         t->epoch_done, mlp_optim_name(t->p.optim));
-    if (t->ckpt_path) {
-        double c0 = mlp__now();
-        enum mlp_status st = mlp_trainer_save_checkpoint(t, t->ckpt_path, err);
-        t->prof.checkpoint_s += mlp__now() - c0;
-        t->prof.checkpoint_n++;
+    memcpy(t->good, t->m->params, t->m->n_params * mlp__dtype_size(t->m->dtype));
+    t->loss_sum = 0;
+    t->correct = 0;
+    t->epoch_s = 0;
+    if (t->minibatch) shuffle(t);
+}
+
+/* Batch t->batch_pos of epoch ep (1-based) at learning rate lr: the pass,
+ * the update, the profile and on_batch.  t0: when the epoch started, on
+ * the clock of mlp__now (less the time it ran before a resume). */
+static enum mlp_status run_batch(struct mlp_trainer *t, uint32_t ep, double lr, double t0, struct mlp_error *err)
+{
+    struct mlp_model *m = t->m;
+    const struct mlp_train_params *p = &t->p;
+    const uint64_t N = t->train->n_rows, b0 = t->batch_pos * t->bs, nb = N - b0 < t->bs ? N - b0 : t->bs;
+    struct mlp_pass ps = {.m = m, .ds = t->train, .row0 = b0, .n = nb, .rows = t->minibatch ? t->perm + b0 : NULL,
+                          .l2 = p->l2, .grad = t->grad,
+                          /* every batch, the short last one too, gets the
+                           * same L2 strength: l2/(2 batch) */
+                          .l2_m = (double)t->bs,
+                          /* Adam adds the threads' gradients up itself */
+                          .keep_parts = p->optim == MLP_OPT_ADAM};
+    /* split by units with the update inside where that pays (mlp__run_step:
+     * its update's time then counts in the backward pass's), else the pass
+     * and then the update */
+    struct step_update su = {.t = t, .lr = lr};
+    if (p->optim == MLP_OPT_ADAM)
+        mlp__adam_init(&su.adam, m->dtype, m->params, t->grad, t->s1, t->s2, lr, p->beta1, p->beta2, p->eps,
+                       t->step + 1);
+    bool stepped = false;
+    enum mlp_status st;
+    if ((st = mlp__run_step(&ps, step_update, &su, &stepped, err)) != MLP_OK) return st;
+    if (!stepped && (st = mlp__run_pass(&ps, err)) != MLP_OK) return st;
+    count_pass(t, &ps);
+    t->loss_sum += ps.loss * (double)nb;
+    t->correct += ps.correct;
+    t->step++;
+    double o0 = mlp__now();
+    if (!stepped) update(t, &ps, lr);
+    if (p->weight_decay > 0) decay_weights(t, lr);
+    t->prof.optim_s += mlp__now() - o0;
+    t->prof.optim_n++;
+    t->batch_pos++;
+    t->epoch_s = mlp__now() - t0;
+    if (t->on_batch) {
+        uint64_t done = b0 + nb;
+        struct mlp_batch_info bi = {.epoch = ep, .epochs = p->epochs, .batch = t->batch_pos, .n_batches = t->n_batches,
+                                    .rows_done = done, .loss = t->loss_sum / (double)done,
+                                    .accuracy = t->train->labels ? (double)t->correct / (double)done : -1,
+                                    .seconds = t->epoch_s};
+        if (t->on_batch(&bi, t->user)) t->stop = 1;
+    }
+    return MLP_OK;
+}
+
+/* After epoch ep's last batch: its statistics, the divergence guard,
+ * evaluation, history, early stopping, the periodic checkpoint and
+ * on_epoch.  *last: the run ends with this epoch. */
+static enum mlp_status end_epoch(struct mlp_trainer *t, uint32_t ep, bool *last, struct mlp_error *err)
+{
+    struct mlp_model *m = t->m;
+    const struct mlp_train_params *p = &t->p;
+    const uint64_t N = t->train->n_rows;
+    struct mlp_epoch_stats es = {.epoch = ep, .train_acc = -1, .test_loss = -1, .test_acc = -1};
+    es.seconds = t->epoch_s;
+    es.samples_per_s = es.seconds > 0 ? (double)N / es.seconds : 0;
+    es.train_loss = t->loss_sum / (double)N;
+    if (p->eval_train && t->train->labels) es.train_acc = (double)t->correct / (double)N;
+    if (!isfinite(es.train_loss) || !all_finite(m)) {
+        memcpy(m->params, t->good, m->n_params * mlp__dtype_size(m->dtype));
+        return mlp__fail(err, MLP_ERR_DIVERGED,
+                         "training diverged in epoch %u (loss %g): weights of epoch %u kept; try a smaller "
+                         "learning rate",
+                         ep, es.train_loss, ep - 1);
+    }
+    enum mlp_status st;
+    if (t->eval) {
+        double e0 = mlp__now();
+        st = mlp_model_evaluate(m, t->eval, &es.test_loss, &es.test_acc, err);
+        t->prof.eval_s += mlp__now() - e0;
+        t->prof.eval_n++;
         if (st != MLP_OK) return st;
     }
-    return mlp__fail(err, MLP_ERR_STOPPED, "%s after epoch %u, batch %llu%s%s", why, t->epoch_done + 1,
-                     (unsigned long long)t->batch_pos, t->ckpt_path ? ": checkpoint written to " : "",
-                     t->ckpt_path ? t->ckpt_path : "");
+    t->epoch_done = ep;
+    t->batch_pos = 0;
+    if ((st = push_history(t, &es, err)) != MLP_OK) return st;
+    m->meta.epochs++;
+    early_stop(t, es.test_loss);
+    *last = t->epoch_done == p->epochs || t->stopped_early;
+    if (t->ckpt_path && t->ckpt_every && ep % t->ckpt_every == 0 && !*last && (st = timed_checkpoint(t, err)) != MLP_OK)
+        return st;
+    if (t->on_epoch && t->on_epoch(&es, t->user)) t->stop = 1;
+    return MLP_OK;
+}
+
+/* Epochs of mini-batches (one batch of all rows for GD) until the last,
+ * early stopping or a stop request, from wherever the trainer stands. */
+static enum mlp_status run_epochs(struct mlp_trainer *t, struct mlp_error *err)
+{
+    enum mlp_status st;
+    while (t->epoch_done < t->p.epochs && !t->stopped_early) {
+        const uint32_t ep = t->epoch_done + 1;
+        const double lr = epoch_lr(&t->p, ep);
+        if (t->batch_pos == 0) begin_epoch(t);
+        const double t0 = mlp__now() - t->epoch_s;
+        while (t->batch_pos < t->n_batches) {
+            if ((st = run_batch(t, ep, lr, t0, err)) != MLP_OK) return st;
+            if (t->stop && t->batch_pos < t->n_batches) return stop_here(t, err, "stopped");
+        }
+        bool last = false;
+        if ((st = end_epoch(t, ep, &last, err)) != MLP_OK) return st;
+        if (t->stop && !last) return stop_here(t, err, "stopped");
+    }
+    return MLP_OK;
 }
 
 /* ------------------------------------------------- CG and L-BFGS (seed 001) */
@@ -307,10 +572,7 @@ static double objective(const double *x, double *g, void *vctx)
         c->last_correct = ps.correct;
         c->have_last = true;
     }
-    t->prof.forward_s += ps.t_forward;
-    t->prof.backward_s += ps.t_backward;
-    t->prof.forward_n++;
-    t->prof.backward_n++;
+    count_pass(t, &ps);
     if (m->dtype == MLP_F64)
         memcpy(g, t->grad, m->n_params * sizeof(double));
     else
@@ -346,17 +608,7 @@ static int solver_iter(const struct mlp_min_iter *it, const double *x, void *vct
     t->epoch_done++;
     m->meta.epochs++;
     if ((c->st = push_history(t, &es, c->err)) != MLP_OK) return 1;
-    if (t->p.patience) {
-        if (es.test_loss < t->best_loss) {
-            t->best_loss = es.test_loss;
-            t->best_epoch = t->epoch_done;
-            t->bad_epochs = 0;
-            memcpy(t->best, m->params, m->n_params * mlp__dtype_size(m->dtype));
-        } else if (++t->bad_epochs >= t->p.patience) {
-            t->stopped_early = 1;
-            return 1;
-        }
-    }
+    if (early_stop(t, es.test_loss)) return 1;
     if (t->on_batch) {
         struct mlp_batch_info bi = {.epoch = t->epoch_done, .epochs = t->p.epochs, .batch = 1, .n_batches = 1,
                                     .rows_done = t->train->n_rows, .loss = it->f, .accuracy = es.train_acc,
@@ -391,10 +643,7 @@ static enum mlp_status run_solver(struct mlp_trainer *t, struct mlp_error *err)
     if (t->prof.optim_s < 0) t->prof.optim_s = 0;
     enum mlp_status st = c.st;
     if (st == MLP_OK) {
-        if (t->stopped_early)
-            memcpy(m->params, t->best, n * mlp__dtype_size(m->dtype));
-        else
-            set_params(m, x);
+        if (!t->stopped_early) set_params(m, x); /* else early_stop put the best weights back */
         if (r == MLP_MIN_NOMEM) st = mlp__fail(err, MLP_ERR_NOMEM, "out of memory in the %s solver", mlp_optim_name(t->p.optim));
         else if (r == MLP_MIN_BAD_VALUE || !all_finite(m)) {
             memcpy(m->params, t->good, n * mlp__dtype_size(m->dtype));
@@ -411,146 +660,32 @@ static enum mlp_status run_solver(struct mlp_trainer *t, struct mlp_error *err)
     return st;
 }
 
+/* ------------------------------------------------------------------- run */
+
+/* What the model file records of the run that trained it. */
+static void record_meta(struct mlp_trainer *t)
+{
+    const struct mlp_train_params *p = &t->p;
+    struct mlp_train_meta *meta = &t->m->meta;
+    meta->seed = p->seed;
+    meta->optim = (uint32_t)p->optim;
+    meta->batch = (uint32_t)t->bs;
+    meta->lr = p->lr;
+    meta->l2 = p->l2;
+    meta->momentum = p->optim == MLP_OPT_SGD ? p->momentum : 0;
+    meta->samples = t->train->n_rows;
+}
+
 enum mlp_status mlp_trainer_run(struct mlp_trainer *t, struct mlp_error *err)
 {
     MLP_ASSERT(t);
-    struct mlp_model *m = t->m;
     const struct mlp_train_params *p = &t->p;
-    const size_t n = m->n_params, esz = mlp__dtype_size(m->dtype);
-    const uint64_t N = t->train->n_rows;
-    enum mlp_status st = MLP_OK;
     mlp__log(MLP_LOG_INFO, "train: %llu rows, %zu parameters, %s, batch %llu, %u epochs, BLAS %s",
-             (unsigned long long)N, n, mlp_optim_name(p->optim), (unsigned long long)t->bs, p->epochs,
-             mlp_blas_info());
-
-    if (t->solver) {
-        if ((st = run_solver(t, err)) != MLP_OK) return st;
-        goto done;
-    }
-    while (t->epoch_done < p->epochs && !t->stopped_early) {
-        const uint32_t ep = t->epoch_done + 1;
-        const double lr = mlp__epoch_lr(p, ep);
-        if (t->batch_pos == 0) {
-            /* A fresh epoch; a resumed one has its accumulators and
-             * permutation restored by mlp_trainer_resume. */
-            memcpy(t->good, m->params, n * esz);
-            t->loss_sum = 0;
-            t->correct = 0;
-            t->epoch_s = 0;
-            if (t->minibatch) mlp__shuffle(t);
-        }
-        double t0 = mlp__now() - t->epoch_s;
-        while (t->batch_pos < t->n_batches) {
-            uint64_t b0 = t->batch_pos * t->bs, nb = N - b0 < t->bs ? N - b0 : t->bs;
-            struct mlp_pass ps = {.m = m, .ds = t->train, .row0 = b0, .n = nb,
-                                  .rows = t->minibatch ? t->perm + b0 : NULL, .l2 = p->l2, .grad = t->grad,
-                                  /* every batch, the short last one too, gets the
-                                   * same L2 strength: l2/(2 batch) */
-                                  .l2_m = (double)t->bs,
-                                  /* Adam adds the threads' gradients up itself */
-                                  .keep_parts = p->optim == MLP_OPT_ADAM};
-            /* split by units with the update inside where that pays
-             * (mlp__run_step: its update's time then counts in the
-             * backward pass's), else the pass and then the update */
-            struct step_update su = {.t = t, .lr = lr};
-            if (p->optim == MLP_OPT_ADAM)
-                mlp__adam_init(&su.adam, m->dtype, m->params, t->grad, t->s1, t->s2, lr, p->beta1, p->beta2,
-                               p->eps, t->step + 1);
-            bool stepped = false;
-            if ((st = mlp__run_step(&ps, step_update, &su, &stepped, err)) != MLP_OK) return st;
-            if (!stepped && (st = mlp__run_pass(&ps, err)) != MLP_OK) return st;
-            t->prof.forward_s += ps.t_forward;
-            t->prof.backward_s += ps.t_backward;
-            t->prof.forward_n++;
-            t->prof.backward_n++;
-            t->loss_sum += ps.loss * (double)nb;
-            t->correct += ps.correct;
-            t->step++;
-            double o0 = mlp__now();
-            if (stepped)
-                ; /* updated inside the step */
-            else if (p->optim == MLP_OPT_ADAM && ps.n_parts > 1)
-                mlp__adam_step_parts(&(struct mlp_adam_step){m->dtype, n, m->params, t->s1, t->s2, lr, p->beta1,
-                                                             p->beta2, p->eps, t->step, m->ctx},
-                                     ps.parts, ps.n_parts);
-            else if (p->optim == MLP_OPT_ADAM)
-                mlp__adam_step(&(struct mlp_adam_step){m->dtype, n, m->params, t->s1, t->s2, lr, p->beta1, p->beta2,
-                                                       p->eps, t->step, m->ctx},
-                               t->grad);
-            else
-                mlp__sgd_step(m->dtype, n, m->params, t->grad, t->s1, lr, t->momentum ? p->momentum : 0, p->nesterov);
-            if (p->weight_decay > 0) decay_weights(t, lr);
-            t->prof.optim_s += mlp__now() - o0;
-            t->prof.optim_n++;
-            t->batch_pos++;
-            t->epoch_s = mlp__now() - t0;
-            if (t->on_batch) {
-                uint64_t done = b0 + nb;
-                struct mlp_batch_info bi = {.epoch = ep, .epochs = p->epochs, .batch = t->batch_pos,
-                                            .n_batches = t->n_batches, .rows_done = done,
-                                            .loss = t->loss_sum / (double)done,
-                                            .accuracy = t->train->labels ? (double)t->correct / (double)done : -1,
-                                            .seconds = t->epoch_s};
-                if (t->on_batch(&bi, t->user)) t->stop = 1;
-            }
-            if (t->stop && t->batch_pos < t->n_batches) return stop_here(t, err, "stopped");
-        }
-
-        struct mlp_epoch_stats es = {.epoch = ep, .train_acc = -1, .test_loss = -1, .test_acc = -1};
-        es.seconds = t->epoch_s;
-        es.samples_per_s = es.seconds > 0 ? (double)N / es.seconds : 0;
-        es.train_loss = t->loss_sum / (double)N;
-        if (p->eval_train && t->train->labels) es.train_acc = (double)t->correct / (double)N;
-        if (!isfinite(es.train_loss) || !all_finite(m)) {
-            memcpy(m->params, t->good, n * esz);
-            return mlp__fail(err, MLP_ERR_DIVERGED,
-                             "training diverged in epoch %u (loss %g): weights of epoch %u kept; try a smaller "
-                             "learning rate",
-                             ep, es.train_loss, ep - 1);
-        }
-        if (t->eval) {
-            double e0 = mlp__now();
-            st = mlp_model_evaluate(m, t->eval, &es.test_loss, &es.test_acc, err);
-            t->prof.eval_s += mlp__now() - e0;
-            t->prof.eval_n++;
-            if (st != MLP_OK) return st;
-        }
-        t->epoch_done = ep;
-        t->batch_pos = 0;
-        if ((st = push_history(t, &es, err)) != MLP_OK) return st;
-        m->meta.epochs++;
-        if (p->patience) {
-            /* Early stopping: keep the weights of the best evaluation loss. */
-            if (es.test_loss < t->best_loss) {
-                t->best_loss = es.test_loss;
-                t->best_epoch = ep;
-                t->bad_epochs = 0;
-                memcpy(t->best, m->params, n * esz);
-            } else if (++t->bad_epochs >= p->patience) {
-                memcpy(m->params, t->best, n * esz);
-                t->stopped_early = 1;
-            }
-        }
-        bool last = t->epoch_done == p->epochs || t->stopped_early;
-        if (t->ckpt_path && t->ckpt_every && ep % t->ckpt_every == 0 && !last) {
-            double c0 = mlp__now();
-            st = mlp_trainer_save_checkpoint(t, t->ckpt_path, err);
-            t->prof.checkpoint_s += mlp__now() - c0;
-            t->prof.checkpoint_n++;
-            if (st != MLP_OK) return st;
-        }
-        if (t->on_epoch && t->on_epoch(&es, t->user)) t->stop = 1;
-        if (t->stop && !last) return stop_here(t, err, "stopped");
-    }
-done:
-    m->meta.seed = p->seed;
-    m->meta.optim = (uint32_t)p->optim;
-    m->meta.batch = (uint32_t)t->bs;
-    m->meta.lr = p->lr;
-    m->meta.l2 = p->l2;
-    m->meta.momentum = p->optim == MLP_OPT_SGD ? p->momentum : 0;
-    m->meta.samples = N;
-    return MLP_OK;
+             (unsigned long long)t->train->n_rows, t->m->n_params, mlp_optim_name(p->optim), (unsigned long long)t->bs,
+             p->epochs, mlp_blas_info());
+    enum mlp_status st = t->solver ? run_solver(t, err) : run_epochs(t, err);
+    if (st == MLP_OK) record_meta(t);
+    return st;
 }
 
 enum mlp_status mlp_model_train(struct mlp_model *m, const struct mlp_dataset *train, const struct mlp_dataset *test,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The trainer's state, shared by train.c (which runs it) and checkpoint.c
- * (which saves and restores every field a run depends on). */
+/* The trainer's state, run by train.c.  A checkpoint holds a snapshot of
+ * it (struct mlp_ckpt, checkpoint.h), filled and consumed by train.c. */
 #ifndef MLP_TRAIN_STATE_H
 #define MLP_TRAIN_STATE_H
 
@@ -46,10 +46,5 @@ struct mlp_trainer {
     volatile sig_atomic_t stop;
     struct mlp_profile prof;
 };
-
-/* The learning rate of epoch `epoch` (1-based) under p's schedule. */
-double mlp__epoch_lr(const struct mlp_train_params *p, uint32_t epoch);
-/* Rebuild perm from the RNG (saving its state in rng_epoch first). */
-void mlp__shuffle(struct mlp_trainer *t);
 
 #endif

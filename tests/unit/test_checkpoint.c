@@ -571,8 +571,82 @@ static void schedules_and_patience(void)
     mlp_model_free(m);
 }
 
-int main(void)
+/* A checkpoint as commit 6e050bb wrote it, before checkpoint.c read and
+ * wrote a snapshot of the trainer instead of the trainer itself:
+ * tests/golden/checkpoint_6e050bb.ckpt, made by `test_checkpoint
+ * --write-old PATH` (old_trainer below, stopped at epoch 2, batch 1)
+ * compiled against that commit's libfastmlp.a.  Adam with patience and an
+ * evaluation set, so it holds every array a state section can.  It still
+ * resumes; the resumed trainer saved at once writes the very same bytes
+ * (the format has not moved, and nothing read was lost); and the run goes
+ * on to its end. */
+static struct mlp_trainer *old_trainer(struct mlp_model **m)
 {
+    struct mlp_layer_spec h[1] = {{4, MLP_ACT_TANH}};
+    struct mlp_train_params p = mlp_train_params_default();
+    p.epochs = 3;
+    p.batch = 100;
+    p.patience = 2;
+    struct mlp_trainer *t = NULL;
+    if (!(*m = test_model(MLP_F32, COLS, 1, h, K, MLP_HEAD_SOFTMAX_CE, 1))) return NULL;
+    mlp_model_init(*m, MLP_INIT_XAVIER, 0, 0, 5);
+    CHECK_STATUS(mlp_trainer_create(&t, *m, &train, &valid, &p, NULL), MLP_OK);
+    return t;
+}
+
+static int write_old(const char *path)
+{
+    struct mlp_model *m = NULL;
+    struct mlp_trainer *t = old_trainer(&m);
+    struct stopper at = {2, 1};
+    struct mlp_error err = {0};
+    if (t) {
+        mlp_trainer_set_callbacks(t, NULL, stop_at, &at);
+        mlp_trainer_set_checkpoint(t, path, 0);
+        CHECK_STATUS(mlp_trainer_run(t, &err), MLP_ERR_STOPPED);
+    }
+    mlp_trainer_free(t);
+    mlp_model_free(m);
+    return check_report("checkpoint --write-old");
+}
+
+static void old_checkpoint(void)
+{
+    const char *old = FASTMLP_GOLDEN_DIR "/checkpoint_6e050bb.ckpt";
+    char path[128];
+    snprintf(path, sizeof path, "%s/resaved.ckpt", dir);
+    struct mlp_model *m = NULL;
+    struct mlp_trainer *t = old_trainer(&m);
+    struct mlp_error err = {0};
+    long n_old = 0, n_new = 0;
+    unsigned char *b_old = read_whole(old, &n_old), *b_new = NULL;
+    CHECK_MSG(b_old != NULL, "cannot read %s", old);
+    if (!t || !b_old) goto out;
+    CHECK_STATUS(mlp_trainer_resume(t, old, &err), MLP_OK);
+    CHECK_MSG(mlp_trainer_epochs_done(t) == 1, "%u epochs done", mlp_trainer_epochs_done(t));
+    CHECK_STATUS(mlp_trainer_save_checkpoint(t, path, &err), MLP_OK);
+    b_new = read_whole(path, &n_new);
+    CHECK_MSG(b_new && n_new == n_old && memcmp(b_old, b_new, (size_t)n_old) == 0,
+              "the resumed checkpoint saved again differs from 6e050bb's (%ld against %ld bytes)", n_new, n_old);
+    CHECK_STATUS(mlp_trainer_run(t, &err), MLP_OK);
+    uint32_t nh = 0;
+    mlp_trainer_history(t, &nh);
+    CHECK(nh == 3 && mlp_trainer_epochs_done(t) == 3);
+out:
+    free(b_old);
+    free(b_new);
+    mlp_trainer_free(t);
+    mlp_model_free(m);
+    unlink(path);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && strcmp(argv[1], "--write-old") == 0) {
+        make_data();
+        test_use(1, MLP_KERNELS_FAST); /* at 6e050bb, which made the pinned file: mlp_set_threads(1) */
+        return write_old(argv[2]);
+    }
     CHECK(mkdtemp(dir) != NULL);
     make_data();
     test_use(1, MLP_KERNELS_FAST);
@@ -610,6 +684,7 @@ int main(void)
 #endif
     network_refusals();
     schedules_and_patience();
+    old_checkpoint();
     rmdir(dir);
     return check_report("checkpoint");
 }

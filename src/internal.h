@@ -229,7 +229,7 @@ enum mlp_backend { MLP_BACKEND_BLAS = 0, MLP_BACKEND_REF = 1 };
 
 /* Rows processed together by the forward/backward passes: large enough to
  * make the GEMMs efficient, small enough to keep a block's activations in
- * cache (see forward.c). */
+ * cache (see src/pass/pass.inc). */
 #define MLP_BLOCK_ROWS 256u
 
 /* The engine behind mlp_model_loss_grad / evaluate / predict, with the
@@ -248,7 +248,7 @@ struct mlp_pass {
     uint32_t block_rows;
     bool split_gemms; /* internal: the fast pass runs one small range on the
                        * calling thread and splits its layers' outputs over
-                       * the pool instead (pass_impl.h) */
+                       * the pool instead (pass.inc) */
     /* outputs */
     double t_forward, t_backward; /* seconds spent, added to by the pass */
     double loss;      /* mean loss (+ L2 term if l2 > 0) */
@@ -269,7 +269,7 @@ struct mlp_pass {
 enum mlp_status mlp__run_pass(struct mlp_pass *p, struct mlp_error *err);
 
 /* A whole training step on a mini-batch, split over the pool's threads by
- * units (model-parallel, step_impl.h): the pass p (with grad, no L2 term,
+ * units (model-parallel, step.inc): the pass p (with grad, no L2 term,
  * no out) and, on each thread, update(ctx, lo, hi) on the ranges [lo, hi)
  * of the flat parameter vector that thread owns, each called once their
  * gradient (in p->grad) is final and no thread reads them again in this

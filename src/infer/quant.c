@@ -15,18 +15,13 @@
 #include <stdatomic.h>
 #include <string.h>
 
-/* FN(name) -> name_qf: the f32 instances of the shared pass pieces. */
-#define FN_(name, suf) name##_##suf
-#define FN__(name, suf) FN_(name, suf)
-#define FN(name) FN__(name, SUF)
-#define T float
-#define SUF qf
-#define EXP expf
-#define TANH tanhf
-#define EXP_CLIP 80.0f /* as forward.c's f32 pass */
-#include "pass/activations_impl.h"
-#include "pass/losses_impl.h"
-#include "pass/rows_impl.h"
+/* The f32 instances of the shared pass pieces (FN(activate) is activate_f32
+ * here, as in pass_f32.c), built with this file's flags. */
+#define SUF f32
+#include "core/tmpl.h"
+#include "pass/activations.inc"
+#include "pass/losses.inc"
+#include "pass/rows.inc"
 
 #define R MLP_QK_ROWS
 #define NS MLP_QK_MAX_NS

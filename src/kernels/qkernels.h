@@ -130,7 +130,7 @@ struct mlp_qk {
     mlp_qk_range_fn range;
     mlp_qk_u8q_fn u8q;
     /* z = 1 / (1 + e^-z) over n values, z clipped to +-80 first as in
-     * activations_impl.h (NaN stays NaN), within 4 ulp of the scalar
+     * activations.inc (NaN stays NaN), within 4 ulp of the scalar
      * version; NULL where there is no vector version (use the scalar). */
     void (*sigmoid)(float *z, size_t n);
 };

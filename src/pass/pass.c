@@ -1,48 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /* Forward and backward passes over data sets: the engine behind loss+gradient,
- * evaluation and prediction.  The pass itself is written once in
- * pass_impl.h and instantiated here for f32 and f64. */
-#include "kernels/kernels.h"
+ * evaluation and prediction.  This file holds what does not depend on the
+ * element type: checking the rows, choosing the stage and the element type's
+ * instance.  The passes themselves are written once in pass.inc and step.inc
+ * and instantiated by pass_f32.c and pass_f64.c (core/tmpl.h). */
 #include "core/pool.h"
-
-#include <math.h>
-/* glibc's libmvec has SIMD versions of exp and tanh (within 4 ulp);
- * declaring them lets the vectoriser call them from the `omp simd` loops of
- * activations_impl.h and losses_impl.h (CMakeLists.txt links libmvec and
- * builds this file with -fopenmp-simd).  Elsewhere the loops stay scalar. */
-#if defined(FASTMLP_HAVE_MVEC)
-#pragma omp declare simd notinbranch
-float expf(float);
-#pragma omp declare simd notinbranch
-double exp(double);
-#pragma omp declare simd notinbranch
-float tanhf(float);
-#pragma omp declare simd notinbranch
-double tanh(double);
-#endif
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#endif
-#include <string.h>
-
-/* The fast stage splits a pass over at most this many tasks (threads), of at
- * least this many rows each. */
-#define MLP_FAST_MAX_TASKS MLP_PASS_MAX_PARTS
-#define MLP_FAST_MIN_ROWS 16
-/* First layers at most this wide over uint8 inputs take the fused kernel. */
-#define MLP_NARROW_MAX 16
-
-/* The model-parallel step (step_impl.h) takes batches of at most this many
- * rows, whose activations stay in cache: larger ones are split by rows
- * (pass_impl.h), which reads each weight once per block of rows anyway. */
-#define MLP_STEP_MAX_ROWS 512
+#include "kernels/kernels.h"
+#include "pass/pass.h"
 
 /* Whether the model-parallel step pays for a batch of B rows on nt threads:
  * enough weights for the split to matter (as for Adam's own split, ~32K),
  * the work shared evenly (the busiest thread's units no more than 1.25x an
  * even share; a network of 10-unit layers would leave all of it to one
  * thread), and buffers of a sane size. */
-static bool step_pays(const struct mlp_model *m, uint32_t B, uint32_t nt, size_t esz)
+bool mlp__step_pays(const struct mlp_model *m, uint32_t B, uint32_t nt, size_t esz)
 {
     if (B > MLP_STEP_MAX_ROWS) return false;
     uint64_t total = 0, worst = 0, elems = mlp__n_in(m);
@@ -64,51 +35,6 @@ static bool step_pays(const struct mlp_model *m, uint32_t B, uint32_t nt, size_t
     }
     return worst * nt * 4 <= total * 5;
 }
-
-/* FN(name) -> name_f32 / name_f64 */
-#define FN_(name, suf) name##_##suf
-#define FN__(name, suf) FN_(name, suf)
-#define FN(name) FN__(name, SUF)
-
-#define T float
-#define SUF f32
-#define GEMM mlp__gemm_f32
-#define EXP expf
-#define TANH tanhf
-#define EXP_CLIP 80.0f /* e^80 < FLT_MAX and e^-80 > FLT_MIN */
-#define NARROW_V 16
-#include "activations_impl.h"
-#include "kernels/narrow_impl.h"
-#include "losses_impl.h"
-#include "pass_impl.h"
-#include "step_impl.h"
-#undef T
-#undef SUF
-#undef GEMM
-#undef EXP
-#undef TANH
-#undef EXP_CLIP
-#undef NARROW_V
-
-#define T double
-#define SUF f64
-#define GEMM mlp__gemm_f64
-#define EXP exp
-#define TANH tanh
-#define EXP_CLIP 700.0 /* e^700 < DBL_MAX and e^-700 > DBL_MIN */
-#define NARROW_V 8
-#include "activations_impl.h"
-#include "kernels/narrow_impl.h"
-#include "losses_impl.h"
-#include "pass_impl.h"
-#include "step_impl.h"
-#undef T
-#undef SUF
-#undef GEMM
-#undef EXP
-#undef TANH
-#undef EXP_CLIP
-#undef NARROW_V
 
 /* Rows per block: about 512K activation elements per block (2 MiB in f32),
  * so that a block's activations stay in L2/L3 while its backward pass runs,
@@ -152,7 +78,8 @@ enum mlp_status mlp__run_step(struct mlp_pass *p, void (*update)(void *ctx, size
     p->n_parts = 0;
     enum mlp_status st = check_rows(p, err);
     if (st != MLP_OK) return st;
-    return p->m->dtype == MLP_F32 ? run_step_f32(p, update, ctx, done, err) : run_step_f64(p, update, ctx, done, err);
+    return p->m->dtype == MLP_F32 ? mlp__run_step_f32(p, update, ctx, done, err)
+                                  : mlp__run_step_f64(p, update, ctx, done, err);
 }
 
 enum mlp_status mlp__run_pass(struct mlp_pass *p, struct mlp_error *err)
@@ -166,19 +93,19 @@ enum mlp_status mlp__run_pass(struct mlp_pass *p, struct mlp_error *err)
     if (p->block_rows == 0) p->block_rows = default_block_rows(p->m);
     const bool f32 = p->m->dtype == MLP_F32;
     /* The reference backend (the tests' oracle) always runs serially. */
-    if (p->backend == MLP_BACKEND_REF) return f32 ? run_pass_f32(p, err) : run_pass_f64(p, err);
+    if (p->backend == MLP_BACKEND_REF) return f32 ? mlp__run_pass_f32(p, err) : mlp__run_pass_f64(p, err);
     /* The BLAS's threads: the batched stage's only ones; one while fastmlp's
      * own pool runs several BLAS calls side by side. */
     const enum mlp_kernels stage = mlp__model_kernels(p->m);
     mlp__blas_threads(stage == MLP_KERNELS_FAST ? 1 : mlp__model_threads(p->m));
     switch (stage) {
     case MLP_KERNELS_FAST:
-        return f32 ? run_pass_fast_f32(p, err) : run_pass_fast_f64(p, err);
+        return f32 ? mlp__run_pass_fast_f32(p, err) : mlp__run_pass_fast_f64(p, err);
     /* ladder stages */
     case MLP_KERNELS_NAIVE: return mlp__pass_naive(p, err);
     case MLP_KERNELS_PERSAMPLE: return mlp__pass_persample(p, err);
     default:
-        return f32 ? run_pass_f32(p, err) : run_pass_f64(p, err);
+        return f32 ? mlp__run_pass_f32(p, err) : mlp__run_pass_f64(p, err);
     }
 }
 

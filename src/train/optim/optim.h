@@ -11,6 +11,9 @@
  * mu = 0 gives plain gradient descent p -= lr g (v is then unused, may be NULL). */
 void mlp__sgd_step(enum mlp_dtype dt, size_t n, void *p, const void *g, void *v,
                    double lr, double mu, int nesterov);
+/* Its element-type instances (sgd.inc in sgd_f32.c / sgd_f64.c). */
+void mlp__sgd_f32(size_t n, float *p, const float *g, float *v, float lr, float mu, int nesterov);
+void mlp__sgd_f64(size_t n, double *p, const double *g, double *v, double lr, double mu, int nesterov);
 
 /* Adam (Kingma & Ba), bias-corrected; t is the 1-based step count:
  *   m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/* The one template idiom for code written once for f32 and f64.
+ *
+ * A body lives in a `.inc` file; a thin `*_f32.c` / `*_f64.c` file
+ * instantiates it, and nothing else:
+ *
+ *     #define SUF f32
+ *     #include "core/tmpl.h"
+ *     #include "pass/pass.inc"
+ *
+ * Everything that depends on the element type is defined here, once:
+ *   T          the element type (float / double)
+ *   FN(name)   name_f32 / name_f64: `static void FN(activate)(...)` defines
+ *              activate_f32 in pass_f32.c (`grep 'FN(activate)'` finds it;
+ *              .ctags.d/ teaches universal-ctags the same)
+ *   CBLAS(op)  cblas_s<op> / cblas_d<op> (CBLAS(gemv) -> cblas_sgemv)
+ *   EXP, TANH  the libm functions of T
+ *   EXP_CLIP   the exponent bound of T's exp: neither overflow nor underflow
+ *   NARROW_V   T lanes in a 64-byte vector (kernels/narrow_impl.h)
+ * One instance per file: including this twice is an error, so a `.inc` can
+ * guard itself and include the `.inc` files it needs in any order. */
+#ifdef MLP_TMPL_H
+#error "core/tmpl.h: one element type per file (write a second thin file)"
+#endif
+#define MLP_TMPL_H
+
+#ifndef SUF
+#error "core/tmpl.h: define SUF (f32 or f64) before including it"
+#endif
+
+#define MLP_TMPL_CAT_(a, b) a##b
+#define MLP_TMPL_CAT(a, b) MLP_TMPL_CAT_(a, b)
+#define MLP_TMPL_BITS_f32 32
+#define MLP_TMPL_BITS_f64 64
+
+/* FN(name) -> name_f32 / name_f64 */
+#define FN(name) MLP_TMPL_CAT(name, MLP_TMPL_CAT(_, SUF))
+
+#if MLP_TMPL_CAT(MLP_TMPL_BITS_, SUF) == 32
+#define T float
+#define CBLAS(op) cblas_s##op
+#define EXP expf
+#define TANH tanhf
+#define EXP_CLIP 80.0f /* e^80 < FLT_MAX and e^-80 > FLT_MIN */
+#define NARROW_V 16
+#elif MLP_TMPL_CAT(MLP_TMPL_BITS_, SUF) == 64
+#define T double
+#define CBLAS(op) cblas_d##op
+#define EXP exp
+#define TANH tanh
+#define EXP_CLIP 700.0 /* e^700 < DBL_MAX and e^-700 > DBL_MIN */
+#define NARROW_V 8
+#else
+#error "core/tmpl.h: SUF must be f32 or f64"
+#endif

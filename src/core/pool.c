@@ -22,19 +22,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
-/* OpenBLAS's thread control (declared by its cblas.h; repeated here so that
- * this file documents what it relies on). */
-void openblas_set_num_threads(int n);
 
 #define MAX_THREADS MLP_MAX_THREADS
 /* How long an idle worker spins before it sleeps.  Waking a sleeping one
  * costs tens of microseconds or more in a VM (futex + IPI), which at 200 us
  * of spin halved W5 on 2 threads (34k vs 105k samples/s): mini-batches come
  * every ~0.6 ms, so stay awake well beyond that. */
-#define SPIN_NS 5000000L
+#define SPIN_S 5e-3
 
 struct scratch {
     void *p;
@@ -76,13 +72,6 @@ static inline void backoff(unsigned spins)
         sched_yield();
 }
 
-static long now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000000000L + ts.tv_nsec;
-}
-
 static int online_cores(void)
 {
     long c = sysconf(_SC_NPROCESSORS_ONLN);
@@ -114,10 +103,10 @@ static void *worker(void *arg)
     unsigned seen = P->start_gen[id];
     for (;;) {
         unsigned g = atomic_load_explicit(&P->gen, memory_order_acquire);
-        long t0 = now_ns();
+        double t0 = mlp__now();
         for (unsigned spins = 0; g == seen; spins++) {
             cpu_relax();
-            if ((spins & 255) == 255 && now_ns() - t0 > SPIN_NS) {
+            if ((spins & 255) == 255 && mlp__now() - t0 > SPIN_S) {
                 pthread_mutex_lock(&P->mu);
                 P->sleepers++;
                 while ((g = atomic_load_explicit(&P->gen, memory_order_acquire)) == seen)

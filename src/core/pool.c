@@ -4,8 +4,9 @@
  * Written by hand rather than with OpenMP: the passes need a fixed task ->
  * thread mapping (determinism), per-thread scratch that outlives a call (no
  * allocation per mini-batch), a fallback when called re-entrantly, and a
- * hand-off cheap enough for ~2000 mini-batches a second; and the one pool
- * must coordinate with the BLAS's own threads, which OpenMP would not know
+ * hand-off cheap enough for ~2000 mini-batches a second; and a pool
+ * must coordinate with the BLAS's own threads (the pass sets their count,
+ * kernels/blas.c), which OpenMP would not know
  * about.
  *
  * Hand-off: the caller bumps a generation counter; workers spin on it for a

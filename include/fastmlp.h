@@ -13,10 +13,16 @@
  *                              "train-labels-idx1-ubyte.gz", &err) != MLP_OK)
  *         fail(err.msg);
  *
+ *     struct mlp_context_params cp = mlp_context_params_default();
+ *     cp.threads = 2;                                 // 0: all cores
+ *     struct mlp_context *ctx;                        // pool + kernels for
+ *     mlp_context_create(&ctx, &cp, &err);            // this CPU (or NULL:
+ *                                                     // the default context)
  *     struct mlp_layer_spec hidden[] = {{256, MLP_ACT_RELU}, {128, MLP_ACT_RELU}};
  *     struct mlp_model_params mp = mlp_model_params_default();
  *     mp.n_in = train.n_cols; mp.n_out = 10; mp.head = MLP_HEAD_SOFTMAX_CE;
  *     mp.hidden = hidden; mp.n_hidden = 2; mp.input_scale = 1.0 / 255.0;
+ *     mp.ctx = ctx;
  *     struct mlp_model *m;
  *     mlp_model_create(&m, &mp, &err);
  *     mlp_model_init(m, MLP_INIT_HE, 0, 0, 42);
@@ -27,13 +33,19 @@
  *     mlp_model_predict(m, &train, 0, 10, probs, &err);          // 10 rows
  *     mlp_model_save(m, "model.mlp", &err);
  *     mlp_model_free(m);
+ *     mlp_context_free(ctx);                          // after its models
  *     mlp_dataset_free(&train);
  *
  * Conventions: every function that can fail on data, files or memory returns
  * an enum mlp_status and, when `err` is not NULL, fills err->msg with one line
  * saying what and where.  The library never prints and never exits.  Passing
  * NULL where a valid pointer is required is programmer misuse and aborts with
- * file:line (MLP_ASSERT).  Every *_free accepts NULL.
+ * file:line (MLP_ASSERT).  Every *_free accepts NULL.  Nothing is
+ * process-wide but the log sink and the BLAS's own thread count: threads,
+ * the pass stage and the kernels' instruction set belong to a context, and
+ * the library reads no environment variable.  Params structs come from their
+ * *_default() function and end in reserved space, so that fields added later
+ * keep their size.
  */
 #ifndef FASTMLP_H
 #define FASTMLP_H

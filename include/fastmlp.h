@@ -47,9 +47,9 @@ extern "C" {
 #endif
 
 #define MLP_VERSION_MAJOR 0
-#define MLP_VERSION_MINOR 1
+#define MLP_VERSION_MINOR 2
 #define MLP_VERSION_PATCH 0
-#define MLP_VERSION_STRING "0.1.0"
+#define MLP_VERSION_STRING "0.2.0"
 
 /* Upper bounds checked at every boundary (files, flags, params). */
 #define MLP_MAX_LAYERS 4096u          /* hidden + output layers */

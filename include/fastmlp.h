@@ -94,6 +94,12 @@ void mlp_set_log(mlp_log_fn fn, void *user);
  * core=Cooperlake").  Static string owned by the library. */
 const char *mlp_blas_info(void);
 
+/* The libhdf5 the HDF5 loader was built with ("libhdf5 1.10.8"; static
+ * string), or NULL when this build has no HDF5 support (built with
+ * FASTMLP_HDF5=OFF: loading an HDF5 file fails with MLP_ERR_UNSUPPORTED,
+ * "this fastmlp was built without HDF5 (FASTMLP_HDF5=OFF)"). */
+const char *mlp_hdf5_info(void);
+
 /* ----------------------------------------------------------------- enums */
 
 enum mlp_dtype { MLP_F32 = 0, MLP_F64 = 1 };

@@ -71,7 +71,7 @@ expect 0 "" -- "$T/xor_pc_static" "$T/xor_pc_static.mlp"
 mkdir "$T/app"
 cp "$SRC/examples/xor.c" "$T/app/"
 cat >"$T/app/CMakeLists.txt" <<'EOF'
-cmake_minimum_required(VERSION 3.19)
+cmake_minimum_required(VERSION 3.20)
 project(app C)
 find_package(fastmlp ${WANT} REQUIRED)
 add_executable(app xor.c)

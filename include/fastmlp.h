@@ -42,6 +42,19 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* MLP_API marks every function the shared library exports.  The library is
+ * compiled with -fvisibility=hidden, so that its internal functions (mlp__*)
+ * stay inside it; a declaration without MLP_API is not part of the ABI.
+ * Every declaration below gets it from this one-liner (safe to re-run; it
+ * also indents a declaration's continuation lines to match):
+ *   perl -0pi -e 's{^(?!MLP_API|typedef|extern|#)([A-Za-z_][A-Za-z0-9_ ]*[ *]mlp_[a-z0-9_]+\([^;]*;)}{my $d = $1; $d =~ s/\n/\n        /g; "MLP_API $d"}gme' include/fastmlp.h
+ * and test_exports checks that each one is exported. */
+#if defined(__GNUC__) || defined(__clang__)
+#define MLP_API __attribute__((visibility("default")))
+#else
+#define MLP_API
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif

@@ -3,6 +3,7 @@
 #   make run   set up, build, and train the default network on Fashion-MNIST
 #   make test  set up, build (normal and ASan+UBSan), and run every test via ctest
 # Everything real lives in CMake; this file only sequences the steps.
+# Its builds are the project's own (CI runs make test): warnings are errors.
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -19,7 +20,7 @@ setup:
 	@sh scripts/setup.sh
 
 $(BUILD)/CMakeCache.txt:
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DFASTMLP_WERROR=ON
 
 build: setup $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
@@ -28,13 +29,13 @@ build: setup $(BUILD)/CMakeCache.txt
 # (src/kernels/narrow_impl.h) made the seed 000/001 tests 4x slower than the whole
 # rest of the suite; the sanitizers instrument optimised code as well.
 $(ASAN_BUILD)/CMakeCache.txt:
-	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFASTMLP_SANITIZE=ON
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFASTMLP_SANITIZE=ON -DFASTMLP_WERROR=ON
 
 build-asan: setup $(ASAN_BUILD)/CMakeCache.txt
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
 $(FUZZ_BUILD)/CMakeCache.txt:
-	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFASTMLP_FUZZ=ON
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFASTMLP_FUZZ=ON -DFASTMLP_WERROR=ON
 
 build-fuzz: setup $(FUZZ_BUILD)/CMakeCache.txt
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_csv fuzz_idx fuzz_npy fuzz_model

@@ -54,14 +54,27 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* MLP_API marks every function the shared library exports.  The library is
+ * compiled with -fvisibility=hidden, so that its internal functions (mlp__*)
+ * stay inside it; a declaration without MLP_API is not part of the ABI.
+ * Every declaration below gets it from this one-liner (safe to re-run; it
+ * also indents a declaration's continuation lines to match):
+ *   perl -0pi -e 's{^(?!MLP_API|typedef|extern|#)([A-Za-z_][A-Za-z0-9_ ]*[ *]mlp_[a-z0-9_]+\([^;]*;)}{my $d = $1; $d =~ s/\n/\n        /g; "MLP_API $d"}gme' include/fastmlp.h
+ * and test_exports checks that each one is exported. */
+#if defined(__GNUC__) || defined(__clang__)
+#define MLP_API __attribute__((visibility("default")))
+#else
+#define MLP_API
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 #define MLP_VERSION_MAJOR 0
-#define MLP_VERSION_MINOR 1
+#define MLP_VERSION_MINOR 2
 #define MLP_VERSION_PATCH 0
-#define MLP_VERSION_STRING "0.1.0"
+#define MLP_VERSION_STRING "0.2.0"
 
 /* Upper bounds checked at every boundary (files, flags, params). */
 #define MLP_MAX_LAYERS 4096u          /* hidden + output layers */
@@ -87,7 +100,7 @@ enum mlp_status {
 };
 
 /* A static, never-NULL name for a status ("format error", ...). */
-const char *mlp_status_str(enum mlp_status s);
+MLP_API const char *mlp_status_str(enum mlp_status s);
 
 /* The detail of a failure: one line, no newline. */
 struct mlp_error {
@@ -100,11 +113,17 @@ struct mlp_error {
  * before training starts; it is process-wide. */
 enum mlp_log_level { MLP_LOG_DEBUG = 0, MLP_LOG_INFO = 1, MLP_LOG_WARN = 2 };
 typedef void (*mlp_log_fn)(int level, const char *msg, void *user);
-void mlp_set_log(mlp_log_fn fn, void *user);
+MLP_API void mlp_set_log(mlp_log_fn fn, void *user);
 
 /* Which BLAS and which of its kernels are active ("OpenBLAS 0.3.21 ...
  * core=Cooperlake").  Static string owned by the library. */
-const char *mlp_blas_info(void);
+MLP_API const char *mlp_blas_info(void);
+
+/* The libhdf5 the HDF5 loader was built with ("libhdf5 1.10.8"; static
+ * string), or NULL when this build has no HDF5 support (built with
+ * FASTMLP_HDF5=OFF: loading an HDF5 file fails with MLP_ERR_UNSUPPORTED,
+ * "this fastmlp was built without HDF5 (FASTMLP_HDF5=OFF)"). */
+MLP_API const char *mlp_hdf5_info(void);
 
 /* ----------------------------------------------------------------- enums */
 
@@ -142,8 +161,8 @@ enum mlp_init {
  *   step:     lr * gamma^floor((e-1) / step_size)
  *   cosine:   lr_min + (lr - lr_min) (1 + cos(pi (e-1) / E)) / 2 */
 enum mlp_schedule { MLP_SCHED_CONSTANT = 0, MLP_SCHED_STEP = 1, MLP_SCHED_COSINE = 2, MLP_SCHED_COUNT };
-const char *mlp_schedule_name(enum mlp_schedule s);
-int mlp_schedule_parse(const char *s);
+MLP_API const char *mlp_schedule_name(enum mlp_schedule s);
+MLP_API int mlp_schedule_parse(const char *s);
 
 enum mlp_optim {
     MLP_OPT_GD = 0,   /* full-batch gradient descent */
@@ -158,16 +177,16 @@ enum mlp_optim {
 
 /* Names as used on the command line ("relu", "softmax-ce", "he", "adam").
  * *_name returns a static string; *_parse returns -1 for an unknown name. */
-const char *mlp_act_name(enum mlp_act a);
-const char *mlp_head_name(enum mlp_head h);
-const char *mlp_init_name(enum mlp_init i);
-const char *mlp_optim_name(enum mlp_optim o);
-const char *mlp_dtype_name(enum mlp_dtype d);
-int mlp_act_parse(const char *s);
-int mlp_head_parse(const char *s);
-int mlp_init_parse(const char *s);
-int mlp_optim_parse(const char *s);
-int mlp_dtype_parse(const char *s);
+MLP_API const char *mlp_act_name(enum mlp_act a);
+MLP_API const char *mlp_head_name(enum mlp_head h);
+MLP_API const char *mlp_init_name(enum mlp_init i);
+MLP_API const char *mlp_optim_name(enum mlp_optim o);
+MLP_API const char *mlp_dtype_name(enum mlp_dtype d);
+MLP_API int mlp_act_parse(const char *s);
+MLP_API int mlp_head_parse(const char *s);
+MLP_API int mlp_init_parse(const char *s);
+MLP_API int mlp_optim_parse(const char *s);
+MLP_API int mlp_dtype_parse(const char *s);
 
 /* --------------------------------------------------------------- dataset */
 
@@ -199,12 +218,12 @@ struct mlp_dataset {
     void *owned;           /* private: what mlp_dataset_free releases */
 };
 
-void mlp_dataset_free(struct mlp_dataset *ds);
+MLP_API void mlp_dataset_free(struct mlp_dataset *ds);
 
 /* Check that a data set is self-consistent (sizes, labels in range).
  * Labels are checked against n_classes. */
-enum mlp_status mlp_dataset_validate(const struct mlp_dataset *ds,
-                                     struct mlp_error *err);
+MLP_API enum mlp_status mlp_dataset_validate(const struct mlp_dataset *ds,
+                                             struct mlp_error *err);
 
 /*
  * Load IDX (MNIST / Fashion-MNIST) images and, when labels_path is not NULL,
@@ -213,10 +232,10 @@ enum mlp_status mlp_dataset_validate(const struct mlp_dataset *ds,
  * dimension after the first is flattened into n_cols.  n_classes is set to
  * 1 + the largest label.  On failure *ds is zeroed and nothing is leaked.
  */
-enum mlp_status mlp_dataset_load_idx(struct mlp_dataset *ds,
-                                     const char *images_path,
-                                     const char *labels_path,
-                                     struct mlp_error *err);
+MLP_API enum mlp_status mlp_dataset_load_idx(struct mlp_dataset *ds,
+                                             const char *images_path,
+                                             const char *labels_path,
+                                             struct mlp_error *err);
 
 /* Input file formats.  MLP_FMT_AUTO picks one from the file's first bytes
  * (IDX, NPY and HDF5 magic numbers; text is CSV) and its extension. */
@@ -228,8 +247,8 @@ enum mlp_format {
     MLP_FMT_HDF5 = 4,
     MLP_FMT_COUNT
 };
-const char *mlp_format_name(enum mlp_format f); /* "csv", "idx", ... */
-int mlp_format_parse(const char *s);            /* -1 when unknown */
+MLP_API const char *mlp_format_name(enum mlp_format f); /* "csv", "idx", ... */
+MLP_API int mlp_format_parse(const char *s);            /* -1 when unknown */
 
 struct mlp_load_params {
     enum mlp_format format;  /* AUTO */
@@ -250,7 +269,7 @@ struct mlp_load_params {
                              added later without changing the size */
 };
 
-struct mlp_load_params mlp_load_params_default(void);
+MLP_API struct mlp_load_params mlp_load_params_default(void);
 
 /*
  * Load a data set from `path` (inputs, and labels where the format keeps
@@ -267,25 +286,25 @@ struct mlp_load_params mlp_load_params_default(void);
  * mlp_dataset_load_npy take the defaults (set p->format to give an IDX or
  * NPY load other parameters).
  */
-enum mlp_status mlp_dataset_load(struct mlp_dataset *ds, const char *path, const char *labels_path,
-                                 const struct mlp_load_params *p, struct mlp_error *err);
-enum mlp_status mlp_dataset_load_csv(struct mlp_dataset *ds, const char *path,
-                                     const struct mlp_load_params *p, struct mlp_error *err);
-enum mlp_status mlp_dataset_load_npy(struct mlp_dataset *ds, const char *x_path, const char *y_path,
-                                     struct mlp_error *err);
-enum mlp_status mlp_dataset_load_hdf5(struct mlp_dataset *ds, const char *path,
-                                      const struct mlp_load_params *p, struct mlp_error *err);
+MLP_API enum mlp_status mlp_dataset_load(struct mlp_dataset *ds, const char *path, const char *labels_path,
+                                         const struct mlp_load_params *p, struct mlp_error *err);
+MLP_API enum mlp_status mlp_dataset_load_csv(struct mlp_dataset *ds, const char *path,
+                                             const struct mlp_load_params *p, struct mlp_error *err);
+MLP_API enum mlp_status mlp_dataset_load_npy(struct mlp_dataset *ds, const char *x_path, const char *y_path,
+                                             struct mlp_error *err);
+MLP_API enum mlp_status mlp_dataset_load_hdf5(struct mlp_dataset *ds, const char *path,
+                                              const struct mlp_load_params *p, struct mlp_error *err);
 
 /* Split ds into two new data sets (each owning a copy of its rows):
  * round(fraction * n_rows) rows chosen by a seeded shuffle go to *second,
  * the rest to *first, each keeping the original row order.  ds itself is
  * untouched (free it afterwards if it is no longer needed). */
-enum mlp_status mlp_dataset_split(const struct mlp_dataset *ds, double fraction, uint64_t seed,
-                                  struct mlp_dataset *first, struct mlp_dataset *second,
-                                  struct mlp_error *err);
+MLP_API enum mlp_status mlp_dataset_split(const struct mlp_dataset *ds, double fraction, uint64_t seed,
+                                          struct mlp_dataset *first, struct mlp_dataset *second,
+                                          struct mlp_error *err);
 
 /* Keep only the first n rows (a view shrink; nothing is reallocated). */
-void mlp_dataset_truncate(struct mlp_dataset *ds, uint64_t n);
+MLP_API void mlp_dataset_truncate(struct mlp_dataset *ds, uint64_t n);
 
 /* ----------------------------------------------------------------- model */
 
@@ -311,21 +330,21 @@ struct mlp_model_params {
                              added later without changing the size */
 };
 
-struct mlp_model_params mlp_model_params_default(void);
+MLP_API struct mlp_model_params mlp_model_params_default(void);
 
 struct mlp_model; /* opaque */
 
 /* Create a model with all parameters zero.  *out is owned by the caller
  * (mlp_model_free).  On failure *out is NULL. */
-enum mlp_status mlp_model_create(struct mlp_model **out,
-                                 const struct mlp_model_params *p,
-                                 struct mlp_error *err);
-void mlp_model_free(struct mlp_model *m);
+MLP_API enum mlp_status mlp_model_create(struct mlp_model **out,
+                                         const struct mlp_model_params *p,
+                                         struct mlp_error *err);
+MLP_API void mlp_model_free(struct mlp_model *m);
 
 /* Deep copy; *out owned by the caller. */
-enum mlp_status mlp_model_clone(struct mlp_model **out,
-                                const struct mlp_model *m,
-                                struct mlp_error *err);
+MLP_API enum mlp_status mlp_model_clone(struct mlp_model **out,
+                                        const struct mlp_model *m,
+                                        struct mlp_error *err);
 
 /* Standardisation, part of the model so that predict applies exactly what
  * train did: after scaling, input j becomes (x_j - mean_j) / std_j.
@@ -333,14 +352,14 @@ enum mlp_status mlp_model_clone(struct mlp_model **out,
  * training data only); a constant input (std 0) gets std 1.  set copies
  * the caller's arrays (n_in each; std must be finite and > 0); clear
  * removes it. */
-enum mlp_status mlp_model_fit_standardize(struct mlp_model *m, const struct mlp_dataset *ds,
-                                          struct mlp_error *err);
-enum mlp_status mlp_model_set_standardize(struct mlp_model *m, const double *mean, const double *std,
-                                          struct mlp_error *err);
-void mlp_model_clear_standardize(struct mlp_model *m);
+MLP_API enum mlp_status mlp_model_fit_standardize(struct mlp_model *m, const struct mlp_dataset *ds,
+                                                  struct mlp_error *err);
+MLP_API enum mlp_status mlp_model_set_standardize(struct mlp_model *m, const double *mean, const double *std,
+                                                  struct mlp_error *err);
+MLP_API void mlp_model_clear_standardize(struct mlp_model *m);
 /* The model's arrays (n_in each), or NULL when it does not standardise. */
-const double *mlp_model_standardize_mean(const struct mlp_model *m);
-const double *mlp_model_standardize_std(const struct mlp_model *m);
+MLP_API const double *mlp_model_standardize_mean(const struct mlp_model *m);
+MLP_API const double *mlp_model_standardize_std(const struct mlp_model *m);
 
 /* How the model was trained (kept in the model file; zero until trained). */
 struct mlp_train_meta {
@@ -351,23 +370,23 @@ struct mlp_train_meta {
     double lr, l2, momentum;
     uint64_t samples;   /* training rows of the last train call */
 };
-struct mlp_train_meta mlp_model_train_meta(const struct mlp_model *m);
+MLP_API struct mlp_train_meta mlp_model_train_meta(const struct mlp_model *m);
 
 /* Initialise all parameters from `seed`.  a, b: the range for
  * MLP_INIT_UNIFORM (ignored otherwise).  Same seed, same weights. */
-enum mlp_status mlp_model_init(struct mlp_model *m, enum mlp_init init,
-                               double a, double b, uint64_t seed);
+MLP_API enum mlp_status mlp_model_init(struct mlp_model *m, enum mlp_init init,
+                                       double a, double b, uint64_t seed);
 
-enum mlp_dtype mlp_model_dtype(const struct mlp_model *m);
-uint32_t mlp_model_n_in(const struct mlp_model *m);
-uint32_t mlp_model_n_out(const struct mlp_model *m);
-uint32_t mlp_model_n_layers(const struct mlp_model *m); /* hidden + output */
+MLP_API enum mlp_dtype mlp_model_dtype(const struct mlp_model *m);
+MLP_API uint32_t mlp_model_n_in(const struct mlp_model *m);
+MLP_API uint32_t mlp_model_n_out(const struct mlp_model *m);
+MLP_API uint32_t mlp_model_n_layers(const struct mlp_model *m); /* hidden + output */
 /* Layer i (0-based, output last): its width and activation (for the output
  * layer the activation implied by the head). */
-struct mlp_layer_spec mlp_model_layer(const struct mlp_model *m, uint32_t i);
-enum mlp_head mlp_model_head(const struct mlp_model *m);
-double mlp_model_input_scale(const struct mlp_model *m);
-double mlp_model_leaky_slope(const struct mlp_model *m);
+MLP_API struct mlp_layer_spec mlp_model_layer(const struct mlp_model *m, uint32_t i);
+MLP_API enum mlp_head mlp_model_head(const struct mlp_model *m);
+MLP_API double mlp_model_input_scale(const struct mlp_model *m);
+MLP_API double mlp_model_leaky_slope(const struct mlp_model *m);
 
 /*
  * The flat parameter vector: for each layer in order, its weights W
@@ -375,19 +394,19 @@ double mlp_model_leaky_slope(const struct mlp_model *m);
  * biases b (n_out).  Elements are float (MLP_F32) or double (MLP_F64).
  * The pointer is owned by the model and valid until it is freed.
  */
-size_t mlp_model_n_params(const struct mlp_model *m);
-void *mlp_model_params(struct mlp_model *m);
-const void *mlp_model_params_const(const struct mlp_model *m);
+MLP_API size_t mlp_model_n_params(const struct mlp_model *m);
+MLP_API void *mlp_model_params(struct mlp_model *m);
+MLP_API const void *mlp_model_params_const(const struct mlp_model *m);
 
 /* The context the model's passes, training and quantised copies run on
  * (NULL: the default context).  The model does not own it; it must outlive
  * the model.  A loaded model starts on the default context; a clone runs
  * on its original's. */
-void mlp_model_set_context(struct mlp_model *m, struct mlp_context *c);
-struct mlp_context *mlp_model_context(const struct mlp_model *m);
+MLP_API void mlp_model_set_context(struct mlp_model *m, struct mlp_context *c);
+MLP_API struct mlp_context *mlp_model_context(const struct mlp_model *m);
 /* Offsets (in elements) of layer i's W and b in the flat vector. */
-size_t mlp_model_w_offset(const struct mlp_model *m, uint32_t i);
-size_t mlp_model_b_offset(const struct mlp_model *m, uint32_t i);
+MLP_API size_t mlp_model_w_offset(const struct mlp_model *m, uint32_t i);
+MLP_API size_t mlp_model_b_offset(const struct mlp_model *m, uint32_t i);
 
 /* -------------------------------------------------------------- computing */
 
@@ -402,27 +421,27 @@ size_t mlp_model_b_offset(const struct mlp_model *m, uint32_t i);
  * the model.  Work is done in blocks of rows; activations for all n rows
  * are never held at once.
  */
-enum mlp_status mlp_model_loss_grad(const struct mlp_model *m,
-                                    const struct mlp_dataset *ds,
-                                    uint64_t row0, uint64_t n,
-                                    const uint64_t *rows, double l2,
-                                    double *loss, void *grad,
-                                    struct mlp_error *err);
+MLP_API enum mlp_status mlp_model_loss_grad(const struct mlp_model *m,
+                                            const struct mlp_dataset *ds,
+                                            uint64_t row0, uint64_t n,
+                                            const uint64_t *rows, double l2,
+                                            double *loss, void *grad,
+                                            struct mlp_error *err);
 
 /* Mean loss (no L2 term) and accuracy over all rows of ds.  Accuracy is the
  * argmax match (K > 1) or the output against 0.5 (K = 1, where the target
  * is the 0/1 label); it is reported as -1 for regression targets. */
-enum mlp_status mlp_model_evaluate(const struct mlp_model *m,
-                                   const struct mlp_dataset *ds,
-                                   double *loss, double *accuracy,
-                                   struct mlp_error *err);
+MLP_API enum mlp_status mlp_model_evaluate(const struct mlp_model *m,
+                                           const struct mlp_dataset *ds,
+                                           double *loss, double *accuracy,
+                                           struct mlp_error *err);
 
 /* Output-layer activations (probabilities for softmax/sigmoid heads) for rows
  * [row0, row0+n) into out (n x n_out doubles, caller-owned). */
-enum mlp_status mlp_model_predict(const struct mlp_model *m,
-                                  const struct mlp_dataset *ds,
-                                  uint64_t row0, uint64_t n, double *out,
-                                  struct mlp_error *err);
+MLP_API enum mlp_status mlp_model_predict(const struct mlp_model *m,
+                                          const struct mlp_dataset *ds,
+                                          uint64_t row0, uint64_t n, double *out,
+                                          struct mlp_error *err);
 
 /* --------------------------------------------------------------- training */
 
@@ -457,7 +476,7 @@ struct mlp_train_params {
                              added later without changing the size */
 };
 
-struct mlp_train_params mlp_train_params_default(void);
+MLP_API struct mlp_train_params mlp_train_params_default(void);
 
 struct mlp_epoch_stats {
     uint32_t epoch;      /* 1-based */
@@ -495,12 +514,12 @@ struct mlp_profile {
 /* Train m in place on `train`; `test` (may be NULL) is evaluated after each
  * epoch.  Stops with MLP_ERR_DIVERGED if the loss or the weights become NaN
  * or Inf (the weights of the last good epoch are restored). */
-enum mlp_status mlp_model_train(struct mlp_model *m,
-                                const struct mlp_dataset *train,
-                                const struct mlp_dataset *test,
-                                const struct mlp_train_params *p,
-                                mlp_epoch_fn on_epoch, void *user,
-                                struct mlp_error *err);
+MLP_API enum mlp_status mlp_model_train(struct mlp_model *m,
+                                        const struct mlp_dataset *train,
+                                        const struct mlp_dataset *test,
+                                        const struct mlp_train_params *p,
+                                        mlp_epoch_fn on_epoch, void *user,
+                                        struct mlp_error *err);
 
 /*
  * A trainer owns everything a run needs beyond the model: optimizer state,
@@ -517,35 +536,35 @@ enum mlp_status mlp_model_train(struct mlp_model *m,
  */
 struct mlp_trainer;
 
-enum mlp_status mlp_trainer_create(struct mlp_trainer **out, struct mlp_model *m,
-                                   const struct mlp_dataset *train, const struct mlp_dataset *eval,
-                                   const struct mlp_train_params *p, struct mlp_error *err);
-void mlp_trainer_free(struct mlp_trainer *t);
-void mlp_trainer_set_callbacks(struct mlp_trainer *t, mlp_epoch_fn on_epoch, mlp_batch_fn on_batch,
-                               void *user);
+MLP_API enum mlp_status mlp_trainer_create(struct mlp_trainer **out, struct mlp_model *m,
+                                           const struct mlp_dataset *train, const struct mlp_dataset *eval,
+                                           const struct mlp_train_params *p, struct mlp_error *err);
+MLP_API void mlp_trainer_free(struct mlp_trainer *t);
+MLP_API void mlp_trainer_set_callbacks(struct mlp_trainer *t, mlp_epoch_fn on_epoch, mlp_batch_fn on_batch,
+                                       void *user);
 /* Save a checkpoint to `path` every `every` epochs (0: only when stopped by
  * mlp_trainer_request_stop or a callback).  path NULL: never. */
-void mlp_trainer_set_checkpoint(struct mlp_trainer *t, const char *path, uint32_t every);
+MLP_API void mlp_trainer_set_checkpoint(struct mlp_trainer *t, const char *path, uint32_t every);
 /* Train until the last epoch, early stopping, a stop request or an error.
  * MLP_OK also when early stopping ended it (mlp_trainer_stopped_early). */
-enum mlp_status mlp_trainer_run(struct mlp_trainer *t, struct mlp_error *err);
+MLP_API enum mlp_status mlp_trainer_run(struct mlp_trainer *t, struct mlp_error *err);
 /* Ask the run to stop at the next batch boundary (and save its checkpoint).
  * Async-signal-safe: call it from a SIGINT handler. */
-void mlp_trainer_request_stop(struct mlp_trainer *t);
-enum mlp_status mlp_trainer_save_checkpoint(const struct mlp_trainer *t, const char *path,
-                                            struct mlp_error *err);
+MLP_API void mlp_trainer_request_stop(struct mlp_trainer *t);
+MLP_API enum mlp_status mlp_trainer_save_checkpoint(const struct mlp_trainer *t, const char *path,
+                                                    struct mlp_error *err);
 /* Continue from a checkpoint: the trainer must have been created with the
  * same network, parameters and data. Replaces the model's weights.
  * Refusals: MLP_ERR_FORMAT for a corrupt file (both checksums are verified
  * before any field is read; the trainer is left as it was), MLP_ERR_SHAPE
  * for another network or data, MLP_ERR_ARG for other parameters; the
  * message names the first field that differs, with both values. */
-enum mlp_status mlp_trainer_resume(struct mlp_trainer *t, const char *path, struct mlp_error *err);
+MLP_API enum mlp_status mlp_trainer_resume(struct mlp_trainer *t, const char *path, struct mlp_error *err);
 /* Epoch statistics so far (also those before a resume); owned by t. */
-const struct mlp_epoch_stats *mlp_trainer_history(const struct mlp_trainer *t, uint32_t *n);
-uint32_t mlp_trainer_epochs_done(const struct mlp_trainer *t);
-int mlp_trainer_stopped_early(const struct mlp_trainer *t);
-const struct mlp_profile *mlp_trainer_profile(const struct mlp_trainer *t);
+MLP_API const struct mlp_epoch_stats *mlp_trainer_history(const struct mlp_trainer *t, uint32_t *n);
+MLP_API uint32_t mlp_trainer_epochs_done(const struct mlp_trainer *t);
+MLP_API int mlp_trainer_stopped_early(const struct mlp_trainer *t);
+MLP_API const struct mlp_profile *mlp_trainer_profile(const struct mlp_trainer *t);
 
 /* --------------------------------------------------------------- context */
 
@@ -576,8 +595,8 @@ enum mlp_isa {
     MLP_ISA_AVX512_VNNI = 4, /* + VNNI (int8 dot products) */
     MLP_ISA_AVX512_BF16 = 5, /* + VNNI and BF16 */
 };
-const char *mlp_isa_name(enum mlp_isa i); /* "auto", "portable", "avx2", "avx512", "avx512-vnni", "avx512-bf16" */
-int mlp_isa_parse(const char *s);         /* -1 when unknown */
+MLP_API const char *mlp_isa_name(enum mlp_isa i); /* "auto", "portable", "avx2", "avx512", "avx512-vnni", "avx512-bf16" */
+MLP_API int mlp_isa_parse(const char *s);         /* -1 when unknown */
 
 /* Where and how work runs: a context holds a thread pool, the pass stage and
  * the kernels' instruction set.  Models (and what is made from them:
@@ -597,21 +616,21 @@ struct mlp_context_params {
     enum mlp_isa isa;         /* MLP_ISA_AUTO */
     uint32_t reserved[8];     /* zero */
 };
-struct mlp_context_params mlp_context_params_default(void);
+MLP_API struct mlp_context_params mlp_context_params_default(void);
 
 struct mlp_context; /* opaque */
 
 /* *out is owned by the caller (mlp_context_free), and must outlive every
  * model, trainer and quantised model that runs on it. */
-enum mlp_status mlp_context_create(struct mlp_context **out, const struct mlp_context_params *p,
-                                   struct mlp_error *err);
-void mlp_context_free(struct mlp_context *c);
+MLP_API enum mlp_status mlp_context_create(struct mlp_context **out, const struct mlp_context_params *p,
+                                           struct mlp_error *err);
+MLP_API void mlp_context_free(struct mlp_context *c);
 /* What a context (NULL: the default one) runs with: threads >= 1. */
-int mlp_context_threads(const struct mlp_context *c);
-enum mlp_kernels mlp_context_kernels(const struct mlp_context *c);
-enum mlp_isa mlp_context_isa(const struct mlp_context *c);
-const char *mlp_kernels_name(enum mlp_kernels k); /* "fast", "batched", "per-sample", "naive" */
-int mlp_kernels_parse(const char *s);             /* -1 when unknown */
+MLP_API int mlp_context_threads(const struct mlp_context *c);
+MLP_API enum mlp_kernels mlp_context_kernels(const struct mlp_context *c);
+MLP_API enum mlp_isa mlp_context_isa(const struct mlp_context *c);
+MLP_API const char *mlp_kernels_name(enum mlp_kernels k); /* "fast", "batched", "per-sample", "naive" */
+MLP_API int mlp_kernels_parse(const char *s);             /* -1 when unknown */
 
 /* ------------------------------------------------------------- model file */
 
@@ -620,10 +639,10 @@ int mlp_kernels_parse(const char *s);             /* -1 when unknown */
  * failure the old file, if any, is untouched; a pipe or character device is
  * written in place; "-" is standard output.  Load validates everything
  * before trusting it; *out is owned by the caller. */
-enum mlp_status mlp_model_save(const struct mlp_model *m, const char *path,
-                               struct mlp_error *err);
-enum mlp_status mlp_model_load(struct mlp_model **out, const char *path,
-                               struct mlp_error *err);
+MLP_API enum mlp_status mlp_model_save(const struct mlp_model *m, const char *path,
+                                       struct mlp_error *err);
+MLP_API enum mlp_status mlp_model_load(struct mlp_model **out, const char *path,
+                                       struct mlp_error *err);
 
 /* ----------------------------------------------------------------- outputs */
 
@@ -659,23 +678,23 @@ enum mlp_output_flags {
 struct mlp_output;
 /* Check, without writing anything, that `path` could be opened with these
  * flags (for a regular file: its directory exists and is writable). */
-enum mlp_status mlp_output_check(const char *path, unsigned flags, struct mlp_error *err);
-enum mlp_status mlp_output_open(struct mlp_output **out, const char *path, unsigned flags,
-                                struct mlp_error *err);
+MLP_API enum mlp_status mlp_output_check(const char *path, unsigned flags, struct mlp_error *err);
+MLP_API enum mlp_status mlp_output_open(struct mlp_output **out, const char *path, unsigned flags,
+                                        struct mlp_error *err);
 /* The regular file an output at `path` would replace or create (a
  * symbolic link's final target; malloc'd, the caller frees), or NULL when it
  * would be written as a stream ("-", a descriptor, a FIFO or device) or
  * cannot be written at all. */
-char *mlp_output_target(const char *path);
+MLP_API char *mlp_output_target(const char *path);
 /* The stream to write to; owned by the output. */
-FILE *mlp_output_file(const struct mlp_output *o);
+MLP_API FILE *mlp_output_file(const struct mlp_output *o);
 /* Flush, sync and (a regular file) rename into place; on failure the
  * temporary file is removed and PATH is untouched.  Frees o. */
-enum mlp_status mlp_output_commit(struct mlp_output *o, struct mlp_error *err);
+MLP_API enum mlp_status mlp_output_commit(struct mlp_output *o, struct mlp_error *err);
 /* Drop what was written (a regular file: PATH is untouched, but for
  * MLP_OUTPUT_LIVE, which keeps what was written).  Frees o;
  * NULL is a no-op. */
-void mlp_output_abort(struct mlp_output *o);
+MLP_API void mlp_output_abort(struct mlp_output *o);
 
 /* ------------------------------------------------ reduced-precision inference */
 
@@ -715,43 +734,43 @@ void mlp_output_abort(struct mlp_output *o);
  * mlp_model_predict computes them (exponent clipping included).
  */
 enum mlp_qtype { MLP_Q_F32 = 0, MLP_Q_BF16 = 1, MLP_Q_INT8 = 2, MLP_Q_COUNT };
-const char *mlp_qtype_name(enum mlp_qtype q); /* "f32", "bf16", "int8" */
+MLP_API const char *mlp_qtype_name(enum mlp_qtype q); /* "f32", "bf16", "int8" */
 /* "f32" "f4" "bf16" "b2" "int8" "i1" (NumPy-style sizes); -1 when unknown. */
-int mlp_qtype_parse(const char *s);
+MLP_API int mlp_qtype_parse(const char *s);
 
 struct mlp_qmodel; /* opaque */
 
 /* Convert m's weights for qtype q.  calib (may be NULL) calibrates the
  * int8 activation ranges over all its rows (inputs only; labels unused).
  * *out is owned by the caller (mlp_qmodel_free); NULL on failure. */
-enum mlp_status mlp_qmodel_create(struct mlp_qmodel **out, const struct mlp_model *m, enum mlp_qtype q,
-                                  const struct mlp_dataset *calib, struct mlp_error *err);
-void mlp_qmodel_free(struct mlp_qmodel *q);
+MLP_API enum mlp_status mlp_qmodel_create(struct mlp_qmodel **out, const struct mlp_model *m, enum mlp_qtype q,
+                                          const struct mlp_dataset *calib, struct mlp_error *err);
+MLP_API void mlp_qmodel_free(struct mlp_qmodel *q);
 /* The context q runs on: its model's when it was made; this changes it
  * (not owned; NULL: the default context). */
-void mlp_qmodel_set_context(struct mlp_qmodel *q, struct mlp_context *c);
+MLP_API void mlp_qmodel_set_context(struct mlp_qmodel *q, struct mlp_context *c);
 
 /* As mlp_model_predict: output activations for rows [row0, row0 + n) into
  * out (n x n_out doubles, caller-owned).  Safe to call from several threads
  * at once on one qmodel. */
-enum mlp_status mlp_qmodel_predict(const struct mlp_qmodel *q, const struct mlp_dataset *ds, uint64_t row0,
-                                   uint64_t n, double *out, struct mlp_error *err);
+MLP_API enum mlp_status mlp_qmodel_predict(const struct mlp_qmodel *q, const struct mlp_dataset *ds, uint64_t row0,
+                                           uint64_t n, double *out, struct mlp_error *err);
 /* As mlp_model_evaluate: mean loss and accuracy over all rows of ds. */
-enum mlp_status mlp_qmodel_evaluate(const struct mlp_qmodel *q, const struct mlp_dataset *ds, double *loss,
-                                    double *accuracy, struct mlp_error *err);
+MLP_API enum mlp_status mlp_qmodel_evaluate(const struct mlp_qmodel *q, const struct mlp_dataset *ds, double *loss,
+                                            double *accuracy, struct mlp_error *err);
 
 /* The kernel mlp_qmodel_create would pick for type t on this CPU now
  * (static string; see mlp_qmodel_kernel). */
-const char *mlp_qtype_kernel(enum mlp_qtype t);
+MLP_API const char *mlp_qtype_kernel(enum mlp_qtype t);
 
-enum mlp_qtype mlp_qmodel_qtype(const struct mlp_qmodel *q);
+MLP_API enum mlp_qtype mlp_qmodel_qtype(const struct mlp_qmodel *q);
 /* The active kernel: "avx512-bf16", "avx512-vnni", "avx512bw", "avx512f",
  * "portable" (static string). */
-const char *mlp_qmodel_kernel(const struct mlp_qmodel *q);
+MLP_API const char *mlp_qmodel_kernel(const struct mlp_qmodel *q);
 /* Bytes of packed weights one forward pass reads (padding included). */
-uint64_t mlp_qmodel_weight_bytes(const struct mlp_qmodel *q);
+MLP_API uint64_t mlp_qmodel_weight_bytes(const struct mlp_qmodel *q);
 /* 1 when int8 activation ranges are calibrated (fixed), 0 when dynamic. */
-int mlp_qmodel_calibrated(const struct mlp_qmodel *q);
+MLP_API int mlp_qmodel_calibrated(const struct mlp_qmodel *q);
 
 #ifdef __cplusplus
 }

@@ -60,6 +60,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "--version") == 0) {
         printf("fastmlp %s\nBLAS: %s\n", MLP_VERSION_STRING, mlp_blas_info());
+        const char *h5 = mlp_hdf5_info();
+        printf("HDF5: %s\n", h5 ? h5 : "not built in (FASTMLP_HDF5=OFF)");
         printf("inference kernels: f32 %s, bf16 %s, int8 %s\n", mlp_qtype_kernel(MLP_Q_F32),
                mlp_qtype_kernel(MLP_Q_BF16), mlp_qtype_kernel(MLP_Q_INT8));
         return finish("--version", EXIT_OK);

@@ -651,3 +651,13 @@ enum mlp_status mlp_dataset_load_hdf5(struct mlp_dataset *ds, const char *path,
     if (restore) H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
     return st;
 }
+
+/* ---------------------------------------------------------------- version */
+
+#define H5L_STR(x) #x
+#define H5L_XSTR(x) H5L_STR(x)
+
+const char *mlp_hdf5_info(void)
+{
+    return "libhdf5 " H5L_XSTR(H5_VERS_MAJOR) "." H5L_XSTR(H5_VERS_MINOR) "." H5L_XSTR(H5_VERS_RELEASE);
+}

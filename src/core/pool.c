@@ -170,9 +170,27 @@ static void *worker(void *arg)
     return NULL;
 }
 
+/* A child of fork() has only the thread that forked: the pool's workers
+ * are not there, and a run that waited for them would wait forever (a
+ * program that loads a CSV in a forked child did).  The child starts over
+ * with no workers, its own lock, and the pool free. */
+static void forget_workers_after_fork(void)
+{
+    P.started = 0;
+    P.sleepers = 0;
+    atomic_store(&P.pending, 0);
+    atomic_store(&P.busy, 0);
+    pthread_mutex_init(&P.mu, NULL);
+    pthread_cond_init(&P.cv, NULL);
+}
+
+static void watch_fork(void) { pthread_atfork(NULL, NULL, forget_workers_after_fork); }
+
 /* Start workers up to id want-1; returns how many threads can take part. */
 static int ensure_workers(int want)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    if (P.started + 1 < want) pthread_once(&once, watch_fork);
     while (P.started + 1 < want) {
         pthread_t th;
         pthread_attr_t at;

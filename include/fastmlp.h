@@ -227,7 +227,8 @@ struct mlp_load_params {
     int32_t label_col;       /* label column index, -1 none; default 0 (the seeds') */
     const char *label_name;  /* label column by header name; overrides label_col */
     int real_targets;        /* the label column holds real targets (regression) */
-    int threads;             /* parsing threads, <= 0 all cores */
+    int threads;             /* ranges parsed at once, on the library's thread pool;
+                                <= 0: one per pool thread (mlp_get_threads) */
     /* HDF5 */
     const char *x_key, *y_key; /* dataset names; NULL: found when unambiguous */
     /* Every format */
@@ -557,6 +558,38 @@ enum mlp_status mlp_model_save(const struct mlp_model *m, const char *path,
                                struct mlp_error *err);
 enum mlp_status mlp_model_load(struct mlp_model **out, const char *path,
                                struct mlp_error *err);
+
+/* ------------------------------------------------------ loading from memory */
+
+/*
+ * Every loader also reads a file's bytes from memory: an archive member, a
+ * download, a Python `bytes`.  Each *_mem call runs the very parser of its
+ * path twin and gives the same data set, model or trainer state, and the
+ * same status and message (messages name the buffer by `name`, so naming it
+ * after the file it came from gives the path variant's message word for
+ * word).  What is only about files does not apply: no "cannot open", no
+ * "file changed while reading"; every size a header declares is checked
+ * against `size` instead of the file's, and against the machine's memory,
+ * before anything is allocated or decompressed.
+ *
+ * Ownership: the caller owns `data` and must keep it unchanged for the
+ * duration of the call; no loader writes it, keeps a pointer into it, or
+ * reads it after returning.  Results are owned as with the path variants
+ * (mlp_dataset_free, mlp_model_free).
+ */
+struct mlp_buffer {
+    const void *data; /* size bytes; may be NULL when size is 0 */
+    size_t size;
+    const char *name; /* what messages call it ("train.csv"); NULL: "<memory>".
+                         Its extension helps mlp_dataset_load_mem guess the format. */
+};
+
+/* One format each, as their path twins; these heed p (may be NULL) where the
+ * path variants of IDX and NPY take the defaults.  CSV is parsed in place,
+ * without a copy.  HDF5 goes through libhdf5's file-image API (the core
+ * driver), which takes one copy of the buffer while the file is open. */
+enum mlp_status mlp_dataset_load_csv_mem(struct mlp_dataset *ds, const struct mlp_buffer *b,
+                                         const struct mlp_load_params *p, struct mlp_error *err);
 
 /* ----------------------------------------------------------------- outputs */
 

@@ -590,6 +590,9 @@ struct mlp_buffer {
  * driver), which takes one copy of the buffer while the file is open. */
 enum mlp_status mlp_dataset_load_csv_mem(struct mlp_dataset *ds, const struct mlp_buffer *b,
                                          const struct mlp_load_params *p, struct mlp_error *err);
+enum mlp_status mlp_dataset_load_idx_mem(struct mlp_dataset *ds, const struct mlp_buffer *images,
+                                         const struct mlp_buffer *labels, const struct mlp_load_params *p,
+                                         struct mlp_error *err);
 
 /* ----------------------------------------------------------------- outputs */
 

@@ -593,6 +593,9 @@ enum mlp_status mlp_dataset_load_csv_mem(struct mlp_dataset *ds, const struct ml
 enum mlp_status mlp_dataset_load_idx_mem(struct mlp_dataset *ds, const struct mlp_buffer *images,
                                          const struct mlp_buffer *labels, const struct mlp_load_params *p,
                                          struct mlp_error *err);
+enum mlp_status mlp_dataset_load_npy_mem(struct mlp_dataset *ds, const struct mlp_buffer *x,
+                                         const struct mlp_buffer *y, const struct mlp_load_params *p,
+                                         struct mlp_error *err);
 
 /* ----------------------------------------------------------------- outputs */
 

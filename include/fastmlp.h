@@ -586,8 +586,8 @@ struct mlp_buffer {
 
 /* One format each, as their path twins; these heed p (may be NULL) where the
  * path variants of IDX and NPY take the defaults.  CSV is parsed in place,
- * without a copy.  HDF5 goes through libhdf5's file-image API (the core
- * driver), which takes one copy of the buffer while the file is open. */
+ * without a copy; HDF5 is opened in place too, as a file image of libhdf5's
+ * core driver (libhdf5 is not thread-safe: no other HDF5 call may run meanwhile). */
 enum mlp_status mlp_dataset_load_csv_mem(struct mlp_dataset *ds, const struct mlp_buffer *b,
                                          const struct mlp_load_params *p, struct mlp_error *err);
 enum mlp_status mlp_dataset_load_idx_mem(struct mlp_dataset *ds, const struct mlp_buffer *images,
@@ -596,6 +596,8 @@ enum mlp_status mlp_dataset_load_idx_mem(struct mlp_dataset *ds, const struct ml
 enum mlp_status mlp_dataset_load_npy_mem(struct mlp_dataset *ds, const struct mlp_buffer *x,
                                          const struct mlp_buffer *y, const struct mlp_load_params *p,
                                          struct mlp_error *err);
+enum mlp_status mlp_dataset_load_hdf5_mem(struct mlp_dataset *ds, const struct mlp_buffer *b,
+                                          const struct mlp_load_params *p, struct mlp_error *err);
 
 /* ----------------------------------------------------------------- outputs */
 

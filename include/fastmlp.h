@@ -598,6 +598,10 @@ enum mlp_status mlp_dataset_load_npy_mem(struct mlp_dataset *ds, const struct ml
                                          struct mlp_error *err);
 enum mlp_status mlp_dataset_load_hdf5_mem(struct mlp_dataset *ds, const struct mlp_buffer *b,
                                           const struct mlp_load_params *p, struct mlp_error *err);
+/* A model file's bytes; *out is owned by the caller, NULL on failure. */
+enum mlp_status mlp_model_load_mem(struct mlp_model **out, const struct mlp_buffer *b, struct mlp_error *err);
+/* A checkpoint's bytes, with mlp_trainer_resume's checks and refusals. */
+enum mlp_status mlp_trainer_resume_mem(struct mlp_trainer *t, const struct mlp_buffer *b, struct mlp_error *err);
 
 /* ----------------------------------------------------------------- outputs */
 

@@ -580,10 +580,17 @@ enum mlp_status mlp_model_load(struct mlp_model **out, const char *path,
 struct mlp_buffer {
     const void *data; /* size bytes; may be NULL when size is 0 */
     size_t size;
-    const char *name; /* what messages call it ("train.csv"); NULL: "<memory>".
-                         Its extension helps mlp_dataset_load_mem guess the format. */
+    const char *name; /* what messages call it ("train.csv"); NULL: "<memory>"
+                         ("<memory labels>" for a labels buffer).  Its extension
+                         helps mlp_dataset_load_mem tell the format. */
 };
 
+/* As mlp_dataset_load: the format from p->format, else from the first bytes
+ * (and the name's extension); `labels` (may be NULL) for IDX and NPY.
+ * p may be NULL for the defaults. */
+enum mlp_status mlp_dataset_load_mem(struct mlp_dataset *ds, const struct mlp_buffer *x,
+                                     const struct mlp_buffer *labels, const struct mlp_load_params *p,
+                                     struct mlp_error *err);
 /* One format each, as their path twins; these heed p (may be NULL) where the
  * path variants of IDX and NPY take the defaults.  CSV is parsed in place,
  * without a copy; HDF5 is opened in place too, as a file image of libhdf5's

@@ -460,10 +460,9 @@ static enum mlp_status npy_open(struct npy_file *f, const char *path, struct mlp
     return MLP_OK;
 }
 
-/* Check f's header against its size.  labels: the labels file, which must
- * hold one value per row.  want_cols: the width the caller needs (0: any),
- * checked before the header's sizes are. */
-static enum mlp_status npy_parse(struct npy_file *f, bool labels, uint32_t want_cols, struct mlp_error *err)
+/* The preamble (magic, version, header length) and the header dict, read
+ * and parsed into f; every length checked against the file's size. */
+static enum mlp_status npy_read_header(struct npy_file *f, struct mlp_error *err)
 {
     if (f->size == 0)
         return npy_failf(f, err, MLP_ERR_FORMAT, "empty file (expected a NumPy .npy header)");
@@ -518,7 +517,14 @@ static enum mlp_status npy_parse(struct npy_file *f, bool labels, uint32_t want_
     st = npy_read(f, h, hlen, err);
     if (st == MLP_OK) st = npy_parse_header(f, h, (size_t)hlen, err);
     free(h);
-    if (st != MLP_OK) return st;
+    return st;
+}
+
+/* The shape and sizes the header declared: rows, the width (against
+ * want_cols, 0: any), one value per row for labels, the byte limit, and a
+ * payload that fills the rest of the file exactly. */
+static enum mlp_status npy_check_shape(struct npy_file *f, bool labels, uint32_t want_cols, struct mlp_error *err)
+{
 
     /* Dimensions: rows first, the rest flattened into columns in C order. */
     char shp[160];
@@ -586,6 +592,15 @@ static enum mlp_status npy_parse(struct npy_file *f, bool labels, uint32_t want_
                          "byte %" PRIu64 " (expected end of file)",
                          left - f->payload, f->payload, f->data_off + f->payload);
     return MLP_OK;
+}
+
+/* Check f's header against its size.  labels: the labels file, which must
+ * hold one value per row.  want_cols: the width the caller needs (0: any),
+ * checked before the header's sizes are. */
+static enum mlp_status npy_parse(struct npy_file *f, bool labels, uint32_t want_cols, struct mlp_error *err)
+{
+    enum mlp_status st = npy_read_header(f, err);
+    return st == MLP_OK ? npy_check_shape(f, labels, want_cols, err) : st;
 }
 
 static void npy_close(struct npy_file *f)

@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* IDX loader (the MNIST / Fashion-MNIST format), plain or gzip-compressed
  * (inflated here with zlib), from a file, a pipe or a caller's buffer: one
- * reader of bytes, one parser.  Headers are distrusted: the width is checked against
- * the caller's n_cols, and a declared payload is bounded by what the file on
- * disk can hold and by the machine's memory, all before anything is
- * allocated or decompressed past the header, so a tiny file cannot make us
- * allocate what it claims, nor a gzip bomb make us inflate it.  Then the
- * data set's one block is allocated and the payload streamed into it
- * through a fixed chunk: peak memory is the loaded data plus IDX_CHUNK,
- * never a second copy of the file (pipes, which have no size to check a
- * header against, are staged as before).  A file that shrinks or changes
- * while it is read is MLP_ERR_IO "file changed while reading", not a
- * truncated file. */
+ * reader of bytes, one parser.  Headers are distrusted: the width is
+ * checked against the caller's n_cols, and a declared payload is bounded by
+ * what the file (or buffer) can hold and by the machine's memory, all before
+ * anything is allocated or decompressed past the header, so a tiny file
+ * cannot make us allocate what it claims, nor a gzip bomb make us inflate
+ * it.  Then the data set's one block is allocated and the payload streamed
+ * into it through a fixed chunk: peak memory is the loaded data plus
+ * IDX_CHUNK, never a second copy of the file (pipes, which have no size to
+ * check a header against, are staged as before).  A file that shrinks or
+ * changes while it is read is MLP_ERR_IO "file changed while reading", not
+ * a truncated file. */
 #include "internal.h"
 
 #include <errno.h>

@@ -38,13 +38,13 @@ $(FUZZ_BUILD)/CMakeCache.txt:
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFASTMLP_FUZZ=ON -DFASTMLP_WERROR=ON
 
 build-fuzz: setup $(FUZZ_BUILD)/CMakeCache.txt
-	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_csv fuzz_idx fuzz_npy fuzz_model
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_csv fuzz_idx fuzz_npy fuzz_model fuzz_checkpoint
 
 # Each fuzzer runs FUZZ_SECONDS on a scratch copy of its corpus; a crash is
 # saved under $(FUZZ_BUILD)/crashes/ (copy it into tests/fuzz/corpus_*/ once
 # fixed, so ctest replays it forever) and fails the run.
 fuzz: build-fuzz
-	@set -e; for t in csv idx npy model; do \
+	@set -e; for t in csv idx npy model checkpoint; do \
 	  rm -rf $(FUZZ_BUILD)/work_$$t; mkdir -p $(FUZZ_BUILD)/work_$$t $(FUZZ_BUILD)/crashes; \
 	  cp tests/fuzz/corpus_$$t/* $(FUZZ_BUILD)/work_$$t/; \
 	  echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
@@ -52,7 +52,7 @@ fuzz: build-fuzz
 	    -max_len=65536 -timeout=10 -print_final_stats=0 -artifact_prefix=$(FUZZ_BUILD)/crashes/$$t- \
 	    $(FUZZ_BUILD)/work_$$t >$(FUZZ_BUILD)/fuzz_$$t.log 2>&1 || { tail -40 $(FUZZ_BUILD)/fuzz_$$t.log; exit 1; }; \
 	  grep -E '^Done [0-9]+ runs' $(FUZZ_BUILD)/fuzz_$$t.log | tail -1; \
-	done; echo "fuzz: 4 passed, 0 failed"
+	done; echo "fuzz: 5 passed, 0 failed"
 
 run: build
 	$(BUILD)/fastmlp train \

@@ -258,7 +258,9 @@ struct mlp_load_params {
     int32_t label_col;       /* label column index, -1 none; default 0 (the seeds') */
     const char *label_name;  /* label column by header name; overrides label_col */
     int real_targets;        /* the label column holds real targets (regression) */
-    int threads;             /* parsing threads, <= 0 all cores */
+    int threads;             /* ranges parsed at once, on ctx's thread pool;
+                                <= 0: one per pool thread */
+    struct mlp_context *ctx; /* whose pool parses (NULL: the default context) */
     /* HDF5 */
     const char *x_key, *y_key; /* dataset names; NULL: found when unambiguous */
     /* Every format */
@@ -643,6 +645,57 @@ MLP_API enum mlp_status mlp_model_save(const struct mlp_model *m, const char *pa
                                        struct mlp_error *err);
 MLP_API enum mlp_status mlp_model_load(struct mlp_model **out, const char *path,
                                        struct mlp_error *err);
+
+/* ------------------------------------------------------ loading from memory */
+
+/*
+ * Every loader also reads a file's bytes from memory: an archive member, a
+ * download, a Python `bytes`.  Each *_mem call runs the very parser of its
+ * path twin and gives the same data set, model or trainer state, and the
+ * same status and message (messages name the buffer by `name`, so naming it
+ * after the file it came from gives the path variant's message word for
+ * word).  What is only about files does not apply: no "cannot open", no
+ * "file changed while reading"; every size a header declares is checked
+ * against `size` instead of the file's, and against the machine's memory,
+ * before anything is allocated or decompressed.
+ *
+ * Ownership: the caller owns `data` and must keep it unchanged for the
+ * duration of the call; no loader writes it, keeps a pointer into it, or
+ * reads it after returning.  Results are owned as with the path variants
+ * (mlp_dataset_free, mlp_model_free).
+ */
+struct mlp_buffer {
+    const void *data; /* size bytes; may be NULL when size is 0 */
+    size_t size;
+    const char *name; /* what messages call it ("train.csv"); NULL: "<memory>"
+                         ("<memory labels>" for a labels buffer).  Its extension
+                         helps mlp_dataset_load_mem tell the format. */
+};
+
+/* As mlp_dataset_load: the format from p->format, else from the first bytes
+ * (and the name's extension); `labels` (may be NULL) for IDX and NPY.
+ * p may be NULL for the defaults. */
+MLP_API enum mlp_status mlp_dataset_load_mem(struct mlp_dataset *ds, const struct mlp_buffer *x,
+                                             const struct mlp_buffer *labels, const struct mlp_load_params *p,
+                                             struct mlp_error *err);
+/* One format each, as their path twins; these heed p (may be NULL) where the
+ * path variants of IDX and NPY take the defaults.  CSV is parsed in place,
+ * without a copy; HDF5 is opened in place too, as a file image of libhdf5's
+ * core driver (libhdf5 is not thread-safe: no other HDF5 call may run meanwhile). */
+MLP_API enum mlp_status mlp_dataset_load_csv_mem(struct mlp_dataset *ds, const struct mlp_buffer *b,
+                                                 const struct mlp_load_params *p, struct mlp_error *err);
+MLP_API enum mlp_status mlp_dataset_load_idx_mem(struct mlp_dataset *ds, const struct mlp_buffer *images,
+                                                 const struct mlp_buffer *labels, const struct mlp_load_params *p,
+                                                 struct mlp_error *err);
+MLP_API enum mlp_status mlp_dataset_load_npy_mem(struct mlp_dataset *ds, const struct mlp_buffer *x,
+                                                 const struct mlp_buffer *y, const struct mlp_load_params *p,
+                                                 struct mlp_error *err);
+MLP_API enum mlp_status mlp_dataset_load_hdf5_mem(struct mlp_dataset *ds, const struct mlp_buffer *b,
+                                                  const struct mlp_load_params *p, struct mlp_error *err);
+/* A model file's bytes; *out is owned by the caller, NULL on failure. */
+MLP_API enum mlp_status mlp_model_load_mem(struct mlp_model **out, const struct mlp_buffer *b, struct mlp_error *err);
+/* A checkpoint's bytes, with mlp_trainer_resume's checks and refusals. */
+MLP_API enum mlp_status mlp_trainer_resume_mem(struct mlp_trainer *t, const struct mlp_buffer *b, struct mlp_error *err);
 
 /* ----------------------------------------------------------------- outputs */
 

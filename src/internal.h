@@ -166,8 +166,9 @@ enum mlp_status mlp__load_npy(struct mlp_dataset *ds, const char *x_path, const 
  * the caller's), by up to `threads` threads, then MLP_ERR_IO "file changed
  * while reading" when fewer arrived or the file's size or modification time
  * differ from at_open. */
-enum mlp_status mlp__csv_read_regular(int fd, const char *path, const struct stat *at_open, unsigned char *buf,
-                                      unsigned threads, struct mlp_error *err);
+struct mlp_pool;
+enum mlp_status mlp__csv_read_regular(struct mlp_pool *pool, int fd, const char *path, const struct stat *at_open,
+                                      unsigned char *buf, unsigned threads, struct mlp_error *err);
 
 /* ---------------------------------------------------------------- model */
 
@@ -290,12 +291,12 @@ enum mlp_status mlp__atomic_write(const char *path, const char *what, unsigned f
                                   const void *ctx, struct mlp_error *err);
 
 /* The model file's writer and reader, for files that embed a model (the
- * checkpoint): write the bytes of a model file to f; read one occupying
- * exactly section_size bytes from f's position (a version-2 model file's
- * size is mlp__model_file_size). */
+ * checkpoint): write the bytes of a model file to f; read one from exactly
+ * `size` bytes in memory (the caller's; `name` for messages; a version-2
+ * model file's size is mlp__model_file_size).  *out is the caller's. */
 bool mlp__model_write(FILE *f, const struct mlp_model *m);
 uint64_t mlp__model_file_size(const struct mlp_model *m);
-enum mlp_status mlp__model_read(FILE *f, const char *path, uint64_t section_size, struct mlp_model **out,
+enum mlp_status mlp__model_read(const void *bytes, uint64_t size, const char *name, struct mlp_model **out,
                                 struct mlp_error *err);
 
 /* Check a data set against a model (widths, labels/targets present). */

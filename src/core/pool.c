@@ -52,6 +52,7 @@ struct mlp_pool {
     void *ctx;
     uint32_t n_tasks, nt_job;
     int stop;    /* set by mlp__pool_free: workers return */
+    unsigned forks; /* fork_gen when the workers were started */
     pthread_t th[MAX_THREADS];
     struct scratch scratch[MAX_THREADS][MLP_POOL_SCRATCH];
 };
@@ -86,6 +87,28 @@ int mlp__pool_size(const struct mlp_pool *P) { return P->size; }
 static void run_share(struct mlp_pool *P, uint32_t id)
 {
     for (uint32_t t = id; t < P->n_tasks; t += P->nt_job) P->fn(P->ctx, t);
+}
+
+/* A child of fork() has only the thread that forked: a pool's workers are
+ * not there, and a run that waited for them would wait forever (a program
+ * that loads a CSV in a forked child did).  Every fork bumps fork_gen in the
+ * child; a pool that finds it changed starts over with no workers, its own
+ * lock, and itself free (the child is single-threaded then). */
+static atomic_uint fork_gen;
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+
+static void count_fork(void) { atomic_fetch_add(&fork_gen, 1); }
+static void watch_forks(void) { pthread_atfork(NULL, NULL, count_fork); }
+
+static void forget_workers_after_fork(struct mlp_pool *P)
+{
+    P->started = 0;
+    P->sleepers = 0;
+    atomic_store(&P->pending, 0);
+    atomic_store(&P->busy, 0);
+    pthread_mutex_init(&P->mu, NULL);
+    pthread_cond_init(&P->cv, NULL);
+    P->forks = atomic_load(&fork_gen);
 }
 
 struct worker_arg {
@@ -147,6 +170,7 @@ static int ensure_workers(struct mlp_pool *P, int want)
 int mlp__pool_acquire(struct mlp_pool *P)
 {
     if (!P) return 0;
+    if (P->forks != atomic_load_explicit(&fork_gen, memory_order_relaxed)) forget_workers_after_fork(P);
     int expect = 0;
     return atomic_compare_exchange_strong(&P->busy, &expect, 1);
 }
@@ -237,6 +261,8 @@ struct mlp_pool *mlp__pool_create(int size)
         return NULL;
     }
     P->size = size;
+    pthread_once(&fork_once, watch_forks);
+    P->forks = atomic_load(&fork_gen);
     return P;
 }
 
@@ -250,7 +276,9 @@ void mlp__pool_free(struct mlp_pool *P)
     atomic_fetch_add_explicit(&P->gen, 1, memory_order_release);
     pthread_cond_broadcast(&P->cv);
     pthread_mutex_unlock(&P->mu);
-    for (int i = 1; i <= P->started; i++) pthread_join(P->th[i], NULL);
+    /* In a child of fork() the workers are not there to join. */
+    if (P->forks == atomic_load(&fork_gen))
+        for (int i = 1; i <= P->started; i++) pthread_join(P->th[i], NULL);
     for (int i = 0; i < MAX_THREADS; i++)
         for (int w = 0; w < MLP_POOL_SCRATCH; w++) mlp__afree(P->scratch[i][w].p);
     pthread_cond_destroy(&P->cv);

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* CSV/TSV loader: numeric tables with an optional header row and a label
- * column, read whole into a buffer of the loader's own and parsed in parallel
- * straight into the data set's one block (uint8 when every input is an
+ * column, read whole into a buffer of the loader's own (a caller's buffer is
+ * parsed where it lies) and parsed in parallel, on the library's thread
+ * pool, straight into the data set's one block (uint8 when every input is an
  * integer in 0..255, f64 otherwise).  Numbers read exactly as strtod reads
  * them in the C locale, whatever the process locale is. */
 #include "internal.h"
+
+#include "core/pool.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +15,6 @@
 #include <inttypes.h>
 #include <locale.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -22,13 +24,15 @@
  * How a load runs:
  *   1. read the file whole with pread() into one buffer of the loader's own
  *      (read() for pipes and the like), checking that it did not change
- *      meanwhile; skip a UTF-8 BOM, drop the line ends that close the file;
+ *      meanwhile (mlp_dataset_load_csv_mem starts here with the caller's
+ *      bytes); skip a UTF-8 BOM, drop the line ends that close the file;
  *   2. read the first record alone: it gives the delimiter (when not given),
  *      whether it is a header, and the field count every row must have,
  *      which is checked against the caller's n_cols before any row is read;
  *   3. cut the data into one range per thread at line ends and count each
- *      range's records (a file holding a '"' is read by one thread: a cut
- *      could fall inside a quoted field);
+ *      range's records, the ranges being tasks of the library's pool (a file
+ *      holding a '"' is read by one thread: a cut could fall inside a quoted
+ *      field);
  *   4. allocate the data set's one block, uint8 when the first data row says
  *      so, and let each thread parse its range into its own rows.  If a
  *      thread meets an input that is not an integer in 0..255, every thread
@@ -101,11 +105,13 @@ struct csv_err {
 
 /* What a whole load shares (read-only once the threads run). */
 struct csv {
-    const char *path;
-    int fd;
-    unsigned char *buf;       /* the file, read whole (mlp__big_alloc, or realloc for a stream) */
+    const char *name;         /* the path, or the buffer's name: for messages */
+    struct mlp_pool *pool;    /* the load's context's: runs the ranges and reads */
+    int fd;                   /* a file's, -1 for a buffer */
+    const unsigned char *buf; /* the text whole: `own`, or the caller's buffer */
     size_t size;
-    bool buf_mapped;
+    unsigned char *own;       /* a file read whole (mlp__big_alloc, or realloc for a stream) */
+    bool own_mapped;
     locale_t cloc;            /* "C", for strtod */
     const unsigned char *text; /* after the BOM: line 1 starts here */
     const unsigned char *end;  /* the file's end less its final line ends */
@@ -157,7 +163,7 @@ static enum mlp_status csv_fail(const struct csv *c, struct mlp_error *err, enum
 {
     va_list ap;
     va_start(ap, fmt);
-    enum mlp_status r = mlp__vfail_file(err, st, c->path, fmt, ap);
+    enum mlp_status r = mlp__vfail_file(err, st, c->name, fmt, ap);
     va_end(ap);
     return r;
 }
@@ -186,7 +192,7 @@ static enum mlp_status csv_fail_at(const struct csv *c, struct mlp_error *err, c
     uint64_t line, col;
     line_col(c, ce->at, &line, &col);
     const char *ell;
-    const char *name = mlp__short_path(c->path, &ell);
+    const char *name = mlp__short_path(c->name, &ell);
     return mlp__fail(err, ce->st, "%s%s:%" PRIu64 ":%" PRIu64 ": %s", ell, name, line, col, ce->what);
 }
 
@@ -580,23 +586,9 @@ CSV_INLINE void parse_range(struct csv_job *j, const enum csv_mode mode)
     j->max_label = max_label;
 }
 
-static void *job_parse_u8(void *arg)
-{
-    parse_range(arg, CSV_U8);
-    return NULL;
-}
-
-static void *job_parse_f64(void *arg)
-{
-    parse_range(arg, CSV_F64);
-    return NULL;
-}
-
-static void *job_check(void *arg)
-{
-    parse_range(arg, CSV_CHECK);
-    return NULL;
-}
+static void job_parse_u8(struct csv_job *j) { parse_range(j, CSV_U8); }
+static void job_parse_f64(struct csv_job *j) { parse_range(j, CSV_F64); }
+static void job_check(struct csv_job *j) { parse_range(j, CSV_CHECK); }
 
 /* ---------------------------------------------------------- counting rows */
 
@@ -622,9 +614,8 @@ static inline unsigned popcount64(uint64_t x)
 /* Records of an unquoted range: its LFs, its CRs not followed by an LF, and
  * the file's last line when the range holds it (the file's final line ends
  * were dropped).  Also notes whether the range holds '"' or CR at all. */
-static void *job_count(void *arg)
+static void job_count(struct csv_job *j)
 {
-    struct csv_job *j = arg;
     const unsigned char *p = j->begin, *const end = j->end;
     uint64_t n = 0, cr = 0, quote = 0;
     for (; end - p >= 32; p += 32) {
@@ -651,7 +642,6 @@ static void *job_count(void *arg)
             if (!(p + 1 < fend && p[1] == '\n')) n++;
     }
     j->n_rows = n + (j->end == j->c->end && j->begin < j->end);
-    return NULL;
 }
 
 /* Records of the whole data when it holds quotes: a line end inside a
@@ -685,26 +675,31 @@ static const unsigned char *next_line(const unsigned char *p, const unsigned cha
     return end;
 }
 
-/* Run fn over the jobs: n - 1 new threads and the caller.  A thread that
- * cannot be started has its job run by the caller instead. */
-static void run_jobs(struct csv_job *jobs, unsigned n, void *(*fn)(void *))
+/* Run fn over the jobs on the library's thread pool: job i is task i, so
+ * which thread parses which range never matters to the result (and when the
+ * pool is busy, the jobs run one after the other on this thread). */
+struct csv_run {
+    struct csv_job *jobs;
+    void (*fn)(struct csv_job *);
+};
+
+static void run_task(void *ctx, uint32_t task)
 {
-    pthread_t tid[CSV_MAX_THREADS];
-    bool started[CSV_MAX_THREADS] = {false};
-    for (unsigned i = 1; i < n; i++) started[i] = pthread_create(&tid[i], NULL, fn, &jobs[i]) == 0;
-    fn(&jobs[0]);
-    for (unsigned i = 1; i < n; i++) {
-        if (started[i])
-            pthread_join(tid[i], NULL);
-        else
-            fn(&jobs[i]);
-    }
+    const struct csv_run *r = ctx;
+    r->fn(&r->jobs[task]);
+}
+
+static void run_jobs(struct mlp_pool *pool, struct csv_job *jobs, unsigned n, void (*fn)(struct csv_job *))
+{
+    struct csv_run r = {jobs, fn};
+    mlp__pool_for(pool, n, run_task, &r);
 }
 
 /* ------------------------------------------------------ file and header */
 
 /* A regular file is read, not mapped (see the top of this file for why), by
- * up to CSV_READ_THREADS threads, each pread()ing its share in large pieces. */
+ * up to CSV_READ_THREADS pool tasks, each pread()ing its share in large
+ * pieces. */
 
 /* One reader's share of a regular file: bytes [lo, hi) into buf + lo. */
 struct csv_read {
@@ -714,9 +709,9 @@ struct csv_read {
     int errno_;
 };
 
-static void *read_range(void *arg)
+static void read_range(void *ctx, uint32_t task)
 {
-    struct csv_read *r = arg;
+    struct csv_read *r = (struct csv_read *)ctx + task;
     size_t n = r->lo;
     while (n < r->hi) {
         size_t want = r->hi - n < CSV_READ_CHUNK ? r->hi - n : CSV_READ_CHUNK;
@@ -729,11 +724,10 @@ static void *read_range(void *arg)
         n += (size_t)k;
     }
     r->got = n - r->lo;
-    return NULL;
 }
 
-enum mlp_status mlp__csv_read_regular(int fd, const char *path, const struct stat *at_open, unsigned char *buf,
-                                      unsigned threads, struct mlp_error *err)
+enum mlp_status mlp__csv_read_regular(struct mlp_pool *pool, int fd, const char *path, const struct stat *at_open,
+                                      unsigned char *buf, unsigned threads, struct mlp_error *err)
 {
     size_t size = (size_t)at_open->st_size;
     unsigned n = CSV_READ_THREADS;
@@ -741,18 +735,9 @@ enum mlp_status mlp__csv_read_regular(int fd, const char *path, const struct sta
     if (n > size / CSV_READ_CHUNK) n = (unsigned)(size / CSV_READ_CHUNK);
     if (n < 1) n = 1;
     struct csv_read r[CSV_READ_THREADS];
-    pthread_t tid[CSV_READ_THREADS];
-    bool started[CSV_READ_THREADS] = {false};
     for (unsigned i = 0; i < n; i++)
         r[i] = (struct csv_read){fd, buf, size / n * i, i + 1 == n ? size : size / n * (i + 1), 0, 0};
-    for (unsigned i = 1; i < n; i++) started[i] = pthread_create(&tid[i], NULL, read_range, &r[i]) == 0;
-    read_range(&r[0]);
-    for (unsigned i = 1; i < n; i++) {
-        if (started[i])
-            pthread_join(tid[i], NULL);
-        else
-            read_range(&r[i]);
-    }
+    mlp__pool_for(pool, n, read_range, r);
     for (unsigned i = 0; i < n; i++)
         if (r[i].errno_)
             return mlp__fail_file(err, MLP_ERR_IO, path, "read error at byte %zu: %s", r[i].lo + r[i].got,
@@ -775,7 +760,7 @@ static enum mlp_status csv_open(struct csv *c, unsigned threads, struct mlp_erro
 #ifdef O_CLOEXEC
     flags |= O_CLOEXEC;
 #endif
-    c->fd = open(c->path, flags);
+    c->fd = open(c->name, flags);
     if (c->fd < 0) return csv_fail(c, err, MLP_ERR_OPEN, "cannot open: %s", strerror(errno));
     if (fstat(c->fd, &sb) != 0) return csv_fail(c, err, MLP_ERR_IO, "cannot stat: %s", strerror(errno));
     if (S_ISDIR(sb.st_mode)) return csv_fail(c, err, MLP_ERR_OPEN, "cannot open: is a directory");
@@ -791,9 +776,9 @@ static enum mlp_status csv_open(struct csv *c, unsigned threads, struct mlp_erro
          * 14-18 ms read into malloc'd memory against 4.0-5.0 ms into 2 MiB
          * pages (mlp__big_alloc) and 1.2-1.6 ms to touch a mapping of the
          * page cache as the loader used to (one thread, best of 30 each). */
-        c->buf = mlp__big_alloc(c->size, false, &c->buf_mapped);
-        if (!c->buf) return csv_fail(c, err, MLP_ERR_NOMEM, "out of memory: %zu bytes to read the file into", c->size);
-        return mlp__csv_read_regular(c->fd, c->path, &sb, c->buf, threads, err);
+        c->buf = c->own = mlp__big_alloc(c->size, false, &c->own_mapped);
+        if (!c->own) return csv_fail(c, err, MLP_ERR_NOMEM, "out of memory: %zu bytes to read the file into", c->size);
+        return mlp__csv_read_regular(c->pool, c->fd, c->name, &sb, c->own, threads, err);
     }
     /* read() into one growing buffer: the file is held once.  A stream has no
      * size to check up front, so it is capped, and a NUL byte (never in CSV
@@ -805,18 +790,17 @@ static enum mlp_status csv_open(struct csv *c, unsigned threads, struct mlp_erro
                             (unsigned long long)CSV_STREAM_MAX);
         if (n == cap) {
             size_t ncap = cap ? cap * 2 : CSV_READ_FIRST;
-            unsigned char *nb = ncap > cap ? realloc(c->buf, ncap) : NULL;
+            unsigned char *nb = ncap > cap ? realloc(c->own, ncap) : NULL;
             if (!nb) return csv_fail(c, err, MLP_ERR_NOMEM, "out of memory reading %zu bytes", n);
-            c->buf = nb;
+            c->buf = c->own = nb;
             cap = ncap;
         }
-        ssize_t r = read(c->fd, c->buf + n, cap - n);
+        ssize_t r = read(c->fd, c->own + n, cap - n);
         if (r < 0 && errno == EINTR) continue;
         if (r < 0) return csv_fail(c, err, MLP_ERR_IO, "read error at byte %zu: %s", n, strerror(errno));
         if (r == 0) break;
-        if (memchr(c->buf + n, 0, (size_t)r))
-            return csv_fail(c, err, MLP_ERR_FORMAT, "NUL byte at byte offset %zu",
-                            n + (size_t)((unsigned char *)memchr(c->buf + n, 0, (size_t)r) - (c->buf + n)));
+        const unsigned char *nul = memchr(c->own + n, 0, (size_t)r);
+        if (nul) return csv_fail(c, err, MLP_ERR_FORMAT, "NUL byte at byte offset %zu", (size_t)(nul - c->own));
         n += (size_t)r;
     }
     c->size = n;
@@ -825,7 +809,7 @@ static enum mlp_status csv_open(struct csv *c, unsigned threads, struct mlp_erro
 
 static void csv_close(struct csv *c)
 {
-    if (c->buf) mlp__big_free(c->buf, c->size, c->buf_mapped); /* a stream's realloc'd one too: mlp__afree is free */
+    if (c->own) mlp__big_free(c->own, c->size, c->own_mapped); /* a stream's realloc'd one too: mlp__afree is free */
     if (c->fd >= 0) close(c->fd);
     if (c->cloc != (locale_t)0) freelocale(c->cloc);
 }
@@ -902,206 +886,197 @@ static int64_t find_column(struct csv *c, struct csv_job *scratch, const char *n
 
 /* ------------------------------------------------------------ the loader */
 
-enum mlp_status mlp_dataset_load_csv(struct mlp_dataset *ds, const char *path,
-                                     const struct mlp_load_params *p, struct mlp_error *err)
+/* The caller's parameters, resolved and checked before any byte is read
+ * (p == NULL: the defaults of mlp_load_params_default, load.c). */
+struct csv_opts {
+    int header;             /* -1 detect, 0 none, 1 */
+    char delim;             /* 0 detect */
+    int32_t label_col;
+    const char *label_name;
+    unsigned jobs;          /* at most this many ranges (and file readers) */
+    uint32_t want_cols;     /* 0: any width */
+};
+
+static enum mlp_status csv_start(struct csv *c, const char *name, const struct mlp_load_params *p,
+                                 struct csv_opts *o, struct mlp_error *err)
 {
-    MLP_ASSERT(ds && path);
-    memset(ds, 0, sizeof *ds);
-    /* p == NULL: the defaults of mlp_load_params_default (load.c). */
-    int header = p ? p->header : -1;
-    char delim = p ? p->delimiter : 0;
-    int32_t label_col = p ? p->label_col : 0;
-    const char *label_name = p ? p->label_name : NULL;
+    memset(c, 0, sizeof *c);
+    c->name = name;
+    c->fd = -1;
+    c->real_targets = p && p->real_targets;
+    o->header = p ? p->header : -1;
+    o->delim = p ? p->delimiter : 0;
+    o->label_col = p ? p->label_col : 0;
+    o->label_name = p ? p->label_name : NULL;
+    o->want_cols = p ? p->n_cols : 0;
+    /* Ranges as asked, else one per thread of the library's pool; the pool
+     * runs them on however many threads it has, with the same result. */
+    const struct mlp_context *cx = mlp__ctx(p ? p->ctx : NULL);
+    c->pool = cx->pool;
     int threads = p ? p->threads : 0;
-    uint32_t want_cols = p ? p->n_cols : 0;
+    if (threads <= 0) threads = cx->threads;
+    o->jobs = threads > CSV_MAX_THREADS ? CSV_MAX_THREADS : (unsigned)threads;
 
-    struct csv c;
-    memset(&c, 0, sizeof c);
-    c.path = path;
-    c.fd = -1;
-    c.real_targets = p && p->real_targets;
-    struct csv_job *jobs = NULL;
+    if (o->label_col < -1)
+        return csv_fail(c, err, MLP_ERR_ARG, "label column %" PRId32 " (expected -1 for none, or 0 and up)",
+                        o->label_col);
+    char d = o->delim;
+    if (d != 0 && (d == '"' || d == '\r' || d == '\n' || d == '.' || d == '+' || d == '-' || d == 'e' || d == 'E' ||
+                   is_digit((unsigned char)d)))
+        return csv_fail(c, err, MLP_ERR_ARG, "delimiter 0x%02x cannot separate numbers", (unsigned)(unsigned char)d);
+    c->cloc = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    if (c->cloc == (locale_t)0)
+        return csv_fail(c, err, MLP_ERR_NOMEM, "cannot create the C locale: %s", strerror(errno));
+    return MLP_OK;
+}
+
+/* Phase 2: the first record gives the delimiter, whether it is a header, the
+ * field count and so the label column and the width, all checked before any
+ * row is parsed; and whether to start in uint8 (*start_u8). */
+static enum mlp_status csv_first_record(struct csv *c, const struct csv_opts *o, struct csv_job *scratch,
+                                        bool *start_u8, struct mlp_error *err)
+{
     struct csv_err ce;
-    enum mlp_status st;
-    atomic_int stop_u8;
-    atomic_init(&stop_u8, 0);
-
-    if (label_col < -1) {
-        st = csv_fail(&c, err, MLP_ERR_ARG, "label column %" PRId32 " (expected -1 for none, or 0 and up)",
-                      label_col);
-        goto done;
-    }
-    if (delim != 0 && (delim == '"' || delim == '\r' || delim == '\n' || delim == '.' || delim == '+' ||
-                       delim == '-' || delim == 'e' || delim == 'E' || is_digit((unsigned char)delim))) {
-        st = csv_fail(&c, err, MLP_ERR_ARG, "delimiter 0x%02x cannot separate numbers",
-                      (unsigned)(unsigned char)delim);
-        goto done;
-    }
-    c.cloc = newlocale(LC_ALL_MASK, "C", (locale_t)0);
-    if (c.cloc == (locale_t)0) {
-        st = csv_fail(&c, err, MLP_ERR_NOMEM, "cannot create the C locale: %s", strerror(errno));
-        goto done;
-    }
-    /* Threads for reading and for parsing: as asked, else one per core. */
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    long max_threads = threads > 0 ? threads : ncpu > 0 ? ncpu : 1;
-    if (max_threads > CSV_MAX_THREADS) max_threads = CSV_MAX_THREADS;
-    if ((st = csv_open(&c, (unsigned)max_threads, err)) != MLP_OK) goto done;
-
-    /* 1. BOM, and the line ends that close the file (blank lines at the end). */
-    c.text = c.buf;
-    c.end = c.buf + c.size;
-    if (c.size >= 3 && c.buf[0] == 0xEF && c.buf[1] == 0xBB && c.buf[2] == 0xBF) c.text += 3;
-    while (c.end > c.text && is_eol(c.end[-1])) c.end--;
-    if (c.end == c.text) {
-        st = csv_fail(&c, err, MLP_ERR_FORMAT, "empty file (expected rows of numbers)");
-        goto done;
-    }
-
-    /* 2. The first record: delimiter, header, field count. */
-    jobs = calloc(1, sizeof *jobs); /* more once the data's size is known */
-    if (!jobs) {
-        st = csv_fail(&c, err, MLP_ERR_NOMEM, "out of memory");
-        goto done;
-    }
-    c.delim = delim ? (unsigned char)delim : detect_delim(c.text, c.end);
+    c->delim = o->delim ? (unsigned char)o->delim : detect_delim(c->text, c->end);
     uint64_t nf;
     bool all_num, any_num, all_u8;
     const unsigned char *after1;
-    if (scan_record(&c, &jobs[0], c.text, (uint64_t)MLP_MAX_WIDTH + 1, -1, &nf, &all_num, &any_num, &all_u8, &after1,
-                    &ce) != MLP_OK) {
-        st = csv_fail_at(&c, err, &ce);
-        goto done;
-    }
+    if (scan_record(c, scratch, c->text, (uint64_t)MLP_MAX_WIDTH + 1, -1, &nf, &all_num, &any_num, &all_u8, &after1,
+                    &ce) != MLP_OK)
+        return csv_fail_at(c, err, &ce);
     /* A header is a first row in which nothing is a number: a row holding
      * numbers and also a bad token ("0,nan") is data, so its error is
      * reported rather than the row silently dropped as a header. */
-    bool has_header = header < 0 ? !any_num : header > 0;
-    c.n_fields = (uint32_t)nf;
-    c.data = has_header ? after1 : c.text;
-    c.fields_from = has_header ? "the header" : "the first data row";
+    bool has_header = o->header < 0 ? !any_num : o->header > 0;
+    c->n_fields = (uint32_t)nf;
+    c->data = has_header ? after1 : c->text;
+    c->fields_from = has_header ? "the header" : "the first data row";
 
-    if (label_name) {
-        if (!has_header) {
-            st = csv_fail(&c, err, MLP_ERR_ARG, "label column '%s' asked for by name, but the file has no header row",
-                          label_name);
-            goto done;
-        }
-        c.label = find_column(&c, &jobs[0], label_name);
-        if (c.label < 0) {
+    if (o->label_name) {
+        if (!has_header)
+            return csv_fail(c, err, MLP_ERR_ARG,
+                            "label column '%s' asked for by name, but the file has no header row", o->label_name);
+        c->label = find_column(c, scratch, o->label_name);
+        if (c->label < 0) {
             char show[160];
-            st = csv_fail(&c, err, MLP_ERR_ARG, "no column named '%s' in the header",
-                          tok_show(show, (const unsigned char *)label_name, strlen(label_name)));
-            goto done;
+            return csv_fail(c, err, MLP_ERR_ARG, "no column named '%s' in the header",
+                            tok_show(show, (const unsigned char *)o->label_name, strlen(o->label_name)));
         }
     } else {
-        c.label = label_col;
-        if (c.label >= (int64_t)c.n_fields) {
-            st = csv_fail(&c, err, MLP_ERR_ARG, "label column %" PRId32 " is out of range: the file has %" PRIu32
-                          " columns (0..%" PRIu32 ")",
-                          label_col, c.n_fields, c.n_fields - 1);
-            goto done;
-        }
+        c->label = o->label_col;
+        if (c->label >= (int64_t)c->n_fields)
+            return csv_fail(c, err, MLP_ERR_ARG,
+                            "label column %" PRId32 " is out of range: the file has %" PRIu32 " columns (0..%" PRIu32
+                            ")",
+                            o->label_col, c->n_fields, c->n_fields - 1);
     }
-    uint32_t n_cols = c.n_fields - (c.label >= 0 ? 1u : 0u);
-    if (n_cols == 0) {
-        st = csv_fail(&c, err, MLP_ERR_FORMAT, "no input columns: the only column is the label");
-        goto done;
-    }
-    if (n_cols > MLP_MAX_WIDTH) {
-        st = csv_fail(&c, err, MLP_ERR_FORMAT, "too many columns: %" PRIu32 " inputs (at most %u)", n_cols,
-                      MLP_MAX_WIDTH);
-        goto done;
-    }
-    if (want_cols && n_cols != want_cols) {
-        st = mlp__fail_width(err, path, n_cols, want_cols, c.label >= 0 ? " besides the label" : "");
-        goto done;
-    }
-    if (c.data >= c.end) {
-        st = csv_fail(&c, err, MLP_ERR_FORMAT, "no data rows (only a header%s)",
-                      header < 0 ? ": the one row holds a non-number; header=0 reads it as data" : "");
-        goto done;
-    }
+    uint32_t n_cols = c->n_fields - (c->label >= 0 ? 1u : 0u);
+    if (n_cols == 0) return csv_fail(c, err, MLP_ERR_FORMAT, "no input columns: the only column is the label");
+    if (n_cols > MLP_MAX_WIDTH)
+        return csv_fail(c, err, MLP_ERR_FORMAT, "too many columns: %" PRIu32 " inputs (at most %u)", n_cols,
+                        MLP_MAX_WIDTH);
+    if (o->want_cols && n_cols != o->want_cols)
+        return mlp__fail_width(err, c->name, n_cols, o->want_cols, c->label >= 0 ? " besides the label" : "");
+    if (c->data >= c->end)
+        return csv_fail(c, err, MLP_ERR_FORMAT, "no data rows (only a header%s)",
+                        o->header < 0 ? ": the one row holds a non-number; header=0 reads it as data" : "");
     /* Start in uint8 unless the first data row holds an input that is a
      * number but not an integer in 0..255 (a bad row is left to the parse). */
-    bool start_u8 = true;
-    {
-        const unsigned char *ignore;
-        if (scan_record(&c, &jobs[0], c.data, (uint64_t)MLP_MAX_WIDTH + 1, c.label, &nf, &all_num, &any_num, &all_u8,
-                        &ignore, &ce) == MLP_OK)
-            start_u8 = all_u8 || !all_num;
-    }
+    const unsigned char *ignore;
+    *start_u8 = true;
+    if (scan_record(c, scratch, c->data, (uint64_t)MLP_MAX_WIDTH + 1, c->label, &nf, &all_num, &any_num, &all_u8,
+                    &ignore, &ce) == MLP_OK)
+        *start_u8 = all_u8 || !all_num;
+    return MLP_OK;
+}
 
-    /* 3. Ranges, and their records. */
+/* Phase 3: cut the data rows into up to max_jobs ranges at line ends (one
+ * when the data holds a quote) and count each range's records; *jobs grows
+ * to hold them.  Returns the number of ranges, and the rows in *n_rows. */
+static unsigned csv_cut(struct csv *c, struct csv_job **jobs, unsigned max_jobs, uint64_t *n_rows)
+{
     unsigned n_jobs = 1;
-    size_t len = (size_t)(c.end - c.data);
+    size_t len = (size_t)(c->end - c->data);
     if (len >= CSV_PARALLEL_MIN) {
-        long want = max_threads;
-        if ((size_t)want > len / CSV_MIN_RANGE) want = (long)(len / CSV_MIN_RANGE);
+        size_t want = max_jobs;
+        if (want > len / CSV_MIN_RANGE) want = len / CSV_MIN_RANGE;
         n_jobs = want > 1 ? (unsigned)want : 1;
     }
     if (n_jobs > 1) {
-        struct csv_job *more = realloc(jobs, n_jobs * sizeof *jobs);
+        struct csv_job *more = realloc(*jobs, n_jobs * sizeof *more);
         if (more) {
-            jobs = more;
-            memset(jobs + 1, 0, (n_jobs - 1) * sizeof *jobs);
+            *jobs = more;
+            memset(more + 1, 0, (n_jobs - 1) * sizeof *more);
         } else {
             n_jobs = 1; /* one thread still does it */
         }
     }
+    struct csv_job *J = *jobs;
     for (unsigned i = 0; i < n_jobs; i++) {
-        jobs[i].c = &c;
-        jobs[i].begin = i == 0 ? c.data : jobs[i - 1].end;
+        J[i].c = c;
+        J[i].begin = i == 0 ? c->data : J[i - 1].end;
         if (i + 1 == n_jobs) {
-            jobs[i].end = c.end;
+            J[i].end = c->end;
         } else {
-            const unsigned char *cut = c.data + len / n_jobs * (i + 1);
-            jobs[i].end = next_line(cut < jobs[i].begin ? jobs[i].begin : cut, c.end);
+            const unsigned char *cut = c->data + len / n_jobs * (i + 1);
+            J[i].end = next_line(cut < J[i].begin ? J[i].begin : cut, c->end);
         }
     }
-    run_jobs(jobs, n_jobs, job_count);
+    run_jobs(c->pool, J, n_jobs, job_count);
     bool quoted = false;
-    for (unsigned i = 0; i < n_jobs; i++) quoted |= jobs[i].has_quote;
+    for (unsigned i = 0; i < n_jobs; i++) quoted |= J[i].has_quote;
     if (quoted) {
         n_jobs = 1;
-        jobs[0].begin = c.data;
-        jobs[0].end = c.end;
-        jobs[0].n_rows = count_quoted(c.data, c.end);
+        J[0].begin = c->data;
+        J[0].end = c->end;
+        J[0].n_rows = count_quoted(c->data, c->end);
     }
-    uint64_t n_rows = 0;
+    uint64_t n = 0;
     for (unsigned i = 0; i < n_jobs; i++) {
-        jobs[i].row0 = n_rows;
-        n_rows += jobs[i].n_rows;
+        J[i].row0 = n;
+        n += J[i].n_rows;
     }
+    *n_rows = n;
+    return n_jobs;
+}
 
-    /* 4. The block, and the parse into it (again in f64 if uint8 fails).
-     * Valid rows take at least 2 * n_fields bytes each (a byte per field and
-     * one after it): more records than that means blank lines or empty
-     * fields, and a data set sized by them could be absurdly large, so the
-     * parse only checks, to report the first of them. */
-    bool with_labels = c.label >= 0 && !c.real_targets;
-    uint32_t n_targets = c.label >= 0 && c.real_targets ? 1 : 0;
-    bool too_many = n_rows > (len + 1) / (2 * (uint64_t)c.n_fields);
-    for (int pass = too_many ? 2 : start_u8 ? 0 : 1; pass < 3; pass++) {
+/* Phase 4: allocate the block and parse every range into it, in uint8 when
+ * start_u8 and again in f64 if an input is not 0..255.  Valid rows take at
+ * least 2 * n_fields bytes each (a byte per field and one after it): more
+ * records than that means blank lines or empty fields, and a data set sized
+ * by them could be absurdly large, so the parse then only checks, to report
+ * the first of them. */
+static enum mlp_status csv_fill(struct csv *c, struct csv_job *jobs, unsigned n_jobs, uint64_t n_rows,
+                                bool start_u8, struct mlp_dataset *ds, struct mlp_error *err)
+{
+    const size_t len = (size_t)(c->end - c->data);
+    const uint32_t n_cols = c->n_fields - (c->label >= 0 ? 1u : 0u);
+    const bool with_labels = c->label >= 0 && !c->real_targets;
+    const uint32_t n_targets = c->label >= 0 && c->real_targets ? 1 : 0;
+    const bool too_many = n_rows > (len + 1) / (2 * (uint64_t)c->n_fields);
+    struct csv_err ce;
+    atomic_int stop_u8;
+    atomic_init(&stop_u8, 0);
+    for (int pass = too_many ? 2 : start_u8 ? 0 : 1;; pass++) {
         enum csv_mode mode = pass == 0 ? CSV_U8 : pass == 1 ? CSV_F64 : CSV_CHECK;
         if (mode == CSV_CHECK) {
             for (unsigned i = 0; i < n_jobs; i++) jobs[i].err.st = MLP_OK;
-            run_jobs(jobs, n_jobs, job_check);
-            ce_set(&ce, MLP_ERR_FORMAT, c.data, "internal error: %" PRIu64 " records but no bad one", n_rows);
+            run_jobs(c->pool, jobs, n_jobs, job_check);
+            ce_set(&ce, MLP_ERR_FORMAT, c->data, "internal error: %" PRIu64 " records but no bad one", n_rows);
             for (unsigned i = n_jobs; i-- > 0;)
                 if (jobs[i].err.st != MLP_OK) ce = jobs[i].err;
-            st = csv_fail_at(&c, err, &ce);
-            goto done;
+            return csv_fail_at(c, err, &ce);
         }
         bool u8 = mode == CSV_U8;
-        if ((st = mlp__dataset_alloc(ds, n_rows, n_cols, u8 ? MLP_ELEM_U8 : MLP_ELEM_F64, with_labels, n_targets,
-                                     err)) != MLP_OK) {
+        enum mlp_status st = mlp__dataset_alloc(ds, n_rows, n_cols, u8 ? MLP_ELEM_U8 : MLP_ELEM_F64, with_labels,
+                                                n_targets, err);
+        if (st != MLP_OK) {
             if (err) {
                 char msg[sizeof err->msg];
                 memcpy(msg, err->msg, sizeof msg);
-                csv_fail(&c, err, st, "%s", msg);
+                csv_fail(c, err, st, "%s", msg);
             }
-            goto done;
+            return st;
         }
         atomic_store(&stop_u8, 0);
         for (unsigned i = 0; i < n_jobs; i++) {
@@ -1113,19 +1088,15 @@ enum mlp_status mlp_dataset_load_csv(struct mlp_dataset *ds, const char *path,
             jobs[i].max_label = -1;
             jobs[i].err.st = MLP_OK;
         }
-        run_jobs(jobs, n_jobs, u8 ? job_parse_u8 : job_parse_f64);
+        run_jobs(c->pool, jobs, n_jobs, u8 ? job_parse_u8 : job_parse_f64);
         bool not_u8 = false;
         for (unsigned i = 0; i < n_jobs; i++) not_u8 |= jobs[i].not_u8;
         if (not_u8) {
             mlp_dataset_free(ds);
             continue;
         }
-        for (unsigned i = 0; i < n_jobs; i++) {
-            if (jobs[i].err.st != MLP_OK) {
-                st = csv_fail_at(&c, err, &jobs[i].err);
-                goto done;
-            }
-        }
+        for (unsigned i = 0; i < n_jobs; i++)
+            if (jobs[i].err.st != MLP_OK) return csv_fail_at(c, err, &jobs[i].err);
         break;
     }
     if (with_labels) {
@@ -1134,11 +1105,63 @@ enum mlp_status mlp_dataset_load_csv(struct mlp_dataset *ds, const char *path,
             if (jobs[i].max_label > max_label) max_label = jobs[i].max_label;
         ds->n_classes = (uint32_t)max_label + 1;
     }
-    st = MLP_OK;
+    return MLP_OK;
+}
 
-done:
-    if (st != MLP_OK) mlp_dataset_free(ds);
-    csv_close(&c);
+/* The parse proper, of c->buf (a file's bytes or the caller's): the phases
+ * at the top of this file, 1 here and 2-4 in the functions above.  On
+ * failure *ds is freed and zeroed. */
+static enum mlp_status csv_parse(struct csv *c, const struct csv_opts *o, struct mlp_dataset *ds,
+                                 struct mlp_error *err)
+{
+    /* 1. BOM, and the line ends that close the file (blank lines at the end). */
+    c->text = c->buf;
+    c->end = c->buf + c->size;
+    if (c->size >= 3 && c->buf[0] == 0xEF && c->buf[1] == 0xBB && c->buf[2] == 0xBF) c->text += 3;
+    while (c->end > c->text && is_eol(c->end[-1])) c->end--;
+    if (c->end == c->text) return csv_fail(c, err, MLP_ERR_FORMAT, "empty file (expected rows of numbers)");
+
+    struct csv_job *jobs = calloc(1, sizeof *jobs); /* more once the data's size is known */
+    if (!jobs) return csv_fail(c, err, MLP_ERR_NOMEM, "out of memory");
+    bool start_u8;
+    enum mlp_status st = csv_first_record(c, o, &jobs[0], &start_u8, err);
+    if (st == MLP_OK) {
+        uint64_t n_rows;
+        unsigned n_jobs = csv_cut(c, &jobs, o->jobs, &n_rows);
+        st = csv_fill(c, jobs, n_jobs, n_rows, start_u8, ds, err);
+    }
     free(jobs);
+    if (st != MLP_OK) mlp_dataset_free(ds);
+    return st;
+}
+
+enum mlp_status mlp_dataset_load_csv(struct mlp_dataset *ds, const char *path, const struct mlp_load_params *p,
+                                     struct mlp_error *err)
+{
+    MLP_ASSERT(ds && path);
+    memset(ds, 0, sizeof *ds);
+    struct csv c;
+    struct csv_opts o;
+    enum mlp_status st = csv_start(&c, path, p, &o, err);
+    if (st == MLP_OK) st = csv_open(&c, o.jobs, err);
+    if (st == MLP_OK) st = csv_parse(&c, &o, ds, err);
+    csv_close(&c);
+    return st;
+}
+
+enum mlp_status mlp_dataset_load_csv_mem(struct mlp_dataset *ds, const struct mlp_buffer *b,
+                                         const struct mlp_load_params *p, struct mlp_error *err)
+{
+    MLP_ASSERT(ds && b && (b->data || b->size == 0));
+    memset(ds, 0, sizeof *ds);
+    static const unsigned char none[1];
+    struct csv c;
+    struct csv_opts o;
+    enum mlp_status st = csv_start(&c, b->name ? b->name : "<memory>", p, &o, err);
+    /* Parsed where it lies: the parse only reads the text. */
+    c.buf = b->size ? b->data : none;
+    c.size = b->size;
+    if (st == MLP_OK) st = csv_parse(&c, &o, ds, err);
+    csv_close(&c);
     return st;
 }

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* HDF5 loader through libhdf5's C API: finds (or is told) the inputs and
- * labels data sets at the file's root, checks their declared width and sizes
- * before allocating, and turns libhdf5's error stack into one-line messages
- * without letting the library print.  Every HDF5 handle is closed on every
- * path. */
+/* HDF5 loader through libhdf5's C API, from a file or (through libhdf5's
+ * file-image API and its core driver) a caller's buffer: finds (or is told)
+ * the inputs and labels data sets at the file's root, checks their declared
+ * width and sizes before allocating, and turns libhdf5's error stack into
+ * one-line messages without letting the library print.  Every HDF5 handle is
+ * closed on every path. */
 #include "internal.h"
 
 #include <errno.h>
@@ -285,6 +286,39 @@ static void h5_release(struct h5_load *L)
     L->ybuf = NULL;
 }
 
+/* "not an HDF5 file" unless the first 8 bytes (n_first of them read) or
+ * those at a user-block offset (512, 1024, 2048, ...) of a `size`-byte file
+ * are the HDF5 signature; at(off, b) reads the 8 bytes at off into b. */
+static enum mlp_status h5_signature_at(const char *path, const unsigned char *first, size_t n_first, uint64_t size,
+                                       bool (*at)(const void *src, uint64_t off, unsigned char *b), const void *src,
+                                       struct mlp_error *err)
+{
+    unsigned char b[8];
+    bool found = n_first == 8 && memcmp(first, h5_signature, 8) == 0;
+    for (uint64_t off = 512; !found && off + 8 <= size && off <= (uint64_t)INT64_MAX / 2; off *= 2)
+        found = at(src, off, b) && memcmp(b, h5_signature, 8) == 0;
+    if (found) return MLP_OK;
+    char got[3 * 8 + 1] = "";
+    for (size_t i = 0, n = 0; i < n_first; i++)
+        n += (size_t)snprintf(got + n, sizeof got - n, "%s%02X", i ? " " : "", first[i]);
+    return h5_failf(path, err, MLP_ERR_FORMAT,
+                    "not an HDF5 file: expected the signature 89 48 44 46 0D 0A 1A 0A at byte 0 "
+                    "(or at 512, 1024, ...), got %s",
+                    got);
+}
+
+static bool h5_file_at(const void *src, uint64_t off, unsigned char *b)
+{
+    FILE *fp = (FILE *)src;
+    return fseeko(fp, (off_t)off, SEEK_SET) == 0 && fread(b, 1, 8, fp) == 8;
+}
+
+static bool h5_mem_at(const void *src, uint64_t off, unsigned char *b)
+{
+    memcpy(b, (const unsigned char *)src + off, 8); /* off + 8 <= size: checked by the caller */
+    return true;
+}
+
 /* Before libhdf5 sees the file: it exists, is readable, and carries the HDF5
  * signature at byte 0 or at a user-block offset (512, 1024, 2048, ...). */
 static enum mlp_status h5_precheck(const char *path, struct mlp_error *err)
@@ -302,22 +336,9 @@ static enum mlp_status h5_precheck(const char *path, struct mlp_error *err)
     } else if (sb.st_size == 0) {
         st = h5_failf(path, err, MLP_ERR_FORMAT, "not an HDF5 file: empty file");
     } else {
-        uint64_t size = (uint64_t)sb.st_size;
-        unsigned char first[8] = {0}, b[8];
+        unsigned char first[8] = {0};
         size_t n_first = fread(first, 1, sizeof first, fp);
-        bool found = n_first == 8 && memcmp(first, h5_signature, 8) == 0;
-        for (uint64_t off = 512; !found && off + 8 <= size && off <= (uint64_t)INT64_MAX / 2; off *= 2)
-            found = fseeko(fp, (off_t)off, SEEK_SET) == 0 && fread(b, 1, 8, fp) == 8 &&
-                    memcmp(b, h5_signature, 8) == 0;
-        if (!found) {
-            char got[3 * 8 + 1] = "";
-            for (size_t i = 0, n = 0; i < n_first; i++)
-                n += (size_t)snprintf(got + n, sizeof got - n, "%s%02X", i ? " " : "", first[i]);
-            st = h5_failf(path, err, MLP_ERR_FORMAT,
-                          "not an HDF5 file: expected the signature 89 48 44 46 0D 0A 1A 0A at byte 0 "
-                          "(or at 512, 1024, ...), got %s",
-                          got);
-        }
+        st = h5_signature_at(path, first, n_first, (uint64_t)sb.st_size, h5_file_at, fp, err);
     }
     fclose(fp);
     return st;
@@ -519,11 +540,10 @@ static enum mlp_status h5_read_x(struct h5_load *L, void *x, uint64_t rows, uint
     return MLP_OK;
 }
 
-static enum mlp_status h5_load_all(struct h5_load *L, struct mlp_dataset *ds, const char *x_key,
-                                   const char *y_key, uint32_t want_cols)
+/* Open the file at L->path into L->file. */
+static enum mlp_status h5_open_path(struct h5_load *L)
 {
     const char *path = L->path;
-    enum mlp_status st;
 #if H5_VERSION_GE(1, 12, 0)
     htri_t is_h5 = H5Fis_accessible(path, H5P_DEFAULT);
 #else
@@ -543,6 +563,80 @@ static enum mlp_status h5_load_all(struct h5_load *L, struct mlp_dataset *ds, co
                             w.desc);
         return h5_failf(path, L->err, MLP_ERR_FORMAT, "truncated or corrupt HDF5 file: %s", w.desc);
     }
+    return MLP_OK;
+}
+
+/*
+ * A caller's buffer as the file image of libhdf5's core driver, without a
+ * copy: libhdf5 asks these callbacks for memory to hold the image (in the
+ * property list, then in the open file) and to copy the image into it, and
+ * they answer with the caller's buffer itself, whose copy onto itself is no
+ * copy.  The file is opened read-only, so nothing is ever written to it or
+ * grown (realloc refuses), and nothing is freed: the buffer stays the
+ * caller's.  (libhdf5's high-level H5LTopen_file_image does the same with
+ * its DONT_COPY | DONT_RELEASE flags.)
+ */
+struct h5_image {
+    const void *data;
+    size_t size;
+};
+
+static void *h5_image_malloc(size_t size, H5FD_file_image_op_t op, void *udata)
+{
+    const struct h5_image *im = udata;
+    (void)op;
+    return size == im->size ? (void *)(uintptr_t)im->data : NULL;
+}
+
+static void *h5_image_memcpy(void *dest, const void *src, size_t size, H5FD_file_image_op_t op, void *udata)
+{
+    (void)size, (void)op, (void)udata;
+    return dest == src ? dest : NULL; /* anything else would be a write: refused */
+}
+
+static void *h5_image_realloc(void *ptr, size_t size, H5FD_file_image_op_t op, void *udata)
+{
+    (void)ptr, (void)size, (void)op, (void)udata;
+    return NULL;
+}
+
+static herr_t h5_image_free(void *ptr, H5FD_file_image_op_t op, void *udata)
+{
+    (void)ptr, (void)op, (void)udata;
+    return 0;
+}
+
+static void *h5_image_udata_copy(void *udata) { return udata; }
+static herr_t h5_image_udata_free(void *udata)
+{
+    (void)udata;
+    return 0;
+}
+
+/* Open the image `im` (named L->path in messages) into L->file. */
+static enum mlp_status h5_open_image(struct h5_load *L, struct h5_image *im)
+{
+    H5FD_file_image_callbacks_t cb = {h5_image_malloc,     h5_image_memcpy,     h5_image_realloc, h5_image_free,
+                                      h5_image_udata_copy, h5_image_udata_free, im};
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    bool ok = fapl >= 0 && H5Pset_fapl_core(fapl, 1 << 16, 0) >= 0 && H5Pset_file_image_callbacks(fapl, &cb) >= 0 &&
+              H5Pset_file_image(fapl, (void *)(uintptr_t)im->data, im->size) >= 0;
+    /* The name only tells open files apart: nothing is read from or
+     * written to a file of that name (no backing store). */
+    if (ok) L->file = H5Fopen("fastmlp-memory-image.h5", H5F_ACC_RDONLY, fapl);
+    struct h5_why w = h5_last_error();
+    if (fapl >= 0) H5Pclose(fapl);
+    if (!ok) return h5_failf(L->path, L->err, MLP_ERR_NOMEM, "cannot set up libhdf5's file image: %s", w.desc);
+    if (L->file < 0) return h5_failf(L->path, L->err, MLP_ERR_FORMAT, "truncated or corrupt HDF5 file: %s", w.desc);
+    return MLP_OK;
+}
+
+/* Everything after the file is open: find, check and read the data sets. */
+static enum mlp_status h5_load_all(struct h5_load *L, struct mlp_dataset *ds, const char *x_key, const char *y_key,
+                                   uint32_t want_cols)
+{
+    const char *path = L->path;
+    enum mlp_status st;
     hsize_t idx = 0;
     if (H5Literate(L->file, H5_INDEX_NAME, H5_ITER_INC, &idx, h5_list_link, &L->list) < 0) {
         if (L->list.nomem)
@@ -623,15 +717,10 @@ static enum mlp_status h5_load_all(struct h5_load *L, struct mlp_dataset *ds, co
     return MLP_OK;
 }
 
-enum mlp_status mlp_dataset_load_hdf5(struct mlp_dataset *ds, const char *path,
-                                      const struct mlp_load_params *p, struct mlp_error *err)
+/* Where the file is: a path, or a caller's buffer (image). */
+static enum mlp_status h5_load(struct mlp_dataset *ds, const char *path, struct h5_image *image,
+                               const struct mlp_load_params *p, struct mlp_error *err)
 {
-    MLP_ASSERT(ds && path);
-    /* *ds is output only: whatever it held before is overwritten, not freed. */
-    memset(ds, 0, sizeof *ds);
-    enum mlp_status st = h5_precheck(path, err);
-    if (st != MLP_OK) return st;
-
     /* Keep libhdf5 from printing its error stack: failures become messages.
      * The previous handler is put back before returning. */
     H5E_auto2_t old_fn = NULL;
@@ -644,12 +733,36 @@ enum mlp_status mlp_dataset_load_hdf5(struct mlp_dataset *ds, const char *path,
     L.path = path;
     L.err = err;
     L.file = L.dx = L.dy = -1;
-    st = h5_load_all(&L, ds, p ? p->x_key : NULL, p ? p->y_key : NULL, p ? p->n_cols : 0);
+    enum mlp_status st = image ? h5_open_image(&L, image) : h5_open_path(&L);
+    if (st == MLP_OK) st = h5_load_all(&L, ds, p ? p->x_key : NULL, p ? p->y_key : NULL, p ? p->n_cols : 0);
     h5_release(&L);
     if (st != MLP_OK) mlp_dataset_free(ds); /* frees `owned` if allocated, and zeroes */
 
     if (restore) H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
     return st;
+}
+
+enum mlp_status mlp_dataset_load_hdf5(struct mlp_dataset *ds, const char *path, const struct mlp_load_params *p,
+                                      struct mlp_error *err)
+{
+    MLP_ASSERT(ds && path);
+    /* *ds is output only: whatever it held before is overwritten, not freed. */
+    memset(ds, 0, sizeof *ds);
+    enum mlp_status st = h5_precheck(path, err);
+    return st == MLP_OK ? h5_load(ds, path, NULL, p, err) : st;
+}
+
+enum mlp_status mlp_dataset_load_hdf5_mem(struct mlp_dataset *ds, const struct mlp_buffer *b,
+                                          const struct mlp_load_params *p, struct mlp_error *err)
+{
+    MLP_ASSERT(ds && b && (b->data || b->size == 0));
+    memset(ds, 0, sizeof *ds);
+    const char *name = b->name ? b->name : "<memory>";
+    if (b->size == 0) return h5_failf(name, err, MLP_ERR_FORMAT, "not an HDF5 file: empty file");
+    size_t n_first = b->size < 8 ? b->size : 8;
+    enum mlp_status st = h5_signature_at(name, b->data, n_first, b->size, h5_mem_at, b->data, err);
+    struct h5_image image = {b->data, b->size};
+    return st == MLP_OK ? h5_load(ds, name, &image, p, err) : st;
 }
 
 /* ---------------------------------------------------------------- version */

@@ -20,6 +20,15 @@ enum mlp_status mlp_dataset_load_hdf5(struct mlp_dataset *ds, const char *path,
     return mlp__fail_file(err, MLP_ERR_UNSUPPORTED, path, NO_HDF5);
 }
 
+enum mlp_status mlp_dataset_load_hdf5_mem(struct mlp_dataset *ds, const struct mlp_buffer *b,
+                                          const struct mlp_load_params *p, struct mlp_error *err)
+{
+    MLP_ASSERT(ds && b);
+    (void)p;
+    memset(ds, 0, sizeof *ds);
+    return mlp__fail_file(err, MLP_ERR_UNSUPPORTED, b->name ? b->name : "<memory>", NO_HDF5);
+}
+
 const char *mlp_hdf5_info(void)
 {
     return NULL;

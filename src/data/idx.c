@@ -1,16 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/* IDX loader (the MNIST / Fashion-MNIST format), plain or gzip-compressed,
- * read through zlib.  Headers are distrusted: the width is checked against
- * the caller's n_cols, and a declared payload is bounded by what the file on
- * disk can hold and by the machine's memory, all before anything is
- * allocated or decompressed past the header, so a tiny file cannot make us
- * allocate what it claims, nor a gzip bomb make us inflate it.  Then the
- * data set's one block is allocated and the payload streamed into it
- * through a fixed chunk: peak memory is the loaded data plus IDX_CHUNK,
- * never a second copy of the file (pipes, which have no size to check a
- * header against, are staged as before).  A file that shrinks or changes
- * while it is read is MLP_ERR_IO "file changed while reading", not a
- * truncated file. */
+/* IDX loader (the MNIST / Fashion-MNIST format), plain or gzip-compressed
+ * (inflated here with zlib), from a file, a pipe or a caller's buffer: one
+ * reader of bytes, one parser.  Headers are distrusted: the width is
+ * checked against the caller's n_cols, and a declared payload is bounded by
+ * what the file (or buffer) can hold and by the machine's memory, all before
+ * anything is allocated or decompressed past the header, so a tiny file
+ * cannot make us allocate what it claims, nor a gzip bomb make us inflate
+ * it.  Then the data set's one block is allocated and the payload streamed
+ * into it through a fixed chunk: peak memory is the loaded data plus
+ * IDX_CHUNK, never a second copy of the file (pipes, which have no size to
+ * check a header against, are staged as before).  A file that shrinks or
+ * changes while it is read is MLP_ERR_IO "file changed while reading", not
+ * a truncated file. */
 #include "internal.h"
 
 #include <errno.h>
@@ -20,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#define ZLIB_CONST /* the input is never written: a caller's buffer is const */
 #include <zlib.h>
 
 /*
@@ -57,9 +59,13 @@
 #define IDX_GROW_MIN (1u << 20)
 #define IDX_GROW_MAX (1u << 30)
 
-/* One gzread never asks for more than this (its length is an unsigned and its
- * result an int). */
+/* One read(), or one inflate() call's input or output, never asks for more
+ * than this (zlib counts in unsigned ints). */
 #define IDX_READ_MAX (1u << 30)
+
+/* Raw bytes of a descriptor are read ahead this many at a time (fewer
+ * system calls than zlib's 8 KiB default). */
+#define IDX_IN_BUF (1u << 17)
 
 /* No finding (see struct idx_file's bad). */
 #define IDX_NONE UINT64_MAX
@@ -76,12 +82,33 @@ enum idx_type {
     IDX_F64 = 0x0E
 };
 
+/*
+ * The bytes of one IDX file as the parser sees them: read from a descriptor
+ * or taken from a caller's buffer, then inflated when they start with
+ * gzip's magic, else copied.  As zlib's own gzread does: gzip members may
+ * follow one another, bytes after the last member that are not another one
+ * are ignored, and a stream that ends inside a member reads as a short file
+ * with `cut` set ("cut short" in messages).
+ */
+enum idx_how { IDX_LOOK, IDX_COPY, IDX_GZIP, IDX_DONE };
+struct idx_in {
+    int fd;                   /* -1: the bytes are mem */
+    const unsigned char *mem, *mem_end;
+    unsigned char *buf;       /* a descriptor's read-ahead (IDX_IN_BUF) */
+    bool eof;                 /* no raw bytes left to read */
+    int read_errno;           /* a failed read(): its errno */
+    z_stream zs;              /* next_in/avail_in: raw bytes not yet used */
+    bool zs_init;
+    enum idx_how how;
+    bool direct;              /* plain bytes (decided by the first read) */
+};
+
 /* One open IDX file and what its header declared. */
 struct idx_file {
-    const char *path;  /* for messages */
-    gzFile gz;
-    int fd;            /* gz's descriptor, for fstat (zlib closes it) */
-    struct stat at_open; /* its fstat at open */
+    const char *path;  /* for messages: the path, or the buffer's name */
+    bool opened;
+    struct idx_in in;
+    struct stat at_open; /* a file's fstat at open */
     enum idx_type type;
     unsigned ndim;
     uint64_t n_items;  /* dims[0] */
@@ -91,8 +118,8 @@ struct idx_file {
     uint64_t offset;   /* bytes consumed so far (header + payload) */
     bool cut;          /* the gzip stream itself ended early */
     bool labels;       /* a labels file: values become int32 labels */
-    bool regular;      /* a regular file, whose size bounds the payload */
-    uint64_t file_size; /* its size on disk, when regular */
+    bool regular;      /* a regular file or a buffer: its size bounds the payload */
+    uint64_t file_size; /* that size, when regular */
     unsigned char *buf; /* a pipe's payload, staged (malloc) */
     /* Found while converting, reported once both files are read (so that a
      * file cut short or with trailing bytes is named first): the index of
@@ -158,64 +185,163 @@ static enum mlp_status idx_failf(const struct idx_file *f, struct mlp_error *err
  * (cut short, trailing data, corrupt) is about the file as it is. */
 static enum mlp_status idx_changed(const struct idx_file *f, struct mlp_error *err)
 {
-    return f->regular ? mlp__file_changed(f->fd, f->path, &f->at_open, err) : MLP_OK;
+    return f->regular && f->in.fd >= 0 ? mlp__file_changed(f->in.fd, f->path, &f->at_open, err) : MLP_OK;
 }
 
-/*
- * Read up to len bytes; *got < len only at end of file.  zlib reports a gzip
- * stream cut short as a plain end of file, which the callers turn into
- * "truncated".
- */
-static enum mlp_status idx_read(struct idx_file *f, void *dst, uint64_t len, uint64_t *got,
-                                struct mlp_error *err)
+/* More raw bytes into zs.next_in/avail_in, keeping those not yet used;
+ * sets eof when there are none (or read_errno when reading failed). */
+static void idx_in_fill(struct idx_in *in)
 {
-    unsigned char *p = dst;
-    uint64_t n = 0;
-    while (n < len) {
-        uint64_t want = len - n;
-        if (want > IDX_READ_MAX) want = IDX_READ_MAX;
-        int r = gzread(f->gz, p + n, (unsigned)want);
-        if (r < 0) {
-            int zerr = Z_OK;
-            const char *zmsg = gzerror(f->gz, &zerr);
-            if (zerr == Z_ERRNO)
-                return idx_failf(f, err, MLP_ERR_IO, "read error at byte %" PRIu64 ": %s",
-                                 f->offset + n, strerror(errno));
-            if (zerr == Z_MEM_ERROR)
-                return idx_failf(f, err, MLP_ERR_NOMEM,
-                                 "out of memory decompressing at byte %" PRIu64, f->offset + n);
+    z_stream *zs = &in->zs;
+    if (in->fd < 0) {
+        /* The buffer lies whole in memory: just let zlib see more of it. */
+        size_t left = (size_t)(in->mem_end - zs->next_in);
+        zs->avail_in = left > IDX_READ_MAX ? IDX_READ_MAX : (uInt)left;
+        in->eof = left == zs->avail_in;
+        return;
+    }
+    if (zs->avail_in > 0) memmove(in->buf, zs->next_in, zs->avail_in);
+    zs->next_in = in->buf;
+    while (!in->eof && zs->avail_in < IDX_IN_BUF) {
+        ssize_t r = read(in->fd, in->buf + zs->avail_in, IDX_IN_BUF - zs->avail_in);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) in->read_errno = errno;
+        if (r <= 0) {
+            in->eof = true;
+            break;
+        }
+        zs->avail_in += (uInt)r;
+        if (zs->avail_in >= 2) break; /* enough to go on; a pipe may not have more yet */
+    }
+}
+
+/* After a gzip member or at the start: another member, plain bytes (only at
+ * the start), or the end (trailing bytes after gzip data are ignored). */
+static enum mlp_status idx_in_look(struct idx_file *f, struct mlp_error *err)
+{
+    struct idx_in *in = &f->in;
+    z_stream *zs = &in->zs;
+    if (zs->avail_in < 2 && !in->eof) idx_in_fill(in);
+    bool magic = zs->avail_in >= 2 && zs->next_in[0] == 0x1f && zs->next_in[1] == 0x8b;
+    if (!magic) {
+        in->how = in->zs_init ? IDX_DONE : IDX_COPY;
+        in->direct = !in->zs_init;
+        if (in->how == IDX_DONE) zs->avail_in = 0;
+        return MLP_OK;
+    }
+    int zr = in->zs_init ? inflateReset(zs) : inflateInit2(zs, 15 + 16); /* gzip wrapper only */
+    if (zr != Z_OK)
+        return idx_failf(f, err, MLP_ERR_NOMEM, "cannot inflate: out of memory at byte %" PRIu64, f->offset);
+    in->zs_init = true;
+    in->how = IDX_GZIP;
+    return MLP_OK;
+}
+
+/* Inflate into [dst, dst + want) as far as the stream goes; *got: how far. */
+static enum mlp_status idx_in_inflate(struct idx_file *f, unsigned char *dst, size_t want, size_t *got,
+                                      struct mlp_error *err)
+{
+    struct idx_in *in = &f->in;
+    z_stream *zs = &in->zs;
+    zs->next_out = dst;
+    zs->avail_out = (uInt)want;
+    while (zs->avail_out > 0) {
+        if (zs->avail_in == 0 && !in->eof) idx_in_fill(in);
+        if (zs->avail_in == 0) {
+            /* The input ended inside a member. */
+            f->cut = in->read_errno == 0;
+            in->how = IDX_DONE;
+            break;
+        }
+        int zr = inflate(zs, Z_NO_FLUSH);
+        if (zr == Z_STREAM_END) {
+            in->how = IDX_LOOK;
+            break;
+        }
+        if (zr == Z_MEM_ERROR)
+            return idx_failf(f, err, MLP_ERR_NOMEM, "out of memory decompressing at byte %" PRIu64,
+                             f->offset + (want - zs->avail_out));
+        /* (Z_BUF_ERROR with input and room left would never progress.) */
+        if (zr != Z_OK) {
             /* Corrupt gzip data: the content is malformed, not the disk
              * (unless it was being rewritten while we read it). */
             if (idx_changed(f, err) != MLP_OK) return MLP_ERR_IO;
             return idx_failf(f, err, MLP_ERR_FORMAT, "corrupt gzip data near byte %" PRIu64 ": %s",
-                             f->offset + n, zmsg ? zmsg : "unknown zlib error");
+                             f->offset + (want - zs->avail_out), zs->msg ? zs->msg : "unknown zlib error");
         }
-        if (r == 0) {
-            /* zlib flags a gzip stream cut short with Z_BUF_ERROR but returns
-             * it as end of file; remember it for the message. */
-            int zerr = Z_OK;
-            gzerror(f->gz, &zerr);
-            if (zerr == Z_BUF_ERROR) f->cut = true;
-            break;
+    }
+    *got = want - zs->avail_out;
+    return MLP_OK;
+}
+
+/* Copy plain bytes into [dst, dst + want): what is read ahead, then the rest
+ * straight from the descriptor or the buffer. */
+static size_t idx_in_copy(struct idx_in *in, unsigned char *dst, size_t want)
+{
+    z_stream *zs = &in->zs;
+    size_t n = 0;
+    while (n < want) {
+        if (zs->avail_in == 0 && in->fd >= 0 && !in->eof && want - n >= IDX_IN_BUF) {
+            ssize_t r = read(in->fd, dst + n, want - n);
+            if (r < 0 && errno == EINTR) continue;
+            if (r < 0) in->read_errno = errno;
+            if (r <= 0) {
+                in->eof = true;
+                break;
+            }
+            n += (size_t)r;
+            continue;
         }
-        n += (uint64_t)r;
+        if (zs->avail_in == 0 && !in->eof) idx_in_fill(in);
+        if (zs->avail_in == 0) break;
+        size_t k = want - n < zs->avail_in ? want - n : zs->avail_in;
+        memcpy(dst + n, zs->next_in, k);
+        zs->next_in += k;
+        zs->avail_in -= (uInt)k;
+        n += k;
+    }
+    return n;
+}
+
+/*
+ * Read up to len bytes; *got < len only at the end of the data (f->cut set
+ * when a gzip stream ended early), which the callers turn into "truncated".
+ */
+static enum mlp_status idx_read(struct idx_file *f, void *dst, uint64_t len, uint64_t *got,
+                                struct mlp_error *err)
+{
+    struct idx_in *in = &f->in;
+    unsigned char *p = dst;
+    uint64_t n = 0;
+    enum mlp_status st;
+    while (n < len && in->how != IDX_DONE) {
+        if (in->how == IDX_LOOK && (st = idx_in_look(f, err)) != MLP_OK) return st;
+        size_t want = len - n > IDX_READ_MAX ? IDX_READ_MAX : (size_t)(len - n), k = 0;
+        if (in->how == IDX_COPY) {
+            k = idx_in_copy(in, p + n, want);
+            if (k < want) in->how = IDX_DONE;
+        } else if (in->how == IDX_GZIP) {
+            if ((st = idx_in_inflate(f, p + n, want, &k, err)) != MLP_OK) return st;
+        }
+        n += k;
+        if (in->read_errno)
+            return idx_failf(f, err, MLP_ERR_IO, "read error at byte %" PRIu64 ": %s", f->offset + n,
+                             strerror(in->read_errno));
     }
     f->offset += n;
     *got = n;
     return MLP_OK;
 }
 
-/* Open and parse the header.  want_labels: a labels file (1-D, integers). */
-static enum mlp_status idx_open(struct idx_file *f, const char *path, bool want_labels,
-                                struct mlp_error *err)
+/* Open path for idx_parse_header: its descriptor, read by idx_in, and its
+ * fstat, whose size bounds what a regular file can hold. */
+static enum mlp_status idx_open(struct idx_file *f, const char *path, bool want_labels, struct mlp_error *err)
 {
     memset(f, 0, sizeof *f);
     f->path = path;
-    f->fd = -1;
+    f->in.fd = -1;
     f->labels = want_labels;
     f->bad = IDX_NONE;
-    /* Open the descriptor ourselves: its fstat is the size of the very file
-     * zlib then reads. */
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return idx_failf(f, err, MLP_ERR_OPEN, "cannot open: %s", strerror(errno));
     struct stat *sb = &f->at_open;
@@ -227,15 +353,38 @@ static enum mlp_status idx_open(struct idx_file *f, const char *path, bool want_
         f->regular = S_ISREG(sb->st_mode) && sb->st_size >= 0;
         f->file_size = f->regular ? (uint64_t)sb->st_size : 0;
     }
-    f->gz = gzdopen(fd, "rb");
-    if (!f->gz) { /* only for want of memory; the descriptor is still ours */
+    f->in.buf = malloc(IDX_IN_BUF);
+    if (!f->in.buf) {
         close(fd);
         return idx_failf(f, err, MLP_ERR_NOMEM, "cannot open: out of memory");
     }
-    f->fd = fd;
-    /* A larger buffer than zlib's 8 KiB default: fewer system calls. */
-    gzbuffer(f->gz, 1u << 17);
+    f->in.fd = fd;
+    f->opened = true;
+    return MLP_OK;
+}
 
+/* A caller's buffer for idx_parse_header: its size bounds the payload as a
+ * regular file's would. */
+static void idx_open_mem(struct idx_file *f, const struct mlp_buffer *b, const char *fallback, bool want_labels)
+{
+    static const unsigned char none[1];
+    memset(f, 0, sizeof *f);
+    f->path = b->name ? b->name : fallback;
+    f->in.fd = -1;
+    f->in.mem = b->size ? b->data : none;
+    f->in.mem_end = f->in.mem + b->size;
+    f->in.zs.next_in = f->in.mem;
+    f->labels = want_labels;
+    f->bad = IDX_NONE;
+    f->regular = true;
+    f->file_size = b->size;
+    f->opened = true;
+}
+
+/* Parse the header.  want_labels: a labels file (1-D, integers). */
+static enum mlp_status idx_parse_header(struct idx_file *f, struct mlp_error *err)
+{
+    const bool want_labels = f->labels;
     unsigned char h[4];
     uint64_t got;
     enum mlp_status st = idx_read(f, h, 4, &got, err);
@@ -322,7 +471,7 @@ static enum mlp_status idx_open(struct idx_file *f, const char *path, bool want_
 static uint64_t idx_payload_bound(const struct idx_file *f)
 {
     if (!f->regular) return UINT64_MAX;
-    if (gzdirect(f->gz)) return f->file_size > f->offset ? f->file_size - f->offset : 0;
+    if (f->in.direct) return f->file_size > f->offset ? f->file_size - f->offset : 0;
     return f->file_size > UINT64_MAX / IDX_GZ_RATIO ? UINT64_MAX : f->file_size * IDX_GZ_RATIO;
 }
 
@@ -391,7 +540,7 @@ static int64_t idx_label(enum idx_type t, const unsigned char *p, uint64_t i)
     case IDX_I32: return (int32_t)be32(p + 4 * i);
     default: break;
     }
-    MLP_ASSERT(0 && "labels type checked in idx_open");
+    MLP_ASSERT(0 && "labels type checked in idx_parse_header");
     return -1;
 }
 
@@ -524,10 +673,12 @@ static enum mlp_status idx_findings(const struct idx_file *xf, const struct idx_
 
 static void idx_close(struct idx_file *f)
 {
-    /* Reading: gzclose's status only repeats what gzread already reported. */
-    if (f->gz) gzclose(f->gz);
+    if (f->in.zs_init) inflateEnd(&f->in.zs);
+    if (f->in.fd >= 0) close(f->in.fd);
+    free(f->in.buf);
     free(f->buf);
     memset(f, 0, sizeof *f);
+    f->in.fd = -1;
 }
 
 /* The payload cannot be loaded: `over` promises more than its file can
@@ -540,7 +691,7 @@ static enum mlp_status idx_cannot_load(struct idx_file *xf, struct idx_file *yf,
 {
     enum mlp_status st;
     bool cut_off = false;
-    if (over && gzdirect(over->gz))
+    if (over && over->in.direct)
         /* Plain: what the file holds is known without reading it. */
         return idx_truncated(over, over->offset, over->file_size - over->offset, err);
     if (over) {
@@ -553,52 +704,66 @@ static enum mlp_status idx_cannot_load(struct idx_file *xf, struct idx_file *yf,
                          cut_off ? "" : ", yet all were read");
     }
     /* A pipe would have to be staged whole to be checked: not without memory. */
-    bool check = xf->regular && (!yf->gz || yf->regular);
+    bool check = xf->regular && (!yf->opened || yf->regular);
     if (check && (st = idx_pass(xf, NULL, chunk, &cut_off, err)) != MLP_OK) return st;
-    if (check && !cut_off && yf->gz && (st = idx_pass(yf, NULL, chunk, &cut_off, err)) != MLP_OK) return st;
-    if (check && !cut_off && (st = idx_findings(xf, yf, yf->gz != NULL, err)) != MLP_OK) return st;
+    if (check && !cut_off && yf->opened && (st = idx_pass(yf, NULL, chunk, &cut_off, err)) != MLP_OK) return st;
+    if (check && !cut_off && (st = idx_findings(xf, yf, yf->opened, err)) != MLP_OK) return st;
     return idx_failf(xf, err, MLP_ERR_NOMEM, "out of memory: %zu bytes for the data set", total);
 }
 
-enum mlp_status mlp_dataset_load_idx(struct mlp_dataset *ds, const char *images_path,
-                                     const char *labels_path, struct mlp_error *err)
+/* Where one file's bytes come from: a path, or a caller's buffer. */
+struct idx_src {
+    const char *path;
+    const struct mlp_buffer *mem;
+};
+
+/* Open f from s and parse its header. */
+static enum mlp_status idx_begin(struct idx_file *f, const struct idx_src *s, bool labels, struct mlp_error *err)
 {
-    return mlp__load_idx(ds, images_path, labels_path, NULL, err);
+    enum mlp_status st = MLP_OK;
+    if (s->mem)
+        idx_open_mem(f, s->mem, labels ? "<memory labels>" : "<memory>", labels);
+    else
+        st = idx_open(f, s->path, labels, err);
+    return st == MLP_OK ? idx_parse_header(f, err) : st;
 }
 
-enum mlp_status mlp__load_idx(struct mlp_dataset *ds, const char *images_path, const char *labels_path,
-                              const struct mlp_load_params *p, struct mlp_error *err)
+/* The load proper, from files or buffers alike (y NULL: no labels). */
+static enum mlp_status idx_load(struct mlp_dataset *ds, const struct idx_src *x, const struct idx_src *y,
+                                const struct mlp_load_params *p, struct mlp_error *err)
 {
-    MLP_ASSERT(ds && images_path);
     /* *ds is output only: whatever it held before is overwritten, not freed. */
     memset(ds, 0, sizeof *ds);
     struct idx_file xf, yf;
+    memset(&xf, 0, sizeof xf);
     memset(&yf, 0, sizeof yf);
+    xf.in.fd = yf.in.fd = -1;
     unsigned char *chunk = NULL, *block = NULL;
     enum mlp_status st;
     uint32_t want_cols = p ? p->n_cols : 0;
 
     /* Both headers first: a width or count mismatch is found before
-     * megabytes are read (zlib inflates at most 256 KiB ahead of a header). */
-    if ((st = idx_open(&xf, images_path, false, err)) != MLP_OK) goto fail;
+     * megabytes are read (at most IDX_IN_BUF bytes are read ahead of a
+     * header, and zlib inflates only what is asked for). */
+    if ((st = idx_begin(&xf, x, false, err)) != MLP_OK) goto fail;
     if (want_cols && xf.n_cols != want_cols) {
-        st = mlp__fail_width(err, images_path, xf.n_cols, want_cols, "");
+        st = mlp__fail_width(err, xf.path, xf.n_cols, want_cols, "");
         goto fail;
     }
-    if (labels_path) {
-        if ((st = idx_open(&yf, labels_path, true, err)) != MLP_OK) goto fail;
+    if (y) {
+        if ((st = idx_begin(&yf, y, true, err)) != MLP_OK) goto fail;
         if (yf.n_items != xf.n_items) {
-            st = mlp__fail_count(err, images_path, xf.n_items, "images", labels_path, yf.n_items);
+            st = mlp__fail_count(err, xf.path, xf.n_items, "images", yf.path, yf.n_items);
             goto fail;
         }
     }
 
     /* One block for x and labels: the `owned` contract of dataset.c.  All
-     * sizes were bounded by IDX_MAX_BYTES in idx_open. */
+     * sizes were bounded by IDX_MAX_BYTES in idx_parse_header. */
     size_t out_elem = xf.type == IDX_U8 ? 1 : xf.type == IDX_F64 ? 8 : 4;
     uint64_t n_values = xf.n_items * xf.n_cols;
     size_t x_bytes = (size_t)(n_values * out_elem);
-    size_t y_bytes = labels_path ? (size_t)yf.n_items * sizeof(int32_t) : 0;
+    size_t y_bytes = y ? (size_t)yf.n_items * sizeof(int32_t) : 0;
     size_t y_off = (x_bytes + 63) & ~(size_t)63;
     size_t total = y_off + y_bytes;
 
@@ -611,9 +776,9 @@ enum mlp_status mlp__load_idx(struct mlp_dataset *ds, const char *images_path, c
     /* A header that promises more than its file can hold is not trusted with
      * an allocation; nor one that promises more than the machine's memory,
      * which is refused before a byte of it is inflated. */
-    struct idx_file *over = xf.payload > idx_payload_bound(&xf) ? &xf
-                            : labels_path && yf.payload > idx_payload_bound(&yf) ? &yf
-                                                                                : NULL;
+    struct idx_file *over = xf.payload > idx_payload_bound(&xf)      ? &xf
+                            : y && yf.payload > idx_payload_bound(&yf) ? &yf
+                                                                       : NULL;
     uint64_t mem = mlp__mem_bound();
     if (!over && (uint64_t)total > mem) {
         st = idx_failf(&xf, err, MLP_ERR_NOMEM,
@@ -629,10 +794,10 @@ enum mlp_status mlp__load_idx(struct mlp_dataset *ds, const char *images_path, c
         goto fail;
     }
 
-    int32_t *labels = labels_path ? (int32_t *)(void *)(block + y_off) : NULL;
+    int32_t *labels = y ? (int32_t *)(void *)(block + y_off) : NULL;
     if ((st = idx_pass(&xf, block, chunk, NULL, err)) != MLP_OK) goto fail;
     if (labels && (st = idx_pass(&yf, labels, chunk, NULL, err)) != MLP_OK) goto fail;
-    if ((st = idx_findings(&xf, &yf, labels_path != NULL, err)) != MLP_OK) goto fail;
+    if ((st = idx_findings(&xf, &yf, y != NULL, err)) != MLP_OK) goto fail;
 
     if (labels) {
         ds->labels = labels;
@@ -661,4 +826,28 @@ fail:
     idx_close(&yf);
     memset(ds, 0, sizeof *ds);
     return st;
+}
+
+enum mlp_status mlp__load_idx(struct mlp_dataset *ds, const char *images_path, const char *labels_path,
+                              const struct mlp_load_params *p, struct mlp_error *err)
+{
+    MLP_ASSERT(ds && images_path);
+    struct idx_src x = {images_path, NULL}, y = {labels_path, NULL};
+    return idx_load(ds, &x, labels_path ? &y : NULL, p, err);
+}
+
+enum mlp_status mlp_dataset_load_idx(struct mlp_dataset *ds, const char *images_path, const char *labels_path,
+                                     struct mlp_error *err)
+{
+    return mlp__load_idx(ds, images_path, labels_path, NULL, err);
+}
+
+enum mlp_status mlp_dataset_load_idx_mem(struct mlp_dataset *ds, const struct mlp_buffer *images,
+                                         const struct mlp_buffer *labels, const struct mlp_load_params *p,
+                                         struct mlp_error *err)
+{
+    MLP_ASSERT(ds && images && (images->data || images->size == 0));
+    MLP_ASSERT(!labels || labels->data || labels->size == 0);
+    struct idx_src x = {NULL, images}, y = {NULL, labels};
+    return idx_load(ds, &x, labels ? &y : NULL, p, err);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Loading a data set from any supported file: choosing the format from the
- * file's first bytes and its extension (refusing when they disagree), then
- * handing over to the format's loader with the caller's parameters. */
+/* Loading a data set from any supported file, or a file's bytes in memory:
+ * choosing the format from the first bytes and the name's extension
+ * (refusing when they disagree), then handing over to the format's loader
+ * with the caller's parameters. */
 #include "internal.h"
 
 #include <errno.h>
@@ -69,6 +70,28 @@ static enum mlp_format by_content(const unsigned char *b, size_t n)
     return n > 0 ? MLP_FMT_CSV : MLP_FMT_AUTO;
 }
 
+/* Bytes of a file that format detection looks at. */
+#define DETECT_BYTES 512u
+
+/* Decide the format of the file `path` (its extension says ext, AUTO when
+ * it has none) from its first n bytes b (at most DETECT_BYTES). */
+static enum mlp_status decide(const char *path, enum mlp_format ext, const unsigned char *b, size_t n,
+                              enum mlp_format *out, struct mlp_error *err)
+{
+    if (n == 0) return mlp__fail(err, MLP_ERR_FORMAT, "%s: empty file", path);
+    enum mlp_format con = by_content(b, n);
+    /* HDF5 may sit behind a user block at 512, 1024, ...: trust the extension. */
+    if (ext == MLP_FMT_HDF5 && con != MLP_FMT_HDF5 && n == DETECT_BYTES) con = MLP_FMT_HDF5;
+    if (ext != MLP_FMT_AUTO && con != ext && !(ext == MLP_FMT_CSV && con == MLP_FMT_CSV))
+        return mlp__fail(err, MLP_ERR_FORMAT, "%s: the extension says %s but the content is %s%s", path,
+                         mlp_format_name(ext), con == MLP_FMT_AUTO ? "binary of no known format" : mlp_format_name(con),
+                         con == MLP_FMT_AUTO ? "" : " (use --data-format to force one)");
+    if (con == MLP_FMT_AUTO)
+        return mlp__fail(err, MLP_ERR_FORMAT, "%s: unknown format (not CSV text, IDX, NPY or HDF5)", path);
+    *out = con;
+    return MLP_OK;
+}
+
 /* Decide the format of `path`, or explain why it cannot be decided. */
 static enum mlp_status detect(const char *path, enum mlp_format *out, struct mlp_error *err)
 {
@@ -87,23 +110,12 @@ static enum mlp_status detect(const char *path, enum mlp_format *out, struct mlp
     }
     FILE *f = fopen(path, "rb");
     if (!f) return mlp__fail(err, MLP_ERR_OPEN, "%s: cannot open: %s", path, strerror(errno));
-    unsigned char b[512];
+    unsigned char b[DETECT_BYTES];
     size_t n = fread(b, 1, sizeof b, f);
     bool read_error = ferror(f);
     fclose(f);
     if (read_error) return mlp__fail(err, MLP_ERR_OPEN, "%s: cannot read: %s", path, strerror(errno));
-    if (n == 0) return mlp__fail(err, MLP_ERR_FORMAT, "%s: empty file", path);
-    enum mlp_format ext = by_extension(path), con = by_content(b, n);
-    /* HDF5 may sit behind a user block at 512, 1024, ...: trust the extension. */
-    if (ext == MLP_FMT_HDF5 && con != MLP_FMT_HDF5 && n == sizeof b) con = MLP_FMT_HDF5;
-    if (ext != MLP_FMT_AUTO && con != ext && !(ext == MLP_FMT_CSV && con == MLP_FMT_CSV))
-        return mlp__fail(err, MLP_ERR_FORMAT, "%s: the extension says %s but the content is %s%s", path,
-                         mlp_format_name(ext), con == MLP_FMT_AUTO ? "binary of no known format" : mlp_format_name(con),
-                         con == MLP_FMT_AUTO ? "" : " (use --data-format to force one)");
-    if (con == MLP_FMT_AUTO)
-        return mlp__fail(err, MLP_ERR_FORMAT, "%s: unknown format (not CSV text, IDX, NPY or HDF5)", path);
-    *out = con;
-    return MLP_OK;
+    return decide(path, by_extension(path), b, n, out, err);
 }
 
 enum mlp_status mlp_dataset_load(struct mlp_dataset *ds, const char *path, const char *labels_path,
@@ -126,6 +138,35 @@ enum mlp_status mlp_dataset_load(struct mlp_dataset *ds, const char *path, const
     case MLP_FMT_IDX: return mlp__load_idx(ds, path, labels_path, &d, err);
     case MLP_FMT_NPY: return mlp__load_npy(ds, path, labels_path, &d, err);
     case MLP_FMT_HDF5: return mlp_dataset_load_hdf5(ds, path, &d, err);
+    case MLP_FMT_AUTO:
+    case MLP_FMT_COUNT: break;
+    }
+    return mlp__fail(err, MLP_ERR_ARG, "unknown format");
+}
+
+enum mlp_status mlp_dataset_load_mem(struct mlp_dataset *ds, const struct mlp_buffer *x,
+                                     const struct mlp_buffer *labels, const struct mlp_load_params *p,
+                                     struct mlp_error *err)
+{
+    MLP_ASSERT(ds && x && (x->data || x->size == 0));
+    memset(ds, 0, sizeof *ds);
+    struct mlp_load_params d = p ? *p : mlp_load_params_default();
+    const char *name = x->name ? x->name : "<memory>";
+    enum mlp_format fmt = d.format;
+    if ((int)fmt < 0 || fmt >= MLP_FMT_COUNT) return mlp__fail(err, MLP_ERR_ARG, "unknown format id %d", (int)fmt);
+    if (fmt == MLP_FMT_AUTO) {
+        size_t n = x->size < DETECT_BYTES ? x->size : DETECT_BYTES;
+        enum mlp_status st = decide(name, x->name ? by_extension(x->name) : MLP_FMT_AUTO, x->data, n, &fmt, err);
+        if (st != MLP_OK) return st;
+    }
+    if (labels && (fmt == MLP_FMT_CSV || fmt == MLP_FMT_HDF5))
+        return mlp__fail(err, MLP_ERR_ARG, "%s: %s keeps its labels in the same file; a separate labels buffer (%s) is "
+                         "only for IDX and NPY", name, mlp_format_name(fmt), labels->name ? labels->name : "<memory labels>");
+    switch (fmt) {
+    case MLP_FMT_CSV: return mlp_dataset_load_csv_mem(ds, x, &d, err);
+    case MLP_FMT_IDX: return mlp_dataset_load_idx_mem(ds, x, labels, &d, err);
+    case MLP_FMT_NPY: return mlp_dataset_load_npy_mem(ds, x, labels, &d, err);
+    case MLP_FMT_HDF5: return mlp_dataset_load_hdf5_mem(ds, x, &d, err);
     case MLP_FMT_AUTO:
     case MLP_FMT_COUNT: break;
     }

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* NumPy .npy loader (format versions 1.0, 2.0 and 3.0): a hand-written parser
- * for the header's Python dict literal, and a payload reader that checks the
- * header's width against the caller's n_cols and its promises against the
- * file's real size (fstat) before it allocates anything, converts to the data
- * set's element type and undoes Fortran order.  A file that shrinks while it
- * is read is MLP_ERR_IO "file changed while reading", not a truncated one. */
+/* NumPy .npy loader (format versions 1.0, 2.0 and 3.0), from a file or a
+ * caller's buffer through one parser: a hand-written reader of the header's
+ * Python dict literal, and a payload reader that checks the header's width
+ * against the caller's n_cols and its promises against the real size (the
+ * file's fstat, or the buffer's) before it allocates anything, converts to
+ * the data set's element type and undoes Fortran order.  A file that shrinks
+ * while it is read is MLP_ERR_IO "file changed while reading", not a
+ * truncated one. */
 #include "internal.h"
 
 #include <errno.h>
@@ -45,10 +47,11 @@ enum npy_kind { NPY_KIND_UINT, NPY_KIND_INT, NPY_KIND_FLOAT };
 
 /* One open .npy file and what its header declared. */
 struct npy_file {
-    const char *path; /* for messages */
-    FILE *fp;
-    struct stat at_open; /* its fstat when opened */
-    uint64_t size;     /* bytes in the file (fstat) */
+    const char *path; /* for messages: the path, or the buffer's name */
+    FILE *fp;         /* a file, or NULL: */
+    const unsigned char *mem; /* the caller's buffer */
+    struct stat at_open; /* a file's fstat when opened */
+    uint64_t size;     /* bytes in the file (fstat) or the buffer */
     uint64_t offset;   /* bytes consumed so far */
     uint64_t data_off; /* where the payload starts */
     char descr[16];
@@ -159,6 +162,15 @@ static enum mlp_status npy_read(struct npy_file *f, void *dst, uint64_t len, str
 {
     unsigned char *p = dst;
     uint64_t n = 0;
+    if (!f->fp) {
+        /* A buffer: its size was checked before each read, as a file's. */
+        if (len > f->size - f->offset)
+            return npy_failf(f, err, MLP_ERR_FORMAT,
+                             "truncated: %" PRIu64 " bytes needed at byte %" PRIu64 ", the buffer has %" PRIu64, len,
+                             f->offset, f->size);
+        memcpy(p, f->mem + f->offset, (size_t)len);
+        n = len;
+    }
     while (n < len) {
         size_t want = len - n > NPY_READ_MAX ? NPY_READ_MAX : (size_t)(len - n);
         size_t got = fread(p + n, 1, want, f->fp);
@@ -429,11 +441,9 @@ static enum mlp_status npy_parse_header(struct npy_file *f, const unsigned char 
 
 /* ------------------------------------------------------------ opening */
 
-/* Open path and check its header against the file.  labels: the labels
- * file, which must hold one value per row.  want_cols: the width the caller
- * needs (0: any), checked before the header's sizes are. */
-static enum mlp_status npy_open(struct npy_file *f, const char *path, bool labels, uint32_t want_cols,
-                                struct mlp_error *err)
+/* Open path for npy_parse: its size is what every header promise is
+ * checked against. */
+static enum mlp_status npy_open(struct npy_file *f, const char *path, struct mlp_error *err)
 {
     memset(f, 0, sizeof *f);
     f->path = path;
@@ -443,11 +453,17 @@ static enum mlp_status npy_open(struct npy_file *f, const char *path, bool label
     if (fstat(fileno(f->fp), sb) != 0)
         return npy_failf(f, err, MLP_ERR_IO, "cannot stat: %s", strerror(errno));
     if (S_ISDIR(sb->st_mode)) return npy_failf(f, err, MLP_ERR_OPEN, "cannot open: is a directory");
-    /* The size is what every header promise is checked against. */
     if (!S_ISREG(sb->st_mode))
         return npy_failf(f, err, MLP_ERR_OPEN,
                          "not a regular file (a .npy file is checked against its size)");
     f->size = (uint64_t)sb->st_size;
+    return MLP_OK;
+}
+
+/* The preamble (magic, version, header length) and the header dict, read
+ * and parsed into f; every length checked against the file's size. */
+static enum mlp_status npy_read_header(struct npy_file *f, struct mlp_error *err)
+{
     if (f->size == 0)
         return npy_failf(f, err, MLP_ERR_FORMAT, "empty file (expected a NumPy .npy header)");
 
@@ -501,7 +517,14 @@ static enum mlp_status npy_open(struct npy_file *f, const char *path, bool label
     st = npy_read(f, h, hlen, err);
     if (st == MLP_OK) st = npy_parse_header(f, h, (size_t)hlen, err);
     free(h);
-    if (st != MLP_OK) return st;
+    return st;
+}
+
+/* The shape and sizes the header declared: rows, the width (against
+ * want_cols, 0: any), one value per row for labels, the byte limit, and a
+ * payload that fills the rest of the file exactly. */
+static enum mlp_status npy_check_shape(struct npy_file *f, bool labels, uint32_t want_cols, struct mlp_error *err)
+{
 
     /* Dimensions: rows first, the rest flattened into columns in C order. */
     char shp[160];
@@ -569,6 +592,15 @@ static enum mlp_status npy_open(struct npy_file *f, const char *path, bool label
                          "byte %" PRIu64 " (expected end of file)",
                          left - f->payload, f->payload, f->data_off + f->payload);
     return MLP_OK;
+}
+
+/* Check f's header against its size.  labels: the labels file, which must
+ * hold one value per row.  want_cols: the width the caller needs (0: any),
+ * checked before the header's sizes are. */
+static enum mlp_status npy_parse(struct npy_file *f, bool labels, uint32_t want_cols, struct mlp_error *err)
+{
+    enum mlp_status st = npy_read_header(f, err);
+    return st == MLP_OK ? npy_check_shape(f, labels, want_cols, err) : st;
 }
 
 static void npy_close(struct npy_file *f)
@@ -771,29 +803,47 @@ static enum mlp_status npy_read_labels(struct npy_file *f, int32_t *out, uint32_
     return st;
 }
 
-enum mlp_status mlp_dataset_load_npy(struct mlp_dataset *ds, const char *x_path, const char *y_path,
-                                     struct mlp_error *err)
+/* Where one file's bytes come from: a path, or a caller's buffer. */
+struct npy_src {
+    const char *path;
+    const struct mlp_buffer *mem;
+};
+
+/* Open f from s and check its header. */
+static enum mlp_status npy_begin(struct npy_file *f, const struct npy_src *s, bool labels, uint32_t want_cols,
+                                 struct mlp_error *err)
 {
-    return mlp__load_npy(ds, x_path, y_path, NULL, err);
+    if (s->mem) {
+        static const unsigned char none[1];
+        memset(f, 0, sizeof *f);
+        f->path = s->mem->name ? s->mem->name : labels ? "<memory labels>" : "<memory>";
+        f->mem = s->mem->size ? s->mem->data : none;
+        f->size = s->mem->size;
+    } else {
+        enum mlp_status st = npy_open(f, s->path, err);
+        if (st != MLP_OK) return st;
+    }
+    return npy_parse(f, labels, want_cols, err);
 }
 
-enum mlp_status mlp__load_npy(struct mlp_dataset *ds, const char *x_path, const char *y_path,
-                              const struct mlp_load_params *p, struct mlp_error *err)
+/* The load proper, from files or buffers alike (y NULL: no labels). */
+static enum mlp_status npy_load(struct mlp_dataset *ds, const struct npy_src *x, const struct npy_src *y,
+                                const struct mlp_load_params *p, struct mlp_error *err)
 {
-    MLP_ASSERT(ds && x_path);
     /* *ds is output only: whatever it held before is overwritten, not freed. */
     memset(ds, 0, sizeof *ds);
     struct npy_file xf, yf;
+    memset(&xf, 0, sizeof xf);
     memset(&yf, 0, sizeof yf);
     enum mlp_status st;
 
     /* Both headers first: a width or count mismatch is found before megabytes
      * are read. */
-    if ((st = npy_open(&xf, x_path, false, p ? p->n_cols : 0, err)) != MLP_OK) goto fail;
-    if (y_path) {
-        if ((st = npy_open(&yf, y_path, true, 0, err)) != MLP_OK) goto fail;
+    if ((st = npy_begin(&xf, x, false, p ? p->n_cols : 0, err)) != MLP_OK) goto fail;
+    if (y) {
+        if ((st = npy_begin(&yf, y, true, 0, err)) != MLP_OK) goto fail;
         if (yf.n_rows != xf.n_rows) {
-            st = mlp__fail_count(err, x_path, xf.n_rows, "rows", y_path, yf.n_rows);
+            st = mlp__fail_count(err, xf.path, xf.n_rows, "rows", yf.path, yf.n_rows);
             goto fail;
         }
     }
@@ -802,10 +852,10 @@ enum mlp_status mlp__load_npy(struct mlp_dataset *ds, const char *x_path, const 
     enum mlp_elem out = xf.kind == NPY_KIND_FLOAT ? (xf.elem == 4 ? MLP_ELEM_F32 : MLP_ELEM_F64)
                         : xf.kind == NPY_KIND_UINT && xf.elem == 1 ? MLP_ELEM_U8
                                                                    : MLP_ELEM_F64;
-    /* Sizes were bounded by NPY_MAX_BYTES in npy_open, and are by the
+    /* Sizes were bounded by NPY_MAX_BYTES in npy_parse, and are by the
      * machine's memory in mlp__dataset_alloc, so only a real shortage of
      * memory fails here. */
-    st = mlp__dataset_alloc(ds, xf.n_rows, (uint32_t)xf.n_cols, out, y_path != NULL, 0, err);
+    st = mlp__dataset_alloc(ds, xf.n_rows, (uint32_t)xf.n_cols, out, y != NULL, 0, err);
     if (st != MLP_OK) {
         if (err) {
             char why[sizeof err->msg];
@@ -815,7 +865,7 @@ enum mlp_status mlp__load_npy(struct mlp_dataset *ds, const char *x_path, const 
         goto fail;
     }
     if ((st = npy_read_x(&xf, ds->owned, out, err)) != MLP_OK) goto fail;
-    if (y_path) {
+    if (y) {
         uint32_t n_classes = 0;
         if ((st = npy_read_labels(&yf, (int32_t *)ds->labels, &n_classes, err)) != MLP_OK) goto fail;
         ds->n_classes = n_classes;
@@ -835,4 +885,28 @@ fail:
     npy_close(&yf);
     mlp_dataset_free(ds); /* frees `owned` if it was allocated, and zeroes */
     return st;
+}
+
+enum mlp_status mlp__load_npy(struct mlp_dataset *ds, const char *x_path, const char *y_path,
+                              const struct mlp_load_params *p, struct mlp_error *err)
+{
+    MLP_ASSERT(ds && x_path);
+    struct npy_src x = {x_path, NULL}, y = {y_path, NULL};
+    return npy_load(ds, &x, y_path ? &y : NULL, p, err);
+}
+
+enum mlp_status mlp_dataset_load_npy(struct mlp_dataset *ds, const char *x_path, const char *y_path,
+                                     struct mlp_error *err)
+{
+    return mlp__load_npy(ds, x_path, y_path, NULL, err);
+}
+
+enum mlp_status mlp_dataset_load_npy_mem(struct mlp_dataset *ds, const struct mlp_buffer *x,
+                                         const struct mlp_buffer *y, const struct mlp_load_params *p,
+                                         struct mlp_error *err)
+{
+    MLP_ASSERT(ds && x && (x->data || x->size == 0));
+    MLP_ASSERT(!y || y->data || y->size == 0);
+    struct npy_src xs = {NULL, x}, ys = {NULL, y};
+    return npy_load(ds, &xs, y ? &ys : NULL, p, err);
 }

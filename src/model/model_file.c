@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* The model file (docs/model-format.md): little-endian, versioned, with the
  * preprocessing and training metadata, weights aligned to 64 bytes and a
- * CRC-32 over everything.  Saved atomically; loaded field by field, every
- * size checked against the bytes the file really holds before anything of
- * that size is allocated, and a file that shrinks while it is read reported
- * as changed (MLP_ERR_IO), not truncated.  Version 1 files (the
- * foundation's) still load. */
+ * CRC-32 over everything.  Saved atomically; loaded field by field, by one
+ * parser from a file (streamed: never a second copy of the weights) or from
+ * bytes in memory (a caller's buffer, a checkpoint's model section), every
+ * size checked against the bytes really there before anything of that size
+ * is allocated, and a file that shrinks while it is read reported as changed
+ * (MLP_ERR_IO), not truncated.  Version 1 files (the foundation's) still
+ * load. */
 #include "internal.h"
 
 #include <errno.h>
@@ -151,9 +153,11 @@ enum mlp_status mlp_model_save(const struct mlp_model *m, const char *path, stru
 
 /* ------------------------------------------------------------------- read */
 
+/* The bytes being read: a file through f, or else mem[0 .. size). */
 struct rd {
     FILE *f;
-    const char *path;
+    const unsigned char *mem;
+    const char *path; /* for messages: the path, or the bytes' name */
     uLong crc;
     uint64_t off, size; /* size: of the file, or of the section being read */
     bool whole_file;    /* nothing may follow the model */
@@ -170,13 +174,22 @@ static enum mlp_status rd_changed(const struct rd *r)
     return r->have_stat ? mlp__file_changed(fileno(r->f), r->path, &r->at_open, r->err) : MLP_OK;
 }
 
+/* Up to n bytes at the current offset (fewer only at the end). */
+static size_t rd_take(struct rd *r, void *p, size_t n)
+{
+    if (r->f) return fread(p, 1, n, r->f);
+    size_t left = r->off < r->size ? (size_t)(r->size - r->off) : 0, k = n < left ? n : left;
+    if (k) memcpy(p, r->mem + r->off, k);
+    return k;
+}
+
 /* Read exactly n bytes of `what`; a short file is reported as truncated at
  * the current offset, or as changed when it shrank since it was opened. */
 static enum mlp_status rd_bytes(struct rd *r, void *p, size_t n, const char *what)
 {
-    size_t got = fread(p, 1, n, r->f);
+    size_t got = rd_take(r, p, n);
     if (got != n) {
-        if (ferror(r->f)) return mlp__fail(r->err, MLP_ERR_IO, "%s: read error in %s at byte %llu", r->path, what,
+        if (r->f && ferror(r->f)) return mlp__fail(r->err, MLP_ERR_IO, "%s: read error in %s at byte %llu", r->path, what,
                                            (unsigned long long)r->off);
         if (rd_changed(r) != MLP_OK) return MLP_ERR_IO;
         return mlp__fail(r->err, MLP_ERR_FORMAT, "%s: truncated in %s at byte %llu (needed %zu bytes, got %zu)",
@@ -244,13 +257,13 @@ static enum mlp_status read_head(struct rd *r, struct head *H)
 {
     const char *path = r->path;
     unsigned char h[HDR2];
-    size_t got = fread(h, 1, 48, r->f);
+    size_t got = rd_take(r, h, 48);
     /* Judge the magic on whatever arrived, so a short foreign file is called
      * foreign rather than truncated. */
     if (got > 0 && memcmp(h, MAGIC, got < 8 ? got : 8) != 0)
         return mlp__fail(r->err, MLP_ERR_FORMAT, "%s: not a fastmlp model (bad magic at byte 0)", path);
     if (got < 48) {
-        if (ferror(r->f)) return mlp__fail(r->err, MLP_ERR_IO, "%s: read error in the header", path);
+        if (r->f && ferror(r->f)) return mlp__fail(r->err, MLP_ERR_IO, "%s: read error in the header", path);
         if (rd_changed(r) != MLP_OK) return MLP_ERR_IO;
         return mlp__fail(r->err, MLP_ERR_FORMAT, "%s: truncated in the header (needed 48 bytes, got %zu)", path, got);
     }
@@ -405,7 +418,8 @@ static enum mlp_status read_body(struct rd *r, const struct head *H, struct mlp_
             st = mlp__fail(r->err, MLP_ERR_FORMAT, "%s: checksum mismatch (stored 0x%08x, computed 0x%08x): the file is corrupt",
                            path, mlp__get_le32(c), (uint32_t)crc);
     }
-    if (st == MLP_OK && r->whole_file && fgetc(r->f) != EOF && (st = rd_changed(r)) == MLP_OK)
+    /* (Bytes in memory were all counted in r->size, which matched.) */
+    if (st == MLP_OK && r->f && r->whole_file && fgetc(r->f) != EOF && (st = rd_changed(r)) == MLP_OK)
         st = mlp__fail(r->err, MLP_ERR_FORMAT, "%s: trailing bytes at byte %llu", path, (unsigned long long)r->off);
     return st;
 }
@@ -448,13 +462,17 @@ enum mlp_status mlp_model_load(struct mlp_model **out, const char *path, struct 
     return st;
 }
 
-enum mlp_status mlp__model_read(FILE *f, const char *path, uint64_t section_size, struct mlp_model **out,
+enum mlp_status mlp_model_load_mem(struct mlp_model **out, const struct mlp_buffer *b, struct mlp_error *err)
+{
+    MLP_ASSERT(out && b && (b->data || b->size == 0));
+    return mlp__model_read(b->data, b->size, b->name ? b->name : "<memory>", out, err);
+}
+
+enum mlp_status mlp__model_read(const void *bytes, uint64_t size, const char *name, struct mlp_model **out,
                                 struct mlp_error *err)
 {
     *out = NULL;
-    struct rd r = {.f = f, .path = path, .crc = crc32(0, Z_NULL, 0), .size = section_size, .err = err};
-    /* The embedding file's size now stands for its size at open: a file that
-     * shrinks from here on is reported as changed. */
-    r.have_stat = fstat(fileno(f), &r.at_open) == 0;
+    struct rd r = {.mem = bytes, .path = name, .crc = crc32(0, Z_NULL, 0), .size = size, .whole_file = true,
+                   .err = err};
     return load_from(&r, out);
 }

@@ -10,15 +10,18 @@
  *   "FMLPCKPT"  u32 version (1)  u32 0x01020304  u64 model bytes  u64 state bytes
  *   the model, exactly as a model file (docs/model-format.md), with its CRC
  *   the state (fields below, in write order), then u32 CRC-32 of the state
- * Resuming reads the file twice.  A first pass streams both sections through
- * CRC-32 (the model's own, the state's), so that a flipped byte is reported
- * as corruption and never as a field that differs; only then are the fields
+ * Resuming parses the checkpoint's bytes in memory (mlp_trainer_resume reads
+ * the file whole first, once its header has passed; mlp_trainer_resume_mem
+ * takes the caller's).  Both sections are checked against their CRC-32 (the
+ * model's own, the state's) first, so that a flipped byte is reported as
+ * corruption and never as a field that differs; only then are the fields
  * parsed, and a checkpoint whose network, training parameters or data (sizes
  * and CRC-32 of their bytes) differ from this run's is refused with the
  * first field that differs and both values. */
 #include "train/checkpoint.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <string.h>
@@ -197,31 +200,40 @@ enum mlp_status mlp__ckpt_write(const char *path, const struct mlp_ckpt *c, stru
 /* Header (32 bytes) as laid out above. */
 #define CK_HEADER 32u
 
-/* ------------------------------------------------- first pass: checksums */
+/* ---------------------------------------------- the header, the checksums */
 
-/* Exactly k bytes of f into buf; *off (for the message) advances. */
-static enum mlp_status read_exact(FILE *f, const char *path, const struct stat *at_open, void *buf, size_t k,
-                                  uint64_t *off, struct mlp_error *err)
+/* The header of a checkpoint of `size` bytes, `got` of its first bytes in h:
+ * its section sizes, or why it is no checkpoint. */
+static enum mlp_status check_header(const unsigned char *h, size_t got, uint64_t size, const char *path,
+                                    uint64_t *model_bytes, uint64_t *state_bytes, struct mlp_error *err)
 {
-    if (fread(buf, 1, k, f) != k) {
-        if (ferror(f))
-            return mlp__fail_file(err, MLP_ERR_IO, path, "read error in the checkpoint at byte %llu",
-                                  (unsigned long long)*off);
-        /* The size was checked: the file shrank while being read. */
-        enum mlp_status st = mlp__file_changed(fileno(f), path, at_open, err);
-        if (st != MLP_OK) return st;
-        return mlp__fail_file(err, MLP_ERR_FORMAT, path, "truncated checkpoint at byte %llu", (unsigned long long)*off);
-    }
-    *off += k;
+    unsigned char hh[CK_HEADER] = {0};
+    memcpy(hh, h, got < CK_HEADER ? got : CK_HEADER);
+    uint32_t ver = mlp__get_le32(hh + 8), endian = mlp__get_le32(hh + 12);
+    uint64_t mb = mlp__get_le64(hh + 16), sbytes = mlp__get_le64(hh + 24);
+    if (got < 8 || memcmp(hh, CK_MAGIC, 8) != 0)
+        return mlp__fail_file(err, MLP_ERR_FORMAT, path, "not a fastmlp checkpoint (bad magic at byte 0)");
+    if (got < CK_HEADER)
+        return mlp__fail_file(err, MLP_ERR_FORMAT, path, "truncated checkpoint header (%zu of 32 bytes)", got);
+    if (ver != CK_VERSION)
+        return mlp__fail_file(err, MLP_ERR_FORMAT, path, "checkpoint version %u not supported (this build reads %u)",
+                              ver, CK_VERSION);
+    if (endian != CK_ENDIAN) return mlp__fail_file(err, MLP_ERR_FORMAT, path, "bad endianness marker 0x%08x", endian);
+    if (mb > size || sbytes > size || CK_HEADER + mb + sbytes + 4 != size)
+        return mlp__fail_file(err, MLP_ERR_FORMAT, path,
+                              "checkpoint sections (%llu + %llu bytes) do not match its size %llu: the file is "
+                              "truncated or corrupt",
+                              (unsigned long long)mb, (unsigned long long)sbytes, (unsigned long long)size);
+    *model_bytes = mb;
+    *state_bytes = sbytes;
     return MLP_OK;
 }
 
 /* Each section against the CRC-32 stored after it: the model section ends
  * with the model file's own (every checkpoint has held a v2 model, which has
- * one), the state section is followed by the state's.  Streamed in chunks:
- * the state can be tens of MB and is never held whole.  Leaves f at the
- * model section. */
-static enum mlp_status verify_checksums(FILE *f, const char *path, const struct stat *at_open, uint64_t model_bytes,
+ * one), the state section is followed by the state's.  b holds the whole
+ * checkpoint, its sizes checked by check_header. */
+static enum mlp_status verify_checksums(const unsigned char *b, const char *path, uint64_t model_bytes,
                                         uint64_t state_bytes, struct mlp_error *err)
 {
     if (model_bytes < 4)
@@ -229,85 +241,77 @@ static enum mlp_status verify_checksums(FILE *f, const char *path, const struct 
                               "the checkpoint's model section (%llu bytes) cannot hold its checksum: the file is "
                               "corrupt",
                               (unsigned long long)model_bytes);
-    enum { CHUNK = 1 << 16 };
-    unsigned char *buf = malloc(CHUNK);
-    if (!buf) return mlp__fail(err, MLP_ERR_NOMEM, "out of memory");
     static const char *const section[2] = {"model", "state"};
     const uint64_t len[2] = {model_bytes - 4, state_bytes};
-    uint64_t off = CK_HEADER;
-    enum mlp_status st = MLP_OK;
-    for (int s = 0; s < 2 && st == MLP_OK; s++) {
-        uLong crc = crc32(0, Z_NULL, 0);
-        for (uint64_t left = len[s]; left > 0;) {
-            size_t k = left > CHUNK ? CHUNK : (size_t)left;
-            if ((st = read_exact(f, path, at_open, buf, k, &off, err)) != MLP_OK) break;
-            crc = crc32(crc, buf, (uInt)k);
-            left -= k;
-        }
-        unsigned char stored[4];
-        if (st == MLP_OK) st = read_exact(f, path, at_open, stored, 4, &off, err);
-        if (st == MLP_OK && mlp__get_le32(stored) != (uint32_t)crc)
-            st = mlp__fail_file(err, MLP_ERR_FORMAT, path,
-                                "checkpoint checksum mismatch in the %s section (stored 0x%08x, computed 0x%08x): "
-                                "the file is corrupt",
-                                section[s], mlp__get_le32(stored), (uint32_t)crc);
+    const unsigned char *p = b + CK_HEADER;
+    for (int s = 0; s < 2; s++) {
+        uint32_t crc = crc_bytes(p, len[s]), stored = mlp__get_le32(p + len[s]);
+        if (stored != crc)
+            return mlp__fail_file(err, MLP_ERR_FORMAT, path,
+                                  "checkpoint checksum mismatch in the %s section (stored 0x%08x, computed 0x%08x): "
+                                  "the file is corrupt",
+                                  section[s], stored, crc);
+        p += len[s] + 4;
     }
-    free(buf);
-    if (st == MLP_OK && fseek(f, CK_HEADER, SEEK_SET) != 0)
-        st = mlp__fail_file(err, MLP_ERR_IO, path, "cannot seek in the checkpoint: %s", strerror(errno));
-    return st;
+    return MLP_OK;
 }
 
-/* Opens path and checks its header and both checksums; on success *out is
- * positioned at the model section and owned by the caller. */
-static enum mlp_status open_checkpoint(const char *path, FILE **out, struct stat *at_open, uint64_t *model_bytes,
-                                       uint64_t *state_bytes, struct mlp_error *err)
+/* The checkpoint at path, whole, into *out (malloc'd, the caller frees):
+ * its header is checked before the rest is read, so that a large file of
+ * another kind is refused at once, and a file that changes while it is
+ * read is MLP_ERR_IO "file changed while reading". */
+static enum mlp_status read_checkpoint(const char *path, unsigned char **out, uint64_t *size, struct mlp_error *err)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return mlp__fail_file(err, MLP_ERR_OPEN, path, "cannot open: %s", strerror(errno));
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return mlp__fail_file(err, MLP_ERR_OPEN, path, "cannot open: %s", strerror(errno));
     struct stat sb;
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        fclose(f);
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
         return mlp__fail_file(err, MLP_ERR_OPEN, path, "cannot open: not a regular file");
     }
-    unsigned char h[CK_HEADER] = {0};
-    size_t got = fread(h, 1, sizeof h, f);
-    enum mlp_status st = MLP_OK;
-    uint32_t ver = mlp__get_le32(h + 8), endian = mlp__get_le32(h + 12);
-    uint64_t mb = mlp__get_le64(h + 16), sbytes = mlp__get_le64(h + 24), size = (uint64_t)sb.st_size;
-    if (got < 8 || memcmp(h, CK_MAGIC, 8) != 0)
-        st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "not a fastmlp checkpoint (bad magic at byte 0)");
-    else if (got < sizeof h)
-        st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "truncated checkpoint header (%zu of 32 bytes)", got);
-    else if (ver != CK_VERSION)
-        st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "checkpoint version %u not supported (this build reads %u)", ver,
-                            CK_VERSION);
-    else if (endian != CK_ENDIAN)
-        st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "bad endianness marker 0x%08x", endian);
-    else if (mb > size || sbytes > size || CK_HEADER + mb + sbytes + 4 != size)
-        st = mlp__fail_file(err, MLP_ERR_FORMAT, path,
-                            "checkpoint sections (%llu + %llu bytes) do not match its size %llu: the file is truncated "
-                            "or corrupt",
-                            (unsigned long long)mb, (unsigned long long)sbytes, (unsigned long long)size);
-    if (st == MLP_OK) st = verify_checksums(f, path, &sb, mb, sbytes, err);
+    uint64_t n = (uint64_t)sb.st_size, mb, sbytes, got = 0;
+    unsigned char h[CK_HEADER];
+    ssize_t k = pread(fd, h, sizeof h, 0);
+    enum mlp_status st = k < 0 ? mlp__fail_file(err, MLP_ERR_IO, path, "read error in the checkpoint at byte 0")
+                               : check_header(h, (size_t)k, n, path, &mb, &sbytes, err);
+    unsigned char *b = NULL;
+    if (st == MLP_OK && (n > SIZE_MAX || n > mlp__mem_bound() || !(b = malloc((size_t)n))))
+        st = mlp__fail_file(err, MLP_ERR_NOMEM, path, "out of memory: %llu bytes to read the checkpoint into",
+                            (unsigned long long)n);
+    while (st == MLP_OK && got < n) {
+        size_t want = n - got > (1u << 30) ? (1u << 30) : (size_t)(n - got);
+        k = pread(fd, b + got, want, (off_t)got);
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0)
+            st = mlp__fail_file(err, MLP_ERR_IO, path, "read error in the checkpoint at byte %llu",
+                                (unsigned long long)got);
+        if (k <= 0) break;
+        got += (uint64_t)k;
+    }
+    /* Short (it shrank after the fstat), or grown or rewritten meanwhile. */
+    if (st == MLP_OK) st = mlp__file_changed(fd, path, &sb, err);
+    if (st == MLP_OK && got < n)
+        st = mlp__fail_file(err, MLP_ERR_IO, path,
+                            "file changed while reading (%llu bytes at open, but byte %llu could not be read)",
+                            (unsigned long long)n, (unsigned long long)got);
+    close(fd);
     if (st != MLP_OK) {
-        fclose(f);
+        free(b);
         return st;
     }
-    *out = f;
-    *at_open = sb;
-    *model_bytes = mb;
-    *state_bytes = sbytes;
+    *out = b;
+    *size = n;
     return MLP_OK;
 }
 
 /* ------------------------------------------------ second pass: the fields */
 
+/* A reader of the state section: b[off ..], left bytes of it to go. */
 struct cr {
-    FILE *f;
+    const unsigned char *b;
     const char *path;
-    uint64_t off, left; /* bytes of the state section left */
+    uint64_t off, left;
     enum mlp_status st;
     struct mlp_error *err;
 };
@@ -315,11 +319,12 @@ struct cr {
 static void cr_bytes(struct cr *r, void *p, size_t n)
 {
     if (r->st != MLP_OK) return;
-    if (n > r->left || fread(p, 1, n, r->f) != n) {
+    if (n > r->left) {
         r->st = mlp__fail_file(r->err, MLP_ERR_FORMAT, r->path, "truncated checkpoint state at byte %llu",
                                (unsigned long long)r->off);
         return;
     }
+    memcpy(p, r->b + r->off, n);
     r->off += n;
     r->left -= n;
 }
@@ -548,28 +553,32 @@ static struct mlp_epoch_stats *read_history(struct cr *r, uint32_t n)
     return hist;
 }
 
-enum mlp_status mlp__ckpt_read(const char *path, struct mlp_ckpt *c, struct mlp_error *err)
+/* The parse of a checkpoint's bytes b[0 .. size) (path names them in
+ * messages) into c, whose model, vectors and position change only when all
+ * of it is good. */
+static enum mlp_status ckpt_parse(const unsigned char *b, uint64_t size, const char *path, struct mlp_ckpt *c,
+                                  struct mlp_error *err)
 {
-    MLP_ASSERT(c && c->model && c->good && path);
-    FILE *f = NULL;
-    struct stat at_open;
     uint64_t model_bytes = 0, state_bytes = 0;
-    enum mlp_status st = open_checkpoint(path, &f, &at_open, &model_bytes, &state_bytes, err);
+    enum mlp_status st = check_header(b, size < CK_HEADER ? (size_t)size : CK_HEADER, size, path, &model_bytes,
+                                      &state_bytes, err);
+    if (st == MLP_OK) st = verify_checksums(b, path, model_bytes, state_bytes, err);
     if (st != MLP_OK) return st;
     /* From here on every byte is as it was written. */
     struct mlp_model *m = NULL;
-    st = mlp__model_read(f, path, model_bytes, &m, err);
+    st = mlp__model_read(b + CK_HEADER, model_bytes, path, &m, err);
     if (st == MLP_OK) st = same_network(m, c->model, path, err);
 
-    struct cr r = {.f = f, .path = path, .off = CK_HEADER + model_bytes, .left = state_bytes, .st = st, .err = err};
+    struct cr r = {.b = b, .path = path, .off = CK_HEADER + model_bytes, .left = state_bytes, .st = st, .err = err};
     check_run_params(&r, &c->params);
     check_data(&r, c);
     struct mlp_ckpt_pos pos = {0};
     read_position(&r, c, &pos);
     pos.hist = read_history(&r, pos.n_hist);
     const size_t nb = c->model->n_params * mlp__dtype_size(c->model->dtype);
-    /* Straight into the caller's buffers.  The checksums held, so only a read
-     * error or a file changed since can fail from here: then it must not be run. */
+    /* Straight into the caller's buffers: the checksums held, so nothing
+     * fails from here but sizes that do not add up, and then it must not
+     * be run. */
     void *const vec[4] = {c->good, c->best, c->s1, c->s2};
     for (int i = 0; i < 4; i++)
         if (vec[i]) cr_bytes(&r, vec[i], nb);
@@ -577,10 +586,6 @@ enum mlp_status mlp__ckpt_read(const char *path, struct mlp_ckpt *c, struct mlp_
     if (r.st == MLP_OK && r.left != 0)
         r.st = mlp__fail_file(err, MLP_ERR_FORMAT, path, "%llu unexpected bytes in the checkpoint state",
                               (unsigned long long)r.left);
-    /* A file rewritten between the checksum pass and here may have mixed two
-     * versions into the fields: that, rather than any error it caused. */
-    if (mlp__file_changed(fileno(f), path, &at_open, err) != MLP_OK) r.st = MLP_ERR_IO;
-    fclose(f);
     if (r.st == MLP_OK) {
         memcpy(c->model->params, m->params, nb);
         c->model->meta = m->meta;
@@ -590,4 +595,23 @@ enum mlp_status mlp__ckpt_read(const char *path, struct mlp_ckpt *c, struct mlp_
     }
     mlp_model_free(m);
     return r.st;
+}
+
+enum mlp_status mlp__ckpt_read(const char *path, struct mlp_ckpt *c, struct mlp_error *err)
+{
+    MLP_ASSERT(c && c->model && c->good && path);
+    unsigned char *b = NULL;
+    uint64_t size = 0;
+    enum mlp_status st = read_checkpoint(path, &b, &size, err);
+    if (st != MLP_OK) return st;
+    st = ckpt_parse(b, size, path, c, err);
+    free(b);
+    return st;
+}
+
+enum mlp_status mlp__ckpt_read_mem(const struct mlp_buffer *b, struct mlp_ckpt *c, struct mlp_error *err)
+{
+    MLP_ASSERT(c && c->model && c->good && b && (b->data || b->size == 0));
+    static const unsigned char none[1];
+    return ckpt_parse(b->size ? b->data : none, b->size, b->name ? b->name : "<memory>", c, err);
 }

@@ -67,5 +67,8 @@ enum mlp_status mlp__ckpt_write(const char *path, const struct mlp_ckpt *c, stru
  * file changed under the reader (MLP_ERR_IO) or a state section longer
  * than its fields (MLP_ERR_FORMAT) can leave them part-written. */
 enum mlp_status mlp__ckpt_read(const char *path, struct mlp_ckpt *c, struct mlp_error *err);
+/* The same from a checkpoint's bytes in memory (b->name, or "<memory>",
+ * names them in messages). */
+enum mlp_status mlp__ckpt_read_mem(const struct mlp_buffer *b, struct mlp_ckpt *c, struct mlp_error *err);
 
 #endif

@@ -337,6 +337,17 @@ enum mlp_status mlp_trainer_resume(struct mlp_trainer *t, const char *path, stru
     return st;
 }
 
+enum mlp_status mlp_trainer_resume_mem(struct mlp_trainer *t, const struct mlp_buffer *b, struct mlp_error *err)
+{
+    MLP_ASSERT(t && b);
+    if (t->solver)
+        return mlp__fail(err, MLP_ERR_UNSUPPORTED, "%s runs cannot be resumed from a checkpoint", mlp_optim_name(t->p.optim));
+    struct mlp_ckpt c = snapshot(t);
+    enum mlp_status st = mlp__ckpt_read_mem(b, &c, err);
+    if (st == MLP_OK) restore(t, &c.pos);
+    return st;
+}
+
 /* The run's own checkpoint (set_checkpoint), its time in the profile. */
 static enum mlp_status timed_checkpoint(struct mlp_trainer *t, struct mlp_error *err)
 {

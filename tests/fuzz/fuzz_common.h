@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Shared by the fuzz targets: the loaders take paths, so each input is
- * written to a private temporary file first. */
+/* Shared by the fuzz targets: each input goes to a loader's memory variant
+ * as it is (the very parser of the path variant), named like a file of its
+ * format. */
 #ifndef FASTMLP_FUZZ_COMMON_H
 #define FASTMLP_FUZZ_COMMON_H
 
@@ -10,24 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Write data to a fresh file named with `suffix` (the extension matters to
- * format detection); returns its path in buf, or NULL. */
-static inline const char *fuzz_file(char *buf, size_t n, const char *suffix, const uint8_t *data, size_t size)
-{
-    snprintf(buf, n, "/tmp/fastmlp-fuzz-%ld%s", (long)getpid(), suffix);
-    FILE *f = fopen(buf, "wb");
-    if (!f) return NULL;
-    if (size && fwrite(data, 1, size, f) != size) {
-        fclose(f);
-        return NULL;
-    }
-    fclose(f);
-    return buf;
-}
 
 /* A loaded data set must be self-consistent; touch every byte of it so the
  * sanitizers see any out-of-bounds view. */
@@ -41,6 +26,17 @@ static inline void fuzz_check_dataset(const struct mlp_dataset *ds)
     for (uint64_t i = 0; ds->labels && i < ds->n_rows; i++)
         if (ds->labels[i] < 0 || (uint32_t)ds->labels[i] >= ds->n_classes) abort();
     (void)sink;
+}
+
+/* After a load from memory: a consistent data set, or a failure that left
+ * *ds zeroed; then free it. */
+static inline void fuzz_done(struct mlp_dataset *ds, enum mlp_status st)
+{
+    if (st == MLP_OK)
+        fuzz_check_dataset(ds);
+    else if (ds->x || ds->owned || ds->n_rows)
+        abort();
+    mlp_dataset_free(ds);
 }
 
 #endif

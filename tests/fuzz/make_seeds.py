@@ -2,7 +2,13 @@
 # SPDX-License-Identifier: MIT
 """Writes the seed corpora of the fuzz targets (tests/fuzz/corpus_*/): small
 valid files of each format plus a few near-misses.  Standard library only, so
-the seeds can be remade anywhere: python3 tests/fuzz/make_seeds.py"""
+the seeds can be remade anywhere: python3 tests/fuzz/make_seeds.py
+
+corpus_checkpoint/ is not written here: its seed is a checkpoint of the
+fuzz target's own trainer, which the target writes itself
+(FASTMLP_FUZZ_WRITE_SEED=tests/fuzz/corpus_checkpoint/adam_mid_epoch
+build/tests/fuzz_replay_checkpoint tests/fuzz/corpus_checkpoint), and
+cut_header_model is its first 100 bytes."""
 import gzip
 import os
 import struct

@@ -3,7 +3,9 @@
  * numbers bit-for-bit against strtod in the C locale; uint8 vs f64 storage;
  * one test per class of bad input (status, file:line:col, zeroed data set);
  * huge lines and rows; 1 vs 2 threads; the seed galaxy data; a foreign
- * locale; a file that changes while it is read; the caller's width. */
+ * locale; a file that changes while it is read; the caller's width.  Every
+ * load of a regular file is repeated from its bytes in memory
+ * (mlp_dataset_load_csv_mem), which must give the same, message and all. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -18,76 +20,13 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "datadir.h"
 #include "fastmlp.h"
 #include "internal.h" /* mlp__csv_read_regular */
+#include "loadtest.h"
 #include "shrink.h"
 
-#ifdef FASTMLP_DATA_DIR
-#define DATA_DIR FASTMLP_DATA_DIR
-#else
-#define DATA_DIR "tests/data"
-#endif
-
-/* ------------------------------------------------------------ temp files */
-
-#define MAX_FILES 128
-static char g_dir[1024];
-static char g_files[MAX_FILES][1200];
-static int g_n_files;
-
-static void die(const char *what)
-{
-    fprintf(stderr, "test_csv: %s: %s\n", what, strerror(errno));
-    exit(2);
-}
-
-/* Full path of `name` in the temp dir, remembered for removal at the end. */
-static const char *tmp_path(const char *name)
-{
-    char p[1200];
-    snprintf(p, sizeof p, "%s/%s", g_dir, name);
-    for (int i = 0; i < g_n_files; i++)
-        if (strcmp(g_files[i], p) == 0) return g_files[i];
-    if (g_n_files == MAX_FILES) {
-        fprintf(stderr, "test_csv: too many temp files\n");
-        exit(2);
-    }
-    snprintf(g_files[g_n_files], sizeof g_files[0], "%s", p);
-    return g_files[g_n_files++];
-}
-
-static const char *write_bytes(const char *name, const void *data, size_t n)
-{
-    const char *path = tmp_path(name);
-    FILE *f = fopen(path, "wb");
-    if (!f) die(path);
-    if (n > 0 && fwrite(data, 1, n, f) != n) die(path);
-    if (fclose(f) != 0) die(path);
-    return path;
-}
-
-static const char *write_str(const char *name, const char *s) { return write_bytes(name, s, strlen(s)); }
-
-/* A growing byte buffer for generated files. */
-struct buf {
-    char *p;
-    size_t n, cap;
-};
-
-static void put(struct buf *b, const char *s, size_t n)
-{
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->n + n + 1) cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) die("out of memory");
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
-}
+static const char *write_str(const char *name, const char *s) { return write_file(name, s, strlen(s)); }
 
 static void puts_(struct buf *b, const char *s) { put(b, s, strlen(s)); }
 
@@ -114,10 +53,14 @@ static struct mlp_load_params params(void)
     return p;
 }
 
-static int is_zeroed(const struct mlp_dataset *ds)
+/* The parameters load() passes to the memory twin. */
+static const struct mlp_load_params *g_twin_params;
+
+static enum mlp_status twin_load(struct mlp_dataset *ds, const char *path, const struct mlp_buffer *b,
+                                 const char *y_path, const struct mlp_buffer *yb, struct mlp_error *err)
 {
-    return ds->n_rows == 0 && ds->n_cols == 0 && ds->x_type == 0 && ds->x == NULL && ds->labels == NULL &&
-           ds->n_classes == 0 && ds->targets == NULL && ds->n_targets == 0 && ds->owned == NULL;
+    (void)y_path, (void)yb;
+    return path ? mlp_dataset_load_csv(ds, path, g_twin_params, err) : mlp_dataset_load_csv_mem(ds, b, g_twin_params, err);
 }
 
 static enum mlp_status load(struct mlp_dataset *ds, const char *path, const struct mlp_load_params *p,
@@ -125,7 +68,11 @@ static enum mlp_status load(struct mlp_dataset *ds, const char *path, const stru
 {
     memset(ds, 0xAB, sizeof *ds); /* garbage in: the loader must overwrite it */
     memset(err, 0, sizeof *err);
-    return mlp_dataset_load_csv(ds, path, p, err);
+    enum mlp_status st = mlp_dataset_load_csv(ds, path, p, err);
+    /* Its bytes from memory (under the same name) give the same, message and all. */
+    g_twin_params = p;
+    twin_check(path, twin_load, path, NULL);
+    return st;
 }
 
 /* Load `text` (as file `name`), expecting failure `want` with a message that
@@ -133,7 +80,7 @@ static enum mlp_status load(struct mlp_dataset *ds, const char *path, const stru
 static void expect_fail_p(const char *name, const char *text, size_t len, const struct mlp_load_params *p,
                           enum mlp_status want, const char *where, const char *needle)
 {
-    const char *path = write_bytes(name, text, len);
+    const char *path = write_file(name, text, len);
     struct mlp_dataset ds;
     struct mlp_error err;
     enum mlp_status st = load(&ds, path, p, &err);
@@ -370,7 +317,7 @@ static void check_numbers(const char *name, const char *const *toks, size_t n)
         puts_(&b, toks[i]);
         puts_(&b, "\n");
     }
-    const char *path = write_bytes(name, b.p, b.n);
+    const char *path = write_file(name, b.p, b.n);
     struct mlp_load_params p = params();
     p.label_col = -1;
     p.header = 0;
@@ -541,7 +488,7 @@ static void test_ragged(void)
     puts_(&b, "1,2,3,4,5,6,7,8\n");
     for (int i = 0; i < 100; i++) puts_(&b, "\n");
     puts_(&b, "1,2,3,4,5,6,7,8\n");
-    expect_fail_p("rag_blanks.csv", b.p, b.n, NULL, MLP_ERR_FORMAT, "2:1:", "blank line");
+    expect_fail_p("rag_blanks.csv", (const char *)b.p, b.n, NULL, MLP_ERR_FORMAT, "2:1:", "blank line");
     /* a header of 10^5 fields, then 10^6 blank lines: 10^11 cells if sized */
     b.n = 0;
     for (int i = 0; i < 100000; i++) puts_(&b, i ? ",c" : "c");
@@ -549,7 +496,7 @@ static void test_ragged(void)
     for (int i = 1; i < 100000; i++) puts_(&b, ",1");
     for (int i = 0; i < 1000000; i++) puts_(&b, "\n");
     puts_(&b, "7");
-    expect_fail_p("rag_blanks2.csv", b.p, b.n, NULL, MLP_ERR_FORMAT, "3:1:", "blank line");
+    expect_fail_p("rag_blanks2.csv", (const char *)b.p, b.n, NULL, MLP_ERR_FORMAT, "3:1:", "blank line");
     free(b.p);
 }
 
@@ -648,7 +595,7 @@ static void test_wide_row(void)
         }
         puts_(&b, "\n");
     }
-    const char *path = write_bytes("wide.csv", b.p, b.n);
+    const char *path = write_file("wide.csv", b.p, b.n);
     free(b.p);
     struct mlp_dataset ds;
     struct mlp_error err;
@@ -684,7 +631,7 @@ static void test_threads(void)
         }
         if (variant == 3) {
             /* the header needs the extra column */
-            char *nl = strchr(b.p, '\n');
+            unsigned char *nl = (unsigned char *)strchr((char *)b.p, '\n');
             struct buf h = {0};
             put(&h, b.p, (size_t)(nl - b.p));
             puts_(&h, ",extra");
@@ -694,7 +641,7 @@ static void test_threads(void)
         }
         char name[32];
         snprintf(name, sizeof name, "threads%d.csv", variant);
-        const char *path = write_bytes(name, b.p, b.n);
+        const char *path = write_file(name, b.p, b.n);
         free(b.p);
         struct mlp_load_params p = params();
         struct mlp_dataset one, two, many;
@@ -758,7 +705,7 @@ static void test_fifo(void)
 
 static void test_galaxy(void)
 {
-    const char *path = DATA_DIR "/galaxy_test.csv";
+    const char *path = test_data_path("galaxy_test.csv");
     struct mlp_dataset ds;
     struct mlp_error err;
     CHECK_MSG(access(path, R_OK) == 0, "%s is missing", path);
@@ -806,33 +753,33 @@ static void test_changed_reader(void)
 {
     struct buf b = {0};
     for (int i = 0; i < 100; i++) putf(&b, "%d,%d,%d\n", i % 3, i, 2 * i); /* < 1 KB */
-    const char *path = write_bytes("changed.csv", b.p, b.n);
+    const char *path = write_file("changed.csv", b.p, b.n);
     size_t n = b.n;
     char want[160];
     struct mlp_error err;
     unsigned char *into = malloc(n + 4096);
     if (!into) die("out of memory");
     for (int variant = 0; variant < 5; variant++) {
-        write_bytes("changed.csv", b.p, b.n);
+        write_file("changed.csv", b.p, b.n);
         int fd = open(path, O_RDONLY);
         struct stat at_open;
         if (fd < 0 || fstat(fd, &at_open) != 0) die(path);
         memset(&err, 0, sizeof err);
         switch (variant) {
         case 0: /* unchanged: the bytes, exactly */
-            CHECK_STATUS(mlp__csv_read_regular(fd, path, &at_open, into, 2, &err), MLP_OK);
+            CHECK_STATUS(mlp__csv_read_regular(mlp__ctx(NULL)->pool, fd, path, &at_open, into, 2, &err), MLP_OK);
             CHECK(memcmp(into, b.p, n) == 0);
             break;
         case 1: /* shrank after the fstat: a short read */
             CHECK(truncate(path, (off_t)n / 2) == 0);
-            CHECK_STATUS(mlp__csv_read_regular(fd, path, &at_open, into, 1, &err), MLP_ERR_IO);
+            CHECK_STATUS(mlp__csv_read_regular(mlp__ctx(NULL)->pool, fd, path, &at_open, into, 1, &err), MLP_ERR_IO);
             snprintf(want, sizeof want, "file changed while reading (%zu bytes at open, %zu now)", n, n / 2);
             CHECK_MSG(strstr(err.msg, want) && strstr(err.msg, path), "msg: %s", err.msg);
             break;
         case 2: { /* grew after the fstat: all it had was read, then the size moved */
             FILE *f = fopen(path, "ab");
             if (!f || fputs("1,2,3\n", f) < 0 || fclose(f) != 0) die(path);
-            CHECK_STATUS(mlp__csv_read_regular(fd, path, &at_open, into, 1, &err), MLP_ERR_IO);
+            CHECK_STATUS(mlp__csv_read_regular(mlp__ctx(NULL)->pool, fd, path, &at_open, into, 1, &err), MLP_ERR_IO);
             snprintf(want, sizeof want, "(%zu bytes at open, %zu now)", n, n + 6);
             CHECK_MSG(strstr(err.msg, "file changed while reading") && strstr(err.msg, want), "msg: %s", err.msg);
             break;
@@ -840,7 +787,7 @@ static void test_changed_reader(void)
         case 3: { /* rewritten in place: same size, another time */
             struct timespec ts[2] = {{0, UTIME_OMIT}, {at_open.st_mtim.tv_sec - 100, 0}};
             CHECK(futimens(fd, ts) == 0);
-            CHECK_STATUS(mlp__csv_read_regular(fd, path, &at_open, into, 1, &err), MLP_ERR_IO);
+            CHECK_STATUS(mlp__csv_read_regular(mlp__ctx(NULL)->pool, fd, path, &at_open, into, 1, &err), MLP_ERR_IO);
             CHECK_MSG(strstr(err.msg, "file changed while reading") && strstr(err.msg, "modified since"), "msg: %s",
                       err.msg);
             break;
@@ -848,7 +795,7 @@ static void test_changed_reader(void)
         case 4: { /* a stat that promises more than there is */
             struct stat more = at_open;
             more.st_size += 4096;
-            CHECK_STATUS(mlp__csv_read_regular(fd, path, &more, into, 2, &err), MLP_ERR_IO);
+            CHECK_STATUS(mlp__csv_read_regular(mlp__ctx(NULL)->pool, fd, path, &more, into, 2, &err), MLP_ERR_IO);
             snprintf(want, sizeof want, "(%zu bytes at open, %zu now)", n + 4096, n);
             CHECK_MSG(strstr(err.msg, "file changed while reading") && strstr(err.msg, want), "msg: %s", err.msg);
             break;
@@ -862,13 +809,13 @@ static void test_changed_reader(void)
     /* Several readers: the one whose range the cut falls in notices. */
     struct buf big = {0};
     while (big.n < (20u << 20)) putf(&big, "%u,%u,%u\n", (unsigned)big.n % 7, (unsigned)big.n % 251, 17u);
-    path = write_bytes("changed_big.csv", big.p, big.n);
+    path = write_file("changed_big.csv", big.p, big.n);
     into = malloc(big.n);
     int fd = open(path, O_RDONLY);
     struct stat at_open;
     if (!into || fd < 0 || fstat(fd, &at_open) != 0) die(path);
     CHECK(truncate(path, (off_t)(big.n - 1000)) == 0);
-    CHECK_STATUS(mlp__csv_read_regular(fd, path, &at_open, into, 4, &err), MLP_ERR_IO);
+    CHECK_STATUS(mlp__csv_read_regular(mlp__ctx(NULL)->pool, fd, path, &at_open, into, 4, &err), MLP_ERR_IO);
     CHECK_MSG(strstr(err.msg, "file changed while reading"), "msg: %s", err.msg);
     close(fd);
     free(into);
@@ -896,7 +843,7 @@ static void test_truncated_while_loading(void)
     }
     int ok = 0, changed = 0;
     for (int attempt = 0; attempt < 6; attempt++) {
-        const char *path = write_bytes("shrinks.csv", b.p, b.n);
+        const char *path = write_file("shrinks.csv", b.p, b.n);
         fflush(NULL);
         pid_t pid = fork();
         if (pid < 0) die("fork");
@@ -961,11 +908,46 @@ static void test_width(void)
     mlp_dataset_free(&ds);
 }
 
+/* ------------------------------------------------------ from memory */
+
+/* mlp_dataset_load_csv_mem parses a caller's bytes with the file's parser
+ * (every load() above compares the two): here every file this test wrote,
+ * cuts of the galaxy data, an empty and an unnamed buffer, and
+ * mlp_dataset_load_mem telling CSV from the bytes. */
+static void test_memory(void)
+{
+    g_twin_params = NULL;
+    twin_every_file(twin_load);
+    size_t n;
+    unsigned char *galaxy = read_all(test_data_path("galaxy_test.csv"), &n);
+    twin_prefixes("galaxy_cut.csv", twin_load, galaxy, n, n / 23, 0);
+
+    struct mlp_dataset ds, ref;
+    struct mlp_error err = {0};
+    struct mlp_buffer b = {NULL, 0, NULL};
+    CHECK_STATUS(mlp_dataset_load_csv_mem(&ds, &b, NULL, &err), MLP_ERR_FORMAT);
+    CHECK_MSG(has(&err, "<memory>: empty file"), "msg: %s", err.msg);
+    CHECK(is_zeroed(&ds));
+    b = (struct mlp_buffer){"0,1\n1,x\n", 8, NULL};
+    CHECK_STATUS(mlp_dataset_load_csv_mem(&ds, &b, NULL, &err), MLP_ERR_FORMAT);
+    CHECK_MSG(has(&err, "<memory>:2:3: invalid number"), "msg: %s", err.msg);
+
+    /* The format told from the bytes (no name), and from a name that says csv. */
+    CHECK_STATUS(load(&ref, test_data_path("galaxy_test.csv"), NULL, &err), MLP_OK);
+    b = (struct mlp_buffer){galaxy, n, NULL};
+    CHECK_STATUS(mlp_dataset_load_mem(&ds, &b, NULL, NULL, &err), MLP_OK);
+    CHECK(same_dataset(&ref, &ds));
+    mlp_dataset_free(&ds);
+    b.name = "galaxy.idx";
+    CHECK_STATUS(mlp_dataset_load_mem(&ds, &b, NULL, NULL, &err), MLP_ERR_FORMAT);
+    CHECK_MSG(has(&err, "galaxy.idx: the extension says idx but the content is csv"), "msg: %s", err.msg);
+    mlp_dataset_free(&ref);
+    free(galaxy);
+}
+
 int main(void)
 {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(g_dir, sizeof g_dir, "%s/test_csv.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(g_dir)) die("mkdtemp");
+    tmp_init("csv");
 
     test_basic();
     test_header();
@@ -991,8 +973,9 @@ int main(void)
     test_truncated_while_loading();
 #endif
     test_width();
+    test_memory();
 
-    for (int i = 0; i < g_n_files; i++) remove(g_files[i]);
-    rmdir(g_dir);
+    tmp_cleanup();
+    printf("test_csv: %d loads from memory matched their file\n", g_twins);
     return check_report("csv");
 }

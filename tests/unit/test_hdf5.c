@@ -5,8 +5,11 @@
  * inputs, float labels, bad values, huge declared sizes).  Also checks that
  * no HDF5 handle is left open and that the error printer is restored.
  *
- * Needs FASTMLP_DATA_DIR (holding train_catvnoncat.h5 and test_catvnoncat.h5)
- * as a compile definition; missing data is a failure, not a skip. */
+ * Every load is also made from the file's bytes in memory
+ * (mlp_dataset_load_hdf5_mem), which must give the same.
+ *
+ * Reads train_catvnoncat.h5 and test_catvnoncat.h5 from the data directory
+ * (support/datadir.h); missing data is a failure, not a skip. */
 #include <errno.h>
 #include <hdf5.h>
 #include <math.h>
@@ -23,76 +26,12 @@
 #endif
 
 #include "check.h"
+#include "datadir.h"
 #include "fastmlp.h"
+#include "loadtest.h"
 
-#ifndef FASTMLP_DATA_DIR
-#error "FASTMLP_DATA_DIR (the directory of train_catvnoncat.h5) must be defined"
-#endif
-#define TRAIN_H5 FASTMLP_DATA_DIR "/train_catvnoncat.h5"
-#define TEST_H5 FASTMLP_DATA_DIR "/test_catvnoncat.h5"
-
-/* The address-space limit trick below cannot coexist with ASan's shadow. */
-#if defined(__SANITIZE_ADDRESS__)
-#define TEST_ASAN 1
-#endif
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TEST_ASAN 1
-#endif
-#endif
-
-/* ------------------------------------------------------------ temp files */
-
-#define MAX_FILES 64
-static char g_dir[1024];
-static char g_files[MAX_FILES][1200];
-static int g_n_files;
-
-/* Full path of `name` in the temp dir, remembered for removal at the end. */
-static const char *tmp_path(const char *name)
-{
-    char p[1200];
-    snprintf(p, sizeof p, "%s/%s", g_dir, name);
-    for (int i = 0; i < g_n_files; i++)
-        if (strcmp(g_files[i], p) == 0) return g_files[i];
-    if (g_n_files == MAX_FILES) {
-        fprintf(stderr, "test_hdf5: too many temp files\n");
-        exit(2);
-    }
-    snprintf(g_files[g_n_files], sizeof g_files[0], "%s", p);
-    return g_files[g_n_files++];
-}
-
-static const char *write_file(const char *name, const void *data, size_t n)
-{
-    const char *path = tmp_path(name);
-    FILE *f = fopen(path, "wb");
-    int ok = f != NULL;
-    if (ok && n > 0) ok = fwrite(data, 1, n, f) == n;
-    if (f && fclose(f) != 0) ok = 0;
-    if (!ok) {
-        fprintf(stderr, "test_hdf5: cannot write %s: %s\n", path, strerror(errno));
-        exit(2);
-    }
-    return path;
-}
-
-/* The whole of a file (exits on failure: the data must be there). */
-static unsigned char *read_all(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    unsigned char *p = NULL;
-    long len = -1;
-    if (f && fseek(f, 0, SEEK_END) == 0) len = ftell(f);
-    if (f && len > 0 && fseek(f, 0, SEEK_SET) == 0 && (p = malloc((size_t)len)) != NULL &&
-        fread(p, 1, (size_t)len, f) == (size_t)len) {
-        fclose(f);
-        *n = (size_t)len;
-        return p;
-    }
-    fprintf(stderr, "test_hdf5: cannot read %s\n", path);
-    exit(2);
-}
+#define TRAIN_H5 test_data_path("train_catvnoncat.h5")
+#define TEST_H5 test_data_path("test_catvnoncat.h5")
 
 /* --------------------------------------------------- writing HDF5 files */
 
@@ -141,15 +80,6 @@ static const char *h5_done(hid_t f, const char *name)
 
 /* ------------------------------------------------------------- checking */
 
-static int is_zeroed(const struct mlp_dataset *ds)
-{
-    return ds->n_rows == 0 && ds->n_cols == 0 && ds->x_type == 0 && ds->x == NULL &&
-           ds->labels == NULL && ds->n_classes == 0 && ds->targets == NULL &&
-           ds->n_targets == 0 && ds->owned == NULL;
-}
-
-static int has(const struct mlp_error *err, const char *s) { return strstr(err->msg, s) != NULL; }
-
 /* Nothing of any file may stay open after a load, whatever its outcome. */
 static void check_no_handles(const char *what)
 {
@@ -166,6 +96,19 @@ static struct mlp_load_params keys(const char *x, const char *y)
     return p;
 }
 
+/* The parameters load() passes to the memory twin. */
+static const struct mlp_load_params *g_twin_params;
+
+static enum mlp_status twin_load(struct mlp_dataset *ds, const char *path, const struct mlp_buffer *b,
+                                 const char *y_path, const struct mlp_buffer *yb, struct mlp_error *err)
+{
+    (void)y_path, (void)yb;
+    enum mlp_status st = path ? mlp_dataset_load_hdf5(ds, path, g_twin_params, err)
+                              : mlp_dataset_load_hdf5_mem(ds, b, g_twin_params, err);
+    check_no_handles(path ? path : "a file image");
+    return st;
+}
+
 /* Load path with keys (x, y) (p NULL when both are NULL), expecting OK. */
 static enum mlp_status load(struct mlp_dataset *ds, const char *path, const char *x, const char *y,
                             struct mlp_error *err)
@@ -174,6 +117,9 @@ static enum mlp_status load(struct mlp_dataset *ds, const char *path, const char
     memset(err, 0, sizeof *err);
     enum mlp_status st = mlp_dataset_load_hdf5(ds, path, x || y ? &p : NULL, err);
     check_no_handles(path);
+    /* Its bytes from memory (under the same name) give the same, message and all. */
+    g_twin_params = x || y ? &p : NULL;
+    twin_check(path, twin_load, path, NULL);
     return st;
 }
 
@@ -556,14 +502,51 @@ static void test_width(void)
     check_no_handles(p);
 }
 
+/* ------------------------------------------------------ from memory */
+
+/* mlp_dataset_load_hdf5_mem opens the bytes as a file image and then runs
+ * the file's search, checks and reads (every load() above compares the
+ * two): here every file this test wrote, cuts of the seed file, an empty
+ * and an unnamed buffer, and mlp_dataset_load_mem telling HDF5 from the
+ * bytes.  The caller's buffer is never written. */
+static void test_memory(void)
+{
+    g_twin_params = NULL;
+    twin_every_file(twin_load);
+    size_t n;
+    unsigned char *cats = read_all(TEST_H5, &n), *copy = malloc(n);
+    CHECK(copy != NULL);
+    if (!copy) return;
+    memcpy(copy, cats, n);
+    twin_prefixes("cut-mem.h5", twin_load, cats, n, n / 19, 1);
+
+    struct mlp_dataset ds, ref;
+    struct mlp_error err = {0};
+    struct mlp_buffer b = {NULL, 0, NULL};
+    CHECK_STATUS(mlp_dataset_load_hdf5_mem(&ds, &b, NULL, &err), MLP_ERR_FORMAT);
+    CHECK_MSG(has(&err, "<memory>: not an HDF5 file: empty file"), "msg: %s", err.msg);
+    b = (struct mlp_buffer){cats, 100, NULL};
+    CHECK_STATUS(mlp_dataset_load_hdf5_mem(&ds, &b, NULL, &err), MLP_ERR_FORMAT);
+    CHECK_MSG(has(&err, "<memory>: truncated or corrupt HDF5 file"), "msg: %s", err.msg);
+    CHECK(is_zeroed(&ds));
+    check_no_handles("a cut image");
+
+    CHECK_STATUS(load(&ref, TEST_H5, NULL, NULL, &err), MLP_OK);
+    b = (struct mlp_buffer){cats, n, NULL};
+    CHECK_STATUS(mlp_dataset_load_mem(&ds, &b, NULL, NULL, &err), MLP_OK);
+    CHECK(same_dataset(&ref, &ds) && ds.n_rows == 50 && ds.n_cols == 12288);
+    mlp_dataset_free(&ds);
+    mlp_dataset_free(&ref);
+    check_no_handles("an image");
+    CHECK_MSG(memcmp(copy, cats, n) == 0, "the caller's buffer was written");
+    free(copy);
+    free(cats);
+    printf("test_hdf5: %d loads from memory matched their file\n", g_twins);
+}
+
 int main(void)
 {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(g_dir, sizeof g_dir, "%s/fastmlp-hdf5-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(g_dir)) {
-        fprintf(stderr, "test_hdf5: mkdtemp %s: %s\n", g_dir, strerror(errno));
-        return 2;
-    }
+    tmp_init("hdf5");
     /* The test's own file writing must not print either. */
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 
@@ -572,9 +555,9 @@ int main(void)
     test_written();
     test_width();
     test_error_printer();
+    test_memory();
 
-    for (int i = 0; i < g_n_files; i++) remove(g_files[i]); /* some were never created */
-    if (rmdir(g_dir) != 0) fprintf(stderr, "test_hdf5: rmdir %s: %s\n", g_dir, strerror(errno));
+    tmp_cleanup();
     /* Release libhdf5's global state, so that LeakSanitizer sees only ours. */
     H5close();
     return check_report("hdf5");

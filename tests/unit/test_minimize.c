@@ -5,6 +5,7 @@
  * (tests/golden/seed001_cg.txt), with the network's cost written out here in
  * plain C so that the check does not depend on the model code. */
 #include "check.h"
+#include "datadir.h"
 #include "train/optim/minimize.h"
 
 #include <math.h>
@@ -419,7 +420,7 @@ static int cg_trace_cb(const struct mlp_min_iter *it, const double *x, void *use
 static void test_galaxy(void)
 {
     struct galaxy G = {0};
-    const char *csv = FASTMLP_DATA_DIR "/galaxy_test.csv";
+    const char *csv = test_data_path("galaxy_test.csv");
     const char *gold = FASTMLP_GOLDEN_DIR "/seed001_cg.txt";
     int loaded = galaxy_load(&G, csv);
     CHECK_MSG(loaded, "cannot load %s (missing data is a failure)", csv);

@@ -2,7 +2,9 @@
 /* The model file: round trips in both dtypes, every byte-prefix of a valid
  * file refused cleanly, corrupted fields refused with a message, trailing
  * bytes and non-finite weights refused, a failed save that leaves the
- * previous file intact, and a file that shrinks while it is loaded. */
+ * previous file intact, and a file that shrinks while it is loaded.  Every
+ * malformed file is also loaded from memory (mlp_model_load_mem), which must
+ * refuse it with the same status and message. */
 #include "testutil.h"
 #include "fastmlp.h"
 #include "shrink.h"
@@ -51,7 +53,8 @@ static void spit(const char *path, const unsigned char *b, size_t n)
     fclose(f);
 }
 
-/* Loading `bytes` must fail with `st` and a message containing `needle`. */
+/* Loading `bytes` must fail with `st` and a message containing `needle`,
+ * from the file and from memory alike (the buffer named as the file). */
 static void expect_bad(const unsigned char *b, size_t n, enum mlp_status st, const char *needle, const char *what)
 {
     char path[256];
@@ -63,6 +66,12 @@ static void expect_bad(const unsigned char *b, size_t n, enum mlp_status st, con
     CHECK_MSG(got == st && m == NULL && strstr(err.msg, needle), "%s: got status %d (%s), message '%s'", what, got,
               mlp_status_str(got), err.msg);
     unlink(path);
+    struct mlp_buffer mb = {b, n, path};
+    struct mlp_error em = {0};
+    m = (struct mlp_model *)1;
+    enum mlp_status from_mem = mlp_model_load_mem(&m, &mb, &em);
+    CHECK_MSG(from_mem == got && m == NULL && strcmp(em.msg, err.msg) == 0, "%s from memory: %s '%s'", what,
+              mlp_status_str(from_mem), em.msg);
 }
 
 static void put32(unsigned char *b, uint32_t v)
@@ -143,6 +152,24 @@ int main(void)
             CHECK(mlp_model_layer(l, 1).act == MLP_ACT_LEAKY_RELU && mlp_model_layer(l, 0).n_out == 5);
         }
         mlp_model_free(l);
+        /* The same bytes from memory: the same model. */
+        size_t nb;
+        unsigned char *bytes = slurp(path, &nb);
+        struct mlp_buffer mb = {bytes, nb, NULL};
+        l = NULL;
+        CHECK_STATUS(mlp_model_load_mem(&l, &mb, NULL), MLP_OK);
+        CHECK(l && mlp_model_n_params(l) == mlp_model_n_params(m) &&
+              memcmp(mlp_model_params(l), mlp_model_params(m), mlp_model_n_params(m) * (d ? 8 : 4)) == 0 &&
+              mlp_model_leaky_slope(l) == 0.2 && mlp_model_input_scale(l) == 0.5 &&
+              mlp_model_layer(l, 1).act == MLP_ACT_LEAKY_RELU && mlp_model_layer(l, 2).n_out == 2);
+        mlp_model_free(l);
+        /* Unnamed, it is "<memory>" in messages. */
+        struct mlp_error em = {0};
+        mb.size = nb - 1;
+        l = (struct mlp_model *)1;
+        CHECK_STATUS(mlp_model_load_mem(&l, &mb, &em), MLP_ERR_FORMAT);
+        CHECK_MSG(l == NULL && strstr(em.msg, "<memory>: ") == em.msg && strstr(em.msg, "truncated"), "%s", em.msg);
+        free(bytes);
         mlp_model_free(m);
     }
 

@@ -3,7 +3,9 @@
  * supported dtype, format version, byte order and memory order, one test
  * per class of malformed file (status, message, zeroed data set), the
  * caller's width checked from the header, the machine's memory checked
- * before allocating, and a file that shrinks while it is read. */
+ * before allocating, and a file that shrinks while it is read.  Every file
+ * and every failure is also loaded from memory (mlp_dataset_load_npy_mem),
+ * which must give the same, message and all. */
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -21,83 +23,10 @@
 #include "check.h"
 #include "fastmlp.h"
 #include "internal.h" /* mlp__mem_bound */
+#include "loadtest.h"
 #include "shrink.h"
 
-/* The address-space limit trick below cannot coexist with ASan's shadow. */
-#if defined(__SANITIZE_ADDRESS__)
-#define TEST_ASAN 1
-#endif
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TEST_ASAN 1
-#endif
-#endif
-
-/* ------------------------------------------------------------ temp files */
-
-#define MAX_FILES 160
-static char g_dir[1024];
-static char g_files[MAX_FILES][1200];
-static int g_n_files;
-
-/* Full path of `name` in the temp dir, remembered for removal at the end. */
-static const char *tmp_path(const char *name)
-{
-    char p[1200];
-    snprintf(p, sizeof p, "%s/%s", g_dir, name);
-    for (int i = 0; i < g_n_files; i++)
-        if (strcmp(g_files[i], p) == 0) return g_files[i];
-    if (g_n_files == MAX_FILES) {
-        fprintf(stderr, "test_npy: too many temp files\n");
-        exit(2);
-    }
-    snprintf(g_files[g_n_files], sizeof g_files[0], "%s", p);
-    return g_files[g_n_files++];
-}
-
-static const char *write_file(const char *name, const void *data, size_t n)
-{
-    const char *path = tmp_path(name);
-    FILE *f = fopen(path, "wb");
-    int ok = f != NULL;
-    if (ok && n > 0) ok = fwrite(data, 1, n, f) == n;
-    if (f && fclose(f) != 0) ok = 0;
-    if (!ok) {
-        fprintf(stderr, "test_npy: cannot write %s: %s\n", path, strerror(errno));
-        exit(2);
-    }
-    return path;
-}
-
 /* ------------------------------------------------------ building .npy bytes */
-
-struct buf {
-    unsigned char *p;
-    size_t n, cap;
-};
-
-static void put(struct buf *b, const void *src, size_t n)
-{
-    if (b->n + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->n + n) cap *= 2;
-        unsigned char *p = realloc(b->p, cap);
-        if (!p) {
-            fprintf(stderr, "test_npy: out of memory\n");
-            exit(2);
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    if (n) memcpy(b->p + b->n, src, n);
-    b->n += n;
-}
-
-static void put_u8(struct buf *b, unsigned v)
-{
-    unsigned char c = (unsigned char)v;
-    put(b, &c, 1);
-}
 
 /* v as `bytes` bytes, big- or little-endian. */
 static void put_int(struct buf *b, uint64_t v, int bytes, int big)
@@ -117,12 +46,6 @@ static void put_f64(struct buf *b, double d, int big)
     uint64_t u;
     memcpy(&u, &d, 8);
     put_int(b, u, 8, big);
-}
-
-static void buf_free(struct buf *b)
-{
-    free(b->p);
-    memset(b, 0, sizeof *b);
 }
 
 /* Magic, version major.0, header length and the header text.  pad: pad with
@@ -154,14 +77,12 @@ static void npy_std(struct buf *b, const char *descr, int fortran, const char *s
 
 /* ------------------------------------------------------------- checking */
 
-static int is_zeroed(const struct mlp_dataset *ds)
+/* The NPY loaders for twin_check: by path, or from memory. */
+static enum mlp_status twin_load(struct mlp_dataset *ds, const char *path, const struct mlp_buffer *b,
+                                 const char *y_path, const struct mlp_buffer *yb, struct mlp_error *err)
 {
-    return ds->n_rows == 0 && ds->n_cols == 0 && ds->x_type == 0 && ds->x == NULL &&
-           ds->labels == NULL && ds->n_classes == 0 && ds->targets == NULL &&
-           ds->n_targets == 0 && ds->owned == NULL;
+    return path ? mlp_dataset_load_npy(ds, path, y_path, err) : mlp_dataset_load_npy_mem(ds, b, yb, NULL, err);
 }
-
-static int has(const struct mlp_error *err, const char *s) { return strstr(err->msg, s) != NULL; }
 
 /* Load (x, y), expecting status `want` with a message that contains `needle`
  * and names `culprit` (the file at fault), and a zeroed data set. */
@@ -187,6 +108,8 @@ static void expect_fail(const char *what, const char *x, const char *y, enum mlp
     memset(&ds, 0xAB, sizeof ds);
     CHECK_MSG(mlp_dataset_load_npy(&ds, x, y, NULL) == want, "%s: status differs with err NULL", what);
     CHECK(is_zeroed(&ds));
+    /* The same bytes from memory (named as the files): the same failure. */
+    twin_check(what, twin_load, x, y);
 }
 
 /* A header dict alone in front of a 12-byte u1 payload (shape (3, 4)). */
@@ -700,25 +623,6 @@ static void test_bad_dicts(void)
     CHECK(has(&err, "True or False") && has(&err, "got '?'"));
 }
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-#if defined(__linux__) && !defined(TEST_ASAN)
-/* Current address-space size in bytes, 0 if unknown. */
-static uint64_t vm_size(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    unsigned long long pages = 0;
-    if (!f) return 0;
-    if (fscanf(f, "%llu", &pages) != 1) pages = 0;
-    fclose(f);
-    return pages * (uint64_t)sysconf(_SC_PAGESIZE);
-}
-#endif
 
 /* ~200-byte files whose headers claim a terabyte, and 64 GiB: they fail at
  * once, before anything that large is allocated. */
@@ -989,14 +893,52 @@ static void test_shrinks(void)
 }
 #endif
 
+/* ------------------------------------------------------ from memory */
+
+/* mlp_dataset_load_npy_mem runs the path variant's parser: every file this
+ * test wrote, a pair with labels, every prefix of a file, garbage; and p is
+ * heeded. */
+static void test_memory(void)
+{
+    struct buf x = {0}, y = {0};
+    npy_std(&x, "<f4", 1, "(3, 2, 2)");
+    for (int i = 0; i < 12; i++) put_f32(&x, (float)i / 8, 0);
+    npy_std(&y, "<i2", 0, "(3,)");
+    for (int i = 0; i < 3; i++) put_int(&y, (uint64_t)(2 - i), 2, 0);
+    const char *xp = write_file("mem-x.npy", x.p, x.n), *yp = write_file("mem-y.npy", y.p, y.n);
+    CHECK_STATUS(twin_check("pair", twin_load, xp, yp), MLP_OK);
+    twin_prefixes("mem-cut.npy", twin_load, x.p, x.n, 1, 1);
+    twin_every_file(twin_load);
+    unsigned char junk[500];
+    uint64_t r = 11;
+    for (size_t i = 0; i < sizeof junk; i++) junk[i] = (unsigned char)((r = r * 6364136223846793005u + 1) >> 56);
+    memcpy(junk, "\x93NUMPY\x01\x00", 8);
+    CHECK_STATUS(twin_check("garbage after the magic", twin_load, write_file("mem-junk.npy", junk, sizeof junk), NULL),
+                 MLP_ERR_FORMAT);
+
+    struct mlp_buffer bx = {x.p, x.n, NULL}, by = {y.p, y.n - 1, NULL};
+    struct mlp_dataset ds;
+    struct mlp_error err = {0};
+    CHECK_STATUS(mlp_dataset_load_npy_mem(&ds, &bx, &by, NULL, &err), MLP_ERR_FORMAT);
+    CHECK_MSG(has(&err, "<memory labels>: truncated"), "msg: %s", err.msg);
+    CHECK(is_zeroed(&ds));
+    struct mlp_load_params p = mlp_load_params_default();
+    p.n_cols = 3;
+    CHECK_STATUS(mlp_dataset_load_npy_mem(&ds, &bx, NULL, &p, &err), MLP_ERR_SHAPE);
+    CHECK_MSG(has(&err, "<memory> has 4 columns, the model expects 3 inputs"), "msg: %s", err.msg);
+    p.n_cols = 4;
+    by.size = y.n;
+    CHECK_STATUS(mlp_dataset_load_npy_mem(&ds, &bx, &by, &p, &err), MLP_OK);
+    CHECK(ds.n_rows == 3 && ds.n_cols == 4 && ds.x_type == MLP_ELEM_F32 && ds.labels && ds.labels[0] == 2);
+    mlp_dataset_free(&ds);
+    buf_free(&x);
+    buf_free(&y);
+    printf("test_npy: %d loads from memory matched their file\n", g_twins);
+}
+
 int main(void)
 {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(g_dir, sizeof g_dir, "%s/fastmlp-npy-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(g_dir)) {
-        fprintf(stderr, "test_npy: mkdtemp %s: %s\n", g_dir, strerror(errno));
-        return 2;
-    }
+    tmp_init("npy");
 
     test_basic();
     test_dtypes();
@@ -1011,8 +953,8 @@ int main(void)
 #ifdef __linux__
     test_shrinks();
 #endif
+    test_memory();
 
-    for (int i = 0; i < g_n_files; i++) remove(g_files[i]); /* some were never created */
-    if (rmdir(g_dir) != 0) fprintf(stderr, "test_npy: rmdir %s: %s\n", g_dir, strerror(errno));
+    tmp_cleanup();
     return check_report("npy");
 }

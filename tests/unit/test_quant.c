@@ -7,6 +7,7 @@
  * arguments. */
 #include "kernels/qkernels.h"
 #include "internal.h"
+#include "datadir.h"
 #include "testutil.h"
 
 #include <math.h>
@@ -684,13 +685,13 @@ static void synthetic_accuracy(void)
 static void fashion_accuracy(void)
 {
     char xp[512], yp[512], txp[512], typ[512];
-    snprintf(xp, sizeof xp, "%s/train-images-idx3-ubyte.gz", FASTMLP_FMNIST_DIR);
-    snprintf(yp, sizeof yp, "%s/train-labels-idx1-ubyte.gz", FASTMLP_FMNIST_DIR);
-    snprintf(txp, sizeof txp, "%s/t10k-images-idx3-ubyte.gz", FASTMLP_FMNIST_DIR);
-    snprintf(typ, sizeof typ, "%s/t10k-labels-idx1-ubyte.gz", FASTMLP_FMNIST_DIR);
+    snprintf(xp, sizeof xp, "%s/train-images-idx3-ubyte.gz", test_fmnist_dir());
+    snprintf(yp, sizeof yp, "%s/train-labels-idx1-ubyte.gz", test_fmnist_dir());
+    snprintf(txp, sizeof txp, "%s/t10k-images-idx3-ubyte.gz", test_fmnist_dir());
+    snprintf(typ, sizeof typ, "%s/t10k-labels-idx1-ubyte.gz", test_fmnist_dir());
     struct mlp_dataset tr = {0}, te = {0};
     if (mlp_dataset_load_idx(&tr, xp, yp, NULL) != MLP_OK || mlp_dataset_load_idx(&te, txp, typ, NULL) != MLP_OK) {
-        printf("Fashion-MNIST not found under %s: its accuracy check skipped\n", FASTMLP_FMNIST_DIR);
+        printf("Fashion-MNIST not found under %s: its accuracy check skipped\n", test_fmnist_dir());
         mlp_dataset_free(&tr);
         mlp_dataset_free(&te);
         return;

@@ -6,9 +6,10 @@
  * tests/golden/seed000_logreg.txt) to 1e-9 relative in f64, on 1 and on 2
  * threads, and to 1e-4 relative in f32 over the first 100 epochs.
  *
- * Needs FASTMLP_DATA_DIR (holding train_catvnoncat.h5) and FASTMLP_GOLDEN_DIR
- * (holding seed000_logreg.txt) as compile definitions.  Missing data or a
- * missing golden file is a failure, not a skip.
+ * Reads train_catvnoncat.h5 from the data directory (support/datadir.h:
+ * $FASTMLP_DATA_DIR, else the source tree's tests/data) and seed000_logreg.txt
+ * from FASTMLP_GOLDEN_DIR (a compile definition).  Missing data or a missing
+ * golden file is a failure, not a skip.
  */
 #include <math.h>
 #include <stdio.h>
@@ -16,13 +17,11 @@
 #include <string.h>
 
 #include "check.h"
+#include "datadir.h"
 #include "testutil.h"
 #include "fastmlp.h"
 #include "h5_cat.h"
 
-#ifndef FASTMLP_DATA_DIR
-#error "FASTMLP_DATA_DIR (the directory of train_catvnoncat.h5) must be defined"
-#endif
 #ifndef FASTMLP_GOLDEN_DIR
 #error "FASTMLP_GOLDEN_DIR (the directory of seed000_logreg.txt) must be defined"
 #endif
@@ -259,7 +258,7 @@ static void check_f32(const struct mlp_dataset *ds, const struct golden *g,
 
 int main(void)
 {
-    const char *data_path = FASTMLP_DATA_DIR "/train_catvnoncat.h5";
+    const char *data_path = test_data_path("train_catvnoncat.h5");
     const char *golden_path = FASTMLP_GOLDEN_DIR "/seed000_logreg.txt";
 
     struct golden g;

@@ -3,6 +3,7 @@
  * learns, runs are bit-identical for the same seed and thread count,
  * save -> load gives identical predictions, divergence is caught and the
  * caller can stop training. */
+#include "datadir.h"
 #include "testutil.h"
 #include "fastmlp.h"
 
@@ -69,10 +70,10 @@ static int load_fm(struct fm *f)
 {
     struct mlp_error err;
     memset(f, 0, sizeof *f);
-    if (mlp_dataset_load_idx(&f->train, FASTMLP_FMNIST_DIR "/train-images-idx3-ubyte.gz",
-                             FASTMLP_FMNIST_DIR "/train-labels-idx1-ubyte.gz", &err) != MLP_OK ||
-        mlp_dataset_load_idx(&f->test, FASTMLP_FMNIST_DIR "/t10k-images-idx3-ubyte.gz",
-                             FASTMLP_FMNIST_DIR "/t10k-labels-idx1-ubyte.gz", &err) != MLP_OK) {
+    if (mlp_dataset_load_idx(&f->train, test_fmnist_path("train-images-idx3-ubyte.gz"),
+                             test_fmnist_path("train-labels-idx1-ubyte.gz"), &err) != MLP_OK ||
+        mlp_dataset_load_idx(&f->test, test_fmnist_path("t10k-images-idx3-ubyte.gz"),
+                             test_fmnist_path("t10k-labels-idx1-ubyte.gz"), &err) != MLP_OK) {
         CHECK_MSG(0, "Fashion-MNIST (installed by make setup) cannot be loaded: %s", err.msg);
         return -1;
     }

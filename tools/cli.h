@@ -5,25 +5,11 @@
 #ifndef FASTMLP_CLI_H
 #define FASTMLP_CLI_H
 
+#include "cli_exit.h"
 #include "fastmlp.h"
 
 #include <stdbool.h>
 #include <stdio.h>
-
-/* Exit codes (README "Exit codes"; sysexits.h values where one fits). */
-enum {
-    EXIT_OK = 0,
-    EXIT_FAIL = 1,      /* anything not listed below */
-    EXIT_DIVERGED = 3,  /* training produced NaN/Inf */
-    EXIT_GRADIENT = 4,  /* gradcheck: a gradient is off by more than the tolerance */
-    EXIT_USAGE = 64,    /* bad command line */
-    EXIT_DATAERR = 65,  /* malformed or inconsistent input data or model */
-    EXIT_NOINPUT = 66,  /* an input file cannot be opened */
-    EXIT_SOFTWARE = 70, /* internal error, out of memory */
-    EXIT_CANTCREAT = 73,/* an output file cannot be created */
-    EXIT_IOERR = 74,    /* a read or write failed mid-way */
-    EXIT_INTERRUPTED = 130 /* stopped by SIGINT/SIGTERM; a checkpoint was written */
-};
 
 /* Status -> exit code. */
 int cli_exit_code(enum mlp_status s);
@@ -54,6 +40,14 @@ struct opt {
 int cli_parse(const char *cmd, int argc, char **argv, int first, const struct opt *opts,
               const char **pos, int max_pos, int *n_pos, bool *help);
 void cli_print_help(FILE *f, const char *usage, const struct opt *opts);
+
+/* Find --config FILE (or --config=FILE) in argv[first..argc), skipping the
+ * values of the table's options exactly as cli_parse does and stopping at
+ * "--".  *path is NULL when there is none, or when -h/--help was given (help
+ * never reads the file).  Returns EXIT_OK, or EXIT_USAGE after one stderr
+ * line (no FILE, or --config given twice). */
+int cli_config_find(const char *cmd, int argc, char **argv, int first, const struct opt *opts,
+                    const char **path);
 
 /* How input files are read: the same flags for every command. */
 struct data_opts {

@@ -117,6 +117,52 @@ static const char *kind_word(enum opt_kind k)
     }
 }
 
+static bool is_config_flag(const char *a)
+{
+    return strncmp(a, "--config", 8) == 0 && (a[8] == 0 || a[8] == '=');
+}
+
+int cli_config_find(const char *cmd, int argc, char **argv, int first, const struct opt *opts,
+                    const char **path)
+{
+    *path = NULL;
+    const char *found = NULL;
+    int n_found = 0;
+    bool help = false, missing = false;
+    for (int i = first; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) break;
+        if (a[0] != '-' || a[1] == 0) continue;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            help = true;
+            continue;
+        }
+        if (is_config_flag(a)) {
+            n_found++;
+            if (a[8] == '=')
+                found = a + 9;
+            else if (i + 1 < argc)
+                found = argv[++i];
+            else
+                missing = true;
+            if (found && !*found) missing = true;
+            continue;
+        }
+        if (a[1] == '-' && strchr(a, '=')) continue; /* --name=value */
+        for (const struct opt *p = opts; p->name; p++) {
+            if ((a[1] == '-' && strcmp(p->name, a) == 0) || (a[1] != '-' && p->short_name && a[1] == p->short_name && !a[2])) {
+                if (p->kind != OPT_FLAG) i++; /* its value, whatever it looks like */
+                break;
+            }
+        }
+    }
+    if (help) return EXIT_OK;
+    if (missing) return cli_usage_error(cmd, "option '--config' needs FILE");
+    if (n_found > 1) return cli_usage_error(cmd, "option '--config' given more than once");
+    *path = found;
+    return EXIT_OK;
+}
+
 int cli_parse(const char *cmd, int argc, char **argv, int first, const struct opt *opts,
               const char **pos, int max_pos, int *n_pos, bool *help)
 {
@@ -139,7 +185,7 @@ int cli_parse(const char *cmd, int argc, char **argv, int first, const struct op
                 rc = cli_usage_error(cmd, "%s:%u: unknown key '%s'%s", config, e[k].line, e[k].key,
                                      e[k].key[0] == '-' ? " (write option names without the dashes)" : "");
             else if (o->kind == OPT_FLAG) {
-                int b = e[k].list ? -1 : cli_config_bool(e[k].value);
+                int b = e[k].kind == CLI_YAML_LIST ? -1 : cli_config_bool(e[k].value);
                 if (b < 0)
                     rc = cli_usage_error(cmd, "%s:%u: key '%s': '%s' is not true or false", config, e[k].line,
                                          e[k].key, e[k].value);

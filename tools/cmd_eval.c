@@ -4,7 +4,6 @@
  * loss, MSE and R^2 for real targets), as a table, as JSON, and as an HTML
  * report. */
 #include "cli.h"
-#include "config.h"
 #include "report.h"
 
 #include <math.h>

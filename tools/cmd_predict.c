@@ -2,7 +2,6 @@
 /* `fastmlp predict MODEL DATA`: the predicted class and the output
  * probabilities for every row, as CSV with a header or as JSON lines. */
 #include "cli.h"
-#include "config.h"
 
 #include <math.h>
 #include <stdlib.h>

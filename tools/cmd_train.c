@@ -4,7 +4,6 @@
  * per-epoch figures (stdout and an optional JSON-lines log) and, on request,
  * a profile of where the time went; save the model. */
 #include "cli.h"
-#include "config.h"
 #include "report.h"
 
 #include <errno.h>

@@ -77,6 +77,19 @@ int cli_parse_layers(const char *s, enum mlp_act act, struct mlp_layer_spec **ou
  * than MLP_MAX_THREADS refused (EXIT_USAGE after one line); more than the
  * cores allowed, with a warning line on stderr.  EXIT_OK otherwise. */
 int cli_check_threads(const char *cmd, long long n);
+/* The rule alone: true when n is a thread count, else false and why (why
+ * may be NULL with len 0). */
+bool cli_threads_ok(long long n, char *why, size_t len);
+/* The count a thread setting n stands for: n, or for 0 every online core
+ * (at most MLP_MAX_THREADS), so that a report can name it. */
+int cli_threads_resolve(int n);
+
+/* Strict numbers, one set for flags, --config keys and bench's settings:
+ * the whole text, no leading space; unsigned: digits only (no sign); real:
+ * finite.  False when the text is not one (out of range included). */
+bool cli_parse_u64(const char *v, uint64_t *out);
+bool cli_parse_i64(const char *v, int64_t *out);
+bool cli_parse_real(const char *v, double *out);
 
 /* Flags -> load parameters; EXIT_OK or EXIT_USAGE after one stderr line. */
 int cli_load_params(const char *cmd, const struct data_opts *d, struct mlp_load_params *p);

@@ -67,40 +67,56 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     return EXIT_USAGE;
 }
 
-static bool parse_value(const struct opt *o, const char *v)
+bool cli_parse_u64(const char *v, uint64_t *out)
 {
+    /* strtoull would skip spaces and accept "-1" as 2^64-1 */
+    if (!(*v >= '0' && *v <= '9')) return false;
     char *end;
     errno = 0;
+    unsigned long long x = strtoull(v, &end, 10);
+    if (*end || errno) return false;
+    *out = (uint64_t)x;
+    return true;
+}
+
+bool cli_parse_i64(const char *v, int64_t *out)
+{
+    if (isspace((unsigned char)*v)) return false;
+    char *end;
+    errno = 0;
+    long long x = strtoll(v, &end, 10);
+    if (end == v || *end || errno) return false;
+    *out = (int64_t)x;
+    return true;
+}
+
+bool cli_parse_real(const char *v, double *out)
+{
+    if (isspace((unsigned char)*v)) return false;
+    char *end;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (end == v || *end || errno || !isfinite(d)) return false;
+    *out = d;
+    return true;
+}
+
+static bool parse_value(const struct opt *o, const char *v)
+{
+    uint64_t u;
+    int64_t i;
     switch (o->kind) {
     case OPT_STR: *(const char **)o->dst = v; return true;
-    case OPT_DBL: {
-        if (isspace((unsigned char)*v)) return false;
-        double d = strtod(v, &end);
-        if (end == v || *end || errno || !isfinite(d)) return false;
-        *(double *)o->dst = d;
+    case OPT_DBL: return cli_parse_real(v, (double *)o->dst);
+    case OPT_INT:
+        if (!cli_parse_i64(v, &i) || i < INT_MIN || i > INT_MAX) return false;
+        *(int *)o->dst = (int)i;
         return true;
-    }
-    case OPT_INT: {
-        if (isspace((unsigned char)*v)) return false;
-        long long x = strtoll(v, &end, 10);
-        if (end == v || *end || errno || x < INT_MIN || x > INT_MAX) return false;
-        *(int *)o->dst = (int)x;
-        return true;
-    }
     case OPT_U32:
-    case OPT_U64: {
-        /* strtoull would skip spaces and accept "-1" as 2^64-1 */
-        if (!(*v >= '0' && *v <= '9')) return false;
-        unsigned long long x = strtoull(v, &end, 10);
-        if (end == v || *end || errno) return false;
-        if (o->kind == OPT_U32) {
-            if (x > UINT32_MAX) return false;
-            *(uint32_t *)o->dst = (uint32_t)x;
-        } else {
-            *(uint64_t *)o->dst = (uint64_t)x;
-        }
+        if (!cli_parse_u64(v, &u) || u > UINT32_MAX) return false;
+        *(uint32_t *)o->dst = (uint32_t)u;
         return true;
-    }
+    case OPT_U64: return cli_parse_u64(v, (uint64_t *)o->dst);
     case OPT_FLAG: *(int *)o->dst = 1; return true;
     }
     return false;
@@ -318,16 +334,31 @@ int cli_parse_layers(const char *s, enum mlp_act act, struct mlp_layer_spec **ou
     return 0;
 }
 
-int cli_check_threads(const char *cmd, long long n)
+bool cli_threads_ok(long long n, char *why, size_t len)
 {
     if (n < 0)
-        return cli_usage_error(cmd, "--threads %lld: give 0 for all cores or a positive count", n);
-    if (n > MLP_MAX_THREADS) return cli_usage_error(cmd, "--threads %lld: at most %d", n, MLP_MAX_THREADS);
+        snprintf(why, len, "give 0 for all cores or a positive count");
+    else if (n > MLP_MAX_THREADS)
+        snprintf(why, len, "at most %d", MLP_MAX_THREADS);
+    return n >= 0 && n <= MLP_MAX_THREADS;
+}
+
+int cli_check_threads(const char *cmd, long long n)
+{
+    char why[64];
+    if (!cli_threads_ok(n, why, sizeof why)) return cli_usage_error(cmd, "--threads %lld: %s", n, why);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     if (cores > 0 && n > cores)
         fprintf(stderr, "fastmlp %s: warning: --threads %lld on %ld cores: the threads share the cores and run "
                 "slower than %ld would\n", cmd, n, cores, cores);
     return EXIT_OK;
+}
+
+int cli_threads_resolve(int n)
+{
+    if (n > 0) return n;
+    long nc = sysconf(_SC_NPROCESSORS_ONLN);
+    return nc > 0 ? (int)(nc < MLP_MAX_THREADS ? nc : MLP_MAX_THREADS) : 1;
 }
 
 int cli_load_params(const char *cmd, const struct data_opts *d, struct mlp_load_params *p)

@@ -362,6 +362,13 @@ const void *mlp_model_params_const(const struct mlp_model *m);
 size_t mlp_model_w_offset(const struct mlp_model *m, uint32_t i);
 size_t mlp_model_b_offset(const struct mlp_model *m, uint32_t i);
 
+/* The class a row of n_out outputs (as mlp_model_predict writes them) stands
+ * for: the index of the largest output (the first of equals); with one
+ * output, 1 when it is above 0.5, else 0, since one output is trained
+ * against the 0/1 label (seed 000).  The rule behind the accuracy of
+ * mlp_model_evaluate and the trainer. */
+uint32_t mlp_class_of(const double *p, uint32_t n_out);
+
 /* -------------------------------------------------------------- computing */
 
 /*

@@ -279,4 +279,8 @@ enum mlp_status mlp__check_data(const struct mlp_model *m,
                                 const struct mlp_dataset *ds, bool need_y,
                                 struct mlp_error *err);
 
+/* mlp_class_of over a row of K outputs of either element type (the passes
+ * hold f32 or f64 activations): one rule for the library and its callers. */
+uint32_t mlp__class_of(const void *out, enum mlp_dtype dt, uint32_t K);
+
 #endif /* MLP_INTERNAL_H */

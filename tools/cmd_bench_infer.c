@@ -38,20 +38,12 @@ static double quantile(const double *v, size_t n, double p)
     return v[lo] + (pos - (double)lo) * (v[lo + 1] - v[lo]);
 }
 
-/* Rows whose argmax (one output: the output against 0.5) equals the label. */
+/* Rows whose class (mlp_class_of) is the label. */
 static uint64_t count_right(const double *out, const int32_t *labels, uint64_t row0, uint64_t n, uint32_t K)
 {
     uint64_t right = 0;
-    for (uint64_t i = 0; i < n; i++) {
-        const double *p = out + i * K;
-        uint32_t best = 0;
-        if (K == 1)
-            best = p[0] > 0.5;
-        else
-            for (uint32_t k = 1; k < K; k++)
-                if (p[k] > p[best]) best = k;
-        right += labels[row0 + i] >= 0 && (uint32_t)labels[row0 + i] == best;
-    }
+    for (uint64_t i = 0; i < n; i++)
+        right += labels[row0 + i] >= 0 && (uint32_t)labels[row0 + i] == mlp_class_of(out + i * K, K);
     return right;
 }
 

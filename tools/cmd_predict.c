@@ -107,12 +107,7 @@ int cmd_predict(int argc, char **argv)
         if (st != MLP_OK) break;
         for (uint64_t i = 0; i < n; i++) {
             const double *p = probs + i * K;
-            uint32_t best = 0;
-            if (K == 1)
-                best = p[0] > 0.5; /* one output is trained against the 0/1 label */
-            else
-                for (uint32_t k = 1; k < K; k++)
-                    if (p[k] > p[best]) best = k;
+            const uint32_t best = mlp_class_of(p, K);
             if (jsonl) {
                 fprintf(f, "{\"row\": %llu, \"class\": %u", (unsigned long long)(r0 + i), best);
                 if (ds.labels) fprintf(f, ", \"label\": %d", ds.labels[r0 + i]);

@@ -273,6 +273,27 @@ enum mlp_status mlp__check_data(const struct mlp_model *m, const struct mlp_data
     return mlp__fail(err, MLP_ERR_ARG, "data has neither labels nor targets");
 }
 
+static double out_at(const void *out, enum mlp_dtype dt, uint32_t k)
+{
+    return dt == MLP_F32 ? ((const float *)out)[k] : ((const double *)out)[k];
+}
+
+uint32_t mlp__class_of(const void *out, enum mlp_dtype dt, uint32_t K)
+{
+    /* One output is trained against the 0/1 label itself (seed 000). */
+    if (K == 1) return out_at(out, dt, 0) > 0.5;
+    uint32_t best = 0;
+    for (uint32_t k = 1; k < K; k++)
+        if (out_at(out, dt, k) > out_at(out, dt, best)) best = k;
+    return best;
+}
+
+uint32_t mlp_class_of(const double *p, uint32_t n_out)
+{
+    MLP_ASSERT(p && n_out > 0);
+    return mlp__class_of(p, MLP_F64, n_out);
+}
+
 /* ------------------------------------------------------- standardisation */
 
 void mlp_model_clear_standardize(struct mlp_model *m)

@@ -106,11 +106,6 @@ static double FN(head)(const struct mlp_model *m, const struct mlp_dataset *ds,
 static bool FN(is_correct)(const struct mlp_model *m, const struct mlp_dataset *ds,
                            uint64_t r, const T *a)
 {
-    const uint32_t K = mlp__n_out(m);
-    if (K == 1) /* the target is the label itself, 0 or 1, whatever the head */
-        return (a[0] > (T)0.5) == (ds->labels[r] == 1);
-    uint32_t best = 0;
-    for (uint32_t k = 1; k < K; k++)
-        if (a[k] > a[best]) best = k;
-    return (int32_t)best == ds->labels[r];
+    const enum mlp_dtype dt = sizeof(T) == sizeof(float) ? MLP_F32 : MLP_F64;
+    return (int32_t)mlp__class_of(a, dt, mlp__n_out(m)) == ds->labels[r];
 }

@@ -293,6 +293,15 @@ struct mlp_model_params {
 
 struct mlp_model_params mlp_model_params_default(void);
 
+/* Fit p to a data set it will be trained on: n_in = its columns; n_out =
+ * n_targets for real targets (which need an MSE head: MLP_ERR_ARG), else the
+ * classes (ds->n_classes), but one output for two classes under a head other
+ * than softmax-ce, trained against the 0/1 label (softmax-ce needs 2 classes
+ * or more: MLP_ERR_RANGE); input_scale = 1/255 for uint8 data (pixels), else
+ * 1.  p->head must be set first; the other fields are untouched. */
+enum mlp_status mlp_model_params_from_data(struct mlp_model_params *p, const struct mlp_dataset *ds,
+                                           struct mlp_error *err);
+
 struct mlp_model; /* opaque */
 
 /* Create a model with all parameters zero.  *out is owned by the caller
@@ -388,6 +397,14 @@ enum mlp_status mlp_model_loss_grad(const struct mlp_model *m,
                                     const uint64_t *rows, double l2,
                                     double *loss, void *grad,
                                     struct mlp_error *err);
+
+/* Check a data set against a model before using it: its width is the
+ * model's input count (MLP_ERR_SHAPE), its labels are classes the model has
+ * (at most n_out; one output is two classes: MLP_ERR_RANGE) and its targets
+ * one per output (MLP_ERR_SHAPE).  Data without labels or targets is checked
+ * for its width only.  Every computing call below checks the same. */
+enum mlp_status mlp_model_check_data(const struct mlp_model *m, const struct mlp_dataset *ds,
+                                     struct mlp_error *err);
 
 /* Mean loss (no L2 term) and accuracy over all rows of ds.  Accuracy is the
  * argmax match (K > 1) or the output against 0.5 (K = 1, where the target
@@ -500,6 +517,14 @@ enum mlp_status mlp_trainer_create(struct mlp_trainer **out, struct mlp_model *m
                                    const struct mlp_dataset *train, const struct mlp_dataset *eval,
                                    const struct mlp_train_params *p, struct mlp_error *err);
 void mlp_trainer_free(struct mlp_trainer *t);
+/* Whether training a model of mp with tp fits in this machine's physical
+ * memory: the weights and the trainer's gradient, last good and best copies
+ * and optimizer moments (Adam: two, SGD with momentum: one), reckoned from
+ * the params alone, so that a network too large is refused at once
+ * (MLP_ERR_NOMEM, with both sizes) rather than after minutes of allocating
+ * and swapping.  mp->hidden must hold mp->n_hidden layers. */
+enum mlp_status mlp_trainer_check_memory(const struct mlp_model_params *mp, const struct mlp_train_params *tp,
+                                         struct mlp_error *err);
 void mlp_trainer_set_callbacks(struct mlp_trainer *t, mlp_epoch_fn on_epoch, mlp_batch_fn on_batch,
                                void *user);
 /* Save a checkpoint to `path` every `every` epochs (0: only when stopped by

@@ -138,8 +138,12 @@ static bool is_config_flag(const char *a)
     return strncmp(a, "--config", 8) == 0 && (a[8] == 0 || a[8] == '=');
 }
 
-int cli_config_find(const char *cmd, int argc, char **argv, int first, const struct opt *opts,
-                    const char **path)
+/* Find --config FILE (or --config=FILE) in argv[first..argc), skipping the
+ * values of the table's options exactly as cli_parse does and stopping at
+ * "--".  *path is NULL when there is none, or when -h/--help was given (help
+ * never reads the file).  Returns EXIT_OK, or EXIT_USAGE after one stderr
+ * line (no FILE, or --config given twice). */
+static int config_find(const char *cmd, int argc, char **argv, int first, const struct opt *opts, const char **path)
 {
     *path = NULL;
     const char *found = NULL;
@@ -179,15 +183,18 @@ int cli_config_find(const char *cmd, int argc, char **argv, int first, const str
     return EXIT_OK;
 }
 
-int cli_parse(const char *cmd, int argc, char **argv, int first, const struct opt *opts,
-              const char **pos, int max_pos, int *n_pos, bool *help)
+/* Parse argv[first..argc) against the table; positional arguments go to
+ * pos[] (at most max_pos).  Returns EXIT_OK, or EXIT_USAGE after printing one
+ * line; *help is set when -h/--help was given. */
+static int parse(const char *cmd, int argc, char **argv, int first, const struct opt *opts, const char **pos,
+                 int max_pos, int *n_pos, bool *help)
 {
     *n_pos = 0;
     *help = false;
     /* --config FILE (config.c): the file's values are applied first, through
      * the same typed parsing as flags, so that argv below overrides them. */
     const char *config;
-    int rc = cli_config_find(cmd, argc, argv, first, opts, &config);
+    int rc = config_find(cmd, argc, argv, first, opts, &config);
     if (rc != EXIT_OK) return rc;
     if (config) {
         struct cli_config_entry *e;
@@ -259,6 +266,23 @@ int cli_parse(const char *cmd, int argc, char **argv, int first, const struct op
             return cli_usage_error(cmd, "option '%s': '%s' is not %s", o->name, v, kind_word(o->kind));
     }
     return EXIT_OK;
+}
+
+int cli_args_parse(struct cli_args *a, int argc, char **argv)
+{
+    bool help;
+    int rc = parse(a->cmd, argc, argv, a->first, a->opts, a->pos, a->max_pos, &a->n_pos, &help);
+    if (rc != EXIT_OK) return rc;
+    if (help) {
+        if (a->short_help)
+            printf("%s\n", a->usage);
+        else
+            cli_print_help(stdout, a->usage, a->opts);
+        return EXIT_OK;
+    }
+    /* parse accepted it: it cannot fail now */
+    config_find(a->cmd, argc, argv, a->first, a->opts, &a->config);
+    return CLI_RUN;
 }
 
 void cli_print_help(FILE *f, const char *usage, const struct opt *opts)

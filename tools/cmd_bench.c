@@ -362,20 +362,13 @@ static int bench_quick(int argc, char **argv)
          "Benchmark"},
         {"--seed", 0, OPT_STR, &v[F_SEED], "N", "weights and input [1]", "Benchmark"},
         {0}};
-    const char *pos[1];
-    int n_pos;
-    bool help;
-    int rc = cli_parse(cmd, argc, argv, 3, opts, pos, 0, &n_pos, &help);
-    if (rc != EXIT_OK) return rc;
-    if (help) {
-        cli_print_help(stdout,
-                       "usage: fastmlp bench quick -n N -p f32|f64|bf16|int8 -l L -d D -a sigmoid|tanh [-t T]\n\n"
-                       "Times N batch-1 inferences through L layers of D x D (weights, bias, activation), seed 003's\n"
-                       "quick benchmark, and reports weights streamed (GB/s), GFLOP/s and the share of the memory\n"
-                       "bandwidth measured at startup.",
-                       opts);
-        return EXIT_OK;
-    }
+    struct cli_args a = {.cmd = cmd, .first = 3, .opts = opts, .max_pos = 0,
+                         .usage = "usage: fastmlp bench quick -n N -p f32|f64|bf16|int8 -l L -d D -a sigmoid|tanh [-t T]\n\n"
+                                  "Times N batch-1 inferences through L layers of D x D (weights, bias, activation), seed 003's\n"
+                                  "quick benchmark, and reports weights streamed (GB/s), GFLOP/s and the share of the memory\n"
+                                  "bandwidth measured at startup."};
+    int rc = cli_args_parse(&a, argc, argv);
+    if (rc != CLI_RUN) return rc;
     struct bench_spec s = bench_spec_default();
     static const char *const names[] = {[F_NEPOCHS] = "--nepochs", [F_PRECISION] = "--precision",
                                         [F_LAYERS] = "--layers",   [F_DIMENSION] = "--dimension",

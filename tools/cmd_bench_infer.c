@@ -80,22 +80,15 @@ int cmd_bench_infer(int argc, char **argv)
          "Benchmark"},
         DATA_OPTIONS(dopt),
         {0}};
-    const char *pos[1];
-    int n_pos;
-    bool help;
-    int rc = cli_parse(cmd, argc, argv, 3, opts, pos, 0, &n_pos, &help);
-    if (rc != EXIT_OK) return rc;
-    if (help) {
-        cli_print_help(stdout,
-                       "usage: fastmlp bench infer --model FILE --data FILE [--labels FILE] [--runs N]\n"
-                       "                           [--latency-rows N] [--threads T]\n\n"
-                       "Times MODEL on DATA: the batch throughput (every row in one pass, best of N passes after\n"
-                       "an untimed one; rows/s and ms per pass, the accuracy when there are labels) and the\n"
-                       "batch-1 latency (one row per call over the first rows after an untimed sweep: median,\n"
-                       "p90, p99 and mean in microseconds).  The last line is 'RESULT infer key=value ...'.",
-                       opts);
-        return EXIT_OK;
-    }
+    struct cli_args a = {.cmd = cmd, .first = 3, .opts = opts, .max_pos = 0,
+                         .usage = "usage: fastmlp bench infer --model FILE --data FILE [--labels FILE] [--runs N]\n"
+                                  "                           [--latency-rows N] [--threads T]\n\n"
+                                  "Times MODEL on DATA: the batch throughput (every row in one pass, best of N passes after\n"
+                                  "an untimed one; rows/s and ms per pass, the accuracy when there are labels) and the\n"
+                                  "batch-1 latency (one row per call over the first rows after an untimed sweep: median,\n"
+                                  "p90, p99 and mean in microseconds).  The last line is 'RESULT infer key=value ...'."};
+    int rc = cli_args_parse(&a, argc, argv);
+    if (rc != CLI_RUN) return rc;
     if (!model) return cli_usage_error(cmd, "option '--model' is required");
     if (!data) return cli_usage_error(cmd, "option '--data' is required");
     if (runs < 1) return cli_usage_error(cmd, "option '--runs': '0' is not a count of at least 1");

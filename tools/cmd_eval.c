@@ -85,11 +85,7 @@ static enum mlp_status eval_quantized(const struct mlp_model *m, const struct ml
     struct mlp_qmodel *q = NULL;
     enum mlp_status st = MLP_OK;
     if (calib_path && (st = cli_load_data(&cal, calib_path, NULL, lp, err)) != MLP_OK) return st;
-    if (calib_path && cal.n_cols != mlp_model_n_in(m)) {
-        st = err->status = MLP_ERR_SHAPE;
-        snprintf(err->msg, sizeof err->msg, "%.300s has %u columns, the model expects %u inputs", calib_path,
-                 cal.n_cols, mlp_model_n_in(m));
-    }
+    /* (lp->n_cols: the loader has refused a width other than the model's) */
     if (st == MLP_OK) st = mlp_qmodel_create(&q, m, (enum mlp_qtype)qt, calib_path ? &cal : NULL, err);
     if (st == MLP_OK) st = mlp_qmodel_evaluate(q, ds, &qr->loss, &qr->acc, err);
     if (st == MLP_OK) {
@@ -224,31 +220,22 @@ int cmd_eval(int argc, char **argv)
          "Quantization"},
         DATA_OPTIONS(dopt),
         {0}};
-    const char *pos[2];
-    int n_pos;
-    bool help;
-    int rc = cli_parse(cmd, argc, argv, 2, opts, pos, 2, &n_pos, &help);
-    if (rc != EXIT_OK) return rc;
-    if (help) {
-        cli_print_help(stdout,
-                       "usage: fastmlp eval MODEL DATA [--labels FILE] [--json] [--report FILE.html]\n"
-                       "                   [--quantize bf16|int8 [--calib FILE]]\n\n"
-                       "Loss, accuracy, confusion matrix and per-class precision/recall/F1 of MODEL on\n"
-                       "labelled DATA (loss, MSE and R^2 for real targets).",
-                       opts);
-        return EXIT_OK;
-    }
-    if (n_pos != 2) return cli_usage_error(cmd, "expected MODEL and DATA");
+    struct cli_args a = {.cmd = cmd, .first = 2, .opts = opts, .max_pos = 2,
+                         .usage = "usage: fastmlp eval MODEL DATA [--labels FILE] [--json] [--report FILE.html]\n"
+                                  "                   [--quantize bf16|int8 [--calib FILE]]\n\n"
+                                  "Loss, accuracy, confusion matrix and per-class precision/recall/F1 of MODEL on\n"
+                                  "labelled DATA (loss, MSE and R^2 for real targets)."};
+    int rc = cli_args_parse(&a, argc, argv);
+    if (rc != CLI_RUN) return rc;
+    if (a.n_pos != 2) return cli_usage_error(cmd, "expected MODEL and DATA");
     const int qt = quantize ? mlp_qtype_parse(quantize) : -1;
     if (quantize && qt < 0) return cli_usage_error(cmd, "--quantize '%s' is not one of f32 bf16 int8 f4 b2 i1", quantize);
     if (calib && qt != MLP_Q_INT8) return cli_usage_error(cmd, "--calib needs --quantize int8");
     struct mlp_load_params lp;
     if ((rc = cli_load_params(cmd, &dopt, &lp)) != EXIT_OK) return rc;
-    const char *config;
-    cli_config_find(cmd, argc, argv, 2, opts, &config); /* cli_parse accepted it */
-    const struct cli_file files[] = {{"MODEL", pos[0], 0, NULL, NULL},       {"DATA", pos[1], 0, NULL, NULL},
+    const struct cli_file files[] = {{"MODEL", a.pos[0], 0, NULL, NULL},       {"DATA", a.pos[1], 0, NULL, NULL},
                                      {"--labels", labels, 0, NULL, NULL},    {"--calib", calib, 0, NULL, NULL},
-                                     {"--config", config, 0, NULL, NULL},    {"--report", report, CLI_OUT | MLP_OUTPUT_STREAM, NULL, "the report"}};
+                                     {"--config", a.config, 0, NULL, NULL},    {"--report", report, CLI_OUT | MLP_OUTPUT_STREAM, NULL, "the report"}};
     bool report_on_stdout; /* then the report is all that goes there */
     if ((rc = cli_check_files(cmd, files, (int)(sizeof files / sizeof files[0]), &report_on_stdout)) != EXIT_OK)
         return rc;
@@ -259,24 +246,20 @@ int cmd_eval(int argc, char **argv)
     uint64_t *cm = NULL;
     uint32_t *pred = NULL;
     bool in_report = false; /* a failure to create is then an output error (73) */
-    enum mlp_status st = mlp_model_load(&m, pos[0], &err);
+    enum mlp_status st = mlp_model_load(&m, a.pos[0], &err);
     if (st == MLP_OK) {
         lp.n_cols = mlp_model_n_in(m); /* refused from the header, before the rows are read */
-        st = cli_load_data(&ds, pos[1], labels, &lp, &err);
+        st = cli_load_data(&ds, a.pos[1], labels, &lp, &err);
     }
     if (st != MLP_OK) goto done;
-    /* Shape before labels: data that cannot fit the model is the first thing to hear of. */
-    if (ds.n_cols != mlp_model_n_in(m)) {
-        st = err.status = MLP_ERR_SHAPE;
-        snprintf(err.msg, sizeof err.msg, "%.300s has %u columns, the model expects %u inputs", pos[1], ds.n_cols,
-                 mlp_model_n_in(m));
-        goto done;
-    }
+    /* Shape and labels before the missing labels: data that cannot fit the
+     * model is the first thing to hear of. */
+    if ((st = mlp_model_check_data(m, &ds, &err)) != MLP_OK) goto done;
     if (!ds.labels && !ds.targets) {
         rc = cli_usage_error(cmd,
                              "%s has no labels: give them with --labels FILE (IDX, NPY), --label-col N or "
                              "--label-name NAME (CSV), --y-key NAME (HDF5)",
-                             pos[1]);
+                             a.pos[1]);
         goto done;
     }
     double loss = 0, acc = 0;
@@ -291,7 +274,7 @@ int cmd_eval(int argc, char **argv)
         if (report) {
             char sub[512], model[256];
             report_model_summary(m, model, sizeof model);
-            snprintf(sub, sizeof sub, "%s on %s: %llu rows, loss %.6g, mse %.6g, r2 %.6g", model, pos[1],
+            snprintf(sub, sizeof sub, "%s on %s: %llu rows, loss %.6g, mse %.6g, r2 %.6g", model, a.pos[1],
                      (unsigned long long)ds.n_rows, loss, mse, r2);
             struct report_data rd = {.title = "fastmlp eval", .subtitle = sub, .eval_name = "test"};
             in_report = true;
@@ -311,7 +294,7 @@ int cmd_eval(int argc, char **argv)
             print_quant_json(&qr, loss, acc);
             printf("}\n");
         } else {
-            printf("model     %s\ndata      %s (%llu rows, %u target%s)\n", pos[0], pos[1],
+            printf("model     %s\ndata      %s (%llu rows, %u target%s)\n", a.pos[0], a.pos[1],
                    (unsigned long long)ds.n_rows, ds.n_targets, ds.n_targets == 1 ? "" : "s");
             printf("loss      %.6g  (the %s loss: 1/2 mean squared error)\nmse       %.6g\nr2        %.6g\n", loss,
                    mlp_head_name(mlp_model_head(m)), mse, r2);
@@ -337,7 +320,7 @@ int cmd_eval(int argc, char **argv)
         uint64_t right = 0;
         for (uint32_t k = 0; k < K; k++) right += cm[(size_t)k * K + k];
         report_model_summary(m, model, sizeof model);
-        snprintf(sub, sizeof sub, "%s on %s: %llu rows, loss %.4f, accuracy %.4f", model, pos[1],
+        snprintf(sub, sizeof sub, "%s on %s: %llu rows, loss %.4f, accuracy %.4f", model, a.pos[1],
                  (unsigned long long)ds.n_rows, loss, ds.n_rows ? (double)right / (double)ds.n_rows : 0);
         struct report_data rd = {.title = "fastmlp eval",
                                  .subtitle = sub,
@@ -356,7 +339,7 @@ int cmd_eval(int argc, char **argv)
     if (json && !report_on_stdout) {
         print_json(&ds, loss, cm, K, &qr, acc);
     } else if (!report_on_stdout) {
-        print_text(pos[0], pos[1], &ds, loss, cm, K);
+        print_text(a.pos[0], a.pos[1], &ds, loss, cm, K);
         print_quant_text(&qr, loss, acc);
     }
 done:

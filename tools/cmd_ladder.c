@@ -366,23 +366,16 @@ int cmd_bench_ladder(int argc, char **argv)
         {"--threads", 't', OPT_INT, &o.threads, "T", "threads, 0 for all cores [0]", "Stages"},
         {"--seed", 0, OPT_U64, &o.seed, "N", "initial weights (W2) [917, seed 001's]", "Stages"},
         {0}};
-    const char *pos[1];
-    int n_pos;
-    bool help;
-    int rc = cli_parse(cmd, argc, argv, 3, opts, pos, 0, &n_pos, &help);
-    if (rc != EXIT_OK) return rc;
-    if (help) {
-        cli_print_help(stdout,
-                       "usage: fastmlp bench ladder [--workload w1|w2|all] [--w1-data FILE] [--w2-data FILE]\n"
-                       "                            [--epochs N] [--short-epochs N] [--repeat N] [-t T]\n\n"
-                       "Seeds 000 and 001's optimisation ladder: the same training run with each stage of kernels\n"
-                       "(naive: scalar loops, one sample at a time; per-sample: BLAS level 1/2 per sample; batched:\n"
-                       "GEMMs over blocks of rows; fast: fastmlp's fastest path).  Per stage: the time of the full\n"
-                       "run (scaled for the short stages), the speed-up over naive, the final cost, and whether its\n"
-                       "costs agree with the fast stage's.  Exit 0 when all agree, 1 when one differs.",
-                       opts);
-        return EXIT_OK;
-    }
+    struct cli_args a = {.cmd = cmd, .first = 3, .opts = opts, .max_pos = 0,
+                         .usage = "usage: fastmlp bench ladder [--workload w1|w2|all] [--w1-data FILE] [--w2-data FILE]\n"
+                                  "                            [--epochs N] [--short-epochs N] [--repeat N] [-t T]\n\n"
+                                  "Seeds 000 and 001's optimisation ladder: the same training run with each stage of kernels\n"
+                                  "(naive: scalar loops, one sample at a time; per-sample: BLAS level 1/2 per sample; batched:\n"
+                                  "GEMMs over blocks of rows; fast: fastmlp's fastest path).  Per stage: the time of the full\n"
+                                  "run (scaled for the short stages), the speed-up over naive, the final cost, and whether its\n"
+                                  "costs agree with the fast stage's.  Exit 0 when all agree, 1 when one differs."};
+    int rc = cli_args_parse(&a, argc, argv);
+    if (rc != CLI_RUN) return rc;
     bool w1 = strcmp(o.workload, "w1") == 0 || strcmp(o.workload, "all") == 0;
     bool w2 = strcmp(o.workload, "w2") == 0 || strcmp(o.workload, "all") == 0;
     if (!w1 && !w2) return cli_usage_error(cmd, "option '--workload': '%s' is not w1, w2 or all", o.workload);

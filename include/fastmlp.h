@@ -94,6 +94,23 @@ void mlp_set_log(mlp_log_fn fn, void *user);
  * core=Cooperlake").  Static string owned by the library. */
 const char *mlp_blas_info(void);
 
+/* Monotonic wall-clock seconds from an arbitrary start (CLOCK_MONOTONIC):
+ * the clock behind mlp_epoch_stats.seconds and mlp_profile, for a caller
+ * that times phases of its own beside them. */
+double mlp_now(void);
+
+/* The library's random numbers, those behind mlp_model_init and the
+ * trainer's shuffles: xoshiro256** seeded through splitmix64, for a caller
+ * that needs a seeded stream of its own (synthetic data, a sample).  The
+ * state is the caller's; the same seed gives the same stream everywhere. */
+struct mlp_rng {
+    uint64_t s[4];
+};
+void mlp_rng_seed(struct mlp_rng *r, uint64_t seed);
+uint64_t mlp_rng_next(struct mlp_rng *r);
+double mlp_rng_uniform(struct mlp_rng *r);            /* [0, 1) */
+uint64_t mlp_rng_below(struct mlp_rng *r, uint64_t n); /* [0, n), unbiased; n > 0 */
+
 /* ----------------------------------------------------------------- enums */
 
 enum mlp_dtype { MLP_F32 = 0, MLP_F64 = 1 };

@@ -126,11 +126,9 @@ void *mlp__big_alloc(size_t bytes, bool zeroed, bool *mapped);
 void mlp__big_free(void *p, size_t bytes, bool mapped);
 
 /* ------------------------------------------------------------------ RNG */
-/* xoshiro256** seeded through splitmix64: small, fast, and its stream is
- * fixed by the seed alone (never rand()). */
-struct mlp_rng {
-    uint64_t s[4];
-};
+/* xoshiro256** seeded through splitmix64 (struct mlp_rng: fastmlp.h, whose
+ * mlp_rng_* are these): small, fast, and its stream is fixed by the seed
+ * alone (never rand()). */
 void mlp__rng_seed(struct mlp_rng *r, uint64_t seed);
 uint64_t mlp__rng_next(struct mlp_rng *r);
 double mlp__rng_uniform(struct mlp_rng *r);            /* [0, 1) */

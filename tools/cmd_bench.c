@@ -11,7 +11,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* ------------------------------------------------------ memory bandwidth */
 
@@ -32,13 +31,6 @@ static void *bw_sum(void *arg)
     for (; i < s->n; i++) a[0] += s->p[i];
     s->sum = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
     return NULL;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* Streaming-read bandwidth in GB/s with `threads` threads: the best of three
@@ -68,13 +60,13 @@ static double measure_bandwidth(int threads, size_t *bytes_out)
         size_t per = n / (size_t)threads;
         for (int t = 0; t < threads; t++)
             sl[t] = (struct bw_slice){buf + (size_t)t * per, t + 1 == threads ? n - (size_t)t * per : per, 0};
-        double t0 = now_s();
+        double t0 = mlp_now();
         int started = 0;
         for (; started + 1 < threads; started++)
             if (pthread_create(&tid[started], NULL, bw_sum, &sl[started + 1]) != 0) break;
         bw_sum(&sl[0]);
         for (int t = 0; t < started; t++) pthread_join(tid[t], NULL);
-        double dt = now_s() - t0;
+        double dt = mlp_now() - t0;
         if (started + 1 < threads) goto done; /* could not run every slice */
         double total = 0;
         for (int t = 0; t < threads; t++) total += sl[t].sum;
@@ -89,14 +81,6 @@ done:
 }
 
 /* ----------------------------------------------------------- the run */
-
-static uint64_t splitmix64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
 
 /* The activation in f64 with its exponent argument clipped, so that neither
  * exp overflow nor underflow can occur:  sigmoid(z) = 1 / (1 + e^-z). */
@@ -204,9 +188,10 @@ static enum mlp_status bench_input(const struct bench_spec *s, struct bench_inpu
         snprintf(err->msg, sizeof err->msg, "out of memory");
         return err->status = MLP_ERR_NOMEM;
     }
-    uint64_t rs = s->seed ^ 0x5EED0003ull;
+    struct mlp_rng rng;
+    mlp_rng_seed(&rng, s->seed ^ 0x5EED0003ull);
     for (uint32_t i = 0; i < D; i++) {
-        in->x[i] = (double)(splitmix64(&rs) >> 11) * 0x1.0p-53;
+        in->x[i] = mlp_rng_uniform(&rng);
         if (f32) {
             ((float *)in->xin)[i] = (float)in->x[i];
             in->x[i] = (float)in->x[i];
@@ -234,10 +219,10 @@ static enum mlp_status time_runs(const struct bench_spec *s, const struct mlp_mo
     enum mlp_status st = qm ? mlp_qmodel_predict(qm, &in->ds, 0, 1, in->out, err)
                             : mlp_model_predict(m, &in->ds, 0, 1, in->out, err);
     feclearexcept(FE_ALL_EXCEPT);
-    double t0 = now_s();
+    double t0 = mlp_now();
     for (uint32_t e = 0; e < s->nepochs && st == MLP_OK; e++)
         st = qm ? mlp_qmodel_predict(qm, &in->ds, 0, 1, in->out, err) : mlp_model_predict(m, &in->ds, 0, 1, in->out, err);
-    *secs = now_s() - t0;
+    *secs = mlp_now() - t0;
     *fe = fetestexcept(FE_OVERFLOW | FE_UNDERFLOW | FE_DIVBYZERO | FE_INVALID);
     return st;
 }

@@ -9,18 +9,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 /* Above this many bytes of outputs the throughput pass is cut into chunks. */
 #define INFER_MAX_OUT_BYTES ((uint64_t)256 << 20)
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -155,10 +147,10 @@ int cmd_bench_infer(int argc, char **argv)
      * caches). */
     double best = INFINITY;
     for (uint32_t r = 0; r <= runs && st == MLP_OK; r++) {
-        double t0 = now_s();
+        double t0 = mlp_now();
         for (uint64_t r0 = 0; r0 < N && st == MLP_OK; r0 += chunk)
             st = run_rows(&run, &ds, r0, N - r0 < chunk ? N - r0 : chunk, out, &err);
-        double dt = now_s() - t0;
+        double dt = mlp_now() - t0;
         if (r > 0 && dt < best) best = dt;
     }
     /* Counting stays out of the timed passes: in one pass the outputs are
@@ -184,9 +176,9 @@ int cmd_bench_infer(int argc, char **argv)
      * over the same rows first. */
     for (uint64_t i = 0; i < n_lat && st == MLP_OK; i++) st = run_rows(&run, &ds, i, 1, out, &err);
     for (uint64_t i = 0; i < n_lat && st == MLP_OK; i++) {
-        double t0 = now_s();
+        double t0 = mlp_now();
         st = run_rows(&run, &ds, i, 1, out, &err);
-        lat[i] = (now_s() - t0) * 1e6;
+        lat[i] = (mlp_now() - t0) * 1e6;
     }
     if (st != MLP_OK) goto done;
     double sum = 0;

@@ -20,26 +20,6 @@ struct gc_opts {
 
 /* ---------------------------------------------------------------- helpers */
 
-/* splitmix64: a seeded stream for the synthetic data and the sample of
- * parameters (the library's generator is private to it). */
-static uint64_t rng_next(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static double rng_uniform(uint64_t *s) /* [0, 1) */
-{
-    return (double)(rng_next(s) >> 11) * 0x1.0p-53;
-}
-
-static uint64_t rng_below(uint64_t *s, uint64_t n)
-{
-    return (uint64_t)(rng_uniform(s) * (double)n); /* n is small: the bias is far below anything we measure */
-}
-
 /* The synthetic data set: x ~ U(-1, 1); labels below K for the
  * classification heads, or K real targets inside the range of an MSE head's
  * output (the head's activation must be able to reach them). */
@@ -65,19 +45,20 @@ static enum mlp_status make_synthetic(struct mlp_dataset *ds, struct synth *sy, 
                  (unsigned long long)N);
         return err->status = MLP_ERR_NOMEM;
     }
-    uint64_t s = o->seed ^ 0x5eed0da7a5e7ull;
-    for (uint64_t i = 0; i < R * N; i++) sy->x[i] = 2 * rng_uniform(&s) - 1;
+    struct mlp_rng s;
+    mlp_rng_seed(&s, o->seed ^ 0x5eed0da7a5e7ull);
+    for (uint64_t i = 0; i < R * N; i++) sy->x[i] = 2 * mlp_rng_uniform(&s) - 1;
     ds->n_rows = R;
     ds->n_cols = (uint32_t)N;
     ds->x_type = MLP_ELEM_F64;
     ds->x = sy->x;
     if (mse) {
         double lo = head == MLP_HEAD_SIGMOID_MSE ? 0.05 : -0.9, hi = 0.9;
-        for (uint64_t i = 0; i < R * K; i++) sy->targets[i] = lo + (hi - lo) * rng_uniform(&s);
+        for (uint64_t i = 0; i < R * K; i++) sy->targets[i] = lo + (hi - lo) * mlp_rng_uniform(&s);
         ds->targets = sy->targets;
         ds->n_targets = (uint32_t)K;
     } else {
-        for (uint64_t i = 0; i < R; i++) sy->labels[i] = (int32_t)rng_below(&s, K);
+        for (uint64_t i = 0; i < R; i++) sy->labels[i] = (int32_t)mlp_rng_below(&s, K);
         ds->labels = sy->labels;
         ds->n_classes = (uint32_t)K;
     }
@@ -141,7 +122,7 @@ struct gc {
     double L0, floor;                 /* the loss; the least divisor of a block's error */
     size_t *size, *take, *idx;
     double *num;
-    uint64_t rs;                      /* the sample's stream */
+    struct mlp_rng rs;                /* the sample's stream */
     uint64_t nonzero, retried;
     struct mlp_error err;
 };
@@ -351,7 +332,7 @@ static enum mlp_status gc_sample(struct gc *c, size_t *n_checked)
         if (c->take[b] > most) most = c->take[b];
     }
     if (!(c->idx = malloc(most * sizeof *c->idx)) || !(c->num = malloc(most * sizeof *c->num))) return nomem(c, "");
-    c->rs = c->o.seed ^ 0x5a3b1e5ull;
+    mlp_rng_seed(&c->rs, c->o.seed ^ 0x5a3b1e5ull);
     return MLP_OK;
 }
 
@@ -365,7 +346,7 @@ static enum mlp_status check_block(struct gc *c, uint32_t b, double *worst, bool
     /* Selection sampling (Knuth's algorithm S): each index is taken with
      * probability need / remaining, so exactly take[b] of them. */
     for (size_t k = 0; k < size && need; k++)
-        if (c->take[b] == size || rng_below(&c->rs, size - k) < need) {
+        if (c->take[b] == size || mlp_rng_below(&c->rs, size - k) < need) {
             c->idx[nk++] = off + k;
             need--;
         }

@@ -11,7 +11,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define N_STAGES 4
 #define UNSET UINT32_MAX /* --epochs / --short-epochs not given */
@@ -61,13 +60,6 @@ struct stage_result {
     double max_rel;    /* against the fast stage */
     uint32_t compared; /* epochs compared */
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int record_epoch(const struct mlp_epoch_stats *s, void *user)
 {
@@ -221,9 +213,9 @@ static enum mlp_status run_stage(const struct workload *w, enum mlp_kernels k, u
         if (st == MLP_OK) st = mlp_trainer_create(&t, m, &w->ds, NULL, &tp, err);
         if (st == MLP_OK) {
             mlp_trainer_set_callbacks(t, record_epoch, NULL, h);
-            double t0 = now_s();
+            double t0 = mlp_now();
             st = mlp_trainer_run(t, err);
-            double s = now_s() - t0;
+            double s = mlp_now() - t0;
             if (st == MLP_OK && (rep == 0 || s < r->seconds)) r->seconds = s;
             if (rep == 0) {
                 r->epochs = mlp_trainer_epochs_done(t);

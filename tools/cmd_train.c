@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
 struct train_opts {
@@ -44,13 +43,6 @@ struct log_ctx {
     uint64_t samples;
 };
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static void json_epoch(FILE *f, const struct mlp_epoch_stats *s, const char *eval_name)
 {
     fprintf(f,
@@ -66,7 +58,7 @@ static int on_batch(const struct mlp_batch_info *b, void *user)
 {
     struct log_ctx *c = user;
     if (!c->tty || c->quiet) return 0;
-    double t = now_s();
+    double t = mlp_now();
     if (t - c->last_draw < 0.1 && b->batch < b->n_batches) return 0;
     c->last_draw = t;
     const int W = 24;
@@ -383,11 +375,11 @@ static enum mlp_status load_sets(struct train_run *r)
 {
     const struct train_opts *o = &r->o;
     struct mlp_error *err = &r->err;
-    double t0 = now_s();
+    double t0 = mlp_now();
     enum mlp_status st = cli_load_data(&r->train, o->train, o->train_labels, &r->lp, err);
     if (st == MLP_OK && o->test) st = cli_load_data(&r->test, o->test, o->test_labels, &r->lp, err);
     if (st == MLP_OK && o->valid) st = cli_load_data(&r->valid, o->valid, o->valid_labels, &r->lp, err);
-    r->ph.load = now_s() - t0;
+    r->ph.load = mlp_now() - t0;
     if (st == MLP_OK && o->valid) st = cli_need_labels(&r->valid, o->valid, "--valid-labels", err);
     if (st == MLP_OK)
         st = cli_need_labels(&r->train, o->train, "--train-labels (IDX, NPY), a label column (CSV) or --y-key (HDF5)",
@@ -538,28 +530,28 @@ static int outputs(struct train_run *r)
 {
     const struct train_opts *o = &r->o;
     struct mlp_error *err = &r->err;
-    double loss, acc, f0 = now_s();
+    double loss, acc, f0 = mlp_now();
     const struct mlp_dataset *final = o->test ? &r->test : r->has_valid ? &r->valid : &r->train;
     const char *fname = o->test ? "test" : r->has_valid ? "valid" : "train";
     enum mlp_status st = mlp_model_evaluate(r->m, final, &loss, &acc, err);
-    r->ph.final_eval = now_s() - f0;
+    r->ph.final_eval = mlp_now() - f0;
     if (st != MLP_OK) return cli_fail(r->cmd, st, err->msg);
     if (acc >= 0) fprintf(r->info, "%s accuracy %.4f  ", fname, acc);
     fprintf(r->info, "%s loss %.4f  %.0f samples/s  (%.2f s training)\n", fname, loss,
             r->lc.total_s > 0 ? (double)r->train.n_rows * o->epochs / r->lc.total_s : 0, r->lc.total_s);
     if (o->out) {
-        double s0 = now_s();
+        double s0 = mlp_now();
         cli_signals_for_output(o->out);
         st = mlp_model_save(r->m, o->out, err);
-        r->ph.save = now_s() - s0;
+        r->ph.save = mlp_now() - s0;
         if (st != MLP_OK) return cli_output_fail(r->cmd, st, err->msg);
         if (!o->quiet) fprintf(r->info, "model saved to %s\n", strcmp(o->out, "-") ? o->out : "standard output");
     }
     if (o->report && !cli_interrupted()) {
-        double r0 = now_s();
+        double r0 = mlp_now();
         cli_signals_for_output(o->report);
         st = write_report(o->report, r->m, r->t, final, fname, err);
-        r->ph.report = now_s() - r0;
+        r->ph.report = mlp_now() - r0;
         if (st != MLP_OK && !cli_interrupted()) return cli_output_fail(r->cmd, st, err->msg);
         if (!o->quiet && !cli_interrupted()) fprintf(r->info, "report written to %s\n", o->report);
     }
@@ -588,7 +580,7 @@ int cmd_train(int argc, char **argv)
     if (rc == CLI_RUN) rc = check_files(&r, a.config);
     const struct train_opts *o = &r.o;
     r.lc = (struct log_ctx){.info = r.info, .epochs = o->epochs, .quiet = o->quiet, .tty = r.info && isatty(fileno(r.info))};
-    r.t_start = now_s();
+    r.t_start = mlp_now();
     enum mlp_status st = MLP_OK;
     if (rc == CLI_RUN) st = load_sets(&r);
     r.lc.eval_name = r.has_valid ? "valid" : "test";
@@ -598,7 +590,7 @@ int cmd_train(int argc, char **argv)
     if (rc == CLI_RUN) rc = train(&r);
     if (rc == CLI_RUN) rc = outputs(&r);
     if (rc == CLI_RUN && o->profile) {
-        r.ph.total = now_s() - r.t_start;
+        r.ph.total = mlp_now() - r.t_start;
         print_profile(r.info, mlp_trainer_profile(r.t), &r.ph,
                       data_bytes(&r.train) + data_bytes(&r.test) + data_bytes(&r.valid));
     }

@@ -2,6 +2,7 @@
 /* `fastmlp predict MODEL DATA`: the predicted class and the output
  * probabilities for every row, as CSV with a header or as JSON lines. */
 #include "cli.h"
+#include "report.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -65,8 +66,7 @@ int cmd_predict(int argc, char **argv)
     /* Labels beyond the model's classes are refused as eval refuses them. */
     if ((st = mlp_model_check_data(m, &ds, &err)) != MLP_OK) goto done;
     const uint32_t K = mlp_model_n_out(m);
-    /* Rows per predict call: 1024, fewer for very wide outputs (<= 128 MiB). */
-    const uint64_t chunk = K > (1u << 14) ? ((1u << 24) / K > 0 ? (1u << 24) / K : 1) : 1024;
+    const uint64_t chunk = report_chunk_rows(K);
     if (!(probs = malloc(chunk * K * sizeof *probs))) {
         st = MLP_ERR_NOMEM;
         snprintf(err.msg, sizeof err.msg, "out of memory");

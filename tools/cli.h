@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Shared pieces of the fastmlp command line: the option table parser, exit
- * codes, data loading by file kind (cli_common.c); the files a command
- * reads and writes, outputs and signals (cli_files.c). */
+/* Shared pieces of the fastmlp command line: the option table parser, strict
+ * numbers, the --threads rule, data loading (cli_common.c); the network
+ * train and gradcheck build (cli_net.c); the files a command reads and
+ * writes, outputs and signals (cli_files.c).  Exit codes: cli_exit.h; the
+ * YAML reader under --config: config.h. */
 #ifndef FASTMLP_CLI_H
 #define FASTMLP_CLI_H
 

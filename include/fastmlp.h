@@ -125,6 +125,23 @@ MLP_API const char *mlp_blas_info(void);
  * "this fastmlp was built without HDF5 (FASTMLP_HDF5=OFF)"). */
 MLP_API const char *mlp_hdf5_info(void);
 
+/* Monotonic wall-clock seconds from an arbitrary start (CLOCK_MONOTONIC):
+ * the clock behind mlp_epoch_stats.seconds and mlp_profile, for a caller
+ * that times phases of its own beside them. */
+MLP_API double mlp_now(void);
+
+/* The library's random numbers, those behind mlp_model_init and the
+ * trainer's shuffles: xoshiro256** seeded through splitmix64, for a caller
+ * that needs a seeded stream of its own (synthetic data, a sample).  The
+ * state is the caller's; the same seed gives the same stream everywhere. */
+struct mlp_rng {
+    uint64_t s[4];
+};
+MLP_API void mlp_rng_seed(struct mlp_rng *r, uint64_t seed);
+MLP_API uint64_t mlp_rng_next(struct mlp_rng *r);
+MLP_API double mlp_rng_uniform(struct mlp_rng *r);            /* [0, 1) */
+MLP_API uint64_t mlp_rng_below(struct mlp_rng *r, uint64_t n); /* [0, n), unbiased; n > 0 */
+
 /* ----------------------------------------------------------------- enums */
 
 enum mlp_dtype { MLP_F32 = 0, MLP_F64 = 1 };
@@ -334,6 +351,15 @@ struct mlp_model_params {
 
 MLP_API struct mlp_model_params mlp_model_params_default(void);
 
+/* Fit p to a data set it will be trained on: n_in = its columns; n_out =
+ * n_targets for real targets (which need an MSE head: MLP_ERR_ARG), else the
+ * classes (ds->n_classes), but one output for two classes under a head other
+ * than softmax-ce, trained against the 0/1 label (softmax-ce needs 2 classes
+ * or more: MLP_ERR_RANGE); input_scale = 1/255 for uint8 data (pixels), else
+ * 1.  p->head must be set first; the other fields are untouched. */
+MLP_API enum mlp_status mlp_model_params_from_data(struct mlp_model_params *p, const struct mlp_dataset *ds,
+                                                   struct mlp_error *err);
+
 struct mlp_model; /* opaque */
 
 /* Create a model with all parameters zero.  *out is owned by the caller
@@ -410,6 +436,13 @@ MLP_API struct mlp_context *mlp_model_context(const struct mlp_model *m);
 MLP_API size_t mlp_model_w_offset(const struct mlp_model *m, uint32_t i);
 MLP_API size_t mlp_model_b_offset(const struct mlp_model *m, uint32_t i);
 
+/* The class a row of n_out outputs (as mlp_model_predict writes them) stands
+ * for: the index of the largest output (the first of equals); with one
+ * output, 1 when it is above 0.5, else 0, since one output is trained
+ * against the 0/1 label (seed 000).  The rule behind the accuracy of
+ * mlp_model_evaluate and the trainer. */
+MLP_API uint32_t mlp_class_of(const double *p, uint32_t n_out);
+
 /* -------------------------------------------------------------- computing */
 
 /*
@@ -429,6 +462,14 @@ MLP_API enum mlp_status mlp_model_loss_grad(const struct mlp_model *m,
                                             const uint64_t *rows, double l2,
                                             double *loss, void *grad,
                                             struct mlp_error *err);
+
+/* Check a data set against a model before using it: its width is the
+ * model's input count (MLP_ERR_SHAPE), its labels are classes the model has
+ * (at most n_out; one output is two classes: MLP_ERR_RANGE) and its targets
+ * one per output (MLP_ERR_SHAPE).  Data without labels or targets is checked
+ * for its width only.  Every computing call below checks the same. */
+MLP_API enum mlp_status mlp_model_check_data(const struct mlp_model *m, const struct mlp_dataset *ds,
+                                             struct mlp_error *err);
 
 /* Mean loss (no L2 term) and accuracy over all rows of ds.  Accuracy is the
  * argmax match (K > 1) or the output against 0.5 (K = 1, where the target
@@ -542,6 +583,14 @@ MLP_API enum mlp_status mlp_trainer_create(struct mlp_trainer **out, struct mlp_
                                            const struct mlp_dataset *train, const struct mlp_dataset *eval,
                                            const struct mlp_train_params *p, struct mlp_error *err);
 MLP_API void mlp_trainer_free(struct mlp_trainer *t);
+/* Whether training a model of mp with tp fits in this machine's physical
+ * memory: the weights and the trainer's gradient, last good and best copies
+ * and optimizer moments (Adam: two, SGD with momentum: one), reckoned from
+ * the params alone, so that a network too large is refused at once
+ * (MLP_ERR_NOMEM, with both sizes) rather than after minutes of allocating
+ * and swapping.  mp->hidden must hold mp->n_hidden layers. */
+MLP_API enum mlp_status mlp_trainer_check_memory(const struct mlp_model_params *mp, const struct mlp_train_params *tp,
+                                                 struct mlp_error *err);
 MLP_API void mlp_trainer_set_callbacks(struct mlp_trainer *t, mlp_epoch_fn on_epoch, mlp_batch_fn on_batch,
                                        void *user);
 /* Save a checkpoint to `path` every `every` epochs (0: only when stopped by

@@ -126,11 +126,9 @@ void *mlp__big_alloc(size_t bytes, bool zeroed, bool *mapped);
 void mlp__big_free(void *p, size_t bytes, bool mapped);
 
 /* ------------------------------------------------------------------ RNG */
-/* xoshiro256** seeded through splitmix64: small, fast, and its stream is
- * fixed by the seed alone (never rand()). */
-struct mlp_rng {
-    uint64_t s[4];
-};
+/* xoshiro256** seeded through splitmix64 (struct mlp_rng: fastmlp.h, whose
+ * mlp_rng_* are these): small, fast, and its stream is fixed by the seed
+ * alone (never rand()). */
 void mlp__rng_seed(struct mlp_rng *r, uint64_t seed);
 uint64_t mlp__rng_next(struct mlp_rng *r);
 double mlp__rng_uniform(struct mlp_rng *r);            /* [0, 1) */
@@ -303,5 +301,9 @@ enum mlp_status mlp__model_read(const void *bytes, uint64_t size, const char *na
 enum mlp_status mlp__check_data(const struct mlp_model *m,
                                 const struct mlp_dataset *ds, bool need_y,
                                 struct mlp_error *err);
+
+/* mlp_class_of over a row of K outputs of either element type (the passes
+ * hold f32 or f64 activations): one rule for the library and its callers. */
+uint32_t mlp__class_of(const void *out, enum mlp_dtype dt, uint32_t K);
 
 #endif /* MLP_INTERNAL_H */

@@ -1,29 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/* Shared pieces of the fastmlp command line: the option table parser, exit
- * codes, data loading by file kind (cli_common.c); the files a command
- * reads and writes, outputs and signals (cli_files.c). */
+/* Shared pieces of the fastmlp command line: the option table parser, strict
+ * numbers, the --threads rule, data loading (cli_common.c); the network
+ * train and gradcheck build (cli_net.c); the files a command reads and
+ * writes, outputs and signals (cli_files.c).  Exit codes: cli_exit.h; the
+ * YAML reader under --config: config.h. */
 #ifndef FASTMLP_CLI_H
 #define FASTMLP_CLI_H
 
+#include "cli_exit.h"
 #include "fastmlp.h"
 
 #include <stdbool.h>
 #include <stdio.h>
-
-/* Exit codes (README "Exit codes"; sysexits.h values where one fits). */
-enum {
-    EXIT_OK = 0,
-    EXIT_FAIL = 1,      /* anything not listed below */
-    EXIT_DIVERGED = 3,  /* training produced NaN/Inf */
-    EXIT_GRADIENT = 4,  /* gradcheck: a gradient is off by more than the tolerance */
-    EXIT_USAGE = 64,    /* bad command line */
-    EXIT_DATAERR = 65,  /* malformed or inconsistent input data or model */
-    EXIT_NOINPUT = 66,  /* an input file cannot be opened */
-    EXIT_SOFTWARE = 70, /* internal error, out of memory */
-    EXIT_CANTCREAT = 73,/* an output file cannot be created */
-    EXIT_IOERR = 74,    /* a read or write failed mid-way */
-    EXIT_INTERRUPTED = 130 /* stopped by SIGINT/SIGTERM; a checkpoint was written */
-};
 
 /* Status -> exit code. */
 int cli_exit_code(enum mlp_status s);
@@ -48,11 +36,26 @@ struct opt {
     const char *group; /* heading under which --help lists it */
 };
 
-/* Parse argv[first..argc) against the table; positional arguments go to
- * pos[] (at most max_pos).  Returns EXIT_OK, or EXIT_USAGE after printing one
- * line; *help is set when -h/--help was given. */
-int cli_parse(const char *cmd, int argc, char **argv, int first, const struct opt *opts,
-              const char **pos, int max_pos, int *n_pos, bool *help);
+/* A command's command line, parsed once: the table's options (a --config
+ * FILE's keys first, flags over them) and positional arguments, --help
+ * printed (usage, then the table's options unless short_help), and the
+ * --config file's path, which cli_check_files wants among the inputs. */
+struct cli_args {
+    const char *cmd;        /* "train", "bench quick" */
+    int first;              /* argv index of the first option */
+    const struct opt *opts; /* ends with {0} */
+    const char *usage;      /* --help's first lines */
+    bool short_help;        /* --help prints only the usage */
+    int max_pos;            /* positional arguments allowed, at most 2 */
+    const char *pos[2];     /* out: the positional arguments */
+    int n_pos;
+    const char *config;     /* out: --config FILE, or NULL */
+};
+/* CLI_RUN: go on with the command; else the exit code to return now
+ * (EXIT_OK after --help, EXIT_USAGE after one stderr line, or the --config
+ * file's code: cli_config_read). */
+enum { CLI_RUN = -1 };
+int cli_args_parse(struct cli_args *a, int argc, char **argv);
 void cli_print_help(FILE *f, const char *usage, const struct opt *opts);
 
 /* How input files are read: the same flags for every command. */
@@ -79,10 +82,83 @@ struct data_opts {
  * ("" and "0" are refused with a hint to write "none"). */
 int cli_parse_layers(const char *s, enum mlp_act act, struct mlp_layer_spec **out, uint32_t *n, char *why,
                      size_t why_len);
+/* The network train and gradcheck build (cli_net.c): one option table,
+ * NET_OPTIONS, beside the command's own (dtype_help: --dtype's help with its
+ * default), and one builder. */
+struct net_opts {
+    const char *layers, *activation, *head, *init, *dtype, *init_range;
+    double leaky;
+};
+struct net_opts net_opts_default(const char *dtype);
+#define NET_OPTIONS(n, dtype_help)                                                                               \
+    {"--layers", 0, OPT_STR, &(n).layers, "W,W,..", "hidden layer widths, 'none' for none [256,128]", "Network"},  \
+    {"--activation", 0, OPT_STR, &(n).activation, "NAME",                                                        \
+     "hidden activation: identity sigmoid tanh relu leaky-relu [relu]", "Network"},                             \
+    {"--leaky-slope", 0, OPT_DBL, &(n).leaky, "X", "slope of leaky-relu below 0 [0.01]", "Network"},              \
+    {"--head", 0, OPT_STR, &(n).head, "NAME",                                                                    \
+     "output head: softmax-ce sigmoid-bce identity-mse sigmoid-mse tanh-mse [softmax-ce]", "Network"},           \
+    {"--dtype", 0, OPT_STR, &(n).dtype, "f32|f64", dtype_help, "Network"},                                       \
+    {"--init", 0, OPT_STR, &(n).init, "NAME", "initialiser: zeros uniform xavier he [he]", "Network"},            \
+    {"--init-range", 0, OPT_STR, &(n).init_range, "A,B", "range for --init uniform [-0.5,0.5]", "Network"}
+
+/* The options, checked and parsed. */
+struct net_spec {
+    enum mlp_act act;
+    enum mlp_head head;
+    enum mlp_init init;
+    enum mlp_dtype dtype;
+    double init_a, init_b, leaky;
+    struct mlp_layer_spec *hidden; /* n_hidden, owned (net_spec_free) */
+    uint32_t n_hidden;
+    const char *layers;            /* as written, for summary lines */
+};
+/* EXIT_OK, or EXIT_USAGE after one line (an unknown name, a bad
+ * --init-range or --layers); *s is freed either way by net_spec_free. */
+int net_spec_parse(const char *cmd, const struct net_opts *o, struct net_spec *s);
+void net_spec_free(struct net_spec *s);
+/* The model params of network s for the data it will be trained on: the
+ * shape, output count and input scale from the data
+ * (mlp_model_params_from_data), the input scale replaced by `scale` unless
+ * it is NaN (--scale).  mp->hidden points into s. */
+enum mlp_status net_params(const struct net_spec *s, const struct mlp_dataset *ds, double scale,
+                           struct mlp_model_params *mp, struct mlp_error *err);
+/* Create the model of mp and initialise it from seed as s says. */
+enum mlp_status net_create(const struct net_spec *s, const struct mlp_model_params *mp, uint64_t seed,
+                           struct mlp_model **m, struct mlp_error *err);
+
+/* "16 x 10 -> 6,5,3 (f64, sigmoid-bce, 119 parameters)": the data and the
+ * model of network s, for the first line of train and gradcheck. */
+void net_summary(const struct net_spec *s, const struct mlp_dataset *ds, const struct mlp_model *m, char *buf,
+                 size_t len);
+
+/* Labels of data sets that share a model (the training set and its
+ * evaluation sets): the classes are 1 + the largest label of any of them,
+ * or `classes` (--classes) when not 0, which must hold them all
+ * (MLP_ERR_RANGE otherwise); every set with labels gets that count.  NULL
+ * entries are passed over. */
+enum mlp_status cli_share_classes(struct mlp_dataset *const *sets, int n, uint32_t classes, struct mlp_error *err);
+/* MLP_ERR_ARG "PATH has no labels: give HOW" for a set with neither labels
+ * nor targets, else MLP_OK. */
+enum mlp_status cli_need_labels(const struct mlp_dataset *ds, const char *path, const char *how,
+                                struct mlp_error *err);
+
 /* --threads N, one rule for every command: 0 = all cores; negative or more
  * than MLP_MAX_THREADS refused (EXIT_USAGE after one line); more than the
  * cores allowed, with a warning line on stderr.  EXIT_OK otherwise. */
 int cli_check_threads(const char *cmd, long long n);
+/* The rule alone: true when n is a thread count, else false and why (why
+ * may be NULL with len 0). */
+bool cli_threads_ok(long long n, char *why, size_t len);
+/* The count a thread setting n stands for: n, or for 0 every online core
+ * (at most MLP_MAX_THREADS), so that a report can name it. */
+int cli_threads_resolve(int n);
+
+/* Strict numbers, one set for flags, --config keys and bench's settings:
+ * the whole text, no leading space; unsigned: digits only (no sign); real:
+ * finite.  False when the text is not one (out of range included). */
+bool cli_parse_u64(const char *v, uint64_t *out);
+bool cli_parse_i64(const char *v, int64_t *out);
+bool cli_parse_real(const char *v, double *out);
 
 /* The instruction set the kernels use: --isa, else FASTMLP_ISA, else auto
  * (fastmlp.c sets it before any command runs). */

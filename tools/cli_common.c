@@ -67,40 +67,56 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     return EXIT_USAGE;
 }
 
-static bool parse_value(const struct opt *o, const char *v)
+bool cli_parse_u64(const char *v, uint64_t *out)
 {
+    /* strtoull would skip spaces and accept "-1" as 2^64-1 */
+    if (!(*v >= '0' && *v <= '9')) return false;
     char *end;
     errno = 0;
+    unsigned long long x = strtoull(v, &end, 10);
+    if (*end || errno) return false;
+    *out = (uint64_t)x;
+    return true;
+}
+
+bool cli_parse_i64(const char *v, int64_t *out)
+{
+    if (isspace((unsigned char)*v)) return false;
+    char *end;
+    errno = 0;
+    long long x = strtoll(v, &end, 10);
+    if (end == v || *end || errno) return false;
+    *out = (int64_t)x;
+    return true;
+}
+
+bool cli_parse_real(const char *v, double *out)
+{
+    if (isspace((unsigned char)*v)) return false;
+    char *end;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (end == v || *end || errno || !isfinite(d)) return false;
+    *out = d;
+    return true;
+}
+
+static bool parse_value(const struct opt *o, const char *v)
+{
+    uint64_t u;
+    int64_t i;
     switch (o->kind) {
     case OPT_STR: *(const char **)o->dst = v; return true;
-    case OPT_DBL: {
-        if (isspace((unsigned char)*v)) return false;
-        double d = strtod(v, &end);
-        if (end == v || *end || errno || !isfinite(d)) return false;
-        *(double *)o->dst = d;
+    case OPT_DBL: return cli_parse_real(v, (double *)o->dst);
+    case OPT_INT:
+        if (!cli_parse_i64(v, &i) || i < INT_MIN || i > INT_MAX) return false;
+        *(int *)o->dst = (int)i;
         return true;
-    }
-    case OPT_INT: {
-        if (isspace((unsigned char)*v)) return false;
-        long long x = strtoll(v, &end, 10);
-        if (end == v || *end || errno || x < INT_MIN || x > INT_MAX) return false;
-        *(int *)o->dst = (int)x;
-        return true;
-    }
     case OPT_U32:
-    case OPT_U64: {
-        /* strtoull would skip spaces and accept "-1" as 2^64-1 */
-        if (!(*v >= '0' && *v <= '9')) return false;
-        unsigned long long x = strtoull(v, &end, 10);
-        if (end == v || *end || errno) return false;
-        if (o->kind == OPT_U32) {
-            if (x > UINT32_MAX) return false;
-            *(uint32_t *)o->dst = (uint32_t)x;
-        } else {
-            *(uint64_t *)o->dst = (uint64_t)x;
-        }
+        if (!cli_parse_u64(v, &u) || u > UINT32_MAX) return false;
+        *(uint32_t *)o->dst = (uint32_t)u;
         return true;
-    }
+    case OPT_U64: return cli_parse_u64(v, (uint64_t *)o->dst);
     case OPT_FLAG: *(int *)o->dst = 1; return true;
     }
     return false;
@@ -117,15 +133,68 @@ static const char *kind_word(enum opt_kind k)
     }
 }
 
-int cli_parse(const char *cmd, int argc, char **argv, int first, const struct opt *opts,
-              const char **pos, int max_pos, int *n_pos, bool *help)
+static bool is_config_flag(const char *a)
+{
+    return strncmp(a, "--config", 8) == 0 && (a[8] == 0 || a[8] == '=');
+}
+
+/* Find --config FILE (or --config=FILE) in argv[first..argc), skipping the
+ * values of the table's options exactly as cli_parse does and stopping at
+ * "--".  *path is NULL when there is none, or when -h/--help was given (help
+ * never reads the file).  Returns EXIT_OK, or EXIT_USAGE after one stderr
+ * line (no FILE, or --config given twice). */
+static int config_find(const char *cmd, int argc, char **argv, int first, const struct opt *opts, const char **path)
+{
+    *path = NULL;
+    const char *found = NULL;
+    int n_found = 0;
+    bool help = false, missing = false;
+    for (int i = first; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) break;
+        if (a[0] != '-' || a[1] == 0) continue;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            help = true;
+            continue;
+        }
+        if (is_config_flag(a)) {
+            n_found++;
+            if (a[8] == '=')
+                found = a + 9;
+            else if (i + 1 < argc)
+                found = argv[++i];
+            else
+                missing = true;
+            if (found && !*found) missing = true;
+            continue;
+        }
+        if (a[1] == '-' && strchr(a, '=')) continue; /* --name=value */
+        for (const struct opt *p = opts; p->name; p++) {
+            if ((a[1] == '-' && strcmp(p->name, a) == 0) || (a[1] != '-' && p->short_name && a[1] == p->short_name && !a[2])) {
+                if (p->kind != OPT_FLAG) i++; /* its value, whatever it looks like */
+                break;
+            }
+        }
+    }
+    if (help) return EXIT_OK;
+    if (missing) return cli_usage_error(cmd, "option '--config' needs FILE");
+    if (n_found > 1) return cli_usage_error(cmd, "option '--config' given more than once");
+    *path = found;
+    return EXIT_OK;
+}
+
+/* Parse argv[first..argc) against the table; positional arguments go to
+ * pos[] (at most max_pos).  Returns EXIT_OK, or EXIT_USAGE after printing one
+ * line; *help is set when -h/--help was given. */
+static int parse(const char *cmd, int argc, char **argv, int first, const struct opt *opts, const char **pos,
+                 int max_pos, int *n_pos, bool *help)
 {
     *n_pos = 0;
     *help = false;
     /* --config FILE (config.c): the file's values are applied first, through
      * the same typed parsing as flags, so that argv below overrides them. */
     const char *config;
-    int rc = cli_config_find(cmd, argc, argv, first, opts, &config);
+    int rc = config_find(cmd, argc, argv, first, opts, &config);
     if (rc != EXIT_OK) return rc;
     if (config) {
         struct cli_config_entry *e;
@@ -139,7 +208,7 @@ int cli_parse(const char *cmd, int argc, char **argv, int first, const struct op
                 rc = cli_usage_error(cmd, "%s:%u: unknown key '%s'%s", config, e[k].line, e[k].key,
                                      e[k].key[0] == '-' ? " (write option names without the dashes)" : "");
             else if (o->kind == OPT_FLAG) {
-                int b = e[k].list ? -1 : cli_config_bool(e[k].value);
+                int b = e[k].kind == CLI_YAML_LIST ? -1 : cli_config_bool(e[k].value);
                 if (b < 0)
                     rc = cli_usage_error(cmd, "%s:%u: key '%s': '%s' is not true or false", config, e[k].line,
                                          e[k].key, e[k].value);
@@ -197,6 +266,23 @@ int cli_parse(const char *cmd, int argc, char **argv, int first, const struct op
             return cli_usage_error(cmd, "option '%s': '%s' is not %s", o->name, v, kind_word(o->kind));
     }
     return EXIT_OK;
+}
+
+int cli_args_parse(struct cli_args *a, int argc, char **argv)
+{
+    bool help;
+    int rc = parse(a->cmd, argc, argv, a->first, a->opts, a->pos, a->max_pos, &a->n_pos, &help);
+    if (rc != EXIT_OK) return rc;
+    if (help) {
+        if (a->short_help)
+            printf("%s\n", a->usage);
+        else
+            cli_print_help(stdout, a->usage, a->opts);
+        return EXIT_OK;
+    }
+    /* parse accepted it: it cannot fail now */
+    config_find(a->cmd, argc, argv, a->first, a->opts, &a->config);
+    return CLI_RUN;
 }
 
 void cli_print_help(FILE *f, const char *usage, const struct opt *opts)
@@ -272,11 +358,19 @@ int cli_parse_layers(const char *s, enum mlp_act act, struct mlp_layer_spec **ou
     return 0;
 }
 
-int cli_check_threads(const char *cmd, long long n)
+bool cli_threads_ok(long long n, char *why, size_t len)
 {
     if (n < 0)
-        return cli_usage_error(cmd, "--threads %lld: give 0 for all cores or a positive count", n);
-    if (n > MLP_MAX_THREADS) return cli_usage_error(cmd, "--threads %lld: at most %d", n, MLP_MAX_THREADS);
+        snprintf(why, len, "give 0 for all cores or a positive count");
+    else if (n > MLP_MAX_THREADS)
+        snprintf(why, len, "at most %d", MLP_MAX_THREADS);
+    return n >= 0 && n <= MLP_MAX_THREADS;
+}
+
+int cli_check_threads(const char *cmd, long long n)
+{
+    char why[64];
+    if (!cli_threads_ok(n, why, sizeof why)) return cli_usage_error(cmd, "--threads %lld: %s", n, why);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     if (cores > 0 && n > cores)
         fprintf(stderr, "fastmlp %s: warning: --threads %lld on %ld cores: the threads share the cores and run "
@@ -308,6 +402,13 @@ int cli_context(const char *cmd, int threads, enum mlp_kernels k, struct mlp_con
 void cli_contexts_free(void)
 {
     while (n_contexts > 0) mlp_context_free(contexts[--n_contexts]);
+}
+
+int cli_threads_resolve(int n)
+{
+    if (n > 0) return n;
+    long nc = sysconf(_SC_NPROCESSORS_ONLN);
+    return nc > 0 ? (int)(nc < MLP_MAX_THREADS ? nc : MLP_MAX_THREADS) : 1;
 }
 
 int cli_load_params(const char *cmd, const struct data_opts *d, struct mlp_load_params *p)

@@ -2,148 +2,15 @@
 /* `fastmlp bench`: seed 003's benchmark tool.  `bench quick` times batch-1
  * inference through L dense DxD layers and sets the figure against the
  * machine's measured memory bandwidth; `bench --config FILE.yaml` reads the
- * same benchmark from seed 003's nested YAML schema (version 1). */
+ * same benchmark from seed 003's YAML file (bench_spec.c). */
+#include "bench_spec.h"
 #include "cli.h"
 
-#include <errno.h>
 #include <fenv.h>
 #include <math.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
-#include <yaml.h>
-
-#define BENCH_MAX_EPS 16
-#define BENCH_MAX_THREADS MLP_MAX_THREADS
-#define BENCH_YAML_VERSION 1
-#define BENCH_YAML_MAX_BYTES (1u << 20)
-
-/* What one benchmark run is, from flags or from a YAML file. */
-struct bench_spec {
-    const char *name; /* NULL for `bench quick`; else name_buf */
-    uint32_t nepochs, layers, dimension;
-    enum mlp_dtype dtype;
-    int qtype;         /* enum mlp_qtype run through mlp_qmodel_predict, or -1 (f64: the model's own pass) */
-    char precision[6]; /* as written: f32 f64 f4 f8 bf16 b2 int8 i1 */
-    char name_buf[201];
-    enum mlp_act act;
-    int threads; /* 0: all cores */
-    uint64_t seed;
-    double eps[BENCH_MAX_EPS];
-    size_t n_eps;
-};
-
-/* ------------------------------------------------------------ the values */
-
-/* One value for each setting, shared by the flags and the YAML keys so that
- * both say the same thing about the same mistake. */
-enum field { F_NAME, F_NEPOCHS, F_LAYERS, F_DIMENSION, F_PRECISION, F_ACTIVATION, F_THREADS, F_SEED, F_EPSILON };
-
-static bool parse_u64(const char *v, uint64_t lo, uint64_t hi, uint64_t *out)
-{
-    if (!(*v >= '0' && *v <= '9')) return false;
-    char *end;
-    errno = 0;
-    unsigned long long x = strtoull(v, &end, 10);
-    if (*end || errno || x < lo || x > hi) return false;
-    *out = x;
-    return true;
-}
-
-/* Sets the field from v; on a bad value writes why into `why` and returns false. */
-static bool set_field(struct bench_spec *s, enum field f, const char *v, char *why, size_t n)
-{
-    uint64_t x;
-    switch (f) {
-    case F_NAME:
-        if (!*v || strlen(v) > 200) {
-            snprintf(why, n, "'%.40s' is not a name of 1 to 200 characters", v);
-            return false;
-        }
-        snprintf(s->name_buf, sizeof s->name_buf, "%s", v);
-        s->name = s->name_buf;
-        return true;
-    case F_NEPOCHS:
-        if (!parse_u64(v, 1, UINT32_MAX, &x)) {
-            snprintf(why, n, "'%s' is not a whole number of runs from 1 to %u", v, UINT32_MAX);
-            return false;
-        }
-        s->nepochs = (uint32_t)x;
-        return true;
-    case F_LAYERS:
-        if (!parse_u64(v, 1, MLP_MAX_LAYERS, &x)) {
-            snprintf(why, n, "'%s' is not a layer count from 1 to %u", v, MLP_MAX_LAYERS);
-            return false;
-        }
-        s->layers = (uint32_t)x;
-        return true;
-    case F_DIMENSION:
-        if (!parse_u64(v, 1, MLP_MAX_WIDTH, &x)) {
-            snprintf(why, n, "'%s' is not a dimension from 1 to %u", v, MLP_MAX_WIDTH);
-            return false;
-        }
-        s->dimension = (uint32_t)x;
-        return true;
-    case F_PRECISION:
-        /* f4 and f8 are NumPy's names for float32 and float64; b2 and i1
-         * the same style for bfloat16 and int8 (weights of f32 models
-         * converted by mlp_qmodel_create) */
-        s->qtype = mlp_qtype_parse(v);
-        s->dtype = MLP_F32;
-        if (strcmp(v, "f64") == 0 || strcmp(v, "f8") == 0)
-            s->dtype = MLP_F64;
-        else if (s->qtype < 0) {
-            snprintf(why, n, "'%s' is not one of f32 f64 f4 f8 bf16 b2 int8 i1", v);
-            return false;
-        }
-        snprintf(s->precision, sizeof s->precision, "%s", v);
-        return true;
-    case F_ACTIVATION:
-        if (strcmp(v, "sigmoid") == 0)
-            s->act = MLP_ACT_SIGMOID;
-        else if (strcmp(v, "tanh") == 0)
-            s->act = MLP_ACT_TANH;
-        else {
-            snprintf(why, n, "'%s' is not one of sigmoid tanh", v);
-            return false;
-        }
-        return true;
-    case F_THREADS:
-        if (!parse_u64(v, 0, BENCH_MAX_THREADS, &x)) {
-            snprintf(why, n, "'%s' is not a thread count from 0 (all cores) to %u", v, BENCH_MAX_THREADS);
-            return false;
-        }
-        s->threads = (int)x;
-        return true;
-    case F_SEED:
-        if (!parse_u64(v, 0, UINT64_MAX, &x)) {
-            snprintf(why, n, "'%s' is not a non-negative integer", v);
-            return false;
-        }
-        s->seed = x;
-        return true;
-    case F_EPSILON: {
-        char *end;
-        errno = 0;
-        double d = (*v == ' ' || *v == '\t') ? NAN : strtod(v, &end);
-        if (isnan(d) || end == v || *end || errno || !isfinite(d) || !(d > 0)) {
-            snprintf(why, n, "'%s' is not a positive finite number", v);
-            return false;
-        }
-        if (s->n_eps == BENCH_MAX_EPS) {
-            snprintf(why, n, "more than %d epsilons", BENCH_MAX_EPS);
-            return false;
-        }
-        s->eps[s->n_eps++] = d;
-        return true;
-    }
-    }
-    return false;
-}
 
 /* ------------------------------------------------------ memory bandwidth */
 
@@ -164,13 +31,6 @@ static void *bw_sum(void *arg)
     for (; i < s->n; i++) a[0] += s->p[i];
     s->sum = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
     return NULL;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* Streaming-read bandwidth in GB/s with `threads` threads: the best of three
@@ -200,13 +60,13 @@ static double measure_bandwidth(int threads, size_t *bytes_out)
         size_t per = n / (size_t)threads;
         for (int t = 0; t < threads; t++)
             sl[t] = (struct bw_slice){buf + (size_t)t * per, t + 1 == threads ? n - (size_t)t * per : per, 0};
-        double t0 = now_s();
+        double t0 = mlp_now();
         int started = 0;
         for (; started + 1 < threads; started++)
             if (pthread_create(&tid[started], NULL, bw_sum, &sl[started + 1]) != 0) break;
         bw_sum(&sl[0]);
         for (int t = 0; t < started; t++) pthread_join(tid[t], NULL);
-        double dt = now_s() - t0;
+        double dt = mlp_now() - t0;
         if (started + 1 < threads) goto done; /* could not run every slice */
         double total = 0;
         for (int t = 0; t < threads; t++) total += sl[t].sum;
@@ -221,14 +81,6 @@ done:
 }
 
 /* ----------------------------------------------------------- the run */
-
-static uint64_t splitmix64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
 
 /* The activation in f64 with its exponent argument clipped, so that neither
  * exp overflow nor underflow can occur:  sigmoid(z) = 1 / (1 + e^-z). */
@@ -288,23 +140,19 @@ static const char *fe_names(int flags, char *buf, size_t n)
     return *buf ? buf + 1 : "none";
 }
 
-static int run_bench(const char *cmd, const struct bench_spec *s, const char *config)
+/* The benchmark's network: L layers of D x D, every one applying the
+ * activation (L-1 hidden layers, then an output layer whose MSE head applies
+ * the same one), with weights U(-1/sqrt(D), 1/sqrt(D)): each pre-activation
+ * stays O(1), as seed 003's small random weights keep it, and no layer
+ * saturates. */
+static enum mlp_status bench_model(const struct bench_spec *s, struct mlp_model **m, struct mlp_error *err)
 {
-    int threads = s->threads;
-    int rc = cli_check_threads(cmd, threads); /* in range already: the warning above the cores */
-    if (rc != EXIT_OK) return rc;
-    if (threads <= 0) {
-        long nc = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = nc > 0 ? (int)(nc < BENCH_MAX_THREADS ? nc : BENCH_MAX_THREADS) : 1;
-    }
-    struct mlp_context *cx;
-    if ((rc = cli_context(cmd, threads, MLP_KERNELS_FAST, &cx)) != EXIT_OK) return rc;
     uint32_t L = s->layers, D = s->dimension;
-
-    /* L layers of D x D, every one applying the activation: L-1 hidden
-     * layers, then an output layer whose MSE head applies the same one. */
     struct mlp_layer_spec *hidden = L > 1 ? calloc(L - 1, sizeof *hidden) : NULL;
-    if (L > 1 && !hidden) return cli_fail(cmd, MLP_ERR_NOMEM, "out of memory");
+    if (L > 1 && !hidden) {
+        snprintf(err->msg, sizeof err->msg, "out of memory");
+        return err->status = MLP_ERR_NOMEM;
+    }
     for (uint32_t i = 0; i + 1 < L; i++) hidden[i] = (struct mlp_layer_spec){D, s->act};
     struct mlp_model_params mp = mlp_model_params_default();
     mp.dtype = s->dtype;
@@ -313,76 +161,84 @@ static int run_bench(const char *cmd, const struct bench_spec *s, const char *co
     mp.hidden = hidden;
     mp.n_out = D;
     mp.head = s->act == MLP_ACT_SIGMOID ? MLP_HEAD_SIGMOID_MSE : MLP_HEAD_TANH_MSE;
-    mp.ctx = cx;
-    struct mlp_error err = {0};
-    struct mlp_model *m = NULL;
-    enum mlp_status st = mlp_model_create(&m, &mp, &err);
+    enum mlp_status st = mlp_model_create(m, &mp, err);
     free(hidden);
-    if (st != MLP_OK) return cli_fail(cmd, st, err.msg);
-    /* U(-1/sqrt(D), 1/sqrt(D)) keeps each pre-activation O(1), as seed 003's
-     * small random weights do: no layer saturates. */
     double r = 1 / sqrt((double)D);
-    if ((st = mlp_model_init(m, MLP_INIT_UNIFORM, -r, r, s->seed)) != MLP_OK) {
-        mlp_model_free(m);
-        return cli_fail(cmd, st, mlp_status_str(st));
-    }
+    if (st == MLP_OK && (st = mlp_model_init(*m, MLP_INIT_UNIFORM, -r, r, s->seed)) != MLP_OK)
+        snprintf(err->msg, sizeof err->msg, "%s", mlp_status_str(st));
+    return st;
+}
 
-    /* one input vector in [0, 1), in the model's element type */
-    double *x = malloc(D * sizeof *x), *out = malloc(D * sizeof *out);
-    void *xin = malloc(D * (s->dtype == MLP_F32 ? sizeof(float) : sizeof(double)));
-    if (!x || !out || !xin) {
-        free(x), free(out), free(xin);
-        mlp_model_free(m);
-        return cli_fail(cmd, MLP_ERR_NOMEM, "out of memory");
+/* One input vector in [0, 1): x in f64 for the reference (as the model sees
+ * it: rounded to f32 for an f32 model) and xin in the model's element type. */
+struct bench_input {
+    double *x, *out;
+    void *xin;
+    struct mlp_dataset ds;
+};
+
+static enum mlp_status bench_input(const struct bench_spec *s, struct bench_input *in, struct mlp_error *err)
+{
+    uint32_t D = s->dimension;
+    bool f32 = s->dtype == MLP_F32;
+    in->x = malloc(D * sizeof *in->x);
+    in->out = malloc(D * sizeof *in->out);
+    in->xin = malloc(D * (f32 ? sizeof(float) : sizeof(double)));
+    if (!in->x || !in->out || !in->xin) {
+        snprintf(err->msg, sizeof err->msg, "out of memory");
+        return err->status = MLP_ERR_NOMEM;
     }
-    uint64_t rs = s->seed ^ 0x5EED0003ull;
+    struct mlp_rng rng;
+    mlp_rng_seed(&rng, s->seed ^ 0x5EED0003ull);
     for (uint32_t i = 0; i < D; i++) {
-        x[i] = (double)(splitmix64(&rs) >> 11) * 0x1.0p-53;
-        if (s->dtype == MLP_F32) {
-            ((float *)xin)[i] = (float)x[i];
-            x[i] = (float)x[i]; /* the reference sees what the model sees */
+        in->x[i] = mlp_rng_uniform(&rng);
+        if (f32) {
+            ((float *)in->xin)[i] = (float)in->x[i];
+            in->x[i] = (float)in->x[i];
         } else {
-            ((double *)xin)[i] = x[i];
+            ((double *)in->xin)[i] = in->x[i];
         }
     }
-    struct mlp_dataset ds = {.n_rows = 1, .n_cols = D, .x_type = s->dtype == MLP_F32 ? MLP_ELEM_F32 : MLP_ELEM_F64,
-                             .x = xin};
+    in->ds = (struct mlp_dataset){.n_rows = 1, .n_cols = D, .x_type = f32 ? MLP_ELEM_F32 : MLP_ELEM_F64, .x = in->xin};
+    return MLP_OK;
+}
 
-    size_t bw_bytes;
-    double bw = measure_bandwidth(threads, &bw_bytes);
+static void bench_input_free(struct bench_input *in)
+{
+    free(in->x);
+    free(in->out);
+    free(in->xin);
+}
 
-    if (s->name)
-        printf("bench %s (%s): ", s->name, config);
-    else
-        printf("bench quick: ");
-    printf("%s, %u layer(s) of %ux%u %s, batch 1, %u run(s), %d thread(s), seed %llu\n", s->precision, L, D, D,
-           mlp_act_name(s->act), s->nepochs, threads, (unsigned long long)s->seed);
-    fflush(stdout);
-
-    /* f32, bf16 and int8 run through the inference path (weights packed once,
-     * kernels chosen by CPU feature); f64 through the model's own pass. */
-    struct mlp_qmodel *qm = NULL;
-    if (s->qtype >= 0) st = mlp_qmodel_create(&qm, m, (enum mlp_qtype)s->qtype, NULL, &err);
-    /* one untimed run first: the BLAS's thread pool and the pass's buffers */
-    if (st == MLP_OK) st = qm ? mlp_qmodel_predict(qm, &ds, 0, 1, out, &err) : mlp_model_predict(m, &ds, 0, 1, out, &err);
+/* The timed runs: one untimed run first (the BLAS's thread pool and the
+ * pass's buffers), then nepochs batch-1 predictions; the seconds they took
+ * and the floating-point exceptions they raised. */
+static enum mlp_status time_runs(const struct bench_spec *s, const struct mlp_model *m, const struct mlp_qmodel *qm,
+                                 struct bench_input *in, double *secs, int *fe, struct mlp_error *err)
+{
+    enum mlp_status st = qm ? mlp_qmodel_predict(qm, &in->ds, 0, 1, in->out, err)
+                            : mlp_model_predict(m, &in->ds, 0, 1, in->out, err);
     feclearexcept(FE_ALL_EXCEPT);
-    double t0 = now_s();
+    double t0 = mlp_now();
     for (uint32_t e = 0; e < s->nepochs && st == MLP_OK; e++)
-        st = qm ? mlp_qmodel_predict(qm, &ds, 0, 1, out, &err) : mlp_model_predict(m, &ds, 0, 1, out, &err);
-    double secs = now_s() - t0;
-    int fe = fetestexcept(FE_OVERFLOW | FE_UNDERFLOW | FE_DIVBYZERO | FE_INVALID);
-    if (st != MLP_OK) {
-        free(x), free(out), free(xin);
-        mlp_qmodel_free(qm);
-        mlp_model_free(m);
-        return cli_fail(cmd, st, err.msg);
-    }
+        st = qm ? mlp_qmodel_predict(qm, &in->ds, 0, 1, in->out, err) : mlp_model_predict(m, &in->ds, 0, 1, in->out, err);
+    *secs = mlp_now() - t0;
+    *fe = fetestexcept(FE_OVERFLOW | FE_UNDERFLOW | FE_DIVBYZERO | FE_INVALID);
+    return st;
+}
 
+/* Seed 003's figure (its "Total time" line, and its "Completed" line for a
+ * named benchmark), then throughput against the measured bandwidth. */
+static void print_figures(const struct bench_spec *s, const struct mlp_qmodel *qm, double secs, int threads,
+                          double bw, size_t bw_bytes)
+{
+    uint32_t L = s->layers, D = s->dimension;
     double elem = s->dtype == MLP_F32 ? sizeof(float) : sizeof(double);
     double bytes_run = qm ? (double)mlp_qmodel_weight_bytes(qm) : (double)L * D * D * elem, flop_run = 2.0 * L * D * D;
     double gbs = secs > 0 ? bytes_run * s->nepochs / secs / 1e9 : INFINITY;
     double gfs = secs > 0 ? flop_run * s->nepochs / secs / 1e9 : INFINITY;
     printf("Total time for %u run(s) was %.6f ms\n", s->nepochs, secs * 1e3);
+    if (s->name) printf("Completed \"%s\" in %.6f ms\n", s->name, secs * 1e3);
     printf("weights streamed: %.2f GB/s (%.1f MB of weights per run)\n", gbs, bytes_run / 1e6);
     printf("compute: %.2f GFLOP/s (%.4g GFLOP per run)\n", gfs, flop_run / 1e9);
     if (bw > 0)
@@ -392,25 +248,84 @@ static int run_bench(const char *cmd, const struct bench_spec *s, const char *co
         printf("memory bandwidth: not measured (no %zu MB buffer)\n", bw_bytes >> 20);
     printf("BLAS: %s\n", mlp_blas_info());
     if (qm) printf("kernel: %s (%s weights)\n", mlp_qmodel_kernel(qm), mlp_qtype_name(mlp_qmodel_qtype(qm)));
+}
 
-    /* Seed 003 checks its numbers: here the last output against a plain f64
-     * forward pass over the same weights, and each epsilon as a bound on
-     * the largest absolute difference. */
-    double worst = reference_error(m, x, out);
+/* Seed 003's math.epsilons are margins of its clips: sigmoid's exponent
+ * is clipped at log(max) - epsilon_exp so that exp cannot overflow (its
+ * NumPy raises on overflow), and a clip of squares at sqrt(max) -
+ * epsilon_square is defined but never called.  fastmlp clips the exponent
+ * itself, well inside exp's range (mlp_model_predict: exponent clipping),
+ * and this pass squares nothing, so they are checked and shown, not used. */
+static void print_seed_epsilons(const struct bench_spec *s)
+{
+    if (!s->have_eps_exp && !s->have_eps_square) return;
+    printf("seed 003 epsilons:");
+    if (s->have_eps_exp) printf(" epsilon_exp %g", s->eps_exp);
+    if (s->have_eps_square) printf("%s epsilon_square %g", s->have_eps_exp ? "," : "", s->eps_square);
+    printf(" (accepted, not needed: fastmlp clips sigmoid's exponent where exp cannot overflow, and this pass "
+           "squares nothing)\n");
+}
+
+/* The numbers checked: the last output against a plain f64 forward pass
+ * over the same weights, each error bound (--epsilon, max_error) as a bound
+ * on the largest absolute difference.  EXIT_OK or EXIT_FAIL. */
+static int check_numbers(const char *cmd, const struct bench_spec *s, const struct mlp_model *m,
+                         const struct bench_input *in, int fe)
+{
+    double worst = reference_error(m, in->x, in->out);
     char feb[64];
     printf("check: max |output - f64 reference| = %.3g; floating-point exceptions in the timed runs: %s\n", worst,
            fe_names(fe, feb, sizeof feb));
-    rc = EXIT_OK;
+    print_seed_epsilons(s);
+    int rc = isnan(worst) ? EXIT_FAIL : EXIT_OK;
     for (size_t k = 0; k < s->n_eps; k++) {
         bool ok = worst <= s->eps[k];
         printf("epsilon %g: %s\n", s->eps[k], ok ? "ok" : "FAILED");
         if (!ok) rc = EXIT_FAIL;
     }
-    if (isnan(worst)) rc = EXIT_FAIL;
-    free(x), free(out), free(xin);
+    if (rc != EXIT_OK) fprintf(stderr, "fastmlp %s: the numerical check failed\n", cmd);
+    return rc;
+}
+
+static int run_bench(const char *cmd, const struct bench_spec *s, const char *config)
+{
+    int rc = cli_check_threads(cmd, s->threads); /* in range already: the warning above the cores */
+    if (rc != EXIT_OK) return rc;
+    const int threads = cli_threads_resolve(s->threads);
+    struct mlp_context *cx;
+    if ((rc = cli_context(cmd, threads, MLP_KERNELS_FAST, &cx)) != EXIT_OK) return rc;
+    struct mlp_error err = {0};
+    struct mlp_model *m = NULL;
+    struct mlp_qmodel *qm = NULL;
+    struct bench_input in = {0};
+    enum mlp_status st = bench_model(s, &m, &err);
+    if (st == MLP_OK) mlp_model_set_context(m, cx);
+    if (st == MLP_OK) st = bench_input(s, &in, &err);
+    size_t bw_bytes = 0;
+    double bw = st == MLP_OK ? measure_bandwidth(threads, &bw_bytes) : 0, secs = 0;
+    if (st == MLP_OK) {
+        if (config)
+            printf("bench %s (%s): ", s->name ? s->name : "unnamed", config);
+        else
+            printf("bench quick: ");
+        printf("%s, %u layer(s) of %ux%u %s, batch 1, %u run(s), %d thread(s), seed %llu\n", s->precision, s->layers,
+               s->dimension, s->dimension, mlp_act_name(s->act), s->nepochs, threads, (unsigned long long)s->seed);
+        fflush(stdout);
+        /* f32, bf16 and int8 run through the inference path (weights packed
+         * once, kernels chosen by CPU feature); f64 through the model's own pass. */
+        if (s->qtype >= 0) st = mlp_qmodel_create(&qm, m, (enum mlp_qtype)s->qtype, NULL, &err);
+    }
+    int fe = 0;
+    if (st == MLP_OK) st = time_runs(s, m, qm, &in, &secs, &fe, &err);
+    if (st == MLP_OK) {
+        print_figures(s, qm, secs, threads, bw, bw_bytes);
+        rc = check_numbers(cmd, s, m, &in, fe);
+    } else {
+        rc = cli_fail(cmd, st, err.msg);
+    }
+    bench_input_free(&in);
     mlp_qmodel_free(qm);
     mlp_model_free(m);
-    if (rc != EXIT_OK) fprintf(stderr, "fastmlp %s: the numerical check failed\n", cmd);
     return rc;
 }
 
@@ -434,394 +349,34 @@ static int bench_quick(int argc, char **argv)
          "Benchmark"},
         {"--seed", 0, OPT_STR, &v[F_SEED], "N", "weights and input [1]", "Benchmark"},
         {0}};
-    const char *pos[1];
-    int n_pos;
-    bool help;
-    int rc = cli_parse(cmd, argc, argv, 3, opts, pos, 0, &n_pos, &help);
-    if (rc != EXIT_OK) return rc;
-    if (help) {
-        cli_print_help(stdout,
-                       "usage: fastmlp bench quick -n N -p f32|f64|bf16|int8 -l L -d D -a sigmoid|tanh [-t T]\n\n"
-                       "Times N batch-1 inferences through L layers of D x D (weights, bias, activation), seed 003's\n"
-                       "quick benchmark, and reports weights streamed (GB/s), GFLOP/s and the share of the memory\n"
-                       "bandwidth measured at startup.",
-                       opts);
-        return EXIT_OK;
-    }
-    struct bench_spec s = {.seed = 1};
+    struct cli_args a = {.cmd = cmd, .first = 3, .opts = opts, .max_pos = 0,
+                         .usage = "usage: fastmlp bench quick -n N -p f32|f64|bf16|int8 -l L -d D -a sigmoid|tanh [-t T]\n\n"
+                                  "Times N batch-1 inferences through L layers of D x D (weights, bias, activation), seed 003's\n"
+                                  "quick benchmark, and reports weights streamed (GB/s), GFLOP/s and the share of the memory\n"
+                                  "bandwidth measured at startup."};
+    int rc = cli_args_parse(&a, argc, argv);
+    if (rc != CLI_RUN) return rc;
+    struct bench_spec s = bench_spec_default();
     static const char *const names[] = {[F_NEPOCHS] = "--nepochs", [F_PRECISION] = "--precision",
-                                        [F_LAYERS] = "--layers", [F_DIMENSION] = "--dimension",
-                                        [F_ACTIVATION] = "--activation"};
+                                        [F_LAYERS] = "--layers",   [F_DIMENSION] = "--dimension",
+                                        [F_ACTIVATION] = "--activation", [F_THREADS] = "--threads",
+                                        [F_SEED] = "--seed"};
     for (int f = F_NEPOCHS; f <= F_ACTIVATION; f++)
         if (!v[f]) return cli_usage_error(cmd, "option '%s' is required", names[f]);
     char why[200];
-    for (int f = F_NEPOCHS; f <= F_SEED; f++) {
-        if (!v[f]) continue;
-        if (!set_field(&s, (enum field)f, v[f], why, sizeof why)) {
-            const char *o = f == F_THREADS ? "--threads" : f == F_SEED ? "--seed" : names[f];
-            return cli_usage_error(cmd, "option '%s': %s", o, why);
-        }
-    }
+    for (int f = F_NEPOCHS; f <= F_SEED; f++)
+        if (v[f] && !bench_set(&s, (enum bench_field)f, v[f], why, sizeof why))
+            return cli_usage_error(cmd, "option '%s': %s", names[f], why);
     if (v[F_EPSILON]) {
         /* "1e-6,1e-4": each one checked */
         char buf[512];
         snprintf(buf, sizeof buf, "%s", v[F_EPSILON]);
         char *save = NULL;
         for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
-            if (!set_field(&s, F_EPSILON, t, why, sizeof why)) return cli_usage_error(cmd, "option '--epsilon': %s", why);
+            if (!bench_set(&s, F_EPSILON, t, why, sizeof why)) return cli_usage_error(cmd, "option '--epsilon': %s", why);
         if (s.n_eps == 0) return cli_usage_error(cmd, "option '--epsilon': no value");
     }
     return run_bench(cmd, &s, NULL);
-}
-
-/* ------------------------------------------------- bench --config FILE */
-
-/*
- * Seed 003's schema, version 1:
- *   version: 1
- *   benchmark:   {name, nepochs, seed}          (seed: a fastmlp addition)
- *   shape:       {layers, dimension}
- *   math:        {precision, epsilons, activation}   epsilons: a list or one value
- *   performance: {threads}
- * Sections are mappings of scalars.  Errors name the file, the line and the
- * key path.  A version other than 1 is refused before anything else is
- * judged, since a later schema may have keys this one does not know.
- */
-enum kkind { K_MAP, K_SCALAR, K_LIST };
-struct key {
-    const char *path;
-    enum kkind kind;
-    bool required;
-    int field; /* enum field, or -1 */
-};
-static const struct key schema[] = {
-    {"version", K_SCALAR, true, -1},
-    {"benchmark", K_MAP, true, -1},
-    {"benchmark.name", K_SCALAR, false, F_NAME},
-    {"benchmark.nepochs", K_SCALAR, true, F_NEPOCHS},
-    {"benchmark.seed", K_SCALAR, false, F_SEED},
-    {"shape", K_MAP, true, -1},
-    {"shape.layers", K_SCALAR, true, F_LAYERS},
-    {"shape.dimension", K_SCALAR, true, F_DIMENSION},
-    {"math", K_MAP, true, -1},
-    {"math.precision", K_SCALAR, true, F_PRECISION},
-    {"math.epsilons", K_LIST, false, F_EPSILON},
-    {"math.activation", K_SCALAR, true, F_ACTIVATION},
-    {"performance", K_MAP, false, -1},
-    {"performance.threads", K_SCALAR, false, F_THREADS},
-};
-#define N_KEYS (sizeof schema / sizeof schema[0])
-
-/* One value as read (lists: one per item). */
-struct item {
-    int key; /* index into schema */
-    char *value;
-    unsigned line;
-};
-
-struct yreader {
-    const char *cmd, *path;
-    yaml_parser_t parser;
-    yaml_event_t ev;
-    bool have_ev;
-    unsigned seen_line[N_KEYS]; /* 0: not seen */
-    struct item *items;
-    size_t n_items, cap_items;
-    /* the first schema error, kept until the version has been judged */
-    char first_err[400];
-    bool have_err;
-};
-
-static int ybad(struct yreader *r, unsigned line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int ybad(struct yreader *r, unsigned line, const char *fmt, ...)
-{
-    if (r->have_err) return EXIT_USAGE;
-    char buf[300];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    snprintf(r->first_err, sizeof r->first_err, "%s:%u: %s", r->path, line, buf);
-    r->have_err = true;
-    return EXIT_USAGE;
-}
-
-static int ynext(struct yreader *r)
-{
-    if (r->have_ev) yaml_event_delete(&r->ev);
-    r->have_ev = false;
-    if (!yaml_parser_parse(&r->parser, &r->ev)) {
-        const yaml_parser_t *p = &r->parser;
-        if (p->error == YAML_MEMORY_ERROR) return EXIT_SOFTWARE;
-        /* a syntax error ends the reading: it is printed at once */
-        if (p->error == YAML_READER_ERROR)
-            fprintf(stderr, "fastmlp %s: %s: byte %zu: %s\n", r->cmd, r->path, p->problem_offset,
-                    p->problem ? p->problem : "cannot read the YAML text");
-        else
-            fprintf(stderr, "fastmlp %s: %s:%zu:%zu: YAML syntax error: %s\n", r->cmd, r->path,
-                    p->problem_mark.line + 1, p->problem_mark.column + 1, p->problem ? p->problem : "malformed");
-        return EXIT_DATAERR; /* told apart from schema errors; the caller maps it to EXIT_USAGE */
-    }
-    r->have_ev = true;
-    return EXIT_OK;
-}
-
-static unsigned yline(const yaml_event_t *ev)
-{
-    return (unsigned)ev->start_mark.line + 1;
-}
-
-static bool yis_null(const yaml_event_t *ev)
-{
-    if (ev->type != YAML_SCALAR_EVENT) return false;
-    if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) return false;
-    const char *v = (const char *)ev->data.scalar.value;
-    return !*v || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 || strcmp(v, "Null") == 0 || strcmp(v, "NULL") == 0;
-}
-
-static int add_item(struct yreader *r, int key, unsigned line)
-{
-    const yaml_event_t *ev = &r->ev;
-    if (memchr(ev->data.scalar.value, 0, ev->data.scalar.length))
-        return ybad(r, line, "%s: the value holds a NUL byte", schema[key].path);
-    if (r->n_items == r->cap_items) {
-        size_t cap = r->cap_items ? 2 * r->cap_items : 16;
-        struct item *ni = realloc(r->items, cap * sizeof *ni);
-        if (!ni) return EXIT_SOFTWARE;
-        r->items = ni;
-        r->cap_items = cap;
-    }
-    char *v = malloc(ev->data.scalar.length + 1);
-    if (!v) return EXIT_SOFTWARE;
-    memcpy(v, ev->data.scalar.value, ev->data.scalar.length);
-    v[ev->data.scalar.length] = 0;
-    r->items[r->n_items++] = (struct item){key, v, line};
-    return EXIT_OK;
-}
-
-/* Skip the value that starts at the current event (after a schema error,
- * so that the rest of the file is still checked for syntax). */
-static int skip_value(struct yreader *r)
-{
-    int depth = 0, rc;
-    do {
-        if (r->ev.type == YAML_MAPPING_START_EVENT || r->ev.type == YAML_SEQUENCE_START_EVENT) depth++;
-        if (r->ev.type == YAML_MAPPING_END_EVENT || r->ev.type == YAML_SEQUENCE_END_EVENT) depth--;
-        if (depth > 0 && (rc = ynext(r)) != EXIT_OK) return rc;
-    } while (depth > 0);
-    return EXIT_OK;
-}
-
-static const char *ykind(yaml_event_type_t t)
-{
-    return t == YAML_MAPPING_START_EVENT ? "a mapping" : t == YAML_SEQUENCE_START_EVENT ? "a list" : t == YAML_ALIAS_EVENT ? "an alias" : "a value";
-}
-
-/* The mapping that starts at the current event; `prefix` is "" at the top. */
-static int read_map(struct yreader *r, const char *prefix)
-{
-    int rc;
-    for (;;) {
-        if ((rc = ynext(r)) != EXIT_OK) return rc;
-        if (r->ev.type == YAML_MAPPING_END_EVENT) return EXIT_OK;
-        unsigned line = yline(&r->ev);
-        char path[160];
-        int key = -1;
-        bool accept = false;
-        if (r->ev.type != YAML_SCALAR_EVENT || yis_null(&r->ev)) {
-            ybad(r, line, "%s%sa key must be a name", prefix, *prefix ? ": " : "");
-        } else {
-            snprintf(path, sizeof path, "%s%s%.100s", prefix, *prefix ? "." : "", (const char *)r->ev.data.scalar.value);
-            for (size_t k = 0; k < N_KEYS && key < 0; k++)
-                if (strcmp(schema[k].path, path) == 0) key = (int)k;
-            if (key < 0)
-                ybad(r, line, "unknown key '%s'", path);
-            else if (r->seen_line[key])
-                ybad(r, line, "duplicate key '%s' (first on line %u)", path, r->seen_line[key]);
-            else
-                r->seen_line[key] = line, accept = true;
-        }
-        if (r->ev.type != YAML_SCALAR_EVENT && (rc = skip_value(r)) != EXIT_OK) return rc; /* a complex key */
-        if ((rc = ynext(r)) != EXIT_OK) return rc;
-        yaml_event_type_t t = r->ev.type;
-        if (!accept) {
-            if ((rc = skip_value(r)) != EXIT_OK) return rc;
-            continue;
-        }
-        const struct key *k = &schema[key];
-        if (t == YAML_ALIAS_EVENT) {
-            ybad(r, line, "%s: aliases are not supported", k->path);
-        } else if (yis_null(&r->ev)) {
-            ybad(r, line, "%s has no value", k->path);
-        } else if (k->kind == K_MAP) {
-            if (t == YAML_MAPPING_START_EVENT) {
-                if ((rc = read_map(r, k->path)) != EXIT_OK && rc != EXIT_USAGE) return rc;
-                continue;
-            }
-            ybad(r, line, "%s must be a mapping of keys, not %s", k->path, ykind(t));
-        } else if (t == YAML_SCALAR_EVENT) {
-            if ((rc = add_item(r, key, line)) != EXIT_OK && rc != EXIT_USAGE) return rc;
-            continue;
-        } else if (k->kind == K_LIST && t == YAML_SEQUENCE_START_EVENT) {
-            for (;;) {
-                if ((rc = ynext(r)) != EXIT_OK) return rc;
-                if (r->ev.type == YAML_SEQUENCE_END_EVENT) break;
-                unsigned il = yline(&r->ev);
-                if (r->ev.type != YAML_SCALAR_EVENT || yis_null(&r->ev)) {
-                    ybad(r, il, "%s: an item must be a number, not %s", k->path,
-                         r->ev.type == YAML_SCALAR_EVENT ? "empty" : ykind(r->ev.type));
-                    if ((rc = skip_value(r)) != EXIT_OK) return rc;
-                } else if ((rc = add_item(r, key, il)) != EXIT_OK && rc != EXIT_USAGE) {
-                    return rc;
-                }
-            }
-            continue;
-        } else {
-            ybad(r, line, "%s must be a single value, not %s", k->path, ykind(t));
-        }
-        if ((rc = skip_value(r)) != EXIT_OK) return rc;
-    }
-}
-
-static int read_yaml_stream(struct yreader *r)
-{
-    int rc, docs = 0;
-    if ((rc = ynext(r)) != EXIT_OK) return rc; /* STREAM-START */
-    for (;;) {
-        if ((rc = ynext(r)) != EXIT_OK) return rc;
-        if (r->ev.type == YAML_STREAM_END_EVENT) return EXIT_OK;
-        if (r->ev.type != YAML_DOCUMENT_START_EVENT) return ybad(r, yline(&r->ev), "malformed YAML stream");
-        if (++docs > 1) ybad(r, yline(&r->ev), "more than one YAML document");
-        if ((rc = ynext(r)) != EXIT_OK) return rc;
-        if (r->ev.type == YAML_MAPPING_START_EVENT) {
-            if ((rc = read_map(r, "")) != EXIT_OK && rc != EXIT_USAGE) return rc;
-        } else {
-            if (!yis_null(&r->ev)) ybad(r, yline(&r->ev), "the file must be a mapping (version: 1, benchmark: ...)");
-            if ((rc = skip_value(r)) != EXIT_OK) return rc;
-        }
-        if ((rc = ynext(r)) != EXIT_OK) return rc; /* DOCUMENT-END */
-    }
-}
-
-static int slurp_file(const char *cmd, const char *path, char **buf, size_t *len)
-{
-    *buf = NULL;
-    *len = 0;
-    FILE *f = fopen(path, "rb");
-    int e = f ? 0 : errno;
-    struct stat sb;
-    if (f && fstat(fileno(f), &sb) != 0) e = errno;
-    else if (f && S_ISDIR(sb.st_mode)) e = EISDIR;
-    if (e) {
-        fprintf(stderr, "fastmlp %s: %s: cannot open: %s\n", cmd, path, strerror(e));
-        if (f) fclose(f);
-        return EXIT_NOINPUT;
-    }
-    char *b = malloc(BENCH_YAML_MAX_BYTES + 1);
-    if (!b) {
-        fclose(f);
-        fprintf(stderr, "fastmlp %s: %s: out of memory\n", cmd, path);
-        return EXIT_SOFTWARE;
-    }
-    size_t got = fread(b, 1, BENCH_YAML_MAX_BYTES + 1, f);
-    int rc = EXIT_OK;
-    if (ferror(f)) {
-        fprintf(stderr, "fastmlp %s: %s: cannot read: %s\n", cmd, path, strerror(errno));
-        rc = EXIT_IOERR;
-    } else if (got > BENCH_YAML_MAX_BYTES) {
-        fprintf(stderr, "fastmlp %s: %s: larger than %u bytes: not a benchmark file\n", cmd, path, BENCH_YAML_MAX_BYTES);
-        rc = EXIT_USAGE;
-    }
-    fclose(f);
-    if (rc != EXIT_OK) {
-        free(b);
-        return rc;
-    }
-    b[got] = 0;
-    *buf = b;
-    *len = got;
-    return EXIT_OK;
-}
-
-/* Read and judge the file into *s.  Returns EXIT_OK or an exit code after one
- * stderr line. */
-static int read_bench_yaml(const char *cmd, const char *path, struct bench_spec *s)
-{
-    char *text;
-    size_t len;
-    int rc = slurp_file(cmd, path, &text, &len);
-    if (rc != EXIT_OK) return rc;
-    struct yreader r = {.cmd = cmd, .path = path};
-    if (!yaml_parser_initialize(&r.parser)) {
-        free(text);
-        fprintf(stderr, "fastmlp %s: %s: out of memory\n", cmd, path);
-        return EXIT_SOFTWARE;
-    }
-    yaml_parser_set_input_string(&r.parser, (const unsigned char *)text, len);
-    rc = read_yaml_stream(&r);
-    if (r.have_ev) yaml_event_delete(&r.ev);
-    yaml_parser_delete(&r.parser);
-    free(text);
-    if (rc == EXIT_DATAERR) {
-        rc = EXIT_USAGE; /* syntax: already printed */
-        goto out;
-    }
-    if (rc == EXIT_SOFTWARE) {
-        fprintf(stderr, "fastmlp %s: %s: out of memory\n", cmd, path);
-        goto out;
-    }
-    /* the version first: a newer file's other keys are not ours to judge */
-    for (size_t i = 0; i < r.n_items; i++) {
-        if (strcmp(schema[r.items[i].key].path, "version") != 0) continue;
-        uint64_t v;
-        const char *val = r.items[i].value;
-        if (!parse_u64(val, 0, UINT32_MAX, &v) || v == 0)
-            rc = cli_usage_error("bench", "%s:%u: version: '%s' is not a schema version (this build reads version %d)",
-                                 path, r.items[i].line, val, BENCH_YAML_VERSION);
-        else if (v > BENCH_YAML_VERSION)
-            rc = cli_usage_error("bench", "%s:%u: version %llu not supported (this build reads version %d)", path,
-                                 r.items[i].line, (unsigned long long)v, BENCH_YAML_VERSION);
-        if (rc != EXIT_OK) goto out;
-    }
-    if (r.have_err) {
-        rc = cli_usage_error("bench", "%s", r.first_err);
-        goto out;
-    }
-    for (size_t k = 0; k < N_KEYS; k++) {
-        if (r.seen_line[k] || !schema[k].required) continue;
-        /* a key in a missing optional section is not required either */
-        const char *dot = strchr(schema[k].path, '.');
-        unsigned parent_line = 0;
-        if (dot) {
-            size_t pl = (size_t)(dot - schema[k].path);
-            bool parent_seen = false;
-            for (size_t p = 0; p < N_KEYS; p++)
-                if (strlen(schema[p].path) == pl && strncmp(schema[p].path, schema[k].path, pl) == 0) {
-                    parent_seen = r.seen_line[p] != 0 || schema[p].required;
-                    parent_line = r.seen_line[p];
-                }
-            if (!parent_seen) continue;
-        }
-        if (parent_line)
-            rc = cli_usage_error("bench", "%s:%u: %.*s: missing required key '%s'", path, parent_line,
-                                 (int)(dot - schema[k].path), schema[k].path, schema[k].path);
-        else
-            rc = cli_usage_error("bench", "%s: missing required key '%s'", path, schema[k].path);
-        goto out;
-    }
-    for (size_t i = 0; i < r.n_items; i++) {
-        const struct key *k = &schema[r.items[i].key];
-        if (k->field < 0) continue;
-        char why[200];
-        if (!set_field(s, (enum field)k->field, r.items[i].value, why, sizeof why)) {
-            rc = cli_usage_error("bench", "%s:%u: %s: %s", path, r.items[i].line, k->path, why);
-            goto out;
-        }
-    }
-out:
-    for (size_t i = 0; i < r.n_items; i++) free(r.items[i].value);
-    free(r.items);
-    return rc;
 }
 
 static void bench_help(void)
@@ -832,23 +387,28 @@ static void bench_help(void)
            "       fastmlp bench --config FILE.yaml\n\n"
            "Seed 003's benchmark: N batch-1 inferences through L layers of D x D.  'fastmlp bench quick --help'\n"
            "lists the flags; 'fastmlp bench infer --help' those of the inference benchmark of a trained\n"
-           "model (batch throughput and batch-1 latency).  The YAML file (version 1):\n\n"
+           "model (batch throughput and batch-1 latency).  The YAML file is seed 003's (version 1):\n\n"
            "  version: 1\n"
            "  benchmark:\n"
-           "    name: my-bench      # optional\n"
-           "    nepochs: 50\n"
-           "    seed: 1             # optional (a fastmlp addition)\n"
-           "  shape:\n"
-           "    layers: 100\n"
-           "    dimension: 1024\n"
-           "  math:\n"
-           "    precision: f32      # f32 f64 bf16 int8 (f4 f8 b2 i1)\n"
-           "    epsilons: [1e-6]    # optional; a list or one number\n"
-           "    activation: sigmoid # sigmoid tanh\n"
-           "  performance:          # optional\n"
-           "    threads: 2          # 0 or absent: all cores\n\n"
-           "Each epsilon bounds the largest difference between the output and a plain f64 forward pass\n"
-           "over the same weights; a bound exceeded fails the run (exit 1).\n");
+           "    name: \"Hello World!\"    # optional: prints 'Completed \"NAME\" in X ms'\n"
+           "    nepochs: 100\n"
+           "    seed: 1                 # optional (fastmlp)\n"
+           "    shape:\n"
+           "      layers: 100\n"
+           "      dimension: 128\n"
+           "    math:\n"
+           "      precision: f4         # f4 f8 (f32 f64), and fastmlp's bf16 int8 (b2 i1)\n"
+           "      epsilons:             # optional: seed 003's clip margins, checked (>= 0), not needed\n"
+           "        epsilon_exp: 4e-6\n"
+           "        epsilon_square: 1e-7\n"
+           "      max_error: [1e-6]     # optional (fastmlp): a list or one number\n"
+           "      activation: sigmoid   # sigmoid tanh\n"
+           "    performance:            # optional\n"
+           "      threads: 2            # 0 or absent: all cores\n\n"
+           "shape, math and performance may also stand at the top level beside benchmark (the flat layout;\n"
+           "there math.epsilons is a list of error bounds, as max_error).  Each error bound is the largest\n"
+           "difference allowed between the output and a plain f64 forward pass over the same weights; a\n"
+           "bound exceeded fails the run (exit 1).\n");
 }
 
 int cmd_bench(int argc, char **argv)
@@ -878,10 +438,7 @@ int cmd_bench(int argc, char **argv)
         }
     }
     if (!config) return cli_usage_error(cmd, "expected 'quick' or '--config FILE'");
-    struct bench_spec s = {.seed = 1};
-    int rc = read_bench_yaml(cmd, config, &s);
-    if (rc != EXIT_OK) return rc;
-    if (!s.name) s.name = "unnamed";
-    rc = run_bench(cmd, &s, config);
-    return rc;
+    struct bench_spec s;
+    int rc = bench_spec_read(cmd, config, &s);
+    return rc != EXIT_OK ? rc : run_bench(cmd, &s, config);
 }

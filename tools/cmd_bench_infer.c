@@ -9,18 +9,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 /* Above this many bytes of outputs the throughput pass is cut into chunks. */
 #define INFER_MAX_OUT_BYTES ((uint64_t)256 << 20)
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -38,33 +29,80 @@ static double quantile(const double *v, size_t n, double p)
     return v[lo] + (pos - (double)lo) * (v[lo + 1] - v[lo]);
 }
 
-/* Rows whose argmax (one output: the output against 0.5) equals the label. */
+/* Rows whose class (mlp_class_of) is the label. */
 static uint64_t count_right(const double *out, const int32_t *labels, uint64_t row0, uint64_t n, uint32_t K)
 {
     uint64_t right = 0;
-    for (uint64_t i = 0; i < n; i++) {
-        const double *p = out + i * K;
-        uint32_t best = 0;
-        if (K == 1)
-            best = p[0] > 0.5;
-        else
-            for (uint32_t k = 1; k < K; k++)
-                if (p[k] > p[best]) best = k;
-        right += labels[row0 + i] >= 0 && (uint32_t)labels[row0 + i] == best;
-    }
+    for (uint64_t i = 0; i < n; i++)
+        right += labels[row0 + i] >= 0 && (uint32_t)labels[row0 + i] == mlp_class_of(out + i * K, K);
     return right;
 }
 
-/* The model itself, or its quantised form (--quantize). */
+/* The model itself, or its quantised form (--quantize), on the data, with
+ * room for the outputs of `chunk` rows. */
 struct runner {
     const struct mlp_model *m;
     const struct mlp_qmodel *q;
+    const struct mlp_dataset *ds;
+    uint64_t chunk;
+    uint32_t K;
+    double *out;
 };
 
-static enum mlp_status run_rows(const struct runner *r, const struct mlp_dataset *ds, uint64_t row0, uint64_t n,
-                                double *out, struct mlp_error *err)
+static enum mlp_status run_rows(const struct runner *r, uint64_t row0, uint64_t n, struct mlp_error *err)
 {
-    return r->q ? mlp_qmodel_predict(r->q, ds, row0, n, out, err) : mlp_model_predict(r->m, ds, row0, n, out, err);
+    return r->q ? mlp_qmodel_predict(r->q, r->ds, row0, n, r->out, err)
+                : mlp_model_predict(r->m, r->ds, row0, n, r->out, err);
+}
+
+/* (a) Throughput: the best of `runs` timed passes over every row, after an
+ * untimed warm-up pass (thread pool, buffers, caches); then the rows right
+ * (with labels), counted outside the timed passes: in one pass the outputs
+ * are still there, in chunks they are computed once more. */
+static enum mlp_status throughput(const struct runner *r, uint32_t runs, double *best, uint64_t *right,
+                                  struct mlp_error *err)
+{
+    const uint64_t N = r->ds->n_rows, chunk = r->chunk;
+    enum mlp_status st = MLP_OK;
+    *best = INFINITY;
+    for (uint32_t k = 0; k <= runs && st == MLP_OK; k++) {
+        double t0 = mlp_now();
+        for (uint64_t r0 = 0; r0 < N && st == MLP_OK; r0 += chunk) st = run_rows(r, r0, N - r0 < chunk ? N - r0 : chunk, err);
+        double dt = mlp_now() - t0;
+        if (k > 0 && dt < *best) *best = dt;
+    }
+    *right = 0;
+    for (uint64_t r0 = 0; r0 < N && st == MLP_OK && r->ds->labels; r0 += chunk) {
+        uint64_t n = N - r0 < chunk ? N - r0 : chunk;
+        if (chunk < N) st = run_rows(r, r0, n, err);
+        if (st == MLP_OK) *right += count_right(r->out, r->ds->labels, r0, n, r->K);
+    }
+    return st;
+}
+
+struct latency {
+    double median, p90, p99, mean, min;
+};
+
+/* (b) Latency: one call per row over the first n rows, each timed on its
+ * own (lat: room for n), after an untimed sweep over the same rows. */
+static enum mlp_status latency(const struct runner *r, uint64_t n, double *lat, struct latency *l,
+                               struct mlp_error *err)
+{
+    enum mlp_status st = MLP_OK;
+    for (uint64_t i = 0; i < n && st == MLP_OK; i++) st = run_rows(r, i, 1, err);
+    for (uint64_t i = 0; i < n && st == MLP_OK; i++) {
+        double t0 = mlp_now();
+        st = run_rows(r, i, 1, err);
+        lat[i] = (mlp_now() - t0) * 1e6;
+    }
+    if (st != MLP_OK) return st;
+    double sum = 0;
+    for (uint64_t i = 0; i < n; i++) sum += lat[i];
+    qsort(lat, (size_t)n, sizeof *lat, cmp_double);
+    *l = (struct latency){quantile(lat, n, 0.5), quantile(lat, n, 0.9), quantile(lat, n, 0.99), sum / (double)n,
+                          lat[0]};
+    return MLP_OK;
 }
 
 int cmd_bench_infer(int argc, char **argv)
@@ -88,22 +126,15 @@ int cmd_bench_infer(int argc, char **argv)
          "Benchmark"},
         DATA_OPTIONS(dopt),
         {0}};
-    const char *pos[1];
-    int n_pos;
-    bool help;
-    int rc = cli_parse(cmd, argc, argv, 3, opts, pos, 0, &n_pos, &help);
-    if (rc != EXIT_OK) return rc;
-    if (help) {
-        cli_print_help(stdout,
-                       "usage: fastmlp bench infer --model FILE --data FILE [--labels FILE] [--runs N]\n"
-                       "                           [--latency-rows N] [--threads T]\n\n"
-                       "Times MODEL on DATA: the batch throughput (every row in one pass, best of N passes after\n"
-                       "an untimed one; rows/s and ms per pass, the accuracy when there are labels) and the\n"
-                       "batch-1 latency (one row per call over the first rows after an untimed sweep: median,\n"
-                       "p90, p99 and mean in microseconds).  The last line is 'RESULT infer key=value ...'.",
-                       opts);
-        return EXIT_OK;
-    }
+    struct cli_args a = {.cmd = cmd, .first = 3, .opts = opts, .max_pos = 0,
+                         .usage = "usage: fastmlp bench infer --model FILE --data FILE [--labels FILE] [--runs N]\n"
+                                  "                           [--latency-rows N] [--threads T]\n\n"
+                                  "Times MODEL on DATA: the batch throughput (every row in one pass, best of N passes after\n"
+                                  "an untimed one; rows/s and ms per pass, the accuracy when there are labels) and the\n"
+                                  "batch-1 latency (one row per call over the first rows after an untimed sweep: median,\n"
+                                  "p90, p99 and mean in microseconds).  The last line is 'RESULT infer key=value ...'."};
+    int rc = cli_args_parse(&a, argc, argv);
+    if (rc != CLI_RUN) return rc;
     if (!model) return cli_usage_error(cmd, "option '--model' is required");
     if (!data) return cli_usage_error(cmd, "option '--data' is required");
     if (runs < 1) return cli_usage_error(cmd, "option '--runs': '0' is not a count of at least 1");
@@ -118,7 +149,6 @@ int cmd_bench_infer(int argc, char **argv)
     struct mlp_error err = {0};
     struct mlp_model *m = NULL;
     struct mlp_qmodel *q = NULL;
-    struct mlp_context *cx = NULL;
     struct mlp_dataset ds = {0};
     double *out = NULL, *lat = NULL;
     enum mlp_status st = mlp_model_load(&m, model, &err);
@@ -136,14 +166,11 @@ int cmd_bench_infer(int argc, char **argv)
         goto done;
     }
     /* 0: every online core, resolved here so that the figure names it */
-    if (threads == 0) {
-        long nc = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = nc > 0 ? (uint32_t)(nc < MLP_MAX_THREADS ? nc : MLP_MAX_THREADS) : 1;
-    }
+    threads = (uint32_t)cli_threads_resolve((int)threads);
+    struct mlp_context *cx;
     if ((rc = cli_context(cmd, (int)threads, MLP_KERNELS_FAST, &cx)) != EXIT_OK) goto done;
     mlp_model_set_context(m, cx);
     if (qt >= 0 && (st = mlp_qmodel_create(&q, m, (enum mlp_qtype)qt, NULL, &err)) != MLP_OK) goto done;
-    const struct runner run = {m, q};
 
     const uint32_t K = mlp_model_n_out(m);
     const uint64_t N = ds.n_rows;
@@ -159,6 +186,7 @@ int cmd_bench_infer(int argc, char **argv)
         snprintf(err.msg, sizeof err.msg, "out of memory for %llu rows of %u outputs", (unsigned long long)chunk, K);
         goto done;
     }
+    const struct runner run = {m, q, &ds, chunk, K, out};
 
     char summary[256];
     report_model_summary(m, summary, sizeof summary);
@@ -168,25 +196,9 @@ int cmd_bench_infer(int argc, char **argv)
     printf("\n");
     fflush(stdout);
 
-    /* (a) Throughput.  Pass 0 is the untimed warm-up (thread pool, buffers,
-     * caches). */
-    double best = INFINITY;
-    for (uint32_t r = 0; r <= runs && st == MLP_OK; r++) {
-        double t0 = now_s();
-        for (uint64_t r0 = 0; r0 < N && st == MLP_OK; r0 += chunk)
-            st = run_rows(&run, &ds, r0, N - r0 < chunk ? N - r0 : chunk, out, &err);
-        double dt = now_s() - t0;
-        if (r > 0 && dt < best) best = dt;
-    }
-    /* Counting stays out of the timed passes: in one pass the outputs are
-     * still there; in chunks they are computed once more. */
-    uint64_t right = 0;
-    for (uint64_t r0 = 0; r0 < N && st == MLP_OK && ds.labels; r0 += chunk) {
-        uint64_t n = N - r0 < chunk ? N - r0 : chunk;
-        if (chunk < N) st = run_rows(&run, &ds, r0, n, out, &err);
-        if (st == MLP_OK) right += count_right(out, ds.labels, r0, n, K);
-    }
-    if (st != MLP_OK) goto done;
+    double best;
+    uint64_t right;
+    if ((st = throughput(&run, runs, &best, &right, &err)) != MLP_OK) goto done;
     const double rows_per_s = best > 0 ? (double)N / best : INFINITY;
     printf("throughput: %.3f ms per pass over %llu rows (best of %u, after 1 untimed), %.0f rows/s%s\n", best * 1e3,
            (unsigned long long)N, runs, rows_per_s, chunk < N ? ", in chunks" : "");
@@ -197,30 +209,18 @@ int cmd_bench_infer(int argc, char **argv)
     }
     fflush(stdout);
 
-    /* (b) Latency: one call per row, each timed on its own; an untimed sweep
-     * over the same rows first. */
-    for (uint64_t i = 0; i < n_lat && st == MLP_OK; i++) st = run_rows(&run, &ds, i, 1, out, &err);
-    for (uint64_t i = 0; i < n_lat && st == MLP_OK; i++) {
-        double t0 = now_s();
-        st = run_rows(&run, &ds, i, 1, out, &err);
-        lat[i] = (now_s() - t0) * 1e6;
-    }
-    if (st != MLP_OK) goto done;
-    double sum = 0;
-    for (uint64_t i = 0; i < n_lat; i++) sum += lat[i];
-    qsort(lat, (size_t)n_lat, sizeof *lat, cmp_double);
-    const double med = quantile(lat, n_lat, 0.5), p90 = quantile(lat, n_lat, 0.9), p99 = quantile(lat, n_lat, 0.99);
-    const double mean = sum / (double)n_lat;
+    struct latency l;
+    if ((st = latency(&run, n_lat, lat, &l, &err)) != MLP_OK) goto done;
     printf("latency: batch 1 over %llu rows (after 1 untimed sweep): median %.2f us, p90 %.2f us, p99 %.2f us, "
            "mean %.2f us, min %.2f us\n",
-           (unsigned long long)n_lat, med, p90, p99, mean, lat[0]);
+           (unsigned long long)n_lat, l.median, l.p90, l.p99, l.mean, l.min);
     printf("BLAS: %s\n", mlp_blas_info());
     printf("RESULT infer rows=%llu threads=%u rows_per_s=%.0f ms_per_pass=%.4f", (unsigned long long)N, threads,
            rows_per_s, best * 1e3);
     if (acc >= 0) printf(" accuracy=%.4f", acc);
     printf(" latency_rows=%llu latency_us_median=%.3f latency_us_p90=%.3f latency_us_p99=%.3f latency_us_mean=%.3f"
            " weights=%s\n",
-           (unsigned long long)n_lat, med, p90, p99, mean, q ? mlp_qtype_name((enum mlp_qtype)qt) : "model");
+           (unsigned long long)n_lat, l.median, l.p90, l.p99, l.mean, q ? mlp_qtype_name((enum mlp_qtype)qt) : "model");
     if (fflush(stdout) != 0) {
         st = err.status = MLP_ERR_IO;
         snprintf(err.msg, sizeof err.msg, "cannot write to standard output");

@@ -4,7 +4,6 @@
  * loss, MSE and R^2 for real targets), as a table, as JSON, and as an HTML
  * report. */
 #include "cli.h"
-#include "config.h"
 #include "report.h"
 
 #include <math.h>
@@ -86,11 +85,7 @@ static enum mlp_status eval_quantized(const struct mlp_model *m, const struct ml
     struct mlp_qmodel *q = NULL;
     enum mlp_status st = MLP_OK;
     if (calib_path && (st = cli_load_data(&cal, calib_path, NULL, lp, err)) != MLP_OK) return st;
-    if (calib_path && cal.n_cols != mlp_model_n_in(m)) {
-        st = err->status = MLP_ERR_SHAPE;
-        snprintf(err->msg, sizeof err->msg, "%.300s has %u columns, the model expects %u inputs", calib_path,
-                 cal.n_cols, mlp_model_n_in(m));
-    }
+    /* (lp->n_cols: the loader has refused a width other than the model's) */
     if (st == MLP_OK) st = mlp_qmodel_create(&q, m, (enum mlp_qtype)qt, calib_path ? &cal : NULL, err);
     if (st == MLP_OK) st = mlp_qmodel_evaluate(q, ds, &qr->loss, &qr->acc, err);
     if (st == MLP_OK) {
@@ -206,16 +201,117 @@ static void print_json(const struct mlp_dataset *ds, double loss, const uint64_t
     printf("}\n");
 }
 
+/* One evaluation: what was loaded and the figures so far. */
+struct eval_run {
+    const char *model_path, *data_path, *report;
+    int json;
+    bool report_on_stdout; /* then the report is all that goes there */
+    bool in_report;        /* writing it: a failure to create is an output error (73) */
+    struct mlp_model *m;
+    struct mlp_dataset ds;
+    double loss, acc;
+    struct quant_result qr;
+    struct mlp_error err;
+};
+
+static enum mlp_status write_eval_report(struct eval_run *e, const struct report_data *rd)
+{
+    e->in_report = true;
+    cli_signals_for_output(e->report); /* a signal now drops the report (cli_output_commit) */
+    enum mlp_status st = report_write(e->report, rd, &e->err);
+    e->in_report = st != MLP_OK;
+    return st;
+}
+
+/* Real targets: no classes, no matrix; the loss, MSE and R^2. */
+static enum mlp_status eval_regression(struct eval_run *e)
+{
+    double mse = 0, r2 = 0;
+    enum mlp_status st = regression_figures(e->m, &e->ds, &mse, &r2, &e->err);
+    if (st == MLP_OK && e->report) {
+        char sub[512], model[256];
+        report_model_summary(e->m, model, sizeof model);
+        snprintf(sub, sizeof sub, "%s on %s: %llu rows, loss %.6g, mse %.6g, r2 %.6g", model, e->data_path,
+                 (unsigned long long)e->ds.n_rows, e->loss, mse, r2);
+        struct report_data rd = {.title = "fastmlp eval", .subtitle = sub, .eval_name = "test"};
+        st = write_eval_report(e, &rd);
+    }
+    if (st != MLP_OK || e->report_on_stdout) return st;
+    if (e->json) {
+        printf("{\"n\": %llu, \"loss\": ", (unsigned long long)e->ds.n_rows);
+        json_num(e->loss);
+        printf(", \"mse\": ");
+        json_num(mse);
+        printf(", \"r2\": ");
+        json_num(r2);
+        print_quant_json(&e->qr, e->loss, e->acc);
+        printf("}\n");
+    } else {
+        printf("model     %s\ndata      %s (%llu rows, %u target%s)\n", e->model_path, e->data_path,
+               (unsigned long long)e->ds.n_rows, e->ds.n_targets, e->ds.n_targets == 1 ? "" : "s");
+        printf("loss      %.6g  (the %s loss: 1/2 mean squared error)\nmse       %.6g\nr2        %.6g\n", e->loss,
+               mlp_head_name(mlp_model_head(e->m)), mse, r2);
+        print_quant_text(&e->qr, e->loss, e->acc);
+    }
+    return MLP_OK;
+}
+
+/* Classes: the confusion matrix, per-class figures and image samples. */
+static enum mlp_status eval_classes(struct eval_run *e)
+{
+    const struct mlp_dataset *ds = &e->ds;
+    /* One output unit is a two-class model (the output against 0.5). */
+    const uint32_t K = mlp_model_n_out(e->m) == 1 ? 2 : mlp_model_n_out(e->m);
+    const uint64_t n_pred = ds->n_rows < SAMPLES_IN_REPORT ? ds->n_rows : SAMPLES_IN_REPORT;
+    uint64_t *cm = calloc((size_t)K * K, sizeof *cm);
+    uint32_t *pred = calloc(n_pred ? n_pred : 1, sizeof *pred);
+    enum mlp_status st = MLP_OK;
+    if (!cm || !pred) {
+        st = e->err.status = MLP_ERR_NOMEM;
+        snprintf(e->err.msg, sizeof e->err.msg, "out of memory for a %u x %u confusion matrix", K, K);
+    }
+    if (st == MLP_OK) st = report_classify(e->m, ds, K, cm, pred, n_pred, &e->err);
+    if (st == MLP_OK && e->report) {
+        char sub[512], model[256];
+        uint64_t right = 0;
+        for (uint32_t k = 0; k < K; k++) right += cm[(size_t)k * K + k];
+        report_model_summary(e->m, model, sizeof model);
+        snprintf(sub, sizeof sub, "%s on %s: %llu rows, loss %.4f, accuracy %.4f", model, e->data_path,
+                 (unsigned long long)ds->n_rows, e->loss, ds->n_rows ? (double)right / (double)ds->n_rows : 0);
+        struct report_data rd = {.title = "fastmlp eval",
+                                 .subtitle = sub,
+                                 .eval_name = "test",
+                                 .n_classes = K,
+                                 .confusion = cm,
+                                 .samples = ds,
+                                 .pred = pred,
+                                 .n_samples_max = (uint32_t)n_pred,
+                                 .input_scale = mlp_model_input_scale(e->m)};
+        st = write_eval_report(e, &rd);
+    }
+    if (st == MLP_OK && !e->report_on_stdout) {
+        if (e->json) {
+            print_json(ds, e->loss, cm, K, &e->qr, e->acc);
+        } else {
+            print_text(e->model_path, e->data_path, ds, e->loss, cm, K);
+            print_quant_text(&e->qr, e->loss, e->acc);
+        }
+    }
+    free(cm);
+    free(pred);
+    return st;
+}
+
 int cmd_eval(int argc, char **argv)
 {
     const char *cmd = "eval";
-    const char *labels = NULL, *report = NULL, *quantize = NULL, *calib = NULL;
-    int json = 0;
+    const char *labels = NULL, *quantize = NULL, *calib = NULL;
+    struct eval_run e = {0};
     struct data_opts dopt = {0};
     const struct opt opts[] = {
         {"--labels", 0, OPT_STR, &labels, "FILE", "labels for the data (IDX, NPY)", "Data"},
-        {"--json", 0, OPT_FLAG, &json, NULL, "print one JSON object instead of tables", "Output"},
-        {"--report", 0, OPT_STR, &report, "FILE",
+        {"--json", 0, OPT_FLAG, &e.json, NULL, "print one JSON object instead of tables", "Output"},
+        {"--report", 0, OPT_STR, &e.report, "FILE",
          "also write an HTML report: confusion matrix, samples ('-': to stdout, instead of the tables)", "Output"},
         {"--quantize", 0, OPT_STR, &quantize, "TYPE",
          "also evaluate the model with bf16 or int8 weights (f32 bf16 int8, or f4 b2 i1) and print the difference",
@@ -225,151 +321,53 @@ int cmd_eval(int argc, char **argv)
          "Quantization"},
         DATA_OPTIONS(dopt),
         {0}};
-    const char *pos[2];
-    int n_pos;
-    bool help;
-    int rc = cli_parse(cmd, argc, argv, 2, opts, pos, 2, &n_pos, &help);
-    if (rc != EXIT_OK) return rc;
-    if (help) {
-        cli_print_help(stdout,
-                       "usage: fastmlp eval MODEL DATA [--labels FILE] [--json] [--report FILE.html]\n"
-                       "                   [--quantize bf16|int8 [--calib FILE]]\n\n"
-                       "Loss, accuracy, confusion matrix and per-class precision/recall/F1 of MODEL on\n"
-                       "labelled DATA (loss, MSE and R^2 for real targets).",
-                       opts);
-        return EXIT_OK;
-    }
-    if (n_pos != 2) return cli_usage_error(cmd, "expected MODEL and DATA");
+    struct cli_args a = {.cmd = cmd, .first = 2, .opts = opts, .max_pos = 2,
+                         .usage = "usage: fastmlp eval MODEL DATA [--labels FILE] [--json] [--report FILE.html]\n"
+                                  "                   [--quantize bf16|int8 [--calib FILE]]\n\n"
+                                  "Loss, accuracy, confusion matrix and per-class precision/recall/F1 of MODEL on\n"
+                                  "labelled DATA (loss, MSE and R^2 for real targets)."};
+    int rc = cli_args_parse(&a, argc, argv);
+    if (rc != CLI_RUN) return rc;
+    if (a.n_pos != 2) return cli_usage_error(cmd, "expected MODEL and DATA");
+    e.model_path = a.pos[0];
+    e.data_path = a.pos[1];
     const int qt = quantize ? mlp_qtype_parse(quantize) : -1;
     if (quantize && qt < 0) return cli_usage_error(cmd, "--quantize '%s' is not one of f32 bf16 int8 f4 b2 i1", quantize);
     if (calib && qt != MLP_Q_INT8) return cli_usage_error(cmd, "--calib needs --quantize int8");
     struct mlp_load_params lp;
     if ((rc = cli_load_params(cmd, &dopt, &lp)) != EXIT_OK) return rc;
-    const char *config;
-    cli_config_find(cmd, argc, argv, 2, opts, &config); /* cli_parse accepted it */
-    const struct cli_file files[] = {{"MODEL", pos[0], 0, NULL, NULL},       {"DATA", pos[1], 0, NULL, NULL},
-                                     {"--labels", labels, 0, NULL, NULL},    {"--calib", calib, 0, NULL, NULL},
-                                     {"--config", config, 0, NULL, NULL},    {"--report", report, CLI_OUT | MLP_OUTPUT_STREAM, NULL, "the report"}};
-    bool report_on_stdout; /* then the report is all that goes there */
-    if ((rc = cli_check_files(cmd, files, (int)(sizeof files / sizeof files[0]), &report_on_stdout)) != EXIT_OK)
+    const struct cli_file files[] = {{"MODEL", e.model_path, 0, NULL, NULL},
+                                     {"DATA", e.data_path, 0, NULL, NULL},
+                                     {"--labels", labels, 0, NULL, NULL},
+                                     {"--calib", calib, 0, NULL, NULL},
+                                     {"--config", a.config, 0, NULL, NULL},
+                                     {"--report", e.report, CLI_OUT | MLP_OUTPUT_STREAM, NULL, "the report"}};
+    if ((rc = cli_check_files(cmd, files, (int)(sizeof files / sizeof files[0]), &e.report_on_stdout)) != EXIT_OK)
         return rc;
 
-    struct mlp_error err = {0};
-    struct mlp_model *m = NULL;
-    struct mlp_dataset ds = {0};
-    uint64_t *cm = NULL;
-    uint32_t *pred = NULL;
-    bool in_report = false; /* a failure to create is then an output error (73) */
-    enum mlp_status st = mlp_model_load(&m, pos[0], &err);
+    rc = EXIT_OK;
+    enum mlp_status st = mlp_model_load(&e.m, e.model_path, &e.err);
     if (st == MLP_OK) {
-        lp.n_cols = mlp_model_n_in(m); /* refused from the header, before the rows are read */
-        st = cli_load_data(&ds, pos[1], labels, &lp, &err);
+        lp.n_cols = mlp_model_n_in(e.m); /* refused from the header, before the rows are read */
+        st = cli_load_data(&e.ds, e.data_path, labels, &lp, &e.err);
     }
-    if (st != MLP_OK) goto done;
-    /* Shape before labels: data that cannot fit the model is the first thing to hear of. */
-    if (ds.n_cols != mlp_model_n_in(m)) {
-        st = err.status = MLP_ERR_SHAPE;
-        snprintf(err.msg, sizeof err.msg, "%.300s has %u columns, the model expects %u inputs", pos[1], ds.n_cols,
-                 mlp_model_n_in(m));
-        goto done;
-    }
-    if (!ds.labels && !ds.targets) {
+    /* Shape and labels before the missing labels: data that cannot fit the
+     * model is the first thing to hear of. */
+    if (st == MLP_OK) st = mlp_model_check_data(e.m, &e.ds, &e.err);
+    if (st == MLP_OK && !e.ds.labels && !e.ds.targets)
         rc = cli_usage_error(cmd,
                              "%s has no labels: give them with --labels FILE (IDX, NPY), --label-col N or "
                              "--label-name NAME (CSV), --y-key NAME (HDF5)",
-                             pos[1]);
-        goto done;
-    }
-    double loss = 0, acc = 0;
-    if ((st = mlp_model_evaluate(m, &ds, &loss, &acc, &err)) != MLP_OK) goto done;
-    struct quant_result qr = {0};
-    if (quantize && (st = eval_quantized(m, &ds, qt, calib, &lp, &qr, &err)) != MLP_OK) goto done;
-
-    if (!ds.labels) {
-        /* Real targets: no classes, no matrix. */
-        double mse = 0, r2 = 0;
-        if ((st = regression_figures(m, &ds, &mse, &r2, &err)) != MLP_OK) goto done;
-        if (report) {
-            char sub[512], model[256];
-            report_model_summary(m, model, sizeof model);
-            snprintf(sub, sizeof sub, "%s on %s: %llu rows, loss %.6g, mse %.6g, r2 %.6g", model, pos[1],
-                     (unsigned long long)ds.n_rows, loss, mse, r2);
-            struct report_data rd = {.title = "fastmlp eval", .subtitle = sub, .eval_name = "test"};
-            in_report = true;
-            cli_signals_for_output(report); /* a signal now drops the report (cli_output_commit) */
-            if ((st = report_write(report, &rd, &err)) != MLP_OK) goto done;
-            in_report = false;
-        }
-        if (report_on_stdout) {
-            /* the report is the output */
-        } else if (json) {
-            printf("{\"n\": %llu, \"loss\": ", (unsigned long long)ds.n_rows);
-            json_num(loss);
-            printf(", \"mse\": ");
-            json_num(mse);
-            printf(", \"r2\": ");
-            json_num(r2);
-            print_quant_json(&qr, loss, acc);
-            printf("}\n");
-        } else {
-            printf("model     %s\ndata      %s (%llu rows, %u target%s)\n", pos[0], pos[1],
-                   (unsigned long long)ds.n_rows, ds.n_targets, ds.n_targets == 1 ? "" : "s");
-            printf("loss      %.6g  (the %s loss: 1/2 mean squared error)\nmse       %.6g\nr2        %.6g\n", loss,
-                   mlp_head_name(mlp_model_head(m)), mse, r2);
-            print_quant_text(&qr, loss, acc);
-        }
-        goto done;
-    }
-
-    /* One output unit is a two-class model (the output against 0.5). */
-    const uint32_t K = mlp_model_n_out(m) == 1 ? 2 : mlp_model_n_out(m);
-    const uint64_t n_pred = ds.n_rows < SAMPLES_IN_REPORT ? ds.n_rows : SAMPLES_IN_REPORT;
-    cm = calloc((size_t)K * K, sizeof *cm);
-    pred = calloc(n_pred ? n_pred : 1, sizeof *pred);
-    if (!cm || !pred) {
-        st = err.status = MLP_ERR_NOMEM;
-        snprintf(err.msg, sizeof err.msg, "out of memory for a %u x %u confusion matrix", K, K);
-        goto done;
-    }
-    if ((st = report_classify(m, &ds, K, cm, pred, n_pred, &err)) != MLP_OK) goto done;
-
-    if (report) {
-        char sub[512], model[256];
-        uint64_t right = 0;
-        for (uint32_t k = 0; k < K; k++) right += cm[(size_t)k * K + k];
-        report_model_summary(m, model, sizeof model);
-        snprintf(sub, sizeof sub, "%s on %s: %llu rows, loss %.4f, accuracy %.4f", model, pos[1],
-                 (unsigned long long)ds.n_rows, loss, ds.n_rows ? (double)right / (double)ds.n_rows : 0);
-        struct report_data rd = {.title = "fastmlp eval",
-                                 .subtitle = sub,
-                                 .eval_name = "test",
-                                 .n_classes = K,
-                                 .confusion = cm,
-                                 .samples = &ds,
-                                 .pred = pred,
-                                 .n_samples_max = (uint32_t)n_pred,
-                                 .input_scale = mlp_model_input_scale(m)};
-        in_report = true;
-        cli_signals_for_output(report); /* a signal now drops the report (cli_output_commit) */
-        if ((st = report_write(report, &rd, &err)) != MLP_OK) goto done;
-        in_report = false;
-    }
-    if (json && !report_on_stdout) {
-        print_json(&ds, loss, cm, K, &qr, acc);
-    } else if (!report_on_stdout) {
-        print_text(pos[0], pos[1], &ds, loss, cm, K);
-        print_quant_text(&qr, loss, acc);
-    }
-done:
+                             e.data_path);
+    if (st == MLP_OK && rc == EXIT_OK) st = mlp_model_evaluate(e.m, &e.ds, &e.loss, &e.acc, &e.err);
+    if (st == MLP_OK && rc == EXIT_OK && quantize) st = eval_quantized(e.m, &e.ds, qt, calib, &lp, &e.qr, &e.err);
+    if (st == MLP_OK && rc == EXIT_OK) st = e.ds.labels ? eval_classes(&e) : eval_regression(&e);
     /* stdout itself is checked by main, after every command. */
-    if (st == MLP_ERR_OPEN && in_report) {
-        rc = cli_output_fail(cmd, st, err.msg);
-    } else if (st != MLP_OK) {
-        rc = cli_fail(cmd, st, err.msg);
-    }
-    free(cm);
-    free(pred);
-    mlp_model_free(m);
-    mlp_dataset_free(&ds);
+    if (st == MLP_ERR_OPEN && e.in_report)
+        rc = cli_output_fail(cmd, st, e.err.msg);
+    else if (st != MLP_OK)
+        rc = cli_fail(cmd, st, e.err.msg);
+    mlp_model_free(e.m);
+    mlp_dataset_free(&e.ds);
     return rc;
 }

@@ -9,23 +9,19 @@ int cmd_info(int argc, char **argv)
 {
     const char *cmd = "info";
     const struct opt opts[] = {{0}};
-    const char *pos[1];
-    int n_pos;
-    bool help;
-    int rc = cli_parse(cmd, argc, argv, 2, opts, pos, 1, &n_pos, &help);
-    if (rc != EXIT_OK) return rc;
-    if (help) {
-        printf("usage: fastmlp info MODEL\n\nPrints the layers, parameter count, dtype, preprocessing and training of a model file.\n");
-        return EXIT_OK;
-    }
-    if (n_pos != 1) return cli_usage_error(cmd, "expected one MODEL file");
+    struct cli_args a = {.cmd = cmd, .first = 2, .opts = opts, .max_pos = 1, .short_help = true,
+                         .usage = "usage: fastmlp info MODEL\n\nPrints the layers, parameter count, dtype, "
+                                  "preprocessing and training of a model file."};
+    int rc = cli_args_parse(&a, argc, argv);
+    if (rc != CLI_RUN) return rc;
+    if (a.n_pos != 1) return cli_usage_error(cmd, "expected one MODEL file");
     struct mlp_error err = {0};
     struct mlp_model *m = NULL;
-    enum mlp_status st = mlp_model_load(&m, pos[0], &err);
+    enum mlp_status st = mlp_model_load(&m, a.pos[0], &err);
     if (st != MLP_OK) return cli_fail(cmd, st, err.msg);
 
     uint32_t L = mlp_model_n_layers(m), n_in = mlp_model_n_in(m);
-    printf("model       %s\n", pos[0]);
+    printf("model       %s\n", a.pos[0]);
     printf("dtype       %s\n", mlp_dtype_name(mlp_model_dtype(m)));
     printf("parameters  %zu\n", mlp_model_n_params(m));
     printf("layers      %u (%u hidden)\n", L, L - 1);

@@ -11,7 +11,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define N_STAGES 4
 #define UNSET UINT32_MAX /* --epochs / --short-epochs not given */
@@ -61,13 +60,6 @@ struct stage_result {
     double max_rel;    /* against the fast stage */
     uint32_t compared; /* epochs compared */
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int record_epoch(const struct mlp_epoch_stats *s, void *user)
 {
@@ -226,9 +218,9 @@ static enum mlp_status run_stage(const struct workload *w, enum mlp_kernels k, u
         if (st == MLP_OK) st = mlp_trainer_create(&t, m, &w->ds, NULL, &tp, err);
         if (st == MLP_OK) {
             mlp_trainer_set_callbacks(t, record_epoch, NULL, h);
-            double t0 = now_s();
+            double t0 = mlp_now();
             st = mlp_trainer_run(t, err);
-            double s = now_s() - t0;
+            double s = mlp_now() - t0;
             if (st == MLP_OK && (rep == 0 || s < r->seconds)) r->seconds = s;
             if (rep == 0) {
                 r->epochs = mlp_trainer_epochs_done(t);
@@ -371,23 +363,16 @@ int cmd_bench_ladder(int argc, char **argv)
         {"--threads", 't', OPT_INT, &o.threads, "T", "threads, 0 for all cores [0]", "Stages"},
         {"--seed", 0, OPT_U64, &o.seed, "N", "initial weights (W2) [917, seed 001's]", "Stages"},
         {0}};
-    const char *pos[1];
-    int n_pos;
-    bool help;
-    int rc = cli_parse(cmd, argc, argv, 3, opts, pos, 0, &n_pos, &help);
-    if (rc != EXIT_OK) return rc;
-    if (help) {
-        cli_print_help(stdout,
-                       "usage: fastmlp bench ladder [--workload w1|w2|all] [--w1-data FILE] [--w2-data FILE]\n"
-                       "                            [--epochs N] [--short-epochs N] [--repeat N] [-t T]\n\n"
-                       "Seeds 000 and 001's optimisation ladder: the same training run with each stage of kernels\n"
-                       "(naive: scalar loops, one sample at a time; per-sample: BLAS level 1/2 per sample; batched:\n"
-                       "GEMMs over blocks of rows; fast: fastmlp's fastest path).  Per stage: the time of the full\n"
-                       "run (scaled for the short stages), the speed-up over naive, the final cost, and whether its\n"
-                       "costs agree with the fast stage's.  Exit 0 when all agree, 1 when one differs.",
-                       opts);
-        return EXIT_OK;
-    }
+    struct cli_args a = {.cmd = cmd, .first = 3, .opts = opts, .max_pos = 0,
+                         .usage = "usage: fastmlp bench ladder [--workload w1|w2|all] [--w1-data FILE] [--w2-data FILE]\n"
+                                  "                            [--epochs N] [--short-epochs N] [--repeat N] [-t T]\n\n"
+                                  "Seeds 000 and 001's optimisation ladder: the same training run with each stage of kernels\n"
+                                  "(naive: scalar loops, one sample at a time; per-sample: BLAS level 1/2 per sample; batched:\n"
+                                  "GEMMs over blocks of rows; fast: fastmlp's fastest path).  Per stage: the time of the full\n"
+                                  "run (scaled for the short stages), the speed-up over naive, the final cost, and whether its\n"
+                                  "costs agree with the fast stage's.  Exit 0 when all agree, 1 when one differs."};
+    int rc = cli_args_parse(&a, argc, argv);
+    if (rc != CLI_RUN) return rc;
     bool w1 = strcmp(o.workload, "w1") == 0 || strcmp(o.workload, "all") == 0;
     bool w2 = strcmp(o.workload, "w2") == 0 || strcmp(o.workload, "all") == 0;
     if (!w1 && !w2) return cli_usage_error(cmd, "option '--workload': '%s' is not w1, w2 or all", o.workload);

@@ -2,7 +2,7 @@
 /* `fastmlp predict MODEL DATA`: the predicted class and the output
  * probabilities for every row, as CSV with a header or as JSON lines. */
 #include "cli.h"
-#include "config.h"
+#include "report.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -31,16 +31,11 @@ int cmd_predict(int argc, char **argv)
          "predict with the weights converted to f32, bf16 or int8 (or f4 b2 i1) [the model's own]", "Model"},
         DATA_OPTIONS(dopt),
         {0}};
-    const char *pos[2];
-    int n_pos;
-    bool help;
-    int rc = cli_parse(cmd, argc, argv, 2, opts, pos, 2, &n_pos, &help);
-    if (rc != EXIT_OK) return rc;
-    if (help) {
-        cli_print_help(stdout, "usage: fastmlp predict MODEL DATA [-o out.csv] [--format csv|jsonl]", opts);
-        return EXIT_OK;
-    }
-    if (n_pos != 2) return cli_usage_error(cmd, "expected MODEL and DATA");
+    struct cli_args a = {.cmd = cmd, .first = 2, .opts = opts, .max_pos = 2,
+                         .usage = "usage: fastmlp predict MODEL DATA [-o out.csv] [--format csv|jsonl]"};
+    int rc = cli_args_parse(&a, argc, argv);
+    if (rc != CLI_RUN) return rc;
+    if (a.n_pos != 2) return cli_usage_error(cmd, "expected MODEL and DATA");
     const bool jsonl = strcmp(format, "jsonl") == 0;
     if (!jsonl && strcmp(format, "csv") != 0)
         return cli_usage_error(cmd, "--format '%s' is not csv or jsonl", format);
@@ -48,12 +43,10 @@ int cmd_predict(int argc, char **argv)
     if (quantize && qt < 0) return cli_usage_error(cmd, "--quantize '%s' is not one of f32 bf16 int8 f4 b2 i1", quantize);
     struct mlp_load_params lp;
     if ((rc = cli_load_params(cmd, &dopt, &lp)) != EXIT_OK) return rc;
-    const char *config;
-    cli_config_find(cmd, argc, argv, 2, opts, &config); /* cli_parse accepted it */
-    const struct cli_file files[] = {{"MODEL", pos[0], 0, NULL, NULL},
-                                     {"DATA", pos[1], 0, NULL, NULL},
+    const struct cli_file files[] = {{"MODEL", a.pos[0], 0, NULL, NULL},
+                                     {"DATA", a.pos[1], 0, NULL, NULL},
                                      {"--labels", labels, 0, NULL, NULL},
-                                     {"--config", config, 0, NULL, NULL},
+                                     {"--config", a.config, 0, NULL, NULL},
                                      {"-o", out, CLI_OUT | MLP_OUTPUT_STREAM, NULL, "the predictions"}};
     if ((rc = cli_check_files(cmd, files, (int)(sizeof files / sizeof files[0]), NULL)) != EXIT_OK) return rc;
 
@@ -63,24 +56,17 @@ int cmd_predict(int argc, char **argv)
     struct mlp_dataset ds = {0};
     struct mlp_output *of = NULL;
     double *probs = NULL;
-    enum mlp_status st = mlp_model_load(&m, pos[0], &err);
+    enum mlp_status st = mlp_model_load(&m, a.pos[0], &err);
     if (st == MLP_OK && quantize) st = mlp_qmodel_create(&q, m, (enum mlp_qtype)qt, NULL, &err);
     if (st == MLP_OK) {
         lp.n_cols = mlp_model_n_in(m); /* refused from the header, before the rows are read */
-        st = cli_load_data(&ds, pos[1], labels, &lp, &err);
+        st = cli_load_data(&ds, a.pos[1], labels, &lp, &err);
     }
     if (st != MLP_OK) goto done;
+    /* Labels beyond the model's classes are refused as eval refuses them. */
+    if ((st = mlp_model_check_data(m, &ds, &err)) != MLP_OK) goto done;
     const uint32_t K = mlp_model_n_out(m);
-    /* Labels beyond the model's classes are refused as eval refuses them
-     * (one output unit is a two-class model). */
-    if (ds.labels && ds.n_classes > (K == 1 ? 2 : K)) {
-        st = err.status = MLP_ERR_RANGE;
-        snprintf(err.msg, sizeof err.msg, "data has labels up to %u, the model has %u output%s (classes 0..%u)",
-                 ds.n_classes - 1, K, K == 1 ? "" : "s", (K == 1 ? 2 : K) - 1);
-        goto done;
-    }
-    /* Rows per predict call: 1024, fewer for very wide outputs (<= 128 MiB). */
-    const uint64_t chunk = K > (1u << 14) ? ((1u << 24) / K > 0 ? (1u << 24) / K : 1) : 1024;
+    const uint64_t chunk = report_chunk_rows(K);
     if (!(probs = malloc(chunk * K * sizeof *probs))) {
         st = MLP_ERR_NOMEM;
         snprintf(err.msg, sizeof err.msg, "out of memory");
@@ -108,12 +94,7 @@ int cmd_predict(int argc, char **argv)
         if (st != MLP_OK) break;
         for (uint64_t i = 0; i < n; i++) {
             const double *p = probs + i * K;
-            uint32_t best = 0;
-            if (K == 1)
-                best = p[0] > 0.5; /* one output is trained against the 0/1 label */
-            else
-                for (uint32_t k = 1; k < K; k++)
-                    if (p[k] > p[best]) best = k;
+            const uint32_t best = mlp_class_of(p, K);
             if (jsonl) {
                 fprintf(f, "{\"row\": %llu, \"class\": %u", (unsigned long long)(r0 + i), best);
                 if (ds.labels) fprintf(f, ", \"label\": %d", ds.labels[r0 + i]);

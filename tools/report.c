@@ -634,12 +634,7 @@ enum mlp_status report_classify(const struct mlp_model *m, const struct mlp_data
         if ((st = mlp_model_predict(m, ds, r0, n, out, err)) != MLP_OK) break;
         for (uint64_t i = 0; i < n; i++) {
             const double *p = out + i * n_out;
-            uint32_t best = 0;
-            if (n_out == 1)
-                best = p[0] > 0.5; /* one output is trained against the 0/1 label */
-            else
-                for (uint32_t k = 1; k < n_out; k++)
-                    if (p[k] > p[best]) best = k;
+            const uint32_t best = mlp_class_of(p, n_out);
             /* mlp__check_data (through evaluate) has bounded labels by K */
             cm[(size_t)ds->labels[r0 + i] * K + best]++;
             if (r0 + i < n_pred) pred[r0 + i] = best;

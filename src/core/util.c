@@ -254,3 +254,10 @@ double mlp__now(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
+
+/* The public faces of the clock and the generator (fastmlp.h). */
+double mlp_now(void) { return mlp__now(); }
+void mlp_rng_seed(struct mlp_rng *r, uint64_t seed) { mlp__rng_seed(r, seed); }
+uint64_t mlp_rng_next(struct mlp_rng *r) { return mlp__rng_next(r); }
+double mlp_rng_uniform(struct mlp_rng *r) { return mlp__rng_uniform(r); }
+uint64_t mlp_rng_below(struct mlp_rng *r, uint64_t n) { return mlp__rng_below(r, n); }

@@ -274,6 +274,57 @@ enum mlp_status mlp__check_data(const struct mlp_model *m, const struct mlp_data
     return mlp__fail(err, MLP_ERR_ARG, "data has neither labels nor targets");
 }
 
+enum mlp_status mlp_model_check_data(const struct mlp_model *m, const struct mlp_dataset *ds, struct mlp_error *err)
+{
+    MLP_ASSERT(m && ds);
+    return mlp__check_data(m, ds, ds->labels || ds->targets, err);
+}
+
+enum mlp_status mlp_model_params_from_data(struct mlp_model_params *p, const struct mlp_dataset *ds,
+                                           struct mlp_error *err)
+{
+    MLP_ASSERT(p && ds);
+    if (ds->targets) {
+        if (p->head == MLP_HEAD_SOFTMAX_CE || p->head == MLP_HEAD_SIGMOID_BCE)
+            return mlp__fail(err, MLP_ERR_ARG, "real targets need an MSE head (identity-mse, sigmoid-mse or tanh-mse), "
+                             "not %s", mlp_head_name(p->head));
+        p->n_out = ds->n_targets;
+    } else if (ds->labels) {
+        const uint32_t K = ds->n_classes;
+        if (p->head == MLP_HEAD_SOFTMAX_CE && K < 2)
+            return mlp__fail(err, MLP_ERR_RANGE, "softmax-ce needs at least 2 classes, the labels have %u", K);
+        /* Two classes with a sigmoid or MSE head: one output against the
+         * 0/1 label (seed 000). */
+        p->n_out = p->head != MLP_HEAD_SOFTMAX_CE && K <= 2 ? 1 : K;
+    } else {
+        return mlp__fail(err, MLP_ERR_ARG, "data has neither labels nor targets");
+    }
+    p->n_in = ds->n_cols;
+    p->input_scale = ds->x_type == MLP_ELEM_U8 ? 1.0 / 255.0 : 1.0; /* pixels */
+    return MLP_OK;
+}
+
+static double out_at(const void *out, enum mlp_dtype dt, uint32_t k)
+{
+    return dt == MLP_F32 ? ((const float *)out)[k] : ((const double *)out)[k];
+}
+
+uint32_t mlp__class_of(const void *out, enum mlp_dtype dt, uint32_t K)
+{
+    /* One output is trained against the 0/1 label itself (seed 000). */
+    if (K == 1) return out_at(out, dt, 0) > 0.5;
+    uint32_t best = 0;
+    for (uint32_t k = 1; k < K; k++)
+        if (out_at(out, dt, k) > out_at(out, dt, best)) best = k;
+    return best;
+}
+
+uint32_t mlp_class_of(const double *p, uint32_t n_out)
+{
+    MLP_ASSERT(p && n_out > 0);
+    return mlp__class_of(p, MLP_F64, n_out);
+}
+
 /* ------------------------------------------------------- standardisation */
 
 void mlp_model_clear_standardize(struct mlp_model *m)

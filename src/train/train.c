@@ -91,6 +91,35 @@ static double epoch_lr(const struct mlp_train_params *p, uint32_t epoch)
     }
 }
 
+/* Optimizer moment vectors a run keeps beside the weights: Adam's two, the
+ * velocity of SGD with momentum. */
+static int state_vectors(const struct mlp_train_params *p)
+{
+    return p->optim == MLP_OPT_ADAM ? 2 : p->optim == MLP_OPT_SGD && p->momentum > 0 ? 1 : 0;
+}
+
+enum mlp_status mlp_trainer_check_memory(const struct mlp_model_params *mp, const struct mlp_train_params *tp,
+                                         struct mlp_error *err)
+{
+    MLP_ASSERT(mp && tp && (mp->hidden || mp->n_hidden == 0));
+    /* In doubles: a network far past MLP_MAX_PARAMS is still measured. */
+    double n = 0, prev = mp->n_in;
+    for (uint32_t i = 0; i <= mp->n_hidden; i++) {
+        double w = i < mp->n_hidden ? mp->hidden[i].n_out : mp->n_out;
+        n += prev * w + w;
+        prev = w;
+    }
+    /* The weights, and the trainer's gradient, last good and best copies
+     * and moments (mlp_trainer_create's one allocation). */
+    double need = n * (4 + state_vectors(tp)) * (double)mlp__dtype_size(mp->dtype);
+    uint64_t have = mlp__mem_bound();
+    if (have != UINT64_MAX && need > (double)have)
+        return mlp__fail(err, MLP_ERR_NOMEM,
+                         "the network has %.0f parameters: training needs %.1f GiB, this machine has %.1f GiB", n,
+                         need / (1u << 30), (double)have / (1u << 30));
+    return MLP_OK;
+}
+
 enum mlp_status mlp_trainer_create(struct mlp_trainer **out, struct mlp_model *m, const struct mlp_dataset *train,
                                    const struct mlp_dataset *eval, const struct mlp_train_params *p,
                                    struct mlp_error *err)
@@ -122,7 +151,7 @@ enum mlp_status mlp_trainer_create(struct mlp_trainer **out, struct mlp_model *m
     t->bs = t->minibatch ? (p->batch < N ? p->batch : N) : N;
     t->n_batches = (N + t->bs - 1) / t->bs;
     t->momentum = p->optim == MLP_OPT_SGD && p->momentum > 0;
-    t->n_state = p->optim == MLP_OPT_ADAM ? 2 : t->momentum ? 1 : 0;
+    t->n_state = state_vectors(p);
     /* One allocation: gradient, last good weights, best weights, optimizer
      * state, each vector starting on a cache line and the starts 576 bytes
      * apart modulo 4 KiB.  Adam reads g, m, v and writes m, v at the same

@@ -141,6 +141,83 @@ expect 64 "option '--config' needs FILE" -- "$FASTMLP" bench --config
 expect 64 "given more than once" -- "$FASTMLP" bench --config "$T/bench.yaml" --config "$T/bench.yaml"
 expect 64 "unexpected argument '-n'" -- "$FASTMLP" bench --config "$T/bench.yaml" -n 5
 
+# --- seed 003's own file ----------------------------------------------------
+# tests/data/seed003_example_benchmark.yaml is, verbatim, the layout of seed
+# 003's example_benchmark.yaml as issue 13 quotes it (keys and values as in
+# the original): shape, math and performance inside benchmark:, quoted
+# values, math.epsilons a mapping of seed 003's clip margins.
+S3=$(dirname "$0")/../data/seed003_example_benchmark.yaml
+expect 0 "" -- "$FASTMLP" bench --config "$S3"
+has '^bench Hello World! \(.*seed003_example_benchmark.yaml\): f4, 100 layer\(s\) of 128x128 sigmoid, batch 1, 100 run\(s\), 5 thread\(s\), seed 1$'
+has '^Completed "Hello World!" in [0-9]+\.[0-9]{6} ms$'
+has '^Total time for 100 run\(s\) was [0-9]+\.[0-9]{6} ms$'
+has '^seed 003 epsilons: epsilon_exp 4e-06, epsilon_square 1e-07 \(accepted, not needed'
+has 'floating-point exceptions in the timed runs: none$'
+hasnt '^epsilon '
+
+# seed3 NAME SED: seed 003's file edited by a sed script, into $T/NAME
+seed3() { sed "$2" "$S3" >"$T/$1"; }
+
+# Without a name, seed 003's tool prints its "Total time" line only.
+seed3 s3_noname.yaml '/name :/d; s/nepochs : 100/nepochs : 3/; s/layers : 100/layers : 4/'
+expect 0 "" -- "$FASTMLP" bench --config "$T/s3_noname.yaml"
+has '^bench unnamed \(.*\): f4, 4 layer\(s\) of 128x128 sigmoid, batch 1, 3 run\(s\)'
+has '^Total time for 3 run\(s\) was [0-9]+\.[0-9]{6} ms$'
+hasnt '^Completed'
+# The optional parts left out: no epsilons, no performance (all cores).
+seed3 s3_bare.yaml '/epsilon/d; /performance/d; /threads/d; s/layers : 100/layers : 2/'
+expect 0 "" -- "$FASTMLP" bench --config "$T/s3_bare.yaml"
+has '^Completed "Hello World!" in'
+hasnt '^seed 003 epsilons'
+# fastmlp's own keys inside seed 003's layout: a seed, error bounds, f8/tanh
+# and the reduced precisions.
+seed3 s3_ext.yaml 's/    nepochs : 100/    nepochs : 2\n    seed : 7/; s/layers : 100/layers : 3/; s/"f4"/"f8"/; s/"sigmoid"/"tanh"/; s/^\(        epsilons :\)/        max_error : [1e-12, 1e-9]\n\1/; s/threads : 5/threads : 1/'
+expect 0 "" -- "$FASTMLP" bench --config "$T/s3_ext.yaml"
+has '^bench Hello World! \(.*\): f8, 3 layer\(s\) of 128x128 tanh, batch 1, 2 run\(s\), 1 thread\(s\), seed 7$'
+has '^epsilon 1e-12: ok$'
+has '^epsilon 1e-09: ok$'
+seed3 s3_int8.yaml 's/nepochs : 100/nepochs : 2/; s/layers : 100/layers : 2/; s/"f4"/"int8"/; s/^\(        epsilons :\)/        max_error : 0.05\n\1/'
+expect 0 "" -- "$FASTMLP" bench --config "$T/s3_int8.yaml"
+has '^kernel: .* \(int8 weights\)$'
+has '^epsilon 0.05: ok$'
+
+# Unknown keys, named by their path as written, with the line.
+seed3 s3_unknown.yaml 's/layers : 100/layerz : 100/'
+expect 64 "s3_unknown.yaml:6: unknown key 'benchmark.shape.layerz'" -- "$FASTMLP" bench --config "$T/s3_unknown.yaml"
+seed3 s3_unknown_eps.yaml 's/epsilon_square/epsilon_cube/'
+expect 64 "s3_unknown_eps.yaml:12: unknown key 'benchmark.math.epsilons.epsilon_cube'" -- "$FASTMLP" bench --config "$T/s3_unknown_eps.yaml"
+seed3 s3_unknown_top.yaml '$a\
+shape :\
+    layers : 3'
+expect 64 "s3_unknown_top.yaml:16: 'shape': the file has shape, math and performance under 'benchmark'" -- \
+    "$FASTMLP" bench --config "$T/s3_unknown_top.yaml"
+# Bad values.
+seed3 s3_eps_neg.yaml 's/"4e-6"/"-4e-6"/'
+expect 64 "s3_eps_neg.yaml:11: benchmark.math.epsilons.epsilon_exp: '-4e-6' is not a non-negative finite number" -- \
+    "$FASTMLP" bench --config "$T/s3_eps_neg.yaml"
+seed3 s3_eps_word.yaml 's/"1e-7"/"tiny"/'
+expect 64 "s3_eps_word.yaml:12: benchmark.math.epsilons.epsilon_square: 'tiny' is not a non-negative finite number" -- \
+    "$FASTMLP" bench --config "$T/s3_eps_word.yaml"
+seed3 s3_eps_list.yaml '/epsilon_/d; s/epsilons :/epsilons : [1e-6]/'
+expect 64 "s3_eps_list.yaml:10: benchmark.math.epsilons must be a mapping of keys, not a list" -- \
+    "$FASTMLP" bench --config "$T/s3_eps_list.yaml"
+seed3 s3_prec.yaml 's/"f4"/"f2"/'
+expect 64 "s3_prec.yaml:9: benchmark.math.precision: 'f2' is not one of f32 f64 f4 f8" -- "$FASTMLP" bench --config "$T/s3_prec.yaml"
+seed3 s3_act.yaml 's/"sigmoid"/"relu"/'
+expect 64 "s3_act.yaml:13: benchmark.math.activation: 'relu' is not one of sigmoid tanh" -- "$FASTMLP" bench --config "$T/s3_act.yaml"
+seed3 s3_nep.yaml 's/nepochs : 100/nepochs : 0/'
+expect 64 "s3_nep.yaml:4: benchmark.nepochs: '0' is not a whole number of runs" -- "$FASTMLP" bench --config "$T/s3_nep.yaml"
+seed3 s3_thr.yaml 's/threads : 5/threads : 65/'
+expect 64 "s3_thr.yaml:15: benchmark.performance.threads: '65' is not a thread count from 0 (all cores) to 64" -- \
+    "$FASTMLP" bench --config "$T/s3_thr.yaml"
+seed3 s3_nodim.yaml '/dimension/d'
+expect 64 "s3_nodim.yaml:5: benchmark.shape: missing required key 'benchmark.shape.dimension'" -- \
+    "$FASTMLP" bench --config "$T/s3_nodim.yaml"
+seed3 s3_nomath.yaml '/math :/,/activation/d'
+expect 64 "s3_nomath.yaml:2: benchmark: missing required key 'benchmark.math'" -- "$FASTMLP" bench --config "$T/s3_nomath.yaml"
+seed3 s3_v2.yaml 's/version : 1/version : 2/'
+expect 64 "s3_v2.yaml:1: version 2 not supported" -- "$FASTMLP" bench --config "$T/s3_v2.yaml"
+
 # `bench quick` also takes the flat --config every command takes
 printf 'nepochs: 2\nprecision: f4\nlayers: 2\ndimension: 16\nactivation: tanh\n' >"$T/flat_quick.yaml"
 expect 0 "" -- "$FASTMLP" bench quick --config "$T/flat_quick.yaml"

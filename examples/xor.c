@@ -31,12 +31,12 @@ int main(int argc, char **argv)
     tp.optim = MLP_OPT_GD;
     tp.lr = 0.5;
     tp.epochs = 2000;
-    if (mlp_model_train(m, &ds, NULL, &tp, NULL, NULL, &err) != MLP_OK) goto fail;
+    if (mlp_model_train(m, &ds, &tp, &err) != MLP_OK) goto fail;
     if (mlp_model_save(m, path, &err) != MLP_OK) goto fail;
     if (mlp_model_load(&back, path, &err) != MLP_OK) goto fail;
 
     double p[4];
-    if (mlp_model_predict(back, &ds, 0, 4, p, &err) != MLP_OK) goto fail;
+    if (mlp_model_predict(back, &ds, MLP_ROWS(0, 4), p, &err) != MLP_OK) goto fail;
     int right = 0;
     for (int i = 0; i < 4; i++) {
         printf("%g xor %g -> %.3f\n", x[2 * i], x[2 * i + 1], p[i]);

@@ -28,9 +28,9 @@
  *     mlp_model_init(m, MLP_INIT_HE, 0, 0, 42);
  *
  *     struct mlp_train_params tp = mlp_train_params_default();   // Adam
- *     mlp_model_train(m, &train, NULL, &tp, NULL, NULL, &err);
+ *     mlp_model_train(m, &train, &tp, &err);
  *
- *     mlp_model_predict(m, &train, 0, 10, probs, &err);          // 10 rows
+ *     mlp_model_predict(m, &train, MLP_ROWS(0, 10), probs, &err); // 10 rows
  *     mlp_model_save(m, "model.mlp", &err);
  *     mlp_model_free(m);
  *     mlp_context_free(ctx);                          // after its models
@@ -318,7 +318,11 @@ MLP_API enum mlp_status mlp_dataset_load_hdf5(struct mlp_dataset *ds, const char
  * round(fraction * n_rows) rows chosen by a seeded shuffle go to *second,
  * the rest to *first, each keeping the original row order.  ds itself is
  * untouched (free it afterwards if it is no longer needed). */
-MLP_API enum mlp_status mlp_dataset_split(const struct mlp_dataset *ds, double fraction, uint64_t seed,
+struct mlp_split {
+    double fraction; /* of the rows that go to *second, in (0, 1) */
+    uint64_t seed;   /* of the shuffle that picks them */
+};
+MLP_API enum mlp_status mlp_dataset_split(const struct mlp_dataset *ds, const struct mlp_split *how,
                                           struct mlp_dataset *first, struct mlp_dataset *second,
                                           struct mlp_error *err);
 
@@ -445,9 +449,25 @@ MLP_API uint32_t mlp_class_of(const double *p, uint32_t n_out);
 
 /* -------------------------------------------------------------- computing */
 
+/* Which rows of a data set a call works on: [row0, row0 + n), or, when
+ * index is not NULL, the n rows index[0], ..., index[n-1].  A NULL
+ * `const struct mlp_rows *` means every row.  MLP_ROWS(row0, n) makes a
+ * range in C (a compound literal). */
+struct mlp_rows {
+    uint64_t row0, n;
+    const uint64_t *index;
+};
+#define MLP_ROWS(row0, n) (&(const struct mlp_rows){(row0), (n), NULL})
+
+/* What mlp_model_loss_grad computes besides taking the rows. */
+struct mlp_loss_grad {
+    double l2;    /* lambda of the L2 term (0: none) */
+    double *loss; /* out, may be NULL: the loss below */
+    void *grad;   /* out, may be NULL: dLoss/dparams (n_params elements) */
+};
+
 /*
- * Loss and gradient over rows [row0, row0 + n) of ds (or over the rows listed
- * in `rows` when it is not NULL: n entries).  The loss is the mean per-sample
+ * Loss and gradient over `rows` of ds (struct mlp_rows).  The loss is the mean per-sample
  * loss plus l2/(2n) * sum of squared weights (biases excluded):
  *   softmax-ce:  -log p[y]
  *   sigmoid-bce: sum_k -(y_k log a_k + (1-y_k) log(1-a_k))   (K = 1: y = label)
@@ -456,11 +476,8 @@ MLP_API uint32_t mlp_class_of(const double *p, uint32_t n_out);
  * the model.  Work is done in blocks of rows; activations for all n rows
  * are never held at once.
  */
-MLP_API enum mlp_status mlp_model_loss_grad(const struct mlp_model *m,
-                                            const struct mlp_dataset *ds,
-                                            uint64_t row0, uint64_t n,
-                                            const uint64_t *rows, double l2,
-                                            double *loss, void *grad,
+MLP_API enum mlp_status mlp_model_loss_grad(const struct mlp_model *m, const struct mlp_dataset *ds,
+                                            const struct mlp_rows *rows, const struct mlp_loss_grad *lg,
                                             struct mlp_error *err);
 
 /* Check a data set against a model before using it: its width is the
@@ -479,14 +496,15 @@ MLP_API enum mlp_status mlp_model_evaluate(const struct mlp_model *m,
                                            double *loss, double *accuracy,
                                            struct mlp_error *err);
 
-/* Output-layer activations (probabilities for softmax/sigmoid heads) for rows
- * [row0, row0+n) into out (n x n_out doubles, caller-owned). */
-MLP_API enum mlp_status mlp_model_predict(const struct mlp_model *m,
-                                          const struct mlp_dataset *ds,
-                                          uint64_t row0, uint64_t n, double *out,
-                                          struct mlp_error *err);
+/* Output-layer activations (probabilities for softmax/sigmoid heads) for
+ * `rows` (struct mlp_rows; NULL: all) into out (n x n_out doubles,
+ * caller-owned). */
+MLP_API enum mlp_status mlp_model_predict(const struct mlp_model *m, const struct mlp_dataset *ds,
+                                          const struct mlp_rows *rows, double *out, struct mlp_error *err);
 
 /* --------------------------------------------------------------- training */
+
+struct mlp_epoch_stats;
 
 struct mlp_train_params {
     enum mlp_optim optim;
@@ -515,6 +533,11 @@ struct mlp_train_params {
                              weights before the epoch's update, for SGD/Adam
                              the running accuracy over the epoch's batches;
                              it costs no extra pass either way */
+    const struct mlp_dataset *eval; /* evaluated after each epoch (may be
+                                       NULL; early stopping needs it) */
+    int (*on_epoch)(const struct mlp_epoch_stats *s, void *user); /* after each
+                             epoch (may be NULL): an mlp_epoch_fn, below */
+    void *user;           /* handed to on_epoch */
     uint64_t reserved[8]; /* zero (what _default gives): room for fields
                              added later without changing the size */
 };
@@ -554,15 +577,12 @@ struct mlp_profile {
     size_t param_bytes, optim_bytes; /* weights (+ gradient, backups), optimizer moments */
 };
 
-/* Train m in place on `train`; `test` (may be NULL) is evaluated after each
- * epoch.  Stops with MLP_ERR_DIVERGED if the loss or the weights become NaN
- * or Inf (the weights of the last good epoch are restored). */
-MLP_API enum mlp_status mlp_model_train(struct mlp_model *m,
-                                        const struct mlp_dataset *train,
-                                        const struct mlp_dataset *test,
-                                        const struct mlp_train_params *p,
-                                        mlp_epoch_fn on_epoch, void *user,
-                                        struct mlp_error *err);
+/* Train m in place on `train`; p->eval (may be NULL) is evaluated after each
+ * epoch, p->on_epoch (may be NULL) is called after it.  Stops with
+ * MLP_ERR_DIVERGED if the loss or the weights become NaN or Inf (the
+ * weights of the last good epoch are restored). */
+MLP_API enum mlp_status mlp_model_train(struct mlp_model *m, const struct mlp_dataset *train,
+                                        const struct mlp_train_params *p, struct mlp_error *err);
 
 /*
  * A trainer owns everything a run needs beyond the model: optimizer state,
@@ -580,8 +600,8 @@ MLP_API enum mlp_status mlp_model_train(struct mlp_model *m,
 struct mlp_trainer;
 
 MLP_API enum mlp_status mlp_trainer_create(struct mlp_trainer **out, struct mlp_model *m,
-                                           const struct mlp_dataset *train, const struct mlp_dataset *eval,
-                                           const struct mlp_train_params *p, struct mlp_error *err);
+                                           const struct mlp_dataset *train, const struct mlp_train_params *p,
+                                           struct mlp_error *err);
 MLP_API void mlp_trainer_free(struct mlp_trainer *t);
 /* Whether training a model of mp with tp fits in this machine's physical
  * memory: the weights and the trainer's gradient, last good and best copies
@@ -852,11 +872,11 @@ MLP_API void mlp_qmodel_free(struct mlp_qmodel *q);
  * (not owned; NULL: the default context). */
 MLP_API void mlp_qmodel_set_context(struct mlp_qmodel *q, struct mlp_context *c);
 
-/* As mlp_model_predict: output activations for rows [row0, row0 + n) into
- * out (n x n_out doubles, caller-owned).  Safe to call from several threads
+/* As mlp_model_predict: output activations for a range of rows (rows->index
+ * NULL; rows NULL: all) into out (n x n_out doubles, caller-owned).  Safe to call from several threads
  * at once on one qmodel. */
-MLP_API enum mlp_status mlp_qmodel_predict(const struct mlp_qmodel *q, const struct mlp_dataset *ds, uint64_t row0,
-                                           uint64_t n, double *out, struct mlp_error *err);
+MLP_API enum mlp_status mlp_qmodel_predict(const struct mlp_qmodel *q, const struct mlp_dataset *ds,
+                                           const struct mlp_rows *rows, double *out, struct mlp_error *err);
 /* As mlp_model_evaluate: mean loss and accuracy over all rows of ds. */
 MLP_API enum mlp_status mlp_qmodel_evaluate(const struct mlp_qmodel *q, const struct mlp_dataset *ds, double *loss,
                                             double *accuracy, struct mlp_error *err);

@@ -216,12 +216,13 @@ static void bench_input_free(struct bench_input *in)
 static enum mlp_status time_runs(const struct bench_spec *s, const struct mlp_model *m, const struct mlp_qmodel *qm,
                                  struct bench_input *in, double *secs, int *fe, struct mlp_error *err)
 {
-    enum mlp_status st = qm ? mlp_qmodel_predict(qm, &in->ds, 0, 1, in->out, err)
-                            : mlp_model_predict(m, &in->ds, 0, 1, in->out, err);
+    enum mlp_status st = qm ? mlp_qmodel_predict(qm, &in->ds, MLP_ROWS(0, 1), in->out, err)
+                            : mlp_model_predict(m, &in->ds, MLP_ROWS(0, 1), in->out, err);
     feclearexcept(FE_ALL_EXCEPT);
     double t0 = mlp_now();
     for (uint32_t e = 0; e < s->nepochs && st == MLP_OK; e++)
-        st = qm ? mlp_qmodel_predict(qm, &in->ds, 0, 1, in->out, err) : mlp_model_predict(m, &in->ds, 0, 1, in->out, err);
+        st = qm ? mlp_qmodel_predict(qm, &in->ds, MLP_ROWS(0, 1), in->out, err)
+                : mlp_model_predict(m, &in->ds, MLP_ROWS(0, 1), in->out, err);
     *secs = mlp_now() - t0;
     *fe = fetestexcept(FE_OVERFLOW | FE_UNDERFLOW | FE_DIVBYZERO | FE_INVALID);
     return st;

@@ -51,8 +51,8 @@ struct runner {
 
 static enum mlp_status run_rows(const struct runner *r, uint64_t row0, uint64_t n, struct mlp_error *err)
 {
-    return r->q ? mlp_qmodel_predict(r->q, r->ds, row0, n, r->out, err)
-                : mlp_model_predict(r->m, r->ds, row0, n, r->out, err);
+    return r->q ? mlp_qmodel_predict(r->q, r->ds, MLP_ROWS(row0, n), r->out, err)
+                : mlp_model_predict(r->m, r->ds, MLP_ROWS(row0, n), r->out, err);
 }
 
 /* (a) Throughput: the best of `runs` timed passes over every row, after an

@@ -47,7 +47,7 @@ static enum mlp_status regression_figures(const struct mlp_model *m, const struc
     enum mlp_status st = MLP_OK;
     for (uint64_t r0 = 0; r0 < ds->n_rows && st == MLP_OK; r0 += chunk) {
         uint64_t n = ds->n_rows - r0 < chunk ? ds->n_rows - r0 : chunk;
-        if ((st = mlp_model_predict(m, ds, r0, n, out, err)) != MLP_OK) break;
+        if ((st = mlp_model_predict(m, ds, MLP_ROWS(r0, n), out, err)) != MLP_OK) break;
         for (uint64_t i = 0; i < n; i++)
             for (uint32_t k = 0; k < K; k++) {
                 double y = ds->targets[(r0 + i) * K + k], d = out[i * K + k] - y, t = y - mean[k];

@@ -151,7 +151,8 @@ static enum mlp_status nomem(struct gc *c, const char *what)
 
 static enum mlp_status loss_at(struct gc *c, double *L)
 {
-    return mlp_model_loss_grad(c->ref, &c->ds, 0, c->ds.n_rows, NULL, c->o.l2, L, NULL, &c->err);
+    const struct mlp_loss_grad lg = {.l2 = c->o.l2, .loss = L};
+    return mlp_model_loss_grad(c->ref, &c->ds, NULL, &lg, &c->err);
 }
 
 /* dL/dw_i of the f64 reference model by central differences: the step is
@@ -295,7 +296,8 @@ static enum mlp_status gc_gradient(struct gc *c)
         snprintf(c->err.msg, sizeof c->err.msg, "out of memory for a gradient of %zu parameters", n);
         return c->err.status = MLP_ERR_NOMEM;
     }
-    enum mlp_status st = mlp_model_loss_grad(c->m, &c->ds, 0, c->ds.n_rows, NULL, c->o.l2, &c->L0, g, &c->err);
+    const struct mlp_loss_grad lg = {.l2 = c->o.l2, .loss = &c->L0, .grad = g};
+    enum mlp_status st = mlp_model_loss_grad(c->m, &c->ds, NULL, &lg, &c->err);
     if (f32) {
         for (size_t i = 0; st == MLP_OK && i < n; i++) c->ga[i] = ((const float *)g)[i];
         free(g);

@@ -215,7 +215,7 @@ static enum mlp_status run_stage(const struct workload *w, enum mlp_kernels k, u
         mp.ctx = cx;
         st = mlp_model_create(&m, &mp, err);
         if (st == MLP_OK) st = mlp_model_init(m, w->init, w->init_a, w->init_b, o->seed);
-        if (st == MLP_OK) st = mlp_trainer_create(&t, m, &w->ds, NULL, &tp, err);
+        if (st == MLP_OK) st = mlp_trainer_create(&t, m, &w->ds, &tp, err);
         if (st == MLP_OK) {
             mlp_trainer_set_callbacks(t, record_epoch, NULL, h);
             double t0 = mlp_now();

@@ -90,7 +90,8 @@ int cmd_predict(int argc, char **argv)
     }
     for (uint64_t r0 = 0; r0 < ds.n_rows && !cli_interrupted(); r0 += chunk) {
         uint64_t n = ds.n_rows - r0 < chunk ? ds.n_rows - r0 : chunk;
-        st = q ? mlp_qmodel_predict(q, &ds, r0, n, probs, &err) : mlp_model_predict(m, &ds, r0, n, probs, &err);
+        st = q ? mlp_qmodel_predict(q, &ds, MLP_ROWS(r0, n), probs, &err)
+               : mlp_model_predict(m, &ds, MLP_ROWS(r0, n), probs, &err);
         if (st != MLP_OK) break;
         for (uint64_t i = 0; i < n; i++) {
             const double *p = probs + i * K;

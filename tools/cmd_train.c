@@ -391,7 +391,8 @@ static enum mlp_status load_sets(struct train_run *r)
     if (o->limit < r->train.n_rows) mlp_dataset_truncate(&r->train, o->limit);
     if (o->valid_fraction > 0) {
         struct mlp_dataset rest;
-        if ((st = mlp_dataset_split(&r->train, o->valid_fraction, o->seed, &rest, &r->valid, err)) != MLP_OK) return st;
+        const struct mlp_split how = {.fraction = o->valid_fraction, .seed = o->seed};
+        if ((st = mlp_dataset_split(&r->train, &how, &rest, &r->valid, err)) != MLP_OK) return st;
         mlp_dataset_free(&r->train);
         r->train = rest;
     }
@@ -404,6 +405,7 @@ static struct mlp_train_params train_params(const struct train_run *r)
 {
     const struct train_opts *o = &r->o;
     struct mlp_train_params tp = mlp_train_params_default();
+    tp.eval = r->has_valid ? &r->valid : o->test ? &r->test : NULL;
     tp.optim = r->optim;
     tp.lr = o->lr;
     tp.momentum = o->momentum;
@@ -445,8 +447,7 @@ static enum mlp_status start(struct train_run *r)
         fprintf(r->info, "fastmlp %s: %s, %s lr %g, %u epochs\n", r->cmd, net, mlp_optim_name(r->optim), o->lr,
                 o->epochs);
     }
-    const struct mlp_dataset *eval = r->has_valid ? &r->valid : o->test ? &r->test : NULL;
-    if ((st = mlp_trainer_create(&r->t, r->m, &r->train, eval, &tp, err)) != MLP_OK) return st;
+    if ((st = mlp_trainer_create(&r->t, r->m, &r->train, &tp, err)) != MLP_OK) return st;
     r->lc.t = r->t;
     mlp_trainer_set_callbacks(r->t, on_epoch, on_batch, &r->lc);
     if (r->ckpt) mlp_trainer_set_checkpoint(r->t, r->ckpt, o->checkpoint_every);

@@ -631,7 +631,7 @@ enum mlp_status report_classify(const struct mlp_model *m, const struct mlp_data
     enum mlp_status st = MLP_OK;
     for (uint64_t r0 = 0; r0 < ds->n_rows; r0 += chunk) {
         uint64_t n = ds->n_rows - r0 < chunk ? ds->n_rows - r0 : chunk;
-        if ((st = mlp_model_predict(m, ds, r0, n, out, err)) != MLP_OK) break;
+        if ((st = mlp_model_predict(m, ds, MLP_ROWS(r0, n), out, err)) != MLP_OK) break;
         for (uint64_t i = 0; i < n; i++) {
             const double *p = out + i * n_out;
             const uint32_t best = mlp_class_of(p, n_out);

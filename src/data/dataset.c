@@ -149,10 +149,12 @@ static enum mlp_status copy_rows(const struct mlp_dataset *ds, const uint8_t *pi
     return MLP_OK;
 }
 
-enum mlp_status mlp_dataset_split(const struct mlp_dataset *ds, double fraction, uint64_t seed,
+enum mlp_status mlp_dataset_split(const struct mlp_dataset *ds, const struct mlp_split *how,
                                   struct mlp_dataset *first, struct mlp_dataset *second, struct mlp_error *err)
 {
-    MLP_ASSERT(ds && first && second);
+    MLP_ASSERT(ds && how && first && second);
+    const double fraction = how->fraction;
+    const uint64_t seed = how->seed;
     memset(first, 0, sizeof *first);
     memset(second, 0, sizeof *second);
     enum mlp_status st = mlp_dataset_validate(ds, err);

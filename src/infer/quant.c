@@ -883,10 +883,13 @@ static enum mlp_status run(const struct mlp_qmodel *q, const struct mlp_dataset 
     return st;
 }
 
-enum mlp_status mlp_qmodel_predict(const struct mlp_qmodel *q, const struct mlp_dataset *ds, uint64_t row0,
-                                   uint64_t n, double *out, struct mlp_error *err)
+enum mlp_status mlp_qmodel_predict(const struct mlp_qmodel *q, const struct mlp_dataset *ds,
+                                   const struct mlp_rows *rows, double *out, struct mlp_error *err)
 {
     MLP_ASSERT(q && ds && out);
+    if (rows && rows->index)
+        return mlp__fail(err, MLP_ERR_ARG, "a quantised model predicts a range of rows (rows->index must be NULL)");
+    const uint64_t row0 = rows ? rows->row0 : 0, n = rows ? rows->n : ds->n_rows;
     enum mlp_status st = mlp__check_data(&q->shell, ds, false, err);
     if (st == MLP_OK) st = check_rows(ds, row0, n, err);
     if (st != MLP_OK) return st;

@@ -110,15 +110,16 @@ enum mlp_status mlp__run_pass(struct mlp_pass *p, struct mlp_error *err)
 }
 
 enum mlp_status mlp_model_loss_grad(const struct mlp_model *m, const struct mlp_dataset *ds,
-                                    uint64_t row0, uint64_t n, const uint64_t *rows, double l2,
-                                    double *loss, void *grad, struct mlp_error *err)
+                                    const struct mlp_rows *rows, const struct mlp_loss_grad *lg,
+                                    struct mlp_error *err)
 {
-    MLP_ASSERT(m && ds);
+    MLP_ASSERT(m && ds && lg);
     enum mlp_status st = mlp__check_data(m, ds, true, err);
     if (st != MLP_OK) return st;
-    struct mlp_pass p = {.m = m, .ds = ds, .row0 = row0, .n = n, .rows = rows, .l2 = l2, .grad = grad};
+    struct mlp_pass p = {.m = m, .ds = ds, .row0 = rows ? rows->row0 : 0, .n = rows ? rows->n : ds->n_rows,
+                         .rows = rows ? rows->index : NULL, .l2 = lg->l2, .grad = lg->grad};
     st = mlp__run_pass(&p, err);
-    if (st == MLP_OK && loss) *loss = p.loss;
+    if (st == MLP_OK && lg->loss) *lg->loss = p.loss;
     return st;
 }
 
@@ -137,7 +138,7 @@ enum mlp_status mlp_model_evaluate(const struct mlp_model *m, const struct mlp_d
 }
 
 enum mlp_status mlp_model_predict(const struct mlp_model *m, const struct mlp_dataset *ds,
-                                  uint64_t row0, uint64_t n, double *out, struct mlp_error *err)
+                                  const struct mlp_rows *rows, double *out, struct mlp_error *err)
 {
     MLP_ASSERT(m && ds && out);
     enum mlp_status st = mlp__check_data(m, ds, false, err);
@@ -146,6 +147,7 @@ enum mlp_status mlp_model_predict(const struct mlp_model *m, const struct mlp_da
     struct mlp_dataset x_only = *ds;
     x_only.labels = NULL;
     x_only.targets = NULL;
-    struct mlp_pass p = {.m = m, .ds = &x_only, .row0 = row0, .n = n, .out = out};
+    struct mlp_pass p = {.m = m, .ds = &x_only, .row0 = rows ? rows->row0 : 0, .n = rows ? rows->n : ds->n_rows,
+                         .rows = rows ? rows->index : NULL, .out = out};
     return mlp__run_pass(&p, err);
 }

@@ -121,11 +121,11 @@ enum mlp_status mlp_trainer_check_memory(const struct mlp_model_params *mp, cons
 }
 
 enum mlp_status mlp_trainer_create(struct mlp_trainer **out, struct mlp_model *m, const struct mlp_dataset *train,
-                                   const struct mlp_dataset *eval, const struct mlp_train_params *p,
-                                   struct mlp_error *err)
+                                   const struct mlp_train_params *p, struct mlp_error *err)
 {
     MLP_ASSERT(out && m && train && p);
     *out = NULL;
+    const struct mlp_dataset *eval = p->eval;
     enum mlp_status st = check_params(p, err);
     if (st == MLP_OK) st = mlp__check_data(m, train, true, err);
     if (st == MLP_OK && eval) st = mlp__check_data(m, eval, true, err);
@@ -144,6 +144,8 @@ enum mlp_status mlp_trainer_create(struct mlp_trainer **out, struct mlp_model *m
     t->train = train;
     t->eval = eval;
     t->p = *p;
+    t->on_epoch = p->on_epoch;
+    t->user = p->user;
     const size_t n = m->n_params, esz = mlp__dtype_size(m->dtype);
     const uint64_t N = train->n_rows;
     t->minibatch = p->optim == MLP_OPT_SGD || p->optim == MLP_OPT_ADAM;
@@ -728,14 +730,12 @@ enum mlp_status mlp_trainer_run(struct mlp_trainer *t, struct mlp_error *err)
     return st;
 }
 
-enum mlp_status mlp_model_train(struct mlp_model *m, const struct mlp_dataset *train, const struct mlp_dataset *test,
-                                const struct mlp_train_params *p, mlp_epoch_fn on_epoch, void *user,
-                                struct mlp_error *err)
+enum mlp_status mlp_model_train(struct mlp_model *m, const struct mlp_dataset *train,
+                                const struct mlp_train_params *p, struct mlp_error *err)
 {
     struct mlp_trainer *t;
-    enum mlp_status st = mlp_trainer_create(&t, m, train, test, p, err);
+    enum mlp_status st = mlp_trainer_create(&t, m, train, p, err);
     if (st != MLP_OK) return st;
-    mlp_trainer_set_callbacks(t, on_epoch, NULL, user);
     st = mlp_trainer_run(t, err);
     if (st == MLP_ERR_STOPPED) mlp__fail(err, st, "stopped by the caller after epoch %u", t->epoch_done);
     mlp_trainer_free(t);

@@ -27,7 +27,7 @@ static struct mlp_trainer *make_trainer(struct mlp_model *m)
     p.seed = 5;
     p.lr = 0.05;
     struct mlp_trainer *t = NULL;
-    if (mlp_trainer_create(&t, m, &g_data, NULL, &p, NULL) != MLP_OK) abort();
+    if (mlp_trainer_create(&t, m, &g_data, &p, NULL) != MLP_OK) abort();
     return t;
 }
 

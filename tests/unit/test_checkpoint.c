@@ -70,18 +70,21 @@ static void resume_case(const char *name, enum mlp_dtype dt, struct mlp_train_pa
     struct mlp_trainer *ta = NULL, *tb = NULL, *tc = NULL;
     struct mlp_error err = {0};
     if (!a || !b || !c) goto out;
-    CHECK_STATUS(mlp_trainer_create(&ta, a, &train, ev, &p, &err), MLP_OK);
+    p.eval = ev;
+    CHECK_STATUS(mlp_trainer_create(&ta, a, &train, &p, &err), MLP_OK);
     if (!ta) goto out;
     CHECK_STATUS(mlp_trainer_run(ta, &err), MLP_OK);
 
-    CHECK_STATUS(mlp_trainer_create(&tb, b, &train, ev, &p, &err), MLP_OK);
+    p.eval = ev;
+    CHECK_STATUS(mlp_trainer_create(&tb, b, &train, &p, &err), MLP_OK);
     if (!tb) goto out;
     mlp_trainer_set_callbacks(tb, stop_at_epoch, stop_at, &at);
     mlp_trainer_set_checkpoint(tb, path, 0);
     CHECK_STATUS(mlp_trainer_run(tb, &err), MLP_ERR_STOPPED);
     CHECK_MSG(strstr(err.msg, "checkpoint written") != NULL, "%s: %s", name, err.msg);
 
-    CHECK_STATUS(mlp_trainer_create(&tc, c, &train, ev, &p, &err), MLP_OK);
+    p.eval = ev;
+    CHECK_STATUS(mlp_trainer_create(&tc, c, &train, &p, &err), MLP_OK);
     if (!tc) goto out;
     CHECK_STATUS(mlp_trainer_resume(tc, path, &err), MLP_OK);
     CHECK_STATUS(mlp_trainer_run(tc, &err), MLP_OK);
@@ -119,7 +122,7 @@ static void refusals(void)
     struct mlp_trainer *t = NULL;
     struct mlp_error err = {0};
     if (!m) return;
-    CHECK_STATUS(mlp_trainer_create(&t, m, &train, NULL, &p, &err), MLP_OK);
+    CHECK_STATUS(mlp_trainer_create(&t, m, &train, &p, &err), MLP_OK);
     mlp_trainer_set_callbacks(t, NULL, stop_at, &at);
     mlp_trainer_set_checkpoint(t, path, 0);
     CHECK_STATUS(mlp_trainer_run(t, &err), MLP_ERR_STOPPED);
@@ -130,39 +133,39 @@ static void refusals(void)
     struct mlp_train_params q = p;
     q.seed = 7;
     m = fresh(MLP_F32);
-    CHECK_STATUS(mlp_trainer_create(&t, m, &train, NULL, &q, &err), MLP_OK);
+    CHECK_STATUS(mlp_trainer_create(&t, m, &train, &q, &err), MLP_OK);
     CHECK_STATUS(mlp_trainer_resume(t, path, &err), MLP_ERR_ARG);
     CHECK(strstr(err.msg, "seed 42, this run asks for 7") != NULL);
     mlp_trainer_free(t);
     q = p;
     q.lr = 0.01;
-    CHECK_STATUS(mlp_trainer_create(&t, m, &train, NULL, &q, &err), MLP_OK);
+    CHECK_STATUS(mlp_trainer_create(&t, m, &train, &q, &err), MLP_OK);
     CHECK_STATUS(mlp_trainer_resume(t, path, &err), MLP_ERR_ARG);
     CHECK(strstr(err.msg, "learning rate") != NULL);
     mlp_trainer_free(t);
     q = p;
     q.optim = MLP_OPT_SGD;
-    CHECK_STATUS(mlp_trainer_create(&t, m, &train, NULL, &q, &err), MLP_OK);
+    CHECK_STATUS(mlp_trainer_create(&t, m, &train, &q, &err), MLP_OK);
     CHECK_STATUS(mlp_trainer_resume(t, path, &err), MLP_ERR_ARG);
     CHECK_MSG(strstr(err.msg, "optimizer adam, this run asks for sgd") != NULL, "%s", err.msg);
     mlp_trainer_free(t);
     /* two values that print alike with %g are printed so that they differ */
     q = p;
     q.beta1 = 0.9000000001;
-    CHECK_STATUS(mlp_trainer_create(&t, m, &train, NULL, &q, &err), MLP_OK);
+    CHECK_STATUS(mlp_trainer_create(&t, m, &train, &q, &err), MLP_OK);
     CHECK_STATUS(mlp_trainer_resume(t, path, &err), MLP_ERR_ARG);
     char want[120];
     snprintf(want, sizeof want, "beta1 %.17g, this run asks for %.17g", p.beta1, q.beta1);
     CHECK_MSG(strstr(err.msg, want) != NULL, "%s (wanted \"%s\")", err.msg, want);
     mlp_trainer_free(t);
     q.beta1 = 0.95; /* and those that do not, as short as before */
-    CHECK_STATUS(mlp_trainer_create(&t, m, &train, NULL, &q, &err), MLP_OK);
+    CHECK_STATUS(mlp_trainer_create(&t, m, &train, &q, &err), MLP_OK);
     CHECK_STATUS(mlp_trainer_resume(t, path, &err), MLP_ERR_ARG);
     CHECK_MSG(strstr(err.msg, "beta1 0.9, this run asks for 0.95") != NULL, "%s", err.msg);
     mlp_trainer_free(t);
     /* other data: one value changed */
     X[17] += 1;
-    CHECK_STATUS(mlp_trainer_create(&t, m, &train, NULL, &p, &err), MLP_OK);
+    CHECK_STATUS(mlp_trainer_create(&t, m, &train, &p, &err), MLP_OK);
     CHECK_STATUS(mlp_trainer_resume(t, path, &err), MLP_ERR_SHAPE);
     CHECK(strstr(err.msg, "different training set") != NULL);
     mlp_trainer_free(t);
@@ -170,7 +173,7 @@ static void refusals(void)
     mlp_model_free(m);
     /* other network */
     m = fresh(MLP_F64);
-    CHECK_STATUS(mlp_trainer_create(&t, m, &train, NULL, &p, &err), MLP_OK);
+    CHECK_STATUS(mlp_trainer_create(&t, m, &train, &p, &err), MLP_OK);
     CHECK_STATUS(mlp_trainer_resume(t, path, &err), MLP_ERR_SHAPE);
     CHECK_MSG(strstr(err.msg, "different network (dtype: checkpoint f32, this run f64)") != NULL, "%s", err.msg);
     mlp_trainer_free(t);
@@ -185,7 +188,7 @@ static void refusals(void)
     char bad[160];
     snprintf(bad, sizeof bad, "%s/bad.ckpt", dir);
     m = fresh(MLP_F32);
-    CHECK_STATUS(mlp_trainer_create(&t, m, &train, NULL, &p, &err), MLP_OK);
+    CHECK_STATUS(mlp_trainer_create(&t, m, &train, &p, &err), MLP_OK);
     buf[n - 40] ^= 1;
     f = fopen(bad, "wb");
     fwrite(buf, 1, n, f);
@@ -244,7 +247,8 @@ static void every_byte_flipped(void)
     for (int i = 0; i < 3; i++) {
         if (!(m[i] = test_model(MLP_F32, COLS, 1, h, K, MLP_HEAD_SOFTMAX_CE, 1))) goto out;
         mlp_model_init(m[i], MLP_INIT_XAVIER, 0, 0, 5);
-        CHECK_STATUS(mlp_trainer_create(&t[i], m[i], &train, &valid, &p, &err), MLP_OK);
+        p.eval = &valid;
+        CHECK_STATUS(mlp_trainer_create(&t[i], m[i], &train, &p, &err), MLP_OK);
         if (!t[i]) goto out;
     }
     mlp_trainer_set_callbacks(t[0], NULL, stop_at, &at);
@@ -289,7 +293,8 @@ static void every_byte_flipped(void)
     mlp_trainer_free(t[2]);
     t[2] = NULL;
     mlp_model_init(m[2], MLP_INIT_XAVIER, 0, 0, 5);
-    CHECK_STATUS(mlp_trainer_create(&t[2], m[2], &train, &valid, &p, &err), MLP_OK);
+    p.eval = &valid;
+    CHECK_STATUS(mlp_trainer_create(&t[2], m[2], &train, &p, &err), MLP_OK);
     if (!t[2]) goto out;
     CHECK_STATUS(mlp_trainer_run(t[1], &err), MLP_OK);
     CHECK_STATUS(mlp_trainer_run(t[2], &err), MLP_OK);
@@ -337,7 +342,7 @@ static bool save_whole(struct saved *s, enum mlp_dtype dt, uint32_t width, const
     *s = (struct saved){.n = -1};
     if (!(s->m = test_model(dt, COLS, 1, h, K, MLP_HEAD_SOFTMAX_CE, 1))) return false;
     mlp_model_init(s->m, MLP_INIT_HE, 0, 0, 9);
-    CHECK_STATUS(mlp_trainer_create(&s->t, s->m, &train, NULL, &p, &err), MLP_OK);
+    CHECK_STATUS(mlp_trainer_create(&s->t, s->m, &train, &p, &err), MLP_OK);
     if (!s->t) return false;
     CHECK_STATUS(mlp_trainer_save_checkpoint(s->t, path, &err), MLP_OK);
     return (s->buf = read_whole(path, &s->n)) != NULL;
@@ -487,7 +492,7 @@ static void network_refusals(void)
         CHECK_STATUS(mlp_model_create(&m, &mp, &err), MLP_OK);
         if (!m) return;
         if (standardize) CHECK_STATUS(mlp_model_set_standardize(m, vm, vs, &err), MLP_OK);
-        CHECK_STATUS(mlp_trainer_create(&t, m, ds, NULL, &p, &err), MLP_OK);
+        CHECK_STATUS(mlp_trainer_create(&t, m, ds, &p, &err), MLP_OK);
         if (t && v == 0) {
             CHECK_STATUS(mlp_trainer_save_checkpoint(t, path, &err), MLP_OK);
             CHECK_STATUS(mlp_trainer_resume(t, path, &err), MLP_OK);
@@ -538,7 +543,9 @@ static void schedules_and_patience(void)
             eb -= lr * err_;
         }
         int calls = 0;
-        CHECK_STATUS(mlp_model_train(m, &d, NULL, &p, lr_trace, &calls, NULL), MLP_OK);
+        p.on_epoch = lr_trace;
+        p.user = &calls;
+        CHECK_STATUS(mlp_model_train(m, &d, &p, NULL), MLP_OK);
         CHECK(calls == 10);
         CHECK_NEAR(w[0], ew, 1e-14);
         CHECK_NEAR(w[1], eb, 1e-14);
@@ -552,7 +559,8 @@ static void schedules_and_patience(void)
     q.patience = 2;
     q.lr = 0.05;
     struct mlp_trainer *t = NULL;
-    CHECK_STATUS(mlp_trainer_create(&t, m, &train, &valid, &q, NULL), MLP_OK);
+    q.eval = &valid;
+    CHECK_STATUS(mlp_trainer_create(&t, m, &train, &q, NULL), MLP_OK);
     if (!t) return;
     CHECK_STATUS(mlp_trainer_run(t, NULL), MLP_OK);
     uint32_t nh;
@@ -567,7 +575,8 @@ static void schedules_and_patience(void)
     mlp_model_free(m);
     /* patience without an evaluation set is a usage error */
     m = fresh(MLP_F64);
-    CHECK_STATUS(mlp_trainer_create(&t, m, &train, NULL, &q, NULL), MLP_ERR_ARG);
+    q.eval = NULL;
+    CHECK_STATUS(mlp_trainer_create(&t, m, &train, &q, NULL), MLP_ERR_ARG);
     mlp_model_free(m);
 }
 
@@ -590,7 +599,8 @@ static struct mlp_trainer *old_trainer(struct mlp_model **m)
     struct mlp_trainer *t = NULL;
     if (!(*m = test_model(MLP_F32, COLS, 1, h, K, MLP_HEAD_SOFTMAX_CE, 1))) return NULL;
     mlp_model_init(*m, MLP_INIT_XAVIER, 0, 0, 5);
-    CHECK_STATUS(mlp_trainer_create(&t, *m, &train, &valid, &p, NULL), MLP_OK);
+    p.eval = &valid;
+    CHECK_STATUS(mlp_trainer_create(&t, *m, &train, &p, NULL), MLP_OK);
     return t;
 }
 

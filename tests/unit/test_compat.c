@@ -56,7 +56,7 @@ static void check_preds(const char *what, const struct mlp_model *m, const struc
                         const struct preds *want)
 {
     double p[ROWS][CLASSES];
-    CHECK_STATUS(mlp_model_predict(m, ds, 0, ROWS, &p[0][0], NULL), MLP_OK);
+    CHECK_STATUS(mlp_model_predict(m, ds, MLP_ROWS(0, ROWS), &p[0][0], NULL), MLP_OK);
     unsigned bad = 0;
     double worst = 0;
     for (unsigned i = 0; i < ROWS; i++) {
@@ -82,7 +82,7 @@ static struct mlp_trainer *make_trainer(struct mlp_model *m, const struct mlp_da
     tp.seed = 7;
     mlp_model_set_context(m, test_use(1, MLP_KERNELS_FAST));
     struct mlp_trainer *t = NULL;
-    CHECK_STATUS(mlp_trainer_create(&t, m, train, NULL, &tp, NULL), MLP_OK);
+    CHECK_STATUS(mlp_trainer_create(&t, m, train, &tp, NULL), MLP_OK);
     return t;
 }
 

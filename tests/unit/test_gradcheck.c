@@ -62,7 +62,8 @@ static struct mlp_model *make_model(enum mlp_dtype dt, enum mlp_act act, enum ml
 static double loss_at(struct mlp_model *m, const struct mlp_dataset *ds, double l2)
 {
     double L = NAN;
-    CHECK_STATUS(mlp_model_loss_grad(m, ds, 0, ds->n_rows, NULL, l2, &L, NULL, NULL), MLP_OK);
+    CHECK_STATUS(mlp_model_loss_grad(m, ds, MLP_ROWS(0, ds->n_rows),
+                                     &(struct mlp_loss_grad){.l2 = l2, .loss = &L, .grad = NULL}, NULL), MLP_OK);
     return L;
 }
 
@@ -77,7 +78,8 @@ static void check_f64(enum mlp_act act, enum mlp_head head, uint32_t K)
     size_t n = mlp_model_n_params(m);
     double *g = calloc(n, sizeof *g), *w = mlp_model_params(m);
     double L;
-    CHECK_STATUS(mlp_model_loss_grad(m, &d.ds, 0, N_ROWS, NULL, l2, &L, g, NULL), MLP_OK);
+    CHECK_STATUS(mlp_model_loss_grad(m, &d.ds, MLP_ROWS(0, N_ROWS),
+                                     &(struct mlp_loss_grad){.l2 = l2, .loss = &L, .grad = g}, NULL), MLP_OK);
     double gnorm = 0, worst = 0;
     for (size_t i = 0; i < n; i++) {
         double w0 = w[i];
@@ -114,8 +116,10 @@ static void check_f32(enum mlp_act act, enum mlp_head head, uint32_t K)
     for (size_t i = 0; i < n; i++) w64[i] = w32[i];
     float *g32 = calloc(n, sizeof *g32);
     double *g64 = calloc(n, sizeof *g64), L32, L64, gnorm = 0, worst = 0;
-    CHECK_STATUS(mlp_model_loss_grad(m32, &d.ds, 0, N_ROWS, NULL, l2, &L32, g32, NULL), MLP_OK);
-    CHECK_STATUS(mlp_model_loss_grad(m64, &d.ds, 0, N_ROWS, NULL, l2, &L64, g64, NULL), MLP_OK);
+    CHECK_STATUS(mlp_model_loss_grad(m32, &d.ds, MLP_ROWS(0, N_ROWS),
+                                     &(struct mlp_loss_grad){.l2 = l2, .loss = &L32, .grad = g32}, NULL), MLP_OK);
+    CHECK_STATUS(mlp_model_loss_grad(m64, &d.ds, MLP_ROWS(0, N_ROWS),
+                                     &(struct mlp_loss_grad){.l2 = l2, .loss = &L64, .grad = g64}, NULL), MLP_OK);
     for (size_t i = 0; i < n; i++) {
         double e = fabs(g32[i] - g64[i]) / (fabs(g64[i]) + 1e-3);
         if (e > worst) worst = e;
@@ -173,7 +177,8 @@ static void check_direction(enum mlp_dtype dt)
         vn += v[i] * v[i];
     }
     for (size_t i = 0; i < n; i++) v[i] /= sqrt(vn);
-    CHECK_STATUS(mlp_model_loss_grad(m, &ds, 0, R, NULL, 0.1, &L, g, NULL), MLP_OK);
+    CHECK_STATUS(mlp_model_loss_grad(m, &ds, MLP_ROWS(0, R),
+                                     &(struct mlp_loss_grad){.l2 = 0.1, .loss = &L, .grad = g}, NULL), MLP_OK);
     for (size_t i = 0; i < n; i++) gv += v[i] * (dt == MLP_F32 ? ((float *)g)[i] : ((double *)g)[i]);
     const double h = 1e-5;
     double Ls[2];

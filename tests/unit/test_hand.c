@@ -24,7 +24,8 @@ static void single_neuron(void)
     double loss = -(log(a1) + log(1 - a2)) / 2;
     double gw0 = ((a1 - 1) * 1 + a2 * -1) / 2, gw1 = ((a1 - 1) * 2 + a2 * 0.5) / 2, gb = ((a1 - 1) + a2) / 2;
     double L, g[3];
-    CHECK_STATUS(mlp_model_loss_grad(m, &ds, 0, 2, NULL, 0, &L, g, NULL), MLP_OK);
+    CHECK_STATUS(mlp_model_loss_grad(m, &ds, MLP_ROWS(0, 2),
+                                     &(struct mlp_loss_grad){.l2 = 0, .loss = &L, .grad = g}, NULL), MLP_OK);
     CHECK_NEAR(L, loss, 1e-15);
     CHECK_NEAR(g[0], gw0, 1e-15);
     CHECK_NEAR(g[1], gw1, 1e-15);
@@ -34,7 +35,7 @@ static void single_neuron(void)
     tp.optim = MLP_OPT_GD;
     tp.lr = 0.1;
     tp.epochs = 1;
-    CHECK_STATUS(mlp_model_train(m, &ds, NULL, &tp, NULL, NULL, NULL), MLP_OK);
+    CHECK_STATUS(mlp_model_train(m, &ds, &tp, NULL), MLP_OK);
     CHECK_NEAR(w[0], 0.5 - 0.1 * gw0, 1e-15);
     CHECK_NEAR(w[1], -0.25 - 0.1 * gw1, 1e-15);
     CHECK_NEAR(w[2], 0.1 - 0.1 * gb, 1e-15);
@@ -61,10 +62,12 @@ static void linear_mse(enum mlp_dtype dt)
     void *g = dt == MLP_F32 ? (void *)g32 : (void *)g64;
 #define G(i) (dt == MLP_F32 ? (double)g32[i] : g64[i])
     /* pred 7, error 2: loss 1/2 * 4 = 2, dL/dw = 2 * 3 = 6, dL/db = 2 */
-    CHECK_STATUS(mlp_model_loss_grad(m, &ds, 0, 1, NULL, 0, &L, g, NULL), MLP_OK);
+    CHECK_STATUS(mlp_model_loss_grad(m, &ds, MLP_ROWS(0, 1),
+                                     &(struct mlp_loss_grad){.l2 = 0, .loss = &L, .grad = g}, NULL), MLP_OK);
     CHECK(L == 2 && G(0) == 6 && G(1) == 2);
     /* + 0.5/2 * 2^2 = 1 -> 3;  dL/dw += 0.5 * 2 = 1 -> 7;  bias untouched */
-    CHECK_STATUS(mlp_model_loss_grad(m, &ds, 0, 1, NULL, 0.5, &L, g, NULL), MLP_OK);
+    CHECK_STATUS(mlp_model_loss_grad(m, &ds, MLP_ROWS(0, 1),
+                                     &(struct mlp_loss_grad){.l2 = 0.5, .loss = &L, .grad = g}, NULL), MLP_OK);
     CHECK(L == 3 && G(0) == 7 && G(1) == 2);
 #undef G
     mlp_model_free(m);
@@ -88,7 +91,8 @@ static void relu_softmax(void)
     double dz0 = p0, dz1 = p1 - 1;         /* p - onehot(1) */
     double dh = dz0 * 2 + dz1 * -1;        /* W2^T dz, relu' = 1 */
     double L, g[6];
-    CHECK_STATUS(mlp_model_loss_grad(m, &ds, 0, 1, NULL, 0, &L, g, NULL), MLP_OK);
+    CHECK_STATUS(mlp_model_loss_grad(m, &ds, MLP_ROWS(0, 1),
+                                     &(struct mlp_loss_grad){.l2 = 0, .loss = &L, .grad = g}, NULL), MLP_OK);
     CHECK_NEAR(L, loss, 1e-14);
     CHECK_NEAR(g[0], dh * x, 1e-14);
     CHECK_NEAR(g[1], dh, 1e-14);
@@ -97,12 +101,13 @@ static void relu_softmax(void)
     CHECK_NEAR(g[4], dz0, 1e-14);
     CHECK_NEAR(g[5], dz1, 1e-14);
     double pr[2];
-    CHECK_STATUS(mlp_model_predict(m, &ds, 0, 1, pr, NULL), MLP_OK);
+    CHECK_STATUS(mlp_model_predict(m, &ds, MLP_ROWS(0, 1), pr, NULL), MLP_OK);
     CHECK_NEAR(pr[0], p0, 1e-15);
     CHECK_NEAR(pr[1], p1, 1e-15);
     /* A dead relu (x = -1: z = -2) passes no gradient to layer 1. */
     x = -1;
-    CHECK_STATUS(mlp_model_loss_grad(m, &ds, 0, 1, NULL, 0, &L, g, NULL), MLP_OK);
+    CHECK_STATUS(mlp_model_loss_grad(m, &ds, MLP_ROWS(0, 1),
+                                     &(struct mlp_loss_grad){.l2 = 0, .loss = &L, .grad = g}, NULL), MLP_OK);
     CHECK(g[0] == 0 && g[1] == 0);
     mlp_model_free(m);
 }
@@ -130,7 +135,7 @@ static void optimizer_steps(void)
         tp.lr = 0.01;
         tp.epochs = 1;
         tp.batch = 1;
-        CHECK_STATUS(mlp_model_train(m, &ds, NULL, &tp, NULL, NULL, NULL), MLP_OK);
+        CHECK_STATUS(mlp_model_train(m, &ds, &tp, NULL), MLP_OK);
         CHECK_NEAR(w[0], cases[c].w_expect, 1e-15);
         CHECK_NEAR(w[1], cases[c].b_expect, 1e-15);
         mlp_model_free(m);
@@ -157,7 +162,7 @@ static void l2_batches_and_threshold(void)
     tp.l2 = 1;
     tp.batch = 2;
     tp.epochs = 1;
-    CHECK_STATUS(mlp_model_train(m, &ds, NULL, &tp, NULL, NULL, NULL), MLP_OK);
+    CHECK_STATUS(mlp_model_train(m, &ds, &tp, NULL), MLP_OK);
     CHECK_NEAR(w[0], 0.95 * 0.95, 1e-15);
     mlp_model_free(m);
 
@@ -177,7 +182,8 @@ static void l2_batches_and_threshold(void)
     empty.n_rows = 0;
     struct mlp_train_params gd = mlp_train_params_default();
     gd.optim = MLP_OPT_GD;
-    CHECK_STATUS(mlp_model_train(th, &d2, &empty, &gd, NULL, NULL, NULL), MLP_ERR_ARG);
+    gd.eval = &empty;
+    CHECK_STATUS(mlp_model_train(th, &d2, &gd, NULL), MLP_ERR_ARG);
     CHECK(w[0] == 1 && w[1] == 0);
     mlp_model_free(th);
 }
@@ -212,8 +218,10 @@ static void standardize(void)
     struct mlp_dataset dt = ds;
     dt.x = xt;
     double L1, L2, g1[3], g2[3];
-    CHECK_STATUS(mlp_model_loss_grad(m, &ds, 0, 3, NULL, 0, &L1, g1, NULL), MLP_OK);
-    CHECK_STATUS(mlp_model_loss_grad(plain, &dt, 0, 3, NULL, 0, &L2, g2, NULL), MLP_OK);
+    CHECK_STATUS(mlp_model_loss_grad(m, &ds, MLP_ROWS(0, 3),
+                                     &(struct mlp_loss_grad){.l2 = 0, .loss = &L1, .grad = g1}, NULL), MLP_OK);
+    CHECK_STATUS(mlp_model_loss_grad(plain, &dt, MLP_ROWS(0, 3),
+                                     &(struct mlp_loss_grad){.l2 = 0, .loss = &L2, .grad = g2}, NULL), MLP_OK);
     CHECK_NEAR(L1, L2, 1e-15);
     for (int i = 0; i < 3; i++) CHECK_NEAR(g1[i], g2[i], 1e-15);
     double bad[2] = {0, 0}, zero_sd[2] = {1, 0};

@@ -275,7 +275,7 @@ int main(void)
         struct mlp_train_params tp = mlp_train_params_default();
         tp.epochs = 3;
         tp.seed = 99;
-        CHECK_STATUS(mlp_model_train(s1, &d1, NULL, &tp, NULL, NULL, NULL), MLP_OK);
+        CHECK_STATUS(mlp_model_train(s1, &d1, &tp, NULL), MLP_OK);
         CHECK_STATUS(mlp_model_save(s1, path, NULL), MLP_OK);
         CHECK_STATUS(mlp_model_load(&s2, path, NULL), MLP_OK);
         if (s2) {
@@ -284,8 +284,8 @@ int main(void)
             struct mlp_train_meta tm = mlp_model_train_meta(s2);
             CHECK(tm.epochs == 3 && tm.seed == 99 && tm.optim == MLP_OPT_ADAM && tm.lr == 1e-3 && tm.samples == 1);
             double p1[2], p2[2];
-            CHECK_STATUS(mlp_model_predict(s1, &d1, 0, 1, p1, NULL), MLP_OK);
-            CHECK_STATUS(mlp_model_predict(s2, &d1, 0, 1, p2, NULL), MLP_OK);
+            CHECK_STATUS(mlp_model_predict(s1, &d1, MLP_ROWS(0, 1), p1, NULL), MLP_OK);
+            CHECK_STATUS(mlp_model_predict(s2, &d1, MLP_ROWS(0, 1), p2, NULL), MLP_OK);
             CHECK(memcmp(p1, p2, sizeof p1) == 0);
             /* the weights start on a 64-byte boundary of the file */
             size_t fsz;

@@ -473,7 +473,7 @@ static void one_layer_cases(void)
                             struct mlp_qmodel *q = NULL;
                             CHECK_STATUS(mlp_qmodel_create(&q, m, (enum mlp_qtype)t, NULL, NULL), MLP_OK);
                             if (!q) continue;
-                            CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, 2, 7, got, NULL), MLP_OK);
+                            CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, MLP_ROWS(2, 7), got, NULL), MLP_OK);
                             for (uint32_t i = 0; i < 7; i++)
                                 for (uint32_t j = 0; j < N; j++) {
                                     double y = ref[i * N + j], bound = layer_bound((enum mlp_qtype)t, m, &d.ds, 2 + i, j, y);
@@ -500,11 +500,11 @@ static void wide_int8_case(void)
     struct tdata d;
     make_data(&d, MLP_ELEM_F32, 2, K, N, 12);
     double ref[2 * 3], got[2 * 3];
-    CHECK_STATUS(mlp_model_predict(m, &d.ds, 0, 2, ref, NULL), MLP_OK);
+    CHECK_STATUS(mlp_model_predict(m, &d.ds, MLP_ROWS(0, 2), ref, NULL), MLP_OK);
     struct mlp_qmodel *q = NULL;
     CHECK_STATUS(mlp_qmodel_create(&q, m, MLP_Q_INT8, NULL, NULL), MLP_OK);
     if (q) {
-        CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, 0, 2, got, NULL), MLP_OK);
+        CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, MLP_ROWS(0, 2), got, NULL), MLP_OK);
         for (int i = 0; i < 6; i++) {
             double bound = layer_bound(MLP_Q_INT8, m, &d.ds, (uint64_t)i / N, (uint32_t)i % N, ref[i]) +
                            (K / 16.0 + 9) * U24 * (fabs(ref[i]) + 1);
@@ -527,12 +527,12 @@ static void tiny_range_case(void)
     make_data(&d, MLP_ELEM_F32, 2, K, N, 22);
     for (uint32_t i = 0; i < 2 * K; i++) ((float *)d.x)[i] = i % 3 ? 1e-44f : 0.0f;
     double ref[2 * 3], got[2 * 3];
-    CHECK_STATUS(mlp_model_predict(m, &d.ds, 0, 2, ref, NULL), MLP_OK);
+    CHECK_STATUS(mlp_model_predict(m, &d.ds, MLP_ROWS(0, 2), ref, NULL), MLP_OK);
     for (int t = 0; t < MLP_Q_COUNT; t++) {
         struct mlp_qmodel *q = NULL;
         CHECK_STATUS(mlp_qmodel_create(&q, m, (enum mlp_qtype)t, NULL, NULL), MLP_OK);
         if (!q) continue;
-        CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, 0, 2, got, NULL), MLP_OK);
+        CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, MLP_ROWS(0, 2), got, NULL), MLP_OK);
         for (int i = 0; i < 6; i++)
             CHECK_MSG(isfinite(got[i]) && fabs(got[i] - ref[i]) <= 0.05 * (1 + fabs(ref[i])),
                       "tiny inputs, %s, output %d: %.9g vs %.9g", mlp_qtype_name((enum mlp_qtype)t), i, got[i], ref[i]);
@@ -573,7 +573,7 @@ static void deep_cases(void)
                 const uint64_t row0 = 1, n = 11;
                 double *ref = malloc(n * K * sizeof *ref), *got = malloc(n * K * sizeof *got),
                        *port = malloc(n * K * sizeof *port);
-                CHECK_STATUS(mlp_model_predict(m, &d.ds, row0, n, ref, NULL), MLP_OK);
+                CHECK_STATUS(mlp_model_predict(m, &d.ds, MLP_ROWS(row0, n), ref, NULL), MLP_OK);
                 for (int t = 0; t < MLP_Q_COUNT; t++) {
                     struct mlp_qmodel *q = NULL, *qp = NULL;
                     CHECK_STATUS(mlp_qmodel_create(&q, m, (enum mlp_qtype)t, NULL, NULL), MLP_OK);
@@ -582,8 +582,8 @@ static void deep_cases(void)
                     mlp__qk_set_cap(0xffff);
                     if (!q || !qp) continue;
                     CHECK(strcmp(mlp_qmodel_kernel(qp), "portable") == 0);
-                    CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, row0, n, got, NULL), MLP_OK);
-                    CHECK_STATUS(mlp_qmodel_predict(qp, &d.ds, row0, n, port, NULL), MLP_OK);
+                    CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, MLP_ROWS(row0, n), got, NULL), MLP_OK);
+                    CHECK_STATUS(mlp_qmodel_predict(qp, &d.ds, MLP_ROWS(row0, n), port, NULL), MLP_OK);
                     for (uint64_t i = 0; i < n * K; i++) {
                         double err = fabs(got[i] - ref[i]) / (1 + fabs(ref[i]));
                         worst[t] = fmax(worst[t], err);
@@ -672,7 +672,7 @@ static void synthetic_accuracy(void)
     mlp_model_init(m, MLP_INIT_HE, 0, 0, 5);
     struct mlp_train_params tp = mlp_train_params_default();
     tp.epochs = 5;
-    CHECK_STATUS(mlp_model_train(m, &tr.ds, NULL, &tp, NULL, NULL, NULL), MLP_OK);
+    CHECK_STATUS(mlp_model_train(m, &tr.ds, &tp, NULL), MLP_OK);
     accuracy_case("synthetic 20-32-16-4", m, &tr.ds, &te.ds, 0.5);
     mlp_model_free(m);
     free_data(&tr);
@@ -706,12 +706,12 @@ static void fashion_accuracy(void)
         mlp_model_init(m, MLP_INIT_HE, 0, 0, 42);
         struct mlp_train_params tp = mlp_train_params_default();
         tp.epochs = 2;
-            CHECK_STATUS(mlp_model_train(m, &tr, NULL, &tp, NULL, NULL, NULL), MLP_OK);
+            CHECK_STATUS(mlp_model_train(m, &tr, &tp, NULL), MLP_OK);
         accuracy_case("Fashion-MNIST 784-128-64-10", m, &tr, &te, 0.5);
         /* standardised inputs take the general int8 path for the first layer */
         CHECK_STATUS(mlp_model_fit_standardize(m, &tr, NULL), MLP_OK);
         mlp_model_init(m, MLP_INIT_HE, 0, 0, 43);
-        CHECK_STATUS(mlp_model_train(m, &tr, NULL, &tp, NULL, NULL, NULL), MLP_OK);
+        CHECK_STATUS(mlp_model_train(m, &tr, &tp, NULL), MLP_OK);
         accuracy_case("Fashion-MNIST standardised", m, &tr, &te, 1.0);
     }
     mlp_model_free(m);
@@ -751,16 +751,16 @@ static void bad_arguments(void)
     CHECK_STATUS(mlp_qmodel_create(&q, m, MLP_Q_INT8, NULL, &err), MLP_OK);
     double out[4 * 3], loss, acc;
     if (q) {
-        CHECK_STATUS(mlp_qmodel_predict(q, &wrong.ds, 0, 1, out, &err), MLP_ERR_SHAPE);
-        CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, 3, 2, out, &err), MLP_ERR_RANGE);
-        CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, 5, 1, out, &err), MLP_ERR_RANGE);
-        CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, 0, 0, out, &err), MLP_ERR_ARG);
-        CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, 0, 4, out, &err), MLP_OK);
+        CHECK_STATUS(mlp_qmodel_predict(q, &wrong.ds, MLP_ROWS(0, 1), out, &err), MLP_ERR_SHAPE);
+        CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, MLP_ROWS(3, 2), out, &err), MLP_ERR_RANGE);
+        CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, MLP_ROWS(5, 1), out, &err), MLP_ERR_RANGE);
+        CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, MLP_ROWS(0, 0), out, &err), MLP_ERR_ARG);
+        CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, MLP_ROWS(0, 4), out, &err), MLP_OK);
         for (int k = 0; k < 4; k++) CHECK_NEAR(out[3 * k] + out[3 * k + 1] + out[3 * k + 2], 1.0, 1e-6);
         struct mlp_dataset nolabels = d.ds;
         nolabels.labels = NULL;
         CHECK_STATUS(mlp_qmodel_evaluate(q, &nolabels, &loss, &acc, &err), MLP_ERR_ARG);
-        CHECK_STATUS(mlp_qmodel_predict(q, &nolabels, 0, 4, out, &err), MLP_OK);
+        CHECK_STATUS(mlp_qmodel_predict(q, &nolabels, MLP_ROWS(0, 4), out, &err), MLP_OK);
         struct mlp_dataset toomany = d.ds;
         toomany.n_classes = 4;
         d.y[0] = 3;
@@ -781,7 +781,7 @@ static void bad_arguments(void)
         q = NULL;
         CHECK_STATUS(mlp_qmodel_create(&q, mi, (enum mlp_qtype)t, NULL, &err), MLP_OK);
         if (!q) continue;
-        CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, 0, 3, out, &err), MLP_OK);
+        CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, MLP_ROWS(0, 3), out, &err), MLP_OK);
         CHECK_MSG(isnan(out[3]) && !isnan(out[0]) && !isnan(out[6]), "%s: NaN row gives %g, others %g %g",
                   mlp_qtype_name((enum mlp_qtype)t), out[3], out[0], out[6]);
         mlp_qmodel_free(q);
@@ -809,13 +809,13 @@ static void threads_case(void)
         if (!q) continue;
         for (size_t k = 0; k < sizeof ns / sizeof ns[0]; k++) {
             mlp_qmodel_set_context(q, test_use(1, MLP_KERNELS_FAST));
-            CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, 23 - ns[k], ns[k], a, NULL), MLP_OK);
+            CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, MLP_ROWS(23 - ns[k], ns[k]), a, NULL), MLP_OK);
             mlp_qmodel_set_context(q, test_use(2, MLP_KERNELS_FAST));
-            CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, 23 - ns[k], ns[k], b, NULL), MLP_OK);
+            CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, MLP_ROWS(23 - ns[k], ns[k]), b, NULL), MLP_OK);
             CHECK_MSG(memcmp(a, b, ns[k] * 10 * sizeof *a) == 0, "%s, %llu rows: 1 and 2 threads differ",
                       mlp_qtype_name((enum mlp_qtype)t), (unsigned long long)ns[k]);
             /* and a row's outputs do not depend on the rows beside it */
-            CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, 22, 1, b, NULL), MLP_OK);
+            CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, MLP_ROWS(22, 1), b, NULL), MLP_OK);
             CHECK(memcmp(a + (ns[k] - 1) * 10, b, 10 * sizeof *a) == 0);
         }
         double l1, a1, l2, a2;
@@ -881,13 +881,13 @@ static void batch_path_cases(void)
                 mlp_qmodel_set_context(q, test_use(th, MLP_KERNELS_FAST));
                 mlp_qmodel_set_context(qp, test_ctx());
                 mlp__qmodel_set_gemm_min(q, UINT32_MAX); /* the panel path */
-                CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, row0, n, a, NULL), MLP_OK);
+                CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, MLP_ROWS(row0, n), a, NULL), MLP_OK);
                 mlp__qmodel_set_gemm_min(q, 1); /* the batch path */
                 mlp__qmodel_set_gemm_min(qp, 1);
-                CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, row0, n, b, NULL), MLP_OK);
+                CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, MLP_ROWS(row0, n), b, NULL), MLP_OK);
                 CHECK_MSG(memcmp(a, b, n * K * sizeof *a) == 0, "net %zu, %llu rows, %d thread(s): batch path differs",
                           c, (unsigned long long)n, th);
-                CHECK_STATUS(mlp_qmodel_predict(qp, &d.ds, row0, n, p, NULL), MLP_OK);
+                CHECK_STATUS(mlp_qmodel_predict(qp, &d.ds, MLP_ROWS(row0, n), p, NULL), MLP_OK);
                 /* the vector sigmoid differs from libm's in the last bit */
                 if (nt->act != MLP_ACT_SIGMOID && nt->head != MLP_HEAD_SIGMOID_BCE)
                     CHECK_MSG(memcmp(p, b, n * K * sizeof *a) == 0,
@@ -929,9 +929,9 @@ static void independence(void)
     double a[6], b[6];
     struct mlp_qmodel *q = NULL;
     CHECK_STATUS(mlp_qmodel_create(&q, m, MLP_Q_F32, NULL, NULL), MLP_OK);
-    CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, 0, 3, a, NULL), MLP_OK);
+    CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, MLP_ROWS(0, 3), a, NULL), MLP_OK);
     mlp_model_free(m);
-    CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, 0, 3, b, NULL), MLP_OK);
+    CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, MLP_ROWS(0, 3), b, NULL), MLP_OK);
     CHECK(memcmp(a, b, sizeof a) == 0);
     mlp_qmodel_free(q);
     free_data(&d);

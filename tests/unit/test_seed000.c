@@ -179,7 +179,9 @@ static int train_seed000(struct mlp_model **out, const struct mlp_dataset *ds,
     mlp_model_set_context(m, test_use(threads, MLP_KERNELS_FAST));
     rec->n = 0;
     rec->in_order = 1;
-    st = mlp_model_train(m, ds, NULL, &tp, on_epoch, rec, &err);
+    tp.on_epoch = on_epoch;
+    tp.user = rec;
+    st = mlp_model_train(m, ds, &tp, &err);
     if (st != MLP_OK)
         fprintf(stderr, "seed000: mlp_model_train (%s, %d threads): %s\n",
                 mlp_dtype_name(dtype), threads, err.msg);

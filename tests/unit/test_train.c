@@ -41,7 +41,9 @@ static void xor_converges(enum mlp_dtype dt, enum mlp_optim opt)
     tp.batch = 4;
     tp.epochs = opt == MLP_OPT_CG || opt == MLP_OPT_LBFGS ? 200 : 2000; /* iterations of the solvers */
     int calls = 0;
-    CHECK_STATUS(mlp_model_train(m, &ds, NULL, &tp, count_epochs, &calls, NULL), MLP_OK);
+    tp.on_epoch = count_epochs;
+    tp.user = &calls;
+    CHECK_STATUS(mlp_model_train(m, &ds, &tp, NULL), MLP_OK);
     CHECK(calls >= 1 && (uint32_t)calls <= tp.epochs);
     double loss, acc;
     CHECK_STATUS(mlp_model_evaluate(m, &ds, &loss, &acc, NULL), MLP_OK);
@@ -53,7 +55,9 @@ static void xor_converges(enum mlp_dtype dt, enum mlp_optim opt)
         mlp_model_init(m, MLP_INIT_UNIFORM, -1, 1, 11);
         tp.epochs = 3;
         struct mlp_epoch_stats last = {0};
-        CHECK_STATUS(mlp_model_train(m, &ds, NULL, &tp, keep_last, &last, NULL), MLP_OK);
+        tp.on_epoch = keep_last;
+        tp.user = &last;
+        CHECK_STATUS(mlp_model_train(m, &ds, &tp, NULL), MLP_OK);
         CHECK_STATUS(mlp_model_evaluate(m, &ds, &loss, &acc, NULL), MLP_OK);
         CHECK_MSG(last.epoch == 3 && last.train_acc == acc && fabs(last.train_loss - loss) < 1e-6,
                   "%s: epoch %u train_acc %g loss %g, evaluated %g %g", mlp_optim_name(opt), last.epoch,
@@ -92,7 +96,8 @@ static struct mlp_model *train_fm(const struct fm *f, enum mlp_dtype dt, int thr
     struct mlp_train_params tp = mlp_train_params_default();
     tp.epochs = 3;
     tp.seed = seed;
-    CHECK_STATUS(mlp_model_train(m, &f->train, &f->test, &tp, NULL, NULL, NULL), MLP_OK);
+    tp.eval = &f->test;
+    CHECK_STATUS(mlp_model_train(m, &f->train, &tp, NULL), MLP_OK);
     return m;
 }
 
@@ -125,8 +130,8 @@ static void real_data(const struct fm *f)
             if (l) {
                 mlp_model_set_context(l, mlp_model_context(a)); /* the same threads */
                 double *p1 = malloc(1000 * 10 * 8), *p2 = malloc(1000 * 10 * 8);
-                CHECK_STATUS(mlp_model_predict(a, &f->test, 0, 1000, p1, NULL), MLP_OK);
-                CHECK_STATUS(mlp_model_predict(l, &f->test, 0, 1000, p2, NULL), MLP_OK);
+                CHECK_STATUS(mlp_model_predict(a, &f->test, MLP_ROWS(0, 1000), p1, NULL), MLP_OK);
+                CHECK_STATUS(mlp_model_predict(l, &f->test, MLP_ROWS(0, 1000), p2, NULL), MLP_OK);
                 CHECK(memcmp(p1, p2, 1000 * 10 * 8) == 0);
                 CHECK(mlp_model_dtype(l) == dt && mlp_model_n_layers(l) == 2 && mlp_model_input_scale(l) == 1.0 / 255);
                 free(p1);
@@ -159,7 +164,7 @@ static void divergence_and_stop(void)
     tp.lr = 1e6;
     tp.epochs = 200;
     struct mlp_error err = {0};
-    CHECK_STATUS(mlp_model_train(m, &ds, NULL, &tp, NULL, NULL, &err), MLP_ERR_DIVERGED);
+    CHECK_STATUS(mlp_model_train(m, &ds, &tp, &err), MLP_ERR_DIVERGED);
     CHECK(strstr(err.msg, "diverged") != NULL);
     const double *w = mlp_model_params(m);
     CHECK(isfinite(w[0]) && isfinite(w[1]));
@@ -167,7 +172,9 @@ static void divergence_and_stop(void)
     mlp_model_init(m, MLP_INIT_ZEROS, 0, 0, 0);
     tp.lr = 1e-3;
     int calls = 0;
-    CHECK_STATUS(mlp_model_train(m, &ds, NULL, &tp, stop_after_two, &calls, &err), MLP_ERR_STOPPED);
+    tp.on_epoch = stop_after_two;
+    tp.user = &calls;
+    CHECK_STATUS(mlp_model_train(m, &ds, &tp, &err), MLP_ERR_STOPPED);
     CHECK(calls == 2);
     mlp_model_free(m);
 }

@@ -1,46 +1,23 @@
 /* SPDX-License-Identifier: MIT */
+#include "kernels/ktable.h"
+
 /* Hidden-layer activations and their derivatives, written once and included
- * by forward.c per element type (T, SUF, EXP, TANH, FN defined there).
+ * by pass.c per element type (T, SUF, FN defined there); the activations
+ * themselves run through the kernel table (kernels/ktable.h).
  * Derivatives are taken from the activation's output a = act(z):
  *   sigmoid' = a (1 - a),  tanh' = 1 - a^2,  relu' = [a > 0],
  *   leaky'   = [a > 0] + slope [a <= 0]   (slope >= 0, so a > 0 iff z > 0) */
 
-/* x = exp(x) over n values: a loop the vectoriser turns into calls of
- * glibc's SIMD exp (libmvec, declared in forward.c) where there is one. */
-static void FN(vexp)(T *x, size_t n)
+/* x = exp(x) and z = act(z) over n values: the kernels of m's context's
+ * table (kernels/act.inc, one per instruction set). */
+static inline void FN(vexp)(const struct mlp_model *m, T *x, size_t n)
 {
-#pragma omp simd
-    for (size_t i = 0; i < n; i++) x[i] = EXP(x[i]);
+    _Generic((T)0, float: mlp__model_kt(m)->vexp_f32, double: mlp__model_kt(m)->vexp_f64)(x, n);
 }
 
-static void FN(activate)(enum mlp_act act, T slope, T *z, size_t n)
+static inline void FN(activate)(const struct mlp_model *m, enum mlp_act act, T slope, T *z, size_t n)
 {
-    switch (act) {
-    case MLP_ACT_IDENTITY: break;
-    case MLP_ACT_SIGMOID:
-        /* The exponent is clipped (seed 003) so exp never overflows or
-         * underflows, which would raise FP exceptions; inside the clip the
-         * result is unchanged, outside it differs from the exact value by
-         * less than the type can tell (sigmoid(80) == 1 in f32).
-         * The clip is a loop of its own: in one loop the vectoriser would
-         * compute exp of the unclipped value and select afterwards, which
-         * overflows (test_fpe). */
-        for (size_t i = 0; i < n; i++) z[i] = z[i] < -EXP_CLIP ? -EXP_CLIP : z[i] > EXP_CLIP ? EXP_CLIP : z[i];
-#pragma omp simd
-        for (size_t i = 0; i < n; i++) z[i] = (T)1 / ((T)1 + EXP(-z[i]));
-        break;
-    case MLP_ACT_TANH:
-#pragma omp simd
-        for (size_t i = 0; i < n; i++) z[i] = TANH(z[i]);
-        break;
-    case MLP_ACT_RELU:
-        for (size_t i = 0; i < n; i++) z[i] = z[i] > 0 ? z[i] : 0;
-        break;
-    case MLP_ACT_LEAKY_RELU:
-        for (size_t i = 0; i < n; i++) z[i] = z[i] > 0 ? z[i] : slope * z[i];
-        break;
-    case MLP_ACT_COUNT: break;
-    }
+    _Generic((T)0, float: mlp__model_kt(m)->act_f32, double: mlp__model_kt(m)->act_f64)(act, slope, z, n);
 }
 
 /* d *= act'(z), with act'(z) computed from a = act(z). */

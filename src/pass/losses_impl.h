@@ -43,7 +43,7 @@ static double FN(softmax_head)(const struct mlp_dataset *ds, const struct mlp_pa
             /* clipped as in activations_impl.h: no underflow traps */
             for (uint32_t k = 0; k < K; k++) z[k] = z[k] - zmax < -EXP_CLIP ? -EXP_CLIP : z[k] - zmax;
         }
-        FN(vexp)(zb, (size_t)n * K);
+        FN(vexp)(p->m, zb, (size_t)n * K);
         for (uint32_t i = 0; i < n; i++) {
             T *z = zb + (size_t)i * K;
             double s = 0;
@@ -86,7 +86,7 @@ static double FN(head)(const struct mlp_model *m, const struct mlp_dataset *ds,
                 z[k] = (T)a;
             }
         } else {
-            FN(activate)(mlp__head_act(m->head), (T)m->leaky_slope, z, K);
+            FN(activate)(m, mlp__head_act(m->head), (T)m->leaky_slope, z, K);
             if (have_y) {
                 double sq = 0;
                 for (uint32_t k = 0; k < K; k++) {

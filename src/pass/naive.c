@@ -180,7 +180,7 @@ static enum mlp_status FN(pass_rows)(struct mlp_pass *p, bool vec, struct mlp_er
         for (uint32_t l = 0; l < L; l++) {
             const struct mlp_layer *ly = &m->layers[l];
             FN(layer_forward)(vec, W + ly->w_off, W + ly->b_off, ly->n_out, ly->n_in, A[l], A[l + 1]);
-            if (l + 1 < L) FN(activate)(ly->act, slope, A[l + 1], ly->n_out);
+            if (l + 1 < L) FN(activate)(m, ly->act, slope, A[l + 1], ly->n_out);
         }
         /* zeroed: without targets the head leaves its delta untouched */
         if (grad) memset(D0, 0, K * sizeof(T));

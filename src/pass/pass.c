@@ -2,7 +2,7 @@
 /* Forward and backward passes over data sets: the engine behind loss+gradient,
  * evaluation and prediction.  The pass itself is written once in
  * pass_impl.h and instantiated here for f32 and f64. */
-#include "kernels/kernels.h"
+#include "kernels/ktable.h"
 #include "core/pool.h"
 
 #include <math.h>
@@ -19,9 +19,6 @@ double exp(double);
 float tanhf(float);
 #pragma omp declare simd notinbranch
 double tanh(double);
-#endif
-#if defined(__AVX512F__)
-#include <immintrin.h>
 #endif
 #include <string.h>
 
@@ -76,9 +73,7 @@ static bool step_pays(const struct mlp_model *m, uint32_t B, uint32_t nt, size_t
 #define EXP expf
 #define TANH tanhf
 #define EXP_CLIP 80.0f /* e^80 < FLT_MAX and e^-80 > FLT_MIN */
-#define NARROW_V 16
 #include "activations_impl.h"
-#include "kernels/narrow_impl.h"
 #include "losses_impl.h"
 #include "pass_impl.h"
 #include "step_impl.h"
@@ -88,7 +83,6 @@ static bool step_pays(const struct mlp_model *m, uint32_t B, uint32_t nt, size_t
 #undef EXP
 #undef TANH
 #undef EXP_CLIP
-#undef NARROW_V
 
 #define T double
 #define SUF f64
@@ -96,9 +90,7 @@ static bool step_pays(const struct mlp_model *m, uint32_t B, uint32_t nt, size_t
 #define EXP exp
 #define TANH tanh
 #define EXP_CLIP 700.0 /* e^700 < DBL_MAX and e^-700 > DBL_MIN */
-#define NARROW_V 8
 #include "activations_impl.h"
-#include "kernels/narrow_impl.h"
 #include "losses_impl.h"
 #include "pass_impl.h"
 #include "step_impl.h"
@@ -108,7 +100,6 @@ static bool step_pays(const struct mlp_model *m, uint32_t B, uint32_t nt, size_t
 #undef EXP
 #undef TANH
 #undef EXP_CLIP
-#undef NARROW_V
 
 /* Rows per block: about 512K activation elements per block (2 MiB in f32),
  * so that a block's activations stay in L2/L3 while its backward pass runs,

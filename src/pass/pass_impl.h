@@ -95,7 +95,7 @@ static void FN(run_range)(struct mlp_pass *p, uint64_t first, uint64_t count, ui
     const enum mlp_backend be = p->backend == MLP_BACKEND_REF ? MLP_BACKEND_REF : MLP_BACKEND_BLAS;
 
     /* uint8 rows into a narrow first layer: the fused kernel reads them in
-     * place (narrow_impl.h); A[0], unused then, holds the row pointers. */
+     * place (kernels/narrow.inc, through the kernel table); A[0], unused then, holds the row pointers. */
     const bool narrow = be != MLP_BACKEND_REF && mlp__model_kernels(m) == MLP_KERNELS_FAST && ds->x_type == MLP_ELEM_U8 && !m->pre_mean &&
                         m->layers[0].n_out <= MLP_NARROW_MAX && (size_t)B * m->layers[0].n_in * sizeof(T) >=
                                                                     (size_t)B * sizeof(const uint8_t *);
@@ -124,8 +124,8 @@ static void FN(run_range)(struct mlp_pass *p, uint64_t first, uint64_t count, ui
             const struct mlp_layer *ly = &m->layers[l];
             T *Z = A[l + 1];
             if (l == 0 && narrow) {
-                FN(narrow_forward)(xr, nb, ly->n_in, ly->n_out, W + ly->w_off, W + ly->b_off, (T)m->input_scale, Z);
-                if (L > 1) FN(activate)(ly->act, slope, Z, (size_t)nb * ly->n_out);
+                mlp__model_kt(m)->FN(narrow_fwd)(xr, nb, ly->n_in, ly->n_out, W + ly->w_off, W + ly->b_off, (T)m->input_scale, Z);
+                if (L > 1) FN(activate)(m, ly->act, slope, Z, (size_t)nb * ly->n_out);
                 continue;
             }
             /* Z = 1 b^T, then Z += A W^T */
@@ -139,7 +139,7 @@ static void FN(run_range)(struct mlp_pass *p, uint64_t first, uint64_t count, ui
                 GEMM(be, false, true, (int)nb, (int)ly->n_out, (int)ly->n_in, (T)1, A[l], (int)ly->n_in,
                      W + ly->w_off, (int)ly->n_in, (T)1, Z, (int)ly->n_out);
             }
-            if (l + 1 < L) FN(activate)(ly->act, slope, Z, (size_t)nb * ly->n_out);
+            if (l + 1 < L) FN(activate)(m, ly->act, slope, Z, (size_t)nb * ly->n_out);
         }
         loss += FN(head)(m, ds, p, r0, nb, A[L], D0, inv_n, have_y);
         for (uint32_t i = 0; i < nb && ds->labels; i++) {
@@ -157,7 +157,7 @@ static void FN(run_range)(struct mlp_pass *p, uint64_t first, uint64_t count, ui
             const struct mlp_layer *ly = &m->layers[l];
             /* dW += dZ^T A_l ;  db += column sums of dZ */
             if (l == 0 && narrow)
-                FN(narrow_backward)(xr, nb, ly->n_in, ly->n_out, dZ, (T)m->input_scale, grad + ly->w_off);
+                mlp__model_kt(m)->FN(narrow_bwd)(xr, nb, ly->n_in, ly->n_out, dZ, (T)m->input_scale, grad + ly->w_off);
             else
                 GEMM(be, true, false, (int)ly->n_out, (int)ly->n_in, (int)nb, (T)1, dZ, (int)ly->n_out, A[l],
                  (int)ly->n_in, r0 == first ? (T)0 : (T)1, grad + ly->w_off, (int)ly->n_in);

@@ -71,7 +71,7 @@ static void FN(step_task)(void *vc, uint32_t t)
             GEMM(MLP_BACKEND_BLAS, false, true, (int)B, (int)(hi - lo), (int)ly->n_in, (T)1, A, (int)ly->n_in,
                  W + ly->w_off + lo * ly->n_in, (int)ly->n_in, (T)1, Z + lo, (int)ly->n_out);
             if (l + 1 < L)
-                for (uint32_t i = 0; i < B; i++) FN(activate)(ly->act, slope, Z + (size_t)i * ly->n_out + lo, hi - lo);
+                for (uint32_t i = 0; i < B; i++) FN(activate)(m, ly->act, slope, Z + (size_t)i * ly->n_out + lo, hi - lo);
         }
         mlp__barrier_wait(&c->bar);
     }

@@ -8,6 +8,7 @@
 #include "train/train_state.h"
 #include "train/optim/minimize.h"
 #include "train/optim/optim.h"
+#include "kernels/ktable.h"
 
 #include <math.h>
 #include <string.h>
@@ -456,6 +457,7 @@ enum mlp_status mlp_trainer_run(struct mlp_trainer *t, struct mlp_error *err)
             if (p->optim == MLP_OPT_ADAM)
                 mlp__adam_init(&su.adam, m->dtype, m->params, t->grad, t->s1, t->s2, lr, p->beta1, p->beta2,
                                p->eps, t->step + 1);
+            su.adam.kt = mlp__model_kt(m);
             bool stepped = false;
             if ((st = mlp__run_step(&ps, step_update, &su, &stepped, err)) != MLP_OK) return st;
             if (!stepped && (st = mlp__run_pass(&ps, err)) != MLP_OK) return st;

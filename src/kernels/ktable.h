@@ -32,6 +32,9 @@ typedef void (*mlp_narrow_bwd_f64_fn)(const uint8_t *const *xr, uint32_t nb, uin
 /* z = act(z) over n values (act.inc); x = exp(x) over n values. */
 typedef void (*mlp_act_f32_fn)(enum mlp_act act, float slope, float *z, size_t n);
 typedef void (*mlp_act_f64_fn)(enum mlp_act act, double slope, double *z, size_t n);
+/* d *= act'(z) over n values, from a = act(z) (act.inc). */
+typedef void (*mlp_dact_f32_fn)(enum mlp_act act, float slope, const float *a, float *d, size_t n);
+typedef void (*mlp_dact_f64_fn)(enum mlp_act act, double slope, const double *a, double *d, size_t n);
 typedef void (*mlp_vexp_f32_fn)(float *x, size_t n);
 typedef void (*mlp_vexp_f64_fn)(double *x, size_t n);
 /* Adam's update of n elements (adam.inc); g2 NULL: one gradient, else g + g2. */
@@ -66,6 +69,8 @@ struct mlp_ktable {
     mlp_narrow_bwd_f64_fn narrow_bwd_f64;
     mlp_act_f32_fn act_f32;
     mlp_act_f64_fn act_f64;
+    mlp_dact_f32_fn dact_f32;
+    mlp_dact_f64_fn dact_f64;
     mlp_vexp_f32_fn vexp_f32;
     mlp_vexp_f64_fn vexp_f64;
     mlp_adam_f32_fn adam_f32;

@@ -95,7 +95,7 @@ static double FN(head)(const struct mlp_model *m, const struct mlp_dataset *ds,
                     if (dz) dz[k] = (T)(e * inv_n / K);
                 }
                 loss += 0.5 * sq / K;
-                if (dz) FN(mul_dact)(mlp__head_act(m->head), (T)m->leaky_slope, z, dz, K);
+                if (dz) FN(mul_dact)(m, mlp__head_act(m->head), (T)m->leaky_slope, z, dz, K);
             }
         }
     }

@@ -199,7 +199,7 @@ static enum mlp_status FN(pass_rows)(struct mlp_pass *p, bool vec, struct mlp_er
                                grad + ly->b_off, l > 0 ? da : NULL);
             if (l == 0) break;
             /* dz of the layer below = W^T dz * act'(its output) */
-            FN(mul_dact)(m->layers[l - 1].act, slope, A[l], da, ly->n_in);
+            FN(mul_dact)(m, m->layers[l - 1].act, slope, A[l], da, ly->n_in);
             T *t = dz;
             dz = da;
             da = t;

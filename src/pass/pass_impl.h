@@ -168,7 +168,7 @@ static void FN(run_range)(struct mlp_pass *p, uint64_t first, uint64_t count, ui
             /* dA = dZ W ; dZ_prev = dA * act'(A_l) */
             GEMM(be, false, false, (int)nb, (int)ly->n_in, (int)ly->n_out, (T)1, dZ, (int)ly->n_out,
                  W + ly->w_off, (int)ly->n_in, (T)0, dA, (int)ly->n_in);
-            FN(mul_dact)(m->layers[l - 1].act, slope, A[l], dA, (size_t)nb * ly->n_in);
+            FN(mul_dact)(m, m->layers[l - 1].act, slope, A[l], dA, (size_t)nb * ly->n_in);
             T *t = dZ;
             dZ = dA;
             dA = t;

@@ -110,7 +110,7 @@ static void FN(step_task)(void *vc, uint32_t t)
                 GEMM(MLP_BACKEND_BLAS, false, false, (int)B, (int)(hi - lo), (int)ly->n_out, (T)1, dZ,
                      (int)ly->n_out, W + ly->w_off + lo, (int)ly->n_in, (T)0, dA + lo, (int)ly->n_in);
                 for (uint32_t i = 0; i < B; i++)
-                    FN(mul_dact)(m->layers[l - 1].act, slope, c->A[l] + (size_t)i * ly->n_in + lo,
+                    FN(mul_dact)(m, m->layers[l - 1].act, slope, c->A[l] + (size_t)i * ly->n_in + lo,
                                  dA + (size_t)i * ly->n_in + lo, hi - lo);
             }
             /* dZ_prev complete, and W read for the last time this step */

@@ -55,7 +55,9 @@ static int print_version(void)
     const char *slot, *variant, *q[3] = {"?", "?", "?"};
     for (unsigned i = 0; (slot = mlp_context_kernel(c, i, &variant)) != NULL; i++) {
         printf("  %-12s %s\n", slot, variant);
-        if (strncmp(slot, "quant-", 6) == 0 && i >= 4 && i < 7) q[i - 4] = variant;
+        static const char *const qs[3] = {"quant-f32", "quant-bf16", "quant-int8"};
+        for (int k = 0; k < 3; k++)
+            if (strcmp(slot, qs[k]) == 0) q[k] = variant;
     }
     printf("inference kernels: f32 %s, bf16 %s, int8 %s\n", q[0], q[1], q[2]);
     return EXIT_OK;

@@ -26,7 +26,7 @@ build: setup $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
 # -O2 (RelWithDebInfo) under the sanitizers: at -O0 the fused vector kernels
-# (src/kernels/narrow_impl.h) made the seed 000/001 tests 4x slower than the whole
+# (src/kernels/narrow.inc) made the seed 000/001 tests 4x slower than the whole
 # rest of the suite; the sanitizers instrument optimised code as well.
 $(ASAN_BUILD)/CMakeCache.txt:
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFASTMLP_SANITIZE=ON -DFASTMLP_WERROR=ON

@@ -700,6 +700,14 @@ MLP_API void mlp_context_free(struct mlp_context *c);
 MLP_API int mlp_context_threads(const struct mlp_context *c);
 MLP_API enum mlp_kernels mlp_context_kernels(const struct mlp_context *c);
 MLP_API enum mlp_isa mlp_context_isa(const struct mlp_context *c);
+/* The variant the context's kernels run as (never AUTO: what AUTO chose). */
+MLP_API enum mlp_isa mlp_context_isa_used(const struct mlp_context *c);
+/* The context's kernel slots, for listing (fastmlp --version): slot i's
+ * name ("gemm", "narrow", "activations", "adam", "quant-f32", "quant-bf16",
+ * "quant-int8") and in *variant (may be NULL) the kernel chosen for it
+ * ("portable", "avx2", "avx512", "avx512-vnni", "blas", ...); NULL past the
+ * last slot.  The strings are static. */
+MLP_API const char *mlp_context_kernel(const struct mlp_context *c, unsigned slot, const char **variant);
 MLP_API const char *mlp_kernels_name(enum mlp_kernels k); /* "fast", "batched", "per-sample", "naive" */
 MLP_API int mlp_kernels_parse(const char *s);             /* -1 when unknown */
 

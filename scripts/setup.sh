@@ -5,8 +5,9 @@
 # the exact apt-get line to run and fails.
 set -eu
 
-# clang and libclang-rt-14-dev: libFuzzer for the fuzz targets.
-PKGS="build-essential cmake pkg-config libopenblas-dev zlib1g-dev libhdf5-dev libyaml-dev dataset-fashion-mnist clang libclang-rt-14-dev chromium"
+# clang and libclang-rt-14-dev: libFuzzer for the fuzz targets.  qemu-user:
+# test_nehalem runs the CLI on an emulated CPU without AVX.
+PKGS="build-essential cmake pkg-config libopenblas-dev zlib1g-dev libhdf5-dev libyaml-dev dataset-fashion-mnist clang libclang-rt-14-dev chromium qemu-user"
 
 missing=""
 for p in $PKGS; do

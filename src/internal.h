@@ -196,10 +196,12 @@ struct mlp_model {
 /* ---------------------------------------------------------------- context */
 
 struct mlp_pool;
+struct mlp_ktable;
 struct mlp_context {
     int threads; /* >= 1 */
     enum mlp_kernels kernels;
-    enum mlp_isa isa;
+    enum mlp_isa isa;              /* as asked (may be AUTO) */
+    const struct mlp_ktable *kt;   /* the kernels for isa (kernels/ktable.h); never NULL */
     struct mlp_pool *pool; /* NULL only in a default context made without memory */
 };
 

@@ -4,6 +4,8 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct command {
@@ -25,7 +27,42 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: fastmlp COMMAND [options]    (fastmlp COMMAND --help for its options)\n\ncommands:\n");
     for (const struct command *c = commands; c->name; c++) fprintf(f, "  %-10s %s\n", c->name, c->summary);
-    fprintf(f, "\n  --version  print the version and the BLAS in use\n");
+    fprintf(f, "\nglobal options (before the command):\n"
+               "  --isa NAME  the kernels' instruction set: auto (the best this CPU runs), portable, avx2,\n"
+               "              avx512, avx512-vnni, avx512-bf16 [FASTMLP_ISA, else auto]\n"
+               "  --version   print the version, the BLAS in use and the kernel chosen for each slot\n");
+}
+
+/* NAME as --isa or FASTMLP_ISA (`what`) gives it: the instruction set, or
+ * -1 after one stderr line.  "native" is auto's old name. */
+static int parse_isa(const char *what, const char *name)
+{
+    int i = strcmp(name, "native") == 0 ? MLP_ISA_AUTO : mlp_isa_parse(name);
+    if (i < 0)
+        fprintf(stderr, "fastmlp: %s '%s' is not one of auto portable avx2 avx512 avx512-vnni avx512-bf16\n", what,
+                name);
+    return i;
+}
+
+/* --version: the kernel table a context with cli_isa gets, slot by slot. */
+static int print_version(void)
+{
+    struct mlp_context *c = NULL;
+    int rc = cli_context("--version", 1, MLP_KERNELS_FAST, &c);
+    if (rc != EXIT_OK) return rc;
+    printf("fastmlp %s\nBLAS: %s\n", MLP_VERSION_STRING, mlp_blas_info());
+    const char *h5 = mlp_hdf5_info();
+    printf("HDF5: %s\n", h5 ? h5 : "not built in (FASTMLP_HDF5=OFF)");
+    printf("kernels: %s (--isa %s)\n", mlp_isa_name(mlp_context_isa_used(c)), mlp_isa_name(cli_isa));
+    const char *slot, *variant, *q[3] = {"?", "?", "?"};
+    for (unsigned i = 0; (slot = mlp_context_kernel(c, i, &variant)) != NULL; i++) {
+        printf("  %-12s %s\n", slot, variant);
+        static const char *const qs[3] = {"quant-f32", "quant-bf16", "quant-int8"};
+        for (int k = 0; k < 3; k++)
+            if (strcmp(slot, qs[k]) == 0) q[k] = variant;
+    }
+    printf("inference kernels: f32 %s, bf16 %s, int8 %s\n", q[0], q[1], q[2]);
+    return EXIT_OK;
 }
 
 /* Every command's stdout is checked: a full disk behind it is an error
@@ -54,17 +91,38 @@ int main(int argc, char **argv)
         usage(stderr);
         return EXIT_USAGE;
     }
+    /* Global options come before the command; --isa wins over FASTMLP_ISA
+     * (the library reads no environment: the CLI passes it on). */
+    const char *env = getenv("FASTMLP_ISA");
+    if (env && *env) {
+        int i = parse_isa("FASTMLP_ISA", env);
+        if (i < 0) return EXIT_USAGE;
+        cli_isa = (enum mlp_isa)i;
+    }
+    while (argc >= 2 && strncmp(argv[1], "--isa", 5) == 0 && (argv[1][5] == '\0' || argv[1][5] == '=')) {
+        const bool eq = argv[1][5] == '=';
+        if (!eq && argc < 3) {
+            fprintf(stderr, "fastmlp: --isa needs a value (see 'fastmlp --help')\n");
+            return EXIT_USAGE;
+        }
+        int i = parse_isa("--isa", eq ? argv[1] + 6 : argv[2]);
+        if (i < 0) return EXIT_USAGE;
+        cli_isa = (enum mlp_isa)i;
+        const int used = eq ? 1 : 2;
+        argv[used] = argv[0]; /* the command sees argv[0] COMMAND ... */
+        argv += used;
+        argc -= used;
+    }
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(stdout);
         return finish("--help", EXIT_OK);
     }
     if (strcmp(argv[1], "--version") == 0) {
-        printf("fastmlp %s\nBLAS: %s\n", MLP_VERSION_STRING, mlp_blas_info());
-        const char *h5 = mlp_hdf5_info();
-        printf("HDF5: %s\n", h5 ? h5 : "not built in (FASTMLP_HDF5=OFF)");
-        printf("inference kernels: f32 %s, bf16 %s, int8 %s\n", mlp_qtype_kernel(MLP_Q_F32),
-               mlp_qtype_kernel(MLP_Q_BF16), mlp_qtype_kernel(MLP_Q_INT8));
-        return finish("--version", EXIT_OK);
+        return finish("--version", print_version());
     }
     for (const struct command *c = commands; c->name; c++) {
         if (strcmp(argv[1], c->name) != 0) continue;

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* mlp_context: where and how the work runs (threads, the pass stage, the
  * kernels' instruction set), carried by models instead of process-wide
- * knobs.  Each context owns its thread pool.  A NULL context means the
+ * knobs.  Each context owns its thread pool and points at the kernel
+ * table of its instruction set (kernels/ktable.h).  A NULL context means the
  * default one, made on first use with every field at its default and never
  * changed after. */
 #include "core/pool.h"
 #include "internal.h"
+#include "kernels/ktable.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -45,6 +47,8 @@ static enum mlp_status context_init(struct mlp_context *c, const struct mlp_cont
     c->threads = p->threads <= 0 ? mlp__online_cores() : p->threads;
     c->kernels = p->kernels;
     c->isa = p->isa;
+    c->kt = mlp__ktable(p->isa, err);
+    if (!c->kt) return MLP_ERR_ARG;
     c->pool = mlp__pool_create(c->threads);
     if (!c->pool) return mlp__fail(err, MLP_ERR_NOMEM, "out of memory for a thread pool");
     return MLP_OK;
@@ -84,6 +88,7 @@ static void default_init(void)
     if (context_init(&default_ctx, &p, NULL) != MLP_OK) {
         /* No memory for a pool at start-up: run on the calling thread. */
         default_ctx.threads = 1;
+        default_ctx.kt = mlp__ktable(MLP_ISA_AUTO, NULL); /* never fails */
         default_ctx.pool = NULL;
     }
 }
@@ -98,6 +103,16 @@ const struct mlp_context *mlp__ctx(const struct mlp_context *c)
 int mlp_context_threads(const struct mlp_context *c) { return mlp__ctx(c)->threads; }
 enum mlp_kernels mlp_context_kernels(const struct mlp_context *c) { return mlp__ctx(c)->kernels; }
 enum mlp_isa mlp_context_isa(const struct mlp_context *c) { return mlp__ctx(c)->isa; }
+
+const char *mlp_context_kernel(const struct mlp_context *c, unsigned slot, const char **variant)
+{
+    const struct mlp_ktable *kt = mlp__ctx(c)->kt;
+    if (slot >= MLP_KS_COUNT) return NULL;
+    if (variant) *variant = kt->variant[slot];
+    return mlp__kslot_names[slot];
+}
+
+enum mlp_isa mlp_context_isa_used(const struct mlp_context *c) { return mlp__ctx(c)->kt->isa; }
 
 static const char *const isa_names[] = {"auto", "portable", "avx2", "avx512", "avx512-vnni", "avx512-bf16"};
 

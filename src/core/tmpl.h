@@ -14,9 +14,9 @@
  *              activate_f32 in pass_f32.c (`grep 'FN(activate)'` finds it;
  *              .ctags.d/ teaches universal-ctags the same)
  *   CBLAS(op)  cblas_s<op> / cblas_d<op> (CBLAS(gemv) -> cblas_sgemv)
- *   EXP, TANH  the libm functions of T
+ *   EXP, TANH, SQRT  the libm functions of T
  *   EXP_CLIP   the exponent bound of T's exp: neither overflow nor underflow
- *   NARROW_V   T lanes in a 64-byte vector (kernels/narrow_impl.h)
+ *   NARROW_V   T lanes in a 64-byte vector (kernels/narrow.inc)
  * One instance per file: including this twice is an error, so a `.inc` can
  * guard itself and include the `.inc` files it needs in any order. */
 #ifdef MLP_TMPL_H
@@ -41,6 +41,7 @@
 #define CBLAS(op) cblas_s##op
 #define EXP expf
 #define TANH tanhf
+#define SQRT sqrtf
 #define EXP_CLIP 80.0f /* e^80 < FLT_MAX and e^-80 > FLT_MIN */
 #define NARROW_V 16
 #elif MLP_TMPL_CAT(MLP_TMPL_BITS_, SUF) == 64
@@ -48,6 +49,7 @@
 #define CBLAS(op) cblas_d##op
 #define EXP exp
 #define TANH tanh
+#define SQRT sqrt
 #define EXP_CLIP 700.0 /* e^700 < DBL_MAX and e^-700 > DBL_MIN */
 #define NARROW_V 8
 #else

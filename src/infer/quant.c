@@ -8,7 +8,7 @@
  * int8 memory): many rows go through every layer a block of QB at a time
  * (forward_block), with the same bits as the panel path. */
 #include "core/pool.h"
-#include "kernels/qkernels.h"
+#include "kernels/ktable.h"
 #include "internal.h"
 
 #include <math.h>
@@ -100,7 +100,7 @@ int mlp_qtype_parse(const char *s)
 
 const char *mlp_qtype_kernel(enum mlp_qtype t)
 {
-    const char *n = (unsigned)t < MLP_Q_COUNT ? mlp__qk_select(t, mlp__qk_features()).name : NULL;
+    const char *n = (unsigned)t < MLP_Q_COUNT ? mlp__ctx(NULL)->kt->qk[t].name : NULL;
     return n ? n : "?";
 }
 
@@ -419,7 +419,7 @@ static void layer_rows(const struct layer_job *jb, uint32_t p0, uint32_t p1)
         if (L->act == MLP_ACT_SIGMOID && q->k.sigmoid)
             q->k.sigmoid(ys + j0, j1 - j0);
         else
-            FN(activate)(L->act, (float)q->shell.leaky_slope, ys + j0, j1 - j0);
+            FN(activate)(&q->shell, L->act, (float)q->shell.leaky_slope, ys + j0, j1 - j0);
         /* bf16: these rows of the next layer's input, here where they are
          * made (on the task's own thread when the rows are split) */
         if (q->qtype == MLP_Q_BF16) {
@@ -576,7 +576,7 @@ static void forward_block(const struct mlp_qmodel *q, const struct mlp_dataset *
                 if (L->act == MLP_ACT_SIGMOID && q->k.sigmoid)
                     q->k.sigmoid(ys, L->n_out);
                 else
-                    FN(activate)(L->act, (float)sh->leaky_slope, ys, L->n_out);
+                    FN(activate)(sh, L->act, (float)sh->leaky_slope, ys, L->n_out);
             }
             quantize_input(q, N, ys, &sx[s], &zx[s], wk->gu + s * ldu);
             memset(wk->gu + s * ldu + N->n_in, 0, 4 * (size_t)N->g.k4 - N->n_in);
@@ -664,7 +664,7 @@ enum mlp_status mlp_qmodel_create(struct mlp_qmodel **out, const struct mlp_mode
     if (!q) return mlp__fail(err, MLP_ERR_NOMEM, "out of memory");
     q->qtype = qt;
     q->gemm_min = GEMM_MIN_ROWS;
-    q->k = mlp__qk_select(qt, mlp__qk_features());
+    q->k = mlp__model_kt(m)->qk[qt];
     const uint32_t nl = m->n_layers, n_in0 = mlp__n_in(m);
 
     /* the shell: the model's description, no parameters */

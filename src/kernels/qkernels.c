@@ -2,56 +2,17 @@
 /* The inference kernels of qkernels.h: a portable plain-C version of each
  * element type, and AVX-512 versions compiled for their instruction sets
  * with target attributes (so the library runs on any x86-64 and picks them
- * at run time by what the CPU has). */
+ * at run time by what the CPU has: kernels/ktable.c asks mlp__qk_select
+ * for each variant's features). */
 #include "kernels/qkernels.h"
 
-#include <stdatomic.h>
 #include <stdbool.h>
-#include <stdlib.h>
 #include <string.h>
 
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
 #define MLP_QK_X86 1
 #include <immintrin.h>
 #endif
-
-/* ------------------------------------------------------ CPU features */
-
-/* -1: not read yet (FASTMLP_ISA is read on first use). */
-static atomic_int qk_cap = -1;
-
-static unsigned detect(void)
-{
-    unsigned f = 0;
-#ifdef MLP_QK_X86
-    __builtin_cpu_init();
-    /* libgcc's checks include the OS's consent (XCR0 saves the zmm state). */
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
-        f |= MLP_QK_HAS_AVX512;
-    if ((f & MLP_QK_HAS_AVX512) && __builtin_cpu_supports("avx512bf16")) f |= MLP_QK_HAS_AVX512_BF16;
-    if ((f & MLP_QK_HAS_AVX512) && __builtin_cpu_supports("avx512vnni")) f |= MLP_QK_HAS_AVX512_VNNI;
-#endif
-    return f;
-}
-
-void mlp__qk_set_cap(unsigned cap) { atomic_store(&qk_cap, (int)(cap & 0xffffu)); }
-
-unsigned mlp__qk_features(void)
-{
-    int cap = atomic_load(&qk_cap);
-    if (cap < 0) {
-        /* An unknown value is ignored: it can only ask for less. */
-        const char *e = getenv("FASTMLP_ISA");
-        int c = 0xffff;
-        if (e && strcmp(e, "portable") == 0) c = 0;
-        if (e && strcmp(e, "avx512") == 0) c = MLP_QK_HAS_AVX512;
-        int expect = -1;
-        atomic_compare_exchange_strong(&qk_cap, &expect, c);
-        cap = atomic_load(&qk_cap);
-    }
-    return detect() & (unsigned)cap;
-}
 
 /* ------------------------------------------------------------ portable */
 

@@ -69,19 +69,13 @@
 #define MLP_QK_I8_MAX_K 65536u
 #define MLP_QK_G_ROWS 16u   /* batch kernel: rows per group */
 
-/* CPU features the kernels use (bits), as detected, or capped for tests. */
+/* CPU features the kernels use (bits): the kernel table's variant says
+ * which (kernels/ktable.c). */
 enum {
     MLP_QK_HAS_AVX512 = 1u << 0,      /* AVX512 F, BW, DQ, VL (and the OS saves zmm) */
     MLP_QK_HAS_AVX512_BF16 = 1u << 1, /* vdpbf16ps */
     MLP_QK_HAS_AVX512_VNNI = 1u << 2  /* vpdpbusd */
 };
-
-/* The features of this CPU, limited by the cap (all by default).  The cap
- * is process-wide: tests force the portable kernels with
- * mlp__qk_set_cap(0); the FASTMLP_ISA environment variable sets it when
- * the first quantised model is created ("portable", "avx512", "native"). */
-unsigned mlp__qk_features(void);
-void mlp__qk_set_cap(unsigned cap);
 
 typedef void (*mlp_qk_f32_fn)(const float *w, size_t panel_stride, uint32_t nch, uint32_t p0, uint32_t p1,
                               const float *x, size_t ldx, uint32_t ns, float *y, size_t ldy);

@@ -10,6 +10,7 @@
 #include "train/checkpoint.h"
 #include "train/optim/minimize.h"
 #include "train/optim/optim.h"
+#include "kernels/ktable.h"
 
 #include <math.h>
 #include <string.h>
@@ -489,6 +490,7 @@ static enum mlp_status run_batch(struct mlp_trainer *t, uint32_t ep, double lr, 
     if (p->optim == MLP_OPT_ADAM)
         mlp__adam_init(&su.adam, m->dtype, m->params, t->grad, t->s1, t->s2, lr, p->beta1, p->beta2, p->eps,
                        t->step + 1);
+    su.adam.kt = mlp__model_kt(m);
     bool stepped = false;
     enum mlp_status st;
     if ((st = mlp__run_step(&ps, step_update, &su, &stepped, err)) != MLP_OK) return st;

@@ -5,7 +5,7 @@
  * error bounds derived below (one layer) or measured margins (deep nets);
  * the portable path forced; int8 accuracy on trained networks; bad
  * arguments. */
-#include "kernels/qkernels.h"
+#include "kernels/ktable.h"
 #include "internal.h"
 #include "datadir.h"
 #include "testutil.h"
@@ -20,6 +20,29 @@ static double urand(struct mlp_rng *r, double a, double b) { return a + (b - a) 
 
 /* ------------------------------------------------------------ kernels */
 
+/* q made from m with the portable table's quantised kernels: m runs on a
+ * context forced to MLP_ISA_PORTABLE while q is made (q keeps that table's
+ * quantised kernels), then both run on m's own context again. */
+static enum mlp_status portable_qmodel(struct mlp_qmodel **q, struct mlp_model *m, enum mlp_qtype t,
+                                       const struct mlp_dataset *calib)
+{
+    static struct mlp_context *port;
+    if (!port) {
+        struct mlp_context_params cp = mlp_context_params_default();
+        cp.isa = MLP_ISA_PORTABLE;
+        cp.threads = 1;
+        CHECK_STATUS(mlp_context_create(&port, &cp, NULL), MLP_OK);
+    }
+    struct mlp_context *own = m->ctx;
+    mlp_model_set_context(m, port);
+    enum mlp_status st = mlp_qmodel_create(q, m, t, calib, NULL);
+    mlp_model_set_context(m, own);
+    /* the rest (threads, activations) as the model's: only the quantised
+     * kernels differ from a q made on m's own context */
+    if (st == MLP_OK) mlp_qmodel_set_context(*q, own);
+    return st;
+}
+
 /* Feature sets to try: everything this CPU has, AVX-512 without the BF16
  * and VNNI extensions, and none (portable). */
 static unsigned feature_sets[3];
@@ -27,7 +50,7 @@ static int n_feature_sets;
 
 static void init_feature_sets(void)
 {
-    unsigned all = mlp__qk_features();
+    unsigned all = mlp__ktable(MLP_ISA_AUTO, NULL)->qk_features;
     feature_sets[n_feature_sets++] = all;
     if ((all & MLP_QK_HAS_AVX512) && all != MLP_QK_HAS_AVX512) feature_sets[n_feature_sets++] = MLP_QK_HAS_AVX512;
     if (all) feature_sets[n_feature_sets++] = 0;
@@ -577,9 +600,7 @@ static void deep_cases(void)
                 for (int t = 0; t < MLP_Q_COUNT; t++) {
                     struct mlp_qmodel *q = NULL, *qp = NULL;
                     CHECK_STATUS(mlp_qmodel_create(&q, m, (enum mlp_qtype)t, NULL, NULL), MLP_OK);
-                    mlp__qk_set_cap(0);
-                    CHECK_STATUS(mlp_qmodel_create(&qp, m, (enum mlp_qtype)t, NULL, NULL), MLP_OK);
-                    mlp__qk_set_cap(0xffff);
+                    CHECK_STATUS(portable_qmodel(&qp, m, (enum mlp_qtype)t, NULL), MLP_OK);
                     if (!q || !qp) continue;
                     CHECK(strcmp(mlp_qmodel_kernel(qp), "portable") == 0);
                     CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, MLP_ROWS(row0, n), got, NULL), MLP_OK);
@@ -730,7 +751,7 @@ static void bad_arguments(void)
     CHECK(strcmp(mlp_qtype_name(MLP_Q_INT8), "int8") == 0 && strcmp(mlp_qtype_name((enum mlp_qtype)9), "?") == 0);
     mlp_qmodel_free(NULL);
     CHECK(strcmp(mlp_qtype_kernel((enum mlp_qtype)5), "?") == 0);
-    CHECK(strcmp(mlp_qtype_kernel(MLP_Q_INT8), mlp__qk_select(MLP_Q_INT8, mlp__qk_features()).name) == 0);
+    CHECK(strcmp(mlp_qtype_kernel(MLP_Q_INT8), mlp__ktable(MLP_ISA_AUTO, NULL)->qk[MLP_Q_INT8].name) == 0);
 
     const uint32_t w[] = {5};
     struct mlp_model *m = make_net(MLP_F32, 6, w, 1, MLP_ACT_SIGMOID, 3, MLP_HEAD_SOFTMAX_CE, 1.0, 1);
@@ -872,9 +893,7 @@ static void batch_path_cases(void)
         double *a = malloc(70 * K * sizeof *a), *b = malloc(70 * K * sizeof *b), *p = malloc(70 * K * sizeof *p);
         struct mlp_qmodel *q = NULL, *qp = NULL;
         CHECK_STATUS(mlp_qmodel_create(&q, m, MLP_Q_INT8, nt->calib ? &d.ds : NULL, NULL), MLP_OK);
-        mlp__qk_set_cap(0);
-        CHECK_STATUS(mlp_qmodel_create(&qp, m, MLP_Q_INT8, nt->calib ? &d.ds : NULL, NULL), MLP_OK);
-        mlp__qk_set_cap(0xffff);
+        CHECK_STATUS(portable_qmodel(&qp, m, MLP_Q_INT8, nt->calib ? &d.ds : NULL), MLP_OK);
         for (uint64_t n = 1; q && qp && n <= 70; n++) {
             const uint64_t row0 = (n * 37) % (rows - n + 1);
             for (int th = 1; th <= 2; th++) {

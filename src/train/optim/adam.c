@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Adam on the flat vector; moments kept in the model's dtype (as PyTorch).
- * Split over the thread pool; built with -fno-math-errno so that the sqrt
- * vectorises (v >= 0: it never sets errno anyway).
+ * Split over the thread pool; the element loop is the kernel table's
+ * (kernels/adam.inc, one per instruction set).
  *
  * The gradient may come in per-thread parts from a fast pass (struct
  * mlp_pass, keep_parts): each task then adds its slice of the parts up as it
@@ -11,36 +11,12 @@
 #include "train/optim/optim.h"
 
 #include "core/pool.h"
+#include "kernels/ktable.h"
 
 #include <math.h>
 
-/* G(i): the gradient's element i */
-#define ADAM_LOOP(T, SQRT, G)                                                \
-    for (size_t i = 0; i < n; i++) {                                         \
-        const T gi = G(i);                                                   \
-        m[i] = b1 * m[i] + (1 - b1) * gi;                                    \
-        v[i] = b2 * v[i] + (1 - b2) * gi * gi;                               \
-        p[i] -= lr_t * m[i] / (SQRT(v[i]) + eps_t);                          \
-    }
-
-#define G1(i) g[i]
-#define G2(i) (g[i] + g2[i])
-
-/* g2 NULL: one gradient; else g + g2 */
-#define ADAM(SUF, T, SQRT)                                                                         \
-    static void adam_##SUF(size_t n, T *p, const T *g, const T *g2, T *m, T *v, T lr_t, T b1, T b2, \
-                           T eps_t)                                                                \
-    {                                                                                              \
-        if (g2) {                                                                                  \
-            ADAM_LOOP(T, SQRT, G2)                                                                 \
-        } else {                                                                                   \
-            ADAM_LOOP(T, SQRT, G1)                                                                 \
-        }                                                                                          \
-    }
-ADAM(f32, float, sqrtf)
-ADAM(f64, double, sqrt)
-
 struct adam_job {
+    const struct mlp_ktable *kt;
     enum mlp_dtype dt;
     size_t n;
     void *p, *m, *v;
@@ -79,11 +55,11 @@ static void adam_task(void *ctx, uint32_t t)
     if (j->n_parts > 2) fold_parts(j, lo, hi);
     const void *g2 = j->n_parts == 2 ? j->parts[1] : NULL;
     if (j->dt == MLP_F32)
-        adam_f32(hi - lo, (float *)j->p + lo, (const float *)j->parts[0] + lo, g2 ? (const float *)g2 + lo : NULL,
+        j->kt->adam_f32(hi - lo, (float *)j->p + lo, (const float *)j->parts[0] + lo, g2 ? (const float *)g2 + lo : NULL,
                  (float *)j->m + lo, (float *)j->v + lo, (float)j->lr_t, (float)j->b1, (float)j->b2,
                  (float)j->eps_t);
     else
-        adam_f64(hi - lo, (double *)j->p + lo, (const double *)j->parts[0] + lo,
+        j->kt->adam_f64(hi - lo, (double *)j->p + lo, (const double *)j->parts[0] + lo,
                  g2 ? (const double *)g2 + lo : NULL, (double *)j->m + lo, (double *)j->v + lo, j->lr_t, j->b1,
                  j->b2, j->eps_t);
 }
@@ -104,7 +80,7 @@ void mlp__adam_init(struct mlp_adam *a, enum mlp_dtype dt, void *p, const void *
 {
     void *parts[1] = {(void *)(uintptr_t)g};
     struct adam_job j = make_job(dt, 0, p, parts, 1, m, v, lr, b1, b2, eps, t);
-    *a = (struct mlp_adam){.dt = dt, .p = p, .g = g, .m = m, .v = v, .lr_t = j.lr_t, .b1 = b1, .b2 = b2,
+    *a = (struct mlp_adam){.kt = mlp__ctx(NULL)->kt, .dt = dt, .p = p, .g = g, .m = m, .v = v, .lr_t = j.lr_t, .b1 = b1, .b2 = b2,
                            .eps_t = j.eps_t};
 }
 
@@ -112,10 +88,10 @@ void mlp__adam_range(const struct mlp_adam *a, size_t lo, size_t hi)
 {
     if (hi <= lo) return;
     if (a->dt == MLP_F32)
-        adam_f32(hi - lo, (float *)a->p + lo, (const float *)a->g + lo, NULL, (float *)a->m + lo,
+        a->kt->adam_f32(hi - lo, (float *)a->p + lo, (const float *)a->g + lo, NULL, (float *)a->m + lo,
                  (float *)a->v + lo, (float)a->lr_t, (float)a->b1, (float)a->b2, (float)a->eps_t);
     else
-        adam_f64(hi - lo, (double *)a->p + lo, (const double *)a->g + lo, NULL, (double *)a->m + lo,
+        a->kt->adam_f64(hi - lo, (double *)a->p + lo, (const double *)a->g + lo, NULL, (double *)a->m + lo,
                  (double *)a->v + lo, a->lr_t, a->b1, a->b2, a->eps_t);
 }
 
@@ -126,6 +102,7 @@ void mlp__adam_step(const struct mlp_adam_step *s, const void *g)
     /* Elementwise, so any split gives the same numbers; below ~32K
      * parameters the hand-off costs more than it saves. */
     const struct mlp_context *cx = mlp__ctx(s->cx);
+    j.kt = cx->kt;
     j.tasks = s->n < 32768 ? 1 : (uint32_t)cx->threads;
     mlp__pool_for(cx->pool, j.tasks, adam_task, &j);
 }
@@ -134,6 +111,7 @@ void mlp__adam_step_parts(const struct mlp_adam_step *s, void *const *parts, uin
 {
     struct adam_job j = make_job(s->dt, s->n, s->p, parts, n_parts, s->m, s->v, s->lr, s->b1, s->b2, s->eps, s->t);
     const struct mlp_context *cx = mlp__ctx(s->cx);
+    j.kt = cx->kt;
     j.tasks = (uint32_t)cx->threads;
     mlp__pool_run(cx->pool, j.tasks, adam_task, &j);
     mlp__pool_release(cx->pool);

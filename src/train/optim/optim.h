@@ -32,7 +32,9 @@ void mlp__adam_step(const struct mlp_adam_step *s, const void *g);
  * step that updates its parameters piece by piece, mlp__run_step): init
  * computes the step's coefficients once, range updates elements lo..hi-1
  * exactly as mlp__adam_step would. */
+struct mlp_ktable;
 struct mlp_adam {
+    const struct mlp_ktable *kt; /* init: the default context's; set it to the model's */
     enum mlp_dtype dt;
     void *p, *m, *v;
     const void *g;

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/* The kernel tables (ktable.h): what the CPU and the OS can run, found once
+ * per process, and one table per instruction-set variant, filled once. */
+#include "kernels/ktable.h"
+
+#include <pthread.h>
+#include <stdio.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define MLP_KT_X86 1
+#include <cpuid.h>
+#endif
+
+const char *const mlp__kslot_names[MLP_KS_COUNT] = {"gemm", "narrow", "activations", "adam",
+                                                     "quant-f32", "quant-bf16", "quant-int8"};
+
+/* ------------------------------------------------------------ detection */
+
+/* Which variants this machine runs: runs[isa]. */
+static bool runs[MLP_ISA_AVX512_BF16 + 1];
+
+#ifdef MLP_KT_X86
+/* The register state the OS saves on a context switch (XCR0), 0 when the
+ * OS has not enabled XSAVE (then no AVX state is saved either). */
+static uint64_t os_xcr0(void)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE)) return 0;
+    uint32_t lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return ((uint64_t)hi << 32) | lo;
+}
+#endif
+
+static void detect(void)
+{
+    runs[MLP_ISA_PORTABLE] = true;
+#ifdef MLP_KT_X86
+    __builtin_cpu_init();
+    const uint64_t xcr0 = os_xcr0();
+    /* AVX: the xmm and ymm halves (bits 1, 2); AVX-512 also opmask, the
+     * upper zmm halves and zmm16-31 (bits 5, 6, 7). */
+    const bool os_avx = (xcr0 & 0x6) == 0x6, os_avx512 = (xcr0 & 0xe6) == 0xe6;
+    const bool avx2 = os_avx && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    const bool avx512 = avx2 && os_avx512 && __builtin_cpu_supports("avx512f") &&
+                        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+                        __builtin_cpu_supports("avx512vl");
+    const bool vnni = avx512 && __builtin_cpu_supports("avx512vnni");
+    runs[MLP_ISA_AVX2] = avx2;
+    runs[MLP_ISA_AVX512] = avx512;
+    runs[MLP_ISA_AVX512_VNNI] = vnni;
+    runs[MLP_ISA_AVX512_BF16] = vnni && __builtin_cpu_supports("avx512bf16");
+#endif
+}
+
+/* ---------------------------------------------------------------- tables */
+
+static struct mlp_ktable tables[MLP_ISA_AVX512_BF16 + 1];
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+/* The vector slots of one instruction set, both element types. */
+static void fill_vec(struct mlp_ktable *t, void (*f32)(struct mlp_ktable *), void (*f64)(struct mlp_ktable *),
+                     const char *variant)
+{
+    f32(t);
+    f64(t);
+    t->variant[MLP_KS_NARROW] = t->variant[MLP_KS_ACT] = t->variant[MLP_KS_ADAM] = variant;
+}
+
+static void fill(struct mlp_ktable *t, enum mlp_isa isa)
+{
+    t->isa = isa;
+    t->variant[MLP_KS_GEMM] = "blas";
+    t->gemm_f32 = mlp__gemm_f32;
+    t->gemm_f64 = mlp__gemm_f64;
+    switch (isa) {
+#ifdef MLP_KT_X86
+    case MLP_ISA_AVX2: fill_vec(t, mlp__kt_fill_avx2_f32, mlp__kt_fill_avx2_f64, "avx2"); break;
+    case MLP_ISA_AVX512: t->qk_features = MLP_QK_HAS_AVX512; fill_vec(t, mlp__kt_fill_avx512_f32, mlp__kt_fill_avx512_f64, "avx512"); break;
+    case MLP_ISA_AVX512_VNNI:
+        t->qk_features = MLP_QK_HAS_AVX512 | MLP_QK_HAS_AVX512_VNNI;
+        fill_vec(t, mlp__kt_fill_avx512_f32, mlp__kt_fill_avx512_f64, "avx512");
+        break;
+    case MLP_ISA_AVX512_BF16:
+        t->qk_features = MLP_QK_HAS_AVX512 | MLP_QK_HAS_AVX512_VNNI | MLP_QK_HAS_AVX512_BF16;
+        fill_vec(t, mlp__kt_fill_avx512_f32, mlp__kt_fill_avx512_f64, "avx512");
+        break;
+#endif
+    default: fill_vec(t, mlp__kt_fill_portable_f32, mlp__kt_fill_portable_f64, "portable"); break;
+    }
+    for (int q = 0; q < MLP_Q_COUNT; q++) {
+        t->qk[q] = mlp__qk_select((enum mlp_qtype)q, t->qk_features);
+        t->variant[MLP_KS_Q_F32 + q] = t->qk[q].name;
+    }
+}
+
+static void init(void)
+{
+    detect();
+    /* Only the variants this machine runs: each variant's fill is compiled
+     * for its instruction set and may itself use it. */
+    for (int i = MLP_ISA_PORTABLE; i <= MLP_ISA_AVX512_BF16; i++)
+        if (runs[i]) fill(&tables[i], (enum mlp_isa)i);
+}
+
+static const char *const missing[] = {
+    [MLP_ISA_AVX2] = "AVX2 and FMA, and an OS that saves the ymm registers",
+    [MLP_ISA_AVX512] = "AVX-512 F, BW, DQ and VL, and an OS that saves the zmm registers",
+    [MLP_ISA_AVX512_VNNI] = "AVX-512 F, BW, DQ, VL and VNNI, and an OS that saves the zmm registers",
+    [MLP_ISA_AVX512_BF16] = "AVX-512 F, BW, DQ, VL, VNNI and BF16, and an OS that saves the zmm registers",
+};
+
+const struct mlp_ktable *mlp__ktable(enum mlp_isa want, struct mlp_error *err)
+{
+    pthread_once(&once, init);
+    if (want == MLP_ISA_AUTO) {
+        for (int i = MLP_ISA_AVX512_BF16; i > MLP_ISA_PORTABLE; i--)
+            if (runs[i]) return &tables[i];
+        return &tables[MLP_ISA_PORTABLE];
+    }
+    if ((unsigned)want > MLP_ISA_AVX512_BF16) {
+        mlp__fail(err, MLP_ERR_ARG, "isa %d: not an instruction set", (int)want);
+        return NULL;
+    }
+    if (runs[want]) return &tables[want];
+    char can[96] = "portable";
+    size_t len = 8;
+    for (int i = MLP_ISA_AVX2; i <= MLP_ISA_AVX512_BF16; i++)
+        if (runs[i] && len < sizeof can) len += (size_t)snprintf(can + len, sizeof can - len, ", %s", mlp_isa_name((enum mlp_isa)i));
+    mlp__fail(err, MLP_ERR_ARG, "isa %s: this CPU cannot run it (it needs %s); this one runs: %s",
+              mlp_isa_name(want), missing[want], can);
+    return NULL;
+}

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/* The run-time kernel table: every compute kernel the pass, the optimisers
+ * and the quantised engine call, as function pointers, one table per
+ * instruction-set variant (portable C, AVX2+FMA, AVX-512 F/BW/DQ/VL, +VNNI,
+ * +VNNI+BF16).  mlp__ktable picks a table once per process per requested
+ * variant from what the CPU and the OS can run (kernels/ktable.c); each
+ * mlp_context holds the one it asked for (mlp_context_params.isa), so the
+ * library reads no environment and a model's kernels follow its context.
+ *
+ * The ISA-specific bodies (narrow.inc, act.inc, adam.inc) are compiled once
+ * per variant by kernels/isa_{portable,avx2,avx512}.c with per-file flags
+ * (CMakeLists.txt); the quantised kernels keep their target attributes in
+ * qkernels.c.  The GEMMs are the BLAS's in every variant (OpenBLAS picks its
+ * own kernels at run time). */
+#ifndef MLP_KTABLE_H
+#define MLP_KTABLE_H
+
+#include "kernels/kernels.h"
+#include "kernels/qkernels.h"
+
+/* The fused uint8 first layer (narrow.inc), K <= 16 outputs:
+ *   forward:   Z (nb x K) = b + s * X W^T  for the rows xr[0..nb) of d bytes
+ *   backward:  gW (K x d) += s * dZ^T X */
+typedef void (*mlp_narrow_fwd_f32_fn)(const uint8_t *const *xr, uint32_t nb, uint32_t d, uint32_t K, const float *W,
+                                      const float *b, float s, float *Z);
+typedef void (*mlp_narrow_fwd_f64_fn)(const uint8_t *const *xr, uint32_t nb, uint32_t d, uint32_t K,
+                                      const double *W, const double *b, double s, double *Z);
+typedef void (*mlp_narrow_bwd_f32_fn)(const uint8_t *const *xr, uint32_t nb, uint32_t d, uint32_t K,
+                                      const float *dZ, float s, float *gW);
+typedef void (*mlp_narrow_bwd_f64_fn)(const uint8_t *const *xr, uint32_t nb, uint32_t d, uint32_t K,
+                                      const double *dZ, double s, double *gW);
+/* z = act(z) over n values (act.inc); x = exp(x) over n values. */
+typedef void (*mlp_act_f32_fn)(enum mlp_act act, float slope, float *z, size_t n);
+typedef void (*mlp_act_f64_fn)(enum mlp_act act, double slope, double *z, size_t n);
+/* d *= act'(z) over n values, from a = act(z) (act.inc). */
+typedef void (*mlp_dact_f32_fn)(enum mlp_act act, float slope, const float *a, float *d, size_t n);
+typedef void (*mlp_dact_f64_fn)(enum mlp_act act, double slope, const double *a, double *d, size_t n);
+typedef void (*mlp_vexp_f32_fn)(float *x, size_t n);
+typedef void (*mlp_vexp_f64_fn)(double *x, size_t n);
+/* Adam's update of n elements (adam.inc); g2 NULL: one gradient, else g + g2. */
+typedef void (*mlp_adam_f32_fn)(size_t n, float *p, const float *g, const float *g2, float *m, float *v, float lr_t,
+                                float b1, float b2, float eps_t);
+typedef void (*mlp_adam_f64_fn)(size_t n, double *p, const double *g, const double *g2, double *m, double *v,
+                                double lr_t, double b1, double b2, double eps_t);
+typedef void (*mlp_gemm_f32_fn)(enum mlp_backend be, MLP_GEMM_ARGS(float));
+typedef void (*mlp_gemm_f64_fn)(enum mlp_backend be, MLP_GEMM_ARGS(double));
+
+/* The slots, each with the variant of its kernels recorded in the table. */
+enum mlp_kslot {
+    MLP_KS_GEMM = 0,
+    MLP_KS_NARROW,
+    MLP_KS_ACT,
+    MLP_KS_ADAM,
+    MLP_KS_Q_F32,
+    MLP_KS_Q_BF16,
+    MLP_KS_Q_INT8,
+    MLP_KS_COUNT
+};
+extern const char *const mlp__kslot_names[MLP_KS_COUNT];
+
+struct mlp_ktable {
+    enum mlp_isa isa;                      /* the variant (never AUTO) */
+    const char *variant[MLP_KS_COUNT];     /* per slot: "portable", "avx2", "blas", ... */
+    mlp_gemm_f32_fn gemm_f32;
+    mlp_gemm_f64_fn gemm_f64;
+    mlp_narrow_fwd_f32_fn narrow_fwd_f32;
+    mlp_narrow_fwd_f64_fn narrow_fwd_f64;
+    mlp_narrow_bwd_f32_fn narrow_bwd_f32;
+    mlp_narrow_bwd_f64_fn narrow_bwd_f64;
+    mlp_act_f32_fn act_f32;
+    mlp_act_f64_fn act_f64;
+    mlp_dact_f32_fn dact_f32;
+    mlp_dact_f64_fn dact_f64;
+    mlp_vexp_f32_fn vexp_f32;
+    mlp_vexp_f64_fn vexp_f64;
+    mlp_adam_f32_fn adam_f32;
+    mlp_adam_f64_fn adam_f64;
+    unsigned qk_features;                  /* MLP_QK_HAS_* the quantised kernels use */
+    struct mlp_qk qk[MLP_Q_COUNT];         /* per mlp_qtype */
+};
+
+/* The table for `want`: AUTO gives the best variant this CPU and OS run; a
+ * named variant the CPU or OS cannot run gives NULL and MLP_ERR_ARG with a
+ * message naming what is missing and what would run.  Tables are made once
+ * per process and never change (safe from any thread). */
+const struct mlp_ktable *mlp__ktable(enum mlp_isa want, struct mlp_error *err);
+
+/* The filling of the vector slots (narrow, activations, Adam) by each
+ * variant's file; the AVX-512 fill exists only on x86-64. */
+void mlp__kt_fill_portable_f32(struct mlp_ktable *t);
+void mlp__kt_fill_portable_f64(struct mlp_ktable *t);
+void mlp__kt_fill_avx2_f32(struct mlp_ktable *t);
+void mlp__kt_fill_avx2_f64(struct mlp_ktable *t);
+void mlp__kt_fill_avx512_f32(struct mlp_ktable *t);
+void mlp__kt_fill_avx512_f64(struct mlp_ktable *t);
+
+/* A model's kernel table (its context's). */
+static inline const struct mlp_ktable *mlp__model_kt(const struct mlp_model *m) { return mlp__ctx(m->ctx)->kt; }
+
+#endif

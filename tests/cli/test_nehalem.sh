@@ -1,0 +1,61 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# The default build runs on an x86-64 CPU without AVX: the CLI under
+# qemu-x86_64 -cpu Nehalem (SSE4.2, no AVX) picks the portable kernels by
+# itself, refuses --isa avx2 with one clear line, trains a small network
+# whose first layer takes the fused uint8 kernel, and predicts with it.
+# Needs qemu-user (make setup installs it); without it this test fails.
+set -u
+FASTMLP=$1
+FM=${FASTMLP_FMNIST_DIR:-/usr/share/datasets/fashion-mnist}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/../support/lib.sh"
+
+QEMU=$(command -v qemu-x86_64 || true)
+if [ -z "$QEMU" ]; then
+    echo "FAIL: qemu-x86_64 not found: run 'make setup' (it installs Debian's qemu-user)"
+    exit 1
+fi
+if [ "$(uname -m)" != x86_64 ]; then
+    echo "FAIL: this test emulates an x86-64 CPU on an x86-64 host; host is $(uname -m)"
+    exit 1
+fi
+OLD="$QEMU -cpu Nehalem $FASTMLP"
+
+# shellcheck disable=SC2086
+expect 0 "" -- $OLD --version
+has '^kernels: portable \(--isa auto\)$'
+has '^  narrow +portable$'
+has '^  activations +portable$'
+has '^  adam +portable$'
+has '^inference kernels: f32 portable, bf16 portable, int8 portable$'
+# shellcheck disable=SC2086
+expect 64 "this CPU cannot run it" -- $OLD --isa avx2 --version
+
+# shellcheck disable=SC2086
+expect 0 "" -- $OLD train --train "$FM/train-images-idx3-ubyte.gz" --train-labels "$FM/train-labels-idx1-ubyte.gz" \
+    --limit 600 --layers 12 --epochs 3 --optimizer adam --seed 7 --threads 2 -q -o "$T/m.mlp"
+[ -s "$T/m.mlp" ] && ok || bad "train under Nehalem wrote no model"
+# shellcheck disable=SC2086
+expect 0 "" -- $OLD predict "$T/m.mlp" "$FM/t10k-images-idx3-ubyte.gz" -o "$T/pred.csv"
+rows=$(wc -l <"$T/pred.csv")
+[ "$rows" -ge 10000 ] && ok || bad "predict under Nehalem wrote $rows lines"
+# the same model predicted natively with the portable kernels: the same
+# figures to within rounding (the BLAS and glibc's vector exp pick other
+# code paths on this CPU, so not bit for bit; an f32 model's probabilities
+# agree to ~1e-6)
+expect 0 "" -- "$FASTMLP" --isa portable predict "$T/m.mlp" "$FM/t10k-images-idx3-ubyte.gz" -o "$T/native.csv"
+python3 - "$T/pred.csv" "$T/native.csv" <<'PY' && ok || bad "Nehalem and native portable predictions differ"
+import sys
+a = [l.rstrip("\n").split(",") for l in open(sys.argv[1])][1:]
+b = [l.rstrip("\n").split(",") for l in open(sys.argv[2])][1:]
+assert len(a) == len(b) == 10000, (len(a), len(b))
+worst = max(abs(float(x) - float(y)) for ra, rb in zip(a, b) for x, y in zip(ra[2:], rb[2:]))
+assert worst <= 1e-5, worst
+same = sum(ra[1] == rb[1] for ra, rb in zip(a, b))
+assert same >= 9990, same
+PY
+
+echo "nehalem: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

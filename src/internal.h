@@ -193,26 +193,6 @@ struct mlp_model {
     struct mlp_context *ctx;  /* not owned; NULL: the default context */
 };
 
-/* ---------------------------------------------------------------- context */
-
-struct mlp_pool;
-struct mlp_ktable;
-struct mlp_context {
-    int threads; /* >= 1 */
-    enum mlp_kernels kernels;
-    enum mlp_isa isa;              /* as asked (may be AUTO) */
-    const struct mlp_ktable *kt;   /* the kernels for isa (kernels/ktable.h); never NULL */
-    struct mlp_pool *pool; /* NULL only in a default context made without memory */
-};
-
-/* c, or the default context when c is NULL (core/context.c). */
-const struct mlp_context *mlp__ctx(const struct mlp_context *c);
-
-/* A model's context's pool and thread count. */
-static inline struct mlp_pool *mlp__model_pool(const struct mlp_model *m) { return mlp__ctx(m->ctx)->pool; }
-static inline int mlp__model_threads(const struct mlp_model *m) { return mlp__ctx(m->ctx)->threads; }
-static inline enum mlp_kernels mlp__model_kernels(const struct mlp_model *m) { return mlp__ctx(m->ctx)->kernels; }
-
 /* Set the BLAS's (process-wide) thread count to n, if it is not n already. */
 void mlp__blas_threads(int n);
 

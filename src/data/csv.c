@@ -5,6 +5,7 @@
  * pool, straight into the data set's one block (uint8 when every input is an
  * integer in 0..255, f64 otherwise).  Numbers read exactly as strtod reads
  * them in the C locale, whatever the process locale is. */
+#include "context/context.h"
 #include "internal.h"
 
 #include "core/pool.h"

@@ -7,6 +7,7 @@
  * int8 weights are packed a second time for the batch kernel (twice the
  * int8 memory): many rows go through every layer a block of QB at a time
  * (forward_block), with the same bits as the panel path. */
+#include "context/context.h"
 #include "core/pool.h"
 #include "kernels/ktable.h"
 #include "internal.h"

@@ -5,6 +5,8 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <string.h>
+#include <strings.h>
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define MLP_KT_X86 1
@@ -130,4 +132,15 @@ const struct mlp_ktable *mlp__ktable(enum mlp_isa want, struct mlp_error *err)
     mlp__fail(err, MLP_ERR_ARG, "isa %s: this CPU cannot run it (it needs %s); this one runs: %s",
               mlp_isa_name(want), missing[want], can);
     return NULL;
+}
+
+static const char *const isa_names[] = {"auto", "portable", "avx2", "avx512", "avx512-vnni", "avx512-bf16"};
+
+const char *mlp_isa_name(enum mlp_isa i) { return (unsigned)i <= MLP_ISA_AVX512_BF16 ? isa_names[i] : "?"; }
+
+int mlp_isa_parse(const char *s)
+{
+    for (int i = 0; i <= MLP_ISA_AVX512_BF16; i++)
+        if (strcasecmp(s, isa_names[i]) == 0) return i;
+    return -1;
 }

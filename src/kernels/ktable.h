@@ -94,7 +94,4 @@ void mlp__kt_fill_avx2_f64(struct mlp_ktable *t);
 void mlp__kt_fill_avx512_f32(struct mlp_ktable *t);
 void mlp__kt_fill_avx512_f64(struct mlp_ktable *t);
 
-/* A model's kernel table (its context's). */
-static inline const struct mlp_ktable *mlp__model_kt(const struct mlp_model *m) { return mlp__ctx(m->ctx)->kt; }
-
 #endif

@@ -4,6 +4,7 @@
  * element type: checking the rows, choosing the stage and the element type's
  * instance.  The passes themselves are written once in pass.inc and step.inc
  * and instantiated by pass_f32.c and pass_f64.c (core/tmpl.h). */
+#include "context/context.h"
 #include "core/pool.h"
 #include "kernels/kernels.h"
 #include "pass/pass.h"

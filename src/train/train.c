@@ -6,6 +6,7 @@
  * divergence guard that restores the last good weights.  All of its state
  * lives in struct mlp_trainer (train_state.h); saving and resuming hand a
  * snapshot of it to checkpoint.c, which sits below and knows only that. */
+#include "context/context.h"
 #include "train/train_state.h"
 #include "train/checkpoint.h"
 #include "train/optim/minimize.h"

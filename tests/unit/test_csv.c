@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "context/context.h"
 #include "check.h"
 #include "datadir.h"
 #include "fastmlp.h"

@@ -8,6 +8,7 @@
  * reads them, in the order the pass's own reduction would, so the numbers
  * are the same and the summed gradient is never written back (on W5, one
  * 0.94 MB write and read fewer per mini-batch). */
+#include "context/context.h"
 #include "train/optim/optim.h"
 
 #include "core/pool.h"

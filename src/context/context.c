@@ -5,8 +5,8 @@
  * table of its instruction set (kernels/ktable.h).  A NULL context means the
  * default one, made on first use with every field at its default and never
  * changed after. */
+#include "context/context.h"
 #include "core/pool.h"
-#include "internal.h"
 #include "kernels/ktable.h"
 
 #include <pthread.h>
@@ -113,17 +113,6 @@ const char *mlp_context_kernel(const struct mlp_context *c, unsigned slot, const
 }
 
 enum mlp_isa mlp_context_isa_used(const struct mlp_context *c) { return mlp__ctx(c)->kt->isa; }
-
-static const char *const isa_names[] = {"auto", "portable", "avx2", "avx512", "avx512-vnni", "avx512-bf16"};
-
-const char *mlp_isa_name(enum mlp_isa i) { return (unsigned)i <= MLP_ISA_AVX512_BF16 ? isa_names[i] : "?"; }
-
-int mlp_isa_parse(const char *s)
-{
-    for (int i = 0; i <= MLP_ISA_AVX512_BF16; i++)
-        if (strcasecmp(s, isa_names[i]) == 0) return i;
-    return -1;
-}
 
 static const char *const kernel_names[] = {"fast", "batched", "per-sample", "naive"};
 

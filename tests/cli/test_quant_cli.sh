@@ -96,8 +96,12 @@ for name, qtype, calibrated in (("int8", "int8", False), ("bf16", "bf16", False)
 port = json.load(open(d + "/portable.json"))["quantized"]
 nat = json.load(open(d + "/int8.json"))["quantized"]
 assert port["kernel"] == "portable", port
-# exact integer sums and the same epilogue: the same figures, bit for bit
-assert port["accuracy"] == nat["accuracy"] and port["loss"] == nat["loss"], (port, nat)
+# exact integer sums and the same epilogue in every int8 kernel (test_quant
+# checks their bits), but FASTMLP_ISA=portable also swaps the activations'
+# and the softmax's exp kernels (libmvec, FMAs): the same figures to within
+# their rounding, an input's quantisation at most rarely one step off
+assert abs(port["loss"] - nat["loss"]) <= 1e-6 * nat["loss"], (port, nat)
+assert abs(port["accuracy"] - nat["accuracy"]) <= 3e-4, (port, nat)
 EOF
 
 expect 0 "" -- "$FASTMLP" predict "$T/m.mlp" "$TX" --quantize int8 -o "$T/q.csv"

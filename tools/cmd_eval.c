@@ -345,8 +345,13 @@ int cmd_eval(int argc, char **argv)
     if ((rc = cli_check_files(cmd, files, (int)(sizeof files / sizeof files[0]), &e.report_on_stdout)) != EXIT_OK)
         return rc;
 
+    /* the default context's settings, with --isa / FASTMLP_ISA's kernels */
+    struct mlp_context *cx = NULL;
+    if ((rc = cli_context(cmd, 0, MLP_KERNELS_FAST, &cx)) != EXIT_OK) return rc;
+
     rc = EXIT_OK;
     enum mlp_status st = mlp_model_load(&e.m, e.model_path, &e.err);
+    if (st == MLP_OK) mlp_model_set_context(e.m, cx);
     if (st == MLP_OK) {
         lp.n_cols = mlp_model_n_in(e.m); /* refused from the header, before the rows are read */
         st = cli_load_data(&e.ds, e.data_path, labels, &lp, &e.err);

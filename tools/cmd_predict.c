@@ -49,6 +49,9 @@ int cmd_predict(int argc, char **argv)
                                      {"--config", a.config, 0, NULL, NULL},
                                      {"-o", out, CLI_OUT | MLP_OUTPUT_STREAM, NULL, "the predictions"}};
     if ((rc = cli_check_files(cmd, files, (int)(sizeof files / sizeof files[0]), NULL)) != EXIT_OK) return rc;
+    /* the default context's settings, with --isa / FASTMLP_ISA's kernels */
+    struct mlp_context *cx = NULL;
+    if ((rc = cli_context(cmd, 0, MLP_KERNELS_FAST, &cx)) != EXIT_OK) return rc;
 
     struct mlp_error err = {0};
     struct mlp_model *m = NULL;
@@ -57,6 +60,7 @@ int cmd_predict(int argc, char **argv)
     struct mlp_output *of = NULL;
     double *probs = NULL;
     enum mlp_status st = mlp_model_load(&m, a.pos[0], &err);
+    if (st == MLP_OK) mlp_model_set_context(m, cx);
     if (st == MLP_OK && quantize) st = mlp_qmodel_create(&q, m, (enum mlp_qtype)qt, NULL, &err);
     if (st == MLP_OK) {
         lp.n_cols = mlp_model_n_in(m); /* refused from the header, before the rows are read */

@@ -77,14 +77,22 @@ static void fill(struct mlp_ktable *t, enum mlp_isa isa)
     t->gemm_f64 = mlp__gemm_f64;
     switch (isa) {
 #ifdef MLP_KT_X86
-    case MLP_ISA_AVX2: fill_vec(t, mlp__kt_fill_avx2_f32, mlp__kt_fill_avx2_f64, "avx2"); break;
-    case MLP_ISA_AVX512: t->qk_features = MLP_QK_HAS_AVX512; fill_vec(t, mlp__kt_fill_avx512_f32, mlp__kt_fill_avx512_f64, "avx512"); break;
+    /* every variant from AVX2 up runs the plain-C quantised kernels'
+     * AVX2 build where it has no AVX-512 kernel (mlp__qk_select) */
+    case MLP_ISA_AVX2:
+        t->qk_features = MLP_QK_HAS_AVX2;
+        fill_vec(t, mlp__kt_fill_avx2_f32, mlp__kt_fill_avx2_f64, "avx2");
+        break;
+    case MLP_ISA_AVX512:
+        t->qk_features = MLP_QK_HAS_AVX2 | MLP_QK_HAS_AVX512;
+        fill_vec(t, mlp__kt_fill_avx512_f32, mlp__kt_fill_avx512_f64, "avx512");
+        break;
     case MLP_ISA_AVX512_VNNI:
-        t->qk_features = MLP_QK_HAS_AVX512 | MLP_QK_HAS_AVX512_VNNI;
+        t->qk_features = MLP_QK_HAS_AVX2 | MLP_QK_HAS_AVX512 | MLP_QK_HAS_AVX512_VNNI;
         fill_vec(t, mlp__kt_fill_avx512_f32, mlp__kt_fill_avx512_f64, "avx512");
         break;
     case MLP_ISA_AVX512_BF16:
-        t->qk_features = MLP_QK_HAS_AVX512 | MLP_QK_HAS_AVX512_VNNI | MLP_QK_HAS_AVX512_BF16;
+        t->qk_features = MLP_QK_HAS_AVX2 | MLP_QK_HAS_AVX512 | MLP_QK_HAS_AVX512_VNNI | MLP_QK_HAS_AVX512_BF16;
         fill_vec(t, mlp__kt_fill_avx512_f32, mlp__kt_fill_avx512_f64, "avx512");
         break;
 #endif

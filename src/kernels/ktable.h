@@ -9,8 +9,9 @@
  *
  * The ISA-specific bodies (narrow.inc, act.inc, adam.inc) are compiled once
  * per variant by kernels/isa_{portable,avx2,avx512}.c with per-file flags
- * (CMakeLists.txt); the quantised kernels keep their target attributes in
- * qkernels.c.  The GEMMs are the BLAS's in every variant (OpenBLAS picks its
+ * (CMakeLists.txt); the quantised kernels' plain-C bodies (qk.inc) the
+ * same way by kernels/qk_{portable,avx2}.c, their AVX-512 versions keep
+ * their target attributes in qkernels.c.  The GEMMs are the BLAS's in every variant (OpenBLAS picks its
  * own kernels at run time). */
 #ifndef MLP_KTABLE_H
 #define MLP_KTABLE_H

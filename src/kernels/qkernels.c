@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* The inference kernels of qkernels.h: a portable plain-C version of each
- * element type, and AVX-512 versions compiled for their instruction sets
- * with target attributes (so the library runs on any x86-64 and picks them
- * at run time by what the CPU has: kernels/ktable.c asks mlp__qk_select
- * for each variant's features). */
+/* The inference kernels of qkernels.h: the AVX-512 versions, compiled for
+ * their instruction sets with target attributes (so the library runs on
+ * any x86-64 and picks them at run time by what the CPU has), and the
+ * choice among them and the plain-C versions (kernels/qk.inc, built for
+ * the baseline and for AVX2) by the features kernels/ktable.c gives
+ * mlp__qk_select for each variant. */
 #include "kernels/qkernels.h"
 
 #include <stdbool.h>
@@ -13,154 +14,6 @@
 #define MLP_QK_X86 1
 #include <immintrin.h>
 #endif
-
-/* ------------------------------------------------------------ portable */
-
-/* The lane tree of qkernels.h: in each group g of four lanes
- * s_g = (a[4g] + a[4g+2]) + (a[4g+1] + a[4g+3]), then (s0 + s2) + (s1 + s3). */
-static float tree16(const float *a)
-{
-    float s[4];
-    for (int g = 0; g < 4; g++) s[g] = (a[4 * g] + a[4 * g + 2]) + (a[4 * g + 1] + a[4 * g + 3]);
-    return (s[0] + s[2]) + (s[1] + s[3]);
-}
-
-void mlp__qk_f32_portable(const float *w, size_t panel_stride, uint32_t nch, uint32_t p0, uint32_t p1,
-                          const float *x, size_t ldx, uint32_t ns, float *y, size_t ldy)
-{
-    enum { R = MLP_QK_ROWS, E = 16 };
-    for (uint32_t p = p0; p < p1; p++) {
-        const float *wp = w + (size_t)p * panel_stride;
-        float acc[MLP_QK_MAX_NS][R][E];
-        memset(acc, 0, sizeof acc);
-        for (uint32_t c = 0; c < nch; c++)
-            for (uint32_t s = 0; s < ns; s++) {
-                const float *xc = x + s * ldx + (size_t)c * E;
-                for (uint32_t i = 0; i < R; i++) {
-                    const float *wc = wp + ((size_t)c * R + i) * E;
-                    for (int e = 0; e < E; e++) acc[s][i][e] += wc[e] * xc[e];
-                }
-            }
-        for (uint32_t s = 0; s < ns; s++)
-            for (uint32_t i = 0; i < R; i++) y[s * ldy + (size_t)p * R + i] = tree16(acc[s][i]);
-    }
-}
-
-void mlp__qk_bf16_portable(const uint16_t *w, size_t panel_stride, uint32_t nch, uint32_t p0, uint32_t p1,
-                           const uint16_t *x, size_t ldx, uint32_t ns, float *y, size_t ldy)
-{
-    enum { R = MLP_QK_ROWS, E = 32 };
-    for (uint32_t p = p0; p < p1; p++) {
-        const uint16_t *wp = w + (size_t)p * panel_stride;
-        float acc[MLP_QK_MAX_NS][R][16];
-        memset(acc, 0, sizeof acc);
-        for (uint32_t c = 0; c < nch; c++)
-            for (uint32_t s = 0; s < ns; s++) {
-                const uint16_t *xc = x + s * ldx + (size_t)c * E;
-                for (uint32_t i = 0; i < R; i++) {
-                    const uint16_t *wc = wp + ((size_t)c * R + i) * E;
-                    for (int e = 0; e < 16; e++) {
-                        /* exact products (8-bit significands); odd first, as vdpbf16ps */
-                        acc[s][i][e] += mlp__bf16_to_f32(xc[2 * e + 1]) * mlp__bf16_to_f32(wc[2 * e + 1]);
-                        acc[s][i][e] += mlp__bf16_to_f32(xc[2 * e]) * mlp__bf16_to_f32(wc[2 * e]);
-                    }
-                }
-            }
-        for (uint32_t s = 0; s < ns; s++)
-            for (uint32_t i = 0; i < R; i++) y[s * ldy + (size_t)p * R + i] = tree16(acc[s][i]);
-    }
-}
-
-void mlp__qk_i8_portable(const int8_t *w, size_t panel_stride, uint32_t nch, uint32_t p0, uint32_t p1,
-                         const uint8_t *x, size_t ldx, uint32_t ns, int32_t *y, size_t ldy)
-{
-    enum { R = MLP_QK_ROWS, E = 64 };
-    for (uint32_t p = p0; p < p1; p++) {
-        const int8_t *wp = w + (size_t)p * panel_stride;
-        int32_t acc[MLP_QK_MAX_NS][R];
-        memset(acc, 0, sizeof acc);
-        for (uint32_t c = 0; c < nch; c++)
-            for (uint32_t s = 0; s < ns; s++) {
-                const uint8_t *xc = x + s * ldx + (size_t)c * E;
-                for (uint32_t i = 0; i < R; i++) {
-                    const int8_t *wc = wp + ((size_t)c * R + i) * E;
-                    int32_t t = 0; /* <= 64 * 255 * 127: no overflow */
-                    for (int e = 0; e < E; e++) t += (int32_t)xc[e] * (int32_t)wc[e];
-                    acc[s][i] += t;
-                }
-            }
-        for (uint32_t s = 0; s < ns; s++)
-            for (uint32_t i = 0; i < R; i++) y[s * ldy + (size_t)p * R + i] = acc[s][i];
-    }
-}
-
-/* The batch kernel's epilogue for one (sample, row): qkernels.h's formula,
- * the int32 difference exact, f32 multiply, multiply, add (no FMA: strict
- * C11 does not contract). */
-static inline float i8g_epilogue(int32_t acc, int32_t z, int32_t rowsum, float ws, float s, float b, int relu)
-{
-    float v = (float)(acc - z * rowsum) * (ws * s) + b;
-    return relu ? (v > 0 ? v : 0) : v;
-}
-
-void mlp__qk_i8g_portable(const struct mlp_qk_i8g_layer *L, const uint8_t *x, size_t ldx, uint32_t ns,
-                          const float *sx, const int32_t *zx, int relu, float *y, size_t ldy)
-{
-    /* A step's weights widened once for TS samples, row by row in the
-     * innermost loop: plain C that compilers turn into vector code. */
-    enum { GR = MLP_QK_G_ROWS, TS = 4 };
-    for (uint32_t s0 = 0; s0 < ns; s0 += TS) {
-        const uint32_t S = ns - s0 < TS ? ns - s0 : TS;
-        for (uint32_t g = 0; g < L->ng; g++) {
-            const int8_t *wg = L->w + (size_t)g * L->k4 * 64;
-            int32_t acc[TS][GR]; /* <= 65536 * 255 * 127: no overflow */
-            memset(acc, 0, sizeof acc);
-            for (uint32_t t = 0; t < L->k4; t++, wg += 64) {
-                int32_t we[4][GR];
-                for (int r = 0; r < GR; r++)
-                    for (int e = 0; e < 4; e++) we[e][r] = wg[4 * r + e];
-                for (uint32_t s = 0; s < S; s++) {
-                    const uint8_t *xs = x + (s0 + s) * ldx + 4 * (size_t)t;
-                    const int32_t x0 = xs[0], x1 = xs[1], x2 = xs[2], x3 = xs[3];
-                    for (int r = 0; r < GR; r++)
-                        acc[s][r] += x0 * we[0][r] + x1 * we[1][r] + x2 * we[2][r] + x3 * we[3][r];
-                }
-            }
-            for (uint32_t s = 0; s < S; s++)
-                for (int r = 0; r < GR; r++) {
-                    size_t j = (size_t)g * GR + r;
-                    y[(s0 + s) * ldy + j] =
-                        i8g_epilogue(acc[s][r], zx[s0 + s], L->rowsum[j], L->wscale[j], sx[s0 + s], L->bias[j], relu);
-                }
-        }
-    }
-}
-
-void mlp__qk_range_portable(const float *x, uint32_t n, float *lo, float *hi, int *bad)
-{
-    float a = 0, b = 0;
-    int nan = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        float v = x[i];
-        a = v < a ? v : a;
-        b = v > b ? v : b;
-        nan |= v != v;
-    }
-    *lo = a;
-    *hi = b;
-    *bad = nan;
-}
-
-void mlp__qk_u8q_portable(const float *x, uint32_t n, float s, int32_t z, uint8_t *u)
-{
-    const float inv = s == s ? 1 / s : 0, zf = (float)z;
-    for (uint32_t i = 0; i < n; i++) {
-        float v = x[i] * inv + zf;
-        v = v > 0 ? v : 0;
-        v = v < 255 ? v : 255;
-        u[i] = (uint8_t)(v + 0.5f);
-    }
-}
 
 /* ------------------------------------------------------------- AVX-512 */
 
@@ -702,40 +555,63 @@ static __attribute__((target(T_AVX512))) void sigmoid_avx512(float *z, size_t n)
 
 /* ------------------------------------------------------------ selection */
 
+/* The plain-C kernels (kernels/qk.inc) for t: built for AVX2 + FMA where
+ * the features have them, else for the baseline.  The plain-C batch kernel
+ * is the oracle only: on W5 it ran at 50k rows/s, the plain-C panel kernel
+ * (whose dot products GCC makes vector code of) at 156k. */
+static struct mlp_qk select_plain(enum mlp_qtype t, unsigned features)
+{
+    (void)features; /* unused where there is no AVX2 build */
+#ifdef MLP_QK_AVX2
+    if (features & MLP_QK_HAS_AVX2) {
+        switch (t) {
+        case MLP_Q_F32: return (struct mlp_qk){.name = "avx2", .f32 = mlp__qk_f32_avx2};
+        case MLP_Q_BF16: return (struct mlp_qk){.name = "avx2", .bf16 = mlp__qk_bf16_avx2};
+        case MLP_Q_INT8:
+            return (struct mlp_qk){.name = "avx2", .i8 = mlp__qk_i8_avx2, .range = mlp__qk_range_avx2,
+                                   .u8q = mlp__qk_u8q_avx2};
+        case MLP_Q_COUNT: break;
+        }
+    }
+#endif
+    switch (t) {
+    case MLP_Q_F32: return (struct mlp_qk){.name = "portable", .f32 = mlp__qk_f32_portable};
+    case MLP_Q_BF16: return (struct mlp_qk){.name = "portable", .bf16 = mlp__qk_bf16_portable};
+    case MLP_Q_INT8:
+        return (struct mlp_qk){.name = "portable", .i8 = mlp__qk_i8_portable, .range = mlp__qk_range_portable,
+                               .u8q = mlp__qk_u8q_portable};
+    case MLP_Q_COUNT: break;
+    }
+    return (struct mlp_qk){0};
+}
+
+/* The AVX-512 kernels for t, or the plain ones.  Each AVX-512 choice fills
+ * its type's every slot but the int8 batch kernel without VNNI, which stays
+ * NULL on purpose (none written; the plain one is slower than the panels). */
 static struct mlp_qk select_dot(enum mlp_qtype t, unsigned features)
 {
-    struct mlp_qk k = {0};
-    (void)features; /* unused where there is no AVX-512 version */
+#ifdef MLP_QK_X86
     switch (t) {
     case MLP_Q_F32:
-#ifdef MLP_QK_X86
         if (features & MLP_QK_HAS_AVX512) return (struct mlp_qk){.name = "avx512f", .f32 = qk_f32_avx512};
-#endif
-        return (struct mlp_qk){.name = "portable", .f32 = mlp__qk_f32_portable};
+        break;
     case MLP_Q_BF16:
-#ifdef MLP_QK_X86
         if (features & MLP_QK_HAS_AVX512_BF16)
             return (struct mlp_qk){.name = "avx512-bf16", .bf16 = qk_bf16_avx512bf16};
         if (features & MLP_QK_HAS_AVX512) return (struct mlp_qk){.name = "avx512f", .bf16 = qk_bf16_avx512f};
-#endif
-        return (struct mlp_qk){.name = "portable", .bf16 = mlp__qk_bf16_portable};
+        break;
     case MLP_Q_INT8:
-#ifdef MLP_QK_X86
         if (features & MLP_QK_HAS_AVX512_VNNI)
             return (struct mlp_qk){.name = "avx512-vnni", .i8 = qk_i8_vnni, .i8g = qk_i8g_vnni,
                                    .range = range_avx512, .u8q = u8q_avx512};
         /* no batch kernel without VNNI (none written): batches take the panel kernel */
         if (features & MLP_QK_HAS_AVX512)
             return (struct mlp_qk){.name = "avx512bw", .i8 = qk_i8_avx512bw, .range = range_avx512, .u8q = u8q_avx512};
-#endif
-        /* The plain-C batch kernel is the oracle only: on W5 it ran at 50k
-         * rows/s, the plain-C panel kernel (whose dot products GCC makes
-         * vector code of) at 156k. */
-        return (struct mlp_qk){.name = "portable", .i8 = mlp__qk_i8_portable, .range = mlp__qk_range_portable,
-                               .u8q = mlp__qk_u8q_portable};
+        break;
     case MLP_Q_COUNT: break;
     }
-    return k;
+#endif
+    return select_plain(t, features);
 }
 
 struct mlp_qk mlp__qk_select(enum mlp_qtype t, unsigned features)

@@ -16,15 +16,22 @@ trap 'rm -rf "$T"' EXIT
 
 # --- the kernels in use, and FASTMLP_ISA's cap ------------------------------
 expect 0 "" -- "$FASTMLP" --version
-has '^inference kernels: f32 (avx512f|portable), bf16 [a-z0-9-]+, int8 [a-z0-9-]+$'
+has '^inference kernels: f32 (avx512f|avx2|portable), bf16 [a-z0-9-]+, int8 [a-z0-9-]+$'
 expect 0 "" -- env FASTMLP_ISA=portable "$FASTMLP" --version
 has '^inference kernels: f32 portable, bf16 portable, int8 portable$'
+# on a CPU with AVX2, --isa avx2 runs the plain-C kernels' AVX2 build
+if "$FASTMLP" --isa avx2 --version >/dev/null 2>&1; then
+    expect 0 "" -- "$FASTMLP" --isa avx2 --version
+    has '^inference kernels: f32 avx2, bf16 avx2, int8 avx2$'
+    expect 0 "" -- "$FASTMLP" --isa avx2 bench quick -p int8 -n 1 -l 2 -d 33 -a tanh -t 1
+    has '^kernel: avx2 \(int8 weights\)$'
+fi
 
 # --- bench quick and its YAML file (no data needed) ----------------------
 for p in bf16 b2 int8 i1 f32; do
     expect 0 "" -- "$FASTMLP" bench quick -p $p -n 2 -l 3 -d 70 -a sigmoid -t 1 -e 0.05
     has '^Total time for 2 run\(s\) was [0-9]+\.[0-9]{6} ms$'
-    has '^kernel: (avx512-bf16|avx512-vnni|avx512bw|avx512f|portable) \((f32|bf16|int8) weights\)$'
+    has '^kernel: (avx512-bf16|avx512-vnni|avx512bw|avx512f|avx2|portable) \((f32|bf16|int8) weights\)$'
     has '^epsilon 0.05: ok$'
 done
 expect 0 "" -- env FASTMLP_ISA=portable "$FASTMLP" bench quick -p int8 -n 1 -l 2 -d 33 -a tanh -t 1
@@ -96,8 +103,12 @@ for name, qtype, calibrated in (("int8", "int8", False), ("bf16", "bf16", False)
 port = json.load(open(d + "/portable.json"))["quantized"]
 nat = json.load(open(d + "/int8.json"))["quantized"]
 assert port["kernel"] == "portable", port
-# exact integer sums and the same epilogue: the same figures, bit for bit
-assert port["accuracy"] == nat["accuracy"] and port["loss"] == nat["loss"], (port, nat)
+# exact integer sums and the same epilogue in every int8 kernel (test_quant
+# checks their bits), but FASTMLP_ISA=portable also swaps the activations'
+# and the softmax's exp kernels (libmvec, FMAs): the same figures to within
+# their rounding, an input's quantisation at most rarely one step off
+assert abs(port["loss"] - nat["loss"]) <= 1e-6 * nat["loss"], (port, nat)
+assert abs(port["accuracy"] - nat["accuracy"]) <= 3e-4, (port, nat)
 EOF
 
 expect 0 "" -- "$FASTMLP" predict "$T/m.mlp" "$TX" --quantize int8 -o "$T/q.csv"

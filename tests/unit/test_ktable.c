@@ -174,6 +174,18 @@ static void table_shape(const struct mlp_ktable *kt, enum mlp_isa want)
               kt->qk[q].i8g == k.i8g);
     }
     if (want == MLP_ISA_PORTABLE) CHECK(kt->qk_features == 0);
+    /* from AVX2 up, the plain-C quantised kernels are their AVX2 build:
+     * every quant slot of the AVX2 variant says so, and the AVX-512
+     * variants fall back on it (test_quant compares its bits) */
+    if (want >= MLP_ISA_AVX2) CHECK(kt->qk_features & MLP_QK_HAS_AVX2);
+    if (want == MLP_ISA_AVX2)
+        for (int q = 0; q < MLP_Q_COUNT; q++)
+            CHECK_MSG(strcmp(kt->variant[MLP_KS_Q_F32 + q], "avx2") == 0, "avx2: slot %s is %s",
+                      mlp__kslot_names[MLP_KS_Q_F32 + q], kt->variant[MLP_KS_Q_F32 + q]);
+    if (want > MLP_ISA_AVX2)
+        for (int q = 0; q < MLP_Q_COUNT; q++)
+            CHECK_MSG(strcmp(kt->qk[q].name, "portable") != 0, "%s: slot %s is portable", mlp_isa_name(want),
+                      mlp__kslot_names[MLP_KS_Q_F32 + q]);
 }
 
 int main(void)

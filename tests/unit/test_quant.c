@@ -44,16 +44,25 @@ static enum mlp_status portable_qmodel(struct mlp_qmodel **q, struct mlp_model *
 }
 
 /* Feature sets to try: everything this CPU has, AVX-512 without the BF16
- * and VNNI extensions, and none (portable). */
-static unsigned feature_sets[3];
+ * and VNNI extensions, AVX2 (the plain-C kernels' AVX2 build) and none
+ * (portable). */
+static unsigned feature_sets[4];
 static int n_feature_sets;
 
 static void init_feature_sets(void)
 {
-    unsigned all = mlp__ktable(MLP_ISA_AUTO, NULL)->qk_features;
+    const unsigned all = mlp__ktable(MLP_ISA_AUTO, NULL)->qk_features, a512 = MLP_QK_HAS_AVX2 | MLP_QK_HAS_AVX512;
     feature_sets[n_feature_sets++] = all;
-    if ((all & MLP_QK_HAS_AVX512) && all != MLP_QK_HAS_AVX512) feature_sets[n_feature_sets++] = MLP_QK_HAS_AVX512;
+    if ((all & MLP_QK_HAS_AVX512) && all != a512) feature_sets[n_feature_sets++] = a512;
+    if ((all & MLP_QK_HAS_AVX2) && all != MLP_QK_HAS_AVX2) feature_sets[n_feature_sets++] = MLP_QK_HAS_AVX2;
     if (all) feature_sets[n_feature_sets++] = 0;
+}
+
+/* The plain-C kernels, whatever they were built for, give the portable
+ * build's bits (strict C11: no contraction into FMAs). */
+static bool plain_kernel(const struct mlp_qk *k)
+{
+    return strcmp(k->name, "portable") == 0 || strcmp(k->name, "avx2") == 0;
 }
 
 /* One kernel case: N rows of K inputs, ns samples, packed at random; every
@@ -153,6 +162,12 @@ static void kernel_case(enum mlp_qtype t, uint32_t K, uint32_t N, uint32_t ns, b
                     if (t == MLP_Q_INT8) {
                         CHECK_MSG(((int32_t *)yk)[at] == ((int32_t *)yp)[at], "%s K=%u N=%u ns=%u row %u: %d vs %d",
                                   k.name, K, N, ns, j, ((int32_t *)yk)[at], ((int32_t *)yp)[at]);
+                        continue;
+                    }
+                    if (plain_kernel(&k)) {
+                        CHECK_MSG(memcmp((float *)yk + at, (float *)yp + at, 4) == 0,
+                                  "%s %s K=%u N=%u ns=%u row %u: %.9g vs %.9g, not the portable bits",
+                                  mlp_qtype_name(t), k.name, K, N, ns, j, ((float *)yk)[at], ((float *)yp)[at]);
                         continue;
                     }
                     double mag = 0;
@@ -285,6 +300,17 @@ static void i8g_case(uint32_t K, uint32_t N, uint32_t ns, int relu, bool sparse,
             CHECK_MSG(memcmp(&yp[s * ldy + j], &want, sizeof want) == 0,
                       "i8g portable K=%u N=%u ns=%u row %u: %.9g vs %.9g", K, N, ns, j, yp[s * ldy + j], want);
         }
+#ifdef MLP_QK_AVX2
+    /* the plain-C batch kernel's AVX2 build (selected nowhere): the same bits */
+    if (feature_sets[0] & MLP_QK_HAS_AVX2) {
+        memset(yk, 0xff, ns * ldy * sizeof *yk);
+        mlp__qk_i8g_avx2(&L, x, ldx, ns, sx, zx, relu, yk, ldy);
+        for (uint32_t s = 0; s < ns; s++)
+            CHECK_MSG(memcmp(yk + s * ldy, yp + s * ldy, 16 * ng * sizeof *yk) == 0 && yk[s * ldy + 16 * ng] != 0,
+                      "i8g avx2 K=%u N=%u ns=%u relu=%d: sample %u differs from the portable kernel (or overran)", K,
+                      N, ns, relu, s);
+    }
+#endif
     for (int f = 0; f < n_feature_sets; f++) {
         const struct mlp_qk k = mlp__qk_select(MLP_Q_INT8, feature_sets[f]);
         if (!k.i8g) continue;
@@ -959,7 +985,8 @@ static void independence(void)
 int main(void)
 {
     init_feature_sets();
-    printf("CPU features for the kernels: %s%s%s%s\n", feature_sets[0] & MLP_QK_HAS_AVX512 ? "avx512 " : "",
+    printf("CPU features for the kernels: %s%s%s%s%s\n", feature_sets[0] & MLP_QK_HAS_AVX2 ? "avx2 " : "",
+           feature_sets[0] & MLP_QK_HAS_AVX512 ? "avx512 " : "",
            feature_sets[0] & MLP_QK_HAS_AVX512_BF16 ? "avx512-bf16 " : "",
            feature_sets[0] & MLP_QK_HAS_AVX512_VNNI ? "avx512-vnni " : "", feature_sets[0] ? "" : "none (portable only)");
     kernel_cases();

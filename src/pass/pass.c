@@ -74,6 +74,10 @@ enum mlp_status mlp__run_step(struct mlp_pass *p, void (*update)(void *ctx, size
     if (p->backend == MLP_BACKEND_REF || mlp__model_kernels(p->m) != MLP_KERNELS_FAST || !p->grad || p->l2 != 0 ||
         p->out || !(p->ds->labels || p->ds->targets) || p->n > MLP_STEP_MAX_ROWS || mlp__model_threads(p->m) < 2)
         return MLP_OK;
+    /* The step runs GEMMs on every pool thread: the BLAS must not add its
+     * own threads (a run of steps may never reach mlp__run_pass, which sets
+     * this too; without it W5 ran 3x slower on 2 threads). */
+    mlp__blas_threads(1);
     p->loss = 0;
     p->correct = 0;
     p->n_parts = 0;

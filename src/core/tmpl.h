@@ -10,7 +10,9 @@
  *
  * Everything that depends on the element type is defined here, once:
  *   T          the element type (float / double)
- *   FN(name)   name_f32 / name_f64: `static void FN(activate)(...)` defines
+ *   TN(name)   name_f32 / name_f64, always (what other files define)
+ *   FN(name)   name_f32 / name_f64 (name_<ISA>_f32 with ISA defined):
+ *              `static void FN(activate)(...)` defines
  *              activate_f32 in pass_f32.c (`grep 'FN(activate)'` finds it;
  *              .ctags.d/ teaches universal-ctags the same)
  *   CBLAS(op)  cblas_s<op> / cblas_d<op> (CBLAS(gemv) -> cblas_sgemv)
@@ -33,8 +35,17 @@
 #define MLP_TMPL_BITS_f32 32
 #define MLP_TMPL_BITS_f64 64
 
-/* FN(name) -> name_f32 / name_f64 */
-#define FN(name) MLP_TMPL_CAT(name, MLP_TMPL_CAT(_, SUF))
+/* TN(name) -> name_f32 / name_f64: the element type's instance of a name
+ * defined elsewhere (a kernel-table field, the BLAS dispatch).
+ * FN(name) -> the same, or name_<ISA>_f32 where the thin file also defines
+ * ISA (a body built once per instruction set, pass/pass_<isa>_<type>.c), so
+ * that each build's own functions have names of their own. */
+#define TN(name) MLP_TMPL_CAT(name, MLP_TMPL_CAT(_, SUF))
+#ifdef ISA
+#define FN(name) MLP_TMPL_CAT(name, MLP_TMPL_CAT(_, MLP_TMPL_CAT(ISA, MLP_TMPL_CAT(_, SUF))))
+#else
+#define FN(name) TN(name)
+#endif
 
 #if MLP_TMPL_CAT(MLP_TMPL_BITS_, SUF) == 32
 #define T float

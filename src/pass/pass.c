@@ -7,6 +7,7 @@
 #include "context/context.h"
 #include "core/pool.h"
 #include "kernels/kernels.h"
+#include "kernels/ktable.h"
 #include "pass/pass.h"
 
 /* Whether the model-parallel step pays for a batch of B rows on nt threads:
@@ -66,6 +67,55 @@ static enum mlp_status check_rows(const struct mlp_pass *p, struct mlp_error *er
     return MLP_OK;
 }
 
+/* The instruction set the fast pass's own build runs at: the model's
+ * kernel table's (pass_<isa>_<type>.c; the portable build elsewhere). */
+enum pass_isa { PASS_PORTABLE, PASS_AVX2, PASS_AVX512 };
+
+static enum pass_isa pass_isa(const struct mlp_model *m)
+{
+#if defined(__x86_64__) || defined(_M_X64)
+    switch (mlp__model_kt(m)->isa) {
+    case MLP_ISA_AVX2: return PASS_AVX2;
+    case MLP_ISA_AVX512:
+    case MLP_ISA_AVX512_VNNI:
+    case MLP_ISA_AVX512_BF16: return PASS_AVX512;
+    default: return PASS_PORTABLE;
+    }
+#else
+    (void)m;
+    return PASS_PORTABLE;
+#endif
+}
+
+static enum mlp_status run_fast(struct mlp_pass *p, struct mlp_error *err)
+{
+    const bool f32 = p->m->dtype == MLP_F32;
+    switch (pass_isa(p->m)) {
+#if defined(__x86_64__) || defined(_M_X64)
+    case PASS_AVX2: return f32 ? mlp__run_pass_fast_avx2_f32(p, err) : mlp__run_pass_fast_avx2_f64(p, err);
+    case PASS_AVX512: return f32 ? mlp__run_pass_fast_avx512_f32(p, err) : mlp__run_pass_fast_avx512_f64(p, err);
+#endif
+    default: return f32 ? mlp__run_pass_fast_f32(p, err) : mlp__run_pass_fast_f64(p, err);
+    }
+}
+
+static enum mlp_status run_step(struct mlp_pass *p, void (*update)(void *, size_t, size_t), void *ctx, bool *done,
+                                struct mlp_error *err)
+{
+    const bool f32 = p->m->dtype == MLP_F32;
+    switch (pass_isa(p->m)) {
+#if defined(__x86_64__) || defined(_M_X64)
+    case PASS_AVX2:
+        return f32 ? mlp__run_step_avx2_f32(p, update, ctx, done, err)
+                   : mlp__run_step_avx2_f64(p, update, ctx, done, err);
+    case PASS_AVX512:
+        return f32 ? mlp__run_step_avx512_f32(p, update, ctx, done, err)
+                   : mlp__run_step_avx512_f64(p, update, ctx, done, err);
+#endif
+    default: return f32 ? mlp__run_step_f32(p, update, ctx, done, err) : mlp__run_step_f64(p, update, ctx, done, err);
+    }
+}
+
 enum mlp_status mlp__run_step(struct mlp_pass *p, void (*update)(void *ctx, size_t lo, size_t hi), void *ctx,
                               bool *done, struct mlp_error *err)
 {
@@ -83,8 +133,7 @@ enum mlp_status mlp__run_step(struct mlp_pass *p, void (*update)(void *ctx, size
     p->n_parts = 0;
     enum mlp_status st = check_rows(p, err);
     if (st != MLP_OK) return st;
-    return p->m->dtype == MLP_F32 ? mlp__run_step_f32(p, update, ctx, done, err)
-                                  : mlp__run_step_f64(p, update, ctx, done, err);
+    return run_step(p, update, ctx, done, err);
 }
 
 enum mlp_status mlp__run_pass(struct mlp_pass *p, struct mlp_error *err)
@@ -104,8 +153,7 @@ enum mlp_status mlp__run_pass(struct mlp_pass *p, struct mlp_error *err)
     const enum mlp_kernels stage = mlp__model_kernels(p->m);
     mlp__blas_threads(stage == MLP_KERNELS_FAST ? 1 : mlp__model_threads(p->m));
     switch (stage) {
-    case MLP_KERNELS_FAST:
-        return f32 ? mlp__run_pass_fast_f32(p, err) : mlp__run_pass_fast_f64(p, err);
+    case MLP_KERNELS_FAST: return run_fast(p, err);
     /* ladder stages */
     case MLP_KERNELS_NAIVE: return mlp__pass_naive(p, err);
     case MLP_KERNELS_PERSAMPLE: return mlp__pass_persample(p, err);

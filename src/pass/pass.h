@@ -42,6 +42,25 @@ enum mlp_status mlp__run_step_f64(struct mlp_pass *p, void (*update)(void *, siz
 
 /* The ladder's one-row-at-a-time pass: scalar loops (vec false) or BLAS
  * level 1/2 (vec true), naive.inc. */
+/* The same three built per instruction set (pass_<isa>_<type>.c, x86-64
+ * only): pass.c takes the one its context's kernel table runs at. */
+enum mlp_status mlp__run_pass_avx2_f32(struct mlp_pass *p, struct mlp_error *err);
+enum mlp_status mlp__run_pass_fast_avx2_f32(struct mlp_pass *p, struct mlp_error *err);
+enum mlp_status mlp__run_step_avx2_f32(struct mlp_pass *p, void (*update)(void *, size_t, size_t), void *update_ctx,
+                                       bool *done, struct mlp_error *err);
+enum mlp_status mlp__run_pass_avx2_f64(struct mlp_pass *p, struct mlp_error *err);
+enum mlp_status mlp__run_pass_fast_avx2_f64(struct mlp_pass *p, struct mlp_error *err);
+enum mlp_status mlp__run_step_avx2_f64(struct mlp_pass *p, void (*update)(void *, size_t, size_t), void *update_ctx,
+                                       bool *done, struct mlp_error *err);
+enum mlp_status mlp__run_pass_avx512_f32(struct mlp_pass *p, struct mlp_error *err);
+enum mlp_status mlp__run_pass_fast_avx512_f32(struct mlp_pass *p, struct mlp_error *err);
+enum mlp_status mlp__run_step_avx512_f32(struct mlp_pass *p, void (*update)(void *, size_t, size_t), void *update_ctx,
+                                       bool *done, struct mlp_error *err);
+enum mlp_status mlp__run_pass_avx512_f64(struct mlp_pass *p, struct mlp_error *err);
+enum mlp_status mlp__run_pass_fast_avx512_f64(struct mlp_pass *p, struct mlp_error *err);
+enum mlp_status mlp__run_step_avx512_f64(struct mlp_pass *p, void (*update)(void *, size_t, size_t), void *update_ctx,
+                                       bool *done, struct mlp_error *err);
+
 enum mlp_status mlp__pass_rows_f32(struct mlp_pass *p, bool vec, struct mlp_error *err);
 enum mlp_status mlp__pass_rows_f64(struct mlp_pass *p, bool vec, struct mlp_error *err);
 

@@ -149,9 +149,6 @@ int cli_check_threads(const char *cmd, long long n);
 /* The rule alone: true when n is a thread count, else false and why (why
  * may be NULL with len 0). */
 bool cli_threads_ok(long long n, char *why, size_t len);
-/* The count a thread setting n stands for: n, or for 0 every online core
- * (at most MLP_MAX_THREADS), so that a report can name it. */
-int cli_threads_resolve(int n);
 
 /* Strict numbers, one set for flags, --config keys and bench's settings:
  * the whole text, no leading space; unsigned: digits only (no sign); real:

@@ -404,13 +404,6 @@ void cli_contexts_free(void)
     while (n_contexts > 0) mlp_context_free(contexts[--n_contexts]);
 }
 
-int cli_threads_resolve(int n)
-{
-    if (n > 0) return n;
-    long nc = sysconf(_SC_NPROCESSORS_ONLN);
-    return nc > 0 ? (int)(nc < MLP_MAX_THREADS ? nc : MLP_MAX_THREADS) : 1;
-}
-
 int cli_load_params(const char *cmd, const struct data_opts *d, struct mlp_load_params *p)
 {
     *p = mlp_load_params_default();

@@ -292,9 +292,9 @@ static int run_bench(const char *cmd, const struct bench_spec *s, const char *co
 {
     int rc = cli_check_threads(cmd, s->threads); /* in range already: the warning above the cores */
     if (rc != EXIT_OK) return rc;
-    const int threads = cli_threads_resolve(s->threads);
     struct mlp_context *cx;
-    if ((rc = cli_context(cmd, threads, MLP_KERNELS_FAST, &cx)) != EXIT_OK) return rc;
+    if ((rc = cli_context(cmd, s->threads, MLP_KERNELS_FAST, &cx)) != EXIT_OK) return rc;
+    const int threads = mlp_context_threads(cx); /* 0 stood for every core: the report names them */
     struct mlp_error err = {0};
     struct mlp_model *m = NULL;
     struct mlp_qmodel *qm = NULL;

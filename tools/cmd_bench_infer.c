@@ -165,10 +165,9 @@ int cmd_bench_infer(int argc, char **argv)
         snprintf(err.msg, sizeof err.msg, "%.300s has no rows", data);
         goto done;
     }
-    /* 0: every online core, resolved here so that the figure names it */
-    threads = (uint32_t)cli_threads_resolve((int)threads);
     struct mlp_context *cx;
     if ((rc = cli_context(cmd, (int)threads, MLP_KERNELS_FAST, &cx)) != EXIT_OK) goto done;
+    threads = (uint32_t)mlp_context_threads(cx); /* 0 stood for every core: the figure names them */
     mlp_model_set_context(m, cx);
     if (qt >= 0 && (st = mlp_qmodel_create(&q, m, (enum mlp_qtype)qt, NULL, &err)) != MLP_OK) goto done;
 

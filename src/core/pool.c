@@ -74,13 +74,11 @@ static inline void backoff(unsigned spins)
         sched_yield();
 }
 
-static int online_cores(void)
+int mlp__online_cores(void)
 {
     long c = sysconf(_SC_NPROCESSORS_ONLN);
     return c < 1 ? 1 : c > MAX_THREADS ? MAX_THREADS : (int)c;
 }
-
-int mlp__online_cores(void) { return online_cores(); }
 
 int mlp__pool_size(const struct mlp_pool *P) { return P->size; }
 

@@ -67,53 +67,39 @@ static enum mlp_status check_rows(const struct mlp_pass *p, struct mlp_error *er
     return MLP_OK;
 }
 
-/* The instruction set the fast pass's own build runs at: the model's
- * kernel table's (pass_<isa>_<type>.c; the portable build elsewhere). */
-enum pass_isa { PASS_PORTABLE, PASS_AVX2, PASS_AVX512 };
+/* The builds of the fast pass and the step, one per instruction set the
+ * kernel table runs at (pass_<isa>_<type>.c; the portable one elsewhere). */
+typedef enum mlp_status (*fast_fn)(struct mlp_pass *, struct mlp_error *);
+typedef enum mlp_status (*step_fn)(struct mlp_pass *, void (*)(void *, size_t, size_t), void *, bool *,
+                                   struct mlp_error *);
+struct pass_build {
+    fast_fn fast[2]; /* f32, f64 */
+    step_fn step[2];
+};
 
-static enum pass_isa pass_isa(const struct mlp_model *m)
+static const struct pass_build portable_build = {{mlp__run_pass_fast_f32, mlp__run_pass_fast_f64},
+                                                 {mlp__run_step_f32, mlp__run_step_f64}};
+#if defined(__x86_64__) || defined(_M_X64)
+static const struct pass_build avx2_build = {{mlp__run_pass_fast_avx2_f32, mlp__run_pass_fast_avx2_f64},
+                                             {mlp__run_step_avx2_f32, mlp__run_step_avx2_f64}};
+static const struct pass_build avx512_build = {{mlp__run_pass_fast_avx512_f32, mlp__run_pass_fast_avx512_f64},
+                                               {mlp__run_step_avx512_f32, mlp__run_step_avx512_f64}};
+#endif
+
+/* The build for m's kernel table's instruction set. */
+static const struct pass_build *pass_build(const struct mlp_model *m)
 {
 #if defined(__x86_64__) || defined(_M_X64)
     switch (mlp__model_kt(m)->isa) {
-    case MLP_ISA_AVX2: return PASS_AVX2;
+    case MLP_ISA_AVX2: return &avx2_build;
     case MLP_ISA_AVX512:
     case MLP_ISA_AVX512_VNNI:
-    case MLP_ISA_AVX512_BF16: return PASS_AVX512;
-    default: return PASS_PORTABLE;
+    case MLP_ISA_AVX512_BF16: return &avx512_build;
+    default: break;
     }
-#else
+#endif
     (void)m;
-    return PASS_PORTABLE;
-#endif
-}
-
-static enum mlp_status run_fast(struct mlp_pass *p, struct mlp_error *err)
-{
-    const bool f32 = p->m->dtype == MLP_F32;
-    switch (pass_isa(p->m)) {
-#if defined(__x86_64__) || defined(_M_X64)
-    case PASS_AVX2: return f32 ? mlp__run_pass_fast_avx2_f32(p, err) : mlp__run_pass_fast_avx2_f64(p, err);
-    case PASS_AVX512: return f32 ? mlp__run_pass_fast_avx512_f32(p, err) : mlp__run_pass_fast_avx512_f64(p, err);
-#endif
-    default: return f32 ? mlp__run_pass_fast_f32(p, err) : mlp__run_pass_fast_f64(p, err);
-    }
-}
-
-static enum mlp_status run_step(struct mlp_pass *p, void (*update)(void *, size_t, size_t), void *ctx, bool *done,
-                                struct mlp_error *err)
-{
-    const bool f32 = p->m->dtype == MLP_F32;
-    switch (pass_isa(p->m)) {
-#if defined(__x86_64__) || defined(_M_X64)
-    case PASS_AVX2:
-        return f32 ? mlp__run_step_avx2_f32(p, update, ctx, done, err)
-                   : mlp__run_step_avx2_f64(p, update, ctx, done, err);
-    case PASS_AVX512:
-        return f32 ? mlp__run_step_avx512_f32(p, update, ctx, done, err)
-                   : mlp__run_step_avx512_f64(p, update, ctx, done, err);
-#endif
-    default: return f32 ? mlp__run_step_f32(p, update, ctx, done, err) : mlp__run_step_f64(p, update, ctx, done, err);
-    }
+    return &portable_build;
 }
 
 enum mlp_status mlp__run_step(struct mlp_pass *p, void (*update)(void *ctx, size_t lo, size_t hi), void *ctx,
@@ -133,7 +119,7 @@ enum mlp_status mlp__run_step(struct mlp_pass *p, void (*update)(void *ctx, size
     p->n_parts = 0;
     enum mlp_status st = check_rows(p, err);
     if (st != MLP_OK) return st;
-    return run_step(p, update, ctx, done, err);
+    return pass_build(p->m)->step[p->m->dtype == MLP_F64](p, update, ctx, done, err);
 }
 
 enum mlp_status mlp__run_pass(struct mlp_pass *p, struct mlp_error *err)
@@ -153,7 +139,7 @@ enum mlp_status mlp__run_pass(struct mlp_pass *p, struct mlp_error *err)
     const enum mlp_kernels stage = mlp__model_kernels(p->m);
     mlp__blas_threads(stage == MLP_KERNELS_FAST ? 1 : mlp__model_threads(p->m));
     switch (stage) {
-    case MLP_KERNELS_FAST: return run_fast(p, err);
+    case MLP_KERNELS_FAST: return pass_build(p->m)->fast[!f32](p, err);
     /* ladder stages */
     case MLP_KERNELS_NAIVE: return mlp__pass_naive(p, err);
     case MLP_KERNELS_PERSAMPLE: return mlp__pass_persample(p, err);

@@ -11,7 +11,6 @@
 #include "train/checkpoint.h"
 #include "train/optim/minimize.h"
 #include "train/optim/optim.h"
-#include "kernels/ktable.h"
 
 #include <math.h>
 #include <string.h>
@@ -489,9 +488,10 @@ static enum mlp_status run_batch(struct mlp_trainer *t, uint32_t ep, double lr, 
      * and then the update */
     struct step_update su = {.t = t, .lr = lr};
     if (p->optim == MLP_OPT_ADAM)
-        mlp__adam_init(&su.adam, m->dtype, m->params, t->grad, t->s1, t->s2, lr, p->beta1, p->beta2, p->eps,
-                       t->step + 1);
-    su.adam.kt = mlp__model_kt(m);
+        mlp__adam_init(&su.adam,
+                       &(struct mlp_adam_step){m->dtype, m->n_params, m->params, t->s1, t->s2, lr, p->beta1, p->beta2,
+                                               p->eps, t->step + 1, m->ctx},
+                       t->grad);
     bool stepped = false;
     enum mlp_status st;
     if ((st = mlp__run_step(&ps, step_update, &su, &stepped, err)) != MLP_OK) return st;

@@ -104,7 +104,7 @@ static void run3(struct net *n, const void *p0, enum opt opt, const uint64_t *ro
     for (uint64_t step = 1; step <= 3; step++) {
         memcpy(P, m->params, bytes);
         struct mlp_pass ps = {.m = m, .ds = &n->ds, .n = nb, .rows = rows + (step - 1) * nb, .grad = u.g};
-        if (opt == OPT_ADAM) mlp__adam_init(&u.adam, dt, u.p, u.g, u.s1, u.s2, LR, 0.9, 0.999, 1e-8, step);
+        if (opt == OPT_ADAM) mlp__adam_init(&u.adam, &(struct mlp_adam_step){dt, np, u.p, u.s1, u.s2, LR, 0.9, 0.999, 1e-8, step, m->ctx}, u.g);
         bool done = false;
         memset(u.hits, 0, np);
         CHECK_STATUS(mlp__run_step(&ps, update, &u, &done, NULL), MLP_OK);
@@ -136,7 +136,7 @@ static void run3(struct net *n, const void *p0, enum opt opt, const uint64_t *ro
         /* the optimiser over the whole vector with the step's gradient */
         if (opt == OPT_ADAM) {
             struct mlp_adam a;
-            mlp__adam_init(&a, dt, m->params, u.g, S1, S2, LR, 0.9, 0.999, 1e-8, step);
+            mlp__adam_init(&a, &(struct mlp_adam_step){dt, np, m->params, S1, S2, LR, 0.9, 0.999, 1e-8, step, m->ctx}, u.g);
             mlp__adam_range(&a, 0, np);
         } else {
             mlp__sgd_step(dt, np, m->params, u.g, S1, LR, MU, opt == OPT_NESTEROV);

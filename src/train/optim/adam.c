@@ -76,13 +76,12 @@ static struct adam_job make_job(enum mlp_dtype dt, size_t n, void *p, void *cons
                              .lr_t = lr * c2 / c1, .b1 = b1, .b2 = b2, .eps_t = eps * c2};
 }
 
-void mlp__adam_init(struct mlp_adam *a, enum mlp_dtype dt, void *p, const void *g, void *m, void *v, double lr,
-                    double b1, double b2, double eps, uint64_t t)
+void mlp__adam_init(struct mlp_adam *a, const struct mlp_adam_step *s, const void *g)
 {
     void *parts[1] = {(void *)(uintptr_t)g};
-    struct adam_job j = make_job(dt, 0, p, parts, 1, m, v, lr, b1, b2, eps, t);
-    *a = (struct mlp_adam){.kt = mlp__ctx(NULL)->kt, .dt = dt, .p = p, .g = g, .m = m, .v = v, .lr_t = j.lr_t, .b1 = b1, .b2 = b2,
-                           .eps_t = j.eps_t};
+    struct adam_job j = make_job(s->dt, 0, s->p, parts, 1, s->m, s->v, s->lr, s->b1, s->b2, s->eps, s->t);
+    *a = (struct mlp_adam){.kt = mlp__ctx(s->cx)->kt, .dt = s->dt, .p = s->p, .g = g, .m = s->m, .v = s->v,
+                           .lr_t = j.lr_t, .b1 = s->b1, .b2 = s->b2, .eps_t = j.eps_t};
 }
 
 void mlp__adam_range(const struct mlp_adam *a, size_t lo, size_t hi)

@@ -34,14 +34,13 @@ void mlp__adam_step(const struct mlp_adam_step *s, const void *g);
  * exactly as mlp__adam_step would. */
 struct mlp_ktable;
 struct mlp_adam {
-    const struct mlp_ktable *kt; /* init: the default context's; set it to the model's */
+    const struct mlp_ktable *kt; /* the step's context's (mlp_adam_step.cx) */
     enum mlp_dtype dt;
     void *p, *m, *v;
     const void *g;
     double lr_t, b1, b2, eps_t;
 };
-void mlp__adam_init(struct mlp_adam *a, enum mlp_dtype dt, void *p, const void *g, void *m, void *v, double lr,
-                    double b1, double b2, double eps, uint64_t t);
+void mlp__adam_init(struct mlp_adam *a, const struct mlp_adam_step *s, const void *g);
 void mlp__adam_range(const struct mlp_adam *a, size_t lo, size_t hi);
 
 /* The same with the gradient in parts, as a fast pass leaves it with

@@ -105,6 +105,14 @@ static void narrow_cases(const struct mlp_ktable *kt, const struct mlp_ktable *p
      * kernel's strips of 2048 columns */
     narrow_case_f64(kt, port, 5, 12288 + 7, 1);
     narrow_case_f32(kt, port, 5, 12288 + 7, 1);
+    /* and the 16-register kernels' packed weight strips (32 KiB: 2048 f64
+     * columns for two outputs, 1365 for three, 409 for ten; f32 twice as
+     * many), a row past several strips with a ragged last one */
+    static const uint32_t packed_outs[] = {2, 3, 10, 16};
+    for (size_t o = 0; o < N_(packed_outs); o++) {
+        narrow_case_f64(kt, port, 5, 4096 + 9, packed_outs[o]);
+        narrow_case_f32(kt, port, 5, 8192 + 9, packed_outs[o]);
+    }
 }
 
 /* ------------------------------------------------------------------ GEMM */

@@ -76,6 +76,13 @@ struct mlp_ktable {
     mlp_vexp_f64_fn vexp_f64;
     mlp_adam_f32_fn adam_f32;
     mlp_adam_f64_fn adam_f64;
+    /* Whether the fast stage takes the fused narrow kernel on this variant
+     * (pass/pass.inc), a measured rule: it does where the pixels are
+     * converted in vector registers (every x86-64 variant), not where the
+     * compiler's plain loop converts them one at a time, which measured
+     * slower than the BLAS stage (W1 on Zen 3 at c3f0560: 10.2 s against
+     * 7.6 s).  `--kernels batched` takes the BLAS stage anywhere. */
+    bool narrow_fast;
     unsigned qk_features;                  /* MLP_QK_HAS_* the quantised kernels use */
     struct mlp_qk qk[MLP_Q_COUNT];         /* per mlp_qtype */
 };

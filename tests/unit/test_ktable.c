@@ -237,6 +237,12 @@ int main(void)
         mlp_context_free(c);
         top = want;
         table_shape(kt, want);
+#if defined(__x86_64__)
+        /* the fast stage's rule (ktable.h, narrow_fast): every x86-64
+         * variant converts pixels in vector registers, so takes the fused
+         * kernel (the rule's other side, a scalar build, is not built here) */
+        CHECK(kt->narrow_fast);
+#endif
         printf("test_ktable: %s:", mlp_isa_name(want));
         for (int s = 0; s < MLP_KS_COUNT; s++) printf(" %s=%s", mlp__kslot_names[s], kt->variant[s]);
         printf("\n");

@@ -35,7 +35,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -70,7 +69,6 @@ static double now(void)
 /* Twelve independent chains: enough to cover a 4-cycle latency on two
  * pipes.  The asm barrier keeps every chain in a register and alive. */
 #define R12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
-#define R6(X) X(0) X(1) X(2) X(3) X(4) X(5)
 #define KEEP(i) __asm__ volatile("" : "+v"(a##i));
 /* An operand the compiler must take as new before each use: without it the
  * products of two loop-invariant registers would be hoisted out of the loop

@@ -6,7 +6,8 @@
 # must not regress (BENCHMARKS.md's before/after table).
 # Usage: bench/before_after.sh BUILD_BEFORE BUILD_AFTER [W1 W2 W3 W4 W5 W6 W7]
 # Environment: as each script's (THREADS, REPEATS, ...); ROUNDS [1]: how many
-# times the pair runs (each round prints both builds' RESULT lines).
+# times the pair runs (each round prints both builds' RESULT lines); ISA
+# (avx2|avx512|native, bench/common.sh bench_isa) applies to both builds alike.
 # Prints, per workload and round: "before|after RESULT ..." lines.
 set -eu
 if [ $# -lt 2 ]; then
@@ -18,6 +19,11 @@ a=$1 b=$2
 shift 2
 [ $# -gt 0 ] || set -- W1 W2 W3 W4 W5 W6 W7
 ROUNDS=${ROUNDS:-1}
+# ISA= is checked here too: each script's refusal would vanish in the filter below
+. "$here/common.sh"
+for d in "$a" "$b"; do
+    (bench_isa "$d/fastmlp") || exit 64
+done
 script() {
     case $1 in
     W1) echo w1_neuron.sh ;; W2) echo w2_galaxy.sh ;; W3) echo w3_fashion_gd.sh ;; W4) echo quick.sh ;;

@@ -4,8 +4,8 @@
 # to find the peers' Python.
 #
 #   . "$(dirname "$0")/common.sh"
-#   bench_init "$@"            # sets root, build, bin, PY; exits 64/66 on misuse
-#   bench_header "W1: ..."     # prints workload, machine, BLAS, commit, date
+#   bench_init "$@"            # sets root, build, bin, PY, applies ISA=; exits 64/66 on misuse
+#   bench_header "W1: ..."     # prints workload, machine, ISA, kernels, BLAS, commit, date
 #   have_py numpy scipy        # true when $PY imports every module named
 #   ratio A B                  # B / A with two decimals, "n/a" when either is empty
 
@@ -27,12 +27,86 @@ bench_init() {
     [ -x "$PY" ] || PY=python3
     data="$root/tests/data"
     fashion=/usr/share/datasets/fashion-mnist
+    bench_isa "$bin"
+}
+
+# bench_isa [FASTMLP]: applies ISA=avx2|avx512|native (default native) to
+# everything the script runs after it, fastmlp and the peers alike, so that
+# a machine with AVX-512 can measure what an AVX2 user sees, peers on equal
+# terms (bench_init calls it):
+#   avx2    FASTMLP_ISA=avx2 (the CLI's --isa avx2), OPENBLAS_CORETYPE=Haswell
+#           (fastmlp's OpenBLAS and the peers': NumPy, SciPy, scikit-learn,
+#           and PyTorch's BLAS calls), PyTorch's own dispatch through
+#           ATEN_CPU_CAPABILITY=avx2 and ONEDNN_MAX_CPU_ISA=AVX2 (a ceiling),
+#           MKL_ENABLE_INSTRUCTIONS=AVX2 for a peer built on MKL
+#   avx512  the same with avx512, SkylakeX (plain AVX-512: no VNNI, no bf16),
+#           avx512, AVX512_CORE, AVX512
+#   native  sets nothing: each library picks for itself (what is already in
+#           the environment still counts: the header shows it)
+# Each peer prints what its libraries actually run (bench/peers/peer_isa.py,
+# threadpoolctl); what a variable cannot reach (a BLAS bundled with its own
+# dispatch, FANN's plain C) is not forced, and the peer's line says what ran.
+# An unknown ISA, or one this CPU cannot run, exits 64 with one line, before
+# anything is forced: an OpenBLAS told to use a core the CPU lacks dies of
+# SIGILL.  FASTMLP (a fastmlp binary) decides whether the CPU can run it, as
+# `fastmlp --isa` does; without one, /proc/cpuinfo's flags.
+bench_isa() {
+    isa=${ISA:-native}
+    case $isa in
+    native) return 0 ;;
+    avx2) isa_core=Haswell isa_aten=avx2 isa_dnnl=AVX2 isa_mkl=AVX2 isa_flags="avx2 fma" ;;
+    avx512)
+        isa_core=SkylakeX isa_aten=avx512 isa_dnnl=AVX512_CORE isa_mkl=AVX512
+        isa_flags="avx512f avx512bw avx512dq avx512vl"
+        ;;
+    *)
+        echo "$0: ISA=$isa is not one of avx2, avx512, native" >&2
+        exit 64
+        ;;
+    esac
+    if [ -n "${1:-}" ] && [ -x "$1" ]; then
+        if ! isa_why=$("$1" --isa "$isa" --version 2>&1 >/dev/null); then
+            echo "$0: ISA=$isa: $(printf '%s\n' "$isa_why" | head -n 1)" >&2
+            exit 64
+        fi
+    else
+        for isa_f in $isa_flags; do
+            if ! grep -qw "$isa_f" /proc/cpuinfo; then
+                echo "$0: ISA=$isa: this CPU cannot run it (no $isa_f in /proc/cpuinfo)" >&2
+                exit 64
+            fi
+        done
+    fi
+    export FASTMLP_ISA="$isa" OPENBLAS_CORETYPE="$isa_core" ATEN_CPU_CAPABILITY="$isa_aten" \
+        ONEDNN_MAX_CPU_ISA="$isa_dnnl" MKL_ENABLE_INSTRUCTIONS="$isa_mkl"
+}
+
+# bench_isa_header: the header's isa, kernels and BLAS lines: what ISA= set,
+# the kernels fastmlp chose under it and the BLAS core it reports ($bin's
+# --version, run in the environment the benchmark runs in)
+bench_isa_header() {
+    isa_env=""
+    for v in FASTMLP_ISA OPENBLAS_CORETYPE ATEN_CPU_CAPABILITY ONEDNN_MAX_CPU_ISA MKL_ENABLE_INSTRUCTIONS; do
+        eval "isa_val=\${$v:-}"
+        [ -n "$isa_val" ] && isa_env="$isa_env${isa_env:+, }$v=$isa_val"
+    done
+    if [ "${ISA:-native}" = native ]; then
+        echo "isa:      native (nothing forced${isa_env:+; already in the environment: $isa_env})"
+    else
+        echo "isa:      $ISA ($isa_env)"
+    fi
+    if [ -x "$bin" ]; then
+        isa_ver=$("$bin" --version 2>&1 || true)
+        echo "kernels:  $(printf '%s\n' "$isa_ver" | sed -n 's/^kernels: //p');" \
+            "inference $(printf '%s\n' "$isa_ver" | sed -n 's/^inference kernels: //p')"
+        echo "BLAS:     $(printf '%s\n' "$isa_ver" | sed -n 's/^BLAS: //p')"
+    fi
 }
 
 bench_header() {
     echo "workload: $1"
     echo "machine:  $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(getconf _NPROCESSORS_ONLN) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
-    echo "BLAS:     $("$bin" --version | sed -n 's/^BLAS: //p')"
+    bench_isa_header
     echo "commit:   $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$root" diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
     echo "date:     $(date -u +%Y-%m-%d)"
 }

@@ -5,7 +5,12 @@
 # numpy.loadtxt (bench/peers/csv_numpy.py, best of 3) when NumPy is there
 # (PEERS="" leaves it out).
 # Usage: bench/csv_load.sh BUILD_DIR   (run from anywhere)
+# Environment: ISA=avx2|avx512|native [native] (bench/common.sh bench_isa:
+# the loader uses no kernel table and no BLAS, so ISA= changes the header
+# and what NumPy is told, not what fastmlp's loader runs); PEERS="" leaves
+# NumPy out.
 set -eu
+. "$(dirname "$0")/common.sh"
 if [ $# -ne 1 ]; then
     echo "usage: $0 BUILD_DIR" >&2
     exit 64
@@ -18,6 +23,10 @@ if [ ! -x "$bin" ]; then
     echo "$0: no bench_csv_load in $build (build the bench_csv_load target)" >&2
     exit 66
 fi
+loader=$bin
+# the CLI, for ISA='s check and the header (the loader takes no --isa)
+bin="$build/fastmlp"
+bench_isa "$bin"
 src="$root/tests/data/galaxy_test.csv"
 if [ ! -r "$src" ]; then
     echo "$0: cannot read $src" >&2
@@ -31,12 +40,10 @@ for i in 1 2 3 4 5 6 7 8; do cat "$src"; done >"$file"
 echo "workload: W7, CSV loading: $src x 8 = $(wc -c <"$file") bytes, $(wc -l <"$file") rows"
 echo "machine:  $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(getconf _NPROCESSORS_ONLN) cores"
 # the loader uses no BLAS, but every script names the one the build links
-if [ -x "$build/fastmlp" ]; then
-    echo "BLAS:     $("$build/fastmlp" --version | sed -n 's/^BLAS: //p')"
-fi
+bench_isa_header
 echo "commit:   $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 
-out=$("$bin" "$file" 10)
+out=$("$loader" "$file" 10)
 echo "$out" | grep -v '^MBPS'
 ours=$(echo "$out" | sed -n 's/^MBPS //p')
 

@@ -13,7 +13,8 @@
 # Usage: bench/quick.sh BUILD_DIR
 # Environment: THREADS (fastmlp -t, the peers' BLAS/OpenMP threads,
 # torch.set_num_threads) [all cores]; REPEAT [3]; PEERS [numpy torch];
-# NEPOCHS, LAYERS, DIM [50, 100, 1024] (smaller for a quick check only).
+# NEPOCHS, LAYERS, DIM [50, 100, 1024] (smaller for a quick check only);
+# ISA=avx2|avx512|native [native] (bench/common.sh bench_isa).
 # Ends with:  RESULT W4 f32_ms=.. f64_ms=.. bf16_ms=.. int8_ms=.. numpy_ms=..
 #   numpy_f64_ms=.. torch_ms=.. torch_bf16_ms=.. bw_pct=.. bf16_x=.. int8_x=..
 #   numpy_x=.. torch_x=.. bf16_x_paired=.. int8_x_paired=..   (ms: one run of
@@ -79,7 +80,8 @@ for rep in $(seq "$REPEAT"); do
             # shellcheck disable=SC2086
             "$PY" "$root/bench/peers/quick_numpy.py" -p $p $args >"$tmp/pout"
             best "numpy_$p" "$(sed -n 's/^MS //p' "$tmp/pout")"
-            sed -n 's/^numpy /numpy /p' "$tmp/pout" >"$tmp/numpy_version"
+            grep '^numpy [0-9]' "$tmp/pout" >"$tmp/numpy_version" || true
+            grep '^numpy ISA: ' "$tmp/pout" >"$tmp/numpy_isa" || true
         done
     fi
     if [ "$have_torch" -eq 1 ]; then
@@ -87,7 +89,8 @@ for rep in $(seq "$REPEAT"); do
             # shellcheck disable=SC2086
             "$PY" "$root/bench/peers/quick_torch.py" -p $p $args -t "$THREADS" >"$tmp/pout"
             best "torch_$p" "$(sed -n 's/^MS //p' "$tmp/pout")"
-            sed -n 's/^torch \([^ ]*\) .*/torch \1/p' "$tmp/pout" >"$tmp/torch_version"
+            sed -n 's/^torch \([0-9][^ ]*\) .*/torch \1/p' "$tmp/pout" >"$tmp/torch_version"
+            grep '^torch ISA: ' "$tmp/pout" >"$tmp/torch_isa" || true
         done
     fi
 done
@@ -98,8 +101,8 @@ for p in f4 f8 bf16 int8; do
     cat "$tmp/keep_$p"
 done
 echo
-[ "$have_numpy" -eq 1 ] && echo "peer: $(cat "$tmp/numpy_version")"
-[ "$have_torch" -eq 1 ] && echo "peer: $(cat "$tmp/torch_version"), $THREADS thread(s)"
+[ "$have_numpy" -eq 1 ] && echo "peer: $(cat "$tmp/numpy_version")" && cat "$tmp/numpy_isa"
+[ "$have_torch" -eq 1 ] && echo "peer: $(cat "$tmp/torch_version"), $THREADS thread(s)" && cat "$tmp/torch_isa"
 [ "$have_numpy" -eq 0 ] && echo "peer: numpy not available for $PY (or not in PEERS)"
 [ "$have_torch" -eq 0 ] && echo "peer: torch not available for $PY (or not in PEERS)"
 

@@ -9,7 +9,8 @@
 # The final costs compared are epoch 2000's, at the weights before the last
 # update (fastmlp's last train_loss); they must agree to 1e-9 relative.
 # Usage: bench/w1_neuron.sh BUILD_DIR
-#   env: THREADS=T, EPOCHS=N (quick tries), REPEATS=R, FASTMLP_DATA_DIR=seed data, PY=python with the peers' modules
+#   env: THREADS=T, EPOCHS=N (quick tries), REPEATS=R, FASTMLP_DATA_DIR=seed data, PY=python with the peers' modules,
+#        ISA=avx2|avx512|native (bench/common.sh bench_isa)
 # Exit: 0 when it ran, 65 when a peer's final cost differs by more than 1e-9.
 set -eu
 . "$(dirname "$0")/common.sh"

@@ -10,7 +10,8 @@
 # call).  The starts differ (different RNGs), so the final costs are printed
 # side by side, not asserted.
 # Usage: bench/w2_galaxy.sh BUILD_DIR
-#   env: THREADS=T, ITERS=N (iterations, for quick tries), REPEATS=R, FASTMLP_DATA_DIR=seed data, PY=python with the peer's modules
+#   env: THREADS=T, ITERS=N (iterations, for quick tries), REPEATS=R, FASTMLP_DATA_DIR=seed data, PY=python with the peer's modules,
+#        ISA=avx2|avx512|native (bench/common.sh bench_isa)
 set -eu
 . "$(dirname "$0")/common.sh"
 bench_init "$@"

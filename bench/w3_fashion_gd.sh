@@ -13,7 +13,7 @@
 # PEER_ITERS = ITERS).
 # Usage: bench/w3_fashion_gd.sh BUILD_DIR
 #   env: THREADS=T, ITERS=N, PEER_ITERS=N, REPEATS=R, PY=python with the peers' modules,
-#        FASTMLP_FMNIST_DIR=directory of the *-ubyte.gz files
+#        FASTMLP_FMNIST_DIR=directory of the *-ubyte.gz files, ISA=avx2|avx512|native (bench/common.sh bench_isa)
 set -eu
 . "$(dirname "$0")/common.sh"
 bench_init "$@"

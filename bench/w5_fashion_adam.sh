@@ -14,7 +14,9 @@
 # torch.set_num_threads) [2]; EPOCHS [2]; ROWS training rows [60000];
 # FANN_ROWS [10000]; REPEAT runs of each, the fastest counts [1];
 # PEERS which peers to run [sklearn torch fann]; FASTMLP_FMNIST_DIR
-# [/usr/share/datasets/fashion-mnist]; OMP_WAIT_POLICY [PASSIVE, see below].
+# [/usr/share/datasets/fashion-mnist]; OMP_WAIT_POLICY [PASSIVE, see below];
+# ISA=avx2|avx512|native [native] (bench/common.sh bench_isa; FANN is plain
+# C compiled for the baseline with no BLAS: ISA= does not reach it).
 # Ends with one RESULT line per peer (n/a where the peer is missing);
 # ratio = fastmlp samples/s / the peer's.
 set -eu
@@ -113,6 +115,7 @@ elif "${CC:-cc}" -O2 -o "$tmp/w5_fann" "$root/bench/peers/w5_fann.c" -lfann -lm 
         r=$((r + 1))
         run_peer fann "$tmp/w5_fann" "$tmp/train-images-idx3-ubyte" "$tmp/train-labels-idx1-ubyte" \
             "$tmp/t10k-images-idx3-ubyte" "$tmp/t10k-labels-idx1-ubyte" "$fann_rows"
+        echo "fann ISA: asked ${ISA:-native}; runs: plain C built here by ${CC:-cc} -O2 for the baseline, no BLAS (ISA= does not reach it)"
         s=$(peer_figure sps "$tmp/fann")
         if [ -n "$s" ] && { [ -z "$best" ] || awk -v a="$s" -v b="$best" 'BEGIN { exit !(a > b) }'; }; then
             best=$s

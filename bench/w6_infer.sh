@@ -14,7 +14,8 @@
 # Environment: THREADS (fastmlp --threads, OMP/OPENBLAS/MKL_NUM_THREADS,
 # torch.set_num_threads) [2]; EPOCHS [2]; ROWS training rows [60000]; RUNS
 # [5]; LATENCY_ROWS [1000]; PEERS [torch numpy]; OMP_WAIT_POLICY [PASSIVE];
-# FASTMLP_FMNIST_DIR [/usr/share/datasets/fashion-mnist].
+# FASTMLP_FMNIST_DIR [/usr/share/datasets/fashion-mnist]; ISA=avx2|avx512|native
+# [native] (bench/common.sh bench_isa).
 # Ends with one RESULT line per peer (n/a where the peer is missing):
 # ratio = fastmlp rows/s / the peer's; latency_ratio = the peer's median
 # latency / fastmlp's (above 1: fastmlp answers sooner).

@@ -9,6 +9,8 @@ import time
 
 import numpy as np
 
+from peer_isa import isa_line
+
 
 def main():
     path = sys.argv[1]
@@ -21,6 +23,7 @@ def main():
         best = min(best, time.perf_counter() - t0)
     print(f"numpy {np.__version__} loadtxt: {path}: {mb:.1f} MB, {a.shape[0]} x {a.shape[1]} "
           f"(f64): best of {repeats} {best * 1e3:.0f} ms = {mb / best:.0f} MB/s")
+    print(isa_line("numpy"))  # loadtxt uses no BLAS: printed for the header's ISA= only
     print(f"MBPS {mb / best:.1f}")
 
 

@@ -11,6 +11,8 @@ import time
 
 import numpy as np
 
+from peer_isa import isa_line
+
 
 def main():
     ap = argparse.ArgumentParser(description="seed 003 quick benchmark, NumPy peer")
@@ -47,6 +49,7 @@ def main():
     assert np.all(np.isfinite(out))
     print(f"Total time for {a.nepochs} run(s) was {dt_s * 1e3:.6f} ms")
     print(f"numpy {np.__version__}")
+    print(isa_line("numpy"))
     print(f"MS {dt_s * 1e3:.6f}")
 
 

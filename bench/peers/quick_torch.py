@@ -12,6 +12,8 @@ import time
 
 import torch
 
+from peer_isa import isa_line
+
 
 def main():
     ap = argparse.ArgumentParser(description="seed 003 quick benchmark, PyTorch peer")
@@ -48,6 +50,7 @@ def main():
     assert bool(torch.isfinite(out.float()).all())
     print(f"Total time for {a.nepochs} run(s) was {dt_s * 1e3:.6f} ms")
     print(f"torch {torch.__version__} threads {torch.get_num_threads()} {dt}")
+    print(isa_line("torch", torch=torch))
     print(f"MS {dt_s * 1e3:.6f}")
 
 

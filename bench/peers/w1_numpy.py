@@ -16,6 +16,8 @@ import time
 import h5py
 import numpy as np
 
+from peer_isa import isa_line
+
 
 def sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
@@ -35,17 +37,6 @@ def train(X, Y, epochs, lr):
         w = w - lr * dw
         b = b - lr * db
     return float(cost)
-
-
-def blas_info():
-    try:
-        import threadpoolctl
-        info = threadpoolctl.threadpool_info()
-        return ", ".join("%s %s %s, %d threads" % (i.get("internal_api"), i.get("version"),
-                                                  i.get("architecture", ""), i.get("num_threads", 0))
-                         for i in info if i.get("user_api") == "blas") or "unknown"
-    except ImportError:
-        return "unknown (no threadpoolctl)"
 
 
 def main():
@@ -72,9 +63,10 @@ def main():
         if cost is not None and c != cost:
             raise SystemExit("w1_numpy: repeats disagree: %r vs %r" % (cost, c))
         cost = c
-    print("numpy %s, BLAS: %s" % (np.__version__, blas_info()))
+    print("numpy %s" % np.__version__)
     print("numpy: %d epochs, loop times %s s, final cost %.17g"
           % (a.epochs, " ".join("%.4f" % t for t in times), cost))
+    print(isa_line("numpy"))
     print("TIME %.6f" % min(times))
     print("COST %.17g" % cost)
 

@@ -15,6 +15,8 @@ import h5py
 import numpy as np
 import torch
 
+from peer_isa import isa_line
+
 
 def train(X, Y, epochs, lr):
     m = X.shape[1]
@@ -59,6 +61,7 @@ def main():
     print("torch %s, %d threads" % (torch.__version__, torch.get_num_threads()))
     print("torch: %d epochs, loop times %s s, final cost %.17g"
           % (a.epochs, " ".join("%.4f" % t for t in times), cost))
+    print(isa_line("torch", torch=torch))
     print("TIME %.6f" % min(times))
     print("COST %.17g" % cost)
 

@@ -23,6 +23,8 @@ import numpy as np
 import scipy
 import scipy.optimize as opt
 
+from peer_isa import isa_line
+
 N_HID, N_OUT = 8, 3
 LAMBDA = 1.0
 
@@ -103,6 +105,7 @@ def main():
           " warnflag %d, final cost %.17g, train accuracy %.4f"
           % (m, n_in, J0, iters[0], fc, gc, warn, fopt, acc))
     print("scipy fmin_cg: times %s s" % " ".join("%.3f" % t for t in times))
+    print(isa_line("scipy"))
     print("TIME %.6f" % min(times))
     print("COST %.17g" % fopt)
     print("ITERS %d" % iters[0])

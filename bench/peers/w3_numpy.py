@@ -20,6 +20,8 @@ import time
 
 import numpy as np
 
+from peer_isa import isa_line
+
 
 def load_idx(path, offset):
     with gzip.open(path, "rb") as f:
@@ -100,6 +102,7 @@ def main():
           " last cost %.6f, test accuracy %.4f"
           % (np.__version__, X.shape[1], a.iters, " ".join("%.3f" % t for t in times),
              best / a.iters * 1e3, cost, acc))
+    print(isa_line("numpy"))
     print("TIME %.6f" % best)
     print("ITERS %d" % a.iters)
     print("COST %.17g" % cost)

@@ -18,6 +18,8 @@ import time
 import numpy as np
 import torch
 
+from peer_isa import isa_line
+
 
 def load_idx(path, offset):
     with gzip.open(path, "rb") as f:
@@ -97,6 +99,7 @@ def main():
           " last cost %.6f, test accuracy %.4f"
           % (torch.__version__, torch.get_num_threads(), X.shape[1], a.iters,
              " ".join("%.3f" % t for t in times), best / a.iters * 1e3, cost, acc))
+    print(isa_line("torch", torch=torch))
     print("TIME %.6f" % best)
     print("ITERS %d" % a.iters)
     print("COST %.17g" % cost)

@@ -21,6 +21,7 @@ import sklearn  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.neural_network import MLPClassifier  # noqa: E402
 
+from peer_isa import isa_line  # noqa: E402
 from w56_common import blas_core, fashion  # noqa: E402
 
 
@@ -53,6 +54,7 @@ def main():
     print(f"sklearn {sklearn.__version__} MLPClassifier adam, alpha 0, f64: {len(xtr)} rows x {a.epochs} epochs, "
           f"fit {best:.2f} s (best of {a.repeat}), {sps:.0f} samples/s, test accuracy {acc:.4f}")
     print(f"sklearn BLAS: {blas_core()}")
+    print(isa_line("sklearn"))
     print(f"PEER sps={sps:.0f} acc={acc:.4f}")
 
 

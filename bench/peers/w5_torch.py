@@ -17,6 +17,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
+from peer_isa import isa_line  # noqa: E402
 from w56_common import blas_core, fashion  # noqa: E402
 
 
@@ -60,6 +61,7 @@ def main():
     print(f"torch {torch.__version__} f32 CPU, {torch.get_num_threads()} thread(s): {n} rows x {a.epochs} epochs, "
           f"loop {best:.2f} s (best of {a.repeat}), {sps:.0f} samples/s, test accuracy {acc:.4f}")
     print(f"torch BLAS: {blas_core()}; OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(unset)')}")
+    print(isa_line("torch", torch=torch))
     print(f"PEER sps={sps:.0f} acc={acc:.4f}")
 
 

@@ -17,6 +17,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np  # noqa: E402
 
+from peer_isa import isa_line  # noqa: E402
 from w56_common import blas_core, fashion_test_images, latency_stats  # noqa: E402
 
 
@@ -64,6 +65,7 @@ def main():
           f"{a.runs}), {n / best:.0f} rows/s; batch 1 over {m} rows: median {med:.2f} us, p90 {p90:.2f} us, "
           f"p99 {p99:.2f} us, mean {mean:.2f} us")
     print(f"numpy BLAS: {blas_core()}")
+    print(isa_line("numpy"))
     print(f"PEER rows_per_s={n / best:.0f} latency_us_median={med:.3f} latency_us_p90={p90:.3f} "
           f"latency_us_p99={p99:.3f} latency_us_mean={mean:.3f}")
 

@@ -20,6 +20,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
+from peer_isa import isa_line  # noqa: E402
 from w56_common import blas_core, fashion_test_images, latency_stats  # noqa: E402
 
 
@@ -59,6 +60,7 @@ def main():
           f"{best * 1e3:.3f} ms per pass over {n} rows (best of {a.runs}), {n / best:.0f} rows/s; batch 1 over {m} "
           f"rows: median {med:.2f} us, p90 {p90:.2f} us, p99 {p99:.2f} us, mean {mean:.2f} us")
     print(f"torch BLAS: {blas_core()}; OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(unset)')}")
+    print(isa_line("torch", torch=torch))
     print(f"PEER rows_per_s={n / best:.0f} latency_us_median={med:.3f} latency_us_p90={p90:.3f} "
           f"latency_us_p99={p99:.3f} latency_us_mean={mean:.3f}")
 

@@ -7,6 +7,12 @@
 # (and the peers' where installed) to 1e-9.  A fake fastmlp with a wrong
 # cost makes W1 exit 65.  Peers missing from the Python (torch on CI) must
 # give "not installed" and n/a figures, not a failure.
+# ISA= (bench/common.sh bench_isa): every script refuses an unknown value
+# with one line and exit 64 before running anything; ISA=avx2 (where the
+# CPU has AVX2) runs W1 with the header saying avx2, the AVX2 kernels and
+# OpenBLAS core Haswell, and each peer saying it ran Haswell; ISA=avx512 on
+# a CPU without it is refused the same way (exit 64, one line, no SIGILL),
+# and on one with it runs with SkylakeX.
 # This checks the scripts, it times nothing.
 # Usage: test_bench_scripts.sh DIR_OF_FASTMLP
 set -u
@@ -72,10 +78,79 @@ for s in w1_neuron.sh w2_galaxy.sh w3_fashion_gd.sh; do
     [ $? -eq 66 ] && ok || bad "$s on a directory without fastmlp: not exit 66"
 done
 
+# --- ISA= ---------------------------------------------------------------
+# refused: exit 64, exactly one stderr line holding MESSAGE, nothing on stdout
+refused() {
+    what=$1 msg=$2
+    shift 2
+    env "$@" >"$T/out" 2>"$T/err"
+    rc=$?
+    if [ "$rc" -ne 64 ]; then
+        bad "$what: exit $rc, expected 64; stderr: $(cat "$T/err")"
+    elif [ "$(wc -l <"$T/err")" -ne 1 ] || ! grep -qF -- "$msg" "$T/err"; then
+        bad "$what: stderr is not one line with '$msg': $(cat "$T/err")"
+    elif [ -s "$T/out" ]; then
+        bad "$what: refused, yet printed: $(head -n 3 "$T/out")"
+    else
+        ok
+    fi
+}
+# (each with its smallest sizes and no peers: should a refusal break, the
+# script runs briefly and this fails instead of benchmarking for minutes)
+small="EPOCHS=1 ITERS=1 PEER_ITERS=1 REPEAT=1 NEPOCHS=1 LAYERS=1 DIM=8 ROWS=64 FANN_ROWS=64 RUNS=1 LATENCY_ROWS=1"
+small="$small PEERS= PY=/bin/false"
+for s in w1_neuron.sh w2_galaxy.sh w3_fashion_gd.sh quick.sh w5_fashion_adam.sh w6_infer.sh csv_load.sh; do
+    # shellcheck disable=SC2086
+    refused "ISA=bogus $s" "ISA=bogus is not one of avx2, avx512, native" $small ISA=bogus sh "$ROOT/bench/$s" "$BUILD"
+done
+# shellcheck disable=SC2086
+refused "ISA=bogus before_after.sh" "ISA=bogus is not one of avx2, avx512, native" \
+    $small ISA=bogus sh "$ROOT/bench/before_after.sh" "$BUILD" "$BUILD" W1
+
+# isa_run ISA CORE: W1 (10 epochs) under ISA=ISA where this CPU runs it:
+# the header names the ISA, the kernels and OpenBLAS core CORE, and every
+# peer that ran says it ran CORE
+isa_run() {
+    if run 0 w1_neuron.sh EPOCHS=10 ISA="$1"; then
+        grep -q "^isa: *$1 (FASTMLP_ISA=$1, OPENBLAS_CORETYPE=$2," "$T/out" && ok ||
+            bad "ISA=$1: header isa line: $(grep '^isa:' "$T/out")"
+        grep -q "^kernels: *$1 (--isa $1); inference f32 $1, bf16 $1, int8 $1$" "$T/out" && ok ||
+            bad "ISA=$1: header kernels line: $(grep '^kernels:' "$T/out")"
+        grep -q "^BLAS: .*core=$2$" "$T/out" && ok || bad "ISA=$1: header BLAS line: $(grep '^BLAS:' "$T/out")"
+        for peer in numpy torch; do
+            line=$(grep "^RESULT W1 .*${peer}_s=" "$T/out")
+            [ "$(field "${peer}_s" "$line")" = n/a ] && continue
+            grep -q "^$peer ISA: asked $1 (.*); runs: openblas [^;]* core=$2," "$T/out" && ok ||
+                bad "ISA=$1: $peer's ISA line: $(grep "^$peer ISA" "$T/out" || echo none)"
+        done
+        if grep -q 'NOT as asked' "$T/out"; then bad "ISA=$1: $(grep 'NOT as asked' "$T/out")"; else ok; fi
+    fi
+}
+if [ -r "$D/train_catvnoncat.h5" ]; then
+    if "$BUILD/fastmlp" --isa avx2 --version >/dev/null 2>&1; then
+        isa_run avx2 Haswell
+    else
+        refused "ISA=avx2 on a CPU without AVX2" "this CPU cannot run it" ISA=avx2 sh "$ROOT/bench/w1_neuron.sh" "$BUILD"
+    fi
+    if "$BUILD/fastmlp" --isa avx512 --version >/dev/null 2>&1; then
+        isa_run avx512 SkylakeX
+    else
+        # shellcheck disable=SC2086
+        refused "ISA=avx512 on a CPU without AVX-512" "ISA=avx512: fastmlp --version: isa avx512: this CPU cannot run it" \
+            $small ISA=avx512 sh "$ROOT/bench/w1_neuron.sh" "$BUILD"
+        # shellcheck disable=SC2086
+        refused "ISA=avx512 csv_load.sh on a CPU without AVX-512" "this CPU cannot run it" \
+            $small ISA=avx512 sh "$ROOT/bench/csv_load.sh" "$BUILD"
+    fi
+else
+    echo "skip ISA=avx2/avx512 runs: no $D/train_catvnoncat.h5"
+fi
+
 # --- W1 -----------------------------------------------------------------
 if [ -r "$D/train_catvnoncat.h5" ]; then
     if run 0 w1_neuron.sh EPOCHS=10; then
         check_header w1
+        grep -q '^isa: *native (nothing forced' "$T/out" && ok || bad "W1 without ISA: $(grep '^isa:' "$T/out")"
         results 2
         for peer in numpy torch; do
             line=$(grep "^RESULT W1 .*${peer}_s=" "$T/out")

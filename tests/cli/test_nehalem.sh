@@ -4,9 +4,12 @@
 # qemu-x86_64 -cpu Nehalem (SSE4.2, no AVX) picks the portable kernels by
 # itself, refuses --isa avx2 with one clear line, trains a small network
 # whose first layer takes the fused uint8 kernel, and predicts with it.
+# With BENCH_PEAK, bench_peak exits 0 there with every loop "not on this CPU".
+# Usage: test_nehalem.sh FASTMLP [BENCH_PEAK]
 # Needs qemu-user (make setup installs it); without it this test fails.
 set -u
 FASTMLP=$1
+PEAK=${2:-}
 FM=${FASTMLP_FMNIST_DIR:-/usr/share/datasets/fashion-mnist}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
@@ -56,6 +59,15 @@ assert worst <= 1e-5, worst
 same = sum(ra[1] == rb[1] for ra, rb in zip(a, b))
 assert same >= 9990, same
 PY
+
+# bench_peak: nothing vector to run (no AVX), so every figure n/a, exit 0
+if [ -n "$PEAK" ]; then
+    expect 0 "" -- "$QEMU" -cpu Nehalem "$PEAK" 1 2000 4
+    has '^RESULT peak isa=avx2 threads=1 f64_gflops=n/a f32_gflops=n/a i8_gops=n/a bf16_gflops=n/a$'
+    has '^RESULT peak isa=avx512 threads=1 f64_gflops=n/a f32_gflops=n/a i8_gops=n/a bf16_gflops=n/a$'
+    n=$(grep -c 'not on this CPU$' "$T/out")
+    [ "$n" -eq 9 ] && ok || bad "bench_peak under Nehalem: $n lines 'not on this CPU', expected 9"
+fi
 
 echo "nehalem: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -19,8 +19,9 @@
  *   EXP, TANH, SQRT  the libm functions of T
  *   EXP_CLIP   the exponent bound of T's exp: neither overflow nor underflow
  *   NARROW_V   T lanes in the fused narrow kernel's vectors (kernels/narrow.inc):
- *              64 bytes where the file's flags give AVX-512, else 32 (16
- *              ymm or xmm registers: wider vectors would spill them)
+ *              one register of the file's instruction set, 64 bytes with
+ *              AVX-512, 32 with AVX, else 16 (wider vectors, split over
+ *              several of the 16 ymm or xmm registers, spill them)
  * One instance per file: including this twice is an error, so a `.inc` can
  * guard itself and include the `.inc` files it needs in any order. */
 #ifdef MLP_TMPL_H
@@ -58,8 +59,10 @@
 #define EXP_CLIP 80.0f /* e^80 < FLT_MAX and e^-80 > FLT_MIN */
 #if defined(__AVX512F__)
 #define NARROW_V 16
-#else
+#elif defined(__AVX__)
 #define NARROW_V 8
+#else
+#define NARROW_V 4
 #endif
 #elif MLP_TMPL_CAT(MLP_TMPL_BITS_, SUF) == 64
 #define T double
@@ -70,8 +73,10 @@
 #define EXP_CLIP 700.0 /* e^700 < DBL_MAX and e^-700 > DBL_MIN */
 #if defined(__AVX512F__)
 #define NARROW_V 8
-#else
+#elif defined(__AVX__)
 #define NARROW_V 4
+#else
+#define NARROW_V 2
 #endif
 #else
 #error "core/tmpl.h: SUF must be f32 or f64"

@@ -81,7 +81,11 @@ struct mlp_ktable {
      * converted in vector registers (every x86-64 variant), not where the
      * compiler's plain loop converts them one at a time, which measured
      * slower than the BLAS stage (W1 on Zen 3 at c3f0560: 10.2 s against
-     * 7.6 s).  `--kernels batched` takes the BLAS stage anywhere. */
+     * 7.6 s).  With the vector conversion the fused kernel is the faster
+     * on every workload measured (Zen 3, 2 threads, --isa portable i.e.
+     * SSE2 against --kernels batched: W1 2000 epochs 2.6 s / 8.5 s, W2 100
+     * CG iterations 1.0 / 2.7 s, W3 50 iterations 1.6 / 4.8 s; AVX2
+     * faster again).  `--kernels batched` takes the BLAS stage anywhere. */
     bool narrow_fast;
     unsigned qk_features;                  /* MLP_QK_HAS_* the quantised kernels use */
     struct mlp_qk qk[MLP_Q_COUNT];         /* per mlp_qtype */

@@ -29,7 +29,7 @@ static double urand(double a, double b) { return a + (b - a) * mlp__rng_uniform(
 
 static const uint32_t widths[] = {1, 7, 17, 33, 64, 71, 130, 200};
 static const uint32_t rows[] = {1, 3, 13};
-static const uint32_t outs[] = {1, 2, 3, 7, 10, 11, 16};
+static const uint32_t outs[] = {1, 2, 3, 4, 7, 9, 10, 11, 16};
 #define N_(a) (sizeof(a) / sizeof *(a))
 
 /* ---------------------------------------------------------------- narrow */
@@ -105,14 +105,20 @@ static void narrow_cases(const struct mlp_ktable *kt, const struct mlp_ktable *p
      * kernel's strips of 2048 columns */
     narrow_case_f64(kt, port, 5, 12288 + 7, 1);
     narrow_case_f32(kt, port, 5, 12288 + 7, 1);
-    /* and the 16-register kernels' packed weight strips (32 KiB: 2048 f64
-     * columns for two outputs, 1365 for three, 409 for ten; f32 twice as
-     * many), a row past several strips with a ragged last one */
+    /* and the 16-register kernels' packed weight strips (32 KiB of
+     * weights: with two outputs 2048 f64 or 4096 f32 columns a strip), a
+     * row past several strips with a ragged last one, a row of exactly two
+     * strips, and rows short enough to be prefetched (<= 4096 bytes) that
+     * still cross strips (ten outputs: groups of five, 816 f64 columns) */
     static const uint32_t packed_outs[] = {2, 3, 10, 16};
     for (size_t o = 0; o < N_(packed_outs); o++) {
         narrow_case_f64(kt, port, 5, 4096 + 9, packed_outs[o]);
         narrow_case_f32(kt, port, 5, 8192 + 9, packed_outs[o]);
     }
+    narrow_case_f64(kt, port, 5, 4096, 2);
+    narrow_case_f32(kt, port, 5, 8192, 2);
+    narrow_case_f64(kt, port, 9, 1000, 10);
+    narrow_case_f32(kt, port, 9, 2000, 10);
 }
 
 /* ------------------------------------------------------------------ GEMM */

@@ -29,6 +29,28 @@ static inline struct mlp_context *test_use(int threads, enum mlp_kernels stage)
     return test_ctx_now = made[threads][stage];
 }
 
+/* test_use on one instruction-set variant of the kernel table (AUTO: the
+ * same as test_use), or NULL, with no check failing, where this CPU cannot
+ * run it (the caller says it skipped it). */
+static inline struct mlp_context *test_use_isa(int threads, enum mlp_kernels stage, enum mlp_isa isa)
+{
+    static struct mlp_context *made[MLP_MAX_THREADS + 1][4][MLP_ISA_AVX512_BF16 + 1];
+    if (isa == MLP_ISA_AUTO) return test_use(threads, stage);
+    if (threads < 0 || threads > MLP_MAX_THREADS || (unsigned)stage > MLP_KERNELS_NAIVE ||
+        (unsigned)isa > MLP_ISA_AVX512_BF16) {
+        CHECK_MSG(0, "test_use_isa(%d, %d, %d): out of range", threads, (int)stage, (int)isa);
+        return NULL;
+    }
+    if (!made[threads][stage][isa]) {
+        struct mlp_context_params cp = mlp_context_params_default();
+        cp.threads = threads;
+        cp.kernels = stage;
+        cp.isa = isa;
+        if (mlp_context_create(&made[threads][stage][isa], &cp, NULL) != MLP_OK) return NULL;
+    }
+    return test_ctx_now = made[threads][stage][isa];
+}
+
 static inline struct mlp_context *test_ctx(void) { return test_ctx_now; }
 
 /* A model with all parameters zero, or NULL after a recorded check failure. */

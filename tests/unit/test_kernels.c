@@ -213,6 +213,18 @@ static void split_case(enum mlp_dtype dt, uint64_t rows, uint32_t width)
 
 int main(void)
 {
+    /* every instruction-set variant this CPU runs (the fast pass and its
+     * kernels are built once per variant), on 1 and 2 threads */
+    for (int isa = MLP_ISA_PORTABLE; isa <= MLP_ISA_AVX512_BF16; isa++) {
+        if (!test_use_isa(1, MLP_KERNELS_FAST, (enum mlp_isa)isa)) {
+            printf("test_kernels: skipped %s (this CPU cannot run it)\n", mlp_isa_name((enum mlp_isa)isa));
+            continue;
+        }
+        for (int threads = 1; threads <= 2; threads++) {
+            test_use_isa(threads, MLP_KERNELS_FAST, (enum mlp_isa)isa);
+            pass_cases();
+        }
+    }
     for (int threads = 1; threads <= 2; threads++) {
         test_use(threads, MLP_KERNELS_FAST);
         gemm_cases();

@@ -234,69 +234,57 @@ AI void epi8(__m256i acc, const int32_t *rowsum, const float *wscale, const floa
     _mm256_storeu_ps(y, f);
 }
 
-/* AVX2: vpmaddwd on int16, so the weights are widened first, a group of 16
- * rows and KB steps at a time into wb (16 KiB: stays in L1), and used
- * there by every sample of the call's block; the samples' four inputs of a
- * step are zero-extended and broadcast (vpbroadcastd, vpmovzxbw).  A
- * register tile of 4 samples x 8 rows: 8 accumulators, each row's sum in
- * two lanes (inputs 4t, 4t+1 and 4t+2, 4t+3), folded by vphaddd at the
- * end.  Per step and tile 8 vpmaddwd for 128 products, the bound on Zen 3
- * (two multiplier ports): 32 products per cycle.  Blocks of more than KB
- * steps keep their partial sums in part between blocks. */
-#define G2_KB 128u /* steps of 4 inputs per widened block */
+/* AVX2: vpmaddwd on int16, so both sides are widened first, a block of KB
+ * steps at a time: the inputs of SB samples (xw, 32 KiB) once per block,
+ * each group of 16 rows' weights (wb, 16 KiB) once per block and group,
+ * both then read from L1 by every tile.  A register tile of 4 samples x 8
+ * rows: 8 accumulators, each row's sum in two lanes (inputs 4t, 4t+1 and
+ * 4t+2, 4t+3), folded by vphaddd at the end of the block; a sample's four
+ * inputs of a step are one vpbroadcastq from xw.  Per step and tile 8
+ * vpmaddwd for 128 products, 4 broadcasts and 2 loads.  (Widening the
+ * inputs in the loop instead, vpbroadcastd + vpmovzxbw per sample and
+ * step, ran at 34 GMAC/s on one Zen 3 core for W6's 784-256 layer; vpmovzxbw
+ * ymm issues once per cycle there.)  Between blocks a tile's row sums wait
+ * in y, as int32. */
+#define G2_KB 128u /* steps of 4 inputs per block */
 #define G2_S 4u    /* samples per register tile */
-#define G2_SB 64u  /* samples per block (the partial sums' buffer) */
+#define G2_SB 32u  /* samples per block */
 
 struct g2_tile {
-    const int16_t *wb; /* the block's widened weights of this 8-row half */
-    uint32_t nk;       /* steps in the block */
-    const uint8_t *x[G2_S];
-    int32_t *part; /* G2_S samples x 16 partial lane sums */
-    int first, last;
+    const int16_t *wb;       /* the block's widened weights of this 8-row half */
+    const int16_t *xw[G2_S]; /* the tile's widened inputs, 4 per step */
+    uint32_t nk;             /* steps in the block */
 };
 
-AI __m256i bcast4_u8(const uint8_t *p)
-{
-    int32_t v;
-    memcpy(&v, p, 4);
-    return _mm256_cvtepu8_epi16(_mm_set1_epi32(v));
-}
-
-/* One tile over the block's steps; returns the 4 samples' 8 row sums (in
- * row order) when the block is the last, else keeps them in part. */
-static void g2_tile(const struct g2_tile *tl, __m256i out[G2_S])
+/* One tile over the block's steps: the 4 samples' 8 row sums (in row order). */
+AI void g2_tile(const struct g2_tile *tl, __m256i out[G2_S])
 {
     __m256i a0 = _mm256_setzero_si256(), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
-    if (!tl->first) {
-        const __m256i *pp = (const __m256i *)(const void *)tl->part;
-        a0 = _mm256_load_si256(pp), a1 = _mm256_load_si256(pp + 1), b0 = _mm256_load_si256(pp + 2);
-        b1 = _mm256_load_si256(pp + 3), c0 = _mm256_load_si256(pp + 4), c1 = _mm256_load_si256(pp + 5);
-        d0 = _mm256_load_si256(pp + 6), d1 = _mm256_load_si256(pp + 7);
-    }
-    const uint8_t *x0 = tl->x[0], *x1 = tl->x[1], *x2 = tl->x[2], *x3 = tl->x[3];
+    const int16_t *x0 = tl->xw[0], *x1 = tl->xw[1], *x2 = tl->xw[2], *x3 = tl->xw[3];
     const int16_t *wb = tl->wb;
     for (uint32_t t = 0, n = tl->nk; t < n; t++, wb += 64) {
         const __m256i w0 = _mm256_load_si256((const __m256i *)(const void *)wb);
         const __m256i w1 = _mm256_load_si256((const __m256i *)(const void *)(wb + 16));
-        __m256i xb = bcast4_u8(x0 + 4 * (size_t)t);
-        a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(xb, w0));
-        a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(xb, w1));
-        xb = bcast4_u8(x1 + 4 * (size_t)t);
-        b0 = _mm256_add_epi32(b0, _mm256_madd_epi16(xb, w0));
-        b1 = _mm256_add_epi32(b1, _mm256_madd_epi16(xb, w1));
-        xb = bcast4_u8(x2 + 4 * (size_t)t);
-        c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(xb, w0));
-        c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(xb, w1));
-        xb = bcast4_u8(x3 + 4 * (size_t)t);
-        d0 = _mm256_add_epi32(d0, _mm256_madd_epi16(xb, w0));
-        d1 = _mm256_add_epi32(d1, _mm256_madd_epi16(xb, w1));
-    }
-    if (!tl->last) {
-        __m256i *pp = (__m256i *)(void *)tl->part;
-        _mm256_store_si256(pp, a0), _mm256_store_si256(pp + 1, a1), _mm256_store_si256(pp + 2, b0);
-        _mm256_store_si256(pp + 3, b1), _mm256_store_si256(pp + 4, c0), _mm256_store_si256(pp + 5, c1);
-        _mm256_store_si256(pp + 6, d0), _mm256_store_si256(pp + 7, d1);
-        return;
+        int64_t v;
+        memcpy(&v, x0 + 4 * (size_t)t, 8);
+        __m256i xb = _mm256_set1_epi64x(v);
+        a0 = _mm256_add_epi32(_mm256_madd_epi16(xb, w0), a0);
+        a1 = _mm256_add_epi32(_mm256_madd_epi16(xb, w1), a1);
+        memcpy(&v, x1 + 4 * (size_t)t, 8);
+        xb = _mm256_set1_epi64x(v);
+        b0 = _mm256_add_epi32(_mm256_madd_epi16(xb, w0), b0);
+        b1 = _mm256_add_epi32(_mm256_madd_epi16(xb, w1), b1);
+        memcpy(&v, x2 + 4 * (size_t)t, 8);
+        xb = _mm256_set1_epi64x(v);
+        c0 = _mm256_add_epi32(_mm256_madd_epi16(xb, w0), c0);
+        c1 = _mm256_add_epi32(_mm256_madd_epi16(xb, w1), c1);
+        memcpy(&v, x3 + 4 * (size_t)t, 8);
+        xb = _mm256_set1_epi64x(v);
+        d0 = _mm256_add_epi32(_mm256_madd_epi16(xb, w0), d0);
+        d1 = _mm256_add_epi32(_mm256_madd_epi16(xb, w1), d1);
+        /* keeps each accumulator in one register (GCC 12 otherwise adds
+         * into the product's and copies back: 8 more instructions a step) */
+        __asm__("" : "+x"(a0), "+x"(a1), "+x"(b0), "+x"(b1), "+x"(c0), "+x"(c1), "+x"(d0), "+x"(d1));
     }
     /* w0 holds rows 0-3 (two lanes each), w1 rows 4-7: vphaddd gives rows
      * 0 1 4 5 | 2 3 6 7, the qword permutation 0 2 1 3 puts them in order */
@@ -310,38 +298,55 @@ void mlp__qk_i8g_avx2(const struct mlp_qk_i8g_layer *L, const uint8_t *x, size_t
                       const int32_t *zx, int relu, float *y, size_t ldy)
 {
     _Alignas(32) int16_t wb[G2_KB * 64];
-    _Alignas(32) int32_t part[2][G2_SB / G2_S][G2_S * 16];
+    _Alignas(32) int16_t xw[G2_SB][G2_KB * 4];
     const uint32_t k4 = L->k4;
     for (uint32_t sb = 0; sb < ns; sb += G2_SB) {
         const uint32_t nsb = ns - sb < G2_SB ? ns - sb : G2_SB;
-        for (uint32_t g = 0; g < L->ng; g++) {
-            const int8_t *wg = L->w + (size_t)g * k4 * 64;
-            const size_t j0 = (size_t)g * 16;
-            for (uint32_t t0 = 0; t0 < k4; t0 += G2_KB) {
-                const uint32_t nk = k4 - t0 < G2_KB ? k4 - t0 : G2_KB;
-                /* widen: step t's 64 s8 -> 64 int16 (rows 0-7 in the first 32) */
+        for (uint32_t t0 = 0; t0 < k4; t0 += G2_KB) {
+            const uint32_t nk = k4 - t0 < G2_KB ? k4 - t0 : G2_KB;
+            const int first = t0 == 0, last = t0 + nk == k4;
+            /* the block's inputs, u8 -> int16, 4 steps per vpmovzxbw (the
+             * last few through a copy: x is defined only up to 4 k4) */
+            for (uint32_t s = 0; s < nsb; s++) {
+                const uint8_t *xs = x + (size_t)(sb + s) * ldx + 4 * (size_t)t0;
+                uint32_t t = 0;
+                for (; t + 4 <= nk; t += 4)
+                    _mm256_store_si256((__m256i *)(void *)(xw[s] + 4 * t), ld16_u8(xs + 4 * (size_t)t));
+                if (t < nk) {
+                    _Alignas(16) uint8_t tail[16] = {0};
+                    memcpy(tail, xs + 4 * (size_t)t, 4 * (size_t)(nk - t));
+                    _mm256_store_si256((__m256i *)(void *)(xw[s] + 4 * t), ld16_u8(tail));
+                }
+            }
+            for (uint32_t g = 0; g < L->ng; g++) {
+                const int8_t *wg = L->w + ((size_t)g * k4 + t0) * 64;
+                const size_t j0 = (size_t)g * 16;
+                /* step t's 64 s8 -> 64 int16 (rows 0-7 in the first 32) */
                 for (uint32_t t = 0; t < nk; t++)
                     for (int q = 0; q < 4; q++)
                         _mm256_store_si256((__m256i *)(void *)(wb + 64 * (size_t)t + 16 * q),
-                                           ld16_s8(wg + 64 * ((size_t)t0 + t) + 16 * q));
-                for (int h = 0; h < 2; h++)
+                                           ld16_s8(wg + 64 * (size_t)t + 16 * q));
+                for (int h = 0; h < 2; h++) {
+                    const size_t j = j0 + 8 * (size_t)h;
                     for (uint32_t s0 = 0; s0 < nsb; s0 += G2_S) {
                         const uint32_t S = nsb - s0 < G2_S ? nsb - s0 : G2_S;
-                        struct g2_tile tl = {.wb = wb + 32 * h, .nk = nk, .part = part[h][s0 / G2_S],
-                                             .first = t0 == 0, .last = t0 + nk == k4};
                         /* a short tile repeats its last sample, whose sums it does not store */
-                        for (uint32_t s = 0; s < G2_S; s++)
-                            tl.x[s] = x + (size_t)(sb + s0 + (s < S ? s : S - 1)) * ldx + 4 * (size_t)t0;
+                        struct g2_tile tl = {.wb = wb + 32 * h, .nk = nk};
+                        for (uint32_t s = 0; s < G2_S; s++) tl.xw[s] = xw[s0 + (s < S ? s : S - 1)];
                         __m256i out[G2_S];
                         g2_tile(&tl, out);
-                        if (!tl.last) continue;
-                        const size_t j = j0 + 8 * (size_t)h;
                         for (uint32_t s = 0; s < S; s++) {
                             const uint32_t i = sb + s0 + s;
-                            epi8(out[s], L->rowsum + j, L->wscale + j, L->bias + j, sx[i], zx[i], relu,
-                                 y + (size_t)i * ldy + j);
+                            __m256i *yi = (__m256i *)(void *)(y + (size_t)i * ldy + j);
+                            if (!first) out[s] = _mm256_add_epi32(out[s], _mm256_loadu_si256(yi));
+                            if (last)
+                                epi8(out[s], L->rowsum + j, L->wscale + j, L->bias + j, sx[i], zx[i], relu,
+                                     y + (size_t)i * ldy + j);
+                            else
+                                _mm256_storeu_si256(yi, out[s]); /* the sums so far, int32 */
                         }
                     }
+                }
             }
         }
     }

@@ -895,7 +895,7 @@ MLP_API const char *mlp_qtype_kernel(enum mlp_qtype t);
 
 MLP_API enum mlp_qtype mlp_qmodel_qtype(const struct mlp_qmodel *q);
 /* The active kernel: "avx512-bf16", "avx512-vnni", "avx512bw", "avx512f",
- * "portable" (static string). */
+ * "avx-vnni", "avx2", "portable" (static string). */
 MLP_API const char *mlp_qmodel_kernel(const struct mlp_qmodel *q);
 /* Bytes of packed weights one forward pass reads (padding included). */
 MLP_API uint64_t mlp_qmodel_weight_bytes(const struct mlp_qmodel *q);

@@ -20,6 +20,9 @@ const char *const mlp__kslot_names[MLP_KS_COUNT] = {"gemm", "narrow", "activatio
 
 /* Which variants this machine runs: runs[isa]. */
 static bool runs[MLP_ISA_AVX512_BF16 + 1];
+/* Quantised-kernel features beyond the variant's own (MLP_QK_HAS_AVXVNNI),
+ * added to every variant from AVX2 up. */
+static unsigned qk_extra;
 
 #ifdef MLP_KT_X86
 /* The register state the OS saves on a context switch (XCR0), 0 when the
@@ -52,7 +55,17 @@ static void detect(void)
     runs[MLP_ISA_AVX512] = avx512;
     runs[MLP_ISA_AVX512_VNNI] = vnni;
     runs[MLP_ISA_AVX512_BF16] = vnni && __builtin_cpu_supports("avx512bf16");
+    /* AVX-VNNI (VEX vpdpbusd on ymm) is a feature of the quantised kernels
+     * only, not a variant of its own: every variant from AVX2 up gets it */
+    unsigned a7 = 0, b7, c7, d7;
+    if (avx2 && !__get_cpuid_count(7, 1, &a7, &b7, &c7, &d7)) a7 = 0;
+    qk_extra = avx2 ? mlp__qk_cpuid_features(a7) : 0;
 #endif
+}
+
+unsigned mlp__qk_cpuid_features(uint32_t leaf7_sub1_eax)
+{
+    return (leaf7_sub1_eax >> 4 & 1u) ? MLP_QK_HAS_AVXVNNI : 0u;
 }
 
 /* ---------------------------------------------------------------- tables */
@@ -77,8 +90,8 @@ static void fill(struct mlp_ktable *t, enum mlp_isa isa)
     t->gemm_f64 = mlp__gemm_f64;
     switch (isa) {
 #ifdef MLP_KT_X86
-    /* every variant from AVX2 up runs the plain-C quantised kernels'
-     * AVX2 build where it has no AVX-512 kernel (mlp__qk_select) */
+    /* every variant from AVX2 up runs the quantised kernels' AVX2 (or
+     * AVX-VNNI) versions where it has no AVX-512 kernel (mlp__qk_select) */
     case MLP_ISA_AVX2:
         t->qk_features = MLP_QK_HAS_AVX2;
         fill_vec(t, mlp__kt_fill_avx2_f32, mlp__kt_fill_avx2_f64, "avx2");
@@ -98,6 +111,7 @@ static void fill(struct mlp_ktable *t, enum mlp_isa isa)
 #endif
     default: fill_vec(t, mlp__kt_fill_portable_f32, mlp__kt_fill_portable_f64, "portable"); break;
     }
+    if (t->qk_features & MLP_QK_HAS_AVX2) t->qk_features |= qk_extra;
     for (int q = 0; q < MLP_Q_COUNT; q++) {
         t->qk[q] = mlp__qk_select((enum mlp_qtype)q, t->qk_features);
         t->variant[MLP_KS_Q_F32 + q] = t->qk[q].name;

@@ -9,9 +9,10 @@
  *
  * The ISA-specific bodies (narrow.inc, act.inc, adam.inc) are compiled once
  * per variant by kernels/isa_{portable,avx2,avx512}.c with per-file flags
- * (CMakeLists.txt); the quantised kernels' plain-C bodies (qk.inc) the
- * same way by kernels/qk_{portable,avx2}.c, their AVX-512 versions keep
- * their target attributes in qkernels.c.  The GEMMs are the BLAS's in every variant (OpenBLAS picks its
+ * (CMakeLists.txt); the quantised kernels' plain-C bodies (qk.inc) for the
+ * baseline by kernels/qk_portable.c; their AVX2 (and AVX-VNNI) versions
+ * are intrinsics in kernels/qk_avx2_simd.c, the AVX-512 ones keep their
+ * target attributes in qkernels.c.  The GEMMs are the BLAS's in every variant (OpenBLAS picks its
  * own kernels at run time). */
 #ifndef MLP_KTABLE_H
 #define MLP_KTABLE_H
@@ -96,6 +97,11 @@ struct mlp_ktable {
  * message naming what is missing and what would run.  Tables are made once
  * per process and never change (safe from any thread). */
 const struct mlp_ktable *mlp__ktable(enum mlp_isa want, struct mlp_error *err);
+
+/* The quantised kernels' features that cpuid leaf 7 subleaf 1's EAX adds
+ * to a CPU with AVX2 (bit 4: AVX-VNNI -> MLP_QK_HAS_AVXVNNI); apart from
+ * the detection so that tests can check the mapping on any CPU. */
+unsigned mlp__qk_cpuid_features(uint32_t leaf7_sub1_eax);
 
 /* The filling of the vector slots (narrow, activations, Adam) by each
  * variant's file; the AVX-512 fill exists only on x86-64. */

@@ -75,7 +75,8 @@ enum {
     MLP_QK_HAS_AVX512 = 1u << 0,      /* AVX512 F, BW, DQ, VL (and the OS saves zmm) */
     MLP_QK_HAS_AVX512_BF16 = 1u << 1, /* vdpbf16ps */
     MLP_QK_HAS_AVX512_VNNI = 1u << 2, /* vpdpbusd */
-    MLP_QK_HAS_AVX2 = 1u << 3         /* AVX2 and FMA (and the OS saves ymm): the plain-C kernels built for them */
+    MLP_QK_HAS_AVX2 = 1u << 3,        /* AVX2 and FMA (and the OS saves ymm): kernels/qk_avx2_simd.c */
+    MLP_QK_HAS_AVXVNNI = 1u << 4      /* AVX-VNNI (cpuid 7.1 EAX bit 4): VEX vpdpbusd on ymm, with AVX2 */
 };
 
 typedef void (*mlp_qk_f32_fn)(const float *w, size_t panel_stride, uint32_t nch, uint32_t p0, uint32_t p1,
@@ -133,13 +134,8 @@ struct mlp_qk {
 /* The best kernel for qtype t that the features allow. */
 struct mlp_qk mlp__qk_select(enum mlp_qtype t, unsigned features);
 
-/* The plain-C versions (kernels/qk.inc), one source compiled twice: for
- * the target's baseline (_portable, always present: the oracle in tests)
- * and, on x86-64, for AVX2 + FMA (_avx2: the same bits, the compiler's
- * vector code in ymm registers; what mlp__qk_select gives with
- * MLP_QK_HAS_AVX2 where there is no AVX-512 kernel).  The batch kernel is
- * not selected (mlp__qk_select gives no i8g without VNNI): plain C runs
- * the panel layout faster. */
+/* The plain-C versions (kernels/qk.inc), built for the target's baseline:
+ * always present, the oracle in tests and the fallback everywhere. */
 void mlp__qk_f32_portable(const float *w, size_t panel_stride, uint32_t nch, uint32_t p0, uint32_t p1,
                           const float *x, size_t ldx, uint32_t ns, float *y, size_t ldy);
 void mlp__qk_bf16_portable(const uint16_t *w, size_t panel_stride, uint32_t nch, uint32_t p0, uint32_t p1,
@@ -151,7 +147,12 @@ void mlp__qk_i8g_portable(const struct mlp_qk_i8g_layer *L, const uint8_t *x, si
 void mlp__qk_range_portable(const float *x, uint32_t n, float *lo, float *hi, int *bad);
 void mlp__qk_u8q_portable(const float *x, uint32_t n, float s, int32_t z, uint8_t *u);
 #if defined(__x86_64__) && defined(__GNUC__)
-#define MLP_QK_AVX2 1 /* kernels/qk_avx2.c is built (CMakeLists.txt: x86-64 only) */
+/* The intrinsic kernels of kernels/qk_avx2_simd.c (CMakeLists.txt: x86-64
+ * only), AVX2 + FMA, and the int8 ones for AVX-VNNI: what mlp__qk_select
+ * gives with MLP_QK_HAS_AVX2 (and MLP_QK_HAS_AVXVNNI) where there is no
+ * AVX-512 kernel.  f32 uses FMAs (qkernels.h's tolerance); bf16, int8,
+ * the batch kernel's epilogue, range and u8q give the portable bits. */
+#define MLP_QK_AVX2 1
 void mlp__qk_f32_avx2(const float *w, size_t panel_stride, uint32_t nch, uint32_t p0, uint32_t p1, const float *x,
                       size_t ldx, uint32_t ns, float *y, size_t ldy);
 void mlp__qk_bf16_avx2(const uint16_t *w, size_t panel_stride, uint32_t nch, uint32_t p0, uint32_t p1,
@@ -160,8 +161,13 @@ void mlp__qk_i8_avx2(const int8_t *w, size_t panel_stride, uint32_t nch, uint32_
                      size_t ldx, uint32_t ns, int32_t *y, size_t ldy);
 void mlp__qk_i8g_avx2(const struct mlp_qk_i8g_layer *L, const uint8_t *x, size_t ldx, uint32_t ns, const float *sx,
                       const int32_t *zx, int relu, float *y, size_t ldy);
+void mlp__qk_i8_avxvnni(const int8_t *w, size_t panel_stride, uint32_t nch, uint32_t p0, uint32_t p1,
+                        const uint8_t *x, size_t ldx, uint32_t ns, int32_t *y, size_t ldy);
+void mlp__qk_i8g_avxvnni(const struct mlp_qk_i8g_layer *L, const uint8_t *x, size_t ldx, uint32_t ns,
+                         const float *sx, const int32_t *zx, int relu, float *y, size_t ldy);
 void mlp__qk_range_avx2(const float *x, uint32_t n, float *lo, float *hi, int *bad);
 void mlp__qk_u8q_avx2(const float *x, uint32_t n, float s, int32_t z, uint8_t *u);
+void mlp__qk_sigmoid_avx2(float *z, size_t n);
 #endif
 
 /* quant.c: q's int8 predictions and evaluations take the batch kernel for

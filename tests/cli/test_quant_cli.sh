@@ -19,19 +19,19 @@ expect 0 "" -- "$FASTMLP" --version
 has '^inference kernels: f32 (avx512f|avx2|portable), bf16 [a-z0-9-]+, int8 [a-z0-9-]+$'
 expect 0 "" -- env FASTMLP_ISA=portable "$FASTMLP" --version
 has '^inference kernels: f32 portable, bf16 portable, int8 portable$'
-# on a CPU with AVX2, --isa avx2 runs the plain-C kernels' AVX2 build
+# on a CPU with AVX2, --isa avx2 runs the AVX2 kernels (int8: AVX-VNNI's where the CPU has it)
 if "$FASTMLP" --isa avx2 --version >/dev/null 2>&1; then
     expect 0 "" -- "$FASTMLP" --isa avx2 --version
-    has '^inference kernels: f32 avx2, bf16 avx2, int8 avx2$'
+    has '^inference kernels: f32 avx2, bf16 avx2, int8 (avx2|avx-vnni)$'
     expect 0 "" -- "$FASTMLP" --isa avx2 bench quick -p int8 -n 1 -l 2 -d 33 -a tanh -t 1
-    has '^kernel: avx2 \(int8 weights\)$'
+    has '^kernel: (avx2|avx-vnni) \(int8 weights\)$'
 fi
 
 # --- bench quick and its YAML file (no data needed) ----------------------
 for p in bf16 b2 int8 i1 f32; do
     expect 0 "" -- "$FASTMLP" bench quick -p $p -n 2 -l 3 -d 70 -a sigmoid -t 1 -e 0.05
     has '^Total time for 2 run\(s\) was [0-9]+\.[0-9]{6} ms$'
-    has '^kernel: (avx512-bf16|avx512-vnni|avx512bw|avx512f|avx2|portable) \((f32|bf16|int8) weights\)$'
+    has '^kernel: (avx512-bf16|avx512-vnni|avx512bw|avx512f|avx-vnni|avx2|portable) \((f32|bf16|int8) weights\)$'
     has '^epsilon 0.05: ok$'
 done
 expect 0 "" -- env FASTMLP_ISA=portable "$FASTMLP" bench quick -p int8 -n 1 -l 2 -d 33 -a tanh -t 1

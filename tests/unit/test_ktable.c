@@ -188,18 +188,52 @@ static void table_shape(const struct mlp_ktable *kt, enum mlp_isa want)
               kt->qk[q].i8g == k.i8g);
     }
     if (want == MLP_ISA_PORTABLE) CHECK(kt->qk_features == 0);
-    /* from AVX2 up, the plain-C quantised kernels are their AVX2 build:
-     * every quant slot of the AVX2 variant says so, and the AVX-512
-     * variants fall back on it (test_quant compares its bits) */
+    /* from AVX2 up, the quantised kernels are the AVX2 intrinsics (int8:
+     * AVX-VNNI's where the CPU has it): every quant slot of the AVX2
+     * variant says so, and the AVX-512 variants fall back on them (test_quant
+     * compares their bits) */
     if (want >= MLP_ISA_AVX2) CHECK(kt->qk_features & MLP_QK_HAS_AVX2);
     if (want == MLP_ISA_AVX2)
-        for (int q = 0; q < MLP_Q_COUNT; q++)
-            CHECK_MSG(strcmp(kt->variant[MLP_KS_Q_F32 + q], "avx2") == 0, "avx2: slot %s is %s",
-                      mlp__kslot_names[MLP_KS_Q_F32 + q], kt->variant[MLP_KS_Q_F32 + q]);
+        for (int q = 0; q < MLP_Q_COUNT; q++) {
+            const char *v = kt->variant[MLP_KS_Q_F32 + q];
+            const bool vnni = q == MLP_Q_INT8 && (kt->qk_features & MLP_QK_HAS_AVXVNNI);
+            CHECK_MSG(strcmp(v, vnni ? "avx-vnni" : "avx2") == 0, "avx2: slot %s is %s",
+                      mlp__kslot_names[MLP_KS_Q_F32 + q], v);
+        }
     if (want > MLP_ISA_AVX2)
         for (int q = 0; q < MLP_Q_COUNT; q++)
             CHECK_MSG(strcmp(kt->qk[q].name, "portable") != 0, "%s: slot %s is portable", mlp_isa_name(want),
                       mlp__kslot_names[MLP_KS_Q_F32 + q]);
+}
+
+/* The quantised kernels' selection by feature bits, on any CPU (nothing is
+ * run): cpuid 7.1 EAX bit 4 is AVX-VNNI, which gives the int8 slot its
+ * vpdpbusd kernels (batch kernel included) on AVX2, and nothing else;
+ * AVX-512 VNNI still wins where both are there. */
+static void qk_selection(void)
+{
+    CHECK(mlp__qk_cpuid_features(1u << 4) == MLP_QK_HAS_AVXVNNI);
+    CHECK(mlp__qk_cpuid_features(~(1u << 4)) == 0);
+    CHECK(mlp__qk_cpuid_features(0) == 0);
+    const unsigned avx2 = MLP_QK_HAS_AVX2, vnni = avx2 | mlp__qk_cpuid_features(1u << 4);
+    const struct mlp_qk none = mlp__qk_select(MLP_Q_INT8, 0);
+    CHECK(strcmp(none.name, "portable") == 0 && none.i8g == NULL && none.i8 == mlp__qk_i8_portable);
+    /* AVX-VNNI without AVX2 is no feature set ktable.c makes: portable */
+    CHECK(strcmp(mlp__qk_select(MLP_Q_INT8, MLP_QK_HAS_AVXVNNI).name, "portable") == 0);
+#ifdef MLP_QK_AVX2
+    const struct mlp_qk a = mlp__qk_select(MLP_Q_INT8, avx2), v = mlp__qk_select(MLP_Q_INT8, vnni);
+    CHECK(strcmp(a.name, "avx2") == 0 && a.i8 == mlp__qk_i8_avx2 && a.i8g == mlp__qk_i8g_avx2 &&
+          a.range == mlp__qk_range_avx2 && a.u8q == mlp__qk_u8q_avx2 && a.sigmoid == mlp__qk_sigmoid_avx2);
+    CHECK(strcmp(v.name, "avx-vnni") == 0 && v.i8 == mlp__qk_i8_avxvnni && v.i8g == mlp__qk_i8g_avxvnni &&
+          v.range == mlp__qk_range_avx2 && v.u8q == mlp__qk_u8q_avx2 && v.sigmoid == mlp__qk_sigmoid_avx2);
+    for (int q = MLP_Q_F32; q <= MLP_Q_BF16; q++) {
+        const struct mlp_qk f = mlp__qk_select((enum mlp_qtype)q, vnni);
+        CHECK(strcmp(f.name, "avx2") == 0 && (q == MLP_Q_F32 ? f.f32 == mlp__qk_f32_avx2 : f.bf16 == mlp__qk_bf16_avx2));
+    }
+    const unsigned a512v = vnni | MLP_QK_HAS_AVX512 | MLP_QK_HAS_AVX512_VNNI;
+    CHECK(strcmp(mlp__qk_select(MLP_Q_INT8, a512v).name, "avx512-vnni") == 0);
+    CHECK(strcmp(mlp__qk_select(MLP_Q_INT8, vnni | MLP_QK_HAS_AVX512).name, "avx512bw") == 0);
+#endif
 }
 
 int main(void)
@@ -268,5 +302,6 @@ int main(void)
     CHECK(best == mlp__ktable(top, NULL)); /* AUTO: the best variant that runs */
     printf("test_ktable: %d variants run, %d skipped (this CPU lacks them); auto = %s\n", ran, skipped,
            mlp_isa_name(best->isa));
+    qk_selection();
     return check_report("ktable");
 }

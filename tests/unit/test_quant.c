@@ -44,32 +44,36 @@ static enum mlp_status portable_qmodel(struct mlp_qmodel **q, struct mlp_model *
 }
 
 /* Feature sets to try: everything this CPU has, AVX-512 without the BF16
- * and VNNI extensions, AVX2 (the plain-C kernels' AVX2 build) and none
- * (portable). */
-static unsigned feature_sets[4];
+ * and VNNI extensions, AVX2 with AVX-VNNI (where the CPU has it), AVX2
+ * alone and none (portable). */
+static unsigned feature_sets[6];
 static int n_feature_sets;
 
 static void init_feature_sets(void)
 {
     const unsigned all = mlp__ktable(MLP_ISA_AUTO, NULL)->qk_features, a512 = MLP_QK_HAS_AVX2 | MLP_QK_HAS_AVX512;
+    const unsigned vnni = MLP_QK_HAS_AVX2 | MLP_QK_HAS_AVXVNNI;
     feature_sets[n_feature_sets++] = all;
     if ((all & MLP_QK_HAS_AVX512) && all != a512) feature_sets[n_feature_sets++] = a512;
+    if ((all & vnni) == vnni && all != vnni) feature_sets[n_feature_sets++] = vnni;
     if ((all & MLP_QK_HAS_AVX2) && all != MLP_QK_HAS_AVX2) feature_sets[n_feature_sets++] = MLP_QK_HAS_AVX2;
     if (all) feature_sets[n_feature_sets++] = 0;
 }
 
-/* The plain-C kernels, whatever they were built for, give the portable
- * build's bits (strict C11: no contraction into FMAs). */
-static bool plain_kernel(const struct mlp_qk *k)
+/* The kernels that give the portable kernel's bits for type t: the
+ * portable one itself, and the AVX2 / AVX-VNNI ones except for f32 (FMAs:
+ * qkernels.h's tolerance).  (int8 sums are exact in every kernel.) */
+static bool portable_bits(const struct mlp_qk *k, enum mlp_qtype t)
 {
-    return strcmp(k->name, "portable") == 0 || strcmp(k->name, "avx2") == 0;
+    if (strcmp(k->name, "portable") == 0) return true;
+    return t != MLP_Q_F32 && (strcmp(k->name, "avx2") == 0 || strcmp(k->name, "avx-vnni") == 0);
 }
 
 /* One kernel case: N rows of K inputs, ns samples, packed at random; every
  * available kernel over the whole panel range and over a split of it,
  * against the portable kernel (int8: equal; f32, bf16: the bound below)
  * and the portable kernel against a plain double dot product. */
-static void kernel_case(enum mlp_qtype t, uint32_t K, uint32_t N, uint32_t ns, bool extreme, struct mlp_rng *r)
+static void kernel_case(enum mlp_qtype t, uint32_t K, uint32_t N, uint32_t ns, int extreme, struct mlp_rng *r)
 {
     const uint32_t eb = t == MLP_Q_F32 ? 4 : t == MLP_Q_BF16 ? 2 : 1, ce = 64 / eb;
     const uint32_t kp = (K + ce - 1) / ce * ce, np = (N + 3) / 4;
@@ -94,7 +98,11 @@ static void kernel_case(enum mlp_qtype t, uint32_t K, uint32_t N, uint32_t ns, b
                 ((uint16_t *)w)[at] = b;
                 wd[(size_t)j * K + i] = mlp__bf16_to_f32(b);
             } else {
-                int8_t q = extreme ? (j % 2 ? -127 : 127) : (int8_t)((int)mlp__rng_below(r, 255) - 127);
+                /* extreme 1: +-127 by row; 2: +-127 at random (a pair of 255 x 127 is
+                 * over int16: an intermediate saturation shows) */
+                int8_t q = extreme == 1   ? (j % 2 ? -127 : 127)
+                           : extreme == 2 ? (mlp__rng_below(r, 2) ? -127 : 127)
+                                          : (int8_t)((int)mlp__rng_below(r, 255) - 127);
                 ((int8_t *)w)[at] = q;
                 wd[(size_t)j * K + i] = q;
             }
@@ -110,7 +118,9 @@ static void kernel_case(enum mlp_qtype t, uint32_t K, uint32_t N, uint32_t ns, b
                 ((uint16_t *)x)[s * ldx + i] = b;
                 xd[(size_t)s * K + i] = mlp__bf16_to_f32(b);
             } else {
-                uint8_t q = extreme ? 255 : (uint8_t)mlp__rng_below(r, 256);
+                uint8_t q = extreme == 1   ? 255
+                            : extreme == 2 ? (mlp__rng_below(r, 4) ? 255 : 0)
+                                           : (uint8_t)mlp__rng_below(r, 256);
                 ((uint8_t *)x)[s * ldx + i] = q;
                 xd[(size_t)s * K + i] = q;
             }
@@ -164,7 +174,7 @@ static void kernel_case(enum mlp_qtype t, uint32_t K, uint32_t N, uint32_t ns, b
                                   k.name, K, N, ns, j, ((int32_t *)yk)[at], ((int32_t *)yp)[at]);
                         continue;
                     }
-                    if (plain_kernel(&k)) {
+                    if (portable_bits(&k, t)) {
                         CHECK_MSG(memcmp((float *)yk + at, (float *)yp + at, 4) == 0,
                                   "%s %s K=%u N=%u ns=%u row %u: %.9g vs %.9g, not the portable bits",
                                   mlp_qtype_name(t), k.name, K, N, ns, j, ((float *)yk)[at], ((float *)yp)[at]);
@@ -196,9 +206,15 @@ static void kernel_cases(void)
     for (int t = 0; t < MLP_Q_COUNT; t++)
         for (size_t a = 0; a < sizeof Ks / sizeof Ks[0]; a++)
             for (size_t b = 0; b < sizeof Ns / sizeof Ns[0]; b++)
-                for (uint32_t ns = 1; ns <= MLP_QK_MAX_NS; ns++) kernel_case((enum mlp_qtype)t, Ks[a], Ns[b], ns, false, &r);
+                for (uint32_t ns = 1; ns <= MLP_QK_MAX_NS; ns++) kernel_case((enum mlp_qtype)t, Ks[a], Ns[b], ns, 0, &r);
+    /* int8 at the extremes (0/255 x -127/127), every shape and sample count */
+    for (size_t a = 0; a < sizeof Ks / sizeof Ks[0]; a++)
+        for (size_t b = 0; b < sizeof Ns / sizeof Ns[0]; b++)
+            for (uint32_t ns = 1; ns <= MLP_QK_MAX_NS; ns++)
+                for (int e = 1; e <= 2; e++) kernel_case(MLP_Q_INT8, Ks[a], Ns[b], ns, e, &r);
     /* the largest int8 block at the extremes: 65536 * 255 * (+-127) still fits in int32 */
-    kernel_case(MLP_Q_INT8, MLP_QK_I8_MAX_K, 4, 2, true, &r);
+    kernel_case(MLP_Q_INT8, MLP_QK_I8_MAX_K, 4, 2, 1, &r);
+    kernel_case(MLP_Q_INT8, MLP_QK_I8_MAX_K, 5, 3, 2, &r);
     /* bf16 kernels agree with the portable order exactly: same lanes,
      * exact products, same tree (denormals aside, which these are not) */
     mlp__rng_seed(&r, 7);
@@ -256,7 +272,7 @@ static void kernel_cases(void)
  * bits) and the portable one against an int64 dot product put through the
  * epilogue's formula, N rows of K inputs packed in qkernels.h's batch
  * layout, ns samples with their own scales and zero points. */
-static void i8g_case(uint32_t K, uint32_t N, uint32_t ns, int relu, bool sparse, struct mlp_rng *r)
+static void i8g_case(uint32_t K, uint32_t N, uint32_t ns, int relu, bool sparse, bool extreme, struct mlp_rng *r)
 {
     const uint32_t k4 = (K + 3) / 4, ng = (N + 15) / 16;
     const size_t ldx = 4 * (size_t)k4 + 5, ldy = 16 * (size_t)ng + 3;
@@ -272,7 +288,7 @@ static void i8g_case(uint32_t K, uint32_t N, uint32_t ns, int relu, bool sparse,
     }
     for (uint32_t j = 0; j < N; j++) {
         for (uint32_t i = 0; i < K; i++) {
-            int8_t q = (int8_t)((int)mlp__rng_below(r, 255) - 127);
+            int8_t q = extreme ? (mlp__rng_below(r, 2) ? -127 : 127) : (int8_t)((int)mlp__rng_below(r, 255) - 127);
             w[((size_t)(j / 16) * k4 + i / 4) * 64 + (j % 16) * 4 + i % 4] = q;
             rs[j] += q;
         }
@@ -280,7 +296,8 @@ static void i8g_case(uint32_t K, uint32_t N, uint32_t ns, int relu, bool sparse,
         b[j] = (float)urand(r, -1, 1);
     }
     for (uint32_t s = 0; s < ns; s++) {
-        for (size_t i = 0; i < ldx; i++) x[s * ldx + i] = (uint8_t)mlp__rng_below(r, 256); /* padding too */
+        for (size_t i = 0; i < ldx; i++) /* padding too */
+            x[s * ldx + i] = extreme ? (mlp__rng_below(r, 4) ? 255 : 0) : (uint8_t)mlp__rng_below(r, 256);
         if (sparse) /* blank steps of 4 inputs, often in every sample of a tile (the kernel skips those) */
             for (size_t i = 0; i + 4 <= ldx; i += 4)
                 if (i < 40 || (i / 4) % 7 == 3 || mlp__rng_below(r, 10) < 6) memset(x + s * ldx + i, 0, 4);
@@ -301,7 +318,7 @@ static void i8g_case(uint32_t K, uint32_t N, uint32_t ns, int relu, bool sparse,
                       "i8g portable K=%u N=%u ns=%u row %u: %.9g vs %.9g", K, N, ns, j, yp[s * ldy + j], want);
         }
 #ifdef MLP_QK_AVX2
-    /* the plain-C batch kernel's AVX2 build (selected nowhere): the same bits */
+    /* the AVX2 batch kernel even where another is selected: the same bits */
     if (feature_sets[0] & MLP_QK_HAS_AVX2) {
         memset(yk, 0xff, ns * ldy * sizeof *yk);
         mlp__qk_i8g_avx2(&L, x, ldx, ns, sx, zx, relu, yk, ldy);
@@ -335,10 +352,14 @@ static void i8g_cases(void)
     for (size_t a = 0; a < sizeof Ks / sizeof Ks[0]; a++)
         for (size_t c = 0; c < sizeof Ns / sizeof Ns[0]; c++)
             for (uint32_t ns = 1; ns <= 13; ns += 1 + (ns > 7))
-                i8g_case(Ks[a], Ns[c], ns, (int)(ns % 2), ns % 3 == 0, &r);
-    i8g_case(300, 70, 70, 1, false, &r);
-    i8g_case(784, 40, 70, 1, true, &r);
-    i8g_case(17000, 20, 7, 0, true, &r); /* longer than a list of steps */
+                i8g_case(Ks[a], Ns[c], ns, (int)(ns % 2), ns % 3 == 0, ns % 4 == 1, &r);
+    i8g_case(300, 70, 70, 1, false, false, &r);
+    i8g_case(784, 40, 70, 1, true, false, &r);
+    i8g_case(17000, 20, 7, 0, true, false, &r); /* longer than a list of steps */
+    /* over the AVX2 kernel's blocks (128 steps, 64 samples) with remainders,
+     * at the extremes (a sample of 255s against +-127 overflows int16 pairs) */
+    i8g_case(1100, 33, 130, 1, false, true, &r);
+    i8g_case(513, 17, 65, 0, false, true, &r);
 
     /* the activations' range and quantisation: every version, the same bits,
      * NaN and infinities included, every tail length */
@@ -884,8 +905,8 @@ static void threads_case(void)
  * widths are no multiple of 4, 16 or 64, every batch size from 1 to 70, 1
  * and 2 threads, uint8 (exact, with blank steps) and f32 inputs,
  * standardised, calibrated, ReLU and the other activations; and against
- * the portable kernels forced.  (The plain-C batch kernel, which no
- * selection uses, is checked against the vector one in i8g_cases.) */
+ * the portable kernels forced (which have no batch kernel: the panel
+ * path). */
 static void batch_path_cases(void)
 {
     struct net {
@@ -985,7 +1006,8 @@ static void independence(void)
 int main(void)
 {
     init_feature_sets();
-    printf("CPU features for the kernels: %s%s%s%s%s\n", feature_sets[0] & MLP_QK_HAS_AVX2 ? "avx2 " : "",
+    printf("CPU features for the kernels: %s%s%s%s%s%s\n", feature_sets[0] & MLP_QK_HAS_AVX2 ? "avx2 " : "",
+           feature_sets[0] & MLP_QK_HAS_AVXVNNI ? "avx-vnni " : "",
            feature_sets[0] & MLP_QK_HAS_AVX512 ? "avx512 " : "",
            feature_sets[0] & MLP_QK_HAS_AVX512_BF16 ? "avx512-bf16 " : "",
            feature_sets[0] & MLP_QK_HAS_AVX512_VNNI ? "avx512-vnni " : "", feature_sets[0] ? "" : "none (portable only)");

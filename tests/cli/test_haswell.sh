@@ -19,15 +19,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 . "$(dirname "$0")/../support/lib.sh"
 
-QEMU=$(command -v qemu-x86_64 || true)
-if [ -z "$QEMU" ]; then
-    echo "FAIL: qemu-x86_64 not found: run 'make setup' (it installs Debian's qemu-user)"
-    exit 1
-fi
-if [ "$(uname -m)" != x86_64 ]; then
-    echo "FAIL: this test emulates an x86-64 CPU on an x86-64 host; host is $(uname -m)"
-    exit 1
-fi
+need_qemu_x86_64
 # Haswell less the system features TCG cannot emulate (qemu warns about each
 # on stderr, once per thread); none of them is visible to user code but TSX
 CPU=Haswell,-pcid,-x2apic,-tsc-deadline,-hle,-invpcid,-rtm

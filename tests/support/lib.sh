@@ -30,3 +30,17 @@ has() {
 hasnt() {
     if grep -qE -- "$1" "$T/out"; then bad "stdout has /$1/: $(cat "$T/out")"; else ok; fi
 }
+
+# need_qemu_x86_64: sets QEMU to qemu-x86_64 (the tests that run the CLI as
+# an older x86-64 CPU), or fails the test where it cannot run.
+need_qemu_x86_64() {
+    QEMU=$(command -v qemu-x86_64 || true)
+    if [ -z "$QEMU" ]; then
+        echo "FAIL: qemu-x86_64 not found: run 'make setup' (it installs Debian's qemu-user)"
+        exit 1
+    fi
+    if [ "$(uname -m)" != x86_64 ]; then
+        echo "FAIL: this test emulates an x86-64 CPU on an x86-64 host; host is $(uname -m)"
+        exit 1
+    fi
+}

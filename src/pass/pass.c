@@ -180,14 +180,8 @@ enum mlp_status mlp_model_predict(const struct mlp_model *m, const struct mlp_da
                                   const struct mlp_rows *rows, double *out, struct mlp_error *err)
 {
     MLP_ASSERT(m && ds && out);
-    /* A prediction pass needs no targets: hide them from the head, and from
-     * the check, which otherwise scanned every row's label on each call
-     * (W6's 10000 test labels on every batch-1 prediction, as in
-     * mlp_qmodel_predict) */
-    struct mlp_dataset x_only = *ds;
-    x_only.labels = NULL;
-    x_only.targets = NULL;
-    x_only.n_targets = 0;
+    /* a prediction pass needs no targets: hidden from the head and the check */
+    const struct mlp_dataset x_only = mlp__x_only(ds);
     enum mlp_status st = mlp__check_data(m, &x_only, false, err);
     if (st != MLP_OK) return st;
     struct mlp_pass p = {.m = m, .ds = &x_only, .row0 = rows ? rows->row0 : 0, .n = rows ? rows->n : ds->n_rows,

@@ -233,6 +233,11 @@ struct mlp_dataset {
      * when unknown.  Only for display (reports); n_cols is what counts. */
     uint32_t sample_shape[3];
     void *owned;           /* private: what mlp_dataset_free releases */
+    /* How a table's text became these numbers (the CSV loader's: class
+     * names, column kinds, categories, imputed values; see "tabular data"
+     * below), or NULL (other formats, hand-filled sets).  Owned by the data
+     * set: mlp_dataset_free releases it; read it with mlp_dataset_schema. */
+    struct mlp_schema *schema;
 };
 
 MLP_API void mlp_dataset_free(struct mlp_dataset *ds);
@@ -284,7 +289,27 @@ struct mlp_load_params {
     uint32_t n_cols;  /* 0: any width; else the data must have this many input
                          columns, checked from the file's header before its rows
                          are read or decompressed (MLP_ERR_SHAPE otherwise) */
-    uint64_t reserved[8]; /* zero (what _default gives): room for fields
+    /* CSV / TSV, tabular data (see "tabular data" below) */
+    const struct mlp_schema *schema; /* apply this layout (a model's, or the
+                         training set's, mlp_dataset_schema) instead of
+                         finding one: its delimiter, header, label column,
+                         classes, categories and fill values; a file without
+                         the label column is read as inputs only.  The other
+                         CSV fields above and below are then ignored. */
+    int32_t label_from_end; /* k >= 1: the label is the k-th column from the
+                               end (1: the last); overrides label_col */
+    int32_t label_auto;     /* 1: a header column named target, label, class,
+                               y (any case) is the label, else label_col */
+    int32_t task;           /* enum mlp_task [MLP_TASK_AUTO]; real_targets = 1
+                               means MLP_TASK_REGRESS */
+    int32_t missing;        /* enum mlp_missing [MLP_MISSING_ERROR] */
+    int32_t unknown_category; /* with a schema: 0 an unseen category is all
+                                 zeros (counted, mlp_schema_unknown), 1 an error */
+    int32_t reserved32;
+    const char *categorical;  /* "a,b,3": columns (header names or 0-based
+                                 indices) read as categories even when their
+                                 values are numbers; NULL: none */
+    uint64_t reserved[3]; /* zero (what _default gives): room for fields
                              added later without changing the size */
 };
 
@@ -313,6 +338,88 @@ MLP_API enum mlp_status mlp_dataset_load_npy(struct mlp_dataset *ds, const char 
                                              struct mlp_error *err);
 MLP_API enum mlp_status mlp_dataset_load_hdf5(struct mlp_dataset *ds, const char *path,
                                               const struct mlp_load_params *p, struct mlp_error *err);
+
+/* ---------------------------------------------------------- tabular data */
+
+/*
+ * A CSV file is a table as users bring it: a label column of any values
+ * (strings, negative or 1-based integers, real targets), numeric columns
+ * that may have missing values, and text columns (categories).  The CSV
+ * loader turns it into numbers and records how in a schema, which a model
+ * keeps (mlp_model_set_schema; saved in its file) so that a test set or new
+ * data are read exactly the same way (mlp_load_params.schema):
+ *   - the task: a label column of strings, or of integers with at most 50
+ *     distinct values or at most sqrt(rows) of them, is classification
+ *     (MLP_TASK_AUTO); any other numbers are regression targets;
+ *   - classes: the distinct label values in sorted order (numbers by value,
+ *     then strings by their bytes), as scikit-learn's classes_; a data set's
+ *     label i is the i-th class; numbers are named as %.17g writes them;
+ *   - inputs: a numeric column is one input; a categorical column (any
+ *     value not a number, or named in mlp_load_params.categorical) is one
+ *     input per category (one-hot, categories sorted as classes are);
+ *   - missing values (an empty field, NA, N/A, NaN, nan, NULL, null, None,
+ *     ?): an error (MLP_MISSING_ERROR, the default), the row dropped, or the
+ *     column's mean / median over the rows read (for a categorical column,
+ *     its most frequent category), kept in the schema so that later data are
+ *     filled with the training set's values.
+ * A purely numeric file is parsed as before (in parallel, uint8 when every
+ * input is an integer in 0..255); a file with text or missing fields is
+ * parsed again by one thread into its columns (or at once, when the first
+ * data row shows them or a schema asks for categories).
+ */
+enum mlp_task { MLP_TASK_AUTO = 0, MLP_TASK_CLASSIFY = 1, MLP_TASK_REGRESS = 2, MLP_TASK_COUNT };
+enum mlp_missing { MLP_MISSING_ERROR = 0, MLP_MISSING_DROP = 1, MLP_MISSING_MEAN = 2, MLP_MISSING_MEDIAN = 3,
+                   MLP_MISSING_COUNT };
+enum mlp_col_kind { MLP_COL_NUMERIC = 0, MLP_COL_CATEGORICAL = 1, MLP_COL_LABEL = 2 };
+/* How the loader decided about the first row. */
+enum mlp_header_why {
+    MLP_HEADER_NONE = 0,     /* the first row is data */
+    MLP_HEADER_GIVEN = 1,    /* mlp_load_params.header = 1, or the schema's */
+    MLP_HEADER_NAMES = 2,    /* it holds text where the next row holds numbers
+                                (or only text) */
+    MLP_HEADER_SEQUENCE = 3  /* numbers 0..n-1 or 1..n, as pandas writes the
+                                header of an unnamed frame */
+};
+MLP_API const char *mlp_task_name(enum mlp_task t);       /* "auto" "classify" "regress" */
+MLP_API int mlp_task_parse(const char *s);                /* -1 when unknown */
+MLP_API const char *mlp_missing_name(enum mlp_missing m); /* "error" "drop" "mean" "median" */
+MLP_API int mlp_missing_parse(const char *s);
+
+struct mlp_schema; /* opaque, read-only once made */
+
+/* The schema of a data set (NULL when it has none). */
+MLP_API const struct mlp_schema *mlp_dataset_schema(const struct mlp_dataset *ds);
+MLP_API enum mlp_task mlp_schema_task(const struct mlp_schema *s); /* CLASSIFY or REGRESS */
+/* Classes (0 for regression or no label column) and the name of class i. */
+MLP_API uint32_t mlp_schema_n_classes(const struct mlp_schema *s);
+MLP_API const char *mlp_schema_class(const struct mlp_schema *s, uint32_t i);
+/* The class index of a label as written in a file ("versicolor", "-1",
+ * "1.0"), or -1 when it is not one of the classes. */
+MLP_API int64_t mlp_schema_class_index(const struct mlp_schema *s, const char *label);
+/* The file's layout. */
+MLP_API uint32_t mlp_schema_n_columns(const struct mlp_schema *s); /* fields per row, label included */
+MLP_API int64_t mlp_schema_label_column(const struct mlp_schema *s); /* -1: none */
+MLP_API char mlp_schema_delimiter(const struct mlp_schema *s);
+MLP_API enum mlp_header_why mlp_schema_header(const struct mlp_schema *s);
+MLP_API uint32_t mlp_schema_n_inputs(const struct mlp_schema *s); /* the data set's n_cols */
+MLP_API enum mlp_missing mlp_schema_missing(const struct mlp_schema *s);
+struct mlp_column_info {
+    const char *name;       /* the header's name, or "" without a header */
+    enum mlp_col_kind kind;
+    uint32_t input;         /* its first input (numeric, categorical) */
+    uint32_t n_categories;  /* categorical: its inputs */
+    double fill;            /* numeric: the value a missing field gets (NaN: none) */
+    int64_t fill_category;  /* categorical: the category a missing field gets (-1: none) */
+    uint64_t n_missing;     /* fields missing in the data this schema was read with */
+    uint64_t n_unknown;     /* fields of a category the schema did not know */
+};
+/* Column i (0-based, file order); MLP_ERR_ARG past the last. */
+MLP_API enum mlp_status mlp_schema_column(const struct mlp_schema *s, uint32_t i, struct mlp_column_info *info);
+MLP_API const char *mlp_schema_category(const struct mlp_schema *s, uint32_t col, uint32_t k);
+/* Rows dropped (MLP_MISSING_DROP) and fields filled while loading the data
+ * set that carries this schema (0 in a model's). */
+MLP_API uint64_t mlp_schema_rows_dropped(const struct mlp_schema *s);
+MLP_API uint64_t mlp_schema_fields_filled(const struct mlp_schema *s);
 
 /* Split ds into two new data sets (each owning a copy of its rows):
  * round(fraction * n_rows) rows chosen by a seeded shuffle go to *second,
@@ -389,6 +496,14 @@ MLP_API enum mlp_status mlp_model_fit_standardize(struct mlp_model *m, const str
 MLP_API enum mlp_status mlp_model_set_standardize(struct mlp_model *m, const double *mean, const double *std,
                                                   struct mlp_error *err);
 MLP_API void mlp_model_clear_standardize(struct mlp_model *m);
+/* The tabular layout the model was trained on (a copy of the training
+ * set's schema: mlp_dataset_schema), kept in its file so that predict and
+ * eval read data the same way and name the classes; NULL clears it.  Its
+ * inputs must be the model's (MLP_ERR_SHAPE), and for classification its
+ * classes must match the outputs. */
+MLP_API enum mlp_status mlp_model_set_schema(struct mlp_model *m, const struct mlp_schema *s,
+                                             struct mlp_error *err);
+MLP_API const struct mlp_schema *mlp_model_schema(const struct mlp_model *m); /* NULL: none */
 /* The model's arrays (n_in each), or NULL when it does not standardise. */
 MLP_API const double *mlp_model_standardize_mean(const struct mlp_model *m);
 MLP_API const double *mlp_model_standardize_std(const struct mlp_model *m);

@@ -187,6 +187,7 @@ struct mlp_model {
     /* Standardisation (NULL when off): one block of 3 * n_in doubles,
      * mean, std, and 1/std (what the kernels multiply by). */
     double *pre_mean, *pre_std, *pre_inv_std;
+    struct mlp_schema *schema; /* the table's layout (schema.h), or NULL */
     struct mlp_train_meta meta;
     struct mlp_layer *layers; /* n_layers */
     void *params;             /* n_params elements of dtype, 64-byte aligned */

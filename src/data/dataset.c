@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The data set as a plain view: releasing what a loader owns, shrinking the
  * view, and checking that a (possibly hand-filled) data set is consistent. */
+#include "data/schema.h"
 #include "internal.h"
 
 #include <inttypes.h>
@@ -18,6 +19,7 @@ void mlp_dataset_free(struct mlp_dataset *ds)
 {
     if (!ds) return;
     mlp__afree(ds->owned);
+    mlp__schema_free(ds->schema);
     memset(ds, 0, sizeof *ds);
 }
 
@@ -146,6 +148,10 @@ static enum mlp_status copy_rows(const struct mlp_dataset *ds, const uint8_t *pi
     }
     out->n_classes = ds->n_classes;
     memcpy(out->sample_shape, ds->sample_shape, sizeof out->sample_shape);
+    if (ds->schema && !(out->schema = mlp__schema_copy(ds->schema))) {
+        mlp_dataset_free(out);
+        return mlp__fail(err, MLP_ERR_NOMEM, "out of memory");
+    }
     return MLP_OK;
 }
 

@@ -2,7 +2,10 @@
 /* Model creation and ownership: the layer table and the one flat parameter
  * vector (per layer: W row-major n_out x n_in, then b), initialisers, and the
  * checks of a data set against a model. */
+#include "data/schema.h"
 #include "internal.h"
+
+#include <inttypes.h>
 
 #include <math.h>
 #include <string.h>
@@ -105,6 +108,7 @@ void mlp_model_free(struct mlp_model *m)
 {
     if (!m) return;
     free(m->pre_mean);
+    mlp__schema_free(m->schema);
     mlp__afree(m->params);
     free(m->layers);
     free(m);
@@ -130,9 +134,14 @@ enum mlp_status mlp_model_clone(struct mlp_model **out, const struct mlp_model *
     memcpy(c->layers, m->layers, m->n_layers * sizeof *c->layers);
     memcpy(c->params, m->params, bytes);
     c->pre_mean = c->pre_std = c->pre_inv_std = NULL;
+    c->schema = NULL;
     if (m->pre_mean && mlp_model_set_standardize(c, m->pre_mean, m->pre_std, err) != MLP_OK) {
         mlp_model_free(c);
         return MLP_ERR_NOMEM;
+    }
+    if (m->schema && !(c->schema = mlp__schema_copy(m->schema))) {
+        mlp_model_free(c);
+        return mlp__fail(err, MLP_ERR_NOMEM, "cannot allocate a model copy");
     }
     *out = c;
     return MLP_OK;
@@ -300,7 +309,9 @@ enum mlp_status mlp_model_params_from_data(struct mlp_model_params *p, const str
         return mlp__fail(err, MLP_ERR_ARG, "data has neither labels nor targets");
     }
     p->n_in = ds->n_cols;
-    p->input_scale = ds->x_type == MLP_ELEM_U8 ? 1.0 / 255.0 : 1.0; /* pixels */
+    /* uint8 formats are pixels; a table's small integers are not, even when
+     * the CSV loader stores them as uint8 */
+    p->input_scale = ds->x_type == MLP_ELEM_U8 && !ds->schema ? 1.0 / 255.0 : 1.0;
     return MLP_OK;
 }
 
@@ -430,4 +441,31 @@ struct mlp_context *mlp_model_context(const struct mlp_model *m)
 {
     MLP_ASSERT(m);
     return m->ctx;
+}
+
+/* ------------------------------------------------------------ the schema */
+
+enum mlp_status mlp_model_set_schema(struct mlp_model *m, const struct mlp_schema *s, struct mlp_error *err)
+{
+    MLP_ASSERT(m);
+    if (s && s->n_inputs != mlp__n_in(m))
+        return mlp__fail(err, MLP_ERR_SHAPE, "the table has %" PRIu32 " inputs, the model %" PRIu32, s->n_inputs,
+                         mlp__n_in(m));
+    if (s && s->task == MLP_TASK_CLASSIFY && s->label >= 0) {
+        uint32_t K = mlp__n_out(m), want = K == 1 ? 2 : K;
+        if (s->classes.n != want && !(K == 1 && s->classes.n == 1))
+            return mlp__fail(err, MLP_ERR_SHAPE, "the table has %" PRIu32 " classes, the model's %" PRIu32
+                             " output%s stand for %" PRIu32, s->classes.n, K, K == 1 ? "" : "s", want);
+    }
+    struct mlp_schema *c = NULL;
+    if (s && !(c = mlp__schema_copy(s))) return mlp__fail(err, MLP_ERR_NOMEM, "out of memory");
+    mlp__schema_free(m->schema);
+    m->schema = c;
+    return MLP_OK;
+}
+
+const struct mlp_schema *mlp_model_schema(const struct mlp_model *m)
+{
+    MLP_ASSERT(m);
+    return m->schema;
 }

@@ -6,8 +6,9 @@
  * bytes in memory (a caller's buffer, a checkpoint's model section), every
  * size checked against the bytes really there before anything of that size
  * is allocated, and a file that shrinks while it is read reported as changed
- * (MLP_ERR_IO), not truncated.  Version 1 files (the foundation's) still
- * load. */
+ * (MLP_ERR_IO), not truncated.  Version 1 and 2 files (the foundation's,
+ * and those before tabular data) still load. */
+#include "data/schema.h"
 #include "internal.h"
 
 #include <errno.h>
@@ -19,7 +20,7 @@
 
 #define MAGIC "FASTMLP\n"
 #define VERSION_MIN 1u
-#define VERSION 2u
+#define VERSION 3u
 #define ENDIAN_MARK 0x01020304u
 #define FLAG_STANDARDIZE 1u
 #define ALIGN 64u
@@ -91,19 +92,22 @@ static void wr_params(struct wr *w, const struct mlp_model *m)
     }
 }
 
-/* Fixed part of the v2 header: 112 bytes. */
+/* Fixed part of the v2 header: 112 bytes; v3 adds 16 (the kept epoch, the
+ * stop reason, the schema section's size). */
 #define HDR2 112u
+#define HDR3 128u
 
 uint64_t mlp__model_file_size(const struct mlp_model *m)
 {
-    uint64_t pre = HDR2 + 8 * (uint64_t)m->n_layers + (m->pre_mean ? 16 * (uint64_t)mlp__n_in(m) : 0);
+    uint64_t pre = HDR3 + 8 * (uint64_t)m->n_layers + (m->pre_mean ? 16 * (uint64_t)mlp__n_in(m) : 0) +
+                   (m->schema ? mlp__schema_size(m->schema) : 0);
     return (pre + ALIGN - 1) / ALIGN * ALIGN + (uint64_t)m->n_params * mlp__dtype_size(m->dtype) + 4;
 }
 
 bool mlp__model_write(FILE *f, const struct mlp_model *m)
 {
     struct wr w = {.f = f, .crc = crc32(0, Z_NULL, 0), .ok = true};
-    unsigned char h[HDR2] = {0};
+    unsigned char h[HDR3] = {0};
     memcpy(h, MAGIC, 8);
     mlp__put_le32(h + 8, VERSION);
     mlp__put_le32(h + 12, ENDIAN_MARK);
@@ -123,6 +127,10 @@ bool mlp__model_write(FILE *f, const struct mlp_model *m)
     put_f64(h + 88, m->meta.momentum);
     mlp__put_le64(h + 96, m->meta.samples);
     mlp__put_le64(h + 104, m->n_params);
+    mlp__put_le32(h + 112, 0); /* the kept epoch */
+    mlp__put_le32(h + 116, 0); /* the stop reason */
+    uint64_t schema_bytes = m->schema ? mlp__schema_size(m->schema) : 0;
+    mlp__put_le64(h + 120, schema_bytes);
     wr_bytes(&w, h, sizeof h);
     for (uint32_t l = 0; l < m->n_layers; l++) {
         unsigned char e[8];
@@ -133,6 +141,14 @@ bool mlp__model_write(FILE *f, const struct mlp_model *m)
     if (m->pre_mean) {
         wr_f64s(&w, m->pre_mean, mlp__n_in(m));
         wr_f64s(&w, m->pre_std, mlp__n_in(m));
+    }
+    if (schema_bytes) {
+        unsigned char *sb = malloc(schema_bytes);
+        if (!sb) return false;
+        mlp__schema_put(m->schema, sb);
+        for (uint64_t i = 0; i < schema_bytes; i += 1u << 20)
+            wr_bytes(&w, sb + i, (size_t)(schema_bytes - i < (1u << 20) ? schema_bytes - i : 1u << 20));
+        free(sb);
     }
     static const unsigned char zeros[ALIGN];
     wr_bytes(&w, zeros, (ALIGN - w.off % ALIGN) % ALIGN);
@@ -247,6 +263,8 @@ struct head {
     uint32_t version, dtype, head, n_layers, n_in, flags;
     double leaky, scale;
     uint64_t n_params;
+    uint32_t epoch_kept, stop_reason;
+    uint64_t schema_bytes; /* v3 */
     struct mlp_train_meta meta;
 };
 
@@ -256,7 +274,7 @@ struct head {
 static enum mlp_status read_head(struct rd *r, struct head *H)
 {
     const char *path = r->path;
-    unsigned char h[HDR2];
+    unsigned char h[HDR3];
     size_t got = rd_take(r, h, 48);
     /* Judge the magic on whatever arrived, so a short foreign file is called
      * foreign rather than truncated. */
@@ -307,6 +325,14 @@ static enum mlp_status read_head(struct rd *r, struct head *H)
     H->meta.momentum = get_f64(h + 88);
     H->meta.samples = mlp__get_le64(h + 96);
     H->n_params = mlp__get_le64(h + 104);
+    if (H->version < 3) return MLP_OK;
+    if ((st = rd_bytes(r, h + HDR2, HDR3 - HDR2, "the header")) != MLP_OK) return st;
+    H->epoch_kept = mlp__get_le32(h + 112);
+    H->stop_reason = mlp__get_le32(h + 116);
+    H->schema_bytes = mlp__get_le64(h + 120);
+    if (H->schema_bytes > r->size || H->schema_bytes > ((uint64_t)1 << 30))
+        return mlp__fail(r->err, MLP_ERR_FORMAT, "%s: schema size %llu at byte 120 exceeds the file", path,
+                         (unsigned long long)H->schema_bytes);
     return MLP_OK;
 }
 
@@ -344,7 +370,8 @@ static enum mlp_status read_layers(struct rd *r, const struct head *H, struct ml
         if (H->n_params != n_expect)
             st = mlp__fail(r->err, MLP_ERR_FORMAT, "%s: parameter count %llu at byte 104, the layer table implies %llu",
                            path, (unsigned long long)H->n_params, (unsigned long long)n_expect);
-        uint64_t pre = HDR2 + 8 * (uint64_t)H->n_layers + (H->flags & FLAG_STANDARDIZE ? 16 * (uint64_t)H->n_in : 0);
+        uint64_t pre = (H->version >= 3 ? HDR3 + H->schema_bytes : HDR2) + 8 * (uint64_t)H->n_layers +
+                       (H->flags & FLAG_STANDARDIZE ? 16 * (uint64_t)H->n_in : 0);
         want = (pre + ALIGN - 1) / ALIGN * ALIGN + n_expect * esz + 4;
     } else if (st == MLP_OK) {
         want = 56 + 8 * (uint64_t)H->n_layers + n_expect * esz;
@@ -401,6 +428,20 @@ static enum mlp_status read_body(struct rd *r, const struct head *H, struct mlp_
         if (st == MLP_OK && mlp_model_set_standardize(m, ms, ms + H->n_in, &e2) != MLP_OK)
             st = mlp__fail(r->err, MLP_ERR_FORMAT, "%s: %s", path, e2.msg);
         free(ms);
+    }
+    if (st == MLP_OK && H->schema_bytes) {
+        unsigned char *sb = malloc(H->schema_bytes);
+        if (!sb) st = mlp__fail(r->err, MLP_ERR_NOMEM, "out of memory");
+        if (st == MLP_OK) st = rd_bytes(r, sb, H->schema_bytes, "the table's schema");
+        char what[300];
+        snprintf(what, sizeof what, "%s: the table's schema", path);
+        struct mlp_schema *s = NULL;
+        if (st == MLP_OK) st = mlp__schema_get(sb, H->schema_bytes, what, &s, r->err);
+        struct mlp_error e2;
+        if (st == MLP_OK && mlp_model_set_schema(m, s, &e2) != MLP_OK)
+            st = mlp__fail(r->err, MLP_ERR_FORMAT, "%s: %s", path, e2.msg);
+        mlp__schema_free(s);
+        free(sb);
     }
     if (st == MLP_OK && H->version >= 2) {
         unsigned char pad[ALIGN];

@@ -150,11 +150,26 @@ static void test_header(void)
     CHECK_STATUS(load(&ds, path, NULL, &err), MLP_OK);
     CHECK(ds.n_rows == 2 && ds.n_cols == 2 && ds.labels[0] == 1 && x_at(&ds, 1, 1) == 5);
     mlp_dataset_free(&ds);
-    /* a first row with any number in it is data: its bad token is an error,
-     * not a header silently dropped */
+    /* a first row with text where the next row has a number is a header,
+     * and the schema says why (the caller announces it) */
     path = write_str("hdr1.csv", "0,1,x2\n1,2,3\n");
-    CHECK_STATUS(load(&ds, path, NULL, &err), MLP_ERR_FORMAT);
-    CHECK(strstr(err.msg, "hdr1.csv:1:5:") != NULL);
+    CHECK_STATUS(load(&ds, path, NULL, &err), MLP_OK);
+    CHECK(ds.n_rows == 1 && mlp_schema_header(ds.schema) == MLP_HEADER_NAMES);
+    mlp_dataset_free(&ds);
+    /* so is 0..n-1 (or 1..n) in a table of 4 columns or more, pandas'
+     * header of an unnamed frame; a shorter one is data */
+    path = write_str("hdr_seq.csv", "0,1,2,3\n1,5,6,7\n0,8,9,10\n");
+    CHECK_STATUS(load(&ds, path, NULL, &err), MLP_OK);
+    CHECK(ds.n_rows == 2 && mlp_schema_header(ds.schema) == MLP_HEADER_SEQUENCE);
+    mlp_dataset_free(&ds);
+    path = write_str("hdr_seq1.csv", "1,2,3,4,5\n1,5,6,7,8\n0,8,9,10,11\n");
+    CHECK_STATUS(load(&ds, path, NULL, &err), MLP_OK);
+    CHECK(ds.n_rows == 2 && mlp_schema_header(ds.schema) == MLP_HEADER_SEQUENCE);
+    mlp_dataset_free(&ds);
+    path = write_str("hdr_seq3.csv", "0,1,2\n1,5,6\n");
+    CHECK_STATUS(load(&ds, path, NULL, &err), MLP_OK);
+    CHECK(ds.n_rows == 2 && mlp_schema_header(ds.schema) == MLP_HEADER_NONE);
+    mlp_dataset_free(&ds);
     /* forced on a numeric first row */
     path = write_str("hdr2.csv", "7,8,9\n1,2,3\n0,4,5\n");
     p.header = 1;
@@ -163,12 +178,12 @@ static void test_header(void)
     mlp_dataset_free(&ds);
     p.header = -1;
     CHECK_STATUS(load(&ds, path, &p, &err), MLP_OK);
-    CHECK(ds.n_rows == 3 && ds.labels[0] == 7);
+    CHECK(ds.n_rows == 3 && ds.labels[0] == 2); /* classes 0 1 7 */
     mlp_dataset_free(&ds);
     /* forced off: the header's words are bad numbers */
     p.header = 0;
-    expect_fail_p("hdr3.csv", "label,a,b\n1,2,3\n", 16, &p, MLP_ERR_FORMAT, "1:1:",
-                  "expected a number, got 'label'");
+    expect_fail_p("hdr3.csv", "label,a,b\n1,2,3\n", 16, &p, MLP_ERR_FORMAT, "1:7:",
+                  "expected a number, got 'a'): the column holds numbers elsewhere");
 }
 
 static void test_label_column(void)
@@ -179,13 +194,15 @@ static void test_label_column(void)
     const char *path = write_str("lab.csv", "a,b,y\n1,2,0\n3,4,5\n");
     p.label_col = 2;
     CHECK_STATUS(load(&ds, path, &p, &err), MLP_OK);
-    CHECK(ds.n_cols == 2 && ds.labels[1] == 5 && ds.n_classes == 6 && x_at(&ds, 1, 0) == 3 && x_at(&ds, 1, 1) == 4);
+    /* classes are the distinct labels in order: 0 and 5 are classes 0 and 1 */
+    CHECK(ds.n_cols == 2 && ds.labels[1] == 1 && ds.n_classes == 2 && x_at(&ds, 1, 0) == 3 && x_at(&ds, 1, 1) == 4);
+    CHECK(ds.schema && strcmp(mlp_schema_class(ds.schema, 1), "5") == 0);
     mlp_dataset_free(&ds);
     /* by name, overriding label_col */
     p.label_col = 0;
     p.label_name = "b";
     CHECK_STATUS(load(&ds, path, &p, &err), MLP_OK);
-    CHECK(ds.n_cols == 2 && ds.labels[0] == 2 && ds.labels[1] == 4 && x_at(&ds, 1, 0) == 3 && x_at(&ds, 1, 1) == 5);
+    CHECK(ds.n_cols == 2 && ds.labels[0] == 0 && ds.labels[1] == 1 && x_at(&ds, 1, 0) == 3 && x_at(&ds, 1, 1) == 5);
     mlp_dataset_free(&ds);
     /* none */
     p.label_name = NULL;
@@ -256,14 +273,15 @@ static void test_quoting(void)
                                               "0, \"4\" ,\"-1.5e1\"\n");
     p.label_name = "say \"hi\", x";
     CHECK_STATUS(load(&ds, path, &p, &err), MLP_OK);
-    CHECK_MSG(ds.n_rows == 2 && ds.n_cols == 2 && ds.labels && ds.labels[0] == 2 && ds.labels[1] == 4, "%s",
+    CHECK_MSG(ds.n_rows == 2 && ds.n_cols == 2 && ds.labels && ds.labels[0] == 0 && ds.labels[1] == 1, "%s",
               err.msg);
     CHECK(ds.x_type == MLP_ELEM_F64 && x_at(&ds, 0, 0) == 1 && x_at(&ds, 0, 1) == 3 && x_at(&ds, 1, 1) == -15);
     mlp_dataset_free(&ds);
     /* a quoted header field may hold a line end */
     path = write_str("quote_nl.csv", "y,\"two\nlines\"\n1,2\n");
     CHECK_STATUS(load(&ds, path, NULL, &err), MLP_OK);
-    CHECK(ds.n_rows == 1 && ds.labels[0] == 1 && x_at(&ds, 0, 0) == 2);
+    CHECK(ds.n_rows == 1 && ds.labels[0] == 0 && x_at(&ds, 0, 0) == 2);
+    CHECK(strcmp(mlp_schema_class(ds.schema, 0), "1") == 0);
     mlp_dataset_free(&ds);
     /* a quoted number with the delimiter inside is no number (not two fields) */
     expect_fail("quote_bad.csv", "0,1\n0,\"1,5\"\n", MLP_ERR_FORMAT, "2:3:", "got '1,5'");
@@ -296,7 +314,7 @@ static void test_line_ends(void)
     /* positions count CRLF and CR as one line end, and skip the BOM */
     expect_fail("le_pos1.csv", "1,2\r\n3,x\r\n", MLP_ERR_FORMAT, "2:3:", "got 'x'");
     expect_fail("le_pos2.csv", "1,2\r3,x\r", MLP_ERR_FORMAT, "2:3:", "got 'x'");
-    expect_fail("le_pos3.csv", "\xEF\xBB\xBF" "1,x\n1,x\n", MLP_ERR_FORMAT, "1:3:", "got 'x'");
+    expect_fail("le_pos3.csv", "\xEF\xBB\xBF" "1,2\n1,x\n", MLP_ERR_FORMAT, "2:3:", "got 'x'");
 }
 
 /* ---------------------------------------------------------------- numbers */
@@ -465,7 +483,7 @@ static void test_bad_tokens(void)
     long_tok[199] = 0;
     expect_fail("bad_long.csv", long_tok, MLP_ERR_FORMAT, "2:3:", "got 'zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz...')");
     /* in the first row with a forced header off, and in the label column */
-    expect_fail("bad_label_tok.csv", "0,1\nx,1\n", MLP_ERR_FORMAT, "2:1:", "got 'x'");
+    expect_fail("bad_label_tok.csv", "0,1\nNA,1\n", MLP_ERR_FORMAT, "2:1:", "missing label (got 'NA')");
 }
 
 static void test_ragged(void)
@@ -508,8 +526,8 @@ static void test_bad_files(void)
     expect_fail("empty_bom.csv", "\xEF\xBB\xBF", MLP_ERR_FORMAT, " empty file", NULL);
     expect_fail("only_header.csv", "y,a,b\n", MLP_ERR_FORMAT, " no data rows", NULL);
     expect_fail("only_header2.csv", "y,a,b", MLP_ERR_FORMAT, " no data rows", NULL);
-    /* A first row holding a number and a bad token is data, not a header. */
-    expect_fail("bad_first_row.csv", "0,abc\n", MLP_ERR_FORMAT, "1:3:", "'abc'");
+    /* Text in a column of numbers (the second row's text is no header). */
+    expect_fail("bad_first_row.csv", "0,1\n1,abc\n", MLP_ERR_FORMAT, "2:3:", "'abc'");
     expect_fail("nan_first_row.csv", "0,nan\n1,2\n", MLP_ERR_FORMAT, "1:3:", "nan");
     expect_fail("inf_first_row.csv", "0,1e400\n1,2\n", MLP_ERR_FORMAT, "1:3:", "1e400");
     expect_fail("empty_first_field.csv", "0,1,\n1,2,3\n", MLP_ERR_FORMAT, "1:5:", "empty");
@@ -538,22 +556,82 @@ static void test_bad_files(void)
     CHECK(strstr(err.msg, "directory") != NULL && is_zeroed(&ds));
 }
 
-static void test_bad_labels(void)
+/* Labels of any value: classes in sorted order, or regression targets. */
+static void test_any_labels(void)
 {
-    expect_fail("lab_neg.csv", "0,1\n-1,2\n", MLP_ERR_RANGE, "2:1:", "label '-1'");
-    expect_fail("lab_frac.csv", "0,1\n1.5,2\n", MLP_ERR_RANGE, "2:1:", "label '1.5'");
-    expect_fail("lab_big.csv", "0,1\n65536,2\n", MLP_ERR_RANGE, "2:1:", "label '65536'");
-    expect_fail("lab_huge.csv", "0,1\n1e30,2\n", MLP_ERR_RANGE, "2:1:", "label '1e30'");
-    struct mlp_load_params p = params();
-    p.label_col = 1;
-    expect_fail_p("lab_col.csv", "1,2,3\n4,7.25,6\n", 15, &p, MLP_ERR_RANGE, "2:3:", "label '7.25'");
-    /* the largest class index is fine, and sets n_classes */
     struct mlp_dataset ds;
     struct mlp_error err;
-    const char *path = write_str("lab_max.csv", "65535,1\n0,2\n");
-    CHECK_STATUS(load(&ds, path, NULL, &err), MLP_OK);
-    CHECK(ds.n_classes == 65536);
+    struct mlp_load_params p = params();
+    p.header = 0;
+    static const struct {
+        const char *name, *text;
+        enum mlp_task task;
+        const char *classes; /* names joined by '|' (classify) */
+        int32_t first;       /* the first row's class */
+    } cases[] = {
+        {"lab_neg.csv", "0,1\n-1,2\n", MLP_TASK_CLASSIFY, "-1|0", 1},
+        {"lab_pm.csv", "+1,1\n-1,2\n1,3\n", MLP_TASK_CLASSIFY, "-1|1", 1},
+        {"lab_1based.csv", "1,1\n3,2\n2,3\n", MLP_TASK_CLASSIFY, "1|2|3", 0},
+        {"lab_big.csv", "0,1\n65536,2\n", MLP_TASK_CLASSIFY, "0|65536", 0},
+        {"lab_huge.csv", "0,1\n1e30,2\n", MLP_TASK_CLASSIFY, "0|1e+30", 0},
+        {"lab_float.csv", "1.0,1\n2.0,2\n", MLP_TASK_CLASSIFY, "1|2", 0},
+        {"lab_text.csv", "versicolor,1\nsetosa,2\n\"vir,ginica\",3\n", MLP_TASK_CLASSIFY,
+         "setosa|versicolor|vir,ginica", 1},
+        {"lab_mixed.csv", "b,1\n10,2\n9,3\na,4\n", MLP_TASK_CLASSIFY, "9|10|a|b", 3},
+        {"lab_frac.csv", "0,1\n1.5,2\n", MLP_TASK_REGRESS, NULL, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *path = write_str(cases[i].name, cases[i].text);
+        CHECK_STATUS(load(&ds, path, &p, &err), MLP_OK);
+        if (!ds.schema) continue;
+        CHECK_MSG(mlp_schema_task(ds.schema) == cases[i].task, "%s: task %s", cases[i].name,
+                  mlp_task_name(mlp_schema_task(ds.schema)));
+        if (cases[i].classes) {
+            char joined[256] = "";
+            for (uint32_t k = 0; k < mlp_schema_n_classes(ds.schema); k++)
+                snprintf(joined + strlen(joined), sizeof joined - strlen(joined), "%s%s", k ? "|" : "",
+                         mlp_schema_class(ds.schema, k));
+            CHECK_MSG(strcmp(joined, cases[i].classes) == 0, "%s: classes %s", cases[i].name, joined);
+            CHECK_MSG(ds.labels && ds.labels[0] == cases[i].first && ds.n_classes == mlp_schema_n_classes(ds.schema),
+                      "%s", cases[i].name);
+            CHECK(mlp_schema_class_index(ds.schema, mlp_schema_class(ds.schema, 0)) == 0);
+        } else {
+            CHECK(ds.targets && !ds.labels && ds.n_targets == 1 && ds.targets[1] == 1.5);
+        }
+        mlp_dataset_free(&ds);
+    }
+    /* "1", "1.0" and " 1" name one class */
+    const char *path = write_str("lab_same.csv", "1,1\n1.0,2\n2,3\n");
+    CHECK_STATUS(load(&ds, path, &p, &err), MLP_OK);
+    CHECK(ds.n_classes == 2 && ds.labels[0] == 0 && ds.labels[1] == 0);
+    CHECK(mlp_schema_class_index(ds.schema, " 1.0 ") == 0 && mlp_schema_class_index(ds.schema, "3") == -1);
     mlp_dataset_free(&ds);
+    /* the task forced either way */
+    p.task = MLP_TASK_CLASSIFY;
+    path = write_str("lab_col.csv", "1,2,3\n4,7.25,6\n");
+    p.label_col = 1;
+    CHECK_STATUS(load(&ds, path, &p, &err), MLP_OK);
+    CHECK(ds.labels && ds.n_classes == 2 && ds.labels[1] == 1);
+    mlp_dataset_free(&ds);
+    p.task = MLP_TASK_REGRESS;
+    CHECK_STATUS(load(&ds, path, &p, &err), MLP_OK);
+    CHECK(ds.targets && ds.targets[1] == 7.25);
+    mlp_dataset_free(&ds);
+    path = write_str("lab_text_reg.csv", "1,2,3\n4,x,6\n");
+    expect_fail_p("lab_text_reg.csv", "1,2,3\n4,x,6\n", 12, &p, MLP_ERR_FORMAT, "2:3:", "not a number");
+    /* auto: many distinct integers are targets (more than 50 and sqrt(rows)) */
+    p = params();
+    struct buf b = {0};
+    for (int i = 0; i < 60; i++) {
+        char line[32];
+        snprintf(line, sizeof line, "%d,%d\n", i * 7, i);
+        puts_(&b, line);
+    }
+    path = write_str("lab_many.csv", (const char *)b.p);
+    CHECK_STATUS(load(&ds, path, &p, &err), MLP_OK);
+    CHECK(ds.targets && !ds.labels);
+    mlp_dataset_free(&ds);
+    free(b.p);
 }
 
 /* A 10 MB line: one giant token is refused without copying it; 10 MB of
@@ -669,7 +747,7 @@ static void test_threads(void)
             p.threads = 1;
             CHECK_STATUS(load(&one, path, &p, &err), MLP_ERR_FORMAT);
             snprintf(msg1, sizeof msg1, "%s", err.msg);
-            CHECK(strstr(msg1, ":60002:5:") != NULL);
+            CHECK_MSG(strstr(msg1, ":60002:6: ragged row") != NULL, "%s", msg1);
             p.threads = 2;
             CHECK_STATUS(load(&two, path, &p, &err), MLP_ERR_FORMAT);
             CHECK_MSG(strcmp(msg1, err.msg) == 0, "'%s' vs '%s'", msg1, err.msg);
@@ -962,7 +1040,7 @@ int main(void)
     test_bad_tokens();
     test_ragged();
     test_bad_files();
-    test_bad_labels();
+    test_any_labels();
     test_huge_line();
     test_wide_row();
     test_threads();

@@ -196,12 +196,12 @@ int main(void)
     put32(b + 24, 0xffffffffu);
     expect_bad(b, n, MLP_ERR_FORMAT, "layer count 4294967295", "2^32-1 layers");
     memcpy(b, good, n);
-    put32(b + 112 + 4, 42); /* first layer's activation (layer table at 112) */
+    put32(b + 128 + 4, 42); /* first layer's activation (layer table at 128) */
     expect_bad(b, n, MLP_ERR_FORMAT, "activation id 42", "unknown activation");
     memcpy(b, good, n);
     put32(b + 28, 1u << 24); /* n_in 2^24 and widths 2^24: the product overflows the limit */
-    put32(b + 112, 1u << 24);
-    put32(b + 120, 1u << 24);
+    put32(b + 128, 1u << 24);
+    put32(b + 136, 1u << 24);
     expect_bad(b, n, MLP_ERR_FORMAT, "too large", "widths whose product overflows");
     memcpy(b, good, n);
     put32(b + 104, 12345); /* parameter count disagreeing with the layer table */

@@ -61,6 +61,7 @@ void cli_print_help(FILE *f, const char *usage, const struct opt *opts);
 /* How input files are read: the same flags for every command. */
 struct data_opts {
     const char *format, *delimiter, *label_col, *label_name, *x_key, *y_key;
+    const char *task, *missing, *categorical, *unknown;
     int header, no_header, targets;
 };
 #define DATA_OPTIONS(d)                                                                                        \
@@ -70,10 +71,24 @@ struct data_opts {
     {"--no-header", 0, OPT_FLAG, &(d).no_header, NULL, "CSV: the first row is data [detected]", "Data format"}, \
     {"--delimiter", 0, OPT_STR, &(d).delimiter, "C", "CSV: field delimiter, ',' ';' 'tab' or one byte [detected]", \
      "Data format"},                                                                                           \
-    {"--label-col", 0, OPT_STR, &(d).label_col, "N|none", "CSV: label column, 0-based [0]", "Data format"},    \
-    {"--label-name", 0, OPT_STR, &(d).label_name, "NAME", "CSV: label column by header name", "Data format"},   \
-    {"--targets", 0, OPT_FLAG, &(d).targets, NULL, "CSV: the label column holds real targets (regression)",   \
+    {"--label-col", 0, OPT_STR, &(d).label_col, "N|-N|last|none",                                            \
+     "CSV: label column, 0-based, or counted from the end (-1 = last) [a column named target, label, class or " \
+     "y; else 0]",                                                                                              \
      "Data format"},                                                                                           \
+    {"--label-name", 0, OPT_STR, &(d).label_name, "NAME", "CSV: label column by header name", "Data format"},   \
+    {"--task", 0, OPT_STR, &(d).task, "NAME",                                                                  \
+     "CSV: auto classify regress: what the label column holds [auto: text or few distinct integers are "       \
+     "classes, other numbers targets]",                                                                         \
+     "Data format"},                                                                                           \
+    {"--targets", 0, OPT_FLAG, &(d).targets, NULL, "CSV: the label column holds real targets (= --task regress)", \
+     "Data format"},                                                                                           \
+    {"--missing", 0, OPT_STR, &(d).missing, "HOW",                                                             \
+     "CSV: missing values (empty, NA, nan, ?): error drop mean median [error]", "Data format"},                 \
+    {"--categorical", 0, OPT_STR, &(d).categorical, "COLS",                                                    \
+     "CSV: columns (names or 0-based indices) read as categories even when numbers [text columns]",             \
+     "Data format"},                                                                                           \
+    {"--unknown-category", 0, OPT_STR, &(d).unknown, "zeros|error",                                            \
+     "CSV: a category the model never saw: all zeros with a warning, or an error [zeros]", "Data format"},      \
     {"--x-key", 0, OPT_STR, &(d).x_key, "NAME", "HDF5: dataset holding the inputs [found]", "Data format"},     \
     {"--y-key", 0, OPT_STR, &(d).y_key, "NAME", "HDF5: dataset holding the labels [found]", "Data format"}
 
@@ -169,6 +184,20 @@ void cli_contexts_free(void);
 
 /* Flags -> load parameters; EXIT_OK or EXIT_USAGE after one stderr line. */
 int cli_load_params(const char *cmd, const struct data_opts *d, struct mlp_load_params *p);
+/* After loading a table with a model's schema: one warning line on stderr
+ * per column with categories the model never saw, and one for dropped
+ * rows. */
+void cli_warn_schema(const char *cmd, const struct mlp_dataset *ds);
+/* "setosa" (the schema's name of class k), or k in digits into buf. */
+const char *cli_class_name(const struct mlp_schema *s, uint32_t k, char buf[16]);
+/* Regression figures of m over every row of ds (which has targets): out[0]
+ * the mean squared error, out[1] the mean absolute error, out[2] R^2 (1 -
+ * SSE / the targets' sum of squares about their mean), over all outputs. */
+enum mlp_status cli_regress_metrics(const struct mlp_model *m, const struct mlp_dataset *ds, double out[3],
+                                    struct mlp_error *err);
+/* A CSV field: s as it is, or quoted (RFC 4180) when it holds the
+ * delimiter, a quote or a line end. */
+void cli_csv_field(FILE *f, const char *s);
 /* Load a data set in any format; y_path is a separate labels file (IDX, NPY). */
 enum mlp_status cli_load_data(struct mlp_dataset *ds, const char *x_path, const char *y_path,
                               const struct mlp_load_params *p, struct mlp_error *err);

@@ -425,16 +425,41 @@ int cli_load_params(const char *cmd, const struct data_opts *d, struct mlp_load_
     }
     if (d->label_col) {
         char *end;
-        long v = strtol(d->label_col, &end, 10);
-        if (strcmp(d->label_col, "none") == 0)
+        const char *lc = d->label_col;
+        long v = strtol(lc, &end, 10);
+        if (strcmp(lc, "none") == 0)
             p->label_col = -1;
-        else if (d->label_col[0] >= '0' && d->label_col[0] <= '9' && !*end && v <= (long)MLP_MAX_WIDTH)
+        else if (strcmp(lc, "last") == 0)
+            p->label_from_end = 1;
+        else if (lc[0] >= '0' && lc[0] <= '9' && !*end && v <= (long)MLP_MAX_WIDTH)
             p->label_col = (int32_t)v;
+        else if (lc[0] == '-' && lc[1] >= '1' && lc[1] <= '9' && !*end && -v <= (long)MLP_MAX_WIDTH)
+            p->label_from_end = (int32_t)-v;
         else
-            return cli_usage_error(cmd, "--label-col '%s' is not a column index or 'none'", d->label_col);
+            return cli_usage_error(cmd, "--label-col '%s' is not a column index (0-based, or -1 = last), 'last' or 'none'",
+                                   lc);
     }
+    if (d->label_col && d->label_name) return cli_usage_error(cmd, "--label-col and --label-name exclude each other");
     p->label_name = d->label_name;
+    p->label_auto = !d->label_col && !d->label_name;
+    if (d->task) {
+        int t = mlp_task_parse(d->task);
+        if (t < 0) return cli_usage_error(cmd, "--task '%s' is not auto, classify or regress", d->task);
+        p->task = t;
+    }
+    if (d->targets && p->task == MLP_TASK_CLASSIFY) return cli_usage_error(cmd, "--targets and --task classify contradict each other");
     p->real_targets = d->targets;
+    if (d->missing) {
+        int m = mlp_missing_parse(d->missing);
+        if (m < 0) return cli_usage_error(cmd, "--missing '%s' is not error, drop, mean or median", d->missing);
+        p->missing = m;
+    }
+    p->categorical = d->categorical;
+    if (d->unknown) {
+        if (strcmp(d->unknown, "zeros") && strcmp(d->unknown, "error"))
+            return cli_usage_error(cmd, "--unknown-category '%s' is not zeros or error", d->unknown);
+        p->unknown_category = strcmp(d->unknown, "error") == 0;
+    }
     p->x_key = d->x_key;
     p->y_key = d->y_key;
     return EXIT_OK;
@@ -444,4 +469,75 @@ enum mlp_status cli_load_data(struct mlp_dataset *ds, const char *x_path, const 
                               const struct mlp_load_params *p, struct mlp_error *err)
 {
     return mlp_dataset_load(ds, x_path, y_path, p, err);
+}
+
+void cli_warn_schema(const char *cmd, const struct mlp_dataset *ds)
+{
+    const struct mlp_schema *s = mlp_dataset_schema(ds);
+    if (!s) return;
+    for (uint32_t i = 0; i < mlp_schema_n_columns(s); i++) {
+        struct mlp_column_info c;
+        if (mlp_schema_column(s, i, &c) != MLP_OK || !c.n_unknown) continue;
+        fprintf(stderr,
+                "fastmlp %s: warning: column %u%s%s%s: %llu value%s of categories the model never saw, read as all zeros\n",
+                cmd, i + 1, *c.name ? " '" : "", c.name, *c.name ? "'" : "", (unsigned long long)c.n_unknown,
+                c.n_unknown == 1 ? "" : "s");
+    }
+    if (mlp_schema_rows_dropped(s))
+        fprintf(stderr, "fastmlp %s: warning: %llu row%s with missing values dropped (--missing drop)\n", cmd,
+                (unsigned long long)mlp_schema_rows_dropped(s), mlp_schema_rows_dropped(s) == 1 ? "" : "s");
+}
+
+const char *cli_class_name(const struct mlp_schema *s, uint32_t k, char buf[16])
+{
+    if (s && mlp_schema_task(s) == MLP_TASK_CLASSIFY && k < mlp_schema_n_classes(s)) return mlp_schema_class(s, k);
+    snprintf(buf, 16, "%u", k);
+    return buf;
+}
+
+void cli_csv_field(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n;\t")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+enum mlp_status cli_regress_metrics(const struct mlp_model *m, const struct mlp_dataset *ds, double out[3],
+                                    struct mlp_error *err)
+{
+    const uint32_t K = mlp_model_n_out(m);
+    const uint64_t chunk = 4096;
+    double *p = malloc(chunk * K * sizeof *p);
+    if (!p) {
+        snprintf(err->msg, sizeof err->msg, "out of memory");
+        return err->status = MLP_ERR_NOMEM;
+    }
+    /* the targets' mean first, for R^2 */
+    double mean = 0, sse = 0, sae = 0, sst = 0;
+    const uint64_t n = ds->n_rows * ds->n_targets;
+    for (uint64_t i = 0; i < n; i++) mean += ds->targets[i];
+    mean /= n ? (double)n : 1;
+    enum mlp_status st = MLP_OK;
+    for (uint64_t r0 = 0; r0 < ds->n_rows && st == MLP_OK; r0 += chunk) {
+        uint64_t k = ds->n_rows - r0 < chunk ? ds->n_rows - r0 : chunk;
+        if ((st = mlp_model_predict(m, ds, MLP_ROWS(r0, k), p, err)) != MLP_OK) break;
+        for (uint64_t i = 0; i < k * K; i++) {
+            double y = ds->targets[r0 * K + i], d = p[i] - y;
+            sse += d * d;
+            sae += fabs(d);
+            sst += (y - mean) * (y - mean);
+        }
+    }
+    free(p);
+    out[0] = n ? sse / (double)n : 0;
+    out[1] = n ? sae / (double)n : 0;
+    out[2] = sst > 0 ? 1 - sse / sst : 0;
+    return st;
 }

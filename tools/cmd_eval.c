@@ -127,9 +127,18 @@ static void print_quant_json(const struct quant_result *qr, double loss, double 
     printf("}");
 }
 
+/* Class k as the model's table names it (its index without a table). */
+#define NAME(k) cli_class_name(sc, (k), nb)
+
 static void print_text(const char *model_path, const char *data_path, const struct mlp_dataset *ds, double loss,
-                       const uint64_t *cm, uint32_t K)
+                       const uint64_t *cm, uint32_t K, const struct mlp_schema *sc)
 {
+    char nb[16];
+    int cw = 6; /* the class column: as wide as the longest name, at most 24 */
+    for (uint32_t k = 0; k < K; k++) {
+        int w = (int)strlen(NAME(k));
+        cw = w > cw ? (w > 24 ? 24 : w) : cw;
+    }
     uint64_t right = 0;
     for (uint32_t k = 0; k < K; k++) right += cm[(size_t)k * K + k];
     printf("model     %s\ndata      %s (%llu rows)\n", model_path, data_path, (unsigned long long)ds->n_rows);
@@ -141,31 +150,53 @@ static void print_text(const char *model_path, const char *data_path, const stru
         for (size_t i = 0; i < (size_t)K * K; i++) top = cm[i] > top ? cm[i] : top;
         int wd = snprintf(NULL, 0, "%llu", (unsigned long long)top);
         if (wd < 3) wd = 3;
-        printf("\nconfusion matrix (rows: true class, columns: predicted class)\n%6s", "");
-        for (uint32_t p = 0; p < K; p++) printf(" %*u", wd, p);
+        for (uint32_t k = 0; k < K; k++) {
+            int w = (int)strlen(NAME(k));
+            wd = w > wd ? (w > 24 ? 24 : w) : wd;
+        }
+        printf("\nconfusion matrix (rows: true class, columns: predicted class)\n%*s", cw, "");
+        for (uint32_t p = 0; p < K; p++) printf(" %*.24s", wd, NAME(p));
         printf("\n");
         for (uint32_t t = 0; t < K; t++) {
-            printf("%6u", t);
+            printf("%*.24s", cw, NAME(t));
             for (uint32_t p = 0; p < K; p++) printf(" %*llu", wd, (unsigned long long)cm[(size_t)t * K + p]);
             printf("\n");
         }
     } else {
         printf("\nconfusion matrix: %u classes, too wide to print (--json has it)\n", K);
     }
-    printf("\n%6s  %9s  %9s  %9s  %9s\n", "class", "precision", "recall", "f1", "support");
+    printf("\n%*s  %9s  %9s  %9s  %9s\n", cw, "class", "precision", "recall", "f1", "support");
     for (uint32_t k = 0; k < K; k++) {
         struct class_metrics c = report_class_metrics(cm, K, k);
         if (!c.support && !c.predicted) continue;
-        printf("%6u  %9.4f  %9.4f  %9.4f  %9llu\n", k, c.precision, c.recall, c.f1, (unsigned long long)c.support);
+        printf("%*.24s  %9.4f  %9.4f  %9.4f  %9llu\n", cw, NAME(k), c.precision, c.recall, c.f1,
+               (unsigned long long)c.support);
     }
     double mp, mr, mf;
     report_macro(cm, K, &mp, &mr, &mf, NULL);
-    printf("%6s  %9.4f  %9.4f  %9.4f  %9llu\n", "macro", mp, mr, mf, (unsigned long long)ds->n_rows);
+    printf("%*s  %9.4f  %9.4f  %9.4f  %9llu\n", cw, "macro", mp, mr, mf, (unsigned long long)ds->n_rows);
+}
+
+/* A JSON string (the class names are the user's text). */
+static void json_str(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            printf("\\%c", ch);
+        else if (ch < 0x20)
+            printf("\\u%04x", ch);
+        else
+            putchar(ch);
+    }
+    putchar('"');
 }
 
 static void print_json(const struct mlp_dataset *ds, double loss, const uint64_t *cm, uint32_t K,
-                       const struct quant_result *qr, double acc)
+                       const struct quant_result *qr, double acc, const struct mlp_schema *sc)
 {
+    char nb[16];
     uint64_t right = 0;
     for (uint32_t k = 0; k < K; k++) right += cm[(size_t)k * K + k];
     printf("{\"n\": %llu, \"loss\": ", (unsigned long long)ds->n_rows);
@@ -181,7 +212,9 @@ static void print_json(const struct mlp_dataset *ds, double loss, const uint64_t
     printf("], \"per_class\": [");
     for (uint32_t k = 0; k < K; k++) {
         struct class_metrics c = report_class_metrics(cm, K, k);
-        printf("%s{\"class\": %u, \"precision\": ", k ? ", " : "", k);
+        printf("%s{\"class\": %u, \"name\": ", k ? ", " : "", k);
+        json_str(NAME(k));
+        printf(", \"precision\": ");
         json_num(c.precision);
         printf(", \"recall\": ");
         json_num(c.recall);
@@ -226,8 +259,9 @@ static enum mlp_status write_eval_report(struct eval_run *e, const struct report
 /* Real targets: no classes, no matrix; the loss, MSE and R^2. */
 static enum mlp_status eval_regression(struct eval_run *e)
 {
-    double mse = 0, r2 = 0;
+    double mse = 0, r2 = 0, fig[3] = {0};
     enum mlp_status st = regression_figures(e->m, &e->ds, &mse, &r2, &e->err);
+    if (st == MLP_OK) st = cli_regress_metrics(e->m, &e->ds, fig, &e->err);
     if (st == MLP_OK && e->report) {
         char sub[512], model[256];
         report_model_summary(e->m, model, sizeof model);
@@ -242,6 +276,8 @@ static enum mlp_status eval_regression(struct eval_run *e)
         json_num(e->loss);
         printf(", \"mse\": ");
         json_num(mse);
+        printf(", \"mae\": ");
+        json_num(fig[1]);
         printf(", \"r2\": ");
         json_num(r2);
         print_quant_json(&e->qr, e->loss, e->acc);
@@ -249,8 +285,8 @@ static enum mlp_status eval_regression(struct eval_run *e)
     } else {
         printf("model     %s\ndata      %s (%llu rows, %u target%s)\n", e->model_path, e->data_path,
                (unsigned long long)e->ds.n_rows, e->ds.n_targets, e->ds.n_targets == 1 ? "" : "s");
-        printf("loss      %.6g  (the %s loss: 1/2 mean squared error)\nmse       %.6g\nr2        %.6g\n", e->loss,
-               mlp_head_name(mlp_model_head(e->m)), mse, r2);
+        printf("loss      %.6g  (the %s loss: 1/2 mean squared error)\nmse       %.6g\nmae       %.6g\nr2        %.6g\n",
+               e->loss, mlp_head_name(mlp_model_head(e->m)), mse, fig[1], r2);
         print_quant_text(&e->qr, e->loss, e->acc);
     }
     return MLP_OK;
@@ -291,9 +327,9 @@ static enum mlp_status eval_classes(struct eval_run *e)
     }
     if (st == MLP_OK && !e->report_on_stdout) {
         if (e->json) {
-            print_json(ds, e->loss, cm, K, &e->qr, e->acc);
+            print_json(ds, e->loss, cm, K, &e->qr, e->acc, mlp_model_schema(e->m));
         } else {
-            print_text(e->model_path, e->data_path, ds, e->loss, cm, K);
+            print_text(e->model_path, e->data_path, ds, e->loss, cm, K, mlp_model_schema(e->m));
             print_quant_text(&e->qr, e->loss, e->acc);
         }
     }
@@ -354,7 +390,9 @@ int cmd_eval(int argc, char **argv)
     if (st == MLP_OK) mlp_model_set_context(e.m, cx);
     if (st == MLP_OK) {
         lp.n_cols = mlp_model_n_in(e.m); /* refused from the header, before the rows are read */
+        lp.schema = mlp_model_schema(e.m); /* a table is read as the model's training table was */
         st = cli_load_data(&e.ds, e.data_path, labels, &lp, &e.err);
+        if (st == MLP_OK) cli_warn_schema(cmd, &e.ds);
     }
     /* Shape and labels before the missing labels: data that cannot fit the
      * model is the first thing to hear of. */

@@ -4,6 +4,53 @@
 #include "cli.h"
 
 #include <math.h>
+#include <stdbool.h>
+
+/* The table the model was trained on (its schema): the task and classes,
+ * the layout predict and eval read, the categorical columns and the fill
+ * values of missing ones. */
+static void print_table(const struct mlp_schema *s)
+{
+    int64_t lc = mlp_schema_label_column(s);
+    char d = mlp_schema_delimiter(s);
+    static const char *const hdr[] = {"none", "given", "column names", "0..n-1 (pandas' unnamed frame)"};
+    unsigned h = (unsigned)mlp_schema_header(s);
+    printf("table       %u columns, delimiter '%s', header: %s\n", mlp_schema_n_columns(s),
+           d == '\t' ? "\\t" : (char[2]){d, 0}, h < 4 ? hdr[h] : "?");
+    struct mlp_column_info li = {0};
+    if (lc >= 0) mlp_schema_column(s, (uint32_t)lc, &li);
+    if (lc < 0) {
+        printf("task        none (no label column)\n");
+    } else if (mlp_schema_task(s) == MLP_TASK_REGRESS) {
+        printf("task        regression on column %lld%s%s%s\n", (long long)lc + 1, *li.name ? " '" : "", li.name,
+               *li.name ? "'" : "");
+    } else {
+        uint32_t K = mlp_schema_n_classes(s);
+        printf("task        classification on column %lld%s%s%s, %u classes\nclasses    ", (long long)lc + 1,
+               *li.name ? " '" : "", li.name, *li.name ? "'" : "", K);
+        for (uint32_t k = 0; k < K && k < 64; k++) printf(" %s", mlp_schema_class(s, k));
+        printf("%s\n", K > 64 ? " ..." : "");
+    }
+    printf("missing     %s\n", mlp_missing_name(mlp_schema_missing(s)));
+    for (uint32_t i = 0; i < mlp_schema_n_columns(s); i++) {
+        struct mlp_column_info c;
+        mlp_schema_column(s, i, &c);
+        if (c.kind == MLP_COL_LABEL) continue;
+        bool filled = c.kind == MLP_COL_NUMERIC ? !isnan(c.fill) : c.fill_category >= 0;
+        if (c.kind != MLP_COL_CATEGORICAL && !filled) continue;
+        printf("  column %-3u %s%s", i + 1, *c.name ? c.name : "", *c.name ? "  " : "");
+        if (c.kind == MLP_COL_CATEGORICAL) {
+            printf("categorical, %u categories (inputs %u..%u):", c.n_categories, c.input,
+                   c.input + c.n_categories - 1);
+            for (uint32_t k = 0; k < c.n_categories && k < 16; k++) printf(" %s", mlp_schema_category(s, i, k));
+            if (c.n_categories > 16) printf(" ...");
+            if (filled) printf("; missing -> %s", mlp_schema_category(s, i, (uint32_t)c.fill_category));
+        } else {
+            printf("numeric; missing -> %.9g", c.fill);
+        }
+        printf("\n");
+    }
+}
 
 int cmd_info(int argc, char **argv)
 {
@@ -52,6 +99,7 @@ int cmd_info(int argc, char **argv)
         printf(", then standardise (mean %.4g..%.4g, std %.4g..%.4g)", mmin, mmax, smin, smax);
     }
     printf("\n");
+    if (mlp_model_schema(m)) print_table(mlp_model_schema(m));
     struct mlp_train_meta tm = mlp_model_train_meta(m);
     if (tm.epochs == 0) {
         printf("training    none recorded\n");

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* `fastmlp predict MODEL DATA`: the predicted class and the output
- * probabilities for every row, as CSV with a header or as JSON lines. */
+/* `fastmlp predict MODEL DATA`: for every row the predicted class (its name
+ * in the model's table) and the output probabilities, or for a regression
+ * model the predicted target, as CSV with a header or as JSON lines. */
 #include "cli.h"
 #include "report.h"
 
@@ -17,6 +18,27 @@ static void json_num(FILE *f, double v)
         fputs("null", f);
 }
 
+/* A class for JSON: a string (a table's class name), or the bare index
+ * (a model without a table, as before). */
+static void json_str(FILE *f, const char *s, bool quoted)
+{
+    if (!quoted) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            fprintf(f, "\\%c", ch);
+        else if (ch < 0x20)
+            fprintf(f, "\\u%04x", ch);
+        else
+            fputc(ch, f);
+    }
+    fputc('"', f);
+}
+
 int cmd_predict(int argc, char **argv)
 {
     const char *cmd = "predict";
@@ -26,7 +48,9 @@ int cmd_predict(int argc, char **argv)
         {"--labels", 0, OPT_STR, &labels, "FILE", "labels for the data (IDX, NPY); adds a 'label' column", "Data"},
         {"--output", 'o', OPT_STR, &out, "FILE", "write the predictions to FILE ('-' = stdout) [-]", "Output"},
         {"--format", 0, OPT_STR, &format, "NAME",
-         "csv: row,class[,label],p0,... with a header; jsonl: one JSON object per row [csv]", "Output"},
+         "csv: row,class[,label],p_CLASS,... (regression: row,prediction[,target]) with a header; jsonl: one JSON "
+         "object per row [csv]",
+         "Output"},
         {"--quantize", 0, OPT_STR, &quantize, "TYPE",
          "predict with the weights converted to f32, bf16 or int8 (or f4 b2 i1) [the model's own]", "Model"},
         DATA_OPTIONS(dopt),
@@ -64,13 +88,20 @@ int cmd_predict(int argc, char **argv)
     if (st == MLP_OK && quantize) st = mlp_qmodel_create(&q, m, (enum mlp_qtype)qt, NULL, &err);
     if (st == MLP_OK) {
         lp.n_cols = mlp_model_n_in(m); /* refused from the header, before the rows are read */
+        lp.schema = mlp_model_schema(m); /* a table is read as the model's training table was */
         st = cli_load_data(&ds, a.pos[1], labels, &lp, &err);
+        if (st == MLP_OK) cli_warn_schema(cmd, &ds);
     }
     if (st != MLP_OK) goto done;
     /* Labels beyond the model's classes are refused as eval refuses them. */
     if ((st = mlp_model_check_data(m, &ds, &err)) != MLP_OK) goto done;
     const uint32_t K = mlp_model_n_out(m);
     const uint64_t chunk = report_chunk_rows(K);
+    const struct mlp_schema *sc = mlp_model_schema(m);
+    /* What the outputs are: classes, or targets (a table's regression, or
+     * an identity-mse model without one). */
+    const bool regress = sc ? mlp_schema_task(sc) == MLP_TASK_REGRESS : mlp_model_head(m) == MLP_HEAD_IDENTITY_MSE;
+    char nb[16], nb2[16];
     if (!(probs = malloc(chunk * K * sizeof *probs))) {
         st = MLP_ERR_NOMEM;
         snprintf(err.msg, sizeof err.msg, "out of memory");
@@ -86,10 +117,21 @@ int cmd_predict(int argc, char **argv)
         goto done;
     }
     FILE *f = mlp_output_file(of);
-    if (!jsonl) {
+    if (!jsonl && regress) {
+        fprintf(f, "row");
+        for (uint32_t k = 0; k < K; k++) fprintf(f, K == 1 ? ",prediction" : ",prediction_%u", k);
+        for (uint32_t k = 0; ds.targets && k < K; k++) fprintf(f, K == 1 ? ",target" : ",target_%u", k);
+        fputc('\n', f);
+    } else if (!jsonl) {
         fprintf(f, "row,class");
         if (ds.labels) fprintf(f, ",label");
-        for (uint32_t k = 0; k < K; k++) fprintf(f, ",p%u", k);
+        /* one output is the probability of the second class */
+        for (uint32_t k = 0; k < K; k++) {
+            char col[600];
+            snprintf(col, sizeof col, "p_%s", cli_class_name(sc, K == 1 ? 1 : k, nb));
+            fputc(',', f);
+            cli_csv_field(f, col);
+        }
         fputc('\n', f);
     }
     for (uint64_t r0 = 0; r0 < ds.n_rows && !cli_interrupted(); r0 += chunk) {
@@ -99,10 +141,44 @@ int cmd_predict(int argc, char **argv)
         if (st != MLP_OK) break;
         for (uint64_t i = 0; i < n; i++) {
             const double *p = probs + i * K;
+            const uint64_t row = r0 + i;
+            if (regress) {
+                if (jsonl) {
+                    fprintf(f, "{\"row\": %llu, \"prediction\": ", (unsigned long long)row);
+                    if (K > 1) fputc('[', f);
+                    for (uint32_t k = 0; k < K; k++) {
+                        if (k) fputs(", ", f);
+                        json_num(f, p[k]);
+                    }
+                    if (K > 1) fputc(']', f);
+                    if (ds.targets) {
+                        fputs(", \"target\": ", f);
+                        if (K > 1) fputc('[', f);
+                        for (uint32_t k = 0; k < K; k++) {
+                            if (k) fputs(", ", f);
+                            json_num(f, ds.targets[row * K + k]);
+                        }
+                        if (K > 1) fputc(']', f);
+                    }
+                    fputs("}\n", f);
+                    continue;
+                }
+                fprintf(f, "%llu", (unsigned long long)row);
+                for (uint32_t k = 0; k < K; k++) fprintf(f, ",%.9g", p[k]);
+                for (uint32_t k = 0; ds.targets && k < K; k++) fprintf(f, ",%.17g", ds.targets[row * K + k]);
+                fputc('\n', f);
+                continue;
+            }
             const uint32_t best = mlp_class_of(p, K);
+            const char *pred = cli_class_name(sc, best, nb);
+            const char *truth = ds.labels ? cli_class_name(sc, (uint32_t)ds.labels[row], nb2) : NULL;
             if (jsonl) {
-                fprintf(f, "{\"row\": %llu, \"class\": %u", (unsigned long long)(r0 + i), best);
-                if (ds.labels) fprintf(f, ", \"label\": %d", ds.labels[r0 + i]);
+                fprintf(f, "{\"row\": %llu, \"class\": ", (unsigned long long)row);
+                json_str(f, pred, sc != NULL);
+                if (truth) {
+                    fputs(", \"label\": ", f);
+                    json_str(f, truth, sc != NULL);
+                }
                 fputs(", \"p\": [", f);
                 for (uint32_t k = 0; k < K; k++) {
                     if (k) fputs(", ", f);
@@ -111,8 +187,12 @@ int cmd_predict(int argc, char **argv)
                 fputs("]}\n", f);
                 continue;
             }
-            fprintf(f, "%llu,%u", (unsigned long long)(r0 + i), best);
-            if (ds.labels) fprintf(f, ",%d", ds.labels[r0 + i]);
+            fprintf(f, "%llu,", (unsigned long long)row);
+            cli_csv_field(f, pred);
+            if (truth) {
+                fputc(',', f);
+                cli_csv_field(f, truth);
+            }
             for (uint32_t k = 0; k < K; k++) fprintf(f, ",%.9g", p[k]);
             fputc('\n', f);
         }

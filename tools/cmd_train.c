@@ -8,10 +8,14 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
+
+/* A count flag not given (its default then comes from the data). */
+#define UNSET UINT32_MAX
 
 struct train_opts {
     const char *train, *train_labels, *test, *test_labels, *valid, *valid_labels, *out, *log_json;
@@ -23,7 +27,7 @@ struct train_opts {
     double lr, momentum, l2, scale, valid_fraction;
     uint32_t batch, epochs, classes;
     uint64_t seed, limit;
-    int threads, nesterov, quiet, standardize;
+    int threads, nesterov, quiet, standardize, no_standardize;
     const char *kernels;
     struct net_opts net;
     struct data_opts data;
@@ -230,9 +234,11 @@ static int train_args(struct train_run *r, int argc, char **argv, struct cli_arg
 {
     struct train_opts *o = &r->o;
     *o = (struct train_opts){
-        .optimizer = "adam", .lr = 1e-3, .momentum = 0.9, .scale = NAN, .batch = 64, .epochs = 5, .seed = 42,
+        .optimizer = "adam", .lr = 1e-3, .momentum = 0.9, .scale = NAN, .batch = UNSET, .epochs = UNSET, .seed = 42,
         .threads = 0, .limit = UINT64_MAX, .schedule = "constant", .step_size = 10, .gamma = 0.1, .gtol = 1e-5,
-        .history = 10, .net = net_opts_default("f32")};
+        .history = 10, .l2 = NAN, .valid_fraction = NAN, .patience = UNSET, .net = net_opts_default("f32")};
+    /* chosen from the data when not given (choose_defaults) */
+    o->net.layers = o->net.head = o->net.init = NULL;
     const struct opt opts[] = {
         {"--train", 0, OPT_STR, &o->train, "FILE", "training data: CSV, IDX (.gz or plain), NPY or HDF5", "Data"},
         {"--train-labels", 0, OPT_STR, &o->train_labels, "FILE", "training labels, for IDX and NPY", "Data"},
@@ -241,11 +247,14 @@ static int train_args(struct train_run *r, int argc, char **argv, struct cli_arg
         {"--valid", 0, OPT_STR, &o->valid, "FILE", "validation data, evaluated each epoch (early stopping)", "Data"},
         {"--valid-labels", 0, OPT_STR, &o->valid_labels, "FILE", "validation labels, for IDX and NPY", "Data"},
         {"--valid-fraction", 0, OPT_DBL, &o->valid_fraction, "F",
-         "hold out this fraction of the training rows (by --seed) and evaluate it each epoch [0]", "Data"},
+         "hold out this fraction of the training rows (by --seed) and evaluate it each epoch [0; 0.1 for a table of "
+         "2000 rows or more without --test]", "Data"},
         {"--limit", 0, OPT_U64, &o->limit, "N", "use only the first N training rows [all]", "Data"},
         {"--scale", 0, OPT_DBL, &o->scale, "X", "multiply inputs by X [1/255 for uint8 data, else 1]", "Data"},
         {"--standardize", 0, OPT_FLAG, &o->standardize, NULL,
-         "standardise each input by the training data's mean and std (kept in the model) [off]", "Data"},
+         "standardise each input by the training data's mean and std (kept in the model) [on for CSV, else off]",
+         "Data"},
+        {"--no-standardize", 0, OPT_FLAG, &o->no_standardize, NULL, "CSV: leave the inputs as they are", "Data"},
         {"--classes", 0, OPT_U32, &o->classes, "K", "number of classes [1 + largest label]", "Data"},
         NET_OPTIONS(o->net, "precision [f32]"),
         {"--optimizer", 0, OPT_STR, &o->optimizer, "NAME",
@@ -257,9 +266,11 @@ static int train_args(struct train_run *r, int argc, char **argv, struct cli_arg
         {"--lr", 0, OPT_DBL, &o->lr, "X", "learning rate [0.001]", "Training"},
         {"--momentum", 0, OPT_DBL, &o->momentum, "X", "SGD momentum [0.9]", "Training"},
         {"--nesterov", 0, OPT_FLAG, &o->nesterov, NULL, "Nesterov momentum (sgd) [off]", "Training"},
-        {"--batch", 0, OPT_U32, &o->batch, "N", "mini-batch size (sgd, adam) [64]", "Training"},
-        {"--epochs", 0, OPT_U32, &o->epochs, "N", "epochs [5]", "Training"},
-        {"--l2", 0, OPT_DBL, &o->l2, "X", "L2 penalty lambda: lambda/(2m) sum w^2, biases excluded [0]", "Training"},
+        {"--batch", 0, OPT_U32, &o->batch, "N", "mini-batch size (sgd, adam) [64; a CSV table: min(200, rows)]",
+         "Training"},
+        {"--epochs", 0, OPT_U32, &o->epochs, "N", "epochs [5; a CSV table: 200]", "Training"},
+        {"--l2", 0, OPT_DBL, &o->l2, "X",
+         "L2 penalty lambda: lambda/(2m) sum w^2, biases excluded [0; a CSV table: 1e-4]", "Training"},
         {"--seed", 0, OPT_U64, &o->seed, "N", "seed for initialisation and shuffling [42]", "Training"},
         {"--threads", 0, OPT_INT, &o->threads, "N", "threads, 0 = all cores [0]", "Training"},
         {"--kernels", 0, OPT_STR, &o->kernels, "NAME",
@@ -272,7 +283,9 @@ static int train_args(struct train_run *r, int argc, char **argv, struct cli_arg
         {"--weight-decay", 0, OPT_DBL, &o->weight_decay, "X", "decoupled weight decay per step, weights only [0]",
          "Schedule"},
         {"--patience", 0, OPT_U32, &o->patience, "N",
-         "stop after N epochs without a better validation loss; keep the best weights [off]", "Schedule"},
+         "stop after N epochs without a better validation loss; keep the best weights [off; 10 with the default "
+         "--valid-fraction]",
+         "Schedule"},
         {"--checkpoint", 0, OPT_STR, &o->checkpoint, "FILE",
          "checkpoint file (also written on SIGINT/SIGTERM) [MODEL.ckpt with -o]", "Checkpoints"},
         {"--checkpoint-every", 0, OPT_U32, &o->checkpoint_every, "N",
@@ -302,6 +315,9 @@ static int check_opts(struct train_run *r)
     struct train_opts *o = &r->o;
     if (!o->train) return cli_usage_error(cmd, "--train FILE is required");
     if (o->epochs == 0) return cli_usage_error(cmd, "--epochs must be at least 1");
+    if (o->batch == 0) return cli_usage_error(cmd, "--batch must be at least 1");
+    if (o->standardize && o->no_standardize)
+        return cli_usage_error(cmd, "--standardize and --no-standardize contradict each other");
     int stage = MLP_KERNELS_FAST;
     if (o->kernels) {
         stage = mlp_kernels_parse(o->kernels);
@@ -312,13 +328,14 @@ static int check_opts(struct train_run *r)
     if (o->limit == 0) return cli_usage_error(cmd, "--limit must be at least 1");
     if (o->test_labels && !o->test) return cli_usage_error(cmd, "--test-labels needs --test");
     if (o->valid_labels && !o->valid) return cli_usage_error(cmd, "--valid-labels needs --valid");
-    if (o->valid && o->valid_fraction > 0) return cli_usage_error(cmd, "--valid and --valid-fraction exclude each other");
+    if (o->valid && !isnan(o->valid_fraction) && o->valid_fraction > 0)
+        return cli_usage_error(cmd, "--valid and --valid-fraction exclude each other");
     int sched = mlp_schedule_parse(o->schedule);
     if (sched < 0) return cli_usage_error(cmd, "unknown schedule '%s'", o->schedule);
     r->sched = (enum mlp_schedule)sched;
     if (o->checkpoint_every && !o->checkpoint && !(o->out && writes_file(o->out)))
         return cli_usage_error(cmd, "--checkpoint-every needs --checkpoint FILE (or -o FILE)");
-    if (!(o->valid_fraction >= 0 && o->valid_fraction < 1))
+    if (!isnan(o->valid_fraction) && !(o->valid_fraction >= 0 && o->valid_fraction < 1))
         return cli_usage_error(cmd, "--valid-fraction %g must be in [0, 1)", o->valid_fraction);
     if (!isnan(o->scale) && (o->scale == 0 || !isfinite(o->scale)))
         return cli_usage_error(cmd, "--scale %g must be finite and non-zero", o->scale);
@@ -328,7 +345,15 @@ static int check_opts(struct train_run *r)
     r->lp.threads = o->threads;
     /* the run's threads and stage; the CLI frees it after the command */
     if ((rc = cli_context(cmd, o->threads, (enum mlp_kernels)stage, &r->lp.ctx)) != EXIT_OK) return rc;
-    if ((rc = net_spec_parse(cmd, &o->net, &r->net)) != EXIT_OK) return rc;
+    /* The names are checked now, with the defaults where the data chooses
+     * (choose_defaults parses them again once it has). */
+    struct net_opts probe = o->net;
+    const struct net_opts dflt = net_opts_default("f32");
+    if (!probe.layers) probe.layers = dflt.layers;
+    if (!probe.head) probe.head = dflt.head;
+    if (!probe.init) probe.init = dflt.init;
+    if ((rc = net_spec_parse(cmd, &probe, &r->net)) != EXIT_OK) return rc;
+    net_spec_free(&r->net);
     int optim = mlp_optim_parse(o->optimizer);
     if (optim < 0) return cli_usage_error(cmd, "unknown optimizer '%s'", o->optimizer);
     r->optim = (enum mlp_optim)optim;
@@ -371,16 +396,95 @@ static int check_files(struct train_run *r, const char *config)
     return rc == EXIT_OK ? CLI_RUN : rc;
 }
 
-/* The data sets: loaded, checked for labels, cut to --limit, the
- * validation rows split off, their classes shared. */
-static enum mlp_status load_sets(struct train_run *r)
+/* What was chosen for flags not given, for the banner. */
+struct chosen {
+    char text[400];
+    size_t n;
+};
+
+static void chose(struct chosen *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void chose(struct chosen *c, const char *fmt, ...)
 {
-    const struct train_opts *o = &r->o;
+    va_list ap;
+    va_start(ap, fmt);
+    if (c->n < sizeof c->text) {
+        int w = vsnprintf(c->text + c->n, sizeof c->text - c->n, fmt, ap);
+        if (w > 0) c->n += (size_t)w;
+    }
+    va_end(ap);
+}
+
+/* Defaults that fit the data, for every flag not given: a CSV table gets
+ * scikit-learn's MLP defaults (one hidden layer of 100, 200 epochs of Adam
+ * in batches of min(200, rows), L2 1e-4) on standardised inputs, and a
+ * validation split with early stopping once it has 2000 rows or more
+ * (smaller tables keep every row for training); other data (images) the defaults the
+ * Fashion-MNIST workloads were tuned with.  The head follows the task, the
+ * initialiser the activation (He for ReLU, Xavier/Glorot otherwise). */
+static int choose_defaults(struct train_run *r, struct chosen *c)
+{
+    struct train_opts *o = &r->o;
+    const bool table = mlp_dataset_schema(&r->train) != NULL, regress = r->train.targets != NULL;
+    uint64_t rows = r->train.n_rows < o->limit ? r->train.n_rows : o->limit;
+    if (!o->net.layers) {
+        o->net.layers = table ? "100" : "256,128";
+        chose(c, " --layers %s", o->net.layers);
+    }
+    if (!o->net.head) {
+        o->net.head = regress ? "identity-mse" : "softmax-ce";
+        if (regress) chose(c, " --head %s", o->net.head);
+    }
+    if (!o->net.init) {
+        int act = mlp_act_parse(o->net.activation);
+        o->net.init = act == MLP_ACT_RELU || act == MLP_ACT_LEAKY_RELU ? "he" : "xavier";
+        if (strcmp(o->net.init, "he")) chose(c, " --init %s", o->net.init);
+    }
+    if (o->epochs == UNSET) {
+        o->epochs = table ? 200 : 5;
+        if (table) chose(c, " --epochs %u", o->epochs);
+    }
+    if (o->batch == UNSET) {
+        o->batch = table ? (uint32_t)(rows < 200 ? rows : 200) : 64;
+        if (table) chose(c, " --batch %u", o->batch);
+    }
+    if (isnan(o->l2)) {
+        o->l2 = table ? 1e-4 : 0;
+        if (table) chose(c, " --l2 %g", o->l2);
+    }
+    bool split = table && rows >= 2000 && !o->valid && isnan(o->valid_fraction);
+    if (isnan(o->valid_fraction)) {
+        o->valid_fraction = split ? 0.1 : 0;
+        if (split) chose(c, " --valid-fraction 0.1");
+    }
+    if (o->patience == UNSET) {
+        o->patience = split ? 10 : 0;
+        if (split) chose(c, " --patience 10");
+    }
+    if (table && !o->no_standardize && !o->standardize) {
+        o->standardize = 1;
+        chose(c, " --standardize");
+    }
+    if (o->max_iter) o->epochs = o->max_iter;
+    r->lc.epochs = o->epochs;
+    return net_spec_parse(r->cmd, &o->net, &r->net) == EXIT_OK ? CLI_RUN : EXIT_USAGE;
+}
+
+/* The data sets: loaded (the evaluation sets read with the training
+ * table's schema: its classes, categories and fill values), checked for
+ * labels, the defaults chosen from them, cut to --limit, the validation
+ * rows split off, their classes shared.  *rc: the exit code when a flag
+ * chosen is refused. */
+static enum mlp_status load_sets(struct train_run *r, struct chosen *ch, int *rc)
+{
+    struct train_opts *o = &r->o;
     struct mlp_error *err = &r->err;
     double t0 = mlp_now();
+    *rc = CLI_RUN;
     enum mlp_status st = cli_load_data(&r->train, o->train, o->train_labels, &r->lp, err);
-    if (st == MLP_OK && o->test) st = cli_load_data(&r->test, o->test, o->test_labels, &r->lp, err);
-    if (st == MLP_OK && o->valid) st = cli_load_data(&r->valid, o->valid, o->valid_labels, &r->lp, err);
+    struct mlp_load_params lp = r->lp;
+    lp.schema = st == MLP_OK ? mlp_dataset_schema(&r->train) : NULL;
+    if (st == MLP_OK && o->test) st = cli_load_data(&r->test, o->test, o->test_labels, &lp, err);
+    if (st == MLP_OK && o->valid) st = cli_load_data(&r->valid, o->valid, o->valid_labels, &lp, err);
     r->ph.load = mlp_now() - t0;
     if (st == MLP_OK && o->valid) st = cli_need_labels(&r->valid, o->valid, "--valid-labels", err);
     if (st == MLP_OK)
@@ -388,6 +492,9 @@ static enum mlp_status load_sets(struct train_run *r)
                              err);
     if (st == MLP_OK && o->test) st = cli_need_labels(&r->test, o->test, "--test-labels", err);
     if (st != MLP_OK) return st;
+    if (o->test) cli_warn_schema(r->cmd, &r->test);
+    if (o->valid) cli_warn_schema(r->cmd, &r->valid);
+    if ((*rc = choose_defaults(r, ch)) != CLI_RUN) return MLP_OK;
     if (o->limit < r->train.n_rows) mlp_dataset_truncate(&r->train, o->limit);
     if (o->valid_fraction > 0) {
         struct mlp_dataset rest;
@@ -399,6 +506,52 @@ static enum mlp_status load_sets(struct train_run *r)
     r->has_valid = o->valid || o->valid_fraction > 0;
     struct mlp_dataset *sets[] = {&r->train, o->test ? &r->test : NULL, r->has_valid ? &r->valid : NULL};
     return cli_share_classes(sets, 3, o->classes, err);
+}
+
+/* The lines that say how the table was read (a CSV file's schema): the
+ * header found, the task and classes, categorical columns, missing values,
+ * and the defaults chosen. */
+static void data_banner(const struct train_run *r, const struct chosen *ch)
+{
+    FILE *f = r->info;
+    const struct mlp_schema *s = mlp_dataset_schema(&r->train);
+    if (s) {
+        enum mlp_header_why h = mlp_schema_header(s);
+        if (h == MLP_HEADER_SEQUENCE)
+            fprintf(f, "header: the first row (0..n-1 or 1..n, as pandas writes an unnamed frame) is a header\n");
+        else if (h == MLP_HEADER_NAMES)
+            fprintf(f, "header: the first row names the columns\n");
+        int64_t lc = mlp_schema_label_column(s);
+        struct mlp_column_info li = {0};
+        if (lc >= 0) mlp_schema_column(s, (uint32_t)lc, &li);
+        if (mlp_schema_task(s) == MLP_TASK_REGRESS) {
+            fprintf(f, "task: regression on column %lld%s%s%s (real targets)\n", (long long)lc + 1, *li.name ? " '" : "",
+                    li.name, *li.name ? "'" : "");
+        } else if (lc >= 0) {
+            uint32_t K = mlp_schema_n_classes(s);
+            fprintf(f, "task: classification on column %lld%s%s%s, %u classes:", (long long)lc + 1, *li.name ? " '" : "",
+                    li.name, *li.name ? "'" : "", K);
+            for (uint32_t k = 0; k < K && k < 12; k++) fprintf(f, " %s", mlp_schema_class(s, k));
+            fprintf(f, "%s\n", K > 12 ? " ..." : "");
+        }
+        uint32_t n_cat = 0;
+        uint64_t missing = 0;
+        for (uint32_t i = 0; i < mlp_schema_n_columns(s); i++) {
+            struct mlp_column_info c;
+            mlp_schema_column(s, i, &c);
+            missing += c.n_missing;
+            if (c.kind != MLP_COL_CATEGORICAL) continue;
+            fprintf(f, "%s %s%s%s (%u)", n_cat++ ? "," : "categorical:", *c.name ? "" : "column ",
+                    *c.name ? c.name : "", "", c.n_categories);
+            if (!*c.name) fprintf(f, "%u", i + 1);
+        }
+        if (n_cat) fprintf(f, " -> %u inputs, one-hot\n", mlp_schema_n_inputs(s));
+        if (missing)
+            fprintf(f, "missing values: %llu (%s: %llu rows dropped, %llu fields filled)\n", (unsigned long long)missing,
+                    mlp_missing_name(mlp_schema_missing(s)), (unsigned long long)mlp_schema_rows_dropped(s),
+                    (unsigned long long)mlp_schema_fields_filled(s));
+    }
+    if (ch->n) fprintf(f, "defaults chosen from the data:%s\n", ch->text);
 }
 
 static struct mlp_train_params train_params(const struct train_run *r)
@@ -428,7 +581,7 @@ static struct mlp_train_params train_params(const struct train_run *r)
 /* The model (refused up front when training it cannot fit in memory,
  * rather than failing or swapping after minutes of allocation), then the
  * trainer with its callbacks, checkpoint and resumed state. */
-static enum mlp_status start(struct train_run *r)
+static enum mlp_status start(struct train_run *r, const struct chosen *ch)
 {
     const struct train_opts *o = &r->o;
     struct mlp_error *err = &r->err;
@@ -440,7 +593,11 @@ static enum mlp_status start(struct train_run *r)
     if (st == MLP_OK) st = net_create(&r->net, &mp, o->seed, &r->m, err);
     /* Fitted on the training rows only: validation and test stay unseen. */
     if (st == MLP_OK && o->standardize) st = mlp_model_fit_standardize(r->m, &r->train, err);
+    /* The table's layout goes with the model: predict and eval read the same. */
+    if (st == MLP_OK && mlp_dataset_schema(&r->train))
+        st = mlp_model_set_schema(r->m, mlp_dataset_schema(&r->train), err);
     if (st != MLP_OK) return st;
+    if (!o->quiet) data_banner(r, ch);
     if (!o->quiet) {
         char net[600];
         net_summary(&r->net, &r->train, r->m, net, sizeof net);
@@ -539,8 +696,15 @@ static int outputs(struct train_run *r)
     enum mlp_status st = mlp_model_evaluate(r->m, final, &loss, &acc, err);
     r->ph.final_eval = mlp_now() - f0;
     if (st != MLP_OK) return cli_fail(r->cmd, st, err->msg);
+    double rm[3];
+    if (st == MLP_OK && final->targets && (st = cli_regress_metrics(r->m, final, rm, err)) != MLP_OK)
+        return cli_fail(r->cmd, st, err->msg);
     if (acc >= 0) fprintf(r->info, "%s accuracy %.4f  ", fname, acc);
-    fprintf(r->info, "%s loss %.4f  %.0f samples/s  (%.2f s training)\n", fname, loss,
+    if (final->targets)
+        fprintf(r->info, "%s MSE %.6g  MAE %.6g  R2 %.4f  (%.2f s training)\n", fname, rm[0], rm[1], rm[2],
+                r->lc.total_s);
+    else
+        fprintf(r->info, "%s loss %.4f  %.0f samples/s  (%.2f s training)\n", fname, loss,
             r->lc.total_s > 0 ? (double)r->train.n_rows * o->epochs / r->lc.total_s : 0, r->lc.total_s);
     if (o->out) {
         double s0 = mlp_now();
@@ -582,12 +746,13 @@ int cmd_train(int argc, char **argv)
     if (rc == CLI_RUN) rc = check_opts(&r);
     if (rc == CLI_RUN) rc = check_files(&r, a.config);
     const struct train_opts *o = &r.o;
-    r.lc = (struct log_ctx){.info = r.info, .epochs = o->epochs, .quiet = o->quiet, .tty = r.info && isatty(fileno(r.info))};
+    r.lc = (struct log_ctx){.info = r.info, .quiet = o->quiet, .tty = r.info && isatty(fileno(r.info))};
     r.t_start = mlp_now();
     enum mlp_status st = MLP_OK;
-    if (rc == CLI_RUN) st = load_sets(&r);
+    struct chosen ch = {0};
+    if (rc == CLI_RUN) st = load_sets(&r, &ch, &rc);
     r.lc.eval_name = r.has_valid ? "valid" : "test";
-    if (rc == CLI_RUN && st == MLP_OK) st = start(&r);
+    if (rc == CLI_RUN && st == MLP_OK) st = start(&r, &ch);
     if (st != MLP_OK) rc = cli_fail(r.cmd, st, r.err.msg);
     if (rc == CLI_RUN) rc = open_log(&r);
     if (rc == CLI_RUN) rc = train(&r);

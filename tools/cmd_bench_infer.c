@@ -152,7 +152,10 @@ int cmd_bench_infer(int argc, char **argv)
     struct mlp_dataset ds = {0};
     double *out = NULL, *lat = NULL;
     enum mlp_status st = mlp_model_load(&m, model, &err);
-    if (st == MLP_OK) st = cli_load_data(&ds, data, labels, &lp, &err);
+    if (st == MLP_OK) {
+        lp.schema = mlp_model_schema(m); /* a table is read as the model's training table was */
+        st = cli_load_data(&ds, data, labels, &lp, &err);
+    }
     if (st != MLP_OK) goto done;
     if (ds.n_cols != mlp_model_n_in(m)) {
         st = err.status = MLP_ERR_SHAPE;

@@ -128,7 +128,8 @@ int cmd_predict(int argc, char **argv)
         /* one output is the probability of the second class */
         for (uint32_t k = 0; k < K; k++) {
             char col[600];
-            snprintf(col, sizeof col, "p_%s", cli_class_name(sc, K == 1 ? 1 : k, nb));
+            /* p_NAME for a table's classes, p0 p1 ... without names */
+            snprintf(col, sizeof col, sc ? "p_%s" : "p%s", cli_class_name(sc, K == 1 ? 1 : k, nb));
             fputc(',', f);
             cli_csv_field(f, col);
         }

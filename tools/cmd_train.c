@@ -492,6 +492,15 @@ static enum mlp_status load_sets(struct train_run *r, struct chosen *ch, int *rc
                              err);
     if (st == MLP_OK && o->test) st = cli_need_labels(&r->test, o->test, "--test-labels", err);
     if (st != MLP_OK) return st;
+    /* Sets that cannot share a model: said before their labels are compared. */
+    const struct mlp_dataset *ev[] = {o->test ? &r->test : NULL, o->valid ? &r->valid : NULL};
+    const char *evp[] = {o->test, o->valid};
+    for (int i = 0; i < 2; i++)
+        if (ev[i] && ev[i]->n_cols != r->train.n_cols) {
+            snprintf(err->msg, sizeof err->msg, "%.200s has %u input columns, the training data %.200s has %u", evp[i],
+                     ev[i]->n_cols, o->train, r->train.n_cols);
+            return err->status = MLP_ERR_SHAPE;
+        }
     if (o->test) cli_warn_schema(r->cmd, &r->test);
     if (o->valid) cli_warn_schema(r->cmd, &r->valid);
     if ((*rc = choose_defaults(r, ch)) != CLI_RUN) return MLP_OK;

@@ -343,8 +343,8 @@ enum mlp_status mlp__schema_get(const unsigned char *bytes, uint64_t size, const
     struct sbuf b = {.r = bytes, .size = size};
     bool nomem = false;
     uint32_t nf = get32(&b);
-    /* each column takes at least 36 bytes */
-    if (b.bad || nf == 0 || nf > MLP_MAX_WIDTH || nf > (size - b.off) / 36)
+    /* each column takes at least 32 bytes */
+    if (b.bad || nf == 0 || nf > MLP_MAX_WIDTH || nf > (size - b.off) / 32)
         return mlp__fail(err, MLP_ERR_FORMAT, "%s: column count %" PRIu32 " out of range", what, nf);
     struct mlp_schema *s = mlp__schema_new(nf);
     if (!s) return mlp__fail(err, MLP_ERR_NOMEM, "out of memory");

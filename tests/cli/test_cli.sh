@@ -97,7 +97,7 @@ expect 0 "" -- "$FASTMLP" info "$T/g.mlp"
 grep -q "hidden 1   8  sigmoid" "$T/out" && grep -q "then standardise" "$T/out" && grep -q "gd, lr 1, 3 epochs" "$T/out" &&
     ok || bad "info output: $(cat "$T/out")"
 expect 0 "" -- "$FASTMLP" predict "$T/g.mlp" "$D/galaxy_test.csv" -o "$T/g.csv"
-[ "$(wc -l <"$T/g.csv")" -eq 676 ] && head -1 "$T/g.csv" | grep -q '^row,class,label,p0,p1,p2$' && ok ||
+[ "$(wc -l <"$T/g.csv")" -eq 676 ] && head -1 "$T/g.csv" | grep -q '^row,class,label,p_0,p_1,p_2$' && ok ||
     bad "galaxy predictions: $(head -2 "$T/g.csv")"
 expect 0 "" -- "$FASTMLP" train --train "$D/train_catvnoncat.h5" --test "$D/test_catvnoncat.h5" --layers none \
     --head sigmoid-bce --init zeros --optimizer gd --lr 0.005 --epochs 50 --dtype f64 -q

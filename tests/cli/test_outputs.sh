@@ -324,12 +324,13 @@ many=$(awk 'BEGIN { for (i = 0; i < 5000; i++) printf "%s1", (i ? "," : "") }')
 expect 64 "5000 hidden layers, at most 4095" -- "$FASTMLP" train $TR --layers "$many"
 expect 64 "outside 1..16777216" -- "$FASTMLP" train $TR --layers 8,20000000
 expect 64 "'x' is not a width" -- "$FASTMLP" train $TR --layers 8,x
-# predict refuses labels beyond the model's classes, as eval does.
+# predict refuses a label that is none of the model's classes, as eval does,
+# naming it and the classes.
 printf '0,1,2\n1,3,4\n0,5,6\n1,7,8\n' >"$T/two.csv"
 "$FASTMLP" train --train "$T/two.csv" --layers none --epochs 1 -q -o "$T/two.mlp" >/dev/null 2>&1
 printf '0,1,2\n5,3,4\n' >"$T/five.csv"
-expect 65 "has labels up to 5, the model has 2 outputs" -- "$FASTMLP" eval "$T/two.mlp" "$T/five.csv"
-expect 65 "has labels up to 5, the model has 2 outputs" -- "$FASTMLP" predict "$T/two.mlp" "$T/five.csv"
+expect 65 "label '5' in data row 2 is not one of the model's classes (0, 1)" -- "$FASTMLP" eval "$T/two.mlp" "$T/five.csv"
+expect 65 "label '5' in data row 2 is not one of the model's classes (0, 1)" -- "$FASTMLP" predict "$T/two.mlp" "$T/five.csv"
 
 no_tmp "$T" "the whole run"
 echo "outputs: $pass passed, $fail failed"

@@ -296,6 +296,8 @@ int main(void)
                 adam_case_f64(kt, port, ns[k], two);
             }
         }
+        position_case_f32(kt);
+        position_case_f64(kt);
         gemm_cases(kt);
         ran++;
     }

@@ -862,34 +862,47 @@ static void bad_arguments(void)
 
 /* One thread or two, batch 1 (a large layer's rows split: 1030 x 1030 is
  * over 1 MiB in every type) or many rows (samples split), the same outputs
- * bit for bit. */
-static void threads_case(void)
+ * bit for bit; and every row's outputs those of the row alone, wherever it
+ * sits in a call (fastmlp.h: results independent of which other rows share
+ * a batch).  Run under each instruction-set variant the CPU runs (its own
+ * quantised kernels, activations and head), with sigmoid (the quantised
+ * kernels' own) and tanh (the table's activations, split over threads at
+ * panel edges). */
+static void threads_case(enum mlp_isa isa, enum mlp_act act)
 {
     const uint32_t widths[] = {1030, 300};
-    struct mlp_model *m = make_net(MLP_F32, 1030, widths, 2, MLP_ACT_SIGMOID, 10, MLP_HEAD_SOFTMAX_CE, 1.0, 21);
+    struct mlp_model *m = make_net(MLP_F32, 1030, widths, 2, act, 10, MLP_HEAD_SOFTMAX_CE, 1.0, 21);
     struct tdata d;
     make_data(&d, MLP_ELEM_F32, 23, 1030, 10, 22);
     const uint64_t ns[] = {1, 3, 9, 23};
     double *a = malloc(23 * 10 * sizeof *a), *b = malloc(23 * 10 * sizeof *b);
+    const char *in = mlp_isa_name(isa), *an = mlp_act_name(act);
+    /* q takes its quantised kernels from m's context when it is made */
+    mlp_model_set_context(m, test_use_isa(1, MLP_KERNELS_FAST, isa));
     for (int t = 0; t < MLP_Q_COUNT; t++) {
         struct mlp_qmodel *q = NULL;
         CHECK_STATUS(mlp_qmodel_create(&q, m, (enum mlp_qtype)t, NULL, NULL), MLP_OK);
         if (!q) continue;
+        const char *qn = mlp_qtype_name((enum mlp_qtype)t);
         for (size_t k = 0; k < sizeof ns / sizeof ns[0]; k++) {
-            mlp_qmodel_set_context(q, test_use(1, MLP_KERNELS_FAST));
+            mlp_qmodel_set_context(q, test_use_isa(1, MLP_KERNELS_FAST, isa));
             CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, MLP_ROWS(23 - ns[k], ns[k]), a, NULL), MLP_OK);
-            mlp_qmodel_set_context(q, test_use(2, MLP_KERNELS_FAST));
+            mlp_qmodel_set_context(q, test_use_isa(2, MLP_KERNELS_FAST, isa));
             CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, MLP_ROWS(23 - ns[k], ns[k]), b, NULL), MLP_OK);
-            CHECK_MSG(memcmp(a, b, ns[k] * 10 * sizeof *a) == 0, "%s, %llu rows: 1 and 2 threads differ",
-                      mlp_qtype_name((enum mlp_qtype)t), (unsigned long long)ns[k]);
+            CHECK_MSG(memcmp(a, b, ns[k] * 10 * sizeof *a) == 0, "%s %s %s, %llu rows: 1 and 2 threads differ", qn,
+                      in, an, (unsigned long long)ns[k]);
             /* and a row's outputs do not depend on the rows beside it */
-            CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, MLP_ROWS(22, 1), b, NULL), MLP_OK);
-            CHECK(memcmp(a + (ns[k] - 1) * 10, b, 10 * sizeof *a) == 0);
+            for (uint64_t i = 0; i < ns[k]; i++) {
+                CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, MLP_ROWS(23 - ns[k] + i, 1), b, NULL), MLP_OK);
+                CHECK_MSG(memcmp(a + i * 10, b, 10 * sizeof *a) == 0,
+                          "%s %s %s: row %llu differs alone and at %llu of %llu rows", qn, in, an,
+                          (unsigned long long)(23 - ns[k] + i), (unsigned long long)i, (unsigned long long)ns[k]);
+            }
         }
         double l1, a1, l2, a2;
-        mlp_qmodel_set_context(q, test_use(1, MLP_KERNELS_FAST));
+        mlp_qmodel_set_context(q, test_use_isa(1, MLP_KERNELS_FAST, isa));
         CHECK_STATUS(mlp_qmodel_evaluate(q, &d.ds, &l1, &a1, NULL), MLP_OK);
-        mlp_qmodel_set_context(q, test_use(2, MLP_KERNELS_FAST));
+        mlp_qmodel_set_context(q, test_use_isa(2, MLP_KERNELS_FAST, isa));
         CHECK_STATUS(mlp_qmodel_evaluate(q, &d.ds, &l2, &a2, NULL), MLP_OK);
         CHECK(a1 == a2);
         CHECK_NEAR(l1, l2, 1e-12 * fabs(l1));
@@ -899,6 +912,19 @@ static void threads_case(void)
     free(a), free(b);
     free_data(&d);
     mlp_model_free(m);
+}
+
+/* threads_case under every variant this CPU runs. */
+static void threads_cases(void)
+{
+    for (int isa = MLP_ISA_PORTABLE; isa <= MLP_ISA_AVX512_BF16; isa++) {
+        if (!test_use_isa(1, MLP_KERNELS_FAST, (enum mlp_isa)isa)) {
+            printf("test_quant: threads_case skipped %s (this CPU cannot run it)\n", mlp_isa_name((enum mlp_isa)isa));
+            continue;
+        }
+        threads_case((enum mlp_isa)isa, MLP_ACT_SIGMOID);
+        threads_case((enum mlp_isa)isa, MLP_ACT_TANH);
+    }
 }
 
 /* The int8 batch path against the panel path, the same bits: nets whose
@@ -1019,7 +1045,7 @@ int main(void)
     deep_cases();
     bad_arguments();
     independence();
-    threads_case();
+    threads_cases();
     batch_path_cases();
     synthetic_accuracy();
     fashion_accuracy();

@@ -267,8 +267,18 @@ static enum mlp_status eval_regression(struct eval_run *e)
         report_model_summary(e->m, model, sizeof model);
         snprintf(sub, sizeof sub, "%s on %s: %llu rows, loss %.6g, mse %.6g, r2 %.6g", model, e->data_path,
                  (unsigned long long)e->ds.n_rows, e->loss, mse, r2);
-        struct report_data rd = {.title = "fastmlp eval", .subtitle = sub, .eval_name = "test"};
-        st = write_eval_report(e, &rd);
+        struct report_regression reg;
+        st = report_regress(e->m, &e->ds, REPORT_POINTS, &reg, &e->err);
+        if (st == MLP_OK) {
+            const struct mlp_schema *schema = mlp_model_schema(e->m);
+            struct report_data rd = {.title = "fastmlp eval",
+                                     .subtitle = sub,
+                                     .eval_name = "test",
+                                     .schema = schema ? schema : mlp_dataset_schema(&e->ds),
+                                     .regression = &reg};
+            st = write_eval_report(e, &rd);
+            report_regression_free(&reg);
+        }
     }
     if (st != MLP_OK || e->report_on_stdout) return st;
     if (e->json) {
@@ -322,7 +332,9 @@ static enum mlp_status eval_classes(struct eval_run *e)
                                  .samples = ds,
                                  .pred = pred,
                                  .n_samples_max = (uint32_t)n_pred,
-                                 .input_scale = mlp_model_input_scale(e->m)};
+                                 .input_scale = mlp_model_input_scale(e->m),
+                                 .schema = mlp_model_schema(e->m) ? mlp_model_schema(e->m)
+                                                                  : mlp_dataset_schema(ds)};
         st = write_eval_report(e, &rd);
     }
     if (st == MLP_OK && !e->report_on_stdout) {

@@ -108,7 +108,8 @@ static int on_epoch(const struct mlp_epoch_stats *s, void *user)
 }
 
 /* The HTML report of a finished run: the curves from the trainer's history,
- * the confusion matrix and samples of the final evaluation set. */
+ * the confusion matrix and samples of the final evaluation set, or for real
+ * targets its predicted-vs-true and residual plots. */
 static enum mlp_status write_report(const char *path, const struct mlp_model *m, const struct mlp_trainer *t,
                                     const struct mlp_dataset *final, const char *final_name, struct mlp_error *err)
 {
@@ -120,6 +121,9 @@ static enum mlp_status write_report(const char *path, const struct mlp_model *m,
     snprintf(sub, sizeof sub, "%s; %u epochs; figures on the %s set", model, n_hist, final_name);
     struct report_data rd = {.title = "fastmlp train", .subtitle = sub, .history = hist, .n_epochs = n_hist,
                              .eval_name = final_name, .input_scale = mlp_model_input_scale(m)};
+    /* class names: the model's schema, else the one the final set was read with */
+    rd.schema = mlp_model_schema(m) ? mlp_model_schema(m) : mlp_dataset_schema(final);
+    struct report_regression reg = {0};
     uint64_t *cm = NULL;
     uint32_t pred[SAMPLES];
     enum mlp_status st = MLP_OK;
@@ -135,9 +139,13 @@ static enum mlp_status write_report(const char *path, const struct mlp_model *m,
         rd.samples = final;
         rd.pred = pred;
         rd.n_samples_max = SAMPLES;
+    } else if (final->targets) {
+        st = report_regress(m, final, REPORT_POINTS, &reg, err);
+        rd.regression = &reg;
     }
     if (st == MLP_OK) st = report_write(path, &rd, err);
     free(cm);
+    report_regression_free(&reg);
     return st;
 }
 

@@ -60,19 +60,96 @@ void report_macro(const uint64_t *confusion, uint32_t K, double *precision, doub
 
 /* ------------------------------------------------------------ text */
 
-/* s with & < > " ' escaped; control bytes (which HTML forbids) become '?'. */
-static void put_esc(FILE *f, const char *s)
+/* Bytes in the valid UTF-8 sequence at s (at most n bytes there), 0 when
+ * it is not one (overlong forms and surrogates included): such bytes are
+ * written as '?' so that a label in Latin-1 still makes a valid page. */
+static size_t utf8_len(const unsigned char *s, size_t n)
 {
-    for (; *s; s++) {
-        switch (*s) {
+    unsigned c = s[0];
+    size_t len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (!len || len > n) return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xc0) != 0x80) return 0;
+    if (len > 2) {
+        unsigned lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80, hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
+        if (s[1] < lo || s[1] > hi) return 0;
+    }
+    return len;
+}
+
+/* At most max_chars characters of s, HTML-escaped: & < > " ' as
+ * entities, control bytes (which HTML forbids) and invalid UTF-8 as '?', and
+ * a cut marked by an ellipsis. */
+static void put_esc_cut(FILE *f, const char *s, size_t max_chars)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s), chars = 0;
+    while (n) {
+        if (chars++ == max_chars) {
+            fputs("\xe2\x80\xa6", f); /* U+2026 horizontal ellipsis */
+            return;
+        }
+        size_t len = utf8_len(p, n);
+        switch (len ? *p : 0) {
         case '&': fputs("&amp;", f); break;
         case '<': fputs("&lt;", f); break;
         case '>': fputs("&gt;", f); break;
         case '"': fputs("&quot;", f); break;
         case '\'': fputs("&#39;", f); break;
-        default: fputc((unsigned char)*s < 0x20 && *s != '\t' ? '?' : *s, f);
+        default:
+            if (!len || (*p < 0x20 && *p != '\t') || *p == 0x7f)
+                fputc('?', f);
+            else
+                fwrite(p, 1, len, f);
         }
+        if (!len) len = 1;
+        p += len, n -= len;
     }
+}
+
+static void put_esc(FILE *f, const char *s) { put_esc_cut(f, s, SIZE_MAX); }
+
+/* Characters put_esc_cut(s, max_chars) shows, the ellipsis included. */
+static size_t shown_chars(const char *s, size_t max_chars)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s), chars = 0;
+    while (n && chars <= max_chars) {
+        size_t len = utf8_len(p, n);
+        if (!len) len = 1;
+        p += len, n -= len, chars++;
+    }
+    return chars;
+}
+
+/* Class k's name from the schema, or NULL when it has none for k. */
+static const char *class_name(const struct report_data *r, uint32_t k)
+{
+    const struct mlp_schema *s = r->schema;
+    if (!s || mlp_schema_task(s) != MLP_TASK_CLASSIFY || k >= mlp_schema_n_classes(s)) return NULL;
+    return mlp_schema_class(s, k);
+}
+
+/* Class k as shown: its name cut to max_chars, escaped; else its index. */
+static void put_class(FILE *f, const struct report_data *r, uint32_t k, size_t max_chars)
+{
+    const char *name = class_name(r, k);
+    if (name)
+        put_esc_cut(f, name, max_chars);
+    else
+        fprintf(f, "%u", k);
+}
+
+/* The widest class label of 0..K-1 in characters (name cut to max_chars). */
+static size_t widest_class(const struct report_data *r, uint32_t K, size_t max_chars)
+{
+    size_t w = 1;
+    for (uint32_t k = 0; k < K; k++) {
+        const char *name = class_name(r, k);
+        size_t n = name ? shown_chars(name, max_chars) : (size_t)snprintf(NULL, 0, "%u", k);
+        if (n > w) w = n;
+    }
+    return w;
 }
 
 static const char CSS[] =
@@ -90,6 +167,7 @@ static const char CSS[] =
     "table.metrics th,table.metrics td{padding:3px 10px;text-align:right;border-bottom:1px solid #eee}\n"
     "table.metrics thead th{border-bottom:2px solid #ccc}\n"
     "table.metrics tfoot td{border-top:2px solid #ccc;font-weight:600}\n"
+    "table.metrics td.name{text-align:left}\n"
     ".bar{display:inline-block;height:9px;background:#1f77b4;margin-right:6px;vertical-align:middle}\n"
     ".grid{display:flex;flex-wrap:wrap;gap:10px}\n"
     "figure{margin:0;text-align:center;font-size:11px}\n"
@@ -362,10 +440,24 @@ static void ramp(char buf[8], const int rgb[3], double t)
     snprintf(buf, 8, "#%02x%02x%02x", o[0] & 255, o[1] & 255, o[2] & 255);
 }
 
-static void heatmap_write(FILE *f, const uint64_t *cm, uint32_t K)
+/* Drawn length of a character of the 12px labels (an average; wide
+ * letters run over, which the margins' slack absorbs). */
+#define LABEL_CHAR_PX 7.0
+#define HEAT_NAME_CHARS 16u /* class names on the heat map's axes */
+#define TABLE_NAME_CHARS 32u
+#define TIP_NAME_CHARS 80u /* in tooltips */
+#define CAPTION_NAME_CHARS 12u /* under a sample, about its width */
+
+static void heatmap_write(FILE *f, const struct report_data *r)
 {
+    const uint64_t *cm = r->confusion;
+    const uint32_t K = r->n_classes;
     double cell = K <= 10 ? 46 : fmax(10, floor(460.0 / K));
-    double left = 70, top = 64, size = cell * K;
+    /* Room for the labels: names widen the left margin, and stand upright
+     * above the columns once they no longer fit a cell's width. */
+    double label_px = LABEL_CHAR_PX * (double)widest_class(r, K, HEAT_NAME_CHARS);
+    bool upright = label_px > cell - 4;
+    double left = fmax(70, 34 + label_px), top = upright ? fmax(64, 40 + label_px) : 64, size = cell * K;
     double W = left + size + 16, H = top + size + 16;
     bool numbers = cell >= 26;
     bool every_label = cell >= 16;
@@ -381,8 +473,16 @@ static void heatmap_write(FILE *f, const uint64_t *cm, uint32_t K)
     for (uint32_t k = 0; k < K; k++) {
         if (!every_label && k % 5 && k + 1 != K) continue;
         double mid = k * cell + cell / 2;
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%u</text>\n", left + mid, top - 8, k);
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%u</text>\n", left - 8, top + mid + 4, k);
+        if (upright)
+            fprintf(f, "<text class=\"col\" x=\"%.1f\" y=\"%.1f\" transform=\"rotate(-90 %.1f %.1f)\">",
+                    left + mid + 4, top - 8, left + mid + 4, top - 8);
+        else
+            fprintf(f, "<text class=\"col\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", left + mid, top - 8);
+        put_class(f, r, k, HEAT_NAME_CHARS);
+        fprintf(f, "</text>\n<text class=\"row\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", left - 8,
+                top + mid + 4);
+        put_class(f, r, k, HEAT_NAME_CHARS);
+        fputs("</text>\n", f);
     }
     for (uint32_t t = 0; t < K; t++) {
         uint64_t row = 0;
@@ -396,8 +496,14 @@ static void heatmap_write(FILE *f, const uint64_t *cm, uint32_t K)
             ramp(fill, t == p ? RAMP_OK : RAMP_BAD, tone);
             double x = left + p * cell, y = top + t * cell;
             fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\" stroke=\"#ddd\">"
-                       "<title>true %u, predicted %u: %llu (%.1f%% of class %u)</title></rect>\n",
-                    x, y, cell, cell, fill, t, p, (unsigned long long)v, 100 * share, t);
+                       "<title>true ",
+                    x, y, cell, cell, fill);
+            put_class(f, r, t, TIP_NAME_CHARS);
+            fputs(", predicted ", f);
+            put_class(f, r, p, TIP_NAME_CHARS);
+            fprintf(f, ": %llu (%.1f%% of class ", (unsigned long long)v, 100 * share);
+            put_class(f, r, t, TIP_NAME_CHARS);
+            fputs(")</title></rect>\n", f);
             if (numbers)
                 fprintf(f, "<text class=\"cell\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" style=\"fill:%s\">"
                            "%llu</text>\n",
@@ -409,8 +515,10 @@ static void heatmap_write(FILE *f, const uint64_t *cm, uint32_t K)
     fputs("</svg>\n", f);
 }
 
-static void table_write(FILE *f, const uint64_t *cm, uint32_t K)
+static void table_write(FILE *f, const struct report_data *r)
 {
+    const uint64_t *cm = r->confusion;
+    const uint32_t K = r->n_classes;
     fputs("<table class=\"metrics\">\n<thead><tr><th>class</th><th>support</th><th>predicted</th>"
           "<th>precision</th><th>recall</th><th>F1</th></tr></thead>\n<tbody>\n",
           f);
@@ -426,9 +534,19 @@ static void table_write(FILE *f, const uint64_t *cm, uint32_t K)
             continue;
         }
         rows++;
-        fprintf(f, "<tr><td>%u</td><td>%llu</td><td>%llu</td><td>%.4f</td><td>%.4f</td><td><span class=\"bar\" "
+        const char *name = class_name(r, k);
+        if (name) {
+            /* the whole name (up to a bound) on hover, with the index */
+            fprintf(f, "<tr><td class=\"name\" title=\"class %u: ", k);
+            put_esc_cut(f, name, TIP_NAME_CHARS);
+            fputs("\">", f);
+            put_esc_cut(f, name, TABLE_NAME_CHARS);
+        } else {
+            fprintf(f, "<tr><td>%u", k);
+        }
+        fprintf(f, "</td><td>%llu</td><td>%llu</td><td>%.4f</td><td>%.4f</td><td><span class=\"bar\" "
                    "style=\"width:%.0fpx\"></span>%.4f</td></tr>\n",
-                k, (unsigned long long)c.support, (unsigned long long)c.predicted, c.precision, c.recall,
+                (unsigned long long)c.support, (unsigned long long)c.predicted, c.precision, c.recall,
                 60 * c.f1, c.f1);
     }
     fputs("</tbody>\n<tfoot>\n", f);
@@ -440,6 +558,199 @@ static void table_write(FILE *f, const uint64_t *cm, uint32_t K)
             n ? (double)right / (double)n : 0, (unsigned long long)right, (unsigned long long)n);
     fputs("</tfoot>\n</table>\n", f);
     if (skipped) fprintf(f, "<p class=\"note\">%u more classes not listed.</p>\n", skipped);
+}
+
+/* ------------------------------------------------------------ regression */
+
+#define COL_POINT "#1f77b4"
+#define COL_RESID "#d95f02"
+#define REG_MAX_TABLE 8u /* targets listed one per row; the mean covers all */
+
+/* A tick label: fixed decimals from the step while that stays short,
+ * else 3 significant digits (1.5e+06, 2.5e-05). */
+static void put_tick(FILE *f, double v, double step)
+{
+    if (fabs(v) < step * 1e-6) v = 0;
+    if (v != 0 && (fabs(v) >= 1e6 || step < 1e-4))
+        fprintf(f, "%.3g", v);
+    else
+        fprintf(f, "%.*f", step_decimals(step), v);
+}
+
+/* The range [lo, hi] widened by 5% and onto round ticks (*step). */
+static void nice_range(double lo, double hi, double *r0, double *r1, double *step)
+{
+    if (!(hi > lo)) {
+        double d = fabs(lo) > 0 ? fabs(lo) * 0.05 : 0.5;
+        lo -= d, hi += d;
+    }
+    double pad = (hi - lo) * 0.05;
+    lo -= pad, hi += pad;
+    double st = nice_step(hi - lo, 6);
+    *r0 = floor(lo / st + 1e-9) * st, *r1 = ceil(hi / st - 1e-9) * st, *step = st;
+    if (!(*r1 > *r0)) *r1 = *r0 + st;
+}
+
+/* The frame of an x-y plot: background, title, grid, ticks, axes and their
+ * labels (x_label, y_label are user text: escaped).  The svg is left open. */
+static void frame_write(const struct chart *c, const char *aria, const char *title, const char *x_label,
+                        const char *y_label, double xs, double ys)
+{
+    FILE *f = c->f;
+    double pl = c->left, pr = c->w - c->right, pt = c->top, pb = c->h - c->bottom;
+    fprintf(f, "<svg class=\"chart\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
+               "aria-label=\"%s\">\n",
+            c->w, c->h, c->w, c->h, aria);
+    fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"#fff\"/>\n", c->w, c->h);
+    fprintf(f, "<text class=\"title\" x=\"%.1f\" y=\"22\" text-anchor=\"middle\">", (pl + pr) / 2);
+    put_esc(f, title);
+    fputs("</text>\n", f);
+    for (double y = c->y0; y <= c->y1 + ys * 1e-6; y += ys) {
+        double py = cy(c, y);
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>\n", pl, py, pr, py);
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n", pl - 5, py, pl, py);
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", pl - 8, py + 4);
+        put_tick(f, y, ys);
+        fputs("</text>\n", f);
+    }
+    for (double x = c->x0; x <= c->x1 + xs * 1e-6; x += xs) {
+        double px = cx(c, x);
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>\n", px, pt, px, pb);
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n", px, pb, px, pb + 5);
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", px, pb + 18);
+        put_tick(f, x, xs);
+        fputs("</text>\n", f);
+    }
+    fprintf(f, "<path d=\"M%.1f %.1fV%.1fH%.1f\" fill=\"none\" stroke=\"#333\" stroke-width=\"1.2\"/>\n", pl, pt,
+            pb, pr);
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", (pl + pr) / 2, c->h - 10);
+    put_esc_cut(f, x_label, 60);
+    fprintf(f, "</text>\n<text x=\"16\" y=\"%.1f\" text-anchor=\"middle\" transform=\"rotate(-90 16 %.1f)\">",
+            (pt + pb) / 2, (pt + pb) / 2);
+    put_esc_cut(f, y_label, 40);
+    fputs("</text>\n", f);
+}
+
+/* The target's name for axis labels: the label column's header name, else
+ * "target". */
+static const char *target_name(const struct report_data *r)
+{
+    const struct mlp_schema *s = r->schema;
+    struct mlp_column_info ci;
+    int64_t col = s ? mlp_schema_label_column(s) : -1;
+    if (col < 0 || mlp_schema_column(s, (uint32_t)col, &ci) != MLP_OK || !ci.name || !*ci.name) return "target";
+    return ci.name;
+}
+
+/* Predicted against true on one scale for both axes, so that the y = x
+ * line is the diagonal and a point's distance from it is its error. */
+static void scatter_write(FILE *f, const struct report_data *r, const char *name)
+{
+    const struct report_regression *g = r->regression;
+    double lo = INFINITY, hi = -INFINITY;
+    for (uint64_t i = 0; i < g->n_points; i++) {
+        if (!isfinite(g->pred[i]) || !isfinite(g->truth[i])) continue;
+        lo = fmin(lo, fmin(g->truth[i], g->pred[i])), hi = fmax(hi, fmax(g->truth[i], g->pred[i]));
+    }
+    if (!(hi >= lo)) return;
+    struct chart c = {.f = f, .w = 420, .h = 400, .left = 70, .right = 20, .top = 40, .bottom = 50};
+    double st;
+    nice_range(lo, hi, &c.x0, &c.x1, &st);
+    c.y0 = c.x0, c.y1 = c.x1;
+    char xl[160], yl[160];
+    snprintf(xl, sizeof xl, "true %s", name);
+    snprintf(yl, sizeof yl, "predicted %s", name);
+    frame_write(&c, "predicted vs true", "Predicted vs true", xl, yl, st, st);
+    fprintf(f, "<line class=\"diag\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\" "
+               "stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/>\n",
+            cx(&c, c.x0), cy(&c, c.y0), cx(&c, c.x1), cy(&c, c.y1));
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" style=\"fill:#666\">y = x</text>\n",
+            cx(&c, c.x1) - 30, cy(&c, c.y1) + 12);
+    /* translucent points: where they pile up the colour deepens */
+    fprintf(f, "<g class=\"points\" fill=\"%s\" fill-opacity=\"0.45\">\n", COL_POINT);
+    for (uint64_t i = 0; i < g->n_points; i++)
+        if (isfinite(g->pred[i]) && isfinite(g->truth[i]))
+            fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\"/>\n", cx(&c, g->truth[i]), cy(&c, g->pred[i]));
+    fputs("</g>\n</svg>\n", f);
+}
+
+/* Residuals (true - predicted) against the prediction, rather than their
+ * histogram: the histogram shows only the spread, while against the
+ * prediction a bias over part of the range (a curve), a spread growing with
+ * the value (a funnel) or a clipped output (a wall) show as shapes.  The
+ * y axis is symmetric about the zero line so that a bias is seen as one. */
+static void residuals_write(FILE *f, const struct report_data *r, const char *name)
+{
+    const struct report_regression *g = r->regression;
+    double lo = INFINITY, hi = -INFINITY, big = 0;
+    for (uint64_t i = 0; i < g->n_points; i++) {
+        if (!isfinite(g->pred[i]) || !isfinite(g->truth[i])) continue;
+        lo = fmin(lo, g->pred[i]), hi = fmax(hi, g->pred[i]);
+        big = fmax(big, fabs(g->truth[i] - g->pred[i]));
+    }
+    if (!(hi >= lo)) return;
+    struct chart c = {.f = f, .w = 520, .h = 400, .left = 70, .right = 20, .top = 40, .bottom = 50};
+    double xs, ys;
+    nice_range(lo, hi, &c.x0, &c.x1, &xs);
+    if (!(big > 0)) big = 1;
+    ys = nice_step(2.1 * big, 6);
+    c.y1 = ceil(1.05 * big / ys - 1e-9) * ys, c.y0 = -c.y1;
+    char xl[160];
+    snprintf(xl, sizeof xl, "predicted %s", name);
+    frame_write(&c, "residuals", "Residuals", xl, "residual (true \xe2\x88\x92 predicted)", xs, ys);
+    fprintf(f, "<line class=\"zero\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#555\" "
+               "stroke-width=\"1.5\"/>\n",
+            cx(&c, c.x0), cy(&c, 0), cx(&c, c.x1), cy(&c, 0));
+    fprintf(f, "<g class=\"points\" fill=\"%s\" fill-opacity=\"0.45\">\n", COL_RESID);
+    for (uint64_t i = 0; i < g->n_points; i++)
+        if (isfinite(g->pred[i]) && isfinite(g->truth[i]))
+            fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\"/>\n", cx(&c, g->pred[i]),
+                    cy(&c, g->truth[i] - g->pred[i]));
+    fputs("</g>\n</svg>\n", f);
+}
+
+static void regression_table_write(FILE *f, const struct report_regression *g, const char *name)
+{
+    fputs("<table class=\"metrics regress\">\n<thead><tr><th>target</th><th>MSE</th><th>MAE</th><th>R&#178;</th>"
+          "</tr></thead>\n<tbody>\n",
+          f);
+    uint32_t shown_n = g->n_targets < REG_MAX_TABLE ? g->n_targets : REG_MAX_TABLE;
+    for (uint32_t k = 0; k < shown_n; k++) {
+        if (g->n_targets == 1) {
+            fputs("<tr><td class=\"name\">", f);
+            put_esc_cut(f, name, TABLE_NAME_CHARS);
+        } else {
+            fprintf(f, "<tr><td>%u", k + 1);
+        }
+        fprintf(f, "</td><td>%.6g</td><td>%.6g</td><td>%.6g</td></tr>\n", g->mse[k], g->mae[k], g->r2[k]);
+    }
+    fputs("</tbody>\n", f);
+    if (g->n_targets > 1)
+        fprintf(f, "<tfoot><tr><td>mean of %u</td><td>%.6g</td><td>%.6g</td><td>%.6g</td></tr></tfoot>\n",
+                g->n_targets, g->mse_mean, g->mae_mean, g->r2_mean);
+    fputs("</table>\n", f);
+}
+
+static void regression_write(FILE *f, const struct report_data *r, const char *ename)
+{
+    const struct report_regression *g = r->regression;
+    const char *name = g->n_targets > 1 ? "target 1" : target_name(r);
+    fputs("<section>\n<h2>Predictions (", f);
+    put_esc(f, ename);
+    fputs(" data)</h2>\n<div class=\"row\">\n", f);
+    scatter_write(f, r, name);
+    residuals_write(f, r, name);
+    regression_table_write(f, g, name);
+    fputs("</div>\n", f);
+    uint64_t bad = 0;
+    for (uint64_t i = 0; i < g->n_points; i++) bad += !isfinite(g->pred[i]) || !isfinite(g->truth[i]);
+    fputs("<p class=\"note\">", f);
+    if (g->n_points < g->n_rows)
+        fprintf(f, "Plotted: %llu of the %llu rows, evenly spaced; the figures are over every row. ",
+                (unsigned long long)g->n_points, (unsigned long long)g->n_rows);
+    if (g->n_targets > 1) fprintf(f, "The plots show the first of the %u targets. ", g->n_targets);
+    if (bad) fprintf(f, "%llu plotted rows have a prediction that is not a number; left out. ", (unsigned long long)bad);
+    fputs("Residual = true &minus; predicted: points above the zero line are under-predicted.</p>\n</section>\n", f);
 }
 
 /* ------------------------------------------------------------ samples */
@@ -506,7 +817,11 @@ static enum mlp_status samples_write(FILE *f, const struct report_data *r, struc
                    "stroke-width=\"%d\"/></svg>",
                 bad ? 1.5 : 3.5, bad ? 1.5 : 3.5, bad ? dw + 5 : dw + 1, bad ? dh + 5 : dh + 1,
                 bad ? "#d62728" : "#ccc", bad ? 3 : 1);
-        fprintf(f, "<figcaption>pred %u / true %d</figcaption></figure>\n", r->pred[i], ds->labels[i]);
+        fputs("<figcaption>pred ", f);
+        put_class(f, r, r->pred[i], CAPTION_NAME_CHARS);
+        fputs(" / true ", f);
+        put_class(f, r, (uint32_t)ds->labels[i], CAPTION_NAME_CHARS);
+        fputs("</figcaption></figure>\n", f);
     }
     fputs("</div>\n", f);
     free(pix);
@@ -560,15 +875,17 @@ static enum mlp_status page_write(FILE *f, const struct report_data *r, struct m
         put_esc(f, ename);
         fputs(" data)</h2>\n<div class=\"row\">\n", f);
         if (K <= HEAT_MAX_CLASSES)
-            heatmap_write(f, r->confusion, K);
+            heatmap_write(f, r);
         else
             fprintf(f, "<p class=\"note\">%u classes: too many to draw as a heat map.</p>\n", K);
-        table_write(f, r->confusion, K);
+        table_write(f, r);
         fputs("</div>\n<p class=\"note\">Rows: true class; columns: predicted class.  A cell's colour is its "
               "share of the true class's rows (blue: right, red: confused with another class).</p>\n"
               "</section>\n",
               f);
     }
+
+    if (r->regression) regression_write(f, r, ename);
 
     if (samples_drawable(r)) {
         fputs("<section>\n<h2>Samples (", f);
@@ -642,4 +959,79 @@ enum mlp_status report_classify(const struct mlp_model *m, const struct mlp_data
     }
     free(out);
     return st;
+}
+
+void report_regression_free(struct report_regression *g)
+{
+    if (!g) return;
+    free(g->buf_);
+    memset(g, 0, sizeof *g);
+}
+
+/* Two passes: the targets' means first (they are in memory), then the
+ * predictions chunk by chunk:
+ *   MSE = mean (y - p)^2,  MAE = mean |y - p|,  R^2 = 1 - SS_res / SS_tot
+ * with SS_tot = sum (y - mean y)^2 (NaN for a constant target, as eval). */
+enum mlp_status report_regress(const struct mlp_model *m, const struct mlp_dataset *ds, uint64_t max_points,
+                               struct report_regression *g, struct mlp_error *err)
+{
+    memset(g, 0, sizeof *g);
+    enum mlp_status st = mlp_model_check_data(m, ds, err);
+    if (st != MLP_OK) return st;
+    if (!ds->targets) {
+        snprintf(err->msg, sizeof err->msg, "the data set has no real targets to plot");
+        return err->status = MLP_ERR_ARG;
+    }
+    const uint32_t K = mlp_model_n_out(m);
+    const uint64_t n = ds->n_rows, chunk = report_chunk_rows(K);
+    const uint64_t N = n < max_points ? n : max_points;
+    /* mean, SS_tot, SS_res, sum |y - p| per target; then the points */
+    double *buf = calloc(4 * (size_t)K + 2 * (size_t)N, sizeof *buf);
+    double *out = malloc(chunk * K * sizeof *out);
+    if (!buf || !out) {
+        free(buf);
+        free(out);
+        snprintf(err->msg, sizeof err->msg, "out of memory");
+        return err->status = MLP_ERR_NOMEM;
+    }
+    double *mean = buf, *ss_tot = buf + K, *ss_res = buf + 2 * (size_t)K, *abs_res = buf + 3 * (size_t)K;
+    for (uint64_t i = 0; i < n; i++)
+        for (uint32_t k = 0; k < K; k++) mean[k] += ds->targets[i * K + k];
+    for (uint32_t k = 0; k < K; k++) mean[k] = n ? mean[k] / (double)n : 0;
+    g->truth = buf + 4 * (size_t)K, g->pred = g->truth + N;
+    /* point j is row floor(j * n / N): evenly spaced and the same every run */
+    uint64_t j = 0, next = 0;
+    for (uint64_t r0 = 0; r0 < n; r0 += chunk) {
+        uint64_t m_rows = n - r0 < chunk ? n - r0 : chunk;
+        if ((st = mlp_model_predict(m, ds, MLP_ROWS(r0, m_rows), out, err)) != MLP_OK) break;
+        for (uint64_t i = 0; i < m_rows; i++) {
+            const double *y = ds->targets + (r0 + i) * K, *p = out + i * K;
+            for (uint32_t k = 0; k < K; k++) {
+                double d = y[k] - p[k], t = y[k] - mean[k];
+                ss_res[k] += d * d, ss_tot[k] += t * t, abs_res[k] += fabs(d);
+            }
+            if (j < N && r0 + i == next) {
+                g->truth[j] = y[0], g->pred[j] = p[0];
+                j++;
+                next = j * n / N;
+            }
+        }
+    }
+    free(out);
+    if (st != MLP_OK) {
+        free(buf);
+        memset(g, 0, sizeof *g);
+        return st;
+    }
+    /* the per-target figures overwrite the sums they come from */
+    for (uint32_t k = 0; k < K; k++) {
+        double r2 = ss_tot[k] > 0 ? 1 - ss_res[k] / ss_tot[k] : NAN;
+        mean[k] = n ? ss_res[k] / (double)n : NAN; /* MSE */
+        ss_tot[k] = n ? abs_res[k] / (double)n : NAN; /* MAE */
+        ss_res[k] = r2;
+        g->mse_mean += mean[k] / K, g->mae_mean += ss_tot[k] / K, g->r2_mean += r2 / K;
+    }
+    g->mse = mean, g->mae = ss_tot, g->r2 = ss_res;
+    g->n_targets = K, g->n_rows = n, g->n_points = N, g->buf_ = buf;
+    return MLP_OK;
 }

@@ -1,12 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 /* The HTML report (`train --report`, `eval --report`): one self-contained
  * file with inline CSS and SVG (loss and accuracy curves, the confusion
- * matrix as a heat map, a grid of image samples), and the per-class figures
- * that `eval` prints too. */
+ * matrix as a heat map, a grid of image samples, or for real targets
+ * predicted-vs-true and residual plots), and the per-class or regression
+ * figures that `eval` prints too. */
 #ifndef FASTMLP_REPORT_H
 #define FASTMLP_REPORT_H
 
 #include "fastmlp.h"
+
+/* Figures of a model on a data set with real targets (report_regress):
+ * per target MSE, MAE and R^2 over every row, and a deterministic sample of
+ * (true, predicted) pairs of the first target for the plots. */
+struct report_regression {
+    uint32_t n_targets;
+    uint64_t n_rows;
+    double *mse, *mae, *r2;           /* n_targets each; r2 NaN for a constant target */
+    double mse_mean, mae_mean, r2_mean; /* means over the targets (R^2 as scikit-learn's uniform average) */
+    uint64_t n_points;                /* sampled rows: min(n_rows, max_points), evenly spaced */
+    double *truth, *pred;             /* n_points each: the first target and its prediction */
+    double *buf_;                     /* the one allocation behind the arrays */
+};
 
 /* Everything the report shows; each part is drawn only when it is given.
  * Nothing is owned: the caller keeps every pointer valid during the call. */
@@ -31,6 +45,13 @@ struct report_data {
     const uint32_t *pred;
     uint32_t n_samples_max;
     double input_scale;
+    /* Class names (the confusion matrix, the table, captions) and the target's
+     * name, from a CSV table's schema (the model's, else the data set's);
+     * NULL, or a class it does not name: the class index. */
+    const struct mlp_schema *schema;
+    /* Real targets: predicted-vs-true and residual plots and the figures;
+     * NULL: none. */
+    const struct report_regression *regression;
 };
 
 /*
@@ -63,10 +84,26 @@ void report_macro(const uint64_t *confusion, uint32_t K, double *precision, doub
 uint64_t report_chunk_rows(uint32_t K);
 /* The model in one line: "784-32-10 relu, softmax-ce, f32, 25450 parameters". */
 void report_model_summary(const struct mlp_model *m, char *buf, size_t len);
+/* Points in the regression plots: enough to show the shape, few enough
+ * that the page stays small (about 50 bytes each, two plots). */
+#define REPORT_POINTS 2000u
+
 /* Predict every row of ds (labels bounded by K): add each to the K x K
  * confusion matrix cm (row = true class; zeroed by the caller), and write
  * the predicted class of the first n_pred rows into pred. */
 enum mlp_status report_classify(const struct mlp_model *m, const struct mlp_dataset *ds, uint32_t K, uint64_t *cm,
                                 uint32_t *pred, uint64_t n_pred, struct mlp_error *err);
+
+/* Points in the regression plots: enough to show the shape, few enough
+ * that the page stays small (about 50 bytes each, two plots). */
+#define REPORT_POINTS 2000u
+
+/* Predict every row of ds (which has targets, one per model output) and
+ * fill *g: its figures, and at most max_points evenly spaced rows kept for
+ * the plots.  g owns what it holds (report_regression_free); on failure it
+ * holds nothing. */
+enum mlp_status report_regress(const struct mlp_model *m, const struct mlp_dataset *ds, uint64_t max_points,
+                               struct report_regression *g, struct mlp_error *err);
+void report_regression_free(struct report_regression *g);
 
 #endif

@@ -6,6 +6,9 @@
 # image an embedded PNG that decodes, heat map and captions equal to what
 # eval and predict say), then rendered in headless Chromium and the
 # screenshot checked to show the plots (and a blank page checked to fail).
+# CSV tables: class names from the table (escaped, long ones cut) on the
+# heat map and in the per-class table; real targets: predicted-vs-true and
+# residual plots, subsampled, and MSE / R^2 equal to what eval says.
 set -u
 BUILD=$1
 FASTMLP=$BUILD/fastmlp
@@ -287,6 +290,159 @@ done
 python3 "$T/validate.py" "$T/x3.npy.html" 48 5 6 0 && ok || bad "NPY (n, h, w) report"
 python3 "$T/validate.py" "$T/x2.npy.html" 0 0 0 0 && ok || bad "NPY (n, d) report should have no samples"
 python3 "$T/validate.py" "$T/x4.idx.html" 48 6 4 2 && ok || bad "IDX (n, h, w, 3) report"
+
+# ------------------------------------------------------------ CSV tables
+
+# check_tab.py classify HTML NAME...: the heat map's row and column labels
+# and the per-class table's first column are the NAMEs (sorted by bytes, as
+# the loader orders classes), each cut to the report's bound with an
+# ellipsis; no name's markup leaked into the page; no regression plots.
+# check_tab.py regress HTML EVAL_JSON N_POINTS N_ROWS: the predicted-vs-true
+# plot (with its y = x line) and the residual plot (with its zero line) each
+# have N_POINTS points, the note says N_POINTS of N_ROWS when they differ,
+# and the table's MSE and R^2 are eval's; no confusion matrix.
+cat >"$T/check_tab.py" <<'EOF'
+import json, sys
+from html.parser import HTMLParser
+
+class P(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.svg, self.svgs, self.tags = None, {}, {}
+        self.texts, self.tds, self.ths, self.notes = [], [], [], []
+        self.cur, self.buf, self.in_regress = None, "", False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags[tag] = self.tags.get(tag, 0) + 1
+        if tag == "svg":
+            self.svg = a.get("aria-label")
+            self.svgs[self.svg] = {"circles": 0, "diag": 0, "zero": 0}
+        if tag == "circle" and self.svg: self.svgs[self.svg]["circles"] += 1
+        if tag == "line" and self.svg and a.get("class") in ("diag", "zero"): self.svgs[self.svg][a["class"]] += 1
+        if tag == "table" and "regress" in (a.get("class") or ""): self.in_regress = True
+        if (tag == "text" and a.get("class") in ("row", "col")) or tag in ("td", "th") or \
+                (tag == "p" and a.get("class") == "note"):
+            self.cur, self.buf = (tag, a.get("class")), ""
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag):
+        if tag == "svg": self.svg = None
+        if self.cur and tag == self.cur[0]:
+            t, c = self.cur
+            if t == "text": self.texts.append((c, self.buf))
+            elif t == "td": self.tds.append((self.in_regress, self.buf))
+            elif t == "th": self.ths.append((self.in_regress, self.buf))
+            else: self.notes.append(self.buf)
+            self.cur = None
+        if tag == "table": self.in_regress = False
+
+    def handle_data(self, d):
+        if self.cur: self.buf += d
+
+mode, html = sys.argv[1], sys.argv[2]
+p = P()
+p.feed(open(html, encoding="utf-8").read())
+err = []
+if mode == "classify":
+    names = sorted(sys.argv[3:], key=lambda s: s.encode())
+    cut = lambda s, n: s if len(s) <= n else s[:n] + "\u2026"
+    for cls in ("row", "col"):
+        got = [t for c, t in p.texts if c == cls]
+        if got != [cut(n, 16) for n in names]: err.append("heat map %s labels %s, expected %s" % (cls, got, names))
+    # the table's rows: class, support, predicted, precision, recall, F1
+    first = [t for r, t in p.tds if not r][0:6 * len(names):6]
+    if first != [cut(n, 32) for n in names]: err.append("table's classes %s, expected %s" % (first, names))
+    for t in ("b", "i", "u"):
+        if p.tags.get(t): err.append("<%s> in the page: a class name was not escaped" % t)
+    if "confusion matrix" not in p.svgs: err.append("no confusion matrix")
+    if "predicted vs true" in p.svgs: err.append("a regression plot in a classification report")
+else:
+    e = json.load(open(sys.argv[3]))
+    n_points, n_rows = int(sys.argv[4]), int(sys.argv[5])
+    sc, rs = p.svgs.get("predicted vs true"), p.svgs.get("residuals")
+    if not sc or sc["circles"] != n_points or sc["diag"] != 1:
+        err.append("predicted-vs-true plot: %s, expected %d points and the y = x line" % (sc, n_points))
+    if not rs or rs["circles"] != n_points or rs["zero"] != 1:
+        err.append("residual plot: %s, expected %d points and the zero line" % (rs, n_points))
+    heads = [t for r, t in p.ths if r]
+    cells = [t for r, t in p.tds if r]
+    if heads != ["target", "MSE", "MAE", "R\u00b2"] or len(cells) != 4:
+        err.append("regression table %s / %s" % (heads, cells))
+    else:
+        for name, got in (("mse", cells[1]), ("r2", cells[3])):
+            if abs(float(got) - e[name]) > 1e-5 * max(1, abs(e[name])):
+                err.append("table's %s %s, eval says %r" % (name, got, e[name]))
+    said = "%d of the %d rows" % (n_points, n_rows)
+    if (n_points < n_rows) != any(said in n for n in p.notes): err.append("note on the sample: %s" % p.notes)
+    if "confusion matrix" in p.svgs: err.append("a confusion matrix in a regression report")
+for x in err[:10]: print("  " + x)
+sys.exit(1 if err else 0)
+EOF
+
+# Classes named by strings, one with markup and one too long to show whole.
+LONG="an_unusually_long_class_name_that_needs_cutting"
+NAMES="cat dog <i>&y'z $LONG"
+python3 - "$T" $NAMES <<'EOF'
+import random, sys
+r = random.Random(5)
+names = sys.argv[2:]
+with open(sys.argv[1] + "/animals.csv", "w") as f:
+    f.write("a,b,target\n")
+    for i in range(200):
+        k = i % 4
+        f.write("%.3f,%.3f,%s\n" % (r.gauss(2 * k, 0.4), r.gauss(-k, 0.4), names[k]))
+EOF
+"$FASTMLP" train --train "$T/animals.csv" --label-name target --epochs 3 --seed 1 --threads 1 -q \
+    -o "$T/animals.mlp" --report "$T/animals.html" >/dev/null 2>"$T/err" || bad "train on named classes: $(cat "$T/err")"
+python3 "$T/validate.py" "$T/animals.html" 0 0 0 0 && ok || bad "named-class train report is not valid"
+python3 "$T/check_tab.py" classify "$T/animals.html" $NAMES && ok || bad "train report does not show the class names"
+"$FASTMLP" eval "$T/animals.mlp" "$T/animals.csv" --label-name target --report "$T/animals_eval.html" \
+    >/dev/null 2>"$T/err" || bad "eval on named classes: $(cat "$T/err")"
+python3 "$T/check_tab.py" classify "$T/animals_eval.html" $NAMES && ok || bad "eval report does not show the class names"
+# The checker must see a class shown by its index.
+sed -e 's#>cat<#>2<#g' "$T/animals.html" >"$T/animals_idx.html"
+python3 "$T/check_tab.py" classify "$T/animals_idx.html" $NAMES >/dev/null &&
+    bad "check_tab.py missed a class shown by its index" || ok
+
+# Real targets: 3000 rows, more than the plots take (2000, evenly spaced).
+python3 - "$T" <<'EOF'
+import random, sys
+r = random.Random(9)
+with open(sys.argv[1] + "/houses.csv", "w") as f:
+    f.write("rooms,age,price\n")
+    for i in range(3000):
+        a, b = r.uniform(-2, 2), r.uniform(-2, 2)
+        f.write("%.4f,%.4f,%.5f\n" % (a, b, 1.5 * a - 0.7 * b + 0.3 + r.gauss(0, 0.2)))
+EOF
+REG="--label-name price --targets"
+"$FASTMLP" train --train "$T/houses.csv" $REG --head identity-mse --epochs 4 --seed 1 --threads 1 -q \
+    -o "$T/houses.mlp" --report "$T/houses.html" >/dev/null 2>"$T/err" || bad "train on real targets: $(cat "$T/err")"
+"$FASTMLP" eval "$T/houses.mlp" "$T/houses.csv" $REG --json >"$T/houses.json" 2>"$T/err" ||
+    bad "eval --json on real targets: $(cat "$T/err")"
+python3 "$T/validate.py" "$T/houses.html" 0 0 0 0 && ok || bad "regression train report is not valid"
+python3 "$T/check_tab.py" regress "$T/houses.html" "$T/houses.json" 2000 3000 && ok ||
+    bad "regression train report lacks its plots or figures"
+for i in 1 2; do
+    "$FASTMLP" eval "$T/houses.mlp" "$T/houses.csv" $REG --report "$T/houses_eval$i.html" >/dev/null 2>"$T/err" ||
+        bad "eval --report on real targets: $(cat "$T/err")"
+done
+python3 "$T/check_tab.py" regress "$T/houses_eval1.html" "$T/houses.json" 2000 3000 && ok ||
+    bad "regression eval report lacks its plots or figures"
+cmp -s "$T/houses_eval1.html" "$T/houses_eval2.html" && ok || bad "two regression reports of one model differ"
+# A small set is plotted whole.
+head -301 "$T/houses.csv" >"$T/houses300.csv"
+"$FASTMLP" eval "$T/houses.mlp" "$T/houses300.csv" $REG --json >"$T/h300.json" 2>"$T/err" &&
+    "$FASTMLP" eval "$T/houses.mlp" "$T/houses300.csv" $REG --report "$T/h300.html" >/dev/null 2>>"$T/err" ||
+    bad "eval on 300 rows: $(cat "$T/err")"
+python3 "$T/check_tab.py" regress "$T/h300.html" "$T/h300.json" 300 300 && ok || bad "300-row regression report"
+# The checker must see a wrong R^2.
+python3 -c "import json, sys; e = json.load(open(sys.argv[1])); e['r2'] -= 0.01; json.dump(e, open(sys.argv[2], 'w'))" \
+    "$T/houses.json" "$T/houses_wrong.json"
+python3 "$T/check_tab.py" regress "$T/houses_eval1.html" "$T/houses_wrong.json" 2000 3000 >/dev/null &&
+    bad "check_tab.py missed a wrong R^2" || ok
 
 # ------------------------------------------------------------ rendering
 

@@ -585,10 +585,12 @@ static void schedules_and_patience(void)
  * tests/golden/checkpoint_6e050bb.ckpt, made by `test_checkpoint
  * --write-old PATH` (old_trainer below, stopped at epoch 2, batch 1)
  * compiled against that commit's libfastmlp.a.  Adam with patience and an
- * evaluation set, so it holds every array a state section can.  It still
- * resumes; the resumed trainer saved at once writes the very same bytes
- * (the format has not moved, and nothing read was lost); and the run goes
- * on to its end. */
+ * evaluation set, so it holds every array a state section can.  It is a
+ * version 1 file and still resumes; the resumed trainer saved at once
+ * writes version 2, 16 bytes longer (the L2 sum of the epoch in progress
+ * and its one history entry's penalty), which resumes and saves again to
+ * the very same bytes (nothing read was lost); and runs resumed from
+ * either go on to the same end. */
 static struct mlp_trainer *old_trainer(struct mlp_model **m)
 {
     struct mlp_layer_spec h[1] = {{4, MLP_ACT_TANH}};
@@ -636,12 +638,34 @@ static void old_checkpoint(void)
     CHECK_MSG(mlp_trainer_epochs_done(t) == 1, "%u epochs done", mlp_trainer_epochs_done(t));
     CHECK_STATUS(mlp_trainer_save_checkpoint(t, path, &err), MLP_OK);
     b_new = read_whole(path, &n_new);
-    CHECK_MSG(b_new && n_new == n_old && memcmp(b_old, b_new, (size_t)n_old) == 0,
-              "the resumed checkpoint saved again differs from 6e050bb's (%ld against %ld bytes)", n_new, n_old);
+    CHECK_MSG(b_new && n_new == n_old + 16 && b_new[8] == 2 && b_old[8] == 1,
+              "6e050bb's version 1 checkpoint resaved: %ld bytes (its %ld + 16 expected)", n_new, n_old);
+    /* the version 2 file resumed and saved again: the same bytes */
+    struct mlp_model *m2 = NULL;
+    struct mlp_trainer *t2 = old_trainer(&m2);
+    char again[140];
+    snprintf(again, sizeof again, "%s/again.ckpt", dir);
+    long n_again = 0;
+    unsigned char *b_again = NULL;
+    if (t2) {
+        CHECK_STATUS(mlp_trainer_resume(t2, path, &err), MLP_OK);
+        CHECK_STATUS(mlp_trainer_save_checkpoint(t2, again, &err), MLP_OK);
+        b_again = read_whole(again, &n_again);
+        CHECK_MSG(b_new && b_again && n_again == n_new && memcmp(b_new, b_again, (size_t)n_new) == 0,
+                  "a version 2 checkpoint resumed and saved again differs (%ld against %ld bytes)", n_again, n_new);
+        CHECK_STATUS(mlp_trainer_run(t2, &err), MLP_OK);
+    }
     CHECK_STATUS(mlp_trainer_run(t, &err), MLP_OK);
     uint32_t nh = 0;
     mlp_trainer_history(t, &nh);
     CHECK(nh == 3 && mlp_trainer_epochs_done(t) == 3);
+    if (t2)
+        CHECK_MSG(memcmp(mlp_model_params(m), mlp_model_params(m2), mlp_model_n_params(m) * 4) == 0,
+                  "runs resumed from the version 1 file and its version 2 resave end differently");
+    free(b_again);
+    mlp_trainer_free(t2);
+    mlp_model_free(m2);
+    unlink(again);
 out:
     free(b_old);
     free(b_new);

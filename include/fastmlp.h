@@ -508,7 +508,27 @@ MLP_API const struct mlp_schema *mlp_model_schema(const struct mlp_model *m); /*
 MLP_API const double *mlp_model_standardize_mean(const struct mlp_model *m);
 MLP_API const double *mlp_model_standardize_std(const struct mlp_model *m);
 
-/* How the model was trained (kept in the model file; zero until trained). */
+/* Why the last train call ended (mlp_train_meta.stop_reason). */
+enum mlp_stop_reason {
+    MLP_STOP_NONE = 0,       /* not recorded (not trained, or by an older version) */
+    MLP_STOP_EPOCHS = 1,     /* GD/SGD/Adam: every epoch asked for ran */
+    MLP_STOP_EARLY = 2,      /* early stopping: `patience` epochs without a
+                                better evaluation loss; the best weights kept */
+    MLP_STOP_GTOL = 3,       /* CG/L-BFGS: max |gradient| <= gtol */
+    MLP_STOP_MAX_ITER = 4,   /* CG/L-BFGS: the iterations asked for (epochs) ran */
+    MLP_STOP_LINESEARCH = 5, /* CG/L-BFGS: the line search found no further
+                                decrease (precision lost); the best point kept */
+    MLP_STOP_DIVERGED = 6,   /* the loss or the weights became NaN or Inf;
+                                the last good weights kept */
+    MLP_STOP_COUNT
+};
+/* "none", "epochs", "early", "gtol", "max-iter", "line-search", "diverged"
+ * (static string; "unknown" past the last). */
+MLP_API const char *mlp_stop_reason_name(enum mlp_stop_reason r);
+
+/* How the model was trained (kept in the model file; zero until trained;
+ * epoch_kept and stop_reason are kept from model-file version 3 on and read
+ * as 0 from older files). */
 struct mlp_train_meta {
     uint64_t seed;
     uint32_t optim;     /* enum mlp_optim */
@@ -516,6 +536,11 @@ struct mlp_train_meta {
     uint32_t batch;
     double lr, l2, momentum;
     uint64_t samples;   /* training rows of the last train call */
+    uint32_t epoch_kept;  /* the epoch (counted as `epochs`) whose weights the
+                             model holds: `epochs`, unless early stopping put
+                             an earlier epoch's best weights back */
+    uint32_t stop_reason; /* enum mlp_stop_reason: why the last train call
+                             ended */
 };
 MLP_API struct mlp_train_meta mlp_model_train_meta(const struct mlp_model *m);
 
@@ -661,13 +686,19 @@ MLP_API struct mlp_train_params mlp_train_params_default(void);
 
 struct mlp_epoch_stats {
     uint32_t epoch;      /* 1-based */
-    double train_loss;   /* mean loss over the epoch's updates' batches
-                            for SGD/Adam, the full loss for GD */
+    double train_loss;   /* the data loss, as test_loss and mlp_model_evaluate
+                            define it (no L2 term): the mean over the epoch's
+                            batches for SGD/Adam, the full-batch loss of the
+                            weights before the update for GD, that of the
+                            iteration's point for CG/L-BFGS */
     double train_acc;    /* -1 when not computed */
     double test_loss;    /* -1 when no test set */
     double test_acc;     /* -1 when not computed */
     double seconds;      /* wall time of the epoch (training only) */
     double samples_per_s;
+    double penalty;      /* the L2 term l2/(2m) sum w^2 over the same batches
+                            (their mean), which the optimiser minimises
+                            together with train_loss; 0 when l2 is 0 */
 };
 
 /* Called after each epoch; return non-zero to stop (MLP_ERR_STOPPED). */
@@ -695,7 +726,9 @@ struct mlp_profile {
 /* Train m in place on `train`; p->eval (may be NULL) is evaluated after each
  * epoch, p->on_epoch (may be NULL) is called after it.  Stops with
  * MLP_ERR_DIVERGED if the loss or the weights become NaN or Inf (the
- * weights of the last good epoch are restored). */
+ * weights of the last good epoch are restored).  On MLP_OK and
+ * MLP_ERR_DIVERGED the model's mlp_train_meta says why the run ended
+ * (stop_reason) and which epoch's weights it holds (epoch_kept). */
 MLP_API enum mlp_status mlp_model_train(struct mlp_model *m, const struct mlp_dataset *train,
                                         const struct mlp_train_params *p, struct mlp_error *err);
 
@@ -728,8 +761,9 @@ MLP_API enum mlp_status mlp_trainer_check_memory(const struct mlp_model_params *
                                                  struct mlp_error *err);
 MLP_API void mlp_trainer_set_callbacks(struct mlp_trainer *t, mlp_epoch_fn on_epoch, mlp_batch_fn on_batch,
                                        void *user);
-/* Save a checkpoint to `path` every `every` epochs (0: only when stopped by
- * mlp_trainer_request_stop or a callback).  path NULL: never. */
+/* Save a checkpoint to `path` every `every` epochs, the last epoch included
+ * when it is a multiple (0: only when stopped by mlp_trainer_request_stop or
+ * a callback).  path NULL: never. */
 MLP_API void mlp_trainer_set_checkpoint(struct mlp_trainer *t, const char *path, uint32_t every);
 /* Train until the last epoch, early stopping, a stop request or an error.
  * MLP_OK also when early stopping ended it (mlp_trainer_stopped_early). */
@@ -740,7 +774,11 @@ MLP_API void mlp_trainer_request_stop(struct mlp_trainer *t);
 MLP_API enum mlp_status mlp_trainer_save_checkpoint(const struct mlp_trainer *t, const char *path,
                                                     struct mlp_error *err);
 /* Continue from a checkpoint: the trainer must have been created with the
- * same network, parameters and data. Replaces the model's weights.
+ * same network, parameters and data, but for the number of epochs, which
+ * may extend the run (or cut it, to no fewer than the checkpoint has begun)
+ * unless the schedule depends on it (cosine: MLP_ERR_ARG); with a constant
+ * or step schedule the result is that of an uninterrupted run of this
+ * trainer's epochs.  Replaces the model's weights.
  * Refusals: MLP_ERR_FORMAT for a corrupt file (both checksums are verified
  * before any field is read; the trainer is left as it was), MLP_ERR_SHAPE
  * for another network or data, MLP_ERR_ARG for other parameters; the

@@ -52,6 +52,36 @@ static void print_table(const struct mlp_schema *s)
     }
 }
 
+/* How the model was trained: only the knobs its optimiser used (the
+ * solvers take no learning rate and no batch), then why the run ended and
+ * which epoch's weights the model holds, where the file records them. */
+static void print_training(const struct mlp_train_meta *tm)
+{
+    const enum mlp_optim opt = (enum mlp_optim)tm->optim;
+    const bool solver = opt == MLP_OPT_CG || opt == MLP_OPT_LBFGS;
+    const char *unit = solver ? "iterations" : "epochs";
+    printf("training    %s", mlp_optim_name(opt));
+    if (!solver) printf(", lr %g", tm->lr);
+    printf(", %u %s", tm->epochs, unit);
+    if (opt == MLP_OPT_SGD || opt == MLP_OPT_ADAM) printf(", batch %u", tm->batch);
+    printf(", l2 %g", tm->l2);
+    if (opt == MLP_OPT_SGD) printf(", momentum %g", tm->momentum);
+    printf(", seed %llu, %llu rows\n", (unsigned long long)tm->seed, (unsigned long long)tm->samples);
+    static const char *const why[MLP_STOP_COUNT] = {
+        [MLP_STOP_EPOCHS] = "every epoch asked for ran",
+        [MLP_STOP_EARLY] = "early stopping (no better evaluation loss)",
+        [MLP_STOP_GTOL] = "converged (max |gradient| <= gtol)",
+        [MLP_STOP_MAX_ITER] = "the most iterations asked for ran",
+        [MLP_STOP_LINESEARCH] = "the line search found no further decrease",
+        [MLP_STOP_DIVERGED] = "diverged; the last good weights kept"};
+    if (tm->stop_reason > MLP_STOP_NONE && tm->stop_reason < MLP_STOP_COUNT)
+        printf("stopped     %s\n", why[tm->stop_reason]);
+    /* 0: not recorded (a file before version 3) */
+    if (tm->epoch_kept > 0 || tm->stop_reason != MLP_STOP_NONE)
+        printf("weights     of %s %u of %u%s\n", solver ? "iteration" : "epoch", tm->epoch_kept, tm->epochs,
+               tm->stop_reason == MLP_STOP_EARLY ? " (the best evaluation loss)" : "");
+}
+
 int cmd_info(int argc, char **argv)
 {
     const char *cmd = "info";
@@ -104,10 +134,7 @@ int cmd_info(int argc, char **argv)
     if (tm.epochs == 0) {
         printf("training    none recorded\n");
     } else {
-        printf("training    %s, lr %g, %u epochs, batch %u, l2 %g", mlp_optim_name((enum mlp_optim)tm.optim), tm.lr,
-               tm.epochs, tm.batch, tm.l2);
-        if (tm.optim == MLP_OPT_SGD) printf(", momentum %g", tm.momentum);
-        printf(", seed %llu, %llu rows\n", (unsigned long long)tm.seed, (unsigned long long)tm.samples);
+        print_training(&tm);
     }
     mlp_model_free(m);
     return EXIT_OK;

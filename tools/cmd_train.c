@@ -51,9 +51,9 @@ static void json_epoch(FILE *f, const struct mlp_epoch_stats *s, const char *eva
 {
     fprintf(f,
             "{\"epoch\": %u, \"train_loss\": %.17g, \"train_acc\": %.17g, \"%s_loss\": %.17g, "
-            "\"%s_acc\": %.17g, \"seconds\": %.6f, \"samples_per_s\": %.3f}\n",
+            "\"%s_acc\": %.17g, \"seconds\": %.6f, \"samples_per_s\": %.3f, \"penalty\": %.17g}\n",
             s->epoch, s->train_loss, s->train_acc, eval_name, s->test_loss, eval_name, s->test_acc, s->seconds,
-            s->samples_per_s);
+            s->samples_per_s, s->penalty);
 }
 
 /* On a terminal: one line redrawn at most ten times a second, ended by the
@@ -87,7 +87,10 @@ static int on_epoch(const struct mlp_epoch_stats *s, void *user)
     c->total_s += s->seconds;
     if (c->tty && !c->quiet) fprintf(c->info, "\r\033[K");
     if (!c->quiet) {
+        /* train_loss is the data loss, as the evaluation set's; the L2 term
+         * the optimiser minimises with it is shown beside it */
         fprintf(c->info, "epoch %u/%u  train_loss %.6f", s->epoch, c->epochs, s->train_loss);
+        if (s->penalty > 0) fprintf(c->info, "  penalty %.6f", s->penalty);
         if (s->train_acc >= 0) fprintf(c->info, "  train_acc %.4f", s->train_acc);
         if (s->test_loss >= 0) fprintf(c->info, "  %s_loss %.6f", c->eval_name, s->test_loss);
         if (s->test_acc >= 0) fprintf(c->info, "  %s_acc %.4f", c->eval_name, s->test_acc);
@@ -595,6 +598,31 @@ static struct mlp_train_params train_params(const struct train_run *r)
     return tp;
 }
 
+/* The banner's training part: only the knobs the chosen optimiser reads
+ * (the solvers take no learning rate, batch or schedule). */
+static void banner_optim(const struct train_run *r, char *b, size_t n)
+{
+    const struct train_opts *o = &r->o;
+    size_t k = 0;
+#define PUT(...) (void)(k < n && (k += (size_t)snprintf(b + k, n - k, __VA_ARGS__)))
+    PUT("%s", mlp_optim_name(r->optim));
+    if (r->optim == MLP_OPT_CG || r->optim == MLP_OPT_LBFGS) {
+        if (r->optim == MLP_OPT_LBFGS) PUT(" history %u", o->history);
+        PUT(", gtol %g, at most %u iterations", o->gtol, o->epochs);
+    } else {
+        PUT(" lr %g", o->lr);
+        if (r->sched == MLP_SCHED_STEP) PUT(" (x%g every %u epochs)", o->gamma, o->step_size);
+        if (r->sched == MLP_SCHED_COSINE) PUT(" (cosine to %g)", o->lr_min);
+        if (r->optim == MLP_OPT_SGD && o->momentum > 0) PUT(" momentum %g%s", o->momentum, o->nesterov ? " nesterov" : "");
+        if (r->optim != MLP_OPT_GD) PUT(" batch %u", o->batch);
+        if (o->weight_decay > 0) PUT(" weight decay %g", o->weight_decay);
+        PUT(", %u epochs", o->epochs);
+    }
+    if (o->l2 > 0) PUT(", l2 %g", o->l2);
+    if (o->patience) PUT(", patience %u", o->patience);
+#undef PUT
+}
+
 /* The model (refused up front when training it cannot fit in memory,
  * rather than failing or swapping after minutes of allocation), then the
  * trainer with its callbacks, checkpoint and resumed state. */
@@ -616,10 +644,10 @@ static enum mlp_status start(struct train_run *r, const struct chosen *ch)
     if (st != MLP_OK) return st;
     if (!o->quiet) data_banner(r, ch);
     if (!o->quiet) {
-        char net[600];
+        char net[600], optim[200];
         net_summary(&r->net, &r->train, r->m, net, sizeof net);
-        fprintf(r->info, "fastmlp %s: %s, %s lr %g, %u epochs\n", r->cmd, net, mlp_optim_name(r->optim), o->lr,
-                o->epochs);
+        banner_optim(r, optim, sizeof optim);
+        fprintf(r->info, "fastmlp %s: %s, %s\n", r->cmd, net, optim);
     }
     if ((st = mlp_trainer_create(&r->t, r->m, &r->train, &tp, err)) != MLP_OK) return st;
     r->lc.t = r->t;
@@ -677,6 +705,42 @@ static int close_log(struct train_run *r, enum mlp_status st)
     return CLI_RUN;
 }
 
+/* Why the run ended, when the epoch lines do not say it: early stopping
+ * (and which epoch's weights were kept), or what stopped a solver. */
+static void print_stop(const struct train_run *r)
+{
+    const struct mlp_train_meta tm = mlp_model_train_meta(r->m);
+    uint32_t n_hist;
+    const struct mlp_epoch_stats *h = mlp_trainer_history(r->t, &n_hist);
+    const uint32_t done = mlp_trainer_epochs_done(r->t), asked = r->o.epochs;
+    const char *solver = mlp_optim_name(r->optim);
+    switch ((enum mlp_stop_reason)tm.stop_reason) {
+    case MLP_STOP_EARLY:
+        fprintf(r->info, "early stop after epoch %u: no better %s loss for %u epochs; kept the weights of epoch %u",
+                done, r->lc.eval_name, r->o.patience, tm.epoch_kept);
+        /* the history counts the epochs of this run's checkpoints too, as epoch_kept does */
+        for (uint32_t i = 0; i < n_hist; i++)
+            if (h[i].epoch == tm.epoch_kept) fprintf(r->info, " (%s_loss %.6f)", r->lc.eval_name, h[i].test_loss);
+        fprintf(r->info, "\n");
+        break;
+    case MLP_STOP_GTOL:
+        fprintf(r->info, "%s converged after %u of at most %u iterations: max |gradient| <= gtol %g\n", solver, done,
+                asked, r->o.gtol);
+        break;
+    case MLP_STOP_MAX_ITER:
+        fprintf(r->info, "%s stopped after %u iterations, the most asked for: max |gradient| still above gtol %g\n",
+                solver, done, r->o.gtol);
+        break;
+    case MLP_STOP_LINESEARCH:
+        fprintf(r->info,
+                "%s stopped after %u of at most %u iterations: the line search found no further decrease (precision "
+                "lost before max |gradient| <= gtol %g); the last point kept\n",
+                solver, done, asked, r->o.gtol);
+        break;
+    default: break; /* every epoch ran: the epoch lines say so */
+    }
+}
+
 /* Train: from here outputs are being written, and SIGINT/SIGTERM stop the
  * trainer at its next batch boundary (it writes the checkpoint) instead.
  * CLI_RUN, or the exit code. */
@@ -693,9 +757,16 @@ static int train(struct train_run *r)
     }
     /* Every input is loaded: a file that cannot be created is the checkpoint. */
     if (st == MLP_ERR_OPEN) return cli_output_fail(r->cmd, st, r->err.msg);
+    if (st == MLP_ERR_DIVERGED) {
+        /* the trainer put the last good weights back, but a diverged run
+         * saves nothing: say so rather than which weights were kept */
+        char msg[sizeof r->err.msg + 300];
+        snprintf(msg, sizeof msg, "%s; no model was saved%s%s%s", r->err.msg, r->o.out ? " (-o " : "",
+                 r->o.out ? r->o.out : "", r->o.out ? " was not written)" : "");
+        return cli_fail(r->cmd, st, msg);
+    }
     if (st != MLP_OK) return cli_fail(r->cmd, st, r->err.msg);
-    if (mlp_trainer_stopped_early(r->t) && !r->o.quiet)
-        fprintf(r->info, "early stop: no better validation loss for %u epochs; kept the best weights\n", r->o.patience);
+    if (!r->o.quiet) print_stop(r);
     return CLI_RUN;
 }
 

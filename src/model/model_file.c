@@ -127,8 +127,8 @@ bool mlp__model_write(FILE *f, const struct mlp_model *m)
     put_f64(h + 88, m->meta.momentum);
     mlp__put_le64(h + 96, m->meta.samples);
     mlp__put_le64(h + 104, m->n_params);
-    mlp__put_le32(h + 112, 0); /* the kept epoch */
-    mlp__put_le32(h + 116, 0); /* the stop reason */
+    mlp__put_le32(h + 112, m->meta.epoch_kept);
+    mlp__put_le32(h + 116, m->meta.stop_reason);
     uint64_t schema_bytes = m->schema ? mlp__schema_size(m->schema) : 0;
     mlp__put_le64(h + 120, schema_bytes);
     wr_bytes(&w, h, sizeof h);
@@ -263,7 +263,6 @@ struct head {
     uint32_t version, dtype, head, n_layers, n_in, flags;
     double leaky, scale;
     uint64_t n_params;
-    uint32_t epoch_kept, stop_reason;
     uint64_t schema_bytes; /* v3 */
     struct mlp_train_meta meta;
 };
@@ -327,8 +326,13 @@ static enum mlp_status read_head(struct rd *r, struct head *H)
     H->n_params = mlp__get_le64(h + 104);
     if (H->version < 3) return MLP_OK;
     if ((st = rd_bytes(r, h + HDR2, HDR3 - HDR2, "the header")) != MLP_OK) return st;
-    H->epoch_kept = mlp__get_le32(h + 112);
-    H->stop_reason = mlp__get_le32(h + 116);
+    H->meta.epoch_kept = mlp__get_le32(h + 112);
+    H->meta.stop_reason = mlp__get_le32(h + 116);
+    if (H->meta.stop_reason >= MLP_STOP_COUNT)
+        return mlp__fail(r->err, MLP_ERR_FORMAT, "%s: unknown stop reason %u at byte 116", path, H->meta.stop_reason);
+    if (H->meta.epoch_kept > H->meta.epochs)
+        return mlp__fail(r->err, MLP_ERR_FORMAT, "%s: kept epoch %u at byte 112 beyond the %u epochs run", path,
+                         H->meta.epoch_kept, H->meta.epochs);
     H->schema_bytes = mlp__get_le64(h + 120);
     if (H->schema_bytes > r->size || H->schema_bytes > ((uint64_t)1 << 30))
         return mlp__fail(r->err, MLP_ERR_FORMAT, "%s: schema size %llu at byte 120 exceeds the file", path,

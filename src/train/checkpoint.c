@@ -7,9 +7,15 @@
  * the trainer itself.
  *
  * Layout (little-endian):
- *   "FMLPCKPT"  u32 version (1)  u32 0x01020304  u64 model bytes  u64 state bytes
+ *   "FMLPCKPT"  u32 version (2)  u32 0x01020304  u64 model bytes  u64 state bytes
  *   the model, exactly as a model file (docs/model-format.md), with its CRC
  *   the state (fields below, in write order), then u32 CRC-32 of the state
+ * Version 2 added the L2 term beside the data loss: the epoch in progress's
+ * pen_sum after epoch_s, and each history entry's penalty after its
+ * samples_per_s.  Version 1 files still load: their loss_sum and history
+ * losses include the L2 term, and their penalties read as 0.
+ * The number of epochs may differ from this run's (a resume may extend or
+ * shorten a run) unless the schedule depends on it (cosine).
  * Resuming parses the checkpoint's bytes in memory (mlp_trainer_resume reads
  * the file whole first, once its header has passed; mlp_trainer_resume_mem
  * takes the caller's).  Both sections are checked against their CRC-32 (the
@@ -30,7 +36,8 @@
 #include <zlib.h>
 
 #define CK_MAGIC "FMLPCKPT"
-#define CK_VERSION 1u
+#define CK_VERSION 2u     /* written */
+#define CK_VERSION_MIN 1u /* read */
 #define CK_ENDIAN 0x01020304u
 
 /* ------------------------------------------------------- fingerprints */
@@ -145,6 +152,7 @@ static void write_state(struct cw *w, const struct mlp_ckpt *c)
     cw_f64(w, c->pos.loss_sum);
     cw_u64(w, c->pos.correct);
     cw_f64(w, c->pos.epoch_s);
+    cw_f64(w, c->pos.pen_sum);
     cw_f64(w, c->pos.best_loss);
     cw_u32(w, c->pos.best_epoch);
     cw_u32(w, c->pos.bad_epochs);
@@ -153,8 +161,9 @@ static void write_state(struct cw *w, const struct mlp_ckpt *c)
     for (uint32_t i = 0; i < c->pos.n_hist; i++) {
         const struct mlp_epoch_stats *e = &c->pos.hist[i];
         cw_u32(w, e->epoch);
-        const double v[6] = {e->train_loss, e->train_acc, e->test_loss, e->test_acc, e->seconds, e->samples_per_s};
-        for (int k = 0; k < 6; k++) cw_f64(w, v[k]);
+        const double v[7] = {e->train_loss, e->train_acc, e->test_loss, e->test_acc, e->seconds, e->samples_per_s,
+                             e->penalty};
+        for (int k = 0; k < 7; k++) cw_f64(w, v[k]);
     }
     /* good always; best, s1, s2 when the run keeps them (see checkpoint.h) */
     const void *const vec[4] = {c->good, c->best, c->s1, c->s2};
@@ -205,7 +214,8 @@ enum mlp_status mlp__ckpt_write(const char *path, const struct mlp_ckpt *c, stru
 /* The header of a checkpoint of `size` bytes, `got` of its first bytes in h:
  * its section sizes, or why it is no checkpoint. */
 static enum mlp_status check_header(const unsigned char *h, size_t got, uint64_t size, const char *path,
-                                    uint64_t *model_bytes, uint64_t *state_bytes, struct mlp_error *err)
+                                    uint64_t *model_bytes, uint64_t *state_bytes, uint32_t *version,
+                                    struct mlp_error *err)
 {
     unsigned char hh[CK_HEADER] = {0};
     memcpy(hh, h, got < CK_HEADER ? got : CK_HEADER);
@@ -215,9 +225,10 @@ static enum mlp_status check_header(const unsigned char *h, size_t got, uint64_t
         return mlp__fail_file(err, MLP_ERR_FORMAT, path, "not a fastmlp checkpoint (bad magic at byte 0)");
     if (got < CK_HEADER)
         return mlp__fail_file(err, MLP_ERR_FORMAT, path, "truncated checkpoint header (%zu of 32 bytes)", got);
-    if (ver != CK_VERSION)
-        return mlp__fail_file(err, MLP_ERR_FORMAT, path, "checkpoint version %u not supported (this build reads %u)",
-                              ver, CK_VERSION);
+    if (ver < CK_VERSION_MIN || ver > CK_VERSION)
+        return mlp__fail_file(err, MLP_ERR_FORMAT, path,
+                              "checkpoint version %u not supported (this build reads %u..%u)", ver, CK_VERSION_MIN,
+                              CK_VERSION);
     if (endian != CK_ENDIAN) return mlp__fail_file(err, MLP_ERR_FORMAT, path, "bad endianness marker 0x%08x", endian);
     if (mb > size || sbytes > size || CK_HEADER + mb + sbytes + 4 != size)
         return mlp__fail_file(err, MLP_ERR_FORMAT, path,
@@ -226,6 +237,7 @@ static enum mlp_status check_header(const unsigned char *h, size_t got, uint64_t
                               (unsigned long long)mb, (unsigned long long)sbytes, (unsigned long long)size);
     *model_bytes = mb;
     *state_bytes = sbytes;
+    *version = ver;
     return MLP_OK;
 }
 
@@ -271,10 +283,11 @@ static enum mlp_status read_checkpoint(const char *path, unsigned char **out, ui
         return mlp__fail_file(err, MLP_ERR_OPEN, path, "cannot open: not a regular file");
     }
     uint64_t n = (uint64_t)sb.st_size, mb, sbytes, got = 0;
+    uint32_t ver;
     unsigned char h[CK_HEADER];
     ssize_t k = pread(fd, h, sizeof h, 0);
     enum mlp_status st = k < 0 ? mlp__fail_file(err, MLP_ERR_IO, path, "read error in the checkpoint at byte 0")
-                               : check_header(h, (size_t)k, n, path, &mb, &sbytes, err);
+                               : check_header(h, (size_t)k, n, path, &mb, &sbytes, &ver, err);
     unsigned char *b = NULL;
     if (st == MLP_OK && (n > SIZE_MAX || n > mlp__mem_bound() || !(b = malloc((size_t)n))))
         st = mlp__fail_file(err, MLP_ERR_NOMEM, path, "out of memory: %llu bytes to read the checkpoint into",
@@ -311,6 +324,7 @@ static enum mlp_status read_checkpoint(const char *path, unsigned char **out, ui
 struct cr {
     const unsigned char *b;
     const char *path;
+    uint32_t version; /* the file's */
     uint64_t off, left;
     enum mlp_status st;
     struct mlp_error *err;
@@ -431,9 +445,26 @@ static enum mlp_status same_network(const struct mlp_model *a, const struct mlp_
                           pre ? "different preprocessing" : "a different network", d);
 }
 
-static bool same_fp(struct mlp_ckpt_fp a, struct mlp_ckpt_fp b)
+/* The first field in which the checkpoint's data set a differs from this
+ * run's b, as "FIELD: checkpoint A, this run B" in d; false when none does.
+ * Rows 0 is no data set (an evaluation set is never empty). */
+static bool fp_diff(struct mlp_ckpt_fp a, struct mlp_ckpt_fp b, char *d, size_t n)
 {
-    return a.rows == b.rows && a.cols == b.cols && a.x_type == b.x_type && a.crc_x == b.crc_x && a.crc_y == b.crc_y;
+    static const char *const types[3] = {"u8", "f32", "f64"};
+    if ((a.rows == 0) != (b.rows == 0))
+        return say(d, n, "%s", a.rows ? "the checkpoint has one, this run none" : "the checkpoint has none, this run has one");
+    if (a.rows != b.rows)
+        return say(d, n, "rows: checkpoint %llu, this run %llu", (unsigned long long)a.rows, (unsigned long long)b.rows);
+    if (a.cols != b.cols) return say(d, n, "columns: checkpoint %u, this run %u", a.cols, b.cols);
+    if (a.x_type != b.x_type)
+        return say(d, n, "element type: checkpoint %s, this run %s", a.x_type < 3 ? types[a.x_type] : "?",
+                   b.x_type < 3 ? types[b.x_type] : "?");
+    if (a.crc_x != b.crc_x)
+        return say(d, n, "inputs' CRC-32: checkpoint %08x, this run %08x (same size, other values)", a.crc_x, b.crc_x);
+    if (a.crc_y != b.crc_y)
+        return say(d, n, "labels' CRC-32: checkpoint %08x, this run %08x (same inputs, other labels or targets)",
+                   a.crc_y, b.crc_y);
+    return false;
 }
 
 static struct mlp_ckpt_fp read_fp(struct cr *r)
@@ -449,8 +480,11 @@ static struct mlp_ckpt_fp read_fp(struct cr *r)
 
 /* The run's parameters as the checkpoint holds them, each against this
  * run's: a difference is a usage error naming the parameter and both
- * values (enums by name, doubles with %.17g where %g prints them alike). */
-static void check_run_params(struct cr *r, const struct mlp_train_params *p)
+ * values (enums by name, doubles with %.17g where %g prints them alike).
+ * The number of epochs may differ (a run extended or cut short: the
+ * position is checked against it by read_position) unless the schedule's
+ * rates depend on it.  *ck_epochs: the checkpoint's. */
+static void check_run_params(struct cr *r, const struct mlp_train_params *p, uint32_t *ck_epochs)
 {
     uint32_t u[8];
     for (int i = 0; i < 8; i++) u[i] = cr_u32(r);
@@ -465,8 +499,18 @@ static void check_run_params(struct cr *r, const struct mlp_train_params *p)
     static const char *const dn[9] = {"learning rate", "momentum", "beta1", "beta2", "eps", "l2", "gamma", "lr_min",
                                       "weight decay"};
     char x[40], y[40];
+    *ck_epochs = u[3];
     for (int i = 0; i < 8 && r->st == MLP_OK; i++) {
         if (u[i] == want_u[i]) continue;
+        if (i == 3 && p->schedule == MLP_SCHED_COSINE) { /* the schedule, checked before, is the same */
+            r->st = mlp__fail_file(r->err, MLP_ERR_ARG, r->path,
+                                   "the checkpoint was made with epochs %u, this run asks for %u: the cosine "
+                                   "schedule's learning rates depend on the number of epochs, so only %u can "
+                                   "continue it",
+                                   u[i], want_u[i], u[i]);
+            break;
+        }
+        if (i == 3) continue; /* constant or step: any number of epochs continues it */
         if (i == 0) {
             snprintf(x, sizeof x, "%s", mlp_optim_name((enum mlp_optim)u[i]));
             snprintf(y, sizeof y, "%s", mlp_optim_name((enum mlp_optim)want_u[i]));
@@ -496,20 +540,19 @@ static void check_run_params(struct cr *r, const struct mlp_train_params *p)
 static void check_data(struct cr *r, const struct mlp_ckpt *c)
 {
     struct mlp_ckpt_fp ftrain = read_fp(r), feval = read_fp(r);
-    const struct mlp_ckpt_fp *want = &c->train_fp;
-    if (r->st == MLP_OK && !same_fp(ftrain, *want))
+    char d[160];
+    if (r->st == MLP_OK && fp_diff(ftrain, c->train_fp, d, sizeof d))
+        r->st = mlp__fail_file(r->err, MLP_ERR_SHAPE, r->path, "the checkpoint was made on a different training set (%s)",
+                               d);
+    if (r->st == MLP_OK && fp_diff(feval, c->eval_fp, d, sizeof d))
         r->st = mlp__fail_file(r->err, MLP_ERR_SHAPE, r->path,
-                               "the checkpoint was made on a different training set (%llu x %u, CRC %08x; this run's: "
-                               "%llu x %u, CRC %08x)",
-                               (unsigned long long)ftrain.rows, ftrain.cols, ftrain.crc_x,
-                               (unsigned long long)want->rows, want->cols, want->crc_x);
-    if (r->st == MLP_OK && !same_fp(feval, c->eval_fp))
-        r->st = mlp__fail_file(r->err, MLP_ERR_SHAPE, r->path, "the checkpoint was made with a different evaluation set");
+                               "the checkpoint was made with a different evaluation set (%s)", d);
 }
 
 /* Position and accumulators into *pos, checked for consistency with the
- * run's epochs and batches per epoch (c); the history is read after. */
-static void read_position(struct cr *r, const struct mlp_ckpt *c, struct mlp_ckpt_pos *pos)
+ * checkpoint's epochs and the batches per epoch (c), then against this
+ * run's epochs; the history is read after. */
+static void read_position(struct cr *r, const struct mlp_ckpt *c, uint32_t ck_epochs, struct mlp_ckpt_pos *pos)
 {
     pos->epoch_done = cr_u32(r);
     pos->batch_pos = cr_u64(r);
@@ -519,17 +562,26 @@ static void read_position(struct cr *r, const struct mlp_ckpt *c, struct mlp_ckp
     pos->loss_sum = cr_f64(r);
     pos->correct = cr_u64(r);
     pos->epoch_s = cr_f64(r);
+    pos->pen_sum = r->version >= 2 ? cr_f64(r) : 0;
     pos->best_loss = cr_f64(r);
     pos->best_epoch = cr_u32(r);
     pos->bad_epochs = cr_u32(r);
     uint32_t stopped_early = cr_u32(r);
     pos->stopped_early = stopped_early == 1;
     pos->n_hist = cr_u32(r);
-    const uint32_t epochs = c->params.epochs;
-    if (r->st == MLP_OK && (pos->epoch_done > epochs || pos->batch_pos >= c->n_batches || pos->n_hist != pos->epoch_done ||
-                            stopped_early > 1 || (pos->epoch_done == epochs && pos->batch_pos != 0)))
+    if (r->st == MLP_OK && (pos->epoch_done > ck_epochs || pos->batch_pos >= c->n_batches ||
+                            pos->n_hist != pos->epoch_done || stopped_early > 1 ||
+                            (pos->epoch_done == ck_epochs && pos->batch_pos != 0)))
         r->st = mlp__fail_file(r->err, MLP_ERR_FORMAT, r->path, "inconsistent checkpoint position (epoch %u, batch %llu)",
                                pos->epoch_done, (unsigned long long)pos->batch_pos);
+    /* A run cut shorter than the checkpoint already went (an epoch begun
+     * counts): its weights cannot be those of fewer epochs. */
+    const uint32_t epochs = c->params.epochs;
+    if (r->st == MLP_OK && (pos->epoch_done > epochs || (pos->epoch_done == epochs && pos->batch_pos != 0)))
+        r->st = mlp__fail_file(r->err, MLP_ERR_ARG, r->path,
+                               "the checkpoint is %s epoch %u, this run asks for %u epoch%s in all",
+                               pos->batch_pos ? "in" : "past", pos->batch_pos ? pos->epoch_done + 1 : pos->epoch_done,
+                               epochs, epochs == 1 ? "" : "s");
 }
 
 /* The n epochs' statistics, in a new array of n + 1 (NULL on failure). */
@@ -549,6 +601,7 @@ static struct mlp_epoch_stats *read_history(struct cr *r, uint32_t n)
         hist[i].test_acc = cr_f64(r);
         hist[i].seconds = cr_f64(r);
         hist[i].samples_per_s = cr_f64(r);
+        hist[i].penalty = r->version >= 2 ? cr_f64(r) : 0;
     }
     return hist;
 }
@@ -560,8 +613,9 @@ static enum mlp_status ckpt_parse(const unsigned char *b, uint64_t size, const c
                                   struct mlp_error *err)
 {
     uint64_t model_bytes = 0, state_bytes = 0;
+    uint32_t version = 0, ck_epochs = 0;
     enum mlp_status st = check_header(b, size < CK_HEADER ? (size_t)size : CK_HEADER, size, path, &model_bytes,
-                                      &state_bytes, err);
+                                      &state_bytes, &version, err);
     if (st == MLP_OK) st = verify_checksums(b, path, model_bytes, state_bytes, err);
     if (st != MLP_OK) return st;
     /* From here on every byte is as it was written. */
@@ -569,11 +623,12 @@ static enum mlp_status ckpt_parse(const unsigned char *b, uint64_t size, const c
     st = mlp__model_read(b + CK_HEADER, model_bytes, path, &m, err);
     if (st == MLP_OK) st = same_network(m, c->model, path, err);
 
-    struct cr r = {.b = b, .path = path, .off = CK_HEADER + model_bytes, .left = state_bytes, .st = st, .err = err};
-    check_run_params(&r, &c->params);
+    struct cr r = {.b = b, .path = path, .version = version, .off = CK_HEADER + model_bytes, .left = state_bytes,
+                   .st = st, .err = err};
+    check_run_params(&r, &c->params, &ck_epochs);
     check_data(&r, c);
     struct mlp_ckpt_pos pos = {0};
-    read_position(&r, c, &pos);
+    read_position(&r, c, ck_epochs, &pos);
     pos.hist = read_history(&r, pos.n_hist);
     const size_t nb = c->model->n_params * mlp__dtype_size(c->model->dtype);
     /* Straight into the caller's buffers: the checksums held, so nothing

@@ -23,7 +23,9 @@ struct mlp_ckpt_pos {
     uint64_t batch_pos;            /* batches done in the epoch in progress */
     uint64_t step;                 /* optimizer steps (Adam's t) */
     struct mlp_rng rng, rng_epoch; /* now, and as it stood before this epoch's shuffle */
-    double loss_sum, epoch_s;      /* the epoch in progress */
+    double loss_sum, epoch_s;      /* the epoch in progress: data loss x rows, seconds */
+    double pen_sum;                /* its L2 term x rows (version 1 files: 0, their
+                                      loss_sum holds it) */
     uint64_t correct;
     double best_loss; /* early stopping */
     uint32_t best_epoch, bad_epochs;

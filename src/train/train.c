@@ -37,6 +37,13 @@ struct mlp_train_params mlp_train_params_default(void)
     return p;
 }
 
+const char *mlp_stop_reason_name(enum mlp_stop_reason r)
+{
+    static const char *const names[MLP_STOP_COUNT] = {"none",     "epochs",      "early",   "gtol",
+                                                      "max-iter", "line-search", "diverged"};
+    return (int)r >= 0 && r < MLP_STOP_COUNT ? names[r] : "unknown";
+}
+
 static bool all_finite(const struct mlp_model *m)
 {
     if (m->dtype == MLP_F32) {
@@ -49,6 +56,27 @@ static bool all_finite(const struct mlp_model *m)
             if (!isfinite(w[i])) return false;
     }
     return true;
+}
+
+/* The L2 term l2/(2m) sum w^2 (weights only; m = l2_m, or n when 0) of the
+ * model's weights as they stand: what a pass with these l2 and l2_m adds to
+ * its data loss, summed in the same order (src/pass/pass.inc's finish), so
+ * that the pass's loss less this is the data loss that evaluation reports. */
+static double l2_term(const struct mlp_model *m, double l2, double l2_m, uint64_t n)
+{
+    double sq = 0, c = l2 / (l2_m > 0 ? l2_m : (double)n);
+    for (uint32_t l = 0; l < m->n_layers; l++) {
+        const struct mlp_layer *ly = &m->layers[l];
+        size_t nw = (size_t)ly->n_in * ly->n_out;
+        if (m->dtype == MLP_F32) {
+            const float *w = (const float *)m->params + ly->w_off;
+            for (size_t i = 0; i < nw; i++) sq += (double)w[i] * (double)w[i];
+        } else {
+            const double *w = (const double *)m->params + ly->w_off;
+            for (size_t i = 0; i < nw; i++) sq += w[i] * w[i];
+        }
+    }
+    return 0.5 * c * sq;
 }
 
 static enum mlp_status check_params(const struct mlp_train_params *p, struct mlp_error *err)
@@ -304,6 +332,7 @@ static struct mlp_ckpt snapshot(const struct mlp_trainer *t)
                 .rng = t->rng,
                 .rng_epoch = t->rng_epoch,
                 .loss_sum = t->loss_sum,
+                .pen_sum = t->pen_sum,
                 .epoch_s = t->epoch_s,
                 .correct = t->correct,
                 .best_loss = t->best_loss,
@@ -331,6 +360,7 @@ static void restore(struct mlp_trainer *t, const struct mlp_ckpt_pos *pos)
     t->batch_pos = pos->batch_pos;
     t->step = pos->step;
     t->loss_sum = pos->loss_sum;
+    t->pen_sum = pos->pen_sum;
     t->correct = pos->correct;
     t->epoch_s = pos->epoch_s;
     t->best_loss = pos->best_loss;
@@ -463,6 +493,7 @@ static void begin_epoch(struct mlp_trainer *t)
 {
     memcpy(t->good, t->m->params, t->m->n_params * mlp__dtype_size(t->m->dtype));
     t->loss_sum = 0;
+    t->pen_sum = 0;
     t->correct = 0;
     t->epoch_s = 0;
     if (t->minibatch) shuffle(t);
@@ -492,12 +523,16 @@ static enum mlp_status run_batch(struct mlp_trainer *t, uint32_t ep, double lr, 
                        &(struct mlp_adam_step){m->dtype, m->n_params, m->params, t->s1, t->s2, lr, p->beta1, p->beta2,
                                                p->eps, t->step + 1, m->ctx},
                        t->grad);
+    /* the L2 term of the weights the pass sees, which its loss includes:
+     * the rest is the data loss (mlp_epoch_stats.train_loss) */
+    const double pen = p->l2 != 0 ? l2_term(m, p->l2, ps.l2_m, nb) : 0;
     bool stepped = false;
     enum mlp_status st;
     if ((st = mlp__run_step(&ps, step_update, &su, &stepped, err)) != MLP_OK) return st;
     if (!stepped && (st = mlp__run_pass(&ps, err)) != MLP_OK) return st;
     count_pass(t, &ps);
-    t->loss_sum += ps.loss * (double)nb;
+    t->loss_sum += (ps.loss - pen) * (double)nb;
+    t->pen_sum += pen * (double)nb;
     t->correct += ps.correct;
     t->step++;
     double o0 = mlp__now();
@@ -530,13 +565,15 @@ static enum mlp_status end_epoch(struct mlp_trainer *t, uint32_t ep, bool *last,
     es.seconds = t->epoch_s;
     es.samples_per_s = es.seconds > 0 ? (double)N / es.seconds : 0;
     es.train_loss = t->loss_sum / (double)N;
+    es.penalty = t->pen_sum / (double)N;
     if (p->eval_train && t->train->labels) es.train_acc = (double)t->correct / (double)N;
-    if (!isfinite(es.train_loss) || !all_finite(m)) {
+    if (!isfinite(es.train_loss) || !isfinite(es.penalty) || !all_finite(m)) {
+        /* back to the weights this epoch started from: those of the last
+         * completed epoch (mlp_train_meta.epoch_kept says which) */
         memcpy(m->params, t->good, m->n_params * mlp__dtype_size(m->dtype));
-        return mlp__fail(err, MLP_ERR_DIVERGED,
-                         "training diverged in epoch %u (loss %g): weights of epoch %u kept; try a smaller "
-                         "learning rate",
-                         ep, es.train_loss, ep - 1);
+        t->stop_reason = MLP_STOP_DIVERGED;
+        return mlp__fail(err, MLP_ERR_DIVERGED, "training diverged in epoch %u (loss %g): try a smaller learning rate",
+                         ep, es.train_loss + es.penalty);
     }
     enum mlp_status st;
     if (t->eval) {
@@ -552,7 +589,9 @@ static enum mlp_status end_epoch(struct mlp_trainer *t, uint32_t ep, bool *last,
     m->meta.epochs++;
     early_stop(t, es.test_loss);
     *last = t->epoch_done == p->epochs || t->stopped_early;
-    if (t->ckpt_path && t->ckpt_every && ep % t->ckpt_every == 0 && !*last && (st = timed_checkpoint(t, err)) != MLP_OK)
+    /* the last epoch's too: a finished run's checkpoint can be resumed
+     * with more epochs */
+    if (t->ckpt_path && t->ckpt_every && ep % t->ckpt_every == 0 && (st = timed_checkpoint(t, err)) != MLP_OK)
         return st;
     if (t->on_epoch && t->on_epoch(&es, t->user)) t->stop = 1;
     return MLP_OK;
@@ -576,6 +615,8 @@ static enum mlp_status run_epochs(struct mlp_trainer *t, struct mlp_error *err)
         if ((st = end_epoch(t, ep, &last, err)) != MLP_OK) return st;
         if (t->stop && !last) return stop_here(t, err, "stopped");
     }
+    t->stop_reason = t->stopped_early ? MLP_STOP_EARLY : MLP_STOP_EPOCHS;
+    if (t->stopped_early) t->epochs_undone = t->epoch_done - t->best_epoch;
     return MLP_OK;
 }
 
@@ -583,7 +624,8 @@ static enum mlp_status run_epochs(struct mlp_trainer *t, struct mlp_error *err)
 
 /* The objective the solvers minimise: the full-batch loss (with L2) as a
  * function of the flat parameter vector, in double whatever the model's
- * dtype. */
+ * dtype.  The epoch statistics split it into the data loss and the L2 term
+ * (solver_iter). */
 struct solve_ctx {
     struct mlp_trainer *t;
     struct mlp_error *err;
@@ -634,8 +676,10 @@ static int solver_iter(const struct mlp_min_iter *it, const double *x, void *vct
     struct mlp_model *m = t->m;
     set_params(m, x);
     double now = mlp__now();
-    struct mlp_epoch_stats es = {.epoch = t->epoch_done + 1, .train_loss = it->f, .train_acc = -1, .test_loss = -1,
-                                 .test_acc = -1};
+    /* it->f is the objective at x: the data loss plus the L2 term */
+    const double pen = t->p.l2 != 0 ? l2_term(m, t->p.l2, 0, t->train->n_rows) : 0;
+    struct mlp_epoch_stats es = {.epoch = t->epoch_done + 1, .train_loss = it->f - pen, .train_acc = -1,
+                                 .test_loss = -1, .test_acc = -1, .penalty = pen};
     es.seconds = now - t->epoch_s;
     t->epoch_s = now;
     es.samples_per_s = es.seconds > 0 ? (double)t->train->n_rows / es.seconds : 0;
@@ -656,7 +700,7 @@ static int solver_iter(const struct mlp_min_iter *it, const double *x, void *vct
     if (early_stop(t, es.test_loss)) return 1;
     if (t->on_batch) {
         struct mlp_batch_info bi = {.epoch = t->epoch_done, .epochs = t->p.epochs, .batch = 1, .n_batches = 1,
-                                    .rows_done = t->train->n_rows, .loss = it->f, .accuracy = es.train_acc,
+                                    .rows_done = t->train->n_rows, .loss = es.train_loss, .accuracy = es.train_acc,
                                     .seconds = es.seconds};
         if (t->on_batch(&bi, t->user)) t->stop = 1;
     }
@@ -669,6 +713,7 @@ static enum mlp_status run_solver(struct mlp_trainer *t, struct mlp_error *err)
     struct mlp_model *m = t->m;
     const size_t n = m->n_params;
     if (t->epoch_done >= t->p.epochs) return MLP_OK;
+    const uint32_t start_done = t->epoch_done;
     double *x = malloc(n * sizeof *x);
     if (!x) return mlp__fail(err, MLP_ERR_NOMEM, "cannot allocate the solver's vector of %zu parameters", n);
     for (size_t i = 0; i < n; i++)
@@ -689,16 +734,33 @@ static enum mlp_status run_solver(struct mlp_trainer *t, struct mlp_error *err)
     enum mlp_status st = c.st;
     if (st == MLP_OK) {
         if (!t->stopped_early) set_params(m, x); /* else early_stop put the best weights back */
+        switch (r) {
+        case MLP_MIN_CONVERGED: t->stop_reason = MLP_STOP_GTOL; break;
+        case MLP_MIN_MAX_ITER: t->stop_reason = MLP_STOP_MAX_ITER; break;
+        /* no further decrease found, as SciPy's warning "Desired error not
+         * necessarily achieved": the weights are the best point reached, so
+         * the run ends normally */
+        case MLP_MIN_LS_FAILED: t->stop_reason = MLP_STOP_LINESEARCH; break;
+        case MLP_MIN_STOPPED: t->stop_reason = t->stopped_early ? MLP_STOP_EARLY : MLP_STOP_NONE; break;
+        case MLP_MIN_BAD_VALUE: t->stop_reason = MLP_STOP_DIVERGED; break;
+        case MLP_MIN_NOMEM: break;
+        }
+        if (t->stopped_early) t->epochs_undone = t->epoch_done - t->best_epoch;
         if (r == MLP_MIN_NOMEM) st = mlp__fail(err, MLP_ERR_NOMEM, "out of memory in the %s solver", mlp_optim_name(t->p.optim));
         else if (r == MLP_MIN_BAD_VALUE || !all_finite(m)) {
-            memcpy(m->params, t->good, n * mlp__dtype_size(m->dtype));
-            st = mlp__fail(err, MLP_ERR_DIVERGED, "training diverged (the loss became NaN or Inf at iteration %u)",
+            /* x is the last accepted iterate, never the failed trial point:
+             * its weights are kept, as the first-order optimizers keep the
+             * last good epoch's; only weights that are not finite themselves
+             * go back to where the solver started */
+            t->stop_reason = MLP_STOP_DIVERGED;
+            if (!all_finite(m)) {
+                memcpy(m->params, t->good, n * mlp__dtype_size(m->dtype));
+                t->epochs_undone = t->epoch_done - start_done;
+            }
+            st = mlp__fail(err, MLP_ERR_DIVERGED, "training diverged at iteration %u (the loss became NaN or Inf)",
                            t->epoch_done + 1);
         } else if (r == MLP_MIN_STOPPED && t->stop && !t->stopped_early)
             st = stop_here(t, err, "stopped");
-        /* MLP_MIN_LS_FAILED: no further decrease found, as SciPy's warning
-         * "Desired error not necessarily achieved": the weights are the best
-         * point reached, so the run ends normally. */
     }
     free(x);
     free(c.last_x);
@@ -707,7 +769,8 @@ static enum mlp_status run_solver(struct mlp_trainer *t, struct mlp_error *err)
 
 /* ------------------------------------------------------------------- run */
 
-/* What the model file records of the run that trained it. */
+/* What the model file records of the run that trained it, and why it
+ * ended with which epoch's weights. */
 static void record_meta(struct mlp_trainer *t)
 {
     const struct mlp_train_params *p = &t->p;
@@ -719,6 +782,8 @@ static void record_meta(struct mlp_trainer *t)
     meta->l2 = p->l2;
     meta->momentum = p->optim == MLP_OPT_SGD ? p->momentum : 0;
     meta->samples = t->train->n_rows;
+    meta->stop_reason = (uint32_t)t->stop_reason;
+    meta->epoch_kept = meta->epochs - (t->epochs_undone < meta->epochs ? t->epochs_undone : meta->epochs);
 }
 
 enum mlp_status mlp_trainer_run(struct mlp_trainer *t, struct mlp_error *err)
@@ -729,7 +794,8 @@ enum mlp_status mlp_trainer_run(struct mlp_trainer *t, struct mlp_error *err)
              (unsigned long long)t->train->n_rows, t->m->n_params, mlp_optim_name(p->optim), (unsigned long long)t->bs,
              p->epochs, mlp_blas_info());
     enum mlp_status st = t->solver ? run_solver(t, err) : run_epochs(t, err);
-    if (st == MLP_OK) record_meta(t);
+    /* a diverged run's model holds the last good weights: say which */
+    if (st == MLP_OK || st == MLP_ERR_DIVERGED) record_meta(t);
     return st;
 }
 

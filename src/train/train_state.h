@@ -27,13 +27,19 @@ struct mlp_trainer {
     uint32_t epoch_done;      /* completed epochs */
     uint64_t batch_pos;       /* batches done in the epoch in progress */
     uint64_t step;            /* optimizer steps (Adam's t) */
-    double loss_sum, epoch_s; /* the epoch in progress */
+    double loss_sum, epoch_s; /* the epoch in progress: data loss x rows, seconds */
+    double pen_sum;           /* its L2 term x rows (mlp_epoch_stats.penalty) */
     uint64_t correct;
 
     /* early stopping */
     double best_loss;
     uint32_t best_epoch, bad_epochs;
     int stopped_early;
+    enum mlp_stop_reason stop_reason; /* why the run ended (mlp_train_meta) */
+    uint32_t epochs_undone;           /* completed epochs whose updates the
+                                         weights no longer hold (early stopping
+                                         or a solver's divergence put older
+                                         ones back) */
 
     struct mlp_epoch_stats *hist;
     uint32_t n_hist, hist_cap;

@@ -19,7 +19,7 @@ TE="--test $FM/t10k-images-idx3-ubyte.gz --test-labels $FM/t10k-labels-idx1-ubyt
 rc=$?
 [ $rc -eq 0 ] && ok || bad "train exited $rc: $(cat "$T/train.err")"
 [ "$(wc -l <"$T/log.jsonl")" -eq 2 ] && ok || bad "log.jsonl should have 2 lines"
-for key in epoch train_loss train_acc test_loss test_acc seconds samples_per_s; do
+for key in epoch train_loss train_acc test_loss test_acc seconds samples_per_s penalty; do
     grep -q "\"$key\": " "$T/log.jsonl" && ok || bad "log lacks $key"
 done
 if command -v python3 >/dev/null 2>&1; then
@@ -97,6 +97,36 @@ expect 0 "" -- "$FASTMLP" info "$T/g.mlp"
 grep -q "hidden 1   8  sigmoid" "$T/out" && grep -q "then standardise" "$T/out" && grep -q "gd, lr 1, 3 epochs" "$T/out" &&
     ok || bad "info output: $(cat "$T/out")"
 expect 0 "" -- "$FASTMLP" predict "$T/g.mlp" "$D/galaxy_test.csv" -o "$T/g.csv"
+# The solvers: a banner with only their knobs (no learning rate), and why
+# they stopped: the most iterations, or the gradient tolerance met.
+G="--train $D/galaxy_test.csv --layers 8 --activation sigmoid --head sigmoid-bce --dtype f64 --standardize --threads 1"
+expect 0 "" -- "$FASTMLP" train $G --optimizer lbfgs --max-iter 4 --l2 1
+grep -q "lbfgs history 10, gtol 1e-05, at most 4 iterations, l2 1$" "$T/out" && ! grep -q " lr " "$T/out" && ok ||
+    bad "lbfgs banner: $(head -1 "$T/out")"
+grep -q "^lbfgs stopped after 4 iterations, the most asked for: max |gradient| still above gtol 1e-05$" "$T/out" && ok ||
+    bad "lbfgs max-iter: $(cat "$T/out")"
+grep -q "^epoch 4/4  train_loss [0-9.]*  penalty [0-9.]*  train_acc" "$T/out" && ok || bad "no penalty beside the loss: $(cat "$T/out")"
+expect 0 "" -- "$FASTMLP" train $G --optimizer cg --max-iter 50 --gtol 1
+grep -q "^cg converged after [0-9]* of at most 50 iterations: max |gradient| <= gtol 1$" "$T/out" && ok ||
+    bad "cg gtol: $(cat "$T/out")"
+! grep -q "penalty" "$T/out" && ok || bad "a penalty shown without --l2: $(cat "$T/out")"
+# Early stopping names the epoch whose weights were kept, and info shows it
+# (from model-file version 3 on, which records it).
+expect 0 "" -- "$FASTMLP" train $G --optimizer adam --lr 0.3 --epochs 40 --valid-fraction 0.2 --patience 2 -o "$T/es.mlp"
+kept=$(sed -n 's/^early stop after epoch [0-9]*: no better valid loss for 2 epochs; kept the weights of epoch \([0-9]*\) (valid_loss.*/\1/p' "$T/out")
+last=$(grep -c '^epoch ' "$T/out")
+[ -n "$kept" ] && [ "$kept" -eq $((last - 2)) ] && ok || bad "early stop line: $(tail -4 "$T/out")"
+expect 0 "" -- "$FASTMLP" info "$T/es.mlp"
+grep -q "training    adam, lr 0.3, $last epochs, batch 64" "$T/out" && ok || bad "info training: $(cat "$T/out")"
+if [ "$(od -An -t u4 -j 8 -N 4 "$T/es.mlp" | tr -d ' ')" -ge 3 ]; then
+    grep -q "^weights     of epoch $kept of $last (the best evaluation loss)$" "$T/out" &&
+        grep -q "^stopped     early stopping" "$T/out" && ok || bad "info kept epoch: $(cat "$T/out")"
+else
+    echo "note: the model file is version 2, which does not record the kept epoch: info's line not checked"
+fi
+expect 0 "" -- "$FASTMLP" train $G --optimizer cg --max-iter 3 -o "$T/cg.mlp"
+expect 0 "" -- "$FASTMLP" info "$T/cg.mlp"
+grep -q "^training    cg, 3 iterations, l2 0, seed" "$T/out" && ok || bad "info for cg shows an lr or batch: $(cat "$T/out")"
 [ "$(wc -l <"$T/g.csv")" -eq 676 ] && head -1 "$T/g.csv" | grep -q '^row,class,label,p_0,p_1,p_2$' && ok ||
     bad "galaxy predictions: $(head -2 "$T/g.csv")"
 expect 0 "" -- "$FASTMLP" train --train "$D/train_catvnoncat.h5" --test "$D/test_catvnoncat.h5" --layers none \

@@ -4,8 +4,10 @@
 # moment and resumed from its last checkpoint, and a run stopped by SIGINT
 # (checkpoint written at the next batch boundary, exit 130) and resumed, both
 # end with a model byte-identical to an uninterrupted run; a checkpoint from
-# another network or other data is refused; divergence exits 3 and leaves
-# the previous model alone; a corrupt checkpoint is refused as corrupt.
+# another network or other data is refused, naming what differs; a finished
+# run's checkpoint extends to more epochs (not under the cosine schedule);
+# divergence exits 3, says no model was saved and leaves the previous model
+# alone; a corrupt checkpoint is refused as corrupt.
 set -u
 FASTMLP=$1
 FM=${FASTMLP_FMNIST_DIR:-/usr/share/datasets/fashion-mnist}
@@ -100,11 +102,39 @@ rc=$?
 [ $rc -eq 65 ] && grep -q "checksum mismatch in the state section.*corrupt" "$T/err" && ok ||
     bad "corrupt checkpoint: rc $rc $(cat "$T/err")"
 
-# Divergence: exit 3, one line, the previous model untouched, no NaN model.
+# Other data names what differs, with two different values: rows, and
+# labels alone (same inputs, one label changed).
+"$FASTMLP" train $RUN --limit 5000 --resume "$T/i.mlp.ckpt" >/dev/null 2>"$T/err"
+grep -q "different training set (rows: checkpoint 6000, this run 5000)" "$T/err" && ok || bad "other rows: $(cat "$T/err")"
+printf 'label,a,b\n0,1,2\n1,3,1\n0,2,2\n1,5,0\n' >"$T/la.csv"
+printf 'label,a,b\n0,1,2\n1,3,1\n1,2,2\n1,5,0\n' >"$T/lb.csv"
+SMALL="--layers 4 --epochs 2 --threads 1 -q"
+"$FASTMLP" train --train "$T/la.csv" $SMALL --checkpoint-every 1 --checkpoint "$T/l.ckpt" >/dev/null 2>&1 || bad "small run failed"
+"$FASTMLP" train --train "$T/lb.csv" $SMALL --resume "$T/l.ckpt" >/dev/null 2>"$T/err"
+rc=$?
+v=$(sed -n "s/.*labels' CRC-32: checkpoint \([0-9a-f]*\), this run \([0-9a-f]*\).*/\1 \2/p" "$T/err")
+[ $rc -eq 65 ] && [ -n "$v" ] && [ "${v% *}" != "${v#* }" ] && ok || bad "other labels: rc $rc $(cat "$T/err")"
+
+# --resume may extend a run: a finished 10-epoch run's checkpoint (written
+# after its last epoch) resumed with --epochs 30 gives the uninterrupted
+# 30-epoch model, byte for byte (constant schedule).
+"$FASTMLP" train $RUN --epochs 10 --checkpoint-every 10 -o "$T/e10.mlp" >/dev/null 2>"$T/err" || bad "10 epochs: $(cat "$T/err")"
+"$FASTMLP" train $RUN --resume "$T/e10.mlp.ckpt" -o "$T/e30.mlp" >/dev/null 2>"$T/err" || bad "extend: $(cat "$T/err")"
+cmp -s "$T/ref.mlp" "$T/e30.mlp" && ok || bad "10 epochs extended to 30 differ from 30 straight"
+# ...but not under a schedule that depends on the count (cosine), with why.
+"$FASTMLP" train --train "$T/la.csv" $SMALL --schedule cosine --checkpoint-every 1 --checkpoint "$T/cos.ckpt" >/dev/null 2>&1
+"$FASTMLP" train --train "$T/la.csv" $SMALL --schedule cosine --epochs 4 --resume "$T/cos.ckpt" >/dev/null 2>"$T/err"
+rc=$?
+[ $rc -eq 64 ] && grep -q "epochs 2, this run asks for 4: the cosine schedule's learning rates depend on the number of epochs" "$T/err" &&
+    ok || bad "cosine extension: rc $rc $(cat "$T/err")"
+
+# Divergence: exit 3, one line that says nothing was saved (not which
+# weights were kept), the previous model untouched, no NaN model.
 cp "$T/ref.mlp" "$T/d.mlp"
 "$FASTMLP" train $RUN --epochs 50 --layers none --head identity-mse --optimizer gd --lr 1000 -o "$T/d.mlp" >/dev/null 2>"$T/err"
 rc=$?
-[ $rc -eq 3 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q diverged "$T/err" && ok || bad "divergence: rc $rc $(cat "$T/err")"
+[ $rc -eq 3 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "diverged in epoch [0-9]* .*no model was saved" "$T/err" &&
+    ! grep -q "kept" "$T/err" && ok || bad "divergence: rc $rc $(cat "$T/err")"
 cmp -s "$T/ref.mlp" "$T/d.mlp" && ok || bad "divergence changed the previous model"
 
 echo "resume: $pass passed, $fail failed"

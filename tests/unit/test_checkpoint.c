@@ -163,13 +163,36 @@ static void refusals(void)
     CHECK_STATUS(mlp_trainer_resume(t, path, &err), MLP_ERR_ARG);
     CHECK_MSG(strstr(err.msg, "beta1 0.9, this run asks for 0.95") != NULL, "%s", err.msg);
     mlp_trainer_free(t);
-    /* other data: one value changed */
+    /* other data: one value changed, one label changed, rows, an
+     * evaluation set: each names what differs, and the two values differ */
     X[17] += 1;
     CHECK_STATUS(mlp_trainer_create(&t, m, &train, &p, &err), MLP_OK);
     CHECK_STATUS(mlp_trainer_resume(t, path, &err), MLP_ERR_SHAPE);
-    CHECK(strstr(err.msg, "different training set") != NULL);
+    CHECK_MSG(strstr(err.msg, "different training set (inputs' CRC-32: checkpoint ") != NULL, "%s", err.msg);
     mlp_trainer_free(t);
     X[17] -= 1;
+    Y[5] = (Y[5] + 1) % K;
+    CHECK_STATUS(mlp_trainer_create(&t, m, &train, &p, &err), MLP_OK);
+    CHECK_STATUS(mlp_trainer_resume(t, path, &err), MLP_ERR_SHAPE);
+    unsigned crc_a = 0, crc_b = 0;
+    const char *lab = strstr(err.msg, "labels' CRC-32: checkpoint ");
+    CHECK_MSG(lab && sscanf(lab, "labels' CRC-32: checkpoint %x, this run %x", &crc_a, &crc_b) == 2 && crc_a != crc_b,
+              "%s", err.msg);
+    mlp_trainer_free(t);
+    Y[5] = (Y[5] + K - 1) % K;
+    struct mlp_dataset fewer = train;
+    fewer.n_rows = ROWS - 1;
+    CHECK_STATUS(mlp_trainer_create(&t, m, &fewer, &p, &err), MLP_OK);
+    CHECK_STATUS(mlp_trainer_resume(t, path, &err), MLP_ERR_SHAPE);
+    CHECK_MSG(strstr(err.msg, "different training set (rows: checkpoint 300, this run 299)") != NULL, "%s", err.msg);
+    mlp_trainer_free(t);
+    q = p;
+    q.eval = &valid;
+    CHECK_STATUS(mlp_trainer_create(&t, m, &train, &q, &err), MLP_OK);
+    CHECK_STATUS(mlp_trainer_resume(t, path, &err), MLP_ERR_SHAPE);
+    CHECK_MSG(strstr(err.msg, "different evaluation set (the checkpoint has none, this run has one)") != NULL, "%s",
+              err.msg);
+    mlp_trainer_free(t);
     mlp_model_free(m);
     /* other network */
     m = fresh(MLP_F64);
@@ -571,6 +594,12 @@ static void schedules_and_patience(void)
     CHECK_STATUS(mlp_model_evaluate(m, &valid, &now, NULL, NULL), MLP_OK);
     CHECK_MSG(now == best, "early stopping kept loss %.17g, the best was %.17g", now, best);
     CHECK(h[nh - 1].test_loss > best && h[nh - 2].test_loss > best);
+    /* the model says which epoch it holds: the best one, two before the last */
+    struct mlp_train_meta tm = mlp_model_train_meta(m);
+    CHECK_MSG(tm.stop_reason == MLP_STOP_EARLY && tm.epochs == nh && tm.epoch_kept == nh - 2 &&
+                  h[tm.epoch_kept - 1].test_loss == best,
+              "early stop: %s, weights of epoch %u of %u", mlp_stop_reason_name((enum mlp_stop_reason)tm.stop_reason),
+              tm.epoch_kept, tm.epochs);
     mlp_trainer_free(t);
     mlp_model_free(m);
     /* patience without an evaluation set is a usage error */
@@ -580,15 +609,102 @@ static void schedules_and_patience(void)
     mlp_model_free(m);
 }
 
+/* A checkpoint resumed with more epochs (or fewer, but no fewer than it has
+ * begun) ends as an uninterrupted run of that many, for schedules that do
+ * not depend on the count; the cosine schedule does, and is refused with
+ * the reason.  A finished run's periodic checkpoint (the last epoch's)
+ * extends too. */
+static void extension(void)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/ext.ckpt", dir);
+    for (int sched = 0; sched < 2; sched++) {
+        struct mlp_train_params p = mlp_train_params_default();
+        p.batch = 64;
+        p.l2 = 0.01;
+        p.schedule = sched ? MLP_SCHED_STEP : MLP_SCHED_CONSTANT;
+        p.step_size = 2;
+        p.gamma = 0.5;
+        p.epochs = 7;
+        struct mlp_model *a = fresh(MLP_F32), *b = fresh(MLP_F32), *c = fresh(MLP_F32);
+        struct mlp_trainer *ta = NULL, *tb = NULL, *tc = NULL;
+        struct mlp_error err = {0};
+        if (!a || !b || !c) goto next;
+        CHECK_STATUS(mlp_trainer_create(&ta, a, &train, &p, &err), MLP_OK); /* 7 epochs straight */
+        CHECK_STATUS(mlp_trainer_run(ta, &err), MLP_OK);
+        p.epochs = 4; /* a finished 4-epoch run, its checkpoint after epoch 4 */
+        CHECK_STATUS(mlp_trainer_create(&tb, b, &train, &p, &err), MLP_OK);
+        mlp_trainer_set_checkpoint(tb, path, 2);
+        CHECK_STATUS(mlp_trainer_run(tb, &err), MLP_OK);
+        p.epochs = 7; /* extended to 7 */
+        CHECK_STATUS(mlp_trainer_create(&tc, c, &train, &p, &err), MLP_OK);
+        CHECK_STATUS(mlp_trainer_resume(tc, path, &err), MLP_OK);
+        CHECK_MSG(mlp_trainer_epochs_done(tc) == 4, "resumed at epoch %u", mlp_trainer_epochs_done(tc));
+        CHECK_STATUS(mlp_trainer_run(tc, &err), MLP_OK);
+        CHECK_MSG(memcmp(mlp_model_params(a), mlp_model_params(c), mlp_model_n_params(a) * 4) == 0,
+                  "schedule %s: a 4-epoch run extended to 7 differs from 7 epochs straight", mlp_schedule_name(p.schedule));
+        CHECK(mlp_model_train_meta(c).epochs == 7 && mlp_model_train_meta(c).epoch_kept == 7);
+        uint32_t na, nc;
+        const struct mlp_epoch_stats *ha = mlp_trainer_history(ta, &na), *hc = mlp_trainer_history(tc, &nc);
+        CHECK(na == 7 && nc == 7);
+        for (uint32_t i = 0; i < na && i < nc; i++)
+            CHECK_MSG(ha[i].train_loss == hc[i].train_loss && ha[i].penalty == hc[i].penalty && ha[i].penalty > 0,
+                      "epoch %u: loss %g penalty %g against %g %g", i + 1, hc[i].train_loss, hc[i].penalty,
+                      ha[i].train_loss, ha[i].penalty);
+        /* cut to fewer epochs than the checkpoint has run: refused as such */
+        mlp_trainer_free(tc);
+        p.epochs = 3;
+        CHECK_STATUS(mlp_trainer_create(&tc, c, &train, &p, &err), MLP_OK);
+        CHECK_STATUS(mlp_trainer_resume(tc, path, &err), MLP_ERR_ARG);
+        CHECK_MSG(strstr(err.msg, "the checkpoint is past epoch 4, this run asks for 3 epochs in all") != NULL, "%s",
+                  err.msg);
+    next:
+        mlp_trainer_free(ta);
+        mlp_trainer_free(tb);
+        mlp_trainer_free(tc);
+        mlp_model_free(a);
+        mlp_model_free(b);
+        mlp_model_free(c);
+    }
+    /* cosine: the rates depend on the count */
+    struct mlp_train_params p = mlp_train_params_default();
+    p.batch = 64;
+    p.schedule = MLP_SCHED_COSINE;
+    p.epochs = 4;
+    struct mlp_model *m = fresh(MLP_F32);
+    struct mlp_trainer *t = NULL;
+    struct mlp_error err = {0};
+    if (!m) return;
+    CHECK_STATUS(mlp_trainer_create(&t, m, &train, &p, &err), MLP_OK);
+    mlp_trainer_set_checkpoint(t, path, 2);
+    CHECK_STATUS(mlp_trainer_run(t, &err), MLP_OK);
+    mlp_trainer_free(t);
+    p.epochs = 6;
+    CHECK_STATUS(mlp_trainer_create(&t, m, &train, &p, &err), MLP_OK);
+    CHECK_STATUS(mlp_trainer_resume(t, path, &err), MLP_ERR_ARG);
+    CHECK_MSG(strstr(err.msg, "made with epochs 4, this run asks for 6: the cosine schedule's learning rates depend on "
+                              "the number of epochs") != NULL,
+              "%s", err.msg);
+    mlp_trainer_free(t);
+    p.epochs = 4; /* the same count resumes (nothing left to run) */
+    CHECK_STATUS(mlp_trainer_create(&t, m, &train, &p, &err), MLP_OK);
+    CHECK_STATUS(mlp_trainer_resume(t, path, &err), MLP_OK);
+    mlp_trainer_free(t);
+    mlp_model_free(m);
+    unlink(path);
+}
+
 /* A checkpoint as commit 6e050bb wrote it, before checkpoint.c read and
  * wrote a snapshot of the trainer instead of the trainer itself:
  * tests/golden/checkpoint_6e050bb.ckpt, made by `test_checkpoint
  * --write-old PATH` (old_trainer below, stopped at epoch 2, batch 1)
  * compiled against that commit's libfastmlp.a.  Adam with patience and an
- * evaluation set, so it holds every array a state section can.  It still
- * resumes; the resumed trainer saved at once writes the very same bytes
- * (the format has not moved, and nothing read was lost); and the run goes
- * on to its end. */
+ * evaluation set, so it holds every array a state section can.  It is a
+ * version 1 file and still resumes; the resumed trainer saved at once
+ * writes version 2, 16 bytes longer (the L2 sum of the epoch in progress
+ * and its one history entry's penalty), which resumes and saves again to
+ * the very same bytes (nothing read was lost); and runs resumed from
+ * either go on to the same end. */
 static struct mlp_trainer *old_trainer(struct mlp_model **m)
 {
     struct mlp_layer_spec h[1] = {{4, MLP_ACT_TANH}};
@@ -636,23 +752,37 @@ static void old_checkpoint(void)
     CHECK_MSG(mlp_trainer_epochs_done(t) == 1, "%u epochs done", mlp_trainer_epochs_done(t));
     CHECK_STATUS(mlp_trainer_save_checkpoint(t, path, &err), MLP_OK);
     b_new = read_whole(path, &n_new);
-    /* Saved again it holds its model in the model file's newer version (3:
-     * the table's schema), 64 bytes more with the alignment; the rest of
-     * the bytes are 6e050bb's, and it resumes as the old one did. */
-    CHECK_MSG(b_new && n_new == n_old + 64, "the resumed checkpoint saved again has %ld bytes, 6e050bb's %ld", n_new,
-              n_old);
-    {
-        struct mlp_model *m2 = NULL;
-        struct mlp_trainer *t2 = old_trainer(&m2);
-        CHECK_STATUS(t2 ? mlp_trainer_resume(t2, path, &err) : MLP_ERR_NOMEM, MLP_OK);
-        CHECK(t2 && mlp_trainer_epochs_done(t2) == 1);
-        mlp_trainer_free(t2);
-        mlp_model_free(m2);
+    /* 16 bytes more for the checkpoint's version 2, and its model section
+     * in the model file's version 3 (the table's schema): 64 more with the
+     * alignment */
+    CHECK_MSG(b_new && n_new == n_old + 16 + 64 && b_new[8] == 2 && b_old[8] == 1,
+              "6e050bb's version 1 checkpoint resaved: %ld bytes (its %ld + 80 expected)", n_new, n_old);
+    /* the version 2 file resumed and saved again: the same bytes */
+    struct mlp_model *m2 = NULL;
+    struct mlp_trainer *t2 = old_trainer(&m2);
+    char again[140];
+    snprintf(again, sizeof again, "%s/again.ckpt", dir);
+    long n_again = 0;
+    unsigned char *b_again = NULL;
+    if (t2) {
+        CHECK_STATUS(mlp_trainer_resume(t2, path, &err), MLP_OK);
+        CHECK_STATUS(mlp_trainer_save_checkpoint(t2, again, &err), MLP_OK);
+        b_again = read_whole(again, &n_again);
+        CHECK_MSG(b_new && b_again && n_again == n_new && memcmp(b_new, b_again, (size_t)n_new) == 0,
+                  "a version 2 checkpoint resumed and saved again differs (%ld against %ld bytes)", n_again, n_new);
+        CHECK_STATUS(mlp_trainer_run(t2, &err), MLP_OK);
     }
     CHECK_STATUS(mlp_trainer_run(t, &err), MLP_OK);
     uint32_t nh = 0;
     mlp_trainer_history(t, &nh);
     CHECK(nh == 3 && mlp_trainer_epochs_done(t) == 3);
+    if (t2)
+        CHECK_MSG(memcmp(mlp_model_params(m), mlp_model_params(m2), mlp_model_n_params(m) * 4) == 0,
+                  "runs resumed from the version 1 file and its version 2 resave end differently");
+    free(b_again);
+    mlp_trainer_free(t2);
+    mlp_model_free(m2);
+    unlink(again);
 out:
     free(b_old);
     free(b_new);
@@ -705,6 +835,7 @@ int main(int argc, char **argv)
 #endif
     network_refusals();
     schedules_and_patience();
+    extension();
     old_checkpoint();
     rmdir(dir);
     return check_report("checkpoint");

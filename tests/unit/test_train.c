@@ -2,7 +2,9 @@
 /* Training end to end: XOR converges, a small real data set (Fashion-MNIST)
  * learns, runs are bit-identical for the same seed and thread count,
  * save -> load gives identical predictions, divergence is caught and the
- * caller can stop training. */
+ * caller can stop training; the reported train loss is the data loss that
+ * evaluation computes, with the L2 term apart, and the model records why
+ * its run ended and which epoch's weights it holds. */
 #include "datadir.h"
 #include "testutil.h"
 #include "fastmlp.h"
@@ -168,6 +170,15 @@ static void divergence_and_stop(void)
     CHECK(strstr(err.msg, "diverged") != NULL);
     const double *w = mlp_model_params(m);
     CHECK(isfinite(w[0]) && isfinite(w[1]));
+    /* the weights of the last good epoch, and the model says which (the
+     * message does not claim it: a CLI run saves none) */
+    struct mlp_train_meta tm = mlp_model_train_meta(m);
+    CHECK_MSG(tm.stop_reason == MLP_STOP_DIVERGED && tm.epoch_kept == tm.epochs && strstr(err.msg, "kept") == NULL,
+              "diverged: %s, weights of epoch %u of %u; %s", mlp_stop_reason_name((enum mlp_stop_reason)tm.stop_reason),
+              tm.epoch_kept, tm.epochs, err.msg);
+    char want[64];
+    snprintf(want, sizeof want, "diverged in epoch %u ", tm.epochs + 1);
+    CHECK_MSG(strstr(err.msg, want) != NULL, "%s (wanted \"%s\")", err.msg, want);
 
     mlp_model_init(m, MLP_INIT_ZEROS, 0, 0, 0);
     tp.lr = 1e-3;
@@ -176,6 +187,108 @@ static void divergence_and_stop(void)
     tp.user = &calls;
     CHECK_STATUS(mlp_model_train(m, &ds, &tp, &err), MLP_ERR_STOPPED);
     CHECK(calls == 2);
+    mlp_model_free(m);
+}
+
+/* The L2 term l2/(2n) sum w^2 of a model's weights (biases excluded),
+ * by hand. */
+static double penalty_of(struct mlp_model *m, double l2, double n)
+{
+    const double *w = mlp_model_params(m);
+    double sq = 0;
+    for (uint32_t l = 0; l < mlp_model_n_layers(m); l++) {
+        size_t o = mlp_model_w_offset(m, l), nw = mlp_model_b_offset(m, l) - o;
+        for (size_t i = 0; i < nw; i++) sq += w[o + i] * w[o + i];
+    }
+    return l2 / (2 * n) * sq;
+}
+
+/* train_loss is the data loss, as test_loss and mlp_model_evaluate define
+ * it; the L2 term is reported apart as penalty.  GD's epoch figures are
+ * those of the weights before its update, so one epoch's are the initial
+ * model's; a solver's are those of the point it ends the iteration at. */
+static void loss_definitions(void)
+{
+    enum { N = 40 };
+    double x[N * 3];
+    int32_t y[N];
+    for (int i = 0; i < N; i++) {
+        for (int j = 0; j < 3; j++) x[i * 3 + j] = sin(1.7 * i + j) * 2;
+        y[i] = x[i * 3] + 0.5 * x[i * 3 + 1] > 0;
+    }
+    struct mlp_dataset ds = {.n_rows = N, .n_cols = 3, .x_type = MLP_ELEM_F64, .x = x, .labels = y, .n_classes = 2};
+    struct mlp_layer_spec h[1] = {{5, MLP_ACT_TANH}};
+    for (int opt = 0; opt < 3; opt++) {
+        const enum mlp_optim o = opt == 0 ? MLP_OPT_GD : opt == 1 ? MLP_OPT_LBFGS : MLP_OPT_ADAM;
+        struct mlp_model *m = test_model(MLP_F64, 3, 1, h, 2, MLP_HEAD_SOFTMAX_CE, 1), *m0 = NULL;
+        if (!m) return;
+        mlp_model_init(m, MLP_INIT_UNIFORM, -2, 2, 3); /* large weights: a large penalty */
+        CHECK_STATUS(mlp_model_clone(&m0, m, NULL), MLP_OK);
+        struct mlp_train_params tp = mlp_train_params_default();
+        tp.optim = o;
+        tp.l2 = 3;
+        tp.lr = 0.1;
+        tp.epochs = o == MLP_OPT_LBFGS ? 2 : 1;
+        tp.batch = N;
+        struct mlp_epoch_stats last = {0};
+        tp.on_epoch = keep_last;
+        tp.user = &last;
+        CHECK_STATUS(mlp_model_train(m, &ds, &tp, NULL), MLP_OK);
+        /* GD and one-batch Adam: the initial weights; L-BFGS: the final ones */
+        struct mlp_model *at = o == MLP_OPT_LBFGS ? m : m0;
+        double loss, acc;
+        CHECK_STATUS(mlp_model_evaluate(at, &ds, &loss, &acc, NULL), MLP_OK);
+        const double pen = penalty_of(at, tp.l2, N);
+        CHECK_MSG(pen > 0.1, "%s: the test needs a penalty well above the tolerance (%g)", mlp_optim_name(o), pen);
+        CHECK_MSG(fabs(last.train_loss - loss) <= 1e-12 * (pen + loss) && fabs(last.penalty - pen) <= 1e-12 * pen,
+                  "%s, l2 %g: train_loss %.17g penalty %.17g; evaluated loss %.17g, penalty by hand %.17g",
+                  mlp_optim_name(o), tp.l2, last.train_loss, last.penalty, loss, pen);
+        /* without L2 the penalty is 0 */
+        tp.l2 = 0;
+        CHECK_STATUS(mlp_model_train(m, &ds, &tp, NULL), MLP_OK);
+        CHECK(last.penalty == 0);
+        mlp_model_free(m);
+        mlp_model_free(m0);
+    }
+}
+
+/* Why a run ended and which epoch's weights the model holds
+ * (mlp_train_meta.stop_reason, epoch_kept), and the names. */
+static void stop_reasons(void)
+{
+    static const double x[8] = {0, 0, 0, 1, 1, 0, 1, 1};
+    static const int32_t y[4] = {0, 1, 1, 0};
+    struct mlp_dataset ds = {.n_rows = 4, .n_cols = 2, .x_type = MLP_ELEM_F64, .x = x, .labels = y, .n_classes = 2};
+    struct mlp_layer_spec h[1] = {{4, MLP_ACT_TANH}};
+    struct mlp_model *m = test_model(MLP_F64, 2, 1, h, 1, MLP_HEAD_SIGMOID_BCE, 1);
+    if (!m) return;
+    struct mlp_train_meta tm = mlp_model_train_meta(m);
+    CHECK(tm.stop_reason == MLP_STOP_NONE && tm.epoch_kept == 0);
+    mlp_model_init(m, MLP_INIT_UNIFORM, -1, 1, 7);
+    struct mlp_train_params tp = mlp_train_params_default();
+    tp.optim = MLP_OPT_GD;
+    tp.lr = 0.5;
+    tp.epochs = 5;
+    CHECK_STATUS(mlp_model_train(m, &ds, &tp, NULL), MLP_OK);
+    tm = mlp_model_train_meta(m);
+    CHECK_MSG(tm.stop_reason == MLP_STOP_EPOCHS && tm.epochs == 5 && tm.epoch_kept == 5, "gd: %s, %u of %u",
+              mlp_stop_reason_name((enum mlp_stop_reason)tm.stop_reason), tm.epoch_kept, tm.epochs);
+    /* L-BFGS: the most iterations, then a tolerance met at once */
+    tp.optim = MLP_OPT_LBFGS;
+    tp.epochs = 3;
+    CHECK_STATUS(mlp_model_train(m, &ds, &tp, NULL), MLP_OK);
+    tm = mlp_model_train_meta(m);
+    CHECK_MSG(tm.stop_reason == MLP_STOP_MAX_ITER && tm.epochs == 8 && tm.epoch_kept == 8, "lbfgs: %s, %u of %u",
+              mlp_stop_reason_name((enum mlp_stop_reason)tm.stop_reason), tm.epoch_kept, tm.epochs);
+    tp.gtol = 1e3;
+    CHECK_STATUS(mlp_model_train(m, &ds, &tp, NULL), MLP_OK);
+    tm = mlp_model_train_meta(m);
+    CHECK_MSG(tm.stop_reason == MLP_STOP_GTOL, "lbfgs, gtol 1e3: %s",
+              mlp_stop_reason_name((enum mlp_stop_reason)tm.stop_reason));
+    CHECK(strcmp(mlp_stop_reason_name(MLP_STOP_GTOL), "gtol") == 0 &&
+          strcmp(mlp_stop_reason_name(MLP_STOP_EARLY), "early") == 0 &&
+          strcmp(mlp_stop_reason_name(MLP_STOP_LINESEARCH), "line-search") == 0 &&
+          strcmp(mlp_stop_reason_name(MLP_STOP_COUNT), "unknown") == 0);
     mlp_model_free(m);
 }
 
@@ -202,5 +315,7 @@ int main(void)
     mlp_dataset_free(&f.train);
     mlp_dataset_free(&f.test);
     divergence_and_stop();
+    loss_definitions();
+    stop_reasons();
     return check_report("train");
 }

@@ -23,7 +23,7 @@ need_qemu_x86_64
 # Haswell less the system features TCG cannot emulate (qemu warns about each
 # on stderr, once per thread); none of them is visible to user code but TSX
 CPU=Haswell,-pcid,-x2apic,-tsc-deadline,-hle,-invpcid,-rtm
-HSW="$QEMU -cpu $CPU $FASTMLP"
+HSW="$QEMU $QEMU_UNSET -cpu $CPU $FASTMLP"
 
 # shellcheck disable=SC2086
 expect 0 "" -- $HSW --version

@@ -32,8 +32,16 @@ hasnt() {
 }
 
 # need_qemu_x86_64: sets QEMU to qemu-x86_64 (the tests that run the CLI as
-# an older x86-64 CPU), or fails the test where it cannot run.
+# an older x86-64 CPU), or fails the test where it cannot run.  QEMU_UNSET
+# holds qemu's options that keep the host's kernel choices out of the guest:
+# qemu-user hands the guest the host's environment, and an OPENBLAS_CORETYPE
+# set for the host (Haswell, on one AVX-512 host) makes OpenBLAS load that
+# core's kernels whatever the emulated CPU is (0.3.21 does not check them
+# against cpuid), so under -cpu Nehalem the first SGEMM died on a VEX
+# instruction in sgemm_incopy_HASWELL.  Without them OpenBLAS reads the
+# emulated cpuid, as on real hardware; FASTMLP_ISA likewise, for the CLI.
 need_qemu_x86_64() {
+    QEMU_UNSET="-U OPENBLAS_CORETYPE -U FASTMLP_ISA"
     QEMU=$(command -v qemu-x86_64 || true)
     if [ -z "$QEMU" ]; then
         echo "FAIL: qemu-x86_64 not found: run 'make setup' (it installs Debian's qemu-user)"

@@ -112,7 +112,7 @@ grep -q "^cg converged after [0-9]* of at most 50 iterations: max |gradient| <= 
 ! grep -q "penalty" "$T/out" && ok || bad "a penalty shown without --l2: $(cat "$T/out")"
 # Early stopping names the epoch whose weights were kept, and info shows it
 # (from model-file version 3 on, which records it).
-expect 0 "" -- "$FASTMLP" train $G --optimizer adam --lr 0.3 --epochs 40 --valid-fraction 0.2 --patience 2 -o "$T/es.mlp"
+expect 0 "" -- "$FASTMLP" train $G --optimizer adam --lr 0.3 --epochs 40 --batch 64 --valid-fraction 0.2 --patience 2 -o "$T/es.mlp"
 kept=$(sed -n 's/^early stop after epoch [0-9]*: no better valid loss for 2 epochs; kept the weights of epoch \([0-9]*\) (valid_loss.*/\1/p' "$T/out")
 last=$(grep -c '^epoch ' "$T/out")
 [ -n "$kept" ] && [ "$kept" -eq $((last - 2)) ] && ok || bad "early stop line: $(tail -4 "$T/out")"
@@ -126,7 +126,7 @@ else
 fi
 expect 0 "" -- "$FASTMLP" train $G --optimizer cg --max-iter 3 -o "$T/cg.mlp"
 expect 0 "" -- "$FASTMLP" info "$T/cg.mlp"
-grep -q "^training    cg, 3 iterations, l2 0, seed" "$T/out" && ok || bad "info for cg shows an lr or batch: $(cat "$T/out")"
+grep -q "^training    cg, 3 iterations, l2 0.0001, seed" "$T/out" && ok || bad "info for cg shows an lr or batch: $(cat "$T/out")"
 [ "$(wc -l <"$T/g.csv")" -eq 676 ] && head -1 "$T/g.csv" | grep -q '^row,class,label,p_0,p_1,p_2$' && ok ||
     bad "galaxy predictions: $(head -2 "$T/g.csv")"
 expect 0 "" -- "$FASTMLP" train --train "$D/train_catvnoncat.h5" --test "$D/test_catvnoncat.h5" --layers none \

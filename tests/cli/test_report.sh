@@ -418,7 +418,7 @@ with open(sys.argv[1] + "/houses.csv", "w") as f:
         f.write("%.4f,%.4f,%.5f\n" % (a, b, 1.5 * a - 0.7 * b + 0.3 + r.gauss(0, 0.2)))
 EOF
 REG="--label-name price --targets"
-"$FASTMLP" train --train "$T/houses.csv" $REG --head identity-mse --epochs 4 --seed 1 --threads 1 -q \
+"$FASTMLP" train --train "$T/houses.csv" $REG --head identity-mse --epochs 4 --valid-fraction 0 --seed 1 --threads 1 -q \
     -o "$T/houses.mlp" --report "$T/houses.html" >/dev/null 2>"$T/err" || bad "train on real targets: $(cat "$T/err")"
 "$FASTMLP" eval "$T/houses.mlp" "$T/houses.csv" $REG --json >"$T/houses.json" 2>"$T/err" ||
     bad "eval --json on real targets: $(cat "$T/err")"

@@ -3,13 +3,9 @@
 # bench/tabular.sh's scorer of fastmlp's predictions (Python's standard
 # library only, so fastmlp's figure needs no NumPy): PRED.csv as `fastmlp
 # predict -o` writes it, against the `target` column of TEST.csv.
-#   classification: PRED's `label` column (the original label values); where
-#                   there is none, its `class` column (a class index, mapped
-#                   through TRAIN.csv's labels in sorted order: numerically
-#                   when every label is a number, else as strings); a
-#                   `label` column that is not a function of `class` is
-#                   refused: that is the truth `predict --labels` adds, not
-#                   a prediction
+#   classification: PRED's `class` column (the predicted class by the name
+#                   the training table gave it: the original label value;
+#                   its `label` column is the truth predict read, unused)
 #   regression:     PRED's `prediction` column, scored as R^2
 # Labels compare as numbers when both sides are numbers ("1" == "1.0"),
 # else as strings.
@@ -45,18 +41,11 @@ def same(a, b):
     return x == y if x is not None and y is not None else a.strip() == b.strip()
 
 
-def sorted_labels(labels):
-    uniq = set(labels)
-    if all(num(v) is not None for v in uniq):
-        return sorted(uniq, key=float)
-    return sorted(uniq)
-
-
 def main():
     if len(sys.argv) != 4:
         print("usage: tabular_score.py PRED.csv TEST.csv TRAIN.csv", file=sys.stderr)
         return 64
-    pred, test, train = sys.argv[1:]
+    pred, test, _train = sys.argv[1:]
     truth = column(test, "target")
     if truth is None:
         print(f"{test}: no target column", file=sys.stderr)
@@ -73,25 +62,14 @@ def main():
         ss_res = sum((a - b) ** 2 for a, b in zip(y, p))
         print(f"r2 {1.0 - ss_res / ss_tot:.4f}")
         return 0
-    got = column(pred, "label")
-    cls = column(pred, "class")
-    if got is not None and cls is not None and len({(c, v) for c, v in zip(cls, got)}) > len(set(cls)):
-        # fastmlp predict --labels FILE writes the true labels as `label`
-        print(f"{pred}: its label column is not a function of its class column: "
-              "true labels, not predictions", file=sys.stderr)
-        return 1
+    # `class` is the predicted class as the training table named it (the
+    # original label value); `label`, when there, is the truth predict read
+    got = column(pred, "class")
     if got is None:
-        if cls is None:
-            with open(pred, encoding="utf-8-sig") as f:
-                head = f.readline().strip()
-            print(f"{pred}: no label, class or prediction column (header: {head[:80]})", file=sys.stderr)
-            return 1
-        names = sorted_labels(column(train, "target"))
-        try:
-            got = [names[int(float(c))] for c in cls]
-        except (ValueError, IndexError):
-            print(f"{pred}: class column holds values outside 0..{len(names) - 1}", file=sys.stderr)
-            return 1
+        with open(pred, encoding="utf-8-sig") as f:
+            head = f.readline().strip()
+        print(f"{pred}: no class or prediction column (header: {head[:80]})", file=sys.stderr)
+        return 1
     if len(got) != len(truth):
         print(f"{pred}: {len(got)} predictions for {len(truth)} rows", file=sys.stderr)
         return 1

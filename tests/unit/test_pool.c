@@ -4,9 +4,13 @@
  * than cores and with workers asleep between jobs; the gang's barrier holds
  * its tasks together; no waiter burns its core (an idle pool's workers, a
  * caller waiting for a sleeping worker, a barrier waiting for a sleeping
- * task: each spins microseconds, then sleeps). */
+ * task: each spins microseconds, then sleeps); and a pass below
+ * MLP_FAST_MIN_WORK runs as one task, bit for bit the one-thread result. */
 #include "check.h"
+#include "testutil.h"
+#include "context/context.h"
 #include "core/pool.h"
+#include "pass/pass.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -164,10 +168,67 @@ static void test_idle(void)
     mlp__pool_free(P);
 }
 
+/* ------------------------------------------- small passes on one thread */
+
+/* Gradient of a 13-64-32-3 net over the first n rows of (x, y) on a
+ * context of `threads` threads; *parts: the tasks the fast pass used. */
+static void grad_on(int threads, const struct mlp_dataset *ds, uint64_t n, float *g, uint32_t *parts)
+{
+    test_use(threads, MLP_KERNELS_FAST);
+    const struct mlp_layer_spec hidden[] = {{64, MLP_ACT_RELU}, {32, MLP_ACT_TANH}};
+    struct mlp_model *m = test_model(MLP_F32, 13, 2, hidden, 3, MLP_HEAD_SOFTMAX_CE, 1.0);
+    if (!m) return;
+    mlp_model_init(m, MLP_INIT_HE, 0, 0, 7);
+    struct mlp_pass ps = {.m = m, .ds = ds, .n = n, .grad = g, .keep_parts = true};
+    CHECK_STATUS(mlp__run_pass(&ps, NULL), MLP_OK);
+    *parts = ps.n_parts ? ps.n_parts : 1;
+    if (ps.n_parts) {
+        /* with parts kept the pool stays held: add them as the pass would */
+        for (uint32_t k = 1; k < ps.n_parts; k++)
+            for (size_t i = 0; i < mlp_model_n_params(m); i++) g[i] += ((const float *)ps.parts[k])[i];
+        mlp__pool_release(mlp__model_pool(m));
+    }
+    mlp_model_free(m);
+}
+
+static void test_small_pass(void)
+{
+    const uint64_t macs = 13 * 64 + 64 * 32 + 32 * 3;
+    const uint64_t min_rows = (MLP_FAST_MIN_WORK + macs - 1) / macs; /* a task's rows, at least */
+    const uint64_t rows = 2 * min_rows;
+    float *x = malloc(rows * 13 * sizeof *x);
+    int32_t *y = malloc(rows * sizeof *y);
+    const size_t np = (13 + 1) * 64 + (64 + 1) * 32 + (32 + 1) * 3;
+    float *g1 = malloc(np * sizeof *g1), *g2 = malloc(np * sizeof *g2);
+    if (!x || !y || !g1 || !g2) {
+        CHECK(0);
+        free(x), free(y), free(g1), free(g2);
+        return;
+    }
+    for (uint64_t i = 0; i < rows * 13; i++) x[i] = (float)(i * 7919 % 251) / 251.0f - 0.5f;
+    for (uint64_t i = 0; i < rows; i++) y[i] = (int32_t)(i * 31 % 3);
+    struct mlp_dataset ds = {.n_rows = rows, .n_cols = 13, .x_type = MLP_ELEM_F32, .x = x, .labels = y,
+                             .n_classes = 3};
+    uint32_t p1, p2;
+    /* one row short of two tasks' worth: one task on 2 threads, the same bits as on 1 */
+    grad_on(1, &ds, rows - 1, g1, &p1);
+    grad_on(2, &ds, rows - 1, g2, &p2);
+    CHECK_MSG(p1 == 1 && p2 == 1, "%llu rows x %llu multiply-adds: %u and %u tasks, expected 1 and 1",
+              (unsigned long long)(rows - 1), (unsigned long long)macs, p1, p2);
+    CHECK_MSG(memcmp(g1, g2, np * sizeof *g1) == 0, "a pass below the line differs between 1 and 2 threads");
+    /* two tasks' worth: two tasks, the same bits on every run */
+    grad_on(2, &ds, rows, g1, &p1);
+    grad_on(2, &ds, rows, g2, &p2);
+    CHECK_MSG(p1 == 2 && p2 == 2, "%llu rows: %u and %u tasks, expected 2", (unsigned long long)rows, p1, p2);
+    CHECK_MSG(memcmp(g1, g2, np * sizeof *g1) == 0, "two runs on 2 threads differ");
+    free(x), free(y), free(g1), free(g2);
+}
+
 int main(void)
 {
     test_exactly_once();
     test_barrier();
     test_idle();
+    test_small_pass();
     return check_report("pool");
 }

@@ -9,29 +9,56 @@
  * kernels/blas.c), which OpenMP would not know
  * about.
  *
- * Hand-off: the caller bumps a generation counter; workers spin on it for a
- * short while after each job (the next mini-batch usually follows within
- * microseconds), then sleep on a condition variable.  The caller runs its
- * own share of the tasks, then spins until the workers have checked in. */
+ * Hand-off: the caller bumps a generation counter; the workers, after a
+ * short spin (the next mini-batch often follows within microseconds), sleep
+ * on it (a futex), and the caller wakes them only when one sleeps.  The
+ * caller runs its own share of the tasks, then waits for the workers to
+ * check in the same way: a short spin, then a sleep the last worker ends.
+ * The barrier of the model-parallel step waits alike.  Every spin is short
+ * and ends at once when the spinner finds it was descheduled (another
+ * thread needed its core): on a machine shared with other work a waiter
+ * must not burn the core the thread it waits for needs (issue 15: a 5 ms
+ * spin let a tiny job take up to 4.3 s beside other work, 0.06 s on one
+ * thread). */
+#if defined(__linux__)
+#define _DEFAULT_SOURCE /* syscall */
+#endif
 #include "core/pool.h"
 
 #include "internal.h"
 
+#include <limits.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#endif
 
 
 #define MAX_THREADS MLP_MAX_THREADS
-/* How long an idle worker spins before it sleeps.  Waking a sleeping one
- * costs tens of microseconds or more in a VM (futex + IPI), which at 200 us
- * of spin halved W5 on 2 threads (34k vs 105k samples/s): mini-batches come
- * every ~0.6 ms, so stay awake well beyond that. */
-#define SPIN_S 5e-3
+/* The longest spin of a waiter (a worker between jobs, the caller waiting
+ * for the workers, a barrier) before it sleeps.  W5 on 2 threads (30000
+ * rows, median of 7 runs at real-time priority, i.e. cores to itself; AMD
+ * EPYC Zen 4 VM, 2 cores): samples/s 126k with no spin (a futex wake on
+ * every hand-off and barrier), 146k at 5 us, 158k at 10 us, 167k at 20 us,
+ * 159k at 50 us; the old 5 ms spin 166k, one thread 90k.  The old "200 us
+ * halved W5" was a condition variable and a barrier that never slept; with
+ * futexes 20 us keeps the whole 2-thread gain. */
+#define SPIN_NS 20000u
+/* The shortest spin: an idle worker polls this long even after a wait that
+ * found it descheduled (a job published right behind the last costs no
+ * wake). */
+#define SPIN_MIN_NS 2000
+/* A gap this long between two polls of a spin means the spinner was
+ * descheduled: the machine has more runnable threads than cores. */
+#define PREEMPTED_NS 30000
 
 struct scratch {
     void *p;
@@ -39,15 +66,15 @@ struct scratch {
 };
 
 struct mlp_pool {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
     atomic_int busy;
     int size;    /* threads a job may use (>= 1) */
     int started; /* workers running: ids 1..started */
-    int sleepers;
-    atomic_uint gen;
+    atomic_uint gen;      /* bumped for every job; the workers wait on it */
+    atomic_uint sleepers; /* workers asleep (or about to sleep) on gen */
+    atomic_uint pending;  /* workers yet to check in; the caller waits on it */
+    atomic_uint caller_sleeps; /* the caller is asleep (or about to sleep) on pending */
+    uint32_t caller_spin;      /* the caller's spin on pending (wait_change) */
     unsigned start_gen[MAX_THREADS]; /* the generation a worker was made in */
-    atomic_int pending;
     void (*fn)(void *, uint32_t);
     void *ctx;
     uint32_t n_tasks, nt_job;
@@ -57,6 +84,31 @@ struct mlp_pool {
     struct scratch scratch[MAX_THREADS][MLP_POOL_SCRATCH];
 };
 
+/* --------------------------------------------------------------- waiting */
+
+_Static_assert(sizeof(atomic_uint) == sizeof(uint32_t), "a futex is a 32-bit word");
+
+/* Sleep while *w == v (or return at once when it differs); wake_all ends
+ * the sleep of every thread in sleep_on(w, ...).  A futex on Linux;
+ * elsewhere a 50 us nap and a fresh look (a waker need not do anything). */
+static void sleep_on(atomic_uint *w, unsigned v)
+{
+#if defined(__linux__)
+    syscall(SYS_futex, (void *)w, FUTEX_WAIT_PRIVATE, v, NULL, NULL, 0);
+#else
+    if (atomic_load(w) == v) nanosleep(&(struct timespec){0, 50000}, NULL);
+#endif
+}
+
+static void wake_all(atomic_uint *w)
+{
+#if defined(__linux__)
+    syscall(SYS_futex, (void *)w, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+#else
+    (void)w;
+#endif
+}
+
 static inline void cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
@@ -64,14 +116,47 @@ static inline void cpu_relax(void)
 #endif
 }
 
-/* One round of waiting for another thread: spin briefly, then yield (on an
- * oversubscribed machine the thread waited for may need this very core). */
-static inline void backoff(unsigned spins)
+static uint64_t now_ns(void)
 {
-    if (spins < 4096)
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+enum spin_end { SPIN_CHANGED, SPIN_TIMEOUT, SPIN_PREEMPTED };
+
+/* Spin while *w == v, at most budget_ns; why it stopped. */
+static enum spin_end spin_while(const atomic_uint *w, unsigned v, uint32_t budget_ns)
+{
+    uint64_t t0 = now_ns(), last = t0;
+    for (unsigned i = 1;; i++) {
+        if (atomic_load_explicit(w, memory_order_acquire) != v) return SPIN_CHANGED;
         cpu_relax();
-    else
-        sched_yield();
+        if ((i & 15) == 0) {
+            uint64_t t = now_ns();
+            if (t - last > PREEMPTED_NS) return SPIN_PREEMPTED;
+            if (t - t0 > budget_ns) return SPIN_TIMEOUT;
+            last = t;
+        }
+    }
+}
+
+/* Wait until *w != v: spin (*spin ns at most), then sleep on w counted in
+ * *sleepers, which a waker reads after changing *w (both sequentially
+ * consistent: either the sleeper sees the change or the waker sees the
+ * sleeper).  The spin adapts for the next wait: back to the shortest after
+ * a spin that found the waiter descheduled, halved after one that ran out,
+ * doubled (up to SPIN_NS) after one that saw the change. */
+static void wait_change(atomic_uint *w, unsigned v, atomic_uint *sleepers, uint32_t *spin)
+{
+    switch (spin_while(w, v, *spin)) {
+    case SPIN_CHANGED: *spin = *spin > SPIN_NS / 2 ? SPIN_NS : 2 * *spin; return;
+    case SPIN_TIMEOUT: *spin = *spin / 2 < SPIN_MIN_NS ? SPIN_MIN_NS : *spin / 2; break;
+    case SPIN_PREEMPTED: *spin = SPIN_MIN_NS; break;
+    }
+    atomic_fetch_add(sleepers, 1);
+    while (atomic_load(w) == v) sleep_on(w, v);
+    atomic_fetch_sub(sleepers, 1);
 }
 
 int mlp__online_cores(void)
@@ -101,11 +186,10 @@ static void watch_forks(void) { pthread_atfork(NULL, NULL, count_fork); }
 static void forget_workers_after_fork(struct mlp_pool *P)
 {
     P->started = 0;
-    P->sleepers = 0;
+    atomic_store(&P->sleepers, 0);
     atomic_store(&P->pending, 0);
+    atomic_store(&P->caller_sleeps, 0);
     atomic_store(&P->busy, 0);
-    pthread_mutex_init(&P->mu, NULL);
-    pthread_cond_init(&P->cv, NULL);
     P->forks = atomic_load(&fork_gen);
 }
 
@@ -123,26 +207,14 @@ static void *worker(void *arg)
     /* Not the generation now: the job this worker was started for may
      * already have been published. */
     unsigned seen = P->start_gen[id];
+    uint32_t spin = SPIN_NS;
     for (;;) {
-        unsigned g = atomic_load_explicit(&P->gen, memory_order_acquire);
-        double t0 = mlp__now();
-        for (unsigned spins = 0; g == seen; spins++) {
-            cpu_relax();
-            if ((spins & 255) == 255 && mlp__now() - t0 > SPIN_S) {
-                pthread_mutex_lock(&P->mu);
-                P->sleepers++;
-                while ((g = atomic_load_explicit(&P->gen, memory_order_acquire)) == seen)
-                    pthread_cond_wait(&P->cv, &P->mu);
-                P->sleepers--;
-                pthread_mutex_unlock(&P->mu);
-                break;
-            }
-            g = atomic_load_explicit(&P->gen, memory_order_acquire);
-        }
-        seen = g;
+        wait_change(&P->gen, seen, &P->sleepers, &spin);
+        seen = atomic_load_explicit(&P->gen, memory_order_acquire);
         if (P->stop) return NULL;
         if (id < P->nt_job) run_share(P, id);
-        atomic_fetch_sub_explicit(&P->pending, 1, memory_order_acq_rel);
+        /* the last to check in wakes the caller if it sleeps */
+        if (atomic_fetch_sub(&P->pending, 1) == 1 && atomic_load(&P->caller_sleeps)) wake_all(&P->pending);
     }
     return NULL;
 }
@@ -189,13 +261,12 @@ void mlp__pool_run(struct mlp_pool *P, uint32_t n_tasks, void (*fn)(void *ctx, u
     P->ctx = ctx;
     P->n_tasks = n_tasks;
     P->nt_job = (uint32_t)nt;
-    atomic_store_explicit(&P->pending, P->started, memory_order_relaxed);
-    pthread_mutex_lock(&P->mu);
-    atomic_fetch_add_explicit(&P->gen, 1, memory_order_release);
-    if (P->sleepers) pthread_cond_broadcast(&P->cv);
-    pthread_mutex_unlock(&P->mu);
+    atomic_store_explicit(&P->pending, (unsigned)P->started, memory_order_relaxed);
+    atomic_fetch_add(&P->gen, 1);
+    if (atomic_load(&P->sleepers)) wake_all(&P->gen);
     run_share(P, 0);
-    for (unsigned spins = 0; atomic_load_explicit(&P->pending, memory_order_acquire) > 0; spins++) backoff(spins);
+    for (unsigned left; (left = atomic_load_explicit(&P->pending, memory_order_acquire)) != 0;)
+        wait_change(&P->pending, left, &P->caller_sleeps, &P->caller_spin);
 }
 
 uint32_t mlp__pool_gang(struct mlp_pool *P)
@@ -208,6 +279,8 @@ void mlp__barrier_init(struct mlp_barrier *b, unsigned n)
 {
     atomic_init(&b->arrived, 0);
     atomic_init(&b->phase, 0);
+    atomic_init(&b->sleepers, 0);
+    atomic_init(&b->spin, SPIN_NS);
     b->n = n;
 }
 
@@ -216,10 +289,14 @@ void mlp__barrier_wait(struct mlp_barrier *b)
     unsigned ph = atomic_load_explicit(&b->phase, memory_order_acquire);
     if (atomic_fetch_add_explicit(&b->arrived, 1, memory_order_acq_rel) + 1 == b->n) {
         atomic_store_explicit(&b->arrived, 0, memory_order_relaxed);
-        atomic_fetch_add_explicit(&b->phase, 1, memory_order_release);
+        atomic_fetch_add(&b->phase, 1);
+        if (atomic_load(&b->sleepers)) wake_all(&b->phase);
         return;
     }
-    for (unsigned spins = 0; atomic_load_explicit(&b->phase, memory_order_acquire) == ph; spins++) backoff(spins);
+    /* one spin length for all the barrier's threads: a guide, not a count */
+    uint32_t spin = atomic_load_explicit(&b->spin, memory_order_relaxed);
+    wait_change(&b->phase, ph, &b->sleepers, &spin);
+    atomic_store_explicit(&b->spin, spin, memory_order_relaxed);
 }
 
 void mlp__pool_for(struct mlp_pool *P, uint32_t n_tasks, void (*fn)(void *ctx, uint32_t task), void *ctx)
@@ -249,16 +326,8 @@ struct mlp_pool *mlp__pool_create(int size)
     MLP_ASSERT(size >= 1 && size <= MAX_THREADS);
     struct mlp_pool *P = calloc(1, sizeof *P);
     if (!P) return NULL;
-    if (pthread_mutex_init(&P->mu, NULL) != 0) {
-        free(P);
-        return NULL;
-    }
-    if (pthread_cond_init(&P->cv, NULL) != 0) {
-        pthread_mutex_destroy(&P->mu);
-        free(P);
-        return NULL;
-    }
     P->size = size;
+    P->caller_spin = SPIN_NS;
     pthread_once(&fork_once, watch_forks);
     P->forks = atomic_load(&fork_gen);
     return P;
@@ -269,17 +338,13 @@ void mlp__pool_free(struct mlp_pool *P)
     if (!P) return;
     MLP_ASSERT(atomic_load(&P->busy) == 0);
     /* Wake every worker with a new generation that tells it to return. */
-    pthread_mutex_lock(&P->mu);
     P->stop = 1;
-    atomic_fetch_add_explicit(&P->gen, 1, memory_order_release);
-    pthread_cond_broadcast(&P->cv);
-    pthread_mutex_unlock(&P->mu);
+    atomic_fetch_add(&P->gen, 1);
+    wake_all(&P->gen);
     /* In a child of fork() the workers are not there to join. */
     if (P->forks == atomic_load(&fork_gen))
         for (int i = 1; i <= P->started; i++) pthread_join(P->th[i], NULL);
     for (int i = 0; i < MAX_THREADS; i++)
         for (int w = 0; w < MLP_POOL_SCRATCH; w++) mlp__afree(P->scratch[i][w].p);
-    pthread_cond_destroy(&P->cv);
-    pthread_mutex_destroy(&P->mu);
     free(P);
 }

@@ -48,10 +48,10 @@ void mlp__pool_release(struct mlp_pool *P);
 uint32_t mlp__pool_gang(struct mlp_pool *P);
 
 /* A barrier for the n tasks of such a run: each waits until all n have
- * arrived.  Spins briefly, then yields (on an oversubscribed machine the
- * task it waits for may need this core).  Reusable at once. */
+ * arrived.  Spins briefly (microseconds), then sleeps (on an oversubscribed
+ * machine the task it waits for may need this core).  Reusable at once. */
 struct mlp_barrier {
-    _Atomic unsigned arrived, phase;
+    _Atomic unsigned arrived, phase, sleepers, spin;
     unsigned n;
 };
 void mlp__barrier_init(struct mlp_barrier *b, unsigned n);

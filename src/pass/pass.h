@@ -9,9 +9,11 @@
 #include "internal.h"
 
 /* The fast stage splits a pass over at most this many tasks (threads), of at
- * least this many rows each. */
+ * least this many rows and this many multiply-adds (the forward pass's) each
+ * (pass.inc says why). */
 #define MLP_FAST_MAX_TASKS MLP_PASS_MAX_PARTS
 #define MLP_FAST_MIN_ROWS 16
+#define MLP_FAST_MIN_WORK ((uint64_t)1 << 20)
 /* First layers at most this wide over uint8 inputs take the fused kernel. */
 #define MLP_NARROW_MAX 16
 

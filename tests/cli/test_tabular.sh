@@ -151,7 +151,7 @@ expect 65 "category 'Atlantis' of column 1 ('island')" -- $F predict "$T/mean.ml
 expect 0 "" -- $F train $P --missing mean --categorical year -o "$T/year.mlp"
 has "^categorical: island \(3\), sex \(2\), year \(3\) -> 12 inputs, one-hot$"
 expect 64 "not zeros or error" -- $F predict "$T/mean.mlp" "$T/atl.csv" --unknown-category skip
-expect 65 "categorical column 'nope' is neither a column name nor an index" -- $F train $P --categorical nope
+expect 64 "categorical column 'nope' is neither a column name nor an index" -- $F train $P --categorical nope
 # text in a column of numbers is an error that says how to read it
 sed '3s/^\([^,]*\),[^,]*,/\1,long,/' "$D/penguins_like_train.csv" >"$T/mixed.csv"
 expect 65 "mixed.csv:3:" -- $F train --train "$T/mixed.csv" --missing mean $TR

@@ -33,6 +33,11 @@ put("csv", "quoted", b'"y","x,1","x""2"\n"1","2","3"\n')
 put("csv", "ragged", b"0,1,2\n1,2\n")
 put("csv", "bad_token", b"0,1,abc\n")
 put("csv", "floats", b"1,.5,5.,-0,1e308,2.2250738585072011e-308\n0,1,2,3,4,5\n")
+# Tables as users bring them (issue 15): text labels and categories, missing
+# values, pandas' numeric header.
+put("csv", "table", b"island,mass,sex,species\nDream,3000,f,Adelie\nBiscoe,,m,Gentoo\n\"Tor,gersen\",NA,?,Adelie\n")
+put("csv", "labels_pm", b"0,1,2,3,y\n1,2,3,4,-1\n5,6,7,8,+1\n")
+put("csv", "regress", b"a,b,target\n1,2,151.5\n3,4,75.25\n5,6,-1e3\n")
 
 
 def idx(type_code, dims, payload):
@@ -86,6 +91,45 @@ def model_v2(dtype, head, n_in, layers, params, std=None):
     return h + struct.pack("<I", zlib.crc32(h) & 0xFFFFFFFF)
 
 
+def names(lst):
+    """A schema's name list: its count, then per name its number (NaN for text) and bytes."""
+    out = struct.pack("<I", len(lst))
+    for num, name in lst:
+        b = name.encode()
+        out += struct.pack("<dI", num, len(b)) + b
+    return out
+
+
+def schema_v3():
+    """island (categorical, 3), mass (numeric, fill 4000), label species (3 classes)."""
+    nan = float("nan")
+    s = struct.pack("<IqIIIII", 3, 2, ord(","), 2, 1, 2, 4)  # fields, label, delim, header, task, missing, inputs
+    s += names([(nan, "Adelie"), (nan, "Chinstrap"), (nan, "Gentoo")])
+    for name, kind, first, fill, fill_cat, cats in (
+            ("island", 1, 0, nan, 0, [(nan, "Biscoe"), (nan, "Dream"), (nan, "Torgersen")]),
+            ("mass", 0, 3, 4000.0, -1, []),
+            ("species", 2, 0, nan, -1, [])):
+        b = name.encode()
+        s += struct.pack("<I", len(b)) + b + struct.pack("<IIdq", kind, first, fill, fill_cat) + names(cats)
+    return s
+
+
+def model_v3(n_in, layers, params, schema):
+    """Version 3: version 2's header, the kept epoch, the stop reason and the
+    schema section's size; the schema after the layer table."""
+    h = b"FASTMLP\n" + struct.pack("<IIIIII", 3, 0x01020304, 0, 0, len(layers), n_in)
+    h += struct.pack("<dd", 0.01, 1.0)
+    h += struct.pack("<IIQIIdddQQ", 0, 2, 42, 3, 64, 1e-3, 0.0, 0.0, 100, len(params))
+    h += struct.pack("<IIQ", 3, 1, len(schema))
+    for w, a in layers:
+        h += struct.pack("<II", w, a)
+    h += schema
+    h += b"\x00" * ((64 - len(h) % 64) % 64)
+    h += struct.pack("<%df" % len(params), *params)
+    return h + struct.pack("<I", zlib.crc32(h) & 0xFFFFFFFF)
+
+
+put("model", "v3_schema", model_v3(4, [(2, 3), (3, 0)], [0.1 * i for i in range(8 + 2 + 6 + 3)], schema_v3()))
 put("model", "v2_f32", model_v2(0, 0, 2, [(3, 3), (2, 0)], [0.1 * i for i in range(9 + 8)]))
 put("model", "v2_f64_std", model_v2(1, 1, 2, [(1, 0)], [0.5, -0.5, 0.25], std=([0.0, 1.0], [1.0, 2.0])))
 v1 = b"FASTMLP\n" + struct.pack("<IIIIII", 1, 0x01020304, 1, 2, 1, 1) + struct.pack("<dd", 0.0, 1.0)

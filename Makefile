@@ -58,7 +58,7 @@ run: build
 	$(BUILD)/fastmlp train \
 	  --train $(FMNIST)/train-images-idx3-ubyte.gz --train-labels $(FMNIST)/train-labels-idx1-ubyte.gz \
 	  --test $(FMNIST)/t10k-images-idx3-ubyte.gz --test-labels $(FMNIST)/t10k-labels-idx1-ubyte.gz \
-	  -o $(BUILD)/fashion.mlp
+	  --layers 256,128 --epochs 5 --batch 64 -o $(BUILD)/fashion.mlp
 
 test: build build-asan
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

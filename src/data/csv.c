@@ -1969,6 +1969,19 @@ static enum mlp_status build_missing(struct build *B, struct mlp_error *err)
     return MLP_OK;
 }
 
+/* Cell (r, f) as a message shows it: its text, or its number's name. */
+static const char *cell_show(const struct table *T, uint64_t r, uint32_t f, char show[160])
+{
+    const uint64_t at = r * T->nf + f;
+    if (T->sid[at]) {
+        uint32_t id = T->sid[at] - 1;
+        return tok_show(show, (const unsigned char *)T->it[f].text[id], T->it[f].len[id]);
+    }
+    char nm[32];
+    mlp__num_name(T->val[at], nm);
+    return tok_show(show, (const unsigned char *)nm, strlen(nm));
+}
+
 /* The data set's rows from the table's kept rows. */
 static enum mlp_status build_rows(struct build *B, struct mlp_dataset *ds, struct mlp_error *err)
 {
@@ -2001,20 +2014,11 @@ static enum mlp_status build_rows(struct build *B, struct mlp_dataset *ds, struc
                 }
                 int64_t y = cell_index(T, r, f, &S->classes, B->tmap[f]);
                 if (y < 0) {
-                    char nm[32], list[256];
-                    const char *lab = nm;
-                    size_t len;
-                    if (T->sid[at]) {
-                        lab = T->it[f].text[T->sid[at] - 1];
-                        len = T->it[f].len[T->sid[at] - 1];
-                    } else {
-                        mlp__num_name(T->val[at], nm);
-                        len = strlen(nm);
-                    }
+                    char list[256];
                     class_list(&S->classes, list, sizeof list);
                     return csv_fail(c, err, MLP_ERR_RANGE,
                                     "label '%s' in data row %" PRIu64 " is not one of the model's classes (%s)",
-                                    tok_show(show, (const unsigned char *)lab, len), r + 1, list);
+                                    cell_show(T, r, f, show), r + 1, list);
                 }
                 ((int32_t *)ds->labels)[k] = (int32_t)y;
                 continue;
@@ -2028,22 +2032,11 @@ static enum mlp_status build_rows(struct build *B, struct mlp_dataset *ds, struc
             filled += missing;
             if (cat < 0 && !missing) {
                 col->n_unknown++;
-                if (c->unknown_error) {
-                    char nm[32];
-                    const char *v = nm;
-                    size_t len;
-                    if (T->sid[at]) {
-                        v = T->it[f].text[T->sid[at] - 1];
-                        len = T->it[f].len[T->sid[at] - 1];
-                    } else {
-                        mlp__num_name(T->val[at], nm);
-                        len = strlen(nm);
-                    }
+                if (c->unknown_error)
                     return csv_fail(c, err, MLP_ERR_RANGE,
                                     "category '%s' of column %" PRIu32 " ('%s') in data row %" PRIu64
                                     " was not in the model's training data",
-                                    tok_show(show, (const unsigned char *)v, len), f + 1, col->name, r + 1);
-                }
+                                    cell_show(T, r, f, show), f + 1, col->name, r + 1);
             }
             if (cat >= 0) xr[col->input + (uint32_t)cat] = 1;
         }

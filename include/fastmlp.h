@@ -292,14 +292,19 @@ struct mlp_load_params {
     /* CSV / TSV, tabular data (see "tabular data" below) */
     const struct mlp_schema *schema; /* apply this layout (a model's, or the
                          training set's, mlp_dataset_schema) instead of
-                         finding one: its delimiter, header, label column,
-                         classes, categories and fill values; a file without
-                         the label column is read as inputs only.  The other
-                         CSV fields above and below are then ignored. */
+                         finding one: its delimiter, label column, column
+                         names (a named header must match them), classes,
+                         categories and fill values; a file without the label
+                         column is read as inputs only.  The header row is
+                         found as for any file (header above still decides);
+                         missing and unknown_category below still apply; the
+                         other CSV fields are ignored. */
     int32_t label_from_end; /* k >= 1: the label is the k-th column from the
                                end (1: the last); overrides label_col */
-    int32_t label_auto;     /* 1: a header column named target, label, class,
-                               y (any case) is the label, else label_col */
+    int32_t label_auto;     /* 1: a header column named target, label,
+                               class, y, targets or labels (any case; the
+                               first of these names found, in this order) is
+                               the label, else label_col */
     int32_t task;           /* enum mlp_task [MLP_TASK_AUTO]; real_targets = 1
                                means MLP_TASK_REGRESS */
     int32_t missing;        /* enum mlp_missing [MLP_MISSING_ERROR] */
@@ -357,8 +362,8 @@ MLP_API enum mlp_status mlp_dataset_load_hdf5(struct mlp_dataset *ds, const char
  *   - inputs: a numeric column is one input; a categorical column (any
  *     value not a number, or named in mlp_load_params.categorical) is one
  *     input per category (one-hot, categories sorted as classes are);
- *   - missing values (an empty field, NA, N/A, NaN, nan, NULL, null, None,
- *     ?): an error (MLP_MISSING_ERROR, the default), the row dropped, or the
+ *   - missing values (an empty field, NA, na, N/A, n/a, NaN, nan, NAN, NULL,
+ *     Null, null, None, none, ?, #N/A): an error (MLP_MISSING_ERROR, the default), the row dropped, or the
  *     column's mean / median over the rows read (for a categorical column,
  *     its most frequent category), kept in the schema so that later data are
  *     filled with the training set's values.
@@ -374,7 +379,7 @@ enum mlp_col_kind { MLP_COL_NUMERIC = 0, MLP_COL_CATEGORICAL = 1, MLP_COL_LABEL 
 /* How the loader decided about the first row. */
 enum mlp_header_why {
     MLP_HEADER_NONE = 0,     /* the first row is data */
-    MLP_HEADER_GIVEN = 1,    /* mlp_load_params.header = 1, or the schema's */
+    MLP_HEADER_GIVEN = 1,    /* mlp_load_params.header = 1 */
     MLP_HEADER_NAMES = 2,    /* it holds text where the next row holds numbers
                                 (or only text) */
     MLP_HEADER_SEQUENCE = 3  /* numbers 0..n-1 or 1..n, as pandas writes the

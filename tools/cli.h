@@ -191,8 +191,10 @@ void cli_warn_schema(const char *cmd, const struct mlp_dataset *ds);
 /* "setosa" (the schema's name of class k), or k in digits into buf. */
 const char *cli_class_name(const struct mlp_schema *s, uint32_t k, char buf[16]);
 /* Regression figures of m over every row of ds (which has targets): out[0]
- * the mean squared error, out[1] the mean absolute error, out[2] R^2 (1 -
- * SSE / the targets' sum of squares about their mean), over all outputs. */
+ * the mean squared error and out[1] the mean absolute error over every
+ * output, out[2] R^2 as scikit-learn's uniform average: the mean over the
+ * outputs of 1 - SS_res / SS_tot (NaN for an output whose targets are
+ * constant). */
 enum mlp_status cli_regress_metrics(const struct mlp_model *m, const struct mlp_dataset *ds, double out[3],
                                     struct mlp_error *err);
 /* A CSV field: s as it is, or quoted (RFC 4180) when it holds the

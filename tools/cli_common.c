@@ -514,30 +514,41 @@ enum mlp_status cli_regress_metrics(const struct mlp_model *m, const struct mlp_
 {
     const uint32_t K = mlp_model_n_out(m);
     const uint64_t chunk = 4096;
-    double *p = malloc(chunk * K * sizeof *p);
-    if (!p) {
+    double *p = malloc(chunk * K * sizeof *p), *acc = calloc(3 * (size_t)K, sizeof *acc);
+    if (!p || !acc) {
+        free(p);
+        free(acc);
         snprintf(err->msg, sizeof err->msg, "out of memory");
         return err->status = MLP_ERR_NOMEM;
     }
-    /* the targets' mean first, for R^2 */
-    double mean = 0, sse = 0, sae = 0, sst = 0;
-    const uint64_t n = ds->n_rows * ds->n_targets;
-    for (uint64_t i = 0; i < n; i++) mean += ds->targets[i];
-    mean /= n ? (double)n : 1;
+    /* per output: the targets' mean, then the sums of squares about it and
+     * of the residuals */
+    double *mean = acc, *ss_tot = acc + K, *ss_res = acc + 2 * (size_t)K, sae = 0;
+    for (uint64_t r = 0; r < ds->n_rows; r++)
+        for (uint32_t k = 0; k < K; k++) mean[k] += ds->targets[r * K + k];
+    for (uint32_t k = 0; k < K; k++) mean[k] /= ds->n_rows ? (double)ds->n_rows : 1;
     enum mlp_status st = MLP_OK;
     for (uint64_t r0 = 0; r0 < ds->n_rows && st == MLP_OK; r0 += chunk) {
-        uint64_t k = ds->n_rows - r0 < chunk ? ds->n_rows - r0 : chunk;
-        if ((st = mlp_model_predict(m, ds, MLP_ROWS(r0, k), p, err)) != MLP_OK) break;
-        for (uint64_t i = 0; i < k * K; i++) {
-            double y = ds->targets[r0 * K + i], d = p[i] - y;
-            sse += d * d;
-            sae += fabs(d);
-            sst += (y - mean) * (y - mean);
-        }
+        uint64_t n = ds->n_rows - r0 < chunk ? ds->n_rows - r0 : chunk;
+        if ((st = mlp_model_predict(m, ds, MLP_ROWS(r0, n), p, err)) != MLP_OK) break;
+        for (uint64_t i = 0; i < n; i++)
+            for (uint32_t k = 0; k < K; k++) {
+                double y = ds->targets[(r0 + i) * K + k], d = p[i * K + k] - y, t = y - mean[k];
+                ss_res[k] += d * d;
+                ss_tot[k] += t * t;
+                sae += fabs(d);
+            }
     }
+    double res = 0, r2 = 0;
+    for (uint32_t k = 0; k < K; k++) {
+        res += ss_res[k];
+        r2 += ss_tot[k] > 0 ? 1 - ss_res[k] / ss_tot[k] : NAN;
+    }
+    const double cells = (double)ds->n_rows * K;
+    out[0] = cells > 0 ? res / cells : 0;
+    out[1] = cells > 0 ? sae / cells : 0;
+    out[2] = r2 / K;
     free(p);
-    out[0] = n ? sse / (double)n : 0;
-    out[1] = n ? sae / (double)n : 0;
-    out[2] = sst > 0 ? 1 - sse / sst : 0;
+    free(acc);
     return st;
 }

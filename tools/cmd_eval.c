@@ -24,51 +24,6 @@ static void json_num(double v)
         printf("null");
 }
 
-/* Regression: plain MSE over every output and R^2 (the mean over outputs of
- * 1 - SS_res / SS_tot, as scikit-learn's uniform average; NaN for an output
- * whose targets are constant). */
-static enum mlp_status regression_figures(const struct mlp_model *m, const struct mlp_dataset *ds, double *mse,
-                                          double *r2, struct mlp_error *err)
-{
-    const uint32_t K = mlp_model_n_out(m);
-    const uint64_t chunk = report_chunk_rows(K);
-    double *out = malloc(chunk * K * sizeof *out);
-    double *acc = calloc(3 * (size_t)K, sizeof *acc); /* mean, SS_tot, SS_res per output */
-    if (!out || !acc) {
-        free(out);
-        free(acc);
-        snprintf(err->msg, sizeof err->msg, "out of memory");
-        return err->status = MLP_ERR_NOMEM;
-    }
-    double *mean = acc, *ss_tot = acc + K, *ss_res = acc + 2 * (size_t)K;
-    for (uint64_t r = 0; r < ds->n_rows; r++)
-        for (uint32_t k = 0; k < K; k++) mean[k] += ds->targets[r * K + k];
-    for (uint32_t k = 0; k < K; k++) mean[k] /= (double)ds->n_rows;
-    enum mlp_status st = MLP_OK;
-    for (uint64_t r0 = 0; r0 < ds->n_rows && st == MLP_OK; r0 += chunk) {
-        uint64_t n = ds->n_rows - r0 < chunk ? ds->n_rows - r0 : chunk;
-        if ((st = mlp_model_predict(m, ds, MLP_ROWS(r0, n), out, err)) != MLP_OK) break;
-        for (uint64_t i = 0; i < n; i++)
-            for (uint32_t k = 0; k < K; k++) {
-                double y = ds->targets[(r0 + i) * K + k], d = out[i * K + k] - y, t = y - mean[k];
-                ss_res[k] += d * d;
-                ss_tot[k] += t * t;
-            }
-    }
-    if (st == MLP_OK) {
-        double res = 0, r2sum = 0;
-        for (uint32_t k = 0; k < K; k++) {
-            res += ss_res[k];
-            r2sum += ss_tot[k] > 0 ? 1 - ss_res[k] / ss_tot[k] : NAN;
-        }
-        *mse = res / ((double)ds->n_rows * K);
-        *r2 = r2sum / K;
-    }
-    free(out);
-    free(acc);
-    return st;
-}
-
 /* --quantize: the same figures from the quantised model, beside the model's. */
 struct quant_result {
     bool on;
@@ -259,9 +214,9 @@ static enum mlp_status write_eval_report(struct eval_run *e, const struct report
 /* Real targets: no classes, no matrix; the loss, MSE and R^2. */
 static enum mlp_status eval_regression(struct eval_run *e)
 {
-    double mse = 0, r2 = 0, fig[3] = {0};
-    enum mlp_status st = regression_figures(e->m, &e->ds, &mse, &r2, &e->err);
-    if (st == MLP_OK) st = cli_regress_metrics(e->m, &e->ds, fig, &e->err);
+    double fig[3] = {0};
+    enum mlp_status st = cli_regress_metrics(e->m, &e->ds, fig, &e->err);
+    const double mse = fig[0], r2 = fig[2];
     if (st == MLP_OK && e->report) {
         char sub[512], model[256];
         report_model_summary(e->m, model, sizeof model);

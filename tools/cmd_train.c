@@ -44,6 +44,7 @@ struct log_ctx {
     uint32_t epochs;
     int quiet;
     double total_s;
+    uint32_t n_epochs; /* epochs this run trained (fewer than asked after an early stop) */
     uint64_t samples;
 };
 
@@ -85,6 +86,7 @@ static int on_epoch(const struct mlp_epoch_stats *s, void *user)
 {
     struct log_ctx *c = user;
     c->total_s += s->seconds;
+    c->n_epochs++;
     if (c->tty && !c->quiet) fprintf(c->info, "\r\033[K");
     if (!c->quiet) {
         /* train_loss is the data loss, as the evaluation set's; the L2 term
@@ -259,7 +261,7 @@ static int train_args(struct train_run *r, int argc, char **argv, struct cli_arg
         {"--valid-labels", 0, OPT_STR, &o->valid_labels, "FILE", "validation labels, for IDX and NPY", "Data"},
         {"--valid-fraction", 0, OPT_DBL, &o->valid_fraction, "F",
          "hold out this fraction of the training rows (by --seed) and evaluate it each epoch [0; 0.1 for a table of "
-         "2000 rows or more without --test]", "Data"},
+         "2000 rows or more]", "Data"},
         {"--limit", 0, OPT_U64, &o->limit, "N", "use only the first N training rows [all]", "Data"},
         {"--scale", 0, OPT_DBL, &o->scale, "X", "multiply inputs by X [1/255 for uint8 data, else 1]", "Data"},
         {"--standardize", 0, OPT_FLAG, &o->standardize, NULL,
@@ -561,9 +563,10 @@ static void data_banner(const struct train_run *r, const struct chosen *ch)
             mlp_schema_column(s, i, &c);
             missing += c.n_missing;
             if (c.kind != MLP_COL_CATEGORICAL) continue;
-            fprintf(f, "%s %s%s%s (%u)", n_cat++ ? "," : "categorical:", *c.name ? "" : "column ",
-                    *c.name ? c.name : "", "", c.n_categories);
-            if (!*c.name) fprintf(f, "%u", i + 1);
+            if (*c.name)
+                fprintf(f, "%s %s (%u)", n_cat++ ? "," : "categorical:", c.name, c.n_categories);
+            else
+                fprintf(f, "%s column %u (%u)", n_cat++ ? "," : "categorical:", i + 1, c.n_categories);
         }
         if (n_cat) fprintf(f, " -> %u inputs, one-hot\n", mlp_schema_n_inputs(s));
         if (missing)
@@ -815,7 +818,7 @@ static int outputs(struct train_run *r)
                 r->lc.total_s);
     else
         fprintf(r->info, "%s loss %.4f  %.0f samples/s  (%.2f s training)\n", fname, loss,
-            r->lc.total_s > 0 ? (double)r->train.n_rows * o->epochs / r->lc.total_s : 0, r->lc.total_s);
+            r->lc.total_s > 0 ? (double)r->train.n_rows * r->lc.n_epochs / r->lc.total_s : 0, r->lc.total_s);
     if (o->out) {
         double s0 = mlp_now();
         cli_signals_for_output(o->out);

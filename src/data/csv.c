@@ -1021,13 +1021,15 @@ static enum mlp_header_why header_why(int asked, uint32_t nf, const unsigned cha
     return MLP_HEADER_NONE;
 }
 
-/* The column names a label is found by (label_auto), any case. */
-static bool label_like(const char *s)
+/* The column a label is found by (label_auto): the first of these names,
+ * in this order, that a header column has (any case); -1 when none. */
+static int64_t label_like(char **names, uint32_t nf)
 {
-    static const char *const words[] = {"target", "label", "class", "y", "labels", "targets"};
-    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-        if (strcasecmp(s, words[i]) == 0) return true;
-    return false;
+    static const char *const words[] = {"target", "label", "class", "y", "targets", "labels"};
+    for (size_t w = 0; w < sizeof words / sizeof words[0]; w++)
+        for (uint32_t i = 0; i < nf; i++)
+            if (strcasecmp(names[i], words[w]) == 0) return i;
+    return -1;
 }
 
 /* The label column from the options (or the schema applied), and with a
@@ -1079,12 +1081,8 @@ static enum mlp_status resolve_label(struct csv *c, const struct csv_opts *o, ch
         return MLP_OK;
     }
     c->label = o->label_col;
-    if (o->label_auto && names)
-        for (uint32_t i = 0; i < nf; i++)
-            if (label_like(names[i])) {
-                c->label = i;
-                break;
-            }
+    int64_t named = o->label_auto && names ? label_like(names, nf) : -1;
+    if (named >= 0) c->label = named;
     if (c->label >= (int64_t)nf)
         return csv_fail(c, err, MLP_ERR_ARG,
                         "label column %" PRId32 " is out of range: the file has %" PRIu32 " columns (0..%" PRIu32 ")",
@@ -2034,9 +2032,10 @@ static enum mlp_status build_rows(struct build *B, struct mlp_dataset *ds, struc
                 col->n_unknown++;
                 if (c->unknown_error)
                     return csv_fail(c, err, MLP_ERR_RANGE,
-                                    "category '%s' of column %" PRIu32 " ('%s') in data row %" PRIu64
+                                    "category '%s' of column %" PRIu32 "%s%s%s in data row %" PRIu64
                                     " was not in the model's training data",
-                                    cell_show(T, r, f, show), f + 1, col->name, r + 1);
+                                    cell_show(T, r, f, show), f + 1, *col->name ? " ('" : "", col->name,
+                                    *col->name ? "')" : "", r + 1);
             }
             if (cat >= 0) xr[col->input + (uint32_t)cat] = 1;
         }

@@ -25,6 +25,11 @@ static inline void fuzz_check_dataset(const struct mlp_dataset *ds)
     for (size_t i = 0; i < bytes; i++) sink ^= ((const unsigned char *)ds->x)[i];
     for (uint64_t i = 0; ds->labels && i < ds->n_rows; i++)
         if (ds->labels[i] < 0 || (uint32_t)ds->labels[i] >= ds->n_classes) abort();
+    /* a table's schema describes the data set it came with */
+    const struct mlp_schema *s = ds->schema;
+    if (s && mlp_schema_n_inputs(s) != ds->n_cols) abort();
+    if (s && ds->labels && mlp_schema_n_classes(s) != ds->n_classes) abort();
+    if (s && ds->targets && mlp_schema_task(s) != MLP_TASK_REGRESS) abort();
     (void)sink;
 }
 
@@ -34,7 +39,7 @@ static inline void fuzz_done(struct mlp_dataset *ds, enum mlp_status st)
 {
     if (st == MLP_OK)
         fuzz_check_dataset(ds);
-    else if (ds->x || ds->owned || ds->n_rows)
+    else if (ds->x || ds->owned || ds->n_rows || ds->schema)
         abort();
     mlp_dataset_free(ds);
 }

@@ -52,6 +52,10 @@
  * halved W5" was a condition variable and a barrier that never slept; with
  * futexes 20 us keeps the whole 2-thread gain. */
 #define SPIN_NS 20000u
+/* The longest spin a waiter grows to when its waits keep ending soon after
+ * its spin ran out (wait_change); only where no other thread took its core
+ * meanwhile. */
+#define SPIN_LONG_NS 200000u
 /* The shortest spin: an idle worker polls this long even after a wait that
  * found it descheduled (a job published right behind the last costs no
  * wake). */
@@ -147,16 +151,37 @@ static enum spin_end spin_while(const atomic_uint *w, unsigned v, uint32_t budge
  * sleeper).  The spin adapts for the next wait: back to the shortest after
  * a spin that found the waiter descheduled, halved after one that ran out,
  * doubled (up to SPIN_NS) after one that saw the change. */
-static void wait_change(atomic_uint *w, unsigned v, atomic_uint *sleepers, uint32_t *spin)
+static void wait_change(atomic_uint *w, unsigned v, atomic_uint *sleepers, uint32_t *state)
 {
-    switch (spin_while(w, v, *spin)) {
-    case SPIN_CHANGED: *spin = *spin > SPIN_NS / 2 ? SPIN_NS : 2 * *spin; return;
-    case SPIN_TIMEOUT: *spin = *spin / 2 < SPIN_MIN_NS ? SPIN_MIN_NS : *spin / 2; break;
-    case SPIN_PREEMPTED: *spin = SPIN_MIN_NS; break;
+    /* *state: the spin in ns (low 24 bits) and, above, a count of waits
+     * still to come before the spin may grow past SPIN_NS again: set by a
+     * spin that found the waiter descheduled (another thread wanted its
+     * core), counted down by every wait after. */
+    uint32_t spin = *state & 0xffffffu, cool = *state >> 24;
+    const uint64_t t0 = now_ns();
+    enum spin_end e = spin_while(w, v, spin);
+    cool = e == SPIN_PREEMPTED ? 255 : cool ? cool - 1 : 0;
+    switch (e) {
+    case SPIN_CHANGED: spin = spin < SPIN_NS / 2 ? 2 * spin : spin < SPIN_NS ? SPIN_NS : spin; break;
+    case SPIN_TIMEOUT: spin = spin / 2 < SPIN_MIN_NS ? SPIN_MIN_NS : spin / 2; break;
+    case SPIN_PREEMPTED: spin = SPIN_MIN_NS; break;
     }
-    atomic_fetch_add(sleepers, 1);
-    while (atomic_load(w) == v) sleep_on(w, v);
-    atomic_fetch_sub(sleepers, 1);
+    if (e != SPIN_CHANGED) {
+        atomic_fetch_add(sleepers, 1);
+        while (atomic_load(w) == v) sleep_on(w, v);
+        atomic_fetch_sub(sleepers, 1);
+    }
+    /* A wait that ran out of spin but ended soon after, on a machine where
+     * nothing took this core for a while: the hand-offs come a little
+     * slower than the spin lasts (W1's epochs: a pass every ~100 us, ~30 us
+     * apart), and each would pay a futex wake (W1 on 2 threads: 0.36 s
+     * against 0.23 s with the old long spin).  Spin twice that wait next
+     * time, up to SPIN_LONG_NS. */
+    if (e == SPIN_TIMEOUT && cool == 0) {
+        uint64_t waited = now_ns() - t0;
+        if (waited < SPIN_LONG_NS / 2 && 2 * waited > spin) spin = (uint32_t)(2 * waited);
+    }
+    *state = spin | cool << 24;
 }
 
 int mlp__online_cores(void)

@@ -4,8 +4,11 @@
  * parsed where it lies) and parsed in parallel, on the library's thread
  * pool, straight into the data set's one block (uint8 when every input is an
  * integer in 0..255, f64 otherwise).  Numbers read exactly as strtod reads
- * them in the C locale, whatever the process locale is. */
+ * them in the C locale, whatever the process locale is.  A file with text
+ * or missing values goes to the table reader (table.c); the state both
+ * share is in csv_impl.h. */
 #include "context/context.h"
+#include "data/csv_impl.h"
 #include "data/schema.h"
 #include "internal.h"
 
@@ -59,9 +62,6 @@
  * and a fresh buffer of the file's size (see csv_open for what it costs).
  */
 
-/* No field (quoted content or number) is longer than this: a 10 MB token is
- * refused before anything is copied. */
-#define CSV_MAX_TOKEN 4096u
 /* Files below this size are parsed by one thread; each thread gets at least
  * CSV_MIN_RANGE bytes.  (A fuzzing build may lower both to split tiny
  * inputs.) */
@@ -84,79 +84,10 @@
 #define CSV_READ_THREADS 4
 #endif
 
-#if defined(__GNUC__) || defined(__clang__)
-#define CSV_INLINE static inline __attribute__((always_inline))
-#define CSV_NOINLINE static __attribute__((noinline))
-#define CSV_LIKELY(x) __builtin_expect(!!(x), 1)
-#define CSV_UNLIKELY(x) __builtin_expect(!!(x), 0)
-#else
-#define CSV_INLINE static inline
-#define CSV_NOINLINE static
-#define CSV_LIKELY(x) (x)
-#define CSV_UNLIKELY(x) (x)
-#endif
+/* --------------------------------------------------------------- errors */
 
-/* ---------------------------------------------------------------- state */
-
-/* A parse error: where it is (a pointer into the file) and what it is.  The
- * line and column are worked out only when the message is written. */
-struct csv_err {
-    enum mlp_status st; /* MLP_OK: none */
-    const unsigned char *at;
-    char what[400];
-};
-
-/* What a whole load shares (read-only once the threads run). */
-struct csv {
-    const char *name;         /* the path, or the buffer's name: for messages */
-    struct mlp_pool *pool;    /* the load's context's: runs the ranges and reads */
-    int fd;                   /* a file's, -1 for a buffer */
-    const unsigned char *buf; /* the text whole: `own`, or the caller's buffer */
-    size_t size;
-    unsigned char *own;       /* a file read whole (mlp__big_alloc, or realloc for a stream) */
-    bool own_mapped;
-    locale_t cloc;            /* "C", for strtod */
-    const unsigned char *text; /* after the BOM: line 1 starts here */
-    const unsigned char *end;  /* the file's end less its final line ends */
-    const unsigned char *data; /* the first data row */
-    unsigned char delim;
-    uint32_t n_fields;        /* fields in every row */
-    int64_t label;            /* field index of the label, -1 none */
-    const char *fields_from;  /* "the header" or "the first data row" */
-    /* tabular data (fastmlp.h) */
-    const struct mlp_schema *apply; /* the caller's schema, or NULL */
-    int64_t apply_skip;       /* applying: the schema's label column, absent
-                                 from this file (features only), else -1 */
-    enum mlp_header_why header;
-    enum mlp_task task;
-    enum mlp_missing missing;
-    bool unknown_error;
-    bool table;               /* read by the table reader (text, missing values) */
-    bool *forced;             /* n_fields: --categorical, or NULL */
-    char **names;             /* n_fields: the header's names, or NULL */
-};
-
-/* One thread's share: a range of whole records and the rows they fill. */
-struct csv_job {
-    const struct csv *c;
-    const unsigned char *begin, *end;
-    uint64_t row0, n_rows;     /* counted in phase 3 */
-    bool has_quote, has_cr;
-    /* phase 4 */
-    void *x;                   /* the data set's whole input matrix */
-    double *y;                 /* the label column's values (n_rows) */
-    atomic_int *stop_u8;       /* set by whoever meets a non-u8 input, or text */
-    bool not_u8;               /* this job met one */
-    bool not_num;              /* this job met text or a missing value */
-    struct csv_err err;
-    unsigned char field[CSV_MAX_TOKEN + 1]; /* a quoted field, unescaped */
-    char num[CSV_MAX_TOKEN + 1];            /* a number for strtod */
-};
-
-static enum mlp_status ce_set(struct csv_err *ce, enum mlp_status st, const unsigned char *at,
-                              const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static enum mlp_status ce_set(struct csv_err *ce, enum mlp_status st, const unsigned char *at,
-                              const char *fmt, ...)
+enum mlp_status mlp__csv_ce_set(struct csv_err *ce, enum mlp_status st, const unsigned char *at,
+                                const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -168,10 +99,8 @@ static enum mlp_status ce_set(struct csv_err *ce, enum mlp_status st, const unsi
 }
 
 /* "FILE: what" for failures without a position. */
-static enum mlp_status csv_fail(const struct csv *c, struct mlp_error *err, enum mlp_status st,
-                                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static enum mlp_status csv_fail(const struct csv *c, struct mlp_error *err, enum mlp_status st,
-                                const char *fmt, ...)
+enum mlp_status mlp__csv_fail(const struct csv *c, struct mlp_error *err, enum mlp_status st,
+                              const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -198,7 +127,7 @@ static void line_col(const struct csv *c, const unsigned char *at, uint64_t *lin
 }
 
 /* "FILE:LINE:COL: what" from a parse error. */
-static enum mlp_status csv_fail_at(const struct csv *c, struct mlp_error *err, const struct csv_err *ce)
+enum mlp_status mlp__csv_fail_at(const struct csv *c, struct mlp_error *err, const struct csv_err *ce)
 {
     if (!err) return ce->st;
     uint64_t line, col;
@@ -209,7 +138,7 @@ static enum mlp_status csv_fail_at(const struct csv *c, struct mlp_error *err, c
 }
 
 /* A token for a message: at most 32 bytes, non-printable bytes as \xNN. */
-static const char *tok_show(char out[160], const unsigned char *s, size_t n)
+const char *mlp__csv_tok_show(char out[160], const unsigned char *s, size_t n)
 {
     size_t k = 0, shown = n > 32 ? 32 : n;
     for (size_t i = 0; i < shown; i++) {
@@ -345,22 +274,13 @@ CSV_INLINE bool is_blank(unsigned char ch, unsigned char delim)
     return (ch == ' ' || ch == '\t') && ch != delim;
 }
 
-CSV_INLINE bool is_eol(unsigned char ch) { return ch == '\n' || ch == '\r'; }
-
-/* One field as the general reader sees it. */
-struct csv_field {
-    const unsigned char *s, *e; /* content, blanks trimmed, quotes undone */
-    const unsigned char *at;    /* where it starts in the file */
-    const unsigned char *next;  /* the delimiter, line end or `end` after it */
-};
-
 /*
  * Read the field starting at p (general path: blanks, RFC 4180 quotes, every
  * error).  A quoted field's content is unescaped into buf (CSV_MAX_TOKEN
  * bytes).  Returns MLP_OK or the error in *ce.
  */
-static enum mlp_status field_scan(const struct csv *c, const unsigned char *p, const unsigned char *end,
-                                  unsigned char *buf, struct csv_field *f, struct csv_err *ce)
+enum mlp_status mlp__csv_field_scan(const struct csv *c, const unsigned char *p, const unsigned char *end,
+                                    unsigned char *buf, struct csv_field *f, struct csv_err *ce)
 {
     const unsigned char d = c->delim, *const field = p;
     while (p < end && is_blank(*p, d)) p++;
@@ -369,8 +289,8 @@ static enum mlp_status field_scan(const struct csv *c, const unsigned char *p, c
         size_t n = 0;
         for (;;) {
             if (p >= end)
-                return ce_set(ce, MLP_ERR_FORMAT, open,
-                              "unterminated quote: the quoted field opened here runs to the end of the file");
+                return mlp__csv_ce_set(ce, MLP_ERR_FORMAT, open,
+                                       "unterminated quote: the quoted field opened here runs to the end of the file");
             unsigned char ch = *p;
             if (ch == '"') {
                 if (p + 1 < end && p[1] == '"') {
@@ -380,14 +300,14 @@ static enum mlp_status field_scan(const struct csv *c, const unsigned char *p, c
                     break;
                 }
             } else if (ch == 0) {
-                return ce_set(ce, MLP_ERR_FORMAT, p, "NUL byte at byte offset %zu (not a text file?)",
-                              (size_t)(p - c->buf));
+                return mlp__csv_ce_set(ce, MLP_ERR_FORMAT, p, "NUL byte at byte offset %zu (not a text file?)",
+                                       (size_t)(p - c->buf));
             }
             if (n == CSV_MAX_TOKEN)
-                return ce_set(ce, MLP_ERR_FORMAT, open,
-                              "token too long: the quoted field opened here runs past %u bytes "
-                              "(unterminated quote?)",
-                              CSV_MAX_TOKEN);
+                return mlp__csv_ce_set(ce, MLP_ERR_FORMAT, open,
+                                       "token too long: the quoted field opened here runs past %u bytes "
+                                       "(unterminated quote?)",
+                                       CSV_MAX_TOKEN);
             buf[n++] = ch;
             p++;
         }
@@ -397,12 +317,12 @@ static enum mlp_status field_scan(const struct csv *c, const unsigned char *p, c
         while (p < end && is_blank(*p, d)) p++;
         if (p < end && *p != d && !is_eol(*p)) {
             if (*p == 0)
-                return ce_set(ce, MLP_ERR_FORMAT, p, "NUL byte at byte offset %zu (not a text file?)",
-                              (size_t)(p - c->buf));
+                return mlp__csv_ce_set(ce, MLP_ERR_FORMAT, p, "NUL byte at byte offset %zu (not a text file?)",
+                                       (size_t)(p - c->buf));
             char show[160];
-            return ce_set(ce, MLP_ERR_FORMAT, p,
-                          "unexpected '%s' after a closing quote (expected a delimiter or the end of the line)",
-                          tok_show(show, p, 1));
+            return mlp__csv_ce_set(ce, MLP_ERR_FORMAT, p,
+                                   "unexpected '%s' after a closing quote (expected a delimiter or the end of the line)",
+                                   mlp__csv_tok_show(show, p, 1));
         }
         f->next = p;
         return MLP_OK;
@@ -410,15 +330,15 @@ static enum mlp_status field_scan(const struct csv *c, const unsigned char *p, c
     const unsigned char *s = p;
     for (; p < end && *p != d && !is_eol(*p); p++) {
         if (*p == '"')
-            return ce_set(ce, MLP_ERR_FORMAT, p,
-                          "unexpected '\"' inside an unquoted field (RFC 4180: quote the whole field, "
-                          "and double the quotes inside it)");
+            return mlp__csv_ce_set(ce, MLP_ERR_FORMAT, p,
+                                   "unexpected '\"' inside an unquoted field (RFC 4180: quote the whole field, "
+                                   "and double the quotes inside it)");
         if (*p == 0)
-            return ce_set(ce, MLP_ERR_FORMAT, p, "NUL byte at byte offset %zu (not a text file?)",
-                          (size_t)(p - c->buf));
+            return mlp__csv_ce_set(ce, MLP_ERR_FORMAT, p, "NUL byte at byte offset %zu (not a text file?)",
+                                   (size_t)(p - c->buf));
         if ((size_t)(p - s) >= CSV_MAX_TOKEN)
-            return ce_set(ce, MLP_ERR_FORMAT, s, "token too long: more than %u bytes (expected a number)",
-                          CSV_MAX_TOKEN);
+            return mlp__csv_ce_set(ce, MLP_ERR_FORMAT, s, "token too long: more than %u bytes (expected a number)",
+                                   CSV_MAX_TOKEN);
     }
     f->next = p;
     while (p > s && is_blank(p[-1], d)) p--;
@@ -433,18 +353,18 @@ static enum mlp_status field_value(const struct csv *c, const struct csv_field *
                                    struct csv_err *ce)
 {
     char show[160];
-    if (f->s == f->e) return ce_set(ce, MLP_ERR_FORMAT, f->at, "empty field (expected a number, got '')");
+    if (f->s == f->e) return mlp__csv_ce_set(ce, MLP_ERR_FORMAT, f->at, "empty field (expected a number, got '')");
     const unsigned char *q;
     enum num_res r = num_parse(f->s, f->e, c->cloc, tmp, v, &q);
     if (r == NUM_OK && q == f->e) return MLP_OK;
     if (r == NUM_LONG)
-        return ce_set(ce, MLP_ERR_FORMAT, f->at, "token too long: more than %u bytes (expected a number)",
-                      CSV_MAX_TOKEN);
+        return mlp__csv_ce_set(ce, MLP_ERR_FORMAT, f->at, "token too long: more than %u bytes (expected a number)",
+                               CSV_MAX_TOKEN);
     if (r == NUM_RANGE && q == f->e)
-        return ce_set(ce, MLP_ERR_FORMAT, f->at, "number out of range (expected a finite double, got '%s')",
-                      tok_show(show, f->s, (size_t)(f->e - f->s)));
-    return ce_set(ce, MLP_ERR_FORMAT, f->at, "invalid number (expected a number, got '%s')",
-                  tok_show(show, f->s, (size_t)(f->e - f->s)));
+        return mlp__csv_ce_set(ce, MLP_ERR_FORMAT, f->at, "number out of range (expected a finite double, got '%s')",
+                               mlp__csv_tok_show(show, f->s, (size_t)(f->e - f->s)));
+    return mlp__csv_ce_set(ce, MLP_ERR_FORMAT, f->at, "invalid number (expected a number, got '%s')",
+                           mlp__csv_tok_show(show, f->s, (size_t)(f->e - f->s)));
 }
 
 /* After the delimiter at q: how many more fields the line has (for the
@@ -457,7 +377,7 @@ static uint64_t fields_left(const struct csv *c, const unsigned char *q, const u
     struct csv_err ce;
     *exact = true;
     while (q < end && *q == c->delim) {
-        if (field_scan(c, q + 1, end, buf, &f, &ce) != MLP_OK || n > UINT32_MAX) {
+        if (mlp__csv_field_scan(c, q + 1, end, buf, &f, &ce) != MLP_OK || n > UINT32_MAX) {
             *exact = false;
             return n + 1;
         }
@@ -481,8 +401,8 @@ CSV_INLINE bool field_end(struct csv_job *j, uint32_t f, const unsigned char *q,
             *next = q + 1;
             return true;
         }
-        ce_set(&j->err, MLP_ERR_FORMAT, q, "ragged row: expected %" PRIu32 " fields (as in %s), got %" PRIu32,
-               nf, c->fields_from, f + 1);
+        mlp__csv_ce_set(&j->err, MLP_ERR_FORMAT, q, "ragged row: expected %" PRIu32 " fields (as in %s), got %" PRIu32,
+                        nf, c->fields_from, f + 1);
         return false;
     }
     if (CSV_LIKELY(q >= end || *q != c->delim)) {
@@ -493,9 +413,16 @@ CSV_INLINE bool field_end(struct csv_job *j, uint32_t f, const unsigned char *q,
     }
     bool exact;
     uint64_t more = fields_left(c, q, end, j->field, &exact);
-    ce_set(&j->err, MLP_ERR_FORMAT, q + 1, "ragged row: expected %" PRIu32 " fields (as in %s), got %s%" PRIu64,
-           nf, c->fields_from, exact ? "" : "at least ", (uint64_t)nf + more);
+    mlp__csv_ce_set(&j->err, MLP_ERR_FORMAT, q + 1, "ragged row: expected %" PRIu32 " fields (as in %s), got %s%" PRIu64,
+                    nf, c->fields_from, exact ? "" : "at least ", (uint64_t)nf + more);
     return false;
+}
+
+/* field_end for the table reader (table.c): parse_range keeps the inlined one. */
+bool mlp__csv_field_end(struct csv_job *j, uint32_t f, const unsigned char *q, const unsigned char *end,
+                        const unsigned char **next)
+{
+    return field_end(j, f, q, end, next);
 }
 
 /* How a parse stores: inputs as uint8 (the job stops, not_u8 set, at the
@@ -518,13 +445,13 @@ CSV_INLINE void parse_range(struct csv_job *j, const enum csv_mode mode)
     while (p < end) {
         if (CSV_UNLIKELY(row == row_end)) {
             /* The count and the parse read records alike; guard anyway. */
-            ce_set(&j->err, MLP_ERR_FORMAT, p, "internal error: more records than counted (%" PRIu64 ")",
-                   j->n_rows);
+            mlp__csv_ce_set(&j->err, MLP_ERR_FORMAT, p, "internal error: more records than counted (%" PRIu64 ")",
+                            j->n_rows);
             return;
         }
         if (CSV_UNLIKELY(is_eol(*p))) {
-            ce_set(&j->err, MLP_ERR_FORMAT, p,
-                   "ragged row: expected %" PRIu32 " fields (as in %s), got a blank line", nf, c->fields_from);
+            mlp__csv_ce_set(&j->err, MLP_ERR_FORMAT, p,
+                            "ragged row: expected %" PRIu32 " fields (as in %s), got a blank line", nf, c->fields_from);
             return;
         }
         if (store && atomic_load_explicit(j->stop_u8, memory_order_relaxed)) return;
@@ -545,7 +472,7 @@ CSV_INLINE void parse_range(struct csv_job *j, const enum csv_mode mode)
                 if (r != NUM_OK || !(q >= end || *q == d || is_eol(*q))) {
                     /* General path: blanks, quotes, and every error. */
                     struct csv_field fl;
-                    if (field_scan(c, p, end, j->field, &fl, &j->err) != MLP_OK) return;
+                    if (mlp__csv_field_scan(c, p, end, j->field, &fl, &j->err) != MLP_OK) return;
                     if (field_value(c, &fl, j->num, &v, &j->err) != MLP_OK) {
                         /* Text or a missing value: the table reader takes
                          * the whole file (and reports what it cannot read). */
@@ -578,8 +505,8 @@ CSV_INLINE void parse_range(struct csv_job *j, const enum csv_mode mode)
         row++;
     }
     if (row != row_end)
-        ce_set(&j->err, MLP_ERR_FORMAT, end, "internal error: %" PRIu64 " records, %" PRIu64 " counted",
-               row - j->row0, j->n_rows);
+        mlp__csv_ce_set(&j->err, MLP_ERR_FORMAT, end, "internal error: %" PRIu64 " records, %" PRIu64 " counted",
+                        row - j->row0, j->n_rows);
 }
 
 static void job_parse_u8(struct csv_job *j) { parse_range(j, CSV_U8); }
@@ -757,23 +684,23 @@ static enum mlp_status csv_open(struct csv *c, unsigned threads, struct mlp_erro
     flags |= O_CLOEXEC;
 #endif
     c->fd = open(c->name, flags);
-    if (c->fd < 0) return csv_fail(c, err, MLP_ERR_OPEN, "cannot open: %s", strerror(errno));
-    if (fstat(c->fd, &sb) != 0) return csv_fail(c, err, MLP_ERR_IO, "cannot stat: %s", strerror(errno));
-    if (S_ISDIR(sb.st_mode)) return csv_fail(c, err, MLP_ERR_OPEN, "cannot open: is a directory");
+    if (c->fd < 0) return mlp__csv_fail(c, err, MLP_ERR_OPEN, "cannot open: %s", strerror(errno));
+    if (fstat(c->fd, &sb) != 0) return mlp__csv_fail(c, err, MLP_ERR_IO, "cannot stat: %s", strerror(errno));
+    if (S_ISDIR(sb.st_mode)) return mlp__csv_fail(c, err, MLP_ERR_OPEN, "cannot open: is a directory");
     if (S_ISREG(sb.st_mode) && sb.st_size > 0) {
         /* The text is held whole (and the data set beside it): a file
          * larger than the machine's memory is refused now, not by the OOM
          * killer after minutes of reading. */
         if ((uint64_t)sb.st_size > SIZE_MAX / 2 || (uint64_t)sb.st_size > mlp__mem_bound())
-            return csv_fail(c, err, MLP_ERR_NOMEM, "file of %lld bytes is larger than this machine's memory",
-                            (long long)sb.st_size);
+            return mlp__csv_fail(c, err, MLP_ERR_NOMEM, "file of %lld bytes is larger than this machine's memory",
+                                 (long long)sb.st_size);
         c->size = (size_t)sb.st_size;
         /* Fresh 4 KiB pages cost a fault and a zeroing each: for W7's 22 MB,
          * 14-18 ms read into malloc'd memory against 4.0-5.0 ms into 2 MiB
          * pages (mlp__big_alloc) and 1.2-1.6 ms to touch a mapping of the
          * page cache as the loader used to (one thread, best of 30 each). */
         c->buf = c->own = mlp__big_alloc(c->size, false, &c->own_mapped);
-        if (!c->own) return csv_fail(c, err, MLP_ERR_NOMEM, "out of memory: %zu bytes to read the file into", c->size);
+        if (!c->own) return mlp__csv_fail(c, err, MLP_ERR_NOMEM, "out of memory: %zu bytes to read the file into", c->size);
         return mlp__csv_read_regular(c->pool, c->fd, c->name, &sb, c->own, threads, err);
     }
     /* read() into one growing buffer: the file is held once.  A stream has no
@@ -782,21 +709,21 @@ static enum mlp_status csv_open(struct csv *c, unsigned threads, struct mlp_erro
     size_t cap = 0, n = 0;
     for (;;) {
         if (n >= CSV_STREAM_MAX)
-            return csv_fail(c, err, MLP_ERR_FORMAT, "input stream longer than %llu bytes: save it to a file",
-                            (unsigned long long)CSV_STREAM_MAX);
+            return mlp__csv_fail(c, err, MLP_ERR_FORMAT, "input stream longer than %llu bytes: save it to a file",
+                                 (unsigned long long)CSV_STREAM_MAX);
         if (n == cap) {
             size_t ncap = cap ? cap * 2 : CSV_READ_FIRST;
             unsigned char *nb = ncap > cap ? realloc(c->own, ncap) : NULL;
-            if (!nb) return csv_fail(c, err, MLP_ERR_NOMEM, "out of memory reading %zu bytes", n);
+            if (!nb) return mlp__csv_fail(c, err, MLP_ERR_NOMEM, "out of memory reading %zu bytes", n);
             c->buf = c->own = nb;
             cap = ncap;
         }
         ssize_t r = read(c->fd, c->own + n, cap - n);
         if (r < 0 && errno == EINTR) continue;
-        if (r < 0) return csv_fail(c, err, MLP_ERR_IO, "read error at byte %zu: %s", n, strerror(errno));
+        if (r < 0) return mlp__csv_fail(c, err, MLP_ERR_IO, "read error at byte %zu: %s", n, strerror(errno));
         if (r == 0) break;
         const unsigned char *nul = memchr(c->own + n, 0, (size_t)r);
-        if (nul) return csv_fail(c, err, MLP_ERR_FORMAT, "NUL byte at byte offset %zu", (size_t)(nul - c->own));
+        if (nul) return mlp__csv_fail(c, err, MLP_ERR_FORMAT, "NUL byte at byte offset %zu", (size_t)(nul - c->own));
         n += (size_t)r;
     }
     c->size = n;
@@ -834,9 +761,6 @@ static unsigned char detect_delim(const unsigned char *p, const unsigned char *e
 
 /* ------------------------------------------------------- kinds of fields */
 
-/* What a field holds: a number, a missing value, or text. */
-enum cell { CELL_NUM = 0, CELL_MISSING = 1, CELL_TEXT = 2 };
-
 /* The words that mean "no value" (fastmlp.h), besides an empty field. */
 static bool is_missing(const unsigned char *s, size_t n)
 {
@@ -850,8 +774,8 @@ static bool is_missing(const unsigned char *s, size_t n)
 
 /* The kind of field f and, for a number, its value; a number out of range
  * or too long is an error (*ce set, MLP_ERR_FORMAT returned). */
-static enum mlp_status cell_of(const struct csv *c, const struct csv_field *f, char *tmp, enum cell *k, double *v,
-                               struct csv_err *ce)
+enum mlp_status mlp__csv_cell_of(const struct csv *c, const struct csv_field *f, char *tmp, enum cell *k, double *v,
+                                 struct csv_err *ce)
 {
     size_t n = (size_t)(f->e - f->s);
     if (is_missing(f->s, n)) {
@@ -880,10 +804,10 @@ static enum mlp_status scan_record(struct csv *c, struct csv_job *scratch, const
 {
     uint64_t n = 0;
     if (p < c->end && is_eol(*p))
-        return ce_set(ce, MLP_ERR_FORMAT, p, "blank line (expected the header or the first data row)");
+        return mlp__csv_ce_set(ce, MLP_ERR_FORMAT, p, "blank line (expected the header or the first data row)");
     for (;;) {
         struct csv_field f;
-        enum mlp_status st = field_scan(c, p, c->end, scratch->field, &f, ce);
+        enum mlp_status st = mlp__csv_field_scan(c, p, c->end, scratch->field, &f, ce);
         if (st != MLP_OK) return st;
         if (kinds && n < room) {
             enum cell k;
@@ -891,12 +815,12 @@ static enum mlp_status scan_record(struct csv *c, struct csv_job *scratch, const
             struct csv_err ignore;
             /* a number out of range is a number to tell a header by; the
              * parse reports it */
-            if (cell_of(c, &f, scratch->num, &k, &v, &ignore) != MLP_OK) k = CELL_NUM;
+            if (mlp__csv_cell_of(c, &f, scratch->num, &k, &v, &ignore) != MLP_OK) k = CELL_NUM;
             kinds[n] = (unsigned char)k;
             vals[n] = v;
         }
         if (++n > max)
-            return ce_set(ce, MLP_ERR_FORMAT, f.at, "too many fields: more than %" PRIu64 " in one row", max);
+            return mlp__csv_ce_set(ce, MLP_ERR_FORMAT, f.at, "too many fields: more than %" PRIu64 " in one row", max);
         p = f.next;
         if (p < c->end && *p == c->delim) {
             p++;
@@ -918,7 +842,7 @@ static char **header_names(struct csv *c, struct csv_job *scratch)
     struct csv_field f;
     struct csv_err ce;
     for (uint32_t i = 0; names && i < c->n_fields; i++) {
-        if (field_scan(c, p, c->end, scratch->field, &f, &ce) != MLP_OK) break; /* read once already */
+        if (mlp__csv_field_scan(c, p, c->end, scratch->field, &f, &ce) != MLP_OK) break; /* read once already */
         size_t n = (size_t)(f.e - f.s);
         if (!(names[i] = malloc(n + 1))) {
             for (uint32_t k = 0; k < i; k++) free(names[k]);
@@ -982,21 +906,21 @@ static enum mlp_status csv_start(struct csv *c, const char *name, const struct m
     o->jobs = threads > CSV_MAX_THREADS ? CSV_MAX_THREADS : (unsigned)threads;
 
     if (o->label_col < -1)
-        return csv_fail(c, err, MLP_ERR_ARG, "label column %" PRId32 " (expected -1 for none, or 0 and up)",
-                        o->label_col);
+        return mlp__csv_fail(c, err, MLP_ERR_ARG, "label column %" PRId32 " (expected -1 for none, or 0 and up)",
+                             o->label_col);
     if (o->label_from_end < 0)
-        return csv_fail(c, err, MLP_ERR_ARG, "label column %" PRId32 " from the end (expected 1 and up)",
-                        o->label_from_end);
-    if ((unsigned)c->task >= MLP_TASK_COUNT) return csv_fail(c, err, MLP_ERR_ARG, "unknown task id %d", (int)c->task);
+        return mlp__csv_fail(c, err, MLP_ERR_ARG, "label column %" PRId32 " from the end (expected 1 and up)",
+                             o->label_from_end);
+    if ((unsigned)c->task >= MLP_TASK_COUNT) return mlp__csv_fail(c, err, MLP_ERR_ARG, "unknown task id %d", (int)c->task);
     if ((unsigned)c->missing >= MLP_MISSING_COUNT)
-        return csv_fail(c, err, MLP_ERR_ARG, "unknown missing-value policy id %d", (int)c->missing);
+        return mlp__csv_fail(c, err, MLP_ERR_ARG, "unknown missing-value policy id %d", (int)c->missing);
     char d = o->delim;
     if (d != 0 && (d == '"' || d == '\r' || d == '\n' || d == '.' || d == '+' || d == '-' || d == 'e' || d == 'E' ||
                    is_digit((unsigned char)d)))
-        return csv_fail(c, err, MLP_ERR_ARG, "delimiter 0x%02x cannot separate numbers", (unsigned)(unsigned char)d);
+        return mlp__csv_fail(c, err, MLP_ERR_ARG, "delimiter 0x%02x cannot separate numbers", (unsigned)(unsigned char)d);
     c->cloc = newlocale(LC_ALL_MASK, "C", (locale_t)0);
     if (c->cloc == (locale_t)0)
-        return csv_fail(c, err, MLP_ERR_NOMEM, "cannot create the C locale: %s", strerror(errno));
+        return mlp__csv_fail(c, err, MLP_ERR_NOMEM, "cannot create the C locale: %s", strerror(errno));
     return MLP_OK;
 }
 
@@ -1046,37 +970,37 @@ static enum mlp_status resolve_label(struct csv *c, const struct csv_opts *o, ch
             c->label = -1; /* inputs only */
             c->apply_skip = S->label;
         } else {
-            return csv_fail(c, err, MLP_ERR_SHAPE,
-                            "%" PRIu32 " columns, but the model was trained on a table of %" PRIu32 "%s", nf,
-                            S->n_fields, S->label >= 0 ? " (one fewer without its label column)" : "");
+            return mlp__csv_fail(c, err, MLP_ERR_SHAPE,
+                                 "%" PRIu32 " columns, but the model was trained on a table of %" PRIu32 "%s", nf,
+                                 S->n_fields, S->label >= 0 ? " (one fewer without its label column)" : "");
         }
         /* Both with named columns: the same names in the same order. */
         for (uint32_t i = 0; names && S->header == MLP_HEADER_NAMES && c->header == MLP_HEADER_NAMES && i < nf; i++) {
             uint32_t sc = c->apply_skip >= 0 && (int64_t)i >= c->apply_skip ? i + 1 : i;
             if (strcmp(names[i], S->col[sc].name) != 0)
-                return csv_fail(c, err, MLP_ERR_SHAPE,
-                                "column %" PRIu32 " is '%s', but the model's training data had '%s' there", i + 1,
-                                tok_show(show, (const unsigned char *)names[i], strlen(names[i])), S->col[sc].name);
+                return mlp__csv_fail(c, err, MLP_ERR_SHAPE,
+                                     "column %" PRIu32 " is '%s', but the model's training data had '%s' there", i + 1,
+                                     mlp__csv_tok_show(show, (const unsigned char *)names[i], strlen(names[i])), S->col[sc].name);
         }
         return MLP_OK;
     }
     if (o->label_name) {
         if (!names)
-            return csv_fail(c, err, MLP_ERR_ARG,
-                            "label column '%s' asked for by name, but the file has no header row", o->label_name);
+            return mlp__csv_fail(c, err, MLP_ERR_ARG,
+                                 "label column '%s' asked for by name, but the file has no header row", o->label_name);
         c->label = -1;
         for (uint32_t i = 0; i < nf && c->label < 0; i++)
             if (strcmp(names[i], o->label_name) == 0) c->label = i;
         if (c->label < 0)
-            return csv_fail(c, err, MLP_ERR_ARG, "no column named '%s' in the header",
-                            tok_show(show, (const unsigned char *)o->label_name, strlen(o->label_name)));
+            return mlp__csv_fail(c, err, MLP_ERR_ARG, "no column named '%s' in the header",
+                                 mlp__csv_tok_show(show, (const unsigned char *)o->label_name, strlen(o->label_name)));
         return MLP_OK;
     }
     if (o->label_from_end > 0) {
         if ((uint32_t)o->label_from_end > nf)
-            return csv_fail(c, err, MLP_ERR_ARG,
-                            "label column %" PRId32 " from the end is out of range: the file has %" PRIu32 " columns",
-                            o->label_from_end, nf);
+            return mlp__csv_fail(c, err, MLP_ERR_ARG,
+                                 "label column %" PRId32 " from the end is out of range: the file has %" PRIu32 " columns",
+                                 o->label_from_end, nf);
         c->label = (int64_t)nf - o->label_from_end;
         return MLP_OK;
     }
@@ -1084,9 +1008,9 @@ static enum mlp_status resolve_label(struct csv *c, const struct csv_opts *o, ch
     int64_t named = o->label_auto && names ? label_like(names, nf) : -1;
     if (named >= 0) c->label = named;
     if (c->label >= (int64_t)nf)
-        return csv_fail(c, err, MLP_ERR_ARG,
-                        "label column %" PRId32 " is out of range: the file has %" PRIu32 " columns (0..%" PRIu32 ")",
-                        o->label_col, nf, nf - 1);
+        return mlp__csv_fail(c, err, MLP_ERR_ARG,
+                             "label column %" PRId32 " is out of range: the file has %" PRIu32 " columns (0..%" PRIu32 ")",
+                             o->label_col, nf, nf - 1);
     return MLP_OK;
 }
 
@@ -1095,7 +1019,7 @@ static enum mlp_status resolve_label(struct csv *c, const struct csv_opts *o, ch
 static enum mlp_status resolve_categorical(struct csv *c, const char *list, char **names, struct mlp_error *err)
 {
     if (!list || !*list) return MLP_OK;
-    if (!(c->forced = calloc(c->n_fields, sizeof *c->forced))) return csv_fail(c, err, MLP_ERR_NOMEM, "out of memory");
+    if (!(c->forced = calloc(c->n_fields, sizeof *c->forced))) return mlp__csv_fail(c, err, MLP_ERR_NOMEM, "out of memory");
     char show[160];
     for (const char *p = list; *p;) {
         const char *e = strchr(p, ',');
@@ -1111,11 +1035,11 @@ static enum mlp_status resolve_categorical(struct csv *c, const char *list, char
             if (at >= (int64_t)c->n_fields) at = -1;
         }
         if (at < 0)
-            return csv_fail(c, err, MLP_ERR_ARG, "categorical column '%s' is neither a column name nor an index below %" PRIu32,
-                            tok_show(show, (const unsigned char *)p, n), c->n_fields);
+            return mlp__csv_fail(c, err, MLP_ERR_ARG, "categorical column '%s' is neither a column name nor an index below %" PRIu32,
+                                 mlp__csv_tok_show(show, (const unsigned char *)p, n), c->n_fields);
         if (at == c->label)
-            return csv_fail(c, err, MLP_ERR_ARG, "categorical column '%s' is the label column",
-                            tok_show(show, (const unsigned char *)p, n));
+            return mlp__csv_fail(c, err, MLP_ERR_ARG, "categorical column '%s' is the label column",
+                                 mlp__csv_tok_show(show, (const unsigned char *)p, n));
         c->forced[at] = true;
         p = e ? e + 1 : p + n;
     }
@@ -1136,14 +1060,14 @@ static enum mlp_status csv_first_record(struct csv *c, const struct csv_opts *o,
     uint64_t nf;
     const unsigned char *after1, *after2;
     if (scan_record(c, scratch, c->text, (uint64_t)MLP_MAX_WIDTH + 1, 0, NULL, NULL, &nf, &after1, &ce) != MLP_OK)
-        return csv_fail_at(c, err, &ce);
+        return mlp__csv_fail_at(c, err, &ce);
     c->n_fields = (uint32_t)nf;
     /* The kinds of the first two rows' fields. */
     unsigned char *k1 = malloc(2 * nf), *k2 = k1 ? k1 + nf : NULL;
     double *v1 = malloc(2 * nf * sizeof *v1), *v2 = v1 ? v1 + nf : NULL;
     char **names = NULL;
     enum mlp_status st = MLP_OK;
-    if (!k1 || !v1) st = csv_fail(c, err, MLP_ERR_NOMEM, "out of memory");
+    if (!k1 || !v1) st = mlp__csv_fail(c, err, MLP_ERR_NOMEM, "out of memory");
     uint64_t nf2 = 0;
     if (st == MLP_OK)
         scan_record(c, scratch, c->text, nf, (uint32_t)nf, k1, v1, &nf, &after1, &ce);
@@ -1156,22 +1080,22 @@ static enum mlp_status csv_first_record(struct csv *c, const struct csv_opts *o,
         bool has_header = c->header != MLP_HEADER_NONE;
         c->data = has_header ? after1 : c->text;
         c->fields_from = has_header ? "the header" : "the first data row";
-        if (has_header && !(names = header_names(c, scratch))) st = csv_fail(c, err, MLP_ERR_NOMEM, "out of memory");
+        if (has_header && !(names = header_names(c, scratch))) st = mlp__csv_fail(c, err, MLP_ERR_NOMEM, "out of memory");
     }
     if (st == MLP_OK) st = resolve_label(c, o, names, err);
     if (st == MLP_OK && !c->apply) st = resolve_categorical(c, o->categorical, names, err);
     uint32_t n_cols = c->n_fields - (c->label >= 0 ? 1u : 0u);
     if (st == MLP_OK && n_cols == 0)
-        st = csv_fail(c, err, MLP_ERR_FORMAT, "no input columns: the only column is the label");
+        st = mlp__csv_fail(c, err, MLP_ERR_FORMAT, "no input columns: the only column is the label");
     if (st == MLP_OK && n_cols > MLP_MAX_WIDTH)
-        st = csv_fail(c, err, MLP_ERR_FORMAT, "too many columns: %" PRIu32 " inputs (at most %u)", n_cols,
-                      MLP_MAX_WIDTH);
+        st = mlp__csv_fail(c, err, MLP_ERR_FORMAT, "too many columns: %" PRIu32 " inputs (at most %u)", n_cols,
+                           MLP_MAX_WIDTH);
     /* (With a schema, its own column count was checked instead.) */
     if (st == MLP_OK && o->want_cols && !c->apply && n_cols != o->want_cols)
         st = mlp__fail_width(err, c->name, n_cols, o->want_cols, c->label >= 0 ? " besides the label" : "");
     if (st == MLP_OK && c->data >= c->end)
-        st = csv_fail(c, err, MLP_ERR_FORMAT, "no data rows (only a header%s)",
-                      o->header < 0 ? ": the one row holds a non-number; header=0 reads it as data" : "");
+        st = mlp__csv_fail(c, err, MLP_ERR_FORMAT, "no data rows (only a header%s)",
+                           o->header < 0 ? ": the one row holds a non-number; header=0 reads it as data" : "");
     if (st == MLP_OK) {
         /* How the first data row says to read: text or a missing value
          * anywhere, or categories asked for, is the table reader's; else
@@ -1247,65 +1171,7 @@ static unsigned csv_cut(struct csv *c, struct csv_job **jobs, unsigned max_jobs,
     return n_jobs;
 }
 
-/* ------------------------------------------------------- labels, schema */
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* The distinct values of v[0..n) in increasing order, into a new array
- * (*out, *n_out); false when out of memory. */
-static bool distinct(const double *v, uint64_t n, double **out, uint64_t *n_out)
-{
-    double *u = malloc((n ? n : 1) * sizeof *u);
-    if (!u) return false;
-    memcpy(u, v, n * sizeof *u);
-    qsort(u, n, sizeof *u, cmp_double);
-    uint64_t k = 0;
-    for (uint64_t i = 0; i < n; i++)
-        if (k == 0 || u[i] != u[k - 1]) u[k++] = u[i];
-    *out = u;
-    *n_out = k;
-    return true;
-}
-
-/* The task of a label column holding numbers only (MLP_TASK_AUTO's rule,
- * fastmlp.h): any non-integer, or more than 50 distinct integers and more
- * than sqrt(rows) of them, is regression. */
-static enum mlp_task auto_task(const double *u, uint64_t n_distinct, uint64_t n_rows)
-{
-    for (uint64_t i = 0; i < n_distinct; i++)
-        if (u[i] != floor(u[i])) return MLP_TASK_REGRESS;
-    if (n_distinct > 50 && (double)n_distinct > sqrt((double)n_rows)) return MLP_TASK_REGRESS;
-    return MLP_TASK_CLASSIFY;
-}
-
-/* Classes named after the numbers u[0..n) (sorted, distinct) into l. */
-static bool number_names(struct mlp__names *l, const double *u, uint64_t n)
-{
-    char **name = malloc((n ? n : 1) * sizeof *name);
-    double *num = malloc((n ? n : 1) * sizeof *num);
-    bool ok = name && num;
-    uint64_t k = 0;
-    for (; ok && k < n; k++) {
-        char nm[32];
-        mlp__num_name(u[k], nm);
-        if (!(name[k] = strdup(nm))) ok = false;
-        num[k] = u[k];
-    }
-    if (!ok) {
-        for (uint64_t i = 0; name && i < k; i++) free(name[i]);
-        free(name);
-        free(num);
-        return false;
-    }
-    ok = mlp__names_build(l, name, num, (uint32_t)n, NULL);
-    free(name);
-    free(num);
-    return ok;
-}
+/* ---------------------------------------------------- the fast path's schema */
 
 /* The schema of a purely numeric file (the fast path's), without classes. */
 static struct mlp_schema *numeric_schema(const struct csv *c)
@@ -1329,26 +1195,13 @@ static struct mlp_schema *numeric_schema(const struct csv *c)
     return S;
 }
 
-/* A message's list of classes: "a, b, c" (the first few). */
-static void class_list(const struct mlp__names *l, char *buf, size_t len)
-{
-    size_t k = 0;
-    buf[0] = 0;
-    for (uint32_t i = 0; i < l->n && k + 8 < len; i++) {
-        int w = snprintf(buf + k, len - k, "%s%s", i ? ", " : "", i < 8 ? l->name[i] : "...");
-        if (w < 0) break;
-        k += (size_t)w;
-        if (i == 8) break;
-    }
-}
-
 /* The fast path's label column (ds->targets, doubles) made into classes or
  * kept as targets, by the schema applied or by the task; and the data set's
  * schema. */
 static enum mlp_status finish_numeric(struct csv *c, struct mlp_dataset *ds, struct mlp_error *err)
 {
     struct mlp_schema *S = numeric_schema(c);
-    if (!S) return csv_fail(c, err, MLP_ERR_NOMEM, "out of memory");
+    if (!S) return mlp__csv_fail(c, err, MLP_ERR_NOMEM, "out of memory");
     ds->schema = S;
     if (c->label < 0) {
         ds->targets = NULL;
@@ -1360,18 +1213,18 @@ static enum mlp_status finish_numeric(struct csv *c, struct mlp_dataset *ds, str
     if (!c->apply) {
         double *u;
         uint64_t nu;
-        if (!distinct(y, n, &u, &nu)) return csv_fail(c, err, MLP_ERR_NOMEM, "out of memory");
-        S->task = c->task != MLP_TASK_AUTO ? c->task : auto_task(u, nu, n);
+        if (!mlp__csv_distinct(y, n, &u, &nu)) return mlp__csv_fail(c, err, MLP_ERR_NOMEM, "out of memory");
+        S->task = c->task != MLP_TASK_AUTO ? c->task : mlp__csv_auto_task(u, nu, n);
         bool ok = true;
         if (S->task == MLP_TASK_CLASSIFY && nu > MLP_MAX_CLASSES) {
             free(u);
-            return csv_fail(c, err, MLP_ERR_RANGE,
-                            "the label column holds %" PRIu64 " distinct values: more than %u classes", nu,
-                            MLP_MAX_CLASSES);
+            return mlp__csv_fail(c, err, MLP_ERR_RANGE,
+                                 "the label column holds %" PRIu64 " distinct values: more than %u classes", nu,
+                                 MLP_MAX_CLASSES);
         }
-        if (S->task == MLP_TASK_CLASSIFY) ok = number_names(&S->classes, u, nu);
+        if (S->task == MLP_TASK_CLASSIFY) ok = mlp__csv_number_names(&S->classes, u, nu);
         free(u);
-        if (!ok) return csv_fail(c, err, MLP_ERR_NOMEM, "out of memory");
+        if (!ok) return mlp__csv_fail(c, err, MLP_ERR_NOMEM, "out of memory");
     }
     if (S->task == MLP_TASK_REGRESS) {
         ds->n_targets = 1;
@@ -1386,10 +1239,10 @@ static enum mlp_status finish_numeric(struct csv *c, struct mlp_dataset *ds, str
         if (k < 0) {
             char nm[32], list[256];
             mlp__num_name(v, nm);
-            class_list(&S->classes, list, sizeof list);
-            return csv_fail(c, err, MLP_ERR_RANGE,
-                            "label '%s' in data row %" PRIu64 " is not one of the model's classes (%s)", nm, i + 1,
-                            list);
+            mlp__csv_class_list(&S->classes, list, sizeof list);
+            return mlp__csv_fail(c, err, MLP_ERR_RANGE,
+                                 "label '%s' in data row %" PRIu64 " is not one of the model's classes (%s)", nm, i + 1,
+                                 list);
         }
         lab[i] = (int32_t)k;
     }
@@ -1430,11 +1283,11 @@ static enum mlp_status csv_fill(struct csv *c, struct csv_job *jobs, unsigned n_
         if (mode == CSV_CHECK) {
             run_jobs(c->pool, jobs, n_jobs, job_check);
             for (unsigned i = 0; i < n_jobs; i++) /* the first in the file */
-                if (jobs[i].err.st != MLP_OK) return csv_fail_at(c, err, &jobs[i].err);
+                if (jobs[i].err.st != MLP_OK) return mlp__csv_fail_at(c, err, &jobs[i].err);
             for (unsigned i = 0; i < n_jobs; i++) *to_table |= jobs[i].not_num;
             if (*to_table) return MLP_OK;
-            ce_set(&ce, MLP_ERR_FORMAT, c->data, "internal error: %" PRIu64 " records but no bad one", n_rows);
-            return csv_fail_at(c, err, &ce);
+            mlp__csv_ce_set(&ce, MLP_ERR_FORMAT, c->data, "internal error: %" PRIu64 " records but no bad one", n_rows);
+            return mlp__csv_fail_at(c, err, &ce);
         }
         bool u8 = mode == CSV_U8;
         enum mlp_status st =
@@ -1443,7 +1296,7 @@ static enum mlp_status csv_fill(struct csv *c, struct csv_job *jobs, unsigned n_
             if (err) {
                 char msg[sizeof err->msg];
                 memcpy(msg, err->msg, sizeof msg);
-                csv_fail(c, err, st, "%s", msg);
+                mlp__csv_fail(c, err, st, "%s", msg);
             }
             return st;
         }
@@ -1459,7 +1312,7 @@ static enum mlp_status csv_fill(struct csv *c, struct csv_job *jobs, unsigned n_
         }
         /* An error before the first text is still the file's first error. */
         for (unsigned i = 0; i < n_jobs && !not_u8 && !*to_table; i++)
-            if (jobs[i].err.st != MLP_OK) return csv_fail_at(c, err, &jobs[i].err);
+            if (jobs[i].err.st != MLP_OK) return mlp__csv_fail_at(c, err, &jobs[i].err);
         if (*to_table) {
             mlp_dataset_free(ds);
             return MLP_OK;
@@ -1473,624 +1326,10 @@ static enum mlp_status csv_fill(struct csv *c, struct csv_job *jobs, unsigned n_
     return finish_numeric(c, ds, err);
 }
 
-/* ------------------------------------------------------- the table reader */
-
-/*
- * A file with text or missing values, read by one thread into its cells
- * (a number, or the id of a text among its column's distinct texts, or
- * missing), then made into the data set column by column: numbers as they
- * are, categories one-hot, missing values dropped or filled, the label
- * column made classes or targets.  12 bytes a cell beside the file: tables
- * with text are small next to the pixel files the fast path is for.
- */
-
-/* A column's distinct texts: open addressing over (hash, bytes). */
-struct intern {
-    uint32_t n, cap;  /* entries; slots, a power of two */
-    uint32_t *slot;   /* 1 + id, 0 empty */
-    char **text;      /* id -> its bytes, NUL-terminated */
-    uint32_t *len;
-    uint32_t text_cap;
-};
-
-static uint32_t hash_bytes(const unsigned char *s, size_t n)
-{
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++) h = (h ^ s[i]) * 16777619u;
-    return h;
-}
-
-/* The id of s (added when new); UINT32_MAX when out of memory. */
-static uint32_t intern_id(struct intern *t, const unsigned char *s, size_t n)
-{
-    if (2 * (t->n + 1) > t->cap) {
-        uint32_t cap = t->cap ? 2 * t->cap : 64;
-        uint32_t *slot = calloc(cap, sizeof *slot);
-        if (!slot) return UINT32_MAX;
-        for (uint32_t i = 0; i < t->cap; i++) {
-            if (!t->slot[i]) continue;
-            uint32_t id = t->slot[i] - 1, h = hash_bytes((const unsigned char *)t->text[id], t->len[id]);
-            for (uint32_t k = h & (cap - 1);; k = (k + 1) & (cap - 1))
-                if (!slot[k]) {
-                    slot[k] = id + 1;
-                    break;
-                }
-        }
-        free(t->slot);
-        t->slot = slot;
-        t->cap = cap;
-    }
-    uint32_t h = hash_bytes(s, n);
-    for (uint32_t k = h & (t->cap - 1);; k = (k + 1) & (t->cap - 1)) {
-        uint32_t e = t->slot[k];
-        if (!e) {
-            if (t->n == t->text_cap) {
-                uint32_t nc = t->text_cap ? 2 * t->text_cap : 16;
-                char **tx = realloc(t->text, nc * sizeof *tx);
-                if (!tx) return UINT32_MAX;
-                t->text = tx;
-                uint32_t *ln = realloc(t->len, nc * sizeof *ln);
-                if (!ln) return UINT32_MAX;
-                t->len = ln;
-                t->text_cap = nc;
-            }
-            char *copy = malloc(n + 1);
-            if (!copy) return UINT32_MAX;
-            memcpy(copy, s, n);
-            copy[n] = 0;
-            t->text[t->n] = copy;
-            t->len[t->n] = (uint32_t)n;
-            t->slot[k] = ++t->n;
-            return t->n - 1;
-        }
-        if (t->len[e - 1] == n && memcmp(t->text[e - 1], s, n) == 0) return e - 1;
-    }
-}
-
-static void intern_free(struct intern *t)
-{
-    for (uint32_t i = 0; i < t->n; i++) free(t->text[i]);
-    free(t->text);
-    free(t->len);
-    free(t->slot);
-}
-
-/* The cells of a table and what was seen in each column. */
-struct table {
-    uint64_t n_rows;
-    uint32_t nf;
-    double *val;    /* n_rows x nf: the number (NaN: text or missing) */
-    uint32_t *sid;  /* n_rows x nf: 1 + the text's id, 0 otherwise */
-    struct intern *it; /* nf */
-    const unsigned char **at_text, **at_num, **at_missing; /* nf each: the first seen */
-    uint64_t *n_text, *n_num, *n_missing;
-};
-
-static void table_free(struct table *T)
-{
-    if (T->it)
-        for (uint32_t f = 0; f < T->nf; f++) intern_free(&T->it[f]);
-    free(T->it);
-    mlp__afree(T->val);
-    mlp__afree(T->sid);
-    free(T->at_text);
-    free(T->at_num);
-    free(T->at_missing);
-    free(T->n_text);
-    free(T->n_num);
-    free(T->n_missing);
-}
-
-static enum mlp_status table_fail(const struct csv *c, const unsigned char *at, uint32_t f, struct mlp_error *err,
-                                  enum mlp_status st, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-
-/* A missing value where the policy has none: what it was, and the way out. */
-static enum mlp_status missing_fail(const struct csv *c, const struct csv_field *fl, uint32_t f,
-                                    struct mlp_error *err)
-{
-    char show[160], what[200];
-    if (fl->s == fl->e)
-        snprintf(what, sizeof what, "empty field");
-    else
-        snprintf(what, sizeof what, "got '%s'", tok_show(show, fl->s, (size_t)(fl->e - fl->s)));
-    if ((int64_t)f == c->label)
-        return table_fail(c, fl->at, f, err, MLP_ERR_FORMAT, "missing label (%s): --missing drop drops such rows",
-                          what);
-    return table_fail(c, fl->at, f, err, MLP_ERR_FORMAT,
-                      "missing value (%s): --missing drop|mean|median drops or fills such rows", what);
-}
-
-static enum mlp_status table_read(struct csv *c, struct csv_job *j, uint64_t n_rows, struct table *T,
-                                  struct mlp_error *err)
-{
-    const uint32_t nf = c->n_fields;
-    uint64_t cells;
-    memset(T, 0, sizeof *T);
-    T->nf = nf;
-    if (!mlp__mul_ok(n_rows, nf, UINT64_MAX / 16, &cells) || cells * 12 > mlp__mem_bound())
-        return csv_fail(c, err, MLP_ERR_NOMEM, "out of memory: %" PRIu64 " rows x %" PRIu32 " columns of a table",
-                        n_rows, nf);
-    T->val = mlp__amalloc((size_t)cells * sizeof *T->val + 8);
-    T->sid = mlp__amalloc((size_t)cells * sizeof *T->sid + 8);
-    T->it = calloc(nf, sizeof *T->it);
-    T->at_text = calloc(nf, sizeof *T->at_text);
-    T->at_num = calloc(nf, sizeof *T->at_num);
-    T->at_missing = calloc(nf, sizeof *T->at_missing);
-    T->n_text = calloc(nf, sizeof *T->n_text);
-    T->n_num = calloc(nf, sizeof *T->n_num);
-    T->n_missing = calloc(nf, sizeof *T->n_missing);
-    if (!T->val || !T->sid || !T->it || !T->at_text || !T->at_num || !T->at_missing || !T->n_text || !T->n_num ||
-        !T->n_missing)
-        return csv_fail(c, err, MLP_ERR_NOMEM, "out of memory");
-    j->c = c;
-    j->err.st = MLP_OK;
-    const unsigned char *p = c->data, *const end = c->end;
-    uint64_t row = 0;
-    while (p < end) {
-        if (row == n_rows) {
-            ce_set(&j->err, MLP_ERR_FORMAT, p, "internal error: more records than counted (%" PRIu64 ")", n_rows);
-            return csv_fail_at(c, err, &j->err);
-        }
-        if (is_eol(*p)) {
-            ce_set(&j->err, MLP_ERR_FORMAT, p, "ragged row: expected %" PRIu32 " fields (as in %s), got a blank line",
-                   nf, c->fields_from);
-            return csv_fail_at(c, err, &j->err);
-        }
-        for (uint32_t f = 0; f < nf; f++) {
-            struct csv_field fl;
-            enum cell k;
-            double v;
-            if (field_scan(c, p, end, j->field, &fl, &j->err) != MLP_OK ||
-                cell_of(c, &fl, j->num, &k, &v, &j->err) != MLP_OK)
-                return csv_fail_at(c, err, &j->err);
-            const uint64_t at = row * nf + f;
-            T->val[at] = v;
-            T->sid[at] = 0;
-            if (k == CELL_NUM) {
-                if (!T->n_num[f]++) T->at_num[f] = fl.at;
-            } else if (k == CELL_MISSING) {
-                if (!T->n_missing[f]++) T->at_missing[f] = fl.at;
-                /* An error whatever else the file holds: said at once, so
-                 * that it is the first in the file. */
-                if (!c->apply && (c->missing == MLP_MISSING_ERROR ||
-                                  ((int64_t)f == c->label && c->missing != MLP_MISSING_DROP)))
-                    return missing_fail(c, &fl, f, err);
-            } else {
-                uint32_t id = intern_id(&T->it[f], fl.s, (size_t)(fl.e - fl.s));
-                if (id == UINT32_MAX) return csv_fail(c, err, MLP_ERR_NOMEM, "out of memory");
-                T->sid[at] = id + 1;
-                if (!T->n_text[f]++) T->at_text[f] = fl.at;
-            }
-            if (!field_end(j, f, fl.next, end, &p)) return csv_fail_at(c, err, &j->err);
-        }
-        row++;
-    }
-    T->n_rows = row;
-    return MLP_OK;
-}
-
-/* Where a message points in the file, and the column's name for it. */
-static enum mlp_status table_fail(const struct csv *c, const unsigned char *at, uint32_t f, struct mlp_error *err,
-                                  enum mlp_status st, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-static enum mlp_status table_fail(const struct csv *c, const unsigned char *at, uint32_t f, struct mlp_error *err,
-                                  enum mlp_status st, const char *fmt, ...)
-{
-    struct csv_err ce;
-    char what[300];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    const char *nm = c->names ? c->names[f] : "";
-    ce_set(&ce, st, at, "%s (column %" PRIu32 "%s%.40s%s)", what, f + 1, *nm ? " '" : "", nm, *nm ? "'" : "");
-    return csv_fail_at(c, err, &ce);
-}
-
-/* Names for a column's cells, sorted as fastmlp.h says (numbers first):
- * its distinct numbers u[0..nu), then its texts; text id i is name
- * tmap[i].  Into l; false when out of memory. */
-static bool column_names(const struct table *T, uint32_t f, struct mlp__names *l, uint32_t **tmap, double **u,
-                         uint64_t *nu)
-{
-    const struct intern *t = &T->it[f];
-    double *nums = malloc((T->n_num[f] ? T->n_num[f] : 1) * sizeof *nums);
-    uint64_t k = 0;
-    if (!nums) return false;
-    for (uint64_t r = 0; r < T->n_rows; r++) {
-        double v = T->val[r * T->nf + f];
-        if (!isnan(v)) nums[k++] = v;
-    }
-    bool ok = distinct(nums, k, u, nu);
-    free(nums);
-    if (!ok) return false;
-    struct mlp__names numl = {0}, txt = {0};
-    char **tn = malloc((t->n ? t->n : 1) * sizeof *tn);
-    double *tv = malloc((t->n ? t->n : 1) * sizeof *tv);
-    *tmap = malloc((t->n ? t->n : 1) * sizeof **tmap);
-    ok = tn && tv && *tmap && number_names(&numl, *u, *nu);
-    uint32_t i = 0;
-    for (; ok && i < t->n; i++) {
-        tv[i] = NAN;
-        if (!(tn[i] = strdup(t->text[i]))) ok = false;
-    }
-    if (ok) {
-        ok = mlp__names_build(&txt, tn, tv, t->n, *tmap);
-    } else {
-        for (uint32_t q = 0; tn && q < i; q++) free(tn[q]);
-    }
-    free(tn);
-    free(tv);
-    /* One list: the numbers, then the texts. */
-    if (ok) {
-        uint32_t n = numl.n + txt.n;
-        l->name = malloc((n ? n : 1) * sizeof *l->name);
-        l->num = malloc((n ? n : 1) * sizeof *l->num);
-        ok = l->name && l->num;
-        if (ok) {
-            memcpy(l->name, numl.name, numl.n * sizeof *l->name);
-            memcpy(l->num, numl.num, numl.n * sizeof *l->num);
-            memcpy(l->name + numl.n, txt.name, txt.n * sizeof *l->name);
-            memcpy(l->num + numl.n, txt.num, txt.n * sizeof *l->num);
-            l->n = n;
-            for (uint32_t q = 0; q < t->n; q++) (*tmap)[q] += numl.n;
-            free(numl.name);
-            free(numl.num);
-            free(txt.name);
-            free(txt.num);
-            return true;
-        }
-        free(l->name);
-        free(l->num);
-        memset(l, 0, sizeof *l);
-    }
-    mlp__names_free(&numl);
-    mlp__names_free(&txt);
-    free(*tmap);
-    *tmap = NULL;
-    free(*u);
-    *u = NULL;
-    return false;
-}
-
-/* Cell (r, f)'s index among names l: a text by tmap (its id), a number by
- * value; -1 missing or not among them.  Applying a schema, tmap is NULL and
- * texts are looked up by name. */
-static int64_t cell_index(const struct table *T, uint64_t r, uint32_t f, const struct mlp__names *l,
-                          const int64_t *tmap)
-{
-    uint64_t at = r * T->nf + f;
-    if (T->sid[at]) return tmap[T->sid[at] - 1];
-    double v = T->val[at];
-    return isnan(v) ? -1 : mlp__names_find(l, "", 0, v);
-}
-
-static int cmp_u64d(const void *a, const void *b) { return cmp_double(a, b); }
-
-/* A numeric column's fill value over the kept rows (mean or median). */
-static bool column_fill(const struct table *T, uint32_t f, const bool *drop, enum mlp_missing how, double *fill)
-{
-    double *v = malloc((T->n_rows ? T->n_rows : 1) * sizeof *v);
-    if (!v) return false;
-    uint64_t k = 0;
-    for (uint64_t r = 0; r < T->n_rows; r++) {
-        double x = T->val[r * T->nf + f];
-        if (!(drop && drop[r]) && !isnan(x)) v[k++] = x;
-    }
-    if (k == 0) {
-        *fill = 0;
-    } else if (how == MLP_MISSING_MEAN) {
-        double s = 0;
-        for (uint64_t i = 0; i < k; i++) s += v[i];
-        *fill = s / (double)k;
-    } else {
-        qsort(v, k, sizeof *v, cmp_u64d);
-        *fill = k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
-    }
-    free(v);
-    return true;
-}
-
-/* The table's columns made into the data set (see the reader's comment). */
-struct build {
-    struct csv *c;
-    struct table *T;
-    struct mlp_schema *S;
-    int64_t **tmap;  /* nf: a column's text id -> its category or class, -1 unknown */
-    bool *drop;      /* n_rows, or NULL */
-};
-
-static uint32_t schema_col(const struct csv *c, uint32_t f)
-{
-    return c->apply_skip >= 0 && (int64_t)f >= c->apply_skip ? f + 1 : f;
-}
-
-/* Text ids of column f mapped to names l: as made (tmap32), or looked up. */
-static bool map_texts(struct build *B, uint32_t f, const struct mlp__names *l, const uint32_t *tmap32)
-{
-    const struct intern *t = &B->T->it[f];
-    if (!(B->tmap[f] = malloc((t->n ? t->n : 1) * sizeof **B->tmap))) return false;
-    for (uint32_t i = 0; i < t->n; i++)
-        B->tmap[f][i] = tmap32 ? tmap32[i] : mlp__names_find(l, t->text[i], t->len[i], NAN);
-    return true;
-}
-
-/* The kinds and categories of the input columns. */
-static enum mlp_status build_columns(struct build *B, struct mlp_error *err)
-{
-    struct csv *c = B->c;
-    struct table *T = B->T;
-    char show[160];
-    for (uint32_t f = 0; f < T->nf; f++) {
-        if ((int64_t)f == c->label) continue;
-        struct mlp__column *col = &B->S->col[schema_col(c, f)];
-        const unsigned char *tx = T->at_text[f];
-        if (c->apply) {
-            if (col->kind == MLP_COL_NUMERIC && T->n_text[f])
-                return table_fail(c, tx, f, err, MLP_ERR_FORMAT,
-                                  "invalid number (expected a number, got '%s'): a numeric column in the model's "
-                                  "training data",
-                                  tok_show(show, (const unsigned char *)T->it[f].text[0], T->it[f].len[0]));
-            if (col->kind == MLP_COL_CATEGORICAL && !map_texts(B, f, &col->cat, NULL))
-                return csv_fail(c, err, MLP_ERR_NOMEM, "out of memory");
-            continue;
-        }
-        bool cat = (c->forced && c->forced[f]) || (T->n_text[f] && !T->n_num[f]);
-        if (!cat && T->n_text[f]) {
-            const char *nm = c->names ? c->names[f] : "";
-            char idx[16];
-            snprintf(idx, sizeof idx, "%" PRIu32, f);
-            return table_fail(c, tx, f, err, MLP_ERR_FORMAT,
-                              "invalid number (expected a number, got '%s'): the column holds numbers elsewhere; "
-                              "--categorical %s reads it as categories",
-                              tok_show(show, (const unsigned char *)T->it[f].text[0], T->it[f].len[0]),
-                              *nm ? nm : idx);
-        }
-        if (!cat) continue;
-        col->kind = MLP_COL_CATEGORICAL;
-        uint32_t *tmap32 = NULL;
-        double *u = NULL;
-        uint64_t nu;
-        bool ok = column_names(T, f, &col->cat, &tmap32, &u, &nu) && map_texts(B, f, NULL, tmap32);
-        free(tmap32);
-        free(u);
-        if (!ok) return csv_fail(c, err, MLP_ERR_NOMEM, "out of memory");
-        if (col->cat.n == 0)
-            return table_fail(c, T->at_missing[f], f, err, MLP_ERR_FORMAT,
-                              "a categorical column with no value at all");
-    }
-    return MLP_OK;
-}
-
-/* The label column: its task, and its classes made or looked up. */
-static enum mlp_status build_label(struct build *B, struct mlp_error *err)
-{
-    struct csv *c = B->c;
-    struct table *T = B->T;
-    struct mlp_schema *S = B->S;
-    const uint32_t f = (uint32_t)c->label;
-    char show[160];
-    if (!c->apply) {
-        enum mlp_task task = c->task;
-        if (T->n_text[f] && task == MLP_TASK_REGRESS)
-            return table_fail(c, T->at_text[f], f, err, MLP_ERR_FORMAT,
-                              "label '%s' is not a number (regression needs numbers)",
-                              tok_show(show, (const unsigned char *)T->it[f].text[0], T->it[f].len[0]));
-        uint32_t *tmap32 = NULL;
-        double *u = NULL;
-        uint64_t nu = 0;
-        struct mlp__names names = {0};
-        if (!column_names(T, f, &names, &tmap32, &u, &nu)) return csv_fail(c, err, MLP_ERR_NOMEM, "out of memory");
-        if (task == MLP_TASK_AUTO) task = T->n_text[f] ? MLP_TASK_CLASSIFY : auto_task(u, nu, T->n_rows);
-        S->task = task;
-        bool ok = true;
-        if (task == MLP_TASK_CLASSIFY) {
-            S->classes = names;
-            ok = map_texts(B, f, NULL, tmap32);
-        } else {
-            mlp__names_free(&names);
-        }
-        free(tmap32);
-        free(u);
-        if (!ok) return csv_fail(c, err, MLP_ERR_NOMEM, "out of memory");
-        if (task == MLP_TASK_CLASSIFY && S->classes.n > MLP_MAX_CLASSES)
-            return csv_fail(c, err, MLP_ERR_RANGE, "the label column holds %" PRIu32 " distinct values: more than %u classes",
-                            S->classes.n, MLP_MAX_CLASSES);
-        return MLP_OK;
-    }
-    if (S->task == MLP_TASK_REGRESS && T->n_text[f])
-        return table_fail(c, T->at_text[f], f, err, MLP_ERR_FORMAT,
-                          "target '%s' is not a number (the model does regression)",
-                          tok_show(show, (const unsigned char *)T->it[f].text[0], T->it[f].len[0]));
-    if (S->task == MLP_TASK_CLASSIFY && !map_texts(B, f, &S->classes, NULL))
-        return csv_fail(c, err, MLP_ERR_NOMEM, "out of memory");
-    return MLP_OK;
-}
-
-/* Rows to drop, fill values, and every missing value checked against the
- * policy. */
-static enum mlp_status build_missing(struct build *B, struct mlp_error *err)
-{
-    struct csv *c = B->c;
-    struct table *T = B->T;
-    struct mlp_schema *S = B->S;
-    const bool drop = c->missing == MLP_MISSING_DROP;
-    uint64_t any = 0;
-    for (uint32_t f = 0; f < T->nf; f++) {
-        any += T->n_missing[f];
-        if (!T->n_missing[f]) continue;
-        const struct mlp__column *col = &S->col[schema_col(c, f)];
-        const char *how = c->apply ? "the model has no fill value for it (it was trained with --missing error or drop); "
-                                     "--missing drop drops such rows"
-                                   : "--missing drop|mean|median drops or fills such rows";
-        if ((int64_t)f == c->label) {
-            if (!drop)
-                return table_fail(c, T->at_missing[f], f, err, MLP_ERR_FORMAT,
-                                  "missing label (--missing drop drops such rows)");
-            continue;
-        }
-        bool has_fill = c->apply && (col->kind == MLP_COL_NUMERIC ? !isnan(col->fill) : col->fill_cat >= 0);
-        if (!has_fill && !drop && (c->apply || c->missing == MLP_MISSING_ERROR))
-            return table_fail(c, T->at_missing[f], f, err, MLP_ERR_FORMAT, "missing value: %s", how);
-    }
-    if (any && drop) {
-        if (!(B->drop = calloc(T->n_rows, sizeof *B->drop))) return csv_fail(c, err, MLP_ERR_NOMEM, "out of memory");
-        for (uint32_t f = 0; f < T->nf; f++) {
-            const struct mlp__column *col = &S->col[schema_col(c, f)];
-            bool has_fill = c->apply && (int64_t)f != c->label &&
-                            (col->kind == MLP_COL_NUMERIC ? !isnan(col->fill) : col->fill_cat >= 0);
-            for (uint64_t r = 0; T->n_missing[f] && !has_fill && r < T->n_rows; r++)
-                if (!T->sid[r * T->nf + f] && isnan(T->val[r * T->nf + f])) B->drop[r] = true;
-        }
-    }
-    if (c->apply || (c->missing != MLP_MISSING_MEAN && c->missing != MLP_MISSING_MEDIAN)) return MLP_OK;
-    /* Fill values for every input column, from the rows read: later data
-     * may miss values where this did not. */
-    for (uint32_t f = 0; f < T->nf; f++) {
-        if ((int64_t)f == c->label) continue;
-        struct mlp__column *col = &S->col[f];
-        if (col->kind == MLP_COL_NUMERIC) {
-            if (!column_fill(T, f, B->drop, c->missing, &col->fill))
-                return csv_fail(c, err, MLP_ERR_NOMEM, "out of memory");
-            continue;
-        }
-        uint64_t *count = calloc(col->cat.n, sizeof *count);
-        if (!count) return csv_fail(c, err, MLP_ERR_NOMEM, "out of memory");
-        for (uint64_t r = 0; r < T->n_rows; r++) {
-            int64_t k = cell_index(T, r, f, &col->cat, B->tmap[f]);
-            if (k >= 0) count[k]++;
-        }
-        col->fill_cat = 0;
-        for (uint32_t k = 1; k < col->cat.n; k++)
-            if (count[k] > count[col->fill_cat]) col->fill_cat = k;
-        free(count);
-    }
-    return MLP_OK;
-}
-
-/* Cell (r, f) as a message shows it: its text, or its number's name. */
-static const char *cell_show(const struct table *T, uint64_t r, uint32_t f, char show[160])
-{
-    const uint64_t at = r * T->nf + f;
-    if (T->sid[at]) {
-        uint32_t id = T->sid[at] - 1;
-        return tok_show(show, (const unsigned char *)T->it[f].text[id], T->it[f].len[id]);
-    }
-    char nm[32];
-    mlp__num_name(T->val[at], nm);
-    return tok_show(show, (const unsigned char *)nm, strlen(nm));
-}
-
-/* The data set's rows from the table's kept rows. */
-static enum mlp_status build_rows(struct build *B, struct mlp_dataset *ds, struct mlp_error *err)
-{
-    struct csv *c = B->c;
-    struct table *T = B->T;
-    struct mlp_schema *S = B->S;
-    uint64_t nk = 0;
-    for (uint64_t r = 0; r < T->n_rows; r++) nk += !(B->drop && B->drop[r]);
-    if (nk == 0)
-        return csv_fail(c, err, MLP_ERR_FORMAT, "no rows left: each of the %" PRIu64 " rows misses a value (--missing drop)",
-                        T->n_rows);
-    const bool has_y = c->label >= 0, classify = has_y && S->task == MLP_TASK_CLASSIFY;
-    enum mlp_status st = mlp__dataset_alloc(ds, nk, S->n_inputs, MLP_ELEM_F64, classify, has_y && !classify ? 1 : 0, err);
-    if (st != MLP_OK) return st;
-    double *x = (double *)ds->owned;
-    memset(x, 0, (size_t)nk * S->n_inputs * sizeof *x);
-    uint64_t k = 0, filled = 0;
-    char show[160];
-    for (uint64_t r = 0; r < T->n_rows; r++) {
-        if (B->drop && B->drop[r]) continue;
-        double *xr = x + k * S->n_inputs;
-        for (uint32_t f = 0; f < T->nf; f++) {
-            const uint64_t at = r * T->nf + f;
-            const bool missing = !T->sid[at] && isnan(T->val[at]);
-            struct mlp__column *col = &S->col[schema_col(c, f)];
-            if ((int64_t)f == c->label) {
-                if (!classify) {
-                    ((double *)ds->targets)[k] = T->val[at];
-                    continue;
-                }
-                int64_t y = cell_index(T, r, f, &S->classes, B->tmap[f]);
-                if (y < 0) {
-                    char list[256];
-                    class_list(&S->classes, list, sizeof list);
-                    return csv_fail(c, err, MLP_ERR_RANGE,
-                                    "label '%s' in data row %" PRIu64 " is not one of the model's classes (%s)",
-                                    cell_show(T, r, f, show), r + 1, list);
-                }
-                ((int32_t *)ds->labels)[k] = (int32_t)y;
-                continue;
-            }
-            if (col->kind == MLP_COL_NUMERIC) {
-                xr[col->input] = missing ? col->fill : T->val[at];
-                filled += missing;
-                continue;
-            }
-            int64_t cat = missing ? col->fill_cat : cell_index(T, r, f, &col->cat, B->tmap[f]);
-            filled += missing;
-            if (cat < 0 && !missing) {
-                col->n_unknown++;
-                if (c->unknown_error)
-                    return csv_fail(c, err, MLP_ERR_RANGE,
-                                    "category '%s' of column %" PRIu32 "%s%s%s in data row %" PRIu64
-                                    " was not in the model's training data",
-                                    cell_show(T, r, f, show), f + 1, *col->name ? " ('" : "", col->name,
-                                    *col->name ? "')" : "", r + 1);
-            }
-            if (cat >= 0) xr[col->input + (uint32_t)cat] = 1;
-        }
-        k++;
-    }
-    for (uint32_t f = 0; f < T->nf; f++) S->col[schema_col(c, f)].n_missing = T->n_missing[f];
-    S->rows_dropped = T->n_rows - nk;
-    S->fields_filled = filled;
-    if (classify) ds->n_classes = S->classes.n;
-    return MLP_OK;
-}
-
-/* The table reader whole: cells, then columns, label, missing values, rows. */
-static enum mlp_status csv_table(struct csv *c, struct csv_job *scratch, uint64_t n_rows, struct mlp_dataset *ds,
-                                 struct mlp_error *err)
-{
-    struct table T;
-    struct build B = {.c = c, .T = &T};
-    enum mlp_status st = table_read(c, scratch, n_rows, &T, err);
-    if (st == MLP_OK) {
-        B.S = c->apply ? mlp__schema_copy(c->apply) : mlp__schema_new(c->n_fields);
-        B.tmap = calloc(c->n_fields, sizeof *B.tmap);
-        if (!B.S || !B.tmap) st = csv_fail(c, err, MLP_ERR_NOMEM, "out of memory");
-    }
-    if (st == MLP_OK && !c->apply) {
-        B.S->label = c->label;
-        B.S->delim = c->delim;
-        B.S->header = c->header;
-        B.S->missing = c->missing;
-        for (uint32_t i = 0; i < c->n_fields && st == MLP_OK; i++)
-            if (!(B.S->col[i].name = strdup(c->names ? c->names[i] : "")))
-                st = csv_fail(c, err, MLP_ERR_NOMEM, "out of memory");
-    }
-    if (st == MLP_OK) st = build_columns(&B, err);
-    if (st == MLP_OK && c->label >= 0) st = build_label(&B, err);
-    if (st == MLP_OK && !c->apply && !mlp__schema_number_inputs(B.S))
-        st = csv_fail(c, err, MLP_ERR_FORMAT, "too many inputs: the categories make more than %u", MLP_MAX_WIDTH);
-    if (st == MLP_OK) st = build_missing(&B, err);
-    if (st == MLP_OK) st = build_rows(&B, ds, err);
-    if (st == MLP_OK) {
-        ds->schema = B.S;
-        B.S = NULL;
-    }
-    mlp__schema_free(B.S);
-    for (uint32_t f = 0; B.tmap && f < c->n_fields; f++) free(B.tmap[f]);
-    free(B.tmap);
-    free(B.drop);
-    table_free(&T);
-    return st;
-}
-
 /* The parse proper, of c->buf (a file's bytes or the caller's): the phases
  * at the top of this file, 1 here and 2-4 in the functions above, or the
- * table reader for a file with text or missing values.  On failure *ds is
- * freed and zeroed. */
+ * table reader (table.c) for a file with text or missing values.  On
+ * failure *ds is freed and zeroed. */
 static enum mlp_status csv_parse(struct csv *c, const struct csv_opts *o, struct mlp_dataset *ds,
                                  struct mlp_error *err)
 {
@@ -2099,10 +1338,10 @@ static enum mlp_status csv_parse(struct csv *c, const struct csv_opts *o, struct
     c->end = c->buf + c->size;
     if (c->size >= 3 && c->buf[0] == 0xEF && c->buf[1] == 0xBB && c->buf[2] == 0xBF) c->text += 3;
     while (c->end > c->text && is_eol(c->end[-1])) c->end--;
-    if (c->end == c->text) return csv_fail(c, err, MLP_ERR_FORMAT, "empty file (expected rows of numbers)");
+    if (c->end == c->text) return mlp__csv_fail(c, err, MLP_ERR_FORMAT, "empty file (expected rows of numbers)");
 
     struct csv_job *jobs = calloc(1, sizeof *jobs); /* more once the data's size is known */
-    if (!jobs) return csv_fail(c, err, MLP_ERR_NOMEM, "out of memory");
+    if (!jobs) return mlp__csv_fail(c, err, MLP_ERR_NOMEM, "out of memory");
     bool start_u8;
     enum mlp_status st = csv_first_record(c, o, &jobs[0], &start_u8, err);
     if (st == MLP_OK) {
@@ -2110,7 +1349,7 @@ static enum mlp_status csv_parse(struct csv *c, const struct csv_opts *o, struct
         unsigned n_jobs = csv_cut(c, &jobs, o->jobs, &n_rows);
         bool to_table = c->table;
         if (!to_table) st = csv_fill(c, jobs, n_jobs, n_rows, start_u8, ds, &to_table, err);
-        if (st == MLP_OK && to_table) st = csv_table(c, &jobs[0], n_rows, ds, err);
+        if (st == MLP_OK && to_table) st = mlp__csv_table(c, &jobs[0], n_rows, ds, err);
     }
     free(jobs);
     if (st != MLP_OK) mlp_dataset_free(ds);

@@ -193,8 +193,8 @@ const char *cli_class_name(const struct mlp_schema *s, uint32_t k, char buf[16])
 /* Regression figures of m over every row of ds (which has targets): out[0]
  * the mean squared error and out[1] the mean absolute error over every
  * output, out[2] R^2 as scikit-learn's uniform average: the mean over the
- * outputs of 1 - SS_res / SS_tot (NaN for an output whose targets are
- * constant). */
+ * outputs of 1 - SS_res / SS_tot (for an output whose targets are constant,
+ * 1 when predicted exactly, else 0, as its force_finite). */
 enum mlp_status cli_regress_metrics(const struct mlp_model *m, const struct mlp_dataset *ds, double out[3],
                                     struct mlp_error *err);
 /* A CSV field: s as it is, or quoted (RFC 4180) when it holds the

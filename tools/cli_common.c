@@ -433,7 +433,7 @@ int cli_load_params(const char *cmd, const struct data_opts *d, struct mlp_load_
             p->label_from_end = 1;
         else if (lc[0] >= '0' && lc[0] <= '9' && !*end && v <= (long)MLP_MAX_WIDTH)
             p->label_col = (int32_t)v;
-        else if (lc[0] == '-' && lc[1] >= '1' && lc[1] <= '9' && !*end && -v <= (long)MLP_MAX_WIDTH)
+        else if (lc[0] == '-' && lc[1] >= '1' && lc[1] <= '9' && !*end && v >= -(long)MLP_MAX_WIDTH)
             p->label_from_end = (int32_t)-v;
         else
             return cli_usage_error(cmd, "--label-col '%s' is not a column index (0-based, or -1 = last), 'last' or 'none'",
@@ -542,7 +542,9 @@ enum mlp_status cli_regress_metrics(const struct mlp_model *m, const struct mlp_
     double res = 0, r2 = 0;
     for (uint32_t k = 0; k < K; k++) {
         res += ss_res[k];
-        r2 += ss_tot[k] > 0 ? 1 - ss_res[k] / ss_tot[k] : NAN;
+        /* a constant target: 1 when it is predicted exactly, else 0, as
+         * scikit-learn's r2_score (force_finite) */
+        r2 += ss_tot[k] > 0 ? 1 - ss_res[k] / ss_tot[k] : ss_res[k] == 0 ? 1 : 0;
     }
     const double cells = (double)ds->n_rows * K;
     out[0] = cells > 0 ? res / cells : 0;

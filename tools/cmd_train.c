@@ -658,11 +658,13 @@ static enum mlp_status start(struct train_run *r, const struct chosen *ch)
     if (st == MLP_OK) st = net_create(&r->net, &mp, o->seed, &r->m, err);
     /* Fitted on the training rows only: validation and test stay unseen. */
     if (st == MLP_OK && o->standardize) st = mlp_model_fit_standardize(r->m, &r->train, err);
-    /* Regression: the output biases start at the targets' means, so that
+    /* Regression (an identity head, whose output is its bias plus the sum):
+     * the output biases start at the targets' means, so that
      * the first epochs learn the shape rather than the offset (a target
      * around 150, as diabetes', is out of reach of 200 epochs of Adam at
      * 1e-3 from an output near 0).  A deterministic function of the data. */
-    if (st == MLP_OK && r->train.targets && !o->resume) init_output_bias(r->m, &r->train);
+    if (st == MLP_OK && r->train.targets && !o->resume && r->net.head == MLP_HEAD_IDENTITY_MSE)
+        init_output_bias(r->m, &r->train);
     /* The table's layout goes with the model: predict and eval read the same. */
     if (st == MLP_OK && mlp_dataset_schema(&r->train))
         st = mlp_model_set_schema(r->m, mlp_dataset_schema(&r->train), err);

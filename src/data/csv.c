@@ -1047,6 +1047,19 @@ static enum mlp_status resolve_categorical(struct csv *c, const char *list, char
     return MLP_OK;
 }
 
+/* Whether the nf names of a first row are the schema's column names in
+ * order (the label's left out when the row is one field short). */
+static bool same_names(const struct mlp_schema *S, char **names, uint32_t nf)
+{
+    int64_t skip = nf == S->n_fields ? -1 : nf + 1 == S->n_fields ? S->label : -2;
+    if (skip == -2) return false;
+    for (uint32_t i = 0; i < nf; i++) {
+        uint32_t sc = skip >= 0 && (int64_t)i >= skip ? i + 1 : i;
+        if (strcmp(names[i], S->col[sc].name) != 0) return false;
+    }
+    return true;
+}
+
 /* Phase 2: the first record gives the delimiter, whether it is a header, the
  * field count and so the label column and the width, all checked before any
  * row is parsed; and how to read the rows: the table reader when the first
@@ -1077,6 +1090,14 @@ static enum mlp_status csv_first_record(struct csv *c, const struct csv_opts *o,
                 nf2 == nf;
     if (st == MLP_OK) {
         c->header = header_why(o->header, c->n_fields, k1, v1, row2 ? k2 : NULL);
+        /* Read with a schema whose file had a header: a first row that is
+         * no header by itself (a features-only file's 0..n-2, a table all of
+         * text) still is one when it holds the schema's column names. */
+        if (c->apply && o->header < 0 && c->header == MLP_HEADER_NONE && c->apply->header != MLP_HEADER_NONE &&
+            (names = header_names(c, scratch)) != NULL && same_names(c->apply, names, c->n_fields))
+            c->header = MLP_HEADER_GIVEN;
+        free_names(names, c->n_fields);
+        names = NULL;
         bool has_header = c->header != MLP_HEADER_NONE;
         c->data = has_header ? after1 : c->text;
         c->fields_from = has_header ? "the header" : "the first data row";
@@ -1195,6 +1216,25 @@ static struct mlp_schema *numeric_schema(const struct csv *c)
     return S;
 }
 
+/* Fill values (the mean or median of each input column) for a file that
+ * had no missing value: later data may miss some (the table reader fills
+ * every column alike). */
+static bool numeric_fills(struct mlp_schema *S, const struct mlp_dataset *ds, enum mlp_missing how)
+{
+    double *v = malloc((ds->n_rows ? ds->n_rows : 1) * sizeof *v);
+    if (!v) return false;
+    for (uint32_t i = 0; i < S->n_fields; i++) {
+        if ((int64_t)i == S->label) continue;
+        const uint32_t j = S->col[i].input;
+        for (uint64_t r = 0; r < ds->n_rows; r++)
+            v[r] = ds->x_type == MLP_ELEM_U8 ? ((const uint8_t *)ds->x)[r * ds->n_cols + j]
+                                             : ((const double *)ds->x)[r * ds->n_cols + j];
+        S->col[i].fill = mlp__csv_fill_value(v, ds->n_rows, how);
+    }
+    free(v);
+    return true;
+}
+
 /* The fast path's label column (ds->targets, doubles) made into classes or
  * kept as targets, by the schema applied or by the task; and the data set's
  * schema. */
@@ -1203,6 +1243,9 @@ static enum mlp_status finish_numeric(struct csv *c, struct mlp_dataset *ds, str
     struct mlp_schema *S = numeric_schema(c);
     if (!S) return mlp__csv_fail(c, err, MLP_ERR_NOMEM, "out of memory");
     ds->schema = S;
+    if (!c->apply && (c->missing == MLP_MISSING_MEAN || c->missing == MLP_MISSING_MEDIAN) &&
+        !numeric_fills(S, ds, c->missing))
+        return mlp__csv_fail(c, err, MLP_ERR_NOMEM, "out of memory");
     if (c->label < 0) {
         ds->targets = NULL;
         ds->n_targets = 0;
@@ -1282,10 +1325,13 @@ static enum mlp_status csv_fill(struct csv *c, struct csv_job *jobs, unsigned n_
         atomic_store(&stop_u8, 0);
         if (mode == CSV_CHECK) {
             run_jobs(c->pool, jobs, n_jobs, job_check);
-            for (unsigned i = 0; i < n_jobs; i++) /* the first in the file */
-                if (jobs[i].err.st != MLP_OK) return mlp__csv_fail_at(c, err, &jobs[i].err);
+            /* A range that stopped at text or a missing value did not look
+             * further: the table reader reports every error in file order,
+             * whatever the ranges (the threads) were. */
             for (unsigned i = 0; i < n_jobs; i++) *to_table |= jobs[i].not_num;
             if (*to_table) return MLP_OK;
+            for (unsigned i = 0; i < n_jobs; i++) /* the first in the file */
+                if (jobs[i].err.st != MLP_OK) return mlp__csv_fail_at(c, err, &jobs[i].err);
             mlp__csv_ce_set(&ce, MLP_ERR_FORMAT, c->data, "internal error: %" PRIu64 " records but no bad one", n_rows);
             return mlp__csv_fail_at(c, err, &ce);
         }

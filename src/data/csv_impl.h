@@ -138,4 +138,9 @@ void mlp__csv_class_list(const struct mlp__names *l, char *buf, size_t len);
 enum mlp_status mlp__csv_table(struct csv *c, struct csv_job *scratch, uint64_t n_rows, struct mlp_dataset *ds,
                                struct mlp_error *err);
 
+/* A column's fill value over its k present values v (reordered): their
+ * mean, or their median (the mean of the middle two for even k); 0 when
+ * there are none (table.c). */
+double mlp__csv_fill_value(double *v, uint64_t k, enum mlp_missing how);
+
 #endif

@@ -4,7 +4,9 @@
 #include "data/schema.h"
 
 #include <inttypes.h>
+#include <locale.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -35,9 +37,28 @@ int mlp_missing_parse(const char *s)
 
 /* ---------------------------------------------------------------- names */
 
+/* The C locale, for numbers written and read the same whatever locale the
+ * process set (a decimal comma would make "0,5" a class name); made once. */
+static locale_t c_loc;
+static pthread_once_t c_loc_once = PTHREAD_ONCE_INIT;
+static void make_c_loc(void) { c_loc = newlocale(LC_ALL_MASK, "C", (locale_t)0); }
+
+/* Run in the C locale from here to c_locale_end (when one could be made;
+ * else the process's, whose "C" default is what nearly every program has). */
+static locale_t c_locale_begin(void)
+{
+    pthread_once(&c_loc_once, make_c_loc);
+    return c_loc != (locale_t)0 ? uselocale(c_loc) : (locale_t)0;
+}
+static void c_locale_end(locale_t old)
+{
+    if (old != (locale_t)0) uselocale(old);
+}
+
 void mlp__num_name(double v, char out[32])
 {
     if (v == 0) v = 0; /* -0 is 0 */
+    locale_t old = c_locale_begin();
     snprintf(out, 32, "%.17g", v);
     /* The shortest of %.15g..%.17g that reads back as v: "0.1", not
      * "0.10000000000000001". */
@@ -49,6 +70,7 @@ void mlp__num_name(double v, char out[32])
             break;
         }
     }
+    c_locale_end(old);
 }
 
 /* Numbers first by value, then text by bytes. */
@@ -356,6 +378,9 @@ enum mlp_status mlp__schema_get(const unsigned char *bytes, uint64_t size, const
     if (!bad && !b.bad && (delim > 255 || header > MLP_HEADER_SEQUENCE || task == MLP_TASK_AUTO ||
                            task >= MLP_TASK_COUNT || missing >= MLP_MISSING_COUNT))
         bad = "unknown delimiter, header, task or missing-value id";
+    /* the delimiters the loader refuses (csv.c's csv_start) */
+    if (!bad && !b.bad && (delim == 0 || strchr("\"\r\n.+-eE0123456789", (int)delim) != NULL))
+        bad = "a delimiter that cannot separate numbers";
     s->delim = (unsigned char)delim;
     s->header = (enum mlp_header_why)header;
     s->task = (enum mlp_task)task;
@@ -438,8 +463,13 @@ static double label_num(const char *label)
     char *end;
     const char *p = label;
     while (*p == ' ' || *p == '\t') p++;
-    if (!*p || strchr("+-.0123456789", *p) == NULL) return NAN;
+    /* the loader's grammar: decimal digits, a point, an exponent; no hex,
+     * inf or nan, which it reads as text */
+    size_t n = strspn(p, "+-.0123456789eE");
+    if (n == 0 || strspn(p + n, " \t") != strlen(p + n)) return NAN;
+    locale_t old = c_locale_begin();
     double v = strtod(p, &end);
+    c_locale_end(old);
     while (*end == ' ' || *end == '\t') end++;
     return *end || !isfinite(v) ? NAN : v;
 }

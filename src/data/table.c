@@ -217,6 +217,11 @@ static enum mlp_status table_read(struct csv *c, struct csv_job *j, uint64_t n_r
     uint64_t cells;
     memset(T, 0, sizeof *T);
     T->nf = nf;
+    /* A record of nf fields takes at least nf bytes (its delimiters and its
+     * line end): more records than that are blank lines or short rows, an
+     * error met before the rows sized here run out. */
+    const uint64_t most = (uint64_t)(c->end - c->data + 1) / nf + 1;
+    if (n_rows > most) n_rows = most;
     if (!mlp__mul_ok(n_rows, nf, UINT64_MAX / 16, &cells) || cells * 12 > mlp__mem_bound())
         return mlp__csv_fail(c, err, MLP_ERR_NOMEM, "out of memory: %" PRIu64 " rows x %" PRIu32 " columns of a table",
                              n_rows, nf);
@@ -386,18 +391,21 @@ static bool column_fill(const struct table *T, uint32_t f, const bool *drop, enu
         double x = T->val[r * T->nf + f];
         if (!(drop && drop[r]) && !isnan(x)) v[k++] = x;
     }
-    if (k == 0) {
-        *fill = 0;
-    } else if (how == MLP_MISSING_MEAN) {
-        double s = 0;
-        for (uint64_t i = 0; i < k; i++) s += v[i];
-        *fill = s / (double)k;
-    } else {
-        qsort(v, k, sizeof *v, cmp_u64d);
-        *fill = k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
-    }
+    *fill = mlp__csv_fill_value(v, k, how);
     free(v);
     return true;
+}
+
+double mlp__csv_fill_value(double *v, uint64_t k, enum mlp_missing how)
+{
+    if (k == 0) return 0;
+    if (how == MLP_MISSING_MEAN) {
+        double s = 0;
+        for (uint64_t i = 0; i < k; i++) s += v[i];
+        return s / (double)k;
+    }
+    qsort(v, k, sizeof *v, cmp_u64d);
+    return k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
 }
 
 /* The table's columns made into the data set (see the reader's comment). */

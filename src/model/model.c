@@ -453,7 +453,10 @@ enum mlp_status mlp_model_set_schema(struct mlp_model *m, const struct mlp_schem
                          mlp__n_in(m));
     if (s && s->task == MLP_TASK_CLASSIFY && s->label >= 0) {
         uint32_t K = mlp__n_out(m), want = K == 1 ? 2 : K;
-        if (s->classes.n != want && !(K == 1 && s->classes.n == 1))
+        if (s->classes.n < 2)
+            return mlp__fail(err, MLP_ERR_RANGE, "the table's label column holds one class (%s): nothing to classify",
+                             s->classes.n ? s->classes.name[0] : "none");
+        if (s->classes.n != want)
             return mlp__fail(err, MLP_ERR_SHAPE, "the table has %" PRIu32 " classes, the model's %" PRIu32
                              " output%s stand for %" PRIu32, s->classes.n, K, K == 1 ? "" : "s", want);
     }

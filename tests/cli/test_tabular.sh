@@ -104,6 +104,12 @@ has "^header: the first row \(0..n-1 or 1..n, as pandas writes an unnamed frame\
 has "^task: classification on column 14 '13', 3 classes: 0 1 2$"
 expect 0 "" -- $F train --train "$D/unnamed_header.csv" --label-col last --no-header --epochs 2 $TR
 has "classes: 0 1 2 13$"
+# a features-only file of that table: its first row 0..12 is the header
+# (the model's table had one), not a row of data
+cut -d, -f1-13 "$D/unnamed_header.csv" >"$T/unnamed_x.csv"
+expect 0 "" -- $F train --train "$D/unnamed_header.csv" --label-col last --epochs 2 $TR -o "$T/unnamed.mlp"
+expect 0 "" -- $F predict "$T/unnamed.mlp" "$T/unnamed_x.csv"
+[ "$(grep -c . "$T/out")" -eq 179 ] && ok || bad "features-only pandas file: $(($(grep -c . "$T/out") - 1)) predictions for 178 rows"
 # integers in 0..255 are no pixels in a CSV: never scaled by 1/255
 expect 0 "" -- $F train --train "$D/digits_train.csv" --no-standardize --epochs 1 $TR -o "$T/dig.mlp"
 expect 0 "" -- $F info "$T/dig.mlp"
@@ -135,6 +141,15 @@ awk 'NR == FNR { a = $1; next } { exit !(a != $1) }' "$T/fill_mean" "$T/fill_med
 expect 65 "the model has no fill value for it" -- $F predict "$T/drop.mlp" "$D/penguins_like_test.csv"
 expect 0 "" -- $F predict "$T/drop.mlp" "$D/penguins_like_test.csv" --missing drop
 expect 64 "--missing 'zero'" -- $F train $P --missing zero
+# a file with no gap still keeps fill values under --missing mean, for
+# later data that has some
+expect 0 "" -- $F train --train "$D/wine_train.csv" --missing mean --epochs 2 $TR -o "$T/wine_mean.mlp"
+head -2 "$D/wine_test.csv" | cut -d, -f1-13 | sed '2s/^[^,]*,/NA,/' >"$T/wine_gap.csv"
+expect 0 "" -- $F predict "$T/wine_mean.mlp" "$T/wine_gap.csv"
+[ "$(grep -c . "$T/out")" -eq 2 ] && ok || bad "a gap filled from a numeric file's means: $(cat "$T/out")"
+# one class is nothing to classify
+printf 'a,b,y\n1,2,x\n3,4,x\n' >"$T/one.csv"
+expect 65 "holds one class (x)" -- $F train --train "$T/one.csv" --head sigmoid-bce $TR
 
 # ------------------------------------------------------------ categories
 

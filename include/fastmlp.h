@@ -359,9 +359,11 @@ MLP_API enum mlp_status mlp_dataset_load_hdf5(struct mlp_dataset *ds, const char
  *   - classes: the distinct label values in sorted order (numbers by value,
  *     then strings by their bytes), as scikit-learn's classes_; a data set's
  *     label i is the i-th class; numbers are named as %.17g writes them;
- *   - inputs: a numeric column is one input; a categorical column (any
- *     value not a number, or named in mlp_load_params.categorical) is one
- *     input per category (one-hot, categories sorted as classes are);
+ *   - inputs: a numeric column is one input; a categorical column (every
+ *     value text, or named in mlp_load_params.categorical) is one input per
+ *     category (one-hot, categories sorted as classes are); a column mixing
+ *     numbers and text, and one of more than 100 distinct texts in fewer
+ *     than twice as many rows (an identifier), are refused unless named;
  *   - missing values (an empty field, NA, na, N/A, n/a, NaN, nan, NAN, NULL,
  *     Null, null, None, none, ?, #N/A): an error (MLP_MISSING_ERROR, the default), the row dropped, or the
  *     column's mean / median over the rows read (for a categorical column,

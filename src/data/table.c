@@ -464,6 +464,20 @@ static enum mlp_status build_columns(struct build *B, struct mlp_error *err)
                               *nm ? nm : idx);
         }
         if (!cat) continue;
+        /* A text column of mostly distinct values (more than 100 of them,
+         * and more than half the rows) is an identifier, not a category:
+         * one-hot, it would add an input per row.  Asked for by name, it is
+         * the user's choice. */
+        const uint32_t n_texts = T->it[f].n;
+        if (!(c->forced && c->forced[f]) && n_texts > 100 && (uint64_t)n_texts * 2 > T->n_rows) {
+            const char *nm = c->names ? c->names[f] : "";
+            char idx[16];
+            snprintf(idx, sizeof idx, "%" PRIu32, f);
+            return table_fail(c, tx, f, err, MLP_ERR_FORMAT,
+                              "%" PRIu32 " distinct values in %" PRIu64 " rows: an identifier rather than a category "
+                              "(drop the column, or --categorical %s to one-hot it anyway)",
+                              n_texts, T->n_rows, *nm ? nm : idx);
+        }
         col->kind = MLP_COL_CATEGORICAL;
         uint32_t *tmap32 = NULL;
         double *u = NULL;

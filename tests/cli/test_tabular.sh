@@ -162,6 +162,13 @@ expect 0 "" -- $F predict "$T/mean.mlp" "$T/atl.csv"
 [ "$(grep -c "column 1 'island': $n_atl values of categories the model never saw, read as all zeros" "$T/err")" -eq 1 ] &&
     ok || bad "unseen category warning: $(cat "$T/err")"
 expect 65 "category 'Atlantis' of column 1 ('island')" -- $F predict "$T/mean.mlp" "$T/atl.csv" --unknown-category error
+# a text column of distinct values is an identifier: refused, naming the
+# way to one-hot it anyway
+awk 'BEGIN { print "id,a,y"; for (i = 0; i < 300; i++) printf "row%d,%d,%d\n", i, i % 7, i % 2 }' >"$T/ids.csv"
+expect 65 "300 distinct values in 300 rows: an identifier rather than a category (drop the column, or --categorical id" -- \
+    $F train --train "$T/ids.csv" $TR
+expect 0 "" -- $F train --train "$T/ids.csv" --categorical id --epochs 1 $TR
+has "^categorical: id \(300\) -> 301 inputs, one-hot$"
 # --categorical reads a column of numbers as categories
 expect 0 "" -- $F train $P --missing mean --categorical year -o "$T/year.mlp"
 has "^categorical: island \(3\), sex \(2\), year \(3\) -> 12 inputs, one-hot$"

@@ -296,7 +296,9 @@ struct mlp_load_params {
                          names (a named header must match them), classes,
                          categories and fill values; a file without the label
                          column is read as inputs only.  The header row is
-                         found as for any file (header above still decides);
+                         found as for any file, and a first row holding the
+                         schema's column names is one (header above still
+                         decides);
                          missing and unknown_category below still apply; the
                          other CSV fields are ignored. */
     int32_t label_from_end; /* k >= 1: the label is the k-th column from the

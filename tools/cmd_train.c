@@ -268,7 +268,8 @@ static int train_args(struct train_run *r, int argc, char **argv, struct cli_arg
          "standardise each input by the training data's mean and std (kept in the model) [on for CSV, else off]",
          "Data"},
         {"--no-standardize", 0, OPT_FLAG, &o->no_standardize, NULL, "CSV: leave the inputs as they are", "Data"},
-        {"--classes", 0, OPT_U32, &o->classes, "K", "number of classes [1 + largest label]", "Data"},
+        {"--classes", 0, OPT_U32, &o->classes, "K",
+         "number of classes, for labels that are class indices (IDX, NPY, HDF5) [1 + largest label]", "Data"},
         NET_OPTIONS(o->net, "precision [f32]"),
         {"--optimizer", 0, OPT_STR, &o->optimizer, "NAME",
          "gd (full batch), sgd, adam, cg, lbfgs (full-batch solvers, seed 001) [adam]", "Training"},
@@ -514,6 +515,12 @@ static enum mlp_status load_sets(struct train_run *r, struct chosen *ch, int *rc
                      ev[i]->n_cols, o->train, r->train.n_cols);
             return err->status = MLP_ERR_SHAPE;
         }
+    if (o->classes && mlp_dataset_schema(&r->train)) {
+        snprintf(err->msg, sizeof err->msg,
+                 "--classes is for labels that are class indices: a table's classes are its distinct labels (%u here)",
+                 r->train.n_classes);
+        return err->status = MLP_ERR_ARG;
+    }
     if (o->test) cli_warn_schema(r->cmd, &r->test);
     if (o->valid) cli_warn_schema(r->cmd, &r->valid);
     if ((*rc = choose_defaults(r, ch)) != CLI_RUN) return MLP_OK;

@@ -66,6 +66,8 @@ expect 0 "" -- $F train --train "$D/diabetes_train.csv" --task classify --epochs
 has "^task: classification on column 11 'target', [0-9]+ classes"
 expect 65 "not a number (regression needs numbers)" -- $F train --train "$D/iris_train.csv" --task regress $TR
 expect 64 "--task 'guess'" -- $F train --train "$D/iris_train.csv" --task guess
+expect 64 "--classes is for labels that are class indices: a table's classes are its distinct labels (3 here)" -- \
+    $F train --train "$D/iris_train.csv" --classes 5 $TR
 
 # ------------------------------------------------------------ layout
 

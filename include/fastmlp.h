@@ -885,6 +885,19 @@ MLP_API enum mlp_status mlp_model_save(const struct mlp_model *m, const char *pa
 MLP_API enum mlp_status mlp_model_load(struct mlp_model **out, const char *path,
                                        struct mlp_error *err);
 
+/* ONNX export: the model as an ONNX graph (opset 13, IR version 7) that
+ * onnxruntime and the like run: input "input" (N x n_in, float for an f32
+ * model, double for f64) through the model's preprocessing (Mul by the
+ * input scale, Sub the mean and Mul by 1/std when it standardises), one
+ * Gemm per layer (transB = 1) and its activation, the head's Softmax,
+ * Sigmoid or Tanh, to "output" (N x n_out): what mlp_model_predict writes.
+ * A table's encoding (one-hot categories, fill values) is not in the graph:
+ * its input is the data set's numeric row.  mlp_model_onnx gives the bytes
+ * (*bytes malloc'd, the caller frees it); mlp_model_save_onnx writes them
+ * as mlp_model_save writes a model. */
+MLP_API enum mlp_status mlp_model_onnx(const struct mlp_model *m, void **bytes, size_t *size, struct mlp_error *err);
+MLP_API enum mlp_status mlp_model_save_onnx(const struct mlp_model *m, const char *path, struct mlp_error *err);
+
 /* ------------------------------------------------------ loading from memory */
 
 /*

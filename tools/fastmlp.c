@@ -19,6 +19,7 @@ static const struct command commands[] = {
     {"predict", cmd_predict, "write the predicted class and probabilities for each row"},
     {"eval", cmd_eval, "loss, accuracy, confusion matrix and per-class F1 on labelled data"},
     {"info", cmd_info, "print what a model file holds"},
+    {"export", cmd_export, "write a model as an ONNX graph"},
     {"gradcheck", cmd_gradcheck, "check the analytic gradient against finite differences"},
     {"bench", cmd_bench, "seed 003's benchmark: batch-1 inference through L layers of D x D"},
     {0}};

@@ -201,5 +201,16 @@ for s in iris wine breast_cancer digits; do
     fi
 done
 
+# ------------------------------------------------------------ ONNX export
+
+# the graph itself is checked by test_onnx; here the command's files and codes
+expect 0 "" -- $F export "$T/iris.mlp" -o "$T/iris.onnx"
+head -c 2 "$T/iris.onnx" | od -An -tx1 | grep -q "08 07" && ok || bad "iris.onnx does not start with ir_version 7"
+grep -q "Softmax" "$T/iris.onnx" && grep -q "Gemm" "$T/iris.onnx" && ok || bad "iris.onnx lacks its ops"
+expect 64 "-o FILE is required" -- $F export "$T/iris.mlp"
+expect 73 "cannot create" -- $F export "$T/iris.mlp" -o "$T/no/such/dir.onnx"
+expect 65 "not a fastmlp model" -- $F export "$D/iris_test.csv" -o "$T/x.onnx"
+[ ! -e "$T/x.onnx" ] && ok || bad "a failed export left a file"
+
 echo "tabular: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -99,6 +99,11 @@ enum mlp_status {
     MLP_ERR_STOPPED      /* the caller's callback asked to stop */
 };
 
+/* The version of the library that runs (MLP_VERSION_STRING of the build it
+ * came from: a program or a binding loading it at run time compares it with
+ * the header it was built against).  Static string. */
+MLP_API const char *mlp_version(void);
+
 /* A static, never-NULL name for a status ("format error", ...). */
 MLP_API const char *mlp_status_str(enum mlp_status s);
 

@@ -51,7 +51,7 @@ static int print_version(void)
     struct mlp_context *c = NULL;
     int rc = cli_context("--version", 1, MLP_KERNELS_FAST, &c);
     if (rc != EXIT_OK) return rc;
-    printf("fastmlp %s\nBLAS: %s\n", MLP_VERSION_STRING, mlp_blas_info());
+    printf("fastmlp %s\nBLAS: %s\n", mlp_version(), mlp_blas_info());
     const char *h5 = mlp_hdf5_info();
     printf("HDF5: %s\n", h5 ? h5 : "not built in (FASTMLP_HDF5=OFF)");
     printf("kernels: %s (--isa %s)\n", mlp_isa_name(mlp_context_isa_used(c)), mlp_isa_name(cli_isa));

@@ -261,3 +261,5 @@ void mlp_rng_seed(struct mlp_rng *r, uint64_t seed) { mlp__rng_seed(r, seed); }
 uint64_t mlp_rng_next(struct mlp_rng *r) { return mlp__rng_next(r); }
 double mlp_rng_uniform(struct mlp_rng *r) { return mlp__rng_uniform(r); }
 uint64_t mlp_rng_below(struct mlp_rng *r, uint64_t n) { return mlp__rng_below(r, n); }
+
+const char *mlp_version(void) { return MLP_VERSION_STRING; }

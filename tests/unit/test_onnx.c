@@ -349,5 +349,7 @@ int main(void)
         remove(path);
     }
     mlp_model_free(m);
+    /* the producer version in the graph is the library's */
+    CHECK(strcmp(mlp_version(), MLP_VERSION_STRING) == 0);
     return check_report("onnx");
 }

@@ -889,6 +889,11 @@ MLP_API enum mlp_status mlp_model_save(const struct mlp_model *m, const char *pa
                                        struct mlp_error *err);
 MLP_API enum mlp_status mlp_model_load(struct mlp_model **out, const char *path,
                                        struct mlp_error *err);
+/* The bytes mlp_model_save would write, in memory (*bytes malloc'd, the
+ * caller frees it): what mlp_model_load_mem reads back (a Python pickle,
+ * a database column). */
+MLP_API enum mlp_status mlp_model_save_mem(const struct mlp_model *m, void **bytes, size_t *size,
+                                           struct mlp_error *err);
 
 /* ONNX export: the model as an ONNX graph (opset 13, IR version 7) that
  * onnxruntime and the like run: input "input" (N x n_in, float for an f32

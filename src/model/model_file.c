@@ -167,6 +167,30 @@ enum mlp_status mlp_model_save(const struct mlp_model *m, const char *path, stru
     return mlp__atomic_write(path, "the model", MLP_OUTPUT_STREAM | MLP_OUTPUT_BINARY, write_cb, m, err);
 }
 
+enum mlp_status mlp_model_save_mem(const struct mlp_model *m, void **bytes, size_t *size, struct mlp_error *err)
+{
+    MLP_ASSERT(m && bytes && size);
+    *bytes = NULL;
+    *size = 0;
+    const uint64_t n = mlp__model_file_size(m);
+    if (n > SIZE_MAX) return mlp__fail(err, MLP_ERR_NOMEM, "a model of %llu bytes", (unsigned long long)n);
+    unsigned char *b = malloc((size_t)n + 1);
+    if (!b) return mlp__fail(err, MLP_ERR_NOMEM, "out of memory: %llu bytes for the model", (unsigned long long)n);
+    /* The writer writes a stream: a fixed-size one over the buffer, one
+     * byte longer than the model, for the NUL glibc's fmemopen puts after
+     * what was written (in the last byte when the buffer is full). */
+    FILE *f = fmemopen(b, (size_t)n + 1, "wb");
+    bool ok = f && mlp__model_write(f, m);
+    if (f && fclose(f) != 0) ok = false;
+    if (!ok) {
+        free(b);
+        return mlp__fail(err, MLP_ERR_IO, "cannot write the model into memory");
+    }
+    *bytes = b;
+    *size = (size_t)n;
+    return MLP_OK;
+}
+
 /* ------------------------------------------------------------------- read */
 
 /* The bytes being read: a file through f, or else mem[0 .. size). */

@@ -309,6 +309,18 @@ int main(void)
     size_t n2;
     unsigned char *now = slurp(path, &n2);
     CHECK(now && n2 != n);
+    /* in memory: the very bytes of the file, and they load back */
+    void *mem = NULL;
+    size_t n_mem = 0;
+    CHECK_STATUS(mlp_model_save_mem(m, &mem, &n_mem, &err), MLP_OK);
+    CHECK(mem && now && n_mem == n2 && memcmp(mem, now, n2) == 0);
+    struct mlp_model *back = NULL;
+    const struct mlp_buffer mb = {mem, n_mem, "mem.mlp"};
+    CHECK_STATUS(mlp_model_load_mem(&back, &mb, &err), MLP_OK);
+    CHECK(back && mlp_model_n_params(back) == mlp_model_n_params(m) &&
+          memcmp(mlp_model_params_const(back), mlp_model_params_const(m), mlp_model_n_params(m) * sizeof(float)) == 0);
+    mlp_model_free(back);
+    free(mem);
     free(now);
     mlp_model_free(m);
     struct mlp_model *l = NULL;

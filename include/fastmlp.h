@@ -434,6 +434,11 @@ MLP_API const char *mlp_schema_category(const struct mlp_schema *s, uint32_t col
  * set that carries this schema (0 in a model's). */
 MLP_API uint64_t mlp_schema_rows_dropped(const struct mlp_schema *s);
 MLP_API uint64_t mlp_schema_fields_filled(const struct mlp_schema *s);
+/* With rows dropped: for each row of the data set, its index among the
+ * file's data rows (0-based, the header not counted), so that results can
+ * be matched back to the file; NULL when none was dropped (row i is data
+ * row i).  Owned by the schema; not in a model's copy. */
+MLP_API const uint64_t *mlp_schema_kept_rows(const struct mlp_schema *s);
 
 /* Split ds into two new data sets (each owning a copy of its rows):
  * round(fraction * n_rows) rows chosen by a seeded shuffle go to *second,

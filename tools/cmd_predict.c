@@ -102,6 +102,7 @@ int cmd_predict(int argc, char **argv)
      * an identity-mse model without one). */
     const bool regress = sc ? mlp_schema_task(sc) == MLP_TASK_REGRESS : mlp_model_head(m) == MLP_HEAD_IDENTITY_MSE;
     char nb[16], nb2[16];
+    const uint64_t *kept = mlp_dataset_schema(&ds) ? mlp_schema_kept_rows(mlp_dataset_schema(&ds)) : NULL;
     if (!(probs = malloc(chunk * K * sizeof *probs))) {
         st = MLP_ERR_NOMEM;
         snprintf(err.msg, sizeof err.msg, "out of memory");
@@ -142,7 +143,8 @@ int cmd_predict(int argc, char **argv)
         if (st != MLP_OK) break;
         for (uint64_t i = 0; i < n; i++) {
             const double *p = probs + i * K;
-            const uint64_t row = r0 + i;
+            /* what the file calls the row, also after rows were dropped */
+            const uint64_t row = kept ? kept[r0 + i] : r0 + i;
             if (regress) {
                 if (jsonl) {
                     fprintf(f, "{\"row\": %llu, \"prediction\": ", (unsigned long long)row);
@@ -157,7 +159,7 @@ int cmd_predict(int argc, char **argv)
                         if (K > 1) fputc('[', f);
                         for (uint32_t k = 0; k < K; k++) {
                             if (k) fputs(", ", f);
-                            json_num(f, ds.targets[row * K + k]);
+                            json_num(f, ds.targets[(r0 + i) * K + k]);
                         }
                         if (K > 1) fputc(']', f);
                     }
@@ -166,13 +168,13 @@ int cmd_predict(int argc, char **argv)
                 }
                 fprintf(f, "%llu", (unsigned long long)row);
                 for (uint32_t k = 0; k < K; k++) fprintf(f, ",%.9g", p[k]);
-                for (uint32_t k = 0; ds.targets && k < K; k++) fprintf(f, ",%.17g", ds.targets[row * K + k]);
+                for (uint32_t k = 0; ds.targets && k < K; k++) fprintf(f, ",%.17g", ds.targets[(r0 + i) * K + k]);
                 fputc('\n', f);
                 continue;
             }
             const uint32_t best = mlp_class_of(p, K);
             const char *pred = cli_class_name(sc, best, nb);
-            const char *truth = ds.labels ? cli_class_name(sc, (uint32_t)ds.labels[row], nb2) : NULL;
+            const char *truth = ds.labels ? cli_class_name(sc, (uint32_t)ds.labels[r0 + i], nb2) : NULL;
             if (jsonl) {
                 fprintf(f, "{\"row\": %llu, \"class\": ", (unsigned long long)row);
                 json_str(f, pred, sc != NULL);

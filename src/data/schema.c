@@ -185,6 +185,7 @@ void mlp__schema_free(struct mlp_schema *s)
     }
     free(s->col);
     mlp__names_free(&s->classes);
+    free(s->kept);
     free(s);
 }
 
@@ -521,6 +522,12 @@ uint64_t mlp_schema_rows_dropped(const struct mlp_schema *s)
     MLP_ASSERT(s);
     return s->rows_dropped;
 }
+const uint64_t *mlp_schema_kept_rows(const struct mlp_schema *s)
+{
+    MLP_ASSERT(s);
+    return s->rows_dropped ? s->kept : NULL;
+}
+
 uint64_t mlp_schema_fields_filled(const struct mlp_schema *s)
 {
     MLP_ASSERT(s);

@@ -37,6 +37,8 @@ struct mlp_schema {
     uint32_t n_inputs;
     struct mlp__column *col; /* n_fields */
     uint64_t rows_dropped, fields_filled;
+    uint64_t *kept; /* rows_dropped > 0: the file's data-row index of each
+                       row of the data set (not in a model's copy) */
 };
 
 /* An empty schema of n_fields columns (names "", numeric, fills NaN / -1);

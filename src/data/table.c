@@ -675,6 +675,12 @@ static enum mlp_status build_rows(struct build *B, struct mlp_dataset *ds, struc
     }
     for (uint32_t f = 0; f < T->nf; f++) S->col[schema_col(c, f)].n_missing = T->n_missing[f];
     S->rows_dropped = T->n_rows - nk;
+    if (S->rows_dropped) {
+        if (!(S->kept = malloc(nk * sizeof *S->kept))) return mlp__csv_fail(c, err, MLP_ERR_NOMEM, "out of memory");
+        uint64_t q = 0;
+        for (uint64_t r = 0; r < T->n_rows; r++)
+            if (!B->drop[r]) S->kept[q++] = r;
+    }
     S->fields_filled = filled;
     if (classify) ds->n_classes = S->classes.n;
     return MLP_OK;

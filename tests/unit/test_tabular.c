@@ -58,7 +58,7 @@ static void test_table(void)
     CHECK_STATUS(mlp_schema_column(s, 2, &ci), MLP_OK);
     CHECK(ci.kind == MLP_COL_CATEGORICAL && ci.fill_category == 1 && ci.n_missing == 1); /* f m: m */
     CHECK(mlp_schema_column(s, 4, &ci) == MLP_ERR_ARG);
-    CHECK(mlp_schema_fields_filled(s) == 2 && mlp_schema_rows_dropped(s) == 0);
+    CHECK(mlp_schema_fields_filled(s) == 2 && mlp_schema_rows_dropped(s) == 0 && mlp_schema_kept_rows(s) == NULL);
     /* row 1: Biscoe, mass filled with 4000, m; row 2: Dream, 5000, sex filled m */
     static const double want[4][6] = {
         {0, 1, 0, 3000, 1, 0}, {1, 0, 0, 4000, 0, 1}, {0, 1, 0, 5000, 0, 1}, {0, 0, 1, 4000, 0, 1}};
@@ -81,6 +81,8 @@ static void test_table(void)
     p.missing = MLP_MISSING_DROP;
     CHECK_STATUS(load(&ds, TRAIN, &p, &err), MLP_OK);
     CHECK(ds.n_rows == 2 && mlp_schema_rows_dropped(ds.schema) == 2 && x_at(&ds, 1, 0) == 0);
+    const uint64_t *kept = mlp_schema_kept_rows(ds.schema);
+    CHECK(kept && kept[0] == 0 && kept[1] == 3);
     mlp_dataset_free(&ds);
     /* --categorical: a column of numbers read as categories */
     p.missing = MLP_MISSING_MEAN;

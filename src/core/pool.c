@@ -63,6 +63,9 @@
 /* A gap this long between two polls of a spin means the spinner was
  * descheduled: the machine has more runnable threads than cores. */
 #define PREEMPTED_NS 30000
+/* A caller's wait for its workers this long means a split job would have
+ * been done sooner on the caller alone (mlp__pool_run). */
+#define SLOW_WAIT_NS 20000
 
 struct scratch {
     void *p;
@@ -78,6 +81,9 @@ struct mlp_pool {
     atomic_uint pending;  /* workers yet to check in; the caller waits on it */
     atomic_uint caller_sleeps; /* the caller is asleep (or about to sleep) on pending */
     uint32_t caller_spin;      /* the caller's spin on pending (wait_change) */
+    uint32_t split_backoff;    /* split jobs to run unsplit (mlp__pool_split_pays) */
+    uint32_t backoff_len;      /* the next back-off: doubles while runs stay slow */
+    uint64_t last_wait_ns;     /* the last run's wait for its workers (0: it woke them) */
     unsigned start_gen[MAX_THREADS]; /* the generation a worker was made in */
     void (*fn)(void *, uint32_t);
     void *ctx;
@@ -288,10 +294,41 @@ void mlp__pool_run(struct mlp_pool *P, uint32_t n_tasks, void (*fn)(void *ctx, u
     P->nt_job = (uint32_t)nt;
     atomic_store_explicit(&P->pending, (unsigned)P->started, memory_order_relaxed);
     atomic_fetch_add(&P->gen, 1);
-    if (atomic_load(&P->sleepers)) wake_all(&P->gen);
+    const bool woke = atomic_load(&P->sleepers) != 0;
+    if (woke) wake_all(&P->gen);
     run_share(P, 0);
+    const uint64_t t0 = now_ns();
     for (unsigned left; (left = atomic_load_explicit(&P->pending, memory_order_acquire)) != 0;)
         wait_change(&P->pending, left, &P->caller_sleeps, &P->caller_spin);
+    /* what mlp__pool_split_judge judges (0: a run that had to wake a
+     * sleeping worker, not judged: after a back-off the workers sleep, and
+     * the first split only wakes them) */
+    P->last_wait_ns = woke ? 0 : now_ns() - t0;
+}
+
+void mlp__pool_split_judge(struct mlp_pool *P)
+{
+    /* A wait for the workers longer than a whole batch-1 prediction takes
+     * on one thread (W6: ~10 us): splitting did not pay (beside 2 CPU hogs
+     * W6's median batch-1 latency was 20 us split against 9.8 us on one
+     * thread, its mean 49 against 11).  Split jobs then run on the caller
+     * for the next 256, 512, ... (doubling while the tries stay slow, up to
+     * 64K: a try that meets a descheduled worker costs a scheduler slice,
+     * milliseconds), and after a quick one, 256 again. */
+    if (P->last_wait_ns > SLOW_WAIT_NS) {
+        if (P->backoff_len < 256) P->backoff_len = 256;
+        P->split_backoff = P->backoff_len;
+        if (P->backoff_len < 65536) P->backoff_len *= 2;
+    } else if (P->last_wait_ns) {
+        P->backoff_len = 256;
+    }
+}
+
+bool mlp__pool_split_pays(struct mlp_pool *P)
+{
+    if (!P->split_backoff) return true;
+    P->split_backoff--;
+    return false;
 }
 
 uint32_t mlp__pool_gang(struct mlp_pool *P)

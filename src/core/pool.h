@@ -11,6 +11,7 @@
 #define MLP_POOL_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct mlp_pool;
@@ -40,6 +41,16 @@ void mlp__pool_for(struct mlp_pool *P, uint32_t n_tasks, void (*fn)(void *ctx, u
 int mlp__pool_acquire(struct mlp_pool *P);
 void mlp__pool_run(struct mlp_pool *P, uint32_t n_tasks, void (*fn)(void *ctx, uint32_t task), void *ctx);
 void mlp__pool_release(struct mlp_pool *P);
+/* For a job too small to wait for a late worker (a batch-1 layer split,
+ * pass.inc): false while the pool backs off (mlp__pool_split_judge: a
+ * worker descheduled by other processes); counts the back-off down.
+ * Only with the pool held.  Which path runs never changes results (the
+ * split is over outputs). */
+bool mlp__pool_split_pays(struct mlp_pool *P);
+/* After such a job's mlp__pool_run: start or lengthen the back-off when
+ * its caller waited for the workers longer than the job would have taken
+ * alone (not when it had to wake them). */
+void mlp__pool_split_judge(struct mlp_pool *P);
 
 /* The number of threads that can run at once (>= 1), their workers
  * started: a run of exactly this many tasks gives each task a thread of its

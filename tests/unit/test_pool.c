@@ -172,6 +172,55 @@ static void test_idle(void)
 
 /* Gradient of a 13-64-32-3 net over the first n rows of (x, y) on a
  * context of `threads` threads; *parts: the tasks the fast pass used. */
+static void short_nap_task(void *ctx, uint32_t t)
+{
+    (void)ctx;
+    if (t == 1) nap_ms(1);
+}
+
+/* The batch-1 split's back-off: a run whose caller waited 1 ms for a
+ * worker (not one that woke it) makes the next 256 split jobs (more after
+ * slow runs before it) run unsplit, then the split is tried again. */
+static void test_split_backoff(void)
+{
+    struct mlp_pool *P = mlp__pool_create(2);
+    CHECK(P != NULL);
+    if (!P || !mlp__pool_acquire(P)) {
+        mlp__pool_free(P);
+        return;
+    }
+    /* quick runs: splitting pays (the first may have waited for the
+     * workers' start: its back-off is drained first) */
+    for (int i = 0; i < 20; i++) {
+        mlp__pool_run(P, 2, nothing, NULL);
+        mlp__pool_split_judge(P);
+    }
+    for (int i = 0; i < 100000 && !mlp__pool_split_pays(P); i++) continue;
+    for (int i = 0; i < 20; i++) {
+        mlp__pool_run(P, 2, nothing, NULL);
+        mlp__pool_split_judge(P);
+    }
+    for (int i = 0; i < 100000 && !mlp__pool_split_pays(P); i++) continue;
+    /* a worker 1 ms late, judged (a run that had to wake it is not: try
+     * a few times, right after a run, while the worker still spins) */
+    int judged = 0;
+    for (int i = 0; i < 20 && !judged; i++) {
+        mlp__pool_run(P, 2, nothing, NULL);
+        mlp__pool_run(P, 2, short_nap_task, NULL);
+        mlp__pool_split_judge(P);
+        judged = !mlp__pool_split_pays(P);
+    }
+    CHECK_MSG(judged, "a 1 ms wait for a worker never started a back-off");
+    int unsplit = judged;
+    while (unsplit < 100000 && !mlp__pool_split_pays(P)) unsplit++;
+    /* 256 after quick runs; 512, 1024... when runs before it were slow too
+     * (a loaded machine): the back-off doubles */
+    CHECK_MSG(unsplit >= 256 && unsplit <= 65536 && (unsplit & (unsplit - 1)) == 0,
+              "%d split jobs ran unsplit, not 256 (or a power of two above it)", unsplit);
+    mlp__pool_release(P);
+    mlp__pool_free(P);
+}
+
 static void grad_on(int threads, const struct mlp_dataset *ds, uint64_t n, float *g, uint32_t *parts)
 {
     test_use(threads, MLP_KERNELS_FAST);
@@ -230,5 +279,6 @@ int main(void)
     test_barrier();
     test_idle();
     test_small_pass();
+    test_split_backoff();
     return check_report("pool");
 }

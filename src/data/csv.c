@@ -5,8 +5,10 @@
  * pool, straight into the data set's one block (uint8 when every input is an
  * integer in 0..255, f64 otherwise).  Numbers read exactly as strtod reads
  * them in the C locale, whatever the process locale is.  A file with text
- * or missing values goes to the table reader (table.c); the state both
- * share is in csv_impl.h. */
+ * or missing values goes to the table reader (table.c), which reads its
+ * fields with this file's reader and shares its label helpers; csv_load.c
+ * holds the entry points above both; the state they share is in
+ * csv_impl.h. */
 #include "context/context.h"
 #include "data/csv_impl.h"
 #include "data/schema.h"
@@ -676,7 +678,7 @@ enum mlp_status mlp__csv_read_regular(struct mlp_pool *pool, int fd, const char 
 
 /* Read the file whole: a regular file through mlp__csv_read_regular, and
  * anything else (a pipe, a device, an empty /proc file) as a stream. */
-static enum mlp_status csv_open(struct csv *c, unsigned threads, struct mlp_error *err)
+enum mlp_status mlp__csv_open(struct csv *c, unsigned threads, struct mlp_error *err)
 {
     struct stat sb;
     int flags = O_RDONLY;
@@ -730,7 +732,7 @@ static enum mlp_status csv_open(struct csv *c, unsigned threads, struct mlp_erro
     return MLP_OK;
 }
 
-static void csv_close(struct csv *c)
+void mlp__csv_close(struct csv *c)
 {
     if (c->own) mlp__big_free(c->own, c->size, c->own_mapped); /* a stream's realloc'd one too: mlp__afree is free */
     if (c->fd >= 0) close(c->fd);
@@ -862,23 +864,95 @@ static void free_names(char **names, uint32_t n)
     free(names);
 }
 
+/* ------------------------------------------------------- labels, schema */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The distinct values of v[0..n) in increasing order, into a new array
+ * (*out, *n_out); false when out of memory. */
+bool mlp__csv_distinct(const double *v, uint64_t n, double **out, uint64_t *n_out)
+{
+    double *u = malloc((n ? n : 1) * sizeof *u);
+    if (!u) return false;
+    memcpy(u, v, n * sizeof *u);
+    qsort(u, n, sizeof *u, cmp_double);
+    uint64_t k = 0;
+    for (uint64_t i = 0; i < n; i++)
+        if (k == 0 || u[i] != u[k - 1]) u[k++] = u[i];
+    *out = u;
+    *n_out = k;
+    return true;
+}
+
+/* The task of a label column holding numbers only (MLP_TASK_AUTO's rule,
+ * fastmlp.h): any non-integer, or more than 50 distinct integers and more
+ * than sqrt(rows) of them, is regression. */
+enum mlp_task mlp__csv_auto_task(const double *u, uint64_t n_distinct, uint64_t n_rows)
+{
+    for (uint64_t i = 0; i < n_distinct; i++)
+        if (u[i] != floor(u[i])) return MLP_TASK_REGRESS;
+    if (n_distinct > 50 && (double)n_distinct > sqrt((double)n_rows)) return MLP_TASK_REGRESS;
+    return MLP_TASK_CLASSIFY;
+}
+
+/* Classes named after the numbers u[0..n) (sorted, distinct) into l. */
+bool mlp__csv_number_names(struct mlp__names *l, const double *u, uint64_t n)
+{
+    char **name = malloc((n ? n : 1) * sizeof *name);
+    double *num = malloc((n ? n : 1) * sizeof *num);
+    bool ok = name && num;
+    uint64_t k = 0;
+    for (; ok && k < n; k++) {
+        char nm[32];
+        mlp__num_name(u[k], nm);
+        if (!(name[k] = strdup(nm))) ok = false;
+        num[k] = u[k];
+    }
+    if (!ok) {
+        for (uint64_t i = 0; name && i < k; i++) free(name[i]);
+        free(name);
+        free(num);
+        return false;
+    }
+    ok = mlp__names_build(l, name, num, (uint32_t)n, NULL);
+    free(name);
+    free(num);
+    return ok;
+}
+
+/* A message's list of classes: "a, b, c" (the first few). */
+void mlp__csv_class_list(const struct mlp__names *l, char *buf, size_t len)
+{
+    size_t k = 0;
+    buf[0] = 0;
+    for (uint32_t i = 0; i < l->n && k + 8 < len; i++) {
+        int w = snprintf(buf + k, len - k, "%s%s", i ? ", " : "", i < 8 ? l->name[i] : "...");
+        if (w < 0) break;
+        k += (size_t)w;
+        if (i == 8) break;
+    }
+}
+
+double mlp__csv_fill_value(double *v, uint64_t k, enum mlp_missing how)
+{
+    if (k == 0) return 0;
+    if (how == MLP_MISSING_MEAN) {
+        double s = 0;
+        for (uint64_t i = 0; i < k; i++) s += v[i];
+        return s / (double)k;
+    }
+    qsort(v, k, sizeof *v, cmp_double);
+    return k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
+}
+
 /* ------------------------------------------------------------ the loader */
 
-/* The caller's parameters, resolved and checked before any byte is read
- * (p == NULL: the defaults of mlp_load_params_default, load.c). */
-struct csv_opts {
-    int header;             /* -1 detect, 0 none, 1 */
-    char delim;             /* 0 detect */
-    int32_t label_col;
-    const char *label_name;
-    int32_t label_from_end; /* k >= 1: the k-th column from the end */
-    bool label_auto;
-    const char *categorical;
-    unsigned jobs;          /* at most this many ranges (and file readers) */
-    uint32_t want_cols;     /* 0: any width */
-};
 
-static enum mlp_status csv_start(struct csv *c, const char *name, const struct mlp_load_params *p,
+enum mlp_status mlp__csv_start(struct csv *c, const char *name, const struct mlp_load_params *p,
                                  struct csv_opts *o, struct mlp_error *err)
 {
     memset(c, 0, sizeof *c);
@@ -1065,7 +1139,7 @@ static bool same_names(const struct mlp_schema *S, char **names, uint32_t nf)
  * row is parsed; and how to read the rows: the table reader when the first
  * data row holds text or a missing value (c->table), else uint8 when its
  * every input is an integer in 0..255 (*start_u8). */
-static enum mlp_status csv_first_record(struct csv *c, const struct csv_opts *o, struct csv_job *scratch,
+enum mlp_status mlp__csv_first_record(struct csv *c, const struct csv_opts *o, struct csv_job *scratch,
                                         bool *start_u8, struct mlp_error *err)
 {
     struct csv_err ce;
@@ -1145,7 +1219,7 @@ static enum mlp_status csv_first_record(struct csv *c, const struct csv_opts *o,
 /* Phase 3: cut the data rows into up to max_jobs ranges at line ends (one
  * when the data holds a quote) and count each range's records; *jobs grows
  * to hold them.  Returns the number of ranges, and the rows in *n_rows. */
-static unsigned csv_cut(struct csv *c, struct csv_job **jobs, unsigned max_jobs, uint64_t *n_rows)
+unsigned mlp__csv_cut(struct csv *c, struct csv_job **jobs, unsigned max_jobs, uint64_t *n_rows)
 {
     unsigned n_jobs = 1;
     size_t len = (size_t)(c->end - c->data);
@@ -1304,7 +1378,7 @@ static enum mlp_status finish_numeric(struct csv *c, struct mlp_dataset *ds, str
  * than that means blank lines or empty fields, and a data set sized by them
  * could be absurdly large, so the parse then only checks, to report the
  * first of them (or to find the empty fields the table reader takes). */
-static enum mlp_status csv_fill(struct csv *c, struct csv_job *jobs, unsigned n_jobs, uint64_t n_rows,
+enum mlp_status mlp__csv_fill(struct csv *c, struct csv_job *jobs, unsigned n_jobs, uint64_t n_rows,
                                 bool start_u8, struct mlp_dataset *ds, bool *to_table, struct mlp_error *err)
 {
     const size_t len = (size_t)(c->end - c->data);
@@ -1372,63 +1446,3 @@ static enum mlp_status csv_fill(struct csv *c, struct csv_job *jobs, unsigned n_
     return finish_numeric(c, ds, err);
 }
 
-/* The parse proper, of c->buf (a file's bytes or the caller's): the phases
- * at the top of this file, 1 here and 2-4 in the functions above, or the
- * table reader (table.c) for a file with text or missing values.  On
- * failure *ds is freed and zeroed. */
-static enum mlp_status csv_parse(struct csv *c, const struct csv_opts *o, struct mlp_dataset *ds,
-                                 struct mlp_error *err)
-{
-    /* 1. BOM, and the line ends that close the file (blank lines at the end). */
-    c->text = c->buf;
-    c->end = c->buf + c->size;
-    if (c->size >= 3 && c->buf[0] == 0xEF && c->buf[1] == 0xBB && c->buf[2] == 0xBF) c->text += 3;
-    while (c->end > c->text && is_eol(c->end[-1])) c->end--;
-    if (c->end == c->text) return mlp__csv_fail(c, err, MLP_ERR_FORMAT, "empty file (expected rows of numbers)");
-
-    struct csv_job *jobs = calloc(1, sizeof *jobs); /* more once the data's size is known */
-    if (!jobs) return mlp__csv_fail(c, err, MLP_ERR_NOMEM, "out of memory");
-    bool start_u8;
-    enum mlp_status st = csv_first_record(c, o, &jobs[0], &start_u8, err);
-    if (st == MLP_OK) {
-        uint64_t n_rows;
-        unsigned n_jobs = csv_cut(c, &jobs, o->jobs, &n_rows);
-        bool to_table = c->table;
-        if (!to_table) st = csv_fill(c, jobs, n_jobs, n_rows, start_u8, ds, &to_table, err);
-        if (st == MLP_OK && to_table) st = mlp__csv_table(c, &jobs[0], n_rows, ds, err);
-    }
-    free(jobs);
-    if (st != MLP_OK) mlp_dataset_free(ds);
-    return st;
-}
-
-enum mlp_status mlp_dataset_load_csv(struct mlp_dataset *ds, const char *path, const struct mlp_load_params *p,
-                                     struct mlp_error *err)
-{
-    MLP_ASSERT(ds && path);
-    memset(ds, 0, sizeof *ds);
-    struct csv c;
-    struct csv_opts o;
-    enum mlp_status st = csv_start(&c, path, p, &o, err);
-    if (st == MLP_OK) st = csv_open(&c, o.jobs, err);
-    if (st == MLP_OK) st = csv_parse(&c, &o, ds, err);
-    csv_close(&c);
-    return st;
-}
-
-enum mlp_status mlp_dataset_load_csv_mem(struct mlp_dataset *ds, const struct mlp_buffer *b,
-                                         const struct mlp_load_params *p, struct mlp_error *err)
-{
-    MLP_ASSERT(ds && b && (b->data || b->size == 0));
-    memset(ds, 0, sizeof *ds);
-    static const unsigned char none[1];
-    struct csv c;
-    struct csv_opts o;
-    enum mlp_status st = csv_start(&c, b->name ? b->name : "<memory>", p, &o, err);
-    /* Parsed where it lies: the parse only reads the text. */
-    c.buf = b->size ? b->data : none;
-    c.size = b->size;
-    if (st == MLP_OK) st = csv_parse(&c, &o, ds, err);
-    csv_close(&c);
-    return st;
-}

@@ -143,4 +143,32 @@ enum mlp_status mlp__csv_table(struct csv *c, struct csv_job *scratch, uint64_t 
  * there are none (table.c). */
 double mlp__csv_fill_value(double *v, uint64_t k, enum mlp_missing how);
 
+/* The caller's parameters, resolved and checked before any byte is read
+ * (p == NULL: the defaults of mlp_load_params_default, load.c). */
+struct csv_opts {
+    int header;             /* -1 detect, 0 none, 1 */
+    char delim;             /* 0 detect */
+    int32_t label_col;
+    const char *label_name;
+    int32_t label_from_end; /* k >= 1: the k-th column from the end */
+    bool label_auto;
+    const char *categorical;
+    unsigned jobs;          /* at most this many ranges (and file readers) */
+    uint32_t want_cols;     /* 0: any width */
+};
+
+/* The loader's phases (csv.c; the comment at its top), for csv_load.c:
+ * the caller's options checked, a file read whole (a buffer is parsed
+ * where it lies), the first record, the ranges counted, the fast parse
+ * (*to_table: the table reader's instead), and the reader's resources. */
+enum mlp_status mlp__csv_start(struct csv *c, const char *name, const struct mlp_load_params *p, struct csv_opts *o,
+                               struct mlp_error *err);
+enum mlp_status mlp__csv_open(struct csv *c, unsigned threads, struct mlp_error *err);
+void mlp__csv_close(struct csv *c);
+enum mlp_status mlp__csv_first_record(struct csv *c, const struct csv_opts *o, struct csv_job *scratch, bool *start_u8,
+                                      struct mlp_error *err);
+unsigned mlp__csv_cut(struct csv *c, struct csv_job **jobs, unsigned max_jobs, uint64_t *n_rows);
+enum mlp_status mlp__csv_fill(struct csv *c, struct csv_job *jobs, unsigned n_jobs, uint64_t n_rows, bool start_u8,
+                              struct mlp_dataset *ds, bool *to_table, struct mlp_error *err);
+
 #endif

@@ -1,87 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* The CSV loader's table reader: a file with text or missing values (which
- * the fast numeric parse in csv.c hands over) read into cells, then made
- * into a data set column by column with its schema; and the label helpers
- * (distinct values, the automatic task, class names) it shares with the
- * fast path. */
+ * the fast numeric parse in csv.c hands over, csv_load.c) read into cells,
+ * then made into a data set column by column with its schema.  It reads
+ * fields with csv.c's reader and shares its label helpers. */
 #include "data/csv_impl.h"
 
 #include <inttypes.h>
 #include <math.h>
 #include <string.h>
-
-/* ------------------------------------------------------- labels, schema */
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* The distinct values of v[0..n) in increasing order, into a new array
- * (*out, *n_out); false when out of memory. */
-bool mlp__csv_distinct(const double *v, uint64_t n, double **out, uint64_t *n_out)
-{
-    double *u = malloc((n ? n : 1) * sizeof *u);
-    if (!u) return false;
-    memcpy(u, v, n * sizeof *u);
-    qsort(u, n, sizeof *u, cmp_double);
-    uint64_t k = 0;
-    for (uint64_t i = 0; i < n; i++)
-        if (k == 0 || u[i] != u[k - 1]) u[k++] = u[i];
-    *out = u;
-    *n_out = k;
-    return true;
-}
-
-/* The task of a label column holding numbers only (MLP_TASK_AUTO's rule,
- * fastmlp.h): any non-integer, or more than 50 distinct integers and more
- * than sqrt(rows) of them, is regression. */
-enum mlp_task mlp__csv_auto_task(const double *u, uint64_t n_distinct, uint64_t n_rows)
-{
-    for (uint64_t i = 0; i < n_distinct; i++)
-        if (u[i] != floor(u[i])) return MLP_TASK_REGRESS;
-    if (n_distinct > 50 && (double)n_distinct > sqrt((double)n_rows)) return MLP_TASK_REGRESS;
-    return MLP_TASK_CLASSIFY;
-}
-
-/* Classes named after the numbers u[0..n) (sorted, distinct) into l. */
-bool mlp__csv_number_names(struct mlp__names *l, const double *u, uint64_t n)
-{
-    char **name = malloc((n ? n : 1) * sizeof *name);
-    double *num = malloc((n ? n : 1) * sizeof *num);
-    bool ok = name && num;
-    uint64_t k = 0;
-    for (; ok && k < n; k++) {
-        char nm[32];
-        mlp__num_name(u[k], nm);
-        if (!(name[k] = strdup(nm))) ok = false;
-        num[k] = u[k];
-    }
-    if (!ok) {
-        for (uint64_t i = 0; name && i < k; i++) free(name[i]);
-        free(name);
-        free(num);
-        return false;
-    }
-    ok = mlp__names_build(l, name, num, (uint32_t)n, NULL);
-    free(name);
-    free(num);
-    return ok;
-}
-
-/* A message's list of classes: "a, b, c" (the first few). */
-void mlp__csv_class_list(const struct mlp__names *l, char *buf, size_t len)
-{
-    size_t k = 0;
-    buf[0] = 0;
-    for (uint32_t i = 0; i < l->n && k + 8 < len; i++) {
-        int w = snprintf(buf + k, len - k, "%s%s", i ? ", " : "", i < 8 ? l->name[i] : "...");
-        if (w < 0) break;
-        k += (size_t)w;
-        if (i == 8) break;
-    }
-}
 
 /* ------------------------------------------------------- the table reader */
 
@@ -379,8 +305,6 @@ static int64_t cell_index(const struct table *T, uint64_t r, uint32_t f, const s
     return isnan(v) ? -1 : mlp__names_find(l, "", 0, v);
 }
 
-static int cmp_u64d(const void *a, const void *b) { return cmp_double(a, b); }
-
 /* A numeric column's fill value over the kept rows (mean or median). */
 static bool column_fill(const struct table *T, uint32_t f, const bool *drop, enum mlp_missing how, double *fill)
 {
@@ -396,17 +320,6 @@ static bool column_fill(const struct table *T, uint32_t f, const bool *drop, enu
     return true;
 }
 
-double mlp__csv_fill_value(double *v, uint64_t k, enum mlp_missing how)
-{
-    if (k == 0) return 0;
-    if (how == MLP_MISSING_MEAN) {
-        double s = 0;
-        for (uint64_t i = 0; i < k; i++) s += v[i];
-        return s / (double)k;
-    }
-    qsort(v, k, sizeof *v, cmp_u64d);
-    return k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
-}
 
 /* The table's columns made into the data set (see the reader's comment). */
 struct build {

@@ -306,7 +306,9 @@ void mlp__pool_run(struct mlp_pool *P, uint32_t n_tasks, void (*fn)(void *ctx, u
     P->last_wait_ns = woke ? 0 : now_ns() - t0;
 }
 
-void mlp__pool_split_judge(struct mlp_pool *P)
+void mlp__pool_split_judge(struct mlp_pool *P) { mlp__pool_split_judge_wait(P, P->last_wait_ns); }
+
+void mlp__pool_split_judge_wait(struct mlp_pool *P, uint64_t wait_ns)
 {
     /* A wait for the workers longer than a whole batch-1 prediction takes
      * on one thread (W6: ~10 us): splitting did not pay (beside 2 CPU hogs
@@ -315,11 +317,11 @@ void mlp__pool_split_judge(struct mlp_pool *P)
      * for the next 256, 512, ... (doubling while the tries stay slow, up to
      * 64K: a try that meets a descheduled worker costs a scheduler slice,
      * milliseconds), and after a quick one, 256 again. */
-    if (P->last_wait_ns > SLOW_WAIT_NS) {
+    if (wait_ns > SLOW_WAIT_NS) {
         if (P->backoff_len < 256) P->backoff_len = 256;
         P->split_backoff = P->backoff_len;
         if (P->backoff_len < 65536) P->backoff_len *= 2;
-    } else if (P->last_wait_ns) {
+    } else if (wait_ns) {
         P->backoff_len = 256;
     }
 }

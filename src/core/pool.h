@@ -51,6 +51,10 @@ bool mlp__pool_split_pays(struct mlp_pool *P);
  * its caller waited for the workers longer than the job would have taken
  * alone (not when it had to wake them). */
 void mlp__pool_split_judge(struct mlp_pool *P);
+/* The same judgement of a given wait (0: a run that woke its workers, not
+ * judged): what mlp__pool_split_judge applies to the last run's, and what
+ * the tests give it. */
+void mlp__pool_split_judge_wait(struct mlp_pool *P, uint64_t wait_ns);
 
 /* The number of threads that can run at once (>= 1), their workers
  * started: a run of exactly this many tasks gives each task a thread of its

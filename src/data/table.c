@@ -98,7 +98,7 @@ struct table {
     double *val;    /* n_rows x nf: the number (NaN: text or missing) */
     uint32_t *sid;  /* n_rows x nf: 1 + the text's id, 0 otherwise */
     struct intern *it; /* nf */
-    const unsigned char **at_text, **at_num, **at_missing; /* nf each: the first seen */
+    const unsigned char **at_text, **at_missing; /* nf each: the first seen */
     uint64_t *n_text, *n_num, *n_missing;
 };
 
@@ -110,7 +110,6 @@ static void table_free(struct table *T)
     mlp__afree(T->val);
     mlp__afree(T->sid);
     free(T->at_text);
-    free(T->at_num);
     free(T->at_missing);
     free(T->n_text);
     free(T->n_num);
@@ -155,12 +154,11 @@ static enum mlp_status table_read(struct csv *c, struct csv_job *j, uint64_t n_r
     T->sid = mlp__amalloc((size_t)cells * sizeof *T->sid + 8);
     T->it = calloc(nf, sizeof *T->it);
     T->at_text = calloc(nf, sizeof *T->at_text);
-    T->at_num = calloc(nf, sizeof *T->at_num);
     T->at_missing = calloc(nf, sizeof *T->at_missing);
     T->n_text = calloc(nf, sizeof *T->n_text);
     T->n_num = calloc(nf, sizeof *T->n_num);
     T->n_missing = calloc(nf, sizeof *T->n_missing);
-    if (!T->val || !T->sid || !T->it || !T->at_text || !T->at_num || !T->at_missing || !T->n_text || !T->n_num ||
+    if (!T->val || !T->sid || !T->it || !T->at_text || !T->at_missing || !T->n_text || !T->n_num ||
         !T->n_missing)
         return mlp__csv_fail(c, err, MLP_ERR_NOMEM, "out of memory");
     j->c = c;
@@ -188,7 +186,7 @@ static enum mlp_status table_read(struct csv *c, struct csv_job *j, uint64_t n_r
             T->val[at] = v;
             T->sid[at] = 0;
             if (k == CELL_NUM) {
-                if (!T->n_num[f]++) T->at_num[f] = fl.at;
+                T->n_num[f]++;
             } else if (k == CELL_MISSING) {
                 if (!T->n_missing[f]++) T->at_missing[f] = fl.at;
                 /* An error whatever else the file holds: said at once, so
@@ -211,8 +209,6 @@ static enum mlp_status table_read(struct csv *c, struct csv_job *j, uint64_t n_r
 }
 
 /* Where a message points in the file, and the column's name for it. */
-static enum mlp_status table_fail(const struct csv *c, const unsigned char *at, uint32_t f, struct mlp_error *err,
-                                  enum mlp_status st, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 static enum mlp_status table_fail(const struct csv *c, const unsigned char *at, uint32_t f, struct mlp_error *err,
                                   enum mlp_status st, const char *fmt, ...)
 {

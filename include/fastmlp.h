@@ -440,6 +440,27 @@ MLP_API uint64_t mlp_schema_fields_filled(const struct mlp_schema *s);
  * row i).  Owned by the schema; not in a model's copy. */
 MLP_API const uint64_t *mlp_schema_kept_rows(const struct mlp_schema *s);
 
+/* A schema for data that came from arrays rather than a file (a binding's
+ * NumPy arrays), so that a model trained on them keeps its task and class
+ * names (mlp_model_set_schema) and the command line reads files for it:
+ * n_inputs numeric columns after one label column (column 0, ','
+ * delimited; a file of n_inputs columns is read as inputs only).  Class
+ * names are sorted as the loader sorts them (numbers by value, named as
+ * %.17g writes them, then text by its bytes): read them back with
+ * mlp_schema_class.  *out is owned by the caller (mlp_schema_free). */
+struct mlp_schema_params {
+    enum mlp_task task;              /* CLASSIFY or REGRESS */
+    uint32_t n_inputs;
+    const char *const *input_names;  /* n_inputs header names, or NULL */
+    const char *label_name;          /* the label column's, or NULL */
+    uint32_t n_classes;              /* CLASSIFY: 2 .. MLP_MAX_CLASSES, distinct */
+    const char *const *classes;
+    uint64_t reserved[4];            /* zero */
+};
+MLP_API enum mlp_status mlp_schema_create(struct mlp_schema **out, const struct mlp_schema_params *p,
+                                          struct mlp_error *err);
+MLP_API void mlp_schema_free(struct mlp_schema *s);
+
 /* Split ds into two new data sets (each owning a copy of its rows):
  * round(fraction * n_rows) rows chosen by a seeded shuffle go to *second,
  * the rest to *first, each keeping the original row order.  ds itself is

@@ -433,6 +433,77 @@ struct mlp_schema *mlp__schema_copy(const struct mlp_schema *s)
     return c;
 }
 
+/* ------------------------------------------------- a schema from arrays */
+
+static double label_num(const char *label);
+
+enum mlp_status mlp_schema_create(struct mlp_schema **out, const struct mlp_schema_params *p, struct mlp_error *err)
+{
+    MLP_ASSERT(out && p);
+    *out = NULL;
+    if (p->task != MLP_TASK_CLASSIFY && p->task != MLP_TASK_REGRESS)
+        return mlp__fail(err, MLP_ERR_ARG, "a schema's task must be classify or regress");
+    if (p->n_inputs == 0 || p->n_inputs >= MLP_MAX_WIDTH)
+        return mlp__fail(err, MLP_ERR_ARG, "a schema needs 1 to %u inputs, not %" PRIu32, MLP_MAX_WIDTH - 1,
+                         p->n_inputs);
+    uint32_t nc = p->task == MLP_TASK_CLASSIFY ? p->n_classes : 0;
+    if (p->task == MLP_TASK_CLASSIFY && (nc < 2 || nc > MLP_MAX_CLASSES || !p->classes))
+        return mlp__fail(err, MLP_ERR_ARG, "a classification schema needs 2 to %u class names, not %" PRIu32,
+                         MLP_MAX_CLASSES, nc);
+    struct mlp_schema *s = mlp__schema_new(p->n_inputs + 1);
+    if (!s) return mlp__fail(err, MLP_ERR_NOMEM, "out of memory");
+    s->label = 0;
+    s->task = p->task;
+    s->header = p->input_names ? MLP_HEADER_NAMES : MLP_HEADER_NONE;
+    bool ok = true;
+    for (uint32_t i = 0; ok && i <= p->n_inputs; i++) {
+        const char *nm = i == 0 ? (p->label_name ? p->label_name : "") : p->input_names ? p->input_names[i - 1] : "";
+        ok = (s->col[i].name = strdup(nm ? nm : "")) != NULL;
+    }
+    char **name = ok ? calloc(nc ? nc : 1, sizeof *name) : NULL;
+    double *num = name ? malloc((nc ? nc : 1) * sizeof *num) : NULL;
+    ok = ok && name && num;
+    for (uint32_t i = 0; ok && i < nc; i++) {
+        if (!p->classes[i] || !*p->classes[i]) {
+            for (uint32_t j = 0; j < i; j++) free(name[j]);
+            free(name);
+            free(num);
+            mlp__schema_free(s);
+            return mlp__fail(err, MLP_ERR_ARG, "class %" PRIu32 " has no name", i);
+        }
+        /* a number is named as the loader names it, so that "1" and "1.0"
+         * are one class here as in a file */
+        num[i] = label_num(p->classes[i]);
+        if (!isnan(num[i])) {
+            char nb[32];
+            mlp__num_name(num[i], nb);
+            name[i] = strdup(nb);
+        } else {
+            name[i] = strdup(p->classes[i]);
+        }
+        if (!name[i]) {
+            for (uint32_t j = 0; j < i; j++) free(name[j]);
+            ok = false;
+        }
+    }
+    if (ok && !mlp__names_build(&s->classes, name, num, nc, NULL)) ok = false; /* frees the names */
+    free(name);
+    free(num);
+    if (!ok || !mlp__schema_number_inputs(s)) {
+        mlp__schema_free(s);
+        return mlp__fail(err, MLP_ERR_NOMEM, "out of memory");
+    }
+    if (s->classes.n != nc) {
+        mlp__schema_free(s);
+        return mlp__fail(err, MLP_ERR_ARG, "the class names repeat (%" PRIu32 " names, %" PRIu32 " distinct)", nc,
+                         s->classes.n);
+    }
+    *out = s;
+    return MLP_OK;
+}
+
+void mlp_schema_free(struct mlp_schema *s) { mlp__schema_free(s); }
+
 /* ------------------------------------------------------------ accessors */
 
 const struct mlp_schema *mlp_dataset_schema(const struct mlp_dataset *ds)

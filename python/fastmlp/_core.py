@@ -1,0 +1,469 @@
+# SPDX-License-Identifier: MIT
+"""Models, data views and training over the C library (the layer under the
+estimators): no scikit-learn here, NumPy only."""
+from __future__ import annotations
+
+import ctypes as C
+import os
+import threading
+from typing import Any, Callable, Optional, Sequence, Union
+
+import numpy as np
+
+from . import _lib as L
+
+# -------------------------------------------------------------- contexts
+
+_contexts: dict = {}
+_contexts_lock = threading.Lock()
+
+
+def context(n_threads: Optional[int]) -> int:
+    """The library context (thread pool and kernels) for a thread count
+    (None or 0: all cores), made on first use and kept for the process's
+    life: estimators come and go by the hundred (grid searches), pools of
+    threads should not."""
+    n = int(n_threads or 0)
+    if n < 0 or n > 64:
+        raise ValueError(f"n_threads must be None or 1..64, not {n_threads!r}")
+    with _contexts_lock:
+        c = _contexts.get(n)
+        if c is None:
+            p = L.mlp_context_params_default()
+            p.threads = n
+            h = C.c_void_p()
+            L.call(L.mlp_context_create, C.byref(h), C.byref(p))
+            c = _contexts[n] = h.value
+        return c
+
+
+# ------------------------------------------------------------- data views
+
+#: The element types the library reads as they are (no copy) from a
+#: C-contiguous array.
+NATIVE = {np.dtype(np.uint8): L.ELEM_U8, np.dtype(np.float32): L.ELEM_F32, np.dtype(np.float64): L.ELEM_F64}
+
+
+def as_input(X: Any, convert_to: Any = np.float32) -> np.ndarray:
+    """X as the library reads it.  A C-contiguous 2-D uint8, float32 or
+    float64 array is returned as it is (the library reads its memory in
+    place); anything else (another dtype, Fortran order, a strided view, a
+    list) is converted once to a C-contiguous array of `convert_to`."""
+    a = np.asarray(X)
+    if a.ndim != 2:
+        raise ValueError(f"expected a 2-D array of samples x features, got {a.ndim} dimension(s)")
+    if a.dtype in NATIVE and a.flags.c_contiguous:
+        return a
+    return np.ascontiguousarray(a, dtype=convert_to)
+
+
+class DataView:
+    """A struct mlp_dataset over NumPy arrays, without copying them: X as
+    as_input leaves it, int32 labels or float64 targets.  Keeps the arrays
+    alive as long as the view."""
+
+    def __init__(self, X: np.ndarray, labels: Optional[np.ndarray] = None, n_classes: int = 0,
+                 targets: Optional[np.ndarray] = None):
+        if X.dtype not in NATIVE or not X.flags.c_contiguous or X.ndim != 2:
+            raise TypeError("DataView needs a C-contiguous 2-D uint8/float32/float64 array (as_input)")
+        self._keep = (X, labels, targets)
+        ds = L.Dataset()
+        ds.n_rows = X.shape[0]
+        ds.n_cols = X.shape[1]
+        ds.x_type = NATIVE[X.dtype]
+        ds.x = X.ctypes.data
+        if labels is not None:
+            assert labels.dtype == np.int32 and labels.flags.c_contiguous and labels.shape == (X.shape[0],)
+            ds.labels = labels.ctypes.data
+            ds.n_classes = n_classes
+        if targets is not None:
+            assert targets.dtype == np.float64 and targets.flags.c_contiguous and targets.shape[0] == X.shape[0]
+            ds.targets = targets.ctypes.data
+            ds.n_targets = targets.shape[1]
+        self.ds = ds
+
+    @property
+    def x_address(self) -> int:
+        """Where the library reads the inputs (the array's own buffer)."""
+        return int(self.ds.x)
+
+    def ref(self):
+        return C.byref(self.ds)
+
+
+class OwnedData:
+    """A data set the library made (a split): freed with the object."""
+
+    def __init__(self):
+        self.ds = L.Dataset()
+
+    def ref(self):
+        return C.byref(self.ds)
+
+    def __del__(self):
+        if getattr(self, "ds", None) is not None and L is not None:
+            L.mlp_dataset_free(C.byref(self.ds))
+
+
+def split(view: DataView, fraction: float, seed: int):
+    """The library's seeded split (mlp_dataset_split): (train, validation)."""
+    a, b = OwnedData(), OwnedData()
+    how = L.Split(fraction, seed)
+    L.call(L.mlp_dataset_split, view.ref(), C.byref(how), a.ref(), b.ref())
+    return a, b
+
+
+# ------------------------------------------------------------------ models
+
+_CLASSIFY_HEADS = {L.HEAD_SOFTMAX_CE, L.HEAD_SIGMOID_BCE, 3, 4}  # ce heads, sigmoid-mse, tanh-mse
+
+
+def _class_values(names: Sequence[str]) -> np.ndarray:
+    """Class names as a file gave them, back as numbers where they all are."""
+    try:
+        ints = [int(s) for s in names]
+        if all(str(i) == s for i, s in zip(ints, names)):
+            return np.array(ints)
+    except ValueError:
+        pass
+    try:
+        return np.array([float(s) for s in names])
+    except ValueError:
+        return np.array(list(names), dtype=object)
+
+
+class Model:
+    """A trained network in the C library: what `fastmlp train` writes and
+    `fastmlp.load` reads.  Predicts from NumPy arrays, saves model files the
+    command line reads, converts to ONNX and to int8/bf16 inference models."""
+
+    def __init__(self, handle: int, n_threads: Optional[int] = None):
+        if not handle:
+            raise ValueError("no model")
+        self._h = handle
+        self._ctx = context(n_threads)
+        L.mlp_model_set_context(self._h, self._ctx)
+
+    def __del__(self):
+        h = getattr(self, "_h", None)
+        if h and L is not None:
+            L.mlp_model_free(h)
+            self._h = None
+
+    # -- making
+    @classmethod
+    def create(cls, mp: L.ModelParams, n_threads: Optional[int] = None) -> "Model":
+        h = C.c_void_p()
+        mp.ctx = context(n_threads)
+        L.call(L.mlp_model_create, C.byref(h), C.byref(mp))
+        return cls(h.value, n_threads)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, name: str = "<bytes>", n_threads: Optional[int] = None) -> "Model":
+        buf = C.create_string_buffer(bytes(data), len(data))
+        b = L.Buffer(C.cast(buf, C.c_void_p), len(data), name.encode())
+        h = C.c_void_p()
+        L.call(L.mlp_model_load_mem, C.byref(h), C.byref(b))
+        return cls(h.value, n_threads)
+
+    @classmethod
+    def from_file(cls, path: Union[str, os.PathLike], n_threads: Optional[int] = None) -> "Model":
+        h = C.c_void_p()
+        L.call(L.mlp_model_load, C.byref(h), os.fsencode(path))
+        return cls(h.value, n_threads)
+
+    def copy(self) -> "Model":
+        h = C.c_void_p()
+        L.call(L.mlp_model_clone, C.byref(h), self._h)
+        m = Model.__new__(Model)
+        m._h, m._ctx = h.value, self._ctx
+        return m
+
+    def set_threads(self, n_threads: Optional[int]) -> None:
+        self._ctx = context(n_threads)
+        L.mlp_model_set_context(self._h, self._ctx)
+
+    # -- what it is
+    @property
+    def n_features_in_(self) -> int:
+        return int(L.mlp_model_n_in(self._h))
+
+    @property
+    def n_outputs(self) -> int:
+        return int(L.mlp_model_n_out(self._h))
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(np.float64 if L.mlp_model_dtype(self._h) == L.F64 else np.float32)
+
+    @property
+    def head(self) -> str:
+        return L.mlp_head_name(L.mlp_model_head(self._h)).decode()
+
+    @property
+    def layers(self) -> list:
+        """(units, activation) of each layer, the output layer last."""
+        out = []
+        for i in range(L.mlp_model_n_layers(self._h)):
+            s = L.mlp_model_layer(self._h, i)
+            out.append((int(s.n_out), L.mlp_act_name(s.act).decode()))
+        return out
+
+    @property
+    def is_classifier(self) -> bool:
+        s = L.mlp_model_schema(self._h)
+        if s:
+            return L.mlp_schema_task(s) == L.TASK_CLASSIFY
+        return L.mlp_model_head(self._h) in _CLASSIFY_HEADS
+
+    @property
+    def class_names(self) -> Optional[list]:
+        """The class names the model's table gave (a file's label values, or
+        an estimator's classes_ as text); None when it has none."""
+        s = L.mlp_model_schema(self._h)
+        if not s or L.mlp_schema_task(s) != L.TASK_CLASSIFY:
+            return None
+        return [L.mlp_schema_class(s, i).decode("utf-8", "replace") for i in range(L.mlp_schema_n_classes(s))]
+
+    @property
+    def classes_(self) -> Optional[np.ndarray]:
+        """The classes predict() returns: the names in the model file
+        (numbers where they all are), else 0..K-1; None for regression."""
+        if not self.is_classifier:
+            return None
+        names = self.class_names
+        if names is not None:
+            return _class_values(names)
+        return np.arange(max(2, self.n_outputs))
+
+    @property
+    def train_meta(self) -> dict:
+        t = L.mlp_model_train_meta(self._h)
+        return {f: getattr(t, f) for f, _ in L.TrainMeta._fields_}
+
+    def coefs(self) -> list:
+        """Copies of the weights and biases, per layer: [(W (n_out x n_in), b)]."""
+        n = L.mlp_model_n_params(self._h)
+        flat = np.ctypeslib.as_array(C.cast(L.mlp_model_params(self._h),
+                                            C.POINTER(C.c_double if self.dtype == np.float64 else C.c_float)),
+                                     shape=(n,))
+        out, n_in = [], self.n_features_in_
+        for i, (units, _) in enumerate(self.layers):
+            b0 = L.mlp_model_b_offset(self._h, i)
+            W = flat[b0 - units * n_in:b0].reshape(units, n_in).copy()
+            out.append((W, flat[b0:b0 + units].copy()))
+            n_in = units
+        return out
+
+    def _flat_params(self) -> np.ndarray:
+        n = L.mlp_model_n_params(self._h)
+        ct = C.c_double if self.dtype == np.float64 else C.c_float
+        return np.ctypeslib.as_array(C.cast(L.mlp_model_params(self._h), C.POINTER(ct)), shape=(n,))
+
+    # -- computing
+    def predict_raw(self, X: Any) -> np.ndarray:
+        """The output layer's activations, n x n_outputs float64 (for a
+        classifier the probabilities: softmax, or the sigmoid of one output)."""
+        X = as_input(X, self.dtype)
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {X.shape[1]} features, but the model expects {self.n_features_in_}")
+        out = np.empty((X.shape[0], self.n_outputs), dtype=np.float64)
+        if X.shape[0]:
+            v = DataView(X)
+            L.call(L.mlp_model_predict, self._h, v.ref(), None, out.ctypes.data)
+        return out
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, n x n_classes (two columns for one output)."""
+        p = self.predict_raw(X)
+        if p.shape[1] == 1 and self.is_classifier:
+            return np.hstack([1.0 - p, p])
+        return p
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Classes (as classes_ names them) or regression values."""
+        if not self.is_classifier:
+            p = self.predict_raw(X)
+            return p.ravel() if p.shape[1] == 1 else p
+        idx = np.argmax(self.predict_proba(X), axis=1)
+        return self.classes_[idx]
+
+    # -- files
+    def to_bytes(self) -> bytes:
+        """The model file's bytes (what save writes)."""
+        return L.take_bytes(L.mlp_model_save_mem, self._h)
+
+    def save(self, path: Union[str, os.PathLike]) -> None:
+        """Write the model file (atomically: on failure an old file stays);
+        `fastmlp predict/eval/info` read it."""
+        L.call(L.mlp_model_save, self._h, os.fsencode(path))
+
+    def to_onnx(self, path: Union[str, os.PathLike, None] = None) -> Optional[bytes]:
+        """The model as an ONNX graph (opset 13), preprocessing included:
+        written to `path`, or returned as bytes when path is None."""
+        if path is None:
+            return L.take_bytes(L.mlp_model_onnx, self._h)
+        L.call(L.mlp_model_save_onnx, self._h, os.fsencode(path))
+        return None
+
+    def quantize(self, qtype: str = "int8", calib: Any = None) -> "QuantizedModel":
+        """A read-only inference copy with weights in 'f32', 'bf16' or 'int8',
+        run by the C engine's kernels for this CPU; `calib` (inputs) fixes the
+        int8 activation ranges, else each sample's own range is used."""
+        return QuantizedModel(self, qtype, calib)
+
+    def __getstate__(self):
+        return {"bytes": self.to_bytes()}
+
+    def __setstate__(self, state):
+        m = Model.from_bytes(state["bytes"], "<pickle>")
+        self._h, self._ctx = m._h, m._ctx
+        m._h = None
+
+    def __repr__(self):
+        return (f"<fastmlp.Model {self.n_features_in_}->" + "->".join(f"{u}:{a}" for u, a in self.layers)
+                + f" head={self.head} dtype={self.dtype.name}>")
+
+
+class QuantizedModel:
+    """A model's weights converted once for inference (f32, bf16 or int8)."""
+
+    def __init__(self, model: Model, qtype: str, calib: Any = None):
+        q = L.mlp_qtype_parse(str(qtype).encode())
+        if q < 0:
+            raise ValueError(f"unknown quantisation {qtype!r}: use 'f32', 'bf16' or 'int8'")
+        self._model_info = (model.n_features_in_, model.n_outputs, model.is_classifier, model.classes_)
+        cal = None
+        if calib is not None:
+            cal = DataView(as_input(calib, model.dtype))
+        h = C.c_void_p()
+        L.call(L.mlp_qmodel_create, C.byref(h), model._h, q, cal.ref() if cal else None)
+        self._h, self._ctx = h.value, model._ctx
+        L.mlp_qmodel_set_context(self._h, self._ctx)
+
+    def __del__(self):
+        h = getattr(self, "_h", None)
+        if h and L is not None:
+            L.mlp_qmodel_free(h)
+            self._h = None
+
+    @property
+    def qtype(self) -> str:
+        return L.mlp_qtype_name(L.mlp_qmodel_qtype(self._h)).decode()
+
+    @property
+    def kernel(self) -> str:
+        """The kernel that runs it on this CPU ("avx512-vnni", "avx2", ...)."""
+        return L.mlp_qmodel_kernel(self._h).decode()
+
+    @property
+    def weight_bytes(self) -> int:
+        return int(L.mlp_qmodel_weight_bytes(self._h))
+
+    def predict_raw(self, X: Any) -> np.ndarray:
+        n_in, n_out, _, _ = self._model_info
+        X = as_input(X, np.float32)
+        if X.shape[1] != n_in:
+            raise ValueError(f"X has {X.shape[1]} features, but the model expects {n_in}")
+        out = np.empty((X.shape[0], n_out), dtype=np.float64)
+        if X.shape[0]:
+            v = DataView(X)
+            L.call(L.mlp_qmodel_predict, self._h, v.ref(), None, out.ctypes.data)
+        return out
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        p = self.predict_raw(X)
+        return np.hstack([1.0 - p, p]) if p.shape[1] == 1 and self._model_info[2] else p
+
+    def predict(self, X: Any) -> np.ndarray:
+        _, _, is_clf, classes = self._model_info
+        if not is_clf:
+            p = self.predict_raw(X)
+            return p.ravel() if p.shape[1] == 1 else p
+        return classes[np.argmax(self.predict_proba(X), axis=1)]
+
+    def __repr__(self):
+        return f"<fastmlp.QuantizedModel {self.qtype} kernel={self.kernel}>"
+
+
+def load(source: Union[str, os.PathLike, bytes, bytearray, memoryview], n_threads: Optional[int] = None) -> Model:
+    """Read a model: a path to a file `fastmlp train` (or Model.save) wrote,
+    or that file's bytes."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return Model.from_bytes(bytes(source), n_threads=n_threads)
+    return Model.from_file(source, n_threads=n_threads)
+
+
+# ---------------------------------------------------------------- training
+
+EpochCallback = Callable[[dict], Optional[bool]]
+
+
+def train(model: Model, data, tp: L.TrainParams, on_epoch: Optional[EpochCallback] = None) -> dict:
+    """Train `model` in place on `data` (a DataView or OwnedData) with the
+    library's trainer.  The trainer runs in a worker thread while this one
+    waits (the GIL is free meanwhile); Ctrl-C here asks the trainer to stop
+    at the next batch boundary, waits for it and raises KeyboardInterrupt
+    with the model holding the weights reached.  on_epoch(stats) runs after
+    each epoch and may return True to stop.  Returns the history and why the
+    run ended."""
+    failure: list = []
+    state = {"stopped_by_callback": False}
+
+    def epoch_cb(sp, _user):
+        try:
+            s = sp.contents
+            stats = {f: getattr(s, f) for f, _ in L.EpochStats._fields_}
+            if on_epoch is not None and on_epoch(stats):
+                state["stopped_by_callback"] = True
+                return 1
+            return 0
+        except BaseException as e:  # noqa: B902 - handed to the caller's thread
+            failure.append(e)
+            return 1
+
+    cb = L.EPOCH_FN(epoch_cb)
+    tp.on_epoch = cb
+    t = C.c_void_p()
+    L.call(L.mlp_trainer_create, C.byref(t), model._h, data.ref(), C.byref(tp))
+    result: dict = {}
+    try:
+        def run():
+            err = L.Error()
+            result["status"] = L.mlp_trainer_run(t, C.byref(err))
+            result["err"] = err
+
+        worker = threading.Thread(target=run, name="fastmlp-train", daemon=True)
+        worker.start()
+        interrupted = False
+        try:
+            while worker.is_alive():
+                worker.join(0.05)
+        except KeyboardInterrupt:
+            interrupted = True
+            L.mlp_trainer_request_stop(t)
+            while worker.is_alive():
+                try:
+                    worker.join()
+                except KeyboardInterrupt:  # a second Ctrl-C: keep waiting, the stop is coming
+                    pass
+        n = C.c_uint32()
+        hp = L.mlp_trainer_history(t, C.byref(n))
+        hist = [{f: getattr(hp[i], f) for f, _ in L.EpochStats._fields_} for i in range(n.value)]
+        info = {"history": hist, "epochs_done": int(L.mlp_trainer_epochs_done(t)),
+                "stopped_early": bool(L.mlp_trainer_stopped_early(t)),
+                "stopped_by_callback": state["stopped_by_callback"], "interrupted": interrupted}
+    finally:
+        L.mlp_trainer_free(t)
+    if interrupted:
+        info["status"] = L.ERR_STOPPED
+        return info
+    if failure:
+        raise failure[0]
+    st = result["status"]
+    info["status"] = st
+    if st == L.ERR_STOPPED and state["stopped_by_callback"]:
+        return info
+    if st != L.MLP_OK:
+        raise L.error_for(st, result["err"])
+    return info

@@ -428,23 +428,32 @@ def train(model: Model, data, tp: L.TrainParams, on_epoch: Optional[EpochCallbac
     L.call(L.mlp_trainer_create, C.byref(t), model._h, data.ref(), C.byref(tp))
     result: dict = {}
     try:
-        def run():
-            err = L.Error()
-            result["status"] = L.mlp_trainer_run(t, C.byref(err))
-            result["err"] = err
+        done = threading.Event()
 
+        def run():
+            try:
+                err = L.Error()
+                result["status"] = L.mlp_trainer_run(t, C.byref(err))
+                result["err"] = err
+            finally:
+                done.set()
+
+        # Waiting on an Event, not on Thread.join: a KeyboardInterrupt that
+        # lands inside join() can make Python 3.11 mark a running thread as
+        # finished (threading.py's bpo-45274 handling releases the lock the
+        # thread itself holds), and the trainer would be freed under it.
         worker = threading.Thread(target=run, name="fastmlp-train", daemon=True)
-        worker.start()
         interrupted = False
         try:
-            while worker.is_alive():
-                worker.join(0.05)
+            worker.start()  # (start returns once the thread runs: done will be set)
+            while not done.wait(0.05):
+                pass
         except KeyboardInterrupt:
             interrupted = True
             L.mlp_trainer_request_stop(t)
-            while worker.is_alive():
+            while not done.is_set():
                 try:
-                    worker.join()
+                    done.wait(0.05)
                 except KeyboardInterrupt:  # a second Ctrl-C: keep waiting, the stop is coming
                     pass
         n = C.c_uint32()

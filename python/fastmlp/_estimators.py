@@ -189,6 +189,8 @@ class _BaseMLP(BaseEstimator):
     def _fit(self, X, y, incremental: bool, classes=None):
         hidden = self._check_params()
         first = not (incremental or self.warm_start) or not hasattr(self, "_model")
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
         X, y = _validate(self, X, y, reset=first, multi_output=not self._is_classifier, y_numeric=not self._is_classifier)
         if X.shape[0] < 1:
             raise ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
@@ -240,7 +242,7 @@ class _BaseMLP(BaseEstimator):
         if info["interrupted"]:
             self.stop_reason_ = "interrupted"
             raise KeyboardInterrupt("fastmlp: training interrupted at a batch boundary; the estimator keeps "
-                                    f"the weights reached after {self.n_iter_} epoch(s)")
+                                    f"the weights reached there ({self.n_iter_} whole epoch(s) before it)")
         return self
 
     def _epoch_callback(self, incremental: bool):
@@ -464,7 +466,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class of each sample (values of classes_)."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        p = self.predict_proba(X)
+        return self.classes_[np.argmax(p, axis=1)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

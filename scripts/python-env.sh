@@ -1,0 +1,28 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Make (or refresh) a virtual environment with fastmlp's Python package and
+# its test requirements:  sh scripts/python-env.sh PYTHON VENV
+#   PYTHON  the interpreter (e.g. /usr/bin/python3, Debian's)
+#   VENV    where the environment goes (e.g. build/venv)
+# PyPI packages come from python/requirements-test.txt (pinned); the package
+# is built by pip from python/ (scikit-build-core runs the project's CMake).
+# The package is reinstalled on every run, so that the tests see this tree.
+set -eu
+PY=$1
+VENV=$2
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+if [ ! -x "$VENV/bin/python" ]; then
+    echo "python: making $VENV with $("$PY" --version 2>&1)"
+    "$PY" -m venv "$VENV"
+fi
+# The requirements are installed once per change of the file.
+STAMP="$VENV/.requirements-test.txt"
+if ! cmp -s "$ROOT/python/requirements-test.txt" "$STAMP" 2>/dev/null; then
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$ROOT/python/requirements-test.txt"
+    cp "$ROOT/python/requirements-test.txt" "$STAMP"
+fi
+# --no-build-isolation: scikit-build-core is already in the environment
+# (pinned above), so pip does not fetch a second copy for every build.  The
+# build directory is kept per environment so that a rebuild is incremental.
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-build-isolation --force-reinstall --no-deps \
+    --config-settings=build-dir="$VENV/skbuild" "$ROOT/python"

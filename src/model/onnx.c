@@ -228,6 +228,18 @@ static void build_graph(struct pb *g, const struct mlp_model *m, int elem)
         snprintf(cur, sizeof cur, "%s", next);
         if (softmax) {
             node(g, "Softmax", cur, NULL, NULL, "output", "axis", ATTR_INT, 1);
+        } else if (op && act == MLP_ACT_LEAKY_RELU && elem == ONNX_DOUBLE) {
+            /* onnxruntime implements LeakyRelu for float only, and its alpha
+             * attribute is a float: in double, max(x, slope x) (min for a
+             * slope above 1) with the slope as a double tensor, exact. */
+            char sl[32], sx[32];
+            snprintf(sl, sizeof sl, "slope%u", l);
+            snprintf(sx, sizeof sx, "slope_x%u", l);
+            snprintf(next, sizeof next, last ? "output" : "a%u", l);
+            tensor(g, sl, elem, one, 1, &m->leaky_slope, 1);
+            node(g, "Mul", cur, sl, NULL, sx, NULL, 0, 0);
+            node(g, m->leaky_slope <= 1.0 ? "Max" : "Min", cur, sx, NULL, next, NULL, 0, 0);
+            snprintf(cur, sizeof cur, "%s", next);
         } else if (op) {
             snprintf(next, sizeof next, last ? "output" : "a%u", l);
             node(g, op, cur, NULL, NULL, next, act == MLP_ACT_LEAKY_RELU ? "alpha" : NULL, ATTR_FLOAT,

@@ -230,13 +230,23 @@ static double *run(const struct graph *g, const double *X, uint64_t N, uint32_t 
         } else {
             o.x = malloc(N * o.w * sizeof(double));
             const struct tensor *c = nd->n_in > 1 ? find_t(g, nd->in[1]) : NULL;
+            /* Max / Min of two values (the f64 leaky ReLU) */
+            const struct val *b2 = nd->n_in > 1 && !c ? find_val(vals, nv, nd->in[1]) : NULL;
+            if (nd->n_in > 1 && !c && (!b2 || b2->w != a->w)) {
+                free(o.x);
+                break;
+            }
             for (uint64_t r = 0; r < N; r++) {
                 double mx = -INFINITY, sum = 0;
                 for (uint32_t j = 0; j < a->w; j++) mx = fmax(mx, a->x[r * a->w + j]);
                 for (uint32_t j = 0; j < a->w; j++) sum += exp(a->x[r * a->w + j] - mx);
                 for (uint32_t j = 0; j < a->w; j++) {
                     double x = a->x[r * a->w + j], cj = c ? c->v[c->n == 1 ? 0 : j] : 0, y;
-                    if (strcmp(nd->op, "Mul") == 0)
+                    if (b2 && strcmp(nd->op, "Max") == 0)
+                        y = fmax(x, b2->x[r * a->w + j]);
+                    else if (b2 && strcmp(nd->op, "Min") == 0)
+                        y = fmin(x, b2->x[r * a->w + j]);
+                    else if (strcmp(nd->op, "Mul") == 0)
                         y = x * cj;
                     else if (strcmp(nd->op, "Sub") == 0)
                         y = x - cj;
@@ -322,6 +332,7 @@ int main(void)
     check_case(MLP_F32, MLP_ACT_LEAKY_RELU, MLP_HEAD_SIGMOID_BCE, 2, 1, 0, 1, "f32 leaky-relu sigmoid-bce");
     check_case(MLP_F64, MLP_ACT_SIGMOID, MLP_HEAD_SIGMOID_MSE, 1, 2, 0, 2, "f64 sigmoid sigmoid-mse, scaled");
     check_case(MLP_F32, MLP_ACT_IDENTITY, MLP_HEAD_TANH_MSE, 1, 1, 0, 2, "f32 identity tanh-mse");
+    check_case(MLP_F64, MLP_ACT_LEAKY_RELU, MLP_HEAD_SOFTMAX_CE, 2, 1, 1, 3, "f64 leaky-relu softmax (Max of x, slope x)");
     check_case(MLP_F64, MLP_ACT_RELU, MLP_HEAD_SIGMOID_BCE, 0, 1, 1, 1, "f64 logistic neuron (seed 000)");
     /* the file is the bytes */
     struct mlp_layer_spec hid[1] = {{3, MLP_ACT_RELU}};

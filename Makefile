@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # The two commands of the README:
 #   make run   set up, build, and train the default network on Fashion-MNIST
-#   make test  set up, build (normal and ASan+UBSan), and run every test via ctest
+#   make test  set up, build (normal and ASan+UBSan), and run every test: ctest,
+#              the Python package's pytest suite, the fuzzers
 # Everything real lives in CMake; this file only sequences the steps.
 # Its builds are the project's own (CI runs make test): warnings are errors.
 
@@ -12,7 +13,7 @@ FUZZ_SECONDS ?= 60
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 FMNIST     ?= /usr/share/datasets/fashion-mnist
 
-.PHONY: all setup build build-asan build-fuzz fuzz run test test-fast install clean
+.PHONY: all setup build build-asan build-fuzz fuzz run test test-fast test-python install clean
 
 all: build
 
@@ -64,7 +65,14 @@ test: build build-asan
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS)
+	$(MAKE) test-python
 	$(MAKE) fuzz
+
+# The Python package (python/): built by pip into a virtual environment per
+# Python (Debian's, and the newest the machine has), and its pytest suite run
+# there (scripts/python-test.sh).
+test-python: build
+	sh scripts/python-test.sh $(BUILD)
 
 test-fast: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

@@ -201,12 +201,103 @@ static void test_model_keeps_it(void)
     unlink(path);
 }
 
+/* A schema made from arrays (mlp_schema_create, what the Python package
+ * gives a model trained on NumPy arrays): classes sorted as the loader sorts
+ * them, numbers named as it names them, repeats and bad params refused; a
+ * model keeps it through its file, and a CSV read with it puts the label
+ * first or leaves it out. */
+static void test_schema_create(void)
+{
+    struct mlp_error err;
+    struct mlp_schema *s = NULL;
+    const char *names[] = {"b", "a", "x"};
+    const char *cls[] = {"emu", "10", "2.0", "cat"};
+    struct mlp_schema_params sp = {0};
+    sp.task = MLP_TASK_CLASSIFY;
+    sp.n_inputs = 3;
+    sp.input_names = names;
+    sp.classes = cls;
+    sp.n_classes = 4;
+    CHECK_STATUS(mlp_schema_create(&s, &sp, &err), MLP_OK);
+    if (!s) return;
+    /* numbers by value first ("2.0" named "2"), then text by bytes */
+    CHECK(mlp_schema_n_classes(s) == 4 && strcmp(mlp_schema_class(s, 0), "2") == 0 &&
+          strcmp(mlp_schema_class(s, 1), "10") == 0 && strcmp(mlp_schema_class(s, 2), "cat") == 0 &&
+          strcmp(mlp_schema_class(s, 3), "emu") == 0);
+    CHECK(mlp_schema_class_index(s, "2") == 0 && mlp_schema_class_index(s, "2.00") == 0 &&
+          mlp_schema_class_index(s, "dog") == -1);
+    CHECK(mlp_schema_n_columns(s) == 4 && mlp_schema_label_column(s) == 0 && mlp_schema_n_inputs(s) == 3);
+    CHECK(mlp_schema_task(s) == MLP_TASK_CLASSIFY && mlp_schema_header(s) == MLP_HEADER_NAMES);
+    struct mlp_column_info ci;
+    CHECK(mlp_schema_column(s, 2, &ci) == MLP_OK && strcmp(ci.name, "a") == 0 && ci.input == 1 &&
+          ci.kind == MLP_COL_NUMERIC);
+
+    /* a model of 3 inputs and 4 outputs keeps it through its file */
+    struct mlp_model_params mp = mlp_model_params_default();
+    mp.n_in = 3;
+    mp.n_out = 4;
+    struct mlp_model *m = NULL, *l = NULL;
+    CHECK_STATUS(mlp_model_create(&m, &mp, &err), MLP_OK);
+    if (m) CHECK_STATUS(mlp_model_set_schema(m, s, &err), MLP_OK);
+    size_t n = 0;
+    void *bytes = NULL;
+    if (m) CHECK_STATUS(mlp_model_save_mem(m, &bytes, &n, &err), MLP_OK);
+    const struct mlp_buffer mb = {bytes, n, "s.mlp"};
+    if (bytes) CHECK_STATUS(mlp_model_load_mem(&l, &mb, &err), MLP_OK);
+    CHECK(l && mlp_model_schema(l) && strcmp(mlp_schema_class(mlp_model_schema(l), 3), "emu") == 0);
+    /* data read with it: the label first, or no label column at all */
+    struct mlp_dataset ds;
+    struct mlp_load_params p = mlp_load_params_default();
+    p.schema = s;
+    CHECK_STATUS(load(&ds, "cat,1.5,2,3\nemu,4.5,5,6\n10,7.5,8,9\n", &p, &err), MLP_OK);
+    CHECK(ds.n_rows == 3 && ds.n_cols == 3 && ds.labels && ds.labels[0] == 2 && ds.labels[1] == 3 &&
+          ds.labels[2] == 1);
+    mlp_dataset_free(&ds);
+    CHECK_STATUS(load(&ds, "1.5,2,3\n4.5,5,6\n", &p, &err), MLP_OK);
+    CHECK(ds.n_rows == 2 && ds.n_cols == 3 && !ds.labels && ds.x_type == MLP_ELEM_F64 && x_at(&ds, 1, 0) == 4.5);
+    mlp_dataset_free(&ds);
+    free(bytes);
+    mlp_model_free(l);
+    mlp_model_free(m);
+    mlp_schema_free(s);
+
+    /* refusals: repeats (also as numbers), one class, no name, no inputs, a bad task */
+    const char *rep[] = {"1", "1.0"};
+    sp.classes = rep;
+    sp.n_classes = 2;
+    s = NULL;
+    CHECK_STATUS(mlp_schema_create(&s, &sp, &err), MLP_ERR_ARG);
+    CHECK(s == NULL && strstr(err.msg, "repeat") != NULL);
+    sp.n_classes = 1;
+    CHECK_STATUS(mlp_schema_create(&s, &sp, &err), MLP_ERR_ARG);
+    const char *empty[] = {"a", ""};
+    sp.classes = empty;
+    sp.n_classes = 2;
+    CHECK_STATUS(mlp_schema_create(&s, &sp, &err), MLP_ERR_ARG);
+    sp.n_inputs = 0;
+    CHECK_STATUS(mlp_schema_create(&s, &sp, &err), MLP_ERR_ARG);
+    sp.n_inputs = 3;
+    sp.task = MLP_TASK_AUTO;
+    CHECK_STATUS(mlp_schema_create(&s, &sp, &err), MLP_ERR_ARG);
+    /* regression: no classes needed */
+    sp.task = MLP_TASK_REGRESS;
+    sp.classes = NULL;
+    sp.n_classes = 0;
+    sp.input_names = NULL;
+    CHECK_STATUS(mlp_schema_create(&s, &sp, &err), MLP_OK);
+    CHECK(s && mlp_schema_task(s) == MLP_TASK_REGRESS && mlp_schema_n_classes(s) == 0 &&
+          mlp_schema_header(s) == MLP_HEADER_NONE);
+    mlp_schema_free(s);
+    mlp_schema_free(NULL);
+}
+
 int main(void)
 {
     if (!mkdtemp(g_dir)) return 2;
     test_table();
     test_apply();
     test_model_keeps_it();
+    test_schema_create();
     rmdir(g_dir);
     return check_report("tabular");
 }

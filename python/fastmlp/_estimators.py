@@ -66,7 +66,7 @@ class _BaseMLP(BaseEstimator):
 
     _is_classifier = False
 
-    def __init__(self, hidden_layer_sizes: Union[int, Sequence[int]] = (100,), activation: str = "relu", *,
+    def __init__(self, *, hidden_layer_sizes: Union[int, Sequence[int]] = (100,), activation: str = "relu",
                  solver: str = "adam", alpha: float = 1e-4, batch_size: Union[int, str] = "auto",
                  learning_rate: str = "constant", learning_rate_init: float = 1e-3, max_iter: int = 200,
                  shuffle: bool = True, random_state: Optional[int] = None, tol: float = 1e-4,

@@ -13,6 +13,13 @@
 # OpenBLAS core Haswell, and each peer saying it ran Haswell; ISA=avx512 on
 # a CPU without it is refused the same way (exit 64, one line, no SIGILL),
 # and on one with it runs with SkylakeX.
+# bench/python.sh (issue 16), when BUILD/venv holds fastmlp's Python package
+# (scripts/python-env.sh; never made here: it needs pip): a tiny run (500
+# rows, one epoch, wine, one seed, no scikit-learn) ends with its three
+# RESULT lines, positive figures, the library reading the uint8 pixels in
+# place (copy=no), and the same test accuracy from fastmlp.MLPClassifier as
+# from `fastmlp train` (the same network, seed and threads: the face passes
+# W5's settings through unchanged).
 # This checks the scripts, it times nothing.
 # Usage: test_bench_scripts.sh DIR_OF_FASTMLP
 set -u
@@ -71,7 +78,7 @@ peer_ok() {
 }
 
 # --- misuse -------------------------------------------------------------
-for s in w1_neuron.sh w2_galaxy.sh w3_fashion_gd.sh; do
+for s in w1_neuron.sh w2_galaxy.sh w3_fashion_gd.sh python.sh; do
     sh "$ROOT/bench/$s" >/dev/null 2>&1
     [ $? -eq 64 ] && ok || bad "$s without BUILD_DIR: not exit 64"
     sh "$ROOT/bench/$s" "$T" >/dev/null 2>&1
@@ -99,7 +106,7 @@ refused() {
 # script runs briefly and this fails instead of benchmarking for minutes)
 small="EPOCHS=1 ITERS=1 PEER_ITERS=1 REPEAT=1 NEPOCHS=1 LAYERS=1 DIM=8 ROWS=64 FANN_ROWS=64 RUNS=1 LATENCY_ROWS=1"
 small="$small PEERS= PY=/bin/false"
-for s in w1_neuron.sh w2_galaxy.sh w3_fashion_gd.sh quick.sh w5_fashion_adam.sh w6_infer.sh csv_load.sh; do
+for s in w1_neuron.sh w2_galaxy.sh w3_fashion_gd.sh quick.sh w5_fashion_adam.sh w6_infer.sh csv_load.sh python.sh; do
     # shellcheck disable=SC2086
     refused "ISA=bogus $s" "ISA=bogus is not one of avx2, avx512, native" $small ISA=bogus sh "$ROOT/bench/$s" "$BUILD"
 done
@@ -228,6 +235,31 @@ if [ -r "$FM/train-images-idx3-ubyte.gz" ]; then
     fi
 else
     echo "skip W3: no $FM/train-images-idx3-ubyte.gz"
+fi
+
+# --- python.sh ------------------------------------------------------------
+if [ ! -r "$FM/train-images-idx3-ubyte.gz" ]; then
+    echo "skip python.sh: no $FM/train-images-idx3-ubyte.gz"
+elif ! "$BUILD/venv/bin/python" -c 'import fastmlp, sklearn' >/dev/null 2>&1; then
+    echo "skip python.sh: no fastmlp package in $BUILD/venv (sh scripts/python-env.sh /usr/bin/python3 $BUILD/venv)"
+elif run 0 python.sh ROWS=500 EPOCHS=1 REPEAT=1 PEERS= SETS=wine SEEDS=1 THREADS=2; then
+    check_header python
+    results 3
+    line=$(grep '^RESULT python-W5 cli_sps=' "$T/out")
+    for k in cli_sps python_sps cli_work_sps; do
+        positive "$(field "$k" "$line")" && ok || bad "python.sh $k not positive: $line"
+    done
+    [ "$(field copy "$line")" = no ] && ok || bad "python.sh: the library copied the uint8 pixels: $line"
+    a=$(field cli_acc "$line")
+    positive "$a" && [ "$(field python_acc "$line")" = "$a" ] && ok ||
+        bad "python.sh: fastmlp.MLPClassifier's test accuracy differs from the CLI's: $line"
+    line=$(grep '^RESULT python-W5 python_sps=' "$T/out")
+    [ "$(field sklearn_sps "$line")" = n/a ] && grep -q '^sklearn: not run (PEERS)' "$T/out" && ok ||
+        bad "python.sh PEERS=: scikit-learn not left out: $line"
+    line=$(grep '^RESULT python-tabular wine ' "$T/out")
+    positive "$(field fastmlp_fit_s "$line")" && ok || bad "python.sh wine fit time not positive: $line"
+    a=$(field fastmlp_acc "$line")
+    positive "$a" && awk -v a="$a" 'BEGIN { exit !(a <= 1) }' && ok || bad "python.sh wine accuracy '$a': $line"
 fi
 
 echo "bench scripts: $pass passed, $fail failed"

@@ -445,6 +445,9 @@ MLP_API const uint64_t *mlp_schema_kept_rows(const struct mlp_schema *s);
  * names (mlp_model_set_schema) and the command line reads files for it:
  * n_inputs numeric columns after one label column (column 0, ','
  * delimited; a file of n_inputs columns is read as inputs only).  Class
+ * names must be what a CSV field holds as it is: no missing-value word
+ * (NA, ?, ...), delimiter, quote, line break or spaces around it
+ * (MLP_ERR_ARG otherwise, as for repeated names).  Class
  * names are sorted as the loader sorts them (numbers by value, named as
  * %.17g writes them, then text by its bytes): read them back with
  * mlp_schema_class.  *out is owned by the caller (mlp_schema_free). */
@@ -452,7 +455,8 @@ struct mlp_schema_params {
     enum mlp_task task;              /* CLASSIFY or REGRESS */
     uint32_t n_inputs;
     const char *const *input_names;  /* n_inputs header names, or NULL */
-    const char *label_name;          /* the label column's, or NULL */
+    const char *label_name;          /* the label column's, or NULL: a file's
+                                        header may name it anything */
     uint32_t n_classes;              /* CLASSIFY: 2 .. MLP_MAX_CLASSES, distinct */
     const char *const *classes;
     uint64_t reserved[4];            /* zero */

@@ -763,16 +763,7 @@ static unsigned char detect_delim(const unsigned char *p, const unsigned char *e
 
 /* ------------------------------------------------------- kinds of fields */
 
-/* The words that mean "no value" (fastmlp.h), besides an empty field. */
-static bool is_missing(const unsigned char *s, size_t n)
-{
-    static const char *const words[] = {"NA", "N/A", "NaN", "nan", "NAN", "na", "n/a", "null", "NULL",
-                                        "Null", "None", "none", "?", "#N/A"};
-    if (n == 0) return true;
-    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-        if (strlen(words[i]) == n && memcmp(words[i], s, n) == 0) return true;
-    return false;
-}
+static bool is_missing(const unsigned char *s, size_t n) { return mlp__missing_word((const char *)s, n); }
 
 /* The kind of field f and, for a number, its value; a number out of range
  * or too long is an error (*ce set, MLP_ERR_FORMAT returned). */
@@ -1048,10 +1039,12 @@ static enum mlp_status resolve_label(struct csv *c, const struct csv_opts *o, ch
                                  "%" PRIu32 " columns, but the model was trained on a table of %" PRIu32 "%s", nf,
                                  S->n_fields, S->label >= 0 ? " (one fewer without its label column)" : "");
         }
-        /* Both with named columns: the same names in the same order. */
+        /* Both with named columns: the same names in the same order (a
+         * column the schema leaves unnamed, as mlp_schema_create's label
+         * column may be, takes any name). */
         for (uint32_t i = 0; names && S->header == MLP_HEADER_NAMES && c->header == MLP_HEADER_NAMES && i < nf; i++) {
             uint32_t sc = c->apply_skip >= 0 && (int64_t)i >= c->apply_skip ? i + 1 : i;
-            if (strcmp(names[i], S->col[sc].name) != 0)
+            if (S->col[sc].name[0] && strcmp(names[i], S->col[sc].name) != 0)
                 return mlp__csv_fail(c, err, MLP_ERR_SHAPE,
                                      "column %" PRIu32 " is '%s', but the model's training data had '%s' there", i + 1,
                                      mlp__csv_tok_show(show, (const unsigned char *)names[i], strlen(names[i])), S->col[sc].name);

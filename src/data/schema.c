@@ -437,6 +437,26 @@ struct mlp_schema *mlp__schema_copy(const struct mlp_schema *s)
 
 static double label_num(const char *label);
 
+bool mlp__missing_word(const char *s, size_t n)
+{
+    static const char *const words[] = {"NA", "N/A", "NaN", "nan", "NAN", "na", "n/a", "null", "NULL",
+                                        "Null", "None", "none", "?", "#N/A"};
+    if (n == 0) return true;
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strlen(words[i]) == n && memcmp(words[i], s, n) == 0) return true;
+    return false;
+}
+
+/* A name a CSV file can hold as one field that the loader reads back as
+ * it is: not a missing-value word, no delimiter, quote or line break, no
+ * spaces around it. */
+static bool csv_safe_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (mlp__missing_word(s, n) || strpbrk(s, ",;\t\"\r\n") != NULL) return false;
+    return s[0] != ' ' && s[n - 1] != ' ';
+}
+
 enum mlp_status mlp_schema_create(struct mlp_schema **out, const struct mlp_schema_params *p, struct mlp_error *err)
 {
     MLP_ASSERT(out && p);
@@ -447,9 +467,11 @@ enum mlp_status mlp_schema_create(struct mlp_schema **out, const struct mlp_sche
         return mlp__fail(err, MLP_ERR_ARG, "a schema needs 1 to %u inputs, not %" PRIu32, MLP_MAX_WIDTH - 1,
                          p->n_inputs);
     uint32_t nc = p->task == MLP_TASK_CLASSIFY ? p->n_classes : 0;
-    if (p->task == MLP_TASK_CLASSIFY && (nc < 2 || nc > MLP_MAX_CLASSES || !p->classes))
+    if (p->task == MLP_TASK_CLASSIFY && (nc < 2 || nc > MLP_MAX_CLASSES))
         return mlp__fail(err, MLP_ERR_ARG, "a classification schema needs 2 to %u class names, not %" PRIu32,
                          MLP_MAX_CLASSES, nc);
+    if (p->task == MLP_TASK_CLASSIFY && !p->classes)
+        return mlp__fail(err, MLP_ERR_ARG, "a classification schema needs its class names (classes is NULL)");
     struct mlp_schema *s = mlp__schema_new(p->n_inputs + 1);
     if (!s) return mlp__fail(err, MLP_ERR_NOMEM, "out of memory");
     s->label = 0;
@@ -464,12 +486,16 @@ enum mlp_status mlp_schema_create(struct mlp_schema **out, const struct mlp_sche
     double *num = name ? malloc((nc ? nc : 1) * sizeof *num) : NULL;
     ok = ok && name && num;
     for (uint32_t i = 0; ok && i < nc; i++) {
-        if (!p->classes[i] || !*p->classes[i]) {
+        if (!p->classes[i] || !*p->classes[i] || !csv_safe_name(p->classes[i])) {
             for (uint32_t j = 0; j < i; j++) free(name[j]);
             free(name);
             free(num);
             mlp__schema_free(s);
-            return mlp__fail(err, MLP_ERR_ARG, "class %" PRIu32 " has no name", i);
+            if (!p->classes[i] || !*p->classes[i]) return mlp__fail(err, MLP_ERR_ARG, "class %" PRIu32 " has no name", i);
+            return mlp__fail(err, MLP_ERR_ARG,
+                             "class %" PRIu32 " ('%.60s') cannot stand in a CSV field as fastmlp reads one (a "
+                             "missing-value word, a delimiter, a quote, a line break or spaces around it)",
+                             i, p->classes[i]);
         }
         /* a number is named as the loader names it, so that "1" and "1.0"
          * are one class here as in a file */
@@ -494,9 +520,10 @@ enum mlp_status mlp_schema_create(struct mlp_schema **out, const struct mlp_sche
         return mlp__fail(err, MLP_ERR_NOMEM, "out of memory");
     }
     if (s->classes.n != nc) {
+        const uint32_t distinct = s->classes.n;
         mlp__schema_free(s);
         return mlp__fail(err, MLP_ERR_ARG, "the class names repeat (%" PRIu32 " names, %" PRIu32 " distinct)", nc,
-                         s->classes.n);
+                         distinct);
     }
     *out = s;
     return MLP_OK;

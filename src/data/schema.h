@@ -52,6 +52,10 @@ struct mlp_schema *mlp__schema_copy(const struct mlp_schema *s);
  * n_inputs.  False when they exceed MLP_MAX_WIDTH. */
 bool mlp__schema_number_inputs(struct mlp_schema *s);
 
+/* Whether a field's n bytes mean "no value" (fastmlp.h's words: NA, N/A,
+ * nan, null, None, ?, ..., and the empty field). */
+bool mlp__missing_word(const char *s, size_t n);
+
 /* The name of a number, as classes and categories call it ("%.17g"). */
 void mlp__num_name(double v, char out[32]);
 /* Sort and deduplicate n entries (names malloc'd, taken over) into *out;

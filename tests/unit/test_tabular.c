@@ -253,6 +253,10 @@ static void test_schema_create(void)
     CHECK(ds.n_rows == 3 && ds.n_cols == 3 && ds.labels && ds.labels[0] == 2 && ds.labels[1] == 3 &&
           ds.labels[2] == 1);
     mlp_dataset_free(&ds);
+    CHECK_STATUS(load(&ds, "species,b,a,x\ncat,1.5,2,3\n", &p, &err), MLP_OK);
+    CHECK(ds.n_rows == 1 && ds.labels && ds.labels[0] == 2);
+    mlp_dataset_free(&ds);
+    CHECK_STATUS(load(&ds, "species,b,x,a\ncat,1.5,2,3\n", &p, &err), MLP_ERR_SHAPE); /* inputs' names checked */
     CHECK_STATUS(load(&ds, "1.5,2,3\n4.5,5,6\n", &p, &err), MLP_OK);
     CHECK(ds.n_rows == 2 && ds.n_cols == 3 && !ds.labels && ds.x_type == MLP_ELEM_F64 && x_at(&ds, 1, 0) == 4.5);
     mlp_dataset_free(&ds);
@@ -270,6 +274,18 @@ static void test_schema_create(void)
     CHECK(s == NULL && strstr(err.msg, "repeat") != NULL);
     sp.n_classes = 1;
     CHECK_STATUS(mlp_schema_create(&s, &sp, &err), MLP_ERR_ARG);
+    const char *na[] = {"a", "NA"}, *comma[] = {"a,b", "c"}, *space[] = {"a", "b "};
+    sp.n_classes = 2;
+    sp.classes = na;
+    CHECK_STATUS(mlp_schema_create(&s, &sp, &err), MLP_ERR_ARG);
+    CHECK(s == NULL && strstr(err.msg, "'NA'") != NULL);
+    sp.classes = comma;
+    CHECK_STATUS(mlp_schema_create(&s, &sp, &err), MLP_ERR_ARG);
+    sp.classes = space;
+    CHECK_STATUS(mlp_schema_create(&s, &sp, &err), MLP_ERR_ARG);
+    sp.classes = NULL;
+    CHECK_STATUS(mlp_schema_create(&s, &sp, &err), MLP_ERR_ARG);
+    CHECK(strstr(err.msg, "NULL") != NULL);
     const char *empty[] = {"a", ""};
     sp.classes = empty;
     sp.n_classes = 2;

@@ -104,6 +104,10 @@ def main():
     sps, loop_sps = n / fit_s, n / loop_s
     ctx = _core.context(a.threads)
     kernels = _lib.mlp_isa_name(_lib.mlp_context_isa_used(ctx)).decode()
+    asked = os.environ.get("ISA") or "native"
+    if asked != "native" and not kernels.startswith(asked):
+        # the package reads no FASTMLP_ISA: it runs what the CPU offers
+        kernels += f" NOT as asked ({asked}: the package chooses its kernels itself)"
     print(f"fastmlp-python {fastmlp.__version__} MLPClassifier adam, alpha 0, f32, uint8 input: {len(xtr)} rows x "
           f"{a.epochs} epochs, {a.threads} thread(s): fit {fit_s:.3f} s (best of {a.repeat}), {sps:.0f} samples/s, "
           f"test accuracy {acc:.4f}")

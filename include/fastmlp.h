@@ -564,10 +564,13 @@ enum mlp_stop_reason {
                                 decrease (precision lost); the best point kept */
     MLP_STOP_DIVERGED = 6,   /* the loss or the weights became NaN or Inf;
                                 the last good weights kept */
+    MLP_STOP_REQUESTED = 7,  /* the caller stopped it (a callback's non-zero
+                                return, mlp_trainer_request_stop: the run
+                                returned MLP_ERR_STOPPED); the weights reached */
     MLP_STOP_COUNT
 };
-/* "none", "epochs", "early", "gtol", "max-iter", "line-search", "diverged"
- * (static string; "unknown" past the last). */
+/* "none", "epochs", "early", "gtol", "max-iter", "line-search", "diverged",
+ * "requested" (static string; "unknown" past the last). */
 MLP_API const char *mlp_stop_reason_name(enum mlp_stop_reason r);
 
 /* How the model was trained (kept in the model file; zero until trained;

@@ -39,8 +39,8 @@ struct mlp_train_params mlp_train_params_default(void)
 
 const char *mlp_stop_reason_name(enum mlp_stop_reason r)
 {
-    static const char *const names[MLP_STOP_COUNT] = {"none",     "epochs",      "early",   "gtol",
-                                                      "max-iter", "line-search", "diverged"};
+    static const char *const names[MLP_STOP_COUNT] = {"none",     "epochs",      "early",    "gtol",
+                                                      "max-iter", "line-search", "diverged", "requested"};
     return (int)r >= 0 && r < MLP_STOP_COUNT ? names[r] : "unknown";
 }
 
@@ -794,8 +794,10 @@ enum mlp_status mlp_trainer_run(struct mlp_trainer *t, struct mlp_error *err)
              (unsigned long long)t->train->n_rows, t->m->n_params, mlp_optim_name(p->optim), (unsigned long long)t->bs,
              p->epochs, mlp_blas_info());
     enum mlp_status st = t->solver ? run_solver(t, err) : run_epochs(t, err);
-    /* a diverged run's model holds the last good weights: say which */
-    if (st == MLP_OK || st == MLP_ERR_DIVERGED) record_meta(t);
+    /* a diverged run's model holds the last good weights: say which; a
+     * stopped one those it reached (its file says how it was trained) */
+    if (st == MLP_ERR_STOPPED) t->stop_reason = MLP_STOP_REQUESTED;
+    if (st == MLP_OK || st == MLP_ERR_DIVERGED || st == MLP_ERR_STOPPED) record_meta(t);
     return st;
 }
 

@@ -285,6 +285,21 @@ static void stop_reasons(void)
     tm = mlp_model_train_meta(m);
     CHECK_MSG(tm.stop_reason == MLP_STOP_GTOL, "lbfgs, gtol 1e3: %s",
               mlp_stop_reason_name((enum mlp_stop_reason)tm.stop_reason));
+    /* stopped by the caller: the run is recorded all the same */
+    tp.optim = MLP_OPT_ADAM;
+    tp.lr = 0.01;
+    tp.batch = 2;
+    tp.epochs = 50;
+    tp.on_epoch = stop_after_two;
+    int calls = 0;
+    tp.user = &calls;
+    CHECK_STATUS(mlp_model_train(m, &ds, &tp, NULL), MLP_ERR_STOPPED);
+    tm = mlp_model_train_meta(m);
+    CHECK_MSG(tm.stop_reason == MLP_STOP_REQUESTED && tm.optim == MLP_OPT_ADAM && tm.lr == 0.01 && tm.batch == 2 &&
+                  tm.epochs == 8 + 2 && tm.epoch_kept == tm.epochs && tm.samples == 4,
+              "stopped: %s, optim %u, lr %g, %u of %u", mlp_stop_reason_name((enum mlp_stop_reason)tm.stop_reason),
+              tm.optim, tm.lr, tm.epoch_kept, tm.epochs);
+    CHECK(strcmp(mlp_stop_reason_name(MLP_STOP_REQUESTED), "requested") == 0);
     CHECK(strcmp(mlp_stop_reason_name(MLP_STOP_GTOL), "gtol") == 0 &&
           strcmp(mlp_stop_reason_name(MLP_STOP_EARLY), "early") == 0 &&
           strcmp(mlp_stop_reason_name(MLP_STOP_LINESEARCH), "line-search") == 0 &&

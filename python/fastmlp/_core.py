@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ctypes as C
 import os
+import signal
 import threading
 from typing import Any, Callable, Optional, Sequence, Union
 
@@ -45,14 +46,15 @@ NATIVE = {np.dtype(np.uint8): L.ELEM_U8, np.dtype(np.float32): L.ELEM_F32, np.dt
 
 
 def as_input(X: Any, convert_to: Any = np.float32) -> np.ndarray:
-    """X as the library reads it.  A C-contiguous 2-D uint8, float32 or
-    float64 array is returned as it is (the library reads its memory in
-    place); anything else (another dtype, Fortran order, a strided view, a
-    list) is converted once to a C-contiguous array of `convert_to`."""
+    """X as the library reads it.  A C-contiguous, aligned 2-D uint8,
+    float32 or float64 array is returned as it is (the library reads its
+    memory in place); anything else (another dtype, Fortran order, a strided
+    view, an unaligned buffer, a list) is converted once to a C-contiguous
+    array of `convert_to`."""
     a = np.asarray(X)
     if a.ndim != 2:
         raise ValueError(f"expected a 2-D array of samples x features, got {a.ndim} dimension(s)")
-    if a.dtype in NATIVE and a.flags.c_contiguous:
+    if a.dtype in NATIVE and a.flags.c_contiguous and a.flags.aligned:
         return a
     return np.ascontiguousarray(a, dtype=convert_to)
 
@@ -64,7 +66,7 @@ class DataView:
 
     def __init__(self, X: np.ndarray, labels: Optional[np.ndarray] = None, n_classes: int = 0,
                  targets: Optional[np.ndarray] = None):
-        if X.dtype not in NATIVE or not X.flags.c_contiguous or X.ndim != 2:
+        if X.dtype not in NATIVE or not X.flags.c_contiguous or not X.flags.aligned or X.ndim != 2:
             raise TypeError("DataView needs a C-contiguous 2-D uint8/float32/float64 array (as_input)")
         self._keep = (X, labels, targets)
         ds = L.Dataset()
@@ -97,6 +99,9 @@ class OwnedData:
     def __init__(self):
         self.ds = L.Dataset()
 
+    def __reduce__(self):
+        raise TypeError("a library-owned data set cannot be copied or pickled")
+
     def ref(self):
         return C.byref(self.ds)
 
@@ -119,7 +124,10 @@ _CLASSIFY_HEADS = {L.HEAD_SOFTMAX_CE, L.HEAD_SIGMOID_BCE, 3, 4}  # ce heads, sig
 
 
 def _class_values(names: Sequence[str]) -> np.ndarray:
-    """Class names as a file gave them, back as numbers where they all are."""
+    """Class names as a file gave them, back as numbers (or booleans) where
+    they all are."""
+    if sorted(names) == ["False", "True"]:
+        return np.array([n == "True" for n in names])
     try:
         ints = [int(s) for s in names]
         if all(str(i) == s for i, s in zip(ints, names)):
@@ -347,6 +355,12 @@ class QuantizedModel:
             L.mlp_qmodel_free(h)
             self._h = None
 
+    def __reduce__(self):
+        # (copy and deepcopy come here too) two objects must never own one
+        # mlp_qmodel; quantising again from the model is cheap
+        raise TypeError("a QuantizedModel cannot be pickled or copied: pickle the model (or estimator) and "
+                        "call quantize() again")
+
     @property
     def qtype(self) -> str:
         return L.mlp_qtype_name(L.mlp_qmodel_qtype(self._h)).decode()
@@ -401,14 +415,23 @@ EpochCallback = Callable[[dict], Optional[bool]]
 
 def train(model: Model, data, tp: L.TrainParams, on_epoch: Optional[EpochCallback] = None) -> dict:
     """Train `model` in place on `data` (a DataView or OwnedData) with the
-    library's trainer.  The trainer runs in a worker thread while this one
-    waits (the GIL is free meanwhile); Ctrl-C here asks the trainer to stop
-    at the next batch boundary, waits for it and raises KeyboardInterrupt
-    with the model holding the weights reached.  on_epoch(stats) runs after
-    each epoch and may return True to stop.  Returns the history and why the
-    run ended."""
+    library's trainer, which runs in a worker thread while this one waits
+    (the GIL is free meanwhile).
+
+    Ctrl-C: on the main thread, while Python's default SIGINT handler is in
+    place, a handler of ours replaces it for the run: it only asks the
+    trainer to stop at its next batch boundary (async-signal-safe, and
+    raising nothing, so that no KeyboardInterrupt can land between two
+    statements here and free the trainer under the worker).  A second
+    Ctrl-C asks again.  on_epoch(stats) runs after each epoch and may return
+    True to stop.
+
+    Never raises for how the run ended: returns the history, the status, an
+    exception to raise (`error`: a callback's, or the library's) and whether
+    it was interrupted, so that the caller records what the model holds
+    before raising."""
     failure: list = []
-    state = {"stopped_by_callback": False}
+    state = {"stopped_by_callback": False, "interrupted": False}
 
     def epoch_cb(sp, _user):
         try:
@@ -422,57 +445,69 @@ def train(model: Model, data, tp: L.TrainParams, on_epoch: Optional[EpochCallbac
             failure.append(e)
             return 1
 
-    cb = L.EPOCH_FN(epoch_cb)
+    cb = L.EPOCH_FN(epoch_cb)  # referenced here until the trainer is freed
     tp.on_epoch = cb
     t = C.c_void_p()
     L.call(L.mlp_trainer_create, C.byref(t), model._h, data.ref(), C.byref(tp))
     result: dict = {}
-    try:
-        done = threading.Event()
+    done = threading.Event()
 
-        def run():
-            try:
-                err = L.Error()
-                result["status"] = L.mlp_trainer_run(t, C.byref(err))
-                result["err"] = err
-            finally:
-                done.set()
-
-        # Waiting on an Event, not on Thread.join: a KeyboardInterrupt that
-        # lands inside join() can make Python 3.11 mark a running thread as
-        # finished (threading.py's bpo-45274 handling releases the lock the
-        # thread itself holds), and the trainer would be freed under it.
-        worker = threading.Thread(target=run, name="fastmlp-train", daemon=True)
-        interrupted = False
+    def run():
         try:
-            worker.start()  # (start returns once the thread runs: done will be set)
-            while not done.wait(0.05):
-                pass
-        except KeyboardInterrupt:
-            interrupted = True
+            err = L.Error()
+            result["status"] = L.mlp_trainer_run(t, C.byref(err))
+            result["err"] = err
+        finally:
+            done.set()
+
+    def on_sigint(signum, frame):
+        state["interrupted"] = True
+        L.mlp_trainer_request_stop(t)
+
+    old = None
+    if threading.current_thread() is threading.main_thread() and \
+            signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        old = signal.signal(signal.SIGINT, on_sigint)
+    started = False
+    try:
+        worker = threading.Thread(target=run, name="fastmlp-train", daemon=True)
+        worker.start()
+        started = True
+        # An Event, not Thread.join: Python 3.11's join can mark a running
+        # thread finished when an exception lands inside it.
+        while not done.wait(0.05):
+            pass
+    except BaseException:
+        # Only an exception we did not make (a SIGINT handler of the
+        # caller's raising, say): stop the run and wait for it to end
+        # before anything is freed.
+        if started:
             L.mlp_trainer_request_stop(t)
             while not done.is_set():
                 try:
                     done.wait(0.05)
-                except KeyboardInterrupt:  # a second Ctrl-C: keep waiting, the stop is coming
-                    pass
-        n = C.c_uint32()
-        hp = L.mlp_trainer_history(t, C.byref(n))
-        hist = [{f: getattr(hp[i], f) for f, _ in L.EpochStats._fields_} for i in range(n.value)]
-        info = {"history": hist, "epochs_done": int(L.mlp_trainer_epochs_done(t)),
-                "stopped_early": bool(L.mlp_trainer_stopped_early(t)),
-                "stopped_by_callback": state["stopped_by_callback"], "interrupted": interrupted}
+                except BaseException:  # noqa: B902 - keep waiting: the stop is coming
+                    L.mlp_trainer_request_stop(t)
+            _free_trainer(t)
+        raise
     finally:
-        L.mlp_trainer_free(t)
-    if interrupted:
-        info["status"] = L.ERR_STOPPED
-        return info
+        if old is not None:
+            signal.signal(signal.SIGINT, old)
+    n = C.c_uint32()
+    hp = L.mlp_trainer_history(t, C.byref(n))
+    hist = [{f: getattr(hp[i], f) for f, _ in L.EpochStats._fields_} for i in range(n.value)]
+    info = {"history": hist, "epochs_done": int(L.mlp_trainer_epochs_done(t)),
+            "stopped_early": bool(L.mlp_trainer_stopped_early(t)),
+            "stopped_by_callback": state["stopped_by_callback"], "interrupted": state["interrupted"],
+            "status": result.get("status", L.ERR_STOPPED), "error": None}
+    _free_trainer(t)
+    st = info["status"]
     if failure:
-        raise failure[0]
-    st = result["status"]
-    info["status"] = st
-    if st == L.ERR_STOPPED and state["stopped_by_callback"]:
-        return info
-    if st != L.MLP_OK:
-        raise L.error_for(st, result["err"])
+        info["error"] = failure[0]
+    elif st not in (L.MLP_OK, L.ERR_STOPPED):
+        info["error"] = L.error_for(st, result["err"])
     return info
+
+
+def _free_trainer(t) -> None:
+    L.mlp_trainer_free(t)

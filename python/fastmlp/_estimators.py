@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes as C
 import sys
 import time
+import warnings
 from typing import Any, Callable, Optional, Sequence, Union
 
 import numpy as np
@@ -21,7 +22,7 @@ from . import _lib as L
 
 try:  # scikit-learn is optional at run time
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-    from sklearn.exceptions import NotFittedError
+    from sklearn.exceptions import ConvergenceWarning, NotFittedError
     from sklearn.utils.multiclass import check_classification_targets
     from sklearn.utils.validation import check_is_fitted, column_or_1d
 
@@ -32,7 +33,7 @@ try:  # scikit-learn is optional at run time
     HAVE_SKLEARN = True
 except ImportError:  # pragma: no cover - exercised by the no-sklearn test
     HAVE_SKLEARN = False
-    from ._nosklearn import (BaseEstimator, ClassifierMixin, NotFittedError,  # type: ignore
+    from ._nosklearn import (BaseEstimator, ClassifierMixin, ConvergenceWarning, NotFittedError,  # type: ignore
                              RegressorMixin, check_classification_targets, check_is_fitted, column_or_1d)
 
     _sk_validate_data = None
@@ -124,6 +125,8 @@ class _BaseMLP(BaseEstimator):
             raise ValueError(f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}")
         if self.dtype not in (None, "float32", "float64", np.float32, np.float64):
             raise ValueError(f"dtype must be None, 'float32' or 'float64', got {self.dtype!r}")
+        if not (isinstance(self.n_iter_no_change, (int, np.integer)) and self.n_iter_no_change >= 1):
+            raise ValueError(f"n_iter_no_change must be an integer >= 1, got {self.n_iter_no_change!r}")
         if self.standardize not in ("auto", True, False):
             raise ValueError(f"standardize must be 'auto', True or False, got {self.standardize!r}")
         return [int(u) for u in h]
@@ -139,7 +142,11 @@ class _BaseMLP(BaseEstimator):
             return int(np.random.randint(0, 2**31 - 1))
         if isinstance(rs, (int, np.integer)):
             return int(rs) & 0xFFFFFFFFFFFFFFFF
-        return int(rs.randint(0, 2**31 - 1))  # a RandomState
+        if isinstance(rs, np.random.RandomState):
+            return int(rs.randint(0, 2**31 - 1))
+        if isinstance(rs, np.random.Generator):
+            return int(rs.integers(0, 2**31 - 1))
+        raise ValueError(f"random_state must be None, an int, a RandomState or a Generator, got {rs!r}")
 
     # ------------------------------------------------------ the network
 
@@ -191,22 +198,28 @@ class _BaseMLP(BaseEstimator):
         first = not (incremental or self.warm_start) or not hasattr(self, "_model")
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
-        X, y = _validate(self, X, y, reset=first, multi_output=not self._is_classifier, y_numeric=not self._is_classifier)
+        y_name = getattr(y, "name", None)  # a pandas Series': the label column's name for the CLI
+        X, y = _validate(self, X, y, reset=first, multi_output=not self._is_classifier,
+                         y_numeric=not self._is_classifier, dtype=self._accepted_dtypes())
         if X.shape[0] < 1:
             raise ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
+        X = _core.as_input(X, self._accepted_dtypes()[0])  # (sklearn's validation leaves it C-ordered; aligned too)
         labels, n_classes, targets, n_out, head, y_mean = self._encode_y(y, first, classes)
         dtype = self._compute_dtype(X) if first else self._model.dtype
         view = _core.DataView(X, labels, n_classes, targets)
         seed = self._seed()
         if first:
             self._model = self._new_model(view, hidden, n_out, head, dtype, seed, y_mean)
-            self._set_schema(X.shape[1])
+            self._set_schema(X.shape[1], y_name)
             self.loss_curve_ = []
             self.n_iter_ = 0
             self.t_ = 0
             self.best_loss_ = np.inf
             self.validation_scores_ = [] if self.early_stopping else None
             self.best_validation_score_ = None
+            self.n_outputs_ = n_out  # output units (one for two classes), or targets
+            self.out_activation_ = {L.HEAD_SOFTMAX_CE: "softmax", L.HEAD_SIGMOID_BCE: "logistic"}.get(head, "identity")
+            self.n_layers_ = len(hidden) + 2
         elif self._model.n_features_in_ != X.shape[1]:
             raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
                              f"{self._model.n_features_in_} features as input.")
@@ -214,18 +227,17 @@ class _BaseMLP(BaseEstimator):
         epochs = 1 if incremental else int(self.max_iter)
         tp = self._train_params(X.shape[0], epochs, seed)
         data = view
-        keep = None
+        val = None
         if self.early_stopping and not incremental:
             n_val = int(round(self.validation_fraction * X.shape[0]))
             if n_val < 1 or n_val >= X.shape[0]:
                 raise ValueError(f"validation_fraction {self.validation_fraction} of {X.shape[0]} samples leaves "
                                  "no validation or no training samples")
             data, val = _core.split(view, self.validation_fraction, seed)
-            keep = val
             tp.eval = C.pointer(val.ds)
             tp.patience = int(self.n_iter_no_change)
         info = _core.train(self._model, data, tp, self._epoch_callback(incremental))
-        del keep
+        # what the model now holds is recorded before anything is raised
         hist = info["history"]
         self.loss_curve_ = list(self.loss_curve_) + [h["train_loss"] + h["penalty"] for h in hist]
         self.n_iter_ += len(hist)
@@ -233,17 +245,46 @@ class _BaseMLP(BaseEstimator):
         if self.loss_curve_:
             self.loss_ = self.loss_curve_[-1]
             self.best_loss_ = min(self.best_loss_, min(self.loss_curve_))
-        if self.early_stopping and not incremental:
-            self.validation_scores_ = [-h["test_loss"] for h in hist]
+        if val is not None:
+            scores = self._validation_scores(hist, val)
+            self.validation_scores_ = list(self.validation_scores_ or []) + scores
             if self.validation_scores_:
                 self.best_validation_score_ = max(self.validation_scores_)
-        self.stop_reason_ = _STOP_NAMES[self._model.train_meta["stop_reason"]] if not info["stopped_by_callback"] \
-            else ("tol" if self._tol_stop else "callback")
+        del val
         if info["interrupted"]:
             self.stop_reason_ = "interrupted"
+        elif info["stopped_by_callback"]:
+            self.stop_reason_ = "tol" if self._tol_stop else "callback"
+        else:
+            self.stop_reason_ = _STOP_NAMES[self._model.train_meta["stop_reason"]]
+        if info["error"] is not None:
+            raise info["error"]
+        if info["interrupted"]:
             raise KeyboardInterrupt("fastmlp: training interrupted at a batch boundary; the estimator keeps "
                                     f"the weights reached there ({self.n_iter_} whole epoch(s) before it)")
+        if self.stop_reason_ == "max_iter" and not incremental and self.solver in ("adam", "sgd", "gd") \
+                and self.tol > 0 and not self.early_stopping:
+            warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
+                          "optimization hasn't converged yet.", ConvergenceWarning)
         return self
+
+    def _validation_scores(self, hist, val) -> list:
+        """scikit-learn's validation_scores_: the validation set's accuracy
+        (classifier) or R² (regressor) after each epoch.  R² from the
+        trainer's validation loss (1/2 the mean squared error): exact for one
+        target, the variance-weighted average for several."""
+        if self._is_classifier:
+            return [h["test_acc"] for h in hist]
+        n, k = int(val.ds.n_rows), int(val.ds.n_targets)
+        yv = np.ctypeslib.as_array(C.cast(val.ds.targets, C.POINTER(C.c_double)), shape=(n, k))
+        var = float(np.mean(np.var(yv, axis=0)))
+        return [1.0 - 2.0 * h["test_loss"] / var if var > 0 else 0.0 for h in hist]
+
+    def _accepted_dtypes(self):
+        """The X dtypes read in place; the first is what others become."""
+        if self.dtype in ("float32", np.float32):
+            return [np.float32, np.float64, np.uint8]
+        return [np.float64, np.float32, np.uint8]
 
     def _epoch_callback(self, incremental: bool):
         self._tol_stop = False
@@ -272,7 +313,7 @@ class _BaseMLP(BaseEstimator):
                 else:
                     best[1] = 0
                 best[0] = min(best[0], loss)
-                if best[1] >= patience:
+                if best[1] > patience:  # as scikit-learn: more than n_iter_no_change
                     if verbose:
                         print(f"Training loss did not improve more than tol={tol} for {patience} consecutive "
                               "epochs. Stopping.", file=sys.stderr, flush=True)
@@ -282,13 +323,15 @@ class _BaseMLP(BaseEstimator):
 
         return on_epoch if (verbose or user is not None or watch) else None
 
-    def _set_schema(self, n_features: int):
+    def _set_schema(self, n_features: int, label=None):
         """Keep the task and the class names in the model (its file), so
         that the command line's predict and eval name the classes."""
         p = L.SchemaParams()
         p.n_inputs = n_features
         names = getattr(self, "feature_names_in_", None)
         keep = []
+        if isinstance(label, str) and label:
+            p.label_name = label.encode()
         if names is not None:
             arr = (C.c_char_p * n_features)(*[str(s).encode() for s in names])
             keep.append(arr)
@@ -342,10 +385,6 @@ class _BaseMLP(BaseEstimator):
     def intercepts_(self) -> list:
         return [b for _, b in self.model_.coefs()]
 
-    @property
-    def n_layers_(self) -> int:
-        return len(self.model_.layers) + 1
-
     def save(self, path) -> None:
         """Write the model file that `fastmlp predict/eval/info` read."""
         self.model_.save(path)
@@ -365,7 +404,8 @@ class _BaseMLP(BaseEstimator):
         return q
 
     def __getstate__(self):
-        state = self.__dict__.copy()
+        state = super().__getstate__() if hasattr(super(), "__getstate__") else self.__dict__.copy()
+        state = dict(state)
         if "_model" in state:
             state["_model"] = state["_model"].to_bytes()
         return state
@@ -374,13 +414,16 @@ class _BaseMLP(BaseEstimator):
         state = dict(state)
         if "_model" in state:
             state["_model"] = _core.Model.from_bytes(state["_model"], "<pickle>", n_threads=state.get("n_threads"))
-        self.__dict__.update(state)
+        if hasattr(super(), "__setstate__"):
+            super().__setstate__(state)
+        else:
+            self.__dict__.update(state)
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "_model")
 
 
-_STOP_NAMES = ["none", "max_iter", "early_stopping", "gtol", "max_iter", "line_search", "diverged"]
+_STOP_NAMES = ["none", "max_iter", "early_stopping", "gtol", "max_iter", "line_search", "diverged", "requested"]
 
 
 class MLPClassifier(ClassifierMixin, _BaseMLP):

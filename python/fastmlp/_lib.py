@@ -2,8 +2,8 @@
 """The C library, bound with ctypes over its public API (include/fastmlp.h).
 
 Only what fastmlp.h declares is used here: the structs below mirror its
-layouts field by field (tests/test_abi.py checks them against the
-library's *_default() values), and every call goes through ``call``, which
+layouts field by field (python/tests/test_abi.py compiles a C program
+against the header and compares every offset and size), and every call goes through ``call``, which
 turns a failed status into a Python exception carrying the library's
 one-line message.
 

@@ -14,6 +14,10 @@ class NotFittedError(ValueError, AttributeError):
     pass
 
 
+class ConvergenceWarning(UserWarning):
+    pass
+
+
 class BaseEstimator:
     @classmethod
     def _get_param_names(cls):

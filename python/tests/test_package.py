@@ -23,20 +23,6 @@ def test_version_is_the_librarys():
     assert fastmlp.__version__ == importlib.metadata.version("fastmlp")
 
 
-def test_struct_layouts_match_the_header():
-    """The ctypes mirrors read the library's documented defaults back: a
-    field out of place reads another field's value (or a reserved zero)."""
-    tp = L.mlp_train_params_default()
-    assert (tp.optim, tp.lr, tp.momentum, tp.beta1, tp.beta2, tp.eps) == (L.OPT_ADAM, 1e-3, 0.9, 0.9, 0.999, 1e-8)
-    assert (tp.batch, tp.epochs, tp.shuffle, tp.seed, tp.eval_train) == (64, 10, 1, 42, 1)
-    assert (tp.step_size, tp.gamma, tp.gtol, tp.history) == (10, 0.1, 1e-5, 10)
-    assert not tp.eval and not tp.on_epoch and list(tp.reserved) == [0] * 8
-    cp = L.mlp_context_params_default()
-    assert cp.size == C.sizeof(L.ContextParams)
-    mp = L.mlp_model_params_default()
-    assert mp.leaky_slope == 0.01 and mp.input_scale == 1.0 and list(mp.reserved) == [0] * 8
-
-
 def test_no_sklearn_fallback_fits(monkeypatch, tmp_path):
     """The runtime needs only NumPy: without scikit-learn the estimators
     still fit, predict and score (a fresh interpreter that cannot import it)."""

@@ -15,27 +15,38 @@ from . import _lib as L
 
 # -------------------------------------------------------------- contexts
 
-_contexts: dict = {}
-_contexts_lock = threading.Lock()
 
+class Context:
+    """A library context (thread pool and kernels) of its own for each
+    model: two models never share a pool, so that one's work never finds
+    the other's pool busy (the library then runs a pass on one thread by
+    another stage, whose rounding differs), and a model's results depend
+    only on its own thread count.  Creating one costs ~20 us; its threads
+    start on first use.  Kept alive by every model and quantised model made
+    on it (the library requires the context to outlive them)."""
 
-def context(n_threads: Optional[int]) -> int:
-    """The library context (thread pool and kernels) for a thread count
-    (None or 0: all cores), made on first use and kept for the process's
-    life: estimators come and go by the hundred (grid searches), pools of
-    threads should not."""
-    n = int(n_threads or 0)
-    if n < 0 or n > 64:
-        raise ValueError(f"n_threads must be None or 1..64, not {n_threads!r}")
-    with _contexts_lock:
-        c = _contexts.get(n)
-        if c is None:
-            p = L.mlp_context_params_default()
-            p.threads = n
-            h = C.c_void_p()
-            L.call(L.mlp_context_create, C.byref(h), C.byref(p))
-            c = _contexts[n] = h.value
-        return c
+    def __init__(self, n_threads: Optional[int]):
+        n = 0 if n_threads is None else n_threads
+        if not isinstance(n, (int, np.integer)) or n < 0 or n > 64:
+            raise ValueError(f"n_threads must be None or 1..64, not {n_threads!r}")
+        p = L.mlp_context_params_default()
+        p.threads = int(n)
+        h = C.c_void_p()
+        L.call(L.mlp_context_create, C.byref(h), C.byref(p))
+        self.h, self.n_threads = h.value, int(n)
+
+    @property
+    def threads(self) -> int:
+        return int(L.mlp_context_threads(self.h))
+
+    def __del__(self):
+        h = getattr(self, "h", None)
+        if h and L is not None:
+            L.mlp_context_free(h)
+            self.h = None
+
+    def __reduce__(self):
+        raise TypeError("a library context cannot be copied or pickled")
 
 
 # ------------------------------------------------------------- data views
@@ -145,12 +156,16 @@ class Model:
     `fastmlp.load` reads.  Predicts from NumPy arrays, saves model files the
     command line reads, converts to ONNX and to int8/bf16 inference models."""
 
-    def __init__(self, handle: int, n_threads: Optional[int] = None):
+    def __init__(self, handle: int, n_threads: Optional[int] = None, ctx: Optional[Context] = None):
         if not handle:
             raise ValueError("no model")
         self._h = handle
-        self._ctx = context(n_threads)
-        L.mlp_model_set_context(self._h, self._ctx)
+        self._ctx = ctx if ctx is not None else Context(n_threads)
+        # One call at a time into this model (a fit, a prediction): two at
+        # once would find its pool busy, and the second would run by another
+        # stage with other rounding.  Held without the GIL.
+        self._lock = threading.Lock()
+        L.mlp_model_set_context(self._h, self._ctx.h)
 
     def __del__(self):
         h = getattr(self, "_h", None)
@@ -162,9 +177,10 @@ class Model:
     @classmethod
     def create(cls, mp: L.ModelParams, n_threads: Optional[int] = None) -> "Model":
         h = C.c_void_p()
-        mp.ctx = context(n_threads)
+        ctx = Context(n_threads)
+        mp.ctx = ctx.h
         L.call(L.mlp_model_create, C.byref(h), C.byref(mp))
-        return cls(h.value, n_threads)
+        return cls(h.value, ctx=ctx)
 
     @classmethod
     def from_bytes(cls, data: bytes, name: str = "<bytes>", n_threads: Optional[int] = None) -> "Model":
@@ -182,14 +198,18 @@ class Model:
 
     def copy(self) -> "Model":
         h = C.c_void_p()
-        L.call(L.mlp_model_clone, C.byref(h), self._h)
-        m = Model.__new__(Model)
-        m._h, m._ctx = h.value, self._ctx
-        return m
+        with self._lock:
+            L.call(L.mlp_model_clone, C.byref(h), self._h)
+        return Model(h.value, self._ctx.n_threads)
 
     def set_threads(self, n_threads: Optional[int]) -> None:
-        self._ctx = context(n_threads)
-        L.mlp_model_set_context(self._h, self._ctx)
+        """Run on n_threads threads (None: every core) from now on."""
+        n = 0 if n_threads is None else n_threads
+        if n != self._ctx.n_threads:
+            ctx = Context(n_threads)
+            with self._lock:
+                L.mlp_model_set_context(self._h, ctx.h)
+                self._ctx = ctx  # the old one lives on in quantised models made on it
 
     # -- what it is
     @property
@@ -278,7 +298,8 @@ class Model:
         out = np.empty((X.shape[0], self.n_outputs), dtype=np.float64)
         if X.shape[0]:
             v = DataView(X)
-            L.call(L.mlp_model_predict, self._h, v.ref(), None, out.ctypes.data)
+            with self._lock:
+                L.call(L.mlp_model_predict, self._h, v.ref(), None, out.ctypes.data)
         return out
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -299,19 +320,22 @@ class Model:
     # -- files
     def to_bytes(self) -> bytes:
         """The model file's bytes (what save writes)."""
-        return L.take_bytes(L.mlp_model_save_mem, self._h)
+        with self._lock:
+            return L.take_bytes(L.mlp_model_save_mem, self._h)
 
     def save(self, path: Union[str, os.PathLike]) -> None:
         """Write the model file (atomically: on failure an old file stays);
         `fastmlp predict/eval/info` read it."""
-        L.call(L.mlp_model_save, self._h, os.fsencode(path))
+        with self._lock:
+            L.call(L.mlp_model_save, self._h, os.fsencode(path))
 
     def to_onnx(self, path: Union[str, os.PathLike, None] = None) -> Optional[bytes]:
         """The model as an ONNX graph (opset 13), preprocessing included:
         written to `path`, or returned as bytes when path is None."""
-        if path is None:
-            return L.take_bytes(L.mlp_model_onnx, self._h)
-        L.call(L.mlp_model_save_onnx, self._h, os.fsencode(path))
+        with self._lock:
+            if path is None:
+                return L.take_bytes(L.mlp_model_onnx, self._h)
+            L.call(L.mlp_model_save_onnx, self._h, os.fsencode(path))
         return None
 
     def quantize(self, qtype: str = "int8", calib: Any = None) -> "QuantizedModel":
@@ -325,7 +349,7 @@ class Model:
 
     def __setstate__(self, state):
         m = Model.from_bytes(state["bytes"], "<pickle>")
-        self._h, self._ctx = m._h, m._ctx
+        self._h, self._ctx, self._lock = m._h, m._ctx, threading.Lock()
         m._h = None
 
     def __repr__(self):
@@ -345,9 +369,12 @@ class QuantizedModel:
         if calib is not None:
             cal = DataView(as_input(calib, model.dtype))
         h = C.c_void_p()
-        L.call(L.mlp_qmodel_create, C.byref(h), model._h, q, cal.ref() if cal else None)
+        with model._lock:
+            L.call(L.mlp_qmodel_create, C.byref(h), model._h, q, cal.ref() if cal else None)
+        # its model's context, kept alive here (quantised kernels run their
+        # tasks alike on a busy pool: concurrent predictions need no lock)
         self._h, self._ctx = h.value, model._ctx
-        L.mlp_qmodel_set_context(self._h, self._ctx)
+        L.mlp_qmodel_set_context(self._h, self._ctx.h)
 
     def __del__(self):
         h = getattr(self, "_h", None)
@@ -447,6 +474,11 @@ def train(model: Model, data, tp: L.TrainParams, on_epoch: Optional[EpochCallbac
 
     cb = L.EPOCH_FN(epoch_cb)  # referenced here until the trainer is freed
     tp.on_epoch = cb
+    with model._lock:
+        return _train_locked(model, data, tp, cb, failure, state)
+
+
+def _train_locked(model: Model, data, tp: L.TrainParams, cb, failure: list, state: dict) -> dict:
     t = C.c_void_p()
     L.call(L.mlp_trainer_create, C.byref(t), model._h, data.ref(), C.byref(tp))
     result: dict = {}

@@ -124,3 +124,34 @@ def test_ctrl_c_stops_training_and_raises():
     assert any(line.startswith("n_iter") and line.endswith(" interrupted") for line in out.stdout.splitlines())
     lines = dict(line.split(" ", 1) for line in out.stdout.splitlines() if line.startswith(("after", "n_iter")))
     assert float(lines["after"].split()[0]) > 0.5 and lines["after"].split()[1] == "2"
+
+
+def test_threads_do_not_change_results():
+    """Same seed and thread count, same bits: a fit beside another fit, and
+    predictions made from several threads at once on one estimator, equal
+    those made alone (each model has its own pool, and one call at a time
+    runs in it)."""
+    X, y = _data(3000)
+    kw = dict(hidden_layer_sizes=(64,), max_iter=3, batch_size=32, tol=0, random_state=5, n_threads=2)
+    alone = fastmlp.MLPClassifier(**kw).fit(X, y).predict_proba(X)
+    ests = [fastmlp.MLPClassifier(**kw) for _ in range(2)]
+    ts = [threading.Thread(target=e.fit, args=(X, y)) for e in ests]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    for e in ests:
+        np.testing.assert_array_equal(e.predict_proba(X), alone)
+    outs = [None] * 4
+
+    def pred(k):
+        for _ in range(5):
+            outs[k] = ests[0].predict_proba(X)
+
+    ts = [threading.Thread(target=pred, args=(k,)) for k in range(4)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    for o in outs:
+        np.testing.assert_array_equal(o, alone)

@@ -831,6 +831,19 @@ MLP_API enum mlp_status mlp_trainer_save_checkpoint(const struct mlp_trainer *t,
  * for another network or data, MLP_ERR_ARG for other parameters; the
  * message names the first field that differs, with both values. */
 MLP_API enum mlp_status mlp_trainer_resume(struct mlp_trainer *t, const char *path, struct mlp_error *err);
+/* Go on training on another data set of the same shape for `epochs` more
+ * epochs, keeping everything the run has learnt beyond the weights: the
+ * optimizer's state (Adam's moments and step count, SGD's velocity), the
+ * shuffling stream and the history.  What an online learner needs (the
+ * Python package's partial_fit: one epoch per chunk of data).  Only between
+ * epochs (after a run ended, or stopped at an epoch's end), for SGD, Adam
+ * and GD, without early stopping and with a schedule that does not depend
+ * on the number of epochs (not cosine): MLP_ERR_ARG otherwise; the data is
+ * checked as mlp_trainer_create checks it.  `train` must outlive the
+ * trainer (or the next call); the trainer no longer reads the old set.
+ * Then mlp_trainer_run runs the new epochs. */
+MLP_API enum mlp_status mlp_trainer_continue(struct mlp_trainer *t, const struct mlp_dataset *train, uint32_t epochs,
+                                             struct mlp_error *err);
 /* Epoch statistics so far (also those before a resume); owned by t. */
 MLP_API const struct mlp_epoch_stats *mlp_trainer_history(const struct mlp_trainer *t, uint32_t *n);
 MLP_API uint32_t mlp_trainer_epochs_done(const struct mlp_trainer *t);

@@ -440,106 +440,144 @@ def load(source: Union[str, os.PathLike, bytes, bytearray, memoryview], n_thread
 EpochCallback = Callable[[dict], Optional[bool]]
 
 
-def train(model: Model, data, tp: L.TrainParams, on_epoch: Optional[EpochCallback] = None) -> dict:
-    """Train `model` in place on `data` (a DataView or OwnedData) with the
-    library's trainer, which runs in a worker thread while this one waits
-    (the GIL is free meanwhile).
+class Trainer:
+    """The library's trainer for one model (mlp_trainer): created on a data
+    set, run, and, for SGD, Adam and GD, continued on further data with the
+    optimiser's state kept (partial_fit).  It keeps alive what the library
+    reads while it lives: the model, the data set it was last given, the
+    validation set and the callback."""
 
-    Ctrl-C: on the main thread, while Python's default SIGINT handler is in
-    place, a handler of ours replaces it for the run: it only asks the
-    trainer to stop at its next batch boundary (async-signal-safe, and
-    raising nothing, so that no KeyboardInterrupt can land between two
-    statements here and free the trainer under the worker).  A second
-    Ctrl-C asks again.  on_epoch(stats) runs after each epoch and may return
-    True to stop.
+    def __init__(self, model: Model, data, tp: L.TrainParams, keep: Any = None):
+        self._model, self._data, self._keep = model, data, keep
+        self._tp = tp
+        self._failure: list = []
+        self._state: dict = {}
+        self._on_epoch: Optional[EpochCallback] = None
+        self._cb = L.EPOCH_FN(self._epoch_cb)
+        tp.on_epoch = self._cb
+        h = C.c_void_p()
+        with model._lock:
+            L.call(L.mlp_trainer_create, C.byref(h), model._h, data.ref(), C.byref(tp))
+        self._h = h.value
 
-    Never raises for how the run ended: returns the history, the status, an
-    exception to raise (`error`: a callback's, or the library's) and whether
-    it was interrupted, so that the caller records what the model holds
-    before raising."""
-    failure: list = []
-    state = {"stopped_by_callback": False, "interrupted": False}
+    def close(self) -> None:
+        """Free the library's trainer now (and what it kept alive)."""
+        h = getattr(self, "_h", None)
+        if h and L is not None:
+            L.mlp_trainer_free(h)
+        self._h = None
+        self._cb = self._data = self._keep = self._on_epoch = None  # (the callback refers back to self)
 
-    def epoch_cb(sp, _user):
+    def __del__(self):
+        self.close()
+
+    def __reduce__(self):
+        raise TypeError("a trainer cannot be copied or pickled")
+
+    def _epoch_cb(self, sp, _user):
         try:
             s = sp.contents
             stats = {f: getattr(s, f) for f, _ in L.EpochStats._fields_}
-            if on_epoch is not None and on_epoch(stats):
-                state["stopped_by_callback"] = True
+            if self._on_epoch is not None and self._on_epoch(stats):
+                self._state["stopped_by_callback"] = True
                 return 1
             return 0
         except BaseException as e:  # noqa: B902 - handed to the caller's thread
-            failure.append(e)
+            self._failure.append(e)
             return 1
 
-    cb = L.EPOCH_FN(epoch_cb)  # referenced here until the trainer is freed
-    tp.on_epoch = cb
-    with model._lock:
-        return _train_locked(model, data, tp, cb, failure, state)
+    def continue_with(self, data, epochs: int) -> None:
+        """Go on with `epochs` more epochs on `data` (mlp_trainer_continue)."""
+        with self._model._lock:
+            L.call(L.mlp_trainer_continue, self._h, data.ref(), epochs)
+        self._data = data
 
+    def run(self, on_epoch: Optional[EpochCallback] = None) -> dict:
+        """Run the trainer's epochs in a worker thread while this one waits
+        (the GIL is free meanwhile).
 
-def _train_locked(model: Model, data, tp: L.TrainParams, cb, failure: list, state: dict) -> dict:
-    t = C.c_void_p()
-    L.call(L.mlp_trainer_create, C.byref(t), model._h, data.ref(), C.byref(tp))
-    result: dict = {}
-    done = threading.Event()
+        Ctrl-C: on the main thread, while Python's default SIGINT handler is
+        in place, a handler of ours replaces it for the run: it only asks
+        the trainer to stop at its next batch boundary (async-signal-safe,
+        and raising nothing, so that no KeyboardInterrupt can land between
+        two statements here and free the trainer under the worker).  A
+        second Ctrl-C asks again.  on_epoch(stats) runs after each epoch and
+        may return True to stop.
 
-    def run():
-        try:
-            err = L.Error()
-            result["status"] = L.mlp_trainer_run(t, C.byref(err))
-            result["err"] = err
-        finally:
-            done.set()
+        Never raises for how the run ended: returns this run's history, the
+        status, an exception to raise (`error`: a callback's, or the
+        library's) and whether it was interrupted, so that the caller
+        records what the model holds before raising."""
+        self._on_epoch = on_epoch
+        self._failure = []
+        self._state = state = {"stopped_by_callback": False, "interrupted": False}
+        t = self._h
+        n0 = C.c_uint32()
+        L.mlp_trainer_history(t, C.byref(n0))
+        result: dict = {}
+        done = threading.Event()
 
-    def on_sigint(signum, frame):
-        state["interrupted"] = True
-        L.mlp_trainer_request_stop(t)
+        def work():
+            try:
+                err = L.Error()
+                result["status"] = L.mlp_trainer_run(t, C.byref(err))
+                result["err"] = err
+            finally:
+                done.set()
 
-    old = None
-    if threading.current_thread() is threading.main_thread() and \
-            signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-        old = signal.signal(signal.SIGINT, on_sigint)
-    started = False
-    try:
-        worker = threading.Thread(target=run, name="fastmlp-train", daemon=True)
-        worker.start()
-        started = True
-        # An Event, not Thread.join: Python 3.11's join can mark a running
-        # thread finished when an exception lands inside it.
-        while not done.wait(0.05):
-            pass
-    except BaseException:
-        # Only an exception we did not make (a SIGINT handler of the
-        # caller's raising, say): stop the run and wait for it to end
-        # before anything is freed.
-        if started:
+        def on_sigint(signum, frame):
+            state["interrupted"] = True
             L.mlp_trainer_request_stop(t)
-            while not done.is_set():
-                try:
-                    done.wait(0.05)
-                except BaseException:  # noqa: B902 - keep waiting: the stop is coming
+
+        with self._model._lock:
+            old = None
+            if threading.current_thread() is threading.main_thread() and \
+                    signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+                old = signal.signal(signal.SIGINT, on_sigint)
+            started = False
+            try:
+                worker = threading.Thread(target=work, name="fastmlp-train", daemon=True)
+                worker.start()
+                started = True
+                # An Event, not Thread.join: Python 3.11's join can mark a
+                # running thread finished when an exception lands inside it.
+                while not done.wait(0.05):
+                    pass
+            except BaseException:
+                # Only an exception we did not make (a SIGINT handler of the
+                # caller's raising, say): stop the run and wait for its end,
+                # so that nothing is freed under it.
+                if started:
                     L.mlp_trainer_request_stop(t)
-            _free_trainer(t)
-        raise
+                    while not done.is_set():
+                        try:
+                            done.wait(0.05)
+                        except BaseException:  # noqa: B902 - keep waiting: the stop is coming
+                            L.mlp_trainer_request_stop(t)
+                raise
+            finally:
+                if old is not None:
+                    signal.signal(signal.SIGINT, old)
+            n = C.c_uint32()
+            hp = L.mlp_trainer_history(t, C.byref(n))
+            hist = [{f: getattr(hp[i], f) for f, _ in L.EpochStats._fields_} for i in range(n0.value, n.value)]
+            info = {"history": hist, "epochs_done": int(L.mlp_trainer_epochs_done(t)),
+                    "stopped_early": bool(L.mlp_trainer_stopped_early(t)),
+                    "stopped_by_callback": state["stopped_by_callback"], "interrupted": state["interrupted"],
+                    "status": result.get("status", L.ERR_STOPPED), "error": None}
+        st = info["status"]
+        if self._failure:
+            info["error"] = self._failure[0]
+        elif st not in (L.MLP_OK, L.ERR_STOPPED):
+            info["error"] = L.error_for(st, result["err"])
+        return info
+
+
+def train(model: Model, data, tp: L.TrainParams, on_epoch: Optional[EpochCallback] = None, keep: Any = None) -> dict:
+    """Train `model` in place on `data` (a DataView or OwnedData): a
+    Trainer made, run once (Trainer.run says what it returns) and freed."""
+    t = Trainer(model, data, tp, keep)
+    try:
+        return t.run(on_epoch)
     finally:
-        if old is not None:
-            signal.signal(signal.SIGINT, old)
-    n = C.c_uint32()
-    hp = L.mlp_trainer_history(t, C.byref(n))
-    hist = [{f: getattr(hp[i], f) for f, _ in L.EpochStats._fields_} for i in range(n.value)]
-    info = {"history": hist, "epochs_done": int(L.mlp_trainer_epochs_done(t)),
-            "stopped_early": bool(L.mlp_trainer_stopped_early(t)),
-            "stopped_by_callback": state["stopped_by_callback"], "interrupted": state["interrupted"],
-            "status": result.get("status", L.ERR_STOPPED), "error": None}
-    _free_trainer(t)
-    st = info["status"]
-    if failure:
-        info["error"] = failure[0]
-    elif st not in (L.MLP_OK, L.ERR_STOPPED):
-        info["error"] = L.error_for(st, result["err"])
-    return info
-
-
-def _free_trainer(t) -> None:
-    L.mlp_trainer_free(t)
+        t.close()

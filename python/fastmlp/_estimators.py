@@ -236,7 +236,24 @@ class _BaseMLP(BaseEstimator):
             data, val = _core.split(view, self.validation_fraction, seed)
             tp.eval = C.pointer(val.ds)
             tp.patience = int(self.n_iter_no_change)
-        info = _core.train(self._model, data, tp, self._epoch_callback(incremental))
+        # partial_fit goes on with the trainer of the last call (Adam's
+        # moments, the shuffle stream); fit starts a fresh one
+        trainer = getattr(self, "_trainer", None) if incremental and not first else None
+        if trainer is not None:
+            try:
+                trainer.continue_with(view, 1)
+            except L.FastmlpError:  # (cg and lbfgs keep no such state: a fresh trainer each call)
+                trainer = None
+        if trainer is None:
+            trainer = _core.Trainer(self._model, data, tp, keep=val)
+        self._trainer = None
+        try:
+            info = trainer.run(self._epoch_callback(incremental))
+        finally:
+            if incremental:
+                self._trainer = trainer
+            else:
+                trainer.close()
         # what the model now holds is recorded before anything is raised
         hist = info["history"]
         self.loss_curve_ = list(self.loss_curve_) + [h["train_loss"] + h["penalty"] for h in hist]
@@ -406,12 +423,14 @@ class _BaseMLP(BaseEstimator):
     def __getstate__(self):
         state = super().__getstate__() if hasattr(super(), "__getstate__") else self.__dict__.copy()
         state = dict(state)
+        state.pop("_trainer", None)  # the optimiser's state is not kept: a partial_fit after loading starts afresh
         if "_model" in state:
             state["_model"] = state["_model"].to_bytes()
         return state
 
     def __setstate__(self, state):
         state = dict(state)
+        state.pop("_trainer", None)  # the optimiser's state is not kept: a partial_fit after loading starts afresh
         if "_model" in state:
             state["_model"] = _core.Model.from_bytes(state["_model"], "<pickle>", n_threads=state.get("n_threads"))
         if hasattr(super(), "__setstate__"):
@@ -488,7 +507,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def partial_fit(self, X: Any, y: Any, classes: Any = None):
         """One epoch over X, y from the current weights (the first call,
         which must name every class in `classes`, creates the network).  The
-        optimiser's state (Adam's moments) starts afresh with each call."""
+        optimiser's state (Adam's moments, SGD's velocity) carries over from
+        call to call, as in scikit-learn (not for 'cg' and 'lbfgs', which
+        keep none; nor across pickling)."""
         if not hasattr(self, "_model"):
             if classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit.")
@@ -538,8 +559,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return None, 0, targets, y.shape[1], L.HEAD_IDENTITY_MSE, targets.mean(axis=0)
 
     def partial_fit(self, X: Any, y: Any):
-        """One epoch over X, y from the current weights (the optimiser's
-        state starts afresh with each call)."""
+        """One epoch over X, y from the current weights; the optimiser's
+        state carries over from call to call (as MLPClassifier.partial_fit)."""
         return self._fit(X, y, incremental=True)
 
     def predict(self, X: Any) -> np.ndarray:

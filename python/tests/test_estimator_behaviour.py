@@ -170,3 +170,21 @@ def test_dataframe_model_reads_a_headed_csv(cli, tmp_path):
     out = subprocess.run([cli, "predict", str(tmp_path / "w.mlp"), str(tmp_path / "swapped.csv")],
                          capture_output=True, text=True)
     assert out.returncode != 0 and "column 1" in out.stderr
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_partial_fit_keeps_the_optimizer(wine, solver):
+    """Three partial_fit calls over the data are three epochs of one run:
+    the same bits as fit with max_iter=3 (Adam's moments, SGD's velocity and
+    the shuffle stream carry over between calls)."""
+    X, y = wine
+    kw = dict(solver=solver, max_iter=3, tol=0, random_state=4, batch_size=32, learning_rate_init=0.01)
+    whole = fastmlp.MLPClassifier(**kw).fit(X, y)
+    parts = fastmlp.MLPClassifier(**kw)
+    for _ in range(3):
+        parts.partial_fit(X, y, classes=np.unique(y))
+    np.testing.assert_array_equal(parts.predict_proba(X), whole.predict_proba(X))
+    assert parts.n_iter_ == 3 and parts.loss_curve_ == whole.loss_curve_
+    # chunks of other sizes go on too
+    parts.partial_fit(X[:50], y[:50])
+    assert parts.n_iter_ == 4

@@ -222,6 +222,43 @@ void mlp_trainer_free(struct mlp_trainer *t)
     free(t);
 }
 
+enum mlp_status mlp_trainer_continue(struct mlp_trainer *t, const struct mlp_dataset *train, uint32_t epochs,
+                                     struct mlp_error *err)
+{
+    MLP_ASSERT(t && train);
+    if (t->solver)
+        return mlp__fail(err, MLP_ERR_ARG, "continue: %s keeps no state between data sets; only sgd, adam and gd go on",
+                         mlp_optim_name(t->p.optim));
+    if (t->p.patience || t->stopped_early)
+        return mlp__fail(err, MLP_ERR_ARG, "continue: not with early stopping");
+    if (t->p.schedule == MLP_SCHED_COSINE)
+        return mlp__fail(err, MLP_ERR_ARG, "continue: the cosine schedule depends on the number of epochs");
+    if (t->batch_pos != 0)
+        return mlp__fail(err, MLP_ERR_ARG, "continue: the run stands in the middle of epoch %u (batch %llu)",
+                         t->epoch_done + 1, (unsigned long long)t->batch_pos);
+    if (epochs == 0 || epochs > UINT32_MAX - t->epoch_done)
+        return mlp__fail(err, MLP_ERR_ARG, "continue: %u more epochs after %u", epochs, t->epoch_done);
+    enum mlp_status st = mlp__check_data(t->m, train, true, err);
+    if (st != MLP_OK) return st;
+    const uint64_t N = train->n_rows;
+    if (N == 0) return mlp__fail(err, MLP_ERR_ARG, "the training set is empty");
+    if (N > SIZE_MAX / sizeof(uint64_t))
+        return mlp__fail(err, MLP_ERR_NOMEM, "%llu training rows: too many to index", (unsigned long long)N);
+    if (t->minibatch && N != t->train->n_rows) {
+        uint64_t *perm = realloc(t->perm, N * sizeof *perm);
+        if (!perm) return mlp__fail(err, MLP_ERR_NOMEM, "cannot allocate a permutation of %llu rows",
+                                    (unsigned long long)N);
+        t->perm = perm;
+    }
+    t->train = train;
+    t->bs = t->minibatch ? (t->p.batch < N ? t->p.batch : N) : N;
+    t->n_batches = (N + t->bs - 1) / t->bs;
+    t->p.epochs = t->epoch_done + epochs;
+    t->stop = 0;
+    t->stop_reason = MLP_STOP_NONE;
+    return MLP_OK;
+}
+
 void mlp_trainer_set_callbacks(struct mlp_trainer *t, mlp_epoch_fn on_epoch, mlp_batch_fn on_batch, void *user)
 {
     MLP_ASSERT(t);

@@ -313,6 +313,91 @@ static void count_log(int level, const char *msg, void *user)
     if (level == MLP_LOG_INFO && strncmp(msg, "train: 4 rows", 13) == 0) ++*n;
 }
 
+/* mlp_trainer_continue: a run of 3 epochs continued by 2 on the same data is
+ * the run of 5, bit for bit (Adam's moments and step, the shuffle stream
+ * kept); another data set of other rows goes on too; what it refuses. */
+static int stop_at_first_batch(const struct mlp_batch_info *b, void *user);
+
+static void continue_runs(void)
+{
+    enum { N = 40, D = 3 };
+    double x[N * D];
+    int32_t y[N];
+    struct mlp_rng r;
+    mlp_rng_seed(&r, 3);
+    for (int i = 0; i < N; i++) {
+        for (int j = 0; j < D; j++) x[i * D + j] = mlp_rng_uniform(&r) * 2 - 1;
+        y[i] = x[i * D] + x[i * D + 1] > 0;
+    }
+    struct mlp_dataset ds = {.n_rows = N, .n_cols = D, .x_type = MLP_ELEM_F64, .x = x, .labels = y, .n_classes = 2};
+    struct mlp_dataset half = ds;
+    half.n_rows = N / 2 + 3;
+    struct mlp_layer_spec h[1] = {{5, MLP_ACT_TANH}};
+    struct mlp_model *a = test_model(MLP_F64, D, 1, h, 1, MLP_HEAD_SIGMOID_BCE, 1);
+    struct mlp_model *b = test_model(MLP_F64, D, 1, h, 1, MLP_HEAD_SIGMOID_BCE, 1);
+    if (!a || !b) return;
+    mlp_model_init(a, MLP_INIT_XAVIER, 0, 0, 1);
+    mlp_model_init(b, MLP_INIT_XAVIER, 0, 0, 1);
+    struct mlp_train_params tp = mlp_train_params_default();
+    tp.batch = 7;
+    tp.epochs = 5;
+    tp.lr = 0.05;
+    struct mlp_error err;
+    CHECK_STATUS(mlp_model_train(a, &ds, &tp, &err), MLP_OK);
+    tp.epochs = 3;
+    struct mlp_trainer *t = NULL;
+    CHECK_STATUS(mlp_trainer_create(&t, b, &ds, &tp, &err), MLP_OK);
+    if (!t) return;
+    CHECK_STATUS(mlp_trainer_run(t, &err), MLP_OK);
+    CHECK_STATUS(mlp_trainer_continue(t, &ds, 2, &err), MLP_OK);
+    CHECK_STATUS(mlp_trainer_run(t, &err), MLP_OK);
+    CHECK(mlp_trainer_epochs_done(t) == 5);
+    CHECK(memcmp(mlp_model_params_const(a), mlp_model_params_const(b), mlp_model_n_params(a) * sizeof(double)) == 0);
+    uint32_t nh = 0;
+    mlp_trainer_history(t, &nh);
+    CHECK(nh == 5);
+    /* other rows, another count of them */
+    CHECK_STATUS(mlp_trainer_continue(t, &half, 1, &err), MLP_OK);
+    CHECK_STATUS(mlp_trainer_run(t, &err), MLP_OK);
+    CHECK(mlp_trainer_epochs_done(t) == 6);
+    /* refusals: another width, zero epochs */
+    struct mlp_dataset wide = ds;
+    wide.n_cols = D - 1;
+    CHECK_STATUS(mlp_trainer_continue(t, &wide, 1, &err), MLP_ERR_SHAPE);
+    CHECK_STATUS(mlp_trainer_continue(t, &ds, 0, &err), MLP_ERR_ARG);
+    mlp_trainer_free(t);
+    /* mid-epoch: a stop asked for at a batch boundary */
+    t = NULL;
+    CHECK_STATUS(mlp_trainer_create(&t, b, &ds, &tp, &err), MLP_OK);
+    if (t) {
+        mlp_trainer_set_callbacks(t, NULL, stop_at_first_batch, NULL);
+        CHECK_STATUS(mlp_trainer_run(t, &err), MLP_ERR_STOPPED);
+        CHECK_STATUS(mlp_trainer_continue(t, &ds, 1, &err), MLP_ERR_ARG);
+        CHECK(strstr(err.msg, "middle of epoch 1") != NULL);
+        mlp_trainer_free(t);
+    }
+    /* CG and the cosine schedule */
+    tp.optim = MLP_OPT_CG;
+    t = NULL;
+    CHECK_STATUS(mlp_trainer_create(&t, b, &ds, &tp, &err), MLP_OK);
+    if (t) CHECK_STATUS(mlp_trainer_continue(t, &ds, 1, &err), MLP_ERR_ARG);
+    mlp_trainer_free(t);
+    tp.optim = MLP_OPT_ADAM;
+    tp.schedule = MLP_SCHED_COSINE;
+    t = NULL;
+    CHECK_STATUS(mlp_trainer_create(&t, b, &ds, &tp, &err), MLP_OK);
+    if (t) CHECK_STATUS(mlp_trainer_continue(t, &ds, 1, &err), MLP_ERR_ARG);
+    mlp_trainer_free(t);
+    mlp_model_free(a);
+    mlp_model_free(b);
+}
+
+static int stop_at_first_batch(const struct mlp_batch_info *b, void *user)
+{
+    (void)user;
+    return b->batch == 1;
+}
+
 int main(void)
 {
     /* The log sink sees what training does; the library itself prints nothing. */
@@ -332,5 +417,6 @@ int main(void)
     divergence_and_stop();
     loss_definitions();
     stop_reasons();
+    continue_runs();
     return check_report("train");
 }

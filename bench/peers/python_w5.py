@@ -102,8 +102,8 @@ def main():
     score_s = time.perf_counter() - t0
     n = a.epochs * len(xtr)
     sps, loop_sps = n / fit_s, n / loop_s
-    ctx = _core.context(a.threads)
-    kernels = _lib.mlp_isa_name(_lib.mlp_context_isa_used(ctx)).decode()
+    ctx = _core.Context(a.threads)  # (a context of its own, as every fastmlp.Model has)
+    kernels = _lib.mlp_isa_name(_lib.mlp_context_isa_used(ctx.h)).decode()
     asked = os.environ.get("ISA") or "native"
     if asked != "native" and not kernels.startswith(asked):
         # the package reads no FASTMLP_ISA: it runs what the CPU offers

@@ -31,11 +31,21 @@ for c in $(ls -d $(echo "$PATH" | tr ':' ' ') 2>/dev/null | while read -r d; do 
 done
 [ "$best" != "$DEBIAN" ] && pythons="$pythons $best"
 
+# The package is built once, by pip in the first environment, as a wheel
+# that the others install (one library, no extension module: one wheel
+# serves every Python 3).
+wheelhouse="$BUILD/wheelhouse"
+first=1
 for py in $pythons; do
     v=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
     venv="$BUILD/venv-$v"
     echo "== Python $v ($py)"
-    sh "$ROOT/scripts/python-env.sh" "$py" "$venv"
+    if [ $first = 1 ]; then
+        WHEELHOUSE=$wheelhouse sh "$ROOT/scripts/python-env.sh" "$py" "$venv"
+        first=0
+    else
+        WHEEL=$(ls "$wheelhouse"/fastmlp-*.whl) sh "$ROOT/scripts/python-env.sh" "$py" "$venv"
+    fi
     # From the repository root, never python/: the tests must import the
     # installed package (with its libfastmlp.so), not the source directory.
     (cd "$ROOT" && FASTMLP_CLI="$BUILD/fastmlp" "$venv/bin/python" -m pytest -q python/tests)

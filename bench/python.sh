@@ -20,21 +20,13 @@
 #     ratio       python's fit() (validation, network creation and init, the
 #                 training loop, the history) against the CLI's training
 #                 loop (its summary's samples/s: no loading, no set-up, no
-#                 evaluation): fit() is charged for more than the CLI is, so
-#                 this is the Python face's cost, bounded from above.  The
-#                 issue's target: ratio >= 0.95 (the face costs <= 5%): met.
-#     paired_ratio  the same, the median over the pairs of each pair's
-#                 ratio.  Not what met judges: the machine's slow spells
-#                 last a second or two, shorter than a pair, and only ever
-#                 slow a run down, so the best of each side is the steadier
-#                 estimate (in a 15-pair run the paired median of the
-#                 training loops, the same C code on both sides, read
-#                 0.94x where their best-of ratio read 1.00x).
+#                 evaluation): fit() is charged for more than the CLI is.
+#     paired_ratio  the same, the median over the pairs of each pair's ratio.
 #     loop_ratio  the training loop inside fit() (the library's per-epoch
 #                 seconds, read by a callback) against the CLI's: the same C
-#                 code on the same data, so ~1.00 says the two runs did the
-#                 same work, and the rest of fit() is the face
-#                 (paired_loop_ratio: its median over the pairs).
+#                 code on the same data, so it shows how far two processes
+#                 differ on this machine for no reason of their own: its
+#                 noise floor (paired_loop_ratio: its median over the pairs).
 #     work_ratio  fit() against the CLI process's wall time less its data
 #                 loading and its per-epoch test evaluation (both from
 #                 --profile): the whole CLI run minus what fit() does not do
@@ -43,6 +35,13 @@
 #     face        in one process, the share of fit() spent outside the
 #                 library's training loop: what the face adds, measured
 #                 without a second process and so without the machine's noise.
+#   The issue's target, the face costs <= 5%, is judged (met) on face <= 5%
+#   with loop_ratio >= 0.90: the ratios between processes cannot resolve 5%
+#   here (on 2 shared vCPUs loop_ratio, the same C code on both sides, read
+#   0.93x to 1.05x over five runs of 7 to 25 pairs, and the best-of ratio
+#   0.92x to 1.03x with it), while the face share is one process's own
+#   clock; the loop_ratio guard catches a face that slows the library's
+#   loop itself (a copy, a busy Python thread), which the share cannot see.
 #
 # tabular: bench/peers/python_tabular.py: fastmlp.MLPClassifier beside
 #   scikit-learn's (make_pipeline(StandardScaler(), MLPClassifier), as
@@ -257,9 +256,10 @@ fi
 echo
 echo "load:     $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15-minute load average after the runs)"
 echo
-echo "== summary (THREADS=$THREADS; w5 ratios = python samples/s / cli samples/s, target >= 0.95; tabular ratio = sklearn fit s / fastmlp fit s)"
+echo "== summary (THREADS=$THREADS; w5 ratios = python samples/s / cli samples/s, met = face <= 5% and loop_ratio >= 0.90; tabular ratio = sklearn fit s / fastmlp fit s)"
 if wants w5 "$PARTS"; then
-    met=$(awk -v a="$cli_sps" -v b="$py_sps" 'BEGIN { print (a > 0 && b / a >= 0.95) ? "yes" : "no" }')
+    met=$(awk -v f="${face%\%}" -v l="$(ratio "$cli_sps" "$py_loop_sps")" \
+        'BEGIN { l += 0; print (f != "" && f + 0 <= 5 && l >= 0.90) ? "yes" : "no" }')
     echo "RESULT python-W5 cli_sps=$cli_sps python_sps=$py_sps ratio=$(ratio "$cli_sps" "$py_sps")" \
         "loop_ratio=$(ratio "$cli_sps" "$py_loop_sps") cli_work_sps=$work_sps work_ratio=$(ratio "$work_sps" "$py_sps")" \
         "paired_ratio=$paired paired_loop_ratio=$paired_loop face=$face met=$met cli_acc=$cli_acc python_acc=$py_acc" \

@@ -231,23 +231,29 @@ if wants tabular "$PARTS"; then
     echo "== tabular: fastmlp.MLPClassifier and scikit-learn, scikit-learn's defaults"
     no_sk=""
     if [ -z "$PEERS" ] || ! wants sklearn "$PEERS"; then no_sk=--no-sklearn; fi
-    # $SETS and $no_sk unquoted: one argument each
-    # shellcheck disable=SC2086
-    if ! "$VPY" "$root/bench/peers/python_tabular.py" $SETS --seeds "$SEEDS" --threads "$THREADS" $no_sk \
-        >"$tmp/tab.out" 2>"$tmp/tab.err"; then
-        echo "$0: bench/peers/python_tabular.py failed: $(tail -n 3 "$tmp/tab.err")" >&2
-        exit 70
+    : >"$tmp/tab.out"
+    if ! "$VPY" -c 'import sklearn' 2>/dev/null; then
+        # the data sets are scikit-learn's own
+        echo "tabular: not run: scikit-learn (its data sets) not installed for $VPY"
+    else
+        # $SETS and $no_sk unquoted: one argument each
+        # shellcheck disable=SC2086
+        if ! "$VPY" "$root/bench/peers/python_tabular.py" $SETS --seeds "$SEEDS" --threads "$THREADS" $no_sk \
+            >"$tmp/tab.out" 2>"$tmp/tab.err"; then
+            echo "$0: bench/peers/python_tabular.py failed: $(tail -n 3 "$tmp/tab.err")" >&2
+            exit 70
+        fi
+        grep -v '^PEER ' "$tmp/tab.out"
     fi
-    grep -v '^PEER ' "$tmp/tab.out"
     echo
     printf '%-14s %6s %9s %9s %7s %8s %8s %7s %7s\n' "data set" rows "fastmlp s" "sklearn s" ratio "fastmlp" sklearn "epochs" "epochs"
     printf '%-14s %6s %9s %9s %7s %8s %8s %7s %7s\n' "" train "fit med" "fit med" "" "acc" "acc" fastmlp sklearn
     for s in $SETS; do
-        grep "^PEER name=$s " "$tmp/tab.out" >"$tmp/tab.$s"
+        grep "^PEER name=$s " "$tmp/tab.out" >"$tmp/tab.$s" || true
         fs=$(field fastmlp_fit_s "$tmp/tab.$s")
         ss=$(field sklearn_fit_s "$tmp/tab.$s")
         [ "$ss" = n/a ] && ss=""
-        printf '%-14s %6s %9s %9s %7s %8s %8s %7s %7s\n' "$s" "$(field rows "$tmp/tab.$s")" "$fs" "${ss:-n/a}" \
+        printf '%-14s %6s %9s %9s %7s %8s %8s %7s %7s\n' "$s" "$(field rows "$tmp/tab.$s")" "${fs:-n/a}" "${ss:-n/a}" \
             "$(ratio "$fs" "$ss")" "$(field fastmlp_acc "$tmp/tab.$s")" "$(field sklearn_acc "$tmp/tab.$s")" \
             "$(field fastmlp_iter "$tmp/tab.$s")" "$(field sklearn_iter "$tmp/tab.$s")"
     done
@@ -272,8 +278,9 @@ if wants tabular "$PARTS"; then
         fs=$(field fastmlp_fit_s "$tmp/tab.$s")
         ss=$(field sklearn_fit_s "$tmp/tab.$s")
         [ "$ss" = n/a ] && ss=""
-        echo "RESULT python-tabular $s fastmlp_fit_s=$fs sklearn_fit_s=${ss:-n/a} ratio=$(ratio "$fs" "$ss")" \
-            "fastmlp_acc=$(field fastmlp_acc "$tmp/tab.$s") sklearn_acc=$(field sklearn_acc "$tmp/tab.$s")" \
-            "fastmlp_epochs=$(field fastmlp_iter "$tmp/tab.$s") sklearn_epochs=$(field sklearn_iter "$tmp/tab.$s")"
+        fa=$(field fastmlp_acc "$tmp/tab.$s") sa=$(field sklearn_acc "$tmp/tab.$s")
+        fe=$(field fastmlp_iter "$tmp/tab.$s") se=$(field sklearn_iter "$tmp/tab.$s")
+        echo "RESULT python-tabular $s fastmlp_fit_s=${fs:-n/a} sklearn_fit_s=${ss:-n/a} ratio=$(ratio "$fs" "$ss")" \
+            "fastmlp_acc=${fa:-n/a} sklearn_acc=${sa:-n/a} fastmlp_epochs=${fe:-n/a} sklearn_epochs=${se:-n/a}"
     done
 fi

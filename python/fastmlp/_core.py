@@ -511,6 +511,8 @@ class Trainer(_Owned):
         library's) and whether it was interrupted, so that the caller
         records what the model holds before raising."""
         self._on_epoch = on_epoch
+        # no Python call per epoch when nobody listens
+        L.mlp_trainer_set_callbacks(self._h, self._cb if on_epoch is not None else L.EPOCH_FN(), L.BATCH_FN(), None)
         self._failure = []
         self._state = state = {"stopped_by_callback": False, "interrupted": False}
         t = self._h

@@ -486,19 +486,21 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             raise ValueError("requires y to be passed, but the target y is None")
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
+        idx = None
         if first:
             if classes is not None:
                 self.classes_ = np.unique(np.asarray(classes))
-            else:
-                self.classes_ = np.unique(y)
+            else:  # one sort gives the classes and each label's index
+                self.classes_, idx = np.unique(y, return_inverse=True)
             if len(self.classes_) < 2:
                 raise ValueError(f"the training labels hold 1 class ({self.classes_[0]!r}): a classifier needs "
                                  "2 classes or more")
-        idx = np.searchsorted(self.classes_, y)
-        idx = np.clip(idx, 0, len(self.classes_) - 1)
-        bad = self.classes_[idx] != y
-        if np.any(bad):
-            raise ValueError(f"y contains labels not in classes_: {np.unique(np.asarray(y)[bad])[:5]!r}")
+        if idx is None:
+            idx = np.searchsorted(self.classes_, y)
+            idx = np.clip(idx, 0, len(self.classes_) - 1)
+            bad = self.classes_[idx] != y
+            if np.any(bad):
+                raise ValueError(f"y contains labels not in classes_: {np.unique(np.asarray(y)[bad])[:5]!r}")
         labels = np.ascontiguousarray(idx, dtype=np.int32)
         K = len(self.classes_)
         head = L.HEAD_SIGMOID_BCE if K == 2 else L.HEAD_SOFTMAX_CE

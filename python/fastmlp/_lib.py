@@ -320,6 +320,7 @@ mlp_trainer_create = _proto("mlp_trainer_create", _int, C.POINTER(_vp), _vp, C.P
 mlp_trainer_free = _proto("mlp_trainer_free", None, _vp)
 mlp_trainer_run = _proto("mlp_trainer_run", _int, _vp, _E)
 mlp_trainer_continue = _proto("mlp_trainer_continue", _int, _vp, C.POINTER(Dataset), _u32, _E)
+mlp_trainer_set_callbacks = _proto("mlp_trainer_set_callbacks", None, _vp, EPOCH_FN, BATCH_FN, _vp)
 mlp_trainer_request_stop = _proto("mlp_trainer_request_stop", None, _vp)
 mlp_trainer_history = _proto("mlp_trainer_history", C.POINTER(EpochStats), _vp, C.POINTER(_u32))
 mlp_trainer_epochs_done = _proto("mlp_trainer_epochs_done", _u32, _vp)

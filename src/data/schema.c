@@ -472,6 +472,14 @@ enum mlp_status mlp_schema_create(struct mlp_schema **out, const struct mlp_sche
                          MLP_MAX_CLASSES, nc);
     if (p->task == MLP_TASK_CLASSIFY && !p->classes)
         return mlp__fail(err, MLP_ERR_ARG, "a classification schema needs its class names (classes is NULL)");
+    for (uint32_t i = 0; i < nc; i++) {
+        if (!p->classes[i] || !*p->classes[i]) return mlp__fail(err, MLP_ERR_ARG, "class %" PRIu32 " has no name", i);
+        if (!csv_safe_name(p->classes[i]))
+            return mlp__fail(err, MLP_ERR_ARG,
+                             "class %" PRIu32 " ('%.60s') cannot stand in a CSV field as fastmlp reads one (a "
+                             "missing-value word, a delimiter, a quote, a line break or spaces around it)",
+                             i, p->classes[i]);
+    }
     struct mlp_schema *s = mlp__schema_new(p->n_inputs + 1);
     if (!s) return mlp__fail(err, MLP_ERR_NOMEM, "out of memory");
     s->label = 0;
@@ -479,40 +487,25 @@ enum mlp_status mlp_schema_create(struct mlp_schema **out, const struct mlp_sche
     s->header = p->input_names ? MLP_HEADER_NAMES : MLP_HEADER_NONE;
     bool ok = true;
     for (uint32_t i = 0; ok && i <= p->n_inputs; i++) {
-        const char *nm = i == 0 ? (p->label_name ? p->label_name : "") : p->input_names ? p->input_names[i - 1] : "";
+        const char *nm = i == 0 ? p->label_name : p->input_names ? p->input_names[i - 1] : NULL;
         ok = (s->col[i].name = strdup(nm ? nm : "")) != NULL;
     }
-    char **name = ok ? calloc(nc ? nc : 1, sizeof *name) : NULL;
-    double *num = name ? malloc((nc ? nc : 1) * sizeof *num) : NULL;
+    char **name = calloc(nc ? nc : 1, sizeof *name);
+    double *num = malloc((nc ? nc : 1) * sizeof *num);
     ok = ok && name && num;
     for (uint32_t i = 0; ok && i < nc; i++) {
-        if (!p->classes[i] || !*p->classes[i] || !csv_safe_name(p->classes[i])) {
-            for (uint32_t j = 0; j < i; j++) free(name[j]);
-            free(name);
-            free(num);
-            mlp__schema_free(s);
-            if (!p->classes[i] || !*p->classes[i]) return mlp__fail(err, MLP_ERR_ARG, "class %" PRIu32 " has no name", i);
-            return mlp__fail(err, MLP_ERR_ARG,
-                             "class %" PRIu32 " ('%.60s') cannot stand in a CSV field as fastmlp reads one (a "
-                             "missing-value word, a delimiter, a quote, a line break or spaces around it)",
-                             i, p->classes[i]);
-        }
         /* a number is named as the loader names it, so that "1" and "1.0"
          * are one class here as in a file */
+        char nb[32];
         num[i] = label_num(p->classes[i]);
-        if (!isnan(num[i])) {
-            char nb[32];
-            mlp__num_name(num[i], nb);
-            name[i] = strdup(nb);
-        } else {
-            name[i] = strdup(p->classes[i]);
-        }
-        if (!name[i]) {
-            for (uint32_t j = 0; j < i; j++) free(name[j]);
-            ok = false;
-        }
+        if (!isnan(num[i])) mlp__num_name(num[i], nb);
+        ok = (name[i] = strdup(isnan(num[i]) ? p->classes[i] : nb)) != NULL;
     }
-    if (ok && !mlp__names_build(&s->classes, name, num, nc, NULL)) ok = false; /* frees the names */
+    if (ok) {
+        ok = mlp__names_build(&s->classes, name, num, nc, NULL); /* takes the names, freed on failure too */
+    } else if (name) {
+        for (uint32_t i = 0; i < nc; i++) free(name[i]); /* calloc'd: the ones not made are NULL */
+    }
     free(name);
     free(num);
     if (!ok || !mlp__schema_number_inputs(s)) {

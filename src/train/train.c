@@ -149,6 +149,17 @@ enum mlp_status mlp_trainer_check_memory(const struct mlp_model_params *mp, cons
     return MLP_OK;
 }
 
+/* A training set's rows: some, and few enough to index (the shuffle's
+ * permutation), checked by create and continue alike. */
+static enum mlp_status check_train_rows(const struct mlp_dataset *train, struct mlp_error *err)
+{
+    if (train->n_rows == 0) return mlp__fail(err, MLP_ERR_ARG, "the training set is empty");
+    if (train->n_rows > SIZE_MAX / sizeof(uint64_t))
+        return mlp__fail(err, MLP_ERR_NOMEM, "%llu training rows: too many to index",
+                         (unsigned long long)train->n_rows);
+    return MLP_OK;
+}
+
 enum mlp_status mlp_trainer_create(struct mlp_trainer **out, struct mlp_model *m, const struct mlp_dataset *train,
                                    const struct mlp_train_params *p, struct mlp_error *err)
 {
@@ -159,11 +170,8 @@ enum mlp_status mlp_trainer_create(struct mlp_trainer **out, struct mlp_model *m
     if (st == MLP_OK) st = mlp__check_data(m, train, true, err);
     if (st == MLP_OK && eval) st = mlp__check_data(m, eval, true, err);
     if (st != MLP_OK) return st;
-    if (train->n_rows == 0) return mlp__fail(err, MLP_ERR_ARG, "the training set is empty");
+    if ((st = check_train_rows(train, err)) != MLP_OK) return st;
     if (eval && eval->n_rows == 0) return mlp__fail(err, MLP_ERR_ARG, "the evaluation set is empty");
-    if (train->n_rows > SIZE_MAX / sizeof(uint64_t))
-        return mlp__fail(err, MLP_ERR_NOMEM, "%llu training rows: too many to index",
-                         (unsigned long long)train->n_rows);
     if (p->patience && !eval)
         return mlp__fail(err, MLP_ERR_ARG, "early stopping (patience %u) needs an evaluation set", p->patience);
 
@@ -239,11 +247,9 @@ enum mlp_status mlp_trainer_continue(struct mlp_trainer *t, const struct mlp_dat
     if (epochs == 0 || epochs > UINT32_MAX - t->epoch_done)
         return mlp__fail(err, MLP_ERR_ARG, "continue: %u more epochs after %u", epochs, t->epoch_done);
     enum mlp_status st = mlp__check_data(t->m, train, true, err);
+    if (st == MLP_OK) st = check_train_rows(train, err);
     if (st != MLP_OK) return st;
     const uint64_t N = train->n_rows;
-    if (N == 0) return mlp__fail(err, MLP_ERR_ARG, "the training set is empty");
-    if (N > SIZE_MAX / sizeof(uint64_t))
-        return mlp__fail(err, MLP_ERR_NOMEM, "%llu training rows: too many to index", (unsigned long long)N);
     if (t->minibatch && N != t->train->n_rows) {
         uint64_t *perm = realloc(t->perm, N * sizeof *perm);
         if (!perm) return mlp__fail(err, MLP_ERR_NOMEM, "cannot allocate a permutation of %llu rows",

@@ -11,6 +11,7 @@
 
 #include "check.h"
 #include "fastmlp.h"
+#include "testutil.h"
 
 /* ------------------------------------------------------------ the reader */
 
@@ -336,13 +337,7 @@ int main(void)
     check_case(MLP_F64, MLP_ACT_RELU, MLP_HEAD_SIGMOID_BCE, 0, 1, 1, 1, "f64 logistic neuron (seed 000)");
     /* the file is the bytes */
     struct mlp_layer_spec hid[1] = {{3, MLP_ACT_RELU}};
-    struct mlp_model_params mp = mlp_model_params_default();
-    mp.n_in = 2;
-    mp.n_hidden = 1;
-    mp.hidden = hid;
-    mp.n_out = 2;
-    struct mlp_model *m = NULL;
-    CHECK_STATUS(mlp_model_create(&m, &mp, NULL), MLP_OK);
+    struct mlp_model *m = test_model(MLP_F32, 2, 1, hid, 2, MLP_HEAD_SOFTMAX_CE, 1);
     char path[] = "/tmp/fastmlp-onnx-XXXXXX";
     int fd = mkstemp(path);
     CHECK(fd >= 0);

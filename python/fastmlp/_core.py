@@ -171,7 +171,42 @@ def _class_values(names: Sequence[str]) -> np.ndarray:
         return np.array(list(names), dtype=object)
 
 
-class Model(_Owned):
+def class_probabilities(p: np.ndarray, is_classifier: bool = True) -> np.ndarray:
+    """A classifier's outputs as class probabilities: one logistic output
+    (two classes) becomes the two columns [1 - p, p]; softmax outputs are
+    already that."""
+    return np.hstack([1.0 - p, p]) if is_classifier and p.shape[1] == 1 else p
+
+
+class _Predictor:
+    """predict_raw, predict_proba and predict over one library call
+    (_predict_into), for a model and a quantised model alike; they provide
+    n_features_in_, n_outputs, is_classifier, classes_ and _input_dtype."""
+
+    def predict_raw(self, X: Any) -> np.ndarray:
+        """The output layer's activations, n x n_outputs float64 (for a
+        classifier the probabilities: softmax, or the sigmoid of one output)."""
+        X = as_input(X, self._input_dtype)
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {X.shape[1]} features, but the model expects {self.n_features_in_}")
+        out = np.empty((X.shape[0], self.n_outputs), dtype=np.float64)
+        if X.shape[0]:
+            self._predict_into(DataView(X), out)
+        return out
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, n x n_classes (two columns for one output)."""
+        return class_probabilities(self.predict_raw(X), self.is_classifier)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Classes (as classes_ names them) or regression values."""
+        if not self.is_classifier:
+            p = self.predict_raw(X)
+            return p.ravel() if p.shape[1] == 1 else p
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+class Model(_Owned, _Predictor):
     """A trained network in the C library: what `fastmlp train` writes and
     `fastmlp.load` reads.  Predicts from NumPy arrays, saves model files the
     command line reads, converts to ONNX and to int8/bf16 inference models."""
@@ -287,15 +322,10 @@ class Model(_Owned):
 
     def coefs(self) -> list:
         """Copies of the weights and biases, per layer: [(W (n_out x n_in), b)]."""
-        n = L.mlp_model_n_params(self._h)
-        flat = np.ctypeslib.as_array(C.cast(L.mlp_model_params(self._h),
-                                            C.POINTER(C.c_double if self.dtype == np.float64 else C.c_float)),
-                                     shape=(n,))
-        out, n_in = [], self.n_features_in_
+        flat, out, n_in = self._flat_params(), [], self.n_features_in_
         for i, (units, _) in enumerate(self.layers):
-            b0 = L.mlp_model_b_offset(self._h, i)
-            W = flat[b0 - units * n_in:b0].reshape(units, n_in).copy()
-            out.append((W, flat[b0:b0 + units].copy()))
+            w0, b0 = L.mlp_model_w_offset(self._h, i), L.mlp_model_b_offset(self._h, i)
+            out.append((flat[w0:w0 + units * n_in].reshape(units, n_in).copy(), flat[b0:b0 + units].copy()))
             n_in = units
         return out
 
@@ -304,34 +334,14 @@ class Model(_Owned):
         ct = C.c_double if self.dtype == np.float64 else C.c_float
         return np.ctypeslib.as_array(C.cast(L.mlp_model_params(self._h), C.POINTER(ct)), shape=(n,))
 
-    # -- computing
-    def predict_raw(self, X: Any) -> np.ndarray:
-        """The output layer's activations, n x n_outputs float64 (for a
-        classifier the probabilities: softmax, or the sigmoid of one output)."""
-        X = as_input(X, self.dtype)
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[1]} features, but the model expects {self.n_features_in_}")
-        out = np.empty((X.shape[0], self.n_outputs), dtype=np.float64)
-        if X.shape[0]:
-            v = DataView(X)
-            with self._lock:
-                L.call(L.mlp_model_predict, self._h, v.ref(), None, out.ctypes.data)
-        return out
+    # -- computing (predict_raw, predict_proba, predict: _Predictor)
+    @property
+    def _input_dtype(self) -> np.dtype:
+        return self.dtype
 
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities, n x n_classes (two columns for one output)."""
-        p = self.predict_raw(X)
-        if p.shape[1] == 1 and self.is_classifier:
-            return np.hstack([1.0 - p, p])
-        return p
-
-    def predict(self, X: Any) -> np.ndarray:
-        """Classes (as classes_ names them) or regression values."""
-        if not self.is_classifier:
-            p = self.predict_raw(X)
-            return p.ravel() if p.shape[1] == 1 else p
-        idx = np.argmax(self.predict_proba(X), axis=1)
-        return self.classes_[idx]
+    def _predict_into(self, v: DataView, out: np.ndarray) -> None:
+        with self._lock:
+            L.call(L.mlp_model_predict, self._h, v.ref(), None, out.ctypes.data)
 
     # -- files
     def to_bytes(self) -> bytes:
@@ -354,11 +364,13 @@ class Model(_Owned):
             L.call(L.mlp_model_save_onnx, self._h, os.fsencode(path))
         return None
 
-    def quantize(self, qtype: str = "int8", calib: Any = None) -> "QuantizedModel":
+    def quantize(self, qtype: str = "int8", calib: Any = None,
+                 classes: Optional[np.ndarray] = None) -> "QuantizedModel":
         """A read-only inference copy with weights in 'f32', 'bf16' or 'int8',
         run by the C engine's kernels for this CPU; `calib` (inputs) fixes the
-        int8 activation ranges, else each sample's own range is used."""
-        return QuantizedModel(self, qtype, calib)
+        int8 activation ranges, else each sample's own range is used;
+        `classes` names what predict returns (else the file's class names)."""
+        return QuantizedModel(self, qtype, calib, classes)
 
     def __reduce__(self):
         # pickle, copy and deepcopy: through the model file's bytes, into a
@@ -370,14 +382,19 @@ class Model(_Owned):
                 + f" head={self.head} dtype={self.dtype.name}>")
 
 
-class QuantizedModel(_Owned):
+class QuantizedModel(_Owned, _Predictor):
     """A model's weights converted once for inference (f32, bf16 or int8)."""
 
-    def __init__(self, model: Model, qtype: str, calib: Any = None):
+    _input_dtype = np.dtype(np.float32)
+
+    def __init__(self, model: Model, qtype: str, calib: Any = None, classes: Optional[np.ndarray] = None):
         q = L.mlp_qtype_parse(str(qtype).encode())
         if q < 0:
             raise ValueError(f"unknown quantisation {qtype!r}: use 'f32', 'bf16' or 'int8'")
-        self._model_info = (model.n_features_in_, model.n_outputs, model.is_classifier, model.classes_)
+        self.n_features_in_, self.n_outputs = model.n_features_in_, model.n_outputs
+        self.is_classifier = model.is_classifier
+        # an estimator's classes_ (any labels) where it makes one, else the model file's
+        self.classes_ = classes if classes is not None else model.classes_
         cal = None
         if calib is not None:
             cal = DataView(as_input(calib, model.dtype))
@@ -410,27 +427,8 @@ class QuantizedModel(_Owned):
     def weight_bytes(self) -> int:
         return int(L.mlp_qmodel_weight_bytes(self._h))
 
-    def predict_raw(self, X: Any) -> np.ndarray:
-        n_in, n_out, _, _ = self._model_info
-        X = as_input(X, np.float32)
-        if X.shape[1] != n_in:
-            raise ValueError(f"X has {X.shape[1]} features, but the model expects {n_in}")
-        out = np.empty((X.shape[0], n_out), dtype=np.float64)
-        if X.shape[0]:
-            v = DataView(X)
-            L.call(L.mlp_qmodel_predict, self._h, v.ref(), None, out.ctypes.data)
-        return out
-
-    def predict_proba(self, X: Any) -> np.ndarray:
-        p = self.predict_raw(X)
-        return np.hstack([1.0 - p, p]) if p.shape[1] == 1 and self._model_info[2] else p
-
-    def predict(self, X: Any) -> np.ndarray:
-        _, _, is_clf, classes = self._model_info
-        if not is_clf:
-            p = self.predict_raw(X)
-            return p.ravel() if p.shape[1] == 1 else p
-        return classes[np.argmax(self.predict_proba(X), axis=1)]
+    def _predict_into(self, v: DataView, out: np.ndarray) -> None:
+        L.call(L.mlp_qmodel_predict, self._h, v.ref(), None, out.ctypes.data)
 
     def __repr__(self):
         return f"<fastmlp.QuantizedModel {self.qtype} kernel={self.kernel}>"
@@ -575,13 +573,3 @@ class Trainer(_Owned):
         elif st not in (L.MLP_OK, L.ERR_STOPPED):
             info["error"] = L.error_for(st, result["err"])
         return info
-
-
-def train(model: Model, data, tp: L.TrainParams, on_epoch: Optional[EpochCallback] = None, keep: Any = None) -> dict:
-    """Train `model` in place on `data` (a DataView or OwnedData): a
-    Trainer made, run once (Trainer.run says what it returns) and freed."""
-    t = Trainer(model, data, tp, keep)
-    try:
-        return t.run(on_epoch)
-    finally:
-        t.close()

@@ -20,23 +20,18 @@ import numpy as np
 from . import _core
 from . import _lib as L
 
-try:  # scikit-learn is optional at run time
+try:  # scikit-learn is optional at run time (1.6 or later: its validate_data and estimator tags)
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
     from sklearn.exceptions import ConvergenceWarning, NotFittedError
     from sklearn.utils.multiclass import check_classification_targets
-    from sklearn.utils.validation import check_is_fitted, column_or_1d
+    from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-    try:
-        from sklearn.utils.validation import validate_data as _sk_validate_data
-    except ImportError:  # scikit-learn < 1.6
-        _sk_validate_data = None
     HAVE_SKLEARN = True
-except ImportError:  # pragma: no cover - exercised by the no-sklearn test
+except ImportError:  # none, or one older than 1.6: the NumPy-only stand-ins (the no-sklearn test)
     HAVE_SKLEARN = False
     from ._nosklearn import (BaseEstimator, ClassifierMixin, ConvergenceWarning, NotFittedError,  # type: ignore
-                             RegressorMixin, check_classification_targets, check_is_fitted, column_or_1d)
-
-    _sk_validate_data = None
+                             RegressorMixin, check_classification_targets, check_is_fitted, column_or_1d,
+                             validate_data)
 
 _ACTS = ("identity", "logistic", "tanh", "relu", "leaky_relu")
 # scikit-learn's names first; fastmlp's own are accepted too.
@@ -47,19 +42,11 @@ _SCHEDULES = {"constant": L.SCHED_CONSTANT, "cosine": L.SCHED_COSINE}
 
 
 def _validate(est, X, y=None, reset=True, **kw):
-    """scikit-learn's validate_data where there is one (feature names,
-    n_features_in_, NaN, sparse and complex refusals with its messages)."""
+    """scikit-learn's validate_data (feature names, n_features_in_, NaN,
+    sparse and complex refusals with its messages), or its stand-in."""
     dtype = kw.pop("dtype", [np.float64, np.float32, np.uint8])
-    if HAVE_SKLEARN:
-        if _sk_validate_data is not None:
-            if y is None:
-                return _sk_validate_data(est, X, reset=reset, dtype=dtype, order="C", **kw)
-            return _sk_validate_data(est, X, y, reset=reset, dtype=dtype, order="C", **kw)
-        if y is None:  # pragma: no cover - scikit-learn < 1.6
-            return est._validate_data(X, reset=reset, dtype=dtype, order="C", **kw)
-        return est._validate_data(X, y, reset=reset, dtype=dtype, order="C", **kw)  # pragma: no cover
-    from ._nosklearn import validate_data
-    return validate_data(est, X, y, reset=reset, dtype=dtype, **kw)
+    args = (X,) if y is None else (X, y)
+    return validate_data(est, *args, reset=reset, dtype=dtype, order="C", **kw)
 
 
 class _BaseMLP(BaseEstimator):
@@ -415,10 +402,7 @@ class _BaseMLP(BaseEstimator):
         m = self.model_
         if calib is not None:
             calib = _validate(self, calib, reset=False)
-        q = m.quantize(qtype, calib)
-        if self._is_classifier:
-            q._model_info = (q._model_info[0], q._model_info[1], True, self.classes_)
-        return q
+        return m.quantize(qtype, calib, classes=self.classes_ if self._is_classifier else None)
 
     def __getstate__(self):
         state = super().__getstate__() if hasattr(super(), "__getstate__") else self.__dict__.copy()
@@ -523,8 +507,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities (n_samples x n_classes, in classes_ order)."""
-        p = self._predict_raw(X)
-        return np.hstack([1.0 - p, p]) if p.shape[1] == 1 else p
+        return _core.class_probabilities(self._predict_raw(X))
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
         with np.errstate(divide="ignore"):

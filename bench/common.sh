@@ -8,6 +8,7 @@
 #   bench_header "W1: ..."     # prints workload, machine, ISA, kernels, BLAS, commit, date
 #   have_py numpy scipy        # true when $PY imports every module named
 #   ratio A B                  # B / A with two decimals, "n/a" when either is empty
+#   require_positive A B ...   # each variable a positive integer, else exit 64 naming them
 
 bench_init() {
     if [ $# -lt 1 ]; then
@@ -116,6 +117,34 @@ have_py() {
         "$PY" -c "import $mod" 2>/dev/null || return 1
     done
     return 0
+}
+
+# require_positive NAME...: every named variable holds a positive integer,
+# or the script exits 64 with one line naming them all ("A, B and C must be
+# positive integers"; one: "A must be a positive integer").
+require_positive() {
+    for rp_name in "$@"; do
+        eval "rp_v=\${$rp_name-}"
+        case $rp_v in
+        '' | *[!0-9]* | 0)
+            if [ $# -eq 1 ]; then
+                echo "$0: $1 must be a positive integer" >&2
+            else
+                rp_list=""
+                rp_i=0
+                for rp_n in "$@"; do
+                    rp_i=$((rp_i + 1))
+                    if [ $rp_i -eq 1 ]; then rp_list=$rp_n
+                    elif [ $rp_i -eq $# ]; then rp_list="$rp_list and $rp_n"
+                    else rp_list="$rp_list, $rp_n"
+                    fi
+                done
+                echo "$0: $rp_list must be positive integers" >&2
+            fi
+            exit 64
+            ;;
+        esac
+    done
 }
 
 ratio() {

@@ -31,11 +31,7 @@ REPEATS=${REPEATS:-5}
 JOBS=${JOBS:-tiny w1 w5}
 EPOCHS_W1=${EPOCHS_W1:-2000}
 ROWS_W5=${ROWS_W5:-20000}
-for v in "$REPEATS" "$EPOCHS_W1" "$ROWS_W5"; do
-    case $v in
-    '' | *[!0-9]* | 0) echo "$0: REPEATS, EPOCHS_W1 and ROWS_W5 must be positive integers" >&2; exit 64 ;;
-    esac
-done
+require_positive REPEATS EPOCHS_W1 ROWS_W5
 case $HOGS in '' | *[!0-9]*) echo "$0: HOGS must be a non-negative integer" >&2; exit 64 ;; esac
 tmp=$(mktemp -d)
 hogs=""

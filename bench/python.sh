@@ -86,14 +86,7 @@ PEERS=${PEERS-sklearn}
 PARTS=${PARTS:-w5 tabular}
 SETS=${SETS:-digits breast_cancer wine}
 VENV=${VENV:-$build/venv}
-for v in "$THREADS" "$EPOCHS" "$ROWS" "$REPEAT" "$SKLEARN_REPEAT" "$SEEDS"; do
-    case $v in
-    '' | *[!0-9]* | 0)
-        echo "$0: THREADS, EPOCHS, ROWS, REPEAT, SKLEARN_REPEAT and SEEDS must be positive integers" >&2
-        exit 64
-        ;;
-    esac
-done
+require_positive THREADS EPOCHS ROWS REPEAT SKLEARN_REPEAT SEEDS
 for p in $PARTS; do
     case $p in
     w5 | tabular) ;;

@@ -28,11 +28,8 @@ bench_init "$@"
 THREADS=${THREADS:-$(getconf _NPROCESSORS_ONLN)}
 REPEAT=${REPEAT:-3}
 PEERS=${PEERS:-numpy torch}
-for v in "$THREADS" "$REPEAT" "${NEPOCHS:-50}" "${LAYERS:-100}" "${DIM:-1024}"; do
-    case $v in
-    '' | *[!0-9]* | 0) echo "$0: THREADS, REPEAT, NEPOCHS, LAYERS and DIM must be positive integers" >&2; exit 64 ;;
-    esac
-done
+NEPOCHS=${NEPOCHS:-50} LAYERS=${LAYERS:-100} DIM=${DIM:-1024}
+require_positive THREADS REPEAT NEPOCHS LAYERS DIM
 export OMP_NUM_THREADS="$THREADS" OPENBLAS_NUM_THREADS="$THREADS" MKL_NUM_THREADS="$THREADS"
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 tmp=$(mktemp -d)

@@ -34,9 +34,7 @@ tab=${FASTMLP_DATA_DIR:-$data}/tabular
 SETS=${SETS:-iris wine breast_cancer digits penguins_like diabetes}
 REPEAT=${REPEAT:-1}
 PEERS=${PEERS-sklearn}
-case $REPEAT in
-'' | *[!0-9]* | 0) echo "$0: REPEAT must be a positive integer" >&2; exit 64 ;;
-esac
+require_positive REPEAT
 for s in $SETS; do
     for part in train test; do
         if [ ! -r "$tab/${s}_$part.csv" ]; then

@@ -29,11 +29,7 @@ ROWS=${ROWS:-60000}
 FANN_ROWS=${FANN_ROWS:-10000}
 REPEAT=${REPEAT:-1}
 PEERS=${PEERS:-sklearn torch fann}
-for v in "$THREADS" "$EPOCHS" "$ROWS" "$FANN_ROWS" "$REPEAT"; do
-    case $v in
-    '' | *[!0-9]* | 0) echo "$0: THREADS, EPOCHS, ROWS, FANN_ROWS and REPEAT must be positive integers" >&2; exit 64 ;;
-    esac
-done
+require_positive THREADS EPOCHS ROWS FANN_ROWS REPEAT
 fashion_files
 peer_threads "$THREADS"
 tmp=$(mktemp -d)

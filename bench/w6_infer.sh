@@ -29,11 +29,7 @@ ROWS=${ROWS:-60000}
 RUNS=${RUNS:-5}
 LATENCY_ROWS=${LATENCY_ROWS:-1000}
 PEERS=${PEERS:-torch numpy}
-for v in "$THREADS" "$EPOCHS" "$ROWS" "$RUNS" "$LATENCY_ROWS"; do
-    case $v in
-    '' | *[!0-9]* | 0) echo "$0: THREADS, EPOCHS, ROWS, RUNS and LATENCY_ROWS must be positive integers" >&2; exit 64 ;;
-    esac
-done
+require_positive THREADS EPOCHS ROWS RUNS LATENCY_ROWS
 fashion_files
 peer_threads "$THREADS"
 tmp=$(mktemp -d)

@@ -22,14 +22,14 @@ from . import _lib as L
 
 try:  # scikit-learn is optional at run time (1.6 or later: its validate_data and estimator tags)
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-    from sklearn.exceptions import ConvergenceWarning, NotFittedError
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.utils.multiclass import check_classification_targets
     from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
     HAVE_SKLEARN = True
 except ImportError:  # none, or one older than 1.6: the NumPy-only stand-ins (the no-sklearn test)
     HAVE_SKLEARN = False
-    from ._nosklearn import (BaseEstimator, ClassifierMixin, ConvergenceWarning, NotFittedError,  # type: ignore
+    from ._nosklearn import (BaseEstimator, ClassifierMixin, ConvergenceWarning,  # type: ignore
                              RegressorMixin, check_classification_targets, check_is_fitted, column_or_1d,
                              validate_data)
 

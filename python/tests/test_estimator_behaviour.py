@@ -3,10 +3,8 @@
 callbacks, warm starts, early stopping's attributes, the arrays they pass,
 and what their model files record."""
 import copy
-import os
 import pickle
 import subprocess
-import warnings
 
 import numpy as np
 import pytest

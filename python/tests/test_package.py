@@ -1,6 +1,5 @@
 # SPDX-License-Identifier: MIT
 """The package as installed: its library, version and struct layouts."""
-import ctypes as C
 import importlib.metadata
 import os
 

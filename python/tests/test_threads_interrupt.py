@@ -1,7 +1,6 @@
 # SPDX-License-Identifier: MIT
 """The GIL is free while the library trains and predicts; Ctrl-C stops
 training at a batch boundary and leaves the estimator usable."""
-import os
 import signal
 import subprocess
 import sys

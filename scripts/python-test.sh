@@ -22,7 +22,7 @@ DEBIAN=/usr/bin/python3
 pythons="$DEBIAN"
 best=$DEBIAN
 bestv=$(pyver "$DEBIAN")
-for c in $(ls -d $(echo "$PATH" | tr ':' ' ') 2>/dev/null | while read -r d; do ls "$d"/python3.[0-9]* 2>/dev/null; done) \
+for c in $(for d in $(echo "$PATH" | tr ':' ' '); do ls "$d"/python3.[0-9]* 2>/dev/null; done) \
          $(ls "$HOME"/.pyenv/versions/*/bin/python3 2>/dev/null); do
     case $c in *-config | *m) continue ;; esac
     [ -x "$c" ] || continue

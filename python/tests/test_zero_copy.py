@@ -70,4 +70,6 @@ def test_the_memory_probe_sees_a_copy():
     probe = _PROBE.replace("LAYOUT", "F")
     out = subprocess.run([sys.executable, "-c", probe, "float32"], capture_output=True, text=True, check=True)
     grown, nbytes = map(int, out.stdout.split())
-    assert grown >= nbytes * 0.9, (grown, nbytes)
+    # the line the no-copy test draws (nbytes / 2): a copy lands beyond it
+    # (seen: 0.90-1.0 x nbytes; memory freed before the base can take part of it)
+    assert grown >= nbytes // 2, (grown, nbytes)

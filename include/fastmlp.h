@@ -321,7 +321,18 @@ struct mlp_load_params {
     const char *categorical;  /* "a,b,3": columns (header names or 0-based
                                  indices) read as categories even when their
                                  values are numbers; NULL: none */
-    uint64_t reserved[3]; /* zero (what _default gives): room for fields
+    /* Every format: load only shard `shard_index` of `shard_count` (0 or 1:
+       the whole file), the rows [N*i/c, N*(i+1)/c) of the file's N rows in
+       file order, so that c processes holding shards 0..c-1 hold every row
+       once, in order (data-parallel training, mlp_train_params.comm).  Only
+       the shard's bytes are read where the format allows it: IDX and NPY
+       seek to the shard's offset (a gzip file is decompressed up to the
+       shard's end, the bytes before it discarded), HDF5 reads a hyperslab.
+       A CSV file is parsed whole, because its layout (classes, categories,
+       element type) comes from every row, and the other rows are dropped.
+       A shard may be empty (more shards than rows). */
+    uint32_t shard_index, shard_count;
+    uint64_t reserved[2]; /* zero (what _default gives): room for fields
                              added later without changing the size */
 };
 
@@ -537,6 +548,13 @@ MLP_API enum mlp_status mlp_model_clone(struct mlp_model **out,
  * removes it. */
 MLP_API enum mlp_status mlp_model_fit_standardize(struct mlp_model *m, const struct mlp_dataset *ds,
                                                   struct mlp_error *err);
+/* The same over the shards of a data-parallel group (struct mlp_comm, every
+ * rank passing its shard of the training set; NULL or a group of one: as
+ * mlp_model_fit_standardize): every rank gets the same mean and std, those
+ * of all rows up to rounding. */
+struct mlp_comm;
+MLP_API enum mlp_status mlp_model_fit_standardize_group(struct mlp_model *m, const struct mlp_dataset *ds,
+                                                        const struct mlp_comm *comm, struct mlp_error *err);
 MLP_API enum mlp_status mlp_model_set_standardize(struct mlp_model *m, const double *mean, const double *std,
                                                   struct mlp_error *err);
 MLP_API void mlp_model_clear_standardize(struct mlp_model *m);
@@ -693,6 +711,46 @@ MLP_API enum mlp_status mlp_model_predict(const struct mlp_model *m, const struc
 
 struct mlp_epoch_stats;
 
+/*
+ * Data-parallel training: a group of `size` processes (ranks) each holding
+ * the whole model and one shard of the rows (mlp_load_params.shard_index =
+ * rank, shard_count = size: contiguous shards in rank order), training one
+ * model together.  The library stays free of any message-passing library:
+ * the caller hands it these collectives (fastmlp_mpi.h makes them from an
+ * MPI communicator).  Every rank makes the same calls in the same order.
+ *
+ * What the trainer does with them: the epoch order is one permutation of
+ * all N rows from the seed, the same for any size; a mini-batch is the
+ * global one (mlp_train_params.batch rows), and each rank passes over the
+ * batch's rows it holds; the gradients are summed (allreduce) and every
+ * rank applies the same update.  GD, CG and L-BFGS sum the loss and the
+ * gradient of the shards.  Loss and accuracy are summed the same way, the
+ * evaluation set is sharded too.  After every epoch the ranks compare a
+ * checksum of their weights and fail (MLP_ERR_IO) if any differs.  Only
+ * rank 0 writes checkpoints; a checkpoint does not depend on the number of
+ * ranks (it resumes on any).  The results equal one process's with the
+ * same batch up to the rounding of the sums' order.
+ *
+ * Every callback returns 0 on success, else non-zero with a message in
+ * msg (cap bytes); the trainer then fails with MLP_ERR_IO quoting it.
+ */
+struct mlp_comm {
+    int rank, size;
+    void *self; /* handed to every callback */
+    /* Sum n elements of buf (float for MLP_F32, double for MLP_F64) over
+     * the ranks, in place, every rank getting the same bits. */
+    int (*allreduce)(void *self, void *buf, size_t n, enum mlp_dtype dt, char *msg, size_t cap);
+    /* The same without waiting (may be NULL: the trainer then sums the
+     * whole gradient once at the end of the backward pass); buf is not
+     * touched by the caller until wait returns.  The trainer starts one per
+     * layer, in the same order on every rank, as soon as the layer's
+     * gradient is final, and then waits for all. */
+    int (*iallreduce)(void *self, void *buf, size_t n, enum mlp_dtype dt, char *msg, size_t cap);
+    int (*wait)(void *self, char *msg, size_t cap);
+    /* Every rank's `bytes` bytes of mine into all[rank * bytes]. */
+    int (*allgather)(void *self, const void *mine, void *all, size_t bytes, char *msg, size_t cap);
+};
+
 struct mlp_train_params {
     enum mlp_optim optim;
     double lr;
@@ -725,7 +783,11 @@ struct mlp_train_params {
     int (*on_epoch)(const struct mlp_epoch_stats *s, void *user); /* after each
                              epoch (may be NULL): an mlp_epoch_fn, below */
     void *user;           /* handed to on_epoch */
-    uint64_t reserved[8]; /* zero (what _default gives): room for fields
+    const struct mlp_comm *comm; /* NULL (default) or a group of one: this
+                             process trains alone.  Else data-parallel
+                             training with the group (see struct mlp_comm):
+                             the caller's; kept until mlp_trainer_free */
+    uint64_t reserved[7]; /* zero (what _default gives): room for fields
                              added later without changing the size */
 };
 
@@ -768,6 +830,11 @@ struct mlp_profile {
     double forward_s, backward_s, optim_s, eval_s, checkpoint_s;
     uint64_t forward_n, backward_n, optim_n, eval_n, checkpoint_n;
     size_t param_bytes, optim_bytes; /* weights (+ gradient, backups), optimizer moments */
+    /* data-parallel runs (mlp_train_params.comm): seconds spent waiting for
+     * the gradient's sum over the ranks (what the backward pass did not
+     * hide of it), and how many sums */
+    double comm_s;
+    uint64_t comm_n;
 };
 
 /* Train m in place on `train`; p->eval (may be NULL) is evaluated after each
@@ -849,6 +916,12 @@ MLP_API const struct mlp_epoch_stats *mlp_trainer_history(const struct mlp_train
 MLP_API uint32_t mlp_trainer_epochs_done(const struct mlp_trainer *t);
 MLP_API int mlp_trainer_stopped_early(const struct mlp_trainer *t);
 MLP_API const struct mlp_profile *mlp_trainer_profile(const struct mlp_trainer *t);
+/* Loss and accuracy (-1 without labels) of the trainer's model on ds, as
+ * mlp_model_evaluate; in a data-parallel run (mlp_train_params.comm) every
+ * rank passes its shard of the same set and gets the figures of the whole
+ * set (a collective call: every rank makes it). */
+MLP_API enum mlp_status mlp_trainer_evaluate(struct mlp_trainer *t, const struct mlp_dataset *ds, double *loss,
+                                             double *accuracy, struct mlp_error *err);
 
 /* --------------------------------------------------------------- context */
 

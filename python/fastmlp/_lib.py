@@ -137,7 +137,8 @@ class TrainParams(C.Structure):
         ("eval", C.POINTER(Dataset)),
         ("on_epoch", EPOCH_FN),
         ("user", C.c_void_p),
-        ("reserved", C.c_uint64 * 8),
+        ("comm", C.c_void_p),
+        ("reserved", C.c_uint64 * 7),
     ]
 
 

@@ -962,6 +962,11 @@ enum mlp_status mlp__csv_start(struct csv *c, const char *name, const struct mlp
     o->label_auto = p && p->label_auto;
     o->categorical = p ? p->categorical : NULL;
     o->want_cols = p ? p->n_cols : 0;
+    o->shard = (struct mlp_load_params){0};
+    if (p) {
+        o->shard.shard_index = p->shard_index;
+        o->shard.shard_count = p->shard_count;
+    }
     /* Ranges as asked, else one per thread of the library's pool; the pool
      * runs them on however many threads it has, with the same result. */
     const struct mlp_context *cx = mlp__ctx(p ? p->ctx : NULL);

@@ -155,6 +155,7 @@ struct csv_opts {
     const char *categorical;
     unsigned jobs;          /* at most this many ranges (and file readers) */
     uint32_t want_cols;     /* 0: any width */
+    struct mlp_load_params shard; /* its shard_index and shard_count only */
 };
 
 /* The loader's phases (csv.c; the comment at its top), for csv_load.c:

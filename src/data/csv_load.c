@@ -5,6 +5,7 @@
  * the table reader (table.c).  Above both, so that neither calls the other
  * back. */
 #include "data/csv_impl.h"
+#include "data/shard.h"
 
 #include <string.h>
 
@@ -34,6 +35,14 @@ static enum mlp_status csv_parse(struct csv *c, const struct csv_opts *o, struct
         if (st == MLP_OK && to_table) st = mlp__csv_table(c, &jobs[0], n_rows, ds, err);
     }
     free(jobs);
+    /* A shard: the whole file was parsed, because its layout (classes,
+     * categories, element type, fill values) comes from every row and every
+     * process must agree on it; only now are the other rows dropped. */
+    if (st == MLP_OK && mlp__sharded(&o->shard)) {
+        uint64_t lo, hi;
+        mlp__shard_rows(&o->shard, ds->n_rows, &lo, &hi);
+        st = mlp__dataset_keep_rows(ds, lo, hi, err);
+    }
     if (st != MLP_OK) mlp_dataset_free(ds);
     return st;
 }
@@ -43,9 +52,11 @@ enum mlp_status mlp_dataset_load_csv(struct mlp_dataset *ds, const char *path, c
 {
     MLP_ASSERT(ds && path);
     memset(ds, 0, sizeof *ds);
+    enum mlp_status st = mlp__shard_check(p, path, err);
+    if (st != MLP_OK) return st;
     struct csv c;
     struct csv_opts o;
-    enum mlp_status st = mlp__csv_start(&c, path, p, &o, err);
+    st = mlp__csv_start(&c, path, p, &o, err);
     if (st == MLP_OK) st = mlp__csv_open(&c, o.jobs, err);
     if (st == MLP_OK) st = csv_parse(&c, &o, ds, err);
     mlp__csv_close(&c);
@@ -58,9 +69,11 @@ enum mlp_status mlp_dataset_load_csv_mem(struct mlp_dataset *ds, const struct ml
     MLP_ASSERT(ds && b && (b->data || b->size == 0));
     memset(ds, 0, sizeof *ds);
     static const unsigned char none[1];
+    enum mlp_status st = mlp__shard_check(p, b->name ? b->name : "<memory>", err);
+    if (st != MLP_OK) return st;
     struct csv c;
     struct csv_opts o;
-    enum mlp_status st = mlp__csv_start(&c, b->name ? b->name : "<memory>", p, &o, err);
+    st = mlp__csv_start(&c, b->name ? b->name : "<memory>", p, &o, err);
     /* Parsed where it lies: the parse only reads the text. */
     c.buf = b->size ? b->data : none;
     c.size = b->size;

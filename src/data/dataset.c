@@ -2,6 +2,7 @@
 /* The data set as a plain view: releasing what a loader owns, shrinking the
  * view, and checking that a (possibly hand-filled) data set is consistent. */
 #include "data/schema.h"
+#include "data/shard.h"
 #include "internal.h"
 
 #include <inttypes.h>
@@ -62,6 +63,36 @@ enum mlp_status mlp__dataset_alloc(struct mlp_dataset *ds, uint64_t n_rows, uint
         ds->targets = (const double *)(void *)(block + y_off);
         ds->n_targets = n_targets;
     }
+    return MLP_OK;
+}
+
+enum mlp_status mlp__dataset_keep_rows(struct mlp_dataset *ds, uint64_t lo, uint64_t hi, struct mlp_error *err)
+{
+    MLP_ASSERT(ds && lo <= hi && hi <= ds->n_rows);
+    if (lo == 0 && hi == ds->n_rows) return MLP_OK;
+    /* A new block of the shard's size, not the old one's head: the rows
+     * dropped are the bulk of it, and they would stay allocated otherwise. */
+    struct mlp_dataset out;
+    enum mlp_status st = mlp__dataset_alloc(&out, hi - lo, ds->n_cols, ds->x_type, ds->labels != NULL,
+                                            ds->labels ? 0 : ds->n_targets, err);
+    if (st != MLP_OK) {
+        mlp_dataset_free(ds);
+        return st;
+    }
+    size_t row_bytes = (size_t)ds->n_cols * mlp__elem_size(ds->x_type), n = (size_t)(hi - lo);
+    if (n) {
+        memcpy(out.owned, (const unsigned char *)ds->x + (size_t)lo * row_bytes, n * row_bytes);
+        if (ds->labels) memcpy((int32_t *)out.labels, ds->labels + lo, n * sizeof(int32_t));
+        if (ds->targets && !ds->labels)
+            memcpy((double *)out.targets, ds->targets + (size_t)lo * ds->n_targets,
+                   n * ds->n_targets * sizeof(double));
+    }
+    out.n_classes = ds->n_classes;
+    memcpy(out.sample_shape, ds->sample_shape, sizeof out.sample_shape);
+    out.schema = ds->schema; /* moved, not copied */
+    ds->schema = NULL;
+    mlp_dataset_free(ds);
+    *ds = out;
     return MLP_OK;
 }
 

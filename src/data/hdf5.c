@@ -4,7 +4,9 @@
  * the inputs and labels data sets at the file's root, checks their declared
  * width and sizes before allocating, and turns libhdf5's error stack into
  * one-line messages without letting the library print.  Every HDF5 handle is
- * closed on every path. */
+ * closed on every path.  A shard (mlp_load_params.shard_*) reads a
+ * hyperslab of the inputs' rows and the labels whole (h5_read_labels). */
+#include "data/shard.h"
 #include "internal.h"
 
 #include <errno.h>
@@ -461,8 +463,13 @@ static enum mlp_status h5_check_x(struct h5_load *L, uint32_t want_cols, uint64_
     return MLP_OK;
 }
 
-/* Labels: one integer (or integral float) per row, into out. */
-static enum mlp_status h5_read_labels(struct h5_load *L, uint64_t rows, int32_t *out, uint32_t *n_classes)
+/* Labels: one integer (or integral float) per row, rows [lo, hi) of them
+ * into out.  Every row is read and checked, a shard's load or not: n_classes
+ * must be the whole file's, so that the processes loading its shards agree
+ * on it (and a bad label anywhere fails them all alike); labels are 8 bytes
+ * a row here, a small part of the data. */
+static enum mlp_status h5_read_labels(struct h5_load *L, uint64_t rows, uint64_t lo, uint64_t hi, int32_t *out,
+                                      uint32_t *n_classes)
 {
     const struct h5_info *y = &L->yi;
     char desc[200];
@@ -512,22 +519,47 @@ static enum mlp_status h5_read_labels(struct h5_load *L, uint64_t rows, int32_t 
                                 "label %" PRId64 " at row %" PRIu64 " of '%s' is outside [0, %u)", v, i,
                                 y->name, MLP_MAX_CLASSES);
         }
-        out[i] = (int32_t)v;
+        if (i >= lo && i < hi) out[i - lo] = (int32_t)v;
         if ((uint32_t)v + 1 > top) top = (uint32_t)v + 1;
     }
     *n_classes = top;
     return MLP_OK;
 }
 
-/* Read the inputs into x (rows x cols of `out`) and refuse NaN/Inf. */
-static enum mlp_status h5_read_x(struct h5_load *L, void *x, uint64_t rows, uint32_t cols, enum mlp_elem out)
+/* Read rows [lo, hi) of the inputs (all of them, or a shard's) into x
+ * ((hi - lo) x cols of `out`) and refuse NaN/Inf.  A shard is a hyperslab
+ * of the file's dataspace, rows lo.. and every index of the other
+ * dimensions, read into a memory space of its own shape: libhdf5 reads
+ * only the chunks (or the contiguous bytes) that hold it. */
+static enum mlp_status h5_read_x(struct h5_load *L, void *x, uint64_t lo, uint64_t hi, uint32_t cols,
+                                 enum mlp_elem out)
 {
     hid_t mem = out == MLP_ELEM_U8 ? H5T_NATIVE_UINT8 : out == MLP_ELEM_F32 ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE;
-    if (H5Dread(L->dx, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, x) < 0) {
-        struct h5_why w = h5_last_error();
+    uint64_t rows = hi - lo;
+    if (rows == 0) return MLP_OK;
+    hid_t fspace = H5S_ALL, mspace = H5S_ALL;
+    bool part = lo > 0 || hi < L->xi.dims[0];
+    herr_t r = 0;
+    if (part) {
+        hsize_t start[H5S_MAX_RANK] = {0}, count[H5S_MAX_RANK];
+        for (int d = 0; d < L->xi.rank; d++) count[d] = L->xi.dims[d];
+        start[0] = lo;
+        count[0] = rows;
+        fspace = H5Dget_space(L->dx);
+        mspace = H5Screate_simple(L->xi.rank, count, NULL);
+        if (fspace < 0 || mspace < 0 || H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL) < 0)
+            r = -1;
+    }
+    if (r >= 0) r = H5Dread(L->dx, mem, mspace, fspace, H5P_DEFAULT, x);
+    /* The error stack is read before closing the spaces adds to it. */
+    struct h5_why w = r < 0 ? h5_last_error() : (struct h5_why){"", false};
+    if (part) {
+        if (mspace >= 0) H5Sclose(mspace);
+        if (fspace >= 0) H5Sclose(fspace);
+    }
+    if (r < 0)
         return h5_failf(L->path, L->err, w.lock ? MLP_ERR_IO : MLP_ERR_FORMAT,
                         "reading inputs '%s' failed (truncated or corrupt file?): %s", L->xi.name, w.desc);
-    }
     if (L->xi.cls != H5T_FLOAT) return MLP_OK;
     uint64_t n = rows * cols;
     for (uint64_t i = 0; i < n; i++) {
@@ -535,7 +567,7 @@ static enum mlp_status h5_read_x(struct h5_load *L, void *x, uint64_t rows, uint
         if (!isfinite(v))
             return h5_failf(L->path, L->err, MLP_ERR_FORMAT,
                             "inputs '%s': value %g at row %" PRIu64 ", column %" PRIu64 " is not finite",
-                            L->xi.name, v, i / cols, i % cols);
+                            L->xi.name, v, lo + i / cols, i % cols);
     }
     return MLP_OK;
 }
@@ -632,9 +664,10 @@ static enum mlp_status h5_open_image(struct h5_load *L, struct h5_image *im)
 }
 
 /* Everything after the file is open: find, check and read the data sets. */
-static enum mlp_status h5_load_all(struct h5_load *L, struct mlp_dataset *ds, const char *x_key, const char *y_key,
-                                   uint32_t want_cols)
+static enum mlp_status h5_load_all(struct h5_load *L, struct mlp_dataset *ds, const struct mlp_load_params *p)
 {
+    const char *x_key = p ? p->x_key : NULL, *y_key = p ? p->y_key : NULL;
+    uint32_t want_cols = p ? p->n_cols : 0;
     const char *path = L->path;
     enum mlp_status st;
     hsize_t idx = 0;
@@ -692,7 +725,11 @@ static enum mlp_status h5_load_all(struct h5_load *L, struct mlp_dataset *ds, co
         }
     }
 
-    if ((st = mlp__dataset_alloc(ds, rows, cols, out, have_y, 0, L->err)) != MLP_OK) {
+    /* A shard's rows are all that is allocated (and checked against the
+     * machine's memory) for the inputs. */
+    uint64_t lo, hi;
+    mlp__shard_rows(p, rows, &lo, &hi);
+    if ((st = mlp__dataset_alloc(ds, hi - lo, cols, out, have_y, 0, L->err)) != MLP_OK) {
         if (L->err) {
             char why[sizeof L->err->msg];
             snprintf(why, sizeof why, "%s", L->err->msg);
@@ -700,10 +737,10 @@ static enum mlp_status h5_load_all(struct h5_load *L, struct mlp_dataset *ds, co
         }
         return st;
     }
-    if ((st = h5_read_x(L, ds->owned, rows, cols, out)) != MLP_OK) return st;
+    if ((st = h5_read_x(L, ds->owned, lo, hi, cols, out)) != MLP_OK) return st;
     if (have_y) {
         uint32_t n_classes = 0;
-        if ((st = h5_read_labels(L, rows, (int32_t *)ds->labels, &n_classes)) != MLP_OK) return st;
+        if ((st = h5_read_labels(L, rows, lo, hi, (int32_t *)ds->labels, &n_classes)) != MLP_OK) return st;
         ds->n_classes = n_classes;
     }
     /* (n, h, w) is a grey image, (n, h, w, c) one with 1, 3 or 4 channels
@@ -733,8 +770,9 @@ static enum mlp_status h5_load(struct mlp_dataset *ds, const char *path, struct 
     L.path = path;
     L.err = err;
     L.file = L.dx = L.dy = -1;
-    enum mlp_status st = image ? h5_open_image(&L, image) : h5_open_path(&L);
-    if (st == MLP_OK) st = h5_load_all(&L, ds, p ? p->x_key : NULL, p ? p->y_key : NULL, p ? p->n_cols : 0);
+    enum mlp_status st = mlp__shard_check(p, path, err);
+    if (st == MLP_OK) st = image ? h5_open_image(&L, image) : h5_open_path(&L);
+    if (st == MLP_OK) st = h5_load_all(&L, ds, p);
     h5_release(&L);
     if (st != MLP_OK) mlp_dataset_free(ds); /* frees `owned` if allocated, and zeroes */
 

@@ -11,7 +11,11 @@
  * IDX_CHUNK, never a second copy of the file (pipes, which have no size to
  * check a header against, are staged as before).  A file that shrinks or
  * changes while it is read is MLP_ERR_IO "file changed while reading", not
- * a truncated file. */
+ * a truncated file.  A shard (mlp_load_params.shard_*) reads the inputs'
+ * rows it keeps and no others where it can: a plain file seeks to them, a
+ * gzip one (or a pipe) is read up to their end, what comes before dropped;
+ * its labels are read whole (see idx_load). */
+#include "data/shard.h"
 #include "internal.h"
 
 #include <errno.h>
@@ -128,6 +132,12 @@ struct idx_file {
     int64_t bad_label;
     double bad_value;
     uint32_t n_classes; /* 1 + the largest label in range */
+    /* The payload's elements kept, [keep_lo, keep_hi) (all of them, or a
+     * shard's rows), landing at out[0..); the others are read through,
+     * labels checked, inputs dropped.  stop: read no further than keep_hi
+     * (a shard of inputs), else on to the end of the file. */
+    uint64_t keep_lo, keep_hi;
+    bool stop;
 };
 
 static size_t idx_elem_size(enum idx_type t)
@@ -545,14 +555,14 @@ static int64_t idx_label(enum idx_type t, const unsigned char *p, uint64_t i)
 }
 
 /* Convert n big-endian values p, elements first.. of the payload, into out
- * (native; int32 labels, or x in its output element type), or only check
- * them when out is NULL.  Out-of-range labels and non-finite values are
- * noted in f (the first one), not stored. */
-static void idx_convert(struct idx_file *f, void *out, uint64_t first, const unsigned char *p,
+ * from out's element `at` on (native; int32 labels, or x in its output
+ * element type), or only check them when out is NULL.  Out-of-range labels
+ * and non-finite values are noted in f (the first one), not stored. */
+static void idx_convert(struct idx_file *f, void *out, uint64_t at, uint64_t first, const unsigned char *p,
                         uint64_t n)
 {
     if (f->labels) {
-        int32_t *o = out ? (int32_t *)out + first : NULL;
+        int32_t *o = out ? (int32_t *)out + at : NULL;
         for (uint64_t i = 0; i < n; i++) {
             int64_t y = idx_label(f->type, p, i);
             if (y < 0 || y >= (int64_t)MLP_MAX_CLASSES) {
@@ -567,10 +577,10 @@ static void idx_convert(struct idx_file *f, void *out, uint64_t first, const uns
         }
         return;
     }
-    float *o32 = out ? (float *)out + first : NULL;
+    float *o32 = out ? (float *)out + at : NULL;
     switch (f->type) {
     case IDX_U8:
-        if (out) memcpy((unsigned char *)out + first, p, (size_t)n);
+        if (out) memcpy((unsigned char *)out + at, p, (size_t)n);
         break;
     case IDX_I8:
         for (uint64_t i = 0; o32 && i < n; i++) o32[i] = (float)(int8_t)p[i];
@@ -597,7 +607,7 @@ static void idx_convert(struct idx_file *f, void *out, uint64_t first, const uns
         }
         break;
     case IDX_F64: {
-        double *o64 = out ? (double *)out + first : NULL;
+        double *o64 = out ? (double *)out + at : NULL;
         for (uint64_t i = 0; i < n; i++) {
             uint64_t u = be64(p + 8 * i);
             double v;
@@ -613,43 +623,112 @@ static void idx_convert(struct idx_file *f, void *out, uint64_t first, const uns
     }
 }
 
-/* Read f's payload into out (converted; NULL: read and check only) and
- * insist on end of file.  A regular file is read in IDX_CHUNK pieces through
- * `chunk`, or straight into out for u8 images; a pipe is staged whole first.
- * A check-only pass stops after IDX_PROBE_MAX bytes and sets *cut_off
- * (NULL: never stops).  Label and value findings are left in f for
- * idx_findings. */
+/* Convert n values p, elements first.. of the payload: those f keeps into
+ * out at their place in it, the others only checked when they are labels
+ * (the whole file's n_classes and range errors) or when nothing is kept
+ * (out NULL: a check-only pass), else dropped. */
+static void idx_take(struct idx_file *f, void *out, uint64_t first, const unsigned char *p, uint64_t n)
+{
+    size_t es = idx_elem_size(f->type);
+    uint64_t end = first + n;
+    uint64_t a = first > f->keep_lo ? first : f->keep_lo, b = end < f->keep_hi ? end : f->keep_hi;
+    bool check = f->labels || !out;
+    if (a >= b) {
+        if (check) idx_convert(f, NULL, 0, first, p, n);
+        return;
+    }
+    if (first < a && check) idx_convert(f, NULL, 0, first, p, a - first);
+    idx_convert(f, out, a - f->keep_lo, a, p + (a - first) * es, b - a);
+    if (b < end && check) idx_convert(f, NULL, 0, b, p + (b - first) * es, end - b);
+}
+
+/* Skip n payload bytes of a plain regular file or buffer without reading
+ * them: what is read ahead, else a seek (the descriptor's offset is
+ * f->offset plus what is read ahead, plain bytes being copied as they are). */
+static enum mlp_status idx_skip(struct idx_file *f, uint64_t n, struct mlp_error *err)
+{
+    struct idx_in *in = &f->in;
+    z_stream *zs = &in->zs;
+    uint64_t to = f->offset + n;
+    if (n <= zs->avail_in) {
+        zs->next_in += n;
+        zs->avail_in -= (uInt)n;
+    } else if (in->fd < 0) {
+        zs->next_in = in->mem + to;
+        zs->avail_in = 0;
+        in->eof = false;
+    } else {
+        if (to > (uint64_t)INT64_MAX || lseek(in->fd, (off_t)to, SEEK_SET) < 0)
+            return idx_failf(f, err, MLP_ERR_IO, "cannot seek to byte %" PRIu64 ": %s", to, strerror(errno));
+        zs->next_in = in->buf;
+        zs->avail_in = 0;
+        in->eof = false;
+    }
+    f->offset = to;
+    return MLP_OK;
+}
+
+/* Keep every element of f and read it to its end (a whole load, or a
+ * check of the whole file). */
+static void idx_keep_all(struct idx_file *f)
+{
+    size_t es = idx_elem_size(f->type);
+    f->keep_lo = 0;
+    f->keep_hi = es ? f->payload / es : 0;
+    f->stop = false;
+}
+
+/* Read f's payload into out (its kept elements, converted; NULL: read and
+ * check only) and insist on end of file, unless f stops at a shard's end.
+ * A regular file is read in IDX_CHUNK pieces through `chunk`, or straight
+ * into out for u8 images, never across the kept range's bounds; a plain
+ * one skips what comes before a shard of inputs.  A pipe read whole is
+ * staged first.  A check-only pass stops after IDX_PROBE_MAX bytes and sets
+ * *cut_off (NULL: never stops).  Label and value findings are left in f
+ * for idx_findings. */
 static enum mlp_status idx_pass(struct idx_file *f, void *out, unsigned char *chunk, bool *cut_off,
                                 struct mlp_error *err)
 {
     size_t es = idx_elem_size(f->type);
     enum mlp_status st;
     if (cut_off) *cut_off = false;
-    if (!f->regular) {
+    uint64_t lo_b = f->keep_lo * es, hi_b = f->keep_hi * es;
+    if (!f->regular && lo_b == 0 && hi_b == f->payload) {
         if ((st = idx_stage(f, err)) != MLP_OK) return st;
-        idx_convert(f, out, 0, f->buf, f->payload / es);
+        idx_take(f, out, 0, f->buf, f->payload / es);
         free(f->buf);
         f->buf = NULL;
         return MLP_OK;
     }
+    /* A shard of inputs ends at its last row (an empty one reads nothing);
+     * labels, and whole loads, go on to the end. */
+    uint64_t end = f->stop ? hi_b : f->payload;
+    if (f->stop && lo_b == hi_b) return MLP_OK;
     bool direct = out && f->type == IDX_U8 && !f->labels;
     uint64_t start = f->offset, done = 0;
-    while (done < f->payload) {
+    if (f->stop && lo_b > 0 && f->in.direct && f->regular) {
+        if ((st = idx_skip(f, lo_b, err)) != MLP_OK) return st;
+        done = lo_b;
+    }
+    while (done < end) {
         if (cut_off && done >= IDX_PROBE_MAX) {
             *cut_off = true;
             return MLP_OK;
         }
-        uint64_t want = f->payload - done;
-        if (!direct && want > IDX_CHUNK) want = IDX_CHUNK;
-        unsigned char *dst = direct ? (unsigned char *)out + done : chunk;
+        /* Each piece lies wholly before, inside or after the kept range. */
+        uint64_t to = done < lo_b ? lo_b : done < hi_b ? hi_b : end;
+        bool straight = direct && done >= lo_b && done < hi_b;
+        uint64_t want = to - done;
+        if (!straight && want > IDX_CHUNK) want = IDX_CHUNK;
+        unsigned char *dst = straight ? (unsigned char *)out + (done - lo_b) : chunk;
         uint64_t got;
         if ((st = idx_read(f, dst, want, &got, err)) != MLP_OK) return st;
         if (got < want) return idx_truncated(f, start, done + got, err);
-        /* Whole chunks hold whole elements: IDX_CHUNK is a multiple of es. */
-        if (!direct) idx_convert(f, out, done / es, dst, want / es);
+        /* Pieces hold whole elements: IDX_CHUNK and the bounds are multiples of es. */
+        if (!straight) idx_take(f, out, done / es, dst, want / es);
         done += want;
     }
-    return idx_expect_eof(f, err);
+    return end == f->payload ? idx_expect_eof(f, err) : MLP_OK;
 }
 
 /* What idx_pass noted, in the order a reader would want it: a bad label,
@@ -691,6 +770,9 @@ static enum mlp_status idx_cannot_load(struct idx_file *xf, struct idx_file *yf,
 {
     enum mlp_status st;
     bool cut_off = false;
+    /* What is checked is the whole of each file, a shard's load or not. */
+    idx_keep_all(xf);
+    if (yf->opened) idx_keep_all(yf);
     if (over && over->in.direct)
         /* Plain: what the file holds is known without reading it. */
         return idx_truncated(over, over->offset, over->file_size - over->offset, err);
@@ -725,7 +807,9 @@ static enum mlp_status idx_begin(struct idx_file *f, const struct idx_src *s, bo
         idx_open_mem(f, s->mem, labels ? "<memory labels>" : "<memory>", labels);
     else
         st = idx_open(f, s->path, labels, err);
-    return st == MLP_OK ? idx_parse_header(f, err) : st;
+    if (st == MLP_OK) st = idx_parse_header(f, err);
+    if (st == MLP_OK) idx_keep_all(f);
+    return st;
 }
 
 /* The load proper, from files or buffers alike (y NULL: no labels). */
@@ -742,6 +826,8 @@ static enum mlp_status idx_load(struct mlp_dataset *ds, const struct idx_src *x,
     enum mlp_status st;
     uint32_t want_cols = p ? p->n_cols : 0;
 
+    if ((st = mlp__shard_check(p, x->path ? x->path : x->mem->name ? x->mem->name : "<memory>", err)) != MLP_OK)
+        return st;
     /* Both headers first: a width or count mismatch is found before
      * megabytes are read (at most IDX_IN_BUF bytes are read ahead of a
      * header, and zlib inflates only what is asked for). */
@@ -758,12 +844,35 @@ static enum mlp_status idx_load(struct mlp_dataset *ds, const struct idx_src *x,
         }
     }
 
+    /* A shard: the inputs' rows [lo, hi) are all that is read (a plain file
+     * seeks to them, a gzip one is inflated up to their end); the labels
+     * are read whole, the shard's kept, because n_classes must be the whole
+     * file's for every process loading a shard of it to agree on it (and a
+     * bad label anywhere fails them all alike): a labels file is small,
+     * 1 to 4 bytes a row. */
+    uint64_t lo, hi;
+    mlp__shard_rows(p, xf.n_items, &lo, &hi);
+    xf.keep_lo = lo * xf.n_cols;
+    xf.keep_hi = hi * xf.n_cols;
+    xf.stop = mlp__sharded(p);
+    yf.keep_lo = lo;
+    yf.keep_hi = hi;
+    /* A plain file stopped short of its end is not read to its end to find
+     * trailing bytes: its size says whether it has them. */
+    if (xf.stop && xf.in.direct && xf.regular && xf.file_size > xf.offset + xf.payload) {
+        st = idx_failf(&xf, err, MLP_ERR_FORMAT,
+                       "trailing data at byte %" PRIu64 " after the %" PRIu64 "-byte payload (expected end of file)",
+                       xf.offset + xf.payload, xf.payload);
+        goto fail;
+    }
+
     /* One block for x and labels: the `owned` contract of dataset.c.  All
-     * sizes were bounded by IDX_MAX_BYTES in idx_parse_header. */
+     * sizes were bounded by IDX_MAX_BYTES in idx_parse_header; a shard's
+     * are its rows'. */
     size_t out_elem = xf.type == IDX_U8 ? 1 : xf.type == IDX_F64 ? 8 : 4;
-    uint64_t n_values = xf.n_items * xf.n_cols;
+    uint64_t n_values = (hi - lo) * xf.n_cols;
     size_t x_bytes = (size_t)(n_values * out_elem);
-    size_t y_bytes = y ? (size_t)yf.n_items * sizeof(int32_t) : 0;
+    size_t y_bytes = y ? (size_t)(hi - lo) * sizeof(int32_t) : 0;
     size_t y_off = (x_bytes + 63) & ~(size_t)63;
     size_t total = y_off + y_bytes;
 
@@ -781,10 +890,18 @@ static enum mlp_status idx_load(struct mlp_dataset *ds, const struct idx_src *x,
                                                                        : NULL;
     uint64_t mem = mlp__mem_bound();
     if (!over && (uint64_t)total > mem) {
-        st = idx_failf(&xf, err, MLP_ERR_NOMEM,
-                       "out of memory: the header declares %" PRIu64 " x %" PRIu64 " values of %s, %zu bytes "
-                       "once loaded, more than this machine's %" PRIu64 " bytes of memory",
-                       xf.n_items, xf.n_cols, idx_type_name(xf.type), total, mem);
+        if (xf.stop)
+            st = idx_failf(&xf, err, MLP_ERR_NOMEM,
+                           "out of memory: shard %" PRIu32 " of %" PRIu32 " (rows %" PRIu64 "..%" PRIu64
+                           " of the %" PRIu64 " declared) of %" PRIu64 " values of %s each, %zu bytes once loaded, "
+                           "more than this machine's %" PRIu64 " bytes of memory",
+                           p->shard_index, p->shard_count, lo, hi, xf.n_items, xf.n_cols, idx_type_name(xf.type),
+                           total, mem);
+        else
+            st = idx_failf(&xf, err, MLP_ERR_NOMEM,
+                           "out of memory: the header declares %" PRIu64 " x %" PRIu64 " values of %s, %zu bytes "
+                           "once loaded, more than this machine's %" PRIu64 " bytes of memory",
+                           xf.n_items, xf.n_cols, idx_type_name(xf.type), total, mem);
         goto fail;
     }
     /* Only a 32-bit size_t can wrap here; say so rather than under-allocate. */
@@ -803,7 +920,7 @@ static enum mlp_status idx_load(struct mlp_dataset *ds, const struct idx_src *x,
         ds->labels = labels;
         ds->n_classes = yf.n_classes;
     }
-    ds->n_rows = xf.n_items;
+    ds->n_rows = hi - lo;
     ds->n_cols = (uint32_t)xf.n_cols;
     ds->x_type = xf.type == IDX_U8 ? MLP_ELEM_U8 : xf.type == IDX_F64 ? MLP_ELEM_F64 : MLP_ELEM_F32;
     ds->x = block;

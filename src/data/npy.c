@@ -6,7 +6,10 @@
  * file's fstat, or the buffer's) before it allocates anything, converts to
  * the data set's element type and undoes Fortran order.  A file that shrinks
  * while it is read is MLP_ERR_IO "file changed while reading", not a
- * truncated one. */
+ * truncated one.  A shard (mlp_load_params.shard_*) seeks to its rows of
+ * the inputs (in Fortran order, to its run of rows in each column) and
+ * reads the labels whole (see npy_read_labels). */
+#include "data/shard.h"
 #include "internal.h"
 
 #include <errno.h>
@@ -186,6 +189,16 @@ static enum mlp_status npy_read(struct npy_file *f, void *dst, uint64_t len, str
         }
     }
     f->offset += n;
+    return MLP_OK;
+}
+
+/* Move to byte `at` (within the size checked at open) to read from there:
+ * a shard's rows, without reading those before it. */
+static enum mlp_status npy_seek(struct npy_file *f, uint64_t at, struct mlp_error *err)
+{
+    if (f->fp && (at > (uint64_t)INT64_MAX || fseeko(f->fp, (off_t)at, SEEK_SET) != 0))
+        return npy_failf(f, err, MLP_ERR_IO, "cannot seek to byte %" PRIu64 ": %s", at, strerror(errno));
+    f->offset = at;
     return MLP_OK;
 }
 
@@ -701,19 +714,58 @@ static void npy_scatter(const struct npy_file *f, struct npy_scatter *s, const v
     }
 }
 
-/* Read the payload into dst: n_rows x n_cols row-major values of `out`. */
-static enum mlp_status npy_read_x(struct npy_file *f, void *dst, enum mlp_elem out,
+/* Rows [lo, hi) of a Fortran-order payload (a shard) into dst, (hi - lo) x
+ * n_cols row-major values of `out`: the first index varies fastest, so each
+ * column (tail index t) holds the shard's rows as one run of bytes, from
+ * element t * dims[0] + lo; the runs are read one by one, nothing else. */
+static enum mlp_status npy_read_x_columns(struct npy_file *f, void *dst, enum mlp_elem out, uint64_t lo,
+                                          uint64_t hi, struct mlp_error *err)
+{
+    size_t es = mlp__elem_size(out);
+    uint64_t per_chunk = NPY_CHUNK / f->elem, rows = hi - lo;
+    unsigned char *raw = malloc(NPY_CHUNK);
+    unsigned char *tmp = malloc((size_t)per_chunk * es);
+    enum mlp_status st = MLP_OK;
+    if (!raw || !tmp) st = npy_failf(f, err, MLP_ERR_NOMEM, "out of memory for a %u-byte read buffer", NPY_CHUNK);
+    for (uint64_t t = 0; t < f->n_cols && st == MLP_OK; t++) {
+        uint64_t row, col, k0 = t * f->dims[0] + lo;
+        npy_row_col(f, k0, &row, &col);
+        if ((st = npy_seek(f, f->data_off + k0 * f->elem, err)) != MLP_OK) break;
+        for (uint64_t j = 0; j < rows && st == MLP_OK; j += per_chunk) {
+            uint64_t n = rows - j < per_chunk ? rows - j : per_chunk;
+            if ((st = npy_read(f, raw, n * f->elem, err)) != MLP_OK) break;
+            npy_convert(f, raw, n, tmp, out);
+            if (f->kind == NPY_KIND_FLOAT) st = npy_check_finite(f, tmp, n, out, k0 + j, err);
+            for (uint64_t i = 0; i < n; i++)
+                memcpy((unsigned char *)dst + ((j + i) * f->n_cols + col) * es, tmp + i * es, es);
+        }
+    }
+    free(raw);
+    free(tmp);
+    return st;
+}
+
+/* Read rows [lo, hi) of the payload (all of them, or a shard's) into dst:
+ * (hi - lo) x n_cols row-major values of `out`. */
+static enum mlp_status npy_read_x(struct npy_file *f, void *dst, enum mlp_elem out, uint64_t lo, uint64_t hi,
                                   struct mlp_error *err)
 {
     size_t es = mlp__elem_size(out);
     bool is_float = f->kind == NPY_KIND_FLOAT;
     enum mlp_status st;
+    if (lo == hi) return MLP_OK;
+    if (f->transpose && (lo > 0 || hi < f->n_rows)) return npy_read_x_columns(f, dst, out, lo, hi, err);
+
+    /* In C order (or Fortran order with one dimension > 1, the same bytes)
+     * a shard is one run of rows: from its first value k0, n values. */
+    uint64_t k0 = lo * f->n_cols, n_values = (hi - lo) * f->n_cols;
+    if (k0 > 0 && (st = npy_seek(f, f->data_off + k0 * f->elem, err)) != MLP_OK) return st;
 
     /* Stored as it will be kept: straight into place. */
     if (!f->transpose && es == f->elem && (out == MLP_ELEM_U8 || is_float) &&
         (f->elem == 1 || f->big == host_big_endian())) {
-        if ((st = npy_read(f, dst, f->payload, err)) != MLP_OK) return st;
-        return is_float ? npy_check_finite(f, dst, f->n_values, out, 0, err) : MLP_OK;
+        if ((st = npy_read(f, dst, n_values * f->elem, err)) != MLP_OK) return st;
+        return is_float ? npy_check_finite(f, dst, n_values, out, k0, err) : MLP_OK;
     }
 
     unsigned char *raw = malloc(NPY_CHUNK);
@@ -732,12 +784,12 @@ static enum mlp_status npy_read_x(struct npy_file *f, void *dst, enum mlp_elem o
     }
     st = MLP_OK;
     uint64_t per_chunk = NPY_CHUNK / f->elem;
-    for (uint64_t k = 0; k < f->n_values && st == MLP_OK; k += per_chunk) {
-        uint64_t n = f->n_values - k < per_chunk ? f->n_values - k : per_chunk;
+    for (uint64_t k = 0; k < n_values && st == MLP_OK; k += per_chunk) {
+        uint64_t n = n_values - k < per_chunk ? n_values - k : per_chunk;
         if ((st = npy_read(f, raw, n * f->elem, err)) != MLP_OK) break;
         void *vals = sc ? tmp : (unsigned char *)dst + k * es;
         npy_convert(f, raw, n, vals, out);
-        if (is_float) st = npy_check_finite(f, vals, n, out, k, err);
+        if (is_float) st = npy_check_finite(f, vals, n, out, k0 + k, err);
         if (sc && st == MLP_OK) npy_scatter(f, sc, vals, n, dst, es);
     }
     free(raw);
@@ -746,9 +798,13 @@ static enum mlp_status npy_read_x(struct npy_file *f, void *dst, enum mlp_elem o
     return st;
 }
 
-/* Read the labels into out[0..n_rows) and find n_classes (1 + the largest). */
-static enum mlp_status npy_read_labels(struct npy_file *f, int32_t *out, uint32_t *n_classes,
-                                       struct mlp_error *err)
+/* Read the labels, rows [lo, hi) of them into out[0..hi - lo), and find
+ * n_classes (1 + the largest).  Every row is read and checked, a shard's
+ * or not: n_classes must be the whole file's, so that the processes that
+ * load its shards agree on it, and a bad label anywhere fails them all
+ * alike.  Labels are 1 to 8 bytes a row, a small part of the data. */
+static enum mlp_status npy_read_labels(struct npy_file *f, int32_t *out, uint64_t lo, uint64_t hi,
+                                       uint32_t *n_classes, struct mlp_error *err)
 {
     unsigned char *raw = malloc(NPY_CHUNK);
     if (!raw) return npy_failf(f, err, MLP_ERR_NOMEM, "out of memory for a %u-byte read buffer", NPY_CHUNK);
@@ -794,7 +850,7 @@ static enum mlp_status npy_read_labels(struct npy_file *f, int32_t *out, uint32_
                                shown, row, at, MLP_MAX_CLASSES);
                 break;
             }
-            out[row] = (int32_t)y;
+            if (row >= lo && row < hi) out[row - lo] = (int32_t)y;
             if ((uint32_t)y + 1 > top) top = (uint32_t)y + 1;
         }
     }
@@ -837,6 +893,8 @@ static enum mlp_status npy_load(struct mlp_dataset *ds, const struct npy_src *x,
     memset(&yf, 0, sizeof yf);
     enum mlp_status st;
 
+    if ((st = mlp__shard_check(p, x->path ? x->path : x->mem->name ? x->mem->name : "<memory>", err)) != MLP_OK)
+        return st;
     /* Both headers first: a width or count mismatch is found before megabytes
      * are read. */
     if ((st = npy_begin(&xf, x, false, p ? p->n_cols : 0, err)) != MLP_OK) goto fail;
@@ -853,9 +911,11 @@ static enum mlp_status npy_load(struct mlp_dataset *ds, const struct npy_src *x,
                         : xf.kind == NPY_KIND_UINT && xf.elem == 1 ? MLP_ELEM_U8
                                                                    : MLP_ELEM_F64;
     /* Sizes were bounded by NPY_MAX_BYTES in npy_parse, and are by the
-     * machine's memory in mlp__dataset_alloc, so only a real shortage of
-     * memory fails here. */
-    st = mlp__dataset_alloc(ds, xf.n_rows, (uint32_t)xf.n_cols, out, y != NULL, 0, err);
+     * machine's memory in mlp__dataset_alloc (the shard's, when sharded), so
+     * only a real shortage of memory fails here. */
+    uint64_t lo, hi;
+    mlp__shard_rows(p, xf.n_rows, &lo, &hi);
+    st = mlp__dataset_alloc(ds, hi - lo, (uint32_t)xf.n_cols, out, y != NULL, 0, err);
     if (st != MLP_OK) {
         if (err) {
             char why[sizeof err->msg];
@@ -864,10 +924,10 @@ static enum mlp_status npy_load(struct mlp_dataset *ds, const struct npy_src *x,
         }
         goto fail;
     }
-    if ((st = npy_read_x(&xf, ds->owned, out, err)) != MLP_OK) goto fail;
+    if ((st = npy_read_x(&xf, ds->owned, out, lo, hi, err)) != MLP_OK) goto fail;
     if (y) {
         uint32_t n_classes = 0;
-        if ((st = npy_read_labels(&yf, (int32_t *)ds->labels, &n_classes, err)) != MLP_OK) goto fail;
+        if ((st = npy_read_labels(&yf, (int32_t *)ds->labels, lo, hi, &n_classes, err)) != MLP_OK) goto fail;
         ds->n_classes = n_classes;
     }
     /* (n, h, w) is a grey image, (n, h, w, c) one with 1, 3 or 4 channels. */

@@ -8,8 +8,9 @@ set -eu
 # clang and libclang-rt-14-dev: libFuzzer for the fuzz targets.  qemu-user:
 # test_nehalem runs the CLI on an emulated CPU without AVX.  python3-venv:
 # the Python package's tests run in virtual environments (their packages
-# come from PyPI, scripts/python-env.sh).
-PKGS="build-essential cmake pkg-config libopenblas-dev zlib1g-dev libhdf5-dev libyaml-dev dataset-fashion-mnist clang libclang-rt-14-dev chromium qemu-user python3-venv"
+# come from PyPI, scripts/python-env.sh).  libopenmpi-dev and openmpi-bin:
+# the MPI build (fastmlp-mpi, data-parallel training) and its mpirun tests.
+PKGS="build-essential cmake pkg-config libopenblas-dev zlib1g-dev libhdf5-dev libyaml-dev dataset-fashion-mnist clang libclang-rt-14-dev chromium qemu-user python3-venv libopenmpi-dev openmpi-bin"
 
 missing=""
 for p in $PKGS; do

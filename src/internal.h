@@ -226,6 +226,15 @@ struct mlp_pass {
     const uint64_t *rows;
     double l2;
     double l2_m;      /* m in l2/(2m) sum w^2; 0 means n (this pass's rows) */
+    uint64_t mean_n;  /* the loss and the gradient are sums over the rows
+                       * divided by this (0: n): a data-parallel rank's part
+                       * of a global batch divides by the batch's rows */
+    /* with grad: called with l = L-1, ..., 0 as soon as layer l's gradient
+     * (its weights and biases, contiguous in the flat vector) is final, in
+     * the same order whatever the stage (a data-parallel step starts its
+     * sum over the ranks there); may be NULL */
+    void (*layer_done)(void *ctx, uint32_t l);
+    void *layer_ctx;
     enum mlp_backend backend;
     uint32_t block_rows;
     bool split_gemms; /* internal: the fast pass runs one small range on the

@@ -4,6 +4,7 @@
  * per-epoch figures (stdout and an optional JSON-lines log) and, on request,
  * a profile of where the time went; save the model. */
 #include "cli.h"
+#include "cli_dist.h"
 #include "report.h"
 
 #include <errno.h>
@@ -29,6 +30,7 @@ struct train_opts {
     uint64_t seed, limit;
     int threads, nesterov, quiet, standardize, no_standardize;
     const char *kernels;
+    const char *allreduce;
     struct net_opts net;
     struct data_opts data;
 };
@@ -219,6 +221,9 @@ struct train_run {
     const char *ckpt_flag; /* how messages name it */
     FILE *info;            /* the lines for people */
     struct mlp_dataset train, test, valid;
+    uint64_t rows; /* training rows: of every rank's shard */
+    bool regress;  /* real targets (some rank's shard has them) */
+    const struct mlp_comm *comm; /* fastmlp-mpi on several ranks, else NULL */
     bool has_valid;
     struct mlp_model *m;
     struct mlp_trainer *t;
@@ -249,7 +254,8 @@ static int train_args(struct train_run *r, int argc, char **argv, struct cli_arg
     *o = (struct train_opts){
         .optimizer = "adam", .lr = 1e-3, .momentum = 0.9, .scale = NAN, .batch = UNSET, .epochs = UNSET, .seed = 42,
         .threads = 0, .limit = UINT64_MAX, .schedule = "constant", .step_size = 10, .gamma = 0.1, .gtol = 1e-5,
-        .history = 10, .l2 = NAN, .valid_fraction = NAN, .patience = UNSET, .net = net_opts_default("f32")};
+        .history = 10, .l2 = NAN, .valid_fraction = NAN, .patience = UNSET, .net = net_opts_default("f32"),
+        .allreduce = "overlap"};
     /* chosen from the data when not given (choose_defaults) */
     o->net.layers = o->net.head = o->net.init = NULL;
     const struct opt opts[] = {
@@ -312,10 +318,14 @@ static int train_args(struct train_run *r, int argc, char **argv, struct cli_arg
         {"--profile", 0, OPT_FLAG, &o->profile, NULL, "print where the time and memory went", "Output"},
         {"--report", 0, OPT_STR, &o->report, "FILE", "write an HTML report: curves, confusion matrix, test samples",
          "Output"},
+        {"--allreduce", 0, OPT_STR, &o->allreduce, "HOW",
+         "fastmlp-mpi on several ranks: sum each layer's gradient over the ranks as soon as it is done (overlap) "
+         "or the whole gradient after the backward pass (blocking) [overlap]", "Cluster"},
         DATA_OPTIONS(o->data),
         {0}};
     *a = (struct cli_args){.cmd = r->cmd, .first = 2, .opts = opts,
-                           .usage = "usage: fastmlp train --train FILE [--train-labels FILE] [options]"};
+                           .usage = "usage: fastmlp train --train FILE [--train-labels FILE] [options]\n"
+                                    "       mpirun -np N fastmlp-mpi train ... (data-parallel, docs/distributed.md)"};
     int rc = cli_args_parse(a, argc, argv);
     a->opts = NULL; /* the table dies here */
     return rc;
@@ -373,6 +383,36 @@ static int check_opts(struct train_run *r)
     r->optim = (enum mlp_optim)optim;
     if (o->classes > MLP_MAX_CLASSES) return cli_usage_error(cmd, "--classes %u: at most %u", o->classes, MLP_MAX_CLASSES);
     if (o->max_iter) o->epochs = o->max_iter;
+    if (strcmp(o->allreduce, "overlap") != 0 && strcmp(o->allreduce, "blocking") != 0)
+        return cli_usage_error(cmd, "unknown --allreduce '%s' (expected overlap or blocking)", o->allreduce);
+    return CLI_RUN;
+}
+
+/* fastmlp-mpi on several ranks: each rank loads its shard of every set
+ * (the rows [N*rank/size, N*(rank+1)/size) of each file), rank 0 alone
+ * prints, logs and writes; flags that need every row on one rank are
+ * refused.  CLI_RUN, or EXIT_USAGE after one line. */
+static int dist_opts(struct train_run *r)
+{
+    struct train_opts *o = &r->o;
+    if (cli_dist.size < 2) return CLI_RUN;
+    const char *cmd = r->cmd;
+    if (o->limit != UINT64_MAX)
+        return cli_usage_error(cmd, "--limit is not available on several ranks (each holds a shard of the rows)");
+    if (!isnan(o->valid_fraction) && o->valid_fraction > 0)
+        return cli_usage_error(cmd, "--valid-fraction is not available on several ranks: give the held-out rows as "
+                                    "--valid FILE");
+    if (o->report)
+        return cli_usage_error(cmd, "--report is not available on several ranks (its confusion matrix and samples "
+                                    "need every test row on one rank): train alone, or run fastmlp eval on the model");
+    r->lp.shard_index = (uint32_t)cli_dist.rank;
+    r->lp.shard_count = (uint32_t)cli_dist.size;
+    if (isnan(o->valid_fraction)) o->valid_fraction = 0; /* no automatic hold-out either */
+    if (cli_dist.rank > 0) {
+        o->quiet = 1;
+        o->out = o->log_json = NULL;
+        o->profile = 0;
+    }
     return CLI_RUN;
 }
 
@@ -438,8 +478,8 @@ static void chose(struct chosen *c, const char *fmt, ...)
 static int choose_defaults(struct train_run *r, struct chosen *c)
 {
     struct train_opts *o = &r->o;
-    const bool table = mlp_dataset_schema(&r->train) != NULL, regress = r->train.targets != NULL;
-    uint64_t rows = r->train.n_rows < o->limit ? r->train.n_rows : o->limit;
+    const bool table = mlp_dataset_schema(&r->train) != NULL, regress = r->regress;
+    uint64_t rows = r->rows < o->limit ? r->rows : o->limit;
     if (!o->net.layers) {
         o->net.layers = table ? "100" : "256,128";
         chose(c, " --layers %s", o->net.layers);
@@ -488,12 +528,11 @@ static int choose_defaults(struct train_run *r, struct chosen *c)
  * labels, the defaults chosen from them, cut to --limit, the validation
  * rows split off, their classes shared.  *rc: the exit code when a flag
  * chosen is refused. */
-static enum mlp_status load_sets(struct train_run *r, struct chosen *ch, int *rc)
+static enum mlp_status load_files(struct train_run *r)
 {
     struct train_opts *o = &r->o;
     struct mlp_error *err = &r->err;
     double t0 = mlp_now();
-    *rc = CLI_RUN;
     enum mlp_status st = cli_load_data(&r->train, o->train, o->train_labels, &r->lp, err);
     struct mlp_load_params lp = r->lp;
     lp.schema = st == MLP_OK ? mlp_dataset_schema(&r->train) : NULL;
@@ -505,7 +544,17 @@ static enum mlp_status load_sets(struct train_run *r, struct chosen *ch, int *rc
         st = cli_need_labels(&r->train, o->train, "--train-labels (IDX, NPY), a label column (CSV) or --y-key (HDF5)",
                              err);
     if (st == MLP_OK && o->test) st = cli_need_labels(&r->test, o->test, "--test-labels", err);
-    if (st != MLP_OK) return st;
+    return st;
+}
+
+/* The loaded sets: checked against each other, the defaults chosen from
+ * them, cut to --limit, the validation rows split off, their classes
+ * shared.  *rc: the exit code when a flag chosen is refused. */
+static enum mlp_status prepare_sets(struct train_run *r, struct chosen *ch, int *rc)
+{
+    struct train_opts *o = &r->o;
+    struct mlp_error *err = &r->err;
+    *rc = CLI_RUN;
     /* Sets that cannot share a model: said before their labels are compared. */
     const struct mlp_dataset *ev[] = {o->test ? &r->test : NULL, o->valid ? &r->valid : NULL};
     const char *evp[] = {o->test, o->valid};
@@ -528,6 +577,7 @@ static enum mlp_status load_sets(struct train_run *r, struct chosen *ch, int *rc
     if (o->valid_fraction > 0) {
         struct mlp_dataset rest;
         const struct mlp_split how = {.fraction = o->valid_fraction, .seed = o->seed};
+        enum mlp_status st;
         if ((st = mlp_dataset_split(&r->train, &how, &rest, &r->valid, err)) != MLP_OK) return st;
         mlp_dataset_free(&r->train);
         r->train = rest;
@@ -634,20 +684,35 @@ static void banner_optim(const struct train_run *r, char *b, size_t n)
 }
 
 /* The output layer's biases set to the mean of each target over ds. */
-static void init_output_bias(struct mlp_model *m, const struct mlp_dataset *ds)
+static enum mlp_status init_output_bias(struct mlp_model *m, const struct mlp_dataset *ds, struct mlp_error *err)
 {
     const uint32_t L = mlp_model_n_layers(m), K = mlp_model_n_out(m);
-    if (ds->n_targets != K || ds->n_rows == 0) return;
+    /* several ranks: every shard's sums and rows, added up (a rank's
+     * shard may be empty; the sums are over every rank's rows) */
+    double *sum = calloc((size_t)K + 1, sizeof *sum);
+    if (!sum) {
+        snprintf(err->msg, sizeof err->msg, "out of memory");
+        return err->status = MLP_ERR_NOMEM;
+    }
+    if (ds->targets && ds->n_targets == K) {
+        for (uint32_t k = 0; k < K; k++)
+            for (uint64_t r = 0; r < ds->n_rows; r++) sum[k] += ds->targets[r * K + k];
+        sum[K] = (double)ds->n_rows;
+    }
+    if (cli_dist_sum(sum, (size_t)K + 1, err) != 0) {
+        free(sum);
+        return err->status;
+    }
     const size_t b = mlp_model_b_offset(m, L - 1);
-    for (uint32_t k = 0; k < K; k++) {
-        double mean = 0;
-        for (uint64_t r = 0; r < ds->n_rows; r++) mean += ds->targets[r * K + k];
-        mean /= (double)ds->n_rows;
+    for (uint32_t k = 0; k < K && sum[K] > 0; k++) {
+        double mean = sum[k] / sum[K];
         if (mlp_model_dtype(m) == MLP_F32)
             ((float *)mlp_model_params(m))[b + k] = (float)mean;
         else
             ((double *)mlp_model_params(m))[b + k] = mean;
     }
+    free(sum);
+    return MLP_OK;
 }
 
 /* The model (refused up front when training it cannot fit in memory,
@@ -657,21 +722,23 @@ static enum mlp_status start(struct train_run *r, const struct chosen *ch)
 {
     const struct train_opts *o = &r->o;
     struct mlp_error *err = &r->err;
-    const struct mlp_train_params tp = train_params(r);
+    struct mlp_train_params tp = train_params(r);
+    tp.comm = r->comm;
     struct mlp_model_params mp;
     enum mlp_status st = net_params(&r->net, &r->train, o->scale, &mp, err);
     mp.ctx = r->lp.ctx;
     if (st == MLP_OK) st = mlp_trainer_check_memory(&mp, &tp, err);
     if (st == MLP_OK) st = net_create(&r->net, &mp, o->seed, &r->m, err);
     /* Fitted on the training rows only: validation and test stay unseen. */
-    if (st == MLP_OK && o->standardize) st = mlp_model_fit_standardize(r->m, &r->train, err);
+    if (st == MLP_OK && o->standardize) st = mlp_model_fit_standardize_group(r->m, &r->train, r->comm, err);
     /* Regression (an identity head, whose output is its bias plus the sum):
      * the output biases start at the targets' means, so that
      * the first epochs learn the shape rather than the offset (a target
      * around 150, as diabetes', is out of reach of 200 epochs of Adam at
      * 1e-3 from an output near 0).  A deterministic function of the data. */
-    if (st == MLP_OK && r->train.targets && !o->resume && r->net.head == MLP_HEAD_IDENTITY_MSE)
-        init_output_bias(r->m, &r->train);
+    if (st == MLP_OK && r->regress && !o->resume &&
+        r->net.head == MLP_HEAD_IDENTITY_MSE)
+        st = init_output_bias(r->m, &r->train, err);
     /* The table's layout goes with the model: predict and eval read the same. */
     if (st == MLP_OK && mlp_dataset_schema(&r->train))
         st = mlp_model_set_schema(r->m, mlp_dataset_schema(&r->train), err);
@@ -679,7 +746,9 @@ static enum mlp_status start(struct train_run *r, const struct chosen *ch)
     if (!o->quiet) data_banner(r, ch);
     if (!o->quiet) {
         char net[600], optim[200];
-        net_summary(&r->net, &r->train, r->m, net, sizeof net);
+        struct mlp_dataset all = r->train; /* the rows of every rank's shard */
+        all.n_rows = r->rows;
+        net_summary(&r->net, &all, r->m, net, sizeof net);
         banner_optim(r, optim, sizeof optim);
         fprintf(r->info, "fastmlp %s: %s, %s\n", r->cmd, net, optim);
     }
@@ -790,7 +859,7 @@ static int train(struct train_run *r)
         return EXIT_INTERRUPTED;
     }
     /* Every input is loaded: a file that cannot be created is the checkpoint. */
-    if (st == MLP_ERR_OPEN) return cli_output_fail(r->cmd, st, r->err.msg);
+    if (st == MLP_ERR_OPEN) return cli_dist_abort(cli_output_fail(r->cmd, st, r->err.msg));
     if (st == MLP_ERR_DIVERGED) {
         /* the trainer put the last good weights back, but a diverged run
          * saves nothing: say so rather than which weights were kept */
@@ -799,7 +868,9 @@ static int train(struct train_run *r)
                  r->o.out ? r->o.out : "", r->o.out ? " was not written)" : "");
         return cli_fail(r->cmd, st, msg);
     }
-    if (st != MLP_OK) return cli_fail(r->cmd, st, r->err.msg);
+    /* several ranks: a failure that may be this rank's alone (its
+     * checkpoint, its memory) while the others wait in a sum ends the job */
+    if (st != MLP_OK) return cli_dist_abort(cli_fail(r->cmd, st, r->err.msg));
     if (!r->o.quiet) print_stop(r);
     return CLI_RUN;
 }
@@ -815,19 +886,22 @@ static int outputs(struct train_run *r)
     double loss, acc, f0 = mlp_now();
     const struct mlp_dataset *final = o->test ? &r->test : r->has_valid ? &r->valid : &r->train;
     const char *fname = o->test ? "test" : r->has_valid ? "valid" : "train";
-    enum mlp_status st = mlp_model_evaluate(r->m, final, &loss, &acc, err);
+    /* several ranks: over every rank's shard of the set */
+    enum mlp_status st = mlp_trainer_evaluate(r->t, final, &loss, &acc, err);
     r->ph.final_eval = mlp_now() - f0;
-    if (st != MLP_OK) return cli_fail(r->cmd, st, err->msg);
+    if (st != MLP_OK) return cli_dist_abort(cli_fail(r->cmd, st, err->msg));
     double rm[3];
-    if (st == MLP_OK && final->targets && (st = cli_regress_metrics(r->m, final, rm, err)) != MLP_OK)
+    /* MAE and R2 want every row on one rank: several ranks print the loss */
+    const bool regress_metrics = final->targets && cli_dist.size < 2;
+    if (regress_metrics && (st = cli_regress_metrics(r->m, final, rm, err)) != MLP_OK)
         return cli_fail(r->cmd, st, err->msg);
     if (acc >= 0) fprintf(r->info, "%s accuracy %.4f  ", fname, acc);
-    if (final->targets)
+    if (regress_metrics)
         fprintf(r->info, "%s MSE %.6g  MAE %.6g  R2 %.4f  (%.2f s training)\n", fname, rm[0], rm[1], rm[2],
                 r->lc.total_s);
     else
         fprintf(r->info, "%s loss %.4f  %.0f samples/s  (%.2f s training)\n", fname, loss,
-            r->lc.total_s > 0 ? (double)r->train.n_rows * r->lc.n_epochs / r->lc.total_s : 0, r->lc.total_s);
+            r->lc.total_s > 0 ? (double)r->rows * r->lc.n_epochs / r->lc.total_s : 0, r->lc.total_s);
     if (o->out) {
         double s0 = mlp_now();
         cli_signals_for_output(o->out);
@@ -866,16 +940,31 @@ int cmd_train(int argc, char **argv)
     struct cli_args a;
     int rc = train_args(&r, argc, argv, &a);
     if (rc == CLI_RUN) rc = check_opts(&r);
+    if (rc == CLI_RUN) rc = dist_opts(&r);
     if (rc == CLI_RUN) rc = check_files(&r, a.config);
     const struct train_opts *o = &r.o;
     r.lc = (struct log_ctx){.info = r.info, .quiet = o->quiet, .tty = r.info && isatty(fileno(r.info))};
     r.t_start = mlp_now();
     enum mlp_status st = MLP_OK;
     struct chosen ch = {0};
-    if (rc == CLI_RUN) st = load_sets(&r, &ch, &rc);
+    if (rc == CLI_RUN && (st = load_files(&r)) != MLP_OK) rc = cli_fail(r.cmd, st, r.err.msg);
+    /* Several ranks: whatever failed on one (its shard, its files) ends
+     * every rank here, with rank 0 saying why; from here on they take
+     * part in sums together. */
+    rc = cli_dist_agree(r.cmd, rc);
+    st = MLP_OK;
+    if (rc == CLI_RUN && cli_dist.size > 1 && !(r.comm = cli_dist_comm(strcmp(o->allreduce, "overlap") == 0, &r.err)))
+        rc = cli_dist_abort(cli_fail(r.cmd, r.err.status, r.err.msg));
+    if (rc == CLI_RUN) {
+        r.rows = cli_dist_sum_u64(r.train.n_rows);
+        r.regress = cli_dist_sum_u64(r.train.targets != NULL) > 0;
+    }
+    if (rc == CLI_RUN) st = prepare_sets(&r, &ch, &rc);
+    if (rc == CLI_RUN && cli_dist.size < 2) r.rows = r.train.n_rows; /* after --limit and the hold-out */
     r.lc.eval_name = r.has_valid ? "valid" : "test";
     if (rc == CLI_RUN && st == MLP_OK) st = start(&r, &ch);
     if (st != MLP_OK) rc = cli_fail(r.cmd, st, r.err.msg);
+    if (cli_dist.size > 1 && (rc == CLI_RUN || st != MLP_OK)) rc = cli_dist_agree(r.cmd, rc);
     if (rc == CLI_RUN) rc = open_log(&r);
     if (rc == CLI_RUN) rc = train(&r);
     if (rc == CLI_RUN) rc = outputs(&r);

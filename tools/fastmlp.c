@@ -2,6 +2,7 @@
 /* The fastmlp command line: a table of subcommands.  Each one turns library
  * statuses into one stderr line and a documented exit code (cli.h). */
 #include "cli.h"
+#include "cli_dist.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -54,6 +55,8 @@ static int print_version(void)
     printf("fastmlp %s\nBLAS: %s\n", mlp_version(), mlp_blas_info());
     const char *h5 = mlp_hdf5_info();
     printf("HDF5: %s\n", h5 ? h5 : "not built in (FASTMLP_HDF5=OFF)");
+    const char *mpi = cli_dist_version();
+    if (mpi) printf("MPI: %s (rank %d of %d)\n", mpi, cli_dist.rank, cli_dist.size);
     printf("kernels: %s (--isa %s)\n", mlp_isa_name(mlp_context_isa_used(c)), mlp_isa_name(cli_isa));
     const char *slot, *variant, *q[3] = {"?", "?", "?"};
     for (unsigned i = 0; (slot = mlp_context_kernel(c, i, &variant)) != NULL; i++) {
@@ -86,7 +89,7 @@ static int finish(const char *name, int rc)
     return rc;
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
@@ -127,9 +130,24 @@ int main(int argc, char **argv)
     }
     for (const struct command *c = commands; c->name; c++) {
         if (strcmp(argv[1], c->name) != 0) continue;
+        /* several ranks share one training run; any other command would
+         * only run N times over */
+        if (cli_dist.size > 1 && strcmp(c->name, "train") != 0) {
+            if (cli_dist.rank == 0)
+                fprintf(stderr, "fastmlp %s: only train runs on several ranks (this job has %d): run %s alone\n",
+                        c->name, cli_dist.size, c->name);
+            return EXIT_USAGE;
+        }
         cli_process_init(c->name);
         return finish(c->name, c->run(argc, argv));
     }
     fprintf(stderr, "fastmlp: unknown command '%s' (see 'fastmlp --help')\n", argv[1]);
     return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    int rc = cli_dist_init(&argc, &argv);
+    if (rc == EXIT_OK) rc = run(argc, argv);
+    return cli_dist_finish(rc);
 }

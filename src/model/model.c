@@ -378,14 +378,31 @@ static double elem_at(const struct mlp_dataset *ds, size_t i)
     return 0;
 }
 
-enum mlp_status mlp_model_fit_standardize(struct mlp_model *m, const struct mlp_dataset *ds, struct mlp_error *err)
+/* Sum n doubles over the group (comm NULL: nothing to do); a failure
+ * becomes MLP_ERR_IO quoting the group's message. */
+static enum mlp_status group_gather(const struct mlp_comm *c, const double *mine, double *all, size_t n,
+                                    struct mlp_error *err)
+{
+    char msg[160] = "";
+    if (c->allgather(c->self, mine, all, n * sizeof *mine, msg, sizeof msg))
+        return mlp__fail(err, MLP_ERR_IO, "rank %d of %d: gathering the standardisation's sums failed: %s", c->rank,
+                         c->size, msg);
+    return MLP_OK;
+}
+
+enum mlp_status mlp_model_fit_standardize_group(struct mlp_model *m, const struct mlp_dataset *ds,
+                                                const struct mlp_comm *comm, struct mlp_error *err)
 {
     MLP_ASSERT(m && ds);
-    enum mlp_status st = mlp__check_data(m, ds, false, err);
+    const struct mlp_comm *c = comm && comm->size > 1 ? comm : NULL;
+    enum mlp_status st = c && ds->n_rows == 0 ? MLP_OK : mlp__check_data(m, ds, false, err);
     if (st != MLP_OK) return st;
-    if (ds->n_rows == 0) return mlp__fail(err, MLP_ERR_ARG, "cannot fit standardisation on an empty data set");
+    if (!c && ds->n_rows == 0) return mlp__fail(err, MLP_ERR_ARG, "cannot fit standardisation on an empty data set");
     uint32_t n = mlp__n_in(m);
-    double *mean = calloc(3 * (size_t)n, sizeof *mean);
+    const size_t ranks = c ? (size_t)c->size : 1;
+    /* mean, m2, amax, then (group) every rank's amax, and its (count, mean, m2) */
+    double *mean = calloc(3 * (size_t)n + (c ? ranks * n + ranks * (2 * (size_t)n + 1) + 2 * (size_t)n + 1 : 0),
+                          sizeof *mean);
     if (!mean) return mlp__fail(err, MLP_ERR_NOMEM, "cannot allocate standardisation for %u inputs", n);
     double *m2 = mean + n, *amax = m2 + n;
     /* Each input is divided by its largest magnitude before Welford's
@@ -393,6 +410,12 @@ enum mlp_status mlp_model_fit_standardize(struct mlp_model *m, const struct mlp_
      * squares; mean and std are scaled back at the end. */
     for (uint64_t r = 0; r < ds->n_rows; r++)
         for (uint32_t j = 0; j < n; j++) amax[j] = fmax(amax[j], fabs(elem_at(ds, (size_t)r * n + j) * m->input_scale));
+    double *all_amax = amax + n, *all_stats = all_amax + ranks * n, *mine = all_stats + ranks * (2 * (size_t)n + 1);
+    if (c) { /* the largest magnitude of every rank's rows */
+        if ((st = group_gather(c, amax, all_amax, n, err)) != MLP_OK) goto done;
+        for (size_t r = 0; r < ranks; r++)
+            for (uint32_t j = 0; j < n; j++) amax[j] = fmax(amax[j], all_amax[r * n + j]);
+    }
     for (uint64_t r = 0; r < ds->n_rows; r++) {
         double k = (double)(r + 1);
         for (uint32_t j = 0; j < n; j++) {
@@ -402,15 +425,50 @@ enum mlp_status mlp_model_fit_standardize(struct mlp_model *m, const struct mlp_
             m2[j] += d * (x - mean[j]);
         }
     }
+    double rows = (double)ds->n_rows;
+    if (c) {
+        /* the shards' (count, mean, M2) merged in rank order (Chan et al.'s
+         * pairwise update): every rank computes the same numbers, which
+         * equal one process's Welford pass up to rounding */
+        mine[0] = rows;
+        memcpy(mine + 1, mean, n * sizeof *mean);
+        memcpy(mine + 1 + n, m2, n * sizeof *m2);
+        const size_t w = 2 * (size_t)n + 1;
+        if ((st = group_gather(c, mine, all_stats, w, err)) != MLP_OK) goto done;
+        rows = 0;
+        memset(mean, 0, 2 * (size_t)n * sizeof *mean);
+        for (size_t r = 0; r < ranks; r++) {
+            const double *s = all_stats + r * w, nb = s[0];
+            if (nb == 0) continue;
+            const double na = rows, tot = na + nb;
+            for (uint32_t j = 0; j < n; j++) {
+                double d = s[1 + j] - mean[j];
+                mean[j] += d * (nb / tot);
+                m2[j] += s[1 + n + j] + d * d * (na * nb / tot);
+            }
+            rows = tot;
+        }
+        if (rows == 0) {
+            st = mlp__fail(err, MLP_ERR_ARG, "cannot fit standardisation on an empty data set");
+            goto done;
+        }
+    }
     for (uint32_t j = 0; j < n; j++) {
-        double sd = sqrt(m2[j] / (double)ds->n_rows) * amax[j];
+        double sd = sqrt(m2[j] / rows) * amax[j];
         mean[j] *= amax[j];
         /* a constant input (or one whose spread is lost in rounding) is only centred */
         m2[j] = sd > 1e-12 * (fabs(mean[j]) + 1e-300) && isfinite(1 / sd) ? sd : 1.0;
     }
     st = mlp_model_set_standardize(m, mean, m2, err);
+    if (st == MLP_ERR_ARG) st = MLP_ERR_RANGE; /* the data, not the caller, is at fault */
+done:
     free(mean);
-    return st == MLP_ERR_ARG ? MLP_ERR_RANGE : st; /* the data, not the caller, is at fault */
+    return st;
+}
+
+enum mlp_status mlp_model_fit_standardize(struct mlp_model *m, const struct mlp_dataset *ds, struct mlp_error *err)
+{
+    return mlp_model_fit_standardize_group(m, ds, NULL, err);
 }
 
 const double *mlp_model_standardize_mean(const struct mlp_model *m)

@@ -55,19 +55,41 @@ static uint32_t crc_bytes(const void *p, uint64_t n)
     return (uint32_t)c;
 }
 
+void mlp__ckpt_fp_bytes(const struct mlp_dataset *ds, uint64_t *x_bytes, uint64_t *y_bytes)
+{
+    *x_bytes = ds->n_rows * ds->n_cols * mlp__elem_size(ds->x_type);
+    *y_bytes = ds->labels ? ds->n_rows * sizeof(int32_t)
+               : ds->targets ? ds->n_rows * ds->n_targets * sizeof(double) : 0;
+}
+
 struct mlp_ckpt_fp mlp__ckpt_fingerprint(const struct mlp_dataset *ds)
 {
     struct mlp_ckpt_fp f = {0};
     if (!ds) return f;
+    uint64_t xb, yb;
+    mlp__ckpt_fp_bytes(ds, &xb, &yb);
     f.rows = ds->n_rows;
     f.cols = ds->n_cols;
     f.x_type = (uint32_t)ds->x_type;
-    f.crc_x = crc_bytes(ds->x, ds->n_rows * ds->n_cols * mlp__elem_size(ds->x_type));
+    f.crc_x = crc_bytes(ds->x, xb);
     if (ds->labels)
-        f.crc_y = crc_bytes(ds->labels, ds->n_rows * sizeof(int32_t));
+        f.crc_y = crc_bytes(ds->labels, yb);
     else if (ds->targets)
-        f.crc_y = crc_bytes(ds->targets, ds->n_rows * ds->n_targets * sizeof(double));
+        f.crc_y = crc_bytes(ds->targets, yb);
     return f;
+}
+
+struct mlp_ckpt_fp mlp__ckpt_fp_join(struct mlp_ckpt_fp a, struct mlp_ckpt_fp b, uint64_t b_x_bytes,
+                                     uint64_t b_y_bytes)
+{
+    /* zlib's combination: the CRC of the concatenation from the two CRCs
+     * and the second part's length, without the bytes */
+    a.crc_x = (uint32_t)crc32_combine(a.crc_x, b.crc_x, (z_off_t)b_x_bytes);
+    a.crc_y = (uint32_t)crc32_combine(a.crc_y, b.crc_y, (z_off_t)b_y_bytes);
+    a.rows += b.rows;
+    a.cols = b.cols;
+    a.x_type = b.x_type;
+    return a;
 }
 
 /* --------------------------------------------------------------- writing */

@@ -16,6 +16,13 @@ struct mlp_ckpt_fp {
     uint32_t cols, x_type, crc_x, crc_y;
 };
 struct mlp_ckpt_fp mlp__ckpt_fingerprint(const struct mlp_dataset *ds);
+/* The fingerprint of a's rows followed by b's (a data-parallel run's
+ * shards, in rank order), equal to mlp__ckpt_fingerprint of the whole set:
+ * b_x_bytes and b_y_bytes are the lengths of the bytes b's CRCs cover. */
+struct mlp_ckpt_fp mlp__ckpt_fp_join(struct mlp_ckpt_fp a, struct mlp_ckpt_fp b, uint64_t b_x_bytes,
+                                     uint64_t b_y_bytes);
+/* Those lengths for a data set (x's bytes; the labels' or targets'). */
+void mlp__ckpt_fp_bytes(const struct mlp_dataset *ds, uint64_t *x_bytes, uint64_t *y_bytes);
 
 /* Where a run stands: what a resumed run continues from. */
 struct mlp_ckpt_pos {

@@ -166,12 +166,15 @@ enum mlp_status mlp_trainer_create(struct mlp_trainer **out, struct mlp_model *m
     MLP_ASSERT(out && m && train && p);
     *out = NULL;
     const struct mlp_dataset *eval = p->eval;
+    /* data-parallel: a rank's shard may be empty (more ranks than rows);
+     * mlp__dist_init checks the shards against each other and counts all */
+    const struct mlp_comm *comm = p->comm && p->comm->size > 1 ? p->comm : NULL;
     enum mlp_status st = check_params(p, err);
-    if (st == MLP_OK) st = mlp__check_data(m, train, true, err);
-    if (st == MLP_OK && eval) st = mlp__check_data(m, eval, true, err);
+    if (st == MLP_OK && (!comm || train->n_rows)) st = mlp__check_data(m, train, true, err);
+    if (st == MLP_OK && eval && (!comm || eval->n_rows)) st = mlp__check_data(m, eval, true, err);
     if (st != MLP_OK) return st;
-    if ((st = check_train_rows(train, err)) != MLP_OK) return st;
-    if (eval && eval->n_rows == 0) return mlp__fail(err, MLP_ERR_ARG, "the evaluation set is empty");
+    if (!comm && (st = check_train_rows(train, err)) != MLP_OK) return st;
+    if (!comm && eval && eval->n_rows == 0) return mlp__fail(err, MLP_ERR_ARG, "the evaluation set is empty");
     if (p->patience && !eval)
         return mlp__fail(err, MLP_ERR_ARG, "early stopping (patience %u) needs an evaluation set", p->patience);
 
@@ -183,8 +186,22 @@ enum mlp_status mlp_trainer_create(struct mlp_trainer **out, struct mlp_model *m
     t->p = *p;
     t->on_epoch = p->on_epoch;
     t->user = p->user;
+    t->p.comm = comm;
+    t->N = train->n_rows;
+    if (comm) {
+        if ((st = mlp__dist_init(&t->dist, comm, train, eval, err)) != MLP_OK) {
+            free(t);
+            return st;
+        }
+        t->dp = true;
+        t->N = t->dist.n_total;
+        if (t->N > SIZE_MAX / sizeof(uint64_t)) {
+            mlp_trainer_free(t);
+            return mlp__fail(err, MLP_ERR_NOMEM, "%llu training rows: too many to index", (unsigned long long)t->N);
+        }
+    }
     const size_t n = m->n_params, esz = mlp__dtype_size(m->dtype);
-    const uint64_t N = train->n_rows;
+    const uint64_t N = t->N;
     t->minibatch = p->optim == MLP_OPT_SGD || p->optim == MLP_OPT_ADAM;
     t->solver = p->optim == MLP_OPT_CG || p->optim == MLP_OPT_LBFGS;
     t->bs = t->minibatch ? (p->batch < N ? p->batch : N) : N;
@@ -223,6 +240,7 @@ enum mlp_status mlp_trainer_create(struct mlp_trainer **out, struct mlp_model *m
 void mlp_trainer_free(struct mlp_trainer *t)
 {
     if (!t) return;
+    if (t->dp) mlp__dist_free(&t->dist);
     mlp__afree(t->buf);
     free(t->perm);
     free(t->hist);
@@ -234,6 +252,7 @@ enum mlp_status mlp_trainer_continue(struct mlp_trainer *t, const struct mlp_dat
                                      struct mlp_error *err)
 {
     MLP_ASSERT(t && train);
+    if (t->dp) return mlp__fail(err, MLP_ERR_UNSUPPORTED, "continue: not in a data-parallel run");
     if (t->solver)
         return mlp__fail(err, MLP_ERR_ARG, "continue: %s keeps no state between data sets; only sgd, adam and gd go on",
                          mlp_optim_name(t->p.optim));
@@ -257,6 +276,7 @@ enum mlp_status mlp_trainer_continue(struct mlp_trainer *t, const struct mlp_dat
         t->perm = perm;
     }
     t->train = train;
+    t->N = N;
     t->bs = t->minibatch ? (t->p.batch < N ? t->p.batch : N) : N;
     t->n_batches = (N + t->bs - 1) / t->bs;
     t->p.epochs = t->epoch_done + epochs;
@@ -294,6 +314,29 @@ uint32_t mlp_trainer_epochs_done(const struct mlp_trainer *t) { return t->epoch_
 int mlp_trainer_stopped_early(const struct mlp_trainer *t) { return t->stopped_early; }
 const struct mlp_profile *mlp_trainer_profile(const struct mlp_trainer *t) { return &t->prof; }
 
+enum mlp_status mlp_trainer_evaluate(struct mlp_trainer *t, const struct mlp_dataset *ds, double *loss,
+                                     double *accuracy, struct mlp_error *err)
+{
+    MLP_ASSERT(t && ds);
+    if (!t->dp) return mlp_model_evaluate(t->m, ds, loss, accuracy, err);
+    /* the set's rows in all: the training and evaluation sets' are known */
+    double total = (double)ds->n_rows;
+    if (ds == t->train) total = (double)t->N;
+    else if (ds == t->eval) total = (double)t->dist.eval_total;
+    else {
+        enum mlp_status st = mlp__dist_sum(&t->dist, &total, 1, MLP_F64, err);
+        if (st != MLP_OK) return st;
+    }
+    if (total == 0) return mlp__fail(err, MLP_ERR_ARG, "the data set is empty on every rank");
+    enum mlp_status st = ds->n_rows ? mlp__check_data(t->m, ds, true, err) : MLP_OK;
+    if (st != MLP_OK) { /* the others wait in the evaluation's sum: answer it */
+        double zero[2] = {0, 0};
+        (void)mlp__dist_sum(&t->dist, zero, 2, MLP_F64, &(struct mlp_error){0});
+        return st;
+    }
+    return mlp__dist_evaluate(&t->dist, t->m, ds, (uint64_t)total, loss, accuracy, err);
+}
+
 /* ------------------------------------------------ between batches and epochs */
 
 static enum mlp_status push_history(struct mlp_trainer *t, const struct mlp_epoch_stats *es, struct mlp_error *err)
@@ -314,7 +357,7 @@ static enum mlp_status push_history(struct mlp_trainer *t, const struct mlp_epoc
  * state alone. */
 static void shuffle(struct mlp_trainer *t)
 {
-    const uint64_t N = t->train->n_rows;
+    const uint64_t N = t->N; /* all ranks' rows: the same order whatever their number */
     t->rng_epoch = t->rng;
     for (uint64_t i = 0; i < N; i++) t->perm[i] = i;
     if (!t->p.shuffle) return;
@@ -366,8 +409,10 @@ static struct mlp_ckpt snapshot(const struct mlp_trainer *t)
     struct mlp_ckpt c = {
         .model = t->m,
         .params = t->p,
-        .train_fp = mlp__ckpt_fingerprint(t->train),
-        .eval_fp = mlp__ckpt_fingerprint(t->eval),
+        /* a data-parallel run's are those of the whole sets, as one
+         * process would see them: its checkpoints resume on any number */
+        .train_fp = t->dp ? t->dist.train_fp : mlp__ckpt_fingerprint(t->train),
+        .eval_fp = t->dp ? t->dist.eval_fp : mlp__ckpt_fingerprint(t->eval),
         .n_batches = t->n_batches,
         .pos = {.epoch_done = t->epoch_done,
                 .batch_pos = t->batch_pos,
@@ -456,6 +501,7 @@ enum mlp_status mlp_trainer_resume_mem(struct mlp_trainer *t, const struct mlp_b
 /* The run's own checkpoint (set_checkpoint), its time in the profile. */
 static enum mlp_status timed_checkpoint(struct mlp_trainer *t, struct mlp_error *err)
 {
+    if (t->dp && t->p.comm->rank != 0) return MLP_OK; /* rank 0 writes for all */
     double c0 = mlp__now();
     enum mlp_status st = mlp_trainer_save_checkpoint(t, t->ckpt_path, err);
     t->prof.checkpoint_s += mlp__now() - c0;
@@ -530,6 +576,75 @@ static void decay_weights(struct mlp_trainer *t, double lr)
     }
 }
 
+/* ------------------------------------------------------- data-parallel */
+
+/* The L2 term's gradient, dW += c W (weights only), as one process's pass
+ * adds it after its data gradient (src/pass/pass.inc's finish). */
+static void add_l2_grad(const struct mlp_model *m, void *grad, double c)
+{
+    for (uint32_t l = 0; l < m->n_layers; l++) {
+        size_t nw = (size_t)m->layers[l].n_in * m->layers[l].n_out, o = m->layers[l].w_off;
+        if (m->dtype == MLP_F32) {
+            const float *w = (const float *)m->params + o;
+            float *g = (float *)grad + o;
+            for (size_t i = 0; i < nw; i++) g[i] += (float)(c * (double)w[i]);
+        } else {
+            const double *w = (const double *)m->params + o;
+            double *g = (double *)grad + o;
+            for (size_t i = 0; i < nw; i++) g[i] += c * w[i];
+        }
+    }
+}
+
+/* A data-parallel pass over the batch of nb rows at b0 (of the epoch's
+ * permutation; GD and the solvers: all rows): this rank's rows of it, the
+ * gradient and the loss and correct counts summed over the ranks, then the
+ * L2 term (pen, its loss) as one process's pass adds it.  ps then holds
+ * what one process's pass over the whole batch gives, up to the rounding
+ * of the sums' order.  The sum of the loss also carries the ranks' stop
+ * requests: t->stop_agreed is whether any rank had one. */
+static enum mlp_status dist_pass(struct mlp_trainer *t, struct mlp_pass *ps, uint64_t b0, uint64_t nb, double pen,
+                                 struct mlp_error *err)
+{
+    const double l2 = ps->l2, l2_m = ps->l2_m > 0 ? ps->l2_m : (double)nb;
+    mlp__dist_batch_rows(&t->dist, t->minibatch ? t->perm + b0 : NULL, b0, nb);
+    ps->l2 = 0;
+    ps->mean_n = nb;
+    enum mlp_status st = mlp__dist_grad_pass(&t->dist, ps, err);
+    if (st != MLP_OK) return st;
+    double sums[3] = {ps->loss, (double)ps->correct, t->stop ? 1 : 0};
+    if ((st = mlp__dist_sum(&t->dist, sums, 3, MLP_F64, err)) != MLP_OK) return st;
+    t->prof.comm_n++;
+    ps->l2 = l2;
+    ps->loss = sums[0] + pen;
+    ps->correct = (uint64_t)sums[1];
+    t->stop_agreed = sums[2] > 0;
+    if (t->stop_agreed) t->stop = 1;
+    if (l2 != 0) add_l2_grad(t->m, ps->grad, l2 / l2_m);
+    return MLP_OK;
+}
+
+/* Whether the training set has class labels (data-parallel: this rank's
+ * shard may be empty; the group knows). */
+static bool has_labels(const struct mlp_trainer *t)
+{
+    return t->dp ? t->dist.labels : t->train->labels != NULL;
+}
+
+/* Whether to stop here: alone, whether a stop was asked for; data-parallel,
+ * whether any rank was asked, agreed now (every rank asks at the same
+ * point, so that all stop at the same batch). */
+static enum mlp_status agree_stop(struct mlp_trainer *t, bool *stop, struct mlp_error *err)
+{
+    *stop = t->stop != 0;
+    if (!t->dp) return MLP_OK;
+    double s = *stop ? 1 : 0;
+    enum mlp_status st = mlp__dist_sum(&t->dist, &s, 1, MLP_F64, err);
+    *stop = s > 0;
+    if (*stop) t->stop = 1;
+    return st;
+}
+
 /* A fresh epoch; a resumed one has its accumulators and permutation
  * restored by mlp_trainer_resume. */
 static void begin_epoch(struct mlp_trainer *t)
@@ -549,7 +664,7 @@ static enum mlp_status run_batch(struct mlp_trainer *t, uint32_t ep, double lr, 
 {
     struct mlp_model *m = t->m;
     const struct mlp_train_params *p = &t->p;
-    const uint64_t N = t->train->n_rows, b0 = t->batch_pos * t->bs, nb = N - b0 < t->bs ? N - b0 : t->bs;
+    const uint64_t N = t->N, b0 = t->batch_pos * t->bs, nb = N - b0 < t->bs ? N - b0 : t->bs;
     struct mlp_pass ps = {.m = m, .ds = t->train, .row0 = b0, .n = nb, .rows = t->minibatch ? t->perm + b0 : NULL,
                           .l2 = p->l2, .grad = t->grad,
                           /* every batch, the short last one too, gets the
@@ -571,8 +686,12 @@ static enum mlp_status run_batch(struct mlp_trainer *t, uint32_t ep, double lr, 
     const double pen = p->l2 != 0 ? l2_term(m, p->l2, ps.l2_m, nb) : 0;
     bool stepped = false;
     enum mlp_status st;
-    if ((st = mlp__run_step(&ps, step_update, &su, &stepped, err)) != MLP_OK) return st;
-    if (!stepped && (st = mlp__run_pass(&ps, err)) != MLP_OK) return st;
+    if (t->dp) { /* the update waits for the sum over the ranks */
+        if ((st = dist_pass(t, &ps, b0, nb, pen, err)) != MLP_OK) return st;
+    } else {
+        if ((st = mlp__run_step(&ps, step_update, &su, &stepped, err)) != MLP_OK) return st;
+        if (!stepped && (st = mlp__run_pass(&ps, err)) != MLP_OK) return st;
+    }
     count_pass(t, &ps);
     t->loss_sum += (ps.loss - pen) * (double)nb;
     t->pen_sum += pen * (double)nb;
@@ -589,7 +708,7 @@ static enum mlp_status run_batch(struct mlp_trainer *t, uint32_t ep, double lr, 
         uint64_t done = b0 + nb;
         struct mlp_batch_info bi = {.epoch = ep, .epochs = p->epochs, .batch = t->batch_pos, .n_batches = t->n_batches,
                                     .rows_done = done, .loss = t->loss_sum / (double)done,
-                                    .accuracy = t->train->labels ? (double)t->correct / (double)done : -1,
+                                    .accuracy = has_labels(t) ? (double)t->correct / (double)done : -1,
                                     .seconds = t->epoch_s};
         if (t->on_batch(&bi, t->user)) t->stop = 1;
     }
@@ -603,13 +722,13 @@ static enum mlp_status end_epoch(struct mlp_trainer *t, uint32_t ep, bool *last,
 {
     struct mlp_model *m = t->m;
     const struct mlp_train_params *p = &t->p;
-    const uint64_t N = t->train->n_rows;
+    const uint64_t N = t->N;
     struct mlp_epoch_stats es = {.epoch = ep, .train_acc = -1, .test_loss = -1, .test_acc = -1};
     es.seconds = t->epoch_s;
     es.samples_per_s = es.seconds > 0 ? (double)N / es.seconds : 0;
     es.train_loss = t->loss_sum / (double)N;
     es.penalty = t->pen_sum / (double)N;
-    if (p->eval_train && t->train->labels) es.train_acc = (double)t->correct / (double)N;
+    if (p->eval_train && has_labels(t)) es.train_acc = (double)t->correct / (double)N;
     if (!isfinite(es.train_loss) || !isfinite(es.penalty) || !all_finite(m)) {
         /* back to the weights this epoch started from: those of the last
          * completed epoch (mlp_train_meta.epoch_kept says which) */
@@ -621,13 +740,14 @@ static enum mlp_status end_epoch(struct mlp_trainer *t, uint32_t ep, bool *last,
     enum mlp_status st;
     if (t->eval) {
         double e0 = mlp__now();
-        st = mlp_model_evaluate(m, t->eval, &es.test_loss, &es.test_acc, err);
+        st = mlp_trainer_evaluate(t, t->eval, &es.test_loss, &es.test_acc, err);
         t->prof.eval_s += mlp__now() - e0;
         t->prof.eval_n++;
         if (st != MLP_OK) return st;
     }
     t->epoch_done = ep;
     t->batch_pos = 0;
+    if (t->dp && (st = mlp__dist_check_same(&t->dist, m, ep, err)) != MLP_OK) return st;
     if ((st = push_history(t, &es, err)) != MLP_OK) return st;
     m->meta.epochs++;
     early_stop(t, es.test_loss);
@@ -652,11 +772,13 @@ static enum mlp_status run_epochs(struct mlp_trainer *t, struct mlp_error *err)
         const double t0 = mlp__now() - t->epoch_s;
         while (t->batch_pos < t->n_batches) {
             if ((st = run_batch(t, ep, lr, t0, err)) != MLP_OK) return st;
-            if (t->stop && t->batch_pos < t->n_batches) return stop_here(t, err, "stopped");
+            /* data-parallel: the request that the batch's sums carried */
+            if ((t->dp ? t->stop_agreed : t->stop) && t->batch_pos < t->n_batches) return stop_here(t, err, "stopped");
         }
-        bool last = false;
+        bool last = false, stop;
         if ((st = end_epoch(t, ep, &last, err)) != MLP_OK) return st;
-        if (t->stop && !last) return stop_here(t, err, "stopped");
+        if ((st = agree_stop(t, &stop, err)) != MLP_OK) return st;
+        if (stop && !last) return stop_here(t, err, "stopped");
     }
     t->stop_reason = t->stopped_early ? MLP_STOP_EARLY : MLP_STOP_EPOCHS;
     if (t->stopped_early) t->epochs_undone = t->epoch_done - t->best_epoch;
@@ -696,7 +818,12 @@ static double objective(const double *x, double *g, void *vctx)
     struct mlp_model *m = t->m;
     set_params(m, x);
     struct mlp_pass ps = {.m = m, .ds = t->train, .n = t->train->n_rows, .l2 = t->p.l2, .grad = t->grad};
-    if ((c->st = mlp__run_pass(&ps, c->err)) != MLP_OK) return NAN;
+    if (t->dp) {
+        const double pen = t->p.l2 != 0 ? l2_term(m, t->p.l2, 0, t->N) : 0;
+        if ((c->st = dist_pass(t, &ps, 0, t->N, pen, c->err)) != MLP_OK) return NAN;
+    } else if ((c->st = mlp__run_pass(&ps, c->err)) != MLP_OK) {
+        return NAN;
+    }
     if (c->last_x) {
         memcpy(c->last_x, x, m->n_params * sizeof *x);
         c->last_correct = ps.correct;
@@ -720,20 +847,20 @@ static int solver_iter(const struct mlp_min_iter *it, const double *x, void *vct
     set_params(m, x);
     double now = mlp__now();
     /* it->f is the objective at x: the data loss plus the L2 term */
-    const double pen = t->p.l2 != 0 ? l2_term(m, t->p.l2, 0, t->train->n_rows) : 0;
+    const double pen = t->p.l2 != 0 ? l2_term(m, t->p.l2, 0, t->N) : 0;
     struct mlp_epoch_stats es = {.epoch = t->epoch_done + 1, .train_loss = it->f - pen, .train_acc = -1,
                                  .test_loss = -1, .test_acc = -1, .penalty = pen};
     es.seconds = now - t->epoch_s;
     t->epoch_s = now;
-    es.samples_per_s = es.seconds > 0 ? (double)t->train->n_rows / es.seconds : 0;
+    es.samples_per_s = es.seconds > 0 ? (double)t->N / es.seconds : 0;
     double e0 = mlp__now(), ignore;
-    if (t->p.eval_train && t->train->labels) {
+    if (t->p.eval_train && has_labels(t)) {
         if (c->have_last && memcmp(c->last_x, x, m->n_params * sizeof *x) == 0)
-            es.train_acc = (double)c->last_correct / (double)t->train->n_rows;
-        else if ((c->st = mlp_model_evaluate(m, t->train, &ignore, &es.train_acc, c->err)) != MLP_OK)
+            es.train_acc = (double)c->last_correct / (double)t->N;
+        else if ((c->st = mlp_trainer_evaluate(t, t->train, &ignore, &es.train_acc, c->err)) != MLP_OK)
             return 1;
     }
-    if (t->eval && (c->st = mlp_model_evaluate(m, t->eval, &es.test_loss, &es.test_acc, c->err))) return 1;
+    if (t->eval && (c->st = mlp_trainer_evaluate(t, t->eval, &es.test_loss, &es.test_acc, c->err))) return 1;
     t->prof.eval_s += mlp__now() - e0;
     t->prof.eval_n++;
     t->prof.optim_n++;
@@ -743,12 +870,15 @@ static int solver_iter(const struct mlp_min_iter *it, const double *x, void *vct
     if (early_stop(t, es.test_loss)) return 1;
     if (t->on_batch) {
         struct mlp_batch_info bi = {.epoch = t->epoch_done, .epochs = t->p.epochs, .batch = 1, .n_batches = 1,
-                                    .rows_done = t->train->n_rows, .loss = es.train_loss, .accuracy = es.train_acc,
+                                    .rows_done = t->N, .loss = es.train_loss, .accuracy = es.train_acc,
                                     .seconds = es.seconds};
         if (t->on_batch(&bi, t->user)) t->stop = 1;
     }
     if (t->on_epoch && t->on_epoch(&es, t->user)) t->stop = 1;
-    return t->stop ? 1 : 0;
+    if (t->dp && (c->st = mlp__dist_check_same(&t->dist, m, t->epoch_done, c->err)) != MLP_OK) return 1;
+    bool stop;
+    if ((c->st = agree_stop(t, &stop, c->err)) != MLP_OK) return 1;
+    return stop ? 1 : 0;
 }
 
 static enum mlp_status run_solver(struct mlp_trainer *t, struct mlp_error *err)
@@ -824,7 +954,7 @@ static void record_meta(struct mlp_trainer *t)
     meta->lr = p->lr;
     meta->l2 = p->l2;
     meta->momentum = p->optim == MLP_OPT_SGD ? p->momentum : 0;
-    meta->samples = t->train->n_rows;
+    meta->samples = t->N;
     meta->stop_reason = (uint32_t)t->stop_reason;
     meta->epoch_kept = meta->epochs - (t->epochs_undone < meta->epochs ? t->epochs_undone : meta->epochs);
 }
@@ -834,9 +964,19 @@ enum mlp_status mlp_trainer_run(struct mlp_trainer *t, struct mlp_error *err)
     MLP_ASSERT(t);
     const struct mlp_train_params *p = &t->p;
     mlp__log(MLP_LOG_INFO, "train: %llu rows, %zu parameters, %s, batch %llu, %u epochs, BLAS %s",
-             (unsigned long long)t->train->n_rows, t->m->n_params, mlp_optim_name(p->optim), (unsigned long long)t->bs,
+             (unsigned long long)t->N, t->m->n_params, mlp_optim_name(p->optim), (unsigned long long)t->bs,
              p->epochs, mlp_blas_info());
-    enum mlp_status st = t->solver ? run_solver(t, err) : run_epochs(t, err);
+    enum mlp_status st = MLP_OK;
+    if (t->dp) {
+        mlp__log(MLP_LOG_INFO, "train: data-parallel, rank %d of %d holds rows %llu..%llu (%llu), %s sums",
+                 p->comm->rank, p->comm->size, (unsigned long long)t->dist.row0,
+                 (unsigned long long)(t->dist.row0 + t->dist.n_here), (unsigned long long)t->dist.n_here,
+                 p->comm->iallreduce ? "per-layer overlapped" : "one blocking");
+        /* the same start (the same seed and file, or checkpoint) everywhere */
+        st = mlp__dist_check_same(&t->dist, t->m, t->epoch_done, err);
+    }
+    if (st == MLP_OK) st = t->solver ? run_solver(t, err) : run_epochs(t, err);
+    t->prof.comm_s = t->dist.comm_s;
     /* a diverged run's model holds the last good weights: say which; a
      * stopped one those it reached (its file says how it was trained) */
     if (st == MLP_ERR_STOPPED) t->stop_reason = MLP_STOP_REQUESTED;

@@ -5,6 +5,7 @@
 #define MLP_TRAIN_STATE_H
 
 #include "internal.h"
+#include "train/dist.h"
 
 #include <signal.h>
 
@@ -13,6 +14,9 @@ struct mlp_trainer {
     const struct mlp_dataset *train, *eval;
     struct mlp_train_params p;
     bool minibatch, momentum, solver;
+    bool dp;               /* data-parallel (p.comm, a group of 2 or more): dist */
+    uint64_t N;            /* the training rows: of all ranks' shards when dp */
+    struct mlp_dist dist;
     int n_state;           /* optimizer moment vectors: 0, 1 (momentum), 2 (Adam) */
     uint64_t bs, n_batches;
 
@@ -50,6 +54,7 @@ struct mlp_trainer {
     char *ckpt_path;
     uint32_t ckpt_every;
     volatile sig_atomic_t stop;
+    bool stop_agreed;      /* dp: any rank's stop request, as the last batch's sums carried it */
     struct mlp_profile prof;
 };
 

@@ -175,6 +175,9 @@ static void print_profile(FILE *f, const struct mlp_profile *p, const struct pha
                 {"checkpoints", p->checkpoint_s, p->checkpoint_n},
                 {"saving the model", ph->save, ph->save > 0},
                 {"writing the report", ph->report, ph->report > 0},
+                /* several ranks: waiting for the sums (what the backward
+                 * pass did not hide), per step and per evaluation */
+                {"sums over the ranks", p->comm_s, p->comm_n},
                 {"other", 0, 0}};
     int nr = (int)(sizeof rows / sizeof rows[0]);
     double sum = 0;
@@ -182,6 +185,7 @@ static void print_profile(FILE *f, const struct mlp_profile *p, const struct pha
     rows[nr - 1].s = ph->total - sum > 0 ? ph->total - sum : 0;
     fprintf(f, "\nprofile                     seconds      calls   share\n");
     for (int i = 0; i < nr; i++) {
+        if (i == nr - 2 && p->comm_n == 0) continue; /* alone: no sums */
         fprintf(f, "  %-24s %9.3f", rows[i].name, rows[i].s);
         if (rows[i].n)
             fprintf(f, " %10llu", (unsigned long long)rows[i].n);

@@ -5,7 +5,8 @@
 # run determinism, the global shuffle, sharded reading, a rank killed with
 # SIGKILL and a shard that fails on one rank only (the job ends within
 # seconds, never hangs), checkpoints written by rank 0 and resumed on
-# another number of ranks, and the flags refused on several ranks.
+# another number of ranks, a stop by signal (every rank at the same batch),
+# and the flags refused on several ranks.
 #   test_mpi.sh FASTMLP FASTMLP_MPI MODEL_DIFF MPIEXEC
 set -u
 FASTMLP=$1
@@ -158,6 +159,21 @@ diff_ok "$T/c4.mlp" "$T/c3r.mlp" 1e-4 "resumed on 3 ranks"
 "$FASTMLP" train $R2 --epochs 4 --resume "$T/c.mlp.ckpt" --checkpoint "$T/x1.ckpt" -o "$T/c1r.mlp" >"$T/c1r.out" 2>&1 ||
     { bad "resume of 2 ranks' checkpoint alone failed"; cat "$T/c1r.out"; }
 diff_ok "$T/c4.mlp" "$T/c1r.mlp" 1e-4 "resumed alone"
+# SIGTERM to mpirun (what it sends every rank on Ctrl-C; a background job
+# of this script ignores SIGINT): all ranks stop at the same batch, rank 0
+# writes the checkpoint, and the resumed run ends with the bytes of an
+# uninterrupted one
+"$MPIEXEC" $ROOT --oversubscribe -np 2 "$FMPI" train $R2 --epochs 60 --log-json "$T/s.json" -o "$T/s.mlp" \
+    >"$T/s.out" 2>&1 &
+job=$!
+i=0
+while [ $i -lt 300 ] && ! [ -s "$T/s.json" ]; do sleep 0.1; i=$((i + 1)); done
+kill -TERM "$job"
+wait "$job"
+grep -q "interrupted by SIG.*checkpoint written to $T/s.mlp.ckpt" "$T/s.out" && ok || { bad "Ctrl-C: $(cat "$T/s.out")"; }
+mpi 2 train $R2 --epochs 60 --resume "$T/s.mlp.ckpt" -o "$T/s2.mlp" >/dev/null 2>&1 || bad "resume after Ctrl-C failed"
+mpi 2 train $R2 --epochs 60 -o "$T/s60.mlp" >/dev/null 2>&1 || bad "uninterrupted 60 epochs failed"
+same "$T/s60.mlp" "$T/s2.mlp" "stopped by Ctrl-C and resumed vs uninterrupted"
 # a checkpoint of other data is refused, by rank 0, on every rank
 mpi 2 train --train $DATA/galaxy_test.csv --threads 1 --quiet --resume "$T/c.mlp.ckpt" >"$T/wr.out" 2>&1 &&
     bad "a checkpoint of other data resumed" || ok

@@ -4,11 +4,9 @@
  * "max_abs_diff X identical Y" (Y: 1 when every byte of the weights is the
  * same) and exits 0, or 1 when the models cannot be compared. */
 #include "fastmlp.h"
+#include "params_diff.h"
 
-#include <math.h>
-#include <stdbool.h>
 #include <stdio.h>
-#include <string.h>
 
 int main(int argc, char **argv)
 {
@@ -30,15 +28,7 @@ int main(int argc, char **argv)
         mlp_model_free(b);
         return 1;
     }
-    const bool f32 = mlp_model_dtype(a) == MLP_F32;
-    const void *pa = mlp_model_params(a), *pb = mlp_model_params(b);
-    double worst = 0;
-    for (size_t i = 0; i < n; i++) {
-        double x = f32 ? ((const float *)pa)[i] : ((const double *)pa)[i];
-        double y = f32 ? ((const float *)pb)[i] : ((const double *)pb)[i];
-        if (!(fabs(x - y) <= worst)) worst = fabs(x - y);
-    }
-    printf("max_abs_diff %.3g identical %d\n", worst, memcmp(pa, pb, n * (f32 ? 4 : 8)) == 0);
+    printf("max_abs_diff %.3g identical %d\n", params_max_diff(a, b), params_same(a, b));
     mlp_model_free(a);
     mlp_model_free(b);
     return 0;

@@ -11,6 +11,7 @@
  * the same bytes, an empty shard (more ranks than rows) takes part, ranks
  * that start from different weights are caught, and a checkpoint written
  * by 2 ranks resumes on 3 and on 1. */
+#include "params_diff.h"
 #include "testutil.h"
 #include "fastmlp.h"
 
@@ -229,26 +230,6 @@ static void free_jobs(struct rank_job *jobs, int R)
     }
 }
 
-static double max_diff(struct mlp_model *a, struct mlp_model *b)
-{
-    size_t n = mlp_model_n_params(a);
-    const bool f32 = mlp_model_dtype(a) == MLP_F32;
-    const void *pa = mlp_model_params(a), *pb = mlp_model_params(b);
-    double worst = 0;
-    for (size_t i = 0; i < n; i++) {
-        double x = f32 ? ((const float *)pa)[i] : ((const double *)pa)[i];
-        double y = f32 ? ((const float *)pb)[i] : ((const double *)pb)[i];
-        if (!(fabs(x - y) <= worst)) worst = fabs(x - y);
-    }
-    return worst;
-}
-
-static bool same_bytes(struct mlp_model *a, struct mlp_model *b)
-{
-    return memcmp(mlp_model_params(a), mlp_model_params(b),
-                  mlp_model_n_params(a) * (mlp_model_dtype(a) == MLP_F32 ? 4 : 8)) == 0;
-}
-
 /* R ranks against one process: the ranks agree to the byte, and with one
  * process to `tol` (weights) and `ltol` (the epochs' losses, relative). */
 static void against_alone(const struct run *run, int R, double tol, double ltol)
@@ -261,9 +242,9 @@ static void against_alone(const struct run *run, int R, double tol, double ltol)
     for (int r = 0; r < R; r++) CHECK_MSG(jobs[r].st == MLP_OK, "%s %s rank %d of %d: %s", what, dt, r, R, jobs[r].msg);
     if (alone[0].st == MLP_OK && jobs[0].st == MLP_OK) {
         for (int r = 1; r < R; r++)
-            CHECK_MSG(jobs[r].m && same_bytes(jobs[0].m, jobs[r].m), "%s %s: rank %d's weights differ from rank 0's",
+            CHECK_MSG(jobs[r].m && params_same(jobs[0].m, jobs[r].m), "%s %s: rank %d's weights differ from rank 0's",
                       what, dt, r);
-        double d = max_diff(alone[0].m, jobs[0].m);
+        double d = params_max_diff(alone[0].m, jobs[0].m);
         CHECK_MSG(d <= tol, "%s %s on %d ranks: weights differ from one process's by %.3g (bound %.3g)", what, dt, R,
                   d, tol);
         CHECK_MSG(jobs[0].n_hist == alone[0].n_hist, "%s %s: %u epochs on %d ranks, %u alone", what, dt,
@@ -280,7 +261,7 @@ static void against_alone(const struct run *run, int R, double tol, double ltol)
     /* the same run again: the same bytes */
     run_ranks(run, R, again);
     if (jobs[0].st == MLP_OK && again[0].st == MLP_OK)
-        CHECK_MSG(same_bytes(jobs[0].m, again[0].m), "%s %s on %d ranks: two runs differ", what, dt, R);
+        CHECK_MSG(params_same(jobs[0].m, again[0].m), "%s %s on %d ranks: two runs differ", what, dt, R);
     free_jobs(alone, 1);
     free_jobs(jobs, R);
     free_jobs(again, R);
@@ -346,9 +327,9 @@ int main(void)
         CHECK_MSG(on1[0].st == MLP_OK, "resume alone: %s", on1[0].msg);
         CHECK_MSG(on2[0].st == MLP_OK, "resume on 2 ranks: %s", on2[0].msg);
         if (ref[0].st == MLP_OK && on2[0].st == MLP_OK)
-            CHECK_MSG(same_bytes(ref[0].m, on2[0].m), "2 ranks resumed on 2 differ from an uninterrupted run");
-        if (ref[0].st == MLP_OK && on3[0].st == MLP_OK) CHECK(max_diff(ref[0].m, on3[0].m) <= 1e-9);
-        if (ref[0].st == MLP_OK && on1[0].st == MLP_OK) CHECK(max_diff(ref[0].m, on1[0].m) <= 1e-9);
+            CHECK_MSG(params_same(ref[0].m, on2[0].m), "2 ranks resumed on 2 differ from an uninterrupted run");
+        if (ref[0].st == MLP_OK && on3[0].st == MLP_OK) CHECK(params_max_diff(ref[0].m, on3[0].m) <= 1e-9);
+        if (ref[0].st == MLP_OK && on1[0].st == MLP_OK) CHECK(params_max_diff(ref[0].m, on1[0].m) <= 1e-9);
         CHECK(on3[0].n_hist == 4 && on1[0].n_hist == 4);
         free_jobs(a, 2);
         free_jobs(ref, 2);

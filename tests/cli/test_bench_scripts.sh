@@ -20,6 +20,9 @@
 # place (copy=no), and the same test accuracy from fastmlp.MLPClassifier as
 # from `fastmlp train` (the same network, seed and threads: the face passes
 # W5's settings through unchanged).
+# bench/mpi.sh (issue 17), where the build has fastmlp-mpi: a tiny run (one
+# epoch, 3 CG iterations, one repeat, sums up to 4 KiB) ends with its RESULT
+# lines, positive figures.
 # This checks the scripts, it times nothing.
 # Usage: test_bench_scripts.sh DIR_OF_FASTMLP
 set -u
@@ -78,7 +81,7 @@ peer_ok() {
 }
 
 # --- misuse -------------------------------------------------------------
-for s in w1_neuron.sh w2_galaxy.sh w3_fashion_gd.sh python.sh; do
+for s in w1_neuron.sh w2_galaxy.sh w3_fashion_gd.sh python.sh mpi.sh; do
     sh "$ROOT/bench/$s" >/dev/null 2>&1
     [ $? -eq 64 ] && ok || bad "$s without BUILD_DIR: not exit 64"
     sh "$ROOT/bench/$s" "$T" >/dev/null 2>&1
@@ -106,7 +109,7 @@ refused() {
 # script runs briefly and this fails instead of benchmarking for minutes)
 small="EPOCHS=1 ITERS=1 PEER_ITERS=1 REPEAT=1 NEPOCHS=1 LAYERS=1 DIM=8 ROWS=64 FANN_ROWS=64 RUNS=1 LATENCY_ROWS=1"
 small="$small PEERS= PY=/bin/false"
-for s in w1_neuron.sh w2_galaxy.sh w3_fashion_gd.sh quick.sh w5_fashion_adam.sh w6_infer.sh csv_load.sh python.sh; do
+for s in w1_neuron.sh w2_galaxy.sh w3_fashion_gd.sh quick.sh w5_fashion_adam.sh w6_infer.sh csv_load.sh python.sh mpi.sh; do
     # shellcheck disable=SC2086
     refused "ISA=bogus $s" "ISA=bogus is not one of avx2, avx512, native" $small ISA=bogus sh "$ROOT/bench/$s" "$BUILD"
 done
@@ -260,6 +263,21 @@ elif run 0 python.sh ROWS=500 EPOCHS=1 REPEAT=1 PEERS= SETS=wine SEEDS=1 THREADS
     positive "$(field fastmlp_fit_s "$line")" && ok || bad "python.sh wine fit time not positive: $line"
     a=$(field fastmlp_acc "$line")
     positive "$a" && awk -v a="$a" 'BEGIN { exit !(a <= 1) }' && ok || bad "python.sh wine accuracy '$a': $line"
+fi
+
+# --- mpi.sh (issue 17), where the build has fastmlp-mpi ----------------------
+if [ ! -x "$BUILD/fastmlp-mpi" ]; then
+    echo "skip mpi.sh: no fastmlp-mpi in $BUILD (built when CMake finds MPI)"
+elif [ ! -r "$FM/train-images-idx3-ubyte.gz" ]; then
+    echo "skip mpi.sh: no $FM/train-images-idx3-ubyte.gz"
+elif run 0 mpi.sh EPOCHS=1 ITERS=3 REPEAT=1 MAX_BYTES=4096; then
+    for w in M1 M2; do
+        line=$(grep "^RESULT $w " "$T/out")
+        for k in one_s overlap_s blocking_s ratio ratio_blocking overlap_gain; do
+            positive "$(field "$k" "$line")" && ok || bad "mpi.sh $w $k not positive: $line"
+        done
+    done
+    [ "$(grep -c '^  bytes 4096 ' "$T/out")" -eq 2 ] && ok || bad "mpi.sh: no MPI_Allreduce lines up to 4096 bytes"
 fi
 
 echo "bench scripts: $pass passed, $fail failed"

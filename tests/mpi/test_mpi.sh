@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # fastmlp-mpi under mpirun on this machine (loopback): data-parallel runs on
 # 2 and 3 ranks (3 on 2 cores: --oversubscribe) against one process, run to
-# run determinism, the global shuffle, sharded reading, a rank killed with
+# run determinism, shared memory and TCP between the ranks giving the same
+# bytes, the global shuffle, sharded reading, a rank killed with
 # SIGKILL and a shard that fails on one rank only (the job ends within
 # seconds, never hangs), checkpoints written by rank 0 and resumed on
 # another number of ranks, a stop by signal (every rank at the same batch),
@@ -81,6 +82,11 @@ done
 # --- the blocking sum gives the same bytes as the per-layer one -----------
 mpi 2 train $RUN --allreduce blocking -o "$T/blk.mlp" >/dev/null 2>&1 || bad "--allreduce blocking failed"
 same "$T/r2.mlp" "$T/blk.mlp" "--allreduce blocking vs overlap"
+
+# --- TCP between the ranks (on loopback), as between machines -------------
+OMPI_MCA_btl=self,tcp OMPI_MCA_btl_tcp_if_include=lo mpi 2 train $RUN -o "$T/tcp.mlp" >"$T/tcp.out" 2>&1 ||
+    { bad "2 ranks over TCP failed"; cat "$T/tcp.out"; }
+same "$T/r2.mlp" "$T/tcp.mlp" "2 ranks over TCP vs shared memory"
 
 # --- SGD, GD (f64) and the solvers of seed 001 on a CSV table -------------
 G="--train $DATA/galaxy_test.csv --layers 8 --threads 1 --seed 3 --quiet --dtype f64"

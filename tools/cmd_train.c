@@ -722,7 +722,7 @@ static enum mlp_status init_output_bias(struct mlp_model *m, const struct mlp_da
 /* The model (refused up front when training it cannot fit in memory,
  * rather than failing or swapping after minutes of allocation), then the
  * trainer with its callbacks, checkpoint and resumed state. */
-static enum mlp_status start(struct train_run *r, const struct chosen *ch)
+static enum mlp_status start(struct train_run *r, const struct chosen *ch, int *rc)
 {
     const struct train_opts *o = &r->o;
     struct mlp_error *err = &r->err;
@@ -733,6 +733,12 @@ static enum mlp_status start(struct train_run *r, const struct chosen *ch)
     mp.ctx = r->lp.ctx;
     if (st == MLP_OK) st = mlp_trainer_check_memory(&mp, &tp, err);
     if (st == MLP_OK) st = net_create(&r->net, &mp, o->seed, &r->m, err);
+    /* several ranks: what failed on one so far ends every rank here, before
+     * the sums below that the others would wait in */
+    if (cli_dist.size > 1) {
+        *rc = cli_dist_agree(r->cmd, st == MLP_OK ? CLI_RUN : cli_fail(r->cmd, st, err->msg));
+        if (*rc != CLI_RUN) return MLP_OK; /* said: by this rank, or by rank 0 for another */
+    }
     /* Fitted on the training rows only: validation and test stay unseen. */
     if (st == MLP_OK && o->standardize) st = mlp_model_fit_standardize_group(r->m, &r->train, r->comm, err);
     /* Regression (an identity head, whose output is its bias plus the sum):
@@ -966,7 +972,7 @@ int cmd_train(int argc, char **argv)
     if (rc == CLI_RUN) st = prepare_sets(&r, &ch, &rc);
     if (rc == CLI_RUN && cli_dist.size < 2) r.rows = r.train.n_rows; /* after --limit and the hold-out */
     r.lc.eval_name = r.has_valid ? "valid" : "test";
-    if (rc == CLI_RUN && st == MLP_OK) st = start(&r, &ch);
+    if (rc == CLI_RUN && st == MLP_OK) st = start(&r, &ch, &rc);
     if (st != MLP_OK) rc = cli_fail(r.cmd, st, r.err.msg);
     if (cli_dist.size > 1 && (rc == CLI_RUN || st != MLP_OK)) rc = cli_dist_agree(r.cmd, rc);
     if (rc == CLI_RUN) rc = open_log(&r);

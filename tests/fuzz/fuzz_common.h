@@ -44,4 +44,35 @@ static inline void fuzz_done(struct mlp_dataset *ds, enum mlp_status st)
     mlp_dataset_free(ds);
 }
 
+/* The shards of a loaded data set (data-parallel ranks read shard i of c,
+ * mlp_load_params): when the whole load succeeded, every shard of c must
+ * load too, and their rows one after another must be the whole's, byte for
+ * byte.  load(ds, p) loads the input with p; c comes from the input's last
+ * byte (2..5 shards). */
+typedef enum mlp_status (*fuzz_load_fn)(struct mlp_dataset *ds, const struct mlp_load_params *p, const void *ctx);
+
+static inline void fuzz_shards(const struct mlp_dataset *whole, fuzz_load_fn load, const void *ctx, uint8_t last)
+{
+    const uint32_t c = 2 + last % 4;
+    const size_t es = whole->x_type == MLP_ELEM_U8 ? 1 : whole->x_type == MLP_ELEM_F32 ? 4 : 8;
+    const size_t row = (size_t)whole->n_cols * es;
+    uint64_t at = 0;
+    for (uint32_t i = 0; i < c; i++) {
+        struct mlp_load_params p = mlp_load_params_default();
+        p.shard_index = i;
+        p.shard_count = c;
+        struct mlp_dataset s;
+        if (load(&s, &p, ctx) != MLP_OK) abort(); /* the whole loaded: so must its shards */
+        fuzz_check_dataset(&s);
+        if (s.n_cols != whole->n_cols || s.x_type != whole->x_type || s.n_classes != whole->n_classes ||
+            !s.labels != !whole->labels || at + s.n_rows > whole->n_rows)
+            abort();
+        if (s.n_rows && memcmp(s.x, (const char *)whole->x + at * row, s.n_rows * row) != 0) abort();
+        if (s.labels && s.n_rows && memcmp(s.labels, whole->labels + at, s.n_rows * sizeof *s.labels) != 0) abort();
+        at += s.n_rows;
+        mlp_dataset_free(&s);
+    }
+    if (at != whole->n_rows) abort();
+}
+
 #endif

@@ -733,6 +733,20 @@ struct mlp_epoch_stats;
  *
  * Every callback returns 0 on success, else non-zero with a message in
  * msg (cap bytes); the trainer then fails with MLP_ERR_IO quoting it.
+ *
+ * The sums must give every rank the same bits (Open MPI's do: one
+ * algorithm per message size and group size, each sum computed once).  With
+ * SGD, Adam and GD a difference is caught by the checksum; CG and L-BFGS
+ * would take different line-search steps and fall out of step.
+ *
+ * Failures: a step or an evaluation that fails on one rank (its memory)
+ * fails on every rank together, the failure riding the step's sums; a stop
+ * request (mlp_trainer_request_stop, a signal on one rank) stops every rank
+ * at the same step, and one asked for by on_batch at the step after.  A
+ * failure the others cannot be told of (mlp_trainer_create's memory after
+ * its first collective, a checkpoint rank 0 cannot write, a broken group)
+ * returns on that rank alone while the others wait in a sum: the caller
+ * then ends the job (MPI_Abort), as fastmlp-mpi does.
  */
 struct mlp_comm {
     int rank, size;

@@ -26,15 +26,23 @@ int cli_dist_init(int *argc, char ***argv)
     }
     MPI_Comm_rank(MPI_COMM_WORLD, &cli_dist.rank);
     MPI_Comm_size(MPI_COMM_WORLD, &cli_dist.size);
+    /* a rank that cannot set itself up ends the job: the others would wait
+     * for it in the first agreement */
+    if (provided < MPI_THREAD_FUNNELED) {
+        fprintf(stderr, "fastmlp: rank %d: the MPI library gives no MPI_THREAD_FUNNELED (fastmlp's threads)\n",
+                cli_dist.rank);
+        MPI_Abort(MPI_COMM_WORLD, EXIT_SOFTWARE);
+    }
     if (cli_dist.rank > 0) {
         fflush(stdout);
         fflush(stderr);
-        if (!freopen("/dev/null", "w", stdout)) return EXIT_IOERR;
         kept_stderr = tmpfile();
         real_stderr = dup(STDERR_FILENO);
-        if (!kept_stderr || real_stderr < 0 || dup2(fileno(kept_stderr), STDERR_FILENO) < 0) {
-            fprintf(stderr, "fastmlp: rank %d: cannot keep its messages in a temporary file\n", cli_dist.rank);
-            return EXIT_CANTCREAT;
+        if (!freopen("/dev/null", "w", stdout) || !kept_stderr || real_stderr < 0 ||
+            dup2(fileno(kept_stderr), STDERR_FILENO) < 0) {
+            fprintf(stderr, "fastmlp: rank %d: cannot keep its messages in a temporary file (TMPDIR)\n",
+                    cli_dist.rank);
+            MPI_Abort(MPI_COMM_WORLD, EXIT_CANTCREAT);
         }
     }
     return EXIT_OK;
@@ -74,10 +82,10 @@ static void last_line(char *out, size_t cap)
     out[0] = 0;
     if (!kept_stderr) return;
     fflush(stderr);
-    long end = lseek(STDERR_FILENO, 0, SEEK_END);
-    long from = end > (long)cap ? end - (long)cap + 1 : 0;
     char buf[1024];
     if (cap > sizeof buf) cap = sizeof buf;
+    long end = lseek(STDERR_FILENO, 0, SEEK_END);
+    long from = end > (long)cap ? end - (long)cap + 1 : 0;
     ssize_t n = pread(STDERR_FILENO, buf, cap - 1, from);
     if (n <= 0) return;
     buf[n] = 0;

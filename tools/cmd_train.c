@@ -175,8 +175,9 @@ static void print_profile(FILE *f, const struct mlp_profile *p, const struct pha
                 {"checkpoints", p->checkpoint_s, p->checkpoint_n},
                 {"saving the model", ph->save, ph->save > 0},
                 {"writing the report", ph->report, ph->report > 0},
-                /* several ranks: waiting for the sums (what the backward
-                 * pass did not hide), per step and per evaluation */
+                /* several ranks: waiting for the sums of a step's (or a
+                 * solver evaluation's) gradient, loss and counts: what the
+                 * backward pass did not hide; one call a step */
                 {"sums over the ranks", p->comm_s, p->comm_n},
                 {"other", 0, 0}};
     int nr = (int)(sizeof rows / sizeof rows[0]);
@@ -228,6 +229,7 @@ struct train_run {
     uint64_t rows; /* training rows: of every rank's shard */
     bool regress;  /* real targets (some rank's shard has them) */
     const struct mlp_comm *comm; /* fastmlp-mpi on several ranks, else NULL */
+    bool synced; /* several ranks: start's agreement passed, the next one is due */
     bool has_valid;
     struct mlp_model *m;
     struct mlp_trainer *t;
@@ -412,9 +414,9 @@ static int dist_opts(struct train_run *r)
     r->lp.shard_index = (uint32_t)cli_dist.rank;
     r->lp.shard_count = (uint32_t)cli_dist.size;
     if (isnan(o->valid_fraction)) o->valid_fraction = 0; /* no automatic hold-out either */
-    if (cli_dist.rank > 0) {
+    if (cli_dist.rank > 0) { /* rank 0 writes the model, the log and the checkpoints */
         o->quiet = 1;
-        o->out = o->log_json = NULL;
+        o->out = o->log_json = o->checkpoint = NULL;
         o->profile = 0;
     }
     return CLI_RUN;
@@ -738,6 +740,7 @@ static enum mlp_status start(struct train_run *r, const struct chosen *ch, int *
     if (cli_dist.size > 1) {
         *rc = cli_dist_agree(r->cmd, st == MLP_OK ? CLI_RUN : cli_fail(r->cmd, st, err->msg));
         if (*rc != CLI_RUN) return MLP_OK; /* said: by this rank, or by rank 0 for another */
+        r->synced = true;
     }
     /* Fitted on the training rows only: validation and test stay unseen. */
     if (st == MLP_OK && o->standardize) st = mlp_model_fit_standardize_group(r->m, &r->train, r->comm, err);
@@ -752,6 +755,10 @@ static enum mlp_status start(struct train_run *r, const struct chosen *ch, int *
     /* The table's layout goes with the model: predict and eval read the same. */
     if (st == MLP_OK && mlp_dataset_schema(&r->train))
         st = mlp_model_set_schema(r->m, mlp_dataset_schema(&r->train), err);
+    /* several ranks: from the agreement above to the trainer's creation the
+     * ranks take part in sums together, so a failure here (mostly memory)
+     * ends the job rather than leave the others waiting in one */
+    if (st != MLP_OK && cli_dist.size > 1) *rc = cli_dist_abort(cli_fail(r->cmd, st, err->msg));
     if (st != MLP_OK) return st;
     if (!o->quiet) data_banner(r, ch);
     if (!o->quiet) {
@@ -762,7 +769,10 @@ static enum mlp_status start(struct train_run *r, const struct chosen *ch, int *
         banner_optim(r, optim, sizeof optim);
         fprintf(r->info, "fastmlp %s: %s, %s\n", r->cmd, net, optim);
     }
-    if ((st = mlp_trainer_create(&r->t, r->m, &r->train, &tp, err)) != MLP_OK) return st;
+    if ((st = mlp_trainer_create(&r->t, r->m, &r->train, &tp, err)) != MLP_OK) {
+        if (cli_dist.size > 1) *rc = cli_dist_abort(cli_fail(r->cmd, st, err->msg));
+        return st;
+    }
     r->lc.t = r->t;
     mlp_trainer_set_callbacks(r->t, on_epoch, on_batch, &r->lc);
     if (r->ckpt) mlp_trainer_set_checkpoint(r->t, r->ckpt, o->checkpoint_every);
@@ -857,19 +867,39 @@ static void print_stop(const struct train_run *r)
 /* Train: from here outputs are being written, and SIGINT/SIGTERM stop the
  * trainer at its next batch boundary (it writes the checkpoint) instead.
  * CLI_RUN, or the exit code. */
+static int ended(struct train_run *r, enum mlp_status st, bool signalled);
+
 static int train(struct train_run *r)
 {
     cli_signals_defer(r->t);
     enum mlp_status st = mlp_trainer_run(r->t, &r->err);
     if (r->lc.tty && !r->lc.quiet) fprintf(r->info, "\r\033[K");
+    /* Several ranks end a run together (finished, stopped or diverged at
+     * the same step: the trainer agrees on those); any other failure may
+     * be this rank's alone (its checkpoint, its memory) while the others
+     * wait in a sum: it ends the job. */
+    const bool joint = st == MLP_OK || st == MLP_ERR_STOPPED || st == MLP_ERR_DIVERGED;
+    if (cli_dist.size > 1 && !joint)
+        return cli_dist_abort(st == MLP_ERR_OPEN ? cli_output_fail(r->cmd, st, r->err.msg)
+                                                 : cli_fail(r->cmd, st, r->err.msg));
+    /* a signal that reached any rank stopped them all */
+    const bool signalled = cli_dist.size > 1 ? cli_dist_sum_u64(cli_interrupted()) > 0 : cli_interrupted();
     int rc = close_log(r, st);
-    if (rc != CLI_RUN) return rc;
-    if (st == MLP_ERR_STOPPED && cli_interrupted()) {
+    if (rc == CLI_RUN) rc = ended(r, st, signalled);
+    /* several ranks: one exit code, rank 0's when it has one */
+    return cli_dist.size > 1 ? cli_dist_agree(r->cmd, rc) : rc;
+}
+
+/* How a run that ended jointly ends the command: CLI_RUN, or the exit code
+ * after one line. */
+static int ended(struct train_run *r, enum mlp_status st, bool signalled)
+{
+    if (st == MLP_ERR_STOPPED && signalled) {
         fprintf(stderr, "fastmlp %s: interrupted by %s: %s\n", r->cmd, cli_signal_name(), r->err.msg);
         return EXIT_INTERRUPTED;
     }
     /* Every input is loaded: a file that cannot be created is the checkpoint. */
-    if (st == MLP_ERR_OPEN) return cli_dist_abort(cli_output_fail(r->cmd, st, r->err.msg));
+    if (st == MLP_ERR_OPEN) return cli_output_fail(r->cmd, st, r->err.msg);
     if (st == MLP_ERR_DIVERGED) {
         /* the trainer put the last good weights back, but a diverged run
          * saves nothing: say so rather than which weights were kept */
@@ -878,9 +908,7 @@ static int train(struct train_run *r)
                  r->o.out ? r->o.out : "", r->o.out ? " was not written)" : "");
         return cli_fail(r->cmd, st, msg);
     }
-    /* several ranks: a failure that may be this rank's alone (its
-     * checkpoint, its memory) while the others wait in a sum ends the job */
-    if (st != MLP_OK) return cli_dist_abort(cli_fail(r->cmd, st, r->err.msg));
+    if (st != MLP_OK) return cli_fail(r->cmd, st, r->err.msg);
     if (!r->o.quiet) print_stop(r);
     return CLI_RUN;
 }
@@ -974,8 +1002,10 @@ int cmd_train(int argc, char **argv)
     r.lc.eval_name = r.has_valid ? "valid" : "test";
     if (rc == CLI_RUN && st == MLP_OK) st = start(&r, &ch, &rc);
     if (st != MLP_OK) rc = cli_fail(r.cmd, st, r.err.msg);
-    if (cli_dist.size > 1 && (rc == CLI_RUN || st != MLP_OK)) rc = cli_dist_agree(r.cmd, rc);
     if (rc == CLI_RUN) rc = open_log(&r);
+    /* several ranks: a checkpoint that one cannot resume from, or the log
+     * rank 0 cannot open, ends every rank before the first step */
+    if (cli_dist.size > 1 && r.synced) rc = cli_dist_agree(r.cmd, rc);
     if (rc == CLI_RUN) rc = train(&r);
     if (rc == CLI_RUN) rc = outputs(&r);
     if (rc == CLI_RUN && o->profile) {

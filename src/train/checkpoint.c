@@ -84,6 +84,9 @@ struct mlp_ckpt_fp mlp__ckpt_fp_join(struct mlp_ckpt_fp a, struct mlp_ckpt_fp b,
 {
     /* zlib's combination: the CRC of the concatenation from the two CRCs
      * and the second part's length, without the bytes */
+    /* z_off_t is 64-bit on LP64 (and with _FILE_OFFSET_BITS=64); a 32-bit
+     * build without it would wrap a shard over 2 GiB (crc32_combine64
+     * needs _LARGEFILE64_SOURCE, which this project does not set) */
     a.crc_x = (uint32_t)crc32_combine(a.crc_x, b.crc_x, (z_off_t)b_x_bytes);
     a.crc_y = (uint32_t)crc32_combine(a.crc_y, b.crc_y, (z_off_t)b_y_bytes);
     a.rows += b.rows;

@@ -55,12 +55,16 @@ enum mlp_status mlp__dist_init(struct mlp_dist *d, const struct mlp_comm *c, con
     struct shard_info mine = describe(train, eval);
     struct shard_info *all = calloc((size_t)c->size, sizeof *all);
     d->local = malloc((train->n_rows ? train->n_rows : 1) * sizeof *d->local);
-    if (!all || !d->local) {
+    /* every rank learns whether any could not allocate, before the gather
+     * that one without its buffer could not join */
+    char msg[160] = "";
+    double lack = !all || !d->local;
+    if (c->allreduce(c->self, &lack, 1, MLP_F64, msg, sizeof msg) || lack > 0) {
         free(all);
         mlp__dist_free(d);
-        return mlp__fail(err, MLP_ERR_NOMEM, "cannot allocate the data-parallel state");
+        if (msg[0]) return comm_fail(d, "agreeing on the data-parallel state", msg, err);
+        return mlp__fail(err, MLP_ERR_NOMEM, "cannot allocate the data-parallel state (on %g rank(s))", lack);
     }
-    char msg[160] = "";
     if (c->allgather(c->self, &mine, all, sizeof mine, msg, sizeof msg)) {
         free(all);
         mlp__dist_free(d);
@@ -77,8 +81,8 @@ enum mlp_status mlp__dist_init(struct mlp_dist *d, const struct mlp_comm *c, con
     for (int r = 0; r < c->size && st == MLP_OK; r++) {
         const struct shard_info *s = &all[r];
         if (s->has_eval != ref->has_eval)
-            st = mlp__fail(err, MLP_ERR_ARG, "rank %d has %s evaluation set, rank 0 %s", r,
-                           s->has_eval ? "an" : "no", ref->has_eval ? "has one" : "has none");
+            st = mlp__fail(err, MLP_ERR_ARG, "rank %d has %s evaluation set, rank %d %s", r,
+                           s->has_eval ? "an" : "no", (int)(ref - all), ref->has_eval ? "has one" : "has none");
         else if (s->cols != ref->cols)
             st = mlp__fail(err, MLP_ERR_SHAPE, "rank %d's shard has %u columns, another's %u", r, s->cols, ref->cols);
         else if (s->n_train && (s->x_type != ref->x_type || s->y_kind != ref->y_kind ||
@@ -101,6 +105,16 @@ enum mlp_status mlp__dist_init(struct mlp_dist *d, const struct mlp_comm *c, con
             if (all[r].has_eval)
                 d->eval_fp = mlp__ckpt_fp_join(d->eval_fp, all[r].eval_fp, all[r].ex_bytes, all[r].ey_bytes);
         }
+        /* the set's width and type as a non-empty shard has them (an empty
+         * one's may be a hand-filled view's defaults) */
+        d->train_fp.cols = ref->cols;
+        d->train_fp.x_type = ref->x_type;
+        for (int r = 0; r < c->size; r++)
+            if (all[r].n_eval) {
+                d->eval_fp.cols = all[r].eval_fp.cols;
+                d->eval_fp.x_type = all[r].eval_fp.x_type;
+                break;
+            }
         if (d->n_total == 0) st = mlp__fail(err, MLP_ERR_ARG, "the training set is empty on every rank");
         else if (mine.has_eval && d->eval_total == 0)
             st = mlp__fail(err, MLP_ERR_ARG, "the evaluation set is empty on every rank");
@@ -119,9 +133,7 @@ void mlp__dist_free(struct mlp_dist *d)
 enum mlp_status mlp__dist_sum(struct mlp_dist *d, void *buf, size_t n, enum mlp_dtype dt, struct mlp_error *err)
 {
     char msg[160] = "";
-    double t0 = mlp__now();
     int rc = d->c->allreduce(d->c->self, buf, n, dt, msg, sizeof msg);
-    d->comm_s += mlp__now() - t0;
     return rc ? comm_fail(d, "a sum over the ranks", msg, err) : MLP_OK;
 }
 
@@ -182,8 +194,8 @@ enum mlp_status mlp__dist_grad_pass(struct mlp_dist *d, struct mlp_pass *ps, str
         ps->loss = 0;
         ps->correct = 0;
     }
-    /* A failed pass still takes part in the sums the others wait in, so
-     * that every rank reaches the same end; its error wins. */
+    /* A failed pass still takes part in the sums the others wait in; the
+     * caller's next sum tells them it failed (dist_pass, train.c). */
     double t0 = mlp__now();
     char msg[160] = "";
     int rc = 0;
@@ -203,20 +215,24 @@ enum mlp_status mlp__dist_grad_pass(struct mlp_dist *d, struct mlp_pass *ps, str
 enum mlp_status mlp__dist_evaluate(struct mlp_dist *d, const struct mlp_model *m, const struct mlp_dataset *ds,
                                    uint64_t total, double *loss, double *acc, struct mlp_error *err)
 {
-    double sums[2] = {0, 0}; /* this rank's loss / total, its correct count */
+    /* this rank's loss / total, its correct count, and whether it failed:
+     * a rank whose pass fails still takes part in the sum, and every rank
+     * then fails together */
+    double sums[3] = {0, 0, 0};
+    enum mlp_status st = MLP_OK;
     if (ds->n_rows > 0) {
         struct mlp_pass ps = {.m = m, .ds = ds, .n = ds->n_rows, .mean_n = total};
-        enum mlp_status st = mlp__run_pass(&ps, err);
-        /* the others wait in the sum below: answer it, then fail */
-        if (st != MLP_OK) {
-            (void)mlp__dist_sum(d, sums, 2, MLP_F64, &(struct mlp_error){0});
-            return st;
+        if ((st = mlp__run_pass(&ps, err)) == MLP_OK) {
+            sums[0] = ps.loss;
+            sums[1] = (double)ps.correct;
+        } else {
+            sums[2] = 1;
         }
-        sums[0] = ps.loss;
-        sums[1] = (double)ps.correct;
     }
-    enum mlp_status st = mlp__dist_sum(d, sums, 2, MLP_F64, err);
+    enum mlp_status sum_st = mlp__dist_sum(d, sums, 3, MLP_F64, st == MLP_OK ? err : &(struct mlp_error){0});
     if (st != MLP_OK) return st;
+    if (sum_st != MLP_OK) return sum_st;
+    if (sums[2] > 0) return mlp__fail(err, MLP_ERR_IO, "the evaluation failed on %g other rank(s)", sums[2]);
     if (loss) *loss = sums[0];
     if (acc) *acc = d->labels ? sums[1] / (double)total : -1;
     return MLP_OK;

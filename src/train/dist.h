@@ -28,7 +28,7 @@ struct mlp_dist {
     uint32_t issued; /* layers whose sum was started, from the last */
     int fail;        /* a start failed: the message is in msg */
     char msg[160];
-    double comm_s;   /* seconds waiting for sums (the profile's) */
+    double comm_s;   /* seconds waiting for the gradient's sums (the profile's) */
 };
 
 /* The group's view of this rank's train and eval sets (eval may be NULL):
@@ -55,7 +55,8 @@ void mlp__dist_batch_rows(struct mlp_dist *d, const uint64_t *perm, uint64_t fir
 enum mlp_status mlp__dist_grad_pass(struct mlp_dist *d, struct mlp_pass *ps, struct mlp_error *err);
 
 /* Mean loss and accuracy (-1 without labels) of the model over a sharded
- * set whose shards hold `total` rows in all. */
+ * set whose shards hold `total` rows in all.  A rank whose pass fails still
+ * takes part in the sum, and then every rank fails. */
 enum mlp_status mlp__dist_evaluate(struct mlp_dist *d, const struct mlp_model *m, const struct mlp_dataset *ds,
                                    uint64_t total, double *loss, double *acc, struct mlp_error *err);
 

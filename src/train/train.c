@@ -602,7 +602,8 @@ static void add_l2_grad(const struct mlp_model *m, void *grad, double c)
  * L2 term (pen, its loss) as one process's pass adds it.  ps then holds
  * what one process's pass over the whole batch gives, up to the rounding
  * of the sums' order.  The sum of the loss also carries the ranks' stop
- * requests: t->stop_agreed is whether any rank had one. */
+ * requests (t->stop_agreed: whether any rank had one; a request made after
+ * this sum, by on_batch, counts at the next step's) and failures. */
 static enum mlp_status dist_pass(struct mlp_trainer *t, struct mlp_pass *ps, uint64_t b0, uint64_t nb, double pen,
                                  struct mlp_error *err)
 {
@@ -610,11 +611,17 @@ static enum mlp_status dist_pass(struct mlp_trainer *t, struct mlp_pass *ps, uin
     mlp__dist_batch_rows(&t->dist, t->minibatch ? t->perm + b0 : NULL, b0, nb);
     ps->l2 = 0;
     ps->mean_n = nb;
+    /* a rank whose pass failed (its memory) still takes part in the sums,
+     * saying so in the last one, so that every rank fails together */
     enum mlp_status st = mlp__dist_grad_pass(&t->dist, ps, err);
-    if (st != MLP_OK) return st;
-    double sums[3] = {ps->loss, (double)ps->correct, t->stop ? 1 : 0};
-    if ((st = mlp__dist_sum(&t->dist, sums, 3, MLP_F64, err)) != MLP_OK) return st;
+    double sums[4] = {ps->loss, (double)ps->correct, t->stop ? 1 : 0, st != MLP_OK};
+    double t0 = mlp__now();
+    enum mlp_status sum_st = mlp__dist_sum(&t->dist, sums, 4, MLP_F64, st == MLP_OK ? err : &(struct mlp_error){0});
+    t->dist.comm_s += mlp__now() - t0;
     t->prof.comm_n++;
+    if (st != MLP_OK) return st;
+    if (sum_st != MLP_OK) return sum_st;
+    if (sums[3] > 0) return mlp__fail(err, MLP_ERR_IO, "a step failed on %g other rank(s)", sums[3]);
     ps->l2 = l2;
     ps->loss = sums[0] + pen;
     ps->correct = (uint64_t)sums[1];
@@ -888,15 +895,36 @@ static enum mlp_status run_solver(struct mlp_trainer *t, struct mlp_error *err)
     if (t->epoch_done >= t->p.epochs) return MLP_OK;
     const uint32_t start_done = t->epoch_done;
     double *x = malloc(n * sizeof *x);
-    if (!x) return mlp__fail(err, MLP_ERR_NOMEM, "cannot allocate the solver's vector of %zu parameters", n);
+    /* last_x may stay NULL (no memory): the accuracy then takes a pass */
+    double *last_x = malloc(n * sizeof *last_x);
+    if (t->dp) {
+        /* every rank must make the same calls: a rank without x fails them
+         * all, one without last_x makes them all take the pass */
+        double lack[2] = {!x, !last_x};
+        enum mlp_status st = mlp__dist_sum(&t->dist, lack, 2, MLP_F64, err);
+        if (st != MLP_OK || lack[0] > 0) {
+            free(x);
+            free(last_x);
+            return st != MLP_OK ? st
+                                : mlp__fail(err, MLP_ERR_NOMEM, "cannot allocate the solver's vector of %zu parameters%s",
+                                            n, x ? " on another rank" : "");
+        }
+        if (lack[1] > 0) {
+            free(last_x);
+            last_x = NULL;
+        }
+    }
+    if (!x) {
+        free(last_x);
+        return mlp__fail(err, MLP_ERR_NOMEM, "cannot allocate the solver's vector of %zu parameters", n);
+    }
     for (size_t i = 0; i < n; i++)
         x[i] = m->dtype == MLP_F64 ? ((const double *)m->params)[i] : ((const float *)m->params)[i];
     memcpy(t->good, m->params, n * mlp__dtype_size(m->dtype));
     struct mlp_min_params mp = {.method = t->p.optim == MLP_OPT_CG ? 0 : 1, .max_iter = t->p.epochs - t->epoch_done,
                                 .gtol = t->p.gtol, .history = t->p.history, .c1 = 1e-4,
                                 .c2 = t->p.optim == MLP_OPT_CG ? 0.4 : 0.9, .max_ls = 40};
-    /* last_x may stay NULL (no memory): the accuracy then takes a pass */
-    struct solve_ctx c = {.t = t, .err = err, .st = MLP_OK, .last_x = malloc(n * sizeof(double))};
+    struct solve_ctx c = {.t = t, .err = err, .st = MLP_OK, .last_x = last_x};
     struct mlp_min_iter last = {0};
     double o0 = mlp__now();
     t->epoch_s = o0;

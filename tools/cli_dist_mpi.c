@@ -4,6 +4,7 @@
 #include "cli_dist.h"
 #include "fastmlp_mpi.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,13 @@ int cli_dist_init(int *argc, char ***argv)
 
 int cli_dist_finish(int rc)
 {
+    /* The command is over.  A rank that exits non-zero makes mpirun send
+     * SIGTERM to the others, which may still be in MPI_Finalize's fence:
+     * that must not print "interrupted" over the failure rank 0 reported. */
+    if (cli_dist.size > 1) {
+        signal(SIGTERM, SIG_IGN);
+        signal(SIGINT, SIG_IGN);
+    }
     if (have_comm) mlp_comm_mpi_free(&cm);
     have_comm = false;
     MPI_Finalize();

@@ -3,7 +3,7 @@
 # fastmlp-mpi under mpirun on this machine (loopback): data-parallel runs on
 # 2 and 3 ranks (3 on 2 cores: --oversubscribe) against one process, run to
 # run determinism, shared memory and TCP between the ranks giving the same
-# bytes, the global shuffle, sharded reading, a rank killed with
+# bytes, the global shuffle, sharded reading (IDX, CSV, HDF5), a rank killed with
 # SIGKILL and a shard that fails on one rank only (the job ends within
 # seconds, never hangs), checkpoints written by rank 0 and resumed on
 # another number of ranks, a signal to one rank (every rank stops at the
@@ -101,6 +101,17 @@ for opt in "sgd --batch 16 --epochs 3" "gd --epochs 20" "cg --max-iter 15" "lbfg
     mpi 3 train $G --optimizer $opt -o "$T/g3.mlp" >"$T/g3.out" 2>&1 || { bad "$name on 3 ranks failed"; cat "$T/g3.out"; }
     diff_ok "$T/g1.mlp" "$T/g3.mlp" 1e-7 "$name (f64) on 3 ranks vs alone"
 done
+
+# --- seed 000's neuron on its HDF5 cats, each rank a hyperslab ----------
+if "$FASTMLP" --version | grep -q '^HDF5: libhdf5'; then
+    H="--train $DATA/train_catvnoncat.h5 --test $DATA/test_catvnoncat.h5 --layers none --head sigmoid-bce \
+       --optimizer gd --lr 0.005 --epochs 100 --dtype f64 --threads 1 --quiet"
+    "$FASTMLP" train $H -o "$T/h1.mlp" >/dev/null 2>&1 || bad "the cats alone failed"
+    for n in 2 3; do
+        mpi $n train $H -o "$T/h$n.mlp" >"$T/h.out" 2>&1 || { bad "the cats on $n ranks failed"; cat "$T/h.out"; }
+        diff_ok "$T/h1.mlp" "$T/h$n.mlp" 1e-12 "the cats (HDF5, GD, f64) on $n ranks vs alone"
+    done
+fi
 
 # --- sharded reading: rank 0 holds its half of the rows ------------------
 "$FASTMLP" train $RUN --epochs 1 --profile >"$T/p1.out" 2>&1

@@ -48,7 +48,5 @@ int cli_dist_abort(int rc);
 
 /* Sum of v over the ranks (v alone).  A collective call. */
 uint64_t cli_dist_sum_u64(uint64_t v);
-/* Sum of n doubles over the ranks, in place; 0, or -1 (err says why). */
-int cli_dist_sum(double *v, size_t n, struct mlp_error *err);
 
 #endif

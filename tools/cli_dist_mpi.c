@@ -164,13 +164,3 @@ uint64_t cli_dist_sum_u64(uint64_t v)
         cli_dist_abort(EXIT_SOFTWARE);
     return s;
 }
-
-int cli_dist_sum(double *v, size_t n, struct mlp_error *err)
-{
-    if (cli_dist.size < 2 || n == 0) return 0;
-    int rc = MPI_Allreduce(MPI_IN_PLACE, v, (int)n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
-    if (rc == MPI_SUCCESS) return 0;
-    err->status = MLP_ERR_IO;
-    snprintf(err->msg, sizeof err->msg, "MPI_Allreduce of %zu values failed (error %d)", n, rc);
-    return -1;
-}

@@ -32,11 +32,3 @@ int cli_dist_agree(const char *cmd, int rc)
 int cli_dist_abort(int rc) { return rc; }
 
 uint64_t cli_dist_sum_u64(uint64_t v) { return v; }
-
-int cli_dist_sum(double *v, size_t n, struct mlp_error *err)
-{
-    (void)v;
-    (void)n;
-    (void)err;
-    return 0;
-}

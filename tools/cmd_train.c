@@ -690,7 +690,8 @@ static void banner_optim(const struct train_run *r, char *b, size_t n)
 }
 
 /* The output layer's biases set to the mean of each target over ds. */
-static enum mlp_status init_output_bias(struct mlp_model *m, const struct mlp_dataset *ds, struct mlp_error *err)
+static enum mlp_status init_output_bias(struct mlp_model *m, const struct mlp_dataset *ds, const struct mlp_comm *comm,
+                                        struct mlp_error *err)
 {
     const uint32_t L = mlp_model_n_layers(m), K = mlp_model_n_out(m);
     /* several ranks: every shard's sums and rows, added up (a rank's
@@ -705,9 +706,11 @@ static enum mlp_status init_output_bias(struct mlp_model *m, const struct mlp_da
             for (uint64_t r = 0; r < ds->n_rows; r++) sum[k] += ds->targets[r * K + k];
         sum[K] = (double)ds->n_rows;
     }
-    if (cli_dist_sum(sum, (size_t)K + 1, err) != 0) {
+    char msg[160] = "";
+    if (comm && comm->allreduce(comm->self, sum, (size_t)K + 1, MLP_F64, msg, sizeof msg)) {
         free(sum);
-        return err->status;
+        snprintf(err->msg, sizeof err->msg, "summing the targets over the ranks failed: %s", msg);
+        return err->status = MLP_ERR_IO;
     }
     const size_t b = mlp_model_b_offset(m, L - 1);
     for (uint32_t k = 0; k < K && sum[K] > 0; k++) {
@@ -751,7 +754,7 @@ static enum mlp_status start(struct train_run *r, const struct chosen *ch, int *
      * 1e-3 from an output near 0).  A deterministic function of the data. */
     if (st == MLP_OK && r->regress && !o->resume &&
         r->net.head == MLP_HEAD_IDENTITY_MSE)
-        st = init_output_bias(r->m, &r->train, err);
+        st = init_output_bias(r->m, &r->train, r->comm, err);
     /* The table's layout goes with the model: predict and eval read the same. */
     if (st == MLP_OK && mlp_dataset_schema(&r->train))
         st = mlp_model_set_schema(r->m, mlp_dataset_schema(&r->train), err);

@@ -42,7 +42,7 @@
 
 /* ------------------------------------------------------- fingerprints */
 
-static uint32_t crc_bytes(const void *p, uint64_t n)
+uint32_t mlp__ckpt_crc(const void *p, uint64_t n)
 {
     uLong c = crc32(0, Z_NULL, 0);
     const unsigned char *b = p;
@@ -71,11 +71,11 @@ struct mlp_ckpt_fp mlp__ckpt_fingerprint(const struct mlp_dataset *ds)
     f.rows = ds->n_rows;
     f.cols = ds->n_cols;
     f.x_type = (uint32_t)ds->x_type;
-    f.crc_x = crc_bytes(ds->x, xb);
+    f.crc_x = mlp__ckpt_crc(ds->x, xb);
     if (ds->labels)
-        f.crc_y = crc_bytes(ds->labels, yb);
+        f.crc_y = mlp__ckpt_crc(ds->labels, yb);
     else if (ds->targets)
-        f.crc_y = crc_bytes(ds->targets, yb);
+        f.crc_y = mlp__ckpt_crc(ds->targets, yb);
     return f;
 }
 
@@ -282,7 +282,7 @@ static enum mlp_status verify_checksums(const unsigned char *b, const char *path
     const uint64_t len[2] = {model_bytes - 4, state_bytes};
     const unsigned char *p = b + CK_HEADER;
     for (int s = 0; s < 2; s++) {
-        uint32_t crc = crc_bytes(p, len[s]), stored = mlp__get_le32(p + len[s]);
+        uint32_t crc = mlp__ckpt_crc(p, len[s]), stored = mlp__get_le32(p + len[s]);
         if (stored != crc)
             return mlp__fail_file(err, MLP_ERR_FORMAT, path,
                                   "checkpoint checksum mismatch in the %s section (stored 0x%08x, computed 0x%08x): "

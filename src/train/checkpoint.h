@@ -15,6 +15,8 @@ struct mlp_ckpt_fp {
     uint64_t rows;
     uint32_t cols, x_type, crc_x, crc_y;
 };
+/* CRC-32 of n bytes (any n: zlib takes them in pieces). */
+uint32_t mlp__ckpt_crc(const void *p, uint64_t n);
 struct mlp_ckpt_fp mlp__ckpt_fingerprint(const struct mlp_dataset *ds);
 /* The fingerprint of a's rows followed by b's (a data-parallel run's
  * shards, in rank order), equal to mlp__ckpt_fingerprint of the whole set:

@@ -7,7 +7,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <zlib.h>
 
 /* What each rank says of its shards at the start. */
 struct shard_info {
@@ -45,7 +44,7 @@ static struct shard_info describe(const struct mlp_dataset *train, const struct 
 }
 
 enum mlp_status mlp__dist_init(struct mlp_dist *d, const struct mlp_comm *c, const struct mlp_dataset *train,
-                               const struct mlp_dataset *eval, struct mlp_error *err)
+                               const struct mlp_dataset *eval, bool failed, struct mlp_error *err)
 {
     memset(d, 0, sizeof *d);
     d->c = c;
@@ -55,15 +54,19 @@ enum mlp_status mlp__dist_init(struct mlp_dist *d, const struct mlp_comm *c, con
     struct shard_info mine = describe(train, eval);
     struct shard_info *all = calloc((size_t)c->size, sizeof *all);
     d->local = malloc((train->n_rows ? train->n_rows : 1) * sizeof *d->local);
-    /* every rank learns whether any could not allocate, before the gather
-     * that one without its buffer could not join */
+    d->crcs = malloc((size_t)c->size * sizeof *d->crcs);
+    /* every rank learns whether any failed (its checks, these buffers),
+     * before the gather that one without its buffer could not join */
     char msg[160] = "";
-    double lack = !all || !d->local;
+    const bool nomem = !all || !d->local || !d->crcs;
+    double lack = failed || nomem;
     if (c->allreduce(c->self, &lack, 1, MLP_F64, msg, sizeof msg) || lack > 0) {
         free(all);
         mlp__dist_free(d);
         if (msg[0]) return comm_fail(d, "agreeing on the data-parallel state", msg, err);
-        return mlp__fail(err, MLP_ERR_NOMEM, "cannot allocate the data-parallel state (on %g rank(s))", lack);
+        if (nomem) return mlp__fail(err, MLP_ERR_NOMEM, "cannot allocate the data-parallel state");
+        return mlp__fail(err, MLP_ERR_IO, "the data-parallel run cannot start: it failed on %g %srank(s)", lack,
+                         failed ? "" : "other ");
     }
     if (c->allgather(c->self, &mine, all, sizeof mine, msg, sizeof msg)) {
         free(all);
@@ -127,7 +130,9 @@ enum mlp_status mlp__dist_init(struct mlp_dist *d, const struct mlp_comm *c, con
 void mlp__dist_free(struct mlp_dist *d)
 {
     free(d->local);
+    free(d->crcs);
     d->local = NULL;
+    d->crcs = NULL;
 }
 
 enum mlp_status mlp__dist_sum(struct mlp_dist *d, void *buf, size_t n, enum mlp_dtype dt, struct mlp_error *err)
@@ -220,7 +225,9 @@ enum mlp_status mlp__dist_evaluate(struct mlp_dist *d, const struct mlp_model *m
      * then fails together */
     double sums[3] = {0, 0, 0};
     enum mlp_status st = MLP_OK;
-    if (ds->n_rows > 0) {
+    if (ds->n_rows > 0 && (st = mlp__check_data(m, ds, true, err)) != MLP_OK) {
+        sums[2] = 1;
+    } else if (ds->n_rows > 0) {
         struct mlp_pass ps = {.m = m, .ds = ds, .n = ds->n_rows, .mean_n = total};
         if ((st = mlp__run_pass(&ps, err)) == MLP_OK) {
             sums[0] = ps.loss;
@@ -241,26 +248,16 @@ enum mlp_status mlp__dist_evaluate(struct mlp_dist *d, const struct mlp_model *m
 enum mlp_status mlp__dist_check_same(struct mlp_dist *d, const struct mlp_model *m, uint32_t epoch,
                                      struct mlp_error *err)
 {
-    const int size = d->c->size;
-    size_t bytes = m->n_params * mlp__dtype_size(m->dtype);
-    uLong crc = crc32(0, Z_NULL, 0);
-    for (size_t o = 0; o < bytes; o += 1u << 30) {
-        size_t k = bytes - o < (1u << 30) ? bytes - o : (1u << 30);
-        crc = crc32(crc, (const Bytef *)m->params + o, (uInt)k);
-    }
-    uint32_t mine = (uint32_t)crc, *all = calloc((size_t)size, sizeof *all);
-    if (!all) return mlp__fail(err, MLP_ERR_NOMEM, "cannot allocate %d checksums", size);
+    /* (d->crcs was made with the other buffers, before the first
+     * collective: no rank can fail to join this gather for want of it) */
+    uint32_t mine = mlp__ckpt_crc(m->params, m->n_params * mlp__dtype_size(m->dtype)), *all = d->crcs;
     char msg[160] = "";
-    if (d->c->allgather(d->c->self, &mine, all, sizeof mine, msg, sizeof msg)) {
-        free(all);
+    if (d->c->allgather(d->c->self, &mine, all, sizeof mine, msg, sizeof msg))
         return comm_fail(d, "gathering the weights' checksums", msg, err);
-    }
-    enum mlp_status st = MLP_OK;
-    for (int r = 1; r < size && st == MLP_OK; r++)
+    for (int r = 1; r < d->c->size; r++)
         if (all[r] != all[0])
-            st = mlp__fail(err, MLP_ERR_IO,
-                           "the ranks hold different weights after epoch %u: CRC-32 %08x on rank 0, %08x on rank %d",
-                           epoch, all[0], all[r], r);
-    free(all);
-    return st;
+            return mlp__fail(err, MLP_ERR_IO,
+                             "the ranks hold different weights after epoch %u: CRC-32 %08x on rank 0, %08x on rank %d",
+                             epoch, all[0], all[r], r);
+    return MLP_OK;
 }

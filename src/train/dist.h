@@ -20,6 +20,7 @@ struct mlp_dist {
     bool labels;            /* the set has class labels (else real targets) */
     uint64_t *local;        /* a batch's rows this rank holds (indices into its shard) */
     uint64_t n_local;       /* how many (mlp__dist_batch_rows) */
+    uint32_t *crcs;         /* every rank's weights' CRC (mlp__dist_check_same) */
     struct mlp_ckpt_fp train_fp, eval_fp; /* of the whole sets */
     uint64_t eval_total;
     /* the pass's layer hook (mlp__dist_grad_pass) */
@@ -33,9 +34,10 @@ struct mlp_dist {
 
 /* The group's view of this rank's train and eval sets (eval may be NULL):
  * gathers every rank's row counts and fingerprints.  Fails on a group of
- * shards that do not fit together (widths, types). */
+ * shards that do not fit together (widths, types), and on every rank when
+ * one comes `failed` (its own checks failed: it joins only to say so). */
 enum mlp_status mlp__dist_init(struct mlp_dist *d, const struct mlp_comm *c, const struct mlp_dataset *train,
-                               const struct mlp_dataset *eval, struct mlp_error *err);
+                               const struct mlp_dataset *eval, bool failed, struct mlp_error *err);
 void mlp__dist_free(struct mlp_dist *d);
 
 /* Sum buf (n elements of dt) over the ranks in place. */
@@ -55,8 +57,9 @@ void mlp__dist_batch_rows(struct mlp_dist *d, const uint64_t *perm, uint64_t fir
 enum mlp_status mlp__dist_grad_pass(struct mlp_dist *d, struct mlp_pass *ps, struct mlp_error *err);
 
 /* Mean loss and accuracy (-1 without labels) of the model over a sharded
- * set whose shards hold `total` rows in all.  A rank whose pass fails still
- * takes part in the sum, and then every rank fails. */
+ * set whose shards hold `total` rows in all.  A rank whose shard does not
+ * fit the model, or whose pass fails, still takes part in the sum, and then
+ * every rank fails. */
 enum mlp_status mlp__dist_evaluate(struct mlp_dist *d, const struct mlp_model *m, const struct mlp_dataset *ds,
                                    uint64_t total, double *loss, double *acc, struct mlp_error *err);
 

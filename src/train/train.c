@@ -172,14 +172,29 @@ enum mlp_status mlp_trainer_create(struct mlp_trainer **out, struct mlp_model *m
     enum mlp_status st = check_params(p, err);
     if (st == MLP_OK && (!comm || train->n_rows)) st = mlp__check_data(m, train, true, err);
     if (st == MLP_OK && eval && (!comm || eval->n_rows)) st = mlp__check_data(m, eval, true, err);
-    if (st != MLP_OK) return st;
-    if (!comm && (st = check_train_rows(train, err)) != MLP_OK) return st;
-    if (!comm && eval && eval->n_rows == 0) return mlp__fail(err, MLP_ERR_ARG, "the evaluation set is empty");
-    if (p->patience && !eval)
-        return mlp__fail(err, MLP_ERR_ARG, "early stopping (patience %u) needs an evaluation set", p->patience);
+    if (!comm) {
+        if (st != MLP_OK) return st;
+        if ((st = check_train_rows(train, err)) != MLP_OK) return st;
+        if (eval && eval->n_rows == 0) return mlp__fail(err, MLP_ERR_ARG, "the evaluation set is empty");
+    }
+    if (st == MLP_OK && p->patience && !eval)
+        st = mlp__fail(err, MLP_ERR_ARG, "early stopping (patience %u) needs an evaluation set", p->patience);
 
-    struct mlp_trainer *t = calloc(1, sizeof *t);
-    if (!t) return mlp__fail(err, MLP_ERR_NOMEM, "cannot allocate a trainer");
+    struct mlp_trainer *t = NULL;
+    if (st == MLP_OK && !(t = calloc(1, sizeof *t))) st = mlp__fail(err, MLP_ERR_NOMEM, "cannot allocate a trainer");
+    struct mlp_dist dist;
+    if (comm) {
+        /* a rank whose own checks failed (its shard's labels, its memory)
+         * still joins mlp__dist_init's first sum, which tells every rank:
+         * all fail here together, none waits in a later sum */
+        enum mlp_status dst = mlp__dist_init(&dist, comm, train, eval, st != MLP_OK,
+                                             st == MLP_OK ? err : &(struct mlp_error){0});
+        if (st == MLP_OK) st = dst;
+    }
+    if (st != MLP_OK) {
+        free(t);
+        return st;
+    }
     t->m = m;
     t->train = train;
     t->eval = eval;
@@ -189,10 +204,7 @@ enum mlp_status mlp_trainer_create(struct mlp_trainer **out, struct mlp_model *m
     t->p.comm = comm;
     t->N = train->n_rows;
     if (comm) {
-        if ((st = mlp__dist_init(&t->dist, comm, train, eval, err)) != MLP_OK) {
-            free(t);
-            return st;
-        }
+        t->dist = dist;
         t->dp = true;
         t->N = t->dist.n_total;
         if (t->N > SIZE_MAX / sizeof(uint64_t)) {
@@ -220,9 +232,18 @@ enum mlp_status mlp_trainer_create(struct mlp_trainer **out, struct mlp_model *m
     t->perm = t->minibatch ? malloc(N * sizeof *t->perm) : NULL;
     t->hist_cap = p->epochs < 1024 ? p->epochs + 1 : 1024;
     t->hist = malloc(t->hist_cap * sizeof *t->hist);
-    if (!t->buf || (t->minibatch && !t->perm) || !t->hist) {
+    double lack = !t->buf || (t->minibatch && !t->perm) || !t->hist;
+    /* data-parallel: every rank learns whether any could not, so that none
+     * goes on to wait for it in the run's first sum */
+    if (t->dp && (st = mlp__dist_sum(&t->dist, &lack, 1, MLP_F64, err)) != MLP_OK) {
         mlp_trainer_free(t);
-        return mlp__fail(err, MLP_ERR_NOMEM, "cannot allocate training state for %zu parameters", n);
+        return st;
+    }
+    if (lack > 0) {
+        bool here = !t->buf || (t->minibatch && !t->perm) || !t->hist;
+        mlp_trainer_free(t);
+        return mlp__fail(err, MLP_ERR_NOMEM, "cannot allocate training state for %zu parameters%s", n,
+                         here ? "" : " on another rank");
     }
     t->grad = t->buf;
     t->good = t->grad + stride;
@@ -328,12 +349,6 @@ enum mlp_status mlp_trainer_evaluate(struct mlp_trainer *t, const struct mlp_dat
         if (st != MLP_OK) return st;
     }
     if (total == 0) return mlp__fail(err, MLP_ERR_ARG, "the data set is empty on every rank");
-    enum mlp_status st = ds->n_rows ? mlp__check_data(t->m, ds, true, err) : MLP_OK;
-    if (st != MLP_OK) { /* the others wait in the evaluation's sum: answer it */
-        double zero[2] = {0, 0};
-        (void)mlp__dist_sum(&t->dist, zero, 2, MLP_F64, &(struct mlp_error){0});
-        return st;
-    }
     return mlp__dist_evaluate(&t->dist, t->m, ds, (uint64_t)total, loss, accuracy, err);
 }
 

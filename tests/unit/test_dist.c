@@ -9,8 +9,9 @@
  * the rounding of the sums (bounds per dtype below), the epoch statistics
  * (train and sharded eval loss) agree with one process's, two runs give
  * the same bytes, an empty shard (more ranks than rows) takes part, ranks
- * that start from different weights are caught, and a checkpoint written
- * by 2 ranks resumes on 3 and on 1. */
+ * that start from different weights are caught, a shard that does not fit
+ * the network on one rank fails every rank (none waits in a sum), and a
+ * checkpoint written by 2 ranks resumes on 3 and on 1. */
 #include "params_diff.h"
 #include "testutil.h"
 #include "fastmlp.h"
@@ -136,6 +137,9 @@ struct run {
     uint64_t init_seed_rank1; /* rank 1 starts from other weights when not 0 */
     const char *ckpt_out;     /* written at the end by rank 0 (every epoch) */
     const char *resume;       /* resumed from */
+    int broken;               /* rank 1's shard says 7 classes (the net has 3):
+                                 1 its training shard, 2 a set evaluated after
+                                 the run (eval_st, eval_msg) */
 };
 
 struct rank_job {
@@ -146,8 +150,8 @@ struct rank_job {
     struct mlp_model *m;
     struct mlp_epoch_stats hist[64];
     uint32_t n_hist;
-    enum mlp_status st;
-    char msg[512];
+    enum mlp_status st, eval_st;
+    char msg[512], eval_msg[512];
 };
 
 static struct mlp_model *make_model(const struct run *run, struct mlp_context *ctx, uint64_t seed)
@@ -174,6 +178,7 @@ static void *rank_main(void *arg)
     const struct run *run = j->run;
     struct mlp_error err = {0};
     struct mlp_dataset tr = shard(X, Y, run->n_rows, j->rank, j->size);
+    if (run->broken == 1 && j->rank == 1) tr.n_classes = 7;
     struct mlp_dataset ev = shard(XE, YE, N_EVAL, j->rank, j->size);
     j->m = make_model(run, j->ctx, run->init_seed_rank1 && j->rank == 1 ? run->init_seed_rank1 : 3);
     struct mlp_train_params tp = mlp_train_params_default();
@@ -190,6 +195,14 @@ static void *rank_main(void *arg)
     if (j->st == MLP_OK && run->ckpt_out) mlp_trainer_set_checkpoint(t, run->ckpt_out, 1);
     if (j->st == MLP_OK && run->resume) j->st = mlp_trainer_resume(t, run->resume, &err);
     if (j->st == MLP_OK) j->st = mlp_trainer_run(t, &err);
+    if (j->st == MLP_OK && run->broken == 2) {
+        struct mlp_dataset other = shard(XE, YE, N_EVAL, j->rank, j->size);
+        if (j->rank == 1) other.n_classes = 7;
+        struct mlp_error e2 = {0};
+        double loss, acc;
+        j->eval_st = mlp_trainer_evaluate(t, &other, &loss, &acc, &e2);
+        snprintf(j->eval_msg, sizeof j->eval_msg, "%s", e2.msg);
+    }
     if (t) {
         const struct mlp_epoch_stats *h = mlp_trainer_history(t, &j->n_hist);
         if (j->n_hist > 64) j->n_hist = 64;
@@ -275,11 +288,11 @@ int main(void)
      * the same in float's 24 bits, amplified by Adam's 1/sqrt(v) where v
      * is tiny (bound 1e-4 on weights of size ~1). */
     const struct run runs[] = {
-        {MLP_F64, MLP_OPT_SGD, 4, 16, 1e-3, N_ROWS, 0, NULL, NULL},
-        {MLP_F64, MLP_OPT_ADAM, 4, 32, 0, N_ROWS, 0, NULL, NULL},
-        {MLP_F32, MLP_OPT_ADAM, 4, 32, 1e-3, N_ROWS, 0, NULL, NULL},
-        {MLP_F64, MLP_OPT_GD, 10, 0, 1e-3, N_ROWS, 0, NULL, NULL},
-        {MLP_F32, MLP_OPT_SGD, 3, 50, 0, N_ROWS, 0, NULL, NULL},
+        {MLP_F64, MLP_OPT_SGD, 4, 16, 1e-3, N_ROWS, 0, NULL, NULL, 0},
+        {MLP_F64, MLP_OPT_ADAM, 4, 32, 0, N_ROWS, 0, NULL, NULL, 0},
+        {MLP_F32, MLP_OPT_ADAM, 4, 32, 1e-3, N_ROWS, 0, NULL, NULL, 0},
+        {MLP_F64, MLP_OPT_GD, 10, 0, 1e-3, N_ROWS, 0, NULL, NULL, 0},
+        {MLP_F32, MLP_OPT_SGD, 3, 50, 0, N_ROWS, 0, NULL, NULL, 0},
     };
     for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++)
         for (int R = 2; R <= 3; R++)
@@ -287,18 +300,18 @@ int main(void)
     /* the solvers: the line search's steps depend on every bit of the
      * gradient, so few iterations and a looser bound */
     const struct run solvers[] = {
-        {MLP_F64, MLP_OPT_CG, 8, 0, 1e-3, N_ROWS, 0, NULL, NULL},
-        {MLP_F64, MLP_OPT_LBFGS, 8, 0, 0, N_ROWS, 0, NULL, NULL},
+        {MLP_F64, MLP_OPT_CG, 8, 0, 1e-3, N_ROWS, 0, NULL, NULL, 0},
+        {MLP_F64, MLP_OPT_LBFGS, 8, 0, 0, N_ROWS, 0, NULL, NULL, 0},
     };
     for (size_t i = 0; i < 2; i++) against_alone(&solvers[i], 3, 1e-7, 1e-9);
 
     /* more ranks than rows: rank 2's shard of 2 rows is empty */
-    const struct run tiny = {MLP_F64, MLP_OPT_ADAM, 3, 1, 0, 2, 0, NULL, NULL};
+    const struct run tiny = {MLP_F64, MLP_OPT_ADAM, 3, 1, 0, 2, 0, NULL, NULL, 0};
     against_alone(&tiny, 3, 1e-12, 1e-12);
 
     /* ranks that start from different weights are caught before any step */
     {
-        const struct run bad = {MLP_F64, MLP_OPT_ADAM, 2, 32, 0, N_ROWS, 77, NULL, NULL};
+        const struct run bad = {MLP_F64, MLP_OPT_ADAM, 2, 32, 0, N_ROWS, 77, NULL, NULL, 0};
         struct rank_job jobs[MAX_RANKS];
         run_ranks(&bad, 2, jobs);
         for (int r = 0; r < 2; r++)
@@ -307,15 +320,37 @@ int main(void)
         free_jobs(jobs, 2);
     }
 
+    /* a shard that does not fit the network on rank 1 only: every rank
+     * fails, rank 1 saying why, none left waiting in a sum (a hang would
+     * end this test by ctest's timeout) */
+    for (int broken = 1; broken <= 2; broken++) {
+        const struct run bad = {MLP_F64, MLP_OPT_ADAM, 1, 32, 0, N_ROWS, 0, NULL, NULL, broken};
+        struct rank_job jobs[MAX_RANKS];
+        run_ranks(&bad, 3, jobs);
+        for (int r = 0; r < 3; r++) {
+            enum mlp_status got = broken == 1 ? jobs[r].st : jobs[r].eval_st;
+            const char *msg = broken == 1 ? jobs[r].msg : jobs[r].eval_msg;
+            CHECK_MSG(broken == 1 || jobs[r].st == MLP_OK, "broken %d rank %d: the run failed: %s", broken, r,
+                      jobs[r].msg);
+            if (r == 1)
+                CHECK_MSG(got == MLP_ERR_RANGE && strstr(msg, "labels up to 6"), "broken %d rank 1: %d %s", broken,
+                          (int)got, msg);
+            else
+                CHECK_MSG(got == MLP_ERR_IO && strstr(msg, "1 other rank"), "broken %d rank %d: %d %s", broken, r,
+                          (int)got, msg);
+        }
+        free_jobs(jobs, 3);
+    }
+
     /* a checkpoint of 2 ranks (rank 0 writes it) resumes on 3 and alone,
      * as an uninterrupted run on 2 would have gone on */
     {
         char dir[] = "/tmp/fastmlp_test_dist_XXXXXX", ck[64];
         CHECK(mkdtemp(dir) != NULL);
         snprintf(ck, sizeof ck, "%s/run.ckpt", dir);
-        const struct run first = {MLP_F64, MLP_OPT_ADAM, 2, 32, 1e-3, N_ROWS, 0, ck, NULL};
-        const struct run whole = {MLP_F64, MLP_OPT_ADAM, 4, 32, 1e-3, N_ROWS, 0, NULL, NULL};
-        const struct run rest = {MLP_F64, MLP_OPT_ADAM, 4, 32, 1e-3, N_ROWS, 0, NULL, ck};
+        const struct run first = {MLP_F64, MLP_OPT_ADAM, 2, 32, 1e-3, N_ROWS, 0, ck, NULL, 0};
+        const struct run whole = {MLP_F64, MLP_OPT_ADAM, 4, 32, 1e-3, N_ROWS, 0, NULL, NULL, 0};
+        const struct run rest = {MLP_F64, MLP_OPT_ADAM, 4, 32, 1e-3, N_ROWS, 0, NULL, ck, 0};
         struct rank_job a[MAX_RANKS], ref[MAX_RANKS], on3[MAX_RANKS], on1[1], on2[MAX_RANKS];
         run_ranks(&first, 2, a);
         CHECK_MSG(a[0].st == MLP_OK && access(ck, F_OK) == 0, "2 ranks with a checkpoint: %s", a[0].msg);

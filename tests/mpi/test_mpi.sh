@@ -19,10 +19,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 DATA=$HERE/../data
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$HERE/../support/lib.sh" # pass/fail counters: ok, bad
 
 # Open MPI's settings for these tests, here rather than on the machine:
 # root allowed (CI runs as root), shared memory between the ranks without

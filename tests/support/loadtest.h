@@ -141,6 +141,42 @@ static inline void buf_free(struct buf *b)
     memset(b, 0, sizeof *b);
 }
 
+/* v as its low `bytes` bytes, little- or big-endian (the binary formats'
+ * headers and payloads). */
+static inline void put_le(struct buf *b, uint64_t v, unsigned bytes)
+{
+    for (unsigned i = 0; i < bytes; i++) put_u8(b, (unsigned)(v >> (8 * i)) & 0xFF);
+}
+
+static inline void put_be(struct buf *b, uint64_t v, unsigned bytes)
+{
+    for (unsigned i = bytes; i-- > 0;) put_u8(b, (unsigned)(v >> (8 * i)) & 0xFF);
+}
+
+/* An IDX header: the magic (0, 0, type, ndim), then the dimensions. */
+static inline void put_idx_header(struct buf *b, unsigned type, unsigned ndim, const uint32_t *dims)
+{
+    put_u8(b, 0);
+    put_u8(b, 0);
+    put_u8(b, type);
+    put_u8(b, ndim);
+    for (unsigned d = 0; d < ndim; d++) put_be(b, dims[d], 4);
+}
+
+#ifdef ZLIB_H /* a test that writes gzip files includes <zlib.h> first (and links zlib) */
+/* n bytes gzip-compressed into the temp file `name`; returns its path. */
+static inline const char *write_gz(const char *name, const void *data, size_t n)
+{
+    const char *path = tmp_path(name);
+    gzFile f = gzopen(path, "wb");
+    int ok = f != NULL;
+    if (ok && n > 0) ok = gzwrite(f, data, (unsigned)n) == (int)n;
+    if (f && gzclose(f) != Z_OK) ok = 0;
+    if (!ok) die(path);
+    return path;
+}
+#endif
+
 /* ------------------------------------------------------------- checking */
 
 static inline int is_zeroed(const struct mlp_dataset *ds)

@@ -33,22 +33,10 @@
 /* Write bytes to the temp file `name`, gzip-compressed when gz; returns its path. */
 static const char *write_idx(const char *name, const void *data, size_t n, int gz)
 {
-    if (!gz) return write_file(name, data, n);
-    const char *path = tmp_path(name);
-    gzFile f = gzopen(path, "wb");
-    int ok = f != NULL;
-    if (ok && n > 0) ok = gzwrite(f, data, (unsigned)n) == (int)n;
-    if (f && gzclose(f) != Z_OK) ok = 0;
-    if (!ok) die(path);
-    return path;
+    return gz ? write_gz(name, data, n) : write_file(name, data, n);
 }
 
 /* ------------------------------------------------------- building IDX bytes */
-
-static void put_be(struct buf *b, uint64_t v, int bytes)
-{
-    for (int i = bytes - 1; i >= 0; i--) put_u8(b, (unsigned)(v >> (8 * i)) & 0xFF);
-}
 
 static void put_f32(struct buf *b, float f)
 {
@@ -62,16 +50,6 @@ static void put_f64(struct buf *b, double d)
     uint64_t u;
     memcpy(&u, &d, 8);
     put_be(b, u, 8);
-}
-
-/* Magic (0, 0, type, ndim) and the dimensions. */
-static void header(struct buf *b, unsigned type, unsigned ndim, const uint32_t *dims)
-{
-    put_u8(b, 0);
-    put_u8(b, 0);
-    put_u8(b, type);
-    put_u8(b, ndim);
-    for (unsigned i = 0; i < ndim; i++) put_be(b, dims[i], 4);
 }
 
 /* ------------------------------------------------------------- checking */
@@ -113,9 +91,9 @@ static void expect_fail(const char *what, const char *x, const char *y, enum mlp
 static void make_small(struct buf *x, struct buf *y)
 {
     uint32_t xd[3] = {3, 2, 2}, yd[1] = {3};
-    header(x, 0x08, 3, xd);
+    put_idx_header(x, 0x08, 3, xd);
     for (unsigned i = 0; i < 12; i++) put_u8(x, i * 20 + 1);
-    header(y, 0x08, 1, yd);
+    put_idx_header(y, 0x08, 1, yd);
     put_u8(y, 2);
     put_u8(y, 0);
     put_u8(y, 1);
@@ -189,7 +167,7 @@ static void test_valid_types(void)
 
     /* i32 labels 9, 4: n_classes 10. */
     struct buf y = {0};
-    header(&y, 0x0C, 1, yd);
+    put_idx_header(&y, 0x0C, 1, yd);
     put_be(&y, 9, 4);
     put_be(&y, 4, 4);
     const char *yp = write_idx("y-i32", y.p, y.n, 0);
@@ -198,7 +176,7 @@ static void test_valid_types(void)
     /* f32: exact values round-trip, including the sign and odd magnitudes. */
     const float f32v[6] = {1.5f, -2.25f, 3e10f, 0.0f, -0.0f, 1.17549435e-38f};
     struct buf x = {0};
-    header(&x, 0x0D, 2, d2);
+    put_idx_header(&x, 0x0D, 2, d2);
     for (int i = 0; i < 6; i++) put_f32(&x, f32v[i]);
     const char *xp = write_idx("x-f32.gz", x.p, x.n, 1);
     buf_free(&x);
@@ -210,7 +188,7 @@ static void test_valid_types(void)
 
     /* f64 stays f64. */
     const double f64v[6] = {1.0 / 3.0, -1e300, 4.9e-324, 2.0, -7.5, 1e-9};
-    header(&x, 0x0E, 2, d2);
+    put_idx_header(&x, 0x0E, 2, d2);
     for (int i = 0; i < 6; i++) put_f64(&x, f64v[i]);
     xp = write_idx("x-f64", x.p, x.n, 0);
     buf_free(&x);
@@ -221,7 +199,7 @@ static void test_valid_types(void)
 
     /* i16 -> f32, extremes included. */
     const int16_t i16v[6] = {-32768, -1, 0, 1, 1234, 32767};
-    header(&x, 0x0B, 2, d2);
+    put_idx_header(&x, 0x0B, 2, d2);
     for (int i = 0; i < 6; i++) put_be(&x, (uint16_t)i16v[i], 2);
     xp = write_idx("x-i16", x.p, x.n, 0);
     buf_free(&x);
@@ -234,7 +212,7 @@ static void test_valid_types(void)
 
     /* i8 and i32 -> f32. */
     const int8_t i8v[6] = {-128, -5, 0, 5, 100, 127};
-    header(&x, 0x09, 2, d2);
+    put_idx_header(&x, 0x09, 2, d2);
     for (int i = 0; i < 6; i++) put_u8(&x, (uint8_t)i8v[i]);
     xp = write_idx("x-i8", x.p, x.n, 0);
     buf_free(&x);
@@ -245,7 +223,7 @@ static void test_valid_types(void)
     mlp_dataset_free(&ds);
 
     const int32_t i32v[6] = {-16777216, -3, 0, 3, 65536, 16777216};
-    header(&x, 0x0C, 2, d2);
+    put_idx_header(&x, 0x0C, 2, d2);
     for (int i = 0; i < 6; i++) put_be(&x, (uint32_t)i32v[i], 4);
     xp = write_idx("x-i32", x.p, x.n, 0);
     buf_free(&x);
@@ -257,7 +235,7 @@ static void test_valid_types(void)
 
     /* ndim 1 images: one column per row. */
     uint32_t d1[1] = {4};
-    header(&x, 0x08, 1, d1);
+    put_idx_header(&x, 0x08, 1, d1);
     for (int i = 0; i < 4; i++) put_u8(&x, 7);
     xp = write_idx("x-1d", x.p, x.n, 0);
     buf_free(&x);
@@ -313,21 +291,21 @@ static void test_bad_headers(void)
     /* A zero column dimension. */
     uint32_t zd[3] = {3, 0, 2};
     struct buf z = {0};
-    header(&z, 0x08, 3, zd);
+    put_idx_header(&z, 0x08, 3, zd);
     xp = write_idx("zero-dim", z.p, z.n, 0);
     buf_free(&z);
     expect_fail("zero dim", xp, NULL, MLP_ERR_FORMAT, "dimension 2 of 3 is 0", xp, &err);
 
     /* Zero rows. */
     uint32_t zr[2] = {0, 4};
-    header(&z, 0x08, 2, zr);
+    put_idx_header(&z, 0x08, 2, zr);
     xp = write_idx("zero-rows", z.p, z.n, 0);
     buf_free(&z);
     expect_fail("zero rows", xp, NULL, MLP_ERR_FORMAT, "dimension 1 of 2 is 0", xp, &err);
 
     /* Dimensions whose product overflows 64 bits. */
     uint32_t big[5] = {0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu};
-    header(&z, 0x0E, 5, big);
+    put_idx_header(&z, 0x0E, 5, big);
     put_u8(&z, 1);
     xp = write_idx("overflow", z.p, z.n, 0);
     buf_free(&z);
@@ -335,7 +313,7 @@ static void test_bad_headers(void)
 
     /* Labels file with ndim 2. */
     uint32_t y2[2] = {3, 1};
-    header(&z, 0x08, 2, y2);
+    put_idx_header(&z, 0x08, 2, y2);
     for (int i = 0; i < 3; i++) put_u8(&z, 1);
     yb = write_idx("y-ndim2", z.p, z.n, 0);
     buf_free(&z);
@@ -344,7 +322,7 @@ static void test_bad_headers(void)
 
     /* Float labels. */
     uint32_t y1[1] = {3};
-    header(&z, 0x0D, 1, y1);
+    put_idx_header(&z, 0x0D, 1, y1);
     for (int i = 0; i < 3; i++) put_f32(&z, 1.0f);
     yb = write_idx("y-f32", z.p, z.n, 0);
     buf_free(&z);
@@ -364,7 +342,7 @@ static void test_huge_claims(void)
 
     /* 2^40 bytes (1 TiB) of u8: above the size cap. */
     uint32_t tb[2] = {1u << 20, 1u << 20};
-    header(&z, 0x08, 2, tb);
+    put_idx_header(&z, 0x08, 2, tb);
     for (int i = 0; i < 188; i++) put_u8(&z, (unsigned)i);
     xp = write_idx("claims-1tb", z.p, z.n, 0);
     buf_free(&z);
@@ -375,7 +353,7 @@ static void test_huge_claims(void)
     /* 2^35 bytes (32 GiB): under the cap, so the loader must read and find
      * the file short without allocating what the header says. */
     uint32_t gb[2] = {1u << 21, 1u << 14};
-    header(&z, 0x08, 2, gb);
+    put_idx_header(&z, 0x08, 2, gb);
     for (int i = 0; i < 188; i++) put_u8(&z, (unsigned)i);
     xp = write_idx("claims-32gb.gz", z.p, z.n, 1);
     buf_free(&z);
@@ -422,13 +400,13 @@ static void test_bad_payloads(void)
     {
         uint32_t dn[2] = {2, 3};
         struct buf nb = {0};
-        header(&nb, 0x0D, 2, dn);
+        put_idx_header(&nb, 0x0D, 2, dn);
         for (int i = 0; i < 6; i++) put_f32(&nb, i == 4 ? NAN : 1.0f);
         xp = write_idx("nan-f32", nb.p, nb.n, 0);
         expect_fail("NaN input", xp, NULL, MLP_ERR_FORMAT, "not finite", xp, &err);
         CHECK(has(&err, "row 1, column 1") && has(&err, "byte 28"));
         buf_free(&nb);
-        header(&nb, 0x0E, 2, dn);
+        put_idx_header(&nb, 0x0E, 2, dn);
         for (int i = 0; i < 6; i++) put_f64(&nb, i == 0 ? -INFINITY : 1.0);
         xp = write_idx("inf-f64", nb.p, nb.n, 0);
         expect_fail("Inf input", xp, NULL, MLP_ERR_FORMAT, "not finite", xp, &err);
@@ -454,7 +432,7 @@ static void test_bad_payloads(void)
 
     /* Image/label count mismatch: 3 images, 4 labels. */
     uint32_t y4[1] = {4};
-    header(&t, 0x08, 1, y4);
+    put_idx_header(&t, 0x08, 1, y4);
     for (int i = 0; i < 4; i++) put_u8(&t, 1);
     const char *ym = write_idx("y-4", t.p, t.n, 0);
     buf_free(&t);
@@ -464,14 +442,14 @@ static void test_bad_payloads(void)
 
     /* Labels out of range: i32 -1 and 70000, i8 -3. */
     uint32_t y3[1] = {3};
-    header(&t, 0x0C, 1, y3);
+    put_idx_header(&t, 0x0C, 1, y3);
     put_be(&t, 0, 4);
     put_be(&t, (uint32_t)-1, 4);
     put_be(&t, 1, 4);
     const char *yr = write_idx("y-neg", t.p, t.n, 0);
     buf_free(&t);
     expect_fail("label -1", xp, yr, MLP_ERR_RANGE, "label -1 at row 1", yr, &err);
-    header(&t, 0x0C, 1, y3);
+    put_idx_header(&t, 0x0C, 1, y3);
     put_be(&t, 0, 4);
     put_be(&t, 1, 4);
     put_be(&t, 70000, 4);
@@ -479,7 +457,7 @@ static void test_bad_payloads(void)
     buf_free(&t);
     expect_fail("label 70000", xp, yr, MLP_ERR_RANGE, "label 70000 at row 2", yr, &err);
     CHECK(has(&err, "65536"));
-    header(&t, 0x09, 1, y3);
+    put_idx_header(&t, 0x09, 1, y3);
     put_u8(&t, 0);
     put_u8(&t, 0);
     put_u8(&t, (uint8_t)-3);
@@ -504,7 +482,7 @@ static void test_bad_payloads(void)
     /* Broken gzip: a cut stream, and garbage after a valid gzip header. */
     struct buf big = {0};
     uint32_t bd[3] = {50, 28, 28};
-    header(&big, 0x08, 3, bd);
+    put_idx_header(&big, 0x08, 3, bd);
     uint32_t s = 12345;
     for (int i = 0; i < 50 * 28 * 28; i++) {
         s = s * 1103515245u + 12345u;
@@ -555,9 +533,9 @@ static void test_multi_chunk(void)
         i16v[i] = (int16_t)(s >> 16);
     }
     struct buf b32 = {0}, b64 = {0}, b16 = {0};
-    header(&b32, 0x0D, 2, d2);
-    header(&b64, 0x0E, 2, d2);
-    header(&b16, 0x0B, 2, d2);
+    put_idx_header(&b32, 0x0D, 2, d2);
+    put_idx_header(&b64, 0x0E, 2, d2);
+    put_idx_header(&b16, 0x0B, 2, d2);
     for (int i = 0; i < N; i++) {
         put_f32(&b32, f32v[i]);
         put_f64(&b64, f64v[i]);
@@ -596,7 +574,7 @@ static void test_multi_chunk(void)
     expect_fail("NaN past the first chunk", xp, NULL, MLP_ERR_FORMAT, "not finite", xp, &err);
     CHECK_MSG(has(&err, "row 2, column 89994") && has(&err, "byte 1160012"), "msg: %s", err.msg);
     struct buf t = {0};
-    header(&t, 0x0E, 2, d2);
+    put_idx_header(&t, 0x0E, 2, d2);
     put(&t, b64.p + 12, 8 * 270000);
     put_f64(&t, INFINITY);
     put(&t, b64.p + 12 + 8 * 270001, 8 * (N - 270001));
@@ -622,11 +600,11 @@ static void test_multi_chunk(void)
      * kept, then one out of range in the second chunk. */
     enum { NL = 600000 };
     uint32_t xd[1] = {NL}, yd[1] = {NL};
-    header(&t, 0x08, 1, xd);
+    put_idx_header(&t, 0x08, 1, xd);
     for (int i = 0; i < NL; i++) put_u8(&t, (unsigned)i & 0xFF);
     const char *xl = write_idx("chunks-x1", t.p, t.n, 0);
     buf_free(&t);
-    header(&t, 0x0B, 1, yd);
+    put_idx_header(&t, 0x0B, 1, yd);
     for (int i = 0; i < NL; i++) put_be(&t, (unsigned)(i * 7) % 1000, 2);
     const char *yl = write_idx("chunks-y.gz", t.p, t.n, 1);
     CHECK_STATUS(mlp_dataset_load_idx(&ds, xl, yl, &err), MLP_OK);
@@ -660,7 +638,7 @@ static void test_within_bound(void)
     struct buf z = {0};
     /* 256 MiB of u8 declared, 1 MiB of incompressible bytes present. */
     uint32_t d[2] = {1u << 16, 1u << 12};
-    header(&z, 0x08, 2, d);
+    put_idx_header(&z, 0x08, 2, d);
     uint32_t s = 99;
     for (int i = 0; i < (1 << 20); i++) {
         s = s * 1103515245u + 12345u;
@@ -674,7 +652,7 @@ static void test_within_bound(void)
 
     /* 16 MiB of zero i8 (16 KB of gzip): 64 MiB once converted to f32. */
     uint32_t dz[2] = {1u << 12, 1u << 12};
-    header(&z, 0x09, 2, dz);
+    put_idx_header(&z, 0x09, 2, dz);
     unsigned char *zeros = calloc(1, 1u << 24);
     if (!zeros) exit(2);
     put(&z, zeros, 1u << 24);
@@ -950,7 +928,7 @@ static void test_width(void)
 {
     struct buf h = {0};
     uint32_t d[2] = {8192, 1024}; /* 8 MiB of u8 */
-    header(&h, 0x08, 2, d);
+    put_idx_header(&h, 0x08, 2, d);
     const char *xp = write_gz_zeros("width.idx.gz", &h, 8, 2);
     buf_free(&h);
     struct mlp_load_params p = mlp_load_params_default();
@@ -998,7 +976,7 @@ static void test_gzip_bomb(void)
     }
     struct buf h = {0};
     uint32_t d[2] = {(uint32_t)n_mib, 1u << 20};
-    header(&h, 0x09, 2, d);
+    put_idx_header(&h, 0x09, 2, d);
     const char *bomb = write_gz_zeros("bomb.gz", &h, (uint32_t)n_mib, -1);
     const char *bad = write_gz_zeros("bomb-bad.gz", &h, (uint32_t)n_mib, 4);
     buf_free(&h);
@@ -1055,7 +1033,7 @@ static void test_shrinks(void)
     enum { ROWS = 16384, COLS = 1024 }; /* 64 MiB of f32, read by 1 MiB chunks */
     uint32_t d[2] = {ROWS, COLS};
     struct buf b = {0};
-    header(&b, 0x0D, 2, d);
+    put_idx_header(&b, 0x0D, 2, d);
     const size_t hdr = b.n; /* 12 bytes */
     size_t n_plain = hdr + (size_t)4 * ROWS * COLS;
     unsigned char *p = realloc(b.p, n_plain);

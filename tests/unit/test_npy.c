@@ -31,7 +31,7 @@
 /* v as `bytes` bytes, big- or little-endian. */
 static void put_int(struct buf *b, uint64_t v, int bytes, int big)
 {
-    for (int i = 0; i < bytes; i++) put_u8(b, (unsigned)(v >> (8 * (big ? bytes - 1 - i : i))) & 0xFF);
+    (big ? put_be : put_le)(b, v, (unsigned)bytes);
 }
 
 static void put_f32(struct buf *b, float f, int big)

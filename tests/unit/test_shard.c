@@ -142,38 +142,10 @@ static uint64_t rnd(void)
     return g_rng * 0x2545F4914F6CDD1Dull;
 }
 
-static const char *write_gz(const char *name, const void *data, size_t n)
-{
-    const char *path = tmp_path(name);
-    gzFile f = gzopen(path, "wb");
-    int ok = f != NULL;
-    if (ok && n > 0) ok = gzwrite(f, data, (unsigned)n) == (int)n;
-    if (f && gzclose(f) != Z_OK) ok = 0;
-    if (!ok) die(path);
-    return path;
-}
-
-static void put_be32(struct buf *b, uint32_t v)
-{
-    unsigned char c[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16), (unsigned char)(v >> 8),
-                          (unsigned char)v};
-    put(b, c, 4);
-}
-
-/* An IDX header: type, then the dimensions. */
-static void idx_header(struct buf *b, unsigned type, unsigned ndim, const uint32_t *dims)
-{
-    put_u8(b, 0);
-    put_u8(b, 0);
-    put_u8(b, type);
-    put_u8(b, ndim);
-    for (unsigned d = 0; d < ndim; d++) put_be32(b, dims[d]);
-}
-
 /* u8 labels of n rows: rnd() % top, with top - 1 only in the last row. */
 static void idx_labels(struct buf *b, uint32_t n, unsigned top)
 {
-    idx_header(b, 0x08, 1, &n);
+    put_idx_header(b, 0x08, 1, &n);
     for (uint32_t i = 0; i < n; i++) put_u8(b, i + 1 == n ? top - 1 : (unsigned)(rnd() % (top - 1)));
 }
 
@@ -192,16 +164,6 @@ static void npy_header(struct buf *b, const char *descr, int fortran, const char
     put(b, h, (size_t)n);
     for (size_t i = 0; i < pad; i++) put_u8(b, ' ');
     put_u8(b, '\n');
-}
-
-static void put_le(struct buf *b, uint64_t v, unsigned bytes)
-{
-    for (unsigned i = 0; i < bytes; i++) put_u8(b, (unsigned)(v >> (8 * i)) & 0xFF);
-}
-
-static void put_be(struct buf *b, uint64_t v, unsigned bytes)
-{
-    for (unsigned i = bytes; i-- > 0;) put_u8(b, (unsigned)(v >> (8 * i)) & 0xFF);
 }
 
 static uint32_t f32_bits(float f)
@@ -272,7 +234,7 @@ static void test_idx(void)
     struct buf x = {0}, y = {0};
     /* u8 images 3x4 (grey), labels 0..6 with 6 only in the last row. */
     uint32_t d3[3] = {N, 3, 4};
-    idx_header(&x, 0x08, 3, d3);
+    put_idx_header(&x, 0x08, 3, d3);
     for (uint32_t i = 0; i < N * 12; i++) put_u8(&x, (unsigned)(rnd() & 0xFF));
     idx_labels(&y, N, 7);
     const char *xp = write_file("u8-images-idx3-ubyte", x.p, x.n), *yp = write_file("u8-labels-idx1-ubyte", y.p, y.n);
@@ -285,8 +247,8 @@ static void test_idx(void)
 
     /* f32 rows of 5 (through the converting reader), plain and gzip. */
     uint32_t d2[2] = {N, 5};
-    idx_header(&x, 0x0D, 2, d2);
-    for (uint32_t i = 0; i < N * 5; i++) put_be32(&x, f32_bits((float)val()));
+    put_idx_header(&x, 0x0D, 2, d2);
+    for (uint32_t i = 0; i < N * 5; i++) put_be(&x, f32_bits((float)val()), 4);
     xp = write_file("f32-images.idx", x.p, x.n);
     xg = write_gz("f32-images.idx.gz", x.p, x.n);
     check_shards("idx f32 plain", xp, yp, &p);
@@ -313,7 +275,7 @@ static void test_idx(void)
 
     /* Trailing bytes after a plain file's payload fail every shard, also
      * those that stop short of the end (the file's size tells). */
-    idx_header(&x, 0x08, 2, d2);
+    put_idx_header(&x, 0x08, 2, d2);
     for (uint32_t i = 0; i < N * 5; i++) put_u8(&x, i & 0xFF);
     put_u8(&x, 0x55);
     xp = write_file("trailing.idx", x.p, x.n);
@@ -357,7 +319,7 @@ static void test_idx_reads_only_the_shard(void)
     const uint32_t N = 4096, W = 1024; /* 4 MiB */
     struct buf x = {0};
     uint32_t d[2] = {N, W};
-    idx_header(&x, 0x08, 2, d);
+    put_idx_header(&x, 0x08, 2, d);
     for (uint32_t i = 0; i < N * W / 8; i++) {
         uint64_t r = rnd();
         put(&x, &r, 8);
@@ -403,7 +365,7 @@ static void test_idx_pipe(void)
     const uint32_t N = 40;
     struct buf x = {0};
     uint32_t d[2] = {N, 300};
-    idx_header(&x, 0x08, 2, d);
+    put_idx_header(&x, 0x08, 2, d);
     for (uint32_t i = 0; i < N * 300; i++) put_u8(&x, (unsigned)(rnd() & 0xFF));
     const char *fp = tmp_path("pipe-images");
     if (mkfifo(fp, 0600) != 0) {

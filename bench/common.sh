@@ -159,6 +159,7 @@ ratio() {
 #                              the summary's "(X s training)", unrounded
 #   log_last KEY LOG           KEY's value in the last line of a --log-json file
 #   min_of X...                the smallest number given
+#   median_of X...             their median (the middle two's mean for an even count)
 #   reldiff A B                |A - B| / |B| as %.2e ("n/a" when either is empty)
 
 bench_threads() {
@@ -184,6 +185,10 @@ log_last() {
 
 min_of() {
     printf '%s\n' "$@" | awk 'NR == 1 || $1 + 0 < m { m = $1 + 0 } END { printf "%.6f\n", m }'
+}
+
+median_of() {
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) m = v[(NR + 1) / 2]; else m = (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.6f\n", m }'
 }
 
 reldiff() {

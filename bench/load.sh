@@ -80,9 +80,6 @@ run_job() {
     echo "$(log_train_s "$tmp/log.json") $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }')"
 }
 
-median_of() {
-    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) m = v[(NR + 1) / 2]; else m = (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.6f\n", m }'
-}
 max_of() {
     printf '%s\n' "$@" | awk 'NR == 1 || $1 + 0 > m { m = $1 + 0 } END { printf "%.6f\n", m }'
 }

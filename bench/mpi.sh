@@ -55,10 +55,6 @@ echo "MPI:      $("$mpibin" --version | sed -n 's/^MPI: \(.*\) (rank.*/\1/p'), m
 bench_load
 echo
 
-median_of() {
-    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { printf "%.6f\n", v[int((NR + 1) / 2)] }'
-}
-
 # run CONFIG ARGS...: one timed run, its training seconds appended to
 # $tmp/CONFIG.t and its sums' line to $tmp/CONFIG.sums
 run() {

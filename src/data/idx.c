@@ -257,13 +257,16 @@ static enum mlp_status idx_in_inflate(struct idx_file *f, unsigned char *dst, si
     zs->avail_out = (uInt)want;
     while (zs->avail_out > 0) {
         if (zs->avail_in == 0 && !in->eof) idx_in_fill(in);
-        if (zs->avail_in == 0) {
-            /* The input ended inside a member. */
+        /* inflate runs even with no input left: it may hold output it had no
+         * room for when the last input went in (a small `want`, as a shard's
+         * first rows are), and only it knows.  Z_BUF_ERROR then says it has
+         * nothing more: the input ended inside a member. */
+        int zr = inflate(zs, Z_NO_FLUSH);
+        if (zr == Z_BUF_ERROR && zs->avail_in == 0) {
             f->cut = in->read_errno == 0;
             in->how = IDX_DONE;
             break;
         }
-        int zr = inflate(zs, Z_NO_FLUSH);
         if (zr == Z_STREAM_END) {
             in->how = IDX_LOOK;
             break;

@@ -969,6 +969,30 @@ enum mlp_isa {
 MLP_API const char *mlp_isa_name(enum mlp_isa i); /* "auto", "portable", "avx2", "avx512", "avx512-vnni", "avx512-bf16" */
 MLP_API int mlp_isa_parse(const char *s);         /* -1 when unknown */
 
+/* The device a context's models train and run on.  MLP_DEVICE_CPU is this
+ * library's own code.  MLP_DEVICE_CUDA is an NVIDIA GPU through the CUDA
+ * backend, a plugin (libfastmlp_cuda.so, built when CMake finds the CUDA
+ * toolkit) that mlp_context_create loads only when asked: the library
+ * itself needs no CUDA driver, and a context asking for a GPU where there
+ * is none, or no plugin, fails with MLP_ERR_UNSUPPORTED and a message
+ * saying which.  On a GPU the parameters, gradient, optimiser state and the
+ * training and evaluation sets stay in the GPU's memory for the whole run
+ * (uint8 data stays uint8 there). */
+enum mlp_device { MLP_DEVICE_CPU = 0, MLP_DEVICE_CUDA = 1 };
+/* Precision of a GPU's matrix products for f32 models (f64 ones are always
+ * exact).  TF32 and BF16 use the tensor cores: faster, with 10- and 7-bit
+ * mantissas in the products' inputs (f32 accumulation); off by default. */
+enum mlp_device_math { MLP_DEVICE_MATH_EXACT = 0, MLP_DEVICE_MATH_TF32 = 1, MLP_DEVICE_MATH_BF16 = 2 };
+/* "cpu", "cuda" (device 0) or "cuda:N" into *dev and *index; -1 when
+ * malformed, else 0. */
+MLP_API int mlp_device_parse(const char *s, enum mlp_device *dev, uint32_t *index);
+/* Whether this library can run on NVIDIA GPUs here: "libfastmlp_cuda.so
+ * (PATH): N device(s): 0: NAME, ..." or why not ("not available: ...").
+ * Loads the plugin on first call; a static string. */
+MLP_API const char *mlp_cuda_info(void);
+MLP_API const char *mlp_device_math_name(enum mlp_device_math m); /* "exact", "tf32", "bf16" */
+MLP_API int mlp_device_math_parse(const char *s);                 /* -1 when unknown */
+
 /* Where and how work runs: a context holds a thread pool, the pass stage and
  * the kernels' instruction set.  Models (and what is made from them:
  * trainers, quantised models) run on the context they are given
@@ -985,7 +1009,10 @@ struct mlp_context_params {
     int threads;              /* <= 0: all cores (at most MLP_MAX_THREADS) */
     enum mlp_kernels kernels; /* MLP_KERNELS_FAST */
     enum mlp_isa isa;         /* MLP_ISA_AUTO */
-    uint32_t reserved[8];     /* zero */
+    enum mlp_device device;   /* MLP_DEVICE_CPU */
+    uint32_t device_index;    /* which GPU (CUDA's numbering) */
+    enum mlp_device_math device_math; /* MLP_DEVICE_MATH_EXACT */
+    uint32_t reserved[5];     /* zero */
 };
 MLP_API struct mlp_context_params mlp_context_params_default(void);
 
@@ -1000,6 +1027,10 @@ MLP_API void mlp_context_free(struct mlp_context *c);
 MLP_API int mlp_context_threads(const struct mlp_context *c);
 MLP_API enum mlp_kernels mlp_context_kernels(const struct mlp_context *c);
 MLP_API enum mlp_isa mlp_context_isa(const struct mlp_context *c);
+/* What a context runs on: "cpu", or "cuda:N (NVIDIA H100 80GB HBM3, sm_90,
+ * ...)" as the backend describes its device.  Static or the context's. */
+MLP_API const char *mlp_context_device(const struct mlp_context *c);
+MLP_API enum mlp_device mlp_context_device_kind(const struct mlp_context *c);
 /* The variant the context's kernels run as (never AUTO: what AUTO chose). */
 MLP_API enum mlp_isa mlp_context_isa_used(const struct mlp_context *c);
 /* The context's kernel slots, for listing (fastmlp --version): slot i's

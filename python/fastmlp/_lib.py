@@ -163,7 +163,10 @@ class ContextParams(C.Structure):
         ("threads", C.c_int),
         ("kernels", C.c_int),
         ("isa", C.c_int),
-        ("reserved", C.c_uint32 * 8),
+        ("device", C.c_int),
+        ("device_index", C.c_uint32),
+        ("device_math", C.c_int),
+        ("reserved", C.c_uint32 * 5),
     ]
 
 

@@ -107,6 +107,7 @@ enum mlp_status mlp_model_create(struct mlp_model **out,
 void mlp_model_free(struct mlp_model *m)
 {
     if (!m) return;
+    if (m->dev_cache) m->dev_cache_free(m->dev_cache);
     free(m->pre_mean);
     mlp__schema_free(m->schema);
     mlp__afree(m->params);
@@ -135,6 +136,7 @@ enum mlp_status mlp_model_clone(struct mlp_model **out, const struct mlp_model *
     memcpy(c->params, m->params, bytes);
     c->pre_mean = c->pre_std = c->pre_inv_std = NULL;
     c->schema = NULL;
+    c->dev_cache = NULL; /* the copy opens its own engine when it needs one */
     if (m->pre_mean && mlp_model_set_standardize(c, m->pre_mean, m->pre_std, err) != MLP_OK) {
         mlp_model_free(c);
         return MLP_ERR_NOMEM;

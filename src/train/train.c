@@ -227,6 +227,19 @@ enum mlp_status mlp_trainer_create(struct mlp_trainer **out, struct mlp_model *m
      * loads and stores straddled cache lines, and 4 KiB apart the loads
      * waited on unrelated stores (4K aliasing); on W5 the step took 3x and
      * 1.6x the time it takes now. */
+    if (mlp__model_dev(m)) {
+        if (t->dp) {
+            mlp_trainer_free(t);
+            return mlp__fail(err, MLP_ERR_UNSUPPORTED,
+                             "data-parallel training on a GPU is not supported: one process per GPU over MPI is "
+                             "not built yet (train with --device cpu on several ranks, or on one GPU alone)");
+        }
+        if ((st = mlp__dev_open(&t->dev, m, err)) != MLP_OK) {
+            mlp_trainer_free(t);
+            return st;
+        }
+        t->on_dev = true;
+    }
     const size_t stride = (n * esz + 4095) / 4096 * 4096 + 576;
     t->buf = mlp__acalloc((size_t)(3 + t->n_state) * stride);
     t->perm = t->minibatch ? malloc(N * sizeof *t->perm) : NULL;
@@ -262,6 +275,7 @@ void mlp_trainer_free(struct mlp_trainer *t)
 {
     if (!t) return;
     if (t->dp) mlp__dist_free(&t->dist);
+    if (t->on_dev) mlp__dev_close(&t->dev);
     mlp__afree(t->buf);
     free(t->perm);
     free(t->hist);
@@ -335,10 +349,142 @@ uint32_t mlp_trainer_epochs_done(const struct mlp_trainer *t) { return t->epoch_
 int mlp_trainer_stopped_early(const struct mlp_trainer *t) { return t->stopped_early; }
 const struct mlp_profile *mlp_trainer_profile(const struct mlp_trainer *t) { return &t->prof; }
 
+/* ------------------------------------------------------------ on a GPU */
+
+/* The run starts (or goes on) on the device: the host's weights and
+ * moments (a fresh model, a resumed checkpoint, weights put back) and the
+ * data sets go there. */
+static enum mlp_status dev_push(struct mlp_trainer *t, struct mlp_error *err)
+{
+    struct mlp_devrun *r = &t->dev;
+    char msg[MLP_DEV_MSG] = "";
+    struct mlp_dev_acc drop;
+    int rc = r->ops->set_params(r->d, t->m->params, msg);
+    if (!rc && t->n_state) rc = r->ops->set_state(r->d, t->s1, t->n_state >= 2 ? t->s2 : NULL, msg);
+    if (!rc) rc = r->ops->read_acc(r->d, &drop, msg); /* nothing left from before */
+    if (rc) return mlp__dev_status(r, rc, "cannot upload the training state", msg, err);
+    /* uploaded once a run, never taken as there by their address alone: a
+     * caller may have refilled a set, or freed it and loaded another there */
+    r->slot[0] = r->slot[1] = NULL;
+    enum mlp_status st = mlp__dev_upload(r, 0, t->train, err);
+    if (st == MLP_OK && t->eval && t->eval->n_rows) st = mlp__dev_upload(r, 1, t->eval, err);
+    t->dev_order_stale = true;
+    t->dev_ahead = false;
+    return st;
+}
+
+/* The device's weights, moments and the sums of the passes since the last
+ * pull back into the trainer (when the device is ahead). */
+static enum mlp_status dev_pull(struct mlp_trainer *t, struct mlp_error *err)
+{
+    if (!t->on_dev || !t->dev_ahead) return MLP_OK;
+    struct mlp_devrun *r = &t->dev;
+    char msg[MLP_DEV_MSG] = "";
+    struct mlp_dev_acc acc = {0};
+    int rc = r->ops->read_acc(r->d, &acc, msg);
+    if (!rc) rc = r->ops->get_params(r->d, t->m->params, msg);
+    if (!rc && t->n_state) rc = r->ops->get_state(r->d, t->s1, t->n_state >= 2 ? t->s2 : NULL, msg);
+    if (rc) return mlp__dev_status(r, rc, "cannot read the training state back", msg, err);
+    t->loss_sum += acc.loss_sum;
+    t->pen_sum += acc.pen_sum;
+    t->correct += acc.correct;
+    t->dev_ahead = false;
+    return MLP_OK;
+}
+
+/* The training or evaluation set's loss and accuracy with the host's
+ * weights (those the caller sees: a solver's accepted point, the weights
+ * an epoch ended with), computed where the set already is. */
+static enum mlp_status dev_evaluate(struct mlp_trainer *t, const struct mlp_dataset *ds, double *loss,
+                                    double *accuracy, struct mlp_error *err)
+{
+    struct mlp_devrun *r = &t->dev;
+    enum mlp_status st = dev_pull(t, err);
+    if (st != MLP_OK) return st;
+    char msg[MLP_DEV_MSG] = "";
+    int rc = r->ops->set_params(r->d, t->m->params, msg);
+    if (rc) return mlp__dev_status(r, rc, "cannot upload the parameters", msg, err);
+    const int slot = ds == t->train ? 0 : 1;
+    if ((st = mlp__dev_upload(r, slot, ds, err)) != MLP_OK) return st;
+    if (slot == 0) t->dev_order_stale = true; /* evaluated in the rows' own order */
+    double l;
+    uint64_t correct;
+    if ((st = mlp__dev_evaluate(r, slot, &l, &correct, err)) != MLP_OK) return st;
+    if (loss) *loss = ds->labels || ds->targets ? l : 0;
+    if (accuracy) *accuracy = ds->labels ? (double)correct / (double)ds->n_rows : -1.0;
+    return MLP_OK;
+}
+
+/* One step on the device: the pass over the batch (its gradient, loss and
+ * correct count stay there) and the update, as run_batch does on the CPU. */
+static enum mlp_status dev_step(struct mlp_trainer *t, uint64_t b0, uint64_t nb, double lr, struct mlp_error *err)
+{
+    struct mlp_devrun *r = &t->dev;
+    const struct mlp_train_params *p = &t->p;
+    enum mlp_status st;
+    if (t->minibatch && t->dev_order_stale) {
+        if ((st = mlp__dev_order(r, 0, t->perm, err)) != MLP_OK) return st;
+        t->dev_order_stale = false;
+    }
+    char msg[MLP_DEV_MSG] = "";
+    struct mlp_dev_pass ps = {.slot = 0, .b0 = b0, .nb = nb, .grad = 1, .l2 = p->l2, .l2_m = (double)t->bs};
+    t->dev_ahead = true;
+    int rc = r->ops->pass(r->d, &ps, msg);
+    if (rc) return mlp__dev_status(r, rc, "training pass", msg, err);
+    if (p->optim == MLP_OPT_ADAM) {
+        /* the bias corrections folded into the step and epsilon, as
+         * src/train/optim/adam.c does */
+        const double tt = (double)(t->step + 1), c1 = 1 - pow(p->beta1, tt), c2 = sqrt(1 - pow(p->beta2, tt));
+        rc = r->ops->adam(r->d, lr * c2 / c1, p->beta1, p->beta2, p->eps * c2, msg);
+    } else {
+        rc = r->ops->sgd(r->d, lr, t->momentum ? p->momentum : 0, p->nesterov, msg);
+    }
+    if (!rc && p->weight_decay > 0) rc = r->ops->scale_weights(r->d, 1 - lr * p->weight_decay, msg);
+    if (rc) return mlp__dev_status(r, rc, "update", msg, err);
+    return MLP_OK;
+}
+
+/* The running sums for on_batch: read back (a wait for the device). */
+static enum mlp_status dev_sums(struct mlp_trainer *t, struct mlp_error *err)
+{
+    struct mlp_devrun *r = &t->dev;
+    char msg[MLP_DEV_MSG] = "";
+    struct mlp_dev_acc acc = {0};
+    int rc = r->ops->read_acc(r->d, &acc, msg);
+    if (rc) return mlp__dev_status(r, rc, "cannot read the losses back", msg, err);
+    t->loss_sum += acc.loss_sum;
+    t->pen_sum += acc.pen_sum;
+    t->correct += acc.correct;
+    return MLP_OK;
+}
+
+/* The solvers' objective on the device: loss (with the L2 term) and
+ * gradient at the host's weights; *correct the rows classified right. */
+static enum mlp_status dev_objective(struct mlp_trainer *t, double *loss, uint64_t *correct, struct mlp_error *err)
+{
+    struct mlp_devrun *r = &t->dev;
+    char msg[MLP_DEV_MSG] = "";
+    struct mlp_dev_acc acc = {0};
+    struct mlp_dev_pass ps = {.slot = 0, .b0 = 0, .nb = t->N, .grad = 1, .l2 = t->p.l2};
+    int rc = r->ops->set_params(r->d, t->m->params, msg);
+    if (!rc) rc = r->ops->pass(r->d, &ps, msg);
+    if (!rc) rc = r->ops->read_acc(r->d, &acc, msg);
+    if (!rc) rc = r->ops->get_grad(r->d, t->grad, msg);
+    if (rc) return mlp__dev_status(r, rc, "objective", msg, err);
+    *loss = (acc.loss_sum + acc.pen_sum) / (double)t->N;
+    *correct = acc.correct;
+    return MLP_OK;
+}
+
 enum mlp_status mlp_trainer_evaluate(struct mlp_trainer *t, const struct mlp_dataset *ds, double *loss,
                                      double *accuracy, struct mlp_error *err)
 {
     MLP_ASSERT(t && ds);
+    if (t->on_dev && (ds == t->train || ds == t->eval) && ds->n_rows > 0) return dev_evaluate(t, ds, loss, accuracy, err);
+    if (t->on_dev) { /* another set (an on_batch's hold-out): the weights the device has reached */
+        enum mlp_status st = dev_pull(t, err);
+        if (st != MLP_OK) return st;
+    }
     if (!t->dp) return mlp_model_evaluate(t->m, ds, loss, accuracy, err);
     /* the set's rows in all: the training and evaluation sets' are known */
     double total = (double)ds->n_rows;
@@ -487,6 +633,12 @@ enum mlp_status mlp_trainer_save_checkpoint(const struct mlp_trainer *t, const c
     if (t->solver)
         return mlp__fail(err, MLP_ERR_UNSUPPORTED, "%s runs cannot be checkpointed (the line search's state is not saved)",
                          mlp_optim_name(t->p.optim));
+    /* on a GPU mid-epoch (a caller's on_batch): the host's copies are a
+     * cache of the device's state, brought up to date first */
+    if (t->on_dev && t->dev_ahead) {
+        enum mlp_status st = dev_pull((struct mlp_trainer *)(uintptr_t)t, err);
+        if (st != MLP_OK) return st;
+    }
     struct mlp_ckpt c = snapshot(t);
     return mlp__ckpt_write(path, &c, err);
 }
@@ -677,6 +829,7 @@ static void begin_epoch(struct mlp_trainer *t)
     t->correct = 0;
     t->epoch_s = 0;
     if (t->minibatch) shuffle(t);
+    t->dev_order_stale = true;
 }
 
 /* Batch t->batch_pos of epoch ep (1-based) at learning rate lr: the pass,
@@ -687,6 +840,29 @@ static enum mlp_status run_batch(struct mlp_trainer *t, uint32_t ep, double lr, 
     struct mlp_model *m = t->m;
     const struct mlp_train_params *p = &t->p;
     const uint64_t N = t->N, b0 = t->batch_pos * t->bs, nb = N - b0 < t->bs ? N - b0 : t->bs;
+    if (t->on_dev) { /* pass and update on the GPU; the sums stay there */
+        double d0 = mlp__now();
+        enum mlp_status st;
+        if ((st = dev_step(t, b0, nb, lr, err)) != MLP_OK) return st;
+        t->prof.forward_s += mlp__now() - d0; /* the time to queue it: the device runs behind */
+        t->prof.forward_n++;
+        t->prof.backward_n++;
+        t->prof.optim_n++;
+        t->step++;
+        t->batch_pos++;
+        t->epoch_s = mlp__now() - t0;
+        if (t->on_batch) {
+            if ((st = dev_sums(t, err)) != MLP_OK) return st;
+            uint64_t done = b0 + nb;
+            struct mlp_batch_info bi = {.epoch = ep, .epochs = p->epochs, .batch = t->batch_pos,
+                                        .n_batches = t->n_batches, .rows_done = done,
+                                        .loss = t->loss_sum / (double)done,
+                                        .accuracy = has_labels(t) ? (double)t->correct / (double)done : -1,
+                                        .seconds = t->epoch_s};
+            if (t->on_batch(&bi, t->user)) t->stop = 1;
+        }
+        return MLP_OK;
+    }
     struct mlp_pass ps = {.m = m, .ds = t->train, .row0 = b0, .n = nb, .rows = t->minibatch ? t->perm + b0 : NULL,
                           .l2 = p->l2, .grad = t->grad,
                           /* every batch, the short last one too, gets the
@@ -795,8 +971,13 @@ static enum mlp_status run_epochs(struct mlp_trainer *t, struct mlp_error *err)
         while (t->batch_pos < t->n_batches) {
             if ((st = run_batch(t, ep, lr, t0, err)) != MLP_OK) return st;
             /* data-parallel: the request that the batch's sums carried */
-            if ((t->dp ? t->stop_agreed : t->stop) && t->batch_pos < t->n_batches) return stop_here(t, err, "stopped");
+            if ((t->dp ? t->stop_agreed : t->stop) && t->batch_pos < t->n_batches) {
+                if ((st = dev_pull(t, err)) != MLP_OK) return st;
+                return stop_here(t, err, "stopped");
+            }
         }
+        if ((st = dev_pull(t, err)) != MLP_OK) return st;
+        t->epoch_s = mlp__now() - t0; /* the device's work done */
         bool last = false, stop;
         if ((st = end_epoch(t, ep, &last, err)) != MLP_OK) return st;
         if ((st = agree_stop(t, &stop, err)) != MLP_OK) return st;
@@ -840,7 +1021,11 @@ static double objective(const double *x, double *g, void *vctx)
     struct mlp_model *m = t->m;
     set_params(m, x);
     struct mlp_pass ps = {.m = m, .ds = t->train, .n = t->train->n_rows, .l2 = t->p.l2, .grad = t->grad};
-    if (t->dp) {
+    if (t->on_dev) {
+        double d0 = mlp__now();
+        if ((c->st = dev_objective(t, &ps.loss, &ps.correct, c->err)) != MLP_OK) return NAN;
+        ps.t_forward = mlp__now() - d0;
+    } else if (t->dp) {
         const double pen = t->p.l2 != 0 ? l2_term(m, t->p.l2, 0, t->N) : 0;
         if ((c->st = dist_pass(t, &ps, 0, t->N, pen, c->err)) != MLP_OK) return NAN;
     } else if ((c->st = mlp__run_pass(&ps, c->err)) != MLP_OK) {
@@ -1018,6 +1203,7 @@ enum mlp_status mlp_trainer_run(struct mlp_trainer *t, struct mlp_error *err)
         /* the same start (the same seed and file, or checkpoint) everywhere */
         st = mlp__dist_check_same(&t->dist, t->m, t->epoch_done, err);
     }
+    if (st == MLP_OK && t->on_dev) st = dev_push(t, err);
     if (st == MLP_OK) st = t->solver ? run_solver(t, err) : run_epochs(t, err);
     t->prof.comm_s = t->dist.comm_s;
     /* a diverged run's model holds the last good weights: say which; a

@@ -5,6 +5,7 @@
 #define MLP_TRAIN_STATE_H
 
 #include "internal.h"
+#include "pass/device.h"
 #include "train/dist.h"
 
 #include <signal.h>
@@ -17,6 +18,13 @@ struct mlp_trainer {
     bool dp;               /* data-parallel (p.comm, a group of 2 or more): dist */
     uint64_t N;            /* the training rows: of all ranks' shards when dp */
     struct mlp_dist dist;
+    /* On a GPU (the model's context's device): its engine.  The device is
+     * ahead of the host's weights, moments and sums while an epoch runs
+     * (dev_ahead); dev_pull brings them back at the epoch's end and before
+     * anything reads them.  dev_order_stale: the epoch's permutation is
+     * not on the device yet. */
+    bool on_dev, dev_ahead, dev_order_stale;
+    struct mlp_devrun dev;
     int n_state;           /* optimizer moment vectors: 0, 1 (momentum), 2 (Adam) */
     uint64_t bs, n_batches;
 

@@ -22,7 +22,7 @@ unset PKG_CONFIG_SYSROOT_DIR PKG_CONFIG_LIBDIR DESTDIR
 B=$T/build
 
 cmake -S "$SRC" -B "$B" -DCMAKE_INSTALL_PREFIX=/usr -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER="$CC" \
-    -DFASTMLP_WERROR="$WERROR" -DFASTMLP_TESTS=OFF -DFASTMLP_NATIVE=OFF >"$T/log" 2>&1 \
+    -DFASTMLP_WERROR="$WERROR" -DFASTMLP_TESTS=OFF -DFASTMLP_NATIVE=OFF -DFASTMLP_CUDA=OFF >"$T/log" 2>&1 \
     || { cat "$T/log"; echo "install: configure failed"; exit 1; }
 cmake --build "$B" --target fastmlp fastmlp_static fastmlp_cli >"$T/log" 2>&1 \
     || { tail -40 "$T/log"; echo "install: build failed"; exit 1; }

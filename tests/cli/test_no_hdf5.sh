@@ -17,7 +17,7 @@ trap 'rm -rf "$T"' EXIT
 B=$T/build
 
 cmake -S "$SRC" -B "$B" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER="$CC" -DFASTMLP_WERROR="$WERROR" \
-    -DFASTMLP_HDF5=OFF -DCMAKE_DISABLE_FIND_PACKAGE_HDF5=ON -DFASTMLP_TESTS=OFF -DFASTMLP_NATIVE=OFF \
+    -DFASTMLP_HDF5=OFF -DCMAKE_DISABLE_FIND_PACKAGE_HDF5=ON -DFASTMLP_TESTS=OFF -DFASTMLP_NATIVE=OFF -DFASTMLP_CUDA=OFF \
     >"$T/log" 2>&1 || { cat "$T/log"; echo "no_hdf5: configure failed"; exit 1; }
 cmake --build "$B" --target fastmlp fastmlp_static fastmlp_cli >"$T/log" 2>&1 \
     || { tail -40 "$T/log"; echo "no_hdf5: build failed"; exit 1; }

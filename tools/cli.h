@@ -175,6 +175,11 @@ bool cli_parse_real(const char *v, double *out);
 /* The instruction set the kernels use: --isa, else FASTMLP_ISA, else auto
  * (fastmlp.c sets it before any command runs). */
 extern enum mlp_isa cli_isa;
+/* The device (--device, --device-math; fastmlp.c takes them out of any
+ * command's line): every context cli_context makes runs there. */
+extern enum mlp_device cli_device;
+extern uint32_t cli_device_index;
+extern enum mlp_device_math cli_device_math;
 
 /* A context for a command: `threads` (0: all cores) and the pass stage,
  * with cli_isa.  *out stays the CLI's until cli_contexts_free (main calls it

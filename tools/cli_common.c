@@ -379,6 +379,9 @@ int cli_check_threads(const char *cmd, long long n)
 }
 
 enum mlp_isa cli_isa = MLP_ISA_AUTO;
+enum mlp_device cli_device = MLP_DEVICE_CPU;
+uint32_t cli_device_index;
+enum mlp_device_math cli_device_math = MLP_DEVICE_MATH_EXACT;
 
 /* A command makes one or two (ladder: one a stage). */
 static struct mlp_context *contexts[8];
@@ -392,6 +395,9 @@ int cli_context(const char *cmd, int threads, enum mlp_kernels k, struct mlp_con
     cp.threads = threads;
     cp.kernels = k;
     cp.isa = cli_isa;
+    cp.device = cli_device;
+    cp.device_index = cli_device_index;
+    cp.device_math = cli_device_math;
     struct mlp_error err;
     enum mlp_status st = mlp_context_create(out, &cp, &err);
     if (st != MLP_OK) return cli_fail(cmd, st, err.msg);

@@ -32,7 +32,11 @@ static void usage(FILE *f)
     fprintf(f, "\nglobal options (before the command):\n"
                "  --isa NAME  the kernels' instruction set: auto (the best this CPU runs), portable, avx2,\n"
                "              avx512, avx512-vnni, avx512-bf16 [FASTMLP_ISA, else auto]\n"
-               "  --version   print the version, the BLAS in use and the kernel chosen for each slot\n");
+               "  --version   print the version, the BLAS in use, the kernel chosen for each slot and the GPUs\n"
+               "\noptions of every command (anywhere on its line):\n"
+               "  --device D  where models train and run: cpu (default), cuda (GPU 0) or cuda:N; the CUDA\n"
+               "              backend is a plugin, libfastmlp_cuda.so, loaded only when asked for\n"
+               "  --device-math M  a GPU's f32 matrix products: exact (default), tf32 or bf16 (tensor cores)\n");
 }
 
 /* NAME as --isa or FASTMLP_ISA (`what`) gives it: the instruction set, or
@@ -44,6 +48,53 @@ static int parse_isa(const char *what, const char *name)
         fprintf(stderr, "fastmlp: %s '%s' is not one of auto portable avx2 avx512 avx512-vnni avx512-bf16\n", what,
                 name);
     return i;
+}
+
+/* --device D and --device-math M (or --device=D, --device-math=M) taken out
+ * of argv wherever they stand (before a lone "--"), into cli_device*:
+ * every command's context runs there.  EXIT_OK, or EXIT_USAGE after one
+ * stderr line. */
+static int take_device_options(int *argc, char **argv)
+{
+    int out = 1;
+    bool rest = false;
+    for (int i = 1; i < *argc; i++) {
+        const char *a = argv[i];
+        bool dev = !rest && (strcmp(a, "--device") == 0 || strncmp(a, "--device=", 9) == 0);
+        bool math = !rest && (strcmp(a, "--device-math") == 0 || strncmp(a, "--device-math=", 14) == 0);
+        if (strcmp(a, "--") == 0) rest = true;
+        if (!dev && !math) {
+            argv[out++] = argv[i];
+            continue;
+        }
+        const char *eq = strchr(a, '=');
+        const char *v = eq ? eq + 1 : i + 1 < *argc ? argv[++i] : NULL;
+        const char *flag = dev ? "--device" : "--device-math";
+        if (!v || !*v) {
+            fprintf(stderr, "fastmlp: %s needs a value (see 'fastmlp --help')\n", flag);
+            return EXIT_USAGE;
+        }
+        if (dev && mlp_device_parse(v, &cli_device, &cli_device_index) != 0) {
+            fprintf(stderr, "fastmlp: --device '%s' is not cpu, cuda or cuda:N\n", v);
+            return EXIT_USAGE;
+        }
+        if (math) {
+            int m = mlp_device_math_parse(v);
+            if (m < 0) {
+                fprintf(stderr, "fastmlp: --device-math '%s' is not one of exact tf32 bf16\n", v);
+                return EXIT_USAGE;
+            }
+            cli_device_math = (enum mlp_device_math)m;
+        }
+    }
+    argv[out] = NULL;
+    *argc = out;
+    if (cli_device == MLP_DEVICE_CPU && cli_device_math != MLP_DEVICE_MATH_EXACT) {
+        fprintf(stderr, "fastmlp: --device-math %s is for a GPU: add --device cuda\n",
+                mlp_device_math_name(cli_device_math));
+        return EXIT_USAGE;
+    }
+    return EXIT_OK;
 }
 
 /* --version: the kernel table a context with cli_isa gets, slot by slot. */
@@ -66,6 +117,9 @@ static int print_version(void)
             if (strcmp(slot, qs[k]) == 0) q[k] = variant;
     }
     printf("inference kernels: f32 %s, bf16 %s, int8 %s\n", q[0], q[1], q[2]);
+    printf("CUDA: %s\n", mlp_cuda_info());
+    if (cli_device != MLP_DEVICE_CPU) printf("device: %s, %s math\n", mlp_context_device(c),
+                                             mlp_device_math_name(cli_device_math));
     return EXIT_OK;
 }
 
@@ -95,6 +149,8 @@ static int run(int argc, char **argv)
         usage(stderr);
         return EXIT_USAGE;
     }
+    int drc = take_device_options(&argc, argv);
+    if (drc != EXIT_OK) return drc;
     /* Global options come before the command; --isa wins over FASTMLP_ISA
      * (the library reads no environment: the CLI passes it on). */
     const char *env = getenv("FASTMLP_ISA");

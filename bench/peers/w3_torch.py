@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-# W3 (seed 002) in PyTorch (CPU, f32), written here as fastmlp's peer: the
+# W3 (seed 002) in PyTorch (f32, CPU or CUDA), written here as fastmlp's peer: the
 # formulation of bench/peers/w3_numpy.py (seed 002's, samples as columns,
 # hand-written backward pass, softmax without a max shift), on tensors:
 #     Z1 = W1 X + b1;  A1 = relu(Z1);  Z2 = W2 A1 + b2;  A2 = softmax(Z2)
@@ -9,10 +9,20 @@
 # The cost reported is the last iteration's, at the weights before its update.
 # Prints human lines, then "TIME s" (best loop time over the repeats), "ITERS n",
 # "COST c" and "TEST_ACC a" (after the loop, on the 10000 test images).
-# Usage: w3_torch.py FMNIST_DIR [--limit 41000] [--iters 50] [--repeats 3] [--threads T]
+# --device cuda (G1: W3 on a GPU) moves the data and the initial weights to
+# the GPU once, before any timing (as a user would), keeps f32 with TF32 off
+# (exact f32 GEMMs, as fastmlp's CUDA default), runs one untimed warm-up
+# iteration first -- so CUDA context creation, cuBLAS initialisation and the
+# first kernel loads are NOT in TIME -- and ends each timed loop with
+# torch.cuda.synchronize() before the clock is read.  It prints one more human
+# line, "GPU: NAME ...".  Where torch sees no CUDA GPU it says so on stderr
+# and exits with status 2.  --threads still sets torch's CPU threads.  On the
+# CPU (the default) nothing changes: no warm-up, the same lines.
+# Usage: w3_torch.py FMNIST_DIR [--limit 41000] [--iters 50] [--repeats 3] [--threads T] [--device cpu|cuda]
 import argparse
 import gzip
 import os
+import sys
 import time
 
 import numpy as np
@@ -44,8 +54,8 @@ def forward(W1, b1, W2, b2, X):
 def train(X, Y, params, iters, lr):
     W1, b1, W2, b2 = (p.clone() for p in params)
     m = X.shape[1]
-    onehot = torch.zeros((10, m), dtype=X.dtype)
-    cols = torch.arange(m)
+    onehot = torch.zeros((10, m), dtype=X.dtype, device=X.device)
+    cols = torch.arange(m, device=X.device)
     onehot[Y, cols] = 1.0
     cost = float("nan")
     with torch.no_grad():
@@ -65,8 +75,23 @@ def train(X, Y, params, iters, lr):
     return (W1, b1, W2, b2), float(cost)
 
 
+def cuda_or_exit(who):
+    """--device cuda: set exact f32 GEMMs and return the GPU line, or exit
+    with status 2 and one line on stderr where torch sees no CUDA GPU."""
+    if not torch.cuda.is_available():
+        why = ("this torch was built without CUDA" if torch.version.cuda is None
+               else f"torch built for CUDA {torch.version.cuda} finds no usable GPU")
+        print(f"{who}: --device cuda asked, but torch.cuda.is_available() is false "
+              f"(torch {torch.__version__}: {why})", file=sys.stderr)
+        raise SystemExit(2)
+    torch.backends.cuda.matmul.allow_tf32 = False  # exact f32 GEMMs (torch's default, made sure)
+    torch.backends.cudnn.allow_tf32 = False
+    return (f"GPU: {torch.cuda.get_device_name()} (torch {torch.__version__}, CUDA {torch.version.cuda}, "
+            f"f32, TF32 off)")
+
+
 def main():
-    ap = argparse.ArgumentParser(description="W3 (seed 002) PyTorch f32 CPU peer")
+    ap = argparse.ArgumentParser(description="W3 (seed 002) PyTorch f32 peer (CPU or CUDA)")
     ap.add_argument("dir", help="directory of the Fashion-MNIST *-ubyte.gz files")
     ap.add_argument("--limit", type=int, default=41000)
     ap.add_argument("--iters", type=int, default=50)
@@ -74,7 +99,11 @@ def main():
     ap.add_argument("--lr", type=float, default=0.1)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=0, help="torch.set_num_threads; 0 = torch's default")
+    ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where torch computes [cpu]")
     a = ap.parse_args()
+    gpu = a.device == "cuda"
+    gpu_line = cuda_or_exit("w3_torch") if gpu else None
+    dev = torch.device(a.device)
     if a.threads > 0:
         torch.set_num_threads(a.threads)
     x, y = load(a.dir, "train", a.limit)
@@ -84,21 +113,31 @@ def main():
     Y = torch.from_numpy(y)
     g = torch.Generator().manual_seed(a.seed)
     params = tuple(torch.rand(s, generator=g) - 0.5 for s in ((10, 784), (10, 1), (10, 10), (10, 1)))
+    if gpu:
+        # on the GPU once, before any timing; the same initial values as on the CPU
+        X, Xt, Y = X.to(dev), Xt.to(dev), Y.to(dev)
+        params = tuple(p.to(dev) for p in params)
+        train(X, Y, params, 1, a.lr)  # untimed warm-up: context, cuBLAS, kernel loads
+        torch.cuda.synchronize()
     times = []
     for _ in range(a.repeats):
         t0 = time.perf_counter()
         trained, cost = train(X, Y, params, a.iters, a.lr)
+        if gpu:
+            torch.cuda.synchronize()
         times.append(time.perf_counter() - t0)
     if not np.isfinite(cost):
         raise SystemExit("w3_torch: the cost is not finite")
     with torch.no_grad():
-        pred = torch.argmax(forward(*trained, Xt)[2], dim=0).numpy()
+        pred = torch.argmax(forward(*trained, Xt)[2], dim=0).cpu().numpy()
     acc = float(np.mean(pred == yt))
     best = min(times)
-    print("torch %s (f32, CPU, %d threads): %d x 784, %d iterations, loop times %s s (%.1f ms/iteration),"
+    print("torch %s (f32, %s %d threads): %d x 784, %d iterations, loop times %s s (%.1f ms/iteration),"
           " last cost %.6f, test accuracy %.4f"
-          % (torch.__version__, torch.get_num_threads(), X.shape[1], a.iters,
+          % (torch.__version__, "CUDA, CPU:" if gpu else "CPU,", torch.get_num_threads(), X.shape[1], a.iters,
              " ".join("%.3f" % t for t in times), best / a.iters * 1e3, cost, acc))
+    if gpu:
+        print(gpu_line)
     print(isa_line("torch", torch=torch))
     print("TIME %.6f" % best)
     print("ITERS %d" % a.iters)

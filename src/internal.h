@@ -193,7 +193,7 @@ struct mlp_model {
     void *params;             /* n_params elements of dtype, 64-byte aligned */
     struct mlp_context *ctx;  /* not owned; NULL: the default context */
     /* On a GPU: the engine mlp_model_predict/evaluate keep for the model
-     * between calls (pass/device.c), freed by mlp_model_free through the
+     * between calls (pass/devrun.c), freed by mlp_model_free through the
      * function it came with (the model room knows nothing of devices). */
     void *dev_cache;
     void (*dev_cache_free)(void *cache);

@@ -12,8 +12,8 @@
  * plain C types only, so that the plugin needs nothing of the library but
  * this header and fastmlp.h's enums.
  *
- * Semantics are those of the CPU pass (src/pass/: rows.inc, losses.inc,
- * naive.inc) and the optimisers (src/train/optim/), element for element,
+ * Semantics are those of the CPU pass (its rows, losses and naive
+ * bodies) and the optimisers (SGD's and Adam's loops), element for element,
  * up to rounding: the device computes in the model's dtype, accumulates
  * losses in double, and reduces in a fixed order (no atomics), so that the
  * same inputs give the same bits on the same device.
@@ -135,7 +135,7 @@ struct mlp_dev_ops {
     /* Read and zero the accumulator (waits for the device). */
     int (*read_acc)(struct mlp_dev *d, struct mlp_dev_acc *acc, char *msg);
 
-    /* Updates with the gradient in place, as src/train/optim's:
+    /* Updates with the gradient in place, as the CPU optimisers':
      *   sgd:  momentum 0: w -= lr g;  else v = mu v + g, w -= lr (nesterov ? g + mu v : v)
      *   adam: t >= 1:  m = b1 m + (1-b1) g,  v = b2 v + (1-b2) g^2,
      *         w -= lr_t m / (sqrt(v) + eps_t), lr_t = lr sqrt(1-b2^t)/(1-b1^t),

@@ -9,7 +9,7 @@
 #include "kernels/kernels.h"
 #include "kernels/ktable.h"
 #include "pass/pass.h"
-#include "pass/device.h"
+#include "pass/devrun.h"
 
 /* Whether the model-parallel step pays for a batch of B rows on nt threads:
  * enough weights for the split to matter (as for Adam's own split, ~32K),
@@ -170,7 +170,7 @@ enum mlp_status mlp_model_evaluate(const struct mlp_model *m, const struct mlp_d
     enum mlp_status st = mlp__check_data(m, ds, true, err);
     if (st != MLP_OK) return st;
     struct mlp_pass p = {.m = m, .ds = ds, .n = ds->n_rows};
-    /* on a GPU: the same sums there (pass/device.c) */
+    /* on a GPU: the same sums there (pass/devrun.c) */
     if (mlp__model_dev(m) && ds->n_rows > 0) return mlp__dev_model_evaluate(m, ds, loss, accuracy, err);
     st = mlp__run_pass(&p, err);
     if (st != MLP_OK) return st;

@@ -1195,6 +1195,7 @@ enum mlp_status mlp_trainer_run(struct mlp_trainer *t, struct mlp_error *err)
              (unsigned long long)t->N, t->m->n_params, mlp_optim_name(p->optim), (unsigned long long)t->bs,
              p->epochs, mlp_blas_info());
     enum mlp_status st = MLP_OK;
+    if (t->on_dev) mlp__log(MLP_LOG_INFO, "train: on %s", mlp_context_device(t->m->ctx));
     if (t->dp) {
         mlp__log(MLP_LOG_INFO, "train: data-parallel, rank %d of %d holds rows %llu..%llu (%llu), %s sums",
                  p->comm->rank, p->comm->size, (unsigned long long)t->dist.row0,

@@ -5,7 +5,7 @@
 #define MLP_TRAIN_STATE_H
 
 #include "internal.h"
-#include "pass/device.h"
+#include "pass/devrun.h"
 #include "train/dist.h"
 
 #include <signal.h>

@@ -22,7 +22,7 @@
 #include "check.h"
 #include "context/context.h"
 #include "fastmlp.h"
-#include "pass/device.h"
+#include "pass/devrun.h"
 
 #include <math.h>
 #include <stdio.h>

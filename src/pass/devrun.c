@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* A model on its context's device (pass/device.h): opening an engine with
+/* A model on its context's device (pass/devrun.h): opening an engine with
  * the model's shape and parameters, putting data sets into its slots, and
  * evaluate/predict through it.  The engine computes what the CPU pass does
  * (device/device.h says how exactly); this file only translates. */
-#include "pass/device.h"
+#include "pass/devrun.h"
 
 #include "context/context.h"
 

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* A model on its context's device (device/device.h): the engine opened
  * for it, what each data slot holds, and the calls the trainer and the
- * public evaluate/predict make (pass/device.c).  Above the model and the
+ * public evaluate/predict make (pass/devrun.c).  Above the model and the
  * context, beside the CPU passes; the trainer sits above it. */
-#ifndef MLP_PASS_DEVICE_H
-#define MLP_PASS_DEVICE_H
+#ifndef MLP_PASS_DEVRUN_H
+#define MLP_PASS_DEVRUN_H
 
 #include "device/device.h"
 #include "internal.h"

@@ -11,25 +11,40 @@
  * sums each product in another order than OpenBLAS; the rounding of 10^3
  * terms is ~1e-13); f32 2e-4 for one pass (the same, at 2^-24 ~ 6e-8 a term
  * over sums of up to 10^3 terms, then exp/log in the head); TF32 3e-2 (10-bit
- * mantissas in the products' inputs, 2^-11 ~ 5e-4 a term); whole runs: f64
- * 1e-7 (differences of 1e-13 a step, grown by the training's own
- * sensitivity over a few hundred steps), f32 5e-3 and the same test accuracy
- * within 2 rows in 100.
+ * mantissas in the products' inputs, 2^-11 ~ 5e-4 a term); BF16 3e-2 too
+ * (8-bit mantissas, 2^-9 ~ 2e-3 a term; the emulation differs by 2e-3);
+ * whole runs: f64 1e-7 (differences of 1e-13 a step, grown by the
+ * training's own sensitivity over a few hundred steps), f32 5e-3 and the
+ * same test accuracy within 2 rows in 100.
  *
  * Without a GPU (or without the plugin) it prints one line,
  * "SKIPPED: no CUDA device (why)", and exits 77, which ctest reports as
- * skipped; bench/gpu.sh runs it on a lent GPU machine. */
+ * skipped; bench/gpu.sh runs it on a lent GPU machine.
+ *
+ * Built with TEST_CUDA_EMU (test_cuda_emu, every build) it runs the same
+ * checks on the engine's own code compiled for the host against
+ * tests/cuda_emu/ (kernels run by the CPU, cuBLAS a plain loop), on CPU
+ * contexts given the emulated engine's table; then the error paths a GPU
+ * seldom takes, by failing one cudaMalloc after another (emu_failures); at
+ * the end the emulation must have seen no misuse (bad pointers, copies,
+ * launches, barriers) and every device allocation must be freed.  The same
+ * tolerances hold: the emulated GEMM sums in order, as neither cuBLAS nor
+ * OpenBLAS does. */
 #include "check.h"
 #include "context/context.h"
 #include "fastmlp.h"
 #include "pass/devrun.h"
+#ifdef TEST_CUDA_EMU
+#include "cuda_emu.h"
+const struct mlp_dev_ops *mlp_dev_cuda_ops(void); /* the emulated engine's (fastmlp_cuda_emu) */
+#endif
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static struct mlp_context *g_cpu, *g_gpu, *g_tf32;
+static struct mlp_context *g_cpu, *g_gpu, *g_tf32, *g_bf16;
 
 enum { N = 333, D = 20, K = 4 };
 static double g_x[N * D], g_t[N * K];
@@ -224,6 +239,10 @@ static void passes(void)
         struct setup s = {MLP_F32, MLP_HEAD_SOFTMAX_CE, MLP_ACT_RELU, 1, 0};
         one_pass(&s, g_tf32, 3e-2);
     }
+    if (g_bf16) {
+        struct setup s = {MLP_F32, MLP_HEAD_SOFTMAX_CE, MLP_ACT_RELU, 1, 0};
+        one_pass(&s, g_bf16, 3e-2);
+    }
 }
 
 /* The updates, element for element, against the library's CPU kernels. */
@@ -300,18 +319,124 @@ static void runs(void)
     }
 }
 
+#ifdef TEST_CUDA_EMU
+/* One pass with gradient over every row on an open engine: its loss, or
+ * NAN with the engine's message printed. */
+static double emu_pass_loss(struct mlp_devrun *r)
+{
+    char msg[MLP_DEV_MSG] = "";
+    struct mlp_dev_pass ps = {.slot = 0, .b0 = 0, .nb = N, .grad = 1, .l2 = 0.1};
+    struct mlp_dev_acc acc;
+    int rc = r->ops->pass(r->d, &ps, msg);
+    if (!rc) rc = r->ops->read_acc(r->d, &acc, msg);
+    CHECK_MSG(rc == 0, "pass: %s", msg);
+    return rc ? NAN : acc.loss_sum + acc.pen_sum;
+}
+
+/* The engine's error paths, which a GPU seldom takes, by the emulation
+ * failing the k-th cudaMalloc from a point on: open fails with
+ * MLP_ERR_NOMEM whichever of its allocations fails and leaves nothing
+ * allocated; so do upload and a pass's workspace, after which the engine
+ * goes on (device.h): the same upload or pass again gives the loss of an
+ * engine that never failed, bit for bit. */
+static void emu_failures(void)
+{
+    struct setup s = {MLP_F64, MLP_HEAD_SOFTMAX_CE, MLP_ACT_TANH, 0, 1};
+    uint32_t n_out;
+    struct mlp_dataset ds = data_for(&s, &n_out);
+    struct mlp_model *b = model_on(g_gpu, &s, n_out, &ds);
+    if (!b) return;
+    const size_t live = mlp_cuda_emu_live_allocs();
+    struct mlp_error err;
+    struct mlp_devrun r;
+    double want = NAN;
+    if (mlp__dev_open(&r, b, &err) == MLP_OK) {
+        CHECK_STATUS(mlp__dev_upload(&r, 0, &ds, &err), MLP_OK);
+        want = emu_pass_loss(&r);
+        mlp__dev_close(&r);
+    }
+    CHECK_MSG(isfinite(want), "no reference loss: %s", err.msg);
+    int opened = 0;
+    for (unsigned long k = 1; k < 100 && !opened; k++) {
+        mlp_cuda_emu_fail_malloc(k);
+        enum mlp_status st = mlp__dev_open(&r, b, &err);
+        mlp_cuda_emu_fail_malloc(0);
+        if (st == MLP_OK) {
+            opened = 1;
+            mlp__dev_close(&r);
+            break;
+        }
+        CHECK_MSG(st == MLP_ERR_NOMEM, "open, cudaMalloc %lu failing: %s (%s)", k, mlp_status_str(st), err.msg);
+        CHECK_MSG(mlp_cuda_emu_live_allocs() == live, "open, cudaMalloc %lu failing: %zu allocations left", k,
+                  mlp_cuda_emu_live_allocs() - live);
+    }
+    CHECK(opened);
+    /* upload (k = 1..), then the workspace (k = 0: the pass's first) */
+    for (unsigned long k = 1; k < 10; k++) {
+        if (mlp__dev_open(&r, b, &err) != MLP_OK) {
+            CHECK_MSG(0, "open: %s", err.msg);
+            break;
+        }
+        mlp_cuda_emu_fail_malloc(k);
+        enum mlp_status st = mlp__dev_upload(&r, 0, &ds, &err);
+        mlp_cuda_emu_fail_malloc(0);
+        int last = st == MLP_OK;
+        if (!last) {
+            CHECK_MSG(st == MLP_ERR_NOMEM, "upload, cudaMalloc %lu failing: %s (%s)", k, mlp_status_str(st), err.msg);
+            st = mlp__dev_upload(&r, 0, &ds, &err);
+            CHECK_MSG(st == MLP_OK, "upload after a failed one (cudaMalloc %lu): %s (%s)", k, mlp_status_str(st),
+                      err.msg);
+        } else {
+            char msg[MLP_DEV_MSG] = "";
+            struct mlp_dev_pass ps = {.slot = 0, .b0 = 0, .nb = N, .grad = 1};
+            mlp_cuda_emu_fail_malloc(1);
+            int rc = r.ops->pass(r.d, &ps, msg);
+            mlp_cuda_emu_fail_malloc(0);
+            CHECK_MSG(rc == MLP_ERR_NOMEM, "pass, its workspace's cudaMalloc failing: %d (%s)", rc, msg);
+        }
+        double got = emu_pass_loss(&r);
+        CHECK_MSG(got == want, "after a failed %s: loss %.17g, %.17g without", last ? "pass" : "upload", got, want);
+        mlp__dev_close(&r);
+        CHECK_MSG(mlp_cuda_emu_live_allocs() == live, "%zu allocations left", mlp_cuda_emu_live_allocs() - live);
+        if (last) break;
+    }
+    mlp_model_free(b);
+}
+
+/* A CPU context on the emulated engine, as mlp_context_create makes a GPU's
+ * once it has loaded the plugin. */
+static struct mlp_context *emu_context(enum mlp_device_math math)
+{
+    struct mlp_context_params cp = mlp_context_params_default();
+    struct mlp_context *c = NULL;
+    struct mlp_error err = {0};
+    CHECK_STATUS(mlp_context_create(&c, &cp, &err), MLP_OK);
+    if (c) CHECK_STATUS(mlp__context_set_device(c, mlp_dev_cuda_ops(), "cuda-emu", 0, (int)math, &err), MLP_OK);
+    return c;
+}
+#endif
+
 int main(void)
 {
     struct mlp_context_params cp = mlp_context_params_default();
-    cp.device = MLP_DEVICE_CUDA;
     struct mlp_error err = {0};
+#ifdef TEST_CUDA_EMU
+    g_gpu = emu_context(MLP_DEVICE_MATH_EXACT);
+    g_tf32 = emu_context(MLP_DEVICE_MATH_TF32);
+    g_bf16 = emu_context(MLP_DEVICE_MATH_BF16);
+    if (!g_gpu) return check_report("test_cuda_emu");
+#else
+    cp.device = MLP_DEVICE_CUDA;
     if (mlp_context_create(&g_gpu, &cp, &err) != MLP_OK) {
         printf("SKIPPED: no CUDA device (%s)\n", err.msg);
         return 77;
     }
-    printf("test_cuda: on %s\n", mlp_context_device(g_gpu));
     cp.device_math = MLP_DEVICE_MATH_TF32;
     if (mlp_context_create(&g_tf32, &cp, &err) != MLP_OK) printf("test_cuda: no TF32 context: %s\n", err.msg);
+    cp.device_math = MLP_DEVICE_MATH_BF16;
+    if (mlp_context_create(&g_bf16, &cp, &err) != MLP_OK) printf("test_cuda: no BF16 context: %s\n", err.msg);
+#endif
+    printf("test_cuda: on %s\n", mlp_context_device(g_gpu));
     cp = mlp_context_params_default();
     cp.threads = 1;
     CHECK_STATUS(mlp_context_create(&g_cpu, &cp, &err), MLP_OK);
@@ -319,8 +444,22 @@ int main(void)
     passes();
     updates();
     runs();
+#ifdef TEST_CUDA_EMU
+    emu_failures();
+#endif
     mlp_context_free(g_cpu);
     mlp_context_free(g_gpu);
     mlp_context_free(g_tf32);
+    mlp_context_free(g_bf16);
+#ifdef TEST_CUDA_EMU
+    unsigned long launches, blocks, gemms;
+    mlp_cuda_emu_counts(&launches, &blocks, &gemms);
+    printf("test_cuda_emu: %lu launches, %lu blocks, %lu GEMMs emulated\n", launches, blocks, gemms);
+    CHECK_MSG(mlp_cuda_emu_faults() == 0, "the emulation saw %lu misuses (cuda_emu: lines above)",
+              mlp_cuda_emu_faults());
+    CHECK_MSG(mlp_cuda_emu_live_allocs() == 0, "%zu device allocations never freed", mlp_cuda_emu_live_allocs());
+    return check_report("test_cuda_emu");
+#else
     return check_report("test_cuda");
+#endif
 }

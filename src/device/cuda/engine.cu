@@ -39,12 +39,20 @@
  *   gW^T (n_in x n_out) += A^T * op_T(dZ^T)     gemm(N, T, n_in, n_out, nb, A, n_in, dZ, n_out, gW, n_in)
  *   dA^T (n_in x nb)   = W^T * dZ^T             gemm(N, N, n_in, nb, n_out, W, n_in, dZ, n_out, dA, n_in)
  *
- * Errors: every CUDA and cuBLAS call is checked and a failure returns 1
- * with one line naming the call and the runtime's or cuBLAS's words for
- * it.  Nothing prints, nothing exits. */
+ * Errors: every CUDA and cuBLAS call is checked and a failure returns
+ * MLP_ERR_NOMEM (the device's memory) or MLP_ERR_IO, through every caller
+ * (TRY), with one line naming the call and the runtime's or cuBLAS's words
+ * for it; arguments the engine refuses return 1 (MLP_ERR_ARG).  Nothing
+ * prints, nothing exits. */
+#ifdef MLP_CUDA_EMU
+/* the host's emulation (tests/cuda_emu/): this file compiled as C++, the
+ * kernels run on the CPU by test_cuda_emu */
+#include "cuda_emu.h"
+#else
 #include <cublas_v2.h>
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
+#endif
 
 #include <limits.h>
 #include <math.h>
@@ -56,6 +64,15 @@
 #include "device/device.h"
 #include "fastmlp.h"
 #include "device/cuda/kernels.cuh"
+
+/* MLP_LAUNCH(k, grid, block, shmem, stream, args...) is k<<<grid, block,
+ * shmem, stream>>>(args...): the triple chevron under nvcc, the emulation's
+ * launch in the host build (MLP_CUDA_EMU). */
+#ifdef __CUDACC__
+#define MLP_LAUNCH(k, grid, block, shmem, stream, ...) k<<<grid, block, shmem, stream>>>(__VA_ARGS__)
+#else
+#define MLP_LAUNCH(k, grid, block, shmem, stream, ...) MLP_EMU_LAUNCH(k, grid, block, shmem, stream, __VA_ARGS__)
+#endif
 
 #define MAX_BLOCK_ROWS 8192u          /* rows of one block of a pass, at most */
 #define WS_BUDGET ((size_t)2 << 30)   /* bytes of activations one block may take (smaller blocks beyond) */
@@ -135,6 +152,10 @@ static int fail(char *msg, const char *fmt, ...)
 static int cu_fail(char *msg, const char *call, cudaError_t e)
 {
     fail(msg, "%s: %s (%s)", call, cudaGetErrorString(e), cudaGetErrorName(e));
+    /* The runtime also keeps e as its last error, which the next launch's
+     * check (LAUNCHED) would report as that kernel's: reported here, it is
+     * cleared (a sticky error stays, and fails every later call anyway). */
+    cudaGetLastError();
     return e == cudaErrorMemoryAllocation ? MLP_ERR_NOMEM : MLP_ERR_IO;
 }
 
@@ -164,9 +185,12 @@ static int blas_fail(char *msg, const char *call, cublasStatus_t s)
     } while (0)
 /* Every op first makes the engine's device current. */
 #define ON_DEVICE(d) CU(cudaSetDevice, ((d)->index))
+/* TRY(call): return the call's own status when it fails (MLP_ERR_NOMEM
+ * from a helper stays MLP_ERR_NOMEM). */
 #define TRY(x)                                                                                                        \
     do {                                                                                                              \
-        if (x) return 1;                                                                                              \
+        const int try_rc_ = (x);                                                                                      \
+        if (try_rc_) return try_rc_;                                                                                  \
     } while (0)
 
 static bool mul_ok(size_t a, size_t b, size_t *out)
@@ -329,7 +353,10 @@ static int op_open(struct mlp_dev **out, int index, const struct mlp_dev_model *
     TRY(check_model(m, msg));
     TRY(check_index(index, msg));
     struct mlp_dev *d = (struct mlp_dev *)calloc(1, sizeof *d);
-    if (!d) return fail(msg, "open: out of host memory");
+    if (!d) {
+        fail(msg, "open: out of host memory");
+        return MLP_ERR_NOMEM;
+    }
     d->index = index;
     d->dtype = m->dtype;
     d->head = m->head;
@@ -345,7 +372,8 @@ static int op_open(struct mlp_dev **out, int index, const struct mlp_dev_model *
     if (!d->layers || !d->ws.act || !spans) {
         free(spans);
         op_close(d);
-        return fail(msg, "open: out of host memory");
+        fail(msg, "open: out of host memory");
+        return MLP_ERR_NOMEM;
     }
     memcpy(d->layers, m->layers, d->L * sizeof *d->layers);
     d->n_in = d->layers[0].n_in;
@@ -420,7 +448,7 @@ static int op_open(struct mlp_dev **out, int index, const struct mlp_dev_model *
     free(spans);
     if (rc) {
         op_close(d);
-        return 1;
+        return rc;
     }
     *out = d;
     return 0;
@@ -486,7 +514,7 @@ static int op_get_state(struct mlp_dev *d, void *s1, void *s2, char *msg)
 static int fill_iota(struct mlp_dev *d, uint64_t *order, uint64_t n, char *msg)
 {
     if (n == 0) return 0;
-    k_iota<<<ew_grid(n), EW_THREADS, 0, d->stream>>>(order, n);
+    MLP_LAUNCH(k_iota, ew_grid(n), EW_THREADS, 0, d->stream, order, n);
     LAUNCHED("k_iota");
     return 0;
 }
@@ -640,9 +668,9 @@ static int gemm(struct mlp_dev *d, cublasOperation_t ta, cublasOperation_t tb, i
          * accumulated in f32 (cublasGemmEx, compute type 32F) */
         const size_t na = (size_t)lda * (size_t)(ta == CUBLAS_OP_N ? k : m);
         const size_t nb = (size_t)ldb * (size_t)(tb == CUBLAS_OP_N ? n : k);
-        k_to_bf16<<<ew_grid(na), EW_THREADS, 0, d->stream>>>(d->ws.bf_a, A, na);
+        MLP_LAUNCH(k_to_bf16, ew_grid(na), EW_THREADS, 0, d->stream, d->ws.bf_a, A, na);
         LAUNCHED("k_to_bf16");
-        k_to_bf16<<<ew_grid(nb), EW_THREADS, 0, d->stream>>>(d->ws.bf_b, B, nb);
+        MLP_LAUNCH(k_to_bf16, ew_grid(nb), EW_THREADS, 0, d->stream, d->ws.bf_b, B, nb);
         LAUNCHED("k_to_bf16");
         BLAS(cublasGemmEx, (d->blas, ta, tb, m, n, k, &one, d->ws.bf_a, CUDA_R_16BF, lda, d->ws.bf_b, CUDA_R_16BF, ldb,
                             &beta, C, CUDA_R_32F, ldc, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
@@ -672,8 +700,8 @@ static int forward(struct mlp_dev *d, const struct slot *s, uint64_t base, uint3
     const T *P = (const T *)d->params;
     const T slope = (T)d->slope;
     size_t n = (size_t)nb * d->n_in;
-    k_gather<T><<<ew_grid(n), EW_THREADS, 0, d->stream>>>((T *)d->ws.act[0], s->x, s->x_type, d->n_in, s->order, base,
-                                                          n, d->input_scale, d->mean, d->inv_std);
+    MLP_LAUNCH(k_gather<T>, ew_grid(n), EW_THREADS, 0, d->stream, (T *)d->ws.act[0], s->x, s->x_type, d->n_in, s->order,
+               base, n, d->input_scale, d->mean, d->inv_std);
     LAUNCHED("k_gather");
     for (uint32_t l = 0; l < d->L; l++) {
         const struct mlp_dev_layer *ly = &d->layers[l];
@@ -683,13 +711,13 @@ static int forward(struct mlp_dev *d, const struct slot *s, uint64_t base, uint3
                  (const T *)d->ws.act[l], (int)ly->n_in, (T)0, Z, (int)ly->n_out, msg));
         if (l + 1 < d->L) {
             n = (size_t)nb * ly->n_out;
-            k_bias_act<T><<<ew_grid(n), EW_THREADS, 0, d->stream>>>(Z, P + ly->b_off, ly->n_out, n, ly->act, slope);
+            MLP_LAUNCH(k_bias_act<T>, ew_grid(n), EW_THREADS, 0, d->stream, Z, P + ly->b_off, ly->n_out, n, ly->act,
+                       slope);
             LAUNCHED("k_bias_act");
         } else {
-            k_head<T><<<(nb + HEAD_THREADS - 1) / HEAD_THREADS, HEAD_THREADS, 0, d->stream>>>(
-                Z, D, P + ly->b_off, d->K, nb, d->head, slope, with_y ? s->labels : NULL,
-                with_y ? s->targets : NULL, s->order, base, inv_n, with_y ? d->ws.loss : NULL,
-                with_y ? d->ws.correct : NULL);
+            MLP_LAUNCH(k_head<T>, (nb + HEAD_THREADS - 1) / HEAD_THREADS, HEAD_THREADS, 0, d->stream, Z, D,
+                       P + ly->b_off, d->K, nb, d->head, slope, with_y ? s->labels : NULL, with_y ? s->targets : NULL,
+                       s->order, base, inv_n, with_y ? d->ws.loss : NULL, with_y ? d->ws.correct : NULL);
             LAUNCHED("k_head");
         }
     }
@@ -711,17 +739,17 @@ template <typename T> static int backward(struct mlp_dev *d, uint32_t nb, char *
         TRY(gemm(d, CUBLAS_OP_N, CUBLAS_OP_T, (int)ly->n_in, (int)ly->n_out, (int)nb, (const T *)d->ws.act[l],
                  (int)ly->n_in, dz, (int)ly->n_out, (T)1, G + ly->w_off, (int)ly->n_in, msg));
         const dim3 g1((ly->n_out + CS_THREADS - 1) / CS_THREADS, chunks);
-        k_colsum1<T><<<g1, CS_THREADS, 0, d->stream>>>(dz, nb, ly->n_out, d->ws.cpart);
+        MLP_LAUNCH(k_colsum1<T>, g1, CS_THREADS, 0, d->stream, dz, nb, ly->n_out, d->ws.cpart);
         LAUNCHED("k_colsum1");
-        k_colsum2<T><<<g1.x, CS_THREADS, 0, d->stream>>>(G + ly->b_off, d->ws.cpart, chunks, ly->n_out);
+        MLP_LAUNCH(k_colsum2<T>, g1.x, CS_THREADS, 0, d->stream, G + ly->b_off, d->ws.cpart, chunks, ly->n_out);
         LAUNCHED("k_colsum2");
         if (l == 0) break;
         /* dA^T (n_in x nb) = W^T dZ^T, then times the lower layer's act' */
         TRY(gemm(d, CUBLAS_OP_N, CUBLAS_OP_N, (int)ly->n_in, (int)nb, (int)ly->n_out, P + ly->w_off, (int)ly->n_in,
                  dz, (int)ly->n_out, (T)0, da, (int)ly->n_in, msg));
         const size_t n = (size_t)nb * ly->n_in;
-        k_dact<T><<<ew_grid(n), EW_THREADS, 0, d->stream>>>(da, (const T *)d->ws.act[l], n, d->layers[l - 1].act,
-                                                            slope);
+        MLP_LAUNCH(k_dact<T>, ew_grid(n), EW_THREADS, 0, d->stream, da, (const T *)d->ws.act[l], n,
+                   d->layers[l - 1].act, slope);
         LAUNCHED("k_dact");
         T *t = dz;
         dz = da;
@@ -734,10 +762,10 @@ template <typename T> static int backward(struct mlp_dev *d, uint32_t nb, char *
 template <typename T> static int l2_term(struct mlp_dev *d, double c, uint64_t nb, bool grad, char *msg)
 {
     const dim3 g(d->l2_blocks, d->L);
-    k_l2<T><<<g, RED_THREADS, 0, d->stream>>>((const T *)d->params, grad ? (T *)d->grad : (T *)NULL, d->spans, c,
-                                               d->l2_part);
+    MLP_LAUNCH(k_l2<T>, g, RED_THREADS, 0, d->stream, (const T *)d->params, grad ? (T *)d->grad : (T *)NULL, d->spans,
+               c, d->l2_part);
     LAUNCHED("k_l2");
-    k_l2_fin<<<1, RED_THREADS, 0, d->stream>>>(d->acc, d->l2_part, (size_t)d->L * d->l2_blocks, c, (double)nb);
+    MLP_LAUNCH(k_l2_fin, 1, RED_THREADS, 0, d->stream, d->acc, d->l2_part, (size_t)d->L * d->l2_blocks, c, (double)nb);
     LAUNCHED("k_l2_fin");
     return 0;
 }
@@ -751,7 +779,7 @@ template <typename T> static int pass_t(struct mlp_dev *d, const struct mlp_dev_
     for (uint64_t r = 0; r < p->nb;) {
         const uint32_t nb = p->nb - r < d->cap ? (uint32_t)(p->nb - r) : d->cap;
         TRY(forward<T>(d, s, p->b0 + r, nb, true, p->grad ? (T *)d->ws.d0 : (T *)NULL, inv_n, msg));
-        k_acc<<<1, RED_THREADS, 0, d->stream>>>(d->acc, d->ws.loss, d->ws.correct, nb);
+        MLP_LAUNCH(k_acc, 1, RED_THREADS, 0, d->stream, d->acc, d->ws.loss, d->ws.correct, nb);
         LAUNCHED("k_acc"); /* without targets the head's losses and flags are 0 */
         if (p->grad) TRY(backward<T>(d, nb, msg));
         r += nb;
@@ -798,9 +826,8 @@ template <typename T> static int sgd_t(struct mlp_dev *d, double lr, double mu, 
 {
     /* as mlp__sgd_step: the coefficients in T, momentum 0 (in T) leaves v alone */
     const T mu_t = (T)mu;
-    k_sgd<T><<<ew_grid(d->n_params), EW_THREADS, 0, d->stream>>>((T *)d->params, (const T *)d->grad,
-                                                                 mu_t == 0 ? (T *)NULL : (T *)d->s1, d->n_params,
-                                                                 (T)lr, mu_t, nesterov);
+    MLP_LAUNCH(k_sgd<T>, ew_grid(d->n_params), EW_THREADS, 0, d->stream, (T *)d->params, (const T *)d->grad,
+               mu_t == 0 ? (T *)NULL : (T *)d->s1, d->n_params, (T)lr, mu_t, nesterov);
     LAUNCHED("k_sgd");
     return 0;
 }
@@ -816,9 +843,8 @@ static int op_sgd(struct mlp_dev *d, double lr, double momentum, int nesterov, c
 template <typename T> static int adam_t(struct mlp_dev *d, double lr_t, double b1, double b2, double eps_t, char *msg)
 {
     /* as adam.c: the host's coefficients narrowed to T */
-    k_adam<T><<<ew_grid(d->n_params), EW_THREADS, 0, d->stream>>>((T *)d->params, (const T *)d->grad, (T *)d->s1,
-                                                                  (T *)d->s2, d->n_params, (T)lr_t, (T)b1, (T)b2,
-                                                                  (T)eps_t);
+    MLP_LAUNCH(k_adam<T>, ew_grid(d->n_params), EW_THREADS, 0, d->stream, (T *)d->params, (const T *)d->grad,
+               (T *)d->s1, (T *)d->s2, d->n_params, (T)lr_t, (T)b1, (T)b2, (T)eps_t);
     LAUNCHED("k_adam");
     return 0;
 }
@@ -833,7 +859,7 @@ static int op_adam(struct mlp_dev *d, double lr_t, double b1, double b2, double 
 template <typename T> static int scale_t(struct mlp_dev *d, double f, char *msg)
 {
     const dim3 g(d->l2_blocks, d->L);
-    k_scale<T><<<g, RED_THREADS, 0, d->stream>>>((T *)d->params, d->spans, (T)f);
+    MLP_LAUNCH(k_scale<T>, g, RED_THREADS, 0, d->stream, (T *)d->params, d->spans, (T)f);
     LAUNCHED("k_scale");
     return 0;
 }
@@ -855,7 +881,7 @@ static int predict_t(struct mlp_dev *d, const struct slot *s, uint64_t row0, uin
         const uint32_t nb = n - r < d->cap ? (uint32_t)(n - r) : d->cap;
         TRY(forward<T>(d, s, row0 + r, nb, false, (T *)NULL, 0, msg));
         const size_t m = (size_t)nb * d->K;
-        k_to_double<T><<<ew_grid(m), EW_THREADS, 0, d->stream>>>(d->ws.out, (const T *)d->ws.act[d->L], m);
+        MLP_LAUNCH(k_to_double<T>, ew_grid(m), EW_THREADS, 0, d->stream, d->ws.out, (const T *)d->ws.act[d->L], m);
         LAUNCHED("k_to_double");
         TRY(copy_out(d, out + (size_t)r * d->K, d->ws.out, m * sizeof(double), msg));
         r += nb;

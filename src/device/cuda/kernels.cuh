@@ -14,7 +14,11 @@
 #ifndef MLP_CUDA_KERNELS_CUH
 #define MLP_CUDA_KERNELS_CUH
 
+#ifdef MLP_CUDA_EMU
+#include "cuda_emu.h" /* the host's emulation (tests/cuda_emu/) */
+#else
 #include <cuda_bf16.h>
+#endif
 #include <stdint.h>
 
 #include "device/cuda/dev_math.h"

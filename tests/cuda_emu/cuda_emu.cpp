@@ -1,0 +1,986 @@
+/* SPDX-License-Identifier: MIT */
+/* The CUDA emulation of cuda_emu.h: the runtime's memory, streams and
+ * launches, cuBLAS's GEMMs and the checks a GPU would make (or would fail
+ * on) that a host can make too.
+ *
+ * Threads of a block.  A kernel that calls __syncthreads needs its threads
+ * to run side by side up to the barrier.  Real threads (one per CUDA
+ * thread, a pool reused across launches) cost ~60 ms per block of 256
+ * threads going through k_acc's 18 barriers on 2 cores (measured): seconds
+ * per pass, far too slow for a test.  So each CUDA thread of a block is a
+ * fiber on the calling host thread, from a pool of fibers kept across
+ * launches (own stacks, mmap'd, with a guard page below): the scheduler
+ * runs every thread of the block until it returns or reaches
+ * __syncthreads, then the next phase, until all have returned.  A switch is
+ * a few instructions of our own on x86-64 (mlp_emu_switch), elsewhere a
+ * _setjmp/_longjmp pair (ucontext only starts those fibers: swapcontext
+ * also sets the signal mask, a system call per switch; and ASan's longjmp
+ * interceptor costs a system call too, hence our own switch where we can).
+ * test_cuda_emu runs ~70 000 blocks in ~1 s.  Every kernel runs this way,
+ * barrier or not: no list of which kernels synchronise to keep up to date.
+ * Phases run the threads in ascending order, then descending, and so on: a
+ * value read in the phase another thread writes it (a missing
+ * __syncthreads) is then read before the write in one phase and after it
+ * in the next, which tends to show as a wrong sum.  A barrier that some
+ * threads of the block return without reaching is a fault (on a GPU it
+ * hangs or is undefined).
+ *
+ * Under AddressSanitizer the fibers' stacks are announced to it at each
+ * switch (__sanitizer_start/finish_switch_fiber), as its documentation asks
+ * of programs that switch stacks by hand.
+ *
+ * What this cannot show: timing (warps, races that need real concurrency,
+ * other blocks running at the same time: blocks here run one after
+ * another, so a kernel that relies on an order of blocks, or on two blocks
+ * not racing, passes), shared memory's size limit (a static cannot be
+ * measured) and its garbage (static storage starts zeroed), warp-level
+ * behaviour, cuBLAS's own order of summation and FMAs, the device's libm
+ * (the host's runs), and any missing stream synchronisation (every call
+ * completes before it returns).  Device memory is host memory, so host
+ * code that dereferences a device pointer works here and would fault on a
+ * GPU; and the checks (ours and ASan's) see allocations, not the buffers an
+ * engine carves out of one (its workspace): an overrun from one such buffer
+ * into the next goes unseen. */
+#undef _FORTIFY_SOURCE /* its longjmp check refuses a jump to another stack, which is the point here */
+
+#include "cuda_emu.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
+#include <vector>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define EMU_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define EMU_ASAN 1
+#endif
+#endif
+#ifdef EMU_ASAN
+#include <sanitizer/common_interface_defs.h>
+#endif
+/* The fibers' switch: a few instructions of our own on x86-64, else
+ * _setjmp/_longjmp (MLP_CUDA_EMU_SETJMP asks for those everywhere). */
+#if defined(__x86_64__) && defined(__ELF__) && !defined(MLP_CUDA_EMU_SETJMP)
+#define EMU_ASM_SWITCH 1
+#else
+#define EMU_ASM_SWITCH 0
+#endif
+
+namespace {
+
+/* ------------------------------------------------------------ faults, errors */
+
+std::atomic<unsigned long> g_faults{0}, g_fail_malloc{0}, g_launches{0}, g_blocks{0}, g_gemms{0};
+/* A fault inside a kernel (a bad pointer argument) is sticky, as a GPU's
+ * illegal address is: every later call returns it. */
+std::atomic<int> g_sticky{cudaSuccess};
+thread_local cudaError_t t_last = cudaSuccess;
+thread_local int t_device = 0;
+
+__attribute__((format(printf, 1, 2))) void fault(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("cuda_emu: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    g_faults++;
+}
+
+/* A call's result, remembered as the last error when it is one. */
+cudaError_t ret(cudaError_t e)
+{
+    if (e != cudaSuccess) t_last = e;
+    return e;
+}
+
+cudaError_t sticky() { return (cudaError_t)g_sticky.load(); }
+
+/* ------------------------------------------------------------ allocations */
+
+struct alloc_table {
+    std::mutex mu;
+    std::map<uintptr_t, size_t> m; /* base -> bytes */
+    std::set<const void *> streams, blas;
+};
+
+alloc_table &table()
+{
+    static alloc_table *t = new alloc_table; /* never destroyed: static destructors may still free */
+    return *t;
+}
+
+/* The allocation holding [p, p + bytes) (p + bytes may be its end), as its
+ * base and size; false when there is none. */
+bool find_alloc(const void *p, size_t bytes, uintptr_t *base = nullptr, size_t *size = nullptr)
+{
+    alloc_table &t = table();
+    std::lock_guard<std::mutex> lk(t.mu);
+    const uintptr_t a = (uintptr_t)p;
+    auto it = t.m.upper_bound(a);
+    if (it == t.m.begin()) return false;
+    --it;
+    if (a > it->first + it->second || bytes > it->first + it->second - a) return false;
+    if (base) *base = it->first;
+    if (size) *size = it->second;
+    return true;
+}
+
+/* p lies inside some allocation (its end excluded). */
+bool is_device(const void *p)
+{
+    uintptr_t b;
+    size_t n;
+    return p && find_alloc(p, 0, &b, &n) && (uintptr_t)p < b + n;
+}
+
+bool stream_ok(cudaStream_t s)
+{
+    if (!s) return true; /* the default stream */
+    alloc_table &t = table();
+    std::lock_guard<std::mutex> lk(t.mu);
+    return t.streams.count(s) != 0;
+}
+
+bool overlap(const void *a, size_t na, const void *b, size_t nb)
+{
+    const uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
+    return na && nb && x < y + nb && y < x + na;
+}
+
+const char *kind_name(cudaMemcpyKind k)
+{
+    switch (k) {
+    case cudaMemcpyHostToHost: return "HostToHost";
+    case cudaMemcpyHostToDevice: return "HostToDevice";
+    case cudaMemcpyDeviceToHost: return "DeviceToHost";
+    case cudaMemcpyDeviceToDevice: return "DeviceToDevice";
+    default: return "Default";
+    }
+}
+
+/* One side of a copy: device memory (its whole range inside one
+ * allocation) where the kind says so, else not device memory. */
+bool side_ok(const char *call, const char *side, const void *p, size_t bytes, bool device, bool either)
+{
+    if (either) return true;
+    if (device && !find_alloc(p, bytes)) {
+        fault("%s: %s %p + %zu bytes is not inside a device allocation", call, side, p, bytes);
+        return false;
+    }
+    if (!device && is_device(p)) {
+        fault("%s: %s %p is device memory, but the kind says host", call, side, p);
+        return false;
+    }
+    return true;
+}
+
+cudaError_t copy(const char *call, void *dst, const void *src, size_t bytes, cudaMemcpyKind kind, cudaStream_t s)
+{
+    if (sticky()) return ret(sticky());
+    if (!stream_ok(s)) {
+        fault("%s: stream %p was not created (or was destroyed)", call, (void *)s);
+        return ret(cudaErrorInvalidResourceHandle);
+    }
+    if ((unsigned)kind > cudaMemcpyDefault) return ret(cudaErrorInvalidMemcpyDirection);
+    if (bytes == 0) return cudaSuccess;
+    if (!dst || !src) {
+        fault("%s: NULL %s", call, dst ? "source" : "destination");
+        return ret(cudaErrorInvalidValue);
+    }
+    const bool dd = kind == cudaMemcpyHostToDevice || kind == cudaMemcpyDeviceToDevice;
+    const bool sd = kind == cudaMemcpyDeviceToHost || kind == cudaMemcpyDeviceToDevice;
+    const bool any = kind == cudaMemcpyDefault;
+    if (!side_ok(call, "destination", dst, bytes, dd, any) || !side_ok(call, "source", src, bytes, sd, any)) {
+        fprintf(stderr, "cuda_emu:   (a %zu-byte %s copy)\n", bytes, kind_name(kind));
+        return ret(cudaErrorInvalidValue);
+    }
+    if (overlap(dst, bytes, src, bytes)) {
+        fault("%s: source and destination overlap", call);
+        return ret(cudaErrorInvalidValue);
+    }
+    memcpy(dst, src, bytes);
+    return cudaSuccess;
+}
+
+cudaError_t set(const char *call, void *p, int v, size_t bytes, cudaStream_t s)
+{
+    if (sticky()) return ret(sticky());
+    if (!stream_ok(s)) {
+        fault("%s: stream %p was not created (or was destroyed)", call, (void *)s);
+        return ret(cudaErrorInvalidResourceHandle);
+    }
+    if (bytes == 0) return cudaSuccess;
+    if (!find_alloc(p, bytes)) {
+        fault("%s: %p + %zu bytes is not inside a device allocation", call, p, bytes);
+        return ret(cudaErrorInvalidValue);
+    }
+    memset(p, v, bytes);
+    return cudaSuccess;
+}
+
+/* ------------------------------------------------------------ fibers */
+
+constexpr size_t STACK_BYTES = (size_t)256 << 10; /* a kernel thread's stack (ASan's redzones included) */
+
+enum fiber_state { F_IDLE, F_READY, F_BARRIER, F_DONE };
+
+struct fiber {
+    char *stack; /* lowest usable byte (the guard page lies below) */
+    size_t size;
+#if EMU_ASM_SWITCH
+    void *sp; /* its saved stack pointer while switched out */
+#else
+    jmp_buf env;
+#endif
+    void *fake = nullptr; /* ASan's fake stack while switched out */
+    fiber_state state = F_IDLE;
+};
+
+void free_fiber(fiber *f);
+
+/* One per host thread: the fibers, and the launch they run. */
+struct scheduler {
+    std::vector<fiber *> fibers;
+#if EMU_ASM_SWITCH
+    void *sp;
+#else
+    jmp_buf env;
+#endif
+    void *fake = nullptr;
+    const void *stack_bottom = nullptr; /* the host thread's stack, for ASan */
+    size_t stack_size = 0;
+    fiber *cur = nullptr;
+    void (*run)(const void *) = nullptr;
+    const void *ctx = nullptr;
+    ~scheduler()
+    {
+        for (fiber *f : fibers) free_fiber(f);
+    }
+};
+thread_local scheduler S;
+
+inline void start_switch(void **save, const void *bottom, size_t size)
+{
+#ifdef EMU_ASAN
+    __sanitizer_start_switch_fiber(save, bottom, size);
+#else
+    (void)save, (void)bottom, (void)size;
+#endif
+}
+
+inline void finish_switch(void *save, const void **bottom_old, size_t *size_old)
+{
+#ifdef EMU_ASAN
+    __sanitizer_finish_switch_fiber(save, bottom_old, size_old);
+#else
+    (void)save, (void)bottom_old, (void)size_old;
+#endif
+}
+
+/* A fiber's life: park; then, each time it is resumed, run one CUDA
+ * thread of the current launch and park again. */
+[[noreturn]] void fiber_main(fiber *f);
+
+#if EMU_ASM_SWITCH
+} // namespace
+
+/* x86-64: save the callee-saved registers on the current stack, store the
+ * stack pointer in *save, load `to`, restore that stack's registers and
+ * return into it.  A fresh stack (new_fiber) holds registers and a return
+ * address into mlp_emu_fiber_start, which calls fiber_main with r12.  The
+ * SSE/x87 control words, callee-saved too, are never changed here. */
+extern "C" void mlp_emu_switch(void **save, void *to);
+extern "C" void mlp_emu_fiber_start(void);
+extern "C" [[noreturn]] __attribute__((used, visibility("hidden"))) void mlp_emu_fiber_entry(void *f)
+{
+    fiber_main((fiber *)f);
+}
+__asm__(".text\n"
+        ".globl mlp_emu_switch\n"
+        ".hidden mlp_emu_switch\n"
+        ".type mlp_emu_switch, @function\n"
+        "mlp_emu_switch:\n"
+        "  pushq %rbp\n"
+        "  pushq %rbx\n"
+        "  pushq %r12\n"
+        "  pushq %r13\n"
+        "  pushq %r14\n"
+        "  pushq %r15\n"
+        "  movq %rsp, (%rdi)\n"
+        "  movq %rsi, %rsp\n"
+        "  popq %r15\n"
+        "  popq %r14\n"
+        "  popq %r13\n"
+        "  popq %r12\n"
+        "  popq %rbx\n"
+        "  popq %rbp\n"
+        "  ret\n"
+        ".size mlp_emu_switch, .-mlp_emu_switch\n"
+        ".globl mlp_emu_fiber_start\n"
+        ".hidden mlp_emu_fiber_start\n"
+        ".type mlp_emu_fiber_start, @function\n"
+        "mlp_emu_fiber_start:\n"
+        "  movq %r12, %rdi\n"
+        "  call mlp_emu_fiber_entry\n"
+        "  ud2\n"
+        ".size mlp_emu_fiber_start, .-mlp_emu_fiber_start\n");
+
+namespace {
+
+void switch_to(void **save, void *to) { mlp_emu_switch(save, to); }
+
+/* The fiber's first stack: six registers (r12 = f), then the return
+ * address mlp_emu_switch's ret takes; after it the stack pointer is a
+ * multiple of 16, as mlp_emu_fiber_start's call needs. */
+void prepare(fiber *f)
+{
+    const uintptr_t top = ((uintptr_t)f->stack + f->size) & ~(uintptr_t)15;
+    void **sp = (void **)(top - 72);
+    for (int i = 0; i < 9; i++) sp[i] = nullptr;
+    sp[3] = f;                            /* r12 */
+    sp[6] = (void *)&mlp_emu_fiber_start; /* the return address */
+    f->sp = sp;
+}
+
+/* The scheduler gives the host thread to f until f suspends. */
+void resume(fiber *f)
+{
+    S.cur = f;
+    start_switch(&S.fake, f->stack, f->size);
+    switch_to(&S.sp, f->sp);
+    finish_switch(S.fake, nullptr, nullptr);
+    S.cur = nullptr;
+}
+
+/* f gives the host thread back to the scheduler, in `state`. */
+void suspend(fiber *f, fiber_state state)
+{
+    f->state = state;
+    start_switch(&f->fake, S.stack_bottom, S.stack_size);
+    switch_to(&f->sp, S.sp);
+    finish_switch(f->fake, nullptr, nullptr);
+}
+#else
+/* Elsewhere: ucontext starts a fiber, _setjmp/_longjmp switch (no system
+ * call; under ASan its longjmp interceptor makes them slower). */
+void resume(fiber *f)
+{
+    S.cur = f;
+    if (!_setjmp(S.env)) {
+        start_switch(&S.fake, f->stack, f->size);
+        _longjmp(f->env, 1);
+    }
+    finish_switch(S.fake, nullptr, nullptr);
+    S.cur = nullptr;
+}
+
+void suspend(fiber *f, fiber_state state)
+{
+    f->state = state;
+    if (!_setjmp(f->env)) {
+        start_switch(&f->fake, S.stack_bottom, S.stack_size);
+        _longjmp(S.env, 1);
+    }
+    finish_switch(f->fake, nullptr, nullptr);
+}
+
+void fiber_start(unsigned hi, unsigned lo) { fiber_main((fiber *)(((uintptr_t)hi << 32) | lo)); }
+#endif
+
+void fiber_main(fiber *f)
+{
+    finish_switch(nullptr, &S.stack_bottom, &S.stack_size);
+    fiber_state st = F_IDLE;
+    for (;;) {
+        suspend(f, st);
+        S.run(S.ctx);
+        st = F_DONE;
+    }
+}
+
+fiber *new_fiber()
+{
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    char *m = (char *)mmap(nullptr, STACK_BYTES + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED || mprotect(m, page, PROT_NONE) != 0) {
+        perror("cuda_emu: a fiber's stack");
+        abort();
+    }
+    fiber *f = new fiber;
+    f->stack = m + page;
+    f->size = STACK_BYTES;
+#if EMU_ASM_SWITCH
+    prepare(f);
+    resume(f); /* it parks at once (F_IDLE) */
+#else
+    ucontext_t uc, here;
+    if (getcontext(&uc) != 0) abort();
+    uc.uc_stack.ss_sp = f->stack;
+    uc.uc_stack.ss_size = f->size;
+    uc.uc_link = nullptr; /* fiber_main never returns */
+    const uintptr_t a = (uintptr_t)f;
+    makecontext(&uc, (void (*)(void))fiber_start, 2, (unsigned)(a >> 32), (unsigned)(a & 0xffffffffu));
+    /* enter it once: it parks at once, its jmp_buf set */
+    S.cur = f;
+    if (!_setjmp(S.env)) {
+        start_switch(&S.fake, f->stack, f->size);
+        swapcontext(&here, &uc);
+    }
+    finish_switch(S.fake, nullptr, nullptr);
+    S.cur = nullptr;
+#endif
+    return f;
+}
+
+/* At the host thread's end (every fiber parked). */
+void free_fiber(fiber *f)
+{
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    munmap(f->stack - page, f->size + page);
+    delete f;
+}
+
+/* One block (blockIdx set) of n threads. */
+void run_block(const char *name, unsigned n)
+{
+    while (S.fibers.size() < n) S.fibers.push_back(new_fiber());
+    for (unsigned t = 0; t < n; t++) S.fibers[t]->state = F_READY;
+    bool told = false;
+    for (unsigned phase = 0;; phase++) {
+        for (unsigned i = 0; i < n; i++) {
+            const unsigned t = phase & 1 ? n - 1 - i : i;
+            fiber *f = S.fibers[t];
+            if (f->state != F_READY) continue;
+            threadIdx.x = t % blockDim.x;
+            threadIdx.y = t / blockDim.x % blockDim.y;
+            threadIdx.z = t / (blockDim.x * blockDim.y);
+            resume(f);
+        }
+        unsigned waiting = 0, done = 0;
+        for (unsigned t = 0; t < n; t++) {
+            waiting += S.fibers[t]->state == F_BARRIER;
+            done += S.fibers[t]->state == F_DONE;
+        }
+        if (waiting == 0) return;
+        if (done && !told) {
+            fault("kernel %s, block (%u,%u,%u): %u of %u threads returned without reaching __syncthreads #%u", name,
+                  blockIdx.x, blockIdx.y, blockIdx.z, done, n, phase + 1);
+            told = true;
+        }
+        for (unsigned t = 0; t < n; t++)
+            if (S.fibers[t]->state == F_BARRIER) S.fibers[t]->state = F_READY;
+    }
+}
+
+/* ------------------------------------------------------------ GEMM */
+
+bool blas_ok(cublasHandle_t h)
+{
+    alloc_table &t = table();
+    std::lock_guard<std::mutex> lk(t.mu);
+    return t.blas.count(h) != 0;
+}
+
+/* TF32: the mantissa rounded to its top 10 bits, to nearest with ties away
+ * from zero (PTX's cvt.rna.tf32.f32, what cuBLAS's TF32 kernels convert
+ * with); infinities and NaNs as they are.  (Some tensor-core paths
+ * truncate instead; test_cuda's TF32 tolerance covers either.) */
+float to_tf32(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    if ((u & 0x7f800000u) == 0x7f800000u) return x;
+    u = (u + 0x1000u) & 0xffffe000u;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+inline float widen(float x, bool tf32) { return tf32 ? to_tf32(x) : x; }
+inline float widen(__nv_bfloat16 x, bool) { return __bfloat162float(x); }
+inline double widen(double x, bool) { return x; }
+
+/* The elements a column-major rows x cols operand with leading dimension
+ * ld spans (0 when empty). */
+size_t span(int rows, int cols, int ld) { return rows && cols ? (size_t)ld * (size_t)(cols - 1) + (size_t)rows : 0; }
+
+/* C = alpha op(A) op(B) + beta C, cuBLAS's column-major gemm: op(A) m x k,
+ * op(B) k x n, C m x n; S the type the products are summed in (a plain
+ * loop over k, in order); beta 0: C is only written. */
+template <typename S, typename TA, typename TC>
+cublasStatus_t gemm(const char *call, cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n,
+                    int k, const S *alpha, const TA *A, int lda, const TA *B, int ldb, const S *beta, TC *C, int ldc,
+                    bool tf32)
+{
+    if (!blas_ok(h)) {
+        fault("%s: handle %p was not created (or was destroyed)", call, (void *)h);
+        return CUBLAS_STATUS_NOT_INITIALIZED;
+    }
+    const int ar = ta == CUBLAS_OP_N ? m : k, ac = ta == CUBLAS_OP_N ? k : m;
+    const int br = tb == CUBLAS_OP_N ? k : n, bc = tb == CUBLAS_OP_N ? n : k;
+    if ((ta != CUBLAS_OP_N && ta != CUBLAS_OP_T) || (tb != CUBLAS_OP_N && tb != CUBLAS_OP_T) || m < 0 || n < 0 ||
+        k < 0 || lda < (ar > 1 ? ar : 1) || ldb < (br > 1 ? br : 1) || ldc < (m > 1 ? m : 1)) {
+        fault("%s: bad arguments: op %d %d, m %d n %d k %d, lda %d ldb %d ldc %d", call, (int)ta, (int)tb, m, n, k,
+              lda, ldb, ldc);
+        return CUBLAS_STATUS_INVALID_VALUE;
+    }
+    if (!alpha || !beta || is_device(alpha) || is_device(beta)) {
+        fault("%s: alpha and beta must be host pointers (CUBLAS_POINTER_MODE_HOST)", call);
+        return CUBLAS_STATUS_INVALID_VALUE;
+    }
+    if (sticky()) return CUBLAS_STATUS_EXECUTION_FAILED;
+    if (m == 0 || n == 0) return CUBLAS_STATUS_SUCCESS;
+    const size_t na = k ? span(ar, ac, lda) : 0, nb = k ? span(br, bc, ldb) : 0, nc = span(m, n, ldc);
+    const bool bad_a = na && !find_alloc(A, na * sizeof *A), bad_b = nb && !find_alloc(B, nb * sizeof *B),
+               bad_c = !find_alloc(C, nc * sizeof *C);
+    if (bad_a || bad_b || bad_c) {
+        fault("%s: operand %s (%p) reaches outside its device allocation (m %d n %d k %d, ld %d %d %d)", call,
+              bad_a ? "A" : bad_b ? "B" : "C", bad_a ? (const void *)A : bad_b ? (const void *)B : (const void *)C, m,
+              n, k, lda, ldb, ldc);
+        g_sticky = cudaErrorIllegalAddress;
+        return CUBLAS_STATUS_EXECUTION_FAILED;
+    }
+    if (overlap(C, nc * sizeof *C, A, na * sizeof *A) || overlap(C, nc * sizeof *C, B, nb * sizeof *B)) {
+        fault("%s: C overlaps A or B", call);
+        return CUBLAS_STATUS_INVALID_VALUE;
+    }
+    g_gemms++;
+    const S al = *alpha, be = *beta;
+    for (int j = 0; j < n; j++)
+        for (int i = 0; i < m; i++) {
+            S s = 0;
+            for (int p = 0; p < k; p++) {
+                const TA a = ta == CUBLAS_OP_N ? A[i + (size_t)p * lda] : A[p + (size_t)i * lda];
+                const TA b = tb == CUBLAS_OP_N ? B[p + (size_t)j * ldb] : B[j + (size_t)p * ldb];
+                s += (S)widen(a, tf32) * (S)widen(b, tf32);
+            }
+            TC *c = &C[i + (size_t)j * ldc];
+            *c = (TC)(be == 0 ? al * s : al * s + be * (S)*c);
+        }
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+} // namespace
+
+/* ------------------------------------------------------------ the test's hooks */
+
+extern "C" unsigned long mlp_cuda_emu_faults(void) { return g_faults.load(); }
+
+extern "C" size_t mlp_cuda_emu_live_allocs(void)
+{
+    alloc_table &t = table();
+    std::lock_guard<std::mutex> lk(t.mu);
+    return t.m.size();
+}
+
+extern "C" void mlp_cuda_emu_fail_malloc(unsigned long n) { g_fail_malloc = n; }
+
+extern "C" void mlp_cuda_emu_counts(unsigned long *launches, unsigned long *blocks, unsigned long *gemms)
+{
+    *launches = g_launches.load();
+    *blocks = g_blocks.load();
+    *gemms = g_gemms.load();
+}
+
+/* ------------------------------------------------------------ runtime: devices */
+
+cudaError_t cudaGetDeviceCount(int *n)
+{
+    if (!n) return ret(cudaErrorInvalidValue);
+    *n = 1;
+    return cudaSuccess;
+}
+
+cudaError_t cudaSetDevice(int index)
+{
+    if (index != 0) return ret(cudaErrorInvalidDevice);
+    t_device = index;
+    return sticky() ? ret(sticky()) : cudaSuccess;
+}
+
+cudaError_t cudaGetDevice(int *index)
+{
+    if (!index) return ret(cudaErrorInvalidValue);
+    *index = t_device;
+    return cudaSuccess;
+}
+
+cudaError_t cudaGetDeviceProperties(cudaDeviceProp *p, int index)
+{
+    if (!p) return ret(cudaErrorInvalidValue);
+    if (index != 0) return ret(cudaErrorInvalidDevice);
+    memset(p, 0, sizeof *p);
+    snprintf(p->name, sizeof p->name, "CUDA emulation on the host");
+    p->totalGlobalMem = (size_t)16 << 30;
+    p->sharedMemPerBlock = 48 << 10;
+    p->major = 9;
+    p->minor = 0;
+    p->multiProcessorCount = 1;
+    p->maxThreadsPerBlock = 1024;
+    p->warpSize = 32;
+    p->maxThreadsDim[0] = p->maxThreadsDim[1] = 1024;
+    p->maxThreadsDim[2] = 64;
+    p->maxGridSize[0] = 0x7fffffff;
+    p->maxGridSize[1] = p->maxGridSize[2] = 65535;
+    return cudaSuccess;
+}
+
+cudaError_t cudaDriverGetVersion(int *v)
+{
+    if (!v) return ret(cudaErrorInvalidValue);
+    *v = CUDART_VERSION;
+    return cudaSuccess;
+}
+
+cudaError_t cudaRuntimeGetVersion(int *v)
+{
+    if (!v) return ret(cudaErrorInvalidValue);
+    *v = CUDART_VERSION;
+    return cudaSuccess;
+}
+
+const char *cudaGetErrorName(cudaError_t e)
+{
+    switch (e) {
+    case cudaSuccess: return "cudaSuccess";
+    case cudaErrorInvalidValue: return "cudaErrorInvalidValue";
+    case cudaErrorMemoryAllocation: return "cudaErrorMemoryAllocation";
+    case cudaErrorInvalidConfiguration: return "cudaErrorInvalidConfiguration";
+    case cudaErrorInvalidMemcpyDirection: return "cudaErrorInvalidMemcpyDirection";
+    case cudaErrorInsufficientDriver: return "cudaErrorInsufficientDriver";
+    case cudaErrorInvalidDevice: return "cudaErrorInvalidDevice";
+    case cudaErrorInvalidResourceHandle: return "cudaErrorInvalidResourceHandle";
+    case cudaErrorIllegalAddress: return "cudaErrorIllegalAddress";
+    case cudaErrorLaunchFailure: return "cudaErrorLaunchFailure";
+    }
+    return "cudaErrorUnknown";
+}
+
+const char *cudaGetErrorString(cudaError_t e)
+{
+    switch (e) {
+    case cudaSuccess: return "no error";
+    case cudaErrorInvalidValue: return "invalid argument";
+    case cudaErrorMemoryAllocation: return "out of memory";
+    case cudaErrorInvalidConfiguration: return "invalid configuration argument";
+    case cudaErrorInvalidMemcpyDirection: return "invalid copy direction for memcpy";
+    case cudaErrorInsufficientDriver: return "CUDA driver version is insufficient for CUDA runtime version";
+    case cudaErrorInvalidDevice: return "invalid device ordinal";
+    case cudaErrorInvalidResourceHandle: return "invalid resource handle";
+    case cudaErrorIllegalAddress: return "an illegal memory access was encountered";
+    case cudaErrorLaunchFailure: return "unspecified launch failure";
+    }
+    return "unknown error";
+}
+
+cudaError_t cudaGetLastError(void)
+{
+    const cudaError_t e = sticky() ? sticky() : t_last;
+    t_last = cudaSuccess;
+    return e;
+}
+
+cudaError_t cudaPeekAtLastError(void) { return sticky() ? sticky() : t_last; }
+
+/* ------------------------------------------------------------ runtime: memory */
+
+cudaError_t cudaMalloc(void **p, size_t bytes)
+{
+    if (!p) return ret(cudaErrorInvalidValue);
+    *p = nullptr;
+    if (sticky()) return ret(sticky());
+    if (const unsigned long n = g_fail_malloc.load()) {
+        g_fail_malloc = n - 1;
+        if (n == 1) return ret(cudaErrorMemoryAllocation);
+    }
+    if (bytes == 0) return cudaSuccess;
+    void *m = nullptr;
+    if (posix_memalign(&m, 256, bytes) != 0) return ret(cudaErrorMemoryAllocation);
+    memset(m, 0xff, bytes); /* not zeros: a GPU's fresh memory holds whatever was there */
+    alloc_table &t = table();
+    std::lock_guard<std::mutex> lk(t.mu);
+    t.m[(uintptr_t)m] = bytes;
+    *p = m;
+    return cudaSuccess;
+}
+
+cudaError_t cudaFree(void *p)
+{
+    if (!p) return cudaSuccess;
+    {
+        alloc_table &t = table();
+        std::lock_guard<std::mutex> lk(t.mu);
+        auto it = t.m.find((uintptr_t)p);
+        if (it == t.m.end()) {
+            fault("cudaFree(%p): not a device allocation's start (freed twice? a host pointer?)", p);
+            return ret(cudaErrorInvalidValue);
+        }
+        t.m.erase(it);
+    }
+    free(p);
+    return sticky() ? ret(sticky()) : cudaSuccess;
+}
+
+cudaError_t cudaMemcpy(void *dst, const void *src, size_t bytes, cudaMemcpyKind kind)
+{
+    return copy("cudaMemcpy", dst, src, bytes, kind, nullptr);
+}
+
+cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t bytes, cudaMemcpyKind kind, cudaStream_t s)
+{
+    return copy("cudaMemcpyAsync", dst, src, bytes, kind, s);
+}
+
+cudaError_t cudaMemset(void *p, int v, size_t bytes) { return set("cudaMemset", p, v, bytes, nullptr); }
+
+cudaError_t cudaMemsetAsync(void *p, int v, size_t bytes, cudaStream_t s)
+{
+    return set("cudaMemsetAsync", p, v, bytes, s);
+}
+
+/* ------------------------------------------------------------ runtime: streams */
+
+struct mlp_emu_stream {
+    unsigned flags;
+};
+
+cudaError_t cudaStreamCreateWithFlags(cudaStream_t *s, unsigned flags)
+{
+    if (!s || (flags & ~1u)) return ret(cudaErrorInvalidValue);
+    if (sticky()) return ret(sticky());
+    *s = new mlp_emu_stream{flags};
+    alloc_table &t = table();
+    std::lock_guard<std::mutex> lk(t.mu);
+    t.streams.insert(*s);
+    return cudaSuccess;
+}
+
+cudaError_t cudaStreamCreate(cudaStream_t *s) { return cudaStreamCreateWithFlags(s, cudaStreamDefault); }
+
+cudaError_t cudaStreamDestroy(cudaStream_t s)
+{
+    {
+        alloc_table &t = table();
+        std::lock_guard<std::mutex> lk(t.mu);
+        if (!s || !t.streams.erase(s)) {
+            fault("cudaStreamDestroy(%p): not a stream", (void *)s);
+            return ret(cudaErrorInvalidResourceHandle);
+        }
+    }
+    delete s;
+    return cudaSuccess;
+}
+
+cudaError_t cudaStreamSynchronize(cudaStream_t s)
+{
+    if (!stream_ok(s)) {
+        fault("cudaStreamSynchronize(%p): not a stream", (void *)s);
+        return ret(cudaErrorInvalidResourceHandle);
+    }
+    return sticky() ? ret(sticky()) : cudaSuccess;
+}
+
+cudaError_t cudaDeviceSynchronize(void) { return sticky() ? ret(sticky()) : cudaSuccess; }
+
+/* ------------------------------------------------------------ launches */
+
+void __syncthreads(void)
+{
+    if (!S.cur) {
+        fault("__syncthreads outside a kernel");
+        abort();
+    }
+    suspend(S.cur, F_BARRIER);
+}
+
+void mlp_emu::launch(const char *name, dim3 g, dim3 b, size_t shmem, cudaStream_t s, void (*run)(const void *),
+                     const void *ctx, const void *const *ptrs, size_t n_ptrs)
+{
+    if (S.cur) {
+        fault("kernel %s launched from inside a kernel", name);
+        abort();
+    }
+    if (sticky()) {
+        ret(sticky());
+        return;
+    }
+    if (!stream_ok(s)) {
+        fault("kernel %s: stream %p was not created (or was destroyed)", name, (void *)s);
+        ret(cudaErrorInvalidResourceHandle);
+        return;
+    }
+    /* the runtime's limits (compute capability 7.5 and later) */
+    const unsigned long long threads = (unsigned long long)b.x * b.y * b.z;
+    if (b.x == 0 || b.y == 0 || b.z == 0 || b.x > 1024 || b.y > 1024 || b.z > 64 || threads > 1024 || g.x == 0 ||
+        g.y == 0 || g.z == 0 || g.x > 0x7fffffffu || g.y > 65535 || g.z > 65535 || shmem > (48u << 10)) {
+        fault("kernel %s: bad launch: grid (%u,%u,%u), block (%u,%u,%u), %zu bytes of shared memory", name, g.x, g.y,
+              g.z, b.x, b.y, b.z, shmem);
+        ret(cudaErrorInvalidConfiguration);
+        return;
+    }
+    for (size_t i = 0; i < n_ptrs; i++)
+        if (ptrs[i] && !find_alloc(ptrs[i], 0)) {
+            /* a host pointer (or a freed one) handed to a kernel: an
+             * illegal address on a GPU, sticky */
+            fault("kernel %s: pointer argument %zu (%p) is not device memory", name, i + 1, ptrs[i]);
+            g_sticky = cudaErrorIllegalAddress;
+            ret(cudaErrorIllegalAddress);
+            return;
+        }
+    g_launches++;
+    S.run = run;
+    S.ctx = ctx;
+    gridDim = {g.x, g.y, g.z};
+    blockDim = {b.x, b.y, b.z};
+    for (unsigned z = 0; z < g.z; z++)
+        for (unsigned y = 0; y < g.y; y++)
+            for (unsigned x = 0; x < g.x; x++) {
+                blockIdx.x = x;
+                blockIdx.y = y;
+                blockIdx.z = z;
+                run_block(name, (unsigned)threads);
+                g_blocks++;
+            }
+    S.run = nullptr;
+    S.ctx = nullptr;
+}
+
+/* ------------------------------------------------------------ cuBLAS */
+
+struct mlp_emu_blas {
+    cudaStream_t stream = nullptr;
+    cublasMath_t math = CUBLAS_DEFAULT_MATH;
+};
+
+cublasStatus_t cublasCreate(cublasHandle_t *h)
+{
+    if (!h) return CUBLAS_STATUS_INVALID_VALUE;
+    *h = new mlp_emu_blas;
+    alloc_table &t = table();
+    std::lock_guard<std::mutex> lk(t.mu);
+    t.blas.insert(*h);
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasDestroy(cublasHandle_t h)
+{
+    {
+        alloc_table &t = table();
+        std::lock_guard<std::mutex> lk(t.mu);
+        if (!h || !t.blas.erase(h)) {
+            fault("cublasDestroy(%p): not a handle", (void *)h);
+            return CUBLAS_STATUS_NOT_INITIALIZED;
+        }
+    }
+    delete h;
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasSetStream(cublasHandle_t h, cudaStream_t s)
+{
+    if (!blas_ok(h)) {
+        fault("cublasSetStream: handle %p was not created (or was destroyed)", (void *)h);
+        return CUBLAS_STATUS_NOT_INITIALIZED;
+    }
+    if (!stream_ok(s)) {
+        fault("cublasSetStream: stream %p was not created (or was destroyed)", (void *)s);
+        return CUBLAS_STATUS_INVALID_VALUE;
+    }
+    h->stream = s;
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasSetMathMode(cublasHandle_t h, cublasMath_t mode)
+{
+    if (!blas_ok(h)) {
+        fault("cublasSetMathMode: handle %p was not created (or was destroyed)", (void *)h);
+        return CUBLAS_STATUS_NOT_INITIALIZED;
+    }
+    if (mode != CUBLAS_DEFAULT_MATH && mode != CUBLAS_TENSOR_OP_MATH && mode != CUBLAS_PEDANTIC_MATH &&
+        mode != CUBLAS_TF32_TENSOR_OP_MATH)
+        return CUBLAS_STATUS_INVALID_VALUE;
+    h->math = mode;
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+const char *cublasGetStatusName(cublasStatus_t s)
+{
+    switch (s) {
+    case CUBLAS_STATUS_SUCCESS: return "CUBLAS_STATUS_SUCCESS";
+    case CUBLAS_STATUS_NOT_INITIALIZED: return "CUBLAS_STATUS_NOT_INITIALIZED";
+    case CUBLAS_STATUS_ALLOC_FAILED: return "CUBLAS_STATUS_ALLOC_FAILED";
+    case CUBLAS_STATUS_INVALID_VALUE: return "CUBLAS_STATUS_INVALID_VALUE";
+    case CUBLAS_STATUS_ARCH_MISMATCH: return "CUBLAS_STATUS_ARCH_MISMATCH";
+    case CUBLAS_STATUS_MAPPING_ERROR: return "CUBLAS_STATUS_MAPPING_ERROR";
+    case CUBLAS_STATUS_EXECUTION_FAILED: return "CUBLAS_STATUS_EXECUTION_FAILED";
+    case CUBLAS_STATUS_INTERNAL_ERROR: return "CUBLAS_STATUS_INTERNAL_ERROR";
+    case CUBLAS_STATUS_NOT_SUPPORTED: return "CUBLAS_STATUS_NOT_SUPPORTED";
+    }
+    return "CUBLAS_STATUS_UNKNOWN";
+}
+
+const char *cublasGetStatusString(cublasStatus_t s)
+{
+    switch (s) {
+    case CUBLAS_STATUS_SUCCESS: return "success";
+    case CUBLAS_STATUS_NOT_INITIALIZED: return "the library was not initialized";
+    case CUBLAS_STATUS_ALLOC_FAILED: return "the resource allocation failed";
+    case CUBLAS_STATUS_INVALID_VALUE: return "an invalid numeric value was used as an argument";
+    case CUBLAS_STATUS_ARCH_MISMATCH: return "an absent device architectural feature is required";
+    case CUBLAS_STATUS_MAPPING_ERROR: return "an access to GPU memory space failed";
+    case CUBLAS_STATUS_EXECUTION_FAILED: return "the GPU program failed to execute";
+    case CUBLAS_STATUS_INTERNAL_ERROR: return "an internal operation failed";
+    case CUBLAS_STATUS_NOT_SUPPORTED: return "the functionality requested is not supported";
+    }
+    return "unknown error";
+}
+
+cublasStatus_t cublasSgemm(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
+                           const float *alpha, const float *A, int lda, const float *B, int ldb, const float *beta,
+                           float *C, int ldc)
+{
+    const bool tf32 = blas_ok(h) && h->math == CUBLAS_TF32_TENSOR_OP_MATH;
+    return gemm<float>("cublasSgemm", h, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, tf32);
+}
+
+cublasStatus_t cublasDgemm(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
+                           const double *alpha, const double *A, int lda, const double *B, int ldb,
+                           const double *beta, double *C, int ldc)
+{
+    return gemm<double>("cublasDgemm", h, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, false);
+}
+
+/* The combinations the engine uses: bf16 or f32 inputs, f32 output, f32
+ * compute (TF32 where the compute type or the handle's math mode asks). */
+cublasStatus_t cublasGemmEx(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
+                            const void *alpha, const void *A, cudaDataType at, int lda, const void *B,
+                            cudaDataType bt, int ldb, const void *beta, void *C, cudaDataType ct, int ldc,
+                            cublasComputeType_t compute, cublasGemmAlgo_t algo)
+{
+    (void)algo;
+    if (at != bt || (at != CUDA_R_16BF && at != CUDA_R_32F) || ct != CUDA_R_32F ||
+        (compute != CUBLAS_COMPUTE_32F && compute != CUBLAS_COMPUTE_32F_FAST_TF32)) {
+        fault("cublasGemmEx: types A %d B %d C %d compute %d: not emulated", (int)at, (int)bt, (int)ct, (int)compute);
+        return CUBLAS_STATUS_NOT_SUPPORTED;
+    }
+    const float *al = (const float *)alpha, *be = (const float *)beta;
+    if (at == CUDA_R_16BF)
+        return gemm<float>("cublasGemmEx", h, ta, tb, m, n, k, al, (const __nv_bfloat16 *)A, lda,
+                           (const __nv_bfloat16 *)B, ldb, be, (float *)C, ldc, false);
+    const bool tf32 =
+        compute == CUBLAS_COMPUTE_32F_FAST_TF32 || (blas_ok(h) && h->math == CUBLAS_TF32_TENSOR_OP_MATH);
+    return gemm<float>("cublasGemmEx", h, ta, tb, m, n, k, al, (const float *)A, lda, (const float *)B, ldb, be,
+                       (float *)C, ldc, tf32);
+}

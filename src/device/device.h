@@ -34,7 +34,7 @@
 extern "C" {
 #endif
 
-#define MLP_DEV_ABI 1   /* bumped whenever this table changes */
+#define MLP_DEV_ABI 2   /* bumped whenever this table changes */
 #define MLP_DEV_MSG 512 /* = sizeof mlp_error.msg */
 
 /* Matrix products' precision (mlp_context_params.device_math). */
@@ -88,6 +88,17 @@ struct mlp_dev_pass {
 };
 
 #define MLP_DEV_SLOTS 2 /* 0: the training set, 1: the evaluation set */
+
+/* One training step: the pass (grad set) and the update after it, as
+ * pass, then sgd or adam, then scale_weights(decay) when decay != 1. */
+struct mlp_dev_step {
+    struct mlp_dev_pass pass;
+    int adam;                  /* 0: sgd, 1: adam */
+    double lr, momentum;       /* sgd */
+    int nesterov;              /* sgd */
+    double lr_t, b1, b2, eps_t; /* adam (see adam below) */
+    double decay;              /* 1: none */
+};
 
 /* What passes added up since the last read (read_acc zeroes it): the data
  * loss summed over rows (the head's per-row loss, before / mean_n), the L2
@@ -148,6 +159,12 @@ struct mlp_dev_ops {
     /* Output activations of rows row0..row0+n of a slot's data in its
      * current order, as doubles (n x n_out) into host memory. */
     int (*predict)(struct mlp_dev *d, int slot, uint64_t row0, uint64_t n, double *out, char *msg);
+    /* The step above in one call: what pass, sgd/adam and scale_weights
+     * give, bit for bit.  A backend may replay the step's launches as one
+     * unit (CUDA: a graph captured once per shape, its changing numbers
+     * read from device memory), which is what makes small batches pay.
+     * May be NULL: the caller then makes the three calls. */
+    int (*step)(struct mlp_dev *d, const struct mlp_dev_step *s, char *msg);
 };
 
 /* The symbol a CUDA plugin exports. */

@@ -427,19 +427,33 @@ static enum mlp_status dev_step(struct mlp_trainer *t, uint64_t b0, uint64_t nb,
         t->dev_order_stale = false;
     }
     char msg[MLP_DEV_MSG] = "";
-    struct mlp_dev_pass ps = {.slot = 0, .b0 = b0, .nb = nb, .grad = 1, .l2 = p->l2, .l2_m = (double)t->bs};
-    t->dev_ahead = true;
-    int rc = r->ops->pass(r->d, &ps, msg);
-    if (rc) return mlp__dev_status(r, rc, "training pass", msg, err);
-    if (p->optim == MLP_OPT_ADAM) {
+    struct mlp_dev_step s = {
+        .pass = {.slot = 0, .b0 = b0, .nb = nb, .grad = 1, .l2 = p->l2, .l2_m = (double)t->bs},
+        .adam = p->optim == MLP_OPT_ADAM,
+        .lr = lr,
+        .momentum = t->momentum ? p->momentum : 0,
+        .nesterov = p->nesterov,
+        .b1 = p->beta1,
+        .b2 = p->beta2,
+        .decay = p->weight_decay > 0 ? 1 - lr * p->weight_decay : 1,
+    };
+    if (s.adam) {
         /* the bias corrections folded into the step and epsilon, as
          * src/train/optim/adam.c does */
         const double tt = (double)(t->step + 1), c1 = 1 - pow(p->beta1, tt), c2 = sqrt(1 - pow(p->beta2, tt));
-        rc = r->ops->adam(r->d, lr * c2 / c1, p->beta1, p->beta2, p->eps * c2, msg);
-    } else {
-        rc = r->ops->sgd(r->d, lr, t->momentum ? p->momentum : 0, p->nesterov, msg);
+        s.lr_t = lr * c2 / c1;
+        s.eps_t = p->eps * c2;
     }
-    if (!rc && p->weight_decay > 0) rc = r->ops->scale_weights(r->d, 1 - lr * p->weight_decay, msg);
+    t->dev_ahead = true;
+    int rc;
+    if (r->ops->step) { /* one call: the backend may replay it as a unit */
+        if ((rc = r->ops->step(r->d, &s, msg))) return mlp__dev_status(r, rc, "training step", msg, err);
+        return MLP_OK;
+    }
+    if ((rc = r->ops->pass(r->d, &s.pass, msg))) return mlp__dev_status(r, rc, "training pass", msg, err);
+    rc = s.adam ? r->ops->adam(r->d, s.lr_t, s.b1, s.b2, s.eps_t, msg)
+                : r->ops->sgd(r->d, s.lr, s.momentum, s.nesterov, msg);
+    if (!rc && s.decay != 1) rc = r->ops->scale_weights(r->d, s.decay, msg);
     if (rc) return mlp__dev_status(r, rc, "update", msg, err);
     return MLP_OK;
 }

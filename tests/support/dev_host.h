@@ -312,6 +312,15 @@ static int dh_scale_weights(struct mlp_dev *d, double f, char *msg)
     return 0;
 }
 
+/* The step as its parts (the trainer's fallback order, for comparison). */
+static int dh_step(struct mlp_dev *d, const struct mlp_dev_step *s, char *msg)
+{
+    int rc = dh_pass(d, &s->pass, msg);
+    if (!rc) rc = s->adam ? dh_adam(d, s->lr_t, s->b1, s->b2, s->eps_t, msg) : dh_sgd(d, s->lr, s->momentum, s->nesterov, msg);
+    if (!rc && s->decay != 1) rc = dh_scale_weights(d, s->decay, msg);
+    return rc;
+}
+
 static int dh_predict(struct mlp_dev *d, int slot, uint64_t row0, uint64_t n, double *out, char *msg)
 {
     if (slot < 0 || slot >= MLP_DEV_SLOTS || !d->slot[slot].x) return dh_fail(msg, MLP_ERR_ARG, "predict from an empty slot");
@@ -344,6 +353,7 @@ static const struct mlp_dev_ops g_dev_host = {
     .sgd = dh_sgd,
     .adam = dh_adam,
     .scale_weights = dh_scale_weights,
+    .step = dh_step,
     .predict = dh_predict,
 };
 

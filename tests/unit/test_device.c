@@ -375,6 +375,7 @@ static void device_errors(void)
 {
     struct mlp_dev_ops bad = g_dev_host;
     bad.pass = failing_pass;
+    bad.step = NULL; /* the trainer's own calls, the failing pass among them */
     struct mlp_context_params cp = mlp_context_params_default();
     cp.threads = 1;
     struct mlp_context *c = NULL;
@@ -408,6 +409,23 @@ int main(void)
     make_contexts();
     make_data();
     trainings();
+    /* a backend without the one-call step: the trainer makes the three
+     * calls (pass, update, weight decay) itself, to the same bits */
+    struct mlp_dev_ops no_step = g_dev_host;
+    no_step.step = NULL;
+    CHECK_STATUS(mlp__context_set_device(g_dev, &no_step, "host", 0, 0, NULL), MLP_OK);
+    {
+        const struct setup s = {"softmax f32 no step", MLP_F32, MLP_HEAD_SOFTMAX_CE, MLP_ACT_RELU, 0};
+        struct mlp_train_params tp = mlp_train_params_default();
+        tp.epochs = 3;
+        tp.batch = 16;
+        same_training(&s, &tp, "adam");
+        tp.optim = MLP_OPT_SGD;
+        tp.momentum = 0.9;
+        tp.weight_decay = 0.01;
+        same_training(&s, &tp, "sgd momentum decay");
+    }
+    CHECK_STATUS(mlp__context_set_device(g_dev, &g_dev_host, "host", 0, 0, NULL), MLP_OK);
     stop_and_resume();
     device_errors();
     mlp_context_free(g_cpu);

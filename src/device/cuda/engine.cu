@@ -913,7 +913,7 @@ static const struct mlp_dev_ops cuda_ops = {
     MLP_DEV_ABI,     "cuda",     op_count,       op_describe, op_open,          op_close,
     op_set_params,   op_get_params, op_get_grad, op_set_state, op_get_state,   op_upload,
     op_set_order,    op_pass,    op_read_acc,    op_sgd,      op_adam,          op_scale_weights,
-    op_predict,
+    op_predict,      nullptr, /* step: not yet one unit here (the trainer makes the three calls) */
 };
 
 extern "C" __attribute__((visibility("default"))) const struct mlp_dev_ops *mlp_dev_cuda_ops(void)

@@ -40,7 +40,16 @@
  * code that dereferences a device pointer works here and would fault on a
  * GPU; and the checks (ours and ASan's) see allocations, not the buffers an
  * engine carves out of one (its workspace): an overrun from one such buffer
- * into the next goes unseen. */
+ * into the next goes unseen.
+ *
+ * Graphs.  A recorded call is a closure that makes the call again at
+ * replay, into the stream the graph is launched into, through the same
+ * checks as an ordinary call (so a pointer freed since the capture
+ * faults).  A launch keeps a copy of its converted arguments (the pack
+ * launch_kernel made), shared by the graphs holding it.  Since every call
+ * here completes before it returns, a copy from pinned memory queued
+ * before a graph launch has always run by then: whether the host rewrites
+ * a pinned buffer while a real copy from it is still queued goes unseen. */
 #undef _FORTIFY_SOURCE /* its longjmp check refuses a jump to another stack, which is the point here */
 
 #include "cuda_emu.h"
@@ -54,9 +63,12 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
+#include <thread>
 #include <vector>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -77,11 +89,46 @@
 #define EMU_ASM_SWITCH 0
 #endif
 
+/* A recorded call (a graph's node): makes the call into a stream, gives its error. */
+typedef std::function<cudaError_t(cudaStream_t)> emu_node;
+
+struct mlp_emu_stream {
+    unsigned flags;
+    /* a capture under way: the graph it builds (NULL: none), its mode and
+     * thread, and whether a prohibited call invalidated it.  cap, mode and
+     * thread change under the table's lock (another thread's prohibited
+     * call reads them), invalid may be set from another thread. */
+    mlp_emu_graph *cap;
+    cudaStreamCaptureMode mode;
+    std::thread::id thread;
+    std::atomic<bool> invalid;
+};
+
+struct mlp_emu_graph {
+    std::vector<emu_node> nodes;
+};
+
+struct mlp_emu_blas {
+    cudaStream_t stream = nullptr;
+    cublasMath_t math = CUBLAS_DEFAULT_MATH;
+    void *ws = nullptr; /* cublasSetWorkspace's (NULL: cuBLAS's default pool) */
+    size_t ws_bytes = 0;
+};
+
+struct mlp_emu_graph_exec {
+    std::vector<emu_node> nodes;
+};
+
+/* The emulated device's compute capability: 8.0 (see cudaGetDeviceProperties). */
+#define EMU_CC_MAJOR 8
+
 namespace {
 
 /* ------------------------------------------------------------ faults, errors */
 
-std::atomic<unsigned long> g_faults{0}, g_fail_malloc{0}, g_launches{0}, g_blocks{0}, g_gemms{0};
+std::atomic<unsigned long> g_faults{0}, g_fail_malloc{0}, g_launches{0}, g_blocks{0}, g_gemms{0}, g_captures{0},
+    g_graph_launches{0};
+thread_local bool t_quiet = false; /* mlp_cuda_emu_selftest's misuses: counted, not printed */
 /* A fault inside a kernel (a bad pointer argument) is sticky, as a GPU's
  * illegal address is: every later call returns it. */
 std::atomic<int> g_sticky{cudaSuccess};
@@ -90,13 +137,14 @@ thread_local int t_device = 0;
 
 __attribute__((format(printf, 1, 2))) void fault(const char *fmt, ...)
 {
+    g_faults++;
+    if (t_quiet) return;
     va_list ap;
     va_start(ap, fmt);
     fputs("cuda_emu: ", stderr);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
-    g_faults++;
 }
 
 /* A call's result, remembered as the last error when it is one. */
@@ -113,7 +161,8 @@ cudaError_t sticky() { return (cudaError_t)g_sticky.load(); }
 struct alloc_table {
     std::mutex mu;
     std::map<uintptr_t, size_t> m; /* base -> bytes */
-    std::set<const void *> streams, blas;
+    std::map<uintptr_t, size_t> pinned; /* cudaMallocHost's: base -> bytes */
+    std::set<const void *> streams, blas, graphs, execs;
 };
 
 alloc_table &table()
@@ -122,20 +171,34 @@ alloc_table &table()
     return *t;
 }
 
-/* The allocation holding [p, p + bytes) (p + bytes may be its end), as its
- * base and size; false when there is none. */
-bool find_alloc(const void *p, size_t bytes, uintptr_t *base = nullptr, size_t *size = nullptr)
+/* The allocation of m holding [p, p + bytes) (p + bytes may be its end),
+ * as its base and size; false when there is none.  Under the table's lock. */
+bool find_in(const std::map<uintptr_t, size_t> &m, const void *p, size_t bytes, uintptr_t *base, size_t *size)
 {
-    alloc_table &t = table();
-    std::lock_guard<std::mutex> lk(t.mu);
     const uintptr_t a = (uintptr_t)p;
-    auto it = t.m.upper_bound(a);
-    if (it == t.m.begin()) return false;
+    auto it = m.upper_bound(a);
+    if (it == m.begin()) return false;
     --it;
     if (a > it->first + it->second || bytes > it->first + it->second - a) return false;
     if (base) *base = it->first;
     if (size) *size = it->second;
     return true;
+}
+
+/* The device allocation holding [p, p + bytes). */
+bool find_alloc(const void *p, size_t bytes, uintptr_t *base = nullptr, size_t *size = nullptr)
+{
+    alloc_table &t = table();
+    std::lock_guard<std::mutex> lk(t.mu);
+    return find_in(t.m, p, bytes, base, size);
+}
+
+/* [p, p + bytes) lies inside one cudaMallocHost allocation. */
+bool is_pinned(const void *p, size_t bytes)
+{
+    alloc_table &t = table();
+    std::lock_guard<std::mutex> lk(t.mu);
+    return find_in(t.pinned, p, bytes, nullptr, nullptr);
 }
 
 /* p lies inside some allocation (its end excluded). */
@@ -153,6 +216,43 @@ bool stream_ok(cudaStream_t s)
     std::lock_guard<std::mutex> lk(t.mu);
     return t.streams.count(s) != 0;
 }
+
+/* s when it is capturing (s a live stream), else NULL. */
+mlp_emu_stream *capturing(cudaStream_t s) { return s && s->cap ? s : nullptr; }
+
+/* A call CUDA prohibits while a capture is under way: cudaStreamCaptureModeGlobal
+ * captures prohibit it in every thread, ThreadLocal ones in their own thread,
+ * Relaxed ones nowhere (every_mode: a call that waits for every stream, the
+ * capturing one included, prohibited whatever the mode).  When one is, the
+ * call faults, the captures are invalidated (their end then fails) and the
+ * caller returns an error; false when the call may go on. */
+bool prohibited(const char *call, bool every_mode = false)
+{
+    bool hit = false;
+    {
+        alloc_table &t = table();
+        std::lock_guard<std::mutex> lk(t.mu);
+        for (const void *p : t.streams) {
+            mlp_emu_stream *s = (mlp_emu_stream *)p;
+            if (!s->cap) continue;
+            const bool other_thread = s->thread != std::this_thread::get_id();
+            if (!every_mode && (s->mode == cudaStreamCaptureModeRelaxed ||
+                                (s->mode == cudaStreamCaptureModeThreadLocal && other_thread)))
+                continue;
+            s->invalid = true;
+            hit = true;
+        }
+    }
+    if (hit)
+        fault("%s while a stream captures: prohibited (it allocates, waits or uses the legacy stream); the capture "
+              "is invalidated",
+              call);
+    return hit;
+}
+
+/* A call queued on a capturing stream whose capture is already invalidated:
+ * CUDA's answer, no new fault (the first misuse was reported). */
+cudaError_t invalidated(void) { return ret(cudaErrorStreamCaptureInvalidated); }
 
 bool overlap(const void *a, size_t na, const void *b, size_t nb)
 {
@@ -211,6 +311,22 @@ cudaError_t copy(const char *call, void *dst, const void *src, size_t bytes, cud
         fault("%s: source and destination overlap", call);
         return ret(cudaErrorInvalidValue);
     }
+    if (!s && prohibited(call)) return ret(cudaErrorStreamCaptureImplicit);
+    if (mlp_emu_stream *c = capturing(s)) {
+        if (c->invalid) return invalidated();
+        /* a copy node's host memory must be pinned: a pageable one is
+         * staged through the driver at the call, which a replay cannot do */
+        const bool bad_dst = !dd && !any && !is_pinned(dst, bytes), bad_src = !sd && !any && !is_pinned(src, bytes);
+        if (bad_dst || bad_src) {
+            fault("%s captured with pageable host memory (%s %p, %zu bytes; only cudaMallocHost's may be): the "
+                  "capture is invalidated",
+                  call, bad_dst ? "destination" : "source", bad_dst ? dst : (void *)src, bytes);
+            c->invalid = true;
+            return ret(cudaErrorStreamCaptureUnsupported);
+        }
+        c->cap->nodes.push_back([=](cudaStream_t rs) { return copy(call, dst, src, bytes, kind, rs); });
+        return cudaSuccess;
+    }
     memcpy(dst, src, bytes);
     return cudaSuccess;
 }
@@ -226,6 +342,12 @@ cudaError_t set(const char *call, void *p, int v, size_t bytes, cudaStream_t s)
     if (!find_alloc(p, bytes)) {
         fault("%s: %p + %zu bytes is not inside a device allocation", call, p, bytes);
         return ret(cudaErrorInvalidValue);
+    }
+    if (!s && prohibited(call)) return ret(cudaErrorStreamCaptureImplicit);
+    if (mlp_emu_stream *c = capturing(s)) {
+        if (c->invalid) return invalidated();
+        c->cap->nodes.push_back([=](cudaStream_t rs) { return set(call, p, v, bytes, rs); });
+        return cudaSuccess;
     }
     memset(p, v, bytes);
     return cudaSuccess;
@@ -520,6 +642,10 @@ size_t span(int rows, int cols, int ld) { return rows && cols ? (size_t)ld * (si
  * op(B) k x n, C m x n; S the type the products are summed in (a plain
  * loop over k, in order); beta 0: C is only written. */
 template <typename S, typename TA, typename TC>
+cublasStatus_t gemm_run(const char *call, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k, S al,
+                        const TA *A, int lda, const TA *B, int ldb, S be, TC *C, int ldc, bool tf32);
+
+template <typename S, typename TA, typename TC>
 cublasStatus_t gemm(const char *call, cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n,
                     int k, const S *alpha, const TA *A, int lda, const TA *B, int ldb, const S *beta, TC *C, int ldc,
                     bool tf32)
@@ -528,8 +654,7 @@ cublasStatus_t gemm(const char *call, cublasHandle_t h, cublasOperation_t ta, cu
         fault("%s: handle %p was not created (or was destroyed)", call, (void *)h);
         return CUBLAS_STATUS_NOT_INITIALIZED;
     }
-    const int ar = ta == CUBLAS_OP_N ? m : k, ac = ta == CUBLAS_OP_N ? k : m;
-    const int br = tb == CUBLAS_OP_N ? k : n, bc = tb == CUBLAS_OP_N ? n : k;
+    const int ar = ta == CUBLAS_OP_N ? m : k, br = tb == CUBLAS_OP_N ? k : n;
     if ((ta != CUBLAS_OP_N && ta != CUBLAS_OP_T) || (tb != CUBLAS_OP_N && tb != CUBLAS_OP_T) || m < 0 || n < 0 ||
         k < 0 || lda < (ar > 1 ? ar : 1) || ldb < (br > 1 ? br : 1) || ldc < (m > 1 ? m : 1)) {
         fault("%s: bad arguments: op %d %d, m %d n %d k %d, lda %d ldb %d ldc %d", call, (int)ta, (int)tb, m, n, k,
@@ -541,6 +666,44 @@ cublasStatus_t gemm(const char *call, cublasHandle_t h, cublasOperation_t ta, cu
         return CUBLAS_STATUS_INVALID_VALUE;
     }
     if (sticky()) return CUBLAS_STATUS_EXECUTION_FAILED;
+    const S al = *alpha, be = *beta; /* host scalars: read at the call, captured or not */
+    if (!h->stream && prohibited(call)) return CUBLAS_STATUS_EXECUTION_FAILED;
+    if (mlp_emu_stream *c = stream_ok(h->stream) ? capturing(h->stream) : nullptr) {
+        if (c->invalid) return CUBLAS_STATUS_EXECUTION_FAILED;
+        if (!h->ws) {
+            /* cuBLAS's documentation recommends a workspace of the user's
+             * under graphs (else it allocates its own, in some releases
+             * per capture); the engine follows it, and here it is a rule */
+            fault("%s captured on a handle without cublasSetWorkspace (set after its cublasSetStream): the capture is "
+                  "invalidated",
+                  call);
+            c->invalid = true;
+            return CUBLAS_STATUS_NOT_SUPPORTED;
+        }
+        c->cap->nodes.push_back([=](cudaStream_t) {
+            if (!blas_ok(h) || (h->ws && !find_alloc(h->ws, h->ws_bytes))) {
+                fault("%s replayed: its handle or the handle's workspace is gone", call);
+                g_sticky = cudaErrorIllegalAddress;
+                return ret(cudaErrorIllegalAddress);
+            }
+            return gemm_run(call, ta, tb, m, n, k, al, A, lda, B, ldb, be, C, ldc, tf32) == CUBLAS_STATUS_SUCCESS
+                       ? cudaSuccess
+                       : ret(sticky() ? sticky() : cudaErrorLaunchFailure);
+        });
+        return CUBLAS_STATUS_SUCCESS;
+    }
+    return gemm_run(call, ta, tb, m, n, k, al, A, lda, B, ldb, be, C, ldc, tf32);
+}
+
+/* The GEMM itself, its arguments checked but for its operands' memory. */
+template <typename S, typename TA, typename TC>
+cublasStatus_t gemm_run(const char *call, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k, S al,
+                        const TA *A, int lda, const TA *B, int ldb, S be, TC *C, int ldc, bool tf32)
+{
+    if (sticky()) return CUBLAS_STATUS_EXECUTION_FAILED;
+    const int ar = ta == CUBLAS_OP_N ? m : k, ac = ta == CUBLAS_OP_N ? k : m;
+    const int br = tb == CUBLAS_OP_N ? k : n, bc = tb == CUBLAS_OP_N ? n : k;
+    (void)ar, (void)br; /* gemm checked them against the leading dimensions */
     if (m == 0 || n == 0) return CUBLAS_STATUS_SUCCESS;
     const size_t na = k ? span(ar, ac, lda) : 0, nb = k ? span(br, bc, ldb) : 0, nc = span(m, n, ldc);
     const bool bad_a = na && !find_alloc(A, na * sizeof *A), bad_b = nb && !find_alloc(B, nb * sizeof *B),
@@ -557,7 +720,6 @@ cublasStatus_t gemm(const char *call, cublasHandle_t h, cublasOperation_t ta, cu
         return CUBLAS_STATUS_INVALID_VALUE;
     }
     g_gemms++;
-    const S al = *alpha, be = *beta;
     for (int j = 0; j < n; j++)
         for (int i = 0; i < m; i++) {
             S s = 0;
@@ -582,7 +744,18 @@ extern "C" size_t mlp_cuda_emu_live_allocs(void)
 {
     alloc_table &t = table();
     std::lock_guard<std::mutex> lk(t.mu);
-    return t.m.size();
+    return t.m.size() + t.pinned.size();
+}
+
+extern "C" void mlp_cuda_emu_graph_counts(unsigned long *captures, unsigned long *graph_launches, size_t *live)
+{
+    *captures = g_captures.load();
+    *graph_launches = g_graph_launches.load();
+    alloc_table &t = table();
+    std::lock_guard<std::mutex> lk(t.mu);
+    size_t n = t.graphs.size() + t.execs.size();
+    for (const void *p : t.streams) n += ((const mlp_emu_stream *)p)->cap != nullptr;
+    *live = n;
 }
 
 extern "C" void mlp_cuda_emu_fail_malloc(unsigned long n) { g_fail_malloc = n; }
@@ -617,6 +790,17 @@ cudaError_t cudaGetDevice(int *index)
     return cudaSuccess;
 }
 
+cudaError_t cudaDeviceGetAttribute(int *value, cudaDeviceAttr attr, int index)
+{
+    if (!value) return ret(cudaErrorInvalidValue);
+    if (index != 0) return ret(cudaErrorInvalidDevice);
+    switch (attr) {
+    case cudaDevAttrComputeCapabilityMajor: *value = EMU_CC_MAJOR; return cudaSuccess;
+    case cudaDevAttrComputeCapabilityMinor: *value = 0; return cudaSuccess;
+    }
+    return ret(cudaErrorInvalidValue);
+}
+
 cudaError_t cudaGetDeviceProperties(cudaDeviceProp *p, int index)
 {
     if (!p) return ret(cudaErrorInvalidValue);
@@ -625,7 +809,10 @@ cudaError_t cudaGetDeviceProperties(cudaDeviceProp *p, int index)
     snprintf(p->name, sizeof p->name, "CUDA emulation on the host");
     p->totalGlobalMem = (size_t)16 << 30;
     p->sharedMemPerBlock = 48 << 10;
-    p->major = 9;
+    /* sm_80: the engine sizes cuBLAS's workspace by the major version (4
+     * MiB before Hopper, 32 from it), and 32 MiB filled per engine opened
+     * would be most of test_cuda_emu's time */
+    p->major = EMU_CC_MAJOR;
     p->minor = 0;
     p->multiProcessorCount = 1;
     p->maxThreadsPerBlock = 1024;
@@ -664,6 +851,11 @@ const char *cudaGetErrorName(cudaError_t e)
     case cudaErrorInvalidResourceHandle: return "cudaErrorInvalidResourceHandle";
     case cudaErrorIllegalAddress: return "cudaErrorIllegalAddress";
     case cudaErrorLaunchFailure: return "cudaErrorLaunchFailure";
+    case cudaErrorIllegalState: return "cudaErrorIllegalState";
+    case cudaErrorStreamCaptureUnsupported: return "cudaErrorStreamCaptureUnsupported";
+    case cudaErrorStreamCaptureInvalidated: return "cudaErrorStreamCaptureInvalidated";
+    case cudaErrorStreamCaptureImplicit: return "cudaErrorStreamCaptureImplicit";
+    case cudaErrorStreamCaptureWrongThread: return "cudaErrorStreamCaptureWrongThread";
     }
     return "cudaErrorUnknown";
 }
@@ -681,6 +873,14 @@ const char *cudaGetErrorString(cudaError_t e)
     case cudaErrorInvalidResourceHandle: return "invalid resource handle";
     case cudaErrorIllegalAddress: return "an illegal memory access was encountered";
     case cudaErrorLaunchFailure: return "unspecified launch failure";
+    case cudaErrorIllegalState: return "the resource is not in a valid state to perform the requested operation";
+    case cudaErrorStreamCaptureUnsupported: return "operation not permitted when stream is capturing";
+    case cudaErrorStreamCaptureInvalidated:
+        return "operation failed due to a previous error during capture";
+    case cudaErrorStreamCaptureImplicit:
+        return "operation would make the legacy stream depend on a capturing blocking stream";
+    case cudaErrorStreamCaptureWrongThread:
+        return "attempt to terminate a thread-local capture sequence from another thread";
     }
     return "unknown error";
 }
@@ -701,6 +901,7 @@ cudaError_t cudaMalloc(void **p, size_t bytes)
     if (!p) return ret(cudaErrorInvalidValue);
     *p = nullptr;
     if (sticky()) return ret(sticky());
+    if (prohibited("cudaMalloc")) return ret(cudaErrorStreamCaptureUnsupported);
     if (const unsigned long n = g_fail_malloc.load()) {
         g_fail_malloc = n - 1;
         if (n == 1) return ret(cudaErrorMemoryAllocation);
@@ -719,6 +920,7 @@ cudaError_t cudaMalloc(void **p, size_t bytes)
 cudaError_t cudaFree(void *p)
 {
     if (!p) return cudaSuccess;
+    if (prohibited("cudaFree")) return ret(cudaErrorStreamCaptureUnsupported);
     {
         alloc_table &t = table();
         std::lock_guard<std::mutex> lk(t.mu);
@@ -728,6 +930,48 @@ cudaError_t cudaFree(void *p)
             return ret(cudaErrorInvalidValue);
         }
         t.m.erase(it);
+    }
+    free(p);
+    return sticky() ? ret(sticky()) : cudaSuccess;
+}
+
+/* Page-locked host memory: host memory (not device memory to the checks),
+ * in a table of its own that captured copies are checked against; a
+ * failing allocation counts as cudaMalloc's do (mlp_cuda_emu_fail_malloc). */
+cudaError_t cudaMallocHost(void **p, size_t bytes)
+{
+    if (!p) return ret(cudaErrorInvalidValue);
+    *p = nullptr;
+    if (sticky()) return ret(sticky());
+    if (prohibited("cudaMallocHost")) return ret(cudaErrorStreamCaptureUnsupported);
+    if (const unsigned long n = g_fail_malloc.load()) {
+        g_fail_malloc = n - 1;
+        if (n == 1) return ret(cudaErrorMemoryAllocation);
+    }
+    if (bytes == 0) return cudaSuccess;
+    void *m = nullptr;
+    if (posix_memalign(&m, 256, bytes) != 0) return ret(cudaErrorMemoryAllocation);
+    memset(m, 0xff, bytes);
+    alloc_table &t = table();
+    std::lock_guard<std::mutex> lk(t.mu);
+    t.pinned[(uintptr_t)m] = bytes;
+    *p = m;
+    return cudaSuccess;
+}
+
+cudaError_t cudaFreeHost(void *p)
+{
+    if (!p) return cudaSuccess;
+    if (prohibited("cudaFreeHost")) return ret(cudaErrorStreamCaptureUnsupported);
+    {
+        alloc_table &t = table();
+        std::lock_guard<std::mutex> lk(t.mu);
+        auto it = t.pinned.find((uintptr_t)p);
+        if (it == t.pinned.end()) {
+            fault("cudaFreeHost(%p): not a cudaMallocHost allocation's start", p);
+            return ret(cudaErrorInvalidValue);
+        }
+        t.pinned.erase(it);
     }
     free(p);
     return sticky() ? ret(sticky()) : cudaSuccess;
@@ -752,15 +996,11 @@ cudaError_t cudaMemsetAsync(void *p, int v, size_t bytes, cudaStream_t s)
 
 /* ------------------------------------------------------------ runtime: streams */
 
-struct mlp_emu_stream {
-    unsigned flags;
-};
-
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t *s, unsigned flags)
 {
     if (!s || (flags & ~1u)) return ret(cudaErrorInvalidValue);
     if (sticky()) return ret(sticky());
-    *s = new mlp_emu_stream{flags};
+    *s = new mlp_emu_stream{flags, nullptr, cudaStreamCaptureModeGlobal, std::thread::id(), false};
     alloc_table &t = table();
     std::lock_guard<std::mutex> lk(t.mu);
     t.streams.insert(*s);
@@ -779,6 +1019,10 @@ cudaError_t cudaStreamDestroy(cudaStream_t s)
             return ret(cudaErrorInvalidResourceHandle);
         }
     }
+    if (s->cap) {
+        fault("cudaStreamDestroy(%p): the stream is still capturing (no cudaStreamEndCapture)", (void *)s);
+        delete s->cap;
+    }
     delete s;
     return cudaSuccess;
 }
@@ -789,10 +1033,162 @@ cudaError_t cudaStreamSynchronize(cudaStream_t s)
         fault("cudaStreamSynchronize(%p): not a stream", (void *)s);
         return ret(cudaErrorInvalidResourceHandle);
     }
+    if (mlp_emu_stream *c = capturing(s)) {
+        /* waiting for a stream that is being captured: never allowed */
+        fault("cudaStreamSynchronize(%p) of a capturing stream: the capture is invalidated", (void *)s);
+        c->invalid = true;
+        return ret(cudaErrorStreamCaptureUnsupported);
+    }
+    if (!s && prohibited("cudaStreamSynchronize(legacy stream)")) return ret(cudaErrorStreamCaptureImplicit);
     return sticky() ? ret(sticky()) : cudaSuccess;
 }
 
-cudaError_t cudaDeviceSynchronize(void) { return sticky() ? ret(sticky()) : cudaSuccess; }
+cudaError_t cudaDeviceSynchronize(void)
+{
+    if (prohibited("cudaDeviceSynchronize", true)) return ret(cudaErrorStreamCaptureUnsupported);
+    return sticky() ? ret(sticky()) : cudaSuccess;
+}
+
+/* ------------------------------------------------------------ runtime: graphs */
+
+cudaError_t cudaStreamBeginCapture(cudaStream_t s, cudaStreamCaptureMode mode)
+{
+    if (!stream_ok(s) || !s) {
+        fault("cudaStreamBeginCapture(%p): not a stream the runtime can capture (the legacy stream cannot be)",
+              (void *)s);
+        return ret(s ? cudaErrorInvalidResourceHandle : cudaErrorStreamCaptureUnsupported);
+    }
+    if (mode != cudaStreamCaptureModeGlobal && mode != cudaStreamCaptureModeThreadLocal &&
+        mode != cudaStreamCaptureModeRelaxed)
+        return ret(cudaErrorInvalidValue);
+    if (s->cap) {
+        fault("cudaStreamBeginCapture(%p): the stream is already capturing", (void *)s);
+        return ret(cudaErrorIllegalState);
+    }
+    if (sticky()) return ret(sticky());
+    alloc_table &t = table();
+    std::lock_guard<std::mutex> lk(t.mu);
+    s->cap = new mlp_emu_graph;
+    s->mode = mode;
+    s->thread = std::this_thread::get_id();
+    s->invalid = false;
+    return cudaSuccess;
+}
+
+cudaError_t cudaStreamEndCapture(cudaStream_t s, cudaGraph_t *g)
+{
+    if (!g) return ret(cudaErrorInvalidValue);
+    *g = nullptr;
+    if (!stream_ok(s) || !s || !s->cap) {
+        fault("cudaStreamEndCapture(%p): the stream is not capturing", (void *)s);
+        return ret(s && stream_ok(s) ? cudaErrorIllegalState : cudaErrorInvalidResourceHandle);
+    }
+    if (s->mode != cudaStreamCaptureModeRelaxed && s->thread != std::this_thread::get_id()) {
+        fault("cudaStreamEndCapture(%p): from another thread than its cudaStreamBeginCapture", (void *)s);
+        return ret(cudaErrorStreamCaptureWrongThread);
+    }
+    alloc_table &t = table();
+    std::lock_guard<std::mutex> lk(t.mu);
+    mlp_emu_graph *graph = s->cap;
+    s->cap = nullptr;
+    if (s->invalid) {
+        /* a prohibited call (reported then) spoilt it: no graph */
+        s->invalid = false;
+        delete graph;
+        return ret(cudaErrorStreamCaptureInvalidated);
+    }
+    t.graphs.insert(graph);
+    *g = graph;
+    g_captures++;
+    return cudaSuccess;
+}
+
+cudaError_t cudaStreamIsCapturing(cudaStream_t s, cudaStreamCaptureStatus *status)
+{
+    if (!status) return ret(cudaErrorInvalidValue);
+    if (!stream_ok(s)) {
+        fault("cudaStreamIsCapturing(%p): not a stream", (void *)s);
+        return ret(cudaErrorInvalidResourceHandle);
+    }
+    *status = !s || !s->cap ? cudaStreamCaptureStatusNone
+              : s->invalid  ? cudaStreamCaptureStatusInvalidated
+                            : cudaStreamCaptureStatusActive;
+    return cudaSuccess;
+}
+
+cudaError_t cudaGraphInstantiate(cudaGraphExec_t *exec, cudaGraph_t g, unsigned long long flags)
+{
+    if (!exec) return ret(cudaErrorInvalidValue);
+    *exec = nullptr;
+    alloc_table &t = table();
+    std::lock_guard<std::mutex> lk(t.mu);
+    if (!g || !t.graphs.count(g)) {
+        fault("cudaGraphInstantiate(%p): not a graph (a failed capture's NULL? destroyed?)", (void *)g);
+        return ret(cudaErrorInvalidValue);
+    }
+    if (flags != 0) {
+        fault("cudaGraphInstantiate: flags %llu are not emulated", flags);
+        return ret(cudaErrorInvalidValue);
+    }
+    *exec = new mlp_emu_graph_exec{g->nodes};
+    t.execs.insert(*exec);
+    return cudaSuccess;
+}
+
+cudaError_t cudaGraphLaunch(cudaGraphExec_t exec, cudaStream_t s)
+{
+    {
+        alloc_table &t = table();
+        std::lock_guard<std::mutex> lk(t.mu);
+        if (!exec || !t.execs.count(exec)) {
+            fault("cudaGraphLaunch(%p): not an executable graph (a failed capture's? destroyed?)", (void *)exec);
+            return ret(cudaErrorInvalidResourceHandle);
+        }
+    }
+    if (!stream_ok(s)) {
+        fault("cudaGraphLaunch: stream %p was not created (or was destroyed)", (void *)s);
+        return ret(cudaErrorInvalidResourceHandle);
+    }
+    if (capturing(s)) {
+        fault("cudaGraphLaunch into a capturing stream (a child graph): not emulated");
+        s->invalid = true;
+        return ret(cudaErrorStreamCaptureUnsupported);
+    }
+    if (!s && prohibited("cudaGraphLaunch")) return ret(cudaErrorStreamCaptureImplicit);
+    if (sticky()) return ret(sticky());
+    g_graph_launches++;
+    for (const emu_node &n : exec->nodes)
+        if (const cudaError_t e = n(s)) return ret(e);
+    return cudaSuccess;
+}
+
+cudaError_t cudaGraphExecDestroy(cudaGraphExec_t exec)
+{
+    {
+        alloc_table &t = table();
+        std::lock_guard<std::mutex> lk(t.mu);
+        if (!exec || !t.execs.erase(exec)) {
+            fault("cudaGraphExecDestroy(%p): not an executable graph (destroyed twice?)", (void *)exec);
+            return ret(cudaErrorInvalidValue);
+        }
+    }
+    delete exec;
+    return cudaSuccess;
+}
+
+cudaError_t cudaGraphDestroy(cudaGraph_t g)
+{
+    {
+        alloc_table &t = table();
+        std::lock_guard<std::mutex> lk(t.mu);
+        if (!g || !t.graphs.erase(g)) {
+            fault("cudaGraphDestroy(%p): not a graph (destroyed twice?)", (void *)g);
+            return ret(cudaErrorInvalidValue);
+        }
+    }
+    delete g;
+    return cudaSuccess;
+}
 
 /* ------------------------------------------------------------ launches */
 
@@ -805,21 +1201,20 @@ void __syncthreads(void)
     suspend(S.cur, F_BARRIER);
 }
 
-void mlp_emu::launch(const char *name, dim3 g, dim3 b, size_t shmem, cudaStream_t s, void (*run)(const void *),
-                     const void *ctx, const void *const *ptrs, size_t n_ptrs)
+namespace {
+
+/* The launch's checks but its pointers' (the configuration, the stream);
+ * cudaSuccess or the error, already the last error. */
+cudaError_t launch_check(const char *name, dim3 g, dim3 b, size_t shmem, cudaStream_t s)
 {
     if (S.cur) {
         fault("kernel %s launched from inside a kernel", name);
         abort();
     }
-    if (sticky()) {
-        ret(sticky());
-        return;
-    }
+    if (sticky()) return ret(sticky());
     if (!stream_ok(s)) {
         fault("kernel %s: stream %p was not created (or was destroyed)", name, (void *)s);
-        ret(cudaErrorInvalidResourceHandle);
-        return;
+        return ret(cudaErrorInvalidResourceHandle);
     }
     /* the runtime's limits (compute capability 7.5 and later) */
     const unsigned long long threads = (unsigned long long)b.x * b.y * b.z;
@@ -827,17 +1222,24 @@ void mlp_emu::launch(const char *name, dim3 g, dim3 b, size_t shmem, cudaStream_
         g.y == 0 || g.z == 0 || g.x > 0x7fffffffu || g.y > 65535 || g.z > 65535 || shmem > (48u << 10)) {
         fault("kernel %s: bad launch: grid (%u,%u,%u), block (%u,%u,%u), %zu bytes of shared memory", name, g.x, g.y,
               g.z, b.x, b.y, b.z, shmem);
-        ret(cudaErrorInvalidConfiguration);
-        return;
+        return ret(cudaErrorInvalidConfiguration);
     }
+    return cudaSuccess;
+}
+
+/* The launch run now: its checks, then every block. */
+cudaError_t launch_now(const char *name, dim3 g, dim3 b, size_t shmem, cudaStream_t s, void (*run)(const void *),
+                       const void *ctx, const void *const *ptrs, size_t n_ptrs)
+{
+    if (const cudaError_t e = launch_check(name, g, b, shmem, s)) return e;
+    const unsigned long long threads = (unsigned long long)b.x * b.y * b.z;
     for (size_t i = 0; i < n_ptrs; i++)
         if (ptrs[i] && !find_alloc(ptrs[i], 0)) {
             /* a host pointer (or a freed one) handed to a kernel: an
              * illegal address on a GPU, sticky */
             fault("kernel %s: pointer argument %zu (%p) is not device memory", name, i + 1, ptrs[i]);
             g_sticky = cudaErrorIllegalAddress;
-            ret(cudaErrorIllegalAddress);
-            return;
+            return ret(cudaErrorIllegalAddress);
         }
     g_launches++;
     S.run = run;
@@ -855,14 +1257,38 @@ void mlp_emu::launch(const char *name, dim3 g, dim3 b, size_t shmem, cudaStream_
             }
     S.run = nullptr;
     S.ctx = nullptr;
+    return cudaSuccess;
+}
+
+} // namespace
+
+void mlp_emu::launch(const char *name, dim3 g, dim3 b, size_t shmem, cudaStream_t s, void (*run)(const void *),
+                     const void *ctx, const void *const *ptrs, size_t n_ptrs, void *(*clone)(const void *),
+                     void (*drop)(void *))
+{
+    if (!s && prohibited(name)) {
+        ret(cudaErrorStreamCaptureImplicit);
+        return;
+    }
+    if (mlp_emu_stream *c = stream_ok(s) ? capturing(s) : nullptr) {
+        if (launch_check(name, g, b, shmem, s)) return;
+        if (c->invalid) {
+            invalidated();
+            return;
+        }
+        /* the arguments as they are now; the pointers are checked at replay */
+        const std::shared_ptr<void> args(clone(ctx), drop);
+        const std::vector<const void *> pv(ptrs, ptrs + n_ptrs);
+        c->cap->nodes.push_back([=](cudaStream_t rs) {
+            return launch_now(name, g, b, shmem, rs, run, args.get(), pv.data(), pv.size());
+        });
+        return;
+    }
+    launch_now(name, g, b, shmem, s, run, ctx, ptrs, n_ptrs);
 }
 
 /* ------------------------------------------------------------ cuBLAS */
 
-struct mlp_emu_blas {
-    cudaStream_t stream = nullptr;
-    cublasMath_t math = CUBLAS_DEFAULT_MATH;
-};
 
 cublasStatus_t cublasCreate(cublasHandle_t *h)
 {
@@ -899,6 +1325,24 @@ cublasStatus_t cublasSetStream(cublasHandle_t h, cudaStream_t s)
         return CUBLAS_STATUS_INVALID_VALUE;
     }
     h->stream = s;
+    h->ws = nullptr; /* as cuBLAS: back to its default workspace pool */
+    h->ws_bytes = 0;
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasSetWorkspace(cublasHandle_t h, void *workspace, size_t bytes)
+{
+    if (!blas_ok(h)) {
+        fault("cublasSetWorkspace: handle %p was not created (or was destroyed)", (void *)h);
+        return CUBLAS_STATUS_NOT_INITIALIZED;
+    }
+    /* device memory, 256-byte aligned (cuBLAS's documented requirement) */
+    if (bytes && (!find_alloc(workspace, bytes) || (uintptr_t)workspace % 256)) {
+        fault("cublasSetWorkspace: %p + %zu bytes is not an aligned range of a device allocation", workspace, bytes);
+        return CUBLAS_STATUS_INVALID_VALUE;
+    }
+    h->ws = bytes ? workspace : nullptr;
+    h->ws_bytes = bytes;
     return CUBLAS_STATUS_SUCCESS;
 }
 
@@ -983,4 +1427,138 @@ cublasStatus_t cublasGemmEx(cublasHandle_t h, cublasOperation_t ta, cublasOperat
         compute == CUBLAS_COMPUTE_32F_FAST_TF32 || (blas_ok(h) && h->math == CUBLAS_TF32_TENSOR_OP_MATH);
     return gemm<float>("cublasGemmEx", h, ta, tb, m, n, k, al, (const float *)A, lda, (const float *)B, ldb, be,
                        (float *)C, ldc, tf32);
+}
+
+/* ------------------------------------------------------------ the capture checks' test */
+
+namespace {
+
+__global__ void k_selftest(int *p, int v) { p[threadIdx.x] = v; }
+
+} // namespace
+
+/* Each misuse must fault (and fail its call); a capture done right must
+ * replay its launch with the arguments it had at capture and its copy
+ * with what the pinned source holds at replay.  The faults made here are
+ * taken back off the count, and not printed. */
+extern "C" unsigned long mlp_cuda_emu_selftest(void)
+{
+    const unsigned long faults0 = g_faults.load();
+    t_quiet = true;
+    unsigned long missed = 0;
+    unsigned long before = 0;
+    auto expect = [&](const char *what, bool ok) {
+        if (!ok) {
+            fprintf(stderr, "cuda_emu selftest: %s\n", what);
+            missed++;
+        }
+    };
+    auto faulted = [&](const char *what) {
+        expect(what, g_faults.load() > before);
+        before = g_faults.load();
+    };
+    cudaStream_t s = nullptr, s2 = nullptr;
+    int *dev = nullptr, *pin = nullptr;
+    int host[4] = {0, 0, 0, 0};
+    cudaGraph_t g = nullptr;
+    cudaGraphExec_t e = nullptr;
+    cublasHandle_t h = nullptr;
+    float *fm = nullptr;
+    if (cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking) || cudaMalloc(&dev, 64 * sizeof(int)) ||
+        cudaMallocHost((void **)&pin, 4 * sizeof(int)) || cudaMalloc(&fm, 4 * sizeof(float)) ||
+        cublasCreate(&h) || cublasSetStream(h, s)) {
+        fprintf(stderr, "cuda_emu selftest: setup failed\n");
+        t_quiet = false;
+        return 1;
+    }
+    before = g_faults.load();
+
+    /* done right: recorded, not run; replayed with the capture's v and the
+     * pinned source's value at replay */
+    int v = 7;
+    expect("capture begins", cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal) == cudaSuccess);
+    MLP_EMU_LAUNCH(k_selftest, 1, 4, 0, s, dev, v);
+    v = 9;
+    expect("a captured pinned copy", cudaMemcpyAsync(dev + 8, pin, sizeof(int), cudaMemcpyHostToDevice, s) == 0);
+    expect("a launch is recorded, not run", dev[0] != 7);
+    expect("capture ends", cudaStreamEndCapture(s, &g) == cudaSuccess && g);
+    expect("instantiate", cudaGraphInstantiate(&e, g, 0) == cudaSuccess && e);
+    pin[0] = 42;
+    expect("launch", cudaGraphLaunch(e, s) == cudaSuccess);
+    expect("replayed with the capture's arguments", dev[0] == 7 && dev[3] == 7 && dev[8] == 42);
+    expect("no fault when done right", g_faults.load() == before);
+    cudaGraphExecDestroy(e);
+    cudaGraphDestroy(g);
+    e = nullptr;
+    g = nullptr;
+
+    /* cudaMalloc during a capture; then the failed capture's graph */
+    cudaStreamBeginCapture(s, cudaStreamCaptureModeGlobal);
+    void *m = nullptr;
+    expect("cudaMalloc during a capture fails", cudaMalloc(&m, 16) == cudaErrorStreamCaptureUnsupported);
+    faulted("cudaMalloc during a capture");
+    expect("an invalidated capture ends in an error, no graph",
+           cudaStreamEndCapture(s, &g) == cudaErrorStreamCaptureInvalidated && !g);
+    expect("instantiating no graph fails", cudaGraphInstantiate(&e, g, 0) != cudaSuccess);
+    faulted("instantiating a failed capture's graph");
+    expect("launching no graph fails", cudaGraphLaunch(e, s) != cudaSuccess);
+    faulted("launching a failed capture's graph");
+
+    /* synchronising the capturing stream */
+    cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal);
+    expect("cudaStreamSynchronize during its capture fails", cudaStreamSynchronize(s) != cudaSuccess);
+    faulted("cudaStreamSynchronize of a capturing stream");
+    cudaStreamEndCapture(s, &g);
+
+    /* a captured copy to pageable memory */
+    cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal);
+    expect("a captured copy to pageable memory fails",
+           cudaMemcpyAsync(host, dev, sizeof host, cudaMemcpyDeviceToHost, s) != cudaSuccess);
+    faulted("a captured copy to pageable memory");
+    cudaStreamEndCapture(s, &g);
+
+    /* a GEMM captured without cublasSetWorkspace, then with one */
+    const float one = 1, zero = 0;
+    cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal);
+    expect("a GEMM captured without a workspace fails",
+           cublasSgemm(h, CUBLAS_OP_N, CUBLAS_OP_N, 1, 1, 1, &one, fm, 1, fm + 1, 1, &zero, fm + 2, 1) !=
+               CUBLAS_STATUS_SUCCESS);
+    faulted("a GEMM captured without a workspace");
+    cudaStreamEndCapture(s, &g);
+    void *ws = nullptr;
+    cudaMalloc(&ws, 1024);
+    expect("cublasSetWorkspace", cublasSetWorkspace(h, ws, 1024) == CUBLAS_STATUS_SUCCESS);
+    fm[0] = 2, fm[1] = 3, fm[2] = 0;
+    cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal);
+    expect("a GEMM captured with a workspace",
+           cublasSgemm(h, CUBLAS_OP_N, CUBLAS_OP_N, 1, 1, 1, &one, fm, 1, fm + 1, 1, &zero, fm + 2, 1) ==
+               CUBLAS_STATUS_SUCCESS);
+    expect("its capture ends", cudaStreamEndCapture(s, &g) == cudaSuccess && g);
+    expect("a recorded GEMM is not run", fm[2] == 0);
+    cudaGraphInstantiate(&e, g, 0);
+    fm[0] = 5;
+    expect("a replayed GEMM reads its operands then", cudaGraphLaunch(e, s) == cudaSuccess && fm[2] == 15);
+    expect("no fault when done right", g_faults.load() == before);
+    cudaGraphExecDestroy(e);
+    cudaGraphDestroy(g);
+    e = nullptr;
+    g = nullptr;
+
+    /* ending what is not a capture; a stream destroyed while capturing */
+    expect("ending no capture fails", cudaStreamEndCapture(s, &g) != cudaSuccess);
+    faulted("ending no capture");
+    cudaStreamCreateWithFlags(&s2, cudaStreamNonBlocking);
+    cudaStreamBeginCapture(s2, cudaStreamCaptureModeThreadLocal);
+    cudaStreamDestroy(s2);
+    faulted("a capturing stream destroyed");
+
+    cublasDestroy(h);
+    cudaFree(ws);
+    cudaFree(fm);
+    cudaFreeHost(pin);
+    cudaFree(dev);
+    cudaStreamDestroy(s);
+    g_faults = faults0;
+    t_quiet = false;
+    return missed;
 }

@@ -24,6 +24,29 @@
  *             overlap.
  *   cuBLAS    the documented column-major gemm, a plain loop summing in
  *             the element type (TF32: inputs rounded to 10-bit mantissas).
+ *   graphs    while a stream captures (cudaStreamBeginCapture), the
+ *             launches, copies, sets and GEMMs queued on it are recorded,
+ *             not run: a launch's arguments as converted at the call (its
+ *             scalars by value, pointers as pointers), a GEMM's alpha and
+ *             beta by value; cudaStreamEndCapture makes them a graph,
+ *             cudaGraphInstantiate an executable one, and cudaGraphLaunch
+ *             replays its calls in order, each checked as it runs (its
+ *             pointers must still be device memory then).  What CUDA
+ *             forbids during a capture faults and invalidates it (the end
+ *             then fails and gives no graph): an allocating or
+ *             synchronising call (cudaMalloc, cudaFree, cudaMallocHost,
+ *             cudaFreeHost, cudaMemcpy, cudaMemset, cudaStreamSynchronize,
+ *             cudaDeviceSynchronize) from a thread the capture's mode
+ *             covers, work on the legacy default stream, a captured copy
+ *             to or from pageable host memory (not cudaMallocHost's), a
+ *             GEMM captured on a handle without cublasSetWorkspace (cuBLAS
+ *             recommends one under graphs, the emulation insists;
+ *             cublasSetStream resets it, as cuBLAS does), a graph
+ *             launched into a capturing stream (child graphs are not
+ *             emulated);
+ *             also ending a capture that is not one, a capturing stream
+ *             destroyed, instantiating what is not a graph (a failed
+ *             capture's NULL), launching what is not an executable graph.
  *
  * What it breaks (a bad pointer, an out-of-range copy, a bad launch, a
  * barrier some threads skip) returns the runtime's error, prints one line
@@ -49,8 +72,16 @@ size_t mlp_cuda_emu_live_allocs(void);
 /* The n-th cudaMalloc from now fails with cudaErrorMemoryAllocation (1:
  * the next one; 0: none), for the engine's error paths. */
 void mlp_cuda_emu_fail_malloc(unsigned long n);
-/* Kernel launches, blocks run and GEMMs so far (for the test's summary). */
+/* Kernel launches, blocks run and GEMMs so far (for the test's summary);
+ * replayed ones count as they run. */
 void mlp_cuda_emu_counts(unsigned long *launches, unsigned long *blocks, unsigned long *gemms);
+/* Captures ended into a graph, graph launches so far, and what is live:
+ * graphs, executable graphs and streams still capturing. */
+void mlp_cuda_emu_graph_counts(unsigned long *captures, unsigned long *graph_launches, size_t *live);
+/* The capture checks' own test: misuses made on purpose, each of which
+ * must fault (their faults are not counted in mlp_cuda_emu_faults);
+ * returns how many did not, with a line on stderr for each. */
+unsigned long mlp_cuda_emu_selftest(void);
 
 #ifdef __cplusplus
 }
@@ -85,8 +116,13 @@ enum cudaError {
     cudaErrorInsufficientDriver = 35,
     cudaErrorInvalidDevice = 101,
     cudaErrorInvalidResourceHandle = 400,
+    cudaErrorIllegalState = 401,
     cudaErrorIllegalAddress = 700,
-    cudaErrorLaunchFailure = 719
+    cudaErrorLaunchFailure = 719,
+    cudaErrorStreamCaptureUnsupported = 900,
+    cudaErrorStreamCaptureInvalidated = 901,
+    cudaErrorStreamCaptureImplicit = 906,
+    cudaErrorStreamCaptureWrongThread = 908
 };
 typedef enum cudaError cudaError_t;
 
@@ -103,6 +139,23 @@ enum cudaMemcpyKind {
 
 struct mlp_emu_stream;
 typedef struct mlp_emu_stream *cudaStream_t;
+
+enum cudaStreamCaptureMode {
+    cudaStreamCaptureModeGlobal = 0,
+    cudaStreamCaptureModeThreadLocal = 1,
+    cudaStreamCaptureModeRelaxed = 2
+};
+enum cudaStreamCaptureStatus {
+    cudaStreamCaptureStatusNone = 0,
+    cudaStreamCaptureStatusActive = 1,
+    cudaStreamCaptureStatusInvalidated = 2
+};
+struct mlp_emu_graph;
+struct mlp_emu_graph_exec;
+typedef struct mlp_emu_graph *cudaGraph_t;
+typedef struct mlp_emu_graph_exec *cudaGraphExec_t;
+
+enum cudaDeviceAttr { cudaDevAttrComputeCapabilityMajor = 75, cudaDevAttrComputeCapabilityMinor = 76 };
 
 struct cudaDeviceProp {
     char name[256];
@@ -134,6 +187,7 @@ cudaError_t cudaGetDeviceCount(int *n);
 cudaError_t cudaSetDevice(int index);
 cudaError_t cudaGetDevice(int *index);
 cudaError_t cudaGetDeviceProperties(cudaDeviceProp *p, int index);
+cudaError_t cudaDeviceGetAttribute(int *value, cudaDeviceAttr attr, int index);
 cudaError_t cudaDriverGetVersion(int *v);
 cudaError_t cudaRuntimeGetVersion(int *v);
 const char *cudaGetErrorString(cudaError_t e);
@@ -148,6 +202,8 @@ template <typename T> static inline cudaError_t cudaMalloc(T **p, size_t bytes)
     return cudaMalloc((void **)p, bytes);
 }
 cudaError_t cudaFree(void *p);
+cudaError_t cudaMallocHost(void **p, size_t bytes);
+cudaError_t cudaFreeHost(void *p);
 cudaError_t cudaMemcpy(void *dst, const void *src, size_t bytes, cudaMemcpyKind kind);
 cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t bytes, cudaMemcpyKind kind, cudaStream_t s = 0);
 cudaError_t cudaMemset(void *p, int v, size_t bytes);
@@ -158,6 +214,15 @@ cudaError_t cudaStreamCreateWithFlags(cudaStream_t *s, unsigned flags);
 cudaError_t cudaStreamDestroy(cudaStream_t s);
 cudaError_t cudaStreamSynchronize(cudaStream_t s);
 cudaError_t cudaDeviceSynchronize(void);
+
+cudaError_t cudaStreamBeginCapture(cudaStream_t s, cudaStreamCaptureMode mode);
+cudaError_t cudaStreamEndCapture(cudaStream_t s, cudaGraph_t *g);
+cudaError_t cudaStreamIsCapturing(cudaStream_t s, cudaStreamCaptureStatus *status);
+/* nvcc 13's signature (cuda_runtime_api.h): flags, no error node or log */
+cudaError_t cudaGraphInstantiate(cudaGraphExec_t *exec, cudaGraph_t g, unsigned long long flags = 0);
+cudaError_t cudaGraphLaunch(cudaGraphExec_t exec, cudaStream_t s);
+cudaError_t cudaGraphExecDestroy(cudaGraphExec_t exec);
+cudaError_t cudaGraphDestroy(cudaGraph_t g);
 
 /* ------------------------------------------------------------ bf16 */
 
@@ -229,6 +294,7 @@ cublasStatus_t cublasCreate(cublasHandle_t *h);
 cublasStatus_t cublasDestroy(cublasHandle_t h);
 cublasStatus_t cublasSetStream(cublasHandle_t h, cudaStream_t s);
 cublasStatus_t cublasSetMathMode(cublasHandle_t h, cublasMath_t mode);
+cublasStatus_t cublasSetWorkspace(cublasHandle_t h, void *workspace, size_t bytes);
 const char *cublasGetStatusString(cublasStatus_t s);
 const char *cublasGetStatusName(cublasStatus_t s);
 cublasStatus_t cublasSgemm(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
@@ -248,9 +314,12 @@ namespace mlp_emu {
 
 /* Runs grid x block threads of run(ctx) (cuda_emu.cpp), after checking the
  * configuration and that each of the n_ptrs pointer arguments is NULL or
- * inside a device allocation; a failure sets the last error. */
+ * inside a device allocation; a failure sets the last error.  On a
+ * capturing stream it records the launch instead: ctx copied by clone
+ * (freed by drop when the last graph holding it goes). */
 void launch(const char *name, dim3 grid, dim3 block, size_t shmem, cudaStream_t s, void (*run)(const void *),
-            const void *ctx, const void *const *ptrs, size_t n_ptrs);
+            const void *ctx, const void *const *ptrs, size_t n_ptrs, void *(*clone)(const void *),
+            void (*drop)(void *));
 
 template <typename A> static inline void pointer_arg(const void **ptrs, size_t *n, const A &a)
 {
@@ -278,7 +347,8 @@ static inline void launch_kernel(const char *name, void (*k)(P...), dim3 grid, d
             const pack *q = (const pack *)c;
             std::apply(q->k, q->args);
         },
-        &p, ptrs, n);
+        &p, ptrs, n, [](const void *c) -> void * { return new pack(*(const pack *)c); },
+        [](void *c) { delete (pack *)c; });
 }
 
 } // namespace mlp_emu

@@ -5,7 +5,9 @@
  * update (SGD with momentum and Nesterov, Adam, weight scaling) the CPU's
  * parameters; predict the CPU's outputs; whole training runs (Adam f32,
  * GD f64, CG f64, L-BFGS f64) end near the CPU's weights and exactly at
- * their own on a second run (determinism on one GPU).
+ * their own on a second run (determinism on one GPU); the step op (a CUDA
+ * graph for small batches) gives pass + update's bits exactly, and a run
+ * through it (Adam, batches of 64) ends near the CPU's.
  *
  * Tolerances (relative to 1 + |value|): f64 1e-11 for one pass (cuBLAS
  * sums each product in another order than OpenBLAS; the rounding of 10^3
@@ -319,6 +321,181 @@ static void runs(void)
     }
 }
 
+/* The step op (one call: CUDA replays small batches as a graph) against
+ * the same step made of pass, sgd/adam and scale_weights on a second
+ * engine from the same start: the same bits in the parameters, the
+ * optimiser's state, the gradient and the accumulator, step after step.
+ * Two epochs of batches of 64 over 333 rows in a shuffled order: b0 moves,
+ * the last batch of each epoch is 13 rows (two shapes), the learning rate
+ * and Adam's corrections change every step; the data are uploaded anew
+ * before the very last step.  Under the emulation, every step went
+ * through a graph launch, and each engine captured one graph per shape
+ * and the last shape again after the upload (which moves the buffers the
+ * graphs read). */
+static void steps(void)
+{
+    const struct {
+        int adam;
+        double momentum;
+        int nesterov;
+        double wd, l2;
+        uint64_t mean_n;
+        const char *name;
+    } cases[] = {{1, 0, 0, 0, 0.01, 0, "adam l2"},
+                 {1, 0, 0, 0.01, 0, 100, "adamw mean_n"},
+                 {0, 0, 0, 0, 0, 0, "sgd"},
+                 {0, 0.9, 0, 0, 0.01, 0, "sgd momentum l2"},
+                 {0, 0.9, 1, 0.01, 0, 0, "sgd nesterov decay"}};
+    enum { BS = 64, EPOCHS = 2 };
+    uint64_t *order = malloc(N * sizeof *order);
+    for (uint64_t i = 0; i < N; i++) order[i] = (i * 97 + 13) % N;
+    for (int dt = 0; dt < 2; dt++)
+        for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+            struct setup su = {dt ? MLP_F64 : MLP_F32, MLP_HEAD_SOFTMAX_CE, MLP_ACT_TANH, 0, 0};
+            char nm[64];
+            snprintf(nm, sizeof nm, "step %s %s", mlp_dtype_name(su.dt), cases[k].name);
+            uint32_t n_out;
+            struct mlp_dataset ds = data_for(&su, &n_out);
+            struct mlp_model *m = model_on(g_gpu, &su, n_out, &ds);
+            if (!m) return;
+            const size_t bytes = mlp_model_n_params(m) * (su.dt == MLP_F32 ? 4 : 8);
+            struct mlp_devrun ra, rb;
+            struct mlp_error err;
+            if (mlp__dev_open(&ra, m, &err) != MLP_OK) {
+                CHECK_MSG(0, "%s: open: %s", nm, err.msg);
+                mlp_model_free(m);
+                continue;
+            }
+            if (mlp__dev_open(&rb, m, &err) != MLP_OK) {
+                CHECK_MSG(0, "%s: open: %s", nm, err.msg);
+                mlp__dev_close(&ra);
+                mlp_model_free(m);
+                continue;
+            }
+            CHECK_MSG(ra.ops->step != NULL, "%s: the engine has no step", nm);
+            CHECK_STATUS(mlp__dev_upload(&ra, 0, &ds, &err), MLP_OK);
+            CHECK_STATUS(mlp__dev_upload(&rb, 0, &ds, &err), MLP_OK);
+            CHECK_STATUS(mlp__dev_order(&ra, 0, order, &err), MLP_OK);
+            CHECK_STATUS(mlp__dev_order(&rb, 0, order, &err), MLP_OK);
+#ifdef TEST_CUDA_EMU
+            unsigned long cap0, gl0;
+            size_t live;
+            mlp_cuda_emu_graph_counts(&cap0, &gl0, &live);
+#endif
+            char msg[MLP_DEV_MSG] = "";
+            int rc = 0;
+            unsigned n_steps = 0;
+            for (int ep = 0; ep < EPOCHS && !rc; ep++)
+                for (uint64_t b0 = 0; b0 < N && !rc; b0 += BS) {
+                    const uint64_t nb = N - b0 < BS ? N - b0 : BS;
+                    const double lr = 0.05 / (1 + 0.1 * n_steps), t = n_steps + 1;
+                    const double c1 = 1 - pow(0.9, t), c2 = sqrt(1 - pow(0.999, t));
+                    struct mlp_dev_step st = {
+                        .pass = {.slot = 0, .b0 = b0, .nb = nb, .grad = 1, .mean_n = cases[k].mean_n,
+                                 .l2 = cases[k].l2, .l2_m = BS},
+                        .adam = cases[k].adam, .lr = lr, .momentum = cases[k].momentum,
+                        .nesterov = cases[k].nesterov, .lr_t = lr * c2 / c1, .b1 = 0.9, .b2 = 0.999,
+                        .eps_t = 1e-8 * c2, .decay = cases[k].wd > 0 ? 1 - lr * cases[k].wd : 1};
+                    rc = ra.ops->step(ra.d, &st, msg);
+                    if (!rc) rc = rb.ops->pass(rb.d, &st.pass, msg);
+                    if (!rc)
+                        rc = st.adam ? rb.ops->adam(rb.d, st.lr_t, st.b1, st.b2, st.eps_t, msg)
+                                     : rb.ops->sgd(rb.d, st.lr, st.momentum, st.nesterov, msg);
+                    if (!rc && st.decay != 1) rc = rb.ops->scale_weights(rb.d, st.decay, msg);
+                    n_steps++;
+                    /* the data uploaded anew before the last step (its
+                     * buffers move: a graph must not replay the old ones) */
+                    if (!rc && ep == EPOCHS - 1 && b0 + 2 * BS >= N && b0 + BS < N) {
+                        const struct mlp_dev_data dd = {.n_rows = N, .n_cols = D, .x_type = ds.x_type, .x = ds.x,
+                                                        .labels = ds.labels, .targets = ds.targets};
+                        rc = ra.ops->upload(ra.d, 0, &dd, msg);
+                        if (!rc) rc = rb.ops->upload(rb.d, 0, &dd, msg);
+                        if (!rc) rc = ra.ops->set_order(ra.d, 0, order, msg);
+                        if (!rc) rc = rb.ops->set_order(rb.d, 0, order, msg);
+                    }
+                }
+            CHECK_MSG(rc == 0, "%s: %s", nm, msg);
+            void *va = malloc(bytes), *vb = malloc(bytes);
+            const char *what[4] = {"parameters", "gradient", "first moment / velocity", "second moment"};
+            for (int w = 0; w < 4 && !rc; w++) {
+                int ea = w == 0   ? ra.ops->get_params(ra.d, va, msg)
+                         : w == 1 ? ra.ops->get_grad(ra.d, va, msg)
+                         : w == 2 ? ra.ops->get_state(ra.d, va, NULL, msg)
+                                  : ra.ops->get_state(ra.d, NULL, va, msg);
+                int eb = w == 0   ? rb.ops->get_params(rb.d, vb, msg)
+                         : w == 1 ? rb.ops->get_grad(rb.d, vb, msg)
+                         : w == 2 ? rb.ops->get_state(rb.d, vb, NULL, msg)
+                                  : rb.ops->get_state(rb.d, NULL, vb, msg);
+                CHECK_MSG(ea == 0 && eb == 0, "%s: reading the %s: %s", nm, what[w], msg);
+                CHECK_MSG(memcmp(va, vb, bytes) == 0, "%s: the %s differ from pass + update's", nm, what[w]);
+            }
+            struct mlp_dev_acc aa, ab;
+            if (!rc) {
+                rc = ra.ops->read_acc(ra.d, &aa, msg);
+                if (!rc) rc = rb.ops->read_acc(rb.d, &ab, msg);
+                CHECK_MSG(rc == 0, "%s: read_acc: %s", nm, msg);
+                CHECK_MSG(!rc && memcmp(&aa, &ab, sizeof aa) == 0 && aa.rows == (uint64_t)N * EPOCHS,
+                          "%s: accumulators differ: loss %.17g / %.17g, pen %.17g / %.17g, correct %llu / %llu", nm,
+                          aa.loss_sum, ab.loss_sum, aa.pen_sum, ab.pen_sum, (unsigned long long)aa.correct,
+                          (unsigned long long)ab.correct);
+            }
+#ifdef TEST_CUDA_EMU
+            unsigned long cap1, gl1;
+            mlp_cuda_emu_graph_counts(&cap1, &gl1, &live);
+            CHECK_MSG(gl1 - gl0 == n_steps, "%s: %lu graph launches for %u steps", nm, gl1 - gl0, n_steps);
+            /* two shapes, the last one captured again after the upload */
+            CHECK_MSG(cap1 - cap0 == 3, "%s: %lu captures for 2 shapes and an upload", nm, cap1 - cap0);
+#endif
+            free(va);
+            free(vb);
+            mlp__dev_close(&ra);
+            mlp__dev_close(&rb);
+            mlp_model_free(m);
+        }
+    free(order);
+}
+
+/* A whole training run through the trainer, which calls step where the
+ * backend has it (Adam, batches of 64: a graph per shape under CUDA),
+ * near the CPU's within runs()'s tolerances; under the emulation, the
+ * graph path taken. */
+static void step_run(void)
+{
+    struct setup s = {MLP_F32, MLP_HEAD_SOFTMAX_CE, MLP_ACT_RELU, 1, 0};
+    uint32_t n_out;
+    struct mlp_dataset ds = data_for(&s, &n_out);
+    struct mlp_model *a = model_on(g_cpu, &s, n_out, &ds), *b = model_on(g_gpu, &s, n_out, &ds);
+    if (!a || !b) return;
+    struct mlp_train_params tp = mlp_train_params_default();
+    tp.optim = MLP_OPT_ADAM;
+    tp.epochs = 4;
+    tp.batch = 64;
+    tp.lr = 0.003;
+    tp.l2 = 0.01;
+    struct mlp_error err;
+#ifdef TEST_CUDA_EMU
+    unsigned long cap0, gl0, cap1, gl1;
+    size_t live;
+    mlp_cuda_emu_graph_counts(&cap0, &gl0, &live);
+#endif
+    CHECK_STATUS(mlp_model_train(a, &ds, &tp, &err), MLP_OK);
+    CHECK_STATUS(mlp_model_train(b, &ds, &tp, &err), MLP_OK);
+    double d = vec_diff(a, mlp_model_params_const(b), mlp_model_params_const(a));
+    CHECK_MSG(d <= 5e-3, "adam batch 64 run: weights differ from the CPU's by %g", d);
+    double acc_a, acc_b;
+    CHECK_STATUS(mlp_model_evaluate(a, &ds, NULL, &acc_a, &err), MLP_OK);
+    CHECK_STATUS(mlp_model_evaluate(b, &ds, NULL, &acc_b, &err), MLP_OK);
+    CHECK_MSG(fabs(acc_a - acc_b) <= 0.02, "adam batch 64 run: accuracy %g, cpu %g", acc_b, acc_a);
+#ifdef TEST_CUDA_EMU
+    mlp_cuda_emu_graph_counts(&cap1, &gl1, &live);
+    /* 4 epochs of 6 batches (5 of 64, 1 of 13) */
+    CHECK_MSG(gl1 - gl0 == 24, "adam batch 64 run: %lu graph launches, 24 steps", gl1 - gl0);
+    CHECK_MSG(cap1 - cap0 == 2, "adam batch 64 run: %lu captures for 2 shapes", cap1 - cap0);
+#endif
+    mlp_model_free(a);
+    mlp_model_free(b);
+}
+
 #ifdef TEST_CUDA_EMU
 /* One pass with gradient over every row on an open engine: its loss, or
  * NAN with the engine's message printed. */
@@ -444,8 +621,11 @@ int main(void)
     passes();
     updates();
     runs();
+    steps();
+    step_run();
 #ifdef TEST_CUDA_EMU
     emu_failures();
+    CHECK_MSG(mlp_cuda_emu_selftest() == 0, "the emulation's capture checks missed misuses (lines above)");
 #endif
     mlp_context_free(g_cpu);
     mlp_context_free(g_gpu);
@@ -455,6 +635,11 @@ int main(void)
     unsigned long launches, blocks, gemms;
     mlp_cuda_emu_counts(&launches, &blocks, &gemms);
     printf("test_cuda_emu: %lu launches, %lu blocks, %lu GEMMs emulated\n", launches, blocks, gemms);
+    unsigned long captures, graph_launches;
+    size_t live_graphs;
+    mlp_cuda_emu_graph_counts(&captures, &graph_launches, &live_graphs);
+    printf("test_cuda_emu: %lu captures, %lu graph launches\n", captures, graph_launches);
+    CHECK_MSG(live_graphs == 0, "%zu graphs, executable graphs or captures never ended or destroyed", live_graphs);
     CHECK_MSG(mlp_cuda_emu_faults() == 0, "the emulation saw %lu misuses (cuda_emu: lines above)",
               mlp_cuda_emu_faults());
     CHECK_MSG(mlp_cuda_emu_live_allocs() == 0, "%zu device allocations never freed", mlp_cuda_emu_live_allocs());

@@ -31,6 +31,10 @@
  * with one stream (its documented reproducibility); no reduction of ours
  * uses atomics (kernels.cuh).
  *
+ * A training step (op_step: the pass, the update, the decay) of a small
+ * batch is replayed as one CUDA graph instead of ~20 launches, its
+ * changing numbers read from device memory (see "the step" below).
+ *
  * Row-major matrices seen by the column-major BLAS: a row-major r x c
  * matrix with row stride c is the column-major c x r matrix (its
  * transpose) with leading dimension c.  So, with A (nb x n_in), W
@@ -81,6 +85,9 @@
 #define CS_THREADS 128                /* columns per block of k_colsum */
 #define MAX_L2_BLOCKS 256u            /* k_l2's blocks per layer, at most */
 #define ALIGN 256                     /* every workspace buffer's alignment (cuBLAS likes 256) */
+#define GRAPH_MAX_ROWS 1024u          /* op_step replays steps of at most this many rows as a graph */
+#define MAX_GRAPHS 4                  /* op_step's cached graphs (shapes), at most */
+#define ARGS_RING 64                  /* op_step's pinned step-argument slots */
 
 namespace {
 
@@ -107,6 +114,16 @@ struct workspace {
     __nv_bfloat16 *bf_a, *bf_b; /* MLP_DEV_MATH_BF16's operands */
 };
 
+/* One captured step (op_step): what fixes its launches, and the graph. */
+struct step_graph {
+    bool used;
+    int slot;
+    uint64_t nb;
+    bool adam, momentum, decay, l2;
+    uint64_t last_use; /* for eviction: the least recently used goes */
+    cudaGraphExec_t exec;
+};
+
 } // namespace
 
 struct mlp_dev {
@@ -130,6 +147,15 @@ struct mlp_dev {
     double *l2_part;        /* L * l2_blocks */
     struct slot slots[MLP_DEV_SLOTS];
     struct workspace ws;
+    void *blas_ws;            /* cuBLAS's workspace (cublasSetWorkspace) */
+    size_t blas_ws_bytes;
+    /* op_step */
+    struct step_graph graphs[MAX_GRAPHS];
+    uint64_t graph_clock;
+    step_args *sargs;         /* device: the step arguments the graphs' kernels read */
+    step_args *hargs;         /* pinned host memory: ARGS_RING slots copied from */
+    uint32_t args_next;       /* the next slot to fill */
+    uint32_t args_unsynced;   /* copies queued since the stream was last known idle */
 };
 
 /* ------------------------------------------------------------ errors */
@@ -275,12 +301,29 @@ static void free_ws(struct mlp_dev *d)
     d->ws.act = act;
 }
 
+/* Forgets op_step's graphs: their launches hold the workspace's and the
+ * slots' pointers as they were at capture, so whatever moves those (a
+ * grown workspace, an upload) drops them, and the next step captures
+ * anew.  An executable graph still running is freed when it completes
+ * (as the driver's cuGraphExecDestroy documents); the callers here have
+ * synchronised anyway. */
+static void drop_graphs(struct mlp_dev *d)
+{
+    for (int i = 0; i < MAX_GRAPHS; i++)
+        if (d->graphs[i].used) cudaGraphExecDestroy(d->graphs[i].exec);
+    memset(d->graphs, 0, sizeof d->graphs);
+}
+
 static void op_close(struct mlp_dev *d)
 {
     if (!d) return;
     /* Best effort from here on: a failing call cannot be reported. */
     if (cudaSetDevice(d->index) == cudaSuccess && d->have_stream) cudaStreamSynchronize(d->stream);
+    drop_graphs(d);
     if (d->have_blas) cublasDestroy(d->blas);
+    cudaFree(d->blas_ws);
+    cudaFree(d->sargs);
+    cudaFreeHost(d->hargs);
     for (int s = 0; s < MLP_DEV_SLOTS; s++) free_slot(&d->slots[s]);
     free_ws(d);
     cudaFree(d->params);
@@ -421,6 +464,27 @@ static int op_open(struct mlp_dev **out, int index, const struct mlp_dev_model *
             rc = blas_fail(msg, "cublasSetMathMode", s);
             break;
         }
+        /* cuBLAS's workspace, ours: op_step captures GEMMs into CUDA
+         * graphs, for which cuBLAS's documentation recommends a workspace
+         * set by the user (cublasSetWorkspace), allocated before any
+         * capture, rather than one cuBLAS allocates itself (which under
+         * capture some releases did anew for every graph).  The size it
+         * recommends: 32 MiB from Hopper on, 4 MiB before (its default
+         * pool's, so its heuristics choose as they would without).  Set here, once, for every GEMM the engine runs,
+         * so that a step replayed as a graph and the same step made of
+         * plain calls run their products with the same handle state (the
+         * same bits).  After cublasSetStream, which resets the workspace to
+         * the default pool. */
+        int major = 0;
+        STEP(cudaDeviceGetAttribute, (&major, cudaDevAttrComputeCapabilityMajor, index));
+        d->blas_ws_bytes = (size_t)(major >= 9 ? 32 : 4) << 20;
+        STEP(cudaMalloc, (&d->blas_ws, d->blas_ws_bytes));
+        if ((s = cublasSetWorkspace(d->blas, d->blas_ws, d->blas_ws_bytes)) != CUBLAS_STATUS_SUCCESS) {
+            rc = blas_fail(msg, "cublasSetWorkspace", s);
+            break;
+        }
+        STEP(cudaMalloc, (&d->sargs, sizeof *d->sargs));
+        STEP(cudaMallocHost, ((void **)&d->hargs, ARGS_RING * sizeof *d->hargs));
         STEP(cudaMalloc, (&d->params, pbytes));
         STEP(cudaMalloc, (&d->grad, pbytes));
         STEP(cudaMalloc, (&d->s1, pbytes));
@@ -460,6 +524,7 @@ static int copy_in(struct mlp_dev *d, void *dst, const void *src, size_t bytes, 
 {
     CU(cudaMemcpyAsync, (dst, src, bytes, cudaMemcpyHostToDevice, d->stream));
     CU(cudaStreamSynchronize, (d->stream));
+    d->args_unsynced = 0; /* op_step's queued copies are done too */
     return 0;
 }
 
@@ -467,6 +532,7 @@ static int copy_out(struct mlp_dev *d, void *dst, const void *src, size_t bytes,
 {
     CU(cudaMemcpyAsync, (dst, src, bytes, cudaMemcpyDeviceToHost, d->stream));
     CU(cudaStreamSynchronize, (d->stream));
+    d->args_unsynced = 0;
     return 0;
 }
 
@@ -546,6 +612,8 @@ static int op_upload(struct mlp_dev *d, int slot, const struct mlp_dev_data *ds,
     struct slot *s = &d->slots[slot];
     /* the old data may still be read by queued work */
     CU(cudaStreamSynchronize, (d->stream));
+    d->args_unsynced = 0;
+    drop_graphs(d); /* they read the old data's pointers */
     free_slot(s);
     if (n > 0) {
         CU(cudaMalloc, (&s->x, xb));
@@ -641,6 +709,8 @@ static int ensure_ws(struct mlp_dev *d, uint32_t rows, char *msg)
     }
     /* queued work may still use the old one */
     CU(cudaStreamSynchronize, (d->stream));
+    d->args_unsynced = 0;
+    drop_graphs(d); /* they hold the old workspace's pointers */
     free_ws(d);
     void *base = NULL;
     cudaError_t e = cudaMalloc(&base, total);
@@ -695,13 +765,13 @@ static int gemm(struct mlp_dev *d, cublasOperation_t ta, cublasOperation_t tb, i
  * ws.loss and ws.correct the rows' losses and correct flags. */
 template <typename T>
 static int forward(struct mlp_dev *d, const struct slot *s, uint64_t base, uint32_t nb, bool with_y, T *D, double inv_n,
-                   char *msg)
+                   const step_args *sa, char *msg)
 {
     const T *P = (const T *)d->params;
     const T slope = (T)d->slope;
     size_t n = (size_t)nb * d->n_in;
     MLP_LAUNCH(k_gather<T>, ew_grid(n), EW_THREADS, 0, d->stream, (T *)d->ws.act[0], s->x, s->x_type, d->n_in, s->order,
-               base, n, d->input_scale, d->mean, d->inv_std);
+               base, n, d->input_scale, d->mean, d->inv_std, sa);
     LAUNCHED("k_gather");
     for (uint32_t l = 0; l < d->L; l++) {
         const struct mlp_dev_layer *ly = &d->layers[l];
@@ -717,7 +787,7 @@ static int forward(struct mlp_dev *d, const struct slot *s, uint64_t base, uint3
         } else {
             MLP_LAUNCH(k_head<T>, (nb + HEAD_THREADS - 1) / HEAD_THREADS, HEAD_THREADS, 0, d->stream, Z, D,
                        P + ly->b_off, d->K, nb, d->head, slope, with_y ? s->labels : NULL, with_y ? s->targets : NULL,
-                       s->order, base, inv_n, with_y ? d->ws.loss : NULL, with_y ? d->ws.correct : NULL);
+                       s->order, base, inv_n, with_y ? d->ws.loss : NULL, with_y ? d->ws.correct : NULL, sa);
             LAUNCHED("k_head");
         }
     }
@@ -759,50 +829,78 @@ template <typename T> static int backward(struct mlp_dev *d, uint32_t nb, char *
 }
 
 /* The L2 term: pen_sum += nb c/2 sum w^2 and, with grad, gW += (T)(c w). */
-template <typename T> static int l2_term(struct mlp_dev *d, double c, uint64_t nb, bool grad, char *msg)
+template <typename T>
+static int l2_term(struct mlp_dev *d, double c, uint64_t nb, bool grad, const step_args *sa, char *msg)
 {
     const dim3 g(d->l2_blocks, d->L);
     MLP_LAUNCH(k_l2<T>, g, RED_THREADS, 0, d->stream, (const T *)d->params, grad ? (T *)d->grad : (T *)NULL, d->spans,
-               c, d->l2_part);
+               c, d->l2_part, sa);
     LAUNCHED("k_l2");
-    MLP_LAUNCH(k_l2_fin, 1, RED_THREADS, 0, d->stream, d->acc, d->l2_part, (size_t)d->L * d->l2_blocks, c, (double)nb);
+    MLP_LAUNCH(k_l2_fin, 1, RED_THREADS, 0, d->stream, d->acc, d->l2_part, (size_t)d->L * d->l2_blocks, c, (double)nb,
+               sa);
     LAUNCHED("k_l2_fin");
     return 0;
 }
 
-template <typename T> static int pass_t(struct mlp_dev *d, const struct mlp_dev_pass *p, char *msg)
+/* The pass's checks (op_pass's and op_step's). */
+static int check_pass(struct mlp_dev *d, const struct mlp_dev_pass *p, const char *op, char *msg)
+{
+    if (p->slot < 0 || p->slot >= MLP_DEV_SLOTS || !d->slots[p->slot].present)
+        return fail(msg, "%s: slot %d holds no data", op, p->slot);
+    const uint64_t n = d->slots[p->slot].n_rows;
+    if (p->b0 > n || p->nb > n - p->b0)
+        return fail(msg, "%s: rows %llu..%llu of %llu", op, (unsigned long long)p->b0,
+                    (unsigned long long)(p->b0 + p->nb), (unsigned long long)n);
+    if (!isfinite(p->l2) || !isfinite(p->l2_m)) return fail(msg, "%s: L2 %g / %g is not finite", op, p->l2, p->l2_m);
+    return 0;
+}
+
+/* The numbers of a pass that op_step's args carry (the same expressions
+ * for both paths: the same bits). */
+static double pass_inv_n(const struct mlp_dev_pass *p)
+{
+    return p->nb ? 1.0 / (double)(p->mean_n ? p->mean_n : p->nb) : 0;
+}
+
+/* Whether the pass has an L2 term, and its coefficient *c. */
+static bool pass_l2(const struct mlp_dev_pass *p, double *c)
+{
+    *c = 0;
+    if (p->l2 == 0) return false;
+    const double m = p->l2_m > 0 ? p->l2_m : (double)p->nb;
+    if (!(m > 0)) return false;
+    *c = p->l2 / m;
+    return true;
+}
+
+/* The pass; sa: its changing numbers (b0, inv_n, c) are read from the
+ * device's step arguments instead (op_step's graph: p's b0 is then 0 and
+ * the rest only shapes the launches). */
+template <typename T> static int pass_t(struct mlp_dev *d, const struct mlp_dev_pass *p, const step_args *sa, char *msg)
 {
     const struct slot *s = &d->slots[p->slot];
-    const double inv_n = p->nb ? 1.0 / (double)(p->mean_n ? p->mean_n : p->nb) : 0;
+    const double inv_n = pass_inv_n(p);
     if (p->grad) CU(cudaMemsetAsync, (d->grad, 0, d->n_params * d->esz, d->stream));
     if (p->nb) TRY(ensure_ws(d, p->nb < d->cap ? (uint32_t)p->nb : d->cap, msg));
     for (uint64_t r = 0; r < p->nb;) {
         const uint32_t nb = p->nb - r < d->cap ? (uint32_t)(p->nb - r) : d->cap;
-        TRY(forward<T>(d, s, p->b0 + r, nb, true, p->grad ? (T *)d->ws.d0 : (T *)NULL, inv_n, msg));
+        TRY(forward<T>(d, s, p->b0 + r, nb, true, p->grad ? (T *)d->ws.d0 : (T *)NULL, inv_n, sa, msg));
         MLP_LAUNCH(k_acc, 1, RED_THREADS, 0, d->stream, d->acc, d->ws.loss, d->ws.correct, nb);
         LAUNCHED("k_acc"); /* without targets the head's losses and flags are 0 */
         if (p->grad) TRY(backward<T>(d, nb, msg));
         r += nb;
     }
-    if (p->l2 != 0) {
-        const double m = p->l2_m > 0 ? p->l2_m : (double)p->nb;
-        if (m > 0) TRY(l2_term<T>(d, p->l2 / m, p->nb, p->grad != 0, msg));
-    }
+    double c;
+    if (pass_l2(p, &c)) TRY(l2_term<T>(d, c, p->nb, p->grad != 0, sa, msg));
     return 0;
 }
 
 static int op_pass(struct mlp_dev *d, const struct mlp_dev_pass *p, char *msg)
 {
     if (!d || !p) return fail(msg, "pass: no engine or no pass");
-    if (p->slot < 0 || p->slot >= MLP_DEV_SLOTS || !d->slots[p->slot].present)
-        return fail(msg, "pass: slot %d holds no data", p->slot);
-    const uint64_t n = d->slots[p->slot].n_rows;
-    if (p->b0 > n || p->nb > n - p->b0)
-        return fail(msg, "pass: rows %llu..%llu of %llu", (unsigned long long)p->b0,
-                    (unsigned long long)(p->b0 + p->nb), (unsigned long long)n);
-    if (!isfinite(p->l2) || !isfinite(p->l2_m)) return fail(msg, "pass: L2 %g / %g is not finite", p->l2, p->l2_m);
+    TRY(check_pass(d, p, "pass", msg));
     ON_DEVICE(d);
-    return d->dtype == MLP_F32 ? pass_t<float>(d, p, msg) : pass_t<double>(d, p, msg);
+    return d->dtype == MLP_F32 ? pass_t<float>(d, p, nullptr, msg) : pass_t<double>(d, p, nullptr, msg);
 }
 
 static int op_read_acc(struct mlp_dev *d, struct mlp_dev_acc *acc, char *msg)
@@ -813,6 +911,7 @@ static int op_read_acc(struct mlp_dev *d, struct mlp_dev_acc *acc, char *msg)
     CU(cudaMemcpyAsync, (&a, d->acc, sizeof a, cudaMemcpyDeviceToHost, d->stream));
     CU(cudaMemsetAsync, (d->acc, 0, sizeof a, d->stream));
     CU(cudaStreamSynchronize, (d->stream));
+    d->args_unsynced = 0;
     acc->loss_sum = a.loss_sum;
     acc->pen_sum = a.pen_sum;
     acc->correct = a.correct;
@@ -822,12 +921,13 @@ static int op_read_acc(struct mlp_dev *d, struct mlp_dev_acc *acc, char *msg)
 
 /* ------------------------------------------------------------ updates */
 
-template <typename T> static int sgd_t(struct mlp_dev *d, double lr, double mu, int nesterov, char *msg)
+template <typename T>
+static int sgd_t(struct mlp_dev *d, double lr, double mu, int nesterov, const step_args *sa, char *msg)
 {
     /* as mlp__sgd_step: the coefficients in T, momentum 0 (in T) leaves v alone */
     const T mu_t = (T)mu;
     MLP_LAUNCH(k_sgd<T>, ew_grid(d->n_params), EW_THREADS, 0, d->stream, (T *)d->params, (const T *)d->grad,
-               mu_t == 0 ? (T *)NULL : (T *)d->s1, d->n_params, (T)lr, mu_t, nesterov);
+               mu_t == 0 ? (T *)NULL : (T *)d->s1, d->n_params, (T)lr, mu_t, nesterov, sa);
     LAUNCHED("k_sgd");
     return 0;
 }
@@ -836,15 +936,16 @@ static int op_sgd(struct mlp_dev *d, double lr, double momentum, int nesterov, c
 {
     if (!d) return fail(msg, "sgd: no engine");
     ON_DEVICE(d);
-    return d->dtype == MLP_F32 ? sgd_t<float>(d, lr, momentum, nesterov, msg)
-                               : sgd_t<double>(d, lr, momentum, nesterov, msg);
+    return d->dtype == MLP_F32 ? sgd_t<float>(d, lr, momentum, nesterov, nullptr, msg)
+                               : sgd_t<double>(d, lr, momentum, nesterov, nullptr, msg);
 }
 
-template <typename T> static int adam_t(struct mlp_dev *d, double lr_t, double b1, double b2, double eps_t, char *msg)
+template <typename T>
+static int adam_t(struct mlp_dev *d, double lr_t, double b1, double b2, double eps_t, const step_args *sa, char *msg)
 {
     /* as adam.c: the host's coefficients narrowed to T */
     MLP_LAUNCH(k_adam<T>, ew_grid(d->n_params), EW_THREADS, 0, d->stream, (T *)d->params, (const T *)d->grad,
-               (T *)d->s1, (T *)d->s2, d->n_params, (T)lr_t, (T)b1, (T)b2, (T)eps_t);
+               (T *)d->s1, (T *)d->s2, d->n_params, (T)lr_t, (T)b1, (T)b2, (T)eps_t, sa);
     LAUNCHED("k_adam");
     return 0;
 }
@@ -853,13 +954,14 @@ static int op_adam(struct mlp_dev *d, double lr_t, double b1, double b2, double 
 {
     if (!d) return fail(msg, "adam: no engine");
     ON_DEVICE(d);
-    return d->dtype == MLP_F32 ? adam_t<float>(d, lr_t, b1, b2, eps_t, msg) : adam_t<double>(d, lr_t, b1, b2, eps_t, msg);
+    return d->dtype == MLP_F32 ? adam_t<float>(d, lr_t, b1, b2, eps_t, nullptr, msg)
+                               : adam_t<double>(d, lr_t, b1, b2, eps_t, nullptr, msg);
 }
 
-template <typename T> static int scale_t(struct mlp_dev *d, double f, char *msg)
+template <typename T> static int scale_t(struct mlp_dev *d, double f, const step_args *sa, char *msg)
 {
     const dim3 g(d->l2_blocks, d->L);
-    MLP_LAUNCH(k_scale<T>, g, RED_THREADS, 0, d->stream, (T *)d->params, d->spans, (T)f);
+    MLP_LAUNCH(k_scale<T>, g, RED_THREADS, 0, d->stream, (T *)d->params, d->spans, (T)f, sa);
     LAUNCHED("k_scale");
     return 0;
 }
@@ -868,7 +970,7 @@ static int op_scale_weights(struct mlp_dev *d, double f, char *msg)
 {
     if (!d) return fail(msg, "scale_weights: no engine");
     ON_DEVICE(d);
-    return d->dtype == MLP_F32 ? scale_t<float>(d, f, msg) : scale_t<double>(d, f, msg);
+    return d->dtype == MLP_F32 ? scale_t<float>(d, f, nullptr, msg) : scale_t<double>(d, f, nullptr, msg);
 }
 
 /* ------------------------------------------------------------ predict */
@@ -879,7 +981,7 @@ static int predict_t(struct mlp_dev *d, const struct slot *s, uint64_t row0, uin
     TRY(ensure_ws(d, n < d->cap ? (uint32_t)n : d->cap, msg));
     for (uint64_t r = 0; r < n;) {
         const uint32_t nb = n - r < d->cap ? (uint32_t)(n - r) : d->cap;
-        TRY(forward<T>(d, s, row0 + r, nb, false, (T *)NULL, 0, msg));
+        TRY(forward<T>(d, s, row0 + r, nb, false, (T *)NULL, 0, nullptr, msg));
         const size_t m = (size_t)nb * d->K;
         MLP_LAUNCH(k_to_double<T>, ew_grid(m), EW_THREADS, 0, d->stream, d->ws.out, (const T *)d->ws.act[d->L], m);
         LAUNCHED("k_to_double");
@@ -907,13 +1009,155 @@ static int op_predict(struct mlp_dev *d, int slot, uint64_t row0, uint64_t n, do
                                : predict_t<double>(d, &d->slots[slot], row0, n, out, msg);
 }
 
+/* ------------------------------------------------------------ the step */
+
+/* op_step: pass, update and decay as one unit.  A step of at most
+ * GRAPH_MAX_ROWS rows (with the gradient) is replayed as a CUDA graph: its
+ * ~20 launches (gather, per layer a GEMM and a kernel forward, three or
+ * four launches and two GEMMs back, the L2 term, the update, the decay)
+ * cost the host a few microseconds each, as much as the device's work on
+ * a batch of 64 rows, and one cudaGraphLaunch replaces them all.  Beyond
+ * 1024 rows the GEMMs' time dominates (launches are then a few per cent of
+ * a step) and the plain calls cost little more, while every distinct batch
+ * size would cost a capture and a cached graph: full-batch GD over a large
+ * set gains nothing from a graph.
+ *
+ * A graph bakes in its launches' arguments, so it is captured once per
+ * shape: what fixes the sequence of launches or their configurations
+ * (slot, rows, Adam or SGD, SGD's momentum zero or not in T, decay or not,
+ * an L2 term or not; the dtype and the math are the engine's); a training
+ * run has two (its batches and its shorter last one).  The numbers that
+ * change from step to step (b0, 1/mean_n, the L2 coefficient, the
+ * optimiser's coefficients, the decay factor, and Nesterov's flag with
+ * them) live in a device step_args (d->sargs) that the graph's kernels
+ * read, written before each replay by a cudaMemcpyAsync on the same
+ * stream, so ordered after the previous replay (which read the old
+ * values) and before this one.
+ *
+ * Its source must be pinned host memory (a copy from pageable memory
+ * synchronises the stream first, which would undo the point), and a
+ * pinned copy is asynchronous: the host returns while the copy waits in
+ * the stream behind earlier steps, so the host must not rewrite its
+ * source until it has run.  Hence a ring of ARGS_RING slots, one per step:
+ * a slot is rewritten ARGS_RING steps later, and before the ring wraps
+ * without the stream having been waited for in between (read_acc, a copy
+ * in or out, ...: args_unsynced counts the copies since) op_step waits for
+ * the stream.  Those copies are then done, all slots are free again, and
+ * the wait costs at most one drain of the queue every ARGS_RING steps.
+ *
+ * The capture uses cudaStreamCaptureModeThreadLocal: an engine is used by
+ * one thread at a time, and the global mode would make another thread's
+ * engine fail its cudaMalloc while this one captures.  Nothing in the
+ * captured code allocates or waits: the workspace is ensured before the
+ * capture, cuBLAS's workspace was set at open. */
+
+/* The step as three calls (large batches, passes without the gradient). */
+static int step_plain(struct mlp_dev *d, const struct mlp_dev_step *s, char *msg)
+{
+    TRY(op_pass(d, &s->pass, msg));
+    TRY(s->adam ? op_adam(d, s->lr_t, s->b1, s->b2, s->eps_t, msg) : op_sgd(d, s->lr, s->momentum, s->nesterov, msg));
+    if (s->decay != 1) TRY(op_scale_weights(d, s->decay, msg));
+    return 0;
+}
+
+/* The step's launches into a graph (captured, not run), instantiated into
+ * *exec; the numbers come from d->sargs at replay. */
+template <typename T>
+static int capture_step(struct mlp_dev *d, const struct mlp_dev_step *s, cudaGraphExec_t *exec, char *msg)
+{
+    struct mlp_dev_pass p = s->pass;
+    p.b0 = 0; /* the kernels add sargs->b0 */
+    CU(cudaStreamBeginCapture, (d->stream, cudaStreamCaptureModeThreadLocal));
+    int rc = pass_t<T>(d, &p, d->sargs, msg);
+    /* sgd_t reads the momentum only to choose whether s1 is used (the shape) */
+    if (!rc) rc = s->adam ? adam_t<T>(d, 0, 0, 0, 0, d->sargs, msg) : sgd_t<T>(d, 0, s->momentum, 0, d->sargs, msg);
+    if (!rc && s->decay != 1) rc = scale_t<T>(d, 1, d->sargs, msg);
+    /* ended whatever happened, so that the stream leaves capture */
+    cudaGraph_t g = NULL;
+    const cudaError_t e = cudaStreamEndCapture(d->stream, &g);
+    if (rc || e != cudaSuccess) {
+        if (g) cudaGraphDestroy(g);
+        return rc ? rc : cu_fail(msg, "cudaStreamEndCapture", e);
+    }
+    const cudaError_t ei = cudaGraphInstantiate(exec, g, 0);
+    cudaGraphDestroy(g); /* the executable graph stands alone */
+    if (ei != cudaSuccess) return cu_fail(msg, "cudaGraphInstantiate", ei);
+    return 0;
+}
+
+template <typename T> static int step_graph_t(struct mlp_dev *d, const struct mlp_dev_step *s, char *msg)
+{
+    const struct mlp_dev_pass *p = &s->pass;
+    /* before any capture: a grown workspace drops the graphs, and the
+     * capture must not allocate (pass_t's own ensure_ws then does nothing) */
+    TRY(ensure_ws(d, p->nb < d->cap ? (uint32_t)p->nb : d->cap, msg));
+    double c;
+    struct step_graph key = {};
+    key.used = true;
+    key.slot = p->slot;
+    key.nb = p->nb;
+    key.adam = s->adam != 0;
+    key.momentum = !s->adam && (T)s->momentum != 0; /* as sgd_t decides */
+    key.decay = s->decay != 1;
+    key.l2 = pass_l2(p, &c);
+    struct step_graph *g = NULL, *lru = &d->graphs[0];
+    for (int i = 0; i < MAX_GRAPHS && !g; i++) {
+        struct step_graph *e = &d->graphs[i];
+        if (e->used && e->slot == key.slot && e->nb == key.nb && e->adam == key.adam && e->momentum == key.momentum &&
+            e->decay == key.decay && e->l2 == key.l2)
+            g = e;
+        else if (!e->used || (lru->used && e->last_use < lru->last_use))
+            lru = e;
+    }
+    if (!g) {
+        /* a replay of it still queued completes first (cuGraphExecDestroy) */
+        if (lru->used) cudaGraphExecDestroy(lru->exec);
+        *lru = {};
+        TRY(capture_step<T>(d, s, &key.exec, msg));
+        *lru = key;
+        g = lru;
+    }
+    g->last_use = ++d->graph_clock;
+    /* the ring's wrap: see above */
+    if (d->args_unsynced >= ARGS_RING) {
+        CU(cudaStreamSynchronize, (d->stream));
+        d->args_unsynced = 0;
+    }
+    step_args *a = &d->hargs[d->args_next];
+    d->args_next = (d->args_next + 1) % ARGS_RING;
+    d->args_unsynced++;
+    a->b0 = p->b0;
+    a->inv_n = pass_inv_n(p);
+    a->c = c;
+    a->lr = s->lr;
+    a->mu = s->momentum;
+    a->nesterov = s->nesterov;
+    a->lr_t = s->lr_t;
+    a->b1 = s->b1;
+    a->b2 = s->b2;
+    a->eps_t = s->eps_t;
+    a->decay = s->decay;
+    CU(cudaMemcpyAsync, (d->sargs, a, sizeof *a, cudaMemcpyHostToDevice, d->stream));
+    CU(cudaGraphLaunch, (g->exec, d->stream));
+    return 0;
+}
+
+static int op_step(struct mlp_dev *d, const struct mlp_dev_step *s, char *msg)
+{
+    if (!d || !s) return fail(msg, "step: no engine or no step");
+    if (!s->pass.grad || s->pass.nb == 0 || s->pass.nb > GRAPH_MAX_ROWS) return step_plain(d, s, msg);
+    TRY(check_pass(d, &s->pass, "step", msg));
+    ON_DEVICE(d);
+    return d->dtype == MLP_F32 ? step_graph_t<float>(d, s, msg) : step_graph_t<double>(d, s, msg);
+}
+
 /* ------------------------------------------------------------ the table */
 
 static const struct mlp_dev_ops cuda_ops = {
     MLP_DEV_ABI,     "cuda",     op_count,       op_describe, op_open,          op_close,
     op_set_params,   op_get_params, op_get_grad, op_set_state, op_get_state,   op_upload,
     op_set_order,    op_pass,    op_read_acc,    op_sgd,      op_adam,          op_scale_weights,
-    op_predict,      nullptr, /* step: not yet one unit here (the trainer makes the three calls) */
+    op_predict,      op_step,
 };
 
 extern "C" __attribute__((visibility("default"))) const struct mlp_dev_ops *mlp_dev_cuda_ops(void)

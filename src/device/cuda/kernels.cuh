@@ -32,6 +32,24 @@ struct dev_acc {
     unsigned long long correct, rows;
 };
 
+/* A step's numbers that change from step to step (engine.cu's op_step):
+ * read from device memory by the kernels of a step replayed as a CUDA
+ * graph, which bakes its launches' arguments in at capture; written before
+ * each replay by a copy ordered before it on the stream.  Each kernel that
+ * takes one reads its numbers from it when it is not NULL and uses its own
+ * arguments otherwise (the plain ops: the same kernels, the same
+ * arithmetic, so both give the same bits).  Doubles, as the host computes
+ * them; a kernel narrows them to T as the host's launch would. */
+struct step_args {
+    uint64_t b0;         /* the pass's first row (k_gather, k_head add it to their base) */
+    double inv_n;        /* 1 / mean_n (k_head) */
+    double c;            /* the L2 coefficient l2 / l2_m (k_l2, k_l2_fin) */
+    double lr, mu;       /* sgd */
+    double lr_t, b1, b2, eps_t; /* adam */
+    double decay;        /* k_scale's factor */
+    int nesterov;
+};
+
 /* A layer's weights in the flat vector: elements off .. off + n. */
 struct layer_span {
     size_t off, n;
@@ -98,8 +116,9 @@ __global__ void k_iota(uint64_t *order, uint64_t n)
  * stored type on the device and is converted here. */
 template <typename T>
 __global__ void k_gather(T *X, const void *x, int x_type, uint32_t d, const uint64_t *order, uint64_t base,
-                         size_t n, double scale, const double *mean, const double *inv_std)
+                         size_t n, double scale, const double *mean, const double *inv_std, const step_args *sa)
 {
+    if (sa) base += sa->b0;
     GRID_STRIDE(e, n)
     {
         const size_t i = e / d, j = e - i * d;
@@ -129,8 +148,12 @@ template <typename T> __global__ void k_dact(T *D, const T *A, size_t n, int act
 template <typename T>
 __global__ void k_head(T *Z, T *D, const T *b, uint32_t K, uint32_t nb, int head, T slope, const int32_t *labels,
                        const double *targets, const uint64_t *order, uint64_t base, double inv_n, double *loss_row,
-                       uint32_t *correct_row)
+                       uint32_t *correct_row, const step_args *sa)
 {
+    if (sa) {
+        base += sa->b0;
+        inv_n = sa->inv_n;
+    }
     const uint32_t i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= nb) return;
     T *z = Z + (size_t)i * K;
@@ -203,8 +226,10 @@ template <typename T> __global__ void k_colsum2(T *gb, const double *part, uint3
 /* The L2 term over the weights (not the biases): grid (blocks, layers);
  * block x of layer y sums w^2 over its fixed stride of the layer's weights
  * into part[y * gridDim.x + x], and with G adds (T)(c w) to the gradient. */
-template <typename T> __global__ void k_l2(const T *W, T *G, const layer_span *ly, double c, double *part)
+template <typename T>
+__global__ void k_l2(const T *W, T *G, const layer_span *ly, double c, double *part, const step_args *sa)
 {
+    if (sa) c = sa->c;
     __shared__ double sh[RED_THREADS];
     const layer_span s = ly[blockIdx.y];
     const T *w = W + s.off;
@@ -221,8 +246,9 @@ template <typename T> __global__ void k_l2(const T *W, T *G, const layer_span *l
 }
 
 /* pen_sum += nb * (c/2 sum w^2) from k_l2's n partial sums (one block). */
-__global__ void k_l2_fin(dev_acc *acc, const double *part, size_t n, double c, double nb)
+__global__ void k_l2_fin(dev_acc *acc, const double *part, size_t n, double c, double nb, const step_args *sa)
 {
+    if (sa) c = sa->c;
     __shared__ double sh[RED_THREADS];
     double s = 0;
     for (size_t i = threadIdx.x; i < n; i += RED_THREADS) s += part[i];
@@ -232,16 +258,23 @@ __global__ void k_l2_fin(dev_acc *acc, const double *part, size_t n, double c, d
 }
 
 /* w *= f over each layer's weights: grid (blocks, layers). */
-template <typename T> __global__ void k_scale(T *W, const layer_span *ly, T f)
+template <typename T> __global__ void k_scale(T *W, const layer_span *ly, T f, const step_args *sa)
 {
+    if (sa) f = (T)sa->decay;
     const layer_span s = ly[blockIdx.y];
     T *w = W + s.off;
     for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < s.n; i += (size_t)gridDim.x * blockDim.x)
         w[i] = dm<T>::scale(w[i], f);
 }
 
-template <typename T> __global__ void k_sgd(T *P, const T *G, T *V, size_t n, T lr, T mu, int nesterov)
+template <typename T>
+__global__ void k_sgd(T *P, const T *G, T *V, size_t n, T lr, T mu, int nesterov, const step_args *sa)
 {
+    if (sa) {
+        lr = (T)sa->lr;
+        mu = (T)sa->mu;
+        nesterov = sa->nesterov;
+    }
     GRID_STRIDE(i, n)
     {
         T p = P[i], v = V ? V[i] : (T)0;
@@ -252,8 +285,14 @@ template <typename T> __global__ void k_sgd(T *P, const T *G, T *V, size_t n, T 
 }
 
 template <typename T>
-__global__ void k_adam(T *P, const T *G, T *M, T *V, size_t n, T lr_t, T b1, T b2, T eps_t)
+__global__ void k_adam(T *P, const T *G, T *M, T *V, size_t n, T lr_t, T b1, T b2, T eps_t, const step_args *sa)
 {
+    if (sa) {
+        lr_t = (T)sa->lr_t;
+        b1 = (T)sa->b1;
+        b2 = (T)sa->b2;
+        eps_t = (T)sa->eps_t;
+    }
     GRID_STRIDE(i, n)
     {
         T p = P[i], m = M[i], v = V[i];

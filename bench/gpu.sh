@@ -77,6 +77,13 @@ train_s() { sed -n 's/.*"seconds": *\([0-9.eE+-]*\).*/\1/p' "$1" | awk '{ s += $
 run() {
     B=$(cd "$bundle" && pwd)
     export LD_LIBRARY_PATH="$B/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    # cuBLAS 13 (the plugin's one dependency beyond the driver), where a
+    # CUDA image keeps it off the loader's path: the toolkit's directory,
+    # or the pip wheel PyTorch brings
+    cublas_pip=$(python3 -c 'import nvidia.cublas as c; print(list(c.__path__)[0] + "/lib")' 2>/dev/null || true)
+    for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib "$cublas_pip"; do
+        if [ -n "$d" ] && [ -e "$d/libcublas.so.13" ]; then LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$d"; fi
+    done
     bin="$B/bin/fastmlp"
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' EXIT

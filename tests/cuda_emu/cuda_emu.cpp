@@ -896,12 +896,15 @@ cudaError_t cudaPeekAtLastError(void) { return sticky() ? sticky() : t_last; }
 
 /* ------------------------------------------------------------ runtime: memory */
 
-cudaError_t cudaMalloc(void **p, size_t bytes)
+/* cudaMalloc and cudaMallocHost: the same checks and filling, into the
+ * table `which` (device memory, or page-locked host memory). */
+static cudaError_t emu_alloc(const char *name, std::map<uintptr_t, size_t> alloc_table::*which, void **p,
+                             size_t bytes)
 {
     if (!p) return ret(cudaErrorInvalidValue);
     *p = nullptr;
     if (sticky()) return ret(sticky());
-    if (prohibited("cudaMalloc")) return ret(cudaErrorStreamCaptureUnsupported);
+    if (prohibited(name)) return ret(cudaErrorStreamCaptureUnsupported);
     if (const unsigned long n = g_fail_malloc.load()) {
         g_fail_malloc = n - 1;
         if (n == 1) return ret(cudaErrorMemoryAllocation);
@@ -912,27 +915,37 @@ cudaError_t cudaMalloc(void **p, size_t bytes)
     memset(m, 0xff, bytes); /* not zeros: a GPU's fresh memory holds whatever was there */
     alloc_table &t = table();
     std::lock_guard<std::mutex> lk(t.mu);
-    t.m[(uintptr_t)m] = bytes;
+    (t.*which)[(uintptr_t)m] = bytes;
     *p = m;
     return cudaSuccess;
 }
 
-cudaError_t cudaFree(void *p)
+/* cudaFree and cudaFreeHost: p must start an allocation of `which`
+ * (`what` says which kind in the fault). */
+static cudaError_t emu_free(const char *name, std::map<uintptr_t, size_t> alloc_table::*which, const char *what,
+                            void *p)
 {
     if (!p) return cudaSuccess;
-    if (prohibited("cudaFree")) return ret(cudaErrorStreamCaptureUnsupported);
+    if (prohibited(name)) return ret(cudaErrorStreamCaptureUnsupported);
     {
         alloc_table &t = table();
         std::lock_guard<std::mutex> lk(t.mu);
-        auto it = t.m.find((uintptr_t)p);
-        if (it == t.m.end()) {
-            fault("cudaFree(%p): not a device allocation's start (freed twice? a host pointer?)", p);
+        auto it = (t.*which).find((uintptr_t)p);
+        if (it == (t.*which).end()) {
+            fault("%s(%p): not %s", name, p, what);
             return ret(cudaErrorInvalidValue);
         }
-        t.m.erase(it);
+        (t.*which).erase(it);
     }
     free(p);
     return sticky() ? ret(sticky()) : cudaSuccess;
+}
+
+cudaError_t cudaMalloc(void **p, size_t bytes) { return emu_alloc("cudaMalloc", &alloc_table::m, p, bytes); }
+
+cudaError_t cudaFree(void *p)
+{
+    return emu_free("cudaFree", &alloc_table::m, "a device allocation's start (freed twice? a host pointer?)", p);
 }
 
 /* Page-locked host memory: host memory (not device memory to the checks),
@@ -940,41 +953,12 @@ cudaError_t cudaFree(void *p)
  * failing allocation counts as cudaMalloc's do (mlp_cuda_emu_fail_malloc). */
 cudaError_t cudaMallocHost(void **p, size_t bytes)
 {
-    if (!p) return ret(cudaErrorInvalidValue);
-    *p = nullptr;
-    if (sticky()) return ret(sticky());
-    if (prohibited("cudaMallocHost")) return ret(cudaErrorStreamCaptureUnsupported);
-    if (const unsigned long n = g_fail_malloc.load()) {
-        g_fail_malloc = n - 1;
-        if (n == 1) return ret(cudaErrorMemoryAllocation);
-    }
-    if (bytes == 0) return cudaSuccess;
-    void *m = nullptr;
-    if (posix_memalign(&m, 256, bytes) != 0) return ret(cudaErrorMemoryAllocation);
-    memset(m, 0xff, bytes);
-    alloc_table &t = table();
-    std::lock_guard<std::mutex> lk(t.mu);
-    t.pinned[(uintptr_t)m] = bytes;
-    *p = m;
-    return cudaSuccess;
+    return emu_alloc("cudaMallocHost", &alloc_table::pinned, p, bytes);
 }
 
 cudaError_t cudaFreeHost(void *p)
 {
-    if (!p) return cudaSuccess;
-    if (prohibited("cudaFreeHost")) return ret(cudaErrorStreamCaptureUnsupported);
-    {
-        alloc_table &t = table();
-        std::lock_guard<std::mutex> lk(t.mu);
-        auto it = t.pinned.find((uintptr_t)p);
-        if (it == t.pinned.end()) {
-            fault("cudaFreeHost(%p): not a cudaMallocHost allocation's start", p);
-            return ret(cudaErrorInvalidValue);
-        }
-        t.pinned.erase(it);
-    }
-    free(p);
-    return sticky() ? ret(sticky()) : cudaSuccess;
+    return emu_free("cudaFreeHost", &alloc_table::pinned, "a cudaMallocHost allocation's start", p);
 }
 
 cudaError_t cudaMemcpy(void *dst, const void *src, size_t bytes, cudaMemcpyKind kind)
@@ -1009,16 +993,21 @@ cudaError_t cudaStreamCreateWithFlags(cudaStream_t *s, unsigned flags)
 
 cudaError_t cudaStreamCreate(cudaStream_t *s) { return cudaStreamCreateWithFlags(s, cudaStreamDefault); }
 
+/* Destroying a handle (stream, graph, executable graph, cuBLAS handle): h
+ * leaves its table `which`; one it does not hold (NULL, destroyed twice,
+ * never made) is a fault saying `what` it should have been. */
+static bool forget(std::set<const void *> alloc_table::*which, const void *h, const char *call, const char *what)
+{
+    alloc_table &t = table();
+    std::lock_guard<std::mutex> lk(t.mu);
+    if (h && (t.*which).erase(h)) return true;
+    fault("%s(%p): not %s", call, h, what);
+    return false;
+}
+
 cudaError_t cudaStreamDestroy(cudaStream_t s)
 {
-    {
-        alloc_table &t = table();
-        std::lock_guard<std::mutex> lk(t.mu);
-        if (!s || !t.streams.erase(s)) {
-            fault("cudaStreamDestroy(%p): not a stream", (void *)s);
-            return ret(cudaErrorInvalidResourceHandle);
-        }
-    }
+    if (!forget(&alloc_table::streams, s, "cudaStreamDestroy", "a stream")) return ret(cudaErrorInvalidResourceHandle);
     if (s->cap) {
         fault("cudaStreamDestroy(%p): the stream is still capturing (no cudaStreamEndCapture)", (void *)s);
         delete s->cap;
@@ -1164,28 +1153,15 @@ cudaError_t cudaGraphLaunch(cudaGraphExec_t exec, cudaStream_t s)
 
 cudaError_t cudaGraphExecDestroy(cudaGraphExec_t exec)
 {
-    {
-        alloc_table &t = table();
-        std::lock_guard<std::mutex> lk(t.mu);
-        if (!exec || !t.execs.erase(exec)) {
-            fault("cudaGraphExecDestroy(%p): not an executable graph (destroyed twice?)", (void *)exec);
-            return ret(cudaErrorInvalidValue);
-        }
-    }
+    if (!forget(&alloc_table::execs, exec, "cudaGraphExecDestroy", "an executable graph (destroyed twice?)"))
+        return ret(cudaErrorInvalidValue);
     delete exec;
     return cudaSuccess;
 }
 
 cudaError_t cudaGraphDestroy(cudaGraph_t g)
 {
-    {
-        alloc_table &t = table();
-        std::lock_guard<std::mutex> lk(t.mu);
-        if (!g || !t.graphs.erase(g)) {
-            fault("cudaGraphDestroy(%p): not a graph (destroyed twice?)", (void *)g);
-            return ret(cudaErrorInvalidValue);
-        }
-    }
+    if (!forget(&alloc_table::graphs, g, "cudaGraphDestroy", "a graph (destroyed twice?)")) return ret(cudaErrorInvalidValue);
     delete g;
     return cudaSuccess;
 }
@@ -1302,14 +1278,7 @@ cublasStatus_t cublasCreate(cublasHandle_t *h)
 
 cublasStatus_t cublasDestroy(cublasHandle_t h)
 {
-    {
-        alloc_table &t = table();
-        std::lock_guard<std::mutex> lk(t.mu);
-        if (!h || !t.blas.erase(h)) {
-            fault("cublasDestroy(%p): not a handle", (void *)h);
-            return CUBLAS_STATUS_NOT_INITIALIZED;
-        }
-    }
+    if (!forget(&alloc_table::blas, h, "cublasDestroy", "a handle")) return CUBLAS_STATUS_NOT_INITIALIZED;
     delete h;
     return CUBLAS_STATUS_SUCCESS;
 }

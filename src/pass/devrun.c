@@ -61,7 +61,7 @@ void mlp__dev_close(struct mlp_devrun *r)
 /* rows [row0, row0 + n) of ds as the backend takes them (a view, no copy) */
 static struct mlp_dev_data dev_data(const struct mlp_dataset *ds, uint64_t row0, uint64_t n)
 {
-    size_t es = ds->x_type == MLP_ELEM_U8 ? 1 : ds->x_type == MLP_ELEM_F32 ? 4 : 8;
+    const size_t es = mlp__elem_size(ds->x_type);
     return (struct mlp_dev_data){
         .n_rows = n,
         .n_cols = ds->n_cols,
@@ -237,7 +237,7 @@ enum mlp_status mlp__dev_model_predict(const struct mlp_model *m, const struct m
     x.targets = NULL;
     void *gathered = NULL;
     if (rows && rows->index) {
-        size_t es = ds->x_type == MLP_ELEM_U8 ? 1 : ds->x_type == MLP_ELEM_F32 ? 4 : 8, row = ds->n_cols * es;
+        const size_t row = ds->n_cols * mlp__elem_size(ds->x_type);
         if (n > SIZE_MAX / (row ? row : 1) || !(gathered = malloc((size_t)n * row)))
             return mlp__fail(err, MLP_ERR_NOMEM, "out of memory gathering %llu rows for the device",
                              (unsigned long long)n);

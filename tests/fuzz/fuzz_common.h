@@ -6,6 +6,7 @@
 #define FASTMLP_FUZZ_COMMON_H
 
 #include "fastmlp.h"
+#include "internal.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -19,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static inline void fuzz_check_dataset(const struct mlp_dataset *ds)
 {
     if (mlp_dataset_validate(ds, NULL) != MLP_OK) abort();
-    size_t es = ds->x_type == MLP_ELEM_U8 ? 1 : ds->x_type == MLP_ELEM_F32 ? 4 : 8;
+    size_t es = mlp__elem_size(ds->x_type);
     size_t bytes = (size_t)ds->n_rows * ds->n_cols * es;
     volatile unsigned char sink = 0;
     for (size_t i = 0; i < bytes; i++) sink ^= ((const unsigned char *)ds->x)[i];
@@ -54,7 +55,7 @@ typedef enum mlp_status (*fuzz_load_fn)(struct mlp_dataset *ds, const struct mlp
 static inline void fuzz_shards(const struct mlp_dataset *whole, fuzz_load_fn load, const void *ctx, uint8_t last)
 {
     const uint32_t c = 2 + last % 4;
-    const size_t es = whole->x_type == MLP_ELEM_U8 ? 1 : whole->x_type == MLP_ELEM_F32 ? 4 : 8;
+    const size_t es = mlp__elem_size(whole->x_type);
     const size_t row = (size_t)whole->n_cols * es;
     uint64_t at = 0;
     for (uint32_t i = 0; i < c; i++) {

@@ -183,7 +183,7 @@ static int dh_upload(struct mlp_dev *d, int slot, const struct mlp_dev_data *ds,
 {
     if (slot < 0 || slot >= MLP_DEV_SLOTS) return dh_fail(msg, MLP_ERR_ARG, "no such slot");
     dh_free_slot(d, slot);
-    size_t es = ds->x_type == MLP_ELEM_U8 ? 1 : ds->x_type == MLP_ELEM_F32 ? 4 : 8;
+    const size_t es = mlp__elem_size((enum mlp_elem)ds->x_type);
     const uint32_t K = d->m.layers[d->m.n_layers - 1].n_out;
     struct mlp_dataset *s = &d->slot[slot];
     d->slot_mem[slot][0] = dh_dup(ds->x, (size_t)ds->n_rows * ds->n_cols * es);

@@ -27,11 +27,10 @@
 
 #include "check.h"
 #include "fastmlp.h"
+#include "internal.h"
 #include "loadtest.h"
 
 /* ------------------------------------------------------------- checking */
-
-static size_t elem_size(enum mlp_elem e) { return e == MLP_ELEM_U8 ? 1 : e == MLP_ELEM_F32 ? 4 : 8; }
 
 /* Load x (and y) with p, from the files or from their bytes in memory
  * (named as the files, so that the format is told alike). */
@@ -68,7 +67,7 @@ static void check_shards(const char *what, const char *x, const char *y, const s
         CHECK_MSG(st == MLP_OK, "%s: whole load: %s", what, err.msg);
         if (st != MLP_OK) return;
         uint64_t N = whole.n_rows;
-        size_t row_bytes = whole.n_cols * elem_size(whole.x_type);
+        size_t row_bytes = whole.n_cols * mlp__elem_size(whole.x_type);
         const uint32_t counts[] = {1, 2, 3, 7, (uint32_t)N + 2};
         for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++) {
             uint32_t c = counts[k];

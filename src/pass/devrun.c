@@ -72,18 +72,25 @@ static struct mlp_dev_data dev_data(const struct mlp_dataset *ds, uint64_t row0,
     };
 }
 
-enum mlp_status mlp__dev_upload(struct mlp_devrun *r, int slot, const struct mlp_dataset *ds, struct mlp_error *err)
+/* dd into slot, whatever it held (its order then the identity); the slot
+ * is then known to hold ds (NULL: rows no caller will name again). */
+static enum mlp_status put(struct mlp_devrun *r, int slot, const struct mlp_dataset *ds, const struct mlp_dev_data *dd,
+                           const char *what, struct mlp_error *err)
 {
-    if (r->slot[slot] == ds) return MLP_OK;
     char msg[MLP_DEV_MSG] = "";
-    struct mlp_dev_data dd = dev_data(ds, 0, ds->n_rows);
     r->slot[slot] = NULL;
-    int rc = r->ops->upload(r->d, slot, &dd, msg);
-    if (rc) return mlp__dev_status(r, rc, slot ? "cannot upload the evaluation set" : "cannot upload the training set",
-                                   msg, err);
+    int rc = r->ops->upload(r->d, slot, dd, msg);
+    if (rc) return mlp__dev_status(r, rc, what, msg, err);
     r->slot[slot] = ds;
     r->ordered[slot] = false;
     return MLP_OK;
+}
+
+enum mlp_status mlp__dev_upload(struct mlp_devrun *r, int slot, const struct mlp_dataset *ds, struct mlp_error *err)
+{
+    if (r->slot[slot] == ds) return MLP_OK;
+    struct mlp_dev_data dd = dev_data(ds, 0, ds->n_rows);
+    return put(r, slot, ds, &dd, slot ? "cannot upload the evaluation set" : "cannot upload the training set", err);
 }
 
 enum mlp_status mlp__dev_order(struct mlp_devrun *r, int slot, const uint64_t *order, struct mlp_error *err)
@@ -214,10 +221,9 @@ enum mlp_status mlp__dev_model_evaluate(const struct mlp_model *m, const struct 
     double l = 0;
     uint64_t correct = 0;
     /* the caller's data may have changed since the last call: uploaded each time */
-    c->r.slot[0] = NULL;
-    st = mlp__dev_upload(&c->r, 0, ds, err);
+    struct mlp_dev_data dd = dev_data(ds, 0, ds->n_rows);
+    st = put(&c->r, 0, ds, &dd, "cannot upload the data", err);
     if (st == MLP_OK) st = mlp__dev_evaluate(&c->r, 0, &l, &correct, err);
-    c->r.slot[0] = NULL;
     pthread_mutex_unlock(&c->lock);
     if (st != MLP_OK) return st;
     /* a data set without targets has no loss: 0, as the CPU pass gives */
@@ -249,12 +255,12 @@ enum mlp_status mlp__dev_model_predict(const struct mlp_model *m, const struct m
     struct mlp_devcache *c;
     enum mlp_status st = cache_get(m, &c, err);
     if (st == MLP_OK) {
-        char msg[MLP_DEV_MSG] = "";
         struct mlp_dev_data dd = dev_data(&x, row0, n);
-        c->r.slot[0] = NULL;
-        int rc = c->r.ops->upload(c->r.d, 0, &dd, msg);
-        if (!rc) rc = c->r.ops->predict(c->r.d, 0, 0, n, out, msg);
-        st = mlp__dev_status(&c->r, rc, "prediction", msg, err);
+        st = put(&c->r, 0, NULL, &dd, "cannot upload the rows", err);
+        if (st == MLP_OK) {
+            char msg[MLP_DEV_MSG] = "";
+            st = mlp__dev_status(&c->r, c->r.ops->predict(c->r.d, 0, 0, n, out, msg), "prediction", msg, err);
+        }
         pthread_mutex_unlock(&c->lock);
     }
     free(gathered);

@@ -846,6 +846,21 @@ static void begin_epoch(struct mlp_trainer *t)
     t->dev_order_stale = true;
 }
 
+/* A batch of epoch ep is done, `done` rows of the epoch with it: the
+ * position, the epoch's time so far, and on_batch with the running
+ * figures (a request to stop is recorded in t->stop). */
+static void batch_done(struct mlp_trainer *t, uint32_t ep, uint64_t done, double t0)
+{
+    t->batch_pos++;
+    t->epoch_s = mlp__now() - t0;
+    if (!t->on_batch) return;
+    struct mlp_batch_info bi = {.epoch = ep, .epochs = t->p.epochs, .batch = t->batch_pos, .n_batches = t->n_batches,
+                                .rows_done = done, .loss = t->loss_sum / (double)done,
+                                .accuracy = has_labels(t) ? (double)t->correct / (double)done : -1,
+                                .seconds = t->epoch_s};
+    if (t->on_batch(&bi, t->user)) t->stop = 1;
+}
+
 /* Batch t->batch_pos of epoch ep (1-based) at learning rate lr: the pass,
  * the update, the profile and on_batch.  t0: when the epoch started, on
  * the clock of mlp__now (less the time it ran before a resume). */
@@ -863,18 +878,9 @@ static enum mlp_status run_batch(struct mlp_trainer *t, uint32_t ep, double lr, 
         t->prof.backward_n++;
         t->prof.optim_n++;
         t->step++;
-        t->batch_pos++;
-        t->epoch_s = mlp__now() - t0;
-        if (t->on_batch) {
-            if ((st = dev_sums(t, err)) != MLP_OK) return st;
-            uint64_t done = b0 + nb;
-            struct mlp_batch_info bi = {.epoch = ep, .epochs = p->epochs, .batch = t->batch_pos,
-                                        .n_batches = t->n_batches, .rows_done = done,
-                                        .loss = t->loss_sum / (double)done,
-                                        .accuracy = has_labels(t) ? (double)t->correct / (double)done : -1,
-                                        .seconds = t->epoch_s};
-            if (t->on_batch(&bi, t->user)) t->stop = 1;
-        }
+        /* on_batch's running figures are on the device: read back first */
+        if (t->on_batch && (st = dev_sums(t, err)) != MLP_OK) return st;
+        batch_done(t, ep, b0 + nb, t0);
         return MLP_OK;
     }
     struct mlp_pass ps = {.m = m, .ds = t->train, .row0 = b0, .n = nb, .rows = t->minibatch ? t->perm + b0 : NULL,
@@ -914,16 +920,7 @@ static enum mlp_status run_batch(struct mlp_trainer *t, uint32_t ep, double lr, 
     if (p->weight_decay > 0) decay_weights(t, lr);
     t->prof.optim_s += mlp__now() - o0;
     t->prof.optim_n++;
-    t->batch_pos++;
-    t->epoch_s = mlp__now() - t0;
-    if (t->on_batch) {
-        uint64_t done = b0 + nb;
-        struct mlp_batch_info bi = {.epoch = ep, .epochs = p->epochs, .batch = t->batch_pos, .n_batches = t->n_batches,
-                                    .rows_done = done, .loss = t->loss_sum / (double)done,
-                                    .accuracy = has_labels(t) ? (double)t->correct / (double)done : -1,
-                                    .seconds = t->epoch_s};
-        if (t->on_batch(&bi, t->user)) t->stop = 1;
-    }
+    batch_done(t, ep, b0 + nb, t0);
     return MLP_OK;
 }
 

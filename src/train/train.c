@@ -373,21 +373,33 @@ static enum mlp_status dev_push(struct mlp_trainer *t, struct mlp_error *err)
     return st;
 }
 
+/* The passes' sums since the last read, into the epoch's (a wait for the
+ * device): for on_batch, and as part of dev_pull. */
+static enum mlp_status dev_sums(struct mlp_trainer *t, struct mlp_error *err)
+{
+    struct mlp_devrun *r = &t->dev;
+    char msg[MLP_DEV_MSG] = "";
+    struct mlp_dev_acc acc = {0};
+    int rc = r->ops->read_acc(r->d, &acc, msg);
+    if (rc) return mlp__dev_status(r, rc, "cannot read the losses back", msg, err);
+    t->loss_sum += acc.loss_sum;
+    t->pen_sum += acc.pen_sum;
+    t->correct += acc.correct;
+    return MLP_OK;
+}
+
 /* The device's weights, moments and the sums of the passes since the last
  * pull back into the trainer (when the device is ahead). */
 static enum mlp_status dev_pull(struct mlp_trainer *t, struct mlp_error *err)
 {
     if (!t->on_dev || !t->dev_ahead) return MLP_OK;
     struct mlp_devrun *r = &t->dev;
+    enum mlp_status st = dev_sums(t, err);
+    if (st != MLP_OK) return st;
     char msg[MLP_DEV_MSG] = "";
-    struct mlp_dev_acc acc = {0};
-    int rc = r->ops->read_acc(r->d, &acc, msg);
-    if (!rc) rc = r->ops->get_params(r->d, t->m->params, msg);
+    int rc = r->ops->get_params(r->d, t->m->params, msg);
     if (!rc && t->n_state) rc = r->ops->get_state(r->d, t->s1, t->n_state >= 2 ? t->s2 : NULL, msg);
     if (rc) return mlp__dev_status(r, rc, "cannot read the training state back", msg, err);
-    t->loss_sum += acc.loss_sum;
-    t->pen_sum += acc.pen_sum;
-    t->correct += acc.correct;
     t->dev_ahead = false;
     return MLP_OK;
 }
@@ -455,20 +467,6 @@ static enum mlp_status dev_step(struct mlp_trainer *t, uint64_t b0, uint64_t nb,
                 : r->ops->sgd(r->d, s.lr, s.momentum, s.nesterov, msg);
     if (!rc && s.decay != 1) rc = r->ops->scale_weights(r->d, s.decay, msg);
     if (rc) return mlp__dev_status(r, rc, "update", msg, err);
-    return MLP_OK;
-}
-
-/* The running sums for on_batch: read back (a wait for the device). */
-static enum mlp_status dev_sums(struct mlp_trainer *t, struct mlp_error *err)
-{
-    struct mlp_devrun *r = &t->dev;
-    char msg[MLP_DEV_MSG] = "";
-    struct mlp_dev_acc acc = {0};
-    int rc = r->ops->read_acc(r->d, &acc, msg);
-    if (rc) return mlp__dev_status(r, rc, "cannot read the losses back", msg, err);
-    t->loss_sum += acc.loss_sum;
-    t->pen_sum += acc.pen_sum;
-    t->correct += acc.correct;
     return MLP_OK;
 }
 

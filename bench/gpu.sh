@@ -163,10 +163,10 @@ EOF
             grep -E '^RESULT' || true
     done
 
+    for i in 1 2 3 4; do cat "$B/data/galaxy_test.csv"; done >"$tmp/galaxy_x4.csv"
     for dev in cuda cpu; do
         echo
         echo "== 5. W2 on $dev: galaxies x4, 1024-8-3 sigmoid, BCE + L2 1, CG 600 iterations, f64"
-        for i in 1 2 3 4; do cat "$B/data/galaxy_test.csv"; done >"$tmp/galaxy_x4.csv"
         "$bin" --device "$dev" train --train "$tmp/galaxy_x4.csv" --layers 8 --activation sigmoid --head sigmoid-bce \
             --l2 1 --init uniform --init-range -0.2,0.2 --optimizer cg --max-iter 600 --dtype f64 \
             --threads "$cores" -q --log-json "$tmp/w2_$dev.json" >"$tmp/out" 2>&1 || cat "$tmp/out"

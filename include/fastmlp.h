@@ -965,8 +965,11 @@ enum mlp_isa {
     MLP_ISA_AVX512 = 3,      /* AVX-512 F, BW, DQ, VL */
     MLP_ISA_AVX512_VNNI = 4, /* + VNNI (int8 dot products) */
     MLP_ISA_AVX512_BF16 = 5, /* + VNNI and BF16 */
+    MLP_ISA_NEON = 6,        /* aarch64 Advanced SIMD (every aarch64 CPU); its int8 and bf16 kernels add
+                                dotprod, i8mm and bf16 where the CPU has them */
 };
-MLP_API const char *mlp_isa_name(enum mlp_isa i); /* "auto", "portable", "avx2", "avx512", "avx512-vnni", "avx512-bf16" */
+/* "auto", "portable", "avx2", "avx512", "avx512-vnni", "avx512-bf16", "neon" */
+MLP_API const char *mlp_isa_name(enum mlp_isa i);
 MLP_API int mlp_isa_parse(const char *s);         /* -1 when unknown */
 
 /* The device a context's models train and run on.  MLP_DEVICE_CPU is this
@@ -1244,7 +1247,8 @@ MLP_API const char *mlp_qtype_kernel(enum mlp_qtype t);
 
 MLP_API enum mlp_qtype mlp_qmodel_qtype(const struct mlp_qmodel *q);
 /* The active kernel: "avx512-bf16", "avx512-vnni", "avx512bw", "avx512f",
- * "avx-vnni", "avx2", "portable" (static string). */
+ * "avx-vnni", "avx2" (x86-64), "neon-bf16", "neon-i8mm", "neon-dotprod",
+ * "neon" (aarch64), "portable" (static string). */
 MLP_API const char *mlp_qmodel_kernel(const struct mlp_qmodel *q);
 /* Bytes of packed weights one forward pass reads (padding included). */
 MLP_API uint64_t mlp_qmodel_weight_bytes(const struct mlp_qmodel *q);

@@ -31,7 +31,7 @@ static void usage(FILE *f)
     for (const struct command *c = commands; c->name; c++) fprintf(f, "  %-10s %s\n", c->name, c->summary);
     fprintf(f, "\nglobal options (before the command):\n"
                "  --isa NAME  the kernels' instruction set: auto (the best this CPU runs), portable, avx2,\n"
-               "              avx512, avx512-vnni, avx512-bf16 [FASTMLP_ISA, else auto]\n"
+               "              avx512, avx512-vnni, avx512-bf16 (x86-64); neon (aarch64) [FASTMLP_ISA, else auto]\n"
                "  --version   print the version, the BLAS in use, the kernel chosen for each slot and the GPUs\n"
                "\noptions of every command (anywhere on its line):\n"
                "  --device D  where models train and run: cpu (default), cuda (GPU 0) or cuda:N; the CUDA\n"
@@ -45,7 +45,7 @@ static int parse_isa(const char *what, const char *name)
 {
     int i = strcmp(name, "native") == 0 ? MLP_ISA_AUTO : mlp_isa_parse(name);
     if (i < 0)
-        fprintf(stderr, "fastmlp: %s '%s' is not one of auto portable avx2 avx512 avx512-vnni avx512-bf16\n", what,
+        fprintf(stderr, "fastmlp: %s '%s' is not one of auto portable avx2 avx512 avx512-vnni avx512-bf16 neon\n", what,
                 name);
     return i;
 }

@@ -163,7 +163,13 @@ static void pack_layer(struct mlp_qmodel *q, const struct mlp_model *m, uint32_t
         case MLP_Q_INT8: {
             /* symmetric per row: the largest |w| maps to 127 */
             double amax = 0;
-            for (uint32_t i = 0; i < L->n_in; i++) amax = fmax(amax, fabs(weight_at(m, row + i)));
+            /* NaN weights are skipped, as fmax would; written as a compare
+             * because GCC 12's aarch64 vectoriser crashes on this fmax
+             * reduction (internal compiler error in vect_transform_reduction) */
+            for (uint32_t i = 0; i < L->n_in; i++) {
+                const double a = fabs(weight_at(m, row + i));
+                if (a > amax) amax = a;
+            }
             double sc = amax / 127.0, inv = amax > 0 ? 127.0 / amax : 0;
             int64_t sum = 0;
             for (uint32_t i = 0; i < L->n_in; i++) {

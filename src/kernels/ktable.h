@@ -1,18 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /* The run-time kernel table: every compute kernel the pass, the optimisers
  * and the quantised engine call, as function pointers, one table per
- * instruction-set variant (portable C, AVX2+FMA, AVX-512 F/BW/DQ/VL, +VNNI,
- * +VNNI+BF16).  mlp__ktable picks a table once per process per requested
+ * instruction-set variant (portable C; on x86-64 AVX2+FMA, AVX-512
+ * F/BW/DQ/VL, +VNNI, +VNNI+BF16; on aarch64 NEON).  mlp__ktable picks a table once per process per requested
  * variant from what the CPU and the OS can run (kernels/ktable.c); each
  * mlp_context holds the one it asked for (mlp_context_params.isa), so the
  * library reads no environment and a model's kernels follow its context.
  *
  * The ISA-specific bodies (narrow.inc, act.inc, adam.inc) are compiled once
- * per variant by kernels/isa_{portable,avx2,avx512}.c with per-file flags
- * (CMakeLists.txt); the quantised kernels' plain-C bodies (qk.inc) for the
- * baseline by kernels/qk_portable.c; their AVX2 (and AVX-VNNI) versions
+ * per variant by kernels/isa_{portable,avx2,avx512,neon}.c with per-file
+ * flags (CMakeLists.txt); the quantised kernels' plain-C bodies (qk.inc) for
+ * the baseline by kernels/qk_portable.c; their AVX2 (and AVX-VNNI) versions
  * are intrinsics in kernels/qk_avx2_simd.c, the AVX-512 ones keep their
- * target attributes in qkernels.c.  The GEMMs are the BLAS's in every variant (OpenBLAS picks its
+ * target attributes in qkernels.c, the NEON ones (with dotprod, i8mm and
+ * bf16 where the CPU has them) are intrinsics in kernels/qk_neon*.c.  The GEMMs are the BLAS's in every variant (OpenBLAS picks its
  * own kernels at run time). */
 #ifndef MLP_KTABLE_H
 #define MLP_KTABLE_H
@@ -92,6 +93,9 @@ struct mlp_ktable {
     struct mlp_qk qk[MLP_Q_COUNT];         /* per mlp_qtype */
 };
 
+/* The last variant of enum mlp_isa. */
+#define MLP_ISA_LAST MLP_ISA_NEON
+
 /* The table for `want`: AUTO gives the best variant this CPU and OS run; a
  * named variant the CPU or OS cannot run gives NULL and MLP_ERR_ARG with a
  * message naming what is missing and what would run.  Tables are made once
@@ -102,14 +106,22 @@ const struct mlp_ktable *mlp__ktable(enum mlp_isa want, struct mlp_error *err);
  * to a CPU with AVX2 (bit 4: AVX-VNNI -> MLP_QK_HAS_AVXVNNI); apart from
  * the detection so that tests can check the mapping on any CPU. */
 unsigned mlp__qk_cpuid_features(uint32_t leaf7_sub1_eax);
+/* The same for aarch64: the quantised kernels' features that the kernel's
+ * hardware capabilities (getauxval(AT_HWCAP), getauxval(AT_HWCAP2)) give
+ * to the NEON variant: ASIMDDP -> MLP_QK_HAS_DOTPROD, I8MM -> _I8MM, BF16 ->
+ * _ARM_BF16.  Pure, so that tests check the mapping on any CPU. */
+unsigned mlp__qk_hwcap_features(unsigned long hwcap, unsigned long hwcap2);
 
 /* The filling of the vector slots (narrow, activations, Adam) by each
- * variant's file; the AVX-512 fill exists only on x86-64. */
+ * variant's file; the AVX2 and AVX-512 fills exist only on x86-64, the
+ * NEON fill only on aarch64. */
 void mlp__kt_fill_portable_f32(struct mlp_ktable *t);
 void mlp__kt_fill_portable_f64(struct mlp_ktable *t);
 void mlp__kt_fill_avx2_f32(struct mlp_ktable *t);
 void mlp__kt_fill_avx2_f64(struct mlp_ktable *t);
 void mlp__kt_fill_avx512_f32(struct mlp_ktable *t);
 void mlp__kt_fill_avx512_f64(struct mlp_ktable *t);
+void mlp__kt_fill_neon_f32(struct mlp_ktable *t);
+void mlp__kt_fill_neon_f64(struct mlp_ktable *t);
 
 #endif

@@ -561,10 +561,14 @@ static __attribute__((target(T_AVX512))) void sigmoid_avx512(float *z, size_t n)
  * on W6's network (784-256-128-10, 10000 rows, Zen 3) 125k against 103k
  * rows/s on one thread, 179k against 114k on two (quant.c's batch and
  * panel paths, one process, the machine shared); one core on the 784-256
- * layer alone, 96 samples: 64 GMAC/s against 50. */
+ * layer alone, 96 samples: 64 GMAC/s against 50.  On aarch64 the NEON
+ * kernels (kernels/qk_neon*.c), int8 by the best of I8MM, dotprod and
+ * plain Advanced SIMD, bf16 by BFDOT where the CPU has BF16; every one of
+ * them needs MLP_QK_HAS_NEON, the others' bits alone give the plain-C
+ * kernels. */
 static struct mlp_qk select_plain(enum mlp_qtype t, unsigned features)
 {
-    (void)features; /* unused where there is no AVX2 build */
+    (void)features; /* unused where there is no AVX2 or NEON build */
 #ifdef MLP_QK_AVX2
     if (features & MLP_QK_HAS_AVX2) {
         switch (t) {
@@ -576,6 +580,29 @@ static struct mlp_qk select_plain(enum mlp_qtype t, unsigned features)
                                        .range = mlp__qk_range_avx2, .u8q = mlp__qk_u8q_avx2};
             return (struct mlp_qk){.name = "avx2", .i8 = mlp__qk_i8_avx2, .i8g = mlp__qk_i8g_avx2,
                                    .range = mlp__qk_range_avx2, .u8q = mlp__qk_u8q_avx2};
+        case MLP_Q_COUNT: break;
+        }
+    }
+#endif
+#ifdef MLP_QK_NEON
+    if (features & MLP_QK_HAS_NEON) {
+        switch (t) {
+        case MLP_Q_F32: return (struct mlp_qk){.name = "neon", .f32 = mlp__qk_f32_neon};
+        case MLP_Q_BF16:
+            if (features & MLP_QK_HAS_ARM_BF16)
+                return (struct mlp_qk){.name = "neon-bf16", .bf16 = mlp__qk_bf16_neon_bf16};
+            return (struct mlp_qk){.name = "neon", .bf16 = mlp__qk_bf16_neon};
+        case MLP_Q_INT8:
+            /* the I8MM kernels use its instructions alone (no SDOT) */
+            if (features & MLP_QK_HAS_I8MM)
+                return (struct mlp_qk){.name = "neon-i8mm", .i8 = mlp__qk_i8_neon_i8mm, .i8g = mlp__qk_i8g_neon_i8mm,
+                                       .range = mlp__qk_range_neon, .u8q = mlp__qk_u8q_neon};
+            if (features & MLP_QK_HAS_DOTPROD)
+                return (struct mlp_qk){.name = "neon-dotprod", .i8 = mlp__qk_i8_neon_dot, .i8g = mlp__qk_i8g_neon_dot,
+                                       .range = mlp__qk_range_neon, .u8q = mlp__qk_u8q_neon};
+            /* no batch kernel (qkernels.h): batches take the panel kernel */
+            return (struct mlp_qk){.name = "neon", .i8 = mlp__qk_i8_neon, .range = mlp__qk_range_neon,
+                                   .u8q = mlp__qk_u8q_neon};
         case MLP_Q_COUNT: break;
         }
     }
@@ -628,6 +655,9 @@ struct mlp_qk mlp__qk_select(enum mlp_qtype t, unsigned features)
 #endif
 #ifdef MLP_QK_AVX2
     if (!k.sigmoid && (features & MLP_QK_HAS_AVX2)) k.sigmoid = mlp__qk_sigmoid_avx2;
+#endif
+#ifdef MLP_QK_NEON
+    if (features & MLP_QK_HAS_NEON) k.sigmoid = mlp__qk_sigmoid_neon;
 #endif
     return k;
 }

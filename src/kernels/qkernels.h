@@ -76,7 +76,12 @@ enum {
     MLP_QK_HAS_AVX512_BF16 = 1u << 1, /* vdpbf16ps */
     MLP_QK_HAS_AVX512_VNNI = 1u << 2, /* vpdpbusd */
     MLP_QK_HAS_AVX2 = 1u << 3,        /* AVX2 and FMA (and the OS saves ymm): kernels/qk_avx2_simd.c */
-    MLP_QK_HAS_AVXVNNI = 1u << 4      /* AVX-VNNI (cpuid 7.1 EAX bit 4): VEX vpdpbusd on ymm, with AVX2 */
+    MLP_QK_HAS_AVXVNNI = 1u << 4,     /* AVX-VNNI (cpuid 7.1 EAX bit 4): VEX vpdpbusd on ymm, with AVX2 */
+    /* aarch64 (getauxval(AT_HWCAP/AT_HWCAP2), kernels/ktable.c) */
+    MLP_QK_HAS_NEON = 1u << 5,        /* Advanced SIMD (every aarch64 CPU): kernels/qk_neon*.c */
+    MLP_QK_HAS_DOTPROD = 1u << 6,     /* SDOT/UDOT (HWCAP_ASIMDDP), with NEON */
+    MLP_QK_HAS_ARM_BF16 = 1u << 7,    /* BFDOT/BFMMLA (HWCAP2_BF16), with NEON */
+    MLP_QK_HAS_I8MM = 1u << 8         /* USDOT/USMMLA (HWCAP2_I8MM), with NEON */
 };
 
 typedef void (*mlp_qk_f32_fn)(const float *w, size_t panel_stride, uint32_t nch, uint32_t p0, uint32_t p1,
@@ -168,6 +173,41 @@ void mlp__qk_i8g_avxvnni(const struct mlp_qk_i8g_layer *L, const uint8_t *x, siz
 void mlp__qk_range_avx2(const float *x, uint32_t n, float *lo, float *hi, int *bad);
 void mlp__qk_u8q_avx2(const float *x, uint32_t n, float s, int32_t z, uint8_t *u);
 void mlp__qk_sigmoid_avx2(float *z, size_t n);
+#endif
+#if defined(__aarch64__) && defined(__GNUC__) && !defined(__AARCH64EB__)
+/* The intrinsic kernels for aarch64 (CMakeLists.txt: aarch64 only; their
+ * bf16 and batch layouts assume little-endian lanes).  kernels/qk_neon.c,
+ * Advanced SIMD alone (MLP_QK_HAS_NEON): f32 by FMLA (the tolerance above),
+ * bf16 by widening to f32, int8 by widening to int16, range, u8q, sigmoid;
+ * qk_neon_dot.c (MLP_QK_HAS_DOTPROD): int8 panel and batch kernels by
+ * SDOT; qk_neon_i8mm.c (MLP_QK_HAS_I8MM): by USDOT and USMMLA;
+ * qk_neon_bf16.c (MLP_QK_HAS_ARM_BF16): bf16 by BFDOT, whose roundings
+ * (to odd, twice per element pair) give another tolerance (see there).
+ * The others give the portable bits.  No batch kernel without dotprod
+ * (NULL: batches take the panel kernel): a by-element SMLAL one would need
+ * the weights transposed (rows in lanes) block by block, for an estimated
+ * 0.27 instructions per product against the 4-sample panel kernel's
+ * 0.36. */
+#define MLP_QK_NEON 1
+void mlp__qk_f32_neon(const float *w, size_t panel_stride, uint32_t nch, uint32_t p0, uint32_t p1, const float *x,
+                      size_t ldx, uint32_t ns, float *y, size_t ldy);
+void mlp__qk_bf16_neon(const uint16_t *w, size_t panel_stride, uint32_t nch, uint32_t p0, uint32_t p1,
+                       const uint16_t *x, size_t ldx, uint32_t ns, float *y, size_t ldy);
+void mlp__qk_bf16_neon_bf16(const uint16_t *w, size_t panel_stride, uint32_t nch, uint32_t p0, uint32_t p1,
+                            const uint16_t *x, size_t ldx, uint32_t ns, float *y, size_t ldy);
+void mlp__qk_i8_neon(const int8_t *w, size_t panel_stride, uint32_t nch, uint32_t p0, uint32_t p1, const uint8_t *x,
+                     size_t ldx, uint32_t ns, int32_t *y, size_t ldy);
+void mlp__qk_i8_neon_dot(const int8_t *w, size_t panel_stride, uint32_t nch, uint32_t p0, uint32_t p1,
+                         const uint8_t *x, size_t ldx, uint32_t ns, int32_t *y, size_t ldy);
+void mlp__qk_i8_neon_i8mm(const int8_t *w, size_t panel_stride, uint32_t nch, uint32_t p0, uint32_t p1,
+                          const uint8_t *x, size_t ldx, uint32_t ns, int32_t *y, size_t ldy);
+void mlp__qk_i8g_neon_dot(const struct mlp_qk_i8g_layer *L, const uint8_t *x, size_t ldx, uint32_t ns,
+                          const float *sx, const int32_t *zx, int relu, float *y, size_t ldy);
+void mlp__qk_i8g_neon_i8mm(const struct mlp_qk_i8g_layer *L, const uint8_t *x, size_t ldx, uint32_t ns,
+                           const float *sx, const int32_t *zx, int relu, float *y, size_t ldy);
+void mlp__qk_range_neon(const float *x, uint32_t n, float *lo, float *hi, int *bad);
+void mlp__qk_u8q_neon(const float *x, uint32_t n, float s, int32_t z, uint8_t *u);
+void mlp__qk_sigmoid_neon(float *z, size_t n);
 #endif
 
 /* quant.c: q's int8 predictions and evaluations take the batch kernel for

@@ -31,7 +31,7 @@ fi
 for p in bf16 b2 int8 i1 f32; do
     expect 0 "" -- "$FASTMLP" bench quick -p $p -n 2 -l 3 -d 70 -a sigmoid -t 1 -e 0.05
     has '^Total time for 2 run\(s\) was [0-9]+\.[0-9]{6} ms$'
-    has '^kernel: (avx512-bf16|avx512-vnni|avx512bw|avx512f|avx-vnni|avx2|portable) \((f32|bf16|int8) weights\)$'
+    has '^kernel: (avx512-bf16|avx512-vnni|avx512bw|avx512f|avx-vnni|avx2|neon-bf16|neon-i8mm|neon-dotprod|neon|portable) \((f32|bf16|int8) weights\)$'
     has '^epsilon 0.05: ok$'
 done
 expect 0 "" -- env FASTMLP_ISA=portable "$FASTMLP" bench quick -p int8 -n 1 -l 2 -d 33 -a tanh -t 1

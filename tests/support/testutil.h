@@ -5,6 +5,7 @@
 
 #include "check.h"
 #include "fastmlp.h"
+#include "kernels/ktable.h" /* MLP_ISA_LAST */
 
 /* The context the tests' models run on.  test_use(threads, stage) picks
  * one (threads 0: all cores), made on first use and kept for the process,
@@ -34,10 +35,10 @@ static inline struct mlp_context *test_use(int threads, enum mlp_kernels stage)
  * run it (the caller says it skipped it). */
 static inline struct mlp_context *test_use_isa(int threads, enum mlp_kernels stage, enum mlp_isa isa)
 {
-    static struct mlp_context *made[MLP_MAX_THREADS + 1][4][MLP_ISA_AVX512_BF16 + 1];
+    static struct mlp_context *made[MLP_MAX_THREADS + 1][4][MLP_ISA_LAST + 1];
     if (isa == MLP_ISA_AUTO) return test_use(threads, stage);
     if (threads < 0 || threads > MLP_MAX_THREADS || (unsigned)stage > MLP_KERNELS_NAIVE ||
-        (unsigned)isa > MLP_ISA_AVX512_BF16) {
+        (unsigned)isa > MLP_ISA_LAST) {
         CHECK_MSG(0, "test_use_isa(%d, %d, %d): out of range", threads, (int)stage, (int)isa);
         return NULL;
     }

@@ -672,6 +672,18 @@ static void test_within_bound(void)
         limited = setrlimit(RLIMIT_AS, &lim) == 0;
     }
     if (limited) {
+        /* Under qemu-user (the aarch64 tests) the limit binds the emulator's
+         * own address space, not the guest's as vm_size() sees it: a 64 MiB
+         * block then still comes; the cases below need the limit to hold. */
+        void *volatile probe = malloc(64u << 20); /* volatile: not elided */
+        if (probe) {
+            free(probe);
+            CHECK(setrlimit(RLIMIT_AS, &old) == 0);
+            limited = 0;
+            printf("test_idx: RLIMIT_AS does not bind here (an emulator?): out-of-memory cases not run\n");
+        }
+    }
+    if (limited) {
         expect_fail("256 MiB claim, no memory", xp, NULL, MLP_ERR_FORMAT, "truncated", xp, &err);
         CHECK_MSG(has(&err, "after 1048576"), "msg: %s", err.msg);
         expect_fail("valid but too large", zp, NULL, MLP_ERR_NOMEM, "out of memory", zp, &err);

@@ -172,7 +172,10 @@ static void table_shape(const struct mlp_ktable *kt, enum mlp_isa want)
     CHECK(strcmp(kt->variant[MLP_KS_GEMM], "blas") == 0);
     /* the vector slots run this variant's build (the AVX-512 file serves
      * all three AVX-512 variants) */
-    const char *vec = want == MLP_ISA_PORTABLE ? "portable" : want == MLP_ISA_AVX2 ? "avx2" : "avx512";
+    const char *vec = want == MLP_ISA_PORTABLE ? "portable"
+                      : want == MLP_ISA_AVX2   ? "avx2"
+                      : want == MLP_ISA_NEON   ? "neon"
+                                               : "avx512";
     for (int s = MLP_KS_NARROW; s <= MLP_KS_ADAM; s++)
         CHECK_MSG(strcmp(kt->variant[s], vec) == 0, "%s: slot %s is %s", mlp_isa_name(want), mlp__kslot_names[s],
                   kt->variant[s]);
@@ -192,7 +195,14 @@ static void table_shape(const struct mlp_ktable *kt, enum mlp_isa want)
      * AVX-VNNI's where the CPU has it): every quant slot of the AVX2
      * variant says so, and the AVX-512 variants fall back on them (test_quant
      * compares their bits) */
-    if (want >= MLP_ISA_AVX2) CHECK(kt->qk_features & MLP_QK_HAS_AVX2);
+    if (want >= MLP_ISA_AVX2 && want <= MLP_ISA_AVX512_BF16) CHECK(kt->qk_features & MLP_QK_HAS_AVX2);
+    /* NEON: its own quantised kernels in every slot, x86's features never */
+    if (want == MLP_ISA_NEON) {
+        CHECK((kt->qk_features & MLP_QK_HAS_NEON) && !(kt->qk_features & (MLP_QK_HAS_AVX2 | MLP_QK_HAS_AVX512)));
+        for (int q = 0; q < MLP_Q_COUNT; q++)
+            CHECK_MSG(strncmp(kt->qk[q].name, "neon", 4) == 0, "neon: slot %s is %s",
+                      mlp__kslot_names[MLP_KS_Q_F32 + q], kt->qk[q].name);
+    }
     if (want == MLP_ISA_AVX2)
         for (int q = 0; q < MLP_Q_COUNT; q++) {
             const char *v = kt->variant[MLP_KS_Q_F32 + q];
@@ -200,7 +210,7 @@ static void table_shape(const struct mlp_ktable *kt, enum mlp_isa want)
             CHECK_MSG(strcmp(v, vnni ? "avx-vnni" : "avx2") == 0, "avx2: slot %s is %s",
                       mlp__kslot_names[MLP_KS_Q_F32 + q], v);
         }
-    if (want > MLP_ISA_AVX2)
+    if (want > MLP_ISA_AVX2 && want <= MLP_ISA_AVX512_BF16)
         for (int q = 0; q < MLP_Q_COUNT; q++)
             CHECK_MSG(strcmp(kt->qk[q].name, "portable") != 0, "%s: slot %s is portable", mlp_isa_name(want),
                       mlp__kslot_names[MLP_KS_Q_F32 + q]);
@@ -212,15 +222,22 @@ static void table_shape(const struct mlp_ktable *kt, enum mlp_isa want)
  * AVX-512 VNNI still wins where both are there. */
 static void qk_selection(void)
 {
+    /* aarch64's hardware capabilities: AT_HWCAP bit 20 ASIMDDP, AT_HWCAP2
+     * bit 13 I8MM, bit 14 BF16; no other bit gives anything */
+    CHECK(mlp__qk_hwcap_features(1ul << 20, 0) == MLP_QK_HAS_DOTPROD);
+    CHECK(mlp__qk_hwcap_features(0, 1ul << 13) == MLP_QK_HAS_I8MM);
+    CHECK(mlp__qk_hwcap_features(0, 1ul << 14) == MLP_QK_HAS_ARM_BF16);
+    CHECK(mlp__qk_hwcap_features(~(1ul << 20), ~(3ul << 13)) == 0);
+    CHECK(mlp__qk_hwcap_features(~0ul, ~0ul) == (MLP_QK_HAS_DOTPROD | MLP_QK_HAS_I8MM | MLP_QK_HAS_ARM_BF16));
     CHECK(mlp__qk_cpuid_features(1u << 4) == MLP_QK_HAS_AVXVNNI);
     CHECK(mlp__qk_cpuid_features(~(1u << 4)) == 0);
     CHECK(mlp__qk_cpuid_features(0) == 0);
-    const unsigned avx2 = MLP_QK_HAS_AVX2, vnni = avx2 | mlp__qk_cpuid_features(1u << 4);
     const struct mlp_qk none = mlp__qk_select(MLP_Q_INT8, 0);
     CHECK(strcmp(none.name, "portable") == 0 && none.i8g == NULL && none.i8 == mlp__qk_i8_portable);
     /* AVX-VNNI without AVX2 is no feature set ktable.c makes: portable */
     CHECK(strcmp(mlp__qk_select(MLP_Q_INT8, MLP_QK_HAS_AVXVNNI).name, "portable") == 0);
 #ifdef MLP_QK_AVX2
+    const unsigned avx2 = MLP_QK_HAS_AVX2, vnni = avx2 | mlp__qk_cpuid_features(1u << 4);
     const struct mlp_qk a = mlp__qk_select(MLP_Q_INT8, avx2), v = mlp__qk_select(MLP_Q_INT8, vnni);
     CHECK(strcmp(a.name, "avx2") == 0 && a.i8 == mlp__qk_i8_avx2 && a.i8g == mlp__qk_i8g_avx2 &&
           a.range == mlp__qk_range_avx2 && a.u8q == mlp__qk_u8q_avx2 && a.sigmoid == mlp__qk_sigmoid_avx2);
@@ -247,7 +264,7 @@ int main(void)
     CHECK(best != NULL && mlp__ktable(MLP_ISA_AUTO, NULL) == best); /* chosen once */
     int ran = 0, skipped = 0;
     enum mlp_isa top = MLP_ISA_PORTABLE;
-    for (int i = MLP_ISA_PORTABLE; i <= MLP_ISA_AVX512_BF16; i++) {
+    for (int i = MLP_ISA_PORTABLE; i <= MLP_ISA_LAST; i++) {
         const enum mlp_isa want = (enum mlp_isa)i;
         memset(&err, 0, sizeof err);
         const struct mlp_ktable *kt = mlp__ktable(want, &err);
@@ -280,8 +297,13 @@ int main(void)
 #if defined(__x86_64__)
         /* the fast stage's rule (ktable.h, narrow_fast): every x86-64
          * variant converts pixels in vector registers, so takes the fused
-         * kernel (the rule's other side, a scalar build, is not built here) */
+         * kernel (the rule's other side, a scalar build, is aarch64's) */
         CHECK(kt->narrow_fast);
+#elif defined(__aarch64__)
+        /* NEON converts pixels in vector registers; aarch64's portable
+         * build is the plain C, one scalar conversion per pixel: the BLAS
+         * stage */
+        CHECK(kt->narrow_fast == (want == MLP_ISA_NEON));
 #endif
         printf("test_ktable: %s:", mlp_isa_name(want));
         for (int s = 0; s < MLP_KS_COUNT; s++) printf(" %s=%s", mlp__kslot_names[s], kt->variant[s]);

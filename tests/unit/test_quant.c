@@ -45,28 +45,38 @@ static enum mlp_status portable_qmodel(struct mlp_qmodel **q, struct mlp_model *
 
 /* Feature sets to try: everything this CPU has, AVX-512 without the BF16
  * and VNNI extensions, AVX2 with AVX-VNNI (where the CPU has it), AVX2
- * alone and none (portable). */
-static unsigned feature_sets[6];
+ * alone; on aarch64 NEON with dotprod and I8MM, with dotprod, with BF16
+ * and alone (those the CPU has: under qemu -cpu max every NEON kernel,
+ * under cortex-a53 the plain NEON ones); and none (portable). */
+static unsigned feature_sets[8];
 static int n_feature_sets;
 
 static void init_feature_sets(void)
 {
     const unsigned all = mlp__ktable(MLP_ISA_AUTO, NULL)->qk_features, a512 = MLP_QK_HAS_AVX2 | MLP_QK_HAS_AVX512;
     const unsigned vnni = MLP_QK_HAS_AVX2 | MLP_QK_HAS_AVXVNNI;
+    const unsigned neon = MLP_QK_HAS_NEON,
+                   neon_sets[] = {neon | MLP_QK_HAS_DOTPROD | MLP_QK_HAS_I8MM, neon | MLP_QK_HAS_DOTPROD,
+                                  neon | MLP_QK_HAS_ARM_BF16, neon};
     feature_sets[n_feature_sets++] = all;
     if ((all & MLP_QK_HAS_AVX512) && all != a512) feature_sets[n_feature_sets++] = a512;
     if ((all & vnni) == vnni && all != vnni) feature_sets[n_feature_sets++] = vnni;
     if ((all & MLP_QK_HAS_AVX2) && all != MLP_QK_HAS_AVX2) feature_sets[n_feature_sets++] = MLP_QK_HAS_AVX2;
+    for (size_t i = 0; i < sizeof neon_sets / sizeof neon_sets[0]; i++)
+        if ((all & neon_sets[i]) == neon_sets[i] && all != neon_sets[i]) feature_sets[n_feature_sets++] = neon_sets[i];
     if (all) feature_sets[n_feature_sets++] = 0;
 }
 
 /* The kernels that give the portable kernel's bits for type t: the
- * portable one itself, and the AVX2 / AVX-VNNI ones except for f32 (FMAs:
- * qkernels.h's tolerance).  (int8 sums are exact in every kernel.) */
+ * portable one itself, and the AVX2 / AVX-VNNI / NEON ones except for f32
+ * (FMAs: qkernels.h's tolerance) and Arm's BFDOT ("neon-bf16": its
+ * roundings, kernels/qk_neon_bf16.c).  (int8 sums are exact in every
+ * kernel.) */
 static bool portable_bits(const struct mlp_qk *k, enum mlp_qtype t)
 {
     if (strcmp(k->name, "portable") == 0) return true;
-    return t != MLP_Q_F32 && (strcmp(k->name, "avx2") == 0 || strcmp(k->name, "avx-vnni") == 0);
+    if (t == MLP_Q_F32 || strcmp(k->name, "neon-bf16") == 0) return false;
+    return strcmp(k->name, "avx2") == 0 || strcmp(k->name, "avx-vnni") == 0 || strncmp(k->name, "neon", 4) == 0;
 }
 
 /* One kernel case: N rows of K inputs, ns samples, packed at random; every
@@ -183,8 +193,16 @@ static void kernel_case(enum mlp_qtype t, uint32_t K, uint32_t N, uint32_t ns, i
                     double mag = 0;
                     for (uint32_t i = 0; i < K && j < N; i++)
                         mag += fabs(wd[(size_t)j * K + i] * xd[(size_t)s * K + i]);
-                    /* both within the bound above of the exact sum */
+                    /* both within the bound above of the exact sum; BFDOT's
+                     * lanes round twice per element pair (per 32-element
+                     * chunk, K/16 + 2 at most), each to odd (under 2^-23
+                     * relative), then the tree's 4 roundings: the sum of
+                     * (2 (K/16 + 2) + 4) 2^-24 and the portable bound, and
+                     * 2^-126 for each product or sum it flushes to zero
+                     * (subnormals: 3 per element pair at most) */
                     double bound = 2.02 * (K / 16.0 + 6) * U24 * mag;
+                    if (strcmp(k.name, "neon-bf16") == 0)
+                        bound = 1.01 * (2 * (K / 16.0 + 2) + 4 + K / 16.0 + 6) * U24 * mag + 3 * (K + 32) * 0x1p-126;
                     CHECK_MSG(fabs(((float *)yk)[at] - ((float *)yp)[at]) <= bound,
                               "%s %s K=%u N=%u ns=%u row %u: %.9g vs %.9g", mlp_qtype_name(t), k.name, K, N, ns, j,
                               ((float *)yk)[at], ((float *)yp)[at]);
@@ -216,7 +234,8 @@ static void kernel_cases(void)
     kernel_case(MLP_Q_INT8, MLP_QK_I8_MAX_K, 4, 2, 1, &r);
     kernel_case(MLP_Q_INT8, MLP_QK_I8_MAX_K, 5, 3, 2, &r);
     /* bf16 kernels agree with the portable order exactly: same lanes,
-     * exact products, same tree (denormals aside, which these are not) */
+     * exact products, same tree (denormals aside, which these are not);
+     * all but Arm's BFDOT, whose roundings differ (checked above) */
     mlp__rng_seed(&r, 7);
     {
         uint16_t *w = mlp__acalloc(4 * 64 * 2), *x = mlp__acalloc(64 * 2);
@@ -225,9 +244,10 @@ static void kernel_cases(void)
         for (int i = 0; i < 64; i++) x[i] = mlp__f32_to_bf16((float)urand(&r, -1e3, 1e3));
         mlp__qk_bf16_portable(w, 4 * 64, 2, 0, 1, x, 64, 1, yp, 4);
         for (int f = 0; f < n_feature_sets; f++) {
-            mlp__qk_select(MLP_Q_BF16, feature_sets[f]).bf16(w, 4 * 64, 2, 0, 1, x, 64, 1, yk, 4);
-            CHECK_MSG(memcmp(yp, yk, sizeof yp) == 0, "bf16 kernel %s differs from the portable order",
-                      mlp__qk_select(MLP_Q_BF16, feature_sets[f]).name);
+            const struct mlp_qk k = mlp__qk_select(MLP_Q_BF16, feature_sets[f]);
+            if (strcmp(k.name, "neon-bf16") == 0) continue;
+            k.bf16(w, 4 * 64, 2, 0, 1, x, 64, 1, yk, 4);
+            CHECK_MSG(memcmp(yp, yk, sizeof yp) == 0, "bf16 kernel %s differs from the portable order", k.name);
         }
         mlp__afree(w);
         mlp__afree(x);
@@ -264,6 +284,81 @@ static void kernel_cases(void)
     CHECK(mlp__f32_to_bf16(1.0f + 0x1p-8f + 0x1p-9f) == mlp__f32_to_bf16(1.0f) + 1); /* above the tie */
     CHECK(isnan(mlp__bf16_to_f32(mlp__f32_to_bf16(NAN))));
     CHECK(isinf(mlp__bf16_to_f32(mlp__f32_to_bf16(3.4e38f))));
+}
+
+/* ----------------------------------------------------------- selection */
+
+/* A choice with every slot of its type the plain-C kernel's. */
+static bool is_portable(const struct mlp_qk *k, enum mlp_qtype t)
+{
+    if (strcmp(k->name, "portable") != 0 || k->sigmoid || k->i8g) return false;
+    switch (t) {
+    case MLP_Q_F32: return k->f32 == mlp__qk_f32_portable && !k->bf16 && !k->i8 && !k->range && !k->u8q;
+    case MLP_Q_BF16: return k->bf16 == mlp__qk_bf16_portable && !k->f32 && !k->i8 && !k->range && !k->u8q;
+    case MLP_Q_INT8:
+        return k->i8 == mlp__qk_i8_portable && k->range == mlp__qk_range_portable && k->u8q == mlp__qk_u8q_portable &&
+               !k->f32 && !k->bf16;
+    case MLP_Q_COUNT: break;
+    }
+    return false;
+}
+
+/* Which kernels each feature set gets: the Arm extensions' bits without
+ * MLP_QK_HAS_NEON (and, on aarch64, the x86 bits) the plain-C ones; on
+ * aarch64 NEON the best its extensions allow, every slot filled. */
+static void selection_cases(void)
+{
+    const unsigned N = MLP_QK_HAS_NEON, D = MLP_QK_HAS_DOTPROD, I = MLP_QK_HAS_I8MM, B = MLP_QK_HAS_ARM_BF16;
+    unsigned plain[] = {0, D, I, B, D | I | B, 0};
+#ifndef MLP_QK_AVX2
+    plain[5] = MLP_QK_HAS_AVX2 | MLP_QK_HAS_AVX512 | MLP_QK_HAS_AVX512_VNNI | MLP_QK_HAS_AVXVNNI;
+#endif
+    for (size_t f = 0; f < sizeof plain / sizeof plain[0]; f++)
+        for (int t = 0; t < MLP_Q_COUNT; t++) {
+            const struct mlp_qk k = mlp__qk_select((enum mlp_qtype)t, plain[f]);
+            CHECK_MSG(is_portable(&k, (enum mlp_qtype)t), "features %#x, %s: %s, not the portable kernels", plain[f],
+                      mlp_qtype_name((enum mlp_qtype)t), k.name);
+        }
+#ifdef MLP_QK_NEON
+    const struct {
+        unsigned f;
+        const char *i8_name, *bf16_name;
+        mlp_qk_i8_fn i8;
+        mlp_qk_i8g_fn i8g;
+        mlp_qk_bf16_fn bf16;
+    } want[] = {
+        {N, "neon", "neon", mlp__qk_i8_neon, NULL, mlp__qk_bf16_neon},
+        {N | D, "neon-dotprod", "neon", mlp__qk_i8_neon_dot, mlp__qk_i8g_neon_dot, mlp__qk_bf16_neon},
+        {N | I, "neon-i8mm", "neon", mlp__qk_i8_neon_i8mm, mlp__qk_i8g_neon_i8mm, mlp__qk_bf16_neon},
+        {N | D | I, "neon-i8mm", "neon", mlp__qk_i8_neon_i8mm, mlp__qk_i8g_neon_i8mm, mlp__qk_bf16_neon},
+        {N | B, "neon", "neon-bf16", mlp__qk_i8_neon, NULL, mlp__qk_bf16_neon_bf16},
+        {N | D | B, "neon-dotprod", "neon-bf16", mlp__qk_i8_neon_dot, mlp__qk_i8g_neon_dot, mlp__qk_bf16_neon_bf16},
+        {N | D | I | B, "neon-i8mm", "neon-bf16", mlp__qk_i8_neon_i8mm, mlp__qk_i8g_neon_i8mm,
+         mlp__qk_bf16_neon_bf16},
+    };
+    for (size_t c = 0; c < sizeof want / sizeof want[0]; c++) {
+        const unsigned f = want[c].f;
+        const struct mlp_qk kf = mlp__qk_select(MLP_Q_F32, f), kb = mlp__qk_select(MLP_Q_BF16, f),
+                            ki = mlp__qk_select(MLP_Q_INT8, f);
+        CHECK_MSG(strcmp(kf.name, "neon") == 0 && kf.f32 == mlp__qk_f32_neon && !kf.bf16 && !kf.i8,
+                  "features %#x: f32 kernel %s", f, kf.name);
+        CHECK_MSG(strcmp(kb.name, want[c].bf16_name) == 0 && kb.bf16 == want[c].bf16 && !kb.f32 && !kb.i8,
+                  "features %#x: bf16 kernel %s, not %s", f, kb.name, want[c].bf16_name);
+        CHECK_MSG(strcmp(ki.name, want[c].i8_name) == 0 && ki.i8 == want[c].i8 && ki.i8g == want[c].i8g &&
+                      ki.range == mlp__qk_range_neon && ki.u8q == mlp__qk_u8q_neon && !ki.f32 && !ki.bf16,
+                  "features %#x: int8 kernel %s, not %s", f, ki.name, want[c].i8_name);
+        CHECK_MSG(kf.sigmoid == mlp__qk_sigmoid_neon && kb.sigmoid == mlp__qk_sigmoid_neon &&
+                      ki.sigmoid == mlp__qk_sigmoid_neon,
+                  "features %#x: not the NEON sigmoid", f);
+    }
+#else
+    /* elsewhere the NEON bits name no kernel */
+    for (int t = 0; t < MLP_Q_COUNT; t++) {
+        const struct mlp_qk k = mlp__qk_select((enum mlp_qtype)t, N | D | I | B);
+        CHECK_MSG(is_portable(&k, (enum mlp_qtype)t), "NEON features off aarch64, %s: %s",
+                  mlp_qtype_name((enum mlp_qtype)t), k.name);
+    }
+#endif
 }
 
 /* ------------------------------------------------ the int8 batch kernel */
@@ -347,7 +442,8 @@ static void i8g_cases(void)
 {
     struct mlp_rng r;
     mlp__rng_seed(&r, 8);
-    const uint32_t Ks[] = {1, 3, 4, 5, 63, 64, 65, 130, 784};
+    /* k4 = 1, 1, 1, 2, 3, 7, 16, 16, 17, 33, 196: every remainder mod 4 */
+    const uint32_t Ks[] = {1, 3, 4, 5, 11, 27, 63, 64, 65, 130, 784};
     const uint32_t Ns[] = {1, 10, 15, 16, 17, 33, 64, 100, 128};
     for (size_t a = 0; a < sizeof Ks / sizeof Ks[0]; a++)
         for (size_t c = 0; c < sizeof Ns / sizeof Ns[0]; c++)
@@ -749,7 +845,8 @@ static void synthetic_accuracy(void)
 
 /* The W5 network's shape, smaller and shorter: 784-128-64-10 ReLU on the
  * first 12000 Fashion-MNIST training images, 2 epochs, tested on the first
- * 4000 test images. */
+ * 4000 test images (under an emulator 1000 and 1000, and the standardised
+ * net left out). */
 static void fashion_accuracy(void)
 {
     char xp[512], yp[512], txp[512], typ[512];
@@ -764,8 +861,15 @@ static void fashion_accuracy(void)
         mlp_dataset_free(&te);
         return;
     }
+#ifdef FASTMLP_TEST_EMULATED
+    /* under an emulator a twelfth of the training (the kernels themselves
+     * are checked bit for bit above): a weaker net, the same comparison */
+    mlp_dataset_truncate(&tr, 1000);
+    mlp_dataset_truncate(&te, 1000);
+#else
     mlp_dataset_truncate(&tr, 12000);
     mlp_dataset_truncate(&te, 4000);
+#endif
     struct mlp_layer_spec hidden[2] = {{128, MLP_ACT_RELU}, {64, MLP_ACT_RELU}};
     test_use(1, MLP_KERNELS_FAST); /* trained on one thread */
     struct mlp_model *m = test_model(MLP_F32, tr.n_cols, 2, hidden, 10, MLP_HEAD_SOFTMAX_CE, 1.0 / 255);
@@ -776,11 +880,16 @@ static void fashion_accuracy(void)
         tp.epochs = 2;
             CHECK_STATUS(mlp_model_train(m, &tr, &tp, NULL), MLP_OK);
         accuracy_case("Fashion-MNIST 784-128-64-10", m, &tr, &te, 0.5);
-        /* standardised inputs take the general int8 path for the first layer */
+#ifndef FASTMLP_TEST_EMULATED
+        /* standardised inputs take the general int8 path for the first
+         * layer (under an emulator left to the native build: that path's
+         * kernels are checked bit for bit above, and on standardised nets
+         * in one_layer_cases, deep_cases and batch_path_cases) */
         CHECK_STATUS(mlp_model_fit_standardize(m, &tr, NULL), MLP_OK);
         mlp_model_init(m, MLP_INIT_HE, 0, 0, 43);
         CHECK_STATUS(mlp_model_train(m, &tr, &tp, NULL), MLP_OK);
         accuracy_case("Fashion-MNIST standardised", m, &tr, &te, 1.0);
+#endif
     }
     mlp_model_free(m);
     mlp_dataset_free(&tr);
@@ -872,10 +981,17 @@ static void threads_case(enum mlp_isa isa, enum mlp_act act)
 {
     const uint32_t widths[] = {1030, 300};
     struct mlp_model *m = make_net(MLP_F32, 1030, widths, 2, act, 10, MLP_HEAD_SOFTMAX_CE, 1.0, 21);
+    /* nr rows, batches of ns of them: under an emulator (FASTMLP_TEST_EMULATED:
+     * the aarch64 tests) 9 rows, at most 9 (two threads, two NEON tiles of 4
+     * and one more row) */
+#ifdef FASTMLP_TEST_EMULATED
+    const uint64_t nr = 9, ns[] = {1, 3, 9};
+#else
+    const uint64_t nr = 23, ns[] = {1, 3, 9, 23};
+#endif
     struct tdata d;
-    make_data(&d, MLP_ELEM_F32, 23, 1030, 10, 22);
-    const uint64_t ns[] = {1, 3, 9, 23};
-    double *a = malloc(23 * 10 * sizeof *a), *b = malloc(23 * 10 * sizeof *b);
+    make_data(&d, MLP_ELEM_F32, nr, 1030, 10, 22);
+    double *a = malloc(nr * 10 * sizeof *a), *b = malloc(nr * 10 * sizeof *b);
     const char *in = mlp_isa_name(isa), *an = mlp_act_name(act);
     /* q takes its quantised kernels from m's context when it is made */
     mlp_model_set_context(m, test_use_isa(1, MLP_KERNELS_FAST, isa));
@@ -886,17 +1002,17 @@ static void threads_case(enum mlp_isa isa, enum mlp_act act)
         const char *qn = mlp_qtype_name((enum mlp_qtype)t);
         for (size_t k = 0; k < sizeof ns / sizeof ns[0]; k++) {
             mlp_qmodel_set_context(q, test_use_isa(1, MLP_KERNELS_FAST, isa));
-            CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, MLP_ROWS(23 - ns[k], ns[k]), a, NULL), MLP_OK);
+            CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, MLP_ROWS(nr - ns[k], ns[k]), a, NULL), MLP_OK);
             mlp_qmodel_set_context(q, test_use_isa(2, MLP_KERNELS_FAST, isa));
-            CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, MLP_ROWS(23 - ns[k], ns[k]), b, NULL), MLP_OK);
+            CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, MLP_ROWS(nr - ns[k], ns[k]), b, NULL), MLP_OK);
             CHECK_MSG(memcmp(a, b, ns[k] * 10 * sizeof *a) == 0, "%s %s %s, %llu rows: 1 and 2 threads differ", qn,
                       in, an, (unsigned long long)ns[k]);
             /* and a row's outputs do not depend on the rows beside it */
             for (uint64_t i = 0; i < ns[k]; i++) {
-                CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, MLP_ROWS(23 - ns[k] + i, 1), b, NULL), MLP_OK);
+                CHECK_STATUS(mlp_qmodel_predict(q, &d.ds, MLP_ROWS(nr - ns[k] + i, 1), b, NULL), MLP_OK);
                 CHECK_MSG(memcmp(a + i * 10, b, 10 * sizeof *a) == 0,
                           "%s %s %s: row %llu differs alone and at %llu of %llu rows", qn, in, an,
-                          (unsigned long long)(23 - ns[k] + i), (unsigned long long)i, (unsigned long long)ns[k]);
+                          (unsigned long long)(nr - ns[k] + i), (unsigned long long)i, (unsigned long long)ns[k]);
             }
         }
         double l1, a1, l2, a2;
@@ -917,7 +1033,7 @@ static void threads_case(enum mlp_isa isa, enum mlp_act act)
 /* threads_case under every variant this CPU runs. */
 static void threads_cases(void)
 {
-    for (int isa = MLP_ISA_PORTABLE; isa <= MLP_ISA_AVX512_BF16; isa++) {
+    for (int isa = MLP_ISA_PORTABLE; isa <= MLP_ISA_LAST; isa++) {
         if (!test_use_isa(1, MLP_KERNELS_FAST, (enum mlp_isa)isa)) {
             printf("test_quant: threads_case skipped %s (this CPU cannot run it)\n", mlp_isa_name((enum mlp_isa)isa));
             continue;
@@ -927,10 +1043,23 @@ static void threads_cases(void)
     }
 }
 
+/* The batch sizes batch_path_cases tries after n: every one up to 70, or
+ * under an emulator (FASTMLP_TEST_EMULATED: the aarch64 tests) 1-9, 13,
+ * 17, 33, 64, 65 and 70: every remainder of the NEON kernels' sample tile
+ * (4), one and several tiles per thread. */
+static uint64_t next_batch(uint64_t n)
+{
+#ifdef FASTMLP_TEST_EMULATED
+    return n < 9 ? n + 1 : n == 9 ? 13 : n == 13 ? 17 : n == 17 ? 33 : n == 33 ? 64 : n == 64 ? 65 : 70 + (n == 70);
+#else
+    return n + 1;
+#endif
+}
+
 /* The int8 batch path against the panel path, the same bits: nets whose
- * widths are no multiple of 4, 16 or 64, every batch size from 1 to 70, 1
- * and 2 threads, uint8 (exact, with blank steps) and f32 inputs,
- * standardised, calibrated, ReLU and the other activations; and against
+ * widths are no multiple of 4, 16 or 64, every batch size from 1 to 70
+ * (next_batch), 1 and 2 threads, uint8 (exact, with blank steps) and f32
+ * inputs, standardised, calibrated, ReLU and the other activations; and against
  * the portable kernels forced (which have no batch kernel: the panel
  * path). */
 static void batch_path_cases(void)
@@ -967,7 +1096,7 @@ static void batch_path_cases(void)
         struct mlp_qmodel *q = NULL, *qp = NULL;
         CHECK_STATUS(mlp_qmodel_create(&q, m, MLP_Q_INT8, nt->calib ? &d.ds : NULL, NULL), MLP_OK);
         CHECK_STATUS(portable_qmodel(&qp, m, MLP_Q_INT8, nt->calib ? &d.ds : NULL), MLP_OK);
-        for (uint64_t n = 1; q && qp && n <= 70; n++) {
+        for (uint64_t n = 1; q && qp && n <= 70; n = next_batch(n)) {
             const uint64_t row0 = (n * 37) % (rows - n + 1);
             for (int th = 1; th <= 2; th++) {
                 mlp_qmodel_set_context(q, test_use(th, MLP_KERNELS_FAST));
@@ -1032,11 +1161,14 @@ static void independence(void)
 int main(void)
 {
     init_feature_sets();
-    printf("CPU features for the kernels: %s%s%s%s%s%s\n", feature_sets[0] & MLP_QK_HAS_AVX2 ? "avx2 " : "",
-           feature_sets[0] & MLP_QK_HAS_AVXVNNI ? "avx-vnni " : "",
-           feature_sets[0] & MLP_QK_HAS_AVX512 ? "avx512 " : "",
-           feature_sets[0] & MLP_QK_HAS_AVX512_BF16 ? "avx512-bf16 " : "",
-           feature_sets[0] & MLP_QK_HAS_AVX512_VNNI ? "avx512-vnni " : "", feature_sets[0] ? "" : "none (portable only)");
+    const unsigned cpu = feature_sets[0];
+    printf("CPU features for the kernels: %s%s%s%s%s%s%s%s%s%s\n", cpu & MLP_QK_HAS_AVX2 ? "avx2 " : "",
+           cpu & MLP_QK_HAS_AVXVNNI ? "avx-vnni " : "", cpu & MLP_QK_HAS_AVX512 ? "avx512 " : "",
+           cpu & MLP_QK_HAS_AVX512_BF16 ? "avx512-bf16 " : "", cpu & MLP_QK_HAS_AVX512_VNNI ? "avx512-vnni " : "",
+           cpu & MLP_QK_HAS_NEON ? "neon " : "", cpu & MLP_QK_HAS_DOTPROD ? "dotprod " : "",
+           cpu & MLP_QK_HAS_I8MM ? "i8mm " : "", cpu & MLP_QK_HAS_ARM_BF16 ? "arm-bf16 " : "",
+           cpu ? "" : "none (portable only)");
+    selection_cases();
     kernel_cases();
     i8g_cases();
     one_layer_cases();

@@ -42,19 +42,23 @@ $(FUZZ_BUILD)/CMakeCache.txt:
 build-fuzz: setup $(FUZZ_BUILD)/CMakeCache.txt
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_csv fuzz_idx fuzz_npy fuzz_model fuzz_checkpoint
 
-# Each fuzzer runs FUZZ_SECONDS on a scratch copy of its corpus; a crash is
-# saved under $(FUZZ_BUILD)/crashes/ (copy it into tests/fuzz/corpus_*/ once
-# fixed, so ctest replays it forever) and fails the run.
+# Each fuzzer runs FUZZ_SECONDS on a scratch copy of its corpus, JOBS of
+# them at a time (each is one process on one core); a crash is saved under
+# $(FUZZ_BUILD)/crashes/ (copy it into tests/fuzz/corpus_*/ once fixed, so
+# ctest replays it forever) and fails the run.
+FUZZ_TARGETS = csv idx npy model checkpoint
 fuzz: build-fuzz
-	@set -e; for t in csv idx npy model checkpoint; do \
-	  rm -rf $(FUZZ_BUILD)/work_$$t; mkdir -p $(FUZZ_BUILD)/work_$$t $(FUZZ_BUILD)/crashes; \
-	  cp tests/fuzz/corpus_$$t/* $(FUZZ_BUILD)/work_$$t/; \
-	  echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
-	  ASAN_OPTIONS=detect_leaks=1 $(FUZZ_BUILD)/tests/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
-	    -max_len=65536 -timeout=10 -print_final_stats=0 -artifact_prefix=$(FUZZ_BUILD)/crashes/$$t- \
-	    $(FUZZ_BUILD)/work_$$t >$(FUZZ_BUILD)/fuzz_$$t.log 2>&1 || { tail -40 $(FUZZ_BUILD)/fuzz_$$t.log; exit 1; }; \
-	  grep -E '^Done [0-9]+ runs' $(FUZZ_BUILD)/fuzz_$$t.log | tail -1; \
-	done; echo "fuzz: 5 passed, 0 failed"
+	@$(MAKE) --no-print-directory -j $(JOBS) $(addprefix fuzz-run-,$(FUZZ_TARGETS))
+	@echo "fuzz: $(words $(FUZZ_TARGETS)) passed, 0 failed"
+
+fuzz-run-%:
+	@rm -rf $(FUZZ_BUILD)/work_$*; mkdir -p $(FUZZ_BUILD)/work_$* $(FUZZ_BUILD)/crashes
+	@cp tests/fuzz/corpus_$*/* $(FUZZ_BUILD)/work_$*/
+	@echo "fuzz_$*: $(FUZZ_SECONDS) s"
+	@ASAN_OPTIONS=detect_leaks=1 $(FUZZ_BUILD)/tests/fuzz_$* -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+	  -max_len=65536 -timeout=10 -print_final_stats=0 -artifact_prefix=$(FUZZ_BUILD)/crashes/$*- \
+	  $(FUZZ_BUILD)/work_$* >$(FUZZ_BUILD)/fuzz_$*.log 2>&1 || { tail -40 $(FUZZ_BUILD)/fuzz_$*.log; exit 1; }
+	@echo "fuzz_$*: $$(grep -E '^Done [0-9]+ runs' $(FUZZ_BUILD)/fuzz_$*.log | tail -1)"
 
 run: build
 	$(BUILD)/fastmlp train \

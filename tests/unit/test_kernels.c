@@ -2,12 +2,17 @@
 /* Fast kernels against the reference kernels: GEMM in every transpose
  * combination, and whole forward/backward passes (BLAS vs plain loops) over
  * odd sizes, block sizes below and above the row count, index lists, f32 and
- * f64, on 1 and 2 threads. */
+ * f64, on 1 and 2 threads.  The kernel table's exp, sigmoid and tanh
+ * (kernels/act.inc), in every variant this CPU runs, against the scalar
+ * libm value by value: ulps, special values, FP exceptions. */
 #include "check.h"
 #include "testutil.h"
 #include "kernels/kernels.h"
 
+#include <fenv.h>
+#include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 static void fill(struct mlp_rng *r, double *a, size_t n)
@@ -211,11 +216,212 @@ static void split_case(enum mlp_dtype dt, uint64_t rows, uint32_t width)
     mlp_model_free(m);
 }
 
+/* ------------------------------------------------- activations vs libm */
+
+/* The three vector functions of the activations slot, each against what the
+ * portable build computes from the scalar libm: exp (the softmax head's,
+ * whose arguments are <= 0, but any value is checked), sigmoid (after its
+ * clip to +-EXP_CLIP) and tanh (any value).  In double, f32 values rounded
+ * on the way in and computed in float. */
+enum act_op { OP_EXP, OP_SIGMOID, OP_TANH, OP_COUNT };
+static const char *const act_op_names[OP_COUNT] = {"exp", "sigmoid", "tanh"};
+
+/* Within this many ulps of the scalar function's value: glibc documents
+ * its SIMD exp and tanh (libmvec, the x86-64 variants) within 4 ulp, as the
+ * NEON ones were written to be (kernels/act.inc; measured at most 1 ulp
+ * from expf/exp and 3 from tanhf/tanh); a sigmoid built on an exp 4 ulp
+ * away takes one addition and one division more on each side. */
+static const double act_ulps[OP_COUNT] = {4, 6, 4};
+
+static double act_ref(enum act_op op, bool f64, double x)
+{
+    if (f64) {
+        switch (op) {
+        case OP_EXP: return exp(x);
+        case OP_SIGMOID: x = x < -700.0 ? -700.0 : x > 700.0 ? 700.0 : x; return 1.0 / (1.0 + exp(-x));
+        default: return tanh(x);
+        }
+    }
+    const float xf = (float)x;
+    switch (op) {
+    case OP_EXP: return expf(xf);
+    case OP_SIGMOID: {
+        const float c = xf < -80.0f ? -80.0f : xf > 80.0f ? 80.0f : xf;
+        return 1.0f / (1.0f + expf(-c));
+    }
+    default: return tanhf(xf);
+    }
+}
+
+/* op on x[0..n) in place through the table kt, in T (n <= 64) */
+static void act_run(const struct mlp_ktable *kt, enum act_op op, bool f64, double *x, size_t n)
+{
+    if (f64) {
+        if (op == OP_EXP)
+            kt->vexp_f64(x, n);
+        else
+            kt->act_f64(op == OP_SIGMOID ? MLP_ACT_SIGMOID : MLP_ACT_TANH, 0.01, x, n);
+        return;
+    }
+    float t[64];
+    for (size_t i = 0; i < n; i++) t[i] = (float)x[i];
+    if (op == OP_EXP)
+        kt->vexp_f32(t, n);
+    else
+        kt->act_f32(op == OP_SIGMOID ? MLP_ACT_SIGMOID : MLP_ACT_TANH, 0.01f, t, n);
+    for (size_t i = 0; i < n; i++) x[i] = t[i];
+}
+
+/* ulps between a and b in T (NaN and NaN: 0; NaN and a number: huge) */
+static double act_ulp_dist(bool f64, double a, double b)
+{
+    if (isnan(a) || isnan(b)) return isnan(a) && isnan(b) ? 0 : HUGE_VAL;
+    uint64_t ka, kb;
+    if (f64) {
+        memcpy(&ka, &a, 8);
+        memcpy(&kb, &b, 8);
+    } else {
+        const float fa = (float)a, fb = (float)b;
+        uint32_t ja, jb;
+        memcpy(&ja, &fa, 4);
+        memcpy(&jb, &fb, 4);
+        ka = (uint64_t)ja << 32, kb = (uint64_t)jb << 32;
+    }
+    /* sign-magnitude bits to one increasing unsigned line */
+    ka = ka >> 63 ? ~ka : ka | 1ull << 63;
+    kb = kb >> 63 ? ~kb : kb | 1ull << 63;
+    const uint64_t d = ka > kb ? ka - kb : kb - ka;
+    return f64 ? (double)d : (double)(d >> 32);
+}
+
+static bool act_same_bits(bool f64, double a, double b)
+{
+    if (f64) return memcmp(&a, &b, 8) == 0;
+    const float fa = (float)a, fb = (float)b;
+    return memcmp(&fa, &fb, 4) == 0;
+}
+
+/* The FP exceptions checked: all four where the functions are this
+ * library's (NEON); on x86-64 they are glibc's libmvec, whose SSE2 builds
+ * raise underflow for arguments below about 2^-60 (results near 1 or x)
+ * and whose exp raises overflow for arguments far below the clip (-1e10
+ * f32, -1e299 f64: results 0), where the scalar functions raise neither;
+ * glibc's business, so only invalid and divide-by-zero there. */
+static int act_flags(const struct mlp_ktable *kt)
+{
+    return kt->isa == MLP_ISA_NEON ? FE_INVALID | FE_DIVBYZERO | FE_OVERFLOW | FE_UNDERFLOW
+                                   : FE_INVALID | FE_DIVBYZERO;
+}
+
+/* Every value of x alone (n = 1, the block padded with zeros), then the
+ * whole list in calls of n values for n across the block size (16): each
+ * value within act_ulps of the scalar function, NaN where it is NaN, and
+ * the same bits wherever it sits (act.inc's block design: a NEON vector
+ * with one lane out of exp's fast range takes the general path, which must
+ * give the other lanes the fast path's bits).  Finite values alone also
+ * raise no FP exception the scalar function does not (act_flags). */
+static void act_table_case(const struct mlp_ktable *kt, bool f64, enum act_op op, const double *x, size_t n,
+                           double *worst)
+{
+    double *one = malloc(n * sizeof *one), *y = malloc(n * sizeof *y);
+    for (size_t i = 0; i < n; i++) {
+        const double ref = act_ref(op, f64, x[i]);
+        int ref_flags = 0, flags;
+        if (isfinite(x[i])) {
+            feclearexcept(FE_ALL_EXCEPT);
+            volatile double r = act_ref(op, f64, x[i]);
+            (void)r;
+            ref_flags = fetestexcept(act_flags(kt));
+        }
+        one[i] = x[i];
+        feclearexcept(FE_ALL_EXCEPT);
+        act_run(kt, op, f64, &one[i], 1);
+        flags = fetestexcept(act_flags(kt));
+        const double d = act_ulp_dist(f64, one[i], ref);
+        if (d > *worst && d != HUGE_VAL) *worst = d;
+        CHECK_MSG(d <= act_ulps[op], "%s %s %s: x %a: %a, libm %a (%.0f ulp)", act_op_names[op],
+                  f64 ? "f64" : "f32", mlp_isa_name(kt->isa), x[i], one[i], ref, d);
+        CHECK_MSG(!isfinite(x[i]) || (flags & ~ref_flags) == 0,
+                  "%s %s %s: x %a: raised FP exceptions %#x, libm %#x", act_op_names[op], f64 ? "f64" : "f32",
+                  mlp_isa_name(kt->isa), x[i], (unsigned)flags, (unsigned)ref_flags);
+    }
+    static const size_t ns[] = {2, 3, 5, 15, 16, 17, 31, 33, 64};
+    for (size_t k = 0; k < sizeof ns / sizeof *ns; k++) {
+        memcpy(y, x, n * sizeof *y);
+        for (size_t i = 0; i < n; i += ns[k]) act_run(kt, op, f64, y + i, n - i < ns[k] ? n - i : ns[k]);
+        for (size_t i = 0; i < n; i++)
+            CHECK_MSG(act_same_bits(f64, y[i], one[i]), "%s %s %s: x %a at %zu in calls of %zu: %a, alone %a",
+                      act_op_names[op], f64 ? "f64" : "f32", mlp_isa_name(kt->isa), x[i], i % ns[k], ns[k], y[i],
+                      one[i]);
+    }
+    free(one), free(y);
+}
+
+/* The arguments: each type's edges (zeros, subnormals, the smallest
+ * normal, tanh's x-alone bound, exp's fast-path bound |x| = 87 / 708, the
+ * clip +-EXP_CLIP, where exp overflows and underflows, huge, infinite,
+ * NaN), then random values over [-1.2 EXP_CLIP, 1.2 EXP_CLIP], [-10, 10]
+ * and all magnitudes. */
+static size_t act_inputs(bool f64, struct mlp_rng *r, double *x, size_t cap)
+{
+    static const double edges32[] = {0x1p-149, 0x1.8p-140, 0x1p-126, 1e-30, 0x1p-25, 0x1.fffffep-13, 0x1p-12,
+                                     0x1.000002p-12, 0.1, 0x1.62e43p-2, 0.55, 1, 3.9, 8.5, 9.1, 17, 32, 33, 80,
+                                     86.99, 87, 0x1.5c0002p6, 88.5, 0x1.62e42ep6, 0x1.62e430p6, 100, 103.9,
+                                     104, 149, 150, 151, 1e10, 1e30, FLT_MAX};
+    static const double edges64[] = {0x1p-1074, 0x1.8p-1060, 0x1p-1022, 1e-300, 0x1p-54, 0x1.fffffffffffffp-28,
+                                     0x1p-27, 0x1.0000000000001p-27, 0.1, 0x1.62e42fefa39efp-2, 0.55, 1, 3.9,
+                                     17, 19.1, 32, 33, 80, 700, 707.99, 708, 0x1.6200000000001p9, 709,
+                                     0x1.62e42fefa39efp+9, 0x1.62e42fefa39fp+9, 720, 744, 745.2, 746, 747, 1e10,
+                                     1e300, DBL_MAX};
+    const double *e = f64 ? edges64 : edges32;
+    const size_t ne = f64 ? sizeof edges64 / sizeof *edges64 : sizeof edges32 / sizeof *edges32;
+    const double clip = f64 ? 700.0 : 80.0;
+    size_t n = 0;
+    x[n++] = 0.0;
+    x[n++] = -0.0;
+    x[n++] = INFINITY;
+    x[n++] = -INFINITY;
+    x[n++] = NAN;
+    x[n++] = -NAN;
+    for (size_t i = 0; i < ne; i++) {
+        const double v = f64 ? e[i] : (double)(float)e[i];
+        x[n++] = v;
+        x[n++] = -v;
+    }
+    while (n < cap) {
+        const double u = mlp__rng_uniform(r) * 2 - 1;
+        double v = n % 3 == 0 ? u * 1.2 * clip : n % 3 == 1 ? u * 10 : ldexp(u, (int)mlp__rng_below(r, 80) - 60);
+        x[n++] = f64 ? v : (double)(float)v;
+    }
+    return n;
+}
+
+static void act_cases(void)
+{
+    enum { N = 600 };
+    double x[N];
+    for (int isa = MLP_ISA_PORTABLE; isa <= MLP_ISA_LAST; isa++) {
+        const struct mlp_ktable *kt = mlp__ktable((enum mlp_isa)isa, NULL);
+        if (!kt) continue;
+        struct mlp_rng r; /* the same values for every variant */
+        mlp__rng_seed(&r, 19);
+        for (int t = 0; t < 2; t++) {
+            const bool f64 = t == 1;
+            const size_t n = act_inputs(f64, &r, x, N);
+            double worst[OP_COUNT] = {0};
+            for (int op = 0; op < OP_COUNT; op++) act_table_case(kt, f64, (enum act_op)op, x, n, &worst[op]);
+            printf("test_kernels: %s %s: exp %.0f ulp, sigmoid %.0f, tanh %.0f from libm\n", mlp_isa_name(kt->isa),
+                   f64 ? "f64" : "f32", worst[OP_EXP], worst[OP_SIGMOID], worst[OP_TANH]);
+        }
+    }
+}
+
 int main(void)
 {
+    act_cases();
     /* every instruction-set variant this CPU runs (the fast pass and its
      * kernels are built once per variant), on 1 and 2 threads */
-    for (int isa = MLP_ISA_PORTABLE; isa <= MLP_ISA_AVX512_BF16; isa++) {
+    for (int isa = MLP_ISA_PORTABLE; isa <= MLP_ISA_LAST; isa++) {
         if (!test_use_isa(1, MLP_KERNELS_FAST, (enum mlp_isa)isa)) {
             printf("test_kernels: skipped %s (this CPU cannot run it)\n", mlp_isa_name((enum mlp_isa)isa));
             continue;

@@ -5,7 +5,10 @@
  * far beyond exp's range go through every exponential activation and head:
  * forward with all of overflow, underflow, divide-by-zero and invalid
  * trapped, forward+backward with all but underflow (tiny gradients may be
- * subnormal, which is harmless).  The passes use the reference GEMM: the
+ * subnormal, which is harmless).  The same exceptions' flags are checked
+ * after each pass too: where traps cannot be enabled (feenableexcept fails
+ * under qemu-aarch64 and on most ARM cores) the flags are the whole test.
+ * The passes use the reference GEMM: the
  * rule is about fastmlp's own arithmetic, and OpenBLAS's packed kernels may
  * compute on padding whose flags are none of our business. */
 #define _GNU_SOURCE /* feenableexcept */
@@ -48,7 +51,12 @@ static void run(enum mlp_dtype dt, enum mlp_act act, enum mlp_head head, uint32_
                          .grad = grad ? g : NULL, .out = out};
     enum mlp_status st = mlp__run_pass(&p, NULL);
     loss = p.loss;
+    const int raised = fetestexcept(traps);
     fedisableexcept(traps);
+    CHECK_MSG(raised == 0, "%s %s %s K=%u%s: FP exceptions raised (%s%s%s%s)", mlp_dtype_name(dt), mlp_act_name(act),
+              mlp_head_name(head), K, grad ? " with gradient" : "", raised & FE_OVERFLOW ? "overflow " : "",
+              raised & FE_UNDERFLOW ? "underflow " : "", raised & FE_DIVBYZERO ? "divide-by-zero " : "",
+              raised & FE_INVALID ? "invalid" : "");
     CHECK_STATUS(st, MLP_OK);
     CHECK(isfinite(loss));
     free(g);

@@ -31,48 +31,17 @@
  * and each weight vector loaded once per pass for all ns samples.  A lane
  * still adds its elements in chunk order, so the passes change no bit;
  * the panel (16 bytes x kp) is read again from L1 or L2. */
-#include "kernels/qkernels.h"
+#include "kernels/qk_neon.h"
 
 #ifdef MLP_QK_NEON
 
 #include <arm_neon.h>
 #include <string.h>
 
-#define AI static inline __attribute__((always_inline))
-
-/* A compiler barrier for loads (no instruction): GCC 12's first scheduling
- * pass hoists a whole chunk's loads above its FMLAs, which then needs more
- * than the 32 vector registers and spills accumulators in the loop; one
- * after each row keeps a row's loads beside its arithmetic. */
-#define ROW_FENCE() __asm__ volatile("" ::: "memory")
+/* AI, LOAD_FENCE, the lane tree (group4, tree4), LANE_GROUPS, sum4_s32 and
+ * the per-panel dispatch (QK_PANELS): kernels/qk_neon.h. */
 
 /* --------------------------------------------------------------- panels */
-
-/* The lane tree of one group of four lanes for four rows at once: a_i
- * holds row i's lanes l0..l3 of the group.  The zips pair l0 with l2 and
- * l1 with l3 of two rows, the 64-bit zips then line the four rows' sums
- * up: s = (l0 + l2) + (l1 + l3), row i in element i. */
-AI float32x4_t group4(float32x4_t a0, float32x4_t a1, float32x4_t a2, float32x4_t a3)
-{
-    const float32x4_t t01 = vaddq_f32(vzip1q_f32(a0, a1), vzip2q_f32(a0, a1));
-    const float32x4_t t23 = vaddq_f32(vzip1q_f32(a2, a3), vzip2q_f32(a2, a3));
-    const float64x2_t d01 = vreinterpretq_f64_f32(t01), d23 = vreinterpretq_f64_f32(t23);
-    return vaddq_f32(vreinterpretq_f32_f64(vzip1q_f64(d01, d23)), vreinterpretq_f32_f64(vzip2q_f64(d01, d23)));
-}
-
-/* qkernels.h's whole tree for four rows (l[i] = row i's 16 lane sums):
- * (s0 + s2) + (s1 + s3), row i in element i. */
-AI float32x4_t tree4(const float l[4][16])
-{
-    float32x4_t s[4];
-    for (int g = 0; g < 4; g++)
-        s[g] = group4(vld1q_f32(l[0] + 4 * g), vld1q_f32(l[1] + 4 * g), vld1q_f32(l[2] + 4 * g),
-                      vld1q_f32(l[3] + 4 * g));
-    return vaddq_f32(vaddq_f32(s[0], s[2]), vaddq_f32(s[1], s[3]));
-}
-
-/* The passes' lane groups for ns samples: 16 accumulators at most. */
-#define LANE_GROUPS(NS) ((NS) == 1 ? 4u : (NS) == 2 ? 2u : 1u)
 
 /* f32, one panel, NS samples (a constant: the accumulators are registers). */
 AI void f32_panel(const float *wp, uint32_t nch, const float *x, size_t ldx, const uint32_t NS, float *y, size_t ldy)
@@ -94,7 +63,7 @@ AI void f32_panel(const float *wp, uint32_t nch, const float *x, size_t ldx, con
                     const float32x4_t w = vld1q_f32(wc + 16 * i + 4 * k);
                     for (uint32_t s = 0; s < NS; s++) acc[s][i][k] = vfmaq_f32(acc[s][i][k], w, xv[s][k]);
                 }
-                ROW_FENCE();
+                LOAD_FENCE();
             }
         }
         for (uint32_t s = 0; s < NS; s++)
@@ -107,16 +76,7 @@ AI void f32_panel(const float *wp, uint32_t nch, const float *x, size_t ldx, con
 void mlp__qk_f32_neon(const float *w, size_t panel_stride, uint32_t nch, uint32_t p0, uint32_t p1, const float *x,
                       size_t ldx, uint32_t ns, float *y, size_t ldy)
 {
-    for (uint32_t p = p0; p < p1; p++) {
-        const float *wp = w + (size_t)p * panel_stride;
-        float *yp = y + (size_t)p * MLP_QK_ROWS;
-        switch (ns) {
-        case 1: f32_panel(wp, nch, x, ldx, 1, yp, ldy); break;
-        case 2: f32_panel(wp, nch, x, ldx, 2, yp, ldy); break;
-        case 3: f32_panel(wp, nch, x, ldx, 3, yp, ldy); break;
-        default: f32_panel(wp, nch, x, ldx, 4, yp, ldy); break;
-        }
-    }
+    QK_PANELS(f32_panel, w, panel_stride, nch, p0, p1, x, ldx, ns, y, ldy);
 }
 
 /* bf16 -> f32 of a vector of 8: word e holds elements 2e (low half) and
@@ -154,7 +114,7 @@ AI void bf16_panel(const uint16_t *wp, uint32_t nch, const uint16_t *x, size_t l
                     for (uint32_t s = 0; s < NS; s++)
                         acc[s][i][k] = vfmaq_f32(vfmaq_f32(acc[s][i][k], xo[s][k], wo), xe[s][k], we);
                 }
-                ROW_FENCE();
+                LOAD_FENCE();
             }
         }
         for (uint32_t s = 0; s < NS; s++)
@@ -167,22 +127,7 @@ AI void bf16_panel(const uint16_t *wp, uint32_t nch, const uint16_t *x, size_t l
 void mlp__qk_bf16_neon(const uint16_t *w, size_t panel_stride, uint32_t nch, uint32_t p0, uint32_t p1,
                        const uint16_t *x, size_t ldx, uint32_t ns, float *y, size_t ldy)
 {
-    for (uint32_t p = p0; p < p1; p++) {
-        const uint16_t *wp = w + (size_t)p * panel_stride;
-        float *yp = y + (size_t)p * MLP_QK_ROWS;
-        switch (ns) {
-        case 1: bf16_panel(wp, nch, x, ldx, 1, yp, ldy); break;
-        case 2: bf16_panel(wp, nch, x, ldx, 2, yp, ldy); break;
-        case 3: bf16_panel(wp, nch, x, ldx, 3, yp, ldy); break;
-        default: bf16_panel(wp, nch, x, ldx, 4, yp, ldy); break;
-        }
-    }
-}
-
-/* Four rows' int32 lanes summed (exact, any order), row i in element i. */
-AI int32x4_t sum4_s32(int32x4_t a0, int32x4_t a1, int32x4_t a2, int32x4_t a3)
-{
-    return vpaddq_s32(vpaddq_s32(a0, a1), vpaddq_s32(a2, a3));
+    QK_PANELS(bf16_panel, w, panel_stride, nch, p0, p1, x, ldx, ns, y, ldy);
 }
 
 /* int8 by widening: 16 bytes at a time, the samples' u8 zero-extended to
@@ -235,16 +180,7 @@ AI void i8_panel(const int8_t *wp, uint32_t nch, const uint8_t *x, size_t ldx, c
 void mlp__qk_i8_neon(const int8_t *w, size_t panel_stride, uint32_t nch, uint32_t p0, uint32_t p1, const uint8_t *x,
                      size_t ldx, uint32_t ns, int32_t *y, size_t ldy)
 {
-    for (uint32_t p = p0; p < p1; p++) {
-        const int8_t *wp = w + (size_t)p * panel_stride;
-        int32_t *yp = y + (size_t)p * MLP_QK_ROWS;
-        switch (ns) {
-        case 1: i8_panel(wp, nch, x, ldx, 1, yp, ldy); break;
-        case 2: i8_panel(wp, nch, x, ldx, 2, yp, ldy); break;
-        case 3: i8_panel(wp, nch, x, ldx, 3, yp, ldy); break;
-        default: i8_panel(wp, nch, x, ldx, 4, yp, ldy); break;
-        }
-    }
+    QK_PANELS(i8_panel, w, panel_stride, nch, p0, p1, x, ldx, ns, y, ldy);
 }
 
 /* ------------------------------------------- the activations' quantisation */

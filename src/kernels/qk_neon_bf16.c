@@ -30,39 +30,16 @@
  * The passes over the panel are qk_neon.c's f32 ones: 4 float32x4 lane
  * groups per (sample, row), Q of them per pass so that the accumulators
  * stay 16 at most; a lane still adds its element pairs in chunk order. */
-#include "kernels/qkernels.h"
+#include "kernels/qk_neon.h"
 
 #ifdef MLP_QK_NEON
 
 #include <arm_neon.h>
 
-#define AI static inline __attribute__((always_inline))
-
-/* A compiler barrier for loads (no instruction), as in qk_neon.c: GCC 12's
- * first scheduling pass hoists a chunk's loads of every row above the
- * BFDOTs, which then spill accumulators in the loop. */
-#define ROW_FENCE() __asm__ volatile("" ::: "memory")
-
-/* qkernels.h's lane tree for four rows, as in qk_neon.c: in each group of
- * four lanes (l0 + l2) + (l1 + l3), then (s0 + s2) + (s1 + s3). */
-AI float32x4_t group4(float32x4_t a0, float32x4_t a1, float32x4_t a2, float32x4_t a3)
-{
-    const float32x4_t t01 = vaddq_f32(vzip1q_f32(a0, a1), vzip2q_f32(a0, a1));
-    const float32x4_t t23 = vaddq_f32(vzip1q_f32(a2, a3), vzip2q_f32(a2, a3));
-    const float64x2_t d01 = vreinterpretq_f64_f32(t01), d23 = vreinterpretq_f64_f32(t23);
-    return vaddq_f32(vreinterpretq_f32_f64(vzip1q_f64(d01, d23)), vreinterpretq_f32_f64(vzip2q_f64(d01, d23)));
-}
-
-AI float32x4_t tree4(const float l[4][16])
-{
-    float32x4_t s[4];
-    for (int g = 0; g < 4; g++)
-        s[g] = group4(vld1q_f32(l[0] + 4 * g), vld1q_f32(l[1] + 4 * g), vld1q_f32(l[2] + 4 * g),
-                      vld1q_f32(l[3] + 4 * g));
-    return vaddq_f32(vaddq_f32(s[0], s[2]), vaddq_f32(s[1], s[3]));
-}
-
-#define LANE_GROUPS(NS) ((NS) == 1 ? 4u : (NS) == 2 ? 2u : 1u)
+/* AI, LOAD_FENCE (GCC 12 would hoist a chunk's loads of every row above
+ * the BFDOTs and spill accumulators), qkernels.h's lane tree for four rows
+ * (tree4), LANE_GROUPS and the per-panel dispatch (QK_PANELS):
+ * kernels/qk_neon.h. */
 
 AI bfloat16x8_t ld_bf16(const uint16_t *p) { return vreinterpretq_bf16_u8(vld1q_u8((const uint8_t *)p)); }
 
@@ -90,7 +67,7 @@ AI void bf16_panel(const uint16_t *wp, uint32_t nch, const uint16_t *x, size_t l
                     for (uint32_t k = 0; k < Q; k++) w[k] = ld_bf16(wc + 32 * i + 8 * k);
                 for (uint32_t k = 0; k < Q; k++)
                     for (uint32_t s = 0; s < NS; s++) acc[s][i][k] = vbfdotq_f32(acc[s][i][k], xv[s][k], w[k]);
-                ROW_FENCE();
+                LOAD_FENCE();
             }
         }
         for (uint32_t s = 0; s < NS; s++)
@@ -103,16 +80,7 @@ AI void bf16_panel(const uint16_t *wp, uint32_t nch, const uint16_t *x, size_t l
 void mlp__qk_bf16_neon_bf16(const uint16_t *w, size_t panel_stride, uint32_t nch, uint32_t p0, uint32_t p1,
                             const uint16_t *x, size_t ldx, uint32_t ns, float *y, size_t ldy)
 {
-    for (uint32_t p = p0; p < p1; p++) {
-        const uint16_t *wp = w + (size_t)p * panel_stride;
-        float *yp = y + (size_t)p * MLP_QK_ROWS;
-        switch (ns) {
-        case 1: bf16_panel(wp, nch, x, ldx, 1, yp, ldy); break;
-        case 2: bf16_panel(wp, nch, x, ldx, 2, yp, ldy); break;
-        case 3: bf16_panel(wp, nch, x, ldx, 3, yp, ldy); break;
-        default: bf16_panel(wp, nch, x, ldx, 4, yp, ldy); break;
-        }
-    }
+    QK_PANELS(bf16_panel, w, panel_stride, nch, p0, p1, x, ldx, ns, y, ldy);
 }
 
 #endif /* MLP_QK_NEON */

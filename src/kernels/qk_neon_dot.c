@@ -13,21 +13,16 @@
  * in wrapping int32 vector arithmetic, which gives the exact sum wherever
  * it fits in int32 (qkernels.h's limit on K sees to that): the portable
  * results, bit for bit. */
-#include "kernels/qkernels.h"
+#include "kernels/qk_neon.h"
 
 #ifdef MLP_QK_NEON
 
 #include <arm_neon.h>
-#include <string.h>
 
-#define AI static inline __attribute__((always_inline))
-
-/* A compiler barrier for loads (no instruction): GCC 12's first scheduling
- * pass hoists the loads of every row (panels) or step (batch tiles) above
- * the SDOTs, which then need more than the 32 vector registers and spill
- * accumulators in the loop; one after each row or step keeps its loads
- * beside its arithmetic. */
-#define LOAD_FENCE() __asm__ volatile("" ::: "memory")
+/* AI, LOAD_FENCE (one after each row or step, so that GCC 12 does not hoist
+ * the loads of every row or step above the SDOTs and spill accumulators),
+ * sum4_s32, the per-panel dispatch (QK_PANELS), and the batch kernel's G_S,
+ * g_finish, g_load_u8 and tile loop (QK_I8G_TILES): kernels/qk_neon.h. */
 
 /* ------------------------------------------------------------ panels */
 
@@ -87,28 +82,19 @@ AI void i8_panel(const int8_t *wp, uint32_t nch, const uint8_t *x, size_t ldx, c
             }
     }
 #undef ACC
-    const int32x4_t wsum = vpaddq_s32(vpaddq_s32(ws[0], ws[1]), vpaddq_s32(ws[2], ws[3]));
+    const int32x4_t wsum = sum4_s32(ws[0], ws[1], ws[2], ws[3]);
     const int32x4_t corr = vshlq_n_s32(wsum, 7); /* 128 sum w, wrapping */
     for (uint32_t s = 0; s < NS; s++) {
         int32x4_t r[4];
         for (int i = 0; i < 4; i++) r[i] = H == 2 ? vaddq_s32(acc[0][i], acc[1][i]) : acc[s][i];
-        vst1q_s32(y + s * ldy, vaddq_s32(vpaddq_s32(vpaddq_s32(r[0], r[1]), vpaddq_s32(r[2], r[3])), corr));
+        vst1q_s32(y + s * ldy, vaddq_s32(sum4_s32(r[0], r[1], r[2], r[3]), corr));
     }
 }
 
 void mlp__qk_i8_neon_dot(const int8_t *w, size_t panel_stride, uint32_t nch, uint32_t p0, uint32_t p1,
                          const uint8_t *x, size_t ldx, uint32_t ns, int32_t *y, size_t ldy)
 {
-    for (uint32_t p = p0; p < p1; p++) {
-        const int8_t *wp = w + (size_t)p * panel_stride;
-        int32_t *yp = y + (size_t)p * MLP_QK_ROWS;
-        switch (ns) {
-        case 1: i8_panel(wp, nch, x, ldx, 1, yp, ldy); break;
-        case 2: i8_panel(wp, nch, x, ldx, 2, yp, ldy); break;
-        case 3: i8_panel(wp, nch, x, ldx, 3, yp, ldy); break;
-        default: i8_panel(wp, nch, x, ldx, 4, yp, ldy); break;
-        }
-    }
+    QK_PANELS(i8_panel, w, panel_stride, nch, p0, p1, x, ldx, ns, y, ldy);
 }
 
 /* ------------------------------------------------------ the batch kernel */
@@ -127,20 +113,13 @@ void mlp__qk_i8_neon_dot(const int8_t *w, size_t panel_stride, uint32_t nch, uin
  * The epilogue: the portable kernel's acc - z rowsum is here
  * acc' + 128 rowsum - z rowsum = acc' + (128 - z) rowsum, one MLA in
  * wrapping int32 (the same value: exact where it fits), then qkernels.h's
- * f32 operations in its order: convert (SCVTF, to nearest), multiply by
- * wscale * s (itself one multiply), add the bias, and ReLU as
- * FMAXNM(v, 0) = v > 0 ? v : 0 (NaN -> 0, -0 -> +0). */
-#define G_S 4u
-
+ * f32 operations (g_finish, kernels/qk_neon.h). */
 AI void g_epilogue(int32x4_t acc, const int32_t *rowsum, int32_t z, const float *wscale, float s, const float *bias,
                    int relu, float *y)
 {
     /* 128 - z in unsigned arithmetic: defined for any z, the same bits */
     const int32x4_t v = vmlaq_s32(acc, vld1q_s32(rowsum), vdupq_n_s32((int32_t)(128u - (uint32_t)z)));
-    float32x4_t f = vmulq_f32(vcvtq_f32_s32(v), vmulq_f32(vld1q_f32(wscale), vdupq_n_f32(s)));
-    f = vaddq_f32(f, vld1q_f32(bias));
-    if (relu) f = vmaxnmq_f32(f, vdupq_n_f32(0));
-    vst1q_f32(y, f);
+    g_finish(v, wscale, s, bias, relu, y);
 }
 
 /* One step's 16 rows (w = the step's 4 vectors) for sample S_ of the tile,
@@ -171,19 +150,10 @@ AI void g_epilogue(int32x4_t acc, const int32_t *rowsum, int32_t z, const float 
         }                                                                                                       \
     } while (0)
 
-/* A sample's x' of steps t..t+3 (16 bytes; fewer at the end of the row,
- * beside zeros: x is defined only up to 4 k4, and the steps past k4 are
- * not run). */
+/* A sample's x' of steps t..t+3 (g_load_u8's 16 bytes, kernels/qk_neon.h). */
 AI int8x16_t g_load(const uint8_t *p, uint32_t nbytes)
 {
-    uint8x16_t v;
-    if (nbytes >= 16) v = vld1q_u8(p);
-    else {
-        uint8_t t[16] = {0};
-        memcpy(t, p, nbytes);
-        v = vld1q_u8(t);
-    }
-    return vreinterpretq_s8_u8(veorq_u8(v, vdupq_n_u8(0x80)));
+    return vreinterpretq_s8_u8(veorq_u8(g_load_u8(p, nbytes), vdupq_n_u8(0x80)));
 }
 
 static __attribute__((noinline)) void g_tile(const int8_t *wg, uint32_t k4, const uint8_t *x, size_t ldx, uint32_t S,
@@ -235,14 +205,7 @@ static __attribute__((noinline)) void g_tile(const int8_t *wg, uint32_t k4, cons
 void mlp__qk_i8g_neon_dot(const struct mlp_qk_i8g_layer *L, const uint8_t *x, size_t ldx, uint32_t ns,
                           const float *sx, const int32_t *zx, int relu, float *y, size_t ldy)
 {
-    for (uint32_t s0 = 0; s0 < ns; s0 += G_S) {
-        const uint32_t S = ns - s0 < G_S ? ns - s0 : G_S;
-        for (uint32_t g = 0; g < L->ng; g++) {
-            const size_t j = (size_t)g * 16;
-            g_tile(L->w + j * 4 * L->k4, L->k4, x + s0 * ldx, ldx, S, L->rowsum + j, L->wscale + j, L->bias + j,
-                   sx + s0, zx + s0, relu, y + s0 * ldy + j, ldy);
-        }
-    }
+    QK_I8G_TILES(g_tile, L, x, ldx, ns, sx, zx, relu, y, ldy);
 }
 
 #endif /* MLP_QK_NEON */

@@ -12,21 +12,17 @@
  * rounding or saturation: the exact sums of the portable kernels, in
  * another order (wrapping int32 vector adds: the same value wherever the
  * sum fits, which qkernels.h's limit on K sees to). */
-#include "kernels/qkernels.h"
+#include "kernels/qk_neon.h"
 
 #ifdef MLP_QK_NEON
 
 #include <arm_neon.h>
-#include <string.h>
 
-#define AI static inline __attribute__((always_inline))
-
-/* A compiler barrier for loads (no instruction): GCC 12's first scheduling
- * pass hoists the loads of every row (panels) or pair of steps (batch
- * tiles) above the dot products, which then need more than the 32 vector
- * registers and spill accumulators in the loop; one after each row or
- * pair of steps keeps its loads beside its arithmetic. */
-#define LOAD_FENCE() __asm__ volatile("" ::: "memory")
+/* AI, LOAD_FENCE (one after each row or pair of steps, so that GCC 12 does
+ * not hoist the loads of every row or pair of steps above the dot products
+ * and spill accumulators), sum4_s32, the per-panel dispatch (QK_PANELS),
+ * and the batch kernel's G_S, g_finish, g_load_u8 and tile loop
+ * (QK_I8G_TILES): kernels/qk_neon.h. */
 
 /* ------------------------------------------------------------ panels */
 
@@ -87,23 +83,14 @@ AI void i8_panel(const int8_t *wp, uint32_t nch, const uint8_t *x, size_t ldx, c
     for (uint32_t s = 0; s < NS; s++) {
         int32x4_t r[4];
         for (int i = 0; i < 4; i++) r[i] = H == 2 ? vaddq_s32(acc[0][i], acc[1][i]) : acc[s][i];
-        vst1q_s32(y + s * ldy, vpaddq_s32(vpaddq_s32(r[0], r[1]), vpaddq_s32(r[2], r[3])));
+        vst1q_s32(y + s * ldy, sum4_s32(r[0], r[1], r[2], r[3]));
     }
 }
 
 void mlp__qk_i8_neon_i8mm(const int8_t *w, size_t panel_stride, uint32_t nch, uint32_t p0, uint32_t p1,
                           const uint8_t *x, size_t ldx, uint32_t ns, int32_t *y, size_t ldy)
 {
-    for (uint32_t p = p0; p < p1; p++) {
-        const int8_t *wp = w + (size_t)p * panel_stride;
-        int32_t *yp = y + (size_t)p * MLP_QK_ROWS;
-        switch (ns) {
-        case 1: i8_panel(wp, nch, x, ldx, 1, yp, ldy); break;
-        case 2: i8_panel(wp, nch, x, ldx, 2, yp, ldy); break;
-        case 3: i8_panel(wp, nch, x, ldx, 3, yp, ldy); break;
-        default: i8_panel(wp, nch, x, ldx, 4, yp, ldy); break;
-        }
-    }
+    QK_PANELS(i8_panel, w, panel_stride, nch, p0, p1, x, ldx, ns, y, ldy);
 }
 
 /* ------------------------------------------------------ the batch kernel */
@@ -127,29 +114,14 @@ void mlp__qk_i8_neon_i8mm(const int8_t *w, size_t panel_stride, uint32_t nch, ui
  * each sample's 4 rows back in order.
  *
  * The epilogue is qkernels.h's, in its order: acc - z rowsum in wrapping
- * int32 (MLS: exact where it fits, the same value), convert (SCVTF, to
- * nearest), multiply by wscale * s (one multiply), add the bias, ReLU as
- * FMAXNM(v, 0) = v > 0 ? v : 0 (NaN -> 0, -0 -> +0). */
-#define G_S 4u
-
+ * int32 (MLS: exact where it fits, the same value), then the f32
+ * operations (g_finish, kernels/qk_neon.h).  A sample's inputs of steps
+ * t..t+3 are g_load_u8's 16 bytes (kernels/qk_neon.h). */
 AI void g_epilogue(int32x4_t acc, const int32_t *rowsum, int32_t z, const float *wscale, float s, const float *bias,
                    int relu, float *y)
 {
     const int32x4_t v = vmlsq_s32(acc, vld1q_s32(rowsum), vdupq_n_s32(z));
-    float32x4_t f = vmulq_f32(vcvtq_f32_s32(v), vmulq_f32(vld1q_f32(wscale), vdupq_n_f32(s)));
-    f = vaddq_f32(f, vld1q_f32(bias));
-    if (relu) f = vmaxnmq_f32(f, vdupq_n_f32(0));
-    vst1q_f32(y, f);
-}
-
-/* A sample's inputs of steps t..t+3 (16 bytes; fewer at the end of the
- * row, beside zeros: x is defined only up to 4 k4). */
-AI uint8x16_t g_load(const uint8_t *p, uint32_t nbytes)
-{
-    if (nbytes >= 16) return vld1q_u8(p);
-    uint8_t t[16] = {0};
-    memcpy(t, p, nbytes);
-    return vld1q_u8(t);
+    g_finish(v, wscale, s, bias, relu, y);
 }
 
 /* Rows 4j..4j+3 of two steps (a, b: their 4 x 4 bytes) for the two
@@ -234,14 +206,15 @@ static __attribute__((noinline)) void g_tile(const int8_t *wg, uint32_t k4, cons
               c13 = z, c14 = z, c15 = z, c16 = z, c17 = z;
     /* 4 steps at a time: one 16-byte load of each sample's inputs */
     for (uint32_t n = k4 / 4; n; n--, wg += 256, xp0 += 16, xp1 += 16, xp2 += 16, xp3 += 16) {
-        const uint8x16_t x0 = g_load(xp0, 16), x1 = g_load(xp1, 16), x2 = g_load(xp2, 16), x3 = g_load(xp3, 16);
+        const uint8x16_t x0 = g_load_u8(xp0, 16), x1 = g_load_u8(xp1, 16), x2 = g_load_u8(xp2, 16),
+                         x3 = g_load_u8(xp3, 16);
         G_2STEPS(wg, wg + 64, zip64_lo(x0, x1), zip64_lo(x2, x3));
         G_2STEPS(wg + 128, wg + 192, zip64_hi(x0, x1), zip64_hi(x2, x3));
     }
     const uint32_t left = k4 % 4;
     if (left) { /* 1 to 3 steps: the missing steps' weights are zeros (not read) */
-        const uint8x16_t x0 = g_load(xp0, 4 * left), x1 = g_load(xp1, 4 * left), x2 = g_load(xp2, 4 * left),
-                         x3 = g_load(xp3, 4 * left);
+        const uint8x16_t x0 = g_load_u8(xp0, 4 * left), x1 = g_load_u8(xp1, 4 * left),
+                         x2 = g_load_u8(xp2, 4 * left), x3 = g_load_u8(xp3, 4 * left);
         G_2STEPS(wg, left > 1 ? wg + 64 : NULL, zip64_lo(x0, x1), zip64_lo(x2, x3));
         if (left > 2) G_2STEPS(wg + 128, NULL, zip64_hi(x0, x1), zip64_hi(x2, x3));
     }
@@ -257,14 +230,7 @@ static __attribute__((noinline)) void g_tile(const int8_t *wg, uint32_t k4, cons
 void mlp__qk_i8g_neon_i8mm(const struct mlp_qk_i8g_layer *L, const uint8_t *x, size_t ldx, uint32_t ns,
                            const float *sx, const int32_t *zx, int relu, float *y, size_t ldy)
 {
-    for (uint32_t s0 = 0; s0 < ns; s0 += G_S) {
-        const uint32_t S = ns - s0 < G_S ? ns - s0 : G_S;
-        for (uint32_t g = 0; g < L->ng; g++) {
-            const size_t j = (size_t)g * 16;
-            g_tile(L->w + j * 4 * L->k4, L->k4, x + s0 * ldx, ldx, S, L->rowsum + j, L->wscale + j, L->bias + j,
-                   sx + s0, zx + s0, relu, y + s0 * ldy + j, ldy);
-        }
-    }
+    QK_I8G_TILES(g_tile, L, x, ldx, ns, sx, zx, relu, y, ldy);
 }
 
 #endif /* MLP_QK_NEON */

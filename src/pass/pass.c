@@ -86,6 +86,10 @@ static const struct pass_build avx2_build = {{mlp__run_pass_fast_avx2_f32, mlp__
 static const struct pass_build avx512_build = {{mlp__run_pass_fast_avx512_f32, mlp__run_pass_fast_avx512_f64},
                                                {mlp__run_step_avx512_f32, mlp__run_step_avx512_f64}};
 #endif
+#if defined(__aarch64__)
+static const struct pass_build neon_build = {{mlp__run_pass_fast_neon_f32, mlp__run_pass_fast_neon_f64},
+                                             {mlp__run_step_neon_f32, mlp__run_step_neon_f64}};
+#endif
 
 /* The build for m's kernel table's instruction set. */
 static const struct pass_build *pass_build(const struct mlp_model *m)
@@ -98,6 +102,9 @@ static const struct pass_build *pass_build(const struct mlp_model *m)
     case MLP_ISA_AVX512_BF16: return &avx512_build;
     default: break;
     }
+#endif
+#if defined(__aarch64__)
+    if (mlp__model_kt(m)->isa == MLP_ISA_NEON) return &neon_build;
 #endif
     (void)m;
     return &portable_build;

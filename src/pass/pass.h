@@ -63,6 +63,16 @@ enum mlp_status mlp__run_pass_fast_avx512_f64(struct mlp_pass *p, struct mlp_err
 enum mlp_status mlp__run_step_avx512_f64(struct mlp_pass *p, void (*update)(void *, size_t, size_t), void *update_ctx,
                                        bool *done, struct mlp_error *err);
 
+/* aarch64: the NEON variant's build (pass_neon_<type>.c) */
+enum mlp_status mlp__run_pass_neon_f32(struct mlp_pass *p, struct mlp_error *err);
+enum mlp_status mlp__run_pass_fast_neon_f32(struct mlp_pass *p, struct mlp_error *err);
+enum mlp_status mlp__run_step_neon_f32(struct mlp_pass *p, void (*update)(void *, size_t, size_t), void *update_ctx,
+                                       bool *done, struct mlp_error *err);
+enum mlp_status mlp__run_pass_neon_f64(struct mlp_pass *p, struct mlp_error *err);
+enum mlp_status mlp__run_pass_fast_neon_f64(struct mlp_pass *p, struct mlp_error *err);
+enum mlp_status mlp__run_step_neon_f64(struct mlp_pass *p, void (*update)(void *, size_t, size_t), void *update_ctx,
+                                       bool *done, struct mlp_error *err);
+
 enum mlp_status mlp__pass_rows_f32(struct mlp_pass *p, bool vec, struct mlp_error *err);
 enum mlp_status mlp__pass_rows_f64(struct mlp_pass *p, bool vec, struct mlp_error *err);
 

@@ -36,7 +36,7 @@ static void *shrinker_run(void *arg)
 
 /* Watch `path` for `event` (IN_OPEN or IN_ACCESS) and truncate it to len
  * bytes when it comes.  Returns 0 when the watcher runs. */
-static int shrinker_start(struct shrinker *s, const char *path, off_t len, uint32_t event)
+static inline int shrinker_start(struct shrinker *s, const char *path, off_t len, uint32_t event)
 {
     s->path = path;
     s->len = len;
@@ -50,7 +50,7 @@ static int shrinker_start(struct shrinker *s, const char *path, off_t len, uint3
     return 0;
 }
 
-static void shrinker_join(struct shrinker *s)
+static inline void shrinker_join(struct shrinker *s)
 {
     pthread_join(s->tid, NULL);
     close(s->ifd);

@@ -942,7 +942,7 @@ static void test_changed_reader(void)
     free(big.p);
 }
 
-#ifdef __linux__
+#if defined(__linux__) && !defined(FASTMLP_TEST_EMULATED)
 /* `fastmlp eval m.mlp big.csv & truncate -s 5000000 big.csv`: a loader that
  * mapped the file died of SIGBUS.  Each attempt loads a 24 MB file in a
  * child while a thread truncates it (at a line end) as soon as it is opened;
@@ -1090,8 +1090,14 @@ int main(void)
     test_galaxy();
     test_locale();
     test_changed_reader();
-#ifdef __linux__
+#if defined(__linux__) && !defined(FASTMLP_TEST_EMULATED)
     test_truncated_while_loading();
+#else
+    /* Under qemu-aarch64 7.2 (the aarch64 tests) a thread started in the
+     * forked child of a multi-threaded process aborts the emulator
+     * ("qemu_plugin_vcpu_init_hook: assertion failed"): qemu's bug, not
+     * the loader's; the native build runs this case. */
+    printf("test_csv: truncated while loading: not run under an emulator\n");
 #endif
     test_width();
     test_memory();

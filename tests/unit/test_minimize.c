@@ -464,8 +464,17 @@ static void test_galaxy(void)
     double J0 = galaxy_fn(theta, g, &G);
     CHECK_MSG(fabs(J0 - cost0) <= 1e-12 * cost0, "cost at theta0 %.17g, NumPy's %.17g", J0, cost0);
 
+    /* Under an emulator (FASTMLP_TEST_EMULATED: the aarch64 tests) the
+     * first 50 iterations only: 600 CG and 600 L-BFGS iterations of this
+     * test's own scalar cost took 285 s of qemu's time; the native build
+     * runs them all. */
+#ifdef FASTMLP_TEST_EMULATED
+    const unsigned iters = 50;
+#else
+    const unsigned iters = 600;
+#endif
     struct mlp_min_params p = mlp__min_params_default(MLP_MIN_CG);
-    p.max_iter = 600;
+    p.max_iter = iters;
     struct cg_trace tr = {NAN, 0, 0};
     struct mlp_min_iter fin;
     enum mlp_min_result r = mlp__minimize(galaxy_fn, &G, G_NPAR, theta, &p, cg_trace_cb, &tr, &fin);
@@ -479,13 +488,14 @@ static void test_galaxy(void)
            cg600.fevals, cg600.gevals, lb.f, lb.iters);
     CHECK_MSG(tr.it50 == 50 && tr.f50 <= cg50.f * (1 + 1e-6), "after 50 iterations: %.17g > SciPy's %.17g", tr.f50,
               cg50.f);
-    CHECK_MSG(fin.f <= cg600.f * (1 + 1e-6), "after 600 iterations: %.17g > SciPy's %.17g", fin.f, cg600.f);
+    if (iters == 600)
+        CHECK_MSG(fin.f <= cg600.f * (1 + 1e-6), "after 600 iterations: %.17g > SciPy's %.17g", fin.f, cg600.f);
 
     /* L-BFGS from the same start, for reference beside SciPy's L-BFGS-B
      * (no bound constraints there, so the same method up to its line search) */
     memcpy(theta, start, G_NPAR * sizeof *theta);
     p = mlp__min_params_default(MLP_MIN_LBFGS);
-    p.max_iter = 600;
+    p.max_iter = iters;
     r = mlp__minimize(galaxy_fn, &G, G_NPAR, theta, &p, NULL, NULL, &fin);
     CHECK_MSG((r == MLP_MIN_MAX_ITER || r == MLP_MIN_CONVERGED) && fin.f < J0, "W2 L-BFGS: %s, cost %g",
               mlp__min_result_str(r), fin.f);

@@ -50,9 +50,7 @@ AI void f32_panel(const float *wp, uint32_t nch, const float *x, size_t ldx, con
     float lanes[MLP_QK_MAX_NS][4][16];
     for (uint32_t k0 = 0; k0 < 4; k0 += Q) {
         float32x4_t acc[MLP_QK_MAX_NS][4][4];
-        for (uint32_t s = 0; s < NS; s++)
-            for (int i = 0; i < 4; i++)
-                for (uint32_t k = 0; k < Q; k++) acc[s][i][k] = vdupq_n_f32(0);
+        acc_zero(acc, NS, Q);
         const float *wc = wp + 4 * k0, *xc = x + 4 * k0;
         for (uint32_t c = 0; c < nch; c++, wc += 64, xc += 16) {
             float32x4_t xv[MLP_QK_MAX_NS][4];
@@ -66,11 +64,9 @@ AI void f32_panel(const float *wp, uint32_t nch, const float *x, size_t ldx, con
                 LOAD_FENCE();
             }
         }
-        for (uint32_t s = 0; s < NS; s++)
-            for (int i = 0; i < 4; i++)
-                for (uint32_t k = 0; k < Q; k++) vst1q_f32(&lanes[s][i][4 * (k0 + k)], acc[s][i][k]);
+        acc_store(lanes, acc, NS, Q, k0);
     }
-    for (uint32_t s = 0; s < NS; s++) vst1q_f32(y + s * ldy, tree4(lanes[s]));
+    lanes_out(lanes, NS, y, ldy);
 }
 
 void mlp__qk_f32_neon(const float *w, size_t panel_stride, uint32_t nch, uint32_t p0, uint32_t p1, const float *x,
@@ -99,9 +95,7 @@ AI void bf16_panel(const uint16_t *wp, uint32_t nch, const uint16_t *x, size_t l
     float lanes[MLP_QK_MAX_NS][4][16];
     for (uint32_t k0 = 0; k0 < 4; k0 += Q) {
         float32x4_t acc[MLP_QK_MAX_NS][4][4];
-        for (uint32_t s = 0; s < NS; s++)
-            for (int i = 0; i < 4; i++)
-                for (uint32_t k = 0; k < Q; k++) acc[s][i][k] = vdupq_n_f32(0);
+        acc_zero(acc, NS, Q);
         const uint16_t *wc = wp + 8 * k0, *xc = x + 8 * k0;
         for (uint32_t c = 0; c < nch; c++, wc += 128, xc += 32) {
             float32x4_t xo[MLP_QK_MAX_NS][4], xe[MLP_QK_MAX_NS][4];
@@ -117,11 +111,9 @@ AI void bf16_panel(const uint16_t *wp, uint32_t nch, const uint16_t *x, size_t l
                 LOAD_FENCE();
             }
         }
-        for (uint32_t s = 0; s < NS; s++)
-            for (int i = 0; i < 4; i++)
-                for (uint32_t k = 0; k < Q; k++) vst1q_f32(&lanes[s][i][4 * (k0 + k)], acc[s][i][k]);
+        acc_store(lanes, acc, NS, Q, k0);
     }
-    for (uint32_t s = 0; s < NS; s++) vst1q_f32(y + s * ldy, tree4(lanes[s]));
+    lanes_out(lanes, NS, y, ldy);
 }
 
 void mlp__qk_bf16_neon(const uint16_t *w, size_t panel_stride, uint32_t nch, uint32_t p0, uint32_t p1,

@@ -56,6 +56,29 @@ AI float32x4_t tree4(const float l[4][16])
  * 16 accumulators at most. */
 #define LANE_GROUPS(NS) ((NS) == 1 ? 4u : (NS) == 2 ? 2u : 1u)
 
+/* The f32 and bf16 panels' accumulators acc[s][row][k] of one pass over
+ * the lane groups k0..k0+Q-1: zeroed before it, stored into each sample's
+ * 16 lane sums per row after it; and at the end each sample's four rows
+ * through tree4 into y. */
+AI void acc_zero(float32x4_t acc[][4][4], uint32_t NS, uint32_t Q)
+{
+    for (uint32_t s = 0; s < NS; s++)
+        for (int i = 0; i < 4; i++)
+            for (uint32_t k = 0; k < Q; k++) acc[s][i][k] = vdupq_n_f32(0);
+}
+
+AI void acc_store(float lanes[][4][16], float32x4_t acc[][4][4], uint32_t NS, uint32_t Q, uint32_t k0)
+{
+    for (uint32_t s = 0; s < NS; s++)
+        for (int i = 0; i < 4; i++)
+            for (uint32_t k = 0; k < Q; k++) vst1q_f32(&lanes[s][i][4 * (k0 + k)], acc[s][i][k]);
+}
+
+AI void lanes_out(float lanes[][4][16], uint32_t NS, float *y, size_t ldy)
+{
+    for (uint32_t s = 0; s < NS; s++) vst1q_f32(y + s * ldy, tree4(lanes[s]));
+}
+
 /* Four rows' int32 lanes summed (exact, any order), row i in element i. */
 AI int32x4_t sum4_s32(int32x4_t a0, int32x4_t a1, int32x4_t a2, int32x4_t a3)
 {

@@ -806,6 +806,10 @@ struct mlp_train_params {
 };
 
 MLP_API struct mlp_train_params mlp_train_params_default(void);
+/* MLP_OK when mlp_trainer_create would accept p's settings (its data and
+ * model aside), else MLP_ERR_ARG and what is wrong: for a caller that
+ * checks several settings before training with any (a sweep). */
+MLP_API enum mlp_status mlp_train_params_check(const struct mlp_train_params *p, struct mlp_error *err);
 
 struct mlp_epoch_stats {
     uint32_t epoch;      /* 1-based */
@@ -889,6 +893,25 @@ MLP_API enum mlp_status mlp_trainer_check_memory(const struct mlp_model_params *
                                                  struct mlp_error *err);
 MLP_API void mlp_trainer_set_callbacks(struct mlp_trainer *t, mlp_epoch_fn on_epoch, mlp_batch_fn on_batch,
                                        void *user);
+/* What a running trainer is doing, for a caller that shows it over time
+ * (the CLI's --profile memory plot). */
+enum mlp_phase {
+    MLP_PHASE_TRAIN = 0,      /* an epoch's training steps (or a solver's iteration) */
+    MLP_PHASE_EVAL = 1,       /* the epoch's evaluation of the evaluation set (a
+                                 solver's also of the training set's accuracy,
+                                 when its last pass did not give it) */
+    MLP_PHASE_CHECKPOINT = 2, /* writing a checkpoint (data-parallel: on rank 0,
+                                 which alone writes) */
+    MLP_PHASE_IDLE = 3        /* mlp_trainer_run returned, or not started */
+};
+/* Called on the thread running mlp_trainer_run at each change of phase
+ * (or of epoch), with the 1-based epoch (0 with MLP_PHASE_IDLE): an epoch
+ * runs TRAIN, then EVAL with an evaluation set, then CHECKPOINT when one is
+ * written, and every run ends with IDLE, however it ends.  It must be quick
+ * and must not call back into the trainer.  on_phase NULL: none (the
+ * default); user is handed to it. */
+typedef void (*mlp_phase_fn)(enum mlp_phase phase, uint32_t epoch, void *user);
+MLP_API void mlp_trainer_set_phase_callback(struct mlp_trainer *t, mlp_phase_fn on_phase, void *user);
 /* Save a checkpoint to `path` every `every` epochs, the last epoch included
  * when it is a multiple (0: only when stopped by mlp_trainer_request_stop or
  * a callback).  path NULL: never. */

@@ -108,6 +108,12 @@ static enum mlp_status check_params(const struct mlp_train_params *p, struct mlp
     return MLP_OK;
 }
 
+enum mlp_status mlp_train_params_check(const struct mlp_train_params *p, struct mlp_error *err)
+{
+    MLP_ASSERT(p);
+    return check_params(p, err);
+}
+
 /* The learning rate of epoch `epoch` (1-based) under p's schedule. */
 static double epoch_lr(const struct mlp_train_params *p, uint32_t epoch)
 {
@@ -201,6 +207,7 @@ enum mlp_status mlp_trainer_create(struct mlp_trainer **out, struct mlp_model *m
     t->p = *p;
     t->on_epoch = p->on_epoch;
     t->user = p->user;
+    t->phase = MLP_PHASE_IDLE;
     t->p.comm = comm;
     t->N = train->n_rows;
     if (comm) {
@@ -326,6 +333,26 @@ void mlp_trainer_set_callbacks(struct mlp_trainer *t, mlp_epoch_fn on_epoch, mlp
     t->on_epoch = on_epoch;
     t->on_batch = on_batch;
     t->user = user;
+}
+
+void mlp_trainer_set_phase_callback(struct mlp_trainer *t, mlp_phase_fn on_phase, void *user)
+{
+    MLP_ASSERT(t);
+    t->on_phase = on_phase;
+    t->phase_user = user;
+    t->phase = MLP_PHASE_IDLE;
+    t->phase_epoch = 0;
+}
+
+/* The run is now in phase ph of epoch `epoch`: the phase callback hears of
+ * it when that is a change.  Called where a phase begins, never per batch,
+ * so that without a callback it costs one test per phase. */
+static void enter_phase(struct mlp_trainer *t, enum mlp_phase ph, uint32_t epoch)
+{
+    if (!t->on_phase || (ph == t->phase && epoch == t->phase_epoch)) return;
+    t->phase = ph;
+    t->phase_epoch = epoch;
+    t->on_phase(ph, epoch, t->phase_user);
 }
 
 void mlp_trainer_set_checkpoint(struct mlp_trainer *t, const char *path, uint32_t every)
@@ -681,6 +708,10 @@ enum mlp_status mlp_trainer_resume_mem(struct mlp_trainer *t, const struct mlp_b
 static enum mlp_status timed_checkpoint(struct mlp_trainer *t, struct mlp_error *err)
 {
     if (t->dp && t->p.comm->rank != 0) return MLP_OK; /* rank 0 writes for all */
+    /* the epoch it belongs to: the one in progress when stopped within it,
+     * else the one just completed (a stop's checkpoint just after the
+     * periodic one of the same epoch is no change of phase) */
+    enter_phase(t, MLP_PHASE_CHECKPOINT, t->epoch_done + (t->batch_pos > 0));
     double c0 = mlp__now();
     enum mlp_status st = mlp_trainer_save_checkpoint(t, t->ckpt_path, err);
     t->prof.checkpoint_s += mlp__now() - c0;
@@ -946,6 +977,7 @@ static enum mlp_status end_epoch(struct mlp_trainer *t, uint32_t ep, bool *last,
     }
     enum mlp_status st;
     if (t->eval) {
+        enter_phase(t, MLP_PHASE_EVAL, ep);
         double e0 = mlp__now();
         st = mlp_trainer_evaluate(t, t->eval, &es.test_loss, &es.test_acc, err);
         t->prof.eval_s += mlp__now() - e0;
@@ -975,6 +1007,7 @@ static enum mlp_status run_epochs(struct mlp_trainer *t, struct mlp_error *err)
     while (t->epoch_done < t->p.epochs && !t->stopped_early) {
         const uint32_t ep = t->epoch_done + 1;
         const double lr = epoch_lr(&t->p, ep);
+        enter_phase(t, MLP_PHASE_TRAIN, ep);
         if (t->batch_pos == 0) begin_epoch(t);
         const double t0 = mlp__now() - t->epoch_s;
         while (t->batch_pos < t->n_batches) {
@@ -1028,6 +1061,9 @@ static double objective(const double *x, double *g, void *vctx)
     struct solve_ctx *c = vctx;
     struct mlp_trainer *t = c->t;
     struct mlp_model *m = t->m;
+    /* an iteration's training is its objective's evaluations (the line
+     * search's); only its first is a change of phase */
+    enter_phase(t, MLP_PHASE_TRAIN, t->epoch_done + 1);
     set_params(m, x);
     struct mlp_pass ps = {.m = m, .ds = t->train, .n = t->train->n_rows, .l2 = t->p.l2, .grad = t->grad};
     if (t->on_dev) {
@@ -1070,12 +1106,13 @@ static int solver_iter(const struct mlp_min_iter *it, const double *x, void *vct
     t->epoch_s = now;
     es.samples_per_s = es.seconds > 0 ? (double)t->N / es.seconds : 0;
     double e0 = mlp__now(), ignore;
-    if (t->p.eval_train && has_labels(t)) {
-        if (c->have_last && memcmp(c->last_x, x, m->n_params * sizeof *x) == 0)
-            es.train_acc = (double)c->last_correct / (double)t->N;
-        else if ((c->st = mlp_trainer_evaluate(t, t->train, &ignore, &es.train_acc, c->err)) != MLP_OK)
-            return 1;
-    }
+    const bool acc = t->p.eval_train && has_labels(t);
+    const bool acc_known = acc && c->have_last && memcmp(c->last_x, x, m->n_params * sizeof *x) == 0;
+    if (t->eval || (acc && !acc_known)) enter_phase(t, MLP_PHASE_EVAL, es.epoch);
+    if (acc_known)
+        es.train_acc = (double)c->last_correct / (double)t->N;
+    else if (acc && (c->st = mlp_trainer_evaluate(t, t->train, &ignore, &es.train_acc, c->err)) != MLP_OK)
+        return 1;
     if (t->eval && (c->st = mlp_trainer_evaluate(t, t->eval, &es.test_loss, &es.test_acc, c->err))) return 1;
     t->prof.eval_s += mlp__now() - e0;
     t->prof.eval_n++;
@@ -1220,6 +1257,7 @@ enum mlp_status mlp_trainer_run(struct mlp_trainer *t, struct mlp_error *err)
      * stopped one those it reached (its file says how it was trained) */
     if (st == MLP_ERR_STOPPED) t->stop_reason = MLP_STOP_REQUESTED;
     if (st == MLP_OK || st == MLP_ERR_DIVERGED || st == MLP_ERR_STOPPED) record_meta(t);
+    enter_phase(t, MLP_PHASE_IDLE, 0); /* the one way out, whatever the status */
     return st;
 }
 

@@ -59,6 +59,12 @@ struct mlp_trainer {
     mlp_epoch_fn on_epoch;
     mlp_batch_fn on_batch;
     void *user;
+    /* mlp_trainer_set_phase_callback's, and the phase and epoch it was last
+     * told, so that it hears only changes */
+    mlp_phase_fn on_phase;
+    void *phase_user;
+    enum mlp_phase phase;
+    uint32_t phase_epoch;
     char *ckpt_path;
     uint32_t ckpt_every;
     volatile sig_atomic_t stop;

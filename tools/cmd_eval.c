@@ -191,7 +191,7 @@ static void print_json(const struct mlp_dataset *ds, double loss, const uint64_t
 
 /* One evaluation: what was loaded and the figures so far. */
 struct eval_run {
-    const char *model_path, *data_path, *report;
+    const char *model_path, *data_path, *report, *plots;
     int json;
     bool report_on_stdout; /* then the report is all that goes there */
     bool in_report;        /* writing it: a failure to create is an output error (73) */
@@ -205,8 +205,10 @@ struct eval_run {
 static enum mlp_status write_eval_report(struct eval_run *e, const struct report_data *rd)
 {
     e->in_report = true;
-    cli_signals_for_output(e->report); /* a signal now drops the report (cli_output_commit) */
-    enum mlp_status st = report_write(e->report, rd, &e->err);
+    if (e->report) cli_signals_for_output(e->report); /* a signal now drops the report (cli_output_commit) */
+    struct report_data with = *rd;
+    with.plots_dir = e->plots;
+    enum mlp_status st = report_write(e->report, &with, &e->err);
     e->in_report = st != MLP_OK;
     return st;
 }
@@ -217,7 +219,7 @@ static enum mlp_status eval_regression(struct eval_run *e)
     double fig[3] = {0};
     enum mlp_status st = cli_regress_metrics(e->m, &e->ds, fig, &e->err);
     const double mse = fig[0], r2 = fig[2];
-    if (st == MLP_OK && e->report) {
+    if (st == MLP_OK && (e->report || e->plots)) {
         char sub[512], model[256];
         report_model_summary(e->m, model, sizeof model);
         snprintf(sub, sizeof sub, "%s on %s: %llu rows, loss %.6g, mse %.6g, r2 %.6g", model, e->data_path,
@@ -272,7 +274,7 @@ static enum mlp_status eval_classes(struct eval_run *e)
         snprintf(e->err.msg, sizeof e->err.msg, "out of memory for a %u x %u confusion matrix", K, K);
     }
     if (st == MLP_OK) st = report_classify(e->m, ds, K, cm, pred, n_pred, &e->err);
-    if (st == MLP_OK && e->report) {
+    if (st == MLP_OK && (e->report || e->plots)) {
         char sub[512], model[256];
         uint64_t right = 0;
         for (uint32_t k = 0; k < K; k++) right += cm[(size_t)k * K + k];
@@ -316,6 +318,7 @@ int cmd_eval(int argc, char **argv)
         {"--json", 0, OPT_FLAG, &e.json, NULL, "print one JSON object instead of tables", "Output"},
         {"--report", 0, OPT_STR, &e.report, "FILE",
          "also write an HTML report: confusion matrix, samples ('-': to stdout, instead of the tables)", "Output"},
+        {"--plots", 0, OPT_STR, &e.plots, "DIR", "also write each chart of the report as DIR/NAME.svg", "Output"},
         {"--quantize", 0, OPT_STR, &quantize, "TYPE",
          "also evaluate the model with bf16 or int8 weights (f32 bf16 int8, or f4 b2 i1) and print the difference",
          "Quantization"},

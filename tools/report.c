@@ -4,7 +4,7 @@
  * curves, the confusion matrix as a heat map with per-class figures, and a
  * grid of image samples marked right or wrong.  Images are encoded here as
  * PNG through zlib; every text from outside is HTML-escaped. */
-#include "report.h"
+#include "report_svg.h"
 
 #include "cli.h"
 
@@ -12,11 +12,11 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
-/* Series colours (the usual blue / orange pair) and the heat map's ramps. */
-#define COL_TRAIN "#1f77b4"
-#define COL_EVAL "#ff7f0e"
+/* The heat map's ramps. */
 static const int RAMP_OK[3] = {8, 69, 148};   /* correct cells: white -> dark blue */
 static const int RAMP_BAD[3] = {178, 24, 43}; /* confusions: white -> dark red */
 
@@ -80,7 +80,7 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 /* At most max_chars characters of s, HTML-escaped: & < > " ' as
  * entities, control bytes (which HTML forbids) and invalid UTF-8 as '?', and
  * a cut marked by an ellipsis. */
-static void put_esc_cut(FILE *f, const char *s, size_t max_chars)
+void report_esc_cut(FILE *f, const char *s, size_t max_chars)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t n = strlen(s), chars = 0;
@@ -107,9 +107,9 @@ static void put_esc_cut(FILE *f, const char *s, size_t max_chars)
     }
 }
 
-static void put_esc(FILE *f, const char *s) { put_esc_cut(f, s, SIZE_MAX); }
+void report_esc(FILE *f, const char *s) { report_esc_cut(f, s, SIZE_MAX); }
 
-/* Characters put_esc_cut(s, max_chars) shows, the ellipsis included. */
+/* Characters report_esc_cut(s, max_chars) shows, the ellipsis included. */
 static size_t shown_chars(const char *s, size_t max_chars)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -135,7 +135,7 @@ static void put_class(FILE *f, const struct report_data *r, uint32_t k, size_t m
 {
     const char *name = class_name(r, k);
     if (name)
-        put_esc_cut(f, name, max_chars);
+        report_esc_cut(f, name, max_chars);
     else
         fprintf(f, "%u", k);
 }
@@ -168,6 +168,8 @@ static const char CSS[] =
     "table.metrics thead th{border-bottom:2px solid #ccc}\n"
     "table.metrics tfoot td{border-top:2px solid #ccc;font-weight:600}\n"
     "table.metrics td.name{text-align:left}\n"
+    "table.runs tr.best td{font-weight:700}\n"
+    ".swatch{display:inline-block;width:12px;height:12px;margin-right:6px;vertical-align:-1px}\n"
     ".bar{display:inline-block;height:9px;background:#1f77b4;margin-right:6px;vertical-align:middle}\n"
     ".grid{display:flex;flex-wrap:wrap;gap:10px}\n"
     "figure{margin:0;text-align:center;font-size:11px}\n"
@@ -255,181 +257,6 @@ static void put_base64(FILE *f, const unsigned char *p, size_t n)
     }
 }
 
-/* ------------------------------------------------------------ charts */
-
-enum series { S_TRAIN_LOSS, S_EVAL_LOSS, S_TRAIN_ACC, S_EVAL_ACC };
-
-static double stat_of(const struct mlp_epoch_stats *s, enum series w)
-{
-    switch (w) {
-    case S_TRAIN_LOSS: return s->train_loss;
-    case S_EVAL_LOSS: return s->test_loss;
-    case S_TRAIN_ACC: return s->train_acc;
-    case S_EVAL_ACC: return s->test_acc;
-    }
-    return -1;
-}
-
-/* -1 means "not computed"; NaN/Inf cannot be drawn either. */
-static bool shown(double v) { return isfinite(v) && v >= 0; }
-
-/* A step of 1, 2, 2.5 or 5 times a power of ten giving about `ticks` ticks. */
-static double nice_step(double range, int ticks)
-{
-    double raw = range / ticks, mag = pow(10, floor(log10(raw))), r = raw / mag;
-    return (r <= 1 ? 1 : r <= 2 ? 2 : r <= 2.5 ? 2.5 : r <= 5 ? 5 : 10) * mag;
-}
-
-/* Decimals that show a multiple of step exactly (2.5e-2 -> 3). */
-static int step_decimals(double step)
-{
-    int d = 0;
-    while (d < 9 && fabs(step * pow(10, d) - round(step * pow(10, d))) > 1e-6 * step * pow(10, d)) d++;
-    return d;
-}
-
-struct chart {
-    FILE *f;
-    double w, h, left, right, top, bottom; /* pixels */
-    double x0, x1, y0, y1;                 /* data range */
-};
-
-static double cx(const struct chart *c, double x)
-{
-    return c->left + (x - c->x0) / (c->x1 - c->x0) * (c->w - c->left - c->right);
-}
-static double cy(const struct chart *c, double y)
-{
-    return c->h - c->bottom - (y - c->y0) / (c->y1 - c->y0) * (c->h - c->top - c->bottom);
-}
-
-/* One series as polylines (broken where a figure is missing) and markers. */
-static void draw_series(const struct chart *c, const struct mlp_epoch_stats *hs, uint32_t n, enum series w,
-                        const char *colour, bool dashed)
-{
-    FILE *f = c->f;
-    bool open = false;
-    for (uint32_t i = 0; i < n; i++) {
-        double v = stat_of(&hs[i], w);
-        if (!shown(v)) {
-            if (open) fputs("\"/>\n", f);
-            open = false;
-            continue;
-        }
-        if (!open)
-            fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s points=\"", colour,
-                    dashed ? " stroke-dasharray=\"6 3\"" : "");
-        fprintf(f, "%s%.1f,%.1f", open ? " " : "", cx(c, hs[i].epoch), cy(c, v));
-        open = true;
-    }
-    if (open) fputs("\"/>\n", f);
-    if (n > 60) return; /* markers only while they stay apart */
-    for (uint32_t i = 0; i < n; i++) {
-        double v = stat_of(&hs[i], w);
-        if (shown(v))
-            fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>\n", cx(c, hs[i].epoch), cy(c, v),
-                    colour);
-    }
-}
-
-/* A line chart of two series over the epochs, with axes, ticks, labels and
- * a legend; nothing when neither series has a figure. */
-static void chart_write(FILE *f, const struct report_data *r, const char *title, const char *ylabel,
-                        enum series s_train, enum series s_eval, bool is_acc)
-{
-    const struct mlp_epoch_stats *hs = r->history;
-    const uint32_t n = r->n_epochs;
-    double lo = INFINITY, hi = -INFINITY, e0 = INFINITY, e1 = -INFINITY;
-    bool has[2] = {false, false};
-    for (uint32_t i = 0; i < n; i++) {
-        e0 = fmin(e0, hs[i].epoch), e1 = fmax(e1, hs[i].epoch);
-        for (int k = 0; k < 2; k++) {
-            double v = stat_of(&hs[i], k ? s_eval : s_train);
-            if (!shown(v)) continue;
-            has[k] = true;
-            lo = fmin(lo, v), hi = fmax(hi, v);
-        }
-    }
-    if (!has[0] && !has[1]) return;
-
-    struct chart c = {.f = f, .w = 560, .h = 340, .left = 64, .right = 20, .top = 40, .bottom = 50};
-    /* y: a little room around the figures, on round ticks; accuracy stays
-     * inside [0, 1]. */
-    if (!(hi > lo)) {
-        double d = lo > 0 ? lo * 0.05 : 0.05;
-        lo -= d, hi += d;
-    }
-    double pad = (hi - lo) * 0.05;
-    lo -= pad, hi += pad;
-    if (is_acc) lo = fmax(lo, 0), hi = fmin(hi, 1);
-    if (!is_acc && lo < 0) lo = 0;
-    double ys = nice_step(hi - lo, 6);
-    c.y0 = floor(lo / ys + 1e-9) * ys, c.y1 = ceil(hi / ys - 1e-9) * ys;
-    if (!(c.y1 > c.y0)) c.y1 = c.y0 + ys;
-    /* x: the epochs, half a unit of room either side when there is only one */
-    c.x0 = e1 > e0 ? e0 : e0 - 0.5, c.x1 = e1 > e0 ? e1 : e1 + 0.5;
-    double xs = ceil(nice_step(c.x1 - c.x0, 8));
-    if (xs < 1) xs = 1;
-
-    double pl = c.left, pr = c.w - c.right, pt = c.top, pb = c.h - c.bottom;
-    fprintf(f, "<svg class=\"chart\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
-               "aria-label=\"",
-            c.w, c.h, c.w, c.h);
-    put_esc(f, title);
-    fputs("\">\n", f);
-    fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"#fff\"/>\n", c.w, c.h);
-    fprintf(f, "<text class=\"title\" x=\"%.1f\" y=\"22\" text-anchor=\"middle\">", (pl + pr) / 2);
-    put_esc(f, title);
-    fputs("</text>\n", f);
-
-    /* grid and tick labels */
-    int yd = step_decimals(ys);
-    for (double y = c.y0; y <= c.y1 + ys * 1e-6; y += ys) {
-        double py = cy(&c, y), shown_y = fabs(y) < ys * 1e-6 ? 0 : y;
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>\n", pl, py, pr, py);
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n", pl - 5, py, pl, py);
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.*f</text>\n", pl - 8, py + 4, yd, shown_y);
-    }
-    for (double x = ceil(c.x0 / xs) * xs; x <= c.x1 + 1e-9; x += xs) {
-        if (x < c.x0 || (x == 0 && e0 >= 1)) continue; /* epochs count from 1 */
-        double px = cx(&c, x);
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>\n", px, pt, px, pb);
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n", px, pb, px, pb + 5);
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.0f</text>\n", px, pb + 18, x);
-    }
-    /* axes and their labels */
-    fprintf(f, "<path d=\"M%.1f %.1fV%.1fH%.1f\" fill=\"none\" stroke=\"#333\" stroke-width=\"1.2\"/>\n", pl, pt,
-            pb, pr);
-    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">epoch</text>\n", (pl + pr) / 2, c.h - 10);
-    fprintf(f, "<text x=\"16\" y=\"%.1f\" text-anchor=\"middle\" transform=\"rotate(-90 16 %.1f)\">",
-            (pt + pb) / 2, (pt + pb) / 2);
-    put_esc(f, ylabel);
-    fputs("</text>\n", f);
-
-    const char *ename = r->eval_name ? r->eval_name : "test";
-    if (has[0]) draw_series(&c, hs, n, s_train, COL_TRAIN, false);
-    if (has[1]) draw_series(&c, hs, n, s_eval, COL_EVAL, true);
-
-    /* legend, top right inside the plot: loss falls, so that corner stays
-     * clear; accuracy rises, so its legend goes bottom right */
-    int n_leg = has[0] + has[1];
-    double lw = 130, lh = 8 + 18.0 * n_leg, lx = pr - lw - 8, ly = is_acc ? pb - lh - 8 : pt + 8;
-    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.0f\" height=\"%.0f\" fill=\"#fff\" fill-opacity=\"0.9\" "
-               "stroke=\"#ccc\"/>\n",
-            lx, ly, lw, lh);
-    int row = 0;
-    for (int k = 0; k < 2; k++) {
-        if (!has[k]) continue;
-        double yy = ly + 14 + 18.0 * row++;
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\"%s/>\n",
-                lx + 8, yy - 4, lx + 34, yy - 4, k ? COL_EVAL : COL_TRAIN, k ? " stroke-dasharray=\"6 3\"" : "");
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">", lx + 42, yy);
-        put_esc(f, k ? ename : "train");
-        fputs("</text>\n", f);
-    }
-    fputs("</svg>\n", f);
-}
-
 /* ------------------------------------------------------------ confusion */
 
 /* White blended towards ramp by t in [0, 1], as #rrggbb into buf. */
@@ -448,8 +275,9 @@ static void ramp(char buf[8], const int rgb[3], double t)
 #define TIP_NAME_CHARS 80u /* in tooltips */
 #define CAPTION_NAME_CHARS 12u /* under a sample, about its width */
 
-static void heatmap_write(FILE *f, const struct report_data *r)
+static bool heatmap_write(FILE *f, const struct report_data *r, bool standalone)
 {
+    if (!r->confusion || !r->n_classes || r->n_classes > HEAT_MAX_CLASSES) return false;
     const uint64_t *cm = r->confusion;
     const uint32_t K = r->n_classes;
     double cell = K <= 10 ? 46 : fmax(10, floor(460.0 / K));
@@ -461,10 +289,7 @@ static void heatmap_write(FILE *f, const struct report_data *r)
     double W = left + size + 16, H = top + size + 16;
     bool numbers = cell >= 26;
     bool every_label = cell >= 16;
-    fprintf(f, "<svg class=\"heat\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
-               "aria-label=\"confusion matrix\">\n",
-            W, H, W, H);
-    fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"#fff\"/>\n", W, H);
+    chart_open(f, "heat", W, H, "confusion matrix", standalone);
     fprintf(f, "<text class=\"title\" x=\"%.1f\" y=\"18\" text-anchor=\"middle\">predicted class</text>\n",
             left + size / 2);
     fprintf(f, "<text class=\"title\" x=\"18\" y=\"%.1f\" text-anchor=\"middle\" transform=\"rotate(-90 18 %.1f)\">"
@@ -513,6 +338,7 @@ static void heatmap_write(FILE *f, const struct report_data *r)
     fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#666\"/>\n",
             left, top, size, size);
     fputs("</svg>\n", f);
+    return true;
 }
 
 static void table_write(FILE *f, const struct report_data *r)
@@ -538,9 +364,9 @@ static void table_write(FILE *f, const struct report_data *r)
         if (name) {
             /* the whole name (up to a bound) on hover, with the index */
             fprintf(f, "<tr><td class=\"name\" title=\"class %u: ", k);
-            put_esc_cut(f, name, TIP_NAME_CHARS);
+            report_esc_cut(f, name, TIP_NAME_CHARS);
             fputs("\">", f);
-            put_esc_cut(f, name, TABLE_NAME_CHARS);
+            report_esc_cut(f, name, TABLE_NAME_CHARS);
         } else {
             fprintf(f, "<tr><td>%u", k);
         }
@@ -566,71 +392,6 @@ static void table_write(FILE *f, const struct report_data *r)
 #define COL_RESID "#d95f02"
 #define REG_MAX_TABLE 8u /* targets listed one per row; the mean covers all */
 
-/* A tick label: fixed decimals from the step while that stays short,
- * else 3 significant digits (1.5e+06, 2.5e-05). */
-static void put_tick(FILE *f, double v, double step)
-{
-    if (fabs(v) < step * 1e-6) v = 0;
-    if (v != 0 && (fabs(v) >= 1e6 || step < 1e-4))
-        fprintf(f, "%.3g", v);
-    else
-        fprintf(f, "%.*f", step_decimals(step), v);
-}
-
-/* The range [lo, hi] widened by 5% and onto round ticks (*step). */
-static void nice_range(double lo, double hi, double *r0, double *r1, double *step)
-{
-    if (!(hi > lo)) {
-        double d = fabs(lo) > 0 ? fabs(lo) * 0.05 : 0.5;
-        lo -= d, hi += d;
-    }
-    double pad = (hi - lo) * 0.05;
-    lo -= pad, hi += pad;
-    double st = nice_step(hi - lo, 6);
-    *r0 = floor(lo / st + 1e-9) * st, *r1 = ceil(hi / st - 1e-9) * st, *step = st;
-    if (!(*r1 > *r0)) *r1 = *r0 + st;
-}
-
-/* The frame of an x-y plot: background, title, grid, ticks, axes and their
- * labels (x_label, y_label are user text: escaped).  The svg is left open. */
-static void frame_write(const struct chart *c, const char *aria, const char *title, const char *x_label,
-                        const char *y_label, double xs, double ys)
-{
-    FILE *f = c->f;
-    double pl = c->left, pr = c->w - c->right, pt = c->top, pb = c->h - c->bottom;
-    fprintf(f, "<svg class=\"chart\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
-               "aria-label=\"%s\">\n",
-            c->w, c->h, c->w, c->h, aria);
-    fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"#fff\"/>\n", c->w, c->h);
-    fprintf(f, "<text class=\"title\" x=\"%.1f\" y=\"22\" text-anchor=\"middle\">", (pl + pr) / 2);
-    put_esc(f, title);
-    fputs("</text>\n", f);
-    for (double y = c->y0; y <= c->y1 + ys * 1e-6; y += ys) {
-        double py = cy(c, y);
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>\n", pl, py, pr, py);
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n", pl - 5, py, pl, py);
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", pl - 8, py + 4);
-        put_tick(f, y, ys);
-        fputs("</text>\n", f);
-    }
-    for (double x = c->x0; x <= c->x1 + xs * 1e-6; x += xs) {
-        double px = cx(c, x);
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>\n", px, pt, px, pb);
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n", px, pb, px, pb + 5);
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", px, pb + 18);
-        put_tick(f, x, xs);
-        fputs("</text>\n", f);
-    }
-    fprintf(f, "<path d=\"M%.1f %.1fV%.1fH%.1f\" fill=\"none\" stroke=\"#333\" stroke-width=\"1.2\"/>\n", pl, pt,
-            pb, pr);
-    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", (pl + pr) / 2, c->h - 10);
-    put_esc_cut(f, x_label, 60);
-    fprintf(f, "</text>\n<text x=\"16\" y=\"%.1f\" text-anchor=\"middle\" transform=\"rotate(-90 16 %.1f)\">",
-            (pt + pb) / 2, (pt + pb) / 2);
-    put_esc_cut(f, y_label, 40);
-    fputs("</text>\n", f);
-}
-
 /* The target's name for axis labels: the label column's header name, else
  * "target". */
 static const char *target_name(const struct report_data *r)
@@ -642,36 +403,46 @@ static const char *target_name(const struct report_data *r)
     return ci.name;
 }
 
+/* The name the regression plots' axes use. */
+static const char *regression_name(const struct report_data *r)
+{
+    return r->regression->n_targets > 1 ? "target 1" : target_name(r);
+}
+
 /* Predicted against true on one scale for both axes, so that the y = x
  * line is the diagonal and a point's distance from it is its error. */
-static void scatter_write(FILE *f, const struct report_data *r, const char *name)
+static bool scatter_write(FILE *f, const struct report_data *r, bool standalone)
 {
+    if (!r->regression) return false;
+    const char *name = regression_name(r);
     const struct report_regression *g = r->regression;
     double lo = INFINITY, hi = -INFINITY;
     for (uint64_t i = 0; i < g->n_points; i++) {
         if (!isfinite(g->pred[i]) || !isfinite(g->truth[i])) continue;
         lo = fmin(lo, fmin(g->truth[i], g->pred[i])), hi = fmax(hi, fmax(g->truth[i], g->pred[i]));
     }
-    if (!(hi >= lo)) return;
-    struct chart c = {.f = f, .w = 420, .h = 400, .left = 70, .right = 20, .top = 40, .bottom = 50};
+    if (!(hi >= lo)) return false;
+    struct chart c = {.f = f, .w = 420, .h = 400, .left = 70, .right = 20, .top = 40, .bottom = 50,
+                      .standalone = standalone};
     double st;
-    nice_range(lo, hi, &c.x0, &c.x1, &st);
+    chart_nice_range(lo, hi, &c.x0, &c.x1, &st);
     c.y0 = c.x0, c.y1 = c.x1;
     char xl[160], yl[160];
     snprintf(xl, sizeof xl, "true %s", name);
     snprintf(yl, sizeof yl, "predicted %s", name);
-    frame_write(&c, "predicted vs true", "Predicted vs true", xl, yl, st, st);
+    chart_frame(&c, "predicted vs true", "Predicted vs true", xl, yl, st, st);
     fprintf(f, "<line class=\"diag\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\" "
                "stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/>\n",
-            cx(&c, c.x0), cy(&c, c.y0), cx(&c, c.x1), cy(&c, c.y1));
+            chart_x(&c, c.x0), chart_y(&c, c.y0), chart_x(&c, c.x1), chart_y(&c, c.y1));
     fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" style=\"fill:#666\">y = x</text>\n",
-            cx(&c, c.x1) - 30, cy(&c, c.y1) + 12);
+            chart_x(&c, c.x1) - 30, chart_y(&c, c.y1) + 12);
     /* translucent points: where they pile up the colour deepens */
     fprintf(f, "<g class=\"points\" fill=\"%s\" fill-opacity=\"0.45\">\n", COL_POINT);
     for (uint64_t i = 0; i < g->n_points; i++)
         if (isfinite(g->pred[i]) && isfinite(g->truth[i]))
-            fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\"/>\n", cx(&c, g->truth[i]), cy(&c, g->pred[i]));
+            fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\"/>\n", chart_x(&c, g->truth[i]), chart_y(&c, g->pred[i]));
     fputs("</g>\n</svg>\n", f);
+    return true;
 }
 
 /* Residuals (true - predicted) against the prediction, rather than their
@@ -679,8 +450,10 @@ static void scatter_write(FILE *f, const struct report_data *r, const char *name
  * prediction a bias over part of the range (a curve), a spread growing with
  * the value (a funnel) or a clipped output (a wall) show as shapes.  The
  * y axis is symmetric about the zero line so that a bias is seen as one. */
-static void residuals_write(FILE *f, const struct report_data *r, const char *name)
+static bool residuals_write(FILE *f, const struct report_data *r, bool standalone)
 {
+    if (!r->regression) return false;
+    const char *name = regression_name(r);
     const struct report_regression *g = r->regression;
     double lo = INFINITY, hi = -INFINITY, big = 0;
     for (uint64_t i = 0; i < g->n_points; i++) {
@@ -688,25 +461,27 @@ static void residuals_write(FILE *f, const struct report_data *r, const char *na
         lo = fmin(lo, g->pred[i]), hi = fmax(hi, g->pred[i]);
         big = fmax(big, fabs(g->truth[i] - g->pred[i]));
     }
-    if (!(hi >= lo)) return;
-    struct chart c = {.f = f, .w = 520, .h = 400, .left = 70, .right = 20, .top = 40, .bottom = 50};
+    if (!(hi >= lo)) return false;
+    struct chart c = {.f = f, .w = 520, .h = 400, .left = 70, .right = 20, .top = 40, .bottom = 50,
+                      .standalone = standalone};
     double xs, ys;
-    nice_range(lo, hi, &c.x0, &c.x1, &xs);
+    chart_nice_range(lo, hi, &c.x0, &c.x1, &xs);
     if (!(big > 0)) big = 1;
-    ys = nice_step(2.1 * big, 6);
+    ys = chart_nice_step(2.1 * big, 6);
     c.y1 = ceil(1.05 * big / ys - 1e-9) * ys, c.y0 = -c.y1;
     char xl[160];
     snprintf(xl, sizeof xl, "predicted %s", name);
-    frame_write(&c, "residuals", "Residuals", xl, "residual (true \xe2\x88\x92 predicted)", xs, ys);
+    chart_frame(&c, "residuals", "Residuals", xl, "residual (true \xe2\x88\x92 predicted)", xs, ys);
     fprintf(f, "<line class=\"zero\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#555\" "
                "stroke-width=\"1.5\"/>\n",
-            cx(&c, c.x0), cy(&c, 0), cx(&c, c.x1), cy(&c, 0));
+            chart_x(&c, c.x0), chart_y(&c, 0), chart_x(&c, c.x1), chart_y(&c, 0));
     fprintf(f, "<g class=\"points\" fill=\"%s\" fill-opacity=\"0.45\">\n", COL_RESID);
     for (uint64_t i = 0; i < g->n_points; i++)
         if (isfinite(g->pred[i]) && isfinite(g->truth[i]))
-            fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\"/>\n", cx(&c, g->pred[i]),
-                    cy(&c, g->truth[i] - g->pred[i]));
+            fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\"/>\n", chart_x(&c, g->pred[i]),
+                    chart_y(&c, g->truth[i] - g->pred[i]));
     fputs("</g>\n</svg>\n", f);
+    return true;
 }
 
 static void regression_table_write(FILE *f, const struct report_regression *g, const char *name)
@@ -718,7 +493,7 @@ static void regression_table_write(FILE *f, const struct report_regression *g, c
     for (uint32_t k = 0; k < shown_n; k++) {
         if (g->n_targets == 1) {
             fputs("<tr><td class=\"name\">", f);
-            put_esc_cut(f, name, TABLE_NAME_CHARS);
+            report_esc_cut(f, name, TABLE_NAME_CHARS);
         } else {
             fprintf(f, "<tr><td>%u", k + 1);
         }
@@ -731,16 +506,77 @@ static void regression_table_write(FILE *f, const struct report_regression *g, c
     fputs("</table>\n", f);
 }
 
-static void regression_write(FILE *f, const struct report_data *r, const char *ename)
+/* ------------------------------------------------------------ plots */
+
+/* The page being written: each chart goes into it and, with --plots, into
+ * a file of its own; the first failure is kept and ends the writing. */
+struct page {
+    FILE *f;
+    const struct report_data *r;
+    struct mlp_error *err;
+    enum mlp_status st;
+};
+
+typedef bool (*draw_fn)(FILE *f, const struct report_data *r, bool standalone);
+
+static bool draw_loss(FILE *f, const struct report_data *r, bool standalone)
 {
-    const struct report_regression *g = r->regression;
-    const char *name = g->n_targets > 1 ? "target 1" : target_name(r);
+    return chart_curves(f, r, false, standalone);
+}
+static bool draw_acc(FILE *f, const struct report_data *r, bool standalone)
+{
+    return chart_curves(f, r, true, standalone);
+}
+static bool draw_phases(FILE *f, const struct report_data *r, bool standalone)
+{
+    return chart_phases(f, r->profile, standalone);
+}
+static bool draw_memory(FILE *f, const struct report_data *r, bool standalone)
+{
+    return chart_memory(f, r->profile, standalone);
+}
+
+/* The directory of --plots: made when missing (its parent must exist). */
+static enum mlp_status plots_dir_make(const char *dir, struct mlp_error *err)
+{
+    struct stat sb;
+    if (stat(dir, &sb) == 0) {
+        if (S_ISDIR(sb.st_mode)) return MLP_OK;
+        snprintf(err->msg, sizeof err->msg, "%.300s: not a directory (--plots)", dir);
+        return err->status = MLP_ERR_OPEN;
+    }
+    if (mkdir(dir, 0777) == 0 || errno == EEXIST) return MLP_OK;
+    snprintf(err->msg, sizeof err->msg, "%.300s: cannot create the --plots directory: %s", dir, strerror(errno));
+    return err->status = MLP_ERR_OPEN;
+}
+
+/* One chart: into the page, and as DIR/NAME.svg with --plots (replaced
+ * atomically, as every output). */
+static void plot(struct page *pg, const char *name, draw_fn draw)
+{
+    if (pg->st != MLP_OK || !draw(pg->f, pg->r, false) || !pg->r->plots_dir) return;
+    char path[4200];
+    if ((size_t)snprintf(path, sizeof path, "%s/%s.svg", pg->r->plots_dir, name) >= sizeof path) {
+        snprintf(pg->err->msg, sizeof pg->err->msg, "--plots: the directory's path is too long");
+        pg->st = pg->err->status = MLP_ERR_ARG;
+        return;
+    }
+    struct mlp_output *o;
+    if ((pg->st = mlp_output_open(&o, path, 0, pg->err)) != MLP_OK) return;
+    draw(mlp_output_file(o), pg->r, true);
+    pg->st = cli_output_commit(o, pg->err);
+}
+
+static void regression_write(struct page *pg, const char *ename)
+{
+    FILE *f = pg->f;
+    const struct report_regression *g = pg->r->regression;
     fputs("<section>\n<h2>Predictions (", f);
-    put_esc(f, ename);
+    report_esc(f, ename);
     fputs(" data)</h2>\n<div class=\"row\">\n", f);
-    scatter_write(f, r, name);
-    residuals_write(f, r, name);
-    regression_table_write(f, g, name);
+    plot(pg, "predicted_vs_true", scatter_write);
+    plot(pg, "residuals", residuals_write);
+    regression_table_write(f, g, regression_name(pg->r));
     fputs("</div>\n", f);
     uint64_t bad = 0;
     for (uint64_t i = 0; i < g->n_points; i++) bad += !isfinite(g->pred[i]) || !isfinite(g->truth[i]);
@@ -830,52 +666,145 @@ static enum mlp_status samples_write(FILE *f, const struct report_data *r, struc
 
 /* ------------------------------------------------------------ the page */
 
+/* A figure of the runs' table: -1 or NaN (not known) as a dash. */
+static void put_figure(FILE *f, double v, int decimals)
+{
+    if (isfinite(v) && v >= 0)
+        fprintf(f, "<td>%.*f</td>", decimals, v);
+    else
+        fputs("<td>&ndash;</td>", f);
+}
+
+/* The runs compared (a sweep's, or the logs of report --runs): a row each,
+ * its colour in the overlays, the best marked. */
+static void runs_write(FILE *f, const struct report_data *r)
+{
+    const struct report_run *run = r->runs;
+    const char *fin = run[0].final_name ? run[0].final_name : run[0].eval_name ? run[0].eval_name : "test";
+    for (uint32_t i = 1; i < r->n_runs; i++) {
+        const char *o = run[i].final_name ? run[i].final_name : run[i].eval_name ? run[i].eval_name : "test";
+        if (strcmp(o, fin)) fin = "evaluation"; /* logs of different sets */
+    }
+    fputs("<table class=\"metrics runs\">\n<thead><tr><th>run</th><th>epochs</th><th>train loss</th>"
+          "<th>train acc</th><th>", f);
+    report_esc(f, fin);
+    fputs(" loss</th><th>", f);
+    report_esc(f, fin);
+    fputs(" acc</th><th>seconds</th></tr></thead>\n<tbody>\n", f);
+    for (uint32_t i = 0; i < r->n_runs && i < TABLE_MAX_ROWS; i++) {
+        bool best = (int64_t)i == r->best_run;
+        uint32_t epochs = run[i].n_epochs ? run[i].history[run[i].n_epochs - 1].epoch : 0;
+        fprintf(f, "<tr%s><td class=\"name\"><span class=\"swatch\" style=\"background:%s\"></span>",
+                best ? " class=\"best\"" : "", chart_run_colour(i));
+        report_esc_cut(f, run[i].label ? run[i].label : "", TIP_NAME_CHARS);
+        fprintf(f, "%s</td><td>%u</td>", best ? " \xe2\x98\x85" : "", epochs);
+        put_figure(f, run[i].train_loss, 5);
+        put_figure(f, run[i].train_acc, 4);
+        put_figure(f, run[i].eval_loss, 5);
+        put_figure(f, run[i].eval_acc, 4);
+        put_figure(f, run[i].seconds, 2);
+        fputs("</tr>\n", f);
+    }
+    fputs("</tbody>\n</table>\n", f);
+    if (r->n_runs > TABLE_MAX_ROWS) fprintf(f, "<p class=\"note\">%u more runs not listed.</p>\n", r->n_runs - TABLE_MAX_ROWS);
+    if (r->best_run >= 0 && (uint32_t)r->best_run < r->n_runs) {
+        fputs("<p class=\"note\">Best (&#9733;): ", f);
+        report_esc(f, run[r->best_run].label ? run[r->best_run].label : "");
+        if (r->best_why) {
+            fputs(", the ", f);
+            report_esc(f, r->best_why);
+        }
+        fputs(".</p>\n", f);
+    }
+}
+
+/* One run's learning curves, and its last epoch's figures under them. */
+static void curves_write(struct page *pg, const char *ename)
+{
+    FILE *f = pg->f;
+    const struct report_data *r = pg->r;
+    fputs("<section>\n<h2>Learning curves</h2>\n<div class=\"row\">\n", f);
+    plot(pg, "loss", draw_loss);
+    plot(pg, "accuracy", draw_acc);
+    fputs("</div>\n", f);
+    if (r->n_runs > 0) {
+        fputs("<p class=\"note\">One colour per run: train solid, ", f);
+        report_esc(f, ename);
+        fputs(" dashed; the best run is drawn widest.</p>\n</section>\n", f);
+        return;
+    }
+    const struct mlp_epoch_stats *last = &r->history[r->n_epochs - 1];
+    fprintf(f, "<p class=\"note\">Epoch %u: train loss %.5g", last->epoch, last->train_loss);
+    if (isfinite(last->train_acc) && last->train_acc >= 0) fprintf(f, ", train accuracy %.4f", last->train_acc);
+    if (isfinite(last->test_loss) && last->test_loss >= 0) {
+        fputs(", ", f);
+        report_esc(f, ename);
+        fprintf(f, " loss %.5g", last->test_loss);
+    }
+    if (isfinite(last->test_acc) && last->test_acc >= 0) {
+        fputs(", ", f);
+        report_esc(f, ename);
+        fprintf(f, " accuracy %.4f", last->test_acc);
+    }
+    fputs(".</p>\n</section>\n", f);
+}
+
+/* --profile: the phases' times and memory over time. */
+static void profile_write(struct page *pg)
+{
+    FILE *f = pg->f;
+    const struct report_profile *p = pg->r->profile;
+    fputs("<section>\n<h2>Profile</h2>\n<div class=\"row\">\n", f);
+    plot(pg, "phases", draw_phases);
+    plot(pg, "memory", draw_memory);
+    fputs("</div>\n<p class=\"note\">", f);
+    fprintf(f, "Wall time %.3f s.", p->total_s);
+    if (p->n_samples >= 2)
+        fprintf(f, " Resident memory sampled every %.3g s (%zu samples) in a thread beside the run; the bands are "
+                   "the phase each sample found%s.",
+                p->interval_s, p->n_samples, p->peak_bytes > 0 ? ", the dashed line the process's peak" : "");
+    else
+        fputs(" No memory samples (the sampler could not run here).", f);
+    fputs("</p>\n</section>\n", f);
+}
+
 static enum mlp_status page_write(FILE *f, const struct report_data *r, struct mlp_error *err)
 {
     const char *title = r->title ? r->title : "fastmlp report";
     const char *ename = r->eval_name ? r->eval_name : "test";
+    struct page pg = {.f = f, .r = r, .err = err, .st = MLP_OK};
+    if (r->plots_dir && (pg.st = plots_dir_make(r->plots_dir, err)) != MLP_OK) return pg.st;
     fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
           f);
-    put_esc(f, title);
+    report_esc(f, title);
     fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<header>\n<h1>", CSS);
-    put_esc(f, title);
+    report_esc(f, title);
     fputs("</h1>\n", f);
     if (r->subtitle) {
         fputs("<p class=\"sub\">", f);
-        put_esc(f, r->subtitle);
+        report_esc(f, r->subtitle);
         fputs("</p>\n", f);
     }
     fputs("</header>\n", f);
 
-    if (r->n_epochs > 0 && r->history) {
-        fputs("<section>\n<h2>Learning curves</h2>\n<div class=\"row\">\n", f);
-        chart_write(f, r, "Loss per epoch", "loss", S_TRAIN_LOSS, S_EVAL_LOSS, false);
-        chart_write(f, r, "Accuracy per epoch", "accuracy", S_TRAIN_ACC, S_EVAL_ACC, true);
-        fputs("</div>\n", f);
-        const struct mlp_epoch_stats *last = &r->history[r->n_epochs - 1];
-        fprintf(f, "<p class=\"note\">Epoch %u: train loss %.5g", last->epoch, last->train_loss);
-        if (shown(last->train_acc)) fprintf(f, ", train accuracy %.4f", last->train_acc);
-        if (shown(last->test_loss)) {
-            fputs(", ", f);
-            put_esc(f, ename);
-            fprintf(f, " loss %.5g", last->test_loss);
-        }
-        if (shown(last->test_acc)) {
-            fputs(", ", f);
-            put_esc(f, ename);
-            fprintf(f, " accuracy %.4f", last->test_acc);
-        }
-        fputs(".</p>\n</section>\n", f);
+    if (r->n_runs > 0) {
+        fputs("<section>\n<h2>Runs</h2>\n", f);
+        runs_write(f, r);
+        fputs("</section>\n", f);
+        const char *e0 = r->runs[0].eval_name ? r->runs[0].eval_name : "test";
+        curves_write(&pg, e0);
+    } else if (r->n_epochs > 0 && r->history) {
+        curves_write(&pg, ename);
     }
 
     const uint32_t K = r->n_classes;
-    if (r->confusion && K > 0) {
+    if (r->confusion && K > 0 && pg.st == MLP_OK) {
         fputs("<section>\n<h2>Confusion matrix (", f);
-        put_esc(f, ename);
+        report_esc(f, ename);
         fputs(" data)</h2>\n<div class=\"row\">\n", f);
         if (K <= HEAT_MAX_CLASSES)
-            heatmap_write(f, r);
+            plot(&pg, "confusion", heatmap_write);
         else
             fprintf(f, "<p class=\"note\">%u classes: too many to draw as a heat map.</p>\n", K);
         table_write(f, r);
@@ -885,22 +814,34 @@ static enum mlp_status page_write(FILE *f, const struct report_data *r, struct m
               f);
     }
 
-    if (r->regression) regression_write(f, r, ename);
+    if (r->regression && pg.st == MLP_OK) regression_write(&pg, ename);
 
-    if (samples_drawable(r)) {
+    if (samples_drawable(r) && pg.st == MLP_OK) {
         fputs("<section>\n<h2>Samples (", f);
-        put_esc(f, ename);
+        report_esc(f, ename);
         fputs(" data)</h2>\n", f);
         enum mlp_status st = samples_write(f, r, err);
         if (st != MLP_OK) return st;
         fputs("</section>\n", f);
     }
+    if (r->profile && pg.st == MLP_OK) profile_write(&pg);
+    if (pg.st != MLP_OK) return pg.st;
     fputs("<footer>Written by fastmlp " MLP_VERSION_STRING ".</footer>\n</body>\n</html>\n", f);
     return MLP_OK;
 }
 
 enum mlp_status report_write(const char *path, const struct report_data *r, struct mlp_error *err)
 {
+    if (!path) { /* the plots alone: the page is drawn into nothing */
+        FILE *sink = fopen("/dev/null", "w");
+        if (!sink) {
+            snprintf(err->msg, sizeof err->msg, "/dev/null: %s", strerror(errno));
+            return err->status = MLP_ERR_IO;
+        }
+        enum mlp_status st = page_write(sink, r, err);
+        fclose(sink);
+        return st;
+    }
     struct mlp_output *o;
     enum mlp_status st = mlp_output_open(&o, path, MLP_OUTPUT_STREAM, err);
     if (st != MLP_OK) return st;

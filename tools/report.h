@@ -8,6 +8,7 @@
 #define FASTMLP_REPORT_H
 
 #include "fastmlp.h"
+#include "memtrace.h"
 
 /* Figures of a model on a data set with real targets (report_regress):
  * per target MSE, MAE and R^2 over every row, and a deterministic sample of
@@ -20,6 +21,39 @@ struct report_regression {
     uint64_t n_points;                /* sampled rows: min(n_rows, max_points), evenly spaced */
     double *truth, *pred;             /* n_points each: the first target and its prediction */
     double *buf_;                     /* the one allocation behind the arrays */
+};
+
+/* One run among several drawn on the same charts (a sweep's runs, or the
+ * logs `fastmlp report --runs` compares), and its row of the runs' table. */
+struct report_run {
+    const char *label; /* the legend: "lr=0.01", or a file name (user text: escaped) */
+    const struct mlp_epoch_stats *history;
+    uint32_t n_epochs;
+    const char *eval_name; /* the evaluated set of its epochs: "test", "valid" (NULL: "test") */
+    /* The table's figures: the run's final ones; -1 or NaN: not known. */
+    double train_loss, train_acc, eval_loss, eval_acc, seconds;
+    const char *final_name; /* the set eval_loss/eval_acc are of (NULL: eval_name) */
+};
+
+/* A phase of the run and its wall time (the text profile's rows). */
+struct report_phase {
+    const char *name;
+    double seconds;
+    uint64_t calls; /* 0: not counted */
+};
+
+/* `--profile`: where the time went (bars) and resident memory over time
+ * with the phases as bands (seed 001's mprof plot). */
+struct report_profile {
+    const struct report_phase *phases;
+    uint32_t n_phases;
+    double total_s;
+    const struct memtrace_sample *samples; /* in time order; n_samples 0: no memory plot */
+    size_t n_samples;
+    double interval_s;               /* between samples */
+    const char *const *phase_names;  /* a sample's phase p is phase_names[p] (p < n_phase_names) */
+    uint32_t n_phase_names;
+    double peak_bytes;               /* the process's peak resident size (getrusage), 0: unknown */
 };
 
 /* Everything the report shows; each part is drawn only when it is given.
@@ -52,6 +86,20 @@ struct report_data {
     /* Real targets: predicted-vs-true and residual plots and the figures;
      * NULL: none. */
     const struct report_regression *regression;
+    /* Several runs (n_runs > 0): their curves overlaid, one colour per run
+     * (train solid, evaluation dashed), a legend of their labels, the runs'
+     * table, and run best_run (-1: none) marked; `history` is not drawn then.
+     * best_why says how the best was chosen ("lowest test loss"). */
+    const struct report_run *runs;
+    uint32_t n_runs;
+    int32_t best_run;
+    const char *best_why;
+    /* The profile section, or NULL. */
+    const struct report_profile *profile;
+    /* Non-NULL: each chart is also written as a standalone SVG file in this
+     * directory (created if missing; loss.svg, accuracy.svg, confusion.svg,
+     * predicted_vs_true.svg, residuals.svg, phases.svg, memory.svg). */
+    const char *plots_dir;
 };
 
 /*
@@ -60,7 +108,7 @@ struct report_data {
  * cannot be created (the CLI's exit 73), MLP_ERR_IO when writing fails,
  * MLP_ERR_STOPPED when a signal came meanwhile, MLP_ERR_NOMEM; on failure a
  * regular file at `path` is untouched and no temporary file is left.  err
- * must not be NULL.
+ * must not be NULL.  path NULL: only r->plots_dir's files are written.
  */
 enum mlp_status report_write(const char *path, const struct report_data *r, struct mlp_error *err);
 
@@ -84,10 +132,6 @@ void report_macro(const uint64_t *confusion, uint32_t K, double *precision, doub
 uint64_t report_chunk_rows(uint32_t K);
 /* The model in one line: "784-32-10 relu, softmax-ce, f32, 25450 parameters". */
 void report_model_summary(const struct mlp_model *m, char *buf, size_t len);
-/* Points in the regression plots: enough to show the shape, few enough
- * that the page stays small (about 50 bytes each, two plots). */
-#define REPORT_POINTS 2000u
-
 /* Predict every row of ds (labels bounded by K): add each to the K x K
  * confusion matrix cm (row = true class; zeroed by the caller), and write
  * the predicted class of the first n_pred rows into pred. */

@@ -24,7 +24,16 @@ int cli_output_fail(const char *cmd, enum mlp_status s, const char *msg);
 /* "A,B" with A <= B (--init-range); 0 on success, -1 otherwise. */
 int cli_parse_range(const char *s, double *a, double *b);
 
-enum opt_kind { OPT_STR, OPT_U32, OPT_U64, OPT_INT, OPT_DBL, OPT_FLAG };
+enum opt_kind { OPT_STR, OPT_U32, OPT_U64, OPT_INT, OPT_DBL, OPT_FLAG, OPT_LIST };
+
+/* An OPT_LIST option's values: each occurrence adds one (a --config file's
+ * value first; the first on the command line replaces the file's). */
+#define CLI_LIST_MAX 8
+struct cli_list {
+    const char *v[CLI_LIST_MAX];
+    int n;
+    int from_config; /* of v[], set from the --config file */
+};
 
 struct opt {
     const char *name;  /* "--lr" */
@@ -258,5 +267,6 @@ int cmd_gradcheck(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_bench_infer(int argc, char **argv);
 int cmd_bench_ladder(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif

@@ -118,6 +118,12 @@ static bool parse_value(const struct opt *o, const char *v)
         return true;
     case OPT_U64: return cli_parse_u64(v, (uint64_t *)o->dst);
     case OPT_FLAG: *(int *)o->dst = 1; return true;
+    case OPT_LIST: {
+        struct cli_list *l = o->dst;
+        if (l->n == CLI_LIST_MAX) return false;
+        l->v[l->n++] = v;
+        return true;
+    }
     }
     return false;
 }
@@ -220,6 +226,8 @@ static int parse(const char *cmd, int argc, char **argv, int first, const struct
         }
         free(e);
         if (rc != EXIT_OK) return rc;
+        for (const struct opt *p = opts; p->name; p++)
+            if (p->kind == OPT_LIST) ((struct cli_list *)p->dst)->from_config = ((struct cli_list *)p->dst)->n;
     }
     bool only_pos = false;
     for (int i = first; i < argc; i++) {
@@ -262,6 +270,10 @@ static int parse(const char *cmd, int argc, char **argv, int first, const struct
             if (i + 1 >= argc) return cli_usage_error(cmd, "option '%s' needs %s", o->name, o->meta ? o->meta : "a value");
             v = argv[++i];
         }
+        if (o->kind == OPT_LIST && ((struct cli_list *)o->dst)->from_config) /* flags over the file */
+            ((struct cli_list *)o->dst)->n = ((struct cli_list *)o->dst)->from_config = 0;
+        if (o->kind == OPT_LIST && ((struct cli_list *)o->dst)->n == CLI_LIST_MAX)
+            return cli_usage_error(cmd, "option '%s' given more than %d times", o->name, CLI_LIST_MAX);
         if (!parse_value(o, v))
             return cli_usage_error(cmd, "option '%s': '%s' is not %s", o->name, v, kind_word(o->kind));
     }

@@ -81,10 +81,9 @@ static bool same(const struct ident *a, const struct ident *b)
 
 int cli_check_files(const char *cmd, const struct cli_file *files, int n, bool *stdout_used)
 {
-    enum { MAX = 16 };
-    if (n > MAX) n = MAX;
-    struct ident id[MAX];
-    memset(id, 0, sizeof id);
+    /* every file, however many (a sweep lists three per run) */
+    struct ident *id = calloc(n > 0 ? (size_t)n : 1, sizeof *id);
+    if (!id) return cli_fail(cmd, MLP_ERR_NOMEM, "out of memory");
     int rc = EXIT_OK;
     if (stdout_used) *stdout_used = false;
     struct ident out1;
@@ -108,6 +107,7 @@ int cli_check_files(const char *cmd, const struct cli_file *files, int n, bool *
         }
     }
     for (int i = 0; i < n; i++) free(id[i].canon);
+    free(id);
     free(out1.canon);
     if (rc != EXIT_OK) return rc;
     /* Every output can be written: a missing directory or a path that is a

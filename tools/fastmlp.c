@@ -23,6 +23,7 @@ static const struct command commands[] = {
     {"export", cmd_export, "write a model as an ONNX graph"},
     {"gradcheck", cmd_gradcheck, "check the analytic gradient against finite differences"},
     {"bench", cmd_bench, "seed 003's benchmark: batch-1 inference through L layers of D x D"},
+    {"report", cmd_report, "overlay the learning curves of finished runs' --log-json logs"},
     {0}};
 
 static void usage(FILE *f)

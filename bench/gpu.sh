@@ -170,7 +170,7 @@ EOF
         "$bin" --device "$dev" train --train "$tmp/galaxy_x4.csv" --layers 8 --activation sigmoid --head sigmoid-bce \
             --l2 1 --init uniform --init-range -0.2,0.2 --optimizer cg --max-iter 600 --dtype f64 \
             --threads "$cores" -q --log-json "$tmp/w2_$dev.json" >"$tmp/out" 2>&1 || cat "$tmp/out"
-        echo "W2 $dev: $(wc -l <"$tmp/w2_$dev.json") iterations in $(train_s "$tmp/w2_$dev.json") s training," \
+        echo "W2 $dev: $(grep -c '"epoch"' "$tmp/w2_$dev.json") iterations in $(train_s "$tmp/w2_$dev.json") s training," \
             "final train loss $(tail -n 1 "$tmp/w2_$dev.json" | sed -n 's/.*"train_loss": *\([^,}]*\).*/\1/p')"
     done
     if [ "$have_torch" = yes ]; then

@@ -47,7 +47,7 @@ done
 # shellcheck disable=SC2086
 ours=$(min_of $times)
 ours_cost=$(log_last train_loss "$tmp/log.json")
-ours_iters=$(wc -l <"$tmp/log.json" | tr -d ' ')
+ours_iters=$(grep -c '"epoch"' "$tmp/log.json")
 # each function evaluation is one forward pass (and one backward) in --profile's table
 ours_fevals=$(awk '$1 == "forward" { print $3 }' "$tmp/out")
 echo "fastmlp: training $ours s (best of $repeats:$times), $ours_iters iterations," \

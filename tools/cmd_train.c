@@ -5,11 +5,14 @@
  * a profile of where the time went; save the model. */
 #include "cli.h"
 #include "cli_dist.h"
+#include "memtrace.h"
 #include "report.h"
+#include "sweep.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -20,7 +23,8 @@
 
 struct train_opts {
     const char *train, *train_labels, *test, *test_labels, *valid, *valid_labels, *out, *log_json;
-    const char *schedule, *checkpoint, *resume, *report;
+    const char *schedule, *checkpoint, *resume, *report, *plots;
+    struct cli_list sweep;
     double gamma, lr_min, weight_decay, gtol;
     uint32_t step_size, patience, checkpoint_every, max_iter, history;
     int profile;
@@ -57,6 +61,77 @@ static void json_epoch(FILE *f, const struct mlp_epoch_stats *s, const char *eva
             "\"%s_acc\": %.17g, \"seconds\": %.6f, \"samples_per_s\": %.3f, \"penalty\": %.17g}\n",
             s->epoch, s->train_loss, s->train_acc, eval_name, s->test_loss, eval_name, s->test_acc, s->seconds,
             s->samples_per_s, s->penalty);
+}
+
+/* A JSON string: quotes, backslashes and control bytes escaped. */
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p < 0x20 || *p == 0x7f)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+/* A number in the shortest form that reads back as the same double (0.01,
+ * not 0.010000000000000000208); null when it is not finite. */
+static void json_num(FILE *f, double v)
+{
+    if (!isfinite(v)) {
+        fputs("null", f);
+        return;
+    }
+    char b[40];
+    if (v == floor(v) && fabs(v) < 1e15) { /* a count: 10, not 1e+01 */
+        fprintf(f, "%.0f", v);
+        return;
+    }
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(b, sizeof b, "%.*g", prec, v);
+        if (strtod(b, NULL) == v) break;
+    }
+    fputs(b, f);
+}
+
+/* Phases of the command for --profile's memory plot: the CLI's own, and
+ * the trainer's (mlp_phase) while it runs.  Their names are the text
+ * profile's rows, so that the report's bars and bands agree. */
+enum cli_phase { PH_LOAD, PH_SETUP, PH_TRAIN, PH_EVAL, PH_CHECKPOINT, PH_FINAL_EVAL, PH_SAVE, PH_REPORT, PH_COUNT };
+static const char *const PHASE_NAMES[PH_COUNT] = {"data loading and parsing", "setting up", "training",
+                                                  "evaluation", "checkpoints", "final evaluation",
+                                                  "saving the model", "writing the report"};
+
+/* Where the command is, for the sampling thread (memtrace). */
+struct phase_now {
+    _Atomic int32_t phase;
+    _Atomic uint32_t epoch;
+};
+
+static void phase_set(struct phase_now *p, enum cli_phase ph, uint32_t epoch)
+{
+    atomic_store_explicit(&p->epoch, epoch, memory_order_relaxed);
+    atomic_store_explicit(&p->phase, (int32_t)ph, memory_order_relaxed);
+}
+
+/* The trainer's phases, on its thread. */
+static void on_phase(enum mlp_phase phase, uint32_t epoch, void *user)
+{
+    static const enum cli_phase map[] = {[MLP_PHASE_TRAIN] = PH_TRAIN, [MLP_PHASE_EVAL] = PH_EVAL,
+                                         [MLP_PHASE_CHECKPOINT] = PH_CHECKPOINT, [MLP_PHASE_IDLE] = PH_SETUP};
+    phase_set(user, (unsigned)phase < sizeof map / sizeof map[0] ? map[phase] : PH_SETUP, epoch);
+}
+
+/* The sampling thread's view of it. */
+static void phase_read(void *user, int32_t *phase, uint32_t *epoch)
+{
+    struct phase_now *p = user;
+    *phase = atomic_load_explicit(&p->phase, memory_order_relaxed);
+    *epoch = atomic_load_explicit(&p->epoch, memory_order_relaxed);
 }
 
 /* On a terminal: one line redrawn at most ten times a second, ended by the
@@ -114,22 +189,19 @@ static int on_epoch(const struct mlp_epoch_stats *s, void *user)
     return 0;
 }
 
-/* The HTML report of a finished run: the curves from the trainer's history,
- * the confusion matrix and samples of the final evaluation set, or for real
- * targets its predicted-vs-true and residual plots. */
-static enum mlp_status write_report(const char *path, const struct mlp_model *m, const struct mlp_trainer *t,
+/* The HTML report: the curves (of rd's history, or of rd's runs
+ * overlaid), and for model m on the final evaluation set its confusion
+ * matrix and samples, or for real targets its predicted-vs-true and
+ * residual plots.  rd comes with the title, curves, runs, profile and
+ * plots directory set; the rest is filled here. */
+static enum mlp_status write_report(const char *path, struct report_data *rd, const struct mlp_model *m,
                                     const struct mlp_dataset *final, const char *final_name, struct mlp_error *err)
 {
     enum { SAMPLES = 48 };
-    uint32_t n_hist;
-    const struct mlp_epoch_stats *hist = mlp_trainer_history(t, &n_hist);
-    char model[256], sub[512];
-    report_model_summary(m, model, sizeof model);
-    snprintf(sub, sizeof sub, "%s; %u epochs; figures on the %s set", model, n_hist, final_name);
-    struct report_data rd = {.title = "fastmlp train", .subtitle = sub, .history = hist, .n_epochs = n_hist,
-                             .eval_name = final_name, .input_scale = mlp_model_input_scale(m)};
+    rd->eval_name = final_name;
+    rd->input_scale = mlp_model_input_scale(m);
     /* class names: the model's schema, else the one the final set was read with */
-    rd.schema = mlp_model_schema(m) ? mlp_model_schema(m) : mlp_dataset_schema(final);
+    rd->schema = mlp_model_schema(m) ? mlp_model_schema(m) : mlp_dataset_schema(final);
     struct report_regression reg = {0};
     uint64_t *cm = NULL;
     uint32_t pred[SAMPLES];
@@ -141,16 +213,17 @@ static enum mlp_status write_report(const char *path, const struct mlp_model *m,
             return err->status = MLP_ERR_NOMEM;
         }
         st = report_classify(m, final, K, cm, pred, SAMPLES, err);
-        rd.n_classes = K;
-        rd.confusion = cm;
-        rd.samples = final;
-        rd.pred = pred;
-        rd.n_samples_max = SAMPLES;
+        rd->n_classes = K;
+        rd->confusion = cm;
+        rd->samples = final;
+        rd->pred = pred;
+        rd->n_samples_max = SAMPLES;
     } else if (final->targets) {
         st = report_regress(m, final, REPORT_POINTS, &reg, err);
-        rd.regression = &reg;
+        rd->regression = &reg;
     }
-    if (st == MLP_OK) st = report_write(path, &rd, err);
+    if (st == MLP_OK) st = report_write(path, rd, err);
+    rd->confusion = NULL, rd->pred = NULL, rd->regression = NULL; /* they die here */
     free(cm);
     report_regression_free(&reg);
     return st;
@@ -159,47 +232,65 @@ static enum mlp_status write_report(const char *path, const struct mlp_model *m,
 /* --profile: a table of wall time per phase that adds up to the total. */
 struct phases {
     double load, final_eval, save, report, total;
+    uint32_t runs; /* a sweep's: final evaluations */
 };
+
+enum { PROFILE_ROWS = 10 };
+
+/* The profile's rows, "other" last (what the rest leaves of the total);
+ * the sums over the ranks only when there were several.  The count. */
+static uint32_t profile_rows(const struct mlp_profile *p, const struct phases *ph, struct report_phase *rows)
+{
+    const struct report_phase all[PROFILE_ROWS] = {
+        {"data loading and parsing", ph->load, 0},
+        {"forward", p->forward_s, p->forward_n},
+        {"backward", p->backward_s, p->backward_n},
+        {"optimizer step", p->optim_s, p->optim_n},
+        {"evaluation", p->eval_s + ph->final_eval, p->eval_n + (ph->runs ? ph->runs : 1)},
+        {"checkpoints", p->checkpoint_s, p->checkpoint_n},
+        {"saving the model", ph->save, ph->save > 0 ? (ph->runs ? ph->runs : 1) : 0},
+        {"writing the report", ph->report, ph->report > 0},
+        /* several ranks: waiting for the sums of a step's (or a solver
+         * evaluation's) gradient, loss and counts: what the backward pass
+         * did not hide; one call a step */
+        {"sums over the ranks", p->comm_s, p->comm_n},
+        {"other", 0, 0}};
+    uint32_t n = 0;
+    double sum = 0;
+    for (int i = 0; i < PROFILE_ROWS; i++) {
+        if (i == PROFILE_ROWS - 2 && p->comm_n == 0) continue; /* alone: no sums */
+        rows[n] = all[i];
+        if (i < PROFILE_ROWS - 1) sum += all[i].seconds;
+        n++;
+    }
+    rows[n - 1].seconds = ph->total - sum > 0 ? ph->total - sum : 0;
+    return n;
+}
+
+static double peak_rss_bytes(void)
+{
+    struct rusage ru;
+    return getrusage(RUSAGE_SELF, &ru) == 0 ? (double)ru.ru_maxrss * 1024.0 : 0; /* KiB on Linux */
+}
 
 static void print_profile(FILE *f, const struct mlp_profile *p, const struct phases *ph, size_t data_bytes)
 {
-    struct {
-        const char *name;
-        double s;
-        uint64_t n;
-    } rows[] = {{"data loading and parsing", ph->load, 0},
-                {"forward", p->forward_s, p->forward_n},
-                {"backward", p->backward_s, p->backward_n},
-                {"optimizer step", p->optim_s, p->optim_n},
-                {"evaluation", p->eval_s + ph->final_eval, p->eval_n + 1},
-                {"checkpoints", p->checkpoint_s, p->checkpoint_n},
-                {"saving the model", ph->save, ph->save > 0},
-                {"writing the report", ph->report, ph->report > 0},
-                /* several ranks: waiting for the sums of a step's (or a
-                 * solver evaluation's) gradient, loss and counts: what the
-                 * backward pass did not hide; one call a step */
-                {"sums over the ranks", p->comm_s, p->comm_n},
-                {"other", 0, 0}};
-    int nr = (int)(sizeof rows / sizeof rows[0]);
-    double sum = 0;
-    for (int i = 0; i < nr - 1; i++) sum += rows[i].s;
-    rows[nr - 1].s = ph->total - sum > 0 ? ph->total - sum : 0;
+    struct report_phase rows[PROFILE_ROWS];
+    uint32_t n = profile_rows(p, ph, rows);
     fprintf(f, "\nprofile                     seconds      calls   share\n");
-    for (int i = 0; i < nr; i++) {
-        if (i == nr - 2 && p->comm_n == 0) continue; /* alone: no sums */
-        fprintf(f, "  %-24s %9.3f", rows[i].name, rows[i].s);
-        if (rows[i].n)
-            fprintf(f, " %10llu", (unsigned long long)rows[i].n);
+    for (uint32_t i = 0; i < n; i++) {
+        fprintf(f, "  %-24s %9.3f", rows[i].name, rows[i].seconds);
+        if (rows[i].calls)
+            fprintf(f, " %10llu", (unsigned long long)rows[i].calls);
         else
             fprintf(f, " %10s", "");
-        fprintf(f, "  %5.1f%%\n", ph->total > 0 ? 100 * rows[i].s / ph->total : 0);
+        fprintf(f, "  %5.1f%%\n", ph->total > 0 ? 100 * rows[i].seconds / ph->total : 0);
     }
     fprintf(f, "  %-24s %9.3f %10s  100.0%%\n", "total", ph->total, "");
-    struct rusage ru;
-    double peak = getrusage(RUSAGE_SELF, &ru) == 0 ? (double)ru.ru_maxrss / 1024.0 : 0; /* KiB on Linux */
     fprintf(f, "memory: peak resident %.1f MiB; parameters (weights, gradient, backups) %.1f MiB, optimizer state %.1f "
            "MiB, data %.1f MiB\n",
-           peak, (double)p->param_bytes / (1 << 20), (double)p->optim_bytes / (1 << 20), (double)data_bytes / (1 << 20));
+           peak_rss_bytes() / (1 << 20), (double)p->param_bytes / (1 << 20), (double)p->optim_bytes / (1 << 20),
+           (double)data_bytes / (1 << 20));
 }
 
 /* Whether an output path is (or will be) a regular file, not "-", a
@@ -213,6 +304,14 @@ static bool writes_file(const char *path)
 }
 
 /* ---------------------------------------------------------------- the run */
+
+/* A finished run of a sweep: what its table row, curves and legend need. */
+struct sweep_result {
+    char label[160];
+    struct mlp_epoch_stats *history; /* owned */
+    uint32_t n_epochs;
+    double train_loss, train_acc, loss, acc, seconds; /* loss, acc: on the final set */
+};
 
 /* Everything one run holds; run_free releases it. */
 struct train_run {
@@ -239,18 +338,94 @@ struct train_run {
     double t_start;
     struct mlp_error err;
     char late[sizeof(struct mlp_error){0}.msg]; /* an output that failed after the model was saved */
+    /* --profile */
+    struct phase_now pn;     /* where the command is, for the sampler */
+    struct memtrace *mt;     /* the sampler, or NULL */
+    struct mlp_profile prof; /* the runs' trainer profiles, added */
+    double final_loss, final_acc; /* the last run's figures on the final set */
+    /* --sweep */
+    bool sweeping;
+    struct sweep sw;
+    uint32_t run;                        /* the run going, 0-based */
+    char **run_out, **run_log, **run_ckpt; /* each run's outputs (NULL: none) */
+    struct sweep_result *res;            /* the runs done */
+    uint32_t n_res;
+    int32_t best;             /* of res, -1: none yet */
+    struct mlp_model *best_m; /* its model, kept for the report */
+    struct mlp_dataset full;  /* a sweep of seeds with a hold-out: the rows before the split */
+    bool has_full;
+    uint64_t split_seed; /* the seed r->train and r->valid were split with */
 };
+
+/* Free one run's model and trainer (a sweep's next run makes new ones). */
+static void run_end(struct train_run *r)
+{
+    mlp_trainer_free(r->t);
+    r->t = NULL;
+    if (r->m != r->best_m) mlp_model_free(r->m);
+    r->m = NULL;
+}
+
+static void free_paths(char **p, uint32_t n)
+{
+    for (uint32_t i = 0; p && i < n; i++) free(p[i]);
+    free(p);
+}
 
 static void run_free(struct train_run *r)
 {
     mlp_output_abort(r->log); /* only before training ran: nothing to keep */
-    mlp_trainer_free(r->t);
-    free(r->ckpt);
-    mlp_model_free(r->m);
+    run_end(r);
+    mlp_model_free(r->best_m);
+    memtrace_free(r->mt);
+    if (!r->sweeping) free(r->ckpt); /* a sweep's is run_ckpt's */
+    if (r->sweeping) {
+        free_paths(r->run_out, r->sw.n_runs);
+        free_paths(r->run_log, r->sw.n_runs);
+        free_paths(r->run_ckpt, r->sw.n_runs);
+        for (uint32_t i = 0; i < r->n_res; i++) free(r->res[i].history);
+        free(r->res);
+    }
+    mlp_dataset_free(&r->full);
     mlp_dataset_free(&r->train);
     mlp_dataset_free(&r->test);
     mlp_dataset_free(&r->valid);
     net_spec_free(&r->net);
+}
+
+/* The flags --sweep may vary: the numeric ones of the optimiser and its
+ * schedule (the data, network and outputs stay those of the command). */
+static const struct sweep_flag SWEEPABLE[] = {
+    {"lr", false},         {"l2", false},      {"momentum", false}, {"batch", true},        {"epochs", true},
+    {"seed", true},        {"gamma", false},   {"lr-min", false},   {"weight-decay", false}, {"step-size", true},
+    {"patience", true},    {"gtol", false},    {"history", true},   {"max-iter", true},      {0}};
+
+/* Flag fl set to v in o, as if it had been given on the command line. */
+static void sweep_apply(struct train_opts *o, const struct sweep_flag *fl, double v)
+{
+    const char *n = fl->name;
+    uint32_t u = (uint32_t)v; /* whole flags were parsed as 0..UINT32_MAX */
+    if (!strcmp(n, "lr")) o->lr = v;
+    else if (!strcmp(n, "l2")) o->l2 = v;
+    else if (!strcmp(n, "momentum")) o->momentum = v;
+    else if (!strcmp(n, "batch")) o->batch = u;
+    else if (!strcmp(n, "epochs")) o->epochs = u;
+    else if (!strcmp(n, "seed")) o->seed = u;
+    else if (!strcmp(n, "gamma")) o->gamma = v;
+    else if (!strcmp(n, "lr-min")) o->lr_min = v;
+    else if (!strcmp(n, "weight-decay")) o->weight_decay = v;
+    else if (!strcmp(n, "step-size")) o->step_size = u;
+    else if (!strcmp(n, "patience")) o->patience = u;
+    else if (!strcmp(n, "gtol")) o->gtol = v;
+    else if (!strcmp(n, "history")) o->history = u;
+    else if (!strcmp(n, "max-iter")) o->max_iter = o->epochs = u; /* as check_opts does */
+}
+
+static bool sweeps(const struct train_run *r, const char *flag)
+{
+    for (uint32_t d = 0; r->sweeping && d < r->sw.n_dims; d++)
+        if (!strcmp(r->sw.dims[d].flag->name, flag)) return true;
+    return false;
 }
 
 /* The command line into r->o: CLI_RUN, or the exit code to return. */
@@ -322,8 +497,13 @@ static int train_args(struct train_run *r, int argc, char **argv, struct cli_arg
         {"--log-json", 0, OPT_STR, &o->log_json, "FILE", "write one JSON object per epoch to FILE", "Output"},
         {"--quiet", 'q', OPT_FLAG, &o->quiet, NULL, "print only the final summary", "Output"},
         {"--profile", 0, OPT_FLAG, &o->profile, NULL, "print where the time and memory went", "Output"},
-        {"--report", 0, OPT_STR, &o->report, "FILE", "write an HTML report: curves, confusion matrix, test samples",
-         "Output"},
+        {"--report", 0, OPT_STR, &o->report, "FILE",
+         "write an HTML report: curves, confusion matrix, test samples (with --profile: time and memory)", "Output"},
+        {"--plots", 0, OPT_STR, &o->plots, "DIR", "also write each chart of the report as DIR/NAME.svg", "Output"},
+        {"--sweep", 0, OPT_LIST, &o->sweep, "FLAG=V,V,..",
+         "train once per value of a numeric training flag (lr l2 batch momentum epochs seed ...), everything else "
+         "equal: each run's model and log beside -o with the value in the name, a table, one --report; repeat "
+         "(or separate by spaces) to cross flags", "Sweeps"},
         {"--allreduce", 0, OPT_STR, &o->allreduce, "HOW",
          "fastmlp-mpi on several ranks: sum each layer's gradient over the ranks as soon as it is done (overlap) "
          "or the whole gradient after the backward pass (blocking) [overlap]", "Cluster"},
@@ -391,6 +571,19 @@ static int check_opts(struct train_run *r)
     if (o->max_iter) o->epochs = o->max_iter;
     if (strcmp(o->allreduce, "overlap") != 0 && strcmp(o->allreduce, "blocking") != 0)
         return cli_usage_error(cmd, "unknown --allreduce '%s' (expected overlap or blocking)", o->allreduce);
+    if (o->sweep.n) {
+        char why[600];
+        if (sweep_parse(o->sweep.v, (uint32_t)o->sweep.n, SWEEPABLE, &r->sw, why, sizeof why))
+            return cli_usage_error(cmd, "%s", why);
+        r->sweeping = true;
+        if (o->resume) return cli_usage_error(cmd, "--sweep and --resume exclude each other (resume one run's checkpoint alone)");
+        /* several outputs per flag: each must be a file of its own */
+        const char *one[][2] = {{"-o", o->out}, {"--log-json", o->log_json}, {"--checkpoint", o->checkpoint}};
+        for (int i = 0; i < 3; i++)
+            if (one[i][1] && !writes_file(one[i][1]))
+                return cli_usage_error(cmd, "--sweep writes one %s per run: %s must name a file, not '%s'",
+                                       one[i][0], one[i][0], one[i][1]);
+    }
     return CLI_RUN;
 }
 
@@ -408,9 +601,11 @@ static int dist_opts(struct train_run *r)
     if (!isnan(o->valid_fraction) && o->valid_fraction > 0)
         return cli_usage_error(cmd, "--valid-fraction is not available on several ranks: give the held-out rows as "
                                     "--valid FILE");
-    if (o->report)
-        return cli_usage_error(cmd, "--report is not available on several ranks (its confusion matrix and samples "
-                                    "need every test row on one rank): train alone, or run fastmlp eval on the model");
+    if (o->report || o->plots)
+        return cli_usage_error(cmd, "--%s is not available on several ranks (its confusion matrix and samples "
+                                    "need every test row on one rank): train alone, or run fastmlp eval on the model",
+                               o->report ? "report" : "plots");
+    if (r->sweeping) return cli_usage_error(cmd, "--sweep is not available on several ranks: train alone");
     r->lp.shard_index = (uint32_t)cli_dist.rank;
     r->lp.shard_count = (uint32_t)cli_dist.size;
     if (isnan(o->valid_fraction)) o->valid_fraction = 0; /* no automatic hold-out either */
@@ -418,6 +613,45 @@ static int dist_opts(struct train_run *r)
         o->quiet = 1;
         o->out = o->log_json = o->checkpoint = NULL;
         o->profile = 0;
+    }
+    return CLI_RUN;
+}
+
+/* A sweep's outputs, run by run: -o, --log-json and --checkpoint with
+ * "-lr0.01" (each swept flag and value) before the extension; the log
+ * beside the model when --log-json is not given ("m-lr0.01.jsonl"), the
+ * checkpoint beside the model as for one run.  CLI_RUN, or the exit code. */
+static int sweep_paths(struct train_run *r)
+{
+    const struct train_opts *o = &r->o;
+    const uint32_t n = r->sw.n_runs;
+    r->run_out = calloc(n, sizeof *r->run_out);
+    r->run_log = calloc(n, sizeof *r->run_log);
+    r->run_ckpt = calloc(n, sizeof *r->run_ckpt);
+    if (!r->run_out || !r->run_log || !r->run_ckpt) return cli_fail(r->cmd, MLP_ERR_NOMEM, "out of memory");
+    for (uint32_t k = 0; k < n; k++) {
+        char suffix[200];
+        sweep_suffix(&r->sw, k, suffix, sizeof suffix);
+        bool oom = false;
+        if (o->out) oom |= !(r->run_out[k] = sweep_path(o->out, suffix));
+        if (o->log_json) {
+            oom |= !(r->run_log[k] = sweep_path(o->log_json, suffix));
+        } else if (r->run_out[k]) {
+            /* the model's name with .jsonl for its extension */
+            const char *m = r->run_out[k], *slash = strrchr(m, '/'), *base = slash ? slash + 1 : m;
+            const char *dot = strrchr(base, '.');
+            size_t head = dot && dot != base ? (size_t)(dot - m) : strlen(m);
+            if ((r->run_log[k] = malloc(head + 7))) snprintf(r->run_log[k], head + 7, "%.*s.jsonl", (int)head, m);
+            oom |= !r->run_log[k];
+        }
+        if (o->checkpoint) {
+            oom |= !(r->run_ckpt[k] = sweep_path(o->checkpoint, suffix));
+        } else if (r->run_out[k]) {
+            size_t len = strlen(r->run_out[k]) + 6;
+            if ((r->run_ckpt[k] = malloc(len))) snprintf(r->run_ckpt[k], len, "%s.ckpt", r->run_out[k]);
+            oom |= !r->run_ckpt[k];
+        }
+        if (oom) return cli_fail(r->cmd, MLP_ERR_NOMEM, "out of memory");
     }
     return CLI_RUN;
 }
@@ -430,13 +664,16 @@ static int dist_opts(struct train_run *r)
 static int check_files(struct train_run *r, const char *config)
 {
     const struct train_opts *o = &r->o;
-    if (o->checkpoint || (o->out && writes_file(o->out))) {
+    if (r->sweeping) {
+        int rc = sweep_paths(r);
+        if (rc != CLI_RUN) return rc;
+    } else if (o->checkpoint || (o->out && writes_file(o->out))) {
         const char *base = o->checkpoint ? o->checkpoint : o->out;
         if (!(r->ckpt = malloc(strlen(base) + 6))) return cli_fail(r->cmd, MLP_ERR_NOMEM, "out of memory");
         sprintf(r->ckpt, o->checkpoint ? "%s" : "%s.ckpt", base);
     }
     r->ckpt_flag = o->checkpoint ? "--checkpoint" : "the checkpoint beside -o";
-    const struct cli_file files[] = {
+    const struct cli_file fixed[] = {
         {"--train", o->train, 0, NULL, NULL},
         {"--train-labels", o->train_labels, 0, NULL, NULL},
         {"--test", o->test, 0, NULL, NULL},
@@ -445,12 +682,25 @@ static int check_files(struct train_run *r, const char *config)
         {"--valid-labels", o->valid_labels, 0, NULL, NULL},
         {"--config", config, 0, NULL, NULL},
         {"--resume", o->resume, 0, r->ckpt_flag, NULL}, /* read before it is rewritten */
-        {"-o", o->out, CLI_OUT | MLP_OUTPUT_STREAM | MLP_OUTPUT_BINARY, NULL, "the model"},
-        {"--log-json", o->log_json, CLI_OUT | MLP_OUTPUT_STREAM | MLP_OUTPUT_LIVE, NULL, "the JSON log"},
-        {"--report", o->report, CLI_OUT | MLP_OUTPUT_STREAM, NULL, "the report"},
-        {r->ckpt_flag, r->ckpt, CLI_OUT, "--resume", "the checkpoint"}};
+        {"--report", o->report, CLI_OUT | MLP_OUTPUT_STREAM, NULL, "the report"}};
+    const int nf = (int)(sizeof fixed / sizeof fixed[0]);
+    /* the model, log and checkpoint: this run's, or each run's of a sweep */
+    const uint32_t runs = r->sweeping ? r->sw.n_runs : 1;
+    struct cli_file *files = malloc(((size_t)nf + 3 * runs) * sizeof *files);
+    if (!files) return cli_fail(r->cmd, MLP_ERR_NOMEM, "out of memory");
+    memcpy(files, fixed, sizeof fixed);
+    int n = nf;
+    for (uint32_t k = 0; k < runs; k++) {
+        files[n++] = (struct cli_file){"-o", r->sweeping ? r->run_out[k] : o->out,
+                                       CLI_OUT | MLP_OUTPUT_STREAM | MLP_OUTPUT_BINARY, NULL, "the model"};
+        files[n++] = (struct cli_file){"--log-json", r->sweeping ? r->run_log[k] : o->log_json,
+                                       CLI_OUT | MLP_OUTPUT_STREAM | MLP_OUTPUT_LIVE, NULL, "the JSON log"};
+        files[n++] = (struct cli_file){r->ckpt_flag, r->sweeping ? r->run_ckpt[k] : r->ckpt, CLI_OUT, "--resume",
+                                       "the checkpoint"};
+    }
     bool stdout_used;
-    int rc = cli_check_files(r->cmd, files, (int)(sizeof files / sizeof files[0]), &stdout_used);
+    int rc = cli_check_files(r->cmd, files, n, &stdout_used);
+    free(files);
     /* An output on stdout keeps it to itself: the lines for people go to stderr. */
     r->info = stdout_used ? stderr : stdout;
     return rc == EXIT_OK ? CLI_RUN : rc;
@@ -585,8 +835,14 @@ static enum mlp_status prepare_sets(struct train_run *r, struct chosen *ch, int 
         const struct mlp_split how = {.fraction = o->valid_fraction, .seed = o->seed};
         enum mlp_status st;
         if ((st = mlp_dataset_split(&r->train, &how, &rest, &r->valid, err)) != MLP_OK) return st;
-        mlp_dataset_free(&r->train);
+        if (sweeps(r, "seed")) { /* each seed splits the rows its own way, as its own run would */
+            r->full = r->train;
+            r->has_full = true;
+        } else {
+            mlp_dataset_free(&r->train);
+        }
         r->train = rest;
+        r->split_seed = o->seed;
     }
     r->has_valid = o->valid || o->valid_fraction > 0;
     struct mlp_dataset *sets[] = {&r->train, o->test ? &r->test : NULL, r->has_valid ? &r->valid : NULL};
@@ -763,7 +1019,7 @@ static enum mlp_status start(struct train_run *r, const struct chosen *ch, int *
      * ends the job rather than leave the others waiting in one */
     if (st != MLP_OK && cli_dist.size > 1) *rc = cli_dist_abort(cli_fail(r->cmd, st, err->msg));
     if (st != MLP_OK) return st;
-    if (!o->quiet) data_banner(r, ch);
+    if (!o->quiet && r->run == 0) data_banner(r, ch);
     if (!o->quiet) {
         char net[600], optim[200];
         struct mlp_dataset all = r->train; /* the rows of every rank's shard */
@@ -778,6 +1034,7 @@ static enum mlp_status start(struct train_run *r, const struct chosen *ch, int *
     }
     r->lc.t = r->t;
     mlp_trainer_set_callbacks(r->t, on_epoch, on_batch, &r->lc);
+    if (r->mt) mlp_trainer_set_phase_callback(r->t, on_phase, &r->pn);
     if (r->ckpt) mlp_trainer_set_checkpoint(r->t, r->ckpt, o->checkpoint_every);
     if (o->resume) {
         if ((st = mlp_trainer_resume(r->t, o->resume, err)) != MLP_OK) return st;
@@ -785,6 +1042,75 @@ static enum mlp_status start(struct train_run *r, const struct chosen *ch, int *
         if (!o->quiet) fprintf(r->info, "resumed from %s after %u epoch%s\n", o->resume, done, done == 1 ? "" : "s");
     }
     return MLP_OK;
+}
+
+/* The log's first line: what the run was (the version, data, model and
+ * every training setting, and a sweep's values), so that `fastmlp report
+ * --runs` can tell runs apart.  The epoch lines after it are unchanged. */
+static void log_header(const struct train_run *r, FILE *f)
+{
+    const struct train_opts *o = &r->o;
+    char model[256];
+    report_model_summary(r->m, model, sizeof model);
+    fputs("{\"fastmlp_log\": 1, \"version\": ", f);
+    json_str(f, mlp_version());
+    fputs(", \"command\": ", f);
+    json_str(f, r->cmd);
+    fputs(", \"data\": ", f);
+    json_str(f, o->train);
+    fputs(", \"eval\": ", f);
+    json_str(f, r->lc.eval_name);
+    fputs(", \"model\": ", f);
+    json_str(f, model);
+    fputs(", \"hyperparameters\": {\"optimizer\": ", f);
+    json_str(f, mlp_optim_name(r->optim));
+    const struct {
+        const char *key;
+        double v;
+    } num[] = {{"lr", o->lr},           {"momentum", o->momentum},
+               {"nesterov", NAN},       {"batch", o->batch},
+               {"epochs", o->epochs},   {"l2", o->l2},
+               {"seed", (double)o->seed}, {"schedule", NAN},
+               {"step_size", o->step_size}, {"gamma", o->gamma},
+               {"lr_min", o->lr_min},   {"weight_decay", o->weight_decay},
+               {"patience", o->patience}, {"gtol", o->gtol},
+               {"history", o->history}};
+    for (size_t i = 0; i < sizeof num / sizeof num[0]; i++) {
+        fprintf(f, ", \"%s\": ", num[i].key);
+        if (!strcmp(num[i].key, "nesterov"))
+            fputs(o->nesterov ? "true" : "false", f);
+        else if (!strcmp(num[i].key, "schedule"))
+            json_str(f, mlp_schedule_name(r->sched));
+        else
+            json_num(f, num[i].v);
+    }
+    fputs(", \"layers\": ", f);
+    json_str(f, o->net.layers);
+    fputs(", \"activation\": ", f);
+    json_str(f, mlp_act_name(r->net.act));
+    fputs(", \"head\": ", f);
+    json_str(f, mlp_head_name(r->net.head));
+    fputs(", \"init\": ", f);
+    json_str(f, mlp_init_name(r->net.init));
+    fputs(", \"dtype\": ", f);
+    json_str(f, mlp_dtype_name(r->net.dtype));
+    fprintf(f, ", \"standardize\": %s, \"valid_fraction\": ", o->standardize ? "true" : "false");
+    json_num(f, o->valid_fraction);
+    fputs(", \"limit\": ", f);
+    if (o->limit == UINT64_MAX)
+        fputs("null", f);
+    else
+        fprintf(f, "%llu", (unsigned long long)o->limit);
+    fprintf(f, ", \"threads\": %d}", o->threads);
+    if (r->sweeping) {
+        fputs(", \"sweep\": {", f);
+        for (uint32_t d = 0; d < r->sw.n_dims; d++) {
+            fprintf(f, "%s\"%s\": ", d ? ", " : "", r->sw.dims[d].flag->name);
+            json_num(f, r->sw.dims[d].values[sweep_index(&r->sw, r->run, d)]);
+        }
+        fputc('}', f);
+    }
+    fputs("}\n", f);
 }
 
 /* The JSON log, written in place (no temporary file): opened before the
@@ -802,6 +1128,7 @@ static int open_log(struct train_run *r)
         return cli_output_fail(r->cmd, st, msg);
     }
     r->lc.json = mlp_output_file(r->log);
+    log_header(r, r->lc.json);
     uint32_t n;
     const struct mlp_epoch_stats *h = mlp_trainer_history(r->t, &n);
     for (uint32_t i = 0; i < n; i++) json_epoch(r->lc.json, &h[i], r->lc.eval_name);
@@ -916,6 +1243,77 @@ static int ended(struct train_run *r, enum mlp_status st, bool signalled)
     return CLI_RUN;
 }
 
+static void prof_add(struct mlp_profile *sum, const struct mlp_profile *p)
+{
+    sum->forward_s += p->forward_s, sum->backward_s += p->backward_s, sum->optim_s += p->optim_s;
+    sum->eval_s += p->eval_s, sum->checkpoint_s += p->checkpoint_s, sum->comm_s += p->comm_s;
+    sum->forward_n += p->forward_n, sum->backward_n += p->backward_n, sum->optim_n += p->optim_n;
+    sum->eval_n += p->eval_n, sum->checkpoint_n += p->checkpoint_n, sum->comm_n += p->comm_n;
+    /* held at once: a run's, not the runs' sum */
+    if (p->param_bytes > sum->param_bytes) sum->param_bytes = p->param_bytes;
+    if (p->optim_bytes > sum->optim_bytes) sum->optim_bytes = p->optim_bytes;
+}
+
+/* The report (--report, --plots) of the run, or of a sweep's runs with
+ * model m (the best run's) on the final set: with --profile, the phases'
+ * times so far and memory over time, whose sampling ends here.  CLI_RUN,
+ * or the exit code. */
+static int report_out(struct train_run *r, const struct mlp_model *m, const struct mlp_dataset *final,
+                      const char *fname)
+{
+    const struct train_opts *o = &r->o;
+    double r0 = mlp_now();
+    char model[256], sub[700];
+    report_model_summary(m, model, sizeof model);
+    struct report_data rd = {.title = "fastmlp train", .subtitle = sub, .plots_dir = o->plots, .best_run = -1};
+    struct report_run *runs = NULL;
+    char why[64];
+    if (r->sweeping) {
+        if (!(runs = calloc(r->n_res ? r->n_res : 1, sizeof *runs))) return cli_fail(r->cmd, MLP_ERR_NOMEM, "out of memory");
+        for (uint32_t i = 0; i < r->n_res; i++) {
+            const struct sweep_result *x = &r->res[i];
+            runs[i] = (struct report_run){.label = x->label, .history = x->history, .n_epochs = x->n_epochs,
+                                          .eval_name = r->lc.eval_name, .train_loss = x->train_loss,
+                                          .train_acc = x->train_acc, .eval_loss = x->loss, .eval_acc = x->acc,
+                                          .seconds = x->seconds, .final_name = fname};
+        }
+        rd.runs = runs, rd.n_runs = r->n_res, rd.best_run = r->best;
+        snprintf(why, sizeof why, "lowest %s loss", fname);
+        rd.best_why = why;
+        snprintf(sub, sizeof sub, "%s; %u runs; the figures below the curves are the best run's (%s), on the %s set",
+                 model, r->n_res, r->best >= 0 ? r->res[r->best].label : "none", fname);
+    } else {
+        rd.history = mlp_trainer_history(r->t, &rd.n_epochs);
+        snprintf(sub, sizeof sub, "%s; %u epochs; figures on the %s set", model, rd.n_epochs, fname);
+    }
+    struct report_profile prof = {0};
+    struct report_phase rows[PROFILE_ROWS];
+    if (o->profile) {
+        memtrace_stop(r->mt);
+        struct phases ph = r->ph;
+        ph.total = mlp_now() - r->t_start;
+        prof.phases = rows;
+        prof.n_phases = profile_rows(&r->prof, &ph, rows);
+        prof.total_s = ph.total;
+        if (r->mt) prof.samples = memtrace_samples(r->mt, &prof.n_samples, &prof.interval_s);
+        prof.phase_names = PHASE_NAMES;
+        prof.n_phase_names = PH_COUNT;
+        prof.peak_bytes = peak_rss_bytes();
+        rd.profile = &prof;
+    }
+    phase_set(&r->pn, PH_REPORT, 0);
+    if (o->report) cli_signals_for_output(o->report);
+    enum mlp_status st = write_report(o->report, &rd, m, final, fname, &r->err);
+    free(runs);
+    r->ph.report = mlp_now() - r0;
+    if (st != MLP_OK && !cli_interrupted()) return cli_output_fail(r->cmd, st, r->err.msg);
+    if (!o->quiet && !cli_interrupted()) {
+        if (o->report) fprintf(r->info, "report written to %s\n", o->report);
+        if (o->plots) fprintf(r->info, "plots written to %s/\n", o->plots);
+    }
+    return CLI_RUN;
+}
+
 /* The outputs of a finished run: the final figures, the model and the
  * report.  A signal from here on: the model is still saved (it is the run's
  * result, and quick to write); the report is skipped.  CLI_RUN, or the exit
@@ -928,8 +1326,10 @@ static int outputs(struct train_run *r)
     const struct mlp_dataset *final = o->test ? &r->test : r->has_valid ? &r->valid : &r->train;
     const char *fname = o->test ? "test" : r->has_valid ? "valid" : "train";
     /* several ranks: over every rank's shard of the set */
+    phase_set(&r->pn, PH_FINAL_EVAL, 0);
     enum mlp_status st = mlp_trainer_evaluate(r->t, final, &loss, &acc, err);
-    r->ph.final_eval = mlp_now() - f0;
+    r->ph.final_eval += mlp_now() - f0;
+    r->final_loss = loss, r->final_acc = acc;
     if (st != MLP_OK) return cli_dist_abort(cli_fail(r->cmd, st, err->msg));
     double rm[3];
     /* MAE and R2 want every row on one rank: several ranks print the loss */
@@ -945,19 +1345,17 @@ static int outputs(struct train_run *r)
             r->lc.total_s > 0 ? (double)r->rows * r->lc.n_epochs / r->lc.total_s : 0, r->lc.total_s);
     if (o->out) {
         double s0 = mlp_now();
+        phase_set(&r->pn, PH_SAVE, 0);
         cli_signals_for_output(o->out);
         st = mlp_model_save(r->m, o->out, err);
-        r->ph.save = mlp_now() - s0;
+        r->ph.save += mlp_now() - s0;
         if (st != MLP_OK) return cli_output_fail(r->cmd, st, err->msg);
         if (!o->quiet) fprintf(r->info, "model saved to %s\n", strcmp(o->out, "-") ? o->out : "standard output");
     }
-    if (o->report && !cli_interrupted()) {
-        double r0 = mlp_now();
-        cli_signals_for_output(o->report);
-        st = write_report(o->report, r->m, r->t, final, fname, err);
-        r->ph.report = mlp_now() - r0;
-        if (st != MLP_OK && !cli_interrupted()) return cli_output_fail(r->cmd, st, err->msg);
-        if (!o->quiet && !cli_interrupted()) fprintf(r->info, "report written to %s\n", o->report);
+    /* a sweep's report is of every run: after the last */
+    if ((o->report || o->plots) && !r->sweeping && !cli_interrupted()) {
+        int rc = report_out(r, r->m, final, fname);
+        if (rc != CLI_RUN) return rc;
     }
     if (cli_interrupted()) {
         fprintf(stderr, "fastmlp %s: interrupted by %s after training: %s%s%s\n", r->cmd, cli_signal_name(),
@@ -969,6 +1367,171 @@ static int outputs(struct train_run *r)
     return CLI_RUN;
 }
 
+/* One training run from the loaded sets: the model, the log, training,
+ * the final figures and the outputs.  CLI_RUN, or the exit code. */
+static int one_run(struct train_run *r, const struct chosen *ch)
+{
+    int rc = CLI_RUN;
+    phase_set(&r->pn, PH_SETUP, 0);
+    enum mlp_status st = start(r, ch, &rc);
+    if (st != MLP_OK) rc = cli_fail(r->cmd, st, r->err.msg);
+    if (rc == CLI_RUN) rc = open_log(r);
+    /* several ranks: a checkpoint that one cannot resume from, or the log
+     * rank 0 cannot open, ends every rank before the first step */
+    if (cli_dist.size > 1 && r->synced) rc = cli_dist_agree(r->cmd, rc);
+    if (rc == CLI_RUN) rc = train(r);
+    if (r->t) prof_add(&r->prof, mlp_trainer_profile(r->t));
+    if (rc == CLI_RUN) rc = outputs(r);
+    return rc;
+}
+
+/* Every run of a sweep is checked before the first trains: its settings
+ * (as the trainer checks them) and the counts that must be at least 1.
+ * CLI_RUN, or EXIT_USAGE after one line. */
+static int sweep_check(struct train_run *r)
+{
+    const struct train_opts base = r->o;
+    int rc = CLI_RUN;
+    for (uint32_t k = 0; k < r->sw.n_runs && rc == CLI_RUN; k++) {
+        for (uint32_t d = 0; d < r->sw.n_dims; d++) {
+            const struct sweep_dim *dim = &r->sw.dims[d];
+            const char *n = dim->flag->name;
+            double v = dim->values[sweep_index(&r->sw, k, d)];
+            sweep_apply(&r->o, dim->flag, v);
+            if (v < 1 && (!strcmp(n, "batch") || !strcmp(n, "epochs") || !strcmp(n, "max-iter")))
+                rc = cli_usage_error(r->cmd, "--sweep %s: %s must be at least 1", n, dim->texts[sweep_index(&r->sw, k, d)]);
+        }
+        struct mlp_train_params tp = train_params(r);
+        char label[160];
+        sweep_label(&r->sw, k, label, sizeof label);
+        if (rc == CLI_RUN && mlp_train_params_check(&tp, &r->err) != MLP_OK)
+            rc = cli_usage_error(r->cmd, "--sweep, run %s: %s", label, r->err.msg);
+        r->o = base;
+    }
+    return rc;
+}
+
+/* A sweep of seeds with a hold-out: the training and validation rows of
+ * this run's seed, split from the rows before the split as one run with
+ * that seed splits them. */
+static enum mlp_status resplit(struct train_run *r)
+{
+    if (!r->has_full || r->o.seed == r->split_seed) return MLP_OK;
+    mlp_dataset_free(&r->train);
+    mlp_dataset_free(&r->valid);
+    const struct mlp_split how = {.fraction = r->o.valid_fraction, .seed = r->o.seed};
+    enum mlp_status st = mlp_dataset_split(&r->full, &how, &r->train, &r->valid, &r->err);
+    if (st != MLP_OK) return st;
+    r->split_seed = r->o.seed;
+    r->rows = r->train.n_rows;
+    struct mlp_dataset *sets[] = {&r->train, r->o.test ? &r->test : NULL, &r->valid};
+    return cli_share_classes(sets, 3, r->o.classes, &r->err);
+}
+
+/* A finished run into the sweep's results: its curves, the training
+ * figures of the epoch whose weights it kept, its figures on the final set
+ * and time; the best so far (lowest final loss) keeps its model for the
+ * report.  CLI_RUN, or the exit code. */
+static int sweep_record(struct train_run *r)
+{
+    struct sweep_result *x = &r->res[r->n_res];
+    uint32_t n;
+    const struct mlp_epoch_stats *h = mlp_trainer_history(r->t, &n);
+    if (n && !(x->history = malloc(n * sizeof *h))) return cli_fail(r->cmd, MLP_ERR_NOMEM, "out of memory");
+    if (n) memcpy(x->history, h, n * sizeof *h);
+    x->n_epochs = n;
+    sweep_label(&r->sw, r->run, x->label, sizeof x->label);
+    const uint32_t kept = mlp_model_train_meta(r->m).epoch_kept;
+    const struct mlp_epoch_stats *e = n ? &h[n - 1] : NULL;
+    for (uint32_t i = 0; i < n; i++)
+        if (h[i].epoch == kept) e = &h[i];
+    x->train_loss = e ? e->train_loss : NAN;
+    x->train_acc = e ? e->train_acc : -1;
+    x->loss = r->final_loss, x->acc = r->final_acc, x->seconds = r->lc.total_s;
+    bool better = isfinite(x->loss) && (r->best < 0 || x->loss < r->res[r->best].loss);
+    if (better) {
+        r->best = (int32_t)r->n_res;
+        if (r->o.report || r->o.plots) { /* the report's confusion matrix and samples */
+            mlp_model_free(r->best_m);
+            r->best_m = r->m;
+        }
+    }
+    r->n_res++;
+    return CLI_RUN;
+}
+
+/* The sweep's table: a row per run, the best marked. */
+static void sweep_table(const struct train_run *r, const char *fname)
+{
+    FILE *f = r->info;
+    const struct sweep *sw = &r->sw;
+    fprintf(f, "\nsweep: %u runs", r->n_res);
+    if (r->best >= 0) fprintf(f, ", best %s (lowest %s loss)", r->res[r->best].label, fname);
+    fputc('\n', f);
+    int w[SWEEP_MAX_DIMS];
+    for (uint32_t d = 0; d < sw->n_dims; d++) {
+        w[d] = (int)strlen(sw->dims[d].flag->name);
+        for (uint32_t i = 0; i < sw->dims[d].n; i++)
+            if ((int)strlen(sw->dims[d].texts[i]) > w[d]) w[d] = (int)strlen(sw->dims[d].texts[i]);
+        fprintf(f, "%s%-*s", d ? "  " : "  ", w[d], sw->dims[d].flag->name);
+    }
+    fprintf(f, "  epochs  train_loss  train_acc  %5s_loss  %5s_acc   seconds\n", fname, fname);
+    for (uint32_t k = 0; k < r->n_res; k++) {
+        const struct sweep_result *x = &r->res[k];
+        for (uint32_t d = 0; d < sw->n_dims; d++) fprintf(f, "  %-*s", w[d], sw->dims[d].texts[sweep_index(sw, k, d)]);
+        fprintf(f, "  %6u  %10.6f", x->n_epochs ? x->history[x->n_epochs - 1].epoch : 0, x->train_loss);
+        if (x->train_acc >= 0)
+            fprintf(f, "  %9.4f", x->train_acc);
+        else
+            fprintf(f, "  %9s", "-");
+        fprintf(f, "  %10.6f", x->loss);
+        if (x->acc >= 0)
+            fprintf(f, "  %9.4f", x->acc);
+        else
+            fprintf(f, "  %9s", "-");
+        fprintf(f, "  %8.2f%s\n", x->seconds, (int32_t)k == r->best ? "  best" : "");
+    }
+}
+
+/* The runs of a sweep, one after the other on the data loaded once; then
+ * the table and the report of them all.  CLI_RUN, or the exit code. */
+static int sweep_run(struct train_run *r, const struct chosen *ch)
+{
+    int rc = sweep_check(r);
+    if (rc != CLI_RUN) return rc;
+    const struct train_opts base = r->o;
+    const struct log_ctx lc0 = r->lc;
+    if (!(r->res = calloc(r->sw.n_runs, sizeof *r->res))) return cli_fail(r->cmd, MLP_ERR_NOMEM, "out of memory");
+    r->best = -1;
+    for (uint32_t k = 0; k < r->sw.n_runs && rc == CLI_RUN; k++) {
+        r->run = k;
+        r->o = base;
+        for (uint32_t d = 0; d < r->sw.n_dims; d++)
+            sweep_apply(&r->o, r->sw.dims[d].flag, r->sw.dims[d].values[sweep_index(&r->sw, k, d)]);
+        r->o.out = r->run_out[k], r->o.log_json = r->run_log[k], r->ckpt = r->run_ckpt[k];
+        r->lc = lc0;
+        r->lc.epochs = r->o.epochs;
+        char label[160];
+        sweep_label(&r->sw, k, label, sizeof label);
+        if (!r->o.quiet) fprintf(r->info, "%srun %u/%u: %s\n", k ? "\n" : "", k + 1, r->sw.n_runs, label);
+        enum mlp_status st = resplit(r);
+        if (st != MLP_OK) rc = cli_fail(r->cmd, st, r->err.msg);
+        if (rc == CLI_RUN) rc = one_run(r, ch);
+        if (rc == CLI_RUN) rc = sweep_record(r);
+        run_end(r);
+        r->ckpt = NULL; /* run_ckpt's */
+    }
+    r->ph.runs = r->n_res;
+    const struct train_opts *o = &r->o;
+    const struct mlp_dataset *final = o->test ? &r->test : r->has_valid ? &r->valid : &r->train;
+    const char *fname = o->test ? "test" : r->has_valid ? "valid" : "train";
+    if (rc == CLI_RUN) sweep_table(r, fname);
+    if (rc == CLI_RUN && (o->report || o->plots) && r->best_m && !cli_interrupted())
+        rc = report_out(r, r->best_m, final, fname);
+    r->o = base;
+    return rc;
+}
+
 static size_t data_bytes(const struct mlp_dataset *ds)
 {
     size_t esz = ds->x_type == MLP_ELEM_U8 ? 1 : ds->x_type == MLP_ELEM_F32 ? 4 : 8;
@@ -977,7 +1540,7 @@ static size_t data_bytes(const struct mlp_dataset *ds)
 
 int cmd_train(int argc, char **argv)
 {
-    struct train_run r = {.cmd = "train"};
+    struct train_run r = {.cmd = "train", .best = -1};
     struct cli_args a;
     int rc = train_args(&r, argc, argv, &a);
     if (rc == CLI_RUN) rc = check_opts(&r);
@@ -986,6 +1549,14 @@ int cmd_train(int argc, char **argv)
     const struct train_opts *o = &r.o;
     r.lc = (struct log_ctx){.info = r.info, .quiet = o->quiet, .tty = r.info && isatty(fileno(r.info))};
     r.t_start = mlp_now();
+    phase_set(&r.pn, PH_LOAD, 0);
+    /* --profile: memory over time, sampled from here (10 ms: a few hundred
+     * samples in a run of seconds; long runs thin them out) */
+    if (rc == CLI_RUN && o->profile) {
+        struct mlp_error merr = {0};
+        if (memtrace_start(&r.mt, 0.01, phase_read, &r.pn, &merr) != MLP_OK)
+            fprintf(stderr, "fastmlp %s: --profile: memory over time is not sampled: %s\n", r.cmd, merr.msg);
+    }
     enum mlp_status st = MLP_OK;
     struct chosen ch = {0};
     if (rc == CLI_RUN && (st = load_files(&r)) != MLP_OK) rc = cli_fail(r.cmd, st, r.err.msg);
@@ -1003,18 +1574,12 @@ int cmd_train(int argc, char **argv)
     if (rc == CLI_RUN) st = prepare_sets(&r, &ch, &rc);
     if (rc == CLI_RUN && cli_dist.size < 2) r.rows = r.train.n_rows; /* after --limit and the hold-out */
     r.lc.eval_name = r.has_valid ? "valid" : "test";
-    if (rc == CLI_RUN && st == MLP_OK) st = start(&r, &ch, &rc);
     if (st != MLP_OK) rc = cli_fail(r.cmd, st, r.err.msg);
-    if (rc == CLI_RUN) rc = open_log(&r);
-    /* several ranks: a checkpoint that one cannot resume from, or the log
-     * rank 0 cannot open, ends every rank before the first step */
-    if (cli_dist.size > 1 && r.synced) rc = cli_dist_agree(r.cmd, rc);
-    if (rc == CLI_RUN) rc = train(&r);
-    if (rc == CLI_RUN) rc = outputs(&r);
+    if (rc == CLI_RUN) rc = r.sweeping ? sweep_run(&r, &ch) : one_run(&r, &ch);
     if (rc == CLI_RUN && o->profile) {
+        memtrace_stop(r.mt);
         r.ph.total = mlp_now() - r.t_start;
-        print_profile(r.info, mlp_trainer_profile(r.t), &r.ph,
-                      data_bytes(&r.train) + data_bytes(&r.test) + data_bytes(&r.valid));
+        print_profile(r.info, &r.prof, &r.ph, data_bytes(&r.train) + data_bytes(&r.test) + data_bytes(&r.valid));
     }
     if (rc == CLI_RUN && r.late[0]) {
         fprintf(stderr, "fastmlp %s: %s\n", r.cmd, r.late);

@@ -18,7 +18,10 @@ TE="--test $FM/t10k-images-idx3-ubyte.gz --test-labels $FM/t10k-labels-idx1-ubyt
     -o "$T/m.mlp" --log-json "$T/log.jsonl" >"$T/train.out" 2>"$T/train.err"
 rc=$?
 [ $rc -eq 0 ] && ok || bad "train exited $rc: $(cat "$T/train.err")"
-[ "$(wc -l <"$T/log.jsonl")" -eq 2 ] && ok || bad "log.jsonl should have 2 lines"
+# a header line (what the run was), then one line per epoch
+[ "$(wc -l <"$T/log.jsonl")" -eq 3 ] && ok || bad "log.jsonl should have 3 lines (a header, 2 epochs)"
+head -1 "$T/log.jsonl" | grep -q '^{"fastmlp_log": 1, ' && ok || bad "log.jsonl's first line is not its header"
+[ "$(grep -c '"epoch": ' "$T/log.jsonl")" -eq 2 ] && ok || bad "log.jsonl should have 2 epoch lines"
 for key in epoch train_loss train_acc test_loss test_acc seconds samples_per_s penalty; do
     grep -q "\"$key\": " "$T/log.jsonl" && ok || bad "log lacks $key"
 done

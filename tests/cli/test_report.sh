@@ -14,13 +14,10 @@ BUILD=$1
 FASTMLP=$BUILD/fastmlp
 FM=${FASTMLP_FMNIST_DIR:-/usr/share/datasets/fashion-mnist}
 D=${FASTMLP_DATA_DIR:-$(dirname "$0")/../data}
+SUPPORT=$(cd "$(dirname "$0")/../support" && pwd)
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$SUPPORT/lib.sh"
 
 if ! command -v python3 >/dev/null 2>&1; then
     echo "FAIL: python3 is needed to check the report"
@@ -154,48 +151,8 @@ EOF
 # check_png.py SHOT: the screenshot shows drawn plots: enough non-white
 # pixels, a range of colours, blue (right) and red (confused) heat map cells.
 cat >"$T/check_png.py" <<'EOF'
-import struct, sys, zlib
-
-def read_png(path):
-    data = open(path, "rb").read()
-    if data[:8] != b"\x89PNG\r\n\x1a\n":
-        raise SystemExit("not a PNG: " + path)
-    pos, idat, hdr = 8, [], None
-    while pos < len(data):
-        n, typ = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + n]
-        if typ == b"IHDR": hdr = struct.unpack(">IIBBBBB", body)
-        elif typ == b"IDAT": idat.append(body)
-        elif typ == b"IEND": break
-        pos += 12 + n
-    w, h, depth, ctype, _, _, interlace = hdr
-    if depth != 8 or interlace or ctype not in (0, 2, 4, 6):
-        raise SystemExit("unsupported PNG (depth %d, colour type %d, interlace %d)" % (depth, ctype, interlace))
-    ch = {0: 1, 2: 3, 4: 2, 6: 4}[ctype]
-    raw = zlib.decompress(b"".join(idat))
-    stride = w * ch
-    rows, prev = [], bytearray(stride)
-    for y in range(h):
-        f = raw[y * (stride + 1)]
-        cur = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-        if f == 1:
-            for i in range(ch, stride): cur[i] = (cur[i] + cur[i - ch]) & 255
-        elif f == 2:
-            cur = bytearray((a + b) & 255 for a, b in zip(cur, prev))
-        elif f == 3:
-            for i in range(stride): cur[i] = (cur[i] + ((cur[i - ch] if i >= ch else 0) + prev[i]) // 2) & 255
-        elif f == 4:
-            for i in range(stride):
-                a, b = (cur[i - ch] if i >= ch else 0), prev[i]
-                c = prev[i - ch] if i >= ch else 0
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                cur[i] = (cur[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-        elif f:
-            raise SystemExit("bad PNG filter %d" % f)
-        rows.append(bytes(cur))
-        prev = cur
-    return w, h, ch, rows
+import sys
+from pngread import read_png
 
 w, h, ch, rows = read_png(sys.argv[1])
 non_white = blue = red = 0
@@ -446,40 +403,14 @@ python3 "$T/check_tab.py" regress "$T/houses_eval1.html" "$T/houses_wrong.json" 
 
 # ------------------------------------------------------------ rendering
 
-find_chromium() {
-    for c in chromium chromium-browser google-chrome-stable google-chrome; do
-        if command -v "$c" >/dev/null 2>&1; then
-            command -v "$c"
-            return 0
-        fi
-    done
-    return 1
-}
-CHROME=$(find_chromium)
-if [ -z "$CHROME" ] && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "report: installing chromium (Debian package) for the rendering check"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -qq --no-install-recommends chromium >"$T/apt.log" 2>&1 ||
-        { apt-get update -qq >>"$T/apt.log" 2>&1 && apt-get install -y -qq --no-install-recommends chromium >>"$T/apt.log" 2>&1; }
-    CHROME=$(find_chromium)
-fi
-
-# shoot NAME: render $T/NAME.html into $T/NAME.png
-shoot() {
-    rm -f "$T/$1.png"
-    HOME="$T/home" timeout 120 "$CHROME" --headless --no-sandbox --disable-gpu --no-first-run \
-        --disable-background-networking --user-data-dir="$T/chrome" --screenshot="$T/$1.png" \
-        --window-size=1200,2000 "file://$T/$1.html" >"$T/chrome.log" 2>&1
-    [ -s "$T/$1.png" ]
-}
-
+need_chromium
 if [ -z "$CHROME" ]; then
     bad "chromium not found and not installable here (not root?): run 'sudo apt-get install chromium' or scripts/setup.sh"
 else
     mkdir -p "$T/home"
-    if shoot report; then
+    if shoot "$T/report.html" "$T/report.png"; then
         ok
-        python3 "$T/check_png.py" "$T/report.png" && ok || bad "the rendered report shows no plots"
+        PYTHONPATH="$SUPPORT" python3 "$T/check_png.py" "$T/report.png" && ok || bad "the rendered report shows no plots"
     else
         bad "chromium wrote no screenshot: $(tail -3 "$T/chrome.log")"
     fi
@@ -489,8 +420,8 @@ else
         "<p>accuracy 0.8 loss 0.4, a confusion matrix described in words, line %d</p>" % i for i in range(100)) +
         "</body></html>")' >"$T/text.html"
     for page in blank text; do
-        if shoot $page; then
-            python3 "$T/check_png.py" "$T/$page.png" >/dev/null && bad "the checker passed a $page page" || ok
+        if shoot "$T/$page.html" "$T/$page.png"; then
+            PYTHONPATH="$SUPPORT" python3 "$T/check_png.py" "$T/$page.png" >/dev/null && bad "the checker passed a $page page" || ok
         else
             bad "chromium wrote no screenshot of the $page page: $(tail -3 "$T/chrome.log")"
         fi

@@ -28,7 +28,8 @@ RUN="--train $FM/train-images-idx3-ubyte.gz --train-labels $FM/train-labels-idx1
 wait_for() {
     i=0
     while [ $i -lt 600 ]; do
-        if [ -e "$1" ] && [ "$(wc -l <"$1" 2>/dev/null || echo 0)" -ge "$2" ]; then return 0; fi
+        # epoch lines (the log's first line is its header)
+        if [ -e "$1" ] && [ "$(grep -c '"epoch"' "$1" 2>/dev/null || echo 0)" -ge "$2" ]; then return 0; fi
         sleep 0.1
         i=$((i + 1))
     done

@@ -67,8 +67,8 @@ for n in 2 3; do
     # the epochs' losses agree to 5 digits: the same rows in the same
     # batches (a shuffle that depended on the ranks would not)
     for e in 1 2 3; do
-        a=$(sed -n "${e}p" "$T/one.json" | sed 's/.*"train_loss": *\([0-9.e+-]*\).*/\1/')
-        b=$(sed -n "${e}p" "$T/r$n.json" | sed 's/.*"train_loss": *\([0-9.e+-]*\).*/\1/')
+        a=$(grep "\"epoch\": $e," "$T/one.json" | sed 's/.*"train_loss": *\([0-9.e+-]*\).*/\1/')
+        b=$(grep "\"epoch\": $e," "$T/r$n.json" | sed 's/.*"train_loss": *\([0-9.e+-]*\).*/\1/')
         awk -v a="$a" -v b="$b" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a > 0 && d <= 1e-5 * a) }' && ok ||
             bad "epoch $e train_loss alone $a, $n ranks $b"
     done
@@ -137,7 +137,7 @@ mpi 2 train $IMG --layers 64 --batch 200 --epochs 100000 --threads 1 --quiet --l
     >"$T/k.out" 2>&1 &
 job=$!
 i=0
-while [ $i -lt 300 ] && ! [ -s "$T/k.json" ]; do sleep 0.1; i=$((i + 1)); done
+while [ $i -lt 300 ] && ! grep -q '"epoch"' "$T/k.json" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
 victim=$(rank_pid 1)
 if [ -z "$victim" ]; then
     bad "rank 1 of the long run not found"
@@ -182,7 +182,7 @@ diff_ok "$T/c4.mlp" "$T/c1r.mlp" 1e-4 "resumed alone"
 mpi 2 train $R2 --epochs 60 --log-json "$T/s.json" -o "$T/s.mlp" >"$T/s.out" 2>&1 &
 job=$!
 i=0
-while [ $i -lt 300 ] && ! [ -s "$T/s.json" ]; do sleep 0.05; i=$((i + 1)); done
+while [ $i -lt 300 ] && ! grep -q '"epoch"' "$T/s.json" 2>/dev/null; do sleep 0.05; i=$((i + 1)); done
 p1=$(rank_pid 1)
 [ -n "$p1" ] && kill -TERM "$p1"
 wait "$job"

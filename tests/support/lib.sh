@@ -52,3 +52,44 @@ need_qemu_x86_64() {
         exit 1
     fi
 }
+
+# need_chromium: sets CHROME to a headless-capable Chromium (installing
+# Debian's package when it is missing and we are root), or empty.
+find_chromium() {
+    for c in chromium chromium-browser google-chrome-stable google-chrome; do
+        if command -v "$c" >/dev/null 2>&1; then
+            command -v "$c"
+            return 0
+        fi
+    done
+    return 1
+}
+need_chromium() {
+    CHROME=$(find_chromium)
+    if [ -z "$CHROME" ] && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "installing chromium (Debian package) for the rendering checks"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get install -y -qq --no-install-recommends chromium >"$T/apt.log" 2>&1 ||
+            { apt-get update -qq >>"$T/apt.log" 2>&1 && apt-get install -y -qq --no-install-recommends chromium >>"$T/apt.log" 2>&1; }
+        CHROME=$(find_chromium)
+    fi
+    mkdir -p "$T/home"
+}
+
+# shoot FILE PNG [W,H]: render FILE (a page or an SVG) in headless Chromium
+# into the screenshot PNG (window 1200,2000 unless given); fails when none
+# was written.  dump_dom FILE OUT: the document Chromium built from FILE,
+# serialised after loading, into OUT.
+chrome_run() {
+    HOME="$T/home" timeout 120 "$CHROME" --headless --no-sandbox --disable-gpu --no-first-run \
+        --disable-background-networking --user-data-dir="$T/chrome" "$@" 2>"$T/chrome.log"
+}
+shoot() {
+    rm -f "$2"
+    chrome_run --screenshot="$2" --window-size="${3:-1200,2000}" "file://$1" >/dev/null
+    [ -s "$2" ]
+}
+dump_dom() {
+    chrome_run --dump-dom "file://$1" >"$2"
+    [ -s "$2" ]
+}

@@ -60,68 +60,6 @@ void report_macro(const uint64_t *confusion, uint32_t K, double *precision, doub
 
 /* ------------------------------------------------------------ text */
 
-/* Bytes in the valid UTF-8 sequence at s (at most n bytes there), 0 when
- * it is not one (overlong forms and surrogates included): such bytes are
- * written as '?' so that a label in Latin-1 still makes a valid page. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-    if (!len || len > n) return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((s[i] & 0xc0) != 0x80) return 0;
-    if (len > 2) {
-        unsigned lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80, hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
-        if (s[1] < lo || s[1] > hi) return 0;
-    }
-    return len;
-}
-
-/* At most max_chars characters of s, HTML-escaped: & < > " ' as
- * entities, control bytes (which HTML forbids) and invalid UTF-8 as '?', and
- * a cut marked by an ellipsis. */
-void report_esc_cut(FILE *f, const char *s, size_t max_chars)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t n = strlen(s), chars = 0;
-    while (n) {
-        if (chars++ == max_chars) {
-            fputs("\xe2\x80\xa6", f); /* U+2026 horizontal ellipsis */
-            return;
-        }
-        size_t len = utf8_len(p, n);
-        switch (len ? *p : 0) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&#39;", f); break;
-        default:
-            if (!len || (*p < 0x20 && *p != '\t') || *p == 0x7f)
-                fputc('?', f);
-            else
-                fwrite(p, 1, len, f);
-        }
-        if (!len) len = 1;
-        p += len, n -= len;
-    }
-}
-
-void report_esc(FILE *f, const char *s) { report_esc_cut(f, s, SIZE_MAX); }
-
-/* Characters report_esc_cut(s, max_chars) shows, the ellipsis included. */
-static size_t shown_chars(const char *s, size_t max_chars)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t n = strlen(s), chars = 0;
-    while (n && chars <= max_chars) {
-        size_t len = utf8_len(p, n);
-        if (!len) len = 1;
-        p += len, n -= len, chars++;
-    }
-    return chars;
-}
-
 /* Class k's name from the schema, or NULL when it has none for k. */
 static const char *class_name(const struct report_data *r, uint32_t k)
 {
@@ -146,7 +84,7 @@ static size_t widest_class(const struct report_data *r, uint32_t K, size_t max_c
     size_t w = 1;
     for (uint32_t k = 0; k < K; k++) {
         const char *name = class_name(r, k);
-        size_t n = name ? shown_chars(name, max_chars) : (size_t)snprintf(NULL, 0, "%u", k);
+        size_t n = name ? report_shown_chars(name, max_chars) : (size_t)snprintf(NULL, 0, "%u", k);
         if (n > w) w = n;
     }
     return w;

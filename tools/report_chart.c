@@ -21,6 +21,70 @@ static const char SVG_STYLE[] =
     "text{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif;"
     "font-size:12px;fill:#333}\n.title{font-size:14px;font-weight:600}\n.cell{font-size:11px}\n";
 
+/* ------------------------------------------------------------ text */
+
+/* Bytes in the valid UTF-8 sequence at s (at most n bytes there), 0 when
+ * it is not one (overlong forms and surrogates included): such bytes are
+ * written as '?' so that a label in Latin-1 still makes a valid page. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    size_t len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (!len || len > n) return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xc0) != 0x80) return 0;
+    if (len > 2) {
+        unsigned lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80, hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
+        if (s[1] < lo || s[1] > hi) return 0;
+    }
+    return len;
+}
+
+/* At most max_chars characters of s, HTML-escaped: & < > " ' as
+ * entities, control bytes (which HTML forbids) and invalid UTF-8 as '?', and
+ * a cut marked by an ellipsis. */
+void report_esc_cut(FILE *f, const char *s, size_t max_chars)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s), chars = 0;
+    while (n) {
+        if (chars++ == max_chars) {
+            fputs("\xe2\x80\xa6", f); /* U+2026 horizontal ellipsis */
+            return;
+        }
+        size_t len = utf8_len(p, n);
+        switch (len ? *p : 0) {
+        case '&': fputs("&amp;", f); break;
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&#39;", f); break;
+        default:
+            if (!len || (*p < 0x20 && *p != '\t') || *p == 0x7f)
+                fputc('?', f);
+            else
+                fwrite(p, 1, len, f);
+        }
+        if (!len) len = 1;
+        p += len, n -= len;
+    }
+}
+
+void report_esc(FILE *f, const char *s) { report_esc_cut(f, s, SIZE_MAX); }
+
+/* Characters report_esc_cut(s, max_chars) shows, the ellipsis included. */
+size_t report_shown_chars(const char *s, size_t max_chars)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s), chars = 0;
+    while (n && chars <= max_chars) {
+        size_t len = utf8_len(p, n);
+        if (!len) len = 1;
+        p += len, n -= len, chars++;
+    }
+    return chars;
+}
+
 /* ------------------------------------------------------------ scales */
 
 double chart_nice_step(double range, int ticks)

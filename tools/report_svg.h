@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Inside the report (report.c, report_chart.c): text escaping, scales,
- * frames and the charts drawn from a run's figures.  Each chart writes one
+/* Inside the report: report_chart.c's text escaping, scales, frames and the
+ * charts drawn from a run's figures, under report.c's page.  Each chart writes one
  * <svg> element; `standalone` makes it a file of its own (the XML
  * declaration and the styles the page's CSS would give it), for --plots. */
 #ifndef FASTMLP_REPORT_SVG_H
@@ -15,6 +15,8 @@
  * ellipsis); control bytes and invalid UTF-8 as '?'. */
 void report_esc_cut(FILE *f, const char *s, size_t max_chars);
 void report_esc(FILE *f, const char *s);
+/* Characters report_esc_cut(s, max_chars) shows, the ellipsis included. */
+size_t report_shown_chars(const char *s, size_t max_chars);
 
 /* A plot area: the SVG's size, the margins around the plot, the data range. */
 struct chart {

@@ -109,7 +109,8 @@ refused() {
 # script runs briefly and this fails instead of benchmarking for minutes)
 small="EPOCHS=1 ITERS=1 PEER_ITERS=1 REPEAT=1 NEPOCHS=1 LAYERS=1 DIM=8 ROWS=64 FANN_ROWS=64 RUNS=1 LATENCY_ROWS=1"
 small="$small PEERS= PY=/bin/false"
-for s in w1_neuron.sh w2_galaxy.sh w3_fashion_gd.sh quick.sh w5_fashion_adam.sh w6_infer.sh csv_load.sh python.sh mpi.sh; do
+for s in w1_neuron.sh w2_galaxy.sh w3_fashion_gd.sh quick.sh w5_fashion_adam.sh w6_infer.sh csv_load.sh python.sh mpi.sh \
+    profile_cost.sh; do
     # shellcheck disable=SC2086
     refused "ISA=bogus $s" "ISA=bogus is not one of avx2, avx512, native" $small ISA=bogus sh "$ROOT/bench/$s" "$BUILD"
 done

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# bench/w5_fashion_adam.sh and bench/w6_infer.sh in a quick mode (1000
+# bench/w5_fashion_adam.sh, bench/w6_infer.sh and bench/profile_cost.sh in a quick mode (1000
 # training rows, 1 epoch, few timed runs): exit codes, the header, and the
 # RESULT lines -- fastmlp's figures always numbers, each peer's a number
 # when it ran and n/a when it is missing.  Runs once with whatever peers are
@@ -92,6 +92,11 @@ run 0 $quick RUNS=1 LATENCY_ROWS=20 PY=/bin/false sh "$W6" "$BUILD"
 w6_checks
 has '^RESULT W6 .*torch_rows_per_s=n/a ratio=n/a'
 has '^numpy: not installed'
+
+# --- bench/profile_cost.sh: one pair of one epoch --------------------------
+run 0 PAIRS=1 EPOCHS=1 THREADS=1 sh "$SRC/bench/profile_cost.sh" "$BUILD"
+has "^RESULT profile_cost without_s=$num with_s=$num ratio_median=$num ratio_min=$num ratio_max=$num$"
+run 64 PAIRS=0 sh "$SRC/bench/profile_cost.sh" "$BUILD"
 
 echo "test_bench_w56: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

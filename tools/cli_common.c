@@ -220,6 +220,11 @@ static int parse(const char *cmd, int argc, char **argv, int first, const struct
                                          e[k].key, e[k].value);
                 else if (b)
                     parse_value(o, NULL); /* false: the flag stays unset */
+            } else if (o->kind == OPT_LIST && e[k].kind == CLI_YAML_LIST) {
+                /* its values are lists of their own ("lr=0.1,0.01"): one
+                 * string, not a sequence whose items would run together */
+                rc = cli_usage_error(cmd, "%s:%u: key '%s': write one string (several separated by spaces), not a "
+                                     "sequence", config, e[k].line, e[k].key);
             } else if (!parse_value(o, e[k].value))
                 rc = cli_usage_error(cmd, "%s:%u: key '%s': '%s' is not %s", config, e[k].line, e[k].key,
                                      e[k].value, kind_word(o->kind));

@@ -1275,7 +1275,8 @@ static int report_out(struct train_run *r, const struct mlp_model *m, const stru
             runs[i] = (struct report_run){.label = x->label, .history = x->history, .n_epochs = x->n_epochs,
                                           .eval_name = r->lc.eval_name, .train_loss = x->train_loss,
                                           .train_acc = x->train_acc, .eval_loss = x->loss, .eval_acc = x->acc,
-                                          .seconds = x->seconds, .final_name = fname};
+                                          .seconds = x->seconds,
+                                          .final_name = strcmp(fname, "train") ? fname : "final train"};
         }
         rd.runs = runs, rd.n_runs = r->n_res, rd.best_run = r->best;
         snprintf(why, sizeof why, "lowest %s loss", fname);
@@ -1475,7 +1476,9 @@ static void sweep_table(const struct train_run *r, const char *fname)
             if ((int)strlen(sw->dims[d].texts[i]) > w[d]) w[d] = (int)strlen(sw->dims[d].texts[i]);
         fprintf(f, "%s%-*s", d ? "  " : "  ", w[d], sw->dims[d].flag->name);
     }
-    fprintf(f, "  epochs  train_loss  train_acc  %5s_loss  %5s_acc   seconds\n", fname, fname);
+    /* the final figures on the training set, beside the epochs' running ones */
+    const char *fin = strcmp(fname, "train") ? fname : "final";
+    fprintf(f, "  epochs  train_loss  train_acc  %5s_loss  %5s_acc   seconds\n", fin, fin);
     for (uint32_t k = 0; k < r->n_res; k++) {
         const struct sweep_result *x = &r->res[k];
         for (uint32_t d = 0; d < sw->n_dims; d++) fprintf(f, "  %-*s", w[d], sw->dims[d].texts[sweep_index(sw, k, d)]);

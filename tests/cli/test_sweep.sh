@@ -110,7 +110,17 @@ expect 64 "learning rate -1 must be positive" -- "$FASTMLP" train $TR --sweep lr
 expect 64 "must name a file" -- "$FASTMLP" train $TR --sweep lr=0.1,0.2 -o -
 expect 64 "exclude each other" -- "$FASTMLP" train $TR --sweep lr=0.1,0.2 --resume "$T/none/x.ckpt"
 expect 64 "at most 256" -- "$FASTMLP" train $TR --sweep "lr=1,2,3,4,5,6,7,8,9 batch=1,2,3,4,5,6,7,8,9 epochs=1,2,3,4"
+printf 'sweep: [lr=0.1, batch=32]\n' >"$T/seq.yaml"
+expect 64 "not a sequence" -- "$FASTMLP" train $TR --config "$T/seq.yaml" -o "$T/none/m"
 [ -z "$(ls -A "$T/none")" ] && ok || bad "a refused sweep wrote $(ls "$T/none")"
+# In a --config file: one string, several flags separated by spaces; a
+# --sweep flag replaces the file's.
+printf 'sweep: lr=0.01,2e-3 batch=32,100\n' >"$T/sw.yaml"
+"$FASTMLP" train $TR --config "$T/sw.yaml" --epochs 1 -q >"$T/out" 2>"$T/err" &&
+    [ "$(grep -c '^  0.01 \|^  2e-3 ' "$T/out")" -eq 4 ] && ok || bad "--config's sweep: $(cat "$T/out" "$T/err")"
+"$FASTMLP" train $TR --config "$T/sw.yaml" --sweep l2=0,1e-4 --epochs 1 -q >"$T/out" 2>"$T/err" &&
+    grep -q '^  l2  ' "$T/out" && [ "$(grep -c '^  0  \|^  1e-4  ' "$T/out")" -eq 2 ] && ok ||
+    bad "--sweep over --config's: $(cat "$T/out" "$T/err")"
 
 # ------------------------------------------------------------ the overlay, rendered
 
@@ -279,6 +289,9 @@ for d, names in want.items():
 for b in bad: print("  " + b)
 sys.exit(1 if bad else 0)
 EOF
+# eval --plots: its confusion matrix
+"$FASTMLP" eval "$T/p.mlp" "$FM/t10k-images-idx3-ubyte.gz" --labels "$FM/t10k-labels-idx1-ubyte.gz" --plots "$T/ev" \
+    >/dev/null 2>"$T/err" && [ -s "$T/ev/confusion.svg" ] && ok || bad "eval --plots: $(cat "$T/err")"
 # --plots alone (no --report): the charts without the page
 "$FASTMLP" train $TR --epochs 1 --plots "$T/only" -q >/dev/null 2>"$T/err" && [ -s "$T/only/loss.svg" ] && ok ||
     bad "--plots without --report: $(cat "$T/err")"

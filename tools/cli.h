@@ -241,7 +241,8 @@ int cli_check_files(const char *cmd, const struct cli_file *files, int n, bool *
  * SIGINT/SIGTERM/SIGHUP end the process at once with one line and 130 while
  * no temporary file exists.  From cli_signals_defer on, a signal is only
  * recorded (trainer t, if any, is asked to stop at its next batch
- * boundary): the command checks cli_interrupted() at its safe points, drops
+ * boundary, at once if one was recorded already; NULL before t is freed):
+ * the command checks cli_interrupted() at its safe points, drops
  * what it had not finished, and returns 130; a second signal ends it at
  * once.  cli_signals_for_output(path), before writing an output: deferred
  * for a file (a temporary file will exist), immediate for a stream ("-", a

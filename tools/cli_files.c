@@ -196,6 +196,8 @@ void cli_signals_defer(struct mlp_trainer *t)
 {
     g_trainer = t;
     g_defer = 1;
+    /* a signal recorded before t existed (between a sweep's runs) stops t too */
+    if (t && g_signal) mlp_trainer_request_stop(t);
 }
 
 void cli_signals_for_output(const char *path)

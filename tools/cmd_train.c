@@ -360,6 +360,9 @@ struct train_run {
 /* Free one run's model and trainer (a sweep's next run makes new ones). */
 static void run_end(struct train_run *r)
 {
+    /* the signal handler must not ask a freed trainer to stop (a sweep's
+     * next run, or the end of the command, may still see a signal) */
+    if (r->t) cli_signals_defer(NULL);
     mlp_trainer_free(r->t);
     r->t = NULL;
     if (r->m != r->best_m) mlp_model_free(r->m);
@@ -404,7 +407,9 @@ static const struct sweep_flag SWEEPABLE[] = {
 static void sweep_apply(struct train_opts *o, const struct sweep_flag *fl, double v)
 {
     const char *n = fl->name;
-    uint32_t u = (uint32_t)v; /* whole flags were parsed as 0..UINT32_MAX */
+    /* whole flags were parsed as 0..UINT32_MAX; a real one (lr=-1, refused
+     * later by the trainer's check) must not be converted: out of range */
+    uint32_t u = fl->integer ? (uint32_t)v : 0;
     if (!strcmp(n, "lr")) o->lr = v;
     else if (!strcmp(n, "l2")) o->l2 = v;
     else if (!strcmp(n, "momentum")) o->momentum = v;
@@ -494,7 +499,8 @@ static int train_args(struct train_run *r, int argc, char **argv, struct cli_arg
         {"--resume", 0, OPT_STR, &o->resume, "FILE", "continue the run saved in FILE (same flags and data)",
          "Checkpoints"},
         {"--output", 'o', OPT_STR, &o->out, "FILE", "save the trained model to FILE", "Output"},
-        {"--log-json", 0, OPT_STR, &o->log_json, "FILE", "write one JSON object per epoch to FILE", "Output"},
+        {"--log-json", 0, OPT_STR, &o->log_json, "FILE", "write a header line (the run's settings), then one JSON object per epoch, to FILE",
+         "Output"},
         {"--quiet", 'q', OPT_FLAG, &o->quiet, NULL, "print only the final summary", "Output"},
         {"--profile", 0, OPT_FLAG, &o->profile, NULL, "print where the time and memory went", "Output"},
         {"--report", 0, OPT_STR, &o->report, "FILE",
@@ -681,12 +687,12 @@ static int check_files(struct train_run *r, const char *config)
         {"--valid", o->valid, 0, NULL, NULL},
         {"--valid-labels", o->valid_labels, 0, NULL, NULL},
         {"--config", config, 0, NULL, NULL},
-        {"--resume", o->resume, 0, r->ckpt_flag, NULL}, /* read before it is rewritten */
-        {"--report", o->report, CLI_OUT | MLP_OUTPUT_STREAM, NULL, "the report"}};
+        {"--resume", o->resume, 0, r->ckpt_flag, NULL}}; /* read before it is rewritten */
     const int nf = (int)(sizeof fixed / sizeof fixed[0]);
-    /* the model, log and checkpoint: this run's, or each run's of a sweep */
+    /* the model and log, the report, then the checkpoint (the order of the
+     * messages, as before sweeps): this run's, or each run's of a sweep */
     const uint32_t runs = r->sweeping ? r->sw.n_runs : 1;
-    struct cli_file *files = malloc(((size_t)nf + 3 * runs) * sizeof *files);
+    struct cli_file *files = malloc(((size_t)nf + 1 + 3 * runs) * sizeof *files);
     if (!files) return cli_fail(r->cmd, MLP_ERR_NOMEM, "out of memory");
     memcpy(files, fixed, sizeof fixed);
     int n = nf;
@@ -695,9 +701,11 @@ static int check_files(struct train_run *r, const char *config)
                                        CLI_OUT | MLP_OUTPUT_STREAM | MLP_OUTPUT_BINARY, NULL, "the model"};
         files[n++] = (struct cli_file){"--log-json", r->sweeping ? r->run_log[k] : o->log_json,
                                        CLI_OUT | MLP_OUTPUT_STREAM | MLP_OUTPUT_LIVE, NULL, "the JSON log"};
+    }
+    files[n++] = (struct cli_file){"--report", o->report, CLI_OUT | MLP_OUTPUT_STREAM, NULL, "the report"};
+    for (uint32_t k = 0; k < runs; k++)
         files[n++] = (struct cli_file){r->ckpt_flag, r->sweeping ? r->run_ckpt[k] : r->ckpt, CLI_OUT, "--resume",
                                        "the checkpoint"};
-    }
     bool stdout_used;
     int rc = cli_check_files(r->cmd, files, n, &stdout_used);
     free(files);
@@ -1058,8 +1066,10 @@ static void log_header(const struct train_run *r, FILE *f)
     json_str(f, r->cmd);
     fputs(", \"data\": ", f);
     json_str(f, o->train);
-    fputs(", \"eval\": ", f);
-    json_str(f, r->lc.eval_name);
+    if (r->has_valid || o->test) { /* the set the epochs' figures are of; none: no key */
+        fputs(", \"eval\": ", f);
+        json_str(f, r->lc.eval_name);
+    }
     fputs(", \"model\": ", f);
     json_str(f, model);
     fputs(", \"hyperparameters\": {\"optimizer\": ", f);
@@ -1399,7 +1409,7 @@ static int sweep_check(struct train_run *r)
             const char *n = dim->flag->name;
             double v = dim->values[sweep_index(&r->sw, k, d)];
             sweep_apply(&r->o, dim->flag, v);
-            if (v < 1 && (!strcmp(n, "batch") || !strcmp(n, "epochs") || !strcmp(n, "max-iter")))
+            if (rc == CLI_RUN && v < 1 && (!strcmp(n, "batch") || !strcmp(n, "epochs") || !strcmp(n, "max-iter")))
                 rc = cli_usage_error(r->cmd, "--sweep %s: %s must be at least 1", n, dim->texts[sweep_index(&r->sw, k, d)]);
         }
         struct mlp_train_params tp = train_params(r);
@@ -1507,6 +1517,12 @@ static int sweep_run(struct train_run *r, const struct chosen *ch)
     if (!(r->res = calloc(r->sw.n_runs, sizeof *r->res))) return cli_fail(r->cmd, MLP_ERR_NOMEM, "out of memory");
     r->best = -1;
     for (uint32_t k = 0; k < r->sw.n_runs && rc == CLI_RUN; k++) {
+        if (cli_interrupted()) { /* between two runs: the next is not started */
+            fprintf(stderr, "fastmlp %s: interrupted by %s before run %u/%u\n", r->cmd, cli_signal_name(), k + 1,
+                    r->sw.n_runs);
+            rc = EXIT_INTERRUPTED;
+            break;
+        }
         r->run = k;
         r->o = base;
         for (uint32_t d = 0; d < r->sw.n_dims; d++)

@@ -59,7 +59,7 @@ static int parse_dim(const char *s, size_t n, const struct sweep_flag *allowed, 
         double v;
         uint64_t u;
         bool ok = fl->integer ? cli_parse_u64(text, &u) && u <= UINT32_MAX : cli_parse_real(text, &v);
-        if (fl->integer) v = (double)u;
+        if (ok && fl->integer) v = (double)u;
         if (!ok) {
             snprintf(why, why_len, "--sweep %s: '%s' is not %s", fl->name, text,
                      fl->integer ? "a non-negative integer" : "a number");

@@ -311,6 +311,7 @@ struct sweep_result {
     struct mlp_epoch_stats *history; /* owned */
     uint32_t n_epochs;
     double train_loss, train_acc, loss, acc, seconds; /* loss, acc: on the final set */
+    double crit; /* what picks the best: sweep_by's loss */
 };
 
 /* Everything one run holds; run_free releases it. */
@@ -431,6 +432,13 @@ static bool sweeps(const struct train_run *r, const char *flag)
     for (uint32_t d = 0; r->sweeping && d < r->sw.n_dims; d++)
         if (!strcmp(r->sw.dims[d].flag->name, flag)) return true;
     return false;
+}
+
+/* The set whose loss picks a sweep's best run: the validation set when
+ * there is one, else the final figures' set. */
+static const char *sweep_by(const struct train_run *r, const char *fname)
+{
+    return r->has_valid ? "valid" : fname;
 }
 
 /* The command line into r->o: CLI_RUN, or the exit code to return. */
@@ -1289,7 +1297,7 @@ static int report_out(struct train_run *r, const struct mlp_model *m, const stru
                                           .final_name = strcmp(fname, "train") ? fname : "final train"};
         }
         rd.runs = runs, rd.n_runs = r->n_res, rd.best_run = r->best;
-        snprintf(why, sizeof why, "lowest %s loss", fname);
+        snprintf(why, sizeof why, "lowest %s loss", sweep_by(r, fname));
         rd.best_why = why;
         snprintf(sub, sizeof sub, "%s; %u runs; the figures below the curves are the best run's (%s), on the %s set",
                  model, r->n_res, r->best >= 0 ? r->res[r->best].label : "none", fname);
@@ -1459,7 +1467,10 @@ static int sweep_record(struct train_run *r)
     x->train_loss = e ? e->train_loss : NAN;
     x->train_acc = e ? e->train_acc : -1;
     x->loss = r->final_loss, x->acc = r->final_acc, x->seconds = r->lc.total_s;
-    bool better = isfinite(x->loss) && (r->best < 0 || x->loss < r->res[r->best].loss);
+    /* with a validation set the best is picked on it, not on the test set
+     * (which would then no longer be unseen): the kept epoch's figure */
+    x->crit = r->has_valid ? (e ? e->test_loss : NAN) : x->loss;
+    bool better = isfinite(x->crit) && x->crit >= 0 && (r->best < 0 || x->crit < r->res[r->best].crit);
     if (better) {
         r->best = (int32_t)r->n_res;
         if (r->o.report || r->o.plots) { /* the report's confusion matrix and samples */
@@ -1477,7 +1488,7 @@ static void sweep_table(const struct train_run *r, const char *fname)
     FILE *f = r->info;
     const struct sweep *sw = &r->sw;
     fprintf(f, "\nsweep: %u runs", r->n_res);
-    if (r->best >= 0) fprintf(f, ", best %s (lowest %s loss)", r->res[r->best].label, fname);
+    if (r->best >= 0) fprintf(f, ", best %s (lowest %s loss)", r->res[r->best].label, sweep_by(r, fname));
     fputc('\n', f);
     int w[SWEEP_MAX_DIMS];
     for (uint32_t d = 0; d < sw->n_dims; d++) {
@@ -1488,7 +1499,10 @@ static void sweep_table(const struct train_run *r, const char *fname)
     }
     /* the final figures on the training set, beside the epochs' running ones */
     const char *fin = strcmp(fname, "train") ? fname : "final";
-    fprintf(f, "  epochs  train_loss  train_acc  %5s_loss  %5s_acc   seconds\n", fin, fin);
+    /* the validation loss that picked the best, when the final figures are the test set's */
+    const bool by_valid = r->has_valid && strcmp(fname, "valid");
+    fprintf(f, "  epochs  train_loss  train_acc%s  %5s_loss  %5s_acc   seconds\n", by_valid ? "  valid_loss" : "", fin,
+            fin);
     for (uint32_t k = 0; k < r->n_res; k++) {
         const struct sweep_result *x = &r->res[k];
         for (uint32_t d = 0; d < sw->n_dims; d++) fprintf(f, "  %-*s", w[d], sw->dims[d].texts[sweep_index(sw, k, d)]);
@@ -1497,6 +1511,7 @@ static void sweep_table(const struct train_run *r, const char *fname)
             fprintf(f, "  %9.4f", x->train_acc);
         else
             fprintf(f, "  %9s", "-");
+        if (by_valid) fprintf(f, "  %10.6f", x->crit);
         fprintf(f, "  %10.6f", x->loss);
         if (x->acc >= 0)
             fprintf(f, "  %9.4f", x->acc);

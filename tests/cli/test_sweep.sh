@@ -97,6 +97,22 @@ done
 [ -s "$T/sd/m-seed1.jsonl" ] && grep -q '"valid_loss"' "$T/sd/m-seed1.jsonl" && ok ||
     bad "seed sweep: no log with validation figures beside -o m"
 
+# With a validation set and a test set, the best is picked on the
+# validation loss (the test set stays unseen): the row marked best has the
+# lowest valid_loss, which the table shows beside the test figures.
+"$FASTMLP" train $TR --valid-fraction 0.2 --sweep lr=0.05,0.01,1e-3 -q >"$T/out" 2>"$T/err" || bad "valid sweep: $(cat "$T/err")"
+python3 - "$T/out" <<'EOF' && ok || bad "valid sweep: the best is not the lowest valid loss: $(cat "$T/out")"
+import sys
+lines = open(sys.argv[1]).read().splitlines()
+head = [l.split() for l in lines if l.startswith("  lr ")][0]
+rows = [l.split() for l in lines if l.startswith("  0.05 ") or l.startswith("  0.01 ") or l.startswith("  1e-3 ")]
+col = head.index("valid_loss")
+best = [r for r in rows if r[-1] == "best"]
+ok = any("(lowest valid loss)" in l for l in lines) and len(rows) == 3 and len(best) == 1 and \
+    float(best[0][col]) == min(float(r[col]) for r in rows)
+sys.exit(0 if ok else 1)
+EOF
+
 # ------------------------------------------------------------ refused sweeps
 
 mkdir "$T/none"

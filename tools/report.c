@@ -107,6 +107,7 @@ static const char CSS[] =
     "table.metrics tfoot td{border-top:2px solid #ccc;font-weight:600}\n"
     "table.metrics td.name{text-align:left}\n"
     "table.runs tr.best td{font-weight:700}\n"
+    "table.runs th:first-child{text-align:left}\n"
     ".swatch{display:inline-block;width:12px;height:12px;margin-right:6px;vertical-align:-1px}\n"
     ".bar{display:inline-block;height:9px;background:#1f77b4;margin-right:6px;vertical-align:middle}\n"
     ".grid{display:flex;flex-wrap:wrap;gap:10px}\n"

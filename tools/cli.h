@@ -180,6 +180,9 @@ bool cli_threads_ok(long long n, char *why, size_t len);
 bool cli_parse_u64(const char *v, uint64_t *out);
 bool cli_parse_i64(const char *v, int64_t *out);
 bool cli_parse_real(const char *v, double *out);
+/* s as a JSON string: quoted, with quotes, backslashes and control bytes
+ * escaped (the user's text: class names, paths). */
+void cli_json_str(FILE *f, const char *s);
 
 /* The instruction set the kernels use: --isa, else FASTMLP_ISA, else auto
  * (fastmlp.c sets it before any command runs). */

@@ -90,6 +90,21 @@ bool cli_parse_i64(const char *v, int64_t *out)
     return true;
 }
 
+void cli_json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            fprintf(f, "\\%c", ch);
+        else if (ch < 0x20)
+            fprintf(f, "\\u%04x", ch);
+        else
+            fputc(ch, f);
+    }
+    fputc('"', f);
+}
+
 bool cli_parse_real(const char *v, double *out)
 {
     if (isspace((unsigned char)*v)) return false;

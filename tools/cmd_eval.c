@@ -132,22 +132,6 @@ static void print_text(const char *model_path, const char *data_path, const stru
     printf("%*s  %9.4f  %9.4f  %9.4f  %9llu\n", cw, "macro", mp, mr, mf, (unsigned long long)ds->n_rows);
 }
 
-/* A JSON string (the class names are the user's text). */
-static void json_str(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            printf("\\%c", ch);
-        else if (ch < 0x20)
-            printf("\\u%04x", ch);
-        else
-            putchar(ch);
-    }
-    putchar('"');
-}
-
 static void print_json(const struct mlp_dataset *ds, double loss, const uint64_t *cm, uint32_t K,
                        const struct quant_result *qr, double acc, const struct mlp_schema *sc)
 {
@@ -168,7 +152,7 @@ static void print_json(const struct mlp_dataset *ds, double loss, const uint64_t
     for (uint32_t k = 0; k < K; k++) {
         struct class_metrics c = report_class_metrics(cm, K, k);
         printf("%s{\"class\": %u, \"name\": ", k ? ", " : "", k);
-        json_str(NAME(k));
+        cli_json_str(stdout, NAME(k));
         printf(", \"precision\": ");
         json_num(c.precision);
         printf(", \"recall\": ");

@@ -26,17 +26,7 @@ static void json_str(FILE *f, const char *s, bool quoted)
         fputs(s, f);
         return;
     }
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            fprintf(f, "\\%c", ch);
-        else if (ch < 0x20)
-            fprintf(f, "\\u%04x", ch);
-        else
-            fputc(ch, f);
-    }
-    fputc('"', f);
+    cli_json_str(f, s);
 }
 
 int cmd_predict(int argc, char **argv)

@@ -63,21 +63,6 @@ static void json_epoch(FILE *f, const struct mlp_epoch_stats *s, const char *eva
             s->samples_per_s, s->penalty);
 }
 
-/* A JSON string: quotes, backslashes and control bytes escaped. */
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20 || *p == 0x7f)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
 /* A number in the shortest form that reads back as the same double (0.01,
  * not 0.010000000000000000208); null when it is not finite. */
 static void json_num(FILE *f, double v)
@@ -1069,19 +1054,19 @@ static void log_header(const struct train_run *r, FILE *f)
     char model[256];
     report_model_summary(r->m, model, sizeof model);
     fputs("{\"fastmlp_log\": 1, \"version\": ", f);
-    json_str(f, mlp_version());
+    cli_json_str(f, mlp_version());
     fputs(", \"command\": ", f);
-    json_str(f, r->cmd);
+    cli_json_str(f, r->cmd);
     fputs(", \"data\": ", f);
-    json_str(f, o->train);
+    cli_json_str(f, o->train);
     if (r->has_valid || o->test) { /* the set the epochs' figures are of; none: no key */
         fputs(", \"eval\": ", f);
-        json_str(f, r->lc.eval_name);
+        cli_json_str(f, r->lc.eval_name);
     }
     fputs(", \"model\": ", f);
-    json_str(f, model);
+    cli_json_str(f, model);
     fputs(", \"hyperparameters\": {\"optimizer\": ", f);
-    json_str(f, mlp_optim_name(r->optim));
+    cli_json_str(f, mlp_optim_name(r->optim));
     const struct {
         const char *key;
         double v;
@@ -1098,20 +1083,20 @@ static void log_header(const struct train_run *r, FILE *f)
         if (!strcmp(num[i].key, "nesterov"))
             fputs(o->nesterov ? "true" : "false", f);
         else if (!strcmp(num[i].key, "schedule"))
-            json_str(f, mlp_schedule_name(r->sched));
+            cli_json_str(f, mlp_schedule_name(r->sched));
         else
             json_num(f, num[i].v);
     }
     fputs(", \"layers\": ", f);
-    json_str(f, o->net.layers);
+    cli_json_str(f, o->net.layers);
     fputs(", \"activation\": ", f);
-    json_str(f, mlp_act_name(r->net.act));
+    cli_json_str(f, mlp_act_name(r->net.act));
     fputs(", \"head\": ", f);
-    json_str(f, mlp_head_name(r->net.head));
+    cli_json_str(f, mlp_head_name(r->net.head));
     fputs(", \"init\": ", f);
-    json_str(f, mlp_init_name(r->net.init));
+    cli_json_str(f, mlp_init_name(r->net.init));
     fputs(", \"dtype\": ", f);
-    json_str(f, mlp_dtype_name(r->net.dtype));
+    cli_json_str(f, mlp_dtype_name(r->net.dtype));
     fprintf(f, ", \"standardize\": %s, \"valid_fraction\": ", o->standardize ? "true" : "false");
     json_num(f, o->valid_fraction);
     fputs(", \"limit\": ", f);

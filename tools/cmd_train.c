@@ -13,6 +13,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -81,6 +82,13 @@ static void json_num(FILE *f, double v)
         if (strtod(b, NULL) == v) break;
     }
     fputs(b, f);
+}
+
+/* ", \"KEY\": V" for the members after an object's first. */
+static void json_key_num(FILE *f, const char *key, double v)
+{
+    fprintf(f, ", \"%s\": ", key);
+    json_num(f, v);
 }
 
 /* Phases of the command for --profile's memory plot: the CLI's own, and
@@ -384,32 +392,27 @@ static void run_free(struct train_run *r)
 
 /* The flags --sweep may vary: the numeric ones of the optimiser and its
  * schedule (the data, network and outputs stay those of the command). */
+#define REAL(name, field) {name, SWEEP_REAL, offsetof(struct train_opts, field), -HUGE_VAL}
+#define WHOLE(name, field, kind, min) {name, kind, offsetof(struct train_opts, field), min}
 static const struct sweep_flag SWEEPABLE[] = {
-    {"lr", false},         {"l2", false},      {"momentum", false}, {"batch", true},        {"epochs", true},
-    {"seed", true},        {"gamma", false},   {"lr-min", false},   {"weight-decay", false}, {"step-size", true},
-    {"patience", true},    {"gtol", false},    {"history", true},   {"max-iter", true},      {0}};
+    REAL("lr", lr),          REAL("l2", l2),
+    REAL("momentum", momentum), WHOLE("batch", batch, SWEEP_U32, 1),
+    WHOLE("epochs", epochs, SWEEP_U32, 1), WHOLE("seed", seed, SWEEP_U64, 0),
+    REAL("gamma", gamma),    REAL("lr-min", lr_min),
+    REAL("weight-decay", weight_decay), WHOLE("step-size", step_size, SWEEP_U32, 0),
+    WHOLE("patience", patience, SWEEP_U32, 0), REAL("gtol", gtol),
+    WHOLE("history", history, SWEEP_U32, 0), WHOLE("max-iter", max_iter, SWEEP_U32, 1),
+    {0}};
+#undef REAL
+#undef WHOLE
 
-/* Flag fl set to v in o, as if it had been given on the command line. */
-static void sweep_apply(struct train_opts *o, const struct sweep_flag *fl, double v)
+/* r->o: the command's options with run k's values, as if they had been
+ * given on the command line (--max-iter sets the epochs, as check_opts). */
+static void sweep_point(struct train_run *r, const struct train_opts *base, uint32_t k)
 {
-    const char *n = fl->name;
-    /* whole flags were parsed as 0..UINT32_MAX; a real one (lr=-1, refused
-     * later by the trainer's check) must not be converted: out of range */
-    uint32_t u = fl->integer ? (uint32_t)v : 0;
-    if (!strcmp(n, "lr")) o->lr = v;
-    else if (!strcmp(n, "l2")) o->l2 = v;
-    else if (!strcmp(n, "momentum")) o->momentum = v;
-    else if (!strcmp(n, "batch")) o->batch = u;
-    else if (!strcmp(n, "epochs")) o->epochs = u;
-    else if (!strcmp(n, "seed")) o->seed = u;
-    else if (!strcmp(n, "gamma")) o->gamma = v;
-    else if (!strcmp(n, "lr-min")) o->lr_min = v;
-    else if (!strcmp(n, "weight-decay")) o->weight_decay = v;
-    else if (!strcmp(n, "step-size")) o->step_size = u;
-    else if (!strcmp(n, "patience")) o->patience = u;
-    else if (!strcmp(n, "gtol")) o->gtol = v;
-    else if (!strcmp(n, "history")) o->history = u;
-    else if (!strcmp(n, "max-iter")) o->max_iter = o->epochs = u; /* as check_opts does */
+    r->o = *base;
+    sweep_set(&r->sw, k, &r->o);
+    if (r->o.max_iter) r->o.epochs = r->o.max_iter;
 }
 
 static bool sweeps(const struct train_run *r, const char *flag)
@@ -616,6 +619,16 @@ static int dist_opts(struct train_run *r)
     return CLI_RUN;
 }
 
+/* The checkpoint beside a model file: MODEL.ckpt (malloc'd, NULL when out
+ * of memory). */
+static char *ckpt_beside(const char *model)
+{
+    size_t len = strlen(model) + 6;
+    char *p = malloc(len);
+    if (p) snprintf(p, len, "%s.ckpt", model);
+    return p;
+}
+
 /* A sweep's outputs, run by run: -o, --log-json and --checkpoint with
  * "-lr0.01" (each swept flag and value) before the extension; the log
  * beside the model when --log-json is not given ("m-lr0.01.jsonl"), the
@@ -632,24 +645,15 @@ static int sweep_paths(struct train_run *r)
         char suffix[200];
         sweep_suffix(&r->sw, k, suffix, sizeof suffix);
         bool oom = false;
-        if (o->out) oom |= !(r->run_out[k] = sweep_path(o->out, suffix));
-        if (o->log_json) {
-            oom |= !(r->run_log[k] = sweep_path(o->log_json, suffix));
-        } else if (r->run_out[k]) {
-            /* the model's name with .jsonl for its extension */
-            const char *m = r->run_out[k], *slash = strrchr(m, '/'), *base = slash ? slash + 1 : m;
-            const char *dot = strrchr(base, '.');
-            size_t head = dot && dot != base ? (size_t)(dot - m) : strlen(m);
-            if ((r->run_log[k] = malloc(head + 7))) snprintf(r->run_log[k], head + 7, "%.*s.jsonl", (int)head, m);
-            oom |= !r->run_log[k];
-        }
-        if (o->checkpoint) {
-            oom |= !(r->run_ckpt[k] = sweep_path(o->checkpoint, suffix));
-        } else if (r->run_out[k]) {
-            size_t len = strlen(r->run_out[k]) + 6;
-            if ((r->run_ckpt[k] = malloc(len))) snprintf(r->run_ckpt[k], len, "%s.ckpt", r->run_out[k]);
-            oom |= !r->run_ckpt[k];
-        }
+        if (o->out) oom |= !(r->run_out[k] = sweep_path(o->out, suffix, NULL));
+        if (o->log_json)
+            oom |= !(r->run_log[k] = sweep_path(o->log_json, suffix, NULL));
+        else if (o->out) /* the model's name with .jsonl for its extension */
+            oom |= !(r->run_log[k] = sweep_path(o->out, suffix, ".jsonl"));
+        if (o->checkpoint)
+            oom |= !(r->run_ckpt[k] = sweep_path(o->checkpoint, suffix, NULL));
+        else if (o->out)
+            oom |= !(r->run_ckpt[k] = ckpt_beside(r->run_out[k]));
         if (oom) return cli_fail(r->cmd, MLP_ERR_NOMEM, "out of memory");
     }
     return CLI_RUN;
@@ -667,9 +671,8 @@ static int check_files(struct train_run *r, const char *config)
         int rc = sweep_paths(r);
         if (rc != CLI_RUN) return rc;
     } else if (o->checkpoint || (o->out && writes_file(o->out))) {
-        const char *base = o->checkpoint ? o->checkpoint : o->out;
-        if (!(r->ckpt = malloc(strlen(base) + 6))) return cli_fail(r->cmd, MLP_ERR_NOMEM, "out of memory");
-        sprintf(r->ckpt, o->checkpoint ? "%s" : "%s.ckpt", base);
+        if (!(r->ckpt = o->checkpoint ? strdup(o->checkpoint) : ckpt_beside(o->out)))
+            return cli_fail(r->cmd, MLP_ERR_NOMEM, "out of memory");
     }
     r->ckpt_flag = o->checkpoint ? "--checkpoint" : "the checkpoint beside -o";
     const struct cli_file fixed[] = {
@@ -1067,26 +1070,22 @@ static void log_header(const struct train_run *r, FILE *f)
     cli_json_str(f, model);
     fputs(", \"hyperparameters\": {\"optimizer\": ", f);
     cli_json_str(f, mlp_optim_name(r->optim));
-    const struct {
-        const char *key;
-        double v;
-    } num[] = {{"lr", o->lr},           {"momentum", o->momentum},
-               {"nesterov", NAN},       {"batch", o->batch},
-               {"epochs", o->epochs},   {"l2", o->l2},
-               {"seed", (double)o->seed}, {"schedule", NAN},
-               {"step_size", o->step_size}, {"gamma", o->gamma},
-               {"lr_min", o->lr_min},   {"weight_decay", o->weight_decay},
-               {"patience", o->patience}, {"gtol", o->gtol},
-               {"history", o->history}};
-    for (size_t i = 0; i < sizeof num / sizeof num[0]; i++) {
-        fprintf(f, ", \"%s\": ", num[i].key);
-        if (!strcmp(num[i].key, "nesterov"))
-            fputs(o->nesterov ? "true" : "false", f);
-        else if (!strcmp(num[i].key, "schedule"))
-            cli_json_str(f, mlp_schedule_name(r->sched));
-        else
-            json_num(f, num[i].v);
-    }
+    json_key_num(f, "lr", o->lr);
+    json_key_num(f, "momentum", o->momentum);
+    fprintf(f, ", \"nesterov\": %s", o->nesterov ? "true" : "false");
+    json_key_num(f, "batch", o->batch);
+    json_key_num(f, "epochs", o->epochs);
+    json_key_num(f, "l2", o->l2);
+    json_key_num(f, "seed", (double)o->seed);
+    fputs(", \"schedule\": ", f);
+    cli_json_str(f, mlp_schedule_name(r->sched));
+    json_key_num(f, "step_size", o->step_size);
+    json_key_num(f, "gamma", o->gamma);
+    json_key_num(f, "lr_min", o->lr_min);
+    json_key_num(f, "weight_decay", o->weight_decay);
+    json_key_num(f, "patience", o->patience);
+    json_key_num(f, "gtol", o->gtol);
+    json_key_num(f, "history", o->history);
     fputs(", \"layers\": ", f);
     cli_json_str(f, o->net.layers);
     fputs(", \"activation\": ", f);
@@ -1097,8 +1096,8 @@ static void log_header(const struct train_run *r, FILE *f)
     cli_json_str(f, mlp_init_name(r->net.init));
     fputs(", \"dtype\": ", f);
     cli_json_str(f, mlp_dtype_name(r->net.dtype));
-    fprintf(f, ", \"standardize\": %s, \"valid_fraction\": ", o->standardize ? "true" : "false");
-    json_num(f, o->valid_fraction);
+    fprintf(f, ", \"standardize\": %s", o->standardize ? "true" : "false");
+    json_key_num(f, "valid_fraction", o->valid_fraction);
     fputs(", \"limit\": ", f);
     if (o->limit == UINT64_MAX)
         fputs("null", f);
@@ -1318,6 +1317,14 @@ static int report_out(struct train_run *r, const struct mlp_model *m, const stru
     return CLI_RUN;
 }
 
+/* The set the final figures are of: the test set, else the validation
+ * set, else the training set; *name its name. */
+static const struct mlp_dataset *final_set(const struct train_run *r, const char **name)
+{
+    *name = r->o.test ? "test" : r->has_valid ? "valid" : "train";
+    return r->o.test ? &r->test : r->has_valid ? &r->valid : &r->train;
+}
+
 /* The outputs of a finished run: the final figures, the model and the
  * report.  A signal from here on: the model is still saved (it is the run's
  * result, and quick to write); the report is skipped.  CLI_RUN, or the exit
@@ -1327,8 +1334,8 @@ static int outputs(struct train_run *r)
     const struct train_opts *o = &r->o;
     struct mlp_error *err = &r->err;
     double loss, acc, f0 = mlp_now();
-    const struct mlp_dataset *final = o->test ? &r->test : r->has_valid ? &r->valid : &r->train;
-    const char *fname = o->test ? "test" : r->has_valid ? "valid" : "train";
+    const char *fname;
+    const struct mlp_dataset *final = final_set(r, &fname);
     /* several ranks: over every rank's shard of the set */
     phase_set(&r->pn, PH_FINAL_EVAL, 0);
     enum mlp_status st = mlp_trainer_evaluate(r->t, final, &loss, &acc, err);
@@ -1389,29 +1396,22 @@ static int one_run(struct train_run *r, const struct chosen *ch)
     return rc;
 }
 
-/* Every run of a sweep is checked before the first trains: its settings
- * (as the trainer checks them) and the counts that must be at least 1.
- * CLI_RUN, or EXIT_USAGE after one line. */
+/* Every run of a sweep is checked before the first trains: its settings,
+ * as the trainer checks them (sweep_parse has refused counts below their
+ * flag's least).  CLI_RUN, or EXIT_USAGE after one line. */
 static int sweep_check(struct train_run *r)
 {
     const struct train_opts base = r->o;
     int rc = CLI_RUN;
     for (uint32_t k = 0; k < r->sw.n_runs && rc == CLI_RUN; k++) {
-        for (uint32_t d = 0; d < r->sw.n_dims; d++) {
-            const struct sweep_dim *dim = &r->sw.dims[d];
-            const char *n = dim->flag->name;
-            double v = dim->values[sweep_index(&r->sw, k, d)];
-            sweep_apply(&r->o, dim->flag, v);
-            if (rc == CLI_RUN && v < 1 && (!strcmp(n, "batch") || !strcmp(n, "epochs") || !strcmp(n, "max-iter")))
-                rc = cli_usage_error(r->cmd, "--sweep %s: %s must be at least 1", n, dim->texts[sweep_index(&r->sw, k, d)]);
-        }
+        sweep_point(r, &base, k);
         struct mlp_train_params tp = train_params(r);
         char label[160];
         sweep_label(&r->sw, k, label, sizeof label);
-        if (rc == CLI_RUN && mlp_train_params_check(&tp, &r->err) != MLP_OK)
+        if (mlp_train_params_check(&tp, &r->err) != MLP_OK)
             rc = cli_usage_error(r->cmd, "--sweep, run %s: %s", label, r->err.msg);
-        r->o = base;
     }
+    r->o = base;
     return rc;
 }
 
@@ -1524,9 +1524,7 @@ static int sweep_run(struct train_run *r, const struct chosen *ch)
             break;
         }
         r->run = k;
-        r->o = base;
-        for (uint32_t d = 0; d < r->sw.n_dims; d++)
-            sweep_apply(&r->o, r->sw.dims[d].flag, r->sw.dims[d].values[sweep_index(&r->sw, k, d)]);
+        sweep_point(r, &base, k);
         r->o.out = r->run_out[k], r->o.log_json = r->run_log[k], r->ckpt = r->run_ckpt[k];
         r->lc = lc0;
         r->lc.epochs = r->o.epochs;
@@ -1542,8 +1540,8 @@ static int sweep_run(struct train_run *r, const struct chosen *ch)
     }
     r->ph.runs = r->n_res;
     const struct train_opts *o = &r->o;
-    const struct mlp_dataset *final = o->test ? &r->test : r->has_valid ? &r->valid : &r->train;
-    const char *fname = o->test ? "test" : r->has_valid ? "valid" : "train";
+    const char *fname;
+    const struct mlp_dataset *final = final_set(r, &fname);
     if (rc == CLI_RUN) sweep_table(r, fname);
     if (rc == CLI_RUN && (o->report || o->plots) && r->best_m && !cli_interrupted())
         rc = report_out(r, r->best_m, final, fname);

@@ -58,11 +58,16 @@ static int parse_dim(const char *s, size_t n, const struct sweep_flag *allowed, 
         text[vlen] = 0;
         double v;
         uint64_t u;
-        bool ok = fl->integer ? cli_parse_u64(text, &u) && u <= UINT32_MAX : cli_parse_real(text, &v);
-        if (ok && fl->integer) v = (double)u;
+        const bool whole = fl->kind != SWEEP_REAL;
+        bool ok = whole ? cli_parse_u64(text, &u) && u <= UINT32_MAX : cli_parse_real(text, &v);
+        if (ok && whole) v = (double)u;
         if (!ok) {
             snprintf(why, why_len, "--sweep %s: '%s' is not %s", fl->name, text,
-                     fl->integer ? "a non-negative integer" : "a number");
+                     whole ? "a non-negative integer" : "a number");
+            return -1;
+        }
+        if (v < fl->min) {
+            snprintf(why, why_len, "--sweep %s: %s must be at least %g", fl->name, text, fl->min);
             return -1;
         }
         if (dim->n == SWEEP_MAX_VALUES) {
@@ -121,6 +126,22 @@ uint32_t sweep_index(const struct sweep *sw, uint32_t k, uint32_t d)
     return k / stride % sw->dims[d].n;
 }
 
+void sweep_set(const struct sweep *sw, uint32_t k, void *opts)
+{
+    for (uint32_t d = 0; d < sw->n_dims; d++) {
+        const struct sweep_flag *fl = sw->dims[d].flag;
+        const double v = sw->dims[d].values[sweep_index(sw, k, d)];
+        char *field = (char *)opts + fl->offset;
+        /* whole values were parsed as 0..UINT32_MAX: they convert exactly */
+        if (fl->kind == SWEEP_REAL)
+            memcpy(field, &v, sizeof v);
+        else if (fl->kind == SWEEP_U32)
+            memcpy(field, &(uint32_t){(uint32_t)v}, sizeof(uint32_t));
+        else
+            memcpy(field, &(uint64_t){(uint64_t)v}, sizeof(uint64_t));
+    }
+}
+
 static void put(const struct sweep *sw, uint32_t k, char *buf, size_t len, const char *sep, const char *eq)
 {
     size_t n = 0;
@@ -133,13 +154,14 @@ static void put(const struct sweep *sw, uint32_t k, char *buf, size_t len, const
 void sweep_label(const struct sweep *sw, uint32_t k, char *buf, size_t len) { put(sw, k, buf, len, " ", "="); }
 void sweep_suffix(const struct sweep *sw, uint32_t k, char *buf, size_t len) { put(sw, k, buf, len, "-", ""); }
 
-char *sweep_path(const char *path, const char *suffix)
+char *sweep_path(const char *path, const char *suffix, const char *ext)
 {
     const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
     const char *dot = strrchr(base, '.');
     if (!dot || dot == base) dot = base + strlen(base); /* no extension, or a dot file */
-    size_t head = (size_t)(dot - path), n = strlen(path) + strlen(suffix) + 2;
+    if (!ext) ext = dot;
+    size_t head = (size_t)(dot - path), n = head + strlen(suffix) + strlen(ext) + 2;
     char *out = malloc(n);
-    if (out) snprintf(out, n, "%.*s-%s%s", (int)head, path, suffix, dot);
+    if (out) snprintf(out, n, "%.*s-%s%s", (int)head, path, suffix, ext);
     return out;
 }

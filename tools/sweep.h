@@ -13,10 +13,20 @@
 #define SWEEP_MAX_VALUES 64u /* of one flag */
 #define SWEEP_MAX_RUNS 256u  /* of the cross product */
 
-/* A flag that may be swept, and whether its values are whole numbers. */
+/* The type of the field a swept flag sets. */
+enum sweep_kind {
+    SWEEP_REAL, /* double: any real (the trainer's check bounds it) */
+    SWEEP_U32,  /* uint32_t: a whole number 0..UINT32_MAX */
+    SWEEP_U64   /* uint64_t: likewise */
+};
+
+/* A flag that may be swept: where its value goes in the caller's options
+ * (sweep_set) and the smallest value a whole flag takes (batch: 1). */
 struct sweep_flag {
     const char *name; /* without the dashes: "lr" */
-    bool integer;     /* values 0..UINT32_MAX (batch, epochs, ...), else any real */
+    enum sweep_kind kind;
+    size_t offset; /* of its field in the caller's options struct */
+    double min;    /* values below it are refused when parsed */
 };
 
 struct sweep_dim {
@@ -38,13 +48,16 @@ int sweep_parse(const char *const *specs, uint32_t n_specs, const struct sweep_f
                 char *why, size_t why_len);
 /* Run k's value of dimension d (k < n_runs; the first dimension slowest). */
 uint32_t sweep_index(const struct sweep *sw, uint32_t k, uint32_t d);
+/* Run k's values written into opts, each at its flag's offset. */
+void sweep_set(const struct sweep *sw, uint32_t k, void *opts);
 /* Run k as "lr=0.01 batch=32" (the legend), and as "lr0.01-batch32" (in
  * file names); both cut at len. */
 void sweep_label(const struct sweep *sw, uint32_t k, char *buf, size_t len);
 void sweep_suffix(const struct sweep *sw, uint32_t k, char *buf, size_t len);
 /* path with "-SUFFIX" before its extension (the part after the last '.' of
- * the last component, if any): "runs/m.mlp" -> "runs/m-lr0.01.mlp"; a
- * malloc'd string, NULL when out of memory. */
-char *sweep_path(const char *path, const char *suffix);
+ * the last component, if any), and that extension, or ext when it is not
+ * NULL: ("runs/m.mlp", "lr0.01", NULL) -> "runs/m-lr0.01.mlp", with ".jsonl"
+ * -> "runs/m-lr0.01.jsonl"; a malloc'd string, NULL when out of memory. */
+char *sweep_path(const char *path, const char *suffix, const char *ext);
 
 #endif

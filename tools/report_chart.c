@@ -169,6 +169,17 @@ static void chart_xtick(const struct chart *c, double x)
     fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", px, pb + 18);
 }
 
+/* Vertical grid lines and x ticks labelled with their values, from `from`
+ * to the range's end every xs. */
+static void chart_xticks(const struct chart *c, double from, double xs)
+{
+    for (double x = from; x <= c->x1 + xs * 1e-6; x += xs) {
+        chart_xtick(c, x);
+        chart_tick(c->f, x, xs);
+        fputs("</text>\n", c->f);
+    }
+}
+
 /* The axes' lines and labels (user text: escaped, cut). */
 static void chart_axes(const struct chart *c, const char *x_label, const char *y_label)
 {
@@ -190,11 +201,7 @@ void chart_frame(const struct chart *c, const char *aria, const char *title, con
     chart_open(c->f, "chart", c->w, c->h, aria, c->standalone);
     chart_title(c, title);
     chart_yticks(c, ys);
-    for (double x = c->x0; x <= c->x1 + xs * 1e-6; x += xs) {
-        chart_xtick(c, x);
-        chart_tick(c->f, x, xs);
-        fputs("</text>\n", c->f);
-    }
+    chart_xticks(c, c->x0, xs);
     chart_axes(c, x_label, y_label);
 }
 
@@ -423,11 +430,7 @@ bool chart_phases(FILE *f, const struct report_profile *p, bool standalone)
     c.x0 = 0, c.x1 = ceil(hi / xs - 1e-9) * xs, c.y0 = 0, c.y1 = 1;
     chart_open(f, "chart", c.w, c.h, "time per phase", standalone);
     chart_title(&c, "Time per phase");
-    for (double x = 0; x <= c.x1 + xs * 1e-6; x += xs) {
-        chart_xtick(&c, x);
-        chart_tick(f, x, xs);
-        fputs("</text>\n", f);
-    }
+    chart_xticks(&c, 0, xs);
     for (uint32_t i = 0; i < p->n_phases; i++) {
         const struct report_phase *ph = &p->phases[i];
         double y = top + row * i + 4, w = chart_x(&c, fmax(ph->seconds, 0)) - left;
@@ -492,11 +495,7 @@ bool chart_memory(FILE *f, const struct report_profile *p, bool standalone)
         i = j + 1;
     }
     chart_yticks(&c, ys);
-    for (double x = ceil(c.x0 / xs) * xs; x <= c.x1 + xs * 1e-6; x += xs) {
-        chart_xtick(&c, x);
-        chart_tick(f, x, xs);
-        fputs("</text>\n", f);
-    }
+    chart_xticks(&c, ceil(c.x0 / xs) * xs, xs);
     chart_axes(&c, "seconds", "resident memory (MiB)");
     if (p->peak_bytes > 0) {
         double py = chart_y(&c, p->peak_bytes / MIB);

@@ -65,6 +65,10 @@ struct cli_args {
  * file's code: cli_config_read). */
 enum { CLI_RUN = -1 };
 int cli_args_parse(struct cli_args *a, int argc, char **argv);
+/* Whether argument a is one of the table's options that takes the next
+ * argument as its value (not --name=value, not a flag): how the parser
+ * skips values, for a command that scans argv itself. */
+bool cli_opt_takes_value(const struct opt *opts, const char *a);
 void cli_print_help(FILE *f, const char *usage, const struct opt *opts);
 
 /* How input files are read: the same flags for every command. */

@@ -154,6 +154,15 @@ static const char *kind_word(enum opt_kind k)
     }
 }
 
+bool cli_opt_takes_value(const struct opt *opts, const char *a)
+{
+    if (a[0] != '-' || a[1] == 0 || (a[1] == '-' && strchr(a, '='))) return false; /* --name=value */
+    for (const struct opt *p = opts; p->name; p++)
+        if ((a[1] == '-' && strcmp(p->name, a) == 0) || (a[1] != '-' && p->short_name && a[1] == p->short_name && !a[2]))
+            return p->kind != OPT_FLAG;
+    return false;
+}
+
 static bool is_config_flag(const char *a)
 {
     return strncmp(a, "--config", 8) == 0 && (a[8] == 0 || a[8] == '=');
@@ -189,13 +198,7 @@ static int config_find(const char *cmd, int argc, char **argv, int first, const 
             if (found && !*found) missing = true;
             continue;
         }
-        if (a[1] == '-' && strchr(a, '=')) continue; /* --name=value */
-        for (const struct opt *p = opts; p->name; p++) {
-            if ((a[1] == '-' && strcmp(p->name, a) == 0) || (a[1] != '-' && p->short_name && a[1] == p->short_name && !a[2])) {
-                if (p->kind != OPT_FLAG) i++; /* its value, whatever it looks like */
-                break;
-            }
-        }
+        if (cli_opt_takes_value(opts, a)) i++; /* its value, whatever it looks like */
     }
     if (help) return EXIT_OK;
     if (missing) return cli_usage_error(cmd, "option '--config' needs FILE");

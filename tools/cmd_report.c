@@ -36,16 +36,6 @@ struct runs_argv {
     bool given;
 };
 
-static bool takes_value(const struct opt *opts, const char *a)
-{
-    if (strcmp(a, "--config") == 0) return true;
-    if (a[0] != '-' || a[1] == 0 || (a[1] == '-' && strchr(a, '='))) return false;
-    for (const struct opt *o = opts; o->name; o++)
-        if ((a[1] == '-' && strcmp(o->name, a) == 0) || (a[1] != '-' && o->short_name == a[1] && !a[2]))
-            return o->kind != OPT_FLAG;
-    return false;
-}
-
 static bool take_runs(int argc, char **argv, int first, const struct opt *opts, struct runs_argv *r)
 {
     memset(r, 0, sizeof *r);
@@ -73,7 +63,8 @@ static bool take_runs(int argc, char **argv, int first, const struct opt *opts, 
         } else {
             collecting = false;
             r->rest[r->n_rest++] = a;
-            if (takes_value(opts, a) && i + 1 < argc) r->rest[r->n_rest++] = argv[++i];
+            if ((strcmp(a, "--config") == 0 || cli_opt_takes_value(opts, a)) && i + 1 < argc)
+                r->rest[r->n_rest++] = argv[++i];
         }
     }
     r->rest[r->n_rest] = NULL;
